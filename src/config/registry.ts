@@ -1,0 +1,332 @@
+/**
+ * The processor registry (SPEC §3): its schema, its defaults, and the normalised form the
+ * rest of the monitor reads. Pure: loading the file is `load.ts`'s job.
+ *
+ * Keys are snake_case because they are also the columns of the `processor_config` table
+ * that Dataform deploys from the same file.
+ */
+import { closest, distance } from 'fastest-levenshtein';
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+
+export const FREQUENCIES = ['daily', 'weekdays', 'weekly', 'calendar', 'none'] as const;
+export const PRIORITIES = ['low', 'medium', 'high'] as const;
+export const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
+
+export type Frequency = (typeof FREQUENCIES)[number];
+export type Priority = (typeof PRIORITIES)[number];
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export const DEFAULT_DATASET = 'monitoring';
+export const DEFAULT_TIMEZONE = 'UTC';
+export const RUN_HISTORY_TABLE = 'processor_run_history';
+
+/** A processor after defaults: every key present, nothing optional. */
+export interface ProcessorConfig {
+  name: string;
+  display_name: string;
+  execution_table: string;
+  processor_filter: string;
+  date_field: string;
+  status_field: string;
+  run_id_field: string | null;
+  started_at_field: string | null;
+  completed_at_field: string | null;
+  success_statuses: string[];
+  failure_statuses: string[];
+  running_statuses: string[];
+  expected_frequency: Frequency;
+  expected_weekdays: Weekday[];
+  calendar_table: string | null;
+  calendar_date_field: string | null;
+  calendar_filter: string | null;
+  staleness_threshold_days: number;
+  timezone: string;
+  grace_hours: number;
+  max_runtime_minutes: number;
+  enabled: boolean;
+  priority: Priority;
+  revenue_impact: boolean;
+  alert_on_recovered_failures: boolean;
+  slack_channel: string | null;
+  owners: string[];
+}
+
+export interface Registry {
+  dataset: string;
+  timezone: string;
+  /** Hours before an open alert is sent again (SPEC §5). */
+  renotify_hours: number;
+  /** Sorted by name. */
+  processors: ProcessorConfig[];
+}
+
+// ---------------------------------------------------------------------------------------
+// Shapes. Messages say what is wrong and show a good value, because people fix registries
+// by reading the error, not the docs.
+
+const PROCESSOR_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `dataset.table` or `project.dataset.table`; project ids may hold dashes. */
+const TABLE_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
+const DATASET_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*$/;
+
+const nonEmpty = (example: string) =>
+  z.string({ invalid_type_error: `must be a string, for example ${example}` }).min(1, `must not be empty, for example ${example}`);
+
+const tableName = (example: string) =>
+  nonEmpty(example).regex(TABLE_NAME, `must be a table name "dataset.table" or "project.dataset.table", for example ${example}`);
+
+const fieldName = (example: string) =>
+  nonEmpty(example).regex(FIELD_NAME, `must be a column name (letters, digits, _), for example ${example}`);
+
+const timezone = z
+  .string({ invalid_type_error: 'must be an IANA time zone name, for example "America/New_York"' })
+  .refine((tz) => IANAZone.isValidZone(tz), (tz) => ({
+    message: `"${tz}" is not an IANA time zone; use a name such as "America/New_York" or "UTC"`,
+  }));
+
+const statusList = (example: string, min: number) =>
+  z
+    .array(nonEmpty(example), { invalid_type_error: `must be a list of status values, for example [${example}]` })
+    .min(min, `must list at least ${min} status value, for example [${example}]`);
+
+const bool = (key: string) => z.boolean({ invalid_type_error: `must be true or false, for example "${key}": true` });
+
+const wholeNumber = (key: string, example: number, min: number, max: number) =>
+  z
+    .number({ invalid_type_error: `must be a number, for example "${key}": ${example}` })
+    .int(`must be a whole number, for example "${key}": ${example}`)
+    .min(min, `must be at least ${min}, for example "${key}": ${example}`)
+    .max(max, `must be at most ${max}, for example "${key}": ${example}`);
+
+const enumOf = <T extends readonly [string, ...string[]]>(values: T, key: string) =>
+  z.enum(values, {
+    errorMap: (issue, ctx) => ({
+      message:
+        issue.code === 'invalid_enum_value'
+          ? `"${String(issue.received)}" is not one of ${values.join(', ')}; for example "${key}": "${values[0]}"`
+          : `must be one of ${values.join(', ')}; for example "${key}": "${values[0]}"`,
+    }),
+  });
+
+const processorShape = z
+  .object({
+    display_name: nonEmpty('"Gamebook registry processor"'),
+    execution_table: tableName('"nba_reference.processor_run_history"'),
+    processor_filter: nonEmpty(`"processor_name = 'gamebook'"`),
+    date_field: fieldName('"processing_date"'),
+    status_field: fieldName('"status"'),
+    run_id_field: fieldName('"run_id"').nullable(),
+    started_at_field: fieldName('"started_at"').nullable(),
+    completed_at_field: fieldName('"completed_at"').nullable(),
+    success_statuses: statusList('"success", "skipped"', 1),
+    failure_statuses: statusList('"failed"', 0),
+    running_statuses: statusList('"running"', 0),
+    expected_frequency: enumOf(FREQUENCIES, 'expected_frequency'),
+    expected_weekdays: z
+      .array(enumOf(WEEKDAYS, 'expected_weekdays'), {
+        invalid_type_error: 'must be a list of weekdays, for example ["MON", "THU"]',
+      })
+      .min(1, 'must list at least one weekday, for example ["MON"]'),
+    calendar_table: tableName('"nba_reference.game_schedule"'),
+    calendar_date_field: fieldName('"game_date"'),
+    calendar_filter: nonEmpty(`"season = '2025-26'"`),
+    staleness_threshold_days: wholeNumber('staleness_threshold_days', 2, 0, 3650),
+    timezone,
+    grace_hours: z
+      .number({ invalid_type_error: 'must be a number of hours, for example "grace_hours": 6' })
+      .min(0, 'must be zero or more, for example "grace_hours": 6')
+      .max(24 * 30, 'must be at most 720 hours, for example "grace_hours": 6'),
+    max_runtime_minutes: wholeNumber('max_runtime_minutes', 120, 1, 7 * 24 * 60),
+    enabled: bool('enabled'),
+    priority: enumOf(PRIORITIES, 'priority'),
+    revenue_impact: bool('revenue_impact'),
+    alert_on_recovered_failures: bool('alert_on_recovered_failures'),
+    slack_channel: nonEmpty('"#nba-data-alerts"').nullable(),
+    owners: z.union([nonEmpty('"data-eng@example.com"'), z.array(nonEmpty('"data-eng@example.com"'))], {
+      errorMap: () => ({ message: 'must be a name or a list of names, for example ["data-eng@example.com"]' }),
+    }),
+  })
+  .partial()
+  .strict();
+
+const registryShape = z
+  .object({
+    dataset: nonEmpty('"nba_reference"').regex(DATASET_NAME, 'must be a dataset name, for example "nba_reference"').optional(),
+    timezone: timezone.optional(),
+    renotify_hours: z
+      .number({ invalid_type_error: 'must be a number of hours, for example "renotify_hours": 24' })
+      .positive('must be more than 0, for example "renotify_hours": 24')
+      .optional(),
+    processors: z.record(z.unknown(), {
+      required_error: 'is required: an object of processors keyed by name, for example {"gamebook_processor": {}}',
+      invalid_type_error: 'must be an object of processors keyed by name, for example {"gamebook_processor": {}}',
+    }),
+  })
+  .strict();
+
+type ProcessorInput = z.infer<typeof processorShape>;
+
+// ---------------------------------------------------------------------------------------
+
+/** Problems found in a registry, each one line naming where (`processors.<name>.<key>`). */
+export type RegistryProblems = string[];
+
+export type ParseResult = { ok: true; registry: Registry } | { ok: false; problems: RegistryProblems };
+
+/**
+ * Validates a registry document and applies the defaults of SPEC §3. Collects every problem
+ * instead of stopping at the first, so one edit fixes them all.
+ */
+export function parseRegistry(document: unknown): ParseResult {
+  const problems: RegistryProblems = [];
+  const top = registryShape.safeParse(document);
+  if (!top.success) {
+    for (const issue of top.error.issues) problems.push(...formatIssue([], issue));
+    // Processors are still checked one by one below when the `processors` object itself is usable.
+  }
+  const raw = (document ?? {}) as Record<string, unknown>;
+  const dataset = top.success ? (top.data.dataset ?? DEFAULT_DATASET) : DEFAULT_DATASET;
+  const registryTimezone = top.success ? (top.data.timezone ?? DEFAULT_TIMEZONE) : DEFAULT_TIMEZONE;
+  const processorsInput =
+    raw.processors !== null && typeof raw.processors === 'object' && !Array.isArray(raw.processors)
+      ? (raw.processors as Record<string, unknown>)
+      : {};
+
+  const processors: ProcessorConfig[] = [];
+  for (const name of Object.keys(processorsInput).sort()) {
+    const where = ['processors', name];
+    if (!PROCESSOR_NAME.test(name)) {
+      problems.push(`${where.join('.')}: processor names use letters, digits, "_", "-" and "."; for example "gamebook_processor"`);
+      continue;
+    }
+    const parsed = processorShape.safeParse(processorsInput[name]);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push(...formatIssue(where, issue));
+      continue;
+    }
+    const processor = withDefaults(name, parsed.data, dataset, registryTimezone);
+    problems.push(...crossFieldProblems(processor, parsed.data).map((p) => `${where.join('.')}.${p}`));
+    processors.push(processor);
+  }
+
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    registry: {
+      dataset,
+      timezone: registryTimezone,
+      renotify_hours: top.success ? (top.data.renotify_hours ?? 24) : 24,
+      processors,
+    },
+  };
+}
+
+function withDefaults(name: string, input: ProcessorInput, dataset: string, registryTimezone: string): ProcessorConfig {
+  const owners = input.owners === undefined ? [] : Array.isArray(input.owners) ? input.owners : [input.owners];
+  return {
+    name,
+    display_name: input.display_name ?? name,
+    execution_table: input.execution_table ?? `${dataset}.${RUN_HISTORY_TABLE}`,
+    processor_filter: input.processor_filter ?? defaultProcessorFilter(name),
+    date_field: input.date_field ?? 'processing_date',
+    status_field: input.status_field ?? 'status',
+    run_id_field: input.run_id_field === undefined ? 'run_id' : input.run_id_field,
+    started_at_field: input.started_at_field === undefined ? 'started_at' : input.started_at_field,
+    completed_at_field: input.completed_at_field === undefined ? 'completed_at' : input.completed_at_field,
+    success_statuses: input.success_statuses ?? ['success', 'skipped'],
+    failure_statuses: input.failure_statuses ?? ['failed'],
+    running_statuses: input.running_statuses ?? ['running'],
+    expected_frequency: input.expected_frequency ?? 'daily',
+    expected_weekdays: input.expected_weekdays ?? ['MON'],
+    calendar_table: input.calendar_table ?? null,
+    calendar_date_field: input.calendar_date_field ?? null,
+    calendar_filter: input.calendar_filter ?? null,
+    staleness_threshold_days: input.staleness_threshold_days ?? 2,
+    timezone: input.timezone ?? registryTimezone,
+    grace_hours: input.grace_hours ?? 0,
+    max_runtime_minutes: input.max_runtime_minutes ?? 120,
+    enabled: input.enabled ?? true,
+    priority: input.priority ?? 'medium',
+    revenue_impact: input.revenue_impact ?? false,
+    alert_on_recovered_failures: input.alert_on_recovered_failures ?? false,
+    slack_channel: input.slack_channel ?? null,
+    owners,
+  };
+}
+
+/** The filter a processor gets when it names none: its own rows of the standard table. */
+export function defaultProcessorFilter(name: string): string {
+  return `processor_name = '${name}'`;
+}
+
+function crossFieldProblems(p: ProcessorConfig, input: ProcessorInput): string[] {
+  const problems: string[] = [];
+  if (p.expected_frequency === 'calendar') {
+    if (!p.calendar_table) problems.push('calendar_table: is required when expected_frequency is "calendar", for example "nba_reference.game_schedule"');
+    if (!p.calendar_date_field) problems.push('calendar_date_field: is required when expected_frequency is "calendar", for example "game_date"');
+  }
+  if (input.expected_weekdays !== undefined && p.expected_frequency !== 'weekly') {
+    problems.push(`expected_weekdays: only applies when expected_frequency is "weekly" (it is "${p.expected_frequency}")`);
+  }
+  const seen = new Map<string, string>();
+  for (const key of ['success_statuses', 'failure_statuses', 'running_statuses'] as const) {
+    for (const status of p[key]) {
+      const other = seen.get(status);
+      if (other && other !== key) problems.push(`${key}: "${status}" is also listed in ${other}; a status value belongs to one list`);
+      seen.set(status, key);
+    }
+  }
+  for (const key of ['processor_filter', 'calendar_filter'] as const) {
+    const filter = p[key];
+    if (filter === null) continue;
+    const why = filterShapeProblem(filter);
+    if (why) problems.push(`${key}: ${why}`);
+  }
+  return problems;
+}
+
+/**
+ * A filter is spliced into SQL as `WHERE (<filter>)`, so it must be one expression: no
+ * statement separator, no comment that could swallow the rest of the query, parentheses
+ * balanced outside string literals. Whether it parses is checked by the warehouse parser
+ * (see `load.ts`).
+ */
+export function filterShapeProblem(filter: string): string | null {
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < filter.length; i++) {
+    const ch = filter[i]!;
+    const next = filter[i + 1];
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = null;
+      continue;
+    }
+    if (ch === "'" || ch === '"' || ch === '`') quote = ch;
+    else if (ch === ';') return 'must be one boolean expression: ";" is not allowed';
+    else if ((ch === '-' && next === '-') || (ch === '/' && next === '*') || ch === '#') return 'must not contain SQL comments (--, /* */, #)';
+    else if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return 'has a ")" without its "("';
+  }
+  if (quote) return `has an unterminated ${quote} quote`;
+  if (depth !== 0) return 'has a "(" without its ")"';
+  return null;
+}
+
+function formatIssue(where: string[], issue: z.ZodIssue): string[] {
+  const path = [...where, ...issue.path.map(String)];
+  if (issue.code === 'unrecognized_keys') {
+    const known = where.length === 0 ? Object.keys(registryShape.shape) : Object.keys(processorShape.shape);
+    return issue.keys.map((key) => {
+      const hint = closest(key, known);
+      const suggestion = distance(key, hint) <= 2 ? ` (did you mean "${hint}"?)` : '';
+      return `${[...path, key].join('.')}: unknown key${suggestion}`;
+    });
+  }
+  if (issue.code === 'invalid_type' && issue.received !== 'undefined' && path.length === where.length && where.length > 0) {
+    return [`${path.join('.')}: must be an object of settings, for example {"expected_frequency": "daily"}`];
+  }
+  return [`${path.join('.')}: ${issue.message}`];
+}

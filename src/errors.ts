@@ -1,0 +1,35 @@
+/**
+ * The one error class of the monitor. Only the CLI entry turns `code` into an exit code:
+ * `usage` and `config` exit 2 (bad input), `runtime` exits 1 (the monitor itself failed).
+ */
+export type PemErrorCode = 'usage' | 'config' | 'runtime';
+
+export class PemError extends Error {
+  readonly code: PemErrorCode;
+  /** Further lines shown under the message (e.g. every registry problem). */
+  readonly details: readonly string[];
+
+  constructor(code: PemErrorCode, message: string, details: readonly string[] = []) {
+    super(message);
+    this.name = 'PemError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export const usageError = (message: string): PemError => new PemError('usage', message);
+export const configError = (message: string, details: readonly string[] = []): PemError =>
+  new PemError('config', message, details);
+export const runtimeError = (message: string): PemError => new PemError('runtime', message);
+
+/** Exit code for any thrown value: PemError by code, anything else is the monitor failing (1). */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof PemError) return error.code === 'runtime' ? 1 : 2;
+  return 1;
+}
+
+/** The first line of an error's message, without stack: what a person reads. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return (error.message.split('\n')[0] ?? '').trim() || error.name;
+  return String(error);
+}

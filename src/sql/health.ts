@@ -1,0 +1,103 @@
+/**
+ * Builds the render context of the detection query from the registry, and renders it.
+ * The registry decides the shape of the SQL (which tables, which columns, which filters);
+ * every runtime value (E, L, now, the processor list) stays a bound parameter.
+ */
+import { RUN_HISTORY_TABLE, defaultProcessorFilter, type ProcessorConfig, type Registry } from '../config/registry.js';
+import { createSqlRenderer, type Dialect, type SqlRenderer } from './render.js';
+
+/** One branch of the `run_rows` union: a table layout shared by one or more processors. */
+export interface RunSource {
+  table: string;
+  date_field: string;
+  status_field: string;
+  run_id_field: string | null;
+  started_at_field: string | null;
+  completed_at_field: string | null;
+  /** The table is the contract run history, so it has the `errors` column. */
+  has_errors: boolean;
+  /** Processors with the default filter share a branch keyed by the table's processor_name. */
+  shared: boolean;
+  processor: string | null;
+  filter: string | null;
+}
+
+export interface CalendarSource {
+  processor: string;
+  table: string;
+  date_field: string;
+  filter: string | null;
+}
+
+export interface HealthRenderOptions {
+  /** Filter to the `processors` parameter (the runner); off for the Dataform table function. */
+  selectProcessors: boolean;
+  /** Write parameters as `<prefix><name>` (table-function arguments) instead of bound `$`/`@` parameters. */
+  paramPrefix?: string | null;
+  orderRows?: boolean;
+}
+
+export function runSources(registry: Registry): RunSource[] {
+  const contractTable = `${registry.dataset}.${RUN_HISTORY_TABLE}`;
+  const shared = new Map<string, RunSource>();
+  const own: RunSource[] = [];
+  for (const p of registry.processors) {
+    const layout = {
+      table: p.execution_table,
+      date_field: p.date_field,
+      status_field: p.status_field,
+      run_id_field: p.run_id_field,
+      started_at_field: p.started_at_field,
+      completed_at_field: p.completed_at_field,
+      has_errors: p.execution_table === contractTable,
+    };
+    if (p.processor_filter === defaultProcessorFilter(p.name)) {
+      // One scan per table layout, however many processors read it (10,000 processors, one branch).
+      const key = JSON.stringify(layout);
+      if (!shared.has(key)) shared.set(key, { ...layout, shared: true, processor: null, filter: null });
+    } else {
+      own.push({ ...layout, shared: false, processor: p.name, filter: p.processor_filter });
+    }
+  }
+  return [...shared.values(), ...own];
+}
+
+export function calendarSources(processors: readonly ProcessorConfig[]): CalendarSource[] {
+  return processors
+    .filter((p) => p.expected_frequency === 'calendar' && p.calendar_table && p.calendar_date_field)
+    .map((p) => ({
+      processor: p.name,
+      table: p.calendar_table!,
+      date_field: p.calendar_date_field!,
+      filter: p.calendar_filter,
+    }));
+}
+
+export function healthContext(registry: Registry, options: HealthRenderOptions): Record<string, unknown> {
+  return {
+    processors: registry.processors,
+    run_sources: runSources(registry),
+    calendar_sources: calendarSources(registry.processors),
+    select_processors: options.selectProcessors,
+    param_prefix: options.paramPrefix ?? null,
+    order_rows: options.orderRows ?? true,
+  };
+}
+
+export function renderHealthSql(
+  dialect: Dialect | SqlRenderer,
+  registry: Registry,
+  options: HealthRenderOptions = { selectProcessors: true },
+): string {
+  const renderer = typeof dialect === 'string' ? createSqlRenderer(dialect) : dialect;
+  return renderer.render('processor_health_daily', healthContext(registry, options));
+}
+
+/** The statements `pem schema apply` runs: the dataset and the contract run-history table. */
+export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Registry): string[] {
+  const renderer = typeof dialect === 'string' ? createSqlRenderer(dialect) : dialect;
+  return [
+    renderer.render('create_dataset', { dataset: registry.dataset }),
+    renderer.render('run_history_ddl', { table: `${registry.dataset}.${RUN_HISTORY_TABLE}` }),
+  ];
+}

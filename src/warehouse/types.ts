@@ -1,0 +1,33 @@
+/**
+ * What the runner needs of a warehouse: run one statement with typed, bound parameters and
+ * get plain rows back. Every adapter decodes its engine's values into the same plain forms,
+ * so nothing above this layer knows which engine answered.
+ */
+import type { Dialect } from '../sql/render.js';
+
+/** A bound parameter with its SQL type stated, never inferred (an empty array has no type). */
+export type QueryParam =
+  | { type: 'DATE'; value: string }
+  | { type: 'INT64'; value: number }
+  | { type: 'TIMESTAMP'; value: Date }
+  | { type: 'STRING'; value: string | null }
+  | { type: 'ARRAY<STRING>'; value: readonly string[] };
+
+export type QueryParams = Record<string, QueryParam>;
+
+/**
+ * A decoded value: DATE → 'YYYY-MM-DD', TIMESTAMP → ISO-8601 UTC ('…Z'), integers → number,
+ * BOOL → boolean, STRING → string, NULL → null, arrays and structs → arrays and objects of these.
+ */
+export type PlainValue = string | number | boolean | null | PlainValue[] | { [key: string]: PlainValue };
+export type Row = Record<string, PlainValue>;
+
+export interface Warehouse {
+  readonly dialect: Dialect;
+  /** A short description for messages (`DuckDB .pem/monitoring.duckdb`); never holds a secret. */
+  readonly description: string;
+  query(sql: string, params?: QueryParams): Promise<Row[]>;
+  /** Runs a statement that returns no rows (DDL, inserts). */
+  execute(sql: string, params?: QueryParams): Promise<void>;
+  close(): Promise<void>;
+}
