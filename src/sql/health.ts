@@ -101,3 +101,12 @@ export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Regist
     renderer.render('run_history_ddl', { table: `${registry.dataset}.${RUN_HISTORY_TABLE}` }),
   ];
 }
+
+/**
+ * The statement `pem check` sends. On DuckDB it is the whole detection query; on BigQuery it
+ * reads the table function Dataform deployed (the `check_query` partial of each dialect).
+ */
+export function renderCheckSql(dialect: Dialect | SqlRenderer, registry: Registry): string {
+  const renderer = typeof dialect === 'string' ? createSqlRenderer(dialect) : dialect;
+  return renderer.render('check', { ...healthContext(registry, { selectProcessors: true }), dataset: registry.dataset });
+}

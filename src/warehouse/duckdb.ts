@@ -6,20 +6,24 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   DATE,
+  DuckDBAppender,
   DuckDBConnection,
   DuckDBInstance,
   DuckDBTypeId,
   type DuckDBType,
   type DuckDBValue,
   LIST,
+  STRUCT,
   TIMESTAMP,
   BIGINT,
   VARCHAR,
   dateValue,
   listValue,
+  structValue,
   timestampValue,
 } from '@duckdb/node-api';
 import { runtimeError } from '../errors.js';
+import type { RunRow } from '../record/row.js';
 import type { PlainValue, QueryParam, QueryParams, Row, Warehouse } from './types.js';
 
 export const DEFAULT_DUCKDB_PATH = '.pem/monitoring.duckdb';
@@ -101,10 +105,52 @@ class DuckDbWarehouse implements Warehouse {
     }
   }
 
+  async insertRunRows(table: string, rows: readonly RunRow[]): Promise<void> {
+    const [schema, name] = splitTable(table);
+    try {
+      const appender = await this.connection.createAppender(name, schema);
+      for (const row of rows) {
+        appender.appendVarchar(row.run_id);
+        appender.appendVarchar(row.processor_name);
+        appender.appendDate(dateValue(Date.parse(`${row.processing_date}T00:00:00Z`) / DAY_MS));
+        appender.appendVarchar(row.status);
+        appendNullable(appender, row.started_at, (v) => appender.appendTimestamp(timestampValue(BigInt(v.getTime()) * 1000n)));
+        appendNullable(appender, row.completed_at, (v) => appender.appendTimestamp(timestampValue(BigInt(v.getTime()) * 1000n)));
+        appendNullable(appender, row.records_processed, (v) => appender.appendBigInt(BigInt(v)));
+        appendNullable(appender, row.errors, (v) =>
+          appender.appendList(
+            v.map((e) => structValue({ error_type: e.error_type, error_message: e.error_message })),
+            ERRORS_TYPE,
+          ),
+        );
+        appendNullable(appender, row.trigger_source, (v) => appender.appendVarchar(v));
+        appendNullable(appender, row.metadata ?? null, (v) => appender.appendVarchar(JSON.stringify(v)));
+        appender.endRow();
+      }
+      appender.closeSync();
+    } catch (error) {
+      throw runtimeError(`${this.description}: cannot append to ${table}: ${firstLine(error)}`);
+    }
+  }
+
   async close(): Promise<void> {
     this.connection.closeSync();
     this.instance.closeSync();
   }
+}
+
+const ERRORS_TYPE = LIST(STRUCT({ error_type: VARCHAR, error_message: VARCHAR }));
+
+function appendNullable<T>(appender: DuckDBAppender, value: T | null | undefined, append: (value: T) => void): void {
+  if (value === null || value === undefined) appender.appendNull();
+  else append(value);
+}
+
+/** 'dataset.table' → [schema, table]; a bare name lives in DuckDB's default schema. */
+function splitTable(table: string): [string | null, string] {
+  const parts = table.split('.');
+  const name = parts.pop()!;
+  return [parts.pop() ?? null, name];
 }
 
 function bindAll(statement: Awaited<ReturnType<DuckDBConnection['prepare']>>, params: QueryParams): void {
@@ -178,4 +224,32 @@ function decode(value: DuckDBValue, type: DuckDBType): PlainValue {
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0]!.trim();
+}
+
+/**
+ * Parses (without binding) `SELECT 1 FROM t WHERE (<filter>)` with DuckDB's parser: the filter
+ * must be one expression. Binding would need the foreign tables, which may live elsewhere.
+ */
+export async function duckDbFilterParser(): Promise<{ parse: (filter: string) => Promise<string | null>; close: () => void }> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  return {
+    async parse(filter) {
+      const reader = await connection.runAndReadAll('SELECT json_serialize_sql(CAST($sql AS VARCHAR)) AS tree', {
+        sql: `SELECT 1 FROM t WHERE (${filter})`,
+      }, { sql: VARCHAR });
+      const tree = JSON.parse(String(reader.getRows()[0]![0])) as {
+        error?: boolean;
+        error_message?: string;
+        statements?: { node?: { type?: string } }[];
+      };
+      if (tree.error) return firstLine(new Error(tree.error_message ?? 'syntax error'));
+      if (tree.statements?.length !== 1 || tree.statements[0]?.node?.type !== 'SELECT_NODE') return 'not a single expression';
+      return null;
+    },
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
 }

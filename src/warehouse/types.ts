@@ -3,6 +3,7 @@
  * get plain rows back. Every adapter decodes its engine's values into the same plain forms,
  * so nothing above this layer knows which engine answered.
  */
+import type { RunRow } from '../record/row.js';
 import type { Dialect } from '../sql/render.js';
 
 /** A bound parameter with its SQL type stated, never inferred (an empty array has no type). */
@@ -29,5 +30,7 @@ export interface Warehouse {
   query(sql: string, params?: QueryParams): Promise<Row[]>;
   /** Runs a statement that returns no rows (DDL, inserts). */
   execute(sql: string, params?: QueryParams): Promise<void>;
+  /** Appends run-history rows to `table` ('dataset.table'). Never updates. */
+  insertRunRows(table: string, rows: readonly RunRow[]): Promise<void>;
   close(): Promise<void>;
 }

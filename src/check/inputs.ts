@@ -1,0 +1,109 @@
+/**
+ * Turns the check's command-line values into validated inputs (SPEC §4, §6). Pure: the clock
+ * reading `now` is passed in by the caller, never read here.
+ */
+import { DateTime } from 'luxon';
+import { usageError } from '../errors.js';
+import type { Registry } from '../config/registry.js';
+import type { QueryParams } from '../warehouse/types.js';
+
+export const DEFAULT_LOOKBACK_DAYS = 7;
+export const MAX_LOOKBACK_DAYS = 366;
+
+export interface CheckInputs {
+  /** E, 'YYYY-MM-DD'. */
+  endDate: string;
+  /** First date of the window, E - L + 1. */
+  windowStart: string;
+  lookbackDays: number;
+  now: Date;
+  /** Registry keys to check, sorted. */
+  processors: string[];
+}
+
+export interface RawCheckOptions {
+  date?: string | undefined;
+  lookbackDays?: string | number | undefined;
+  now?: string | undefined;
+  processors?: string | undefined;
+}
+
+const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A calendar date, or a usage error naming the flag and the value. */
+export function parseDate(value: string, flag: string): string {
+  const parsed = DateTime.fromFormat(value, 'yyyy-MM-dd', { zone: 'UTC' });
+  if (!DATE_SHAPE.test(value) || !parsed.isValid) {
+    throw usageError(`${flag} '${value}' is not a valid date: use YYYY-MM-DD, for example 2025-10-07`);
+  }
+  return value;
+}
+
+/** An instant in ISO-8601. Without an offset it is read as UTC, so a run never depends on the host's zone. */
+export function parseInstant(value: string, flag: string): Date {
+  const parsed = DateTime.fromISO(value, { zone: 'UTC', setZone: true });
+  if (!parsed.isValid || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    throw usageError(`${flag} '${value}' is not an ISO-8601 instant, for example 2025-10-08T12:00:00Z`);
+  }
+  return parsed.toJSDate();
+}
+
+export function parseLookbackDays(value: string | number): number {
+  const text = String(value).trim();
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n < 1 || n > MAX_LOOKBACK_DAYS) {
+    throw usageError(`--lookback-days '${text}' must be a whole number from 1 to ${MAX_LOOKBACK_DAYS}, for example 7`);
+  }
+  return n;
+}
+
+/**
+ * The processors to check: all enabled ones by default; named ones (disabled included) with
+ * `--processors a,b`. An unknown name is a usage error that lists the known ones.
+ */
+export function selectProcessors(registry: Registry, list: string | undefined): string[] {
+  if (list === undefined) return registry.processors.filter((p) => p.enabled).map((p) => p.name);
+  const names = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean))];
+  if (names.length === 0) throw usageError('--processors is empty: name one or more registry keys, for example gamebook_processor,roster_processor');
+  const known = new Set(registry.processors.map((p) => p.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    const plural = unknown.length > 1 ? 's' : '';
+    throw usageError(
+      `--processors: unknown processor${plural} ${unknown.map((n) => `'${n}'`).join(', ')}; the registry has ${[...known].join(', ') || 'none'}`,
+    );
+  }
+  return names.sort();
+}
+
+/** Today in the registry's time zone: the default end date. */
+export function todayIn(timezone: string, now: Date): string {
+  return DateTime.fromJSDate(now, { zone: timezone }).toISODate()!;
+}
+
+export function addDays(date: string, days: number): string {
+  return DateTime.fromISO(date, { zone: 'UTC' }).plus({ days }).toISODate()!;
+}
+
+export function resolveCheckInputs(raw: RawCheckOptions, registry: Registry, clockNow: Date): CheckInputs {
+  const now = raw.now === undefined ? clockNow : parseInstant(raw.now, '--now');
+  const endDate = raw.date === undefined ? todayIn(registry.timezone, now) : parseDate(raw.date, '--date');
+  const lookbackDays = raw.lookbackDays === undefined ? DEFAULT_LOOKBACK_DAYS : parseLookbackDays(raw.lookbackDays);
+  return {
+    endDate,
+    windowStart: addDays(endDate, 1 - lookbackDays),
+    lookbackDays,
+    now,
+    processors: selectProcessors(registry, raw.processors),
+  };
+}
+
+/** The detection query's bound parameters. */
+export function healthParams(inputs: CheckInputs): QueryParams {
+  return {
+    end_date: { type: 'DATE', value: inputs.endDate },
+    lookback_days: { type: 'INT64', value: inputs.lookbackDays },
+    now: { type: 'TIMESTAMP', value: inputs.now },
+    processors: { type: 'ARRAY<STRING>', value: inputs.processors },
+  };
+}

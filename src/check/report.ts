@@ -1,0 +1,201 @@
+/**
+ * The check's result: the JSON document of SPEC §7 (`CheckReport`) and, beside it, the
+ * details that messages and reports show but the contract document does not carry.
+ *
+ * Pure: it groups the rows the detection query returned. Every status and verdict here was
+ * computed by SQL; nothing is re-derived.
+ */
+import type { Priority, Registry } from '../config/registry.js';
+import type { Row } from '../warehouse/types.js';
+
+export const DAY_STATUSES = ['success', 'failed', 'hung', 'running', 'missing', 'pending', 'not_expected'] as const;
+export type DayStatus = (typeof DAY_STATUSES)[number];
+export type ProcessorLevel = 'CRITICAL' | 'ERROR' | 'OK';
+export type RunLevel = 'CRITICAL' | 'ERROR' | 'INFO';
+export type AlertLevel = 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO';
+export type Destination = 'pagerduty' | 'slack' | 'console';
+
+export interface DayReport {
+  date: string;
+  status: DayStatus;
+  runs: number;
+  failed_runs: number;
+}
+
+export interface ProcessorReport {
+  name: string;
+  display_name: string;
+  level: ProcessorLevel;
+  priority: Priority;
+  revenue_impact: boolean;
+  missing_dates: string[];
+  failed_dates: string[];
+  hung_dates: string[];
+  recovered_failure_dates: string[];
+  last_success_date: string | null;
+  days_since_success: number | null;
+  is_stale: boolean;
+  scheduler_issue: boolean;
+  days: DayReport[];
+}
+
+export interface AlertReport {
+  level: AlertLevel;
+  processor: string | null;
+  destinations: Destination[];
+  sent: boolean;
+}
+
+/** SPEC §7, field for field. */
+export interface CheckReport {
+  as_of_date: string;
+  window_start: string;
+  window_end: string;
+  lookback_days: number;
+  now: string;
+  level: RunLevel;
+  processors: ProcessorReport[];
+  alerts: AlertReport[];
+}
+
+export interface DayDetail {
+  date: string;
+  is_expected: boolean;
+  is_due: boolean;
+  first_started_at: string | null;
+  last_completed_at: string | null;
+  last_error_type: string | null;
+  last_error_message: string | null;
+}
+
+/** What alerts and reports show beyond the contract document. */
+export interface ProcessorDetail {
+  name: string;
+  staleness_threshold_days: number;
+  slack_channel: string | null;
+  owners: string[];
+  enabled: boolean;
+  /** The newest failure in the window (by date, then completion), for "what went wrong". */
+  latest_failure: { date: string; error_type: string | null; error_message: string | null } | null;
+  days: DayDetail[];
+}
+
+export interface CheckResult {
+  report: CheckReport;
+  details: Record<string, ProcessorDetail>;
+}
+
+export interface CheckWindow {
+  endDate: string;
+  windowStart: string;
+  lookbackDays: number;
+  now: Date;
+}
+
+const LEVEL_RANK: Record<ProcessorLevel, number> = { OK: 0, ERROR: 1, CRITICAL: 2 };
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const num = (v: unknown): number => Number(v ?? 0);
+
+/** Groups the detection rows (one per processor and date) into the check result. */
+export function buildCheckResult(rows: readonly Row[], registry: Registry, window: CheckWindow): CheckResult {
+  const byProcessor = new Map<string, Row[]>();
+  for (const row of rows) {
+    const name = String(row.processor_name);
+    let list = byProcessor.get(name);
+    if (!list) byProcessor.set(name, (list = []));
+    list.push(row);
+  }
+  const configByName = new Map(registry.processors.map((p) => [p.name, p]));
+
+  const processors: ProcessorReport[] = [];
+  const details: Record<string, ProcessorDetail> = {};
+  for (const name of [...byProcessor.keys()].sort()) {
+    const dayRows = byProcessor.get(name)!.slice().sort((a, b) => String(a.processing_date).localeCompare(String(b.processing_date)));
+    const first = dayRows[0]!;
+    const days: DayReport[] = dayRows.map((r) => ({
+      date: String(r.processing_date),
+      status: String(r.day_status) as DayStatus,
+      runs: num(r.runs),
+      failed_runs: num(r.failed_runs),
+    }));
+    const datesWith = (status: DayStatus) => days.filter((d) => d.status === status).map((d) => d.date);
+    processors.push({
+      name,
+      display_name: String(first.display_name),
+      level: String(first.processor_level) as ProcessorLevel,
+      priority: String(first.priority) as Priority,
+      revenue_impact: Boolean(first.revenue_impact),
+      missing_dates: datesWith('missing'),
+      failed_dates: datesWith('failed'),
+      hung_dates: datesWith('hung'),
+      recovered_failure_dates: dayRows.filter((r) => r.is_recovered_failure === true).map((r) => String(r.processing_date)),
+      last_success_date: str(first.last_success_date),
+      days_since_success: first.days_since_success === null ? null : num(first.days_since_success),
+      is_stale: first.is_stale === true,
+      scheduler_issue: first.scheduler_issue === true,
+      days,
+    });
+
+    const config = configByName.get(name);
+    const failures = dayRows.filter((r) => r.last_error_type !== null || r.last_error_message !== null || String(r.day_status) === 'failed');
+    const newestFailure = failures[failures.length - 1];
+    details[name] = {
+      name,
+      staleness_threshold_days: num(first.staleness_threshold_days),
+      slack_channel: config?.slack_channel ?? null,
+      owners: config?.owners ?? [],
+      enabled: config?.enabled ?? true,
+      latest_failure: newestFailure
+        ? {
+            date: String(newestFailure.processing_date),
+            error_type: str(newestFailure.last_error_type),
+            error_message: str(newestFailure.last_error_message),
+          }
+        : null,
+      days: dayRows.map((r) => ({
+        date: String(r.processing_date),
+        is_expected: r.is_expected === true,
+        is_due: r.is_due === true,
+        first_started_at: str(r.first_started_at),
+        last_completed_at: str(r.last_completed_at),
+        last_error_type: str(r.last_error_type),
+        last_error_message: str(r.last_error_message),
+      })),
+    };
+  }
+
+  const worst = processors.reduce<ProcessorLevel>((acc, p) => (LEVEL_RANK[p.level] > LEVEL_RANK[acc] ? p.level : acc), 'OK');
+  const report: CheckReport = {
+    as_of_date: window.endDate,
+    window_start: window.windowStart,
+    window_end: window.endDate,
+    lookback_days: window.lookbackDays,
+    now: window.now.toISOString(),
+    level: worst === 'OK' ? 'INFO' : worst,
+    processors,
+    alerts: planAlerts(processors),
+  };
+  return { report, details };
+}
+
+/**
+ * Routing of SPEC §5: one alert per processor at its level, a WARNING summary when two or more
+ * processors have issues, and an INFO note to the console when all are healthy. Nothing is
+ * sent here (`sent: false`); delivery marks what it delivered.
+ */
+export function planAlerts(processors: readonly ProcessorReport[]): AlertReport[] {
+  const critical = processors.filter((p) => p.level === 'CRITICAL');
+  const error = processors.filter((p) => p.level === 'ERROR');
+  const alerts: AlertReport[] = [
+    ...critical.map((p) => ({ level: 'CRITICAL' as const, processor: p.name, destinations: ['pagerduty', 'slack'] as Destination[], sent: false })),
+    ...error.map((p) => ({ level: 'ERROR' as const, processor: p.name, destinations: ['slack'] as Destination[], sent: false })),
+  ];
+  if (critical.length + error.length >= 2) {
+    alerts.push({ level: 'WARNING', processor: null, destinations: ['slack'], sent: false });
+  }
+  if (critical.length + error.length === 0) {
+    alerts.push({ level: 'INFO', processor: null, destinations: ['console'], sent: false });
+  }
+  return alerts;
+}

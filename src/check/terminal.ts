@@ -1,0 +1,106 @@
+/**
+ * The human report of `pem check` (without --json-output): worst processors first, each with
+ * its level, a compact day grid, the dates in trouble and its last success. Pure: returns text.
+ */
+import type { CheckResult, DayStatus, ProcessorReport } from './report.js';
+
+/** One letter per day status; recovered failures show as lowercase `s`. */
+export const DAY_SYMBOL: Record<DayStatus, string> = {
+  success: 'S',
+  failed: 'F',
+  hung: 'H',
+  running: 'R',
+  missing: 'M',
+  pending: 'P',
+  not_expected: '.',
+};
+
+const LEVEL_ORDER = { CRITICAL: 0, ERROR: 1, OK: 2 } as const;
+const PRIORITY_ORDER = { high: 0, medium: 1, low: 2 } as const;
+
+export interface TerminalOptions {
+  color: boolean;
+}
+
+const paint = (on: boolean, code: string, text: string) => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
+
+/** Worst first, then high priority and revenue impact, then name. */
+export function byUrgency(a: ProcessorReport, b: ProcessorReport): number {
+  return (
+    LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] ||
+    PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] ||
+    Number(b.revenue_impact) - Number(a.revenue_impact) ||
+    a.name.localeCompare(b.name)
+  );
+}
+
+export function renderTerminalReport({ report, details }: CheckResult, options: TerminalOptions): string {
+  const c = options.color;
+  const levelColor = (level: string) => (level === 'CRITICAL' ? '1;31' : level === 'ERROR' ? '31' : level === 'OK' || level === 'INFO' ? '32' : '33');
+  const lines: string[] = [];
+  const counts = { CRITICAL: 0, ERROR: 0, OK: 0 };
+  for (const p of report.processors) counts[p.level]++;
+  lines.push(
+    `${paint(c, '1', 'Processor health')} ${report.window_start} .. ${report.window_end} (${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'}), evaluated at ${report.now}`,
+  );
+  lines.push(
+    `Level ${paint(c, levelColor(report.level), report.level)}: ${report.processors.length} processor${report.processors.length === 1 ? '' : 's'} checked, ` +
+      `${counts.CRITICAL} critical, ${counts.ERROR} error, ${counts.OK} ok`,
+  );
+  if (report.processors.length === 0) lines.push('No processors to check (none enabled in the registry).');
+
+  const dayNumbers = report.processors[0]?.days.map((d) => d.date.slice(8, 10)).join(' ') ?? '';
+  const nameWidth = Math.min(40, Math.max(9, ...report.processors.map((p) => p.name.length)));
+  if (report.processors.length > 0) {
+    lines.push('');
+    lines.push(`${'LEVEL'.padEnd(9)}${'PROCESSOR'.padEnd(nameWidth + 2)}${dayNumbers}`);
+  }
+  for (const p of [...report.processors].sort(byUrgency)) {
+    const grid = p.days
+      .map((d) => {
+        const symbol = d.status === 'success' && d.failed_runs > 0 ? 's' : DAY_SYMBOL[d.status];
+        const color = d.status === 'success' ? '32' : d.status === 'pending' || d.status === 'running' || d.status === 'not_expected' ? '2' : '31';
+        return paint(c, color, symbol.padStart(2));
+      })
+      .join(' ');
+    lines.push(`${paint(c, levelColor(p.level), p.level.padEnd(9))}${p.name.padEnd(nameWidth + 2)}${grid}`);
+    if (p.level === 'OK' && p.recovered_failure_dates.length === 0) continue;
+    const indent = ' '.repeat(9);
+    const tags = [p.priority + ' priority', p.revenue_impact ? 'revenue impact' : null].filter(Boolean).join(', ');
+    lines.push(`${indent}${p.display_name} (${tags})`);
+    const detail = details[p.name];
+    if (p.scheduler_issue) lines.push(`${indent}scheduler issue: no run rows at all in the window, though dates were due`);
+    if (p.is_stale) {
+      lines.push(
+        p.last_success_date === null
+          ? `${indent}stale: never succeeded`
+          : `${indent}stale: last success ${p.last_success_date}, ${p.days_since_success} days before ${report.as_of_date} (threshold ${detail?.staleness_threshold_days ?? '?'})`,
+      );
+    } else {
+      lines.push(`${indent}last success: ${p.last_success_date ?? 'never'}${p.days_since_success === null ? '' : ` (${p.days_since_success} day${p.days_since_success === 1 ? "" : "s"})`}`);
+    }
+    for (const [label, dates] of [
+      ['missing', p.missing_dates],
+      ['failed', p.failed_dates],
+      ['hung', p.hung_dates],
+      ['recovered failures', p.recovered_failure_dates],
+    ] as const) {
+      if (dates.length > 0) lines.push(`${indent}${label}: ${dates.join(', ')}`);
+    }
+    const failure = detail?.latest_failure;
+    if (failure && (failure.error_type || failure.error_message)) {
+      lines.push(`${indent}latest error (${failure.date}): ${[failure.error_type, failure.error_message].filter(Boolean).join(': ')}`);
+    }
+  }
+  if (report.processors.length > 0) {
+    lines.push('');
+    lines.push(`Days: S success, s recovered, F failed, H hung, R running, M missing, P pending, . not expected`);
+  }
+  lines.push('');
+  lines.push('Alerts:');
+  for (const alert of report.alerts) {
+    const who = alert.processor ?? (alert.level === 'WARNING' ? 'summary' : 'all healthy');
+    lines.push(`  ${alert.level.padEnd(8)} ${who} -> ${alert.destinations.join(', ')}${alert.sent ? ' (sent)' : ' (not sent)'}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,61 @@
+/**
+ * `pem demo`: builds a DuckDB file with a season of realistic history and runs the check on it,
+ * so a newcomer sees the product work in one command, with no cloud and no setup.
+ */
+import { rmSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Option, type Command } from 'commander';
+import { resolveCheckInputs } from '../check/inputs.js';
+import { runCheck } from '../check/run.js';
+import { renderTerminalReport } from '../check/terminal.js';
+import { DEMO_SEASON, buildDemoHistory } from '../demo/history.js';
+import { renderSchemaSql } from '../sql/health.js';
+import { openDuckDb } from '../warehouse/duckdb.js';
+import type { CliContext } from './main.js';
+import { loadCheckedRegistry } from './registry.js';
+
+export const DEMO_DATABASE = '.pem/demo.duckdb';
+export const DEMO_REGISTRY = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'demo', 'processors.json');
+
+export function registerDemoCommand(program: Command, context: CliContext): void {
+  program
+    .command('demo')
+    .description('build a local DuckDB with a season of realistic run history and check it')
+    .addOption(new Option('--database <path>', 'DuckDB file to (re)build').default(DEMO_DATABASE))
+    .option('--json-output', 'print the JSON document instead of the report')
+    .addOption(new Option('--now <ISO-8601>', 'pretend it is this instant (default: now)'))
+    .action(async (flags: { database: string; jsonOutput?: boolean; now?: string }) => {
+      const registry = await loadCheckedRegistry(DEMO_REGISTRY);
+      const inputs = resolveCheckInputs({ now: flags.now }, registry, context.now());
+      const history = buildDemoHistory(inputs.endDate, inputs.now);
+
+      for (const suffix of ['', '.wal']) rmSync(`${flags.database}${suffix}`, { force: true });
+      const warehouse = await openDuckDb({ path: flags.database, create: true });
+      try {
+        for (const statement of renderSchemaSql('duckdb', registry)) await warehouse.execute(statement);
+        await warehouse.insertRunRows(`${registry.dataset}.processor_run_history`, history.runs);
+        await warehouse.execute(
+          `CREATE TABLE ${registry.dataset}.game_schedule AS SELECT CAST(unnest($dates) AS DATE) AS game_date, $season AS season`,
+          { dates: { type: 'ARRAY<STRING>', value: history.gameDates }, season: { type: 'STRING', value: DEMO_SEASON } },
+        );
+        context.log.info(
+          `built ${flags.database}: ${registry.processors.length} processors, ${history.runs.length} run rows over a ${history.gameDates.length}-game season`,
+        );
+        const result = await runCheck(warehouse, registry, inputs);
+        if (flags.jsonOutput) {
+          context.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
+          return;
+        }
+        const color = Boolean(context.stdout.isTTY) && !context.env.NO_COLOR;
+        context.stdout.write(renderTerminalReport(result, { color }));
+        const registryPath = relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY;
+        context.stdout.write(
+          `\nNext: pem check --config ${registryPath} --database ${flags.database} --lookback-days 14` +
+            `\n      pem check --config ${registryPath} --database ${flags.database} --json-output\n`,
+        );
+      } finally {
+        await warehouse.close();
+      }
+    });
+}

@@ -1,0 +1,104 @@
+/**
+ * The `pem` command line. The only place that knows about exit codes: every command throws
+ * `PemError` (or lets a foreign error through), and `main` turns it into one clear line on
+ * stderr and the exit code of SPEC §6 (0 ran, 1 the monitor failed, 2 bad usage or config).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { PemError, describeError, exitCodeFor } from '../errors.js';
+import { createLogger, isCloudRun, type Logger, type Writable } from '../log.js';
+import { registerCheckCommand } from './check.js';
+import { registerConfigCommand } from './config.js';
+import { registerDemoCommand } from './demo.js';
+import { registerSchemaCommand } from './schema.js';
+import { registerSqlCommand } from './sql.js';
+
+export interface CliIo {
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable;
+  env: Record<string, string | undefined>;
+  /** The clock, read once per command. */
+  now: () => Date;
+}
+
+export interface CliContext extends CliIo {
+  log: Logger;
+}
+
+export type Register = (program: Command, context: CliContext) => void;
+
+export const COMMANDS: Register[] = [
+  registerCheckCommand,
+  registerConfigCommand,
+  registerSchemaCommand,
+  registerSqlCommand,
+  registerDemoCommand,
+];
+
+export function buildProgram(context: CliContext, commands: Register[] = COMMANDS): Command {
+  const program = new Command('pem')
+    .description('Processor Execution Monitor: is every data processor running, succeeding and fresh?')
+    .version('0.1.0', '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => context.stdout.write(text),
+      writeErr: (text) => context.stderr.write(text),
+      outputError: (text, write) => write(text),
+    })
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 the check ran (whatever it found), 1 the monitor itself failed, 2 bad usage or config.
+Start here: pem demo`,
+    );
+  for (const register of commands) register(program, context);
+  // Sub-commands inherit exit and output handling.
+  for (const command of program.commands) inheritErrorHandling(command, context);
+  return program;
+}
+
+function inheritErrorHandling(command: Command, context: CliContext): void {
+  command.exitOverride().configureOutput({
+    writeOut: (text) => context.stdout.write(text),
+    writeErr: (text) => context.stderr.write(text),
+  });
+  for (const sub of command.commands) inheritErrorHandling(sub, context);
+}
+
+export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const env = io.env ?? process.env;
+  const context: CliContext = {
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    env,
+    now: io.now ?? (() => new Date()),
+    log: createLogger(io.stderr ?? process.stderr, { json: isCloudRun(env) }),
+  };
+  const program = buildProgram(context);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not failures; commander already printed its own message.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return 2;
+    }
+    context.log.error(describeError(error));
+    if (error instanceof PemError) for (const line of error.details) context.stderr.write(`  - ${line}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+/** Options shared by every command that reads the registry. */
+export const configOption = () =>
+  new Option('--config <path>', 'processor registry (.js or .json)').default('includes/processors.js');
+
+/** Options shared by every command that talks to a warehouse. */
+export function addWarehouseOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--engine <engine>', 'warehouse: duckdb or bigquery (default: $PEM_ENGINE, else duckdb)'))
+    .addOption(new Option('--database <path>', 'DuckDB file').default('.pem/monitoring.duckdb'))
+    .addOption(new Option('--project <id>', 'BigQuery project (default: $GOOGLE_CLOUD_PROJECT)'))
+    .addOption(new Option('--location <loc>', 'BigQuery location (default: $PEM_BIGQUERY_LOCATION, else US)'));
+}

@@ -1,0 +1,13 @@
+/** Loads the registry the way every command does: shape, defaults, and filters that parse. */
+import { loadRegistry } from '../config/load.js';
+import type { Registry } from '../config/registry.js';
+import { duckDbFilterParser } from '../warehouse/duckdb.js';
+
+export async function loadCheckedRegistry(path: string): Promise<Registry> {
+  const parser = await duckDbFilterParser();
+  try {
+    return await loadRegistry(path, parser.parse);
+  } finally {
+    parser.close();
+  }
+}

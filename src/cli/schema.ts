@@ -1,0 +1,24 @@
+/** `pem schema apply`: creates the contract tables in the chosen warehouse. Idempotent. */
+import type { Command } from 'commander';
+import { renderSchemaSql } from '../sql/health.js';
+import { openWarehouse } from '../warehouse/open.js';
+import { addWarehouseOptions, configOption, type CliContext } from './main.js';
+import { loadCheckedRegistry } from './registry.js';
+
+export function registerSchemaCommand(program: Command, context: CliContext): void {
+  const schema = program.command('schema').description("manage the monitor's tables");
+  const apply = schema
+    .command('apply')
+    .description("create the run-history table and the monitor's own tables (safe to re-run)")
+    .addOption(configOption());
+  addWarehouseOptions(apply).action(async (flags: { config: string; engine?: string; database?: string; project?: string; location?: string }) => {
+    const registry = await loadCheckedRegistry(flags.config);
+    const warehouse = await openWarehouse(flags, context.env, { create: true });
+    try {
+      for (const statement of renderSchemaSql(warehouse.dialect, registry)) await warehouse.execute(statement);
+      context.stdout.write(`schema applied to ${warehouse.description}: ${registry.dataset}.processor_run_history\n`);
+    } finally {
+      await warehouse.close();
+    }
+  });
+}

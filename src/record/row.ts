@@ -1,0 +1,22 @@
+/** One row of the run history, as SPEC §2 defines it. */
+export interface RunError {
+  error_type: string;
+  error_message: string;
+}
+
+export type RunStatus = 'running' | 'success' | 'failed' | 'skipped';
+
+export interface RunRow {
+  run_id: string;
+  processor_name: string;
+  /** 'YYYY-MM-DD' */
+  processing_date: string;
+  status: RunStatus | string;
+  started_at: Date | null;
+  completed_at: Date | null;
+  records_processed: number | null;
+  errors: RunError[] | null;
+  trigger_source: string | null;
+  /** Free-form JSON value. */
+  metadata: unknown;
+}
