@@ -1,0 +1,27 @@
+/** Runs the `pem` CLI in-process with captured output, a fixed environment and a fixed clock. */
+import { main } from '../../src/cli/main.js';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliRunOptions {
+  env?: Record<string, string | undefined>;
+  /** The clock `pem` reads (default: 2025-10-08T12:00:00Z). */
+  now?: Date;
+  tty?: boolean;
+}
+
+export async function runCli(args: string[], options: CliRunOptions = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: { write: (chunk: string) => (stdout += chunk), isTTY: options.tty ?? false },
+    stderr: { write: (chunk: string) => (stderr += chunk) },
+    env: options.env ?? {},
+    now: () => options.now ?? new Date('2025-10-08T12:00:00Z'),
+  });
+  return { code, stdout, stderr };
+}
