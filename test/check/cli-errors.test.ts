@@ -1,0 +1,90 @@
+/** Bad input gets one clear line naming what is wrong and the documented exit code (SPEC §6). */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScenario, type Scenario } from '../support/scenario.js';
+import { runCli } from '../support/cli.js';
+
+let scenario: Scenario;
+beforeAll(async () => {
+  scenario = await createScenario({ dataset: 'nba_reference', processors: { gamebook_processor: {}, roster_processor: {} } });
+});
+afterAll(() => scenario.cleanup());
+
+const oneLine = (stderr: string) => stderr.trim().split('\n');
+
+describe('pem check usage errors exit 2 with one line', () => {
+  it.each([
+    [['--date', '2025-02-30'], "--date '2025-02-30' is not a valid date: use YYYY-MM-DD, for example 2025-10-07"],
+    [['--date', '10/07/2025'], "--date '10/07/2025' is not a valid date"],
+    [['--lookback-days', '0'], "--lookback-days '0' must be a whole number from 1 to 366, for example 7"],
+    [['--lookback-days', '367'], "--lookback-days '367' must be a whole number from 1 to 366"],
+    [['--lookback-days', 'seven'], "--lookback-days 'seven' must be a whole number"],
+    [['--lookback-days', '2.5'], "--lookback-days '2.5' must be a whole number"],
+    [['--now', 'yesterday'], "--now 'yesterday' is not an ISO-8601 instant, for example 2025-10-08T12:00:00Z"],
+    [['--processors', 'gamebook_processor,boxscores'], "--processors: unknown processor 'boxscores'; the registry has gamebook_processor, roster_processor"],
+    [['--processors', ','], '--processors is empty'],
+    [['--engine', 'postgres'], "--engine 'postgres' is not an engine: use duckdb or bigquery"],
+  ])('%j', async (args, message) => {
+    const run = await scenario.check(args);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(oneLine(run.stderr)).toHaveLength(1);
+    expect(run.stderr.startsWith(`error: ${message}`)).toBe(true);
+  });
+
+  it('rejects an unknown option with exit 2', async () => {
+    const run = await scenario.check(['--lookback', '3']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("unknown option '--lookback'");
+  });
+
+  it('reads PEM_ENGINE when --engine is absent', async () => {
+    const run = await scenario.check([], { env: { PEM_ENGINE: 'oracle' } });
+    expect(run.code).toBe(2);
+    expect(oneLine(run.stderr)).toEqual(["error: PEM_ENGINE 'oracle' is not an engine: use duckdb or bigquery"]);
+  });
+});
+
+describe('pem check runtime failures exit 1 with one line', () => {
+  it('names a DuckDB file that does not exist', async () => {
+    const path = join(scenario.dir, 'absent.duckdb');
+    const run = await runCli(['check', '--config', scenario.registryPath, '--database', path]);
+    expect(run.code).toBe(1);
+    expect(oneLine(run.stderr)).toEqual([
+      `error: DuckDB database ${path} does not exist: create it with \`pem schema apply --database ${path}\`, or try \`pem demo\``,
+    ]);
+  });
+
+  it('names a missing execution table instead of printing a stack', async () => {
+    const reg = join(scenario.dir, 'foreign.json');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(reg, JSON.stringify({ dataset: 'nba_reference', processors: { x: { execution_table: 'ops.nowhere' } } }));
+    const run = await runCli(['check', '--config', reg, '--database', scenario.databasePath]);
+    expect(run.code).toBe(1);
+    expect(oneLine(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toMatch(/^error: DuckDB .*nowhere/);
+    expect(run.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+});
+
+describe('help', () => {
+  it('lists the flags of check with their defaults', async () => {
+    const run = await runCli(['check', '--help']);
+    expect(run.code).toBe(0);
+    for (const flag of ['--date', '--lookback-days', '--processors', '--dry-run', '--json-output', '--config', '--engine', '--database', '--project', '--location', '--now']) {
+      expect(run.stdout).toContain(flag);
+    }
+  });
+});
+
+describe('terminal report', () => {
+  it('shows the level, the day grid, the dates in trouble and the last success', async () => {
+    const run = await scenario.check(['--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Level CRITICAL: 2 processors checked, 2 critical, 0 error, 0 ok');
+    expect(run.stdout).toMatch(/CRITICAL gamebook_processor\s+M {2}M {2}M {2}M {2}M {2}M {2}M/);
+    expect(run.stdout).toContain('missing: 2025-10-01, 2025-10-02');
+    expect(run.stdout).toContain('stale: never succeeded');
+    expect(run.stdout).toContain('CRITICAL gamebook_processor -> pagerduty, slack (not sent)');
+  });
+});

@@ -1,0 +1,181 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { filterShapeProblem, parseRegistry } from '../../src/config/registry.js';
+import { runCli } from '../support/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pem-registry-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function writeRegistry(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+const problemsOf = (doc: unknown) => {
+  const result = parseRegistry(doc);
+  return result.ok ? [] : result.problems;
+};
+
+describe('registry defaults (SPEC §3)', () => {
+  it('fills every key a processor leaves out', () => {
+    const result = parseRegistry({ processors: { rosters: {} } });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.registry).toMatchObject({ dataset: 'monitoring', timezone: 'UTC', renotify_hours: 24 });
+    expect(result.registry.processors[0]).toEqual({
+      name: 'rosters',
+      display_name: 'rosters',
+      execution_table: 'monitoring.processor_run_history',
+      processor_filter: "processor_name = 'rosters'",
+      date_field: 'processing_date',
+      status_field: 'status',
+      run_id_field: 'run_id',
+      started_at_field: 'started_at',
+      completed_at_field: 'completed_at',
+      success_statuses: ['success', 'skipped'],
+      failure_statuses: ['failed'],
+      running_statuses: ['running'],
+      expected_frequency: 'daily',
+      expected_weekdays: ['MON'],
+      calendar_table: null,
+      calendar_date_field: null,
+      calendar_filter: null,
+      staleness_threshold_days: 2,
+      timezone: 'UTC',
+      grace_hours: 0,
+      max_runtime_minutes: 120,
+      enabled: true,
+      priority: 'medium',
+      revenue_impact: false,
+      alert_on_recovered_failures: false,
+      slack_channel: null,
+      owners: [],
+    });
+  });
+
+  it('takes the dataset and time zone of the registry, and null fields as "no such column"', () => {
+    const result = parseRegistry({
+      dataset: 'nba_reference',
+      timezone: 'America/New_York',
+      processors: { a: { run_id_field: null, started_at_field: null, owners: 'data-eng' } },
+    });
+    expect(result.ok && result.registry.processors[0]).toMatchObject({
+      execution_table: 'nba_reference.processor_run_history',
+      timezone: 'America/New_York',
+      run_id_field: null,
+      started_at_field: null,
+      owners: ['data-eng'],
+    });
+  });
+});
+
+describe('registry problems', () => {
+  it.each([
+    [{ a: { priority: 'urgent' } }, 'processors.a.priority: "urgent" is not one of low, medium, high; for example "priority": "low"'],
+    [{ a: { expected_frequency: 'hourly' } }, 'processors.a.expected_frequency: "hourly" is not one of daily, weekdays, weekly, calendar, none'],
+    [{ a: { timezone: 'America/Gotham' } }, 'processors.a.timezone: "America/Gotham" is not an IANA time zone'],
+    [{ a: { staleness_threshold_days: -1 } }, 'processors.a.staleness_threshold_days: must be at least 0'],
+    [{ a: { staleness_threshold_days: '2' } }, 'processors.a.staleness_threshold_days: must be a number'],
+    [{ a: { enabled: 'yes' } }, 'processors.a.enabled: must be true or false'],
+    [{ a: { max_runtime_minutes: 0 } }, 'processors.a.max_runtime_minutes: must be at least 1'],
+    [{ a: { grace_hours: -2 } }, 'processors.a.grace_hours: must be zero or more'],
+    [{ a: { stalenes_threshold_days: 2 } }, 'processors.a.stalenes_threshold_days: unknown key (did you mean "staleness_threshold_days"?)'],
+    [{ a: { execution_table: 'run history' } }, 'processors.a.execution_table: must be a table name'],
+    [{ a: { date_field: 'processing date' } }, 'processors.a.date_field: must be a column name'],
+    [{ a: { expected_frequency: 'weekly', expected_weekdays: ['MONDAY'] } }, 'processors.a.expected_weekdays.0: "MONDAY" is not one of MON'],
+    [{ a: { expected_frequency: 'calendar' } }, 'processors.a.calendar_table: is required when expected_frequency is "calendar"'],
+    [{ a: { expected_weekdays: ['TUE'] } }, 'processors.a.expected_weekdays: only applies when expected_frequency is "weekly"'],
+    [{ a: { failure_statuses: ['success'] } }, 'processors.a.failure_statuses: "success" is also listed in success_statuses'],
+    [{ a: { processor_filter: "name = 'a'; DROP TABLE x" } }, 'processors.a.processor_filter: must be one boolean expression: ";" is not allowed'],
+    [{ a: { processor_filter: "name = 'a' -- all" } }, 'processors.a.processor_filter: must not contain SQL comments'],
+    [{ a: { processor_filter: "name = 'a') OR (1 = 1" } }, 'processors.a.processor_filter: has a ")" without its "("'],
+    [{ a: 'daily' }, 'processors.a: must be an object of settings'],
+    [{ 'bad name!': {} }, 'processors.bad name!: processor names use letters'],
+  ])('names the processor and the key: %j', (processors, message) => {
+    const problems = problemsOf({ processors });
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.filter((p) => p.includes(message))).toHaveLength(1);
+    expect(problems.every((p) => p.startsWith(`processors.${Object.keys(processors)[0]}`))).toBe(true);
+  });
+
+  it('reports every problem at once', () => {
+    const problems = problemsOf({
+      datset: 'x',
+      processors: { a: { priority: 'urgent', enabled: 1 }, b: { timezone: 'Mars/Olympus' } },
+    });
+    expect(problems).toEqual([
+      'datset: unknown key (did you mean "dataset"?)',
+      'processors.a.enabled: must be true or false, for example "enabled": true',
+      'processors.a.priority: "urgent" is not one of low, medium, high; for example "priority": "low"',
+      'processors.b.timezone: "Mars/Olympus" is not an IANA time zone; use a name such as "America/New_York" or "UTC"',
+    ]);
+  });
+
+  it('requires a processors object', () => {
+    expect(problemsOf({ dataset: 'x' })).toEqual([
+      'processors: is required: an object of processors keyed by name, for example {"gamebook_processor": {}}',
+    ]);
+  });
+
+  it('accepts quotes, parentheses and semicolons inside string literals of a filter', () => {
+    expect(filterShapeProblem("name = 'a;b' AND (x IN ('(', ')'))")).toBeNull();
+  });
+});
+
+describe('pem config validate', () => {
+  it('accepts the shipped registry', async () => {
+    const run = await runCli(['config', 'validate']);
+    expect(run).toEqual({
+      code: 0,
+      stdout: 'includes/processors.js: valid, 2 processors (2 enabled), dataset nba_reference, time zone America/New_York\n',
+      stderr: '',
+    });
+  });
+
+  it('prints every problem and exits 2', async () => {
+    const path = writeRegistry('bad.json', { processors: { a: { priority: 'urgent' }, b: { enabled: 'no' } } });
+    const run = await runCli(['config', 'validate', '--config', path]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.split('\n')).toEqual([
+      `error: invalid registry ${path}: 2 problems`,
+      '  - processors.a.priority: "urgent" is not one of low, medium, high; for example "priority": "low"',
+      '  - processors.b.enabled: must be true or false, for example "enabled": true',
+      '',
+    ]);
+  });
+
+  it('rejects a filter that does not parse', async () => {
+    const path = writeRegistry('unparsable.json', { processors: { a: { processor_filter: 'processor_name = = 1' } } });
+    const run = await runCli(['config', 'validate', '--config', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('processors.a.processor_filter: does not parse as a SQL expression');
+  });
+
+  it('loads a CommonJS .js registry', async () => {
+    const path = writeRegistry('reg.js', "module.exports = { processors: { a: { priority: 'high' } } };");
+    const run = await runCli(['config', 'validate', '--config', path]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it.each([
+    ['a missing file', join(dir, 'nope.json'), 'does not exist'],
+    ['malformed JSON', writeRegistry('broken.json', '{"processors": {'), 'cannot be read'],
+    ['a .yaml file', writeRegistry('reg.yaml', 'processors: {}'), 'must be a .js (CommonJS) or .json file'],
+  ])('gives one line and exit 2 for %s', async (_name, path, message) => {
+    const run = await runCli(['config', 'validate', '--config', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain(message);
+  });
+
+  it('refuses to check with an invalid registry', async () => {
+    const path = writeRegistry('bad-check.json', { processors: { a: { priority: 'urgent' } } });
+    const run = await runCli(['check', '--config', path, '--database', join(dir, 'none.duckdb')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('invalid registry');
+  });
+});
