@@ -1,9 +1,12 @@
 /**
  * Diagnostics go to stderr (stdout belongs to the report or the JSON document). In Cloud Run
  * (K_SERVICE / CLOUD_RUN_JOB set) each line is a JSON object Cloud Logging understands
- * (`severity`, `message`, extra fields); in a terminal it is plain text.
+ * (`severity`, `message`, extra fields such as `processor`); in a terminal it is plain text.
+ *
+ * Cloud Logging turns a JSON line on stderr into a structured entry and reads its `severity`
+ * and `message` keys: https://cloud.google.com/run/docs/logging#special-fields
  */
-export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR';
+export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
 
 export interface Logger {
   log(severity: Severity, message: string, fields?: Record<string, unknown>): void;
@@ -16,18 +19,43 @@ export interface Writable {
   write(chunk: string): unknown;
 }
 
+export interface LoggerOptions {
+  /** One JSON object per line (Cloud Run) instead of plain text. */
+  json: boolean;
+  /**
+   * Values that must never reach a log line (webhook URLs, routing keys): every occurrence in
+   * the message or the fields is replaced by `[redacted]`. Short values are ignored, so that
+   * a one-character "secret" cannot blank out ordinary words.
+   */
+  redact?: readonly (string | undefined)[];
+}
+
+/** The environment variables whose values are secrets (SPEC §5): never logged. */
+export const SECRET_ENV_VARS = ['SLACK_WEBHOOK_URL', 'PAGERDUTY_ROUTING_KEY', 'PEM_HEARTBEAT_URL'] as const;
+
+const MIN_REDACTED_LENGTH = 6;
+const REDACTED = '[redacted]';
+
 export function isCloudRun(env: Record<string, string | undefined>): boolean {
   return Boolean(env.CLOUD_RUN_JOB || env.K_SERVICE);
 }
 
-export function createLogger(stream: Writable, options: { json: boolean }): Logger {
+/** The secret values present in an environment, for `LoggerOptions.redact`. */
+export function secretValues(env: Record<string, string | undefined>): string[] {
+  return SECRET_ENV_VARS.map((name) => env[name]).filter((value): value is string => Boolean(value));
+}
+
+/** Alert levels (SPEC §4/§5) as Cloud Logging severities, so a CRITICAL issue logs as CRITICAL. */
+export function severityForLevel(level: 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO' | 'OK'): Severity {
+  return level === 'OK' ? 'INFO' : level;
+}
+
+export function createLogger(stream: Writable, options: LoggerOptions): Logger {
+  const secrets = (options.redact ?? []).filter((value): value is string => typeof value === 'string' && value.length >= MIN_REDACTED_LENGTH);
+  const scrub = (text: string): string => secrets.reduce((out, secret) => out.split(secret).join(REDACTED), text);
+
   const log = (severity: Severity, message: string, fields: Record<string, unknown> = {}) => {
-    if (options.json) {
-      stream.write(`${JSON.stringify({ severity, message, ...fields })}\n`);
-      return;
-    }
-    const prefix = severity === 'ERROR' ? 'error: ' : severity === 'WARNING' ? 'warning: ' : '';
-    stream.write(`${prefix}${message}\n`);
+    stream.write(scrub(options.json ? jsonLine(severity, message, fields) : textLines(severity, message, fields)));
   };
   return {
     log,
@@ -35,4 +63,33 @@ export function createLogger(stream: Writable, options: { json: boolean }): Logg
     warn: (message, fields) => log('WARNING', message, fields),
     error: (message, fields) => log('ERROR', message, fields),
   };
+}
+
+/** One line whatever the fields hold: `severity` and `message` cannot be overridden by a field. */
+function jsonLine(severity: Severity, message: string, fields: Record<string, unknown>): string {
+  const { severity: _severity, message: _message, ...rest } = fields;
+  try {
+    return `${JSON.stringify({ severity, message, ...rest }, jsonSafe)}\n`;
+  } catch {
+    // A circular structure in the fields must not lose the message itself.
+    return `${JSON.stringify({ severity, message, fields_error: 'fields could not be serialised' })}\n`;
+  }
+}
+
+/** DuckDB hands back BIGINT as bigint, which JSON.stringify rejects; errors serialise to `{}`. */
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  return value;
+}
+
+/**
+ * Plain text for a person: `warning: gamebook_processor: 3 missing dates`. A `details` list
+ * (e.g. every registry problem) follows as indented lines, as `pem config validate` prints it.
+ */
+function textLines(severity: Severity, message: string, fields: Record<string, unknown>): string {
+  const prefix = severity === 'CRITICAL' ? 'critical: ' : severity === 'ERROR' ? 'error: ' : severity === 'WARNING' ? 'warning: ' : '';
+  const processor = typeof fields.processor === 'string' && fields.processor !== '' ? `${fields.processor}: ` : '';
+  const details = Array.isArray(fields.details) ? fields.details.map((line) => `  - ${String(line)}\n`).join('') : '';
+  return `${prefix}${processor}${message}\n${details}`;
 }
