@@ -1,0 +1,138 @@
+/**
+ * The backfill queue: every (processor, processing date) of the window whose day status is
+ * `missing`, `failed` or `hung` — the dates an operator re-runs. Pure: it reads the statuses the
+ * detection SQL computed and formats them; nothing is re-derived.
+ *
+ * The same rows, in the same order, are the BigQuery view `processor_backfill_queue`
+ * (`sql/processor_backfill_queue.sql.hbs`).
+ */
+import type { Priority } from '../config/registry.js';
+import type { CheckResult, DayStatus } from '../check/report.js';
+
+export const GAP_STATUSES = ['missing', 'failed', 'hung'] as const satisfies readonly DayStatus[];
+export type GapStatus = (typeof GAP_STATUSES)[number];
+
+export const GAP_FORMATS = ['table', 'csv', 'json'] as const;
+export type GapFormat = (typeof GAP_FORMATS)[number];
+
+/** One date to re-run. Field order is the column order of the CSV and of the BigQuery view. */
+export interface Gap {
+  processor_name: string;
+  processing_date: string;
+  status: GapStatus;
+  priority: Priority;
+  revenue_impact: boolean;
+  runs: number;
+  failed_runs: number;
+  last_error_type: string | null;
+  last_error_message: string | null;
+}
+
+export const GAP_COLUMNS = [
+  'processor_name',
+  'processing_date',
+  'status',
+  'priority',
+  'revenue_impact',
+  'runs',
+  'failed_runs',
+  'last_error_type',
+  'last_error_message',
+] as const satisfies readonly (keyof Gap)[];
+
+/** High priority first; the view orders by the same ranks. */
+const PRIORITY_RANK: Record<Priority, number> = { high: 0, medium: 1, low: 2 };
+
+const isGapStatus = (status: DayStatus): status is GapStatus => (GAP_STATUSES as readonly string[]).includes(status);
+
+/** Every gap of the window, ordered by priority (high first), then date, then processor. */
+export function buildGaps({ report, details }: CheckResult): Gap[] {
+  const gaps: Gap[] = [];
+  for (const p of report.processors) {
+    const dayDetails = new Map((details[p.name]?.days ?? []).map((d) => [d.date, d]));
+    for (const day of p.days) {
+      if (!isGapStatus(day.status)) continue;
+      const detail = dayDetails.get(day.date);
+      gaps.push({
+        processor_name: p.name,
+        processing_date: day.date,
+        status: day.status,
+        priority: p.priority,
+        revenue_impact: p.revenue_impact,
+        runs: day.runs,
+        failed_runs: day.failed_runs,
+        last_error_type: detail?.last_error_type ?? null,
+        last_error_message: detail?.last_error_message ?? null,
+      });
+    }
+  }
+  return gaps.sort(
+    (a, b) =>
+      PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] ||
+      compare(a.processing_date, b.processing_date) ||
+      compare(a.processor_name, b.processor_name),
+  );
+}
+
+/** Code-point order, so the CLI and the warehouse's ORDER BY agree whatever the locale. */
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A JSON array of gaps with every field present (null, not absent); `[]` when there is nothing to do. */
+export function renderGapsJson(gaps: readonly Gap[]): string {
+  return `${JSON.stringify(gaps, null, 2)}\n`;
+}
+
+/**
+ * RFC 4180 CSV with a header line and `\n` line ends. A field is quoted when it holds a comma, a
+ * quote or a line break (quotes doubled); NULL is an empty field, booleans are `true`/`false`.
+ */
+export function renderGapsCsv(gaps: readonly Gap[]): string {
+  const lines = [GAP_COLUMNS.join(',')];
+  for (const gap of gaps) lines.push(GAP_COLUMNS.map((column) => csvField(gap[column])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+function csvField(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const TABLE_MESSAGE_WIDTH = 60;
+
+/**
+ * A table for people. Error text comes from the run history, so control characters (terminal
+ * escape sequences, line breaks) are shown as `?`, never sent to the terminal.
+ */
+export function renderGapsTable(gaps: readonly Gap[], window: { start: string; end: string }): string {
+  if (gaps.length === 0) return `No gaps: nothing to backfill in ${window.start} .. ${window.end}.\n`;
+  const header = ['PRIORITY', 'DATE', 'PROCESSOR', 'STATUS', 'RUNS', 'FAILED', 'LAST ERROR'];
+  const rows = gaps.map((g) => [
+    g.priority + (g.revenue_impact ? ' $' : ''),
+    g.processing_date,
+    printable(g.processor_name),
+    g.status,
+    String(g.runs),
+    String(g.failed_runs),
+    truncate(printable([g.last_error_type, g.last_error_message].filter((s) => s !== null).join(': ')), TABLE_MESSAGE_WIDTH),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const processors = new Set(gaps.map((g) => g.processor_name)).size;
+  return [
+    line(header),
+    ...rows.map(line),
+    '',
+    `${gaps.length} date${gaps.length === 1 ? '' : 's'} to backfill across ${processors} processor${processors === 1 ? '' : 's'} ` +
+      `in ${window.start} .. ${window.end} ($ = revenue impact). Machine-readable: --format csv or --format json.`,
+  ].join('\n') + '\n';
+}
+
+// eslint-disable-next-line no-control-regex
+const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+
+const truncate = (text: string, width: number): string => (text.length <= width ? text : `${text.slice(0, width - 1)}…`);

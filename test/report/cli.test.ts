@@ -1,0 +1,37 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+
+describe('pem report usage', () => {
+  let scenario: Scenario;
+  beforeAll(async () => {
+    scenario = await createScenario({ dataset: 'nba_reference', processors: { a: {} } });
+  });
+  afterAll(() => scenario?.cleanup());
+
+  it('requires --html, with exit 2', async () => {
+    const { code, stderr } = await runCli(['report', '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("required option '--html <file>' not specified");
+  });
+
+  it('fails with exit 1 and one line when the file cannot be written', async () => {
+    const blocker = join(scenario.dir, 'not-a-folder');
+    writeFileSync(blocker, '');
+    const target = join(blocker, 'report.html');
+    const { code, stdout, stderr } = await runCli(['report', '--html', target, '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toMatch(new RegExp(`^error: cannot write the HTML report to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+  });
+
+  it('fails with exit 2 on a bad window flag, naming it, before writing anything', async () => {
+    const target = join(scenario.dir, 'never.html');
+    const { code, stderr } = await runCli(['report', '--html', target, '--lookback-days', '0', '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(code).toBe(2);
+    expect(stderr).toBe("error: --lookback-days '0' must be a whole number from 1 to 366, for example 7\n");
+    expect(existsSync(target)).toBe(false);
+  });
+});

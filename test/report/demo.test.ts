@@ -1,0 +1,31 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+
+describe('pem demo', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pem-demo-report-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the HTML report beside its database and prints its path', async () => {
+    const database = join(dir, 'text', 'demo.duckdb');
+    const { code, stdout } = await runCli(['demo', '--database', database]);
+    expect(code).toBe(0);
+    const reportPath = join(dir, 'text', 'demo-report.html');
+    expect(stdout).toContain(`HTML report: ${reportPath}`);
+    const html = readFileSync(reportPath, 'utf8');
+    const rows = html.match(/<tr data-processor="/g)?.length ?? 0;
+    expect(rows).toBeGreaterThan(0);
+    expect(html.match(/<td data-status="/g)).toHaveLength(rows * 7);
+  });
+
+  it('keeps stdout to the JSON document with --json-output, and names the report on stderr', async () => {
+    const database = join(dir, 'json', 'demo.duckdb');
+    const { code, stdout, stderr } = await runCli(['demo', '--database', database, '--json-output']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).processors.length).toBeGreaterThan(0);
+    expect(stderr).toContain(`wrote the HTML report: ${join(dir, 'json', 'demo-report.html')}`);
+    expect(existsSync(join(dir, 'json', 'demo-report.html'))).toBe(true);
+  });
+});

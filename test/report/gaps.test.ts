@@ -1,0 +1,268 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckedRegistry } from '../../src/cli/registry.js';
+import { renderGapsTable, type Gap } from '../../src/report/gaps.js';
+import { renderBackfillQueueSql } from '../../src/report/queue.js';
+import { renderHealthSql } from '../../src/sql/health.js';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import { runCli } from '../support/cli.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+import { startZetaSql, zetaCatalog } from '../support/zetasql.js';
+import { STATUS_REGISTRY, STATUS_ROWS, WINDOW_ARGS, XSS } from './fixtures.js';
+
+const PRIORITY_RANK = { high: 0, medium: 1, low: 2 } as const;
+
+/** What `pem gaps` must list, derived from `pem check --json-output` alone. */
+function gapsFromCheck(check: any): Pick<Gap, 'processor_name' | 'processing_date' | 'status' | 'priority' | 'runs' | 'failed_runs'>[] {
+  const rows = check.processors.flatMap((p: any) =>
+    p.days
+      .filter((d: any) => ['missing', 'failed', 'hung'].includes(d.status))
+      .map((d: any) => ({ processor_name: p.name, processing_date: d.date, status: d.status, priority: p.priority, runs: d.runs, failed_runs: d.failed_runs })),
+  );
+  // Cross-check against the date lists of the contract document too.
+  const listed = check.processors.flatMap((p: any) => [...p.missing_dates, ...p.failed_dates, ...p.hung_dates].map((d: string) => `${p.name}|${d}`));
+  expect(rows.map((r: any) => `${r.processor_name}|${r.processing_date}`).sort()).toEqual(listed.sort());
+  return rows.sort(
+    (a: any, b: any) =>
+      PRIORITY_RANK[a.priority as keyof typeof PRIORITY_RANK] - PRIORITY_RANK[b.priority as keyof typeof PRIORITY_RANK] ||
+      (a.processing_date < b.processing_date ? -1 : a.processing_date > b.processing_date ? 1 : 0) ||
+      (a.processor_name < b.processor_name ? -1 : a.processor_name > b.processor_name ? 1 : 0),
+  );
+}
+
+describe('pem gaps', () => {
+  let scenario: Scenario;
+  let empty: Scenario;
+  const gaps = (s: Scenario, args: string[]) => runCli(['gaps', '--config', s.registryPath, '--database', s.databasePath, ...args]);
+
+  beforeAll(async () => {
+    scenario = await createScenario(STATUS_REGISTRY, STATUS_ROWS);
+    empty = await createScenario({ dataset: 'nba_reference', processors: { a: { priority: 'low' }, b: { priority: 'high' } } });
+  });
+  afterAll(() => {
+    scenario?.cleanup();
+    empty?.cleanup();
+  });
+
+  it('prints the backfill queue as exact CSV, high priority first, then by date and processor', async () => {
+    const { code, stdout, stderr } = await gaps(scenario, [...WINDOW_ARGS, '--format', 'csv']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      [
+        'processor_name,processing_date,status,priority,revenue_impact,runs,failed_runs,last_error_type,last_error_message',
+        'alpha_high,2025-10-03,failed,high,true,1,1,ValueError,"bad ""row"", at line 2"',
+        'delta_pending,2025-10-03,missing,high,false,0,0,,',
+        'alpha_high,2025-10-04,missing,high,true,0,0,,',
+        `xss_processor,2025-10-05,failed,medium,false,1,1,${XSS.errorType},"<script>window.__pwned=3</script>, ""quoted"", line1\nline2"`,
+        'beta_medium,2025-10-06,hung,medium,false,1,0,,',
+        'beta_medium,2025-10-07,missing,medium,false,0,0,,',
+        'gamma_low,2025-10-06,failed,low,false,1,1,Timeout,took too long',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints JSON with every field present', async () => {
+    const { code, stdout } = await gaps(scenario, [...WINDOW_ARGS, '--format', 'json', '--processors', 'beta_medium,gamma_low']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual([
+      { processor_name: 'beta_medium', processing_date: '2025-10-06', status: 'hung', priority: 'medium', revenue_impact: false, runs: 1, failed_runs: 0, last_error_type: null, last_error_message: null },
+      { processor_name: 'beta_medium', processing_date: '2025-10-07', status: 'missing', priority: 'medium', revenue_impact: false, runs: 0, failed_runs: 0, last_error_type: null, last_error_message: null },
+      { processor_name: 'gamma_low', processing_date: '2025-10-06', status: 'failed', priority: 'low', revenue_impact: false, runs: 1, failed_runs: 1, last_error_type: 'Timeout', last_error_message: 'took too long' },
+    ]);
+  });
+
+  it.each([
+    ['the default window', [] as string[]],
+    ['a shorter window', ['--lookback-days', '3']],
+    ['a longer window', ['--lookback-days', '14']],
+    ['named processors, a disabled one included', ['--processors', 'gamma_low,off_processor,alpha_high']],
+    ['an earlier evaluation instant', ['--now', '2025-10-07T09:00:00Z']],
+  ])('lists exactly the missing, failed and hung dates of pem check for %s', async (_label, extra) => {
+    const args = [...WINDOW_ARGS, ...extra];
+    const check = await scenario.check([...args, '--json-output', '--dry-run']);
+    expect(check.code).toBe(0);
+    const expected = gapsFromCheck(check.json);
+    expect(expected.length).toBeGreaterThan(0);
+
+    const json = await gaps(scenario, [...args, '--format', 'json']);
+    expect(json.code).toBe(0);
+    const listed = JSON.parse(json.stdout) as Gap[];
+    expect(listed.map(({ processor_name, processing_date, status, priority, runs, failed_runs }) => ({ processor_name, processing_date, status, priority, runs, failed_runs }))).toEqual(expected);
+
+    const csv = await gaps(scenario, [...args, '--format', 'csv']);
+    const keys = csv.stdout
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .filter((line) => /^[a-z_]+,\d{4}-/.test(line))
+      .map((line) => line.split(',').slice(0, 4).join(','));
+    expect(keys).toEqual(expected.map((g) => `${g.processor_name},${g.processing_date},${g.status},${g.priority}`));
+  });
+
+  it('lists every due date of a processor that never ran, matching pem check', async () => {
+    const args = ['--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z', '--lookback-days', '3'];
+    const check = await empty.check([...args, '--json-output', '--dry-run']);
+    const listed = JSON.parse((await gaps(empty, [...args, '--format', 'json'])).stdout) as Gap[];
+    expect(listed.map((g) => `${g.priority} ${g.processing_date} ${g.processor_name} ${g.status}`)).toEqual([
+      'high 2025-10-05 b missing',
+      'high 2025-10-06 b missing',
+      'high 2025-10-07 b missing',
+      'low 2025-10-05 a missing',
+      'low 2025-10-06 a missing',
+      'low 2025-10-07 a missing',
+    ]);
+    expect(listed.map((g) => ({ ...g }))).toMatchObject(gapsFromCheck(check.json));
+  });
+
+  it('prints an empty CSV (header only) and an empty JSON array when nothing needs a backfill', async () => {
+    const args = ['--date', '2025-10-02', '--lookback-days', '2', '--now', '2025-10-08T12:00:00Z', '--processors', 'beta_medium'];
+    expect((await gaps(scenario, [...args, '--format', 'csv'])).stdout).toBe(
+      'processor_name,processing_date,status,priority,revenue_impact,runs,failed_runs,last_error_type,last_error_message\n',
+    );
+    expect((await gaps(scenario, [...args, '--format', 'json'])).stdout).toBe('[]\n');
+    expect((await gaps(scenario, args)).stdout).toBe('No gaps: nothing to backfill in 2025-10-01 .. 2025-10-02.\n');
+  });
+
+  it('prints a readable table by default, with a summary line', async () => {
+    const { code, stdout } = await gaps(scenario, WINDOW_ARGS);
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^PRIORITY\s+DATE\s+PROCESSOR\s+STATUS\s+RUNS\s+FAILED\s+LAST ERROR$/);
+    expect(lines[1]).toMatch(/^high \$\s+2025-10-03\s+alpha_high\s+failed\s+1\s+1\s+ValueError: bad "row", at line 2$/);
+    expect(lines.at(-1)).toBe(
+      '7 dates to backfill across 5 processors in 2025-10-01 .. 2025-10-07 ($ = revenue impact). Machine-readable: --format csv or --format json.',
+    );
+    // The hostile error's line break does not break the table.
+    expect(lines.filter((l) => l.startsWith('medium'))).toHaveLength(3);
+  });
+
+  it('rejects an unknown format with exit 2 and one line naming the flag and the choices', async () => {
+    const { code, stdout, stderr } = await gaps(scenario, [...WINDOW_ARGS, '--format', 'xml']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe("error: --format 'xml' is not a format: use table, csv, json, for example --format csv\n");
+  });
+
+  it('fails with exit 2 on an unknown processor, like pem check', async () => {
+    const { code, stderr } = await gaps(scenario, [...WINDOW_ARGS, '--processors', 'nope']);
+    expect(code).toBe(2);
+    expect(stderr).toContain("--processors: unknown processor 'nope'");
+  });
+
+  it('the DuckDB rendering of the processor_backfill_queue view returns the same rows in the same order', async () => {
+    const registry = await loadCheckedRegistry(scenario.registryPath);
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      for (const [date, lookback] of [['2025-10-07', 7], ['2025-10-06', 30]] as const) {
+        const rows = await warehouse.query(renderBackfillQueueSql('duckdb', registry), {
+          end_date: { type: 'DATE', value: date },
+          lookback_days: { type: 'INT64', value: lookback },
+          now: { type: 'TIMESTAMP', value: new Date('2025-10-08T12:00:00Z') },
+          processors: { type: 'ARRAY<STRING>', value: registry.processors.filter((p) => p.enabled).map((p) => p.name) },
+        });
+        const cli = await gaps(scenario, ['--date', date, '--lookback-days', String(lookback), '--now', '2025-10-08T12:00:00Z', '--format', 'json']);
+        expect(rows.length).toBeGreaterThan(0);
+        expect(rows).toEqual(JSON.parse(cli.stdout));
+      }
+    } finally {
+      await warehouse.close();
+    }
+  });
+
+  it('renders the BigQuery view over the deployed table function, for today in the registry time zone', async () => {
+    const registry = await loadCheckedRegistry(scenario.registryPath);
+    const sql = renderBackfillQueueSql('bigquery', registry);
+    expect(sql).toContain('FROM `nba_reference.processor_health_daily`(CURRENT_DATE("America/New_York"), 30) AS h');
+    expect(renderBackfillQueueSql('bigquery', registry, 14)).toContain('(CURRENT_DATE("America/New_York"), 14) AS h');
+    expect(sql).toContain("WHERE h.day_status IN ('missing', 'failed', 'hung')");
+    // A view has no parameters, and the registry is not spliced in (the table function has it).
+    expect(sql).not.toMatch(/[@$](end_date|lookback_days|now|processors)\b/);
+    expect(sql).not.toContain('alpha_high');
+  });
+});
+
+describe('the BigQuery view processor_backfill_queue', () => {
+  let scenario: Scenario | undefined;
+  afterAll(() => scenario?.cleanup());
+
+  /** The columns of processor_health_daily that the view reads, as BigQuery types. */
+  const HEALTH_COLUMNS = {
+    processor_name: 'STRING',
+    processing_date: 'DATE',
+    day_status: 'STRING',
+    priority: 'STRING',
+    revenue_impact: 'BOOL',
+    runs: 'INT64',
+    failed_runs: 'INT64',
+    last_error_type: 'STRING',
+    last_error_message: 'STRING',
+  };
+
+  it('returns, on BigQuery\'s reference evaluator (ZetaSQL), the rows and order of pem gaps for the same health rows', async () => {
+    scenario = await createScenario(STATUS_REGISTRY, STATUS_ROWS);
+    const registry = await loadCheckedRegistry(scenario.registryPath);
+    const enabled = registry.processors.filter((p) => p.enabled).map((p) => p.name);
+    // The health rows the deployed table function would return for this window (enabled processors).
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    let health;
+    try {
+      health = await warehouse.query(renderHealthSql('duckdb', registry), {
+        end_date: { type: 'DATE', value: '2025-10-07' },
+        lookback_days: { type: 'INT64', value: 30 },
+        now: { type: 'TIMESTAMP', value: new Date('2025-10-08T12:00:00Z') },
+        processors: { type: 'ARRAY<STRING>', value: enabled },
+      });
+    } finally {
+      await warehouse.close();
+    }
+    const rows = health.map((r) => Object.fromEntries(Object.keys(HEALTH_COLUMNS).map((c) => [c, r[c]])));
+
+    const zeta = await startZetaSql();
+    try {
+      // The deployed function's call, replaced by a table of the rows it returns for this window
+      // (a stand-in: the evaluator's "today" is not the scenario's).
+      const call = '`nba_reference.processor_health_daily`(CURRENT_DATE("America/New_York"), 30)';
+      const view = renderBackfillQueueSql('bigquery', registry);
+      expect(view.split(call)).toHaveLength(2);
+      const sql = view.replace(call, '`nba_reference.health_rows`');
+      const catalog = zetaCatalog({ 'nba_reference.health_rows': HEALTH_COLUMNS });
+      expect(await zeta.analyze('SELECT CURRENT_DATE("America/New_York") AS today', { catalog })).toMatchObject({ ok: true });
+      const result = await zeta.evaluate(sql, { catalog, content: { 'nba_reference.health_rows': rows } });
+      const cli = await runCli([
+        'gaps', '--config', scenario.registryPath, '--database', scenario.databasePath,
+        '--date', '2025-10-07', '--lookback-days', '30', '--now', '2025-10-08T12:00:00Z', '--format', 'json',
+      ]);
+      expect(result.columns.map((c) => `${c.name} ${c.type}`)).toEqual(
+        ['processor_name STRING', 'processing_date DATE', 'status STRING', 'priority STRING', 'revenue_impact BOOL', 'runs INT64', 'failed_runs INT64', 'last_error_type STRING', 'last_error_message STRING'],
+      );
+      expect(result.rows.length).toBeGreaterThan(0);
+      expect(result.rows).toEqual(JSON.parse(cli.stdout));
+    } finally {
+      zeta.close();
+    }
+  }, 60_000);
+});
+
+describe('the gaps table', () => {
+  it('shows control characters from run history as ?, never as terminal escapes', () => {
+    const text = renderGapsTable(
+      [
+        {
+          processor_name: 'a',
+          processing_date: '2025-10-01',
+          status: 'failed',
+          priority: 'low',
+          revenue_impact: false,
+          runs: 1,
+          failed_runs: 1,
+          last_error_type: 'E',
+          last_error_message: 'red \u001b[31malert\u0007',
+        },
+      ],
+      { start: '2025-10-01', end: '2025-10-01' },
+    );
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(text).toContain('E: red ?[31malert?');
+  });
+});

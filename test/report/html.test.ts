@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { byUrgency } from '../../src/check/terminal.js';
+import { DISPLAY_STATUSES, STATUS_STYLES, jsonForScript, renderHtmlReport } from '../../src/report/html.js';
+import { XSS, syntheticResult } from './fixtures.js';
+
+const OPTIONS = { timezone: 'America/New_York', generatedAt: new Date('2026-01-01T12:34:56Z') };
+
+/** A small result whose every data string is hostile. */
+function hostileResult() {
+  const result = syntheticResult(3, 5);
+  const target = result.report.processors[1]!;
+  target.display_name = XSS.displayName;
+  const detail = result.details[target.name]!;
+  detail.owners = [XSS.owner];
+  detail.slack_channel = XSS.slack;
+  target.days[2] = { ...target.days[2]!, status: 'failed', runs: 1, failed_runs: 1 };
+  detail.days[2] = { ...detail.days[2]!, last_error_type: XSS.errorType, last_error_message: XSS.errorMessage };
+  return result;
+}
+
+const sha256 = (text: string) => `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`;
+
+describe('renderHtmlReport', () => {
+  it('stays under 1.5 MB with one element per cell at 200 processors x 90 days', () => {
+    const html = renderHtmlReport(syntheticResult(200, 90), OPTIONS);
+    const bytes = Buffer.byteLength(html, 'utf8');
+    expect(bytes).toBeLessThan(1_500_000);
+    expect(html.match(/<td data-status="/g)).toHaveLength(200 * 90);
+    // No per-cell tooltip markup: the tooltip text lives once, in the data block.
+    expect(html.match(/<td data-status="[a-z_]+"( data-recovered)?>[^<]<\/td>/g)).toHaveLength(200 * 90);
+  });
+
+  it('lists processors worst first: level, then priority, revenue impact and name', () => {
+    const result = syntheticResult(30, 3);
+    const html = renderHtmlReport(result, OPTIONS);
+    const order = [...html.matchAll(/<tr data-processor="([^"]+)"/g)].map((m) => m[1]);
+    expect(order).toEqual([...result.report.processors].sort(byUrgency).map((p) => p.name));
+    expect(new Set(order.slice(0, 5).map((name) => result.report.processors.find((p) => p.name === name)!.level))).toEqual(new Set(['CRITICAL']));
+  });
+
+  it('shows the run level, window, time zone and generation time in the header', () => {
+    const html = renderHtmlReport(syntheticResult(2, 7), OPTIONS);
+    expect(html).toContain('<span class="badge lv-CRITICAL" id="run-level">CRITICAL</span>');
+    expect(html).toContain('<dd id="window">2025-12-25 .. 2025-12-31 (7 days)</dd>');
+    expect(html).toContain('<dd id="timezone">America/New_York</dd>');
+    expect(html).toContain('<dd id="generated-at">2026-01-01T12:34:56.000Z</dd>');
+  });
+
+  it('has a legend entry, a colour and a letter for every status, recovered and not expected included', () => {
+    const html = renderHtmlReport(syntheticResult(2, 7), OPTIONS);
+    for (const status of DISPLAY_STATUSES) {
+      expect(html).toContain(`<span class="sw st-${status}">${STATUS_STYLES[status].letter}</span> ${STATUS_STYLES[status].label}`);
+    }
+    const colours = DISPLAY_STATUSES.map((s) => STATUS_STYLES[s].background);
+    const letters = DISPLAY_STATUSES.map((s) => STATUS_STYLES[s].letter);
+    expect(new Set(colours).size).toBe(DISPLAY_STATUSES.length);
+    expect(new Set(letters).size).toBe(DISPLAY_STATUSES.length);
+  });
+
+  it('escapes every string from data, in text, attributes and the data block', () => {
+    const html = renderHtmlReport(hostileResult(), OPTIONS);
+    expect(html).not.toContain(XSS.displayName);
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('<svg');
+    expect(html).not.toContain('<script>window');
+    expect(html).not.toContain(XSS.errorType);
+    expect(html.match(/<script/g)).toHaveLength(2);
+    expect(html.match(/<\/script>/g)).toHaveLength(2);
+    expect(html).toContain('&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;Evil &amp; &quot;co&quot;');
+    expect(html).toContain('&lt;/script&gt;&lt;script&gt;window.__pwned=2&lt;/script&gt;');
+    // The data block round-trips the raw strings.
+    const block = html.match(/<script type="application\/json" id="pem-data">(.*?)<\/script>/s)![1]!;
+    const data = JSON.parse(block);
+    expect(data.p.map((p: { d: string }) => p.d)).toContain(XSS.displayName);
+    expect(data.s).toContain(`${XSS.errorType}: ${XSS.errorMessage}`);
+  });
+
+  it('writes JSON for a script element without <, >, & or line separators', () => {
+    const text = jsonForScript({ a: '</script><!-- & \u2028\u2029' });
+    expect(text).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(text)).toEqual({ a: '</script><!-- & \u2028\u2029' });
+  });
+
+  it('allows only its own style and script, by hash, and no network, in its Content-Security-Policy', () => {
+    const html = renderHtmlReport(syntheticResult(2, 3), OPTIONS);
+    const csp = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/)![1]!;
+    const style = html.match(/<style>(.*?)<\/style>/s)![1]!;
+    const script = html.match(/<script>(.*?)<\/script>/s)![1]!;
+    expect(csp.split('; ')).toEqual([
+      "default-src 'none'",
+      `style-src '${sha256(style)}'`,
+      `script-src '${sha256(script)}'`,
+      "img-src 'none'",
+      "form-action 'none'",
+      "base-uri 'none'",
+    ]);
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/@import|url\(/);
+  });
+
+  it('says so when there are no processors', () => {
+    const result = syntheticResult(0, 7);
+    result.report.window_start = '2025-10-01';
+    result.report.window_end = '2025-10-07';
+    const html = renderHtmlReport(result, OPTIONS);
+    expect(html).toContain('No processors to report (none enabled in the registry).');
+    expect(html.match(/<th class="d/g)).toHaveLength(7);
+  });
+});
