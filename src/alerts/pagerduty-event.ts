@@ -1,0 +1,124 @@
+/**
+ * PagerDuty Events API v2 events of a run. Pure: returns the JSON body without the routing key
+ * (the transport adds it, so nothing built here can leak it).
+ * https://developer.pagerduty.com/docs/events-api-v2/trigger-events/
+ *
+ * - `dedup_key` is the issue key (`pem/<dataset>/<processor>/<kind>`, at most 255 characters):
+ *   a repeated trigger for an open alert adds to it instead of paging again, and `resolve` closes it.
+ * - `payload.summary` is at most 1,024 characters.
+ */
+import type { AlertLevel, CheckResult, ProcessorReport } from '../check/report.js';
+import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
+
+export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
+
+export const SEVERITY: Record<AlertLevel, PagerDutySeverity> = {
+  CRITICAL: 'critical',
+  ERROR: 'error',
+  WARNING: 'warning',
+  INFO: 'info',
+};
+
+const MAX_SUMMARY = 1024;
+/** Error messages are unbounded; the whole event must stay under PagerDuty's 512 KB. */
+const MAX_DETAIL_TEXT = 2000;
+
+const clip = (text: string | null, max: number): string | null =>
+  text === null || text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+
+export interface PagerDutyTrigger {
+  event_action: 'trigger';
+  dedup_key: string;
+  client: string;
+  payload: {
+    summary: string;
+    source: string;
+    severity: PagerDutySeverity;
+    timestamp: string;
+    component: string;
+    group: string;
+    class: string;
+    custom_details: Record<string, unknown>;
+  };
+}
+
+export interface PagerDutyResolve {
+  event_action: 'resolve';
+  dedup_key: string;
+}
+
+export type PagerDutyEvent = PagerDutyTrigger | PagerDutyResolve;
+
+export const PAGERDUTY_CLIENT = 'Processor Execution Monitor (pem)';
+
+function summaryFor(p: ProcessorReport, kind: IssueKind, asOf: string, threshold: number | null): string {
+  const who = p.display_name === p.name ? p.name : `${p.display_name} (${p.name})`;
+  switch (kind) {
+    case 'scheduler_issue':
+      return `${who}: no runs at all in the window while dates were due (scheduler issue)`;
+    case 'stale': {
+      const silent = p.scheduler_issue ? '; no runs at all in the window (scheduler issue)' : '';
+      return p.last_success_date === null
+        ? `${who} is stale: it never succeeded${silent}`
+        : `${who} is stale: last success ${p.last_success_date}, ${p.days_since_success} days before ${asOf}` +
+            (threshold === null ? '' : ` (threshold ${threshold})`) +
+            silent;
+    }
+    default:
+      return `${who}: ${KIND_LABEL[kind]}`;
+  }
+}
+
+export function buildPagerDutyTrigger(
+  result: CheckResult,
+  processor: string,
+  kind: IssueKind,
+  dedupKey: string,
+  dataset: string,
+): PagerDutyTrigger {
+  const p = result.report.processors.find((x) => x.name === processor);
+  if (!p) throw new Error(`no processor ${processor} in this check`);
+  const detail = result.details[processor];
+  const level = p.level === 'OK' ? 'INFO' : p.level;
+  const summary = summaryFor(p, kind, result.report.as_of_date, detail?.staleness_threshold_days ?? null);
+  return {
+    event_action: 'trigger',
+    dedup_key: dedupKey,
+    client: PAGERDUTY_CLIENT,
+    payload: {
+      summary: clip(summary, MAX_SUMMARY)!,
+      source: `pem/${dataset}`,
+      severity: SEVERITY[level],
+      timestamp: result.report.now,
+      component: processor,
+      group: dataset,
+      class: kind,
+      custom_details: {
+        processor,
+        display_name: p.display_name,
+        level: p.level,
+        issue: KIND_LABEL[kind],
+        scheduler_issue: p.scheduler_issue,
+        priority: p.priority,
+        revenue_impact: p.revenue_impact,
+        window: `${result.report.window_start}..${result.report.window_end}`,
+        last_success_date: p.last_success_date,
+        days_since_success: p.days_since_success,
+        staleness_threshold_days: detail?.staleness_threshold_days ?? null,
+        missing_dates: p.missing_dates,
+        failed_dates: p.failed_dates,
+        hung_dates: p.hung_dates,
+        latest_error: detail?.latest_failure
+          ? { ...detail.latest_failure, error_message: clip(detail.latest_failure.error_message, MAX_DETAIL_TEXT) }
+          : null,
+        owners: detail?.owners ?? [],
+        slack_channel: detail?.slack_channel ?? null,
+        runbook: RUNBOOK_HINT[kind],
+      },
+    },
+  };
+}
+
+export function buildPagerDutyResolve(dedupKey: string): PagerDutyResolve {
+  return { event_action: 'resolve', dedup_key: dedupKey };
+}

@@ -1,0 +1,67 @@
+/**
+ * PagerDuty destination: Events API v2 (`POST /v2/enqueue`) through Node's fetch.
+ * https://developer.pagerduty.com/docs/events-api-v2/trigger-events/
+ *
+ * The events themselves are built by `pagerduty-event.ts` (pure); this file only delivers one.
+ */
+import { withRetries, type RetryPolicy } from './retry.js';
+import type { PagerDutyEvent } from './pagerduty-event.js';
+import { connectionError, httpError, parseRetryAfter, redact, type Transport } from './transport.js';
+
+export const PAGERDUTY_ROUTING_KEY_ENV = 'PAGERDUTY_ROUTING_KEY';
+export const PAGERDUTY_URL_ENV = 'PAGERDUTY_EVENTS_URL';
+export const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+
+export interface PagerDutyTarget {
+  routingKey: string;
+  url: string;
+}
+
+/** Sends events without the routing key; the transport adds it, so builders never hold it. */
+export function createPagerDutyTransport(target: PagerDutyTarget, policy: RetryPolicy): Transport<PagerDutyEvent> {
+  return {
+    destination: 'pagerduty',
+    async send(event) {
+      const body = JSON.stringify({ routing_key: target.routingKey, ...event });
+      await withRetries(() => post(target, body, policy.timeoutMs), policy);
+    },
+  };
+}
+
+async function post(target: PagerDutyTarget, body: string, timeoutMs: number): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(target.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const e = error as { name?: string; cause?: { code?: string } };
+    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+    throw connectionError(e.cause?.code, timeoutMs, timedOut);
+  }
+  let text = '';
+  try {
+    text = await response.text();
+  } catch {
+    // The status decides; an unreadable body adds nothing.
+  }
+  if (response.ok) return;
+  throw httpError(response.status, describeBody(text, target.routingKey), parseRetryAfter(response.headers.get('retry-after')));
+}
+
+/** PagerDuty answers `{status, message, errors: [...]}`; keep the gist, short and key-free. */
+function describeBody(text: string, routingKey: string): string | null {
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown; errors?: unknown };
+    const parts = [parsed.message, Array.isArray(parsed.errors) ? parsed.errors[0] : undefined]
+      .filter((part): part is string => typeof part === 'string' && part.length > 0);
+    if (parts.length === 0) return null;
+    const detail = parts.join(': ');
+    return redact(detail.length > 200 ? `${detail.slice(0, 199)}…` : detail, [routingKey]);
+  } catch {
+    return null;
+  }
+}

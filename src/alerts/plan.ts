@@ -1,0 +1,128 @@
+/**
+ * Decides what is due this run, from what is wrong now (issues) and what was already delivered
+ * (the latest delivered state per issue key and destination). Pure; the clock is an input.
+ *
+ * For each configured destination of each issue:
+ *   - never notified, or resolved since       → trigger ("new")
+ *   - notified `renotify_hours` ago or more   → trigger ("reminder")
+ *   - notified less than that ago             → nothing ("open": not re-sent every run)
+ * For each issue notified and not resolved whose processor was checked this run and is no longer
+ * wrong in that way → resolve ("recovered"), once: the resolve is recorded, so it is not repeated.
+ *
+ * Silences hold back triggers and reminders only. Recoveries of issues that were notified still go
+ * out, so a silence never leaves a PagerDuty incident open or a Slack thread without its ending.
+ */
+import type { Issue, IssueKind, StateDestination } from './issues.js';
+
+export interface DeliveredState {
+  alert_key: string;
+  destination: StateDestination;
+  processor_name: string;
+  issue_kind: IssueKind;
+  level: string;
+  event: 'notified' | 'resolved';
+  event_id: string;
+  event_at: Date;
+}
+
+export interface ActiveSilence {
+  silence_id: string;
+  processor_name: string;
+  silenced_until: string;
+  reason: string | null;
+}
+
+export type DueReason = 'new' | 'reminder' | 'recovered';
+
+export interface DueItem {
+  key: string;
+  destination: StateDestination;
+  processor: string;
+  kind: IssueKind;
+  level: string;
+  action: 'trigger' | 'resolve';
+  reason: DueReason;
+  /**
+   * The delivered event this notification follows ('none' for the first). Two runs that read the
+   * same state compute the same claim token, which is how they find out about each other.
+   */
+  basis: string;
+}
+
+export interface DeliveryPlan {
+  due: DueItem[];
+  /** Issues open and already notified, not due for a reminder: processor names per destination. */
+  open: Record<StateDestination, string[]>;
+  /** Processors with issues held back by a silence. */
+  silenced: ActiveSilence[];
+}
+
+export interface PlanInputs {
+  issues: readonly Issue[];
+  state: readonly DeliveredState[];
+  silences: readonly ActiveSilence[];
+  configured: ReadonlySet<StateDestination>;
+  /** Processors checked this run: only their issues can be declared recovered. */
+  checked: ReadonlySet<string>;
+  renotifyHours: number;
+  now: Date;
+}
+
+const HOUR_MS = 3_600_000;
+
+export function claimToken(item: Pick<DueItem, 'key' | 'destination' | 'action' | 'basis'>): string {
+  return `${item.key}|${item.destination}|${item.action}|${item.basis}`;
+}
+
+export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
+  const latest = new Map(inputs.state.map((s) => [`${s.alert_key}|${s.destination}`, s]));
+  const silencedBy = new Map(inputs.silences.map((s) => [s.processor_name, s]));
+  const renotifyMs = inputs.renotifyHours * HOUR_MS;
+  const due: DueItem[] = [];
+  const open: Record<StateDestination, Set<string>> = { slack: new Set(), pagerduty: new Set() };
+  const silenced = new Map<string, ActiveSilence>();
+  const current = new Set<string>();
+
+  for (const issue of inputs.issues) {
+    for (const destination of issue.destinations) {
+      current.add(`${issue.key}|${destination}`);
+      if (!inputs.configured.has(destination)) continue;
+      const silence = silencedBy.get(issue.processor);
+      if (silence) {
+        silenced.set(issue.processor, silence);
+        continue;
+      }
+      const last = latest.get(`${issue.key}|${destination}`);
+      const base = { key: issue.key, destination, processor: issue.processor, kind: issue.kind, level: issue.level, action: 'trigger' as const };
+      if (!last || last.event === 'resolved') {
+        due.push({ ...base, reason: 'new', basis: last?.event_id ?? 'none' });
+      } else if (inputs.now.getTime() - last.event_at.getTime() >= renotifyMs) {
+        due.push({ ...base, reason: 'reminder', basis: last.event_id });
+      } else {
+        open[destination].add(issue.processor);
+      }
+    }
+  }
+
+  for (const last of inputs.state) {
+    if (last.event !== 'notified') continue;
+    if (!inputs.configured.has(last.destination) || !inputs.checked.has(last.processor_name)) continue;
+    if (current.has(`${last.alert_key}|${last.destination}`)) continue;
+    due.push({
+      key: last.alert_key,
+      destination: last.destination,
+      processor: last.processor_name,
+      kind: last.issue_kind,
+      level: last.level,
+      action: 'resolve',
+      reason: 'recovered',
+      basis: last.event_id,
+    });
+  }
+
+  return {
+    due,
+    open: { slack: [...open.slack].sort(), pagerduty: [...open.pagerduty].sort() },
+    silenced: [...silenced.values()].sort((a, b) => a.processor_name.localeCompare(b.processor_name)),
+  };
+}

@@ -1,0 +1,306 @@
+/**
+ * The Slack message of a run: one Block Kit message per run per webhook, grouping everything,
+ * worst and highest-impact first, written to be read on a phone. Pure: returns the payload.
+ *
+ * Limits designed for (SPEC §5):
+ *   - at most 50 blocks per message (https://api.slack.com/reference/block-kit/blocks);
+ *   - a section's text at most 3,000 characters, a header's 150, a context's 10 elements;
+ *   - Slack has rejected block messages near 13,000 characters in total with
+ *     `msg_blocks_too_long` although each block was within its limit
+ *     (https://github.com/slackapi/bolt-js/issues/2509), so the text of all blocks together stays
+ *     within MESSAGE_TEXT_BUDGET, well under that. What does not fit becomes "…and N more".
+ */
+import type { CheckResult, ProcessorDetail, ProcessorReport } from '../check/report.js';
+import { byUrgency } from '../check/terminal.js';
+import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
+import type { ActiveSilence, DueReason } from './plan.js';
+
+export const MAX_BLOCKS = 50;
+export const MAX_SECTION_TEXT = 3000;
+export const MAX_HEADER_TEXT = 150;
+export const MAX_CONTEXT_ELEMENTS = 10;
+export const MESSAGE_TEXT_BUDGET = 8_000;
+/** The notification/fallback text; Slack shows it in push notifications. */
+const MAX_FALLBACK_TEXT = 300;
+const MAX_ERROR_TEXT = 280;
+const MAX_DATES_SHOWN = 6;
+const MAX_NAME_TEXT = 80;
+const OVERFLOW_TEXT = 900;
+const RECOVERED_TEXT = 1500;
+
+interface TextObject {
+  type: 'mrkdwn' | 'plain_text';
+  text: string;
+  emoji?: boolean;
+}
+export type SlackBlock =
+  | { type: 'header'; text: TextObject }
+  | { type: 'section'; text: TextObject }
+  | { type: 'context'; elements: TextObject[] }
+  | { type: 'divider' };
+
+export interface SlackMessage {
+  text: string;
+  blocks: SlackBlock[];
+  unfurl_links: boolean;
+  unfurl_media: boolean;
+}
+
+export interface SlackTrigger {
+  processor: string;
+  kinds: { kind: IssueKind; reason: DueReason }[];
+}
+
+export interface SlackRecovery {
+  processor: string;
+  kinds: IssueKind[];
+}
+
+export interface SlackMessageInput {
+  result: CheckResult;
+  dataset: string;
+  triggers: readonly SlackTrigger[];
+  recoveries: readonly SlackRecovery[];
+  /** Processors with open issues already notified and not due for a reminder. */
+  alsoOpen: readonly string[];
+  silenced: readonly ActiveSilence[];
+  renotifyHours: number;
+}
+
+export interface BuiltSlackMessage {
+  message: SlackMessage;
+  /** Processors with a section of their own. */
+  detailed: string[];
+  /** Processors named only in the "…and N more" line. */
+  summarized: string[];
+}
+
+const LEVEL_EMOJI: Record<string, string> = { CRITICAL: ':red_circle:', ERROR: ':large_orange_circle:', OK: ':large_green_circle:' };
+
+/** Slack's mrkdwn control characters (https://api.slack.com/reference/surfaces/formatting#escaping). */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Inline code that cannot be broken by the text it holds. */
+function code(text: string): string {
+  return `\`${escapeMrkdwn(text.replace(/`/g, "'"))}\``;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function dateList(dates: readonly string[]): string {
+  const shown = dates.slice(0, MAX_DATES_SHOWN).join(', ');
+  return dates.length > MAX_DATES_SHOWN ? `${shown} (+${dates.length - MAX_DATES_SHOWN} more)` : shown;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function formatInstant(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+function levelCounts(processors: readonly ProcessorReport[]): { critical: number; error: number; ok: number } {
+  return {
+    critical: processors.filter((p) => p.level === 'CRITICAL').length,
+    error: processors.filter((p) => p.level === 'ERROR').length,
+    ok: processors.filter((p) => p.level === 'OK').length,
+  };
+}
+
+function textLength(block: SlackBlock): number {
+  switch (block.type) {
+    case 'header':
+    case 'section':
+      return block.text.text.length;
+    case 'context':
+      return block.elements.reduce((n, e) => n + e.text.length, 0);
+    case 'divider':
+      return 0;
+  }
+}
+
+export function messageTextLength(message: SlackMessage): number {
+  return message.blocks.reduce((n, b) => n + textLength(b), 0);
+}
+
+function tag(trigger: SlackTrigger): string {
+  const fresh = trigger.kinds.filter((k) => k.reason === 'new').map((k) => KIND_LABEL[k.kind]);
+  if (fresh.length === 0) return '_reminder: still open_';
+  if (fresh.length === trigger.kinds.length) return '_new_';
+  return `_new: ${fresh.join(', ')}_`;
+}
+
+/** One processor's section: what is wrong, which dates, last success, latest error, what to do, who owns it. */
+export function processorSection(p: ProcessorReport, detail: ProcessorDetail | undefined, trigger: SlackTrigger, asOf: string): string {
+  const lines: string[] = [];
+  const name = escapeMrkdwn(truncate(p.display_name, MAX_NAME_TEXT));
+  lines.push(`${LEVEL_EMOJI[p.level] ?? ''} *${p.level} · ${name}*`);
+  const tags = [code(truncate(p.name, MAX_NAME_TEXT)), `${p.priority} priority`, p.revenue_impact ? ':moneybag: revenue impact' : null, tag(trigger)];
+  lines.push(tags.filter(Boolean).join(' · '));
+  const threshold = detail ? ` (threshold ${plural(detail.staleness_threshold_days, 'day')})` : '';
+  if (p.is_stale) {
+    lines.push(
+      p.last_success_date === null
+        ? `• *Stale:* never succeeded`
+        : `• *Stale:* last success ${p.last_success_date}, ${plural(p.days_since_success ?? 0, 'day')} before ${asOf}${threshold}`,
+    );
+  } else {
+    lines.push(`• *Last success:* ${p.last_success_date ?? 'never'}`);
+  }
+  if (p.scheduler_issue) lines.push('• *Scheduler issue:* no run rows at all in the window, though dates were due');
+  if (p.failed_dates.length > 0) lines.push(`• *Failed:* ${dateList(p.failed_dates)}`);
+  if (p.hung_dates.length > 0) lines.push(`• *Hung:* ${dateList(p.hung_dates)}`);
+  if (p.missing_dates.length > 0) lines.push(`• *Missing:* ${dateList(p.missing_dates)}`);
+  if (p.recovered_failure_dates.length > 0) lines.push(`• *Recovered failures:* ${dateList(p.recovered_failure_dates)}`);
+  const failure = detail?.latest_failure;
+  if (failure && (failure.error_type || failure.error_message)) {
+    const type = failure.error_type ? `${code(truncate(failure.error_type, MAX_NAME_TEXT))} ` : '';
+    const message = failure.error_message ? escapeMrkdwn(truncate(failure.error_message.replace(/\s+/g, ' ').trim(), MAX_ERROR_TEXT)) : '';
+    lines.push(`• *Latest error* (${failure.date}): ${type}${message}`.trimEnd());
+  }
+  const worst = trigger.kinds.map((k) => k.kind).sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b])[0];
+  if (worst) lines.push(`:wrench: ${escapeMrkdwn(RUNBOOK_HINT[worst])}`);
+  const owners = [...(detail?.owners ?? []), ...(detail?.slack_channel ? [detail.slack_channel] : [])];
+  if (owners.length > 0) lines.push(`:busts_in_silhouette: ${escapeMrkdwn(truncate(owners.join(' · '), 300))}`);
+  return truncate(lines.join('\n'), MAX_SECTION_TEXT);
+}
+
+const KIND_ORDER: Record<IssueKind, number> = { scheduler_issue: 0, stale: 1, failed: 2, hung: 3, missing: 4, recovered_failures: 5 };
+
+function recoveredSection(recoveries: readonly SlackRecovery[], byName: ReadonlyMap<string, ProcessorReport>): string {
+  const lines = [`:white_check_mark: *Recovered* (${recoveries.length})`];
+  let shown = 0;
+  for (const r of [...recoveries].sort((a, b) => a.processor.localeCompare(b.processor))) {
+    const kinds = [...r.kinds].sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b]).map((k) => KIND_LABEL[k]).join(', ');
+    const now = byName.get(r.processor);
+    const line =
+      now && now.level !== 'OK'
+        ? `• ${code(truncate(r.processor, MAX_NAME_TEXT))} no longer ${kinds}; still ${now.level}`
+        : `• ${code(truncate(r.processor, MAX_NAME_TEXT))} healthy again (was ${kinds})`;
+    const rest = recoveries.length - shown - 1;
+    const reserve = rest > 0 ? 30 : 0;
+    if ([...lines, line].join('\n').length + reserve > RECOVERED_TEXT) break;
+    lines.push(line);
+    shown++;
+  }
+  if (shown < recoveries.length) lines.push(`…and ${recoveries.length - shown} more`);
+  return lines.join('\n');
+}
+
+function overflowSection(names: readonly string[], byName: ReadonlyMap<string, ProcessorReport>): string {
+  const head = `…and ${names.length} more: `;
+  const tail = '\nRun `pem check` for the full report.';
+  const parts: string[] = [];
+  for (const name of names) {
+    const level = byName.get(name)?.level ?? '';
+    const part = `${code(truncate(name, MAX_NAME_TEXT))} ${level}`.trim();
+    if (head.length + [...parts, part].join(', ').length + tail.length + 2 > OVERFLOW_TEXT) {
+      parts.push('…');
+      break;
+    }
+    parts.push(part);
+  }
+  return `${head}${parts.join(', ')}${tail}`;
+}
+
+export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
+  const { report, details } = input.result;
+  const byName = new Map(report.processors.map((p) => [p.name, p]));
+  const counts = levelCounts(report.processors);
+  const dataset = escapeMrkdwn(input.dataset);
+
+  const triggerByName = new Map(input.triggers.map((t) => [t.processor, t]));
+  const ordered = report.processors.filter((p) => triggerByName.has(p.name)).sort(byUrgency);
+
+  const levelText = [counts.critical > 0 ? `${counts.critical} critical` : null, counts.error > 0 ? `${counts.error} error` : null]
+    .filter(Boolean)
+    .join(', ');
+  const recoveredText = input.recoveries.length > 0 ? `${input.recoveries.length} recovered` : null;
+  const headline = [levelText || null, recoveredText].filter(Boolean).join(', ') || 'all healthy';
+  const emoji = counts.critical > 0 ? ':rotating_light:' : counts.error > 0 ? ':warning:' : ':white_check_mark:';
+
+  const header: SlackBlock = {
+    type: 'header',
+    text: { type: 'plain_text', text: truncate(`${emoji} pem: ${headline} in ${input.dataset}`, MAX_HEADER_TEXT), emoji: true },
+  };
+  const news = input.triggers.filter((t) => t.kinds.some((k) => k.reason === 'new')).length;
+  const summary: SlackBlock = {
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text:
+          `${plural(report.processors.length, 'processor')} checked in *${dataset}* for ${report.window_start} → ${report.window_end} ` +
+          `at ${formatInstant(report.now)}: ${counts.critical} critical, ${counts.error} error, ${counts.ok} ok.`,
+      },
+      {
+        type: 'mrkdwn',
+        text: `In this message: ${news} new, ${input.triggers.length - news} reminder${input.triggers.length - news === 1 ? '' : 's'}, ${input.recoveries.length} recovered.`,
+      },
+    ],
+  };
+
+  const footerElements: TextObject[] = [];
+  if (input.alsoOpen.length > 0) {
+    const names = input.alsoOpen.slice(0, 5).map((n) => code(truncate(n, 60))).join(', ');
+    const more = input.alsoOpen.length > 5 ? ` +${input.alsoOpen.length - 5}` : '';
+    footerElements.push({
+      type: 'mrkdwn',
+      text: `Still open, already notified: ${names}${more} (reminder every ${input.renotifyHours} h).`,
+    });
+  }
+  if (input.silenced.length > 0) {
+    const names = input.silenced
+      .slice(0, 5)
+      .map((s) => `${code(truncate(s.processor_name, 60))} until ${formatInstant(s.silenced_until)}`)
+      .join(', ');
+    const more = input.silenced.length > 5 ? ` +${input.silenced.length - 5}` : '';
+    footerElements.push({ type: 'mrkdwn', text: `Silenced, not sent: ${names}${more}.` });
+  }
+  footerElements.push({ type: 'mrkdwn', text: `Full report: \`pem check --date ${report.as_of_date}\`` });
+  const footer: SlackBlock = { type: 'context', elements: footerElements.slice(0, MAX_CONTEXT_ELEMENTS) };
+
+  const recovered: SlackBlock | null =
+    input.recoveries.length > 0 ? { type: 'section', text: { type: 'mrkdwn', text: recoveredSection(input.recoveries, byName) } } : null;
+
+  const fixed: SlackBlock[] = [header, summary, { type: 'divider' }, ...(recovered ? [recovered] : []), { type: 'divider' }, footer];
+  // Room kept for the "…and N more" section whenever it may be needed.
+  const overflowReserve = { blocks: 1, text: OVERFLOW_TEXT };
+  let blocksLeft = MAX_BLOCKS - fixed.length - overflowReserve.blocks;
+  let textLeft = MESSAGE_TEXT_BUDGET - fixed.reduce((n, b) => n + textLength(b), 0) - overflowReserve.text;
+
+  const sections: SlackBlock[] = [];
+  const detailed: string[] = [];
+  let i = 0;
+  for (; i < ordered.length; i++) {
+    const p = ordered[i]!;
+    const text = processorSection(p, details[p.name], triggerByName.get(p.name)!, report.as_of_date);
+    // The last processor may use the reserve: no overflow line follows it.
+    const isLast = i === ordered.length - 1;
+    const extraBlocks = isLast ? overflowReserve.blocks : 0;
+    const extraText = isLast ? overflowReserve.text : 0;
+    if (blocksLeft + extraBlocks < 1 || textLeft + extraText < text.length) break;
+    sections.push({ type: 'section', text: { type: 'mrkdwn', text } });
+    detailed.push(p.name);
+    blocksLeft--;
+    textLeft -= text.length;
+  }
+  const summarized = ordered.slice(i).map((p) => p.name);
+  if (summarized.length > 0) {
+    sections.push({ type: 'section', text: { type: 'mrkdwn', text: overflowSection(summarized, byName) } });
+  }
+
+  const blocks: SlackBlock[] = [header, summary, { type: 'divider' }, ...sections, ...(recovered ? [recovered] : []), { type: 'divider' }, footer];
+  const fallbackNames = ordered.slice(0, 5).map((p) => p.name).join(', ');
+  const fallback = truncate(`pem: ${headline} in ${input.dataset}${fallbackNames ? ` (${fallbackNames}${ordered.length > 5 ? ', …' : ''})` : ''}`, MAX_FALLBACK_TEXT);
+  return {
+    message: { text: fallback, blocks, unfurl_links: false, unfurl_media: false },
+    detailed,
+    summarized,
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Slack destination: one incoming-webhook message per run, sent with `@slack/webhook`.
+ * The message itself is built by `slack-message.ts` (pure); this file only delivers it.
+ */
+import { IncomingWebhook, type IncomingWebhookDefaultArguments } from '@slack/webhook';
+import { withRetries, type RetryPolicy } from './retry.js';
+import type { SlackMessage } from './slack-message.js';
+import { connectionError, httpError, parseRetryAfter, TransportError, type Transport } from './transport.js';
+
+export const SLACK_ENV = 'SLACK_WEBHOOK_URL';
+
+export function createSlackTransport(webhookUrl: string, policy: RetryPolicy): Transport<SlackMessage> {
+  const defaults: IncomingWebhookDefaultArguments = {
+    timeout: policy.timeoutMs,
+    // Retries happen in retry.ts only (the client's own p-retry would multiply attempts).
+    retryConfig: { retries: 0 },
+  };
+  const webhook = new IncomingWebhook(webhookUrl, defaults);
+  // Vendor quirk: @slack/webhook 7.2.0 keeps this very object and merges it into every posted
+  // payload; it strips `agent` and `retryConfig` but not `timeout`, which would be posted to
+  // Slack as a message field. The axios instance already holds the timeout.
+  delete defaults.timeout;
+  return {
+    destination: 'slack',
+    async send(message) {
+      await withRetries(async () => {
+        try {
+          await webhook.send(message);
+        } catch (error) {
+          throw slackError(error, policy.timeoutMs);
+        }
+      }, policy);
+    },
+  };
+}
+
+interface SlackClientError {
+  code?: string;
+  original?: {
+    code?: string;
+    response?: { status: number; headers?: Record<string, unknown>; data?: unknown };
+  };
+}
+
+/**
+ * Maps the client's errors (`slack_webhook_http_error` with the axios response, or
+ * `slack_webhook_request_error` when nothing answered) to a TransportError. Slack answers with a
+ * short reason in the body (`invalid_payload`, `channel_not_found`, `no_service`…), kept when short.
+ */
+function slackError(error: unknown, timeoutMs: number): TransportError {
+  const e = error as SlackClientError;
+  const response = e.original?.response;
+  if (e.code === 'slack_webhook_http_error' && response) {
+    const header = response.headers?.['retry-after'];
+    const body = typeof response.data === 'string' && /^[a-z_]{1,60}$/.test(response.data.trim()) ? response.data.trim() : null;
+    return httpError(response.status, body, parseRetryAfter(header === undefined ? null : String(header)));
+  }
+  if (e.code === 'slack_webhook_request_error') {
+    const code = e.original?.code;
+    return connectionError(code, timeoutMs, code === 'ECONNABORTED' || code === 'ETIMEDOUT');
+  }
+  return new TransportError('unexpected error from the Slack client', { permanent: true });
+}

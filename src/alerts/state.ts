@@ -1,0 +1,108 @@
+/**
+ * Alert state in the warehouse (`<dataset>.pem_alert_state`): read what was delivered, claim what
+ * this run is about to send, and append what it delivered or gave back. Every runtime value is a
+ * bound parameter; batches travel as one JSON parameter so a run costs a handful of statements
+ * whatever the number of alerts (BigQuery queues INSERT statements beyond its daily allowance).
+ */
+import { randomUUID } from 'node:crypto';
+import { createSqlRenderer, type Dialect, type SqlRenderer } from '../sql/render.js';
+import type { Warehouse } from '../warehouse/types.js';
+import type { IssueKind, StateDestination } from './issues.js';
+import { claimToken, type DeliveredState, type DueItem } from './plan.js';
+
+/** How long a claim holds when its run neither delivers nor releases it (the run died). */
+export const CLAIM_LEASE_MS = 15 * 60_000;
+
+const renderers = new Map<Dialect, SqlRenderer>();
+function renderer(dialect: Dialect): SqlRenderer {
+  let r = renderers.get(dialect);
+  if (!r) renderers.set(dialect, (r = createSqlRenderer(dialect)));
+  return r;
+}
+
+export function renderAlertSql(dialect: Dialect, template: string, context: Record<string, unknown>): string {
+  return renderer(dialect).render(template, context);
+}
+
+export async function readDeliveredState(warehouse: Warehouse, table: string, processors: readonly string[]): Promise<DeliveredState[]> {
+  if (processors.length === 0) return [];
+  const rows = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_latest', { table }), {
+    processors: { type: 'ARRAY<STRING>', value: processors },
+  });
+  return rows.map((row) => ({
+    alert_key: String(row.alert_key),
+    destination: String(row.destination) as StateDestination,
+    processor_name: String(row.processor_name),
+    issue_kind: String(row.issue_kind) as IssueKind,
+    level: String(row.level ?? ''),
+    event: String(row.event) as 'notified' | 'resolved',
+    event_id: String(row.event_id),
+    event_at: new Date(String(row.event_at)),
+  }));
+}
+
+interface EventRow {
+  event_id: string;
+  event?: string;
+  alert_key: string;
+  destination: string;
+  processor_name: string;
+  issue_kind: string;
+  level: string;
+  claim_token: string | null;
+}
+
+function eventRow(item: DueItem, event?: string): EventRow {
+  return {
+    event_id: randomUUID(),
+    ...(event ? { event } : {}),
+    alert_key: item.key,
+    destination: item.destination,
+    processor_name: item.processor,
+    issue_kind: item.kind,
+    level: item.level,
+    claim_token: claimToken(item),
+  };
+}
+
+/**
+ * Claims `items` for `runId` and returns the ones this run holds (see alert_state_claim.sql.hbs
+ * for the protocol and why it is safe for overlapping runs).
+ */
+export async function claimDue(
+  warehouse: Warehouse,
+  table: string,
+  items: readonly DueItem[],
+  runId: string,
+  now: Date,
+): Promise<DueItem[]> {
+  if (items.length === 0) return [];
+  const leaseStart = new Date(now.getTime() - CLAIM_LEASE_MS);
+  await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_claim', { table }), {
+    claims: { type: 'STRING', value: JSON.stringify(items.map((item) => eventRow(item))) },
+    run_id: { type: 'STRING', value: runId },
+    now: { type: 'TIMESTAMP', value: now },
+    lease_start: { type: 'TIMESTAMP', value: leaseStart },
+  });
+  const winners = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_claim_winners', { table }), {
+    tokens: { type: 'ARRAY<STRING>', value: [...new Set(items.map(claimToken))] },
+    lease_start: { type: 'TIMESTAMP', value: leaseStart },
+  });
+  const mine = new Set(winners.filter((w) => w.run_id === runId).map((w) => String(w.claim_token)));
+  return items.filter((item) => mine.has(claimToken(item)));
+}
+
+export interface StateEvent {
+  item: DueItem;
+  event: 'notified' | 'resolved' | 'released';
+}
+
+/** Appends delivered and released events of one run in one statement. */
+export async function appendEvents(warehouse: Warehouse, table: string, events: readonly StateEvent[], runId: string, now: Date): Promise<void> {
+  if (events.length === 0) return;
+  await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_append', { table }), {
+    events: { type: 'STRING', value: JSON.stringify(events.map((e) => eventRow(e.item, e.event))) },
+    run_id: { type: 'STRING', value: runId },
+    now: { type: 'TIMESTAMP', value: now },
+  });
+}

@@ -1,0 +1,165 @@
+/**
+ * `pem silence add|list|remove`: silences as data, in `<dataset>.pem_alert_silences`. A silenced
+ * processor is still checked and shown by `pem check`; its alerts are not sent until the silence
+ * ends. Every silence has an expiry, so none is forgotten for a season.
+ */
+import { Option, type Command } from 'commander';
+import { parseInstant } from '../check/inputs.js';
+import { PemError, describeError, runtimeError, usageError } from '../errors.js';
+import { addSilence, listSilences, removeSilences, type Silence } from '../alerts/silences.js';
+import { alertSilencesTable } from '../alerts/tables.js';
+import type { Registry } from '../config/registry.js';
+import type { Warehouse } from '../warehouse/types.js';
+import { openWarehouse } from '../warehouse/open.js';
+import { addWarehouseOptions, configOption, type CliContext } from './main.js';
+import { loadCheckedRegistry } from './registry.js';
+
+interface WarehouseFlags {
+  config: string;
+  engine?: string;
+  database?: string;
+  project?: string;
+  location?: string;
+}
+
+interface AddFlags extends WarehouseFlags {
+  processor: string;
+  until: string;
+  reason: string;
+  by?: string;
+}
+
+interface ListFlags extends WarehouseFlags {
+  all?: boolean;
+  jsonOutput?: boolean;
+}
+
+interface RemoveFlags extends WarehouseFlags {
+  processor?: string;
+  reason?: string;
+  by?: string;
+}
+
+export function registerSilenceCommand(program: Command, context: CliContext): void {
+  const silence = program.command('silence').description('hold back the alerts of a processor until a given time');
+
+  const add = silence
+    .command('add')
+    .description('silence a processor until a given time (it is still checked and shown)')
+    .requiredOption('--processor <name>', 'registry key of the processor')
+    .requiredOption('--until <ISO-8601>', 'when the silence ends, for example 2025-10-09T18:00:00Z')
+    .requiredOption('--reason <text>', 'why, for whoever reads the alerts next')
+    .addOption(new Option('--by <name>', 'who is silencing (default: $USER)'))
+    .addOption(configOption());
+  addWarehouseOptions(add).action(async (flags: AddFlags) => {
+    const registry = await loadCheckedRegistry(flags.config);
+    const now = context.now();
+    const processor = knownProcessor(registry, flags.processor);
+    const until = parseInstant(flags.until, '--until');
+    if (until.getTime() <= now.getTime()) {
+      throw usageError(`--until '${flags.until}' is not in the future (now is ${now.toISOString()}): give the time the silence ends`);
+    }
+    const reason = flags.reason.trim();
+    if (!reason) throw usageError('--reason is empty: say why, for example --reason "backfill of 2025-10-01..07 in progress"');
+    const id = await withSilences(flags, context, registry, (warehouse, table) =>
+      addSilence(warehouse, table, { processor, until, reason, createdBy: createdBy(flags.by, context) }, now),
+    );
+    context.stdout.write(`silenced ${processor} until ${until.toISOString()} (${id}): ${reason}\n`);
+  });
+
+  const list = silence
+    .command('list')
+    .description('list active silences (--all: expired and removed ones too)')
+    .option('--all', 'include expired and removed silences')
+    .option('--json-output', 'print a JSON array')
+    .addOption(configOption());
+  addWarehouseOptions(list).action(async (flags: ListFlags) => {
+    const registry = await loadCheckedRegistry(flags.config);
+    const now = context.now();
+    const silences = await withSilences(flags, context, registry, (warehouse, table) =>
+      listSilences(warehouse, table, now, { activeOnly: !flags.all }),
+    );
+    if (flags.jsonOutput) {
+      context.stdout.write(`${JSON.stringify(silences, null, 2)}\n`);
+      return;
+    }
+    context.stdout.write(renderSilences(silences, Boolean(flags.all)));
+  });
+
+  const remove = silence
+    .command('remove')
+    .description('end a silence early, by id or for every active silence of a processor')
+    .argument('[id]', 'silence id, as `pem silence list` shows it')
+    .option('--processor <name>', 'end every active silence of this processor')
+    .option('--reason <text>', 'why it ends early')
+    .addOption(new Option('--by <name>', 'who is removing it (default: $USER)'))
+    .addOption(configOption());
+  addWarehouseOptions(remove).action(async (id: string | undefined, flags: RemoveFlags) => {
+    if (id === undefined && flags.processor === undefined) {
+      throw usageError('pem silence remove needs a silence id or --processor, for example `pem silence remove sil_1a2b3c4d`');
+    }
+    const registry = await loadCheckedRegistry(flags.config);
+    const now = context.now();
+    const processor = flags.processor === undefined ? undefined : knownProcessor(registry, flags.processor);
+    const removed = await withSilences(flags, context, registry, async (warehouse, table) => {
+      const active = await listSilences(warehouse, table, now, { activeOnly: true });
+      const chosen = active.filter((s) => (id === undefined || s.silence_id === id) && (processor === undefined || s.processor_name === processor));
+      if (chosen.length === 0) {
+        const what = [id ? `id ${id}` : null, processor ? `processor ${processor}` : null].filter(Boolean).join(' and ');
+        throw usageError(`no active silence with ${what}; \`pem silence list\` shows the active ones`);
+      }
+      await removeSilences(warehouse, table, chosen.map((s) => s.silence_id), now, {
+        reason: flags.reason?.trim() || null,
+        createdBy: createdBy(flags.by, context),
+      });
+      return chosen;
+    });
+    for (const s of removed) context.stdout.write(`removed ${s.silence_id} (${s.processor_name}, was until ${s.silenced_until})\n`);
+  });
+}
+
+function knownProcessor(registry: Registry, name: string): string {
+  const trimmed = name.trim();
+  if (registry.processors.some((p) => p.name === trimmed)) return trimmed;
+  const known = registry.processors.map((p) => p.name);
+  throw usageError(`--processor '${name}' is not in the registry; it has ${known.join(', ') || 'no processors'}`);
+}
+
+function createdBy(flag: string | undefined, context: CliContext): string | null {
+  return flag?.trim() || context.env.USER || context.env.LOGNAME || null;
+}
+
+async function withSilences<T>(
+  flags: WarehouseFlags,
+  context: CliContext,
+  registry: Registry,
+  fn: (warehouse: Warehouse, table: string) => Promise<T>,
+): Promise<T> {
+  const warehouse = await openWarehouse(flags, context.env, { create: false });
+  const table = alertSilencesTable(registry);
+  try {
+    return await fn(warehouse, table);
+  } catch (error) {
+    if (error instanceof PemError && error.code !== 'runtime') throw error;
+    throw runtimeError(`${describeError(error)} (if ${table} does not exist yet, run \`pem schema apply\`)`);
+  } finally {
+    await warehouse.close();
+  }
+}
+
+/** The human listing: one line per silence, aligned. Pure. */
+export function renderSilences(silences: readonly Silence[], all: boolean): string {
+  if (silences.length === 0) return all ? 'No silences.\n' : 'No active silences.\n';
+  const rows = silences.map((s) => [
+    s.silence_id,
+    s.processor_name,
+    s.silenced_until.replace('.000Z', 'Z'),
+    s.state,
+    s.created_by ?? '',
+    s.reason ?? '',
+  ]);
+  const head = ['ID', 'PROCESSOR', 'UNTIL', 'STATE', 'BY', 'REASON'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n') + '\n';
+}

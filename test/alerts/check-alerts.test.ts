@@ -1,0 +1,388 @@
+/**
+ * `pem check` delivering alerts end to end: a DuckDB scenario built with `pem schema apply`, the
+ * real Slack and PagerDuty clients, and HTTP servers on 127.0.0.1 standing in for both.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import { runCli } from '../support/cli.js';
+import { createScenario, toRunRow, type RowSpec, type Scenario } from '../support/scenario.js';
+import {
+  alertEnv,
+  AS_OF,
+  badMorning,
+  CHECK_ARGS,
+  NOW,
+  pagerDutyOk,
+  ROUTING_KEY,
+  run,
+  SLACK_PATH,
+  slackOk,
+  startFakeServer,
+  successes,
+  type FakeServer,
+} from './support.js';
+
+const HOUR = 3_600_000;
+const at = (hours: number) => new Date(new Date(NOW).getTime() + hours * HOUR);
+
+let scenario: Scenario;
+let slack: FakeServer;
+let pagerduty: FakeServer;
+
+beforeEach(async () => {
+  const { registry, rows } = badMorning();
+  scenario = await createScenario(registry, rows);
+  slack = await startFakeServer(SLACK_PATH, slackOk);
+  pagerduty = await startFakeServer('/v2/enqueue', pagerDutyOk);
+});
+
+afterEach(async () => {
+  await slack.close();
+  await pagerduty.close();
+  scenario.cleanup();
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: any;
+}
+
+/** `pem check --json-output` at `now`; the JSON is parsed whatever the exit code. */
+async function check(options: { now?: Date; env?: Record<string, string>; args?: string[] } = {}): Promise<Run> {
+  const result = await runCli(
+    ['check', '--config', scenario.registryPath, '--database', scenario.databasePath, ...CHECK_ARGS, ...(options.args ?? [])],
+    { env: options.env ?? alertEnv(slack, pagerduty), now: options.now ?? new Date(NOW) },
+  );
+  let json: unknown = null;
+  try {
+    json = JSON.parse(result.stdout);
+  } catch {
+    // Not every failure prints the document.
+  }
+  return { ...result, json };
+}
+
+async function addRows(rows: RowSpec[]): Promise<void> {
+  const wh = await openDuckDb({ path: scenario.databasePath, create: false });
+  try {
+    await wh.insertRunRows('nba_reference.processor_run_history', rows.map(toRunRow));
+  } finally {
+    await wh.close();
+  }
+}
+
+async function stateRows(): Promise<{ event: string; destination: string; alert_key: string }[]> {
+  const wh = await openDuckDb({ path: scenario.databasePath, create: false });
+  try {
+    return (await wh.query('SELECT event, destination, alert_key FROM nba_reference.pem_alert_state ORDER BY recorded_at, alert_key')) as never;
+  } finally {
+    await wh.close();
+  }
+}
+
+const sentOf = (json: any) => Object.fromEntries(json.alerts.map((a: any) => [a.processor ?? a.level, a.sent]));
+const pdEvents = (server: FakeServer) => server.requests.map((r) => `${r.body.event_action} ${r.body.dedup_key}`);
+const slackSections = (server: FakeServer, i: number): string[] =>
+  server.requests[i]!.body.blocks.filter((b: any) => b.type === 'section').map((b: any) => b.text.text as string);
+
+const CRITICAL_PAGES = [
+  'trigger pem/nba_reference/gamebook_processor/stale',
+  'trigger pem/nba_reference/nbac_player_list_processor/stale',
+  'trigger pem/nba_reference/bettingpros_props_processor/stale',
+];
+
+describe('pem check with Slack and PagerDuty configured', () => {
+  it('sends one Slack message for everything and one page per critical processor, and marks them sent', async () => {
+    const first = await check();
+    expect(first.code).toBe(0);
+    expect(slack.requests).toHaveLength(1);
+    expect(slackSections(slack, 0)).toHaveLength(8);
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
+    const trigger = pagerduty.requests[0]!.body;
+    expect(trigger).toMatchObject({
+      routing_key: ROUTING_KEY,
+      event_action: 'trigger',
+      payload: { severity: 'critical', source: 'pem/nba_reference', component: 'gamebook_processor', class: 'stale' },
+    });
+    expect(trigger.payload.custom_details).toMatchObject({ processor: 'gamebook_processor', priority: 'high', revenue_impact: true, last_success_date: '2025-10-02' });
+    expect(Object.values(sentOf(first.json)).every((sent) => sent === true)).toBe(true);
+    expect(first.stderr).toContain('slack: sent 1 message (8 processors with issues, 0 recovered)');
+    expect(first.stderr).toContain('pagerduty: sent 3 triggers, 0 resolves');
+  });
+
+  it('does not re-send open issues on the next run', async () => {
+    await check();
+    const second = await check({ now: at(1) });
+    expect(second.code).toBe(0);
+    expect(slack.requests).toHaveLength(1);
+    expect(pagerduty.requests).toHaveLength(3);
+    expect(Object.values(sentOf(second.json)).every((sent) => sent === false)).toBe(true);
+    expect(second.stderr).toContain('8 processors already notified, not re-sent until the reminder is due');
+  });
+
+  it('re-sends open issues once renotify_hours (24) have passed, as reminders', async () => {
+    await check();
+    await check({ now: at(23.9) });
+    expect(slack.requests).toHaveLength(1);
+    const reminder = await check({ now: at(24) });
+    expect(reminder.code).toBe(0);
+    expect(slack.requests).toHaveLength(2);
+    expect(slackSections(slack, 1).every((s) => s.includes('_reminder: still open_'))).toBe(true);
+    expect(pdEvents(pagerduty).slice(3)).toEqual(CRITICAL_PAGES);
+    await check({ now: at(25) });
+    expect(slack.requests).toHaveLength(2);
+    expect(pagerduty.requests).toHaveLength(6);
+  });
+
+  it('announces a recovery once: a Slack "recovered" line and a PagerDuty resolve', async () => {
+    await check();
+    await addRows([...successes('bettingpros_props_processor', '2025-10-04', AS_OF), ...run('espn_scoreboard_processor', '2025-10-06', 'success')]);
+    const recovered = await check({ now: at(2) });
+    expect(recovered.code).toBe(0);
+    expect(slack.requests).toHaveLength(2);
+    const text = slackSections(slack, 1).join('\n');
+    expect(text).toContain('*Recovered* (2)');
+    expect(text).toContain('`bettingpros_props_processor` healthy again (was stale, missing)');
+    expect(text).toContain('`espn_scoreboard_processor` healthy again (was failed)');
+    expect(pdEvents(pagerduty).slice(3)).toEqual(['resolve pem/nba_reference/bettingpros_props_processor/stale']);
+    expect(pagerduty.requests[3]!.body).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: 'pem/nba_reference/bettingpros_props_processor/stale' });
+
+    await check({ now: at(3) });
+    expect(slack.requests).toHaveLength(2);
+    expect(pagerduty.requests).toHaveLength(4);
+  });
+
+  it('pages again when a resolved issue comes back', async () => {
+    await check();
+    await addRows(successes('bettingpros_props_processor', '2025-10-04', AS_OF));
+    await check({ now: at(1) });
+    // The same history seen a day later, with the end date moved on and nothing new run: stale again.
+    const again = await check({ now: new Date('2025-10-11T12:00:00Z'), args: ['--date', '2025-10-10'] });
+    expect(again.code).toBe(0);
+    expect(pdEvents(pagerduty).filter((e) => e.includes('bettingpros'))).toEqual([
+      'trigger pem/nba_reference/bettingpros_props_processor/stale',
+      'resolve pem/nba_reference/bettingpros_props_processor/stale',
+      'trigger pem/nba_reference/bettingpros_props_processor/stale',
+    ]);
+  });
+});
+
+describe('pem check when a destination fails', () => {
+  it('still pages when Slack is down, exits 1 naming Slack, and retries only Slack next run', async () => {
+    slack.answer(() => ({ status: 500, body: 'rollup_error' }));
+    const failed = await check();
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('error: alert delivery failed: slack (HTTP 500 (rollup_error) after 3 attempts)');
+    expect(slack.requests).toHaveLength(3);
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
+    // The report is still printed; nothing counts as sent while Slack still owes it.
+    expect(Object.values(sentOf(failed.json)).every((sent) => sent === false)).toBe(true);
+
+    slack.answer(slackOk);
+    const retried = await check({ now: at(1) });
+    expect(retried.code).toBe(0);
+    expect(slack.requests).toHaveLength(4);
+    expect(slackSections(slack, 3)).toHaveLength(8);
+    expect(pagerduty.requests).toHaveLength(3);
+    // Slack now has it and PagerDuty already had it: the critical alerts are complete.
+    expect(sentOf(retried.json)).toMatchObject({ gamebook_processor: true, espn_scoreboard_processor: true });
+  });
+
+  it('still sends Slack when PagerDuty is down, exits 1 naming PagerDuty, and retries only the pages', async () => {
+    pagerduty.answer(() => ({ status: 503 }));
+    const failed = await check();
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('error: alert delivery failed: pagerduty (3 of 3 events not delivered: HTTP 503 after 3 attempts)');
+    // The first event's retries are spent; the others are not thrown at a destination that is down.
+    expect(pagerduty.requests).toHaveLength(3);
+    expect(slack.requests).toHaveLength(1);
+    expect(sentOf(failed.json)).toMatchObject({ gamebook_processor: false, espn_scoreboard_processor: true, WARNING: true });
+
+    pagerduty.answer(pagerDutyOk);
+    const retried = await check({ now: at(1) });
+    expect(retried.code).toBe(0);
+    expect(pdEvents(pagerduty).slice(3)).toEqual(CRITICAL_PAGES);
+    expect(slack.requests).toHaveLength(1);
+  });
+
+  it('fails a destination that never answers by its timeout, without holding up the other', async () => {
+    slack.answer(() => 'hang');
+    const failed = await check();
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('slack (timed out after 400 ms after 3 attempts)');
+    expect(pagerduty.requests).toHaveLength(3);
+  });
+
+  it('delivers after a 429 with Retry-After', async () => {
+    slack.answer((_r, i) => (i === 0 ? { status: 429, body: 'rate_limited', headers: { 'retry-after': '0' } } : { status: 200, body: 'ok' }));
+    const first = await check();
+    expect(first.code).toBe(0);
+    expect(slack.requests).toHaveLength(2);
+    expect(slack.requests[1]!.raw).toBe(slack.requests[0]!.raw);
+  });
+
+  it('stops at once on a permanent Slack error (the webhook was revoked)', async () => {
+    slack.answer(() => ({ status: 404, body: 'no_service' }));
+    const failed = await check();
+    expect(failed.code).toBe(1);
+    expect(slack.requests).toHaveLength(1);
+    expect(failed.stderr).toContain('slack (HTTP 404 (no_service))');
+  });
+
+  it('keeps sending the other pages when PagerDuty rejects one event', async () => {
+    pagerduty.answer((r) =>
+      r.body.dedup_key.includes('gamebook') ? { status: 400, body: JSON.stringify({ message: 'Event object is invalid' }) } : pagerDutyOk(r, 0),
+    );
+    const failed = await check();
+    expect(failed.code).toBe(1);
+    expect(pagerduty.requests).toHaveLength(3);
+    expect(failed.stderr).toContain('pagerduty (1 of 3 events not delivered: HTTP 400 (Event object is invalid))');
+    expect(sentOf(failed.json)).toMatchObject({ gamebook_processor: false, bettingpros_props_processor: true });
+  });
+
+  it('never shows the webhook URL or the routing key, in stdout, stderr or the JSON', async () => {
+    const outputs: string[] = [];
+    for (const answer of [() => ({ status: 500 }), () => 'hang' as const, () => ({ status: 404, body: 'no_service' })]) {
+      slack.answer(answer);
+      pagerduty.answer(() => ({ status: 400, body: JSON.stringify({ message: `bad key ${ROUTING_KEY}`, errors: [`${SLACK_PATH}`] }) }));
+      const result = await check();
+      expect(result.code).toBe(1);
+      outputs.push(result.stdout, result.stderr);
+    }
+    const cloudRun = await check({ env: alertEnv(slack, pagerduty, { CLOUD_RUN_JOB: 'processor-execution-monitor' }) });
+    outputs.push(cloudRun.stdout, cloudRun.stderr);
+    const text = outputs.join('\n');
+    expect(text).toContain('alert delivery failed');
+    expect(text).not.toContain(ROUTING_KEY);
+    expect(text).not.toContain('s3cr3tW3bh00kT0k3n');
+    expect(text).not.toContain(slack.url);
+  });
+});
+
+describe('pem check without destinations, in dry runs, and when healthy', () => {
+  it('skips a destination whose variable is missing with a note, and never crashes', async () => {
+    const result = await check({ env: alertEnv(null, pagerduty) });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('warning: slack: SLACK_WEBHOOK_URL is not set; Slack alerts skipped');
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
+    // PagerDuty is the only configured destination of the critical alerts, and it has them.
+    expect(sentOf(result.json)).toMatchObject({ gamebook_processor: true, espn_scoreboard_processor: false, WARNING: false });
+  });
+
+  it('sends nothing and marks nothing sent when no destination is configured', async () => {
+    const result = await check({ env: { PEM_RECORD_SELF: 'off' } });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('PAGERDUTY_ROUTING_KEY is not set');
+    expect(Object.values(sentOf(result.json)).every((sent) => sent === false)).toBe(true);
+    expect(await stateRows()).toEqual([]);
+  });
+
+  it('--dry-run computes and prints, sends nothing and writes no state', async () => {
+    const dry = await check({ args: ['--dry-run'] });
+    expect(dry.code).toBe(0);
+    expect(slack.requests).toHaveLength(0);
+    expect(pagerduty.requests).toHaveLength(0);
+    expect(await stateRows()).toEqual([]);
+    expect(dry.json.alerts).toHaveLength(9);
+    expect(Object.values(sentOf(dry.json)).every((sent) => sent === false)).toBe(true);
+    expect(dry.stderr).toContain('dry run: would send 1 Slack message (8 processors) and 3 PagerDuty events (3 triggers, 0 resolves); nothing sent, no alert state written');
+    // A real run afterwards still sends everything: the dry run claimed nothing.
+    await check();
+    expect(slack.requests).toHaveLength(1);
+  });
+
+  it('sends nothing and exits 1 when the alert state cannot be read, after printing the report', async () => {
+    await scenario.sql('DROP TABLE nba_reference.pem_alert_state');
+    const result = await check();
+    expect(result.code).toBe(1);
+    expect(result.json.level).toBe('CRITICAL');
+    expect(result.stderr).toMatch(/error: alert delivery failed: alert state unavailable \(.*pem_alert_state.*\); `pem schema apply` creates nba_reference.pem_alert_state and nba_reference.pem_alert_silences; nothing was sent/);
+    expect(slack.requests).toHaveLength(0);
+    expect(pagerduty.requests).toHaveLength(0);
+  });
+
+  it('--dry-run without any destination prints no alert lines at all', async () => {
+    const dry = await check({ env: { PEM_RECORD_SELF: 'off' }, args: ['--dry-run'] });
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toBe('');
+  });
+
+  it('writes state only for what was delivered', async () => {
+    slack.answer(() => ({ status: 500 }));
+    await check();
+    const rows = await stateRows();
+    expect(rows.filter((r) => r.event === 'notified').every((r) => r.destination === 'pagerduty')).toBe(true);
+    expect(rows.filter((r) => r.event === 'notified')).toHaveLength(3);
+    // Slack's claims were given back so the next run can take them.
+    expect(rows.filter((r) => r.event === 'released' && r.destination === 'slack').length).toBeGreaterThan(0);
+  });
+
+  it('prints the INFO note to the console when every processor is healthy', async () => {
+    const healthy = await createScenario({ dataset: 'nba_reference', timezone: 'UTC', processors: { a: {}, b: {} } }, [
+      ...successes('a', '2025-09-30', AS_OF),
+      ...successes('b', '2025-09-30', AS_OF),
+    ]);
+    try {
+      const result = await runCli(['check', '--config', healthy.registryPath, '--database', healthy.databasePath, ...CHECK_ARGS], {
+        env: alertEnv(slack, pagerduty),
+        now: new Date(NOW),
+      });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain('INFO: all 2 processors healthy for 2025-10-01..2025-10-07');
+      expect(JSON.parse(result.stdout).alerts).toEqual([{ level: 'INFO', processor: null, destinations: ['console'], sent: true }]);
+      expect(slack.requests).toHaveLength(0);
+      expect(pagerduty.requests).toHaveLength(0);
+    } finally {
+      healthy.cleanup();
+    }
+  });
+
+  it.each([
+    [{ SLACK_WEBHOOK_URL: 'hooks.slack.com/services/T0/B0/secretpart' }, 'SLACK_WEBHOOK_URL is not an http(s) URL'],
+    [{ PEM_ALERT_RETRIES: 'lots' }, "PEM_ALERT_RETRIES 'lots' must be a whole number"],
+  ])('exits 2 on a bad alert setting %o, naming it and never its value', async (extra, message) => {
+    const result = await check({ env: { ...alertEnv(null, null), ...extra } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain('secretpart');
+  });
+});
+
+describe('silences', () => {
+  it('holds back a silenced processor: computed and shown, not sent, until the silence is removed', async () => {
+    const base = ['--config', scenario.registryPath, '--database', scenario.databasePath];
+    const added = await runCli(['silence', 'add', ...base, '--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', 'NBA.com outage, backfill tomorrow'], {
+      now: new Date(NOW),
+    });
+    expect(added.code).toBe(0);
+    const id = /\((sil_[0-9a-f]{8})\)/.exec(added.stdout)![1]!;
+
+    const silenced = await check();
+    expect(silenced.code).toBe(0);
+    expect(silenced.json.processors.find((p: any) => p.name === 'gamebook_processor').level).toBe('CRITICAL');
+    expect(sentOf(silenced.json)).toMatchObject({ gamebook_processor: false, nbac_player_list_processor: true });
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES.slice(1));
+    const sections = slackSections(slack, 0).join('\n');
+    expect(sections).not.toContain('Gamebook registry processor');
+    expect(JSON.stringify(slack.requests[0]!.body)).toContain('Silenced, not sent: `gamebook_processor` until 2025-10-09 00:00 UTC');
+    expect(silenced.stderr).toContain(`gamebook_processor silenced until 2025-10-09T00:00:00.000Z (${id}); not sent`);
+
+    const removed = await runCli(['silence', 'remove', id, ...base], { now: at(1) });
+    expect(removed.code).toBe(0);
+    const after = await check({ now: at(1) });
+    expect(sentOf(after.json)).toMatchObject({ gamebook_processor: true });
+    expect(pdEvents(pagerduty).slice(2)).toEqual([CRITICAL_PAGES[0]]);
+    expect(slackSections(slack, 1)).toHaveLength(1);
+  });
+
+  it('stops holding back once the silence has expired', async () => {
+    const base = ['--config', scenario.registryPath, '--database', scenario.databasePath];
+    await runCli(['silence', 'add', ...base, '--processor', 'gamebook_processor', '--until', '2025-10-08T13:00:00Z', '--reason', 'deploy'], { now: new Date(NOW) });
+    await check();
+    expect(pdEvents(pagerduty)).not.toContain(CRITICAL_PAGES[0]);
+    await check({ now: at(1) });
+    expect(pdEvents(pagerduty)).toContain(CRITICAL_PAGES[0]);
+  });
+});

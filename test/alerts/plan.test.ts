@@ -1,0 +1,153 @@
+/** What is due, from issues and delivered state (pure), and the keys and events it is built on. */
+import { describe, expect, it } from 'vitest';
+import { collectIssues, issueKey, MAX_DEDUP_KEY, type Issue } from '../../src/alerts/issues.js';
+import { buildPagerDutyTrigger, SEVERITY } from '../../src/alerts/pagerduty-event.js';
+import { planDeliveries, type DeliveredState, type PlanInputs } from '../../src/alerts/plan.js';
+import { planAlerts, type CheckResult, type ProcessorReport } from '../../src/check/report.js';
+
+const NOW = new Date('2025-10-08T12:00:00Z');
+const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
+
+const issue = (processor: string, destinations: Issue['destinations'] = ['pagerduty', 'slack']): Issue => ({
+  key: issueKey('ds', processor, 'stale'),
+  processor,
+  kind: 'stale',
+  level: 'CRITICAL',
+  destinations,
+});
+
+const delivered = (processor: string, destination: 'slack' | 'pagerduty', event: 'notified' | 'resolved', at: Date): DeliveredState => ({
+  alert_key: issueKey('ds', processor, 'stale'),
+  destination,
+  processor_name: processor,
+  issue_kind: 'stale',
+  level: 'CRITICAL',
+  event,
+  event_id: `${processor}-${destination}-${event}`,
+  event_at: at,
+});
+
+function plan(overrides: Partial<PlanInputs>) {
+  return planDeliveries({
+    issues: [],
+    state: [],
+    silences: [],
+    configured: new Set(['slack', 'pagerduty']),
+    checked: new Set(['a', 'b']),
+    renotifyHours: 24,
+    now: NOW,
+    ...overrides,
+  });
+}
+
+describe('planDeliveries', () => {
+  it('sends a new issue to every configured destination of its routing', () => {
+    const p = plan({ issues: [issue('a')] });
+    expect(p.due.map((d) => `${d.destination} ${d.action} ${d.reason}`)).toEqual(['pagerduty trigger new', 'slack trigger new']);
+  });
+
+  it('leaves out destinations that are not configured', () => {
+    expect(plan({ issues: [issue('a')], configured: new Set(['slack']) }).due.map((d) => d.destination)).toEqual(['slack']);
+  });
+
+  it.each([
+    [23.99, 0],
+    [24, 2],
+    [30, 2],
+  ])('re-sends an issue notified %s hours ago: %i due', (hours, count) => {
+    const p = plan({
+      issues: [issue('a')],
+      state: [delivered('a', 'slack', 'notified', hoursAgo(hours)), delivered('a', 'pagerduty', 'notified', hoursAgo(hours))],
+    });
+    expect(p.due).toHaveLength(count);
+    if (count > 0) expect(p.due.every((d) => d.reason === 'reminder')).toBe(true);
+    else expect(p.open.slack).toEqual(['a']);
+  });
+
+  it('treats an issue resolved earlier as new again', () => {
+    const p = plan({ issues: [issue('a', ['slack'])], state: [delivered('a', 'slack', 'resolved', hoursAgo(1))] });
+    expect(p.due).toMatchObject([{ reason: 'new', basis: 'a-slack-resolved' }]);
+  });
+
+  it('resolves a notified issue that cleared, once, and only for processors checked this run', () => {
+    const state = [delivered('a', 'pagerduty', 'notified', hoursAgo(2)), delivered('z', 'pagerduty', 'notified', hoursAgo(2))];
+    expect(plan({ state }).due).toMatchObject([{ processor: 'a', action: 'resolve', reason: 'recovered' }]);
+    expect(plan({ state: [delivered('a', 'pagerduty', 'resolved', hoursAgo(1))] }).due).toEqual([]);
+  });
+
+  it('holds back triggers of a silenced processor but still resolves what was notified', () => {
+    const silence = { silence_id: 'sil_1', processor_name: 'a', silenced_until: '2025-10-09T00:00:00.000Z', reason: 'maintenance' };
+    const p = plan({ issues: [issue('a')], silences: [silence] });
+    expect(p.due).toEqual([]);
+    expect(p.silenced).toEqual([silence]);
+    const cleared = plan({ silences: [silence], state: [delivered('a', 'slack', 'notified', hoursAgo(1))] });
+    expect(cleared.due).toMatchObject([{ action: 'resolve' }]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+function report(p: Partial<ProcessorReport>): CheckResult {
+  const processor: ProcessorReport = {
+    name: 'gamebook_processor',
+    display_name: 'Gamebook',
+    level: 'CRITICAL',
+    priority: 'high',
+    revenue_impact: true,
+    missing_dates: ['2025-10-07'],
+    failed_dates: [],
+    hung_dates: [],
+    recovered_failure_dates: [],
+    last_success_date: '2025-09-28',
+    days_since_success: 9,
+    is_stale: true,
+    scheduler_issue: true,
+    days: [],
+    ...p,
+  };
+  return {
+    report: {
+      as_of_date: '2025-10-07',
+      window_start: '2025-10-01',
+      window_end: '2025-10-07',
+      lookback_days: 7,
+      now: NOW.toISOString(),
+      level: 'CRITICAL',
+      processors: [processor],
+      alerts: planAlerts([processor]),
+    },
+    details: {},
+  };
+}
+
+describe('issues and PagerDuty events', () => {
+  it('pages once for a processor both stale and without runs, and says both', () => {
+    const result = report({});
+    const issues = collectIssues(result, 'nba_reference');
+    expect(issues.map((i) => `${i.kind} ${i.destinations.join('+')}`)).toEqual(['scheduler_issue slack', 'stale pagerduty+slack', 'missing slack']);
+    const event = buildPagerDutyTrigger(result, 'gamebook_processor', 'stale', issues[1]!.key, 'nba_reference');
+    expect(event.dedup_key).toBe('pem/nba_reference/gamebook_processor/stale');
+    expect(event.payload.summary).toBe(
+      'Gamebook (gamebook_processor) is stale: last success 2025-09-28, 9 days before 2025-10-07; no runs at all in the window (scheduler issue)',
+    );
+    expect(event.payload.severity).toBe('critical');
+  });
+
+  it('pages a scheduler issue on its own when the processor is not stale', () => {
+    const issues = collectIssues(report({ is_stale: false }), 'ds');
+    expect(issues.find((i) => i.kind === 'scheduler_issue')!.destinations).toEqual(['pagerduty', 'slack']);
+  });
+
+  it('keeps dedup keys stable and within 255 characters, however long the names', () => {
+    const long = 'p'.repeat(400);
+    const key = issueKey('nba_reference', long, 'stale');
+    expect(key.length).toBe(MAX_DEDUP_KEY);
+    expect(issueKey('nba_reference', long, 'stale')).toBe(key);
+    expect(issueKey('nba_reference', long, 'scheduler_issue')).not.toBe(key);
+    expect(issueKey('nba_reference', `${long}x`, 'stale')).not.toBe(key);
+  });
+
+  it('maps every level to a PagerDuty severity', () => {
+    expect(SEVERITY).toEqual({ CRITICAL: 'critical', ERROR: 'error', WARNING: 'warning', INFO: 'info' });
+  });
+});

@@ -1,0 +1,100 @@
+/** `pem silence add|list|remove` on a DuckDB scenario. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+
+const NOW = new Date('2025-10-08T12:00:00Z');
+let scenario: Scenario;
+let base: string[];
+
+beforeEach(async () => {
+  scenario = await createScenario({ dataset: 'nba_reference', processors: { gamebook_processor: {}, roster_processor: {} } });
+  base = ['--config', scenario.registryPath, '--database', scenario.databasePath];
+});
+afterEach(() => scenario.cleanup());
+
+const silence = (args: string[], now: Date = NOW, env: Record<string, string> = { USER: 'ops-oncall' }) =>
+  runCli(['silence', ...args, ...base], { now, env });
+
+async function add(processor: string, until: string, reason = 'backfill in progress'): Promise<string> {
+  const result = await silence(['add', '--processor', processor, '--until', until, '--reason', reason]);
+  expect(result.code).toBe(0);
+  return /\((sil_[0-9a-f]{8})\)/.exec(result.stdout)![1]!;
+}
+
+describe('pem silence add', () => {
+  it('records a silence and says until when, with its id', async () => {
+    const result = await silence(['add', '--processor', 'gamebook_processor', '--until', '2025-10-09T06:00:00Z', '--reason', 'NBA.com outage']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^silenced gamebook_processor until 2025-10-09T06:00:00.000Z \(sil_[0-9a-f]{8}\): NBA.com outage\n$/);
+  });
+
+  it.each([
+    [['--processor', 'nope', '--until', '2025-10-09T00:00:00Z', '--reason', 'x'], "--processor 'nope' is not in the registry; it has gamebook_processor, roster_processor"],
+    [['--processor', 'gamebook_processor', '--until', 'tomorrow', '--reason', 'x'], "--until 'tomorrow' is not an ISO-8601 instant"],
+    [['--processor', 'gamebook_processor', '--until', '2025-10-08T11:00:00Z', '--reason', 'x'], "--until '2025-10-08T11:00:00Z' is not in the future"],
+    [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', '  '], '--reason is empty'],
+    [['--processor', 'gamebook_processor', '--reason', 'x'], "required option '--until <ISO-8601>' not specified"],
+  ])('exits 2 on %j with one clear line', async (args, message) => {
+    const result = await silence(['add', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('pem silence list', () => {
+  it('lists active silences, and with --all the expired and removed ones', async () => {
+    const active = await add('gamebook_processor', '2025-10-10T00:00:00Z', 'waiting on the vendor');
+    const short = await add('roster_processor', '2025-10-08T13:00:00Z');
+    const removed = await add('roster_processor', '2025-10-12T00:00:00Z');
+    expect((await silence(['remove', removed])).code).toBe(0);
+
+    const later = new Date('2025-10-08T14:00:00Z');
+    const list = await silence(['list'], later);
+    expect(list.code).toBe(0);
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+PROCESSOR\s+UNTIL\s+STATE\s+BY\s+REASON$/);
+    expect(list.stdout).toContain(active);
+    expect(list.stdout).toContain('2025-10-10T00:00:00Z  active  ops-oncall  waiting on the vendor');
+    expect(list.stdout).not.toContain(short);
+    expect(list.stdout).not.toContain(removed);
+
+    const all = JSON.parse((await silence(['list', '--all', '--json-output'], later)).stdout) as { silence_id: string; state: string }[];
+    expect(Object.fromEntries(all.map((s) => [s.silence_id, s.state]))).toEqual({ [active]: 'active', [short]: 'expired', [removed]: 'removed' });
+  });
+
+  it('says so when there is nothing to list', async () => {
+    expect((await silence(['list'])).stdout).toBe('No active silences.\n');
+  });
+});
+
+describe('pem silence remove', () => {
+  it('ends every active silence of a processor with --processor', async () => {
+    const one = await add('gamebook_processor', '2025-10-09T00:00:00Z');
+    const two = await add('gamebook_processor', '2025-10-10T00:00:00Z');
+    const other = await add('roster_processor', '2025-10-10T00:00:00Z');
+    const result = await silence(['remove', '--processor', 'gamebook_processor', '--reason', 'fixed']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`removed ${one} (gamebook_processor`);
+    expect(result.stdout).toContain(`removed ${two} (gamebook_processor`);
+    const list = await silence(['list']);
+    expect(list.stdout).toContain(other);
+    expect(list.stdout).not.toContain('gamebook_processor');
+  });
+
+  it.each([
+    [['sil_00000000'], 'no active silence with id sil_00000000'],
+    [[], 'needs a silence id or --processor'],
+    [['--processor', 'nope'], "--processor 'nope' is not in the registry"],
+  ])('exits 2 on %j', async (args, message) => {
+    const result = await silence(['remove', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+
+  it('cannot remove the same silence twice', async () => {
+    const id = await add('gamebook_processor', '2025-10-09T00:00:00Z');
+    expect((await silence(['remove', id])).code).toBe(0);
+    expect((await silence(['remove', id])).code).toBe(2);
+  });
+});

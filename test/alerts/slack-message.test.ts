@@ -1,0 +1,206 @@
+/**
+ * What a person sees in Slack. The golden file is the exact payload the webhook received for a
+ * realistic bad morning (3 CRITICAL, 5 ERROR, 12 healthy); rewrite it with UPDATE_GOLDEN=1 after
+ * an intended change and review the diff. The limits tests build results of any size directly.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { CheckResult, ProcessorDetail, ProcessorReport } from '../../src/check/report.js';
+import { planAlerts } from '../../src/check/report.js';
+import {
+  buildSlackMessage,
+  MAX_BLOCKS,
+  MAX_CONTEXT_ELEMENTS,
+  MAX_HEADER_TEXT,
+  MAX_SECTION_TEXT,
+  MESSAGE_TEXT_BUDGET,
+  messageTextLength,
+  type SlackMessage,
+} from '../../src/alerts/slack-message.js';
+import { runCli } from '../support/cli.js';
+import { createScenario } from '../support/scenario.js';
+import { alertEnv, badMorning, CHECK_ARGS, NOW, SLACK_PATH, slackOk, startFakeServer } from './support.js';
+
+const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '__golden__', 'bad-morning.slack.json');
+
+describe('the Slack message of a bad morning', () => {
+  it('matches the golden file, as the webhook received it', async () => {
+    const { registry, rows } = badMorning();
+    const scenario = await createScenario(registry, rows);
+    const slack = await startFakeServer(SLACK_PATH, slackOk);
+    try {
+      const result = await runCli(['check', '--config', scenario.registryPath, '--database', scenario.databasePath, ...CHECK_ARGS], {
+        env: alertEnv(slack, null),
+        now: new Date(NOW),
+      });
+      expect(result.code).toBe(0);
+      expect(slack.requests).toHaveLength(1);
+      const received = `${JSON.stringify(slack.requests[0]!.body, null, 2)}\n`;
+      if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, received);
+      expect(received).toBe(readFileSync(GOLDEN, 'utf8'));
+      expectWithinLimits(slack.requests[0]!.body);
+    } finally {
+      await slack.close();
+      scenario.cleanup();
+    }
+  });
+
+  it('puts critical first, then high priority and revenue impact', () => {
+    const message = JSON.parse(readFileSync(GOLDEN, 'utf8')) as SlackMessage;
+    const order = message.blocks
+      .filter((b) => b.type === 'section')
+      .map((b) => (b.type === 'section' ? /`([a-z_]+)`/.exec(b.text.text)![1] : ''));
+    expect(order).toEqual([
+      'gamebook_processor',
+      'nbac_player_list_processor',
+      'bettingpros_props_processor',
+      'odds_game_lines_processor',
+      'bdl_boxscores_processor',
+      'espn_scoreboard_processor',
+      'nbac_injury_report_processor',
+      'br_roster_processor',
+    ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+function processor(name: string, overrides: Partial<ProcessorReport> = {}): ProcessorReport {
+  return {
+    name,
+    display_name: name,
+    level: 'ERROR',
+    priority: 'medium',
+    revenue_impact: false,
+    missing_dates: [],
+    failed_dates: ['2025-10-06'],
+    hung_dates: [],
+    recovered_failure_dates: [],
+    last_success_date: '2025-10-07',
+    days_since_success: 0,
+    is_stale: false,
+    scheduler_issue: false,
+    days: [],
+    ...overrides,
+  };
+}
+
+function detail(name: string, overrides: Partial<ProcessorDetail> = {}): ProcessorDetail {
+  return {
+    name,
+    staleness_threshold_days: 2,
+    slack_channel: '#nba-data-alerts',
+    owners: ['data-eng@example.com'],
+    enabled: true,
+    latest_failure: { date: '2025-10-06', error_type: 'UpstreamTimeout', error_message: 'timed out after 300 s' },
+    days: [],
+    ...overrides,
+  };
+}
+
+function resultOf(processors: ProcessorReport[], details: ProcessorDetail[] = processors.map((p) => detail(p.name))): CheckResult {
+  return {
+    report: {
+      as_of_date: '2025-10-07',
+      window_start: '2025-10-01',
+      window_end: '2025-10-07',
+      lookback_days: 7,
+      now: '2025-10-08T12:00:00.000Z',
+      level: processors.some((p) => p.level === 'CRITICAL') ? 'CRITICAL' : 'ERROR',
+      processors,
+      alerts: planAlerts(processors),
+    },
+    details: Object.fromEntries(details.map((d) => [d.name, d])),
+  };
+}
+
+function build(result: CheckResult, extra: Partial<Parameters<typeof buildSlackMessage>[0]> = {}) {
+  return buildSlackMessage({
+    result,
+    dataset: 'nba_reference',
+    triggers: result.report.processors.filter((p) => p.level !== 'OK').map((p) => ({ processor: p.name, kinds: [{ kind: 'failed' as const, reason: 'new' as const }] })),
+    recoveries: [],
+    alsoOpen: [],
+    silenced: [],
+    renotifyHours: 24,
+    ...extra,
+  });
+}
+
+function expectWithinLimits(message: SlackMessage): void {
+  expect(message.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);
+  for (const block of message.blocks) {
+    if (block.type === 'section') expect(block.text.text.length).toBeLessThanOrEqual(MAX_SECTION_TEXT);
+    if (block.type === 'header') expect(block.text.text.length).toBeLessThanOrEqual(MAX_HEADER_TEXT);
+    if (block.type === 'context') expect(block.elements.length).toBeLessThanOrEqual(MAX_CONTEXT_ELEMENTS);
+  }
+  expect(messageTextLength(message)).toBeLessThanOrEqual(MESSAGE_TEXT_BUDGET);
+  // Slack rejected messages near 13,000 characters (slackapi/bolt-js#2509): stay well under, JSON included.
+  expect(JSON.stringify(message.blocks).length).toBeLessThan(13_000);
+}
+
+describe('Slack limits', () => {
+  it('keeps 500 failing processors within 50 blocks and the text budget, with "…and N more"', () => {
+    const processors = Array.from({ length: 500 }, (_, i) =>
+      processor(`processor_${String(i).padStart(3, '0')}_with_a_long_descriptive_name`, {
+        level: i % 5 === 0 ? 'CRITICAL' : 'ERROR',
+        is_stale: i % 5 === 0,
+        display_name: `Processor number ${i} of the nightly NBA reference pipeline`,
+        missing_dates: ['2025-10-01', '2025-10-02', '2025-10-03', '2025-10-04', '2025-10-05', '2025-10-06', '2025-10-07'],
+      }),
+    );
+    const details = processors.map((p) => detail(p.name, { latest_failure: { date: '2025-10-06', error_type: 'Boom', error_message: 'x'.repeat(5000) } }));
+    const built = build(resultOf(processors, details), {
+      recoveries: Array.from({ length: 200 }, (_, i) => ({ processor: `recovered_${i}`, kinds: ['missing' as const] })),
+      alsoOpen: Array.from({ length: 50 }, (_, i) => `open_${i}`),
+      silenced: Array.from({ length: 30 }, (_, i) => ({ silence_id: `sil_${i}`, processor_name: `quiet_${i}`, silenced_until: '2025-10-09T00:00:00.000Z', reason: 'x' })),
+    });
+    expectWithinLimits(built.message);
+    expect(built.detailed.length + built.summarized.length).toBe(500);
+    expect(built.detailed.length).toBeGreaterThan(5);
+    const text = JSON.stringify(built.message.blocks);
+    expect(text).toContain(`…and ${built.summarized.length} more: `);
+    expect(text).toContain('Run `pem check` for the full report.');
+    // The critical ones come first.
+    expect(built.detailed.every((name) => Number(name.slice(10, 13)) % 5 === 0)).toBe(true);
+  });
+
+  it('truncates a huge error message instead of breaking the section', () => {
+    const built = build(resultOf([processor('p')], [detail('p', { latest_failure: { date: '2025-10-06', error_type: 'E', error_message: 'y'.repeat(10_000) } })]));
+    expectWithinLimits(built.message);
+    const section = built.message.blocks.find((b) => b.type === 'section');
+    expect(section && section.type === 'section' && section.text.text).toMatch(/y…\n/);
+    expect(built.summarized).toEqual([]);
+  });
+
+  it('escapes the characters Slack reads as markup, and cannot be broken out of inline code', () => {
+    const built = build(
+      resultOf(
+        [processor('p', { display_name: 'A <b> & <!channel>' })],
+        [detail('p', { latest_failure: { date: '2025-10-06', error_type: 'Bad`Type', error_message: '<@U123> said x > y & z' } })],
+      ),
+    );
+    const text = JSON.stringify(built.message.blocks);
+    expect(text).toContain('A &lt;b&gt; &amp; &lt;!channel&gt;');
+    expect(text).toContain("`Bad'Type` &lt;@U123&gt; said x &gt; y &amp; z");
+    expect(text).not.toContain('<!channel>');
+  });
+
+  it('sends a message for recoveries alone, saying what is still wrong', () => {
+    const result = resultOf([processor('still_bad')]);
+    const built = buildSlackMessage({
+      result,
+      dataset: 'nba_reference',
+      triggers: [],
+      recoveries: [{ processor: 'still_bad', kinds: ['stale'] }],
+      alsoOpen: ['still_bad'],
+      silenced: [],
+      renotifyHours: 24,
+    });
+    expect(built.message.blocks[0]).toMatchObject({ type: 'header' });
+    expect(JSON.stringify(built.message.blocks)).toContain('`still_bad` no longer stale; still ERROR');
+    expect(built.message.text).toBe('pem: 1 error, 1 recovered in nba_reference');
+  });
+});
