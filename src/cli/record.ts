@@ -1,0 +1,185 @@
+/**
+ * `pem record start|complete`: run instrumentation for processors written in any language
+ * (SPEC §8). `start` writes the `running` row and prints the run id; `complete` writes the final
+ * row of that run id. The run id carries the processor, processing date and start instant
+ * (`src/record/run-id.ts`), so `complete` needs no lookup and works even when the start row was
+ * lost.
+ *
+ * Bad input exits 2 with one line. A row that cannot be written is a warning and exit 0, so that
+ * instrumentation never fails the processor it instruments; `--strict` makes it exit 1.
+ */
+import type { Command } from 'commander';
+import { parseDate } from '../check/inputs.js';
+import { RUN_HISTORY_TABLE } from '../config/registry.js';
+import { usageError } from '../errors.js';
+import { recordTimeoutFromEnv } from '../record/monitor.js';
+import { FINAL_STATUSES, RunRecorder, checkName, type FinalStatus } from '../record/recorder.js';
+import type { RunError } from '../record/row.js';
+import { parseRunId } from '../record/run-id.js';
+import { openRunSink } from '../record/sink.js';
+import { addWarehouseOptions, configOption, type CliContext } from './main.js';
+import { loadCheckedRegistry } from './registry.js';
+
+interface TargetFlags {
+  table?: string;
+  strict?: boolean;
+  trigger?: string;
+  metadata?: string;
+  config: string;
+  engine?: string;
+  database?: string;
+  project?: string;
+  location?: string;
+}
+
+interface StartFlags extends TargetFlags {
+  processor: string;
+  date: string;
+}
+
+interface CompleteFlags extends TargetFlags {
+  runId: string;
+  status: string;
+  records?: string;
+  errorType?: string;
+  errorMessage?: string;
+  processor?: string;
+  date?: string;
+}
+
+/** `dataset.table` or `project.dataset.table`, as the registry accepts them. */
+const TABLE_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function registerRecordCommand(program: Command, context: CliContext): void {
+  const record = program
+    .command('record')
+    .description('record the runs of a processor in the run history (for shell, Python, any language)');
+
+  const start = record
+    .command('start')
+    .description("write a run's 'running' row and print its run id")
+    .requiredOption('--processor <name>', 'processor_name of the run, for example gamebook')
+    .requiredOption('--date <YYYY-MM-DD>', 'processing date: the data date this run processes');
+  addTargetOptions(start).action(async (flags: StartFlags) => {
+    await recordStart(flags, context);
+  });
+
+  const complete = record
+    .command('complete')
+    .description("write a run's final row (success, failed or skipped)")
+    .requiredOption('--run-id <id>', 'the run id `pem record start` printed')
+    .requiredOption('--status <status>', 'success, failed or skipped')
+    .option('--records <n>', 'records_processed')
+    .option('--error-type <type>', 'error_type of the failure, for example ValueError')
+    .option('--error-message <text>', 'error_message of the failure (long messages are cut)')
+    .option('--processor <name>', 'only for a run id not printed by `pem record start`')
+    .option('--date <YYYY-MM-DD>', 'only for a run id not printed by `pem record start`');
+  addTargetOptions(complete).action(async (flags: CompleteFlags) => {
+    await recordComplete(flags, context);
+  });
+}
+
+function addTargetOptions(command: Command): Command {
+  command
+    .option('--trigger <source>', 'trigger_source: scheduler, manual, backfill, …')
+    .option('--metadata <json>', 'free-form JSON stored with the run, for example \'{"rows_in": 1200}\'')
+    .option('--table <dataset.table>', 'run-history table (default: <registry dataset>.processor_run_history)')
+    .option('--strict', 'exit 1 when the row cannot be written (default: warn and exit 0)')
+    .addOption(configOption());
+  return addWarehouseOptions(command);
+}
+
+async function recordStart(flags: StartFlags, context: CliContext): Promise<void> {
+  const processor = checkedName(flags.processor);
+  const date = parseDate(flags.date, '--date');
+  const metadata = parseMetadata(flags.metadata);
+  const recorder = await recorderFor(flags, context);
+  const runId = await recorder.recordRunStart(processor, date, { triggerSource: flags.trigger ?? null, metadata });
+  context.stdout.write(`${runId}\n`);
+}
+
+async function recordComplete(flags: CompleteFlags, context: CliContext): Promise<void> {
+  if (!(FINAL_STATUSES as readonly string[]).includes(flags.status)) {
+    throw usageError(`--status '${flags.status}' is not a final status: use success, failed or skipped`);
+  }
+  const recordsProcessed = flags.records === undefined ? null : parseRecords(flags.records);
+  const run = resolveRun(flags);
+  const errors: RunError[] | null =
+    flags.errorType !== undefined || flags.errorMessage !== undefined
+      ? [{ error_type: flags.errorType ?? 'Error', error_message: flags.errorMessage ?? '' }]
+      : null;
+  const metadata = flags.metadata === undefined ? undefined : parseMetadata(flags.metadata);
+  const recorder = await recorderFor(flags, context);
+  await recorder.recordRunComplete(flags.runId, {
+    status: flags.status as FinalStatus,
+    recordsProcessed,
+    errors,
+    triggerSource: flags.trigger ?? null,
+    ...(metadata === undefined ? {} : { metadata }),
+    ...run,
+  });
+}
+
+/** The processor and date of the run: from the run id, or from --processor/--date for a foreign id. */
+function resolveRun(flags: CompleteFlags): { processor?: string; processingDate?: string } {
+  const parsed = parseRunId(flags.runId);
+  const processor = flags.processor === undefined ? undefined : checkedName(flags.processor);
+  const date = flags.date === undefined ? undefined : parseDate(flags.date, '--date');
+  if (parsed) {
+    if ((processor !== undefined && processor !== parsed.processor) || (date !== undefined && date !== parsed.processingDate)) {
+      throw usageError(
+        `--run-id '${flags.runId}' belongs to processor '${parsed.processor}' and date ${parsed.processingDate}: drop --processor and --date, or pass the ones it was started with`,
+      );
+    }
+    return {};
+  }
+  if (processor === undefined || date === undefined) {
+    throw usageError(
+      `--run-id '${flags.runId}' is not a run id printed by \`pem record start\` (processor/YYYY-MM-DD/…): pass the id it printed, or --processor and --date for a run started elsewhere`,
+    );
+  }
+  return { processor, processingDate: date };
+}
+
+async function recorderFor(flags: TargetFlags, context: CliContext): Promise<RunRecorder> {
+  const table = await resolveTable(flags);
+  const { timeoutMs, problem } = recordTimeoutFromEnv(context.env);
+  if (problem) throw usageError(problem);
+  const sink = openRunSink({ ...flags, table, timeoutMs }, context.env);
+  return new RunRecorder({ sink, clock: context.now, log: context.log, timeoutMs, strict: Boolean(flags.strict) });
+}
+
+async function resolveTable(flags: TargetFlags): Promise<string> {
+  if (flags.table !== undefined) {
+    if (!TABLE_NAME.test(flags.table)) {
+      throw usageError(`--table '${flags.table}' is not a table name: use dataset.table, for example nba_reference.processor_run_history`);
+    }
+    return flags.table;
+  }
+  const registry = await loadCheckedRegistry(flags.config);
+  return `${registry.dataset}.${RUN_HISTORY_TABLE}`;
+}
+
+function checkedName(value: string): string {
+  const problem = checkName('--processor', value);
+  if (problem) throw usageError(problem);
+  return value;
+}
+
+function parseRecords(value: string): number {
+  const n = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+    throw usageError(`--records '${value}' must be a whole number of 0 or more, for example 1200`);
+  }
+  return n;
+}
+
+function parseMetadata(value: string | undefined): unknown {
+  if (value === undefined) return null;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw usageError(`--metadata is not valid JSON (${why}), for example '{"rows_in": 1200}'`);
+  }
+}

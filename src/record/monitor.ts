@@ -1,0 +1,149 @@
+/**
+ * The monitor watches itself: each `pem check` is a run of processor `processor_execution_monitor`
+ * in the registry dataset's run history (processing date = the check's end date E), and after
+ * each completed check a heartbeat is pinged (`./heartbeat.ts`) so that a monitor that stopped
+ * running is noticed by something outside it.
+ *
+ * - A failure to record never fails the check: it is one warning line after a check that ran;
+ *   after a check that failed, the check's own error is the only line (and when even the start
+ *   row could not be written, the end row is not attempted: the warehouse is what failed).
+ * - `--dry-run` writes no state and sends nothing (SPEC §5): no run rows, no heartbeat.
+ * - Bad input (an invalid registry, an unknown processor, a bad date) is not a run: the check
+ *   reports it, and nothing is recorded.
+ * - PEM_RECORD_SELF=off turns the run rows off (the heartbeat still goes); PEM_TRIGGER_SOURCE
+ *   overrides the trigger (default `scheduler` on Cloud Run, else `manual`).
+ */
+import { resolveCheckInputs } from '../check/inputs.js';
+import type { CheckFlags } from '../cli/check.js';
+import type { CliContext } from '../cli/main.js';
+import { loadCheckedRegistry } from '../cli/registry.js';
+import { RUN_HISTORY_TABLE } from '../config/registry.js';
+import { isCloudRun, type Logger, type Severity } from '../log.js';
+import { resolveEngine } from '../warehouse/open.js';
+import { pingHeartbeat } from './heartbeat.js';
+import { DEFAULT_RECORD_TIMEOUT_MS, RunRecorder } from './recorder.js';
+import { runErrorFrom } from './run-error.js';
+import { openRunSink } from './sink.js';
+
+/** The processor name of the monitor's own runs. */
+export const MONITOR_PROCESSOR = 'processor_execution_monitor';
+
+const OFF_VALUES = new Set(['0', 'off', 'false', 'no']);
+
+/** Runs `check` (the whole `pem check` action) as a recorded run of the monitor, then pings the heartbeat. */
+export async function runMonitoredCheck(flags: CheckFlags, context: CliContext, check: () => Promise<void>): Promise<void> {
+  if (flags.dryRun) {
+    await check();
+    return;
+  }
+  const own = await planOwnRun(flags, context);
+  if (!own) {
+    await check();
+    await pingHeartbeat(context.env, context.log, { runId: null, processor: MONITOR_PROCESSOR, processingDate: null });
+    return;
+  }
+  const { recorder, notes } = own;
+  const runId = await recorder.recordRunStart(MONITOR_PROCESSOR, own.processingDate, { triggerSource: own.triggerSource, metadata: own.metadata });
+  const started = recorder.lastWriteSucceeded;
+  try {
+    await check();
+  } catch (error) {
+    // When the start could not be written the warehouse is most likely what failed the check:
+    // a second bounded wait would only delay the exit.
+    if (started) await recorder.recordRunComplete(runId, { status: 'failed', recordsProcessed: own.processors, errors: [runErrorFrom(error)] });
+    // The check's own error is the one line to read ("DuckDB database … does not exist" once, not
+    // three times); recording problems resurface on the next check that runs.
+    notes.drop();
+    throw error;
+  }
+  await recorder.recordRunComplete(runId, { status: 'success', recordsProcessed: own.processors });
+  notes.flush();
+  await pingHeartbeat(context.env, context.log, { runId, processor: MONITOR_PROCESSOR, processingDate: own.processingDate });
+}
+
+interface OwnRun {
+  recorder: RunRecorder;
+  /** The recorder's log lines, held until the check's outcome is known. */
+  notes: HeldLog;
+  processingDate: string;
+  processors: number;
+  triggerSource: string;
+  metadata: Record<string, unknown>;
+}
+
+/** The recorder and run of this check, or null when self-recording is off or the input is bad. */
+async function planOwnRun(flags: CheckFlags, context: CliContext): Promise<OwnRun | null> {
+  const { env } = context;
+  if (OFF_VALUES.has((env.PEM_RECORD_SELF ?? '').trim().toLowerCase())) return null;
+  try {
+    const registry = await loadCheckedRegistry(flags.config);
+    const inputs = resolveCheckInputs(
+      { date: flags.date, lookbackDays: flags.lookbackDays, now: flags.now, processors: flags.processors },
+      registry,
+      context.now(),
+    );
+    const engine = resolveEngine(flags.engine, env);
+    const { timeoutMs, problem } = recordTimeoutFromEnv(env);
+    if (problem) context.log.warn(`${problem}: using ${timeoutMs}`);
+    const sink = openRunSink({ ...flags, table: `${registry.dataset}.${RUN_HISTORY_TABLE}`, timeoutMs }, env);
+    const triggerSource = env.PEM_TRIGGER_SOURCE?.trim() || (isCloudRun(env) ? 'scheduler' : 'manual');
+    const notes = holdLog(context.log);
+    return {
+      recorder: new RunRecorder({ sink, clock: context.now, log: notes.log, timeoutMs }),
+      notes,
+      processingDate: inputs.endDate,
+      processors: inputs.processors.length,
+      triggerSource,
+      metadata: {
+        engine,
+        window_start: inputs.windowStart,
+        lookback_days: inputs.lookbackDays,
+        processors: inputs.processors.length,
+        ...(env.CLOUD_RUN_EXECUTION ? { cloud_run_execution: env.CLOUD_RUN_EXECUTION } : {}),
+      },
+    };
+  } catch {
+    // Bad input: not a run. The check itself reports it in one clear line.
+    return null;
+  }
+}
+
+interface HeldLog {
+  log: Logger;
+  /** Writes the held lines to the real log. */
+  flush(): void;
+  drop(): void;
+}
+
+function holdLog(target: Logger): HeldLog {
+  let held: [Severity, string, Record<string, unknown> | undefined][] = [];
+  const log: Logger = {
+    log: (severity, message, fields) => void held.push([severity, message, fields]),
+    info: (message, fields) => void held.push(['INFO', message, fields]),
+    warn: (message, fields) => void held.push(['WARNING', message, fields]),
+    error: (message, fields) => void held.push(['ERROR', message, fields]),
+  };
+  return {
+    log,
+    flush() {
+      for (const [severity, message, fields] of held) target.log(severity, message, fields);
+      held = [];
+    },
+    drop() {
+      held = [];
+    },
+  };
+}
+
+/**
+ * PEM_RECORD_TIMEOUT_MS, the bound on each run-history write of `pem` itself (default 10,000),
+ * or the default and the problem when it is not a positive whole number.
+ */
+export function recordTimeoutFromEnv(env: Record<string, string | undefined>): { timeoutMs: number; problem: string | null } {
+  const raw = env.PEM_RECORD_TIMEOUT_MS?.trim();
+  if (!raw || (/^\d+$/.test(raw) && Number(raw) > 0)) return { timeoutMs: raw ? Number(raw) : DEFAULT_RECORD_TIMEOUT_MS, problem: null };
+  return {
+    timeoutMs: DEFAULT_RECORD_TIMEOUT_MS,
+    problem: `PEM_RECORD_TIMEOUT_MS '${raw}' must be a whole number of milliseconds, for example 10000`,
+  };
+}

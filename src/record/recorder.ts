@@ -1,0 +1,383 @@
+/**
+ * `RunRecorder`: how a processor writes its run history (SPEC §2, §8) without being put at risk
+ * by it. A run is a `running` row written when it starts and a final row (`success`, `failed`,
+ * `skipped`) with the same run id when it ends; rows are appended, never updated.
+ *
+ * Writing is a side concern of the processor, so:
+ * - every write is bounded by `timeoutMs`: when it is up the write is abandoned and its
+ *   requests are ended, so nothing of it keeps the process alive past the bound;
+ * - a failed write is logged once with its cause (repeats of the same cause stay quiet until a
+ *   write succeeds) and swallowed, unless `strict: true`;
+ * - `withRun` returns the processor's own result, or rethrows its own error, whatever happened
+ *   to the records.
+ */
+import { PemError, usageError } from '../errors.js';
+import { createLogger, isCloudRun, type Logger } from '../log.js';
+import { boundRunErrors, runErrorFrom, truncate } from './run-error.js';
+import { newRunId, parseRunId } from './run-id.js';
+import type { RunError, RunRow } from './row.js';
+import { openRunSink, type RunSink, type RunTarget } from './sink.js';
+
+/** Default bound on one write. */
+export const DEFAULT_RECORD_TIMEOUT_MS = 10_000;
+/** The final statuses of a run (SPEC §2). */
+export const FINAL_STATUSES = ['success', 'failed', 'skipped'] as const;
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+
+const MAX_NAME_CHARS = 256;
+const MAX_RUN_ID_CHARS = 1_024;
+const MAX_TRIGGER_CHARS = 256;
+/** Started runs remembered for their completion; a process starting more forgets the oldest. */
+const MAX_OPEN_RUNS = 10_000;
+const DATE_SHAPE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export interface RunRecorderOptions {
+  /** Where rows go: `openRunSink`, `duckDbFileSink`, `warehouseRunSink`, or your own. */
+  sink: RunSink;
+  /** The one clock of `started_at` and `completed_at` (default: the system clock). */
+  clock?: () => Date;
+  /** Bound on each write, in milliseconds (default 10,000). */
+  timeoutMs?: number;
+  /** Throw recording failures instead of logging and swallowing them (default false). */
+  strict?: boolean;
+  /** Where failures are logged (default: stderr, JSON lines on Cloud Run). */
+  log?: Logger;
+  /** `trigger_source` of runs whose start does not name one (default null). */
+  triggerSource?: string | null;
+}
+
+export interface RunStartOptions {
+  /** `scheduler`, `manual`, `backfill`, … */
+  triggerSource?: string | null;
+  /** Free-form JSON, stored with the run's rows. */
+  metadata?: unknown;
+  /** Use this run id instead of a new one (completing it from another process then needs `processor` and `processingDate`). */
+  runId?: string;
+}
+
+export interface RunCompleteOptions {
+  status: FinalStatus;
+  recordsProcessed?: number | null;
+  errors?: readonly RunError[] | null;
+  /** Stored on the final row (default: the start's metadata when this recorder started the run). */
+  metadata?: unknown;
+  /** Default: the start's trigger source when this recorder started the run. */
+  triggerSource?: string | null;
+  /** Only for run ids that are neither started by this recorder nor made by `recordRunStart`. */
+  processor?: string;
+  /** Only for run ids that are neither started by this recorder nor made by `recordRunStart`. */
+  processingDate?: string;
+}
+
+/** What `withRun` hands the processor. */
+export interface RunContext {
+  readonly runId: string;
+  readonly processor: string;
+  readonly processingDate: string;
+  /** `records_processed` of the final row. */
+  setRecordsProcessed(count: number): void;
+  /** End the run as `skipped` (it ran and had nothing to do) instead of `success`. */
+  markSkipped(): void;
+}
+
+interface OpenRun {
+  processor: string;
+  processingDate: string;
+  startedAt: Date | null;
+  triggerSource: string | null;
+  metadata: unknown;
+}
+
+/**
+ * Records processor runs in the run-history table.
+ *
+ * @example
+ * ```ts
+ * const recorder = createRunRecorder({ engine: 'bigquery', project: 'my-project', table: 'nba_reference.processor_run_history' });
+ * await recorder.withRun('gamebook', '2025-10-07', async (run) => {
+ *   const rows = await loadGamebook('2025-10-07');
+ *   run.setRecordsProcessed(rows.length);
+ * }, { triggerSource: 'scheduler' });
+ * ```
+ */
+export class RunRecorder {
+  private readonly sink: RunSink;
+  private readonly clock: () => Date;
+  private readonly timeoutMs: number;
+  private readonly strict: boolean;
+  private readonly log: Logger;
+  private readonly defaultTrigger: string | null;
+  private readonly open = new Map<string, OpenRun>();
+  /** The cause last logged; the same cause is not logged again until a write succeeds. */
+  private quietCause: string | null = null;
+  private lastOk = false;
+
+  constructor(options: RunRecorderOptions) {
+    this.sink = options.sink;
+    this.clock = options.clock ?? (() => new Date());
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS;
+    if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
+      throw usageError(`RunRecorder timeoutMs ${String(options.timeoutMs)} must be a positive number of milliseconds, for example 10000`);
+    }
+    this.strict = options.strict ?? false;
+    this.log = options.log ?? createLogger(process.stderr, { json: isCloudRun(process.env) });
+    this.defaultTrigger = options.triggerSource ?? null;
+  }
+
+  /** Whether the latest record (start or end) was stored; false before any. */
+  get lastWriteSucceeded(): boolean {
+    return this.lastOk;
+  }
+
+  /**
+   * Writes the `running` row of a new run and returns its run id. The id is returned even when
+   * the row could not be written (unless `strict`), so the run can still be completed.
+   */
+  async recordRunStart(processor: string, processingDate: string, options: RunStartOptions = {}): Promise<string> {
+    const startedAt = this.clock();
+    const problem = checkName('processor', processor) ?? checkDate(processingDate) ?? checkRunId(options.runId);
+    const runId = options.runId ?? newRunId(String(processor), String(processingDate), startedAt);
+    if (problem) {
+      await this.fail(`cannot record the start of run ${runId}`, usageError(problem));
+      return runId;
+    }
+    const triggerSource = boundTrigger(options.triggerSource === undefined ? this.defaultTrigger : options.triggerSource);
+    const metadata = this.jsonOrNull(options.metadata, runId);
+    this.remember(runId, { processor, processingDate, startedAt, triggerSource, metadata });
+    await this.write(`the start of run ${runId}`, {
+      run_id: runId,
+      processor_name: processor,
+      processing_date: processingDate,
+      status: 'running',
+      started_at: startedAt,
+      completed_at: null,
+      records_processed: null,
+      errors: null,
+      trigger_source: triggerSource,
+      metadata,
+    });
+    return runId;
+  }
+
+  /**
+   * Writes the final row of run `runId`: same processor, processing date and start instant as its
+   * `running` row (known from this recorder, or read from the run id), `completed_at` from the clock.
+   */
+  async recordRunComplete(runId: string, options: RunCompleteOptions): Promise<void> {
+    const completedAt = this.clock();
+    const found = this.findRun(runId, options);
+    const problem = (FINAL_STATUSES as readonly string[]).includes(options.status)
+      ? (checkRecords(options.recordsProcessed) ?? (typeof found === 'string' ? found : null))
+      : `status '${String(options.status)}' is not a final status: use success, failed or skipped`;
+    if (problem !== null || typeof found === 'string') {
+      await this.fail(`cannot record the end of run ${runId}`, usageError(problem ?? String(found)));
+      return;
+    }
+    const run = found;
+    this.open.delete(runId);
+    const errors = options.errors && options.errors.length > 0 ? boundRunErrors(options.errors) : null;
+    await this.write(`the end of run ${runId} (${options.status})`, {
+      run_id: runId,
+      processor_name: run.processor,
+      processing_date: run.processingDate,
+      status: options.status,
+      started_at: run.startedAt,
+      completed_at: completedAt,
+      records_processed: options.recordsProcessed ?? null,
+      errors,
+      trigger_source: options.triggerSource === undefined ? run.triggerSource : boundTrigger(options.triggerSource),
+      metadata: options.metadata === undefined ? run.metadata : this.jsonOrNull(options.metadata, runId),
+    });
+  }
+
+  /**
+   * Runs `fn` as one run of `processor` for `processingDate`: records its start, then `success`
+   * (or `skipped`, see `RunContext.markSkipped`) with its result, or `failed` with the thrown
+   * error's type and message, and rethrows that error. Recording adds at most two write bounds
+   * to the processor's time. In strict mode a recording failure is thrown only when `fn`
+   * succeeded: the processor's own error always wins.
+   */
+  async withRun<T>(
+    processor: string,
+    processingDate: string,
+    fn: (run: RunContext) => T | Promise<T>,
+    options: RunStartOptions = {},
+  ): Promise<T> {
+    const runId = await this.recordRunStart(processor, processingDate, options);
+    let recordsProcessed: number | null = null;
+    let skipped = false;
+    const context: RunContext = {
+      runId,
+      processor,
+      processingDate,
+      setRecordsProcessed(count) {
+        recordsProcessed = count;
+      },
+      markSkipped() {
+        skipped = true;
+      },
+    };
+    let result: T;
+    try {
+      result = await fn(context);
+    } catch (error) {
+      try {
+        await this.recordRunComplete(runId, { status: 'failed', recordsProcessed, errors: [runErrorFrom(error)] });
+      } catch {
+        // Strict mode: already logged by `fail`; the processor's error is the one to see.
+      }
+      throw error;
+    }
+    await this.recordRunComplete(runId, { status: skipped ? 'skipped' : 'success', recordsProcessed });
+    return result;
+  }
+
+  /** The run `runId` belongs to, or why it cannot be known. */
+  private findRun(runId: string, options: RunCompleteOptions): OpenRun | string {
+    const known = this.open.get(runId);
+    if (known) return known;
+    const parsed = parseRunId(runId);
+    if (options.processor !== undefined || options.processingDate !== undefined) {
+      const problem = checkName('processor', options.processor) ?? checkDate(options.processingDate);
+      if (problem) return problem;
+      const sameRun = parsed?.processor === options.processor && parsed?.processingDate === options.processingDate;
+      return {
+        processor: options.processor!,
+        processingDate: options.processingDate!,
+        // The start instant is known only from a run id made by recordRunStart.
+        startedAt: sameRun ? parsed!.startedAt : null,
+        triggerSource: null,
+        metadata: null,
+      };
+    }
+    if (!parsed) {
+      return `run id '${runId}' was neither started by this recorder nor made by recordRunStart (processor/YYYY-MM-DD/…): pass processor and processingDate to complete it`;
+    }
+    return { processor: parsed.processor, processingDate: parsed.processingDate, startedAt: parsed.startedAt, triggerSource: null, metadata: null };
+  }
+
+  private remember(runId: string, run: OpenRun): void {
+    if (this.open.size >= MAX_OPEN_RUNS) this.open.delete(this.open.keys().next().value!);
+    this.open.set(runId, run);
+  }
+
+  /** Writes one row within the bound; a failure goes to `fail`. */
+  private async write(what: string, row: RunRow): Promise<void> {
+    const controller = new AbortController();
+    let lastRetryCause: Error | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const last = lastRetryCause ? firstLine(lastRetryCause.message) : null;
+        const error: Error & { underlying?: string } = new Error(`no answer within ${this.timeoutMs} ms${last ? ` (last attempt: ${last})` : ''}`);
+        // Logged once per underlying cause, whether a write ends on it or on the deadline after it.
+        if (last) error.underlying = last;
+        controller.abort(error);
+        reject(error);
+      }, this.timeoutMs);
+      // Deliberately not unref'd: while a write is pending this timer keeps the process alive, at
+      // most until the bound. Unref'd, a processor awaiting the write during a retry back-off
+      // (whose timers are unref'd) would see Node exit under it with an unsettled await.
+    });
+    const attempt = Promise.resolve().then(() =>
+      this.sink.write([row], {
+        signal: controller.signal,
+        onRetry: (cause) => {
+          lastRetryCause = cause;
+        },
+      }),
+    );
+    // After a timeout nobody awaits the attempt: keep its late failure from being unhandled.
+    attempt.catch(() => undefined);
+    try {
+      await Promise.race([attempt, deadline]);
+      this.quietCause = null;
+      this.lastOk = true;
+    } catch (cause) {
+      await this.fail(`cannot record ${what} in ${this.sink.description}`, cause);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Logs (once per cause) and swallows, or throws in strict mode. */
+  private async fail(what: string, cause: unknown): Promise<void> {
+    this.lastOk = false;
+    const reason = cause instanceof Error ? firstLine(cause.message) : String(cause);
+    const message = `${what}: ${reason}`;
+    if (this.strict) {
+      throw cause instanceof PemError && cause.code === 'usage' ? usageError(message) : new PemError('runtime', message);
+    }
+    const key = (cause as { underlying?: string } | null)?.underlying ?? reason;
+    if (this.quietCause === key) return;
+    this.quietCause = key;
+    this.log.warn(`${message} (the run goes on; repeats of this failure are not logged)`);
+  }
+
+  /** `value` as stored JSON; a value JSON cannot hold is logged and stored as null (the run still counts). */
+  private jsonOrNull(value: unknown, runId: string): unknown {
+    if (value === undefined || value === null) return null;
+    try {
+      const text = JSON.stringify(value);
+      return text === undefined ? null : (JSON.parse(text) as unknown);
+    } catch (error) {
+      this.log.warn(`run ${runId}: metadata is not JSON (${firstLine(error instanceof Error ? error.message : String(error))}); stored as null`);
+      return null;
+    }
+  }
+}
+
+/**
+ * A recorder writing to the warehouse a `pem` command would use: `engine` (else PEM_ENGINE, else
+ * duckdb), `database`, `project`/`location` (else GOOGLE_CLOUD_PROJECT, PEM_BIGQUERY_LOCATION),
+ * PEM_BIGQUERY_API_ENDPOINT. Nothing is contacted until the first write.
+ */
+export function createRunRecorder(
+  target: RunTarget & Omit<RunRecorderOptions, 'sink'>,
+  env: Record<string, string | undefined> = process.env,
+): RunRecorder {
+  const { table, engine, database, project, location, authClient, ...options } = target;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS;
+  const sink = openRunSink({ table, engine, database, project, location, authClient, timeoutMs }, env);
+  return new RunRecorder({ ...options, sink });
+}
+
+/** Why `value` cannot be a processor name (or other name), or null. */
+export function checkName(what: string, value: unknown): string | null {
+  if (typeof value !== 'string' || value.trim() === '') return `${what} must be a non-empty string, for example 'gamebook'`;
+  if (value.length > MAX_NAME_CHARS) return `${what} '${value.slice(0, 40)}…' is longer than ${MAX_NAME_CHARS} characters`;
+  if (/[\u0000-\u001f]/.test(value)) return `${what} '${value}' holds a control character`;
+  return null;
+}
+
+/** Why `value` cannot be a processing date ('YYYY-MM-DD', a real calendar date), or null. */
+export function checkDate(value: unknown): string | null {
+  const match = typeof value === 'string' ? DATE_SHAPE.exec(value) : null;
+  if (match) {
+    const [, y, m, d] = match.map(Number) as [number, number, number, number];
+    const date = new Date(Date.UTC(y, m - 1, d));
+    if (date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d) return null;
+  }
+  return `processing date '${String(value)}' is not a valid date: use YYYY-MM-DD, for example 2025-10-07`;
+}
+
+function checkRunId(value: unknown): string | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'string' || value.trim() === '') return 'runId must be a non-empty string';
+  if (value.length > MAX_RUN_ID_CHARS) return `runId is longer than ${MAX_RUN_ID_CHARS} characters`;
+  return null;
+}
+
+function checkRecords(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return null;
+  return `records processed ${String(value)} must be a whole number of 0 or more, for example 1200`;
+}
+
+function firstLine(text: string): string {
+  return (text.split('\n')[0] ?? '').trim();
+}
+
+function boundTrigger(value: string | null | undefined): string | null {
+  return value === null || value === undefined ? null : truncate(String(value), MAX_TRIGGER_CHARS);
+}

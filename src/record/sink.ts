@@ -1,0 +1,128 @@
+/**
+ * Where run rows go. A sink appends rows and never updates them (SPEC §2), and a row whose
+ * `(run_id, status)` is already stored is not stored twice, so a retried write never makes a
+ * second final row:
+ * - BigQuery: a streaming insert whose `insertId` is derived from `(run_id, status)` (see
+ *   `./bigquery.ts`); BigQuery drops a repeated insertId (best effort, about a minute).
+ * - DuckDB: the row is appended only when no row with the same `(run_id, status)` exists. One
+ *   process writes a DuckDB file at a time (DuckDB's file lock), so the check and the append
+ *   cannot interleave with another writer.
+ */
+import { usageError } from '../errors.js';
+import { resolveEngine, bigQueryOptionsFrom, type WarehouseOptions } from '../warehouse/open.js';
+import { DEFAULT_DUCKDB_PATH, openDuckDb } from '../warehouse/duckdb.js';
+import type { Warehouse } from '../warehouse/types.js';
+import type { RunRow } from './row.js';
+import type { BigQueryRunSinkOptions } from './bigquery.js';
+
+export interface RunSink {
+  /** For messages (`DuckDB .pem/monitoring.duckdb`, `BigQuery project p`); never holds a secret. */
+  readonly description: string;
+  /** Appends `rows`; rejects with the cause when they were not stored. */
+  write(rows: readonly RunRow[], options: RunSinkWriteOptions): Promise<void>;
+}
+
+export interface RunSinkWriteOptions {
+  /** Aborts when the recorder stops waiting: stop retrying then. */
+  signal: AbortSignal;
+  /** Hears each failed attempt that will be retried, so a timeout can name the last cause. */
+  onRetry?: (cause: Error) => void;
+}
+
+/** Where a recorder writes: the warehouse options of every `pem` command, and the table. */
+export interface RunTarget extends WarehouseOptions {
+  /** The run-history table, 'dataset.processor_run_history' (or 'project.dataset.table' on BigQuery). */
+  table: string;
+  /** BigQuery only: per-request timeout and retry budget; the recorder's own timeout is the bound. */
+  timeoutMs?: number;
+  /** BigQuery only: credentials other than Application Default Credentials. */
+  authClient?: BigQueryRunSinkOptions['authClient'];
+}
+
+/**
+ * The sink for a target, with the engine chosen as every `pem` command chooses it (`engine`,
+ * else PEM_ENGINE, else duckdb). Nothing is opened or contacted until the first write, so a
+ * warehouse that is down fails a write (which the recorder bounds and swallows), not this call.
+ * Throws a usage error for an unknown engine or a BigQuery target without a project.
+ */
+export function openRunSink(target: RunTarget, env: Record<string, string | undefined>): RunSink {
+  const engine = resolveEngine(target.engine, env);
+  if (engine === 'duckdb') return duckDbFileSink(target.database ?? DEFAULT_DUCKDB_PATH, target.table);
+  const options = bigQueryOptionsFrom(target, env);
+  if (!options.projectId) {
+    // Configuration, so raised now rather than on the first write; same message as the warehouse's.
+    throw usageError('BigQuery needs a project: pass --project ID or set GOOGLE_CLOUD_PROJECT');
+  }
+  const sinkOptions: BigQueryRunSinkOptions = {
+    projectId: options.projectId,
+    location: options.location,
+    apiEndpoint: options.apiEndpoint,
+    table: target.table,
+    timeoutMs: target.timeoutMs,
+    authClient: target.authClient,
+  };
+  let sink: Promise<RunSink> | null = null;
+  return {
+    description: `BigQuery project ${options.projectId} (${options.location})`,
+    async write(rows, options) {
+      // The BigQuery client is a large module: load it only for BigQuery targets.
+      sink ??= import('./bigquery.js').then(({ bigQueryRunSink }) => bigQueryRunSink(sinkOptions));
+      await (await sink).write(rows, options);
+    },
+  };
+}
+
+/**
+ * A DuckDB file, opened for each write and closed after it. A processor may run for hours; holding
+ * the file open would hold DuckDB's single-writer lock and keep `pem check` out of it.
+ */
+export function duckDbFileSink(path: string, table: string): RunSink {
+  return {
+    description: path === ':memory:' ? 'DuckDB (in memory)' : `DuckDB ${path}`,
+    async write(rows) {
+      const warehouse = await openDuckDb({ path, create: false });
+      try {
+        await appendNew(warehouse, table, rows);
+      } finally {
+        await warehouse.close();
+      }
+    },
+  };
+}
+
+/**
+ * An open warehouse (the caller opens and closes it). On BigQuery the rows go through the
+ * warehouse's streaming insert with deterministic insertIds.
+ */
+export function warehouseRunSink(warehouse: Warehouse, table: string): RunSink {
+  return {
+    description: warehouse.description,
+    async write(rows) {
+      if (warehouse.dialect === 'bigquery') await warehouse.insertRunRows(table, rows);
+      else await appendNew(warehouse, table, rows);
+    },
+  };
+}
+
+/** Appends the rows whose `(run_id, status)` the table does not hold yet. */
+async function appendNew(warehouse: Warehouse, table: string, rows: readonly RunRow[]): Promise<void> {
+  const fresh: RunRow[] = [];
+  for (const row of rows) {
+    if (fresh.some((r) => r.run_id === row.run_id && r.status === row.status)) continue;
+    const found = await warehouse.query(`SELECT count(*) AS n FROM ${quoteTable(table)} WHERE run_id = $run_id AND status = $status`, {
+      run_id: { type: 'STRING', value: row.run_id },
+      status: { type: 'STRING', value: row.status },
+    });
+    if (Number(found[0]?.n ?? 0) === 0) fresh.push(row);
+  }
+  if (fresh.length > 0) await warehouse.insertRunRows(table, fresh);
+}
+
+/** 'dataset.table' → "dataset"."table" (DuckDB: the dataset is a schema of the file). */
+function quoteTable(table: string): string {
+  return table
+    .split('.')
+    .slice(-2)
+    .map((part) => `"${part.replace(/"/g, '""')}"`)
+    .join('.');
+}

@@ -1,0 +1,110 @@
+/**
+ * The Python and shell examples of docs/instrumentation.md, run as written against a DuckDB file,
+ * with a `pem` on PATH that runs this checkout's CLI.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import { runCli } from '../support/cli.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+
+const run = promisify(execFile);
+const HAS_PYTHON = spawnSync('python3', ['--version']).status === 0;
+const REPO = resolve(import.meta.dirname, '..', '..');
+const DOC = readFileSync(join(REPO, 'docs', 'instrumentation.md'), 'utf8');
+
+/** The fenced block that follows `<!-- example: name -->` in the doc. */
+function example(name: string): string {
+  const match = new RegExp(`<!-- example: ${name.replace('.', '\\.')} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``).exec(DOC);
+  if (!match) throw new Error(`docs/instrumentation.md has no example ${name}`);
+  return match[1]!;
+}
+
+let scenario: Scenario;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  scenario = await createScenario({ dataset: 'nba_reference', processors: { roster: {}, gamebook: {} } });
+  // The examples name no database: they get the default, .pem/monitoring.duckdb, in their directory.
+  mkdirSync(join(scenario.dir, '.pem'));
+  const applied = await runCli(['schema', 'apply', '--config', scenario.registryPath, '--database', join(scenario.dir, '.pem', 'monitoring.duckdb')]);
+  expect(applied.code).toBe(0);
+  const bin = join(scenario.dir, 'bin');
+  mkdirSync(bin);
+  const main = pathToFileURL(join(REPO, 'src', 'cli', 'main.ts')).href;
+  const tsx = pathToFileURL(join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  writeFileSync(
+    join(bin, 'pem'),
+    `#!/usr/bin/env bash\nexec "${process.execPath}" --import "${tsx}" --input-type=module -e "import { main } from '${main}'; process.exitCode = await main(process.argv.slice(1));" -- "$@"\n`,
+  );
+  chmodSync(join(bin, 'pem'), 0o755);
+  writeFileSync(join(scenario.dir, 'with-run.sh'), example('with-run.sh'));
+  writeFileSync(join(scenario.dir, 'pem_run.py'), example('pem_run.py'));
+  env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, PEM_ENGINE: 'duckdb' };
+}, 60_000);
+afterAll(() => scenario?.cleanup());
+
+async function finalRows(processor: string): Promise<Record<string, unknown>[]> {
+  const warehouse = await openDuckDb({ path: join(scenario.dir, '.pem', 'monitoring.duckdb'), create: false });
+  try {
+    return await warehouse.query(
+      `SELECT processing_date, status, records_processed, errors, trigger_source FROM nba_reference.processor_run_history
+       WHERE processor_name = '${processor}' ORDER BY processing_date, completed_at NULLS FIRST`,
+    );
+  } finally {
+    await warehouse.close();
+  }
+}
+
+describe('the shell example', () => {
+  it('records a command that succeeds and one that fails, and keeps its exit status', async () => {
+    const ok = await run('bash', ['with-run.sh', 'roster', '2025-10-06', 'true'], { cwd: scenario.dir, env });
+    expect(ok.stderr).toBe('');
+    const failed = await run('bash', ['with-run.sh', 'roster', '2025-10-07', 'false'], { cwd: scenario.dir, env }).catch((e: { code: number; stderr: string }) => e);
+    expect('code' in failed ? failed.code : 0).toBe(1);
+    expect(await finalRows('roster')).toEqual([
+      { processing_date: '2025-10-06', status: 'running', records_processed: null, errors: null, trigger_source: 'scheduler' },
+      { processing_date: '2025-10-06', status: 'success', records_processed: null, errors: null, trigger_source: null },
+      { processing_date: '2025-10-07', status: 'running', records_processed: null, errors: null, trigger_source: 'scheduler' },
+      {
+        processing_date: '2025-10-07',
+        status: 'failed',
+        records_processed: null,
+        errors: [{ error_type: 'ExitStatus', error_message: 'false exited with status 1' }],
+        trigger_source: null,
+      },
+    ]);
+  }, 60_000);
+});
+
+describe('the Python example', () => {
+  it.skipIf(!HAS_PYTHON)('(needs python3 on PATH) records a run that succeeds and one that raises, re-raising the error', async () => {
+    const script = `
+from pem_run import recorded_run
+with recorded_run("gamebook", "2025-10-06") as run:
+    run.records = 42
+try:
+    with recorded_run("gamebook", "2025-10-07"):
+        raise ValueError("-1 is not a valid score")
+except ValueError as error:
+    print("re-raised:", error)
+`;
+    const { stdout, stderr } = await run('python3', ['-c', script], { cwd: scenario.dir, env });
+    expect(stderr).toBe('');
+    expect(stdout).toBe('re-raised: -1 is not a valid score\n');
+    expect((await finalRows('gamebook')).filter((r) => r.status !== 'running')).toEqual([
+      { processing_date: '2025-10-06', status: 'success', records_processed: 42, errors: null, trigger_source: null },
+      {
+        processing_date: '2025-10-07',
+        status: 'failed',
+        records_processed: null,
+        errors: [{ error_type: 'ValueError', error_message: '-1 is not a valid score' }],
+        trigger_source: null,
+      },
+    ]);
+  }, 60_000);
+});
