@@ -37,6 +37,9 @@ export interface DuckDbOptions {
 
 const DAY_MS = 86_400_000;
 
+/** The catalog name a database file is attached under; a dataset may not share it. */
+export const DUCKDB_CATALOG = 'pem_warehouse';
+
 export async function openDuckDb(options: DuckDbOptions): Promise<Warehouse> {
   const { path } = options;
   const inMemory = path === ':memory:';
@@ -53,8 +56,15 @@ export async function openDuckDb(options: DuckDbOptions): Promise<Warehouse> {
   let instance: DuckDBInstance;
   let connection: DuckDBConnection;
   try {
-    instance = await DuckDBInstance.create(path);
+    instance = await DuckDBInstance.create(':memory:');
     connection = await instance.connect();
+    if (!inMemory) {
+      // Attached under a fixed catalog name: opened directly, the file's catalog is named after
+      // it, and `monitoring.processor_run_history` in `monitoring.duckdb` (the defaults) would be
+      // an ambiguous catalog-or-schema reference.
+      await connection.run(`ATTACH '${path.replaceAll("'", "''")}' AS ${DUCKDB_CATALOG}`);
+      await connection.run(`USE ${DUCKDB_CATALOG}`);
+    }
     // Naive TIMESTAMP columns hold UTC (SPEC §2); make every implicit conversion agree.
     await connection.run("SET TimeZone = 'UTC'");
   } catch (error) {

@@ -14,3 +14,31 @@ describe('pem check on an empty run history', () => {
     expect(json.level).toBe('CRITICAL');
   });
 });
+
+describe('the default dataset in the default database file', () => {
+  it('applies the schema and checks (monitoring.processor_run_history in monitoring.duckdb)', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { runCli } = await import('../support/cli.js');
+    const { openDuckDb } = await import('../../src/warehouse/duckdb.js');
+    const { toRunRow } = await import('../support/scenario.js');
+    const dir = mkdtempSync(join(tmpdir(), 'pem-default-'));
+    try {
+      const config = join(dir, 'processors.json');
+      const database = join(dir, 'monitoring.duckdb');
+      writeFileSync(config, JSON.stringify({ processors: { a: {} } }));
+      expect((await runCli(['schema', 'apply', '--config', config, '--database', database])).code).toBe(0);
+      const warehouse = await openDuckDb({ path: database, create: false });
+      await warehouse.insertRunRows('monitoring.processor_run_history', [
+        toRunRow({ run_id: 'r', processor_name: 'a', processing_date: '2025-10-07', status: 'success', started_at: '2025-10-08T01:00:00Z', completed_at: '2025-10-08T01:05:00Z' }),
+      ]);
+      await warehouse.close();
+      const run = await runCli(['check', '--config', config, '--database', database, '--json-output', '--date', '2025-10-07', '--lookback-days', '1', '--dry-run']);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout).processors[0].days).toEqual([{ date: '2025-10-07', status: 'success', runs: 1, failed_runs: 0 }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
