@@ -1,33 +1,115 @@
 /**
  * The production engine: BigQuery through `@google-cloud/bigquery`, with Application Default
  * Credentials. Parameters are sent with explicit types (a DATE sent untyped arrives as a
- * STRING, an empty array without a type is rejected), results decoded to the plain forms.
+ * STRING, an empty array without a type is rejected), results decoded to the plain forms of
+ * `types.ts`, the same as DuckDB's.
  */
-import { BigQuery } from '@google-cloud/bigquery';
+import {
+  BigQuery,
+  BigQueryDate,
+  BigQueryDatetime,
+  BigQueryInt,
+  BigQueryTime,
+  BigQueryTimestamp,
+  Geography,
+  type BigQueryOptions as ClientOptions,
+} from '@google-cloud/bigquery';
+import pRetry, { AbortError } from 'p-retry';
 import { runtimeError, usageError } from '../errors.js';
+import { bigQueryTable, streamRunRows } from '../record/bigquery.js';
 import type { RunRow } from '../record/row.js';
-import type { PlainValue, QueryParams, Row, Warehouse } from './types.js';
+import type { PlainValue, QueryParam, QueryParams, Row, Warehouse } from './types.js';
 
 export interface BigQueryOptions {
   projectId: string | undefined;
   location: string;
-  /** A REST endpoint other than Google's (tests' loopback stand-in). */
+  /** A REST endpoint other than Google's (PEM_BIGQUERY_API_ENDPOINT: an emulator, a tests' stand-in). */
   apiEndpoint?: string | undefined;
+  /** Retries of a transient failure, and the first delay (doubling, jittered). */
+  retry?: RetryPolicy | undefined;
 }
+
+export interface RetryPolicy {
+  retries: number;
+  minTimeoutMs: number;
+}
+
+/**
+ * Retries live here, not in the client: the client also retries a refused connection or an
+ * unknown host (its `noResponseRetries`), which no retry cures, for ~16 s. Rate limits, 5xx and
+ * dropped connections are retried; an unreachable endpoint and BigQuery's 4xx answers fail at
+ * once (Cloud Run retries the whole job: https://cloud.google.com/run/docs/jobs-retries).
+ */
+export const DEFAULT_RETRY: RetryPolicy = { retries: 3, minTimeoutMs: 1_000 };
+const TRANSIENT_HTTP = new Set([408, 429, 500, 502, 503, 504]);
+const TRANSIENT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'backendError', 'internalError', 'jobBackendError']);
+/** Transport errors of a misconfigured or absent endpoint. */
+const PERMANENT_NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ERR_INVALID_URL', 'ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT']);
+
+/** Whether trying the same API call again can succeed. */
+export function isTransient(error: unknown): boolean {
+  const e = error as { code?: unknown; errors?: { reason?: string }[]; cause?: { code?: unknown }; retryable?: unknown };
+  if (typeof e.retryable === 'boolean') return e.retryable;
+  if (typeof e.code === 'number') return TRANSIENT_HTTP.has(e.code) || (e.errors ?? []).some((r) => TRANSIENT_REASONS.has(r.reason ?? ''));
+  const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : null;
+  return code !== null && !PERMANENT_NETWORK.has(code);
+}
+
+/**
+ * Credentials for a plain-HTTP endpoint: none. Google credentials are never sent over plain HTTP
+ * (an `http://` endpoint is an emulator or a loopback stand-in), and no metadata server is asked.
+ */
+const ANONYMOUS = {
+  getRequestHeaders: async () => new Headers(),
+} as unknown as NonNullable<ClientOptions['authClient']>;
 
 export async function openBigQuery(options: BigQueryOptions): Promise<Warehouse> {
   if (!options.projectId) {
     throw usageError('BigQuery needs a project: pass --project ID or set GOOGLE_CLOUD_PROJECT');
   }
+  let endpoint: URL | null = null;
+  if (options.apiEndpoint) {
+    try {
+      endpoint = new URL(options.apiEndpoint);
+    } catch {
+      endpoint = null;
+    }
+    if (!endpoint || !/^https?:$/.test(endpoint.protocol)) {
+      throw usageError(`PEM_BIGQUERY_API_ENDPOINT '${options.apiEndpoint}' is not an http(s) URL, for example https://bigquery.googleapis.com`);
+    }
+  }
   const client = new BigQuery({
     projectId: options.projectId,
     location: options.location,
-    ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+    ...(endpoint ? { apiEndpoint: endpoint.origin + endpoint.pathname.replace(/\/$/, '') } : {}),
+    ...(endpoint?.protocol === 'http:' ? { authClient: ANONYMOUS } : {}),
+    retryOptions: { autoRetry: false, maxRetries: 0 },
   });
-  return new BigQueryWarehouse(client, options.projectId, options.location);
+  return new BigQueryWarehouse(client, options.projectId, options.location, options.retry ?? DEFAULT_RETRY);
 }
 
 type ParamType = string | string[];
+
+/**
+ * A bound parameter as the client takes it: a value and its type, stated even for empty arrays.
+ * DATE and TIMESTAMP values must be the client's wrapper objects: given a type, the client reads
+ * `value.value` of them, so a plain string is sent as no value at all, that is NULL.
+ * INT64 goes as a decimal string, as the REST API's QueryParameterValue.value is a string.
+ */
+export function toClientParam(param: QueryParam): { value: unknown; type: ParamType } {
+  switch (param.type) {
+    case 'DATE':
+      return { value: BigQuery.date(param.value), type: 'DATE' };
+    case 'TIMESTAMP':
+      return { value: BigQuery.timestamp(param.value), type: 'TIMESTAMP' };
+    case 'INT64':
+      return { value: String(param.value), type: 'INT64' };
+    case 'STRING':
+      return { value: param.value, type: 'STRING' };
+    case 'ARRAY<STRING>':
+      return { value: [...param.value], type: ['STRING'] };
+  }
+}
 
 export class BigQueryWarehouse implements Warehouse {
   readonly dialect = 'bigquery' as const;
@@ -37,46 +119,45 @@ export class BigQueryWarehouse implements Warehouse {
     private readonly client: BigQuery,
     projectId: string,
     private readonly location: string,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {
     this.description = `BigQuery project ${projectId} (${location})`;
+  }
+
+  /** Runs one API call, retrying transient failures; the last attempt's error is thrown. */
+  private async withRetries<T>(call: () => Promise<T>): Promise<T> {
+    return pRetry(
+      async () => {
+        try {
+          return await call();
+        } catch (error) {
+          if (isTransient(error)) throw error;
+          throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+        }
+      },
+      { retries: this.retry.retries, minTimeout: this.retry.minTimeoutMs, maxTimeout: 8 * this.retry.minTimeoutMs, factor: 2, randomize: true },
+    );
   }
 
   async query(sql: string, params: QueryParams = {}): Promise<Row[]> {
     const values: Record<string, unknown> = {};
     const types: Record<string, ParamType> = {};
     for (const [name, param] of Object.entries(params)) {
+      // Only what the statement names: callers pass one parameter set to several statements.
       if (!new RegExp(`@${name}\\b`).test(sql)) continue;
-      switch (param.type) {
-        case 'DATE':
-          values[name] = param.value;
-          types[name] = 'DATE';
-          break;
-        case 'TIMESTAMP':
-          values[name] = param.value.toISOString();
-          types[name] = 'TIMESTAMP';
-          break;
-        case 'INT64':
-          values[name] = param.value;
-          types[name] = 'INT64';
-          break;
-        case 'STRING':
-          values[name] = param.value;
-          types[name] = 'STRING';
-          break;
-        case 'ARRAY<STRING>':
-          values[name] = [...param.value];
-          types[name] = ['STRING'];
-          break;
-      }
+      const { value, type } = toClientParam(param);
+      values[name] = value;
+      types[name] = type;
     }
     try {
-      const [rows] = await this.client.query({
-        query: sql,
-        params: values,
-        types,
-        location: this.location,
-        useLegacySql: false,
-      });
+      const [rows] = await this.withRetries(() =>
+        this.client.query({
+          query: sql,
+          ...(Object.keys(values).length > 0 ? { params: values, types } : {}),
+          location: this.location,
+          useLegacySql: false,
+        }),
+      );
       return (rows as Record<string, unknown>[]).map((row) => decodeRow(row));
     } catch (error) {
       throw runtimeError(`${this.description}: ${describe(error)}`);
@@ -88,24 +169,9 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   async insertRunRows(table: string, rows: readonly RunRow[]): Promise<void> {
-    const [datasetId, tableId] = table.split('.').slice(-2) as [string, string];
+    // Deterministic insertIds per (run_id, status), rejected rows named: see record/bigquery.ts.
     try {
-      await this.client
-        .dataset(datasetId)
-        .table(tableId)
-        .insert(
-          rows.map((row) => ({
-            // A retried insert with the same insertId is dropped by BigQuery's best-effort dedup.
-            insertId: `${row.run_id}:${row.status}`,
-            json: {
-              ...row,
-              started_at: row.started_at?.toISOString() ?? null,
-              completed_at: row.completed_at?.toISOString() ?? null,
-              metadata: row.metadata === null || row.metadata === undefined ? null : JSON.stringify(row.metadata),
-            },
-          })),
-          { raw: true },
-        );
+      await this.withRetries(() => streamRunRows(bigQueryTable(this.client, table), rows));
     } catch (error) {
       throw runtimeError(`${this.description}: cannot insert into ${table}: ${describe(error)}`);
     }
@@ -120,18 +186,19 @@ export class BigQueryWarehouse implements Warehouse {
 export function decodeValue(value: unknown): PlainValue {
   if (value === null || value === undefined) return null;
   if (Array.isArray(value)) return value.map(decodeValue);
-  if (typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return value;
+  if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') return value;
   if (typeof value === 'bigint') return Number(value);
   if (value instanceof Date) return value.toISOString();
+  if (value instanceof BigQueryDate) return String(value.value);
+  // '2025-10-08T12:00:00.123456Z' → milliseconds, as DuckDB's adapter gives them.
+  if (value instanceof BigQueryTimestamp) return new Date(value.value).toISOString();
+  if (value instanceof BigQueryDatetime || value instanceof BigQueryTime) return String(value.value);
+  if (value instanceof BigQueryInt) return Number(value.value);
+  if (value instanceof Geography) return String(value.value);
+  if (Buffer.isBuffer(value)) return value.toString('base64');
   if (typeof value === 'object') {
-    const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
-    const inner = (value as { value?: unknown }).value;
-    if (ctor === 'BigQueryDate') return String(inner);
-    if (ctor === 'BigQueryTimestamp') return new Date(String(inner)).toISOString();
-    if (ctor === 'BigQueryDatetime' || ctor === 'BigQueryTime') return String(inner);
-    if (ctor === 'BigQueryInt' || ctor === 'Big') return Number(String(inner ?? value));
-    if (Buffer.isBuffer(value)) return value.toString('base64');
+    // NUMERIC / BIGNUMERIC arrive as Big.js numbers.
+    if ((value as { constructor?: { name?: string } }).constructor?.name === 'Big') return Number(String(value));
     return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, decodeValue(v)]));
   }
   return String(value);
@@ -141,8 +208,18 @@ function decodeRow(row: Record<string, unknown>): Row {
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, decodeValue(v)]));
 }
 
-function describe(error: unknown): string {
-  const e = error as { message?: string; errors?: { message?: string }[]; code?: string };
-  const detail = e.errors?.[0]?.message ?? e.message ?? String(error);
+/**
+ * One line for a person: BigQuery's own message when it sent one (`Syntax error: …`, a row's
+ * insert error), else the transport's (`connect ECONNREFUSED …`). Never a stack.
+ */
+export function describe(error: unknown): string {
+  const e = error as {
+    message?: string;
+    errors?: { message?: string; errors?: { message?: string; reason?: string }[] }[];
+    code?: string | number;
+  };
+  // PartialFailureError (insertAll): errors[] per row, each with errors[] of {reason, message}.
+  const rowError = e.errors?.find((r) => r.errors?.length)?.errors?.[0];
+  const detail = rowError?.message ?? e.errors?.[0]?.message ?? e.message ?? String(error);
   return detail.split('\n')[0]!.trim();
 }

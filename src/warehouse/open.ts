@@ -33,9 +33,17 @@ export async function openWarehouse(
   const engine = resolveEngine(options.engine, env);
   if (engine === 'duckdb') return openDuckDb({ path: options.database ?? DEFAULT_DUCKDB_PATH, create: mode.create });
   const { openBigQuery } = await import('./bigquery.js');
-  return openBigQuery({
+  return openBigQuery(bigQueryOptionsFrom(options, env));
+}
+
+/** The BigQuery project, location and endpoint from flags and environment (also used by the run recorder). */
+export function bigQueryOptionsFrom(
+  options: WarehouseOptions,
+  env: Record<string, string | undefined>,
+): { projectId: string | undefined; location: string; apiEndpoint: string | undefined } {
+  return {
     projectId: options.project ?? env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT,
     location: options.location ?? env.PEM_BIGQUERY_LOCATION ?? 'US',
     apiEndpoint: env.PEM_BIGQUERY_API_ENDPOINT,
-  });
+  };
 }

@@ -1,0 +1,162 @@
+/**
+ * The SQL of every object the Dataform project (definitions/) deploys to BigQuery, rendered from
+ * the same `sql/` templates as the runner's queries: the detection logic exists once.
+ *
+ * Dataform includes cannot read files, so scripts/bundle-sql.mjs bundles this module, the
+ * renderer and the templates into includes/pem_sql.js (CommonJS). Definitions call it as
+ * `pem_sql.<function>`; nothing here knows about Dataform's API: names arrive resolved.
+ */
+import { ALERT_SILENCES_TABLE, ALERT_STATE_TABLE } from '../alerts/tables.js';
+import { parseRegistry, RUN_HISTORY_TABLE, type Registry } from '../config/registry.js';
+import { renderBackfillQueueSql } from '../report/queue.js';
+import { healthContext, type CalendarSource, type RunSource } from '../sql/health.js';
+import { createSqlRenderer, loadTemplateBundle, type SqlRenderer } from '../sql/render.js';
+
+/** SPEC §2: the statuses a run-history row may carry. */
+export const RUN_STATUSES = ['running', 'success', 'failed', 'skipped'] as const;
+/** The statuses that end a run (its final row). */
+export const FINAL_STATUSES = ['success', 'failed', 'skipped'] as const;
+
+/** The deployed objects' names inside the registry's dataset. */
+export const OBJECTS = {
+  runHistory: RUN_HISTORY_TABLE,
+  processorConfig: 'processor_config',
+  processorRuns: 'processor_runs',
+  healthAt: 'processor_health_daily_at',
+  healthDaily: 'processor_health_daily',
+  health: 'processor_health',
+  backfillQueue: 'processor_backfill_queue',
+  alertState: ALERT_STATE_TABLE,
+  alertSilences: ALERT_SILENCES_TABLE,
+} as const;
+
+/** The arguments of the runner's table function, prefixed so that they never shadow a column. */
+export const HEALTH_AT_ARGUMENTS = [
+  { name: 'pem_end_date', type: 'DATE' },
+  { name: 'pem_lookback_days', type: 'INT64' },
+  { name: 'pem_now', type: 'TIMESTAMP' },
+] as const;
+export const HEALTH_DAILY_ARGUMENTS = [
+  { name: 'end_date', type: 'DATE' },
+  { name: 'lookback_days', type: 'INT64' },
+] as const;
+
+/**
+ * Maps a table name as the registry writes it (`dataset.table` or `project.dataset.table`) to the
+ * full name the deployment uses (`project.dataset.table`, Dataform's `ref()` without backticks).
+ */
+export type ResolveTable = (name: string) => string;
+
+let renderer: SqlRenderer | undefined;
+const bigquery = (): SqlRenderer => (renderer ??= createSqlRenderer('bigquery'));
+
+/** `` `p.d.t` `` → `p.d.t`: Dataform's `self()`/`ref()` quote; the templates quote themselves. */
+export function unquote(name: string): string {
+  return name.replace(/`/g, '');
+}
+
+/** The registry with SPEC §3's defaults, or an error listing every problem (Dataform shows it). */
+export function loadRegistry(document: unknown): Registry {
+  const result = parseRegistry(document);
+  if (!result.ok) throw new Error(`invalid processor registry (includes/processors.js):\n  - ${result.problems.join('\n  - ')}`);
+  return result.registry;
+}
+
+/** Every table the detection reads that the project does not create: execution and calendar tables. */
+export function sourceTables(registry: Registry): string[] {
+  const own = new Set([`${registry.dataset}.${OBJECTS.runHistory}`]);
+  const names = new Set<string>();
+  for (const p of registry.processors) {
+    if (!own.has(p.execution_table)) names.add(p.execution_table);
+    if (p.calendar_table && !own.has(p.calendar_table)) names.add(p.calendar_table);
+  }
+  return [...names].sort();
+}
+
+/** `CREATE TABLE IF NOT EXISTS` for the contract run history: the same DDL as `pem schema apply`. */
+export function runHistoryDdl(table: string): string {
+  return bigquery().render('run_history_ddl', { table: unquote(table) });
+}
+
+/** `CREATE TABLE IF NOT EXISTS` for the alert state (SPEC §5): the same DDL as `pem schema apply`. */
+export function alertStateDdl(table: string): string {
+  return bigquery().render('alert_state_ddl', { table: unquote(table) });
+}
+
+/** `CREATE TABLE IF NOT EXISTS` for the alert silences: the same DDL as `pem schema apply`. */
+export function alertSilencesDdl(table: string): string {
+  return bigquery().render('alert_silences_ddl', { table: unquote(table) });
+}
+
+/** The SELECT of the `processor_config` table: the registry as rows. */
+export function processorConfigQuery(registry: Registry): string {
+  return bigquery().render('processor_config', { processors: registry.processors });
+}
+
+function resolvedHealthContext(registry: Registry, resolve: ResolveTable, configTable: string, options: { wholeHistory: boolean; paramPrefix: string | null }) {
+  const context = healthContext(registry, {
+    selectProcessors: false,
+    orderRows: false,
+    paramPrefix: options.paramPrefix,
+    configTable: unquote(configTable),
+    wholeHistory: options.wholeHistory,
+  });
+  return {
+    ...context,
+    run_sources: (context.run_sources as RunSource[]).map((s) => ({ ...s, table: unquote(resolve(s.table)) })),
+    calendar_sources: (context.calendar_sources as CalendarSource[]).map((s) => ({ ...s, table: unquote(resolve(s.table)) })),
+  };
+}
+
+/** The `processor_runs` view: every run, normalised, over the whole history. */
+export function processorRunsQuery(registry: Registry, resolve: ResolveTable, configTable: string): string {
+  return bigquery().render('processor_runs', resolvedHealthContext(registry, resolve, configTable, { wholeHistory: true, paramPrefix: null }));
+}
+
+/** The body of `processor_health_daily_at`: the detection query over the function's arguments. */
+export function healthAtBody(registry: Registry, resolve: ResolveTable, configTable: string): string {
+  return bigquery().render('processor_health_daily', resolvedHealthContext(registry, resolve, configTable, { wholeHistory: false, paramPrefix: 'pem_' }));
+}
+
+/**
+ * `processor_health_daily_at(pem_end_date, pem_lookback_days, pem_now)`: one row per processor
+ * (every registered one, disabled too: `pem check --processors` may name them) and date of the
+ * window. `pem check --engine bigquery` reads it with one query.
+ */
+export function healthAtDdl(name: string, registry: Registry, resolve: ResolveTable, configTable: string): string {
+  const args = HEALTH_AT_ARGUMENTS.map((a) => `${a.name} ${a.type}`).join(', ');
+  return [
+    `CREATE OR REPLACE TABLE FUNCTION \`${unquote(name)}\`(${args})`,
+    `OPTIONS (description = ${JSON.stringify('Processor Execution Monitor: one row per processor and date of [pem_end_date - pem_lookback_days + 1, pem_end_date], evaluated at pem_now (SPEC §4). Read by `pem check --engine bigquery`.')})`,
+    'AS',
+    healthAtBody(registry, resolve, configTable).trimEnd(),
+  ].join('\n');
+}
+
+/**
+ * `processor_health_daily(end_date, lookback_days)`: the analysts' form, evaluated now, for the
+ * enabled processors (what `pem check` checks when no `--processors` is given).
+ */
+export function healthDailyDdl(name: string, healthAt: string, configTable: string): string {
+  const args = HEALTH_DAILY_ARGUMENTS.map((a) => `${a.name} ${a.type}`).join(', ');
+  return [
+    `CREATE OR REPLACE TABLE FUNCTION \`${unquote(name)}\`(${args})`,
+    `OPTIONS (description = ${JSON.stringify('Processor Execution Monitor: the health of every enabled processor for each date of [end_date - lookback_days + 1, end_date], as of now.')})`,
+    'AS',
+    'SELECT h.*',
+    `FROM \`${unquote(healthAt)}\`(end_date, lookback_days, CURRENT_TIMESTAMP()) AS h`,
+    `WHERE h.processor_name IN (SELECT c.processor_name FROM \`${unquote(configTable)}\` AS c WHERE c.enabled)`,
+  ].join('\n');
+}
+
+export function hasTemplate(name: string): boolean {
+  return name in loadTemplateBundle().templates;
+}
+
+/**
+ * The body of the `processor_backfill_queue` view (`pem gaps` as a view): the runner's own
+ * rendering, with the registry's dataset resolved to the deployment's (`project.dataset`).
+ */
+export function backfillQueueQuery(registry: Registry, dataset: string, lookbackDays?: number): string {
+  return renderBackfillQueueSql('bigquery', { ...registry, dataset: unquote(dataset) }, lookbackDays);
+}

@@ -1,0 +1,255 @@
+/**
+ * `pem check --engine bigquery` end to end: the CLI, the real BigQuery client and a loopback
+ * stand-in of the REST API that answers like BigQuery would — it analyzes each statement with
+ * ZetaSQL (the parameter types as sent) and evaluates it on ZetaSQL's reference evaluator over
+ * the fixture, through the table function and config table that Dataform deploys. The JSON must
+ * be the one `pem check` prints on DuckDB for the same rows.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Registry } from '../../src/config/registry.js';
+import { HEALTH_AT_ARGUMENTS, healthAtBody, processorConfigQuery } from '../../src/dataform/project.js';
+import { renderCheckSql, renderSchemaSql } from '../../src/sql/health.js';
+import { runCli } from '../support/cli.js';
+import type { Scenario } from '../support/scenario.js';
+import { startZetaSql, type CatalogSpec, type ZetaSql } from '../support/zetasql.js';
+import { duckDbScenario, registryOf, zetaFixture, type Fixture } from './support/fixtures.js';
+import { guardLoopback, type LoopbackGuard } from './support/loopback-guard.js';
+import { BigQueryRestError, startBigQueryStandIn, unreachableUrl, type QueryAnswer, type ReceivedQuery, type StandIn } from './support/rest-standin.js';
+import { SCENARIOS } from './support/scenarios.js';
+
+let zeta: ZetaSql;
+let guard: LoopbackGuard;
+beforeAll(async () => {
+  guard = guardLoopback();
+  zeta = await startZetaSql();
+});
+afterAll(() => {
+  zeta?.close();
+  guard?.restore();
+});
+
+/** A stand-in whose answers are ZetaSQL's: analysis first (as BigQuery would reject), then evaluation. */
+async function zetaBackedStandIn(fixture: Fixture, registry: Registry): Promise<{ standIn: StandIn; analyzed: { sql: string; kind: string }[] }> {
+  const config = await zeta.evaluate(processorConfigQuery(registry), { catalog: { tables: {} }, content: {} });
+  const configName = `${registry.dataset}.processor_config`;
+  const { catalog, content } = zetaFixture(fixture, { [configName]: Object.fromEntries(config.columns.map((c) => [c.name, c.type])) });
+  content[configName] = config.rows;
+  const withFunction: CatalogSpec = {
+    ...catalog,
+    tableFunctions: [
+      {
+        name: `${registry.dataset}.processor_health_daily_at`,
+        args: HEALTH_AT_ARGUMENTS.map((a) => ({ name: a.name, type: a.type })),
+        body: healthAtBody(registry, (name) => name, configName),
+      },
+    ],
+  };
+  // The monitor's own tables (alert state, silences), as `pem schema apply` creates them.
+  for (const ddl of renderSchemaSql('bigquery', registry).slice(2)) {
+    const created = await zeta.analyze(ddl, { catalog: withFunction });
+    const name = /TABLE IF NOT EXISTS `([^`]+)`/.exec(ddl)?.[1];
+    if (!created.ok || !name) throw new Error(`cannot create ${name}: ${created.ok ? 'no name' : created.error}`);
+    withFunction.tables[name] = Object.fromEntries(created.columns.map((c) => [c.name, c.type]));
+    content[name] = [];
+  }
+  const analyzed: { sql: string; kind: string }[] = [];
+  const answer = async (query: ReceivedQuery): Promise<QueryAnswer> => {
+    const declared = Object.fromEntries(query.params.map((p) => [p.name, p.type]));
+    const analysis = await zeta.analyze(query.sql, { catalog: withFunction, params: declared });
+    if (!analysis.ok) throw new BigQueryRestError(analysis.error.split('\n')[0]!);
+    analyzed.push({ sql: query.sql, kind: analysis.kind });
+    const params = Object.fromEntries(
+      query.params.map((p) => [p.name, [p.type, p.type === 'INT64' ? Number(p.value) : p.value] as [string, unknown]]),
+    );
+    if (analysis.kind === 'insert_stmt') {
+      // Append-only tables: apply the INSERT, so later reads see it (as BigQuery's would).
+      const { table, inserted } = await zeta.modify(query.sql, { catalog: withFunction, content, params });
+      content[table] = [...(content[table] ?? []), ...inserted];
+      return { columns: [], rows: [] };
+    }
+    if (analysis.kind !== 'query_stmt') return { columns: [], rows: [] };
+    try {
+      const result = await zeta.evaluate(query.sql, { catalog: withFunction, content, params });
+      return { columns: result.columns, rows: result.rows };
+    } catch (error) {
+      // A query that fails while running (ERROR(), a bad cast) is BigQuery's HTTP 400 invalidQuery.
+      throw new BigQueryRestError(String((error as Error).message).replace(/^ZetaSQL evaluation failed: /, ''));
+    }
+  };
+  return { standIn: await startBigQueryStandIn({ answer }), analyzed };
+}
+
+const CASES = SCENARIOS.flatMap((s) => s.checks.slice(0, 1).map((check) => ({ name: s.name, fixture: s.fixture, check })));
+// The disabled processor, named explicitly.
+CASES.push({ name: 'a disabled processor named with --processors', fixture: SCENARIOS[0]!.fixture, check: SCENARIOS[0]!.checks[2]! });
+
+describe.each(CASES)('pem check --engine bigquery: $name', ({ fixture, check }) => {
+  let scenario: Scenario;
+  let registry: Registry;
+  let standIn: StandIn;
+  let analyzed: { sql: string; kind: string }[];
+  beforeAll(async () => {
+    scenario = await duckDbScenario(fixture);
+    registry = registryOf(fixture);
+    ({ standIn, analyzed } = await zetaBackedStandIn(fixture, registry));
+  });
+  afterAll(async () => {
+    await standIn?.close();
+    scenario?.cleanup();
+  });
+
+  it('prints the same JSON as on DuckDB, from one typed query through the table function', async () => {
+    const args = ['--json-output', '--dry-run', '--date', check.date, '--lookback-days', String(check.lookback), '--now', check.now];
+    if (check.processors) args.push('--processors', check.processors.join(','));
+    const duck = await scenario.check(args);
+    expect(duck.code, duck.stderr).toBe(0);
+
+    const bigquery = await runCli(['check', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', ...args], {
+      env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url },
+    });
+    expect(bigquery.stderr).not.toMatch(/^error:/m);
+    expect(bigquery.code).toBe(0);
+    expect(JSON.parse(bigquery.stdout)).toEqual(duck.json);
+
+    expect(standIn.queries).toHaveLength(1);
+    const [query] = standIn.queries;
+    expect(query!.sql).toBe(renderCheckSql('bigquery', registry));
+    expect(query!.params.map((p) => [p.name, p.type])).toEqual([
+      ['end_date', 'DATE'],
+      ['lookback_days', 'INT64'],
+      ['now', 'TIMESTAMP'],
+      ['processors', 'ARRAY<STRING>'],
+    ]);
+    expect(query!.params.find((p) => p.name === 'end_date')!.value).toBe(check.date);
+    expect(analyzed.map((a) => a.kind)).toEqual(['query_stmt']);
+  });
+});
+
+describe('pem check --engine bigquery, alerting for real', () => {
+  it('sends only valid BigQuery: the detection, alert-state reads, claims and appends', async () => {
+    const fixture = SCENARIOS[0]!.fixture;
+    const registry = registryOf(fixture);
+    const scenario = await duckDbScenario(fixture);
+    const { standIn, analyzed } = await zetaBackedStandIn(fixture, registry);
+    const delivered: string[] = [];
+    const receiver = createServer((request, response) => {
+      delivered.push(request.url ?? '');
+      request.resume();
+      request.on('end', () => {
+        if (request.url === '/slack') response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        else response.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"success","message":"Event processed","dedup_key":"k"}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    try {
+      const env = {
+        PEM_BIGQUERY_API_ENDPOINT: standIn.url,
+        SLACK_WEBHOOK_URL: `${base}/slack`,
+        PAGERDUTY_ROUTING_KEY: 'R0UTINGKEY0000000000000000000000',
+        PAGERDUTY_EVENTS_URL: `${base}/pagerduty`,
+      };
+      const args = ['check', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', '--date', '2025-10-07', '--now', '2025-10-07T12:00:00Z'];
+      const run = await runCli(args, { env });
+      expect(run.stderr).not.toMatch(/^error:/m);
+      expect(run.code).toBe(0);
+      expect(delivered).toContain('/slack');
+      expect(delivered).toContain('/pagerduty');
+      const kinds = analyzed.map((a) => a.kind);
+      expect(kinds[0]).toBe('query_stmt');
+      expect(kinds).toContain('insert_stmt');
+      // Every statement was analyzed before it was answered; a rejected one would have failed the run.
+      expect(analyzed).toHaveLength(standIn.queries.length);
+
+      // The state written through BigQuery is read back: a second run re-sends nothing.
+      const sent = delivered.length;
+      const again = await runCli(args, { env });
+      expect(again.code).toBe(0);
+      expect(delivered).toHaveLength(sent);
+    } finally {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      await standIn.close();
+      scenario.cleanup();
+    }
+  });
+});
+
+describe('pem check --engine bigquery with a registry ahead of the deployment', () => {
+  it('fails in one line naming the processors Dataform has not deployed, instead of reporting nothing for them', async () => {
+    const fixture = SCENARIOS[1]!.fixture;
+    const deployed = registryOf(fixture);
+    const { standIn } = await zetaBackedStandIn(fixture, deployed);
+    const ahead = { ...fixture, registry: { ...fixture.registry, processors: { ...(fixture.registry.processors as object), zz_new: {}, aa_new: {} } } };
+    const scenario = await duckDbScenario(ahead);
+    try {
+      const run = await runCli(['check', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', '--date', '2025-06-03', '--dry-run'], {
+        env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url, PEM_RECORD_SELF: 'off' },
+      });
+      expect(run.code).toBe(1);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^error: BigQuery project pem-test \(US\): .*not deployed to BigQuery \(run the Dataform project\): aa_new, zz_new$/);
+      expect(standIn.queries).toHaveLength(1);
+    } finally {
+      await standIn.close();
+      scenario.cleanup();
+    }
+  });
+});
+
+describe('pem schema apply --engine bigquery', () => {
+  it('sends the dataset and the partitioned, clustered run-history DDL, both valid BigQuery', async () => {
+    const fixture = SCENARIOS[0]!.fixture;
+    const registry = registryOf(fixture);
+    const scenario = await duckDbScenario(fixture);
+    const { standIn, analyzed } = await zetaBackedStandIn(fixture, registry);
+    try {
+      const run = await runCli(['schema', 'apply', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test'], {
+        env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url },
+      });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const statements = renderSchemaSql('bigquery', registry);
+      expect(standIn.queries.map((q) => q.sql)).toEqual(statements);
+      // Every statement was accepted by ZetaSQL before the stand-in answered.
+      expect(analyzed.map((a) => a.kind)).toEqual(['create_schema_stmt', ...statements.slice(1).map(() => 'create_table_stmt')]);
+      expect(standIn.queries[1]!.sql).toMatch(/PARTITION BY processing_date\s+CLUSTER BY processor_name, status/);
+    } finally {
+      await standIn.close();
+      scenario.cleanup();
+    }
+  });
+});
+
+describe('pem check --engine bigquery when BigQuery cannot be reached', () => {
+  it('exits 1 with one line naming the endpoint failure, no stack trace', async () => {
+    const url = await unreachableUrl();
+    const scenario = await duckDbScenario(SCENARIOS[0]!.fixture);
+    try {
+      const started = Date.now();
+      // Without the monitor's own run record, which reports its failure to write on a line of its own.
+      const run = await runCli(['check', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', '--date', '2025-10-07'], {
+        env: { PEM_BIGQUERY_API_ENDPOINT: url, PEM_RECORD_SELF: 'off' },
+      });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/BigQuery project pem-test \(US\): .*ECONNREFUSED/);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      // Refused connections are not retried: nothing listens there.
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      scenario.cleanup();
+    }
+  });
+});
+
+describe('network', () => {
+  it('never left loopback: no Google API, OAuth token or metadata server was contacted', () => {
+    expect(guard.hosts().length).toBeGreaterThan(0);
+    expect(guard.outside()).toEqual([]);
+  });
+});

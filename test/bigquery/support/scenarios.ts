@@ -1,0 +1,421 @@
+/**
+ * Small hand-built fixtures that together exercise every day status and every rule of SPEC §4,
+ * for the differential tests (BigQuery rendering on ZetaSQL's evaluator vs DuckDB rendering on
+ * DuckDB). Each check carries the facts a person computed by hand, so a scenario that stopped
+ * exercising its rule fails even while both engines agree.
+ */
+import type { RowSpec } from '../../support/scenario.js';
+import type { Fixture } from './fixtures.js';
+
+export interface Check {
+  /** E, L, now (ISO, UTC), and the processors `pem check` would select (default: every enabled one). */
+  date: string;
+  lookback: number;
+  now: string;
+  processors?: string[];
+  /** Hand-computed facts about the detection rows: [processor, date|null, column, value]. */
+  expect: [string, string | null, string, unknown][];
+}
+
+export interface NamedScenario {
+  name: string;
+  fixture: Fixture;
+  checks: Check[];
+}
+
+type Err = [string, string];
+
+/** A run's two rows: `running` at start, then its final row. */
+function run(id: string, processor: string, date: string, status: string, start: string, end: string, error?: Err): RowSpec[] {
+  return [
+    { run_id: id, processor_name: processor, processing_date: date, status: 'running', started_at: start, completed_at: null },
+    {
+      run_id: id,
+      processor_name: processor,
+      processing_date: date,
+      status,
+      started_at: start,
+      completed_at: end,
+      records_processed: status === 'failed' ? null : 42,
+      errors: error ? [{ error_type: error[0], error_message: error[1] }] : null,
+    },
+  ];
+}
+
+/** A run that has only started. */
+function started(id: string, processor: string, date: string, start: string): RowSpec {
+  return { run_id: id, processor_name: processor, processing_date: date, status: 'running', started_at: start, completed_at: null };
+}
+
+const ts = (date: string, time: string) => `${date}T${time}Z`;
+
+export const SCENARIOS: NamedScenario[] = [
+  {
+    name: 'every day status, run states and the stale rule (UTC)',
+    fixture: {
+      registry: {
+        dataset: 'nba_reference',
+        timezone: 'UTC',
+        processors: {
+          alpha: { staleness_threshold_days: 2, max_runtime_minutes: 120, priority: 'high', revenue_impact: true },
+          beta: { expected_frequency: 'none' },
+          dormant: { enabled: false },
+        },
+      },
+      runs: [
+        ...run('a1', 'alpha', '2025-10-01', 'success', ts('2025-10-02', '06:00:00'), ts('2025-10-02', '06:10:00')),
+        // A run that started, then failed: its state is its final row.
+        ...run('a2', 'alpha', '2025-10-02', 'failed', ts('2025-10-03', '06:00:00'), ts('2025-10-03', '06:05:00'), ['Timeout', 'upstream API timed out']),
+        // A failure and a successful retry: success with one recovered failure.
+        ...run('a3a', 'alpha', '2025-10-03', 'failed', ts('2025-10-04', '06:00:00'), ts('2025-10-04', '06:02:00'), ['KeyError', 'player_id']),
+        ...run('a3b', 'alpha', '2025-10-03', 'success', ts('2025-10-04', '07:00:00'), ts('2025-10-04', '07:20:00')),
+        // Two final rows for one run: the latest completed_at decides (failed).
+        ...run('a4', 'alpha', '2025-10-04', 'success', ts('2025-10-05', '06:00:00'), ts('2025-10-05', '06:30:00')),
+        { run_id: 'a4', processor_name: 'alpha', processing_date: '2025-10-04', status: 'failed', started_at: ts('2025-10-05', '06:00:00'), completed_at: ts('2025-10-05', '06:40:00'), errors: [{ error_type: 'Late', error_message: 'rollback' }] },
+        // Only running, started 4 h before now (max 120 min): hung.
+        started('a5', 'alpha', '2025-10-05', ts('2025-10-07', '08:00:00')),
+        // Only running, started 1 h before now: running.
+        started('a6', 'alpha', '2025-10-06', ts('2025-10-07', '11:00:00')),
+        // beta expects nothing, but ran once: success on a not-expected date.
+        ...run('b1', 'beta', '2025-10-03', 'skipped', ts('2025-10-04', '01:00:00'), ts('2025-10-04', '01:00:05')),
+      ],
+    },
+    checks: [
+      {
+        date: '2025-10-07',
+        lookback: 7,
+        now: '2025-10-07T12:00:00Z',
+        expect: [
+          ['alpha', '2025-10-01', 'day_status', 'success'],
+          ['alpha', '2025-10-02', 'day_status', 'failed'],
+          ['alpha', '2025-10-02', 'last_error_type', 'Timeout'],
+          ['alpha', '2025-10-03', 'day_status', 'success'],
+          ['alpha', '2025-10-03', 'failed_runs', 1],
+          ['alpha', '2025-10-03', 'runs', 2],
+          ['alpha', '2025-10-03', 'is_recovered_failure', true],
+          ['alpha', '2025-10-04', 'day_status', 'failed'],
+          ['alpha', '2025-10-05', 'day_status', 'hung'],
+          ['alpha', '2025-10-06', 'day_status', 'running'],
+          ['alpha', '2025-10-07', 'day_status', 'pending'],
+          ['alpha', null, 'last_success_date', '2025-10-03'],
+          ['alpha', null, 'days_since_success', 4],
+          ['alpha', null, 'is_stale', true],
+          ['alpha', null, 'processor_level', 'CRITICAL'],
+          ['beta', '2025-10-03', 'day_status', 'success'],
+          ['beta', '2025-10-04', 'day_status', 'not_expected'],
+          ['beta', null, 'is_stale', false],
+          ['beta', null, 'scheduler_issue', false],
+          ['beta', null, 'processor_level', 'OK'],
+        ],
+      },
+      {
+        // A day later: 2025-10-07 is now due and has no run.
+        date: '2025-10-07',
+        lookback: 3,
+        now: '2025-10-08T00:00:00Z',
+        expect: [
+          ['alpha', '2025-10-07', 'day_status', 'missing'],
+          ['alpha', '2025-10-05', 'day_status', 'hung'],
+        ],
+      },
+      {
+        // A disabled processor is checked when named, and only the named ones are returned.
+        date: '2025-10-07',
+        lookback: 2,
+        now: '2025-10-08T12:00:00Z',
+        processors: ['dormant'],
+        expect: [
+          ['dormant', '2025-10-06', 'day_status', 'missing'],
+          ['dormant', null, 'scheduler_issue', true],
+          ['dormant', null, 'is_stale', true],
+          ['dormant', null, 'last_success_date', null],
+          ['dormant', null, 'days_since_success', null],
+        ],
+      },
+    ],
+  },
+  {
+    name: 'recovered failures, the whole history, the scheduler rule',
+    fixture: {
+      registry: {
+        dataset: 'ops',
+        processors: {
+          careful: { alert_on_recovered_failures: true },
+          relaxed: {},
+          ancient: { staleness_threshold_days: 5 },
+          silent: {},
+        },
+      },
+      runs: [
+        ...run('c1', 'careful', '2025-06-01', 'success', ts('2025-06-02', '06:00:00'), ts('2025-06-02', '06:30:00')),
+        ...run('c2a', 'careful', '2025-06-02', 'failed', ts('2025-06-03', '06:00:00'), ts('2025-06-03', '06:01:00'), ['IOError', 'disk full']),
+        ...run('c2b', 'careful', '2025-06-02', 'success', ts('2025-06-03', '08:00:00'), ts('2025-06-03', '08:30:00')),
+        ...run('c3', 'careful', '2025-06-03', 'success', ts('2025-06-04', '06:00:00'), ts('2025-06-04', '06:30:00')),
+        ...run('r1', 'relaxed', '2025-06-01', 'success', ts('2025-06-02', '06:00:00'), ts('2025-06-02', '06:30:00')),
+        ...run('r2a', 'relaxed', '2025-06-02', 'failed', ts('2025-06-03', '06:00:00'), ts('2025-06-03', '06:01:00'), ['IOError', 'disk full']),
+        ...run('r2b', 'relaxed', '2025-06-02', 'success', ts('2025-06-03', '08:00:00'), ts('2025-06-03', '08:30:00')),
+        ...run('r3', 'relaxed', '2025-06-03', 'success', ts('2025-06-04', '06:00:00'), ts('2025-06-04', '06:30:00')),
+        // Succeeded long before the window; since then only rows of an unknown status.
+        ...run('x1', 'ancient', '2025-05-10', 'success', ts('2025-05-11', '06:00:00'), ts('2025-05-11', '06:30:00')),
+        { run_id: 'x2', processor_name: 'ancient', processing_date: '2025-06-02', status: 'queued', started_at: null, completed_at: null },
+        // A row dated after E is ignored.
+        ...run('x3', 'ancient', '2025-06-09', 'success', ts('2025-06-10', '06:00:00'), ts('2025-06-10', '06:30:00')),
+      ],
+    },
+    checks: [
+      {
+        date: '2025-06-03',
+        lookback: 3,
+        now: '2025-06-04T12:00:00Z',
+        expect: [
+          ['careful', null, 'processor_level', 'ERROR'],
+          ['careful', '2025-06-02', 'is_recovered_failure', true],
+          ['relaxed', null, 'processor_level', 'OK'],
+          ['relaxed', '2025-06-02', 'failed_runs', 1],
+          ['ancient', null, 'last_success_date', '2025-05-10'],
+          ['ancient', null, 'days_since_success', 24],
+          ['ancient', null, 'is_stale', true],
+          ['ancient', null, 'scheduler_issue', false],
+          ['ancient', '2025-06-02', 'runs', 0],
+          ['ancient', '2025-06-02', 'day_status', 'missing'],
+          ['silent', null, 'scheduler_issue', true],
+          ['silent', null, 'processor_level', 'CRITICAL'],
+        ],
+      },
+    ],
+  },
+  {
+    name: 'time zones: America/New_York across both DST changes, grace hours, Asia/Kolkata',
+    fixture: {
+      registry: {
+        dataset: 'nba_reference',
+        timezone: 'America/New_York',
+        processors: {
+          eastern: {},
+          eastern_grace: { grace_hours: 6.5 },
+          kolkata: { timezone: 'Asia/Kolkata' },
+        },
+      },
+      runs: [],
+    },
+    checks: [
+      {
+        // Fall back (2025-11-02 02:00 EDT → 01:00 EST): 11-01 is due at 04:00Z on 11-02,
+        // 11-02 at 05:00Z on 11-03 (a fixed -4 h offset would call it due at 04:00Z).
+        date: '2025-11-02',
+        lookback: 2,
+        now: '2025-11-03T04:30:00Z',
+        expect: [
+          ['eastern', '2025-11-01', 'day_status', 'missing'],
+          ['eastern', '2025-11-02', 'day_status', 'pending'],
+          ['eastern_grace', '2025-11-01', 'day_status', 'missing'],
+          ['eastern_grace', '2025-11-02', 'day_status', 'pending'],
+          ['kolkata', '2025-11-02', 'day_status', 'missing'],
+        ],
+      },
+      {
+        // The instant 11-02 becomes due in New York; the grace processor waits 6.5 h more.
+        date: '2025-11-02',
+        lookback: 1,
+        now: '2025-11-03T05:00:00Z',
+        expect: [
+          ['eastern', '2025-11-02', 'day_status', 'missing'],
+          ['eastern_grace', '2025-11-02', 'day_status', 'pending'],
+        ],
+      },
+      {
+        date: '2025-11-02',
+        lookback: 1,
+        now: '2025-11-03T11:30:00Z',
+        expect: [['eastern_grace', '2025-11-02', 'day_status', 'missing']],
+      },
+      {
+        // Spring forward (2025-03-09 02:00 EST → 03:00 EDT): 03-09 is due at 04:00Z on 03-10.
+        date: '2025-03-09',
+        lookback: 2,
+        now: '2025-03-10T03:59:59Z',
+        expect: [
+          ['eastern', '2025-03-08', 'day_status', 'missing'],
+          ['eastern', '2025-03-09', 'day_status', 'pending'],
+          // Kolkata (UTC+05:30): 03-09 was due at 18:30Z on 03-09.
+          ['kolkata', '2025-03-09', 'day_status', 'missing'],
+        ],
+      },
+      {
+        date: '2025-03-09',
+        lookback: 1,
+        now: '2025-03-10T04:00:00Z',
+        expect: [['eastern', '2025-03-09', 'day_status', 'missing']],
+      },
+    ],
+  },
+  {
+    name: 'frequencies: weekdays, weekly, calendar, none',
+    fixture: {
+      registry: {
+        dataset: 'nba_reference',
+        timezone: 'UTC',
+        processors: {
+          office: { expected_frequency: 'weekdays', staleness_threshold_days: 2 },
+          standings: { expected_frequency: 'weekly', expected_weekdays: ['MON', 'THU'], staleness_threshold_days: 3 },
+          props: {
+            expected_frequency: 'calendar',
+            calendar_table: 'nba_reference.game_schedule',
+            calendar_date_field: 'game_date',
+            calendar_filter: "season = '2025-26'",
+            staleness_threshold_days: 1,
+          },
+          adhoc: { expected_frequency: 'none' },
+        },
+      },
+      runs: [
+        // Monday 09-29 .. Friday 10-03 all succeed; the weekend is not expected.
+        ...['2025-09-29', '2025-09-30', '2025-10-01', '2025-10-02', '2025-10-03'].flatMap((d, i) =>
+          run(`o${i}`, 'office', d, 'success', `${d}T20:00:00Z`, `${d}T20:30:00Z`),
+        ),
+        ...run('s1', 'standings', '2025-09-29', 'success', ts('2025-09-30', '06:00:00'), ts('2025-09-30', '06:05:00')),
+        ...run('p1', 'props', '2025-09-30', 'success', ts('2025-10-01', '06:00:00'), ts('2025-10-01', '06:05:00')),
+        ...run('h1', 'adhoc', '2025-10-01', 'failed', ts('2025-10-02', '06:00:00'), ts('2025-10-02', '06:05:00'), ['Manual', 'bad input']),
+      ],
+      tables: {
+        'nba_reference.game_schedule': {
+          columns: { game_date: 'DATE', season: 'STRING', home_team: 'STRING' },
+          rows: [
+            { game_date: '2025-09-30', season: '2025-26', home_team: 'BOS' },
+            { game_date: '2025-10-02', season: '2025-26', home_team: 'NYK' },
+            { game_date: '2025-10-02', season: '2025-26', home_team: 'LAL' },
+            // Another season's game: filtered out.
+            { game_date: '2025-10-04', season: '2024-25', home_team: 'MIA' },
+            { game_date: '2025-10-06', season: '2025-26', home_team: 'CHI' },
+          ],
+        },
+      },
+    },
+    checks: [
+      {
+        // Monday 10-06, noon: last success Friday; Monday is not yet due, so not stale.
+        date: '2025-10-06',
+        lookback: 8,
+        now: '2025-10-06T12:00:00Z',
+        expect: [
+          ['office', '2025-10-04', 'day_status', 'not_expected'],
+          ['office', '2025-10-05', 'day_status', 'not_expected'],
+          ['office', '2025-10-06', 'day_status', 'pending'],
+          ['office', null, 'days_since_success', 3],
+          ['office', null, 'is_stale', false],
+          ['standings', '2025-10-02', 'day_status', 'missing'],
+          ['standings', '2025-10-01', 'day_status', 'not_expected'],
+          ['props', '2025-10-02', 'day_status', 'missing'],
+          ['props', '2025-10-04', 'day_status', 'not_expected'],
+          ['props', null, 'is_stale', true],
+          ['adhoc', '2025-10-01', 'day_status', 'failed'],
+          ['adhoc', '2025-10-02', 'day_status', 'not_expected'],
+          ['adhoc', null, 'processor_level', 'ERROR'],
+        ],
+      },
+      {
+        // Tuesday 01:00: Monday is due and missing, so the weekday processor is stale now.
+        date: '2025-10-06',
+        lookback: 2,
+        now: '2025-10-07T01:00:00Z',
+        expect: [
+          ['office', '2025-10-06', 'day_status', 'missing'],
+          ['office', null, 'is_stale', true],
+          ['props', '2025-10-06', 'day_status', 'missing'],
+        ],
+      },
+    ],
+  },
+  {
+    name: 'foreign execution tables: filters, field names, status lists, no run id, no start time',
+    fixture: {
+      registry: {
+        dataset: 'ops',
+        timezone: 'UTC',
+        processors: {
+          std: {},
+          jx: {
+            execution_table: 'raw.job_log',
+            processor_filter: "job = 'x'",
+            date_field: 'ds',
+            status_field: 'state',
+            run_id_field: 'attempt_id',
+            started_at_field: 'begun_at',
+            completed_at_field: 'done_at',
+            success_statuses: ['OK', 'NOOP'],
+            failure_statuses: ['ERR'],
+            running_statuses: ['RUN'],
+            max_runtime_minutes: 60,
+          },
+          jy: {
+            execution_table: 'raw.job_log',
+            processor_filter: "job = 'y' AND attempt_id IS NOT NULL",
+            date_field: 'ds',
+            status_field: 'state',
+            run_id_field: null,
+            started_at_field: null,
+            completed_at_field: 'done_at',
+            success_statuses: ['OK'],
+            failure_statuses: ['ERR'],
+            running_statuses: ['RUN'],
+            max_runtime_minutes: 60,
+          },
+          jz: {
+            execution_table: 'raw.job_log',
+            processor_filter: "job = 'z'",
+            date_field: 'ds',
+            status_field: 'state',
+            success_statuses: ['OK'],
+            failure_statuses: [],
+            running_statuses: [],
+            run_id_field: 'attempt_id',
+            started_at_field: 'begun_at',
+            completed_at_field: 'done_at',
+          },
+        },
+      },
+      runs: [...run('s1', 'std', '2025-08-10', 'success', ts('2025-08-11', '02:00:00'), ts('2025-08-11', '02:10:00'))],
+      tables: {
+        'raw.job_log': {
+          columns: { job: 'STRING', ds: 'DATE', state: 'STRING', attempt_id: 'STRING', begun_at: 'TIMESTAMP', done_at: 'TIMESTAMP', note: 'STRING' },
+          rows: [
+            { job: 'x', ds: '2025-08-09', state: 'OK', attempt_id: 'x9', begun_at: ts('2025-08-10', '01:00:00'), done_at: ts('2025-08-10', '01:30:00'), note: null },
+            { job: 'x', ds: '2025-08-10', state: 'RUN', attempt_id: 'x10', begun_at: ts('2025-08-11', '01:00:00'), done_at: null, note: null },
+            { job: 'x', ds: '2025-08-10', state: 'ERR', attempt_id: 'x10', begun_at: ts('2025-08-11', '01:00:00'), done_at: ts('2025-08-11', '01:05:00'), note: 'oom' },
+            { job: 'x', ds: '2025-08-10', state: 'NOOP', attempt_id: 'x10b', begun_at: ts('2025-08-11', '03:00:00'), done_at: ts('2025-08-11', '03:01:00'), note: null },
+            { job: 'x', ds: '2025-08-11', state: 'RUN', attempt_id: 'x11', begun_at: ts('2025-08-11', '09:00:00'), done_at: null, note: null },
+            // No run id: every row is its own run; no start time: never hung.
+            { job: 'y', ds: '2025-08-09', state: 'ERR', attempt_id: 'n/a', begun_at: null, done_at: ts('2025-08-10', '01:00:00'), note: null },
+            { job: 'y', ds: '2025-08-09', state: 'ERR', attempt_id: 'n/a', begun_at: null, done_at: ts('2025-08-10', '02:00:00'), note: null },
+            { job: 'y', ds: '2025-08-11', state: 'RUN', attempt_id: 'n/a', begun_at: ts('2025-08-11', '00:00:00'), done_at: null, note: null },
+            // Filtered out by jy's filter (attempt_id IS NULL).
+            { job: 'y', ds: '2025-08-10', state: 'OK', attempt_id: null, begun_at: null, done_at: ts('2025-08-11', '01:00:00'), note: null },
+            // Statuses in none of jz's lists: rows, but no runs.
+            { job: 'z', ds: '2025-08-10', state: 'WAIT', attempt_id: 'z10', begun_at: ts('2025-08-11', '01:00:00'), done_at: null, note: null },
+          ],
+        },
+      },
+    },
+    checks: [
+      {
+        date: '2025-08-11',
+        lookback: 3,
+        now: '2025-08-11T12:00:00Z',
+        expect: [
+          ['jx', '2025-08-09', 'day_status', 'success'],
+          ['jx', '2025-08-10', 'day_status', 'success'],
+          ['jx', '2025-08-10', 'failed_runs', 1],
+          ['jx', '2025-08-11', 'day_status', 'hung'],
+          ['jy', '2025-08-09', 'day_status', 'failed'],
+          ['jy', '2025-08-09', 'runs', 2],
+          ['jy', '2025-08-10', 'day_status', 'missing'],
+          ['jy', '2025-08-11', 'day_status', 'running'],
+          ['jz', '2025-08-10', 'day_status', 'missing'],
+          ['jz', null, 'scheduler_issue', false],
+          ['std', '2025-08-10', 'day_status', 'success'],
+          ['std', '2025-08-09', 'day_status', 'missing'],
+        ],
+      },
+    ],
+  },
+];
