@@ -4,7 +4,8 @@
  * every runtime value (E, L, now, the processor list) stays a bound parameter.
  */
 import { RUN_HISTORY_TABLE, defaultProcessorFilter, type ProcessorConfig, type Registry } from '../config/registry.js';
-import { createSqlRenderer, type Dialect, type SqlRenderer } from './render.js';
+import { createSqlRenderer, loadTemplateBundle, type Dialect, type SqlRenderer } from './render.js';
+import { alertSilencesTable, alertStateTable } from '../alerts/tables.js';
 
 /** One branch of the `run_rows` union: a table layout shared by one or more processors. */
 export interface RunSource {
@@ -35,6 +36,10 @@ export interface HealthRenderOptions {
   /** Write parameters as `<prefix><name>` (table-function arguments) instead of bound `$`/`@` parameters. */
   paramPrefix?: string | null;
   orderRows?: boolean;
+  /** Read the processor config from this table (Dataform's `processor_config`) instead of inlining the registry. */
+  configTable?: string | null;
+  /** Read every run, not only those dated on or before E (the runs view, which has no E). */
+  wholeHistory?: boolean;
 }
 
 export function runSources(registry: Registry): RunSource[] {
@@ -73,14 +78,37 @@ export function calendarSources(processors: readonly ProcessorConfig[]): Calenda
     }));
 }
 
+/**
+ * The registry as one JSON array of `processor_config` rows (keys: the `config_columns` partial),
+ * for DuckDB's `config_relation`: one string literal parses and casts in milliseconds, where a
+ * VALUES row of 27 literals per processor cost ~0.16 s to plan per 1,000 processors (bench/README.md).
+ */
+export function processorConfigJson(processors: readonly ProcessorConfig[]): string {
+  const columns = loadTemplateBundle().partials['config_columns']!.split(',').map((c) => c.trim());
+  return JSON.stringify(
+    processors.map((p) =>
+      Object.fromEntries(
+        columns.map((column) => {
+          const value = column === 'processor_name' ? p.name : (p as unknown as Record<string, unknown>)[column];
+          if (value === undefined) throw new Error(`processor_config column ${column} is not a registry key`);
+          return [column, value];
+        }),
+      ),
+    ),
+  );
+}
+
 export function healthContext(registry: Registry, options: HealthRenderOptions): Record<string, unknown> {
   return {
     processors: registry.processors,
+    processor_config_json: processorConfigJson(registry.processors),
     run_sources: runSources(registry),
     calendar_sources: calendarSources(registry.processors),
     select_processors: options.selectProcessors,
     param_prefix: options.paramPrefix ?? null,
     order_rows: options.orderRows ?? true,
+    config_table: options.configTable ?? null,
+    whole_history: options.wholeHistory ?? false,
   };
 }
 
@@ -93,12 +121,14 @@ export function renderHealthSql(
   return renderer.render('processor_health_daily', healthContext(registry, options));
 }
 
-/** The statements `pem schema apply` runs: the dataset and the contract run-history table. */
+/** The statements `pem schema apply` runs: the dataset, the contract run-history table, and the alert state and silences tables. */
 export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Registry): string[] {
   const renderer = typeof dialect === 'string' ? createSqlRenderer(dialect) : dialect;
   return [
     renderer.render('create_dataset', { dataset: registry.dataset }),
     renderer.render('run_history_ddl', { table: `${registry.dataset}.${RUN_HISTORY_TABLE}` }),
+    renderer.render('alert_state_ddl', { table: alertStateTable(registry) }),
+    renderer.render('alert_silences_ddl', { table: alertSilencesTable(registry) }),
   ];
 }
 

@@ -1,0 +1,112 @@
+/**
+ * Benchmark 4: building the Slack message and the PagerDuty events of a run in which
+ * `failing` processors are broken (each stale, with failed and missing dates: CRITICAL), using
+ * the product's own builders (src/alerts). The check result is built from detection rows with
+ * `buildCheckResult`, as `pem check` builds it; no network, nothing sent.
+ */
+import { addDays } from '../src/check/inputs.js';
+import { buildCheckResult, type CheckResult } from '../src/check/report.js';
+import { collectIssues, issueKinds } from '../src/alerts/issues.js';
+import { buildPagerDutyTrigger } from '../src/alerts/pagerduty-event.js';
+import { buildSlackMessage, messageTextLength, MAX_BLOCKS, type SlackTrigger } from '../src/alerts/slack-message.js';
+import type { Row } from '../src/warehouse/types.js';
+import { BENCH_END_DATE, BENCH_NOW, processorName } from './dataset.js';
+import { syntheticRegistry } from './detection.js';
+import { measureSync, type Timing } from './stats.js';
+
+/** Slack has rejected block messages near 13,000 characters (SPEC §5, slackapi/bolt-js#2509). */
+const SLACK_TEXT_LIMIT = 13_000;
+
+export interface AlertsOptions {
+  failing: number;
+  warmups: number;
+  runs: number;
+}
+
+export interface AlertsResult {
+  failing: number;
+  slack: Timing & { blocks: number; textChars: number; detailed: number; summarized: number; withinLimits: boolean };
+  pagerDuty: Timing & { events: number; jsonBytes: number };
+}
+
+const LOOKBACK = 7;
+
+/** The rows the detection query returns for `count` broken processors over a 7-day window. */
+export function failingRows(count: number): Row[] {
+  const windowStart = addDays(BENCH_END_DATE, 1 - LOOKBACK);
+  const rows: Row[] = [];
+  for (let i = 0; i < count; i++) {
+    const lastSuccess = addDays(windowStart, i % 3);
+    for (let d = 0; d < LOOKBACK; d++) {
+      const date = addDays(windowStart, d);
+      const status = date <= lastSuccess ? 'success' : d % 2 === 0 ? 'failed' : 'missing';
+      rows.push({
+        processor_name: processorName(i),
+        display_name: `Synthetic processor ${i}`,
+        priority: ['low', 'medium', 'high'][i % 3] ?? 'medium',
+        revenue_impact: i % 7 === 0,
+        processing_date: date,
+        day_status: status,
+        runs: status === 'missing' ? 0 : 1,
+        failed_runs: status === 'failed' ? 1 : 0,
+        is_recovered_failure: false,
+        is_expected: true,
+        is_due: true,
+        first_started_at: status === 'missing' ? null : `${addDays(date, 1)}T10:00:00.000Z`,
+        last_completed_at: status === 'missing' ? null : `${addDays(date, 1)}T10:10:00.000Z`,
+        last_error_type: status === 'failed' ? 'UpstreamTimeout' : null,
+        last_error_message: status === 'failed' ? `source feed for ${date} timed out after 300 s (attempt ${1 + (i % 3)}); <retry> & check the feed` : null,
+        last_success_date: lastSuccess,
+        days_since_success: Math.round((Date.parse(BENCH_END_DATE) - Date.parse(lastSuccess)) / 86_400_000),
+        staleness_threshold_days: 2,
+        is_stale: true,
+        scheduler_issue: false,
+        processor_level: 'CRITICAL',
+      });
+    }
+  }
+  return rows;
+}
+
+export function failingResult(count: number): CheckResult {
+  const registry = syntheticRegistry(count);
+  return buildCheckResult(failingRows(count), registry, {
+    endDate: BENCH_END_DATE,
+    windowStart: addDays(BENCH_END_DATE, 1 - LOOKBACK),
+    lookbackDays: LOOKBACK,
+    now: BENCH_NOW,
+  });
+}
+
+export function benchAlerts(options: AlertsOptions): AlertsResult {
+  const dataset = 'bench';
+  const result = failingResult(options.failing);
+  const triggers: SlackTrigger[] = result.report.processors
+    .filter((p) => p.level !== 'OK')
+    .map((p) => ({ processor: p.name, kinds: issueKinds(p).map((kind) => ({ kind, reason: 'new' as const })) }));
+
+  const buildSlack = () => buildSlackMessage({ result, dataset, triggers, recoveries: [], alsoOpen: [], silenced: [], renotifyHours: 24 });
+  const built = buildSlack();
+  const slackTiming = measureSync(buildSlack, options);
+  const textChars = messageTextLength(built.message);
+
+  const buildPagerDuty = () =>
+    collectIssues(result, dataset)
+      .filter((issue) => issue.destinations.includes('pagerduty'))
+      .map((issue) => buildPagerDutyTrigger(result, issue.processor, issue.kind, issue.key, dataset));
+  const events = buildPagerDuty();
+  const pagerDutyTiming = measureSync(buildPagerDuty, options);
+
+  return {
+    failing: options.failing,
+    slack: {
+      ...slackTiming,
+      blocks: built.message.blocks.length,
+      textChars,
+      detailed: built.detailed.length,
+      summarized: built.summarized.length,
+      withinLimits: built.message.blocks.length <= MAX_BLOCKS && textChars < SLACK_TEXT_LIMIT,
+    },
+    pagerDuty: { ...pagerDutyTiming, events: events.length, jsonBytes: events.reduce((n, e) => n + JSON.stringify(e).length, 0) },
+  };
+}

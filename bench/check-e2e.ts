@@ -1,0 +1,124 @@
+/**
+ * Benchmark 3: `pem check` end to end on the demo database, as a scheduler runs it: a fresh
+ * process each time (Node start, registry load, DuckDB open, the query, alert routing, JSON out).
+ * Wall time is measured around the spawned process; peak RSS is the process's maximum resident
+ * set size, from GNU time (`/usr/bin/time -v`) when present, else from a wrapper that reads
+ * `process.resourceUsage().maxRSS` in the process itself.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, type Timing } from './stats.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const GNU_TIME = '/usr/bin/time';
+const DEMO_NOW = '2025-10-08T12:00:00Z';
+
+export interface CheckE2eOptions {
+  warmups: number;
+  runs: number;
+  tempDir?: string;
+}
+
+export interface CheckE2eResult {
+  wall: Timing;
+  /** Peak RSS of each measured run, in MB (1,048,576 bytes). */
+  peakRssMb: number[];
+  maxPeakRssMb: number;
+  rssSource: 'GNU time' | 'process.resourceUsage';
+  /** `dist` (the built CLI, bin/pem.js) or `source` (tsx: dist older than src/, run npm run build). */
+  cli: 'dist' | 'source';
+  processors: number;
+}
+
+interface Spawned {
+  code: number;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Spawned> {
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr, wallMs: performance.now() - started }));
+  });
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * How to start pem: the built CLI (bin/pem.js) when dist/ is at least as new as src/, otherwise
+ * src/ through tsx (slower to start; the result says so). `wrapped` runs it inside
+ * measured-pem.mjs, which reports the process's own peak RSS (when GNU time is absent).
+ */
+export function pemEntry(wrapped: boolean): { cli: 'dist' | 'source'; nodeArgs: string[] } {
+  const built = join(ROOT, 'dist', 'cli', 'main.js');
+  const wrapper = join(ROOT, 'bench', 'measured-pem.mjs');
+  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(ROOT, 'src'))) {
+    return { cli: 'dist', nodeArgs: wrapped ? [wrapper, built] : [join(ROOT, 'bin', 'pem.js')] };
+  }
+  return { cli: 'source', nodeArgs: ['--import', 'tsx', wrapper, join(ROOT, 'src', 'cli', 'main.ts')] };
+}
+
+export async function benchCheckE2e(options: CheckE2eOptions): Promise<CheckE2eResult> {
+  const dir = mkdtempSync(join(options.tempDir ?? tmpdir(), 'pem-bench-e2e-'));
+  const database = join(dir, 'demo.duckdb');
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  // No destination is configured: alerts are routed and recorded, nothing leaves the machine.
+  for (const name of ['SLACK_WEBHOOK_URL', 'PAGERDUTY_ROUTING_KEY', 'PAGERDUTY_EVENTS_URL', 'PEM_ENGINE']) delete env[name];
+  const useGnuTime = existsSync(GNU_TIME);
+  const entry = pemEntry(!useGnuTime);
+  try {
+    const demo = await run(process.execPath, [...entry.nodeArgs, 'demo', '--database', database, '--now', DEMO_NOW], env);
+    if (demo.code !== 0) throw new Error(`pem demo failed (exit ${demo.code}): ${demo.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+
+    const checkArgs = [...entry.nodeArgs, 'check', '--config', 'demo/processors.json', '--database', database, '--now', DEMO_NOW, '--json-output'];
+    const walls: number[] = [];
+    const rss: number[] = [];
+    let processors = 0;
+    for (let i = 0; i < options.warmups + options.runs; i++) {
+      const result = useGnuTime
+        ? await run(GNU_TIME, ['-v', process.execPath, ...checkArgs], env)
+        : await run(process.execPath, checkArgs, env);
+      if (result.code !== 0) throw new Error(`pem check failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      processors = (JSON.parse(result.stdout) as { processors: unknown[] }).processors.length;
+      if (i < options.warmups) continue;
+      walls.push(result.wallMs);
+      rss.push(peakRssMb(result.stderr, useGnuTime));
+    }
+    return {
+      wall: { median: median(walls), samples: walls },
+      peakRssMb: rss,
+      maxPeakRssMb: Math.max(...rss),
+      rssSource: useGnuTime ? 'GNU time' : 'process.resourceUsage',
+      cli: entry.cli,
+      processors,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** GNU time's "Maximum resident set size (kbytes)", else the wrapper's own line; both in KiB. */
+function peakRssMb(stderr: string, gnuTime: boolean): number {
+  const pattern = gnuTime ? /Maximum resident set size \(kbytes\):\s*(\d+)/ : /pem-bench-maxrss-kb=(\d+)/;
+  const match = pattern.exec(stderr);
+  if (!match) throw new Error(`no peak RSS in the output of pem check: ${stderr.slice(-300)}`);
+  return Number(match[1]) / 1024;
+}

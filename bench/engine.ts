@@ -1,0 +1,73 @@
+/**
+ * The detection query timed at the engine: the same statement and bound values as `pem check`,
+ * on the same file, opened the way the DuckDB adapter opens it (attached under its catalog name,
+ * UTC), read into DuckDB's own result chunks. What it leaves out is the adapter's conversion of
+ * every value into a JS object (`reader.getRows()` and `decode`), which the adapter timing adds.
+ */
+import {
+  BIGINT,
+  DATE,
+  DuckDBInstance,
+  LIST,
+  TIMESTAMP,
+  VARCHAR,
+  dateValue,
+  listValue,
+  timestampValue,
+  type DuckDBConnection,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import { DUCKDB_CATALOG } from '../src/warehouse/duckdb.js';
+import type { QueryParam, QueryParams } from '../src/warehouse/types.js';
+
+const DAY_MS = 86_400_000;
+
+export interface Engine {
+  /** Prepares, binds, runs and reads the whole result; returns the row count. */
+  query(sql: string, params: QueryParams): Promise<number>;
+  close(): void;
+}
+
+export async function openEngine(path: string): Promise<Engine> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection: DuckDBConnection = await instance.connect();
+  await connection.run(`ATTACH '${path.replaceAll("'", "''")}' AS ${DUCKDB_CATALOG}`);
+  await connection.run(`USE ${DUCKDB_CATALOG}`);
+  await connection.run("SET TimeZone = 'UTC'");
+  return {
+    async query(sql, params) {
+      const statement = await connection.prepare(sql);
+      const values: Record<string, DuckDBValue> = {};
+      const types: Record<string, DuckDBType> = {};
+      const wanted = new Set(Array.from({ length: statement.parameterCount }, (_, i) => statement.parameterName(i + 1)));
+      for (const [name, param] of Object.entries(params)) {
+        if (!wanted.has(name)) continue;
+        [values[name], types[name]] = toDuckDb(param);
+      }
+      statement.bind(values, types);
+      const reader = await statement.runAndReadAll();
+      return reader.currentRowCount;
+    },
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** The adapter's parameter types (src/warehouse/duckdb.ts), so DuckDB plans the same statement. */
+function toDuckDb(param: QueryParam): [DuckDBValue, DuckDBType] {
+  switch (param.type) {
+    case 'DATE':
+      return [dateValue(Date.parse(`${param.value}T00:00:00Z`) / DAY_MS), DATE];
+    case 'INT64':
+      return [BigInt(param.value), BIGINT];
+    case 'TIMESTAMP':
+      return [timestampValue(BigInt(param.value.getTime()) * 1000n), TIMESTAMP];
+    case 'STRING':
+      return [param.value, VARCHAR];
+    case 'ARRAY<STRING>':
+      return [listValue([...param.value]), LIST(VARCHAR)];
+  }
+}

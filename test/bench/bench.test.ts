@@ -1,0 +1,66 @@
+/**
+ * `npm run bench` runs once at a tiny size, so the benchmark cannot rot unnoticed. No timing is
+ * asserted here (timings belong to the benchmark's own report); what is asserted is that every
+ * section runs and prints its table, and that the seed-style per-processor check and the detection
+ * query agree on every processor.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BenchResults } from '../../bench/run.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const scratch = mkdtempSync(join(tmpdir(), 'pem-bench-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function runBench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), ...args],
+      { cwd: ROOT, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('npm run bench --tiny', () => {
+  const json = join(scratch, 'bench.json');
+  let run: { code: number; stdout: string; stderr: string };
+
+  it('runs every section and prints the report', async () => {
+    run = await runBench(['--tiny', `--json=${json}`]);
+    expect(run.stderr).not.toMatch(/bench failed/);
+    expect(run.code).toBe(0);
+    for (const heading of [
+      '## 1. Detection query',
+      '## 2. One query vs one query per processor',
+      '## 3. `pem check` end to end on the demo database',
+      '## 4. Alert building for 50 failing processors',
+      '## Targets',
+    ]) {
+      expect(run.stdout).toContain(heading);
+    }
+    expect(run.stdout).toMatch(/\| 7-day check, 1,000 processors × 2 years \(warm\)\s+\| ≤ 60 ms/);
+  }, 180_000);
+
+  it('gets the same verdicts from the per-processor approach as from the detection query', () => {
+    const results = JSON.parse(readFileSync(json, 'utf8')) as BenchResults;
+    const [size] = results.detection;
+    expect(size?.historyRows).toBeGreaterThan(0);
+    expect(size?.windows.map((w) => w.days)).toEqual([7, 30]);
+    expect(size?.perProcessor?.disagreements).toBe(0);
+    // The synthetic history has every level in it.
+    expect(Object.keys(size?.levels ?? {}).sort()).toEqual(['CRITICAL', 'ERROR', 'OK']);
+  });
+
+  it('measures pem check on the demo database and builds alerts within Slack limits', () => {
+    const results = JSON.parse(readFileSync(json, 'utf8')) as BenchResults;
+    expect(results.checkE2e?.processors).toBeGreaterThan(0);
+    expect(results.checkE2e?.maxPeakRssMb).toBeGreaterThan(0);
+    expect(results.alerts?.slack.withinLimits).toBe(true);
+    expect(results.alerts?.pagerDuty.events).toBe(50);
+  });
+});
