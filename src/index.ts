@@ -12,3 +12,22 @@ export { openDuckDb } from './warehouse/duckdb.js';
 export { openWarehouse } from './warehouse/open.js';
 export type { Warehouse, QueryParams, Row } from './warehouse/types.js';
 export type { RunRow, RunError, RunStatus } from './record/row.js';
+export { deliverAlerts, transportsFromEnv, type DeliverOptions, type DeliveryResult, type Transports } from './alerts/deliver.js';
+export { buildSlackMessage, type SlackMessage } from './alerts/slack-message.js';
+export { buildPagerDutyTrigger, buildPagerDutyResolve, type PagerDutyEvent } from './alerts/pagerduty-event.js';
+export { TransportError, type Transport } from './alerts/transport.js';
+export {
+  RunRecorder,
+  createRunRecorder,
+  DEFAULT_RECORD_TIMEOUT_MS,
+  FINAL_STATUSES,
+  type FinalStatus,
+  type RunRecorderOptions,
+  type RunStartOptions,
+  type RunCompleteOptions,
+  type RunContext,
+} from './record/recorder.js';
+export { openRunSink, duckDbFileSink, warehouseRunSink, type RunSink, type RunTarget } from './record/sink.js';
+export { runErrorFrom, MAX_ERROR_MESSAGE_CHARS } from './record/run-error.js';
+export { newRunId, parseRunId, type RunIdParts } from './record/run-id.js';
+export { MONITOR_PROCESSOR } from './record/monitor.js';

@@ -1,8 +1,10 @@
 /** `pem check`: the job. Detects, lists alerts, prints the report or the JSON document. */
 import { Option, type Command } from 'commander';
 import { resolveCheckInputs } from '../check/inputs.js';
+import { deliverAlerts } from '../alerts/deliver.js';
 import { runCheck } from '../check/run.js';
 import { renderTerminalReport } from '../check/terminal.js';
+import { runMonitoredCheck } from '../record/monitor.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { addWarehouseOptions, configOption, type CliContext } from './main.js';
 import { loadCheckedRegistry } from './registry.js';
@@ -33,7 +35,8 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
     .addOption(configOption())
     .addOption(new Option('--now <ISO-8601>', 'evaluation instant, for tests and backtests (default: now)'));
   addWarehouseOptions(command).action(async (flags: CheckFlags) => {
-    await checkAction(flags, context);
+    // Recorded as a run of processor_execution_monitor, then the heartbeat (not on --dry-run).
+    await runMonitoredCheck(flags, context, () => checkAction(flags, context));
   });
 }
 
@@ -46,13 +49,18 @@ export async function checkAction(flags: CheckFlags, context: CliContext): Promi
   );
   const warehouse = await openWarehouse(flags, context.env, { create: false });
   try {
-    const result = await runCheck(warehouse, registry, inputs);
+    // Alerts go out before printing, so the report shows what was sent (SPEC §7 `sent`).
+    const { result, error: deliveryError } = await deliverAlerts(await runCheck(warehouse, registry, inputs), {
+      registry, warehouse, env: context.env, log: context.log, dryRun: Boolean(flags.dryRun),
+    });
     if (flags.jsonOutput) {
       context.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
     } else {
       const color = Boolean(context.stdout.isTTY) && !context.env.NO_COLOR;
       context.stdout.write(renderTerminalReport(result, { color }));
     }
+    // A destination that failed after retries fails the run (exit 1), once the report is out.
+    if (deliveryError) throw deliveryError;
   } finally {
     await warehouse.close();
   }

@@ -3,7 +3,7 @@
  * so a newcomer sees the product work in one command, with no cloud and no setup.
  */
 import { rmSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { resolveCheckInputs } from '../check/inputs.js';
@@ -14,6 +14,7 @@ import { renderSchemaSql } from '../sql/health.js';
 import { openDuckDb } from '../warehouse/duckdb.js';
 import type { CliContext } from './main.js';
 import { loadCheckedRegistry } from './registry.js';
+import { writeHtmlReport } from './report.js';
 
 export const DEMO_DATABASE = '.pem/demo.duckdb';
 export const DEMO_REGISTRY = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'demo', 'processors.json');
@@ -43,7 +44,10 @@ export function registerDemoCommand(program: Command, context: CliContext): void
           `built ${flags.database}: ${registry.processors.length} processors, ${history.runs.length} run rows over a ${history.gameDates.length}-game season`,
         );
         const result = await runCheck(warehouse, registry, inputs);
+        const reportPath = join(dirname(flags.database), 'demo-report.html');
+        writeHtmlReport(reportPath, result, registry, inputs.now);
         if (flags.jsonOutput) {
+          context.log.info(`wrote the HTML report: ${reportPath}`);
           context.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
           return;
         }
@@ -54,6 +58,7 @@ export function registerDemoCommand(program: Command, context: CliContext): void
           `\nNext: pem check --config ${registryPath} --database ${flags.database} --lookback-days 14` +
             `\n      pem check --config ${registryPath} --database ${flags.database} --json-output\n`,
         );
+        context.stdout.write(`\nHTML report: ${reportPath} (open it in a browser; pem report --html <file> writes one for any window)\n`);
       } finally {
         await warehouse.close();
       }

@@ -5,11 +5,15 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { PemError, describeError, exitCodeFor } from '../errors.js';
-import { createLogger, isCloudRun, type Logger, type Writable } from '../log.js';
+import { createLogger, isCloudRun, secretValues, type Logger, type Writable } from '../log.js';
 import { registerCheckCommand } from './check.js';
 import { registerConfigCommand } from './config.js';
 import { registerDemoCommand } from './demo.js';
+import { registerGapsCommand } from './gaps.js';
+import { registerRecordCommand } from './record.js';
+import { registerReportCommand } from './report.js';
 import { registerSchemaCommand } from './schema.js';
+import { registerSilenceCommand } from './silence.js';
 import { registerSqlCommand } from './sql.js';
 
 export interface CliIo {
@@ -28,10 +32,14 @@ export type Register = (program: Command, context: CliContext) => void;
 
 export const COMMANDS: Register[] = [
   registerCheckCommand,
+  registerReportCommand,
+  registerGapsCommand,
   registerConfigCommand,
   registerSchemaCommand,
+  registerSilenceCommand,
   registerSqlCommand,
   registerDemoCommand,
+  registerRecordCommand,
 ];
 
 export function buildProgram(context: CliContext, commands: Register[] = COMMANDS): Command {
@@ -42,7 +50,7 @@ export function buildProgram(context: CliContext, commands: Register[] = COMMAND
     .exitOverride()
     .configureOutput({
       writeOut: (text) => context.stdout.write(text),
-      writeErr: (text) => context.stderr.write(text),
+      writeErr: (text) => writeErr(context, text),
       outputError: (text, write) => write(text),
     })
     .addHelpText(
@@ -57,10 +65,16 @@ Start here: pem demo`,
   return program;
 }
 
+/** Commander's own messages (unknown option, usage): one JSON log entry in Cloud Run, plain text in a terminal. */
+function writeErr(context: CliContext, text: string): void {
+  if (isCloudRun(context.env)) context.log.error(text.trimEnd());
+  else context.stderr.write(text);
+}
+
 function inheritErrorHandling(command: Command, context: CliContext): void {
   command.exitOverride().configureOutput({
     writeOut: (text) => context.stdout.write(text),
-    writeErr: (text) => context.stderr.write(text),
+    writeErr: (text) => writeErr(context, text),
   });
   for (const sub of command.commands) inheritErrorHandling(sub, context);
 }
@@ -72,7 +86,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     stderr: io.stderr ?? process.stderr,
     env,
     now: io.now ?? (() => new Date()),
-    log: createLogger(io.stderr ?? process.stderr, { json: isCloudRun(env) }),
+    log: createLogger(io.stderr ?? process.stderr, { json: isCloudRun(env), redact: secretValues(env) }),
   };
   const program = buildProgram(context);
   try {
@@ -84,8 +98,9 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
       return 2;
     }
-    context.log.error(describeError(error));
-    if (error instanceof PemError) for (const line of error.details) context.stderr.write(`  - ${line}\n`);
+    // Details travel as a field, so that in Cloud Run the whole error stays one JSON log entry.
+    const details = error instanceof PemError ? error.details : [];
+    context.log.error(describeError(error), details.length > 0 ? { details } : {});
     return exitCodeFor(error);
   }
 }
