@@ -8,7 +8,7 @@ import { byUrgency } from '../../src/check/terminal.js';
 import { STATUS_STYLES, renderHtmlReport, type DisplayStatus } from '../../src/report/html.js';
 import { runCli } from '../support/cli.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
-import { launchChromium, type Browser } from './browser.js';
+import { CHROMIUM_MISSING, SKIP_BROWSER_TESTS, launchChromium, type Browser } from './browser.js';
 import { STATUS_REGISTRY, STATUS_ROWS, WINDOW_ARGS, XSS, syntheticResult } from './fixtures.js';
 
 /** Screenshots for people to look at (gitignored; CI may keep them as artefacts). */
@@ -62,7 +62,9 @@ async function tooltipFor(page: Page, processor: string, dayIndex: number): Prom
   return (await page.locator('#tip').textContent()) ?? '';
 }
 
-describe('pem report --html in headless Chromium', () => {
+if (SKIP_BROWSER_TESTS) process.stderr.write(`skipping the HTML report browser tests: ${CHROMIUM_MISSING}\n`);
+
+describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', () => {
   let browser: Browser | undefined;
   let scenario: Scenario | undefined;
   let dir: string;
