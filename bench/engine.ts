@@ -4,24 +4,10 @@
  * UTC), read into DuckDB's own result chunks. What it leaves out is the adapter's conversion of
  * every value into a JS object (`reader.getRows()` and `decode`), which the adapter timing adds.
  */
-import {
-  BIGINT,
-  DATE,
-  DuckDBInstance,
-  LIST,
-  TIMESTAMP,
-  VARCHAR,
-  dateValue,
-  listValue,
-  timestampValue,
-  type DuckDBConnection,
-  type DuckDBType,
-  type DuckDBValue,
-} from '@duckdb/node-api';
-import { DUCKDB_CATALOG } from '../src/warehouse/duckdb.js';
-import type { QueryParam, QueryParams } from '../src/warehouse/types.js';
-
-const DAY_MS = 86_400_000;
+import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+// The adapter's parameter types, so DuckDB plans the same statement as `pem check`.
+import { DUCKDB_CATALOG, toDuckDb } from '../src/warehouse/duckdb.js';
+import type { QueryParams } from '../src/warehouse/types.js';
 
 export interface Engine {
   /** Prepares, binds, runs and reads the whole result; returns the row count. */
@@ -56,18 +42,3 @@ export async function openEngine(path: string): Promise<Engine> {
   };
 }
 
-/** The adapter's parameter types (src/warehouse/duckdb.ts), so DuckDB plans the same statement. */
-function toDuckDb(param: QueryParam): [DuckDBValue, DuckDBType] {
-  switch (param.type) {
-    case 'DATE':
-      return [dateValue(Date.parse(`${param.value}T00:00:00Z`) / DAY_MS), DATE];
-    case 'INT64':
-      return [BigInt(param.value), BIGINT];
-    case 'TIMESTAMP':
-      return [timestampValue(BigInt(param.value.getTime()) * 1000n), TIMESTAMP];
-    case 'STRING':
-      return [param.value, VARCHAR];
-    case 'ARRAY<STRING>':
-      return [listValue([...param.value]), LIST(VARCHAR)];
-  }
-}

@@ -1,65 +1,15 @@
 /**
  * `pem report --html <file>`: the check's result as one self-contained HTML page.
- *
- * Also home of what `report` and `gaps` share with `check`: the window, processor and warehouse
- * flags, and "load the registry, open the warehouse, run the check once".
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
-import { resolveCheckInputs } from '../check/inputs.js';
+import type { Command } from 'commander';
 import type { CheckResult } from '../check/report.js';
-import { runCheck } from '../check/run.js';
 import type { Registry } from '../config/registry.js';
 import { runtimeError } from '../errors.js';
 import { renderHtmlReport } from '../report/html.js';
-import { openWarehouse } from '../warehouse/open.js';
-import { addWarehouseOptions, configOption, type CliContext } from './main.js';
-import { loadCheckedRegistry } from './registry.js';
-
-/** The flags of `pem check` that choose what is checked and where (SPEC §6). */
-export interface CheckSelectionFlags {
-  date?: string;
-  lookbackDays?: string;
-  processors?: string;
-  config: string;
-  engine?: string;
-  database?: string;
-  project?: string;
-  location?: string;
-  now?: string;
-}
-
-/** Adds `check`'s window, processor, registry and warehouse flags to a command. */
-export function addCheckSelectionOptions(command: Command): Command {
-  command
-    .option('--date <YYYY-MM-DD>', 'end date E of the window (default: today in the registry time zone)')
-    .option('--lookback-days <n>', 'window length L, 1-366 (default: 7)')
-    .option('--processors <a,b>', 'only these registry keys (disabled ones included when named)')
-    .addOption(configOption())
-    .addOption(new Option('--now <ISO-8601>', 'evaluation instant, for tests and backtests (default: now)'));
-  return addWarehouseOptions(command);
-}
-
-/** Runs the detection once, exactly as `pem check` does for the same flags; `clock` is the command's one clock reading. */
-export async function checkFromFlags(
-  flags: CheckSelectionFlags,
-  context: CliContext,
-  clock: Date,
-): Promise<{ registry: Registry; result: CheckResult }> {
-  const registry = await loadCheckedRegistry(flags.config);
-  const inputs = resolveCheckInputs(
-    { date: flags.date, lookbackDays: flags.lookbackDays, now: flags.now, processors: flags.processors },
-    registry,
-    clock,
-  );
-  const warehouse = await openWarehouse(flags, context.env, { create: false });
-  try {
-    return { registry, result: await runCheck(warehouse, registry, inputs) };
-  } finally {
-    await warehouse.close();
-  }
-}
+import type { CliContext } from './main.js';
+import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } from './selection.js';
 
 /** Writes the report, creating its folder; a write failure is the monitor failing (exit 1). */
 export function writeHtmlReport(path: string, result: CheckResult, registry: Registry, generatedAt: Date): void {

@@ -1,0 +1,79 @@
+/**
+ * What `check`, `report` and `gaps` share: the window, processor, registry and warehouse flags
+ * (SPEC §6), and "load the registry, resolve the inputs, open the warehouse" around a use of it.
+ */
+import { Option, type Command } from 'commander';
+import { resolveCheckInputs, type CheckInputs } from '../check/inputs.js';
+import type { CheckResult } from '../check/report.js';
+import { runCheck } from '../check/run.js';
+import type { Registry } from '../config/registry.js';
+import { openWarehouse } from '../warehouse/open.js';
+import type { Warehouse } from '../warehouse/types.js';
+import { addWarehouseOptions, configOption, type CliContext } from './main.js';
+import { loadCheckedRegistry } from './registry.js';
+
+/** The flags of `pem check` that choose what is checked and where. */
+export interface CheckSelectionFlags {
+  date?: string;
+  lookbackDays?: string;
+  processors?: string;
+  config: string;
+  engine?: string;
+  database?: string;
+  project?: string;
+  location?: string;
+  now?: string;
+}
+
+/** Adds `check`'s window, processor, registry and warehouse flags to a command. */
+export function addCheckSelectionOptions(command: Command): Command {
+  command
+    .option('--date <YYYY-MM-DD>', 'end date E of the window (default: today in the registry time zone)')
+    .option('--lookback-days <n>', 'window length L, 1-366 (default: 7)')
+    .option('--processors <a,b>', 'only these registry keys (disabled ones included when named)')
+    .addOption(configOption())
+    .addOption(new Option('--now <ISO-8601>', 'evaluation instant, for tests and backtests (default: now)'));
+  return addWarehouseOptions(command);
+}
+
+export interface CheckSession {
+  registry: Registry;
+  inputs: CheckInputs;
+  warehouse: Warehouse;
+}
+
+/**
+ * Validates the registry and the flags before touching the warehouse (bad input is exit 2
+ * whatever the warehouse's state), then lends the open warehouse to `use` and closes it.
+ */
+export async function withCheckSession<T>(
+  flags: CheckSelectionFlags,
+  context: CliContext,
+  clock: Date,
+  use: (session: CheckSession) => Promise<T>,
+): Promise<T> {
+  const registry = await loadCheckedRegistry(flags.config);
+  const inputs = resolveCheckInputs(
+    { date: flags.date, lookbackDays: flags.lookbackDays, now: flags.now, processors: flags.processors },
+    registry,
+    clock,
+  );
+  const warehouse = await openWarehouse(flags, context.env, { create: false });
+  try {
+    return await use({ registry, inputs, warehouse });
+  } finally {
+    await warehouse.close();
+  }
+}
+
+/** Runs the detection once, exactly as `pem check` does for the same flags. */
+export async function checkFromFlags(
+  flags: CheckSelectionFlags,
+  context: CliContext,
+  clock: Date,
+): Promise<{ registry: Registry; result: CheckResult }> {
+  return withCheckSession(flags, context, clock, async ({ registry, inputs, warehouse }) => ({
+    registry,
+    result: await runCheck(warehouse, registry, inputs),
+  }));
+}
