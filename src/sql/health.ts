@@ -21,6 +21,9 @@ export interface RunSource {
   shared: boolean;
   processor: string | null;
   filter: string | null;
+  /** Shared branches only: the processor names it may claim, or those it must leave alone. */
+  only: string[] | null;
+  except: string[] | null;
 }
 
 export interface CalendarSource {
@@ -44,7 +47,7 @@ export interface HealthRenderOptions {
 
 export function runSources(registry: Registry): RunSource[] {
   const contractTable = `${registry.dataset}.${RUN_HISTORY_TABLE}`;
-  const shared = new Map<string, RunSource>();
+  const shared = new Map<string, RunSource & { members: string[] }>();
   const own: RunSource[] = [];
   for (const p of registry.processors) {
     const layout = {
@@ -59,12 +62,24 @@ export function runSources(registry: Registry): RunSource[] {
     if (p.processor_filter === defaultProcessorFilter(p.name)) {
       // One scan per table layout, however many processors read it (10,000 processors, one branch).
       const key = JSON.stringify(layout);
-      if (!shared.has(key)) shared.set(key, { ...layout, shared: true, processor: null, filter: null });
+      let source = shared.get(key);
+      if (!source) shared.set(key, (source = { ...layout, shared: true, processor: null, filter: null, only: null, except: null, members: [] }));
+      source.members.push(p.name);
     } else {
-      own.push({ ...layout, shared: false, processor: p.name, filter: p.processor_filter });
+      own.push({ ...layout, shared: false, processor: p.name, filter: p.processor_filter, only: null, except: null });
     }
   }
-  return [...shared.values(), ...own];
+  // A shared branch keys rows by their processor_name column, so it must not also claim the rows
+  // of processors that select theirs with their own filter or read another table: name its
+  // members, or the others, whichever list is shorter (usually a handful of custom filters).
+  const everyone = registry.processors.map((p) => p.name);
+  const sharedSources = [...shared.values()].map(({ members, ...source }) => {
+    const memberSet = new Set(members);
+    const others = everyone.filter((name) => !memberSet.has(name));
+    if (others.length === 0) return source;
+    return members.length <= others.length ? { ...source, only: members } : { ...source, except: others };
+  });
+  return [...sharedSources, ...own];
 }
 
 export function calendarSources(processors: readonly ProcessorConfig[]): CalendarSource[] {

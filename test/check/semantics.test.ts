@@ -358,6 +358,26 @@ describe('processor selection', () => {
   });
 });
 
+describe('processor filters', () => {
+  it('applies a custom filter even when other processors of the same table use the default one', async () => {
+    const json = await check(
+      registry({ gamebook: { processor_filter: "processor_name = 'gamebook' AND trigger_source = 'scheduler'" }, roster: {} }),
+      [
+        ...run('g1', 'gamebook', '2025-10-07', 'failed', '2025-10-08T10:00:00Z').map((row) => ({ ...row, trigger_source: 'backfill' })),
+        ...run('g2', 'gamebook', '2025-10-06', 'success', '2025-10-07T10:00:00Z'),
+        ...dailySuccesses('roster'),
+      ],
+      ['--lookback-days', '2'],
+    );
+    const [gamebook, roster] = json.processors;
+    expect(gamebook.days).toEqual([
+      { date: '2025-10-06', status: 'success', runs: 1, failed_runs: 0 },
+      { date: '2025-10-07', status: 'missing', runs: 0, failed_runs: 0 },
+    ]);
+    expect(statuses(roster)).toEqual(['success', 'success']);
+  });
+});
+
 describe('foreign execution tables', () => {
   it('maps a table with its own filter, fields and statuses; without run ids each row is a run', async () => {
     const json = await check(
@@ -382,7 +402,7 @@ describe('foreign execution tables', () => {
         `CREATE TABLE ops.job_log AS SELECT * FROM (VALUES
           ('gamebook', 'prod', DATE '2025-10-01', 'OK', TIMESTAMP '2025-10-02 10:00:00'),
           ('gamebook', 'prod', DATE '2025-10-02', 'ERROR', TIMESTAMP '2025-10-03 10:00:00'),
-          ('gamebook', 'prod', DATE '2025-10-02', 'ERROR', TIMESTAMP '2025-10-03 11:00:00'),
+          ('gamebook', 'prod', DATE '2025-10-02', 'ERROR', TIMESTAMP '2025-10-03 10:00:00'),
           ('gamebook', 'prod', DATE '2025-10-03', 'RUNNING', NULL),
           ('gamebook', 'dev',  DATE '2025-10-04', 'OK', TIMESTAMP '2025-10-05 10:00:00'),
           ('roster',   'prod', DATE '2025-10-05', 'OK', TIMESTAMP '2025-10-06 10:00:00'),
@@ -392,7 +412,7 @@ describe('foreign execution tables', () => {
       ],
     );
     const p = json.processors[0];
-    // A running row without a started_at column is never hung.
+    // A running row without a started_at column is never hung; two identical rows are two runs.
     expect(statuses(p)).toEqual(['success', 'failed', 'running', 'missing', 'missing', 'success', 'success']);
     expect(p.days[1]).toEqual({ date: '2025-10-02', status: 'failed', runs: 2, failed_runs: 2 });
   });
