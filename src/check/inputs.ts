@@ -29,6 +29,7 @@ export interface RawCheckOptions {
 }
 
 const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
+const MIN_YEAR = 1900;
 
 /** A calendar date, or a usage error naming the flag and the value. */
 export function parseDate(value: string, flag: string): string {
@@ -36,6 +37,8 @@ export function parseDate(value: string, flag: string): string {
   if (!DATE_SHAPE.test(value) || !parsed.isValid) {
     throw usageError(`${flag} '${value}' is not a valid date: use YYYY-MM-DD, for example 2025-10-07`);
   }
+  // Both warehouses stop at 0001-01-01 and a window reaches a year back: keep to a sane range.
+  if (parsed.year < MIN_YEAR) throw usageError(`${flag} '${value}' is before ${MIN_YEAR}-01-01`);
   return value;
 }
 

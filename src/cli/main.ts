@@ -46,7 +46,6 @@ export function buildProgram(context: CliContext, commands: Register[] = COMMAND
   const program = new Command('pem')
     .description('Processor Execution Monitor: is every data processor running, succeeding and fresh?')
     .version('0.1.0', '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => context.stdout.write(text),
@@ -95,7 +94,8 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are not failures; commander already printed its own message.
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      // Asked-for help and version exit 0; help shown because a command is missing is bad usage.
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return error.exitCode === 0 ? 0 : 2;
       return 2;
     }
     // Details travel as a field, so that in Cloud Run the whole error stays one JSON log entry.

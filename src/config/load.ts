@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
 import { configError } from '../errors.js';
-import { parseRegistry, type Registry } from './registry.js';
+import { filterShapeProblem, parseRegistry, type Registry } from './registry.js';
 
 export const DEFAULT_REGISTRY_PATH = 'includes/processors.js';
 
@@ -17,11 +17,12 @@ export async function loadRegistry(path: string, parseFilter?: FilterParser): Pr
   const document = readRegistryDocument(path);
   const result = parseRegistry(document);
   const problems = result.ok ? [] : [...result.problems];
-  if (result.ok && parseFilter) {
-    for (const p of result.registry.processors) {
+  if (parseFilter) {
+    // Parsed even when other keys are wrong, so `pem config validate` reports everything at once.
+    for (const p of result.ok ? result.registry.processors : result.processors) {
       for (const key of ['processor_filter', 'calendar_filter'] as const) {
         const filter = p[key];
-        if (filter === null) continue;
+        if (filter === null || filterShapeProblem(filter) !== null) continue;
         const complaint = await parseFilter(filter);
         if (complaint) problems.push(`processors.${p.name}.${key}: does not parse as a SQL expression (${complaint})`);
       }

@@ -173,7 +173,11 @@ type ProcessorInput = z.infer<typeof processorShape>;
 /** Problems found in a registry, each one line naming where (`processors.<name>.<key>`). */
 export type RegistryProblems = string[];
 
-export type ParseResult = { ok: true; registry: Registry } | { ok: false; problems: RegistryProblems };
+/**
+ * On failure, `processors` still holds every processor that could be read with its faulty keys
+ * left out, so the loader can check their filters too and report everything in one pass.
+ */
+export type ParseResult = { ok: true; registry: Registry } | { ok: false; problems: RegistryProblems; processors: ProcessorConfig[] };
 
 /**
  * Validates a registry document and applies the defaults of SPEC §3. Collects every problem
@@ -201,17 +205,29 @@ export function parseRegistry(document: unknown): ParseResult {
       problems.push(`${where.join('.')}: processor names use letters, digits, "_", "-" and "."; for example "gamebook_processor"`);
       continue;
     }
-    const parsed = processorShape.safeParse(processorsInput[name]);
+    const input = processorsInput[name];
+    let parsed = processorShape.safeParse(input);
+    // Keys already reported: leave them out and read the rest, so their cross-key problems
+    // (filters, calendars, status lists) show up in the same pass.
+    const faultyKeys = new Set<string>();
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(...formatIssue(where, issue));
-      continue;
+      for (const issue of parsed.error.issues) {
+        problems.push(...formatIssue(where, issue));
+        if (issue.code === 'unrecognized_keys') issue.keys.forEach((key) => faultyKeys.add(key));
+        else if (issue.path.length > 0) faultyKeys.add(String(issue.path[0]));
+      }
+      const isObject = input !== null && typeof input === 'object' && !Array.isArray(input);
+      if (!isObject || faultyKeys.size === 0) continue;
+      parsed = processorShape.safeParse(Object.fromEntries(Object.entries(input).filter(([key]) => !faultyKeys.has(key))));
+      if (!parsed.success) continue;
     }
     const processor = withDefaults(name, parsed.data, dataset, registryTimezone);
-    problems.push(...crossFieldProblems(processor, parsed.data).map((p) => `${where.join('.')}.${p}`));
+    const crossProblems = crossFieldProblems(processor, parsed.data).filter((p) => !faultyKeys.has(p.slice(0, p.indexOf(':'))));
+    problems.push(...crossProblems.map((p) => `${where.join('.')}.${p}`));
     processors.push(processor);
   }
 
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { ok: false, problems, processors };
   return {
     ok: true,
     registry: {

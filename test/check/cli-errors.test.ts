@@ -16,6 +16,7 @@ describe('pem check usage errors exit 2 with one line', () => {
   it.each([
     [['--date', '2025-02-30'], "--date '2025-02-30' is not a valid date: use YYYY-MM-DD, for example 2025-10-07"],
     [['--date', '10/07/2025'], "--date '10/07/2025' is not a valid date"],
+    [['--date', '0000-01-01'], "--date '0000-01-01' is before 1900-01-01"],
     [['--lookback-days', '0'], "--lookback-days '0' must be a whole number from 1 to 366, for example 7"],
     [['--lookback-days', '367'], "--lookback-days '367' must be a whole number from 1 to 366"],
     [['--lookback-days', 'seven'], "--lookback-days 'seven' must be a whole number"],
@@ -68,6 +69,17 @@ describe('pem check runtime failures exit 1 with one line', () => {
 });
 
 describe('help', () => {
+  it('is bad usage (exit 2) when no command is given, and exit 0 when asked for', async () => {
+    expect((await runCli([])).code).toBe(2);
+    expect((await runCli(['--help'])).code).toBe(0);
+    expect((await runCli(['help', 'check'])).code).toBe(0);
+  });
+
+  it('keeps a usage error to one line', async () => {
+    const run = await runCli(['check', '--bogus']);
+    expect([run.code, oneLine(run.stderr)]).toEqual([2, ["error: unknown option '--bogus'"]]);
+  });
+
   it('lists the flags of check with their defaults', async () => {
     const run = await runCli(['check', '--help']);
     expect(run.code).toBe(0);

@@ -179,3 +179,29 @@ describe('pem config validate', () => {
     expect(run.stderr).toContain('invalid registry');
   });
 });
+
+describe('every problem at once, across keys', () => {
+  it('still checks the filters and cross-key rules of a processor with a wrong key', () => {
+    expect(problemsOf({ processors: { p9: { processor_filter: 'a = 1; drop table x', priority: 'urgent', expected_frequency: 'calendar' } } })).toEqual([
+      'processors.p9.priority: "urgent" is not one of low, medium, high; for example "priority": "low"',
+      'processors.p9.calendar_table: is required when expected_frequency is "calendar", for example "nba_reference.game_schedule"',
+      'processors.p9.calendar_date_field: is required when expected_frequency is "calendar", for example "game_date"',
+      'processors.p9.processor_filter: must be one boolean expression: ";" is not allowed',
+    ]);
+  });
+
+  it('does not repeat a problem for the key that was wrong', () => {
+    expect(problemsOf({ processors: { p: { expected_frequency: 'calendar', calendar_table: 'not a table' } } })).toEqual([
+      'processors.p.calendar_table: must be a table name "dataset.table" or "project.dataset.table", for example "nba_reference.game_schedule"',
+      'processors.p.calendar_date_field: is required when expected_frequency is "calendar", for example "game_date"',
+    ]);
+  });
+
+  it('parses the filters of other processors when one processor is wrong', async () => {
+    const path = writeRegistry('mixed.json', { processors: { p1: { priority: 'urgent' }, p2: { processor_filter: 'a = = 1' } } });
+    const run = await runCli(['config', 'validate', '--config', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`invalid registry ${path}: 2 problems`);
+    expect(run.stderr).toContain('processors.p2.processor_filter: does not parse as a SQL expression');
+  });
+});
