@@ -5,7 +5,7 @@ import { runCheck } from '../check/run.js';
 import { renderTerminalReport } from '../check/terminal.js';
 import { runMonitoredCheck } from '../record/monitor.js';
 import type { CliContext } from './main.js';
-import { addCheckSelectionOptions, withCheckSession, type CheckSelectionFlags } from './selection.js';
+import { addCheckSelectionOptions, prepareCheck, withCheckSession, type CheckSelectionFlags, type PreparedCheck } from './selection.js';
 
 export interface CheckFlags extends CheckSelectionFlags {
   dryRun?: boolean;
@@ -19,13 +19,15 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
     .option('--dry-run', 'compute and print everything, send nothing, write no state')
     .option('--json-output', 'print the JSON document on stdout and nothing else');
   addCheckSelectionOptions(command).action(async (flags: CheckFlags) => {
+    // Bad input stops here (exit 2) and is no run; the registry is loaded and the clock read once.
+    const prepared = await prepareCheck(flags, context.now());
     // Recorded as a run of processor_execution_monitor, then the heartbeat (not on --dry-run).
-    await runMonitoredCheck(flags, context, () => checkAction(flags, context));
+    await runMonitoredCheck(flags, context, prepared, () => checkAction(flags, context, prepared));
   });
 }
 
-export async function checkAction(flags: CheckFlags, context: CliContext): Promise<void> {
-  await withCheckSession(flags, context, context.now(), async ({ registry, inputs, warehouse }) => {
+export async function checkAction(flags: CheckFlags, context: CliContext, prepared: PreparedCheck): Promise<void> {
+  await withCheckSession(flags, context, prepared, async ({ registry, inputs, warehouse }) => {
     // Alerts go out before printing, so the report shows what was sent (SPEC §7 `sent`).
     const { result, error: deliveryError } = await deliverAlerts(await runCheck(warehouse, registry, inputs), {
       registry, warehouse, env: context.env, log: context.log, dryRun: Boolean(flags.dryRun),

@@ -42,22 +42,33 @@ export interface CheckSession {
   warehouse: Warehouse;
 }
 
-/**
- * Validates the registry and the flags before touching the warehouse (bad input is exit 2
- * whatever the warehouse's state), then lends the open warehouse to `use` and closes it.
- */
-export async function withCheckSession<T>(
-  flags: CheckSelectionFlags,
-  context: CliContext,
-  clock: Date,
-  use: (session: CheckSession) => Promise<T>,
-): Promise<T> {
+export interface PreparedCheck {
+  registry: Registry;
+  inputs: CheckInputs;
+}
+
+/** Validates the registry and the flags (bad input is exit 2 whatever the warehouse's state). */
+export async function prepareCheck(flags: CheckSelectionFlags, clock: Date): Promise<PreparedCheck> {
   const registry = await loadCheckedRegistry(flags.config);
   const inputs = resolveCheckInputs(
     { date: flags.date, lookbackDays: flags.lookbackDays, now: flags.now, processors: flags.processors },
     registry,
     clock,
   );
+  return { registry, inputs };
+}
+
+/**
+ * Prepares the check (unless given a prepared one) before touching the warehouse, then lends
+ * the open warehouse to `use` and closes it.
+ */
+export async function withCheckSession<T>(
+  flags: CheckSelectionFlags,
+  context: CliContext,
+  prepared: Date | PreparedCheck,
+  use: (session: CheckSession) => Promise<T>,
+): Promise<T> {
+  const { registry, inputs } = prepared instanceof Date ? await prepareCheck(flags, prepared) : prepared;
   const warehouse = await openWarehouse(flags, context.env, { create: false });
   try {
     return await use({ registry, inputs, warehouse });

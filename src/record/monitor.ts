@@ -13,10 +13,9 @@
  * - PEM_RECORD_SELF=off turns the run rows off (the heartbeat still goes); PEM_TRIGGER_SOURCE
  *   overrides the trigger (default `scheduler` on Cloud Run, else `manual`).
  */
-import { resolveCheckInputs } from '../check/inputs.js';
 import type { CheckFlags } from '../cli/check.js';
 import type { CliContext } from '../cli/main.js';
-import { loadCheckedRegistry } from '../cli/registry.js';
+import type { PreparedCheck } from '../cli/selection.js';
 import { RUN_HISTORY_TABLE } from '../config/registry.js';
 import { isCloudRun, type Logger, type Severity } from '../log.js';
 import { resolveEngine } from '../warehouse/open.js';
@@ -31,12 +30,17 @@ export const MONITOR_PROCESSOR = 'processor_execution_monitor';
 const OFF_VALUES = new Set(['0', 'off', 'false', 'no']);
 
 /** Runs `check` (the whole `pem check` action) as a recorded run of the monitor, then pings the heartbeat. */
-export async function runMonitoredCheck(flags: CheckFlags, context: CliContext, check: () => Promise<void>): Promise<void> {
+export async function runMonitoredCheck(
+  flags: CheckFlags,
+  context: CliContext,
+  prepared: PreparedCheck,
+  check: () => Promise<void>,
+): Promise<void> {
   if (flags.dryRun) {
     await check();
     return;
   }
-  const own = await planOwnRun(flags, context);
+  const own = planOwnRun(flags, context, prepared);
   if (!own) {
     await check();
     await pingHeartbeat(context.env, context.log, { runId: null, processor: MONITOR_PROCESSOR, processingDate: null });
@@ -71,17 +75,15 @@ interface OwnRun {
   metadata: Record<string, unknown>;
 }
 
-/** The recorder and run of this check, or null when self-recording is off or the input is bad. */
-async function planOwnRun(flags: CheckFlags, context: CliContext): Promise<OwnRun | null> {
+/**
+ * The recorder and run of this check, or null when self-recording is off or the engine flag is
+ * bad (the check itself then reports it in one clear line). The registry and the inputs were
+ * validated before: bad input is not a run.
+ */
+function planOwnRun(flags: CheckFlags, context: CliContext, { registry, inputs }: PreparedCheck): OwnRun | null {
   const { env } = context;
   if (OFF_VALUES.has((env.PEM_RECORD_SELF ?? '').trim().toLowerCase())) return null;
   try {
-    const registry = await loadCheckedRegistry(flags.config);
-    const inputs = resolveCheckInputs(
-      { date: flags.date, lookbackDays: flags.lookbackDays, now: flags.now, processors: flags.processors },
-      registry,
-      context.now(),
-    );
     const engine = resolveEngine(flags.engine, env);
     const { timeoutMs, problem } = recordTimeoutFromEnv(env);
     if (problem) context.log.warn(`${problem}: using ${timeoutMs}`);
@@ -103,7 +105,7 @@ async function planOwnRun(flags: CheckFlags, context: CliContext): Promise<OwnRu
       },
     };
   } catch {
-    // Bad input: not a run. The check itself reports it in one clear line.
+    // A bad --engine or PEM_ENGINE: not a run. The check itself reports it in one clear line.
     return null;
   }
 }
