@@ -302,7 +302,7 @@ const __pem_modules = {
   "src/config/registry.ts": function (exports, module, __pem_require, __pem_import_meta_url) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.RUN_HISTORY_TABLE = exports.DEFAULT_TIMEZONE = exports.DEFAULT_DATASET = exports.WEEKDAYS = exports.PRIORITIES = exports.FREQUENCIES = void 0;
+    exports.TABLE_NAME = exports.RUN_HISTORY_TABLE = exports.DEFAULT_TIMEZONE = exports.DEFAULT_DATASET = exports.WEEKDAYS = exports.PRIORITIES = exports.FREQUENCIES = void 0;
     exports.parseRegistry = parseRegistry;
     exports.defaultProcessorFilter = defaultProcessorFilter;
     exports.filterShapeProblem = filterShapeProblem;
@@ -328,10 +328,10 @@ const __pem_modules = {
     const PROCESSOR_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
     const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
     /** `dataset.table` or `project.dataset.table`; project ids may hold dashes. */
-    const TABLE_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
+    exports.TABLE_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
     const DATASET_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*$/;
     const nonEmpty = (example) => zod_1.z.string({ invalid_type_error: `must be a string, for example ${example}` }).min(1, `must not be empty, for example ${example}`);
-    const tableName = (example) => nonEmpty(example).regex(TABLE_NAME, `must be a table name "dataset.table" or "project.dataset.table", for example ${example}`);
+    const tableName = (example) => nonEmpty(example).regex(exports.TABLE_NAME, `must be a table name "dataset.table" or "project.dataset.table", for example ${example}`);
     const fieldName = (example) => nonEmpty(example).regex(FIELD_NAME, `must be a column name (letters, digits, _), for example ${example}`);
     const timezone = zod_1.z
         .string({ invalid_type_error: 'must be an IANA time zone name, for example "America/New_York"' })

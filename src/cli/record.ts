@@ -10,7 +10,8 @@
  */
 import type { Command } from 'commander';
 import { parseDate } from '../check/inputs.js';
-import { RUN_HISTORY_TABLE } from '../config/registry.js';
+// The registry's own rule for table names: `dataset.table` or `project.dataset.table`.
+import { RUN_HISTORY_TABLE, TABLE_NAME } from '../config/registry.js';
 import { usageError } from '../errors.js';
 import { recordTimeoutFromEnv } from '../record/monitor.js';
 import { FINAL_STATUSES, RunRecorder, checkName, type FinalStatus } from '../record/recorder.js';
@@ -47,8 +48,6 @@ interface CompleteFlags extends TargetFlags {
   date?: string;
 }
 
-/** `dataset.table` or `project.dataset.table`, as the registry accepts them. */
-const TABLE_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function registerRecordCommand(program: Command, context: CliContext): void {
   const record = program

@@ -68,7 +68,7 @@ export interface Registry {
 const PROCESSOR_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `dataset.table` or `project.dataset.table`; project ids may hold dashes. */
-const TABLE_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
+export const TABLE_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
 const DATASET_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*$/;
 
 const nonEmpty = (example: string) =>
