@@ -9,17 +9,15 @@
  * - Partial failures: insertAll answers 200 with `insertErrors` when rows are rejected (a schema
  *   mismatch, say). They are surfaced with each rejected row's run id, status and reason.
  * - Bounded: each HTTP request of the recorder has a timeout and is destroyed when the
- *   recorder's signal aborts (see `boundRecorderRequests`); the client does no retries of its
+ *   recorder's signal aborts (see `warehouse/bounded-requests.ts`); the client does no retries of its
  *   own, and this module retries transient failures (network, 408/429/5xx, backendError) with
  *   unref'd timers until the signal aborts, stopping at once on a permanent one. Nothing of a
  *   write outlives the recorder's bound.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { subscribe } from 'node:diagnostics_channel';
-import type { ClientRequest } from 'node:http';
 import { BigQuery, type BigQueryOptions, type Table } from '@google-cloud/bigquery';
 import pRetry, { AbortError } from 'p-retry';
+import { withBoundedRequests } from '../warehouse/bounded-requests.js';
 import type { RunRow } from './row.js';
 import type { RunSink } from './sink.js';
 
@@ -110,15 +108,14 @@ export function bigQueryRunSink(options: BigQueryRunSinkOptions): RunSink {
     retryOptions: { autoRetry: false, maxRetries: 0 },
   });
   const table = bigQueryTable(client, options.table);
-  boundRecorderRequests();
   return {
     description: `BigQuery project ${options.projectId}${options.location ? ` (${options.location})` : ''}`,
     async write(rows, { signal, onRetry }) {
-      const scope: RequestScope = { timeoutMs: requestTimeoutMs, signal };
+      const bound = { timeoutMs: requestTimeoutMs, signal };
       await pRetry(
         async () => {
           try {
-            await recorderRequests.run(scope, () => streamRunRows(table, rows));
+            await withBoundedRequests(bound, () => streamRunRows(table, rows));
           } catch (error) {
             const failure = error instanceof RunInsertError ? error : describeInsertError(error);
             if (!failure.retryable) throw new AbortError(failure);
@@ -154,42 +151,6 @@ const ANONYMOUS = {
 
 function isPlainHttp(endpoint: string | undefined): boolean {
   return endpoint !== undefined && /^http:\/\//i.test(endpoint.trim());
-}
-
-/** The HTTP requests of one recorder write: their timeout, and the signal that ends them all. */
-interface RequestScope {
-  timeoutMs: number;
-  signal: AbortSignal;
-}
-
-const recorderRequests = new AsyncLocalStorage<RequestScope>();
-let requestsBound = false;
-
-/**
- * Bounds every HTTP request made inside `recorderRequests.run`: a timeout per request, and
- * destruction when the write's signal aborts, so no socket of a write outlives its bound.
- *
- * Why not the client's `timeout` option: @google-cloud/common passes it to teeny-request, which
- * hands it to node-fetch 3, which dropped `timeout` for AbortSignal; teeny-request passes no
- * signal. So a BigQuery request has no timeout at all, and one that is never answered would keep
- * the process alive for as long as the connection stays open. Node publishes each outgoing request
- * on the `http.client.request.start` diagnostics channel, in the async context that made it, so
- * the recorder's requests (and only them) can be bounded there.
- */
-function boundRecorderRequests(): void {
-  if (requestsBound) return;
-  requestsBound = true;
-  subscribe('http.client.request.start', (message) => {
-    const scope = recorderRequests.getStore();
-    if (!scope) return;
-    const { request } = message as { request: ClientRequest };
-    const end = (reason: unknown) => request.destroy(reason instanceof Error ? reason : new Error(String(reason)));
-    if (scope.signal.aborted) return end(scope.signal.reason);
-    const onAbort = () => end(scope.signal.reason);
-    scope.signal.addEventListener('abort', onAbort, { once: true });
-    request.setTimeout(scope.timeoutMs, () => end(new Error(`no answer within ${scope.timeoutMs} ms`)));
-    request.once('close', () => scope.signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** 'dataset.table' or 'project.dataset.table' → the client's Table. */

@@ -15,6 +15,7 @@ import {
   type BigQueryOptions as ClientOptions,
 } from '@google-cloud/bigquery';
 import pRetry, { AbortError } from 'p-retry';
+import { withBoundedRequests } from './bounded-requests.js';
 import { runtimeError, usageError } from '../errors.js';
 import { bigQueryTable, streamRunRows } from '../record/bigquery.js';
 import type { RunRow } from '../record/row.js';
@@ -27,7 +28,18 @@ export interface BigQueryOptions {
   apiEndpoint?: string | undefined;
   /** Retries of a transient failure, and the first delay (doubling, jittered). */
   retry?: RetryPolicy | undefined;
+  /** The most one statement may take, retries and result pages included (PEM_BIGQUERY_TIMEOUT_MS). */
+  timeoutMs?: number | undefined;
 }
+
+/** A statement's bound by default: the detection query takes seconds; five minutes is a stuck call. */
+export const DEFAULT_BIGQUERY_TIMEOUT_MS = 300_000;
+/**
+ * Idle bound of one HTTP request: jobs.query and getQueryResults answer within about 10 s even
+ * for a long query (they long-poll, then say "not complete yet"), so two minutes of silence is a
+ * dead connection.
+ */
+const REQUEST_IDLE_TIMEOUT_MS = 120_000;
 
 export interface RetryPolicy {
   retries: number;
@@ -85,7 +97,7 @@ export async function openBigQuery(options: BigQueryOptions): Promise<Warehouse>
     ...(endpoint?.protocol === 'http:' ? { authClient: ANONYMOUS } : {}),
     retryOptions: { autoRetry: false, maxRetries: 0 },
   });
-  return new BigQueryWarehouse(client, options.projectId, options.location, options.retry ?? DEFAULT_RETRY);
+  return new BigQueryWarehouse(client, options.projectId, options.location, options.retry ?? DEFAULT_RETRY, options.timeoutMs ?? DEFAULT_BIGQUERY_TIMEOUT_MS);
 }
 
 type ParamType = string | string[];
@@ -120,23 +132,35 @@ export class BigQueryWarehouse implements Warehouse {
     projectId: string,
     private readonly location: string,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    private readonly timeoutMs: number = DEFAULT_BIGQUERY_TIMEOUT_MS,
   ) {
     this.description = `BigQuery project ${projectId} (${location})`;
   }
 
-  /** Runs one API call, retrying transient failures; the last attempt's error is thrown. */
+  /**
+   * Runs one API call, retrying transient failures; the last attempt's error is thrown. The whole
+   * call, retries included, ends after `timeoutMs`: a hung connection must not hang the job.
+   */
   private async withRetries<T>(call: () => Promise<T>): Promise<T> {
-    return pRetry(
-      async () => {
-        try {
-          return await call();
-        } catch (error) {
-          if (isTransient(error)) throw error;
-          throw new AbortError(error instanceof Error ? error : new Error(String(error)));
-        }
-      },
-      { retries: this.retry.retries, minTimeout: this.retry.minTimeoutMs, maxTimeout: 8 * this.retry.minTimeoutMs, factor: 2, randomize: true },
-    );
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    try {
+      return await withBoundedRequests({ timeoutMs: Math.min(REQUEST_IDLE_TIMEOUT_MS, this.timeoutMs), signal }, () =>
+        pRetry(
+          async () => {
+            try {
+              return await call();
+            } catch (error) {
+              if (isTransient(error) && !signal.aborted) throw error;
+              throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+            }
+          },
+          { retries: this.retry.retries, minTimeout: this.retry.minTimeoutMs, maxTimeout: 8 * this.retry.minTimeoutMs, factor: 2, randomize: true, signal },
+        ),
+      );
+    } catch (error) {
+      if (signal.aborted) throw new Error(`no answer within ${this.timeoutMs} ms (PEM_BIGQUERY_TIMEOUT_MS)`);
+      throw error;
+    }
   }
 
   async query(sql: string, params: QueryParams = {}): Promise<Row[]> {

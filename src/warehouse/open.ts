@@ -40,10 +40,20 @@ export async function openWarehouse(
 export function bigQueryOptionsFrom(
   options: WarehouseOptions,
   env: Record<string, string | undefined>,
-): { projectId: string | undefined; location: string; apiEndpoint: string | undefined } {
+): { projectId: string | undefined; location: string; apiEndpoint: string | undefined; timeoutMs: number | undefined } {
   return {
     projectId: options.project ?? env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT,
     location: options.location ?? env.PEM_BIGQUERY_LOCATION ?? 'US',
     apiEndpoint: env.PEM_BIGQUERY_API_ENDPOINT,
+    timeoutMs: timeoutFromEnv(env.PEM_BIGQUERY_TIMEOUT_MS),
   };
+}
+
+/** PEM_BIGQUERY_TIMEOUT_MS: a positive whole number of milliseconds, or unset for the default. */
+function timeoutFromEnv(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) <= 0) {
+    throw usageError(`PEM_BIGQUERY_TIMEOUT_MS '${raw}' must be a whole number of milliseconds, for example 300000`);
+  }
+  return Number(raw);
 }
