@@ -10,4 +10,14 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Library warnings as one plain line each. google-auth's MetadataLookupWarning (no metadata
+// server off Google Cloud) only precedes the credentials error that pem reports itself.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name === 'MetadataLookupWarning') return;
+  const message = String(warning.message).split('\n')[0];
+  const cloudRun = Boolean(process.env.CLOUD_RUN_JOB || process.env.K_SERVICE);
+  process.stderr.write(cloudRun ? `${JSON.stringify({ severity: 'WARNING', message })}\n` : `warning: ${message}\n`);
+});
+
 process.exitCode = await main(process.argv.slice(2));
