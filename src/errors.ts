@@ -28,8 +28,13 @@ export function exitCodeFor(error: unknown): number {
   return 1;
 }
 
+/** The first line of a text, trimmed: messages from libraries can run to many lines. */
+export function firstLine(text: string): string {
+  return (text.split('\n')[0] ?? '').trim();
+}
+
 /** The first line of an error's message, without stack: what a person reads. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return (error.message.split('\n')[0] ?? '').trim() || error.name;
-  return String(error);
+  if (error instanceof Error) return firstLine(error.message) || error.name;
+  return firstLine(String(error));
 }

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
-import { configError } from '../errors.js';
+import { configError, describeError } from '../errors.js';
 import { filterShapeProblem, parseRegistry, type Registry } from './registry.js';
 
 export const DEFAULT_REGISTRY_PATH = 'includes/processors.js';
@@ -47,8 +47,7 @@ export function readRegistryDocument(path: string): unknown {
       return require(absolute) as unknown;
     }
   } catch (error) {
-    const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw configError(`registry file ${path} cannot be read: ${why}`);
+    throw configError(`registry file ${path} cannot be read: ${describeError(error)}`);
   }
   throw configError(`registry file ${path} must be a .js (CommonJS) or .json file`);
 }

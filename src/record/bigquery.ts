@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { BigQuery, type BigQueryOptions, type Table } from '@google-cloud/bigquery';
 import pRetry, { AbortError } from 'p-retry';
+import { firstLine } from '../errors.js';
 import { withBoundedRequests } from '../warehouse/bounded-requests.js';
 import type { RunRow } from './row.js';
 import type { RunSink } from './sink.js';
@@ -201,6 +202,3 @@ export function describeInsertError(error: unknown, rowCount = 0): RunInsertErro
   return new RunInsertError(`BigQuery request failed: ${reason}`, true);
 }
 
-function firstLine(text: string): string {
-  return (text.split('\n')[0] ?? '').trim();
-}

@@ -11,7 +11,7 @@
  * - `withRun` returns the processor's own result, or rethrows its own error, whatever happened
  *   to the records.
  */
-import { PemError, usageError } from '../errors.js';
+import { PemError, firstLine, usageError } from '../errors.js';
 import { createLogger, isCloudRun, type Logger } from '../log.js';
 import { boundRunErrors, runErrorFrom, truncate } from './run-error.js';
 import { newRunId, parseRunId } from './run-id.js';
@@ -374,9 +374,6 @@ function checkRecords(value: unknown): string | null {
   return `records processed ${String(value)} must be a whole number of 0 or more, for example 1200`;
 }
 
-function firstLine(text: string): string {
-  return (text.split('\n')[0] ?? '').trim();
-}
 
 function boundTrigger(value: string | null | undefined): string | null {
   return value === null || value === undefined ? null : truncate(String(value), MAX_TRIGGER_CHARS);

@@ -16,7 +16,7 @@ import {
 } from '@google-cloud/bigquery';
 import pRetry, { AbortError } from 'p-retry';
 import { withBoundedRequests } from './bounded-requests.js';
-import { runtimeError, usageError } from '../errors.js';
+import { firstLine, runtimeError, usageError } from '../errors.js';
 import { bigQueryTable, streamRunRows } from '../record/bigquery.js';
 import type { RunRow } from '../record/row.js';
 import type { PlainValue, QueryParam, QueryParams, Row, Warehouse } from './types.js';
@@ -245,5 +245,5 @@ export function describe(error: unknown): string {
   // PartialFailureError (insertAll): errors[] per row, each with errors[] of {reason, message}.
   const rowError = e.errors?.find((r) => r.errors?.length)?.errors?.[0];
   const detail = rowError?.message ?? e.errors?.[0]?.message ?? e.message ?? String(error);
-  return detail.split('\n')[0]!.trim();
+  return firstLine(detail);
 }

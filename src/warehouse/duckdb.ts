@@ -22,7 +22,7 @@ import {
   structValue,
   timestampValue,
 } from '@duckdb/node-api';
-import { runtimeError } from '../errors.js';
+import { describeError, firstLine, runtimeError } from '../errors.js';
 import type { RunRow } from '../record/row.js';
 import type { PlainValue, QueryParam, QueryParams, Row, Warehouse } from './types.js';
 
@@ -68,7 +68,7 @@ export async function openDuckDb(options: DuckDbOptions): Promise<Warehouse> {
     // Naive TIMESTAMP columns hold UTC (SPEC §2); make every implicit conversion agree.
     await connection.run("SET TimeZone = 'UTC'");
   } catch (error) {
-    throw runtimeError(`cannot open DuckDB database ${path}: ${firstLine(error)}`);
+    throw runtimeError(`cannot open DuckDB database ${path}: ${describeError(error)}`);
   }
   return new DuckDbWarehouse(instance, connection, inMemory ? 'DuckDB (in memory)' : `DuckDB ${path}`);
 }
@@ -97,7 +97,7 @@ class DuckDbWarehouse implements Warehouse {
         return row;
       });
     } catch (error) {
-      throw runtimeError(`${this.description}: ${firstLine(error)}`);
+      throw runtimeError(`${this.description}: ${describeError(error)}`);
     }
   }
 
@@ -111,7 +111,7 @@ class DuckDbWarehouse implements Warehouse {
       bindAll(statement, params);
       await statement.run();
     } catch (error) {
-      throw runtimeError(`${this.description}: ${firstLine(error)}`);
+      throw runtimeError(`${this.description}: ${describeError(error)}`);
     }
   }
 
@@ -139,7 +139,7 @@ class DuckDbWarehouse implements Warehouse {
       }
       appender.closeSync();
     } catch (error) {
-      throw runtimeError(`${this.description}: cannot append to ${table}: ${firstLine(error)}`);
+      throw runtimeError(`${this.description}: cannot append to ${table}: ${describeError(error)}`);
     }
   }
 
@@ -232,10 +232,7 @@ function decode(value: DuckDBValue, type: DuckDBType): PlainValue {
   }
 }
 
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0]!.trim();
-}
+
 
 /**
  * Parses (without binding) `SELECT 1 FROM t WHERE (<filter>)` with DuckDB's parser: the filter
@@ -254,7 +251,7 @@ export async function duckDbFilterParser(): Promise<{ parse: (filter: string) =>
         error_message?: string;
         statements?: { node?: { type?: string } }[];
       };
-      if (tree.error) return firstLine(new Error(tree.error_message ?? 'syntax error'));
+      if (tree.error) return firstLine(tree.error_message ?? 'syntax error');
       if (tree.statements?.length !== 1 || tree.statements[0]?.node?.type !== 'SELECT_NODE') return 'not a single expression';
       return null;
     },
