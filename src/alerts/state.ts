@@ -5,7 +5,7 @@
  * whatever the number of alerts (BigQuery queues INSERT statements beyond its daily allowance).
  */
 import { randomUUID } from 'node:crypto';
-import { createSqlRenderer, type Dialect, type SqlRenderer } from '../sql/render.js';
+import { sqlRenderer, type Dialect } from '../sql/render.js';
 import type { Warehouse } from '../warehouse/types.js';
 import type { IssueKind, StateDestination } from './issues.js';
 import { claimToken, type DeliveredState, type DueItem } from './plan.js';
@@ -13,15 +13,8 @@ import { claimToken, type DeliveredState, type DueItem } from './plan.js';
 /** How long a claim holds when its run neither delivers nor releases it (the run died). */
 export const CLAIM_LEASE_MS = 15 * 60_000;
 
-const renderers = new Map<Dialect, SqlRenderer>();
-function renderer(dialect: Dialect): SqlRenderer {
-  let r = renderers.get(dialect);
-  if (!r) renderers.set(dialect, (r = createSqlRenderer(dialect)));
-  return r;
-}
-
 export function renderAlertSql(dialect: Dialect, template: string, context: Record<string, unknown>): string {
-  return renderer(dialect).render(template, context);
+  return sqlRenderer(dialect).render(template, context);
 }
 
 export async function readDeliveredState(warehouse: Warehouse, table: string, processors: readonly string[]): Promise<DeliveredState[]> {

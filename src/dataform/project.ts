@@ -10,7 +10,7 @@ import { ALERT_SILENCES_TABLE, ALERT_STATE_TABLE } from '../alerts/tables.js';
 import { parseRegistry, RUN_HISTORY_TABLE, type Registry } from '../config/registry.js';
 import { renderBackfillQueueSql } from '../report/queue.js';
 import { healthContext, type CalendarSource, type RunSource } from '../sql/health.js';
-import { createSqlRenderer, loadTemplateBundle, type SqlRenderer } from '../sql/render.js';
+import { loadTemplateBundle, sqlRenderer, type SqlRenderer } from '../sql/render.js';
 
 /** SPEC §2: the statuses a run-history row may carry. */
 export const RUN_STATUSES = ['running', 'success', 'failed', 'skipped'] as const;
@@ -47,8 +47,7 @@ export const HEALTH_DAILY_ARGUMENTS = [
  */
 export type ResolveTable = (name: string) => string;
 
-let renderer: SqlRenderer | undefined;
-const bigquery = (): SqlRenderer => (renderer ??= createSqlRenderer('bigquery'));
+const bigquery = (): SqlRenderer => sqlRenderer('bigquery');
 
 /** `` `p.d.t` `` → `p.d.t`: Dataform's `self()`/`ref()` quote; the templates quote themselves. */
 export function unquote(name: string): string {

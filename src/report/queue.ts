@@ -9,18 +9,16 @@
  *   `$end_date`, `$lookback_days`, `$now` and `$processors` bound as for `pem check`.
  */
 import type { Registry } from '../config/registry.js';
-import { renderHealthSql } from '../sql/health.js';
-import { createSqlRenderer, type Dialect } from '../sql/render.js';
+import { healthContext } from '../sql/health.js';
+import { sqlRenderer, type Dialect } from '../sql/render.js';
 
 /** The view's window: a month of dates, enough to cover a long weekend of outages and more. */
 export const BACKFILL_QUEUE_LOOKBACK_DAYS = 30;
 
 export function renderBackfillQueueSql(dialect: Dialect, registry: Registry, lookbackDays: number = BACKFILL_QUEUE_LOOKBACK_DAYS): string {
-  const renderer = createSqlRenderer(dialect);
-  const source =
-    dialect === 'bigquery' ? null : `(\n${renderHealthSql(renderer, registry, { selectProcessors: true, orderRows: false })})`;
-  return renderer.render('processor_backfill_queue', {
-    source,
+  // Where the rows come from is the dialect's `backfill_source` partial.
+  return sqlRenderer(dialect).render('processor_backfill_queue', {
+    ...healthContext(registry, { selectProcessors: true, orderRows: false }),
     dataset: registry.dataset,
     timezone: registry.timezone,
     lookback_days: lookbackDays,

@@ -4,7 +4,7 @@
  * every runtime value (E, L, now, the processor list) stays a bound parameter.
  */
 import { RUN_HISTORY_TABLE, defaultProcessorFilter, type ProcessorConfig, type Registry } from '../config/registry.js';
-import { createSqlRenderer, loadTemplateBundle, type Dialect, type SqlRenderer } from './render.js';
+import { sqlRenderer, loadTemplateBundle, type Dialect, type SqlRenderer } from './render.js';
 import { alertSilencesTable, alertStateTable } from '../alerts/tables.js';
 
 /** One branch of the `run_rows` union: a table layout shared by one or more processors. */
@@ -132,13 +132,13 @@ export function renderHealthSql(
   registry: Registry,
   options: HealthRenderOptions = { selectProcessors: true },
 ): string {
-  const renderer = typeof dialect === 'string' ? createSqlRenderer(dialect) : dialect;
+  const renderer = typeof dialect === 'string' ? sqlRenderer(dialect) : dialect;
   return renderer.render('processor_health_daily', healthContext(registry, options));
 }
 
 /** The statements `pem schema apply` runs: the dataset, the contract run-history table, and the alert state and silences tables. */
 export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Registry): string[] {
-  const renderer = typeof dialect === 'string' ? createSqlRenderer(dialect) : dialect;
+  const renderer = typeof dialect === 'string' ? sqlRenderer(dialect) : dialect;
   return [
     renderer.render('create_dataset', { dataset: registry.dataset }),
     renderer.render('run_history_ddl', { table: `${registry.dataset}.${RUN_HISTORY_TABLE}` }),
@@ -152,6 +152,6 @@ export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Regist
  * reads the table function Dataform deployed (the `check_query` partial of each dialect).
  */
 export function renderCheckSql(dialect: Dialect | SqlRenderer, registry: Registry): string {
-  const renderer = typeof dialect === 'string' ? createSqlRenderer(dialect) : dialect;
+  const renderer = typeof dialect === 'string' ? sqlRenderer(dialect) : dialect;
   return renderer.render('check', { ...healthContext(registry, { selectProcessors: true }), dataset: registry.dataset });
 }

@@ -53,6 +53,15 @@ export interface SqlRenderer {
   render(template: string, context: Record<string, unknown>): string;
 }
 
+const sharedRenderers = new Map<Dialect, SqlRenderer>();
+
+/** The renderer of `sql/` for a dialect, built once per process (templates compile on first use). */
+export function sqlRenderer(dialect: Dialect): SqlRenderer {
+  let renderer = sharedRenderers.get(dialect);
+  if (!renderer) sharedRenderers.set(dialect, (renderer = createSqlRenderer(dialect)));
+  return renderer;
+}
+
 /**
  * A renderer for one dialect. Partials lose their final newline so they can be used inline
  * (`WHERE {{> contains …}}`).
