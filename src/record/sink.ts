@@ -82,7 +82,7 @@ export function duckDbFileSink(path: string, table: string): RunSink {
     async write(rows) {
       const warehouse = await openDuckDb({ path, create: false });
       try {
-        await appendNew(warehouse, table, rows);
+        await warehouse.insertRunRows(table, rows);
       } finally {
         await warehouse.close();
       }
@@ -91,38 +91,15 @@ export function duckDbFileSink(path: string, table: string): RunSink {
 }
 
 /**
- * An open warehouse (the caller opens and closes it). On BigQuery the rows go through the
- * warehouse's streaming insert with deterministic insertIds.
+ * An open warehouse (the caller opens and closes it). Its insertRunRows is idempotent per
+ * (run_id, status) on every engine, so a retried write adds nothing.
  */
 export function warehouseRunSink(warehouse: Warehouse, table: string): RunSink {
   return {
     description: warehouse.description,
     async write(rows) {
-      if (warehouse.dialect === 'bigquery') await warehouse.insertRunRows(table, rows);
-      else await appendNew(warehouse, table, rows);
+      await warehouse.insertRunRows(table, rows);
     },
   };
 }
 
-/** Appends the rows whose `(run_id, status)` the table does not hold yet. */
-async function appendNew(warehouse: Warehouse, table: string, rows: readonly RunRow[]): Promise<void> {
-  const fresh: RunRow[] = [];
-  for (const row of rows) {
-    if (fresh.some((r) => r.run_id === row.run_id && r.status === row.status)) continue;
-    const found = await warehouse.query(`SELECT count(*) AS n FROM ${quoteTable(table)} WHERE run_id = $run_id AND status = $status`, {
-      run_id: { type: 'STRING', value: row.run_id },
-      status: { type: 'STRING', value: row.status },
-    });
-    if (Number(found[0]?.n ?? 0) === 0) fresh.push(row);
-  }
-  if (fresh.length > 0) await warehouse.insertRunRows(table, fresh);
-}
-
-/** 'dataset.table' → "dataset"."table" (DuckDB: the dataset is a schema of the file). */
-function quoteTable(table: string): string {
-  return table
-    .split('.')
-    .slice(-2)
-    .map((part) => `"${part.replace(/"/g, '""')}"`)
-    .join('.');
-}

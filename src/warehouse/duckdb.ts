@@ -117,9 +117,10 @@ class DuckDbWarehouse implements Warehouse {
 
   async insertRunRows(table: string, rows: readonly RunRow[]): Promise<void> {
     const [schema, name] = splitTable(table);
+    const fresh = await this.rowsNotYetIn(table, rows);
     try {
       const appender = await this.connection.createAppender(name, schema);
-      for (const row of rows) {
+      for (const row of fresh) {
         appender.appendVarchar(row.run_id);
         appender.appendVarchar(row.processor_name);
         appender.appendDate(dateValue(Date.parse(`${row.processing_date}T00:00:00Z`) / DAY_MS));
@@ -141,6 +142,25 @@ class DuckDbWarehouse implements Warehouse {
     } catch (error) {
       throw runtimeError(`${this.description}: cannot append to ${table}: ${describeError(error)}`);
     }
+  }
+
+  /** The rows whose (run_id, status) neither the table nor an earlier row of the batch holds. */
+  private async rowsNotYetIn(table: string, rows: readonly RunRow[]): Promise<RunRow[]> {
+    const key = (runId: unknown, status: unknown) => `${String(runId)}\u0000${String(status)}`;
+    const quoted = splitTable(table)
+      .filter((part): part is string => part !== null)
+      .map((part) => `"${part.replace(/"/g, '""')}"`)
+      .join('.');
+    const held = await this.query(`SELECT DISTINCT run_id, status FROM ${quoted} WHERE list_contains($run_ids, run_id)`, {
+      run_ids: { type: 'ARRAY<STRING>', value: [...new Set(rows.map((row) => row.run_id))] },
+    });
+    const seen = new Set(held.map((row) => key(row.run_id, row.status)));
+    return rows.filter((row) => {
+      const k = key(row.run_id, row.status);
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
   }
 
   async close(): Promise<void> {

@@ -30,7 +30,11 @@ export interface Warehouse {
   query(sql: string, params?: QueryParams): Promise<Row[]>;
   /** Runs a statement that returns no rows (DDL, inserts). */
   execute(sql: string, params?: QueryParams): Promise<void>;
-  /** Appends run-history rows to `table` ('dataset.table'). Never updates. */
+  /**
+   * Appends run-history rows to `table` ('dataset.table'), each at most once per
+   * (run_id, status), so a retried write adds nothing (BigQuery: insertIds; DuckDB: rows the table
+   * already holds are skipped). Never updates.
+   */
   insertRunRows(table: string, rows: readonly RunRow[]): Promise<void>;
   close(): Promise<void>;
 }
