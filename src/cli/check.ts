@@ -2,10 +2,9 @@
 import type { Command } from 'commander';
 import { deliverAlerts } from '../alerts/deliver.js';
 import { runCheck } from '../check/run.js';
-import { renderTerminalReport } from '../check/terminal.js';
 import { runMonitoredCheck } from '../record/monitor.js';
 import type { CliContext } from './main.js';
-import { addCheckSelectionOptions, prepareCheck, withCheckSession, type CheckSelectionFlags, type PreparedCheck } from './selection.js';
+import { addCheckSelectionOptions, prepareCheck, withCheckSession, writeCheckResult, type CheckSelectionFlags, type PreparedCheck } from './selection.js';
 
 export interface CheckFlags extends CheckSelectionFlags {
   dryRun?: boolean;
@@ -32,12 +31,7 @@ export async function checkAction(flags: CheckFlags, context: CliContext, prepar
     const { result, error: deliveryError } = await deliverAlerts(await runCheck(warehouse, registry, inputs), {
       registry, warehouse, env: context.env, log: context.log, dryRun: Boolean(flags.dryRun),
     });
-    if (flags.jsonOutput) {
-      context.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
-    } else {
-      const color = Boolean(context.stdout.isTTY) && !context.env.NO_COLOR;
-      context.stdout.write(renderTerminalReport(result, { color }));
-    }
+    writeCheckResult(result, context, Boolean(flags.jsonOutput));
     // A destination that failed after retries fails the run (exit 1), once the report is out.
     if (deliveryError) throw deliveryError;
   });

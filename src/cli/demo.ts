@@ -6,14 +6,12 @@ import { rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { resolveCheckInputs } from '../check/inputs.js';
 import { runCheck } from '../check/run.js';
-import { renderTerminalReport } from '../check/terminal.js';
 import { DEMO_SEASON, buildDemoHistory } from '../demo/history.js';
 import { renderSchemaSql } from '../sql/health.js';
 import { openDuckDb } from '../warehouse/duckdb.js';
 import type { CliContext } from './main.js';
-import { loadCheckedRegistry } from './registry.js';
+import { prepareCheck, writeCheckResult } from './selection.js';
 import { writeHtmlReport } from './report.js';
 
 export const DEMO_DATABASE = '.pem/demo.duckdb';
@@ -27,8 +25,7 @@ export function registerDemoCommand(program: Command, context: CliContext): void
     .option('--json-output', 'print the JSON document instead of the report')
     .addOption(new Option('--now <ISO-8601>', 'pretend it is this instant (default: now)'))
     .action(async (flags: { database: string; jsonOutput?: boolean; now?: string }) => {
-      const registry = await loadCheckedRegistry(DEMO_REGISTRY);
-      const inputs = resolveCheckInputs({ now: flags.now }, registry, context.now());
+      const { registry, inputs } = await prepareCheck({ config: DEMO_REGISTRY, now: flags.now }, context.now());
       const history = buildDemoHistory(inputs.endDate, inputs.now);
 
       for (const suffix of ['', '.wal']) rmSync(`${flags.database}${suffix}`, { force: true });
@@ -46,13 +43,11 @@ export function registerDemoCommand(program: Command, context: CliContext): void
         const result = await runCheck(warehouse, registry, inputs);
         const reportPath = join(dirname(flags.database), 'demo-report.html');
         writeHtmlReport(reportPath, result, registry, inputs.now);
+        writeCheckResult(result, context, Boolean(flags.jsonOutput));
         if (flags.jsonOutput) {
           context.log.info(`wrote the HTML report: ${reportPath}`);
-          context.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
           return;
         }
-        const color = Boolean(context.stdout.isTTY) && !context.env.NO_COLOR;
-        context.stdout.write(renderTerminalReport(result, { color }));
         const registryPath = relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY;
         context.stdout.write(
           `\nNext: pem check --config ${registryPath} --database ${flags.database} --lookback-days 14` +

@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { resolveCheckInputs, type CheckInputs } from '../check/inputs.js';
 import type { CheckResult } from '../check/report.js';
 import { runCheck } from '../check/run.js';
+import { renderTerminalReport } from '../check/terminal.js';
 import type { Registry } from '../config/registry.js';
 import { openWarehouse } from '../warehouse/open.js';
 import type { Warehouse } from '../warehouse/types.js';
@@ -75,6 +76,16 @@ export async function withCheckSession<T>(
   } finally {
     await warehouse.close();
   }
+}
+
+/** The check's result on stdout: the JSON document (SPEC §7), or the report for a person. */
+export function writeCheckResult(result: CheckResult, context: CliContext, jsonOutput: boolean): void {
+  if (jsonOutput) {
+    context.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
+    return;
+  }
+  const color = Boolean(context.stdout.isTTY) && !context.env.NO_COLOR;
+  context.stdout.write(renderTerminalReport(result, { color }));
 }
 
 /** Runs the detection once, exactly as `pem check` does for the same flags. */
