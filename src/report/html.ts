@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
-import type { CheckResult, DayReport, DayStatus, ProcessorDetail, ProcessorReport } from '../check/report.js';
+import type { CheckResult, DayReport, ProcessorDetail, ProcessorReport } from '../check/report.js';
 import { DAY_SYMBOL, byUrgency } from '../check/terminal.js';
 
 /** What a cell shows: the day status, with recovered failures apart from clean successes. */
