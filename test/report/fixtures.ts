@@ -141,7 +141,9 @@ export function syntheticResult(processorCount: number, dayCount: number): Check
       slack_channel: '#data-alerts',
       owners: [`team-${i % 10}@example.com`],
       enabled: true,
-      latest_failure: null,
+      latest_failure: ((newest) => (newest ? { date: newest.date, error_type: newest.last_error_type, error_message: newest.last_error_message } : null))(
+        dayDetails.filter((d) => d.last_error_type !== null).at(-1),
+      ),
       days: dayDetails,
     };
   }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { byUrgency } from '../../src/check/terminal.js';
-import { DISPLAY_STATUSES, STATUS_STYLES, jsonForScript, renderHtmlReport } from '../../src/report/html.js';
+import { jsonForScript, renderHtmlReport } from '../../src/report/html.js';
+import { DISPLAY_STATUSES, STATUS_STYLES } from '../../src/report/statuses.js';
 import { XSS, syntheticResult } from './fixtures.js';
 
 const OPTIONS = { timezone: 'America/New_York', generatedAt: new Date('2026-01-01T12:34:56Z') };

@@ -1,0 +1,80 @@
+/**
+ * What the HTML report shows for a day and a processor, read from what the check computed
+ * (SPEC §4 day statuses, §10 anomalies when present). Pure. Nothing here re-derives a status:
+ * it only chooses how to show one, and finds where the current problem streak began.
+ */
+import type { DayReport, ProcessorReport } from '../check/report.js';
+import { DAY_SYMBOL } from '../check/terminal.js';
+
+/**
+ * What a cell shows: the day status, with recovered failures apart from clean successes.
+ * Hook for SPEC §10 (issue 14): an anomalous success becomes its own kind here (and in
+ * `displayStatus`, `isProblemDay` and `dayNotes`), so it gets a colour, a letter and a legend line.
+ */
+export const DISPLAY_STATUSES = ['success', 'recovered', 'failed', 'hung', 'running', 'missing', 'pending', 'not_expected'] as const;
+export type DisplayStatus = (typeof DISPLAY_STATUSES)[number];
+
+export interface StatusStyle {
+  letter: string;
+  label: string;
+  meaning: string;
+  background: string;
+  color: string;
+}
+
+/**
+ * Okabe–Ito colours (https://jfly.uni-koeln.de/color/), distinguishable with the common colour
+ * vision deficiencies; the letter (the same as `pem check`'s grid) carries the status on its own.
+ * Text colours are the ones with the higher contrast against each fill.
+ */
+export const STATUS_STYLES: Record<DisplayStatus, StatusStyle> = {
+  success: { letter: DAY_SYMBOL.success, label: 'success', meaning: 'a run succeeded', background: '#009E73', color: '#000' },
+  recovered: { letter: 's', label: 'recovered', meaning: 'succeeded after a failed run', background: '#56B4E9', color: '#000' },
+  failed: { letter: DAY_SYMBOL.failed, label: 'failed', meaning: 'runs failed, none succeeded', background: '#D55E00', color: '#000' },
+  hung: { letter: DAY_SYMBOL.hung, label: 'hung', meaning: 'running past its max runtime', background: '#CC79A7', color: '#000' },
+  running: { letter: DAY_SYMBOL.running, label: 'running', meaning: 'running, within its max runtime', background: '#0072B2', color: '#fff' },
+  missing: { letter: DAY_SYMBOL.missing, label: 'missing', meaning: 'expected, due, no run at all', background: '#F0E442', color: '#000' },
+  pending: { letter: DAY_SYMBOL.pending, label: 'pending', meaning: 'expected, not yet due', background: '#D9D9D9', color: '#000' },
+  not_expected: { letter: '·', label: 'not expected', meaning: 'not a processing day', background: '#F4F4F4', color: '#777' },
+};
+
+export function displayStatus(day: DayReport): DisplayStatus {
+  return day.status === 'success' && day.failed_runs > 0 ? 'recovered' : day.status;
+}
+
+/**
+ * A problem date (SPEC §11 "since when"): one that needs a re-run or a look. Issue 14 adds
+ * anomalous successes (SPEC §12 counts them as problem dates).
+ */
+export function isProblemDay(day: DayReport): boolean {
+  return day.status === 'missing' || day.status === 'failed' || day.status === 'hung';
+}
+
+/**
+ * Extra lines a cell's details show beyond runs, times and error (issue 14: the anomaly with
+ * its numbers, e.g. "low volume: 12 records, baseline 3,400"). None yet.
+ */
+export function dayNotes(_day: DayReport): string[] {
+  return [];
+}
+
+/**
+ * SPEC §11 `problem_since`: the earliest problem date with no `success` date between it and the
+ * latest problem date; null without a problem date in the window. Read from the day statuses the
+ * SQL produced (`days` ascending, as the check returns them). When the check itself carries
+ * `problem_since` (SPEC §7), read that field here instead.
+ */
+export function problemSince(processor: Pick<ProcessorReport, 'days'>): string | null {
+  let since: string | null = null;
+  for (let i = processor.days.length - 1; i >= 0; i--) {
+    const day = processor.days[i]!;
+    if (isProblemDay(day)) since = day.date;
+    else if (since !== null && day.status === 'success') break;
+  }
+  return since;
+}
+
+/** The problem dates of the current streak (from `problemSince` to the latest problem date). */
+export function streakProblemDates(processor: Pick<ProcessorReport, 'days'>, since: string | null): string[] {
+  return since === null ? [] : processor.days.filter((d) => d.date >= since && isProblemDay(d)).map((d) => d.date);
+}
