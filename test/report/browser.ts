@@ -4,9 +4,7 @@
  * `.ci/run` installs it, so there it is a broken environment. On a developer's machine without
  * it the browser tests are skipped with that same line, so `npm install && npm test` works anywhere.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.PEM_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -28,36 +26,33 @@ const ARGS = [
   '--disable-sync',
 ];
 
+/** A desktop screen, as the issue judges it, and a phone (touch, no hover). */
+export const DESKTOP = { viewport: { width: 1440, height: 900 } } as const;
+export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 } as const;
+
 export interface Browser {
+  /** A desktop context (1440×900). */
   context: BrowserContext;
+  /** A fresh phone-sized touch context; closed with the browser. */
+  phone(): Promise<BrowserContext>;
   close(): Promise<void>;
 }
 
-/** A fresh profile each time, removed on close. */
+/** Fresh, throwaway profiles (playwright's own temporary ones), removed on close. */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(CHROMIUM_MISSING);
   }
-  const profile = mkdtempSync(join(tmpdir(), 'pem-chromium-'));
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ARGS });
   try {
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: ARGS,
-      viewport: { width: 1400, height: 800 },
-    });
+    const context = await browser.newContext(DESKTOP);
     return {
       context,
-      async close() {
-        try {
-          await context.close();
-        } finally {
-          rmSync(profile, { recursive: true, force: true });
-        }
-      },
+      phone: () => browser.newContext(PHONE),
+      close: () => browser.close(),
     };
   } catch (error) {
-    rmSync(profile, { recursive: true, force: true });
+    await browser.close();
     throw error;
   }
 }

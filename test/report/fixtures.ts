@@ -87,7 +87,11 @@ export const STATUS_ROWS: RowSpec[] = [
 
 const SYNTHETIC_STATUSES: DayStatus[] = ['success', 'success', 'success', 'success', 'success', 'success', 'failed', 'missing', 'not_expected', 'hung', 'running', 'pending'];
 
-export function syntheticResult(processorCount: number, dayCount: number): CheckResult {
+const HEALTHY_STATUSES: DayStatus[] = ['success', 'success', 'success', 'success', 'not_expected'];
+
+/** `healthy`: only successes (some recovered) and off-days, every processor OK, run level INFO. */
+export function syntheticResult(processorCount: number, dayCount: number, { healthy = false } = {}): CheckResult {
+  const statuses = healthy ? HEALTHY_STATUSES : SYNTHETIC_STATUSES;
   let seed = 42;
   const random = () => {
     seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
@@ -102,7 +106,7 @@ export function syntheticResult(processorCount: number, dayCount: number): Check
     const days: DayReport[] = [];
     const dayDetails: DayDetail[] = [];
     for (const date of dates) {
-      const status = SYNTHETIC_STATUSES[Math.floor(random() * SYNTHETIC_STATUSES.length)]!;
+      const status = statuses[Math.floor(random() * statuses.length)]!;
       const ran = status === 'success' || status === 'failed' || status === 'hung' || status === 'running';
       const failedRuns = status === 'failed' ? 1 + Math.floor(random() * 2) : status === 'success' && random() < 0.05 ? 1 : 0;
       const started = Date.parse(`${date}T00:00:00Z`) + 86_400_000 + Math.floor(random() * 7200) * 1000;
@@ -122,7 +126,7 @@ export function syntheticResult(processorCount: number, dayCount: number): Check
     processors.push({
       name,
       display_name: `Synthetic processor ${i}`,
-      level: i % 7 === 0 ? 'CRITICAL' : problems > 0 ? 'ERROR' : 'OK',
+      level: !healthy && i % 7 === 0 ? 'CRITICAL' : problems > 0 ? 'ERROR' : 'OK',
       priority: (['high', 'medium', 'low'] as const)[i % 3]!,
       revenue_impact: i % 4 === 0,
       missing_dates: datesWith('missing'),
@@ -131,7 +135,7 @@ export function syntheticResult(processorCount: number, dayCount: number): Check
       recovered_failure_dates: days.filter((d) => d.status === 'success' && d.failed_runs > 0).map((d) => d.date),
       last_success_date: datesWith('success').at(-1) ?? null,
       days_since_success: 1,
-      is_stale: i % 7 === 0,
+      is_stale: !healthy && i % 7 === 0,
       scheduler_issue: false,
       days,
     });
@@ -154,7 +158,7 @@ export function syntheticResult(processorCount: number, dayCount: number): Check
       window_end: dates.at(-1)!,
       lookback_days: dayCount,
       now: '2026-01-01T12:00:00.000Z',
-      level: 'CRITICAL',
+      level: healthy ? 'INFO' : 'CRITICAL',
       processors,
       alerts: [],
     },
