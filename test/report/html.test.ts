@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { byUrgency } from '../../src/check/terminal.js';
-import { jsonForScript, renderHtmlReport } from '../../src/report/html.js';
+import { esc, formatInstant, jsonForScript, renderHtmlReport } from '../../src/report/html.js';
 import { DISPLAY_STATUSES, STATUS_STYLES } from '../../src/report/statuses.js';
 import { XSS, syntheticResult } from './fixtures.js';
 
@@ -17,6 +17,7 @@ function hostileResult() {
   detail.slack_channel = XSS.slack;
   target.days[2] = { ...target.days[2]!, status: 'failed', runs: 1, failed_runs: 1 };
   detail.days[2] = { ...detail.days[2]!, last_error_type: XSS.errorType, last_error_message: XSS.errorMessage };
+  detail.latest_failure = { date: detail.days[2]!.date, error_type: XSS.errorType, error_message: XSS.errorMessage };
   return result;
 }
 
@@ -45,7 +46,51 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('<span class="badge lv-CRITICAL" id="run-level">CRITICAL</span>');
     expect(html).toContain('<dd id="window">2025-12-25 .. 2025-12-31 (7 days)</dd>');
     expect(html).toContain('<dd id="timezone">America/New_York</dd>');
-    expect(html).toContain('<dd id="generated-at">2026-01-01T12:34:56.000Z</dd>');
+    expect(html).toContain('<dd><time id="generated-at" datetime="2026-01-01T12:34:56.000Z">2026-01-01 07:34:56 -05:00</time></dd>');
+    expect(html).toContain('<dd><time id="evaluated-at" datetime="2026-01-01T12:00:00.000Z">2026-01-01 07:00:00 -05:00</time></dd>');
+  });
+
+  it('shows times in the registry time zone with the offset of their own date (summer and winter)', () => {
+    expect(formatInstant('2025-07-01T12:00:00Z', 'America/New_York')).toBe('2025-07-01 08:00:00 -04:00');
+    expect(formatInstant('2025-12-01T12:00:00Z', 'America/New_York')).toBe('2025-12-01 07:00:00 -05:00');
+    expect(formatInstant('2025-12-01T12:00:00Z', 'UTC')).toBe('2025-12-01 12:00:00 +00:00');
+  });
+
+  it('puts the newest date first, in the headers, the cells and the data the script reads', () => {
+    const result = syntheticResult(2, 5);
+    const html = renderHtmlReport(result, OPTIONS);
+    const headers = [...html.matchAll(/<th class="d[^"]*" scope="col" data-date="([^"]+)"/g)].map((m) => m[1]);
+    expect(headers).toEqual(['2025-12-31', '2025-12-30', '2025-12-29', '2025-12-28', '2025-12-27']);
+    const data = JSON.parse(html.match(/<script type="application\/json" id="pem-data">(.*?)<\/script>/s)![1]!);
+    expect(data.dates.map((d: string) => d.slice(0, 10))).toEqual(headers);
+    const first = [...result.report.processors].sort(byUrgency)[0]!;
+    const row = html.match(new RegExp(`<tr data-processor="${first.name}".*?</tr>`, 's'))![0];
+    expect([...row.matchAll(/<td data-status="([a-z_]+)"/g)].map((m) => m[1])).toEqual([...first.days].reverse().map((d) => d.status));
+  });
+
+  it('names the processors that need action first, worst first, at most five, and how many more', () => {
+    const result = syntheticResult(30, 7);
+    const html = renderHtmlReport(result, OPTIONS);
+    const needing = [...result.report.processors].sort(byUrgency).filter((p) => p.level !== 'OK');
+    const named = [...html.matchAll(/<button type="button" class="jump" data-processor="([^"]+)">/g)].map((m) => m[1]);
+    expect(named).toEqual(needing.slice(0, 5).map((p) => p.name));
+    expect(html).toContain(`…and ${needing.length - 5} more with issues`);
+  });
+
+  it('says nothing needs action when every processor is healthy', () => {
+    const html = renderHtmlReport(syntheticResult(4, 7, { healthy: true }), OPTIONS);
+    expect(html).toMatch(/<p class="calm" id="all-healthy">Nothing needs action: all 4 processors healthy in 2025-12-25 \.\. 2025-12-31 \(no stale processor, no missing, failed or hung date/);
+    expect(html).not.toContain('class="jump"');
+  });
+
+  it('shows each processor\'s latest failure in its row, in full behind the ellipsis', () => {
+    const result = hostileResult();
+    const html = renderHtmlReport(result, OPTIONS);
+    const target = result.report.processors[1]!;
+    const failure = result.details[target.name]!.latest_failure!;
+    const text = `${failure.error_type}: ${failure.error_message}`;
+    const row = html.match(new RegExp(`<tr data-processor="${target.name}".*?</tr>`, 's'))![0];
+    expect(row).toContain(`<td class="c-er" title="${esc(text)}"><small>${failure.date}</small> ${esc(text)}</td>`);
   });
 
   it('has a legend entry, a colour and a letter for every status, recovered and not expected included', () => {
