@@ -125,7 +125,7 @@ function toRow(p: ProcessorReport, detail: ProcessorDetail | undefined): Row {
   const errorText = failure ? [failure.error_type, failure.error_message].filter((e): e is string => Boolean(e)).join(': ') || 'failed, no error recorded' : null;
   const reasons = [
     p.is_stale ? (p.last_success_date === null ? 'stale: never succeeded' : `stale: last success ${p.last_success_date}`) : null,
-    p.scheduler_issue ? 'scheduler issue: no run rows in the window though dates were due' : null,
+    p.scheduler_issue ? 'scheduler issue: no run rows in the window' : null,
     p.missing_dates.length ? `${p.missing_dates.length} missing` : null,
     p.failed_dates.length ? `${p.failed_dates.length} failed` : null,
     p.hung_dates.length ? `${p.hung_dates.length} hung` : null,
@@ -158,17 +158,21 @@ function renderSummary(rows: readonly Row[], start: string, end: string): string
   }
   const items = issues.slice(0, SUMMARY_ITEMS).map((r) => {
     const { p } = r;
-    const since = r.since ? ` · since <b>${esc(r.since)}</b> (${plural(r.streak.length, 'problem date')})` : '';
-    const error = r.error ? `<span class="err" title="${esc(r.error.text)}">latest error ${esc(r.error.date)}: ${esc(r.error.text)}</span>` : '';
-    const tags = [`${p.priority} priority`, p.revenue_impact ? 'revenue impact' : null].filter(Boolean).join(', ');
+    const since = r.since ? `<span class="lbl">since </span><b>${esc(r.since)}</b> <small>(${plural(r.streak.length, 'problem date')})</small>` : '';
+    const error = r.error ? `<td class="err" title="${esc(r.error.text)}"><small>${esc(r.error.date)}</small> ${esc(r.error.text)}</td>` : '<td class="err"></td>';
     return (
-      `<li><span class="badge lv-${esc(p.level)}">${esc(p.level)}</span> ` +
-      `<button type="button" class="jump" data-processor="${esc(p.name)}">${esc(p.display_name)}</button> ` +
-      `<span class="what">${esc(r.reasons.join(', '))}${since} · ${esc(tags)}</span>${error}</li>`
+      `<tr><td><span class="badge lv-${esc(p.level)}">${esc(p.level)}</span></td>` +
+      `<td><button type="button" class="jump" data-processor="${esc(p.name)}">${esc(p.display_name)}</button></td>` +
+      `<td class="what">${esc(r.reasons.join(', '))}</td><td class="since">${since}</td>${error}` +
+      `<td>${esc(p.priority)}<span class="lbl"> priority</span>${p.revenue_impact ? ', revenue' : ''}</td></tr>`
     );
   });
   const more = issues.length > SUMMARY_ITEMS ? `<p class="more">…and ${issues.length - SUMMARY_ITEMS} more with issues: the table below lists them worst first.</p>` : '';
-  return `${open(false)}<ol>${items.join('')}</ol>${more}</section>`;
+  return (
+    `${open(false)}<table class="sum"><thead><tr><th scope="col">Level</th><th scope="col">Processor</th><th scope="col">What is wrong</th>` +
+    `<th scope="col">Problem since</th><th scope="col">Latest error</th><th scope="col">Priority</th></tr></thead>` +
+    `<tbody>${items.join('')}</tbody></table>${more}</section>`
+  );
 }
 
 function renderLegend(counts: Record<DisplayStatus, number>): string {
@@ -198,7 +202,7 @@ function renderHead(dates: readonly string[]): string {
     sortable('since', 'Problem since', 'c-ps', 'First problem date of the current streak (no success since it)') +
     sortable('error', 'Latest error', 'c-er', 'The newest failure in the window; sort by its date') +
     sortable('success', 'Last success', 'c-ls', 'The latest processing date that succeeded') +
-    sortable('days', 'Days', 'c-dy', 'Days since the last success / staleness threshold (days)') +
+    sortable('days', 'Since / limit', 'c-dy', 'Days since the last success / staleness threshold (days)') +
     sortable('priority', 'Priority', 'c-pr', 'Sort by priority') +
     '<th class="c-rv" scope="col" title="Revenue impact">Rev.</th>' +
     cells.join('') +
@@ -228,7 +232,8 @@ function renderRow({ p, detail, since, streak, error, reasons }: Row): string {
     `<tr data-processor="${esc(p.name)}" data-level="${esc(p.level)}">` +
     `<th class="c-lv" scope="row"><span class="badge lv-${esc(p.level)}" title="${esc(reasons.join('; ') || 'healthy')}">${esc(p.level)}</span></th>` +
     `<th class="c-nm" scope="row" title="${esc(nameTitle)}"><button type="button" class="nm">${esc(p.display_name)} <code>${esc(p.name)}</code></button></th>` +
-    `<td class="c-ps">${since ? `${esc(since)} <small>${streak.length}</small>` : ''}</td>` +
+    `<td class="c-ps"${since !== null && since === p.days[0]?.date ? ' title="The first date of the window: the streak may have begun earlier"' : ''}>` +
+    `${since ? `${esc(since)} <small>${streak.length}</small>` : ''}</td>` +
     (error ? `<td class="c-er" title="${esc(error.text)}"><small>${esc(error.date)}</small> ${esc(error.text)}</td>` : '<td class="c-er"></td>') +
     `<td class="c-ls">${esc(p.last_success_date ?? 'never')}</td>` +
     `<td class="c-dy${over ? ' over' : ''}">${daysSince} / ${threshold ?? '?'}${tags}</td>` +

@@ -23,10 +23,13 @@ dl div{display:flex;gap:6px}dt{color:#555}dd{margin:0;font-weight:600}
 .lv-CRITICAL{background:#D55E00;color:#000}.lv-ERROR{background:#E69F00;color:#000}.lv-OK,.lv-INFO{background:#009E73;color:#000}
 #summary{border:1px solid #ccc;border-left:5px solid #D55E00;padding:6px 10px;margin:0 0 8px}
 #summary.ok{border-left-color:#009E73}
-#summary ol{margin:0;padding:0 0 0 22px}
-#summary li{margin:2px 0}
-#summary .what{color:#333}
-#summary .err{display:inline-block;max-width:560px;margin-left:10px;vertical-align:bottom;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;color:#8A2A00}
+.sum{border-collapse:collapse;width:100%}
+.sum th{font-weight:600;color:#555;text-align:left;padding:0 12px 2px 0;font-size:12px}
+.sum td{padding:1px 12px 1px 0;vertical-align:top;white-space:nowrap}
+.sum td.what{white-space:normal;min-width:260px}
+.sum td.err{width:40%;max-width:0;overflow:hidden;text-overflow:ellipsis;color:#8A2A00}
+.sum small{color:#555}
+.sum .lbl{display:none}
 #summary .more{margin:2px 0 0;color:#555}
 .calm{margin:0;color:#14532D;font-weight:600}
 .jump,.nm{font:inherit;background:none;border:0;padding:0;margin:0;color:inherit;cursor:pointer;text-align:left}
@@ -59,7 +62,7 @@ thead .c-lv,thead .c-nm{z-index:3}
 td.c-ps,td.c-er,td.c-ls,td.c-dy,td.c-pr,td.c-rv,td.c-ow{padding:0 6px;color:#333}
 .c-ps{min-width:92px}
 .c-ps small{display:inline-block;min-width:14px;padding:0 3px;border-radius:7px;background:#eee;text-align:center;font-size:10px}
-td.c-er{width:240px;min-width:240px;max-width:240px;overflow:hidden;text-overflow:ellipsis;color:#8A2A00;cursor:pointer}
+td.c-er{width:300px;min-width:300px;max-width:300px;overflow:hidden;text-overflow:ellipsis;color:#8A2A00;cursor:pointer}
 .c-er small,.err small{color:#555}
 td.c-rv{border-right:1px solid #999}
 td.c-dy.over{color:#B13F00;font-weight:700}
@@ -78,15 +81,22 @@ button:focus-visible,input:focus-visible{outline:2px solid #0050A0;outline-offse
 @media (max-width:700px){
 body{padding:8px;height:auto;display:block}
 dl{gap:0 12px}
-#summary .err{display:block;max-width:none;margin:0}
+.sum thead{display:none}
+.sum,.sum tbody,.sum tr{display:block}
+.sum tr{padding:4px 0;border-top:1px solid #ddd}
+.sum td{display:inline;padding:0 6px 0 0;white-space:normal;overflow-wrap:anywhere}
+.sum td.err{display:block;width:auto;max-width:none;white-space:nowrap}
+.sum .lbl{display:inline}
 .legend small{display:none}
 #filter{min-width:0;flex:1 1 160px}
 .scroll{max-height:75vh;min-height:0}
-.c-lv{position:static;width:auto;min-width:0;max-width:none}
-.c-nm{left:0;width:150px;min-width:150px;max-width:150px}
+.c-lv,.c-er,.c-ls,.c-dy,.c-pr,.c-rv,.c-ow{display:none}
+.c-nm{left:0;width:150px;min-width:150px;max-width:150px;padding-left:10px}
+tr[data-level=CRITICAL] th.c-nm{box-shadow:inset 5px 0 #D55E00}
+tr[data-level=ERROR] th.c-nm{box-shadow:inset 5px 0 #E69F00}
+tr[data-level=OK] th.c-nm{box-shadow:inset 5px 0 #009E73}
+td.c-ps{padding:0 4px}
 .nm code{display:none}
-td.c-er{width:170px;min-width:170px;max-width:170px}
-.c-ls,.c-dy,.c-pr,.c-rv,.c-ow{display:none}
 #heatmap td[data-status]{width:26px;min-width:26px;height:30px;font-size:12px;line-height:30px}
 thead th.d{width:26px;min-width:26px}
 #details{left:0;right:0;bottom:0;width:auto;max-width:none;max-height:55vh;border-radius:10px 10px 0 0}

@@ -209,12 +209,13 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
   it('puts what needs action first in a summary strip, worst first, each with since when', async () => {
     const { page } = await openReport(browser!.context, reportPath);
     const needing = [...check.processors].sort(byUrgency).filter((p: any) => p.level !== 'OK');
-    const items = page.locator('#summary li');
+    const items = page.locator('#summary tbody tr');
     expect(await items.count()).toBe(Math.min(5, needing.length));
     expect(await items.locator('button.jump').allTextContents()).toEqual(needing.slice(0, 5).map((p: any) => p.display_name));
     const alphaItem = items.filter({ has: page.locator('button[data-processor="alpha_high"]') });
-    expect(await alphaItem.textContent()).toContain('since 2025-10-03 (2 problem dates)');
-    expect(await alphaItem.textContent()).toContain('latest error 2025-10-03: ValueError: bad "row", at line 2');
+    expect(await alphaItem.locator('td.since').innerText()).toBe('2025-10-03 (2 problem dates)');
+    expect(await alphaItem.locator('td.err').textContent()).toBe('2025-10-03 ValueError: bad "row", at line 2');
+    expect(await alphaItem.locator('td.err').isVisible()).toBe(true);
     await page.close();
   });
 
@@ -310,8 +311,21 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     await page.close();
   });
 
+  it('shows a name cut short by its column in full on keyboard focus, and on hover through its title', async () => {
+    const { page } = await openReport(browser!.context, reportPath);
+    const name = rowOf(page, 'xss_processor').locator('button.nm');
+    expect(await name.evaluate((el: any) => el.scrollWidth > el.clientWidth)).toBe(true);
+    await name.focus();
+    await expect.poll(() => page.locator('#tip').isVisible()).toBe(true);
+    expect((await page.locator('#tip').textContent())!.split('\n')[0]).toBe(`${XSS.displayName} (xss_processor)`);
+    expect(await rowOf(page, 'xss_processor').locator('th.c-nm').getAttribute('title')).toMatch(/^<img src=x onerror="window.__pwned=1">Evil & "co" \(xss_processor\)\n/);
+    await page.close();
+  });
+
   it('on a phone, a tap on a cell or a name shows its details: nothing is hover-only', async () => {
     const { page, problems } = await openReport(phone, reportPath);
+    // The page itself fits the phone's width; only the heatmap scrolls sideways.
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     const cell = await cellFor(page, 'alpha_high', '2025-10-03');
     await cell.scrollIntoViewIfNeeded();
     await cell.tap();
