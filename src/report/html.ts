@@ -39,7 +39,7 @@ const MAX_ERROR_CHARS = 500;
 const SUMMARY_ITEMS = 5;
 
 /** One processor as the page shows it: the check's facts plus what presentation derives. */
-interface Row {
+interface ProcessorRow {
   p: ProcessorReport;
   detail: ProcessorDetail | undefined;
   since: string | null;
@@ -119,7 +119,7 @@ export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions
   ].join('\n');
 }
 
-function toRow(p: ProcessorReport, detail: ProcessorDetail | undefined): Row {
+function toRow(p: ProcessorReport, detail: ProcessorDetail | undefined): ProcessorRow {
   const since = problemSince(p);
   const failure = detail?.latest_failure ?? null;
   const errorText = failure ? [failure.error_type, failure.error_message].filter((e): e is string => Boolean(e)).join(': ') || 'failed, no error recorded' : null;
@@ -145,7 +145,7 @@ function toRow(p: ProcessorReport, detail: ProcessorDetail | undefined): Row {
 // Markup
 
 /** What needs action first: the worst processors, each with what, since when and the latest error. */
-function renderSummary(rows: readonly Row[], start: string, end: string): string {
+function renderSummary(rows: readonly ProcessorRow[], start: string, end: string): string {
   const open = (calm: boolean) => `<section id="summary"${calm ? ' class="ok"' : ''} aria-labelledby="summary-title"><h2 id="summary-title">Needs action first</h2>`;
   if (rows.length === 0) return `${open(true)}<p class="calm">No processors to report (none enabled in the registry).</p></section>`;
   const issues = rows.filter((r) => r.p.level !== 'OK');
@@ -210,7 +210,7 @@ function renderHead(dates: readonly string[]): string {
   );
 }
 
-function renderRow({ p, detail, since, streak, error, reasons }: Row): string {
+function renderRow({ p, detail, since, streak, error, reasons }: ProcessorRow): string {
   const threshold = detail?.staleness_threshold_days ?? null;
   const owners = detail?.owners ?? [];
   const nameTitle = [
@@ -276,7 +276,7 @@ interface ReportData {
   }[];
 }
 
-function buildData(rows: readonly Row[], dates: readonly string[], timezone: string): ReportData {
+function buildData(rows: readonly ProcessorRow[], dates: readonly string[], timezone: string): ReportData {
   const strings: string[] = [];
   const stringIndex = new Map<string, number>();
   const intern = (text: string): number => {

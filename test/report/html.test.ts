@@ -24,10 +24,10 @@ function hostileResult() {
 const sha256 = (text: string) => `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`;
 
 describe('renderHtmlReport', () => {
-  it('stays under 1.5 MB with one element per cell at 200 processors x 90 days', () => {
+  it('stays under 1.2 MB with one element per cell at 200 processors x 90 days', () => {
     const html = renderHtmlReport(syntheticResult(200, 90), OPTIONS);
     const bytes = Buffer.byteLength(html, 'utf8');
-    expect(bytes).toBeLessThan(1_500_000);
+    expect(bytes).toBeLessThan(1_200_000);
     expect(html.match(/<td data-status="/g)).toHaveLength(200 * 90);
     // No per-cell tooltip markup: the tooltip text lives once, in the data block.
     expect(html.match(/<td data-status="[a-z_]+"( data-recovered)?>[^<]<\/td>/g)).toHaveLength(200 * 90);
