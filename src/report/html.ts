@@ -99,9 +99,9 @@ export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions
     `<span id="shown" role="status">${plural(rows.length, 'processor')}</span>`,
     '<noscript> Sorting, filters and cell details need JavaScript; each cell still shows its status letter.</noscript></div>',
     '<p id="no-match" class="empty" hidden></p>',
+    '<p class="hint">Select a cell (or use the arrow keys) for its runs, times and error; select a name for the processor.</p>',
     '<div class="scroll">',
-    `<table id="heatmap"><caption>Day status by processor and processing date, <b>newest date first</b>. ` +
-      `Select a cell (or use the arrow keys) for its runs, times and error; select a name for the processor.</caption>`,
+    '<table id="heatmap"><caption>Day status by processor and date, <b>newest date first</b></caption>',
     renderHead(dates),
     '<tbody>',
     ...rows.map((row) => renderRow(row)),

@@ -40,6 +40,7 @@ dl div{display:flex;gap:6px}dt{color:#555}dd{margin:0;font-weight:600}
 .tools{display:flex;flex-wrap:wrap;gap:6px 16px;align-items:center;margin:0 0 6px}
 #filter{font:inherit;padding:3px 6px;min-width:220px}
 #shown{color:#555}
+.hint{margin:0 0 4px;color:#555}
 .empty{padding:10px 12px;color:#1a1a1a;font-weight:600}
 p.empty{margin:0 0 6px;background:#FFF7D6;border:1px solid #C9A800}
 .scroll{flex:1 1 320px;min-height:320px;overflow:auto;border:1px solid #ccc}
@@ -371,6 +372,7 @@ export const PAGE_SCRIPT = `
         : 'No processor has issues: all ' + rows.length + ' are healthy. Untick \\u201conly processors with issues\\u201d to see them.';
     }
     if (!active || active.parentNode.hidden) resetActive();
+    if (!panel.hidden && opener && opener.closest('tr').hidden) { opener = null; closeDetails(); }
   }
   filter.addEventListener('input', apply);
   issuesOnly.addEventListener('change', apply);
