@@ -55,13 +55,13 @@ export interface CompileRun {
   stderr: string;
 }
 
-/** `dataform compile --json [...args]` in the repository. */
-export function compileDataform(args: string[] = []): Promise<CompileRun> {
+/** `dataform compile --json [...args]` in the repository (or in another copy of the project). */
+export function compileDataform(args: string[] = [], projectDir = REPO_ROOT): Promise<CompileRun> {
   return new Promise((resolvePromise) => {
     execFile(
       process.execPath,
       [DATAFORM_CLI, 'compile', '--json', ...args],
-      { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } },
+      { cwd: projectDir, maxBuffer: 64 * 1024 * 1024, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } },
       (error, stdout, stderr) => {
         let graph: CompiledGraph | null = null;
         try {
