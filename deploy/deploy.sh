@@ -2,33 +2,46 @@
 # Deploys `pem check` as a Cloud Run job on a Cloud Scheduler trigger, with least-privilege
 # service accounts, and the Dataform release and workflow configurations. Safe to re-run:
 # every resource is described first and then created or updated (or set by a command that
-# upserts), and IAM bindings are additive. Settings come from the environment (see --help and
-# docs/deployment.md).
+# upserts), and IAM bindings are additive. Only NOT_FOUND from a describe means "absent": any
+# other failure (403, network) stops the script instead of attempting a create. Settings come
+# from the environment (see --help and docs/deployment.md).
 #
 # `--dry-run` prints the commands, one per line, exactly as a real run evaluates them: a real
 # run evaluates the very lines that --dry-run prints, so what you review is what runs. Secret
-# *names* appear in those lines, never secret values.
+# *names* appear in those lines, never secret values. `--check` changes nothing: it verifies the
+# prerequisites it can (tools, credentials, APIs, secrets, the caller's permissions) and prints
+# each missing one on its own line.
 set -euo pipefail
+# A failure inside a command substitution stops it too (a real run evaluates each line in one).
+shopt -s inherit_errexit
 
 usage() {
   local text
   # read, not cat: --help and --dry-run run with no external command at all.
   IFS= read -r -d '' text <<'USAGE' || true
-Usage: deploy/deploy.sh [--dry-run] [--build] [--help]
+Usage: deploy/deploy.sh [--dry-run | --check] [--build] [--help]
 
 Creates or updates, in this order:
+  0. checks the credentials: Application Default Credentials (used by `pem schema apply`) and the
+     deploying account (DEPLOYER)
   1. the APIs it needs (gcloud services enable)
-  2. the image, with --build (Cloud Build from this checkout; no local Docker needed)
-  3. service accounts: the job's, the scheduler's, Dataform's
+  2. service accounts: the job's, the scheduler's, Dataform's, and with --build Cloud Build's;
+     the deployer gets Service Account User on each (act-as, needed to deploy with them)
+  3. the image, with --build (Cloud Build from this checkout as its own least-privilege account)
   4. the BigQuery dataset(s) and the monitor's tables (pem schema apply)
-  5. least-privilege IAM: BigQuery Job User on the project; Data Viewer on the dataset;
-     Data Editor only on the tables the job writes; Secret Accessor only on its secrets
+  5. least-privilege IAM: BigQuery Job User on the project; Data Viewer on the dataset and on the
+     registry's source datasets; Data Editor only on the tables the job writes; Secret Accessor
+     only on its secrets
   6. the Cloud Run job, whose arguments are appended to `pem check`
   7. the Cloud Scheduler trigger (HTTP, OAuth as the scheduler account, Cloud Run Admin API jobs:run)
-  8. the Dataform release and workflow configurations (Dataform REST API v1, via curl)
+  8. the Dataform account's access (it can create and replace its objects, never drop a table) and
+     the release and workflow configurations (Dataform REST API v1 via curl, updates with an updateMask)
 
 Options:
   --dry-run   print the commands instead of running them (needs neither gcloud nor credentials)
+  --check     change nothing: verify the prerequisites (tools, credentials, APIs, secrets, the
+              caller's IAM permissions, the Dataform repository), each missing one on its own
+              line; exit 1 if any is missing
   --build     build and push IMAGE with Cloud Build first (same as BUILD_IMAGE=true)
   -h, --help  this help
 
@@ -50,10 +63,14 @@ Environment (default in brackets):
   JOB_SERVICE_ACCOUNT_NAME        account the job runs as [pem-job]
   SCHEDULER_SERVICE_ACCOUNT_NAME  account the scheduler calls the Admin API as [pem-scheduler]
   DATAFORM_SERVICE_ACCOUNT_NAME   account Dataform workflows run as [pem-dataform]
+  BUILD_SERVICE_ACCOUNT_NAME      account Cloud Build runs as with --build [pem-build]
+  DEPLOYER                        IAM member deploying, granted Service Account User on the accounts above,
+                                  e.g. user:you@example.com or group:deployers@example.com [gcloud's account]
   WRITABLE_TABLES                 tables of DATASET the job may write: its alert state and, because the
                                   monitor records its own runs, the run history [pem_alert_state processor_run_history]
-  EXTRA_READ_DATASETS             more datasets the job may read (registry execution_table / calendar_table
-                                  outside DATASET), "dataset" or "project:dataset", whitespace-separated [none]
+  EXTRA_READ_DATASETS             more datasets the job and Dataform may read, besides the registry's
+                                  execution_table / calendar_table datasets (found from PEM_CONFIG),
+                                  "dataset" or "project:dataset", whitespace-separated [none]
   SLACK_WEBHOOK_SECRET            Secret Manager secret mounted as SLACK_WEBHOOK_URL; empty: no Slack [pem-slack-webhook-url]
   PAGERDUTY_ROUTING_KEY_SECRET    secret mounted as PAGERDUTY_ROUTING_KEY; empty: no PagerDuty [pem-pagerduty-routing-key]
   HEARTBEAT_URL_SECRET            secret mounted as PEM_HEARTBEAT_URL; empty: no heartbeat [none]
@@ -64,6 +81,7 @@ Environment (default in brackets):
   ENABLE_APIS                     true: enable the APIs first [true]
   APPLY_SCHEMA                    true: create the dataset's tables with `pem schema apply` before granting on them [true]
   PEM_BIN / PEM_CONFIG            pem entry and registry for schema apply [this checkout's bin/pem.js / includes/processors.js]
+  RETRY_BASE_SECONDS              first wait before retrying a transient failure; waits grow as 1, 4, 9, 16 times it [5]
   DATAFORM                        true: create or update the Dataform configurations [true]
   DATAFORM_REGION                 Dataform repository location [REGION]
   DATAFORM_REPOSITORY             existing Dataform repository, connected to this Git repository [processor-execution-monitor]
@@ -73,6 +91,7 @@ Environment (default in brackets):
   DATAFORM_WORKFLOW_CONFIG        workflow configuration id [production]
   DATAFORM_WORKFLOW_SCHEDULE      workflow (execution) cron, before SCHEDULE [0 6 * * *]
   DATAFORM_ASSERTION_DATASET      dataset for Dataform assertions [DATASET_assertions]
+  DATAFORM_ROLE_ID                custom role (project level) letting Dataform create and replace, never delete [pemDataformPublisher]
   PROJECT_NUMBER                  project number, for the Dataform service agent [looked up with gcloud]
 USAGE
   printf '%s' "$text"
@@ -84,10 +103,12 @@ die() {
 }
 
 DRY_RUN=false
+CHECK=false
 BUILD_IMAGE="${BUILD_IMAGE:-false}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dry-run) DRY_RUN=true ;;
+    --check) CHECK=true ;;
     --build) BUILD_IMAGE=true ;;
     -h | --help)
       usage
@@ -97,6 +118,7 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
+[[ $DRY_RUN == false || $CHECK == false ]] || die "--dry-run and --check do not go together (see --help)"
 
 # The checkout this script belongs to, without external commands (a dry run needs none).
 script_dir="${BASH_SOURCE[0]%/*}"
@@ -126,6 +148,8 @@ SCHEDULER_LOCATION="${SCHEDULER_LOCATION:-$REGION}"
 JOB_SERVICE_ACCOUNT_NAME="${JOB_SERVICE_ACCOUNT_NAME:-pem-job}"
 SCHEDULER_SERVICE_ACCOUNT_NAME="${SCHEDULER_SERVICE_ACCOUNT_NAME:-pem-scheduler}"
 DATAFORM_SERVICE_ACCOUNT_NAME="${DATAFORM_SERVICE_ACCOUNT_NAME:-pem-dataform}"
+BUILD_SERVICE_ACCOUNT_NAME="${BUILD_SERVICE_ACCOUNT_NAME:-pem-build}"
+DEPLOYER="${DEPLOYER:-}"
 WRITABLE_TABLES="${WRITABLE_TABLES-pem_alert_state processor_run_history}"
 EXTRA_READ_DATASETS="${EXTRA_READ_DATASETS:-}"
 SLACK_WEBHOOK_SECRET="${SLACK_WEBHOOK_SECRET-pem-slack-webhook-url}"
@@ -141,6 +165,7 @@ ENABLE_APIS="${ENABLE_APIS:-true}"
 APPLY_SCHEMA="${APPLY_SCHEMA:-true}"
 PEM_BIN="${PEM_BIN:-$ROOT/bin/pem.js}"
 PEM_CONFIG="${PEM_CONFIG:-$ROOT/includes/processors.js}"
+RETRY_BASE_SECONDS="${RETRY_BASE_SECONDS:-5}"
 DATAFORM="${DATAFORM:-true}"
 DATAFORM_REGION="${DATAFORM_REGION:-$REGION}"
 DATAFORM_REPOSITORY="${DATAFORM_REPOSITORY:-processor-execution-monitor}"
@@ -150,6 +175,7 @@ DATAFORM_RELEASE_SCHEDULE="${DATAFORM_RELEASE_SCHEDULE:-0 5 * * *}"
 DATAFORM_WORKFLOW_CONFIG="${DATAFORM_WORKFLOW_CONFIG:-production}"
 DATAFORM_WORKFLOW_SCHEDULE="${DATAFORM_WORKFLOW_SCHEDULE:-0 6 * * *}"
 DATAFORM_ASSERTION_DATASET="${DATAFORM_ASSERTION_DATASET:-${DATASET}_assertions}"
+DATAFORM_ROLE_ID="${DATAFORM_ROLE_ID:-pemDataformPublisher}"
 PROJECT_NUMBER="${PROJECT_NUMBER:-}"
 
 # Fail on a bad value here, with its name, rather than halfway through the deployment.
@@ -168,7 +194,11 @@ check DATAFORM_ASSERTION_DATASET '^[A-Za-z0-9_]{1,1024}$' nba_reference_assertio
 check JOB_SERVICE_ACCOUNT_NAME '^[a-z][a-z0-9-]{4,28}[a-z0-9]$' pem-job
 check SCHEDULER_SERVICE_ACCOUNT_NAME '^[a-z][a-z0-9-]{4,28}[a-z0-9]$' pem-scheduler
 check DATAFORM_SERVICE_ACCOUNT_NAME '^[a-z][a-z0-9-]{4,28}[a-z0-9]$' pem-dataform
+check BUILD_SERVICE_ACCOUNT_NAME '^[a-z][a-z0-9-]{4,28}[a-z0-9]$' pem-build
+check DEPLOYER '^((user|serviceAccount|group):[^[:space:]@]+@[^[:space:]]+|domain:[^[:space:]]+)?$' user:you@example.com
+check DATAFORM_ROLE_ID '^[A-Za-z0-9_.]{3,64}$' pemDataformPublisher
 check MAX_RETRIES '^[0-9]+$' 1
+check RETRY_BASE_SECONDS '^[0-9]+$' 5
 check PROJECT_NUMBER '^[0-9]*$' 123456789012
 for flag in BUILD_IMAGE ENABLE_APIS APPLY_SCHEMA DATAFORM; do check "$flag" '^(true|false)$' true; done
 # Whitespace-separated lists, split without globbing.
@@ -185,35 +215,44 @@ done
 JOB_SA="${JOB_SERVICE_ACCOUNT_NAME}@${PROJECT_ID}.iam.gserviceaccount.com"
 SCHEDULER_SA="${SCHEDULER_SERVICE_ACCOUNT_NAME}@${PROJECT_ID}.iam.gserviceaccount.com"
 DATAFORM_SA="${DATAFORM_SERVICE_ACCOUNT_NAME}@${PROJECT_ID}.iam.gserviceaccount.com"
+BUILD_SA="${BUILD_SERVICE_ACCOUNT_NAME}@${PROJECT_ID}.iam.gserviceaccount.com"
+# Where `gcloud builds submit` uploads this checkout, and where the build account reads it from.
+SOURCE_BUCKET="${PROJECT_ID//:/_}_cloudbuild"
 
 # ---------------------------------------------------------------------------------------------
 # Printing and running commands
 # ---------------------------------------------------------------------------------------------
 
-# Two expansions stay live in printed lines so that they run as printed: an access token for the
-# Dataform REST API, and the project number when it was not given.
+# Three expansions stay live in printed lines so that they run as printed: an access token for the
+# REST APIs, and the project number and the deployer when they were not given (each looked up by
+# the line that sets it).
 # shellcheck disable=SC2016 # literal on purpose: expanded when the printed line runs
 readonly TOKEN='$(gcloud auth print-access-token)'
 # shellcheck disable=SC2016
 readonly PROJECT_NUMBER_REF='${PROJECT_NUMBER}'
+# shellcheck disable=SC2016
+readonly DEPLOYER_REF='${DEPLOYER}'
+LIVE=("$TOKEN" "$PROJECT_NUMBER_REF" "$DEPLOYER_REF")
 
 # quote WORD: shell-quote one word. Bare when it holds only safe characters, double-quoted when it
-# carries one of the two live expansions above (everything else in it escaped), else single-quoted.
+# carries one of the live expansions above (everything else in it escaped), else single-quoted.
 quote() {
-  local word=$1 escaped
+  local word=$1 escaped live kept
   if [[ $word =~ ^[A-Za-z0-9_@%+=:,./-]+$ ]]; then
     printf '%s' "$word"
-  elif [[ $word == *"$TOKEN"* || $word == *"$PROJECT_NUMBER_REF"* ]]; then
+    return
+  fi
+  for live in "${LIVE[@]}"; do
+    [[ $word == *"$live"* ]] || continue
     escaped=${word//\\/\\\\}
     escaped=${escaped//\"/\\\"}
     escaped=${escaped//\`/\\\`}
     escaped=${escaped//\$/\\\$}
-    escaped=${escaped//"\\$TOKEN"/$TOKEN}
-    escaped=${escaped//"\\$PROJECT_NUMBER_REF"/$PROJECT_NUMBER_REF}
+    for kept in "${LIVE[@]}"; do escaped=${escaped//"\\$kept"/$kept}; done
     printf '"%s"' "$escaped"
-  else
-    printf "'%s'" "${word//\'/\'\\\'\'}"
-  fi
+    return
+  done
+  printf "'%s'" "${word//\'/\'\\\'\'}"
 }
 
 # cmd WORD...: one command line, each word quoted.
@@ -223,8 +262,58 @@ cmd() {
   printf '%s' "$out"
 }
 
-# emit LINE: print it (dry run), or show it on stderr and evaluate it.
+# transient ERROR-TEXT: whether a failure is worth another attempt. Only these are retried:
+# server-side unavailability and rate limits, network trouble, a concurrent IAM policy change
+# (https://cloud.google.com/iam/docs/retry-strategy), and IAM's eventual consistency right after
+# this run changed something: a service account created moments ago that another API does not
+# see yet, and the act-as permission this run just granted
+# (https://cloud.google.com/iam/docs/access-change-propagation). Everything else (NOT_FOUND such
+# as a missing secret, PERMISSION_DENIED, INVALID_ARGUMENT, ...) is permanent: retrying cannot help.
+transient() {
+  case $1 in
+    *UNAVAILABLE* | *DEADLINE_EXCEEDED* | *RESOURCE_EXHAUSTED* | *INTERNAL:* | *ABORTED* | *'concurrent policy changes'* | \
+      *'error: 429'* | *'error: 50'[0-9]* | *'Connection reset'* | *'Connection timed out'* | *'Operation timed out'* | \
+      *'Temporary failure in name resolution'* | *'Could not resolve host'*) return 0 ;;
+    *[Ss]'ervice account '*' does not exist'* | *iam.serviceAccounts.actAs* | *iam.serviceaccounts.actAs*) return 0 ;;
+  esac
+  return 1
+}
+
+# run LINE (a real run): show it on stderr and evaluate it; retry it while it fails transiently.
+# Its stderr is shown once it finishes (and kept to classify a failure).
+run() {
+  local line=$1 attempt=1 err status delay
+  while true; do
+    printf '+ %s\n' "$line" >&2
+    { err=$({ (eval "$line") 2>&1 1>&3 3>&-; }); } 3>&1 && status=0 || status=$?
+    [[ -z $err ]] || printf '%s\n' "$err" >&2
+    [[ $status -ne 0 ]] || return 0
+    # A failure this script already explained in one line (a probe that could not tell whether
+    # something exists, missing credentials) stops here without another word.
+    [[ $err != deploy.sh:* && $err != *$'\n'deploy.sh:* ]] || exit "$status"
+    if ! transient "$err"; then
+      printf 'deploy.sh: stopped: a permanent error, not retried (fix its cause and re-run): %s\n' "${line:0:120}" >&2
+      exit 1
+    fi
+    if [[ $attempt -ge 5 ]]; then
+      printf 'deploy.sh: giving up after %s attempts on: %s\n' "$attempt" "${line:0:120}" >&2
+      exit 1
+    fi
+    delay=$((RETRY_BASE_SECONDS * attempt * attempt))
+    printf 'deploy.sh: transient failure (attempt %s of 5), retrying in %ss\n' "$attempt" "$delay" >&2
+    [[ $delay -eq 0 ]] || sleep "$delay"
+    attempt=$((attempt + 1))
+  done
+}
+
+# emit LINE: print it (dry run), or run it (retrying transient failures).
 emit() {
+  if [[ $DRY_RUN == true ]]; then printf '%s\n' "$1"; else run "$1"; fi
+}
+
+# emit_here LINE: a line that sets a variable or defines a function for the lines after it: printed
+# (dry run) or evaluated in this shell, once.
+emit_here() {
   if [[ $DRY_RUN == true ]]; then
     printf '%s\n' "$1"
     return
@@ -233,33 +322,23 @@ emit() {
   eval "$1"
 }
 
-# emit_iam LINE: an IAM binding. Right after a service account is created, a binding naming it
-# can fail until the account has propagated, so a real run retries a few times.
-emit_iam() {
-  if [[ $DRY_RUN == true ]]; then
-    emit "$1"
-    return
-  fi
-  local attempt
-  for attempt in 1 2 3 4 5; do
-    printf '+ %s\n' "$1" >&2
-    if eval "$1"; then return 0; fi
-    [[ $attempt -lt 5 ]] || break
-    printf 'deploy.sh: retrying in %ss (a new service account can take a moment to propagate)\n' "$((attempt * 5))" >&2
-    sleep "$((attempt * 5))"
-  done
-  printf 'deploy.sh: giving up on: %s\n' "$1" >&2
-  exit 1
-}
+# The probe behind every "create it unless it exists": `absent DESCRIBE-COMMAND…` is true when the
+# command fails with NOT_FOUND (gcloud), "Not found:" (bq), "not found: 404" (gcloud storage) or
+# HTTP 404 (curl -f). Any other failure (PERMISSION_DENIED, a network error) stops with one line
+# instead of being taken for "absent" (a create would then fail on ALREADY_EXISTS, or worse).
+IFS= read -r -d '' ABSENT <<'SH' || true
+absent() { local out; if out=$("$@" 2>&1 >/dev/null); then return 1; fi; case $out in *NOT_FOUND* | *'Not found:'* | *'not found: 404'* | *'error: 404'*) return 0 ;; esac; out=${out#"${out%%[![:space:]]*}"}; printf 'deploy.sh: stopped: cannot tell whether it exists (only NOT_FOUND means absent): %s: %s\n' "${*:1:5}" "${out%%$'\n'*}" >&2; exit 1; }
+SH
+readonly ABSENT=${ABSENT%$'\n'}
 
 # ensure DESCRIBE-LINE CREATE-LINE: create only what does not exist yet.
 ensure() {
-  emit "$1 >/dev/null 2>&1 || $2"
+  emit "if absent $1; then $2; fi"
 }
 
 # upsert DESCRIBE-LINE UPDATE-LINE CREATE-LINE: update what exists, create what does not.
 upsert() {
-  emit "if $1 >/dev/null 2>&1; then $2; else $3; fi"
+  emit "if absent $1; then $3; else $2; fi"
 }
 
 step() {
@@ -290,13 +369,155 @@ json_string() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# What the deployment needs
+# ---------------------------------------------------------------------------------------------
+apis=(run.googleapis.com cloudscheduler.googleapis.com bigquery.googleapis.com secretmanager.googleapis.com iam.googleapis.com cloudresourcemanager.googleapis.com)
+[[ $DATAFORM == false ]] || apis+=(dataform.googleapis.com)
+[[ $BUILD_IMAGE == false ]] || apis+=(artifactregistry.googleapis.com cloudbuild.googleapis.com storage.googleapis.com logging.googleapis.com)
+
+secrets=()
+secret_ids=()
+for pair in "SLACK_WEBHOOK_URL=$SLACK_WEBHOOK_SECRET" "PAGERDUTY_ROUTING_KEY=$PAGERDUTY_ROUTING_KEY_SECRET" "PEM_HEARTBEAT_URL=$HEARTBEAT_URL_SECRET"; do
+  [[ -n ${pair#*=} ]] || continue
+  secrets+=("$pair:$SECRET_VERSION")
+  secret_ids+=("${pair#*=}")
+done
+
+# The deployer's IAM permissions on the project, each with the predefined role that carries it
+# (docs/deployment.md lists the same). Act-as on the service accounts is not among them: the
+# script grants it (Service Account User on each account it creates), which Service Account Admin
+# allows.
+permissions=(
+  "serviceusage.services.list roles/serviceusage.serviceUsageConsumer"
+  "resourcemanager.projects.get roles/resourcemanager.projectIamAdmin"
+  "resourcemanager.projects.getIamPolicy roles/resourcemanager.projectIamAdmin"
+  "resourcemanager.projects.setIamPolicy roles/resourcemanager.projectIamAdmin"
+  "iam.serviceAccounts.create roles/iam.serviceAccountAdmin"
+  "iam.serviceAccounts.get roles/iam.serviceAccountAdmin"
+  "iam.serviceAccounts.setIamPolicy roles/iam.serviceAccountAdmin"
+  "bigquery.datasets.create roles/bigquery.dataOwner"
+  "bigquery.datasets.get roles/bigquery.dataOwner"
+  "bigquery.datasets.setIamPolicy roles/bigquery.dataOwner"
+  "bigquery.tables.create roles/bigquery.dataOwner"
+  "bigquery.tables.setIamPolicy roles/bigquery.dataOwner"
+  "bigquery.jobs.create roles/bigquery.jobUser"
+  "run.jobs.create roles/run.admin"
+  "run.jobs.get roles/run.admin"
+  "run.jobs.update roles/run.admin"
+  "run.jobs.setIamPolicy roles/run.admin"
+  "cloudscheduler.jobs.create roles/cloudscheduler.admin"
+  "cloudscheduler.jobs.get roles/cloudscheduler.admin"
+  "cloudscheduler.jobs.update roles/cloudscheduler.admin"
+)
+[[ $ENABLE_APIS == false ]] || permissions+=("serviceusage.services.enable roles/serviceusage.serviceUsageAdmin")
+[[ ${#secret_ids[@]} -eq 0 ]] || permissions+=("secretmanager.secrets.get roles/secretmanager.admin" "secretmanager.secrets.setIamPolicy roles/secretmanager.admin")
+if [[ $DATAFORM == true ]]; then
+  permissions+=(
+    "iam.roles.create roles/iam.roleAdmin" "iam.roles.get roles/iam.roleAdmin" "iam.roles.update roles/iam.roleAdmin"
+    "dataform.repositories.get roles/dataform.admin"
+    "dataform.releaseConfigs.create roles/dataform.admin" "dataform.releaseConfigs.get roles/dataform.admin" "dataform.releaseConfigs.update roles/dataform.admin"
+    "dataform.workflowConfigs.create roles/dataform.admin" "dataform.workflowConfigs.get roles/dataform.admin" "dataform.workflowConfigs.update roles/dataform.admin"
+  )
+fi
+if [[ $BUILD_IMAGE == true ]]; then
+  permissions+=(
+    "cloudbuild.builds.create roles/cloudbuild.builds.editor"
+    "artifactregistry.repositories.create roles/artifactregistry.admin" "artifactregistry.repositories.get roles/artifactregistry.admin"
+    "artifactregistry.repositories.setIamPolicy roles/artifactregistry.admin"
+    "storage.buckets.create roles/storage.admin" "storage.buckets.get roles/storage.admin" "storage.buckets.setIamPolicy roles/storage.admin"
+    "storage.objects.create roles/storage.admin"
+  )
+fi
+
+# What the Dataform account may do in DATASET beyond reading it (Data Viewer): create tables,
+# views and table functions, and replace them (CREATE OR REPLACE needs update rights on the object
+# it replaces, and updateData for a table). No bigquery.tables.delete nor routines.delete: it can
+# never drop a table, the run history included. BigQuery cannot grant on a table before it
+# exists, and Dataform creates its views, config table and table functions on its first run, so
+# this is a dataset-level role.
+DATAFORM_ROLE_PERMISSIONS="bigquery.tables.create,bigquery.tables.update,bigquery.tables.updateData,bigquery.routines.create,bigquery.routines.update"
+
+# ---------------------------------------------------------------------------------------------
+# --check: verify, change nothing
+# ---------------------------------------------------------------------------------------------
+
+# first_line TEXT: the first non-blank line.
+first_line() {
+  local text=${1#"${1%%[![:space:]]*}"}
+  printf '%s' "${text%%$'\n'*}"
+}
+
+check_prerequisites() {
+  local missing=0 tool out api account entry permission role body secret
+  missing() {
+    printf 'missing: %s\n' "$1"
+    missing=$((missing + 1))
+  }
+  export CLOUDSDK_CORE_DISABLE_PROMPTS=1
+  for tool in gcloud bq curl node; do
+    command -v "$tool" >/dev/null 2>&1 || missing "$tool is not installed (gcloud and bq: https://cloud.google.com/sdk/docs/install)"
+  done
+  if ! command -v gcloud >/dev/null 2>&1; then
+    printf 'deploy.sh --check: %s prerequisite(s) missing; without gcloud nothing else can be checked\n' "$missing" >&2
+    exit 1
+  fi
+  if [[ -z $DEPLOYER ]]; then
+    account=$(gcloud config get-value account 2>/dev/null) || account=""
+    [[ -n $account ]] || missing "a gcloud account: run gcloud auth login (or set DEPLOYER)"
+  fi
+  if [[ $APPLY_SCHEMA == true ]] && ! gcloud auth application-default print-access-token >/dev/null 2>&1; then
+    missing "Application Default Credentials (pem schema apply uses them): run gcloud auth application-default login on a workstation; in Cloud Build or CI the build's own service account provides them"
+  fi
+  if out=$(gcloud services list --enabled "--project=$PROJECT_ID" '--format=value(config.name)' 2>&1); then
+    for api in "${apis[@]}"; do
+      [[ $'\n'$out$'\n' != *$'\n'$api$'\n'* ]] || continue
+      if [[ $ENABLE_APIS == true ]]; then
+        printf 'note: API %s is not enabled yet; deploy.sh enables it (ENABLE_APIS=true)\n' "$api"
+      else
+        missing "API $api is not enabled (gcloud services enable $api --project=$PROJECT_ID, or ENABLE_APIS=true)"
+      fi
+    done
+  else
+    missing "the list of enabled APIs: $(first_line "$out")"
+  fi
+  for secret in "${secret_ids[@]}"; do
+    out=$(gcloud secrets versions describe "$SECRET_VERSION" "--secret=$secret" "--project=$PROJECT_ID" 2>&1 >/dev/null) ||
+      missing "secret $secret (version $SECRET_VERSION): $(first_line "$out")"
+  done
+  body=""
+  for entry in "${permissions[@]}"; do body+="${body:+,}\"${entry%% *}\""; done
+  if out=$(curl -sS --fail-with-body -X POST -H "Authorization: Bearer $(gcloud auth print-access-token 2>/dev/null)" -H 'Content-Type: application/json' \
+    --data "{\"permissions\":[$body]}" "https://cloudresourcemanager.googleapis.com/v1/projects/$PROJECT_ID:testIamPermissions" 2>&1); then
+    for entry in "${permissions[@]}"; do
+      permission=${entry%% *}
+      role=${entry#* }
+      [[ $out == *"\"$permission\""* ]] || missing "permission $permission on project $PROJECT_ID (in $role)"
+    done
+  else
+    missing "the caller's permissions (testIamPermissions on project $PROJECT_ID): $(first_line "$out")"
+  fi
+  if [[ $DATAFORM == true ]]; then
+    out=$(curl -sSf -H "Authorization: Bearer $(gcloud auth print-access-token 2>/dev/null)" \
+      "https://dataform.googleapis.com/v1/projects/$PROJECT_ID/locations/$DATAFORM_REGION/repositories/$DATAFORM_REPOSITORY" 2>&1 >/dev/null) ||
+      missing "Dataform repository $DATAFORM_REPOSITORY in $DATAFORM_REGION, connected to this Git repository: $(first_line "$out")"
+  fi
+  if [[ $missing -gt 0 ]]; then
+    printf 'deploy.sh --check: %s prerequisite(s) missing\n' "$missing" >&2
+    exit 1
+  fi
+  printf 'deploy.sh --check: every prerequisite it can verify is in place\n'
+  exit 0
+}
+
+[[ $CHECK == false ]] || check_prerequisites
+
+# ---------------------------------------------------------------------------------------------
 # The deployment
 # ---------------------------------------------------------------------------------------------
 if [[ $DRY_RUN == false ]]; then
   export CLOUDSDK_CORE_DISABLE_PROMPTS=1
-  tools=(gcloud bq)
+  tools=(gcloud bq node)
   [[ $DATAFORM == false ]] || tools+=(curl)
-  [[ $APPLY_SCHEMA == false ]] || tools+=(node)
   for tool in "${tools[@]}"; do command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (gcloud and bq: https://cloud.google.com/sdk/docs/install)"; done
   if [[ $APPLY_SCHEMA == true && $PEM_BIN == "$ROOT/bin/pem.js" && ! -f $ROOT/dist/cli/main.js ]]; then
     die "$ROOT/dist is missing: run npm ci in $ROOT first (APPLY_SCHEMA=true runs pem schema apply)"
@@ -304,31 +525,60 @@ if [[ $DRY_RUN == false ]]; then
 fi
 
 JOB_MEMBER="serviceAccount:$JOB_SA"
+DATAFORM_MEMBER="serviceAccount:$DATAFORM_SA"
+BUILD_MEMBER="serviceAccount:$BUILD_SA"
 DATAFORM_AGENT_MEMBER="serviceAccount:service-${PROJECT_NUMBER:-$PROJECT_NUMBER_REF}@gcp-sa-dataform.iam.gserviceaccount.com"
+DEPLOYER_MEMBER="${DEPLOYER:-$DEPLOYER_REF}"
+
+step "Helpers and credentials"
+emit_here "$ABSENT"
+if [[ $APPLY_SCHEMA == true ]]; then
+  # `pem schema apply` (below) talks to BigQuery with Application Default Credentials, which
+  # `gcloud auth login` alone does not set up: say so before anything changes.
+  emit_here "$(cmd gcloud auth application-default print-access-token) >/dev/null 2>&1 || { printf '%s\\n' $(quote "deploy.sh: no Application Default Credentials, which pem schema apply uses: run gcloud auth application-default login on a workstation; in Cloud Build or CI the build's own service account provides them") >&2; exit 2; }"
+fi
+if [[ -z $DEPLOYER ]]; then
+  # shellcheck disable=SC2016 # printed for the real run to evaluate
+  emit_here 'DEPLOYER="$(gcloud config get-value account 2>/dev/null)"'
+  # shellcheck disable=SC2016
+  emit_here 'if [[ $DEPLOYER == *.gserviceaccount.com ]]; then DEPLOYER="serviceAccount:$DEPLOYER"; elif [[ -n $DEPLOYER ]]; then DEPLOYER="user:$DEPLOYER"; else printf '\''%s\n'\'' '\''deploy.sh: no gcloud account: run gcloud auth login, or set DEPLOYER=user:you@example.com'\'' >&2; exit 2; fi'
+fi
 
 if [[ $ENABLE_APIS == true ]]; then
   step "APIs"
-  apis=(run.googleapis.com cloudscheduler.googleapis.com bigquery.googleapis.com secretmanager.googleapis.com iam.googleapis.com)
-  [[ $DATAFORM == false ]] || apis+=(dataform.googleapis.com)
-  [[ $BUILD_IMAGE == false ]] || apis+=(artifactregistry.googleapis.com cloudbuild.googleapis.com)
   emit "$(cmd gcloud services enable "${apis[@]}" "--project=$PROJECT_ID")"
 fi
 
-if [[ $BUILD_IMAGE == true ]]; then
-  step "Image"
-  ensure "$(cmd gcloud artifacts repositories describe "$ARTIFACT_REPOSITORY" "--location=$REGION" "--project=$PROJECT_ID")" \
-    "$(cmd gcloud artifacts repositories create "$ARTIFACT_REPOSITORY" --repository-format=docker "--location=$REGION" "--project=$PROJECT_ID")"
-  emit "$(cmd gcloud builds submit "$ROOT" "--tag=$IMAGE" "--project=$PROJECT_ID")"
-fi
-
-step "Service accounts"
+step "Service accounts, and act-as on them for the deployer"
 accounts=("$JOB_SERVICE_ACCOUNT_NAME:pem check Cloud Run job" "$SCHEDULER_SERVICE_ACCOUNT_NAME:Cloud Scheduler trigger of $JOB_NAME")
 [[ $DATAFORM == false ]] || accounts+=("$DATAFORM_SERVICE_ACCOUNT_NAME:Dataform workflows of $JOB_NAME")
+[[ $BUILD_IMAGE == false ]] || accounts+=("$BUILD_SERVICE_ACCOUNT_NAME:Cloud Build of the $JOB_NAME image")
 for account in "${accounts[@]}"; do
   name=${account%%:*}
   ensure "$(cmd gcloud iam service-accounts describe "$name@$PROJECT_ID.iam.gserviceaccount.com" "--project=$PROJECT_ID")" \
     "$(cmd gcloud iam service-accounts create "$name" "--display-name=${account#*:}" "--project=$PROJECT_ID")"
 done
+# Deploying the job with --service-account, the scheduler with --oauth-service-account-email,
+# a build with --service-account and Dataform configurations with a service account all check
+# iam.serviceAccounts.actAs on that account (Dataform in strict act-as mode).
+for account in "${accounts[@]}"; do
+  emit "$(cmd gcloud iam service-accounts add-iam-policy-binding "${account%%:*}@$PROJECT_ID.iam.gserviceaccount.com" "--member=$DEPLOYER_MEMBER" \
+    --role=roles/iam.serviceAccountUser "--project=$PROJECT_ID" --format=none)"
+done
+
+if [[ $BUILD_IMAGE == true ]]; then
+  step "Image (Cloud Build as $BUILD_SERVICE_ACCOUNT_NAME: write logs, read the uploaded source, push to the repository)"
+  ensure "$(cmd gcloud artifacts repositories describe "$ARTIFACT_REPOSITORY" "--location=$REGION" "--project=$PROJECT_ID")" \
+    "$(cmd gcloud artifacts repositories create "$ARTIFACT_REPOSITORY" --repository-format=docker "--location=$REGION" "--project=$PROJECT_ID")"
+  ensure "$(cmd gcloud storage buckets describe "gs://$SOURCE_BUCKET" "--project=$PROJECT_ID")" \
+    "$(cmd gcloud storage buckets create "gs://$SOURCE_BUCKET" "--location=$REGION" --uniform-bucket-level-access "--project=$PROJECT_ID")"
+  emit "$(cmd gcloud projects add-iam-policy-binding "$PROJECT_ID" "--member=$BUILD_MEMBER" --role=roles/logging.logWriter --condition=None --format=none)"
+  emit "$(cmd gcloud storage buckets add-iam-policy-binding "gs://$SOURCE_BUCKET" "--member=$BUILD_MEMBER" --role=roles/storage.objectViewer "--project=$PROJECT_ID")"
+  emit "$(cmd gcloud artifacts repositories add-iam-policy-binding "$ARTIFACT_REPOSITORY" "--location=$REGION" "--member=$BUILD_MEMBER" \
+    --role=roles/artifactregistry.writer "--project=$PROJECT_ID" --format=none)"
+  emit "$(cmd gcloud builds submit "$ROOT" "--config=$ROOT/deploy/cloudbuild.yaml" "--substitutions=_IMAGE=$IMAGE" \
+    "--service-account=projects/$PROJECT_ID/serviceAccounts/$BUILD_SA" "--gcs-source-staging-dir=gs://$SOURCE_BUCKET/source" "--project=$PROJECT_ID")"
+fi
 
 step "BigQuery datasets and tables"
 datasets=("$DATASET")
@@ -341,23 +591,28 @@ if [[ $APPLY_SCHEMA == true ]]; then
   # Table-level grants need the tables to exist; `pem schema apply` creates them if missing.
   emit "$(cmd node "$PEM_BIN" schema apply --engine=bigquery "--project=$PROJECT_ID" "--location=$BQ_LOCATION" "--config=$PEM_CONFIG")"
 fi
+# The registry's execution_table / calendar_table datasets outside DATASET: the job reads them, and
+# Dataform declares them as sources of its views.
+# shellcheck disable=SC2016 # printed for the real run to evaluate
+emit_here "SOURCE_DATASETS=\"\$($(cmd node "$ROOT/deploy/source-datasets.mjs" "--config=$PEM_CONFIG" "--project=$PROJECT_ID" "--dataset=$DATASET"))\""
+read_members=("$JOB_MEMBER")
+[[ $DATAFORM == false ]] || read_members+=("$DATAFORM_MEMBER")
 
 step "IAM: the job's service account (least privilege)"
-emit_iam "$(cmd gcloud projects add-iam-policy-binding "$PROJECT_ID" "--member=$JOB_MEMBER" --role=roles/bigquery.jobUser --condition=None --format=none)"
-emit_iam "$(cmd bq add-iam-policy-binding --dataset "--member=$JOB_MEMBER" --role=roles/bigquery.dataViewer "$PROJECT_ID:$DATASET")"
-for dataset in "${extra_read_datasets[@]}"; do
-  [[ $dataset == *:* ]] || dataset="$PROJECT_ID:$dataset"
-  emit_iam "$(cmd bq add-iam-policy-binding --dataset "--member=$JOB_MEMBER" --role=roles/bigquery.dataViewer "$dataset")"
+emit "$(cmd gcloud projects add-iam-policy-binding "$PROJECT_ID" "--member=$JOB_MEMBER" --role=roles/bigquery.jobUser --condition=None --format=none)"
+emit "$(cmd bq add-iam-policy-binding --dataset "--member=$JOB_MEMBER" --role=roles/bigquery.dataViewer "$PROJECT_ID:$DATASET")"
+for member in "${read_members[@]}"; do
+  emit "for dataset in \${SOURCE_DATASETS}; do $(cmd bq add-iam-policy-binding --dataset "--member=$member" --role=roles/bigquery.dataViewer) \"\$dataset\"; done"
+  for dataset in "${extra_read_datasets[@]}"; do
+    [[ $dataset == *:* ]] || dataset="$PROJECT_ID:$dataset"
+    emit "$(cmd bq add-iam-policy-binding --dataset "--member=$member" --role=roles/bigquery.dataViewer "$dataset")"
+  done
 done
 for table in "${writable_tables[@]}"; do
-  emit_iam "$(cmd bq add-iam-policy-binding --table "--member=$JOB_MEMBER" --role=roles/bigquery.dataEditor "$PROJECT_ID:$DATASET.$table")"
+  emit "$(cmd bq add-iam-policy-binding --table "--member=$JOB_MEMBER" --role=roles/bigquery.dataEditor "$PROJECT_ID:$DATASET.$table")"
 done
-secrets=()
-for pair in "SLACK_WEBHOOK_URL=$SLACK_WEBHOOK_SECRET" "PAGERDUTY_ROUTING_KEY=$PAGERDUTY_ROUTING_KEY_SECRET" "PEM_HEARTBEAT_URL=$HEARTBEAT_URL_SECRET"; do
-  secret=${pair#*=}
-  [[ -n $secret ]] || continue
-  secrets+=("$pair:$SECRET_VERSION")
-  emit_iam "$(cmd gcloud secrets add-iam-policy-binding "$secret" "--member=$JOB_MEMBER" --role=roles/secretmanager.secretAccessor "--project=$PROJECT_ID" --format=none)"
+for secret in "${secret_ids[@]}"; do
+  emit "$(cmd gcloud secrets add-iam-policy-binding "$secret" "--member=$JOB_MEMBER" --role=roles/secretmanager.secretAccessor "--project=$PROJECT_ID" --format=none)"
 done
 
 step "Cloud Run job"
@@ -371,7 +626,7 @@ emit "$(cmd gcloud run jobs deploy "$JOB_NAME" "--image=$IMAGE" "--region=$REGIO
   "$secrets_flag" --tasks=1 "--max-retries=$MAX_RETRIES" "--task-timeout=$TASK_TIMEOUT" "--cpu=$CPU" "--memory=$MEMORY")"
 
 step "Cloud Scheduler trigger"
-emit_iam "$(cmd gcloud run jobs add-iam-policy-binding "$JOB_NAME" "--region=$REGION" "--project=$PROJECT_ID" \
+emit "$(cmd gcloud run jobs add-iam-policy-binding "$JOB_NAME" "--region=$REGION" "--project=$PROJECT_ID" \
   "--member=serviceAccount:$SCHEDULER_SA" --role=roles/run.invoker --format=none)"
 run_uri="https://${REGION}-run.googleapis.com/apis/run.googleapis.com/v1/namespaces/${PROJECT_ID}/jobs/${JOB_NAME}:run"
 scheduler_flags=("--location=$SCHEDULER_LOCATION" "--project=$PROJECT_ID" "--schedule=$SCHEDULE" "--time-zone=$TIME_ZONE"
@@ -382,16 +637,22 @@ upsert "$(cmd gcloud scheduler jobs describe "$SCHEDULER_JOB_NAME" "--location=$
   "$(cmd gcloud scheduler jobs create http "$SCHEDULER_JOB_NAME" "${scheduler_flags[@]}")"
 
 if [[ $DATAFORM == true ]]; then
-  step "Dataform: service account and configurations"
+  step "Dataform: its account's access (create and replace, never drop) and configurations"
   if [[ -z $PROJECT_NUMBER ]]; then
-    emit "PROJECT_NUMBER=\"\$($(cmd gcloud projects describe "$PROJECT_ID" '--format=value(projectNumber)'))\""
+    emit_here "PROJECT_NUMBER=\"\$($(cmd gcloud projects describe "$PROJECT_ID" '--format=value(projectNumber)'))\""
   fi
-  emit_iam "$(cmd gcloud projects add-iam-policy-binding "$PROJECT_ID" "--member=serviceAccount:$DATAFORM_SA" --role=roles/bigquery.jobUser --condition=None --format=none)"
-  for dataset in "$DATASET" "$DATAFORM_ASSERTION_DATASET"; do
-    emit_iam "$(cmd bq add-iam-policy-binding --dataset "--member=serviceAccount:$DATAFORM_SA" --role=roles/bigquery.dataEditor "$PROJECT_ID:$dataset")"
-  done
+  role_flags=("--project=$PROJECT_ID" "--title=pem Dataform publisher" "--description=Create and replace the monitor's Dataform objects; no delete"
+    "--permissions=$DATAFORM_ROLE_PERMISSIONS" --stage=GA)
+  upsert "$(cmd gcloud iam roles describe "$DATAFORM_ROLE_ID" "--project=$PROJECT_ID")" \
+    "$(cmd gcloud iam roles update "$DATAFORM_ROLE_ID" "${role_flags[@]}" --quiet)" \
+    "$(cmd gcloud iam roles create "$DATAFORM_ROLE_ID" "${role_flags[@]}")"
+  emit "$(cmd gcloud projects add-iam-policy-binding "$PROJECT_ID" "--member=$DATAFORM_MEMBER" --role=roles/bigquery.jobUser --condition=None --format=none)"
+  emit "$(cmd bq add-iam-policy-binding --dataset "--member=$DATAFORM_MEMBER" --role=roles/bigquery.dataViewer "$PROJECT_ID:$DATASET")"
+  emit "$(cmd bq add-iam-policy-binding --dataset "--member=$DATAFORM_MEMBER" "--role=projects/$PROJECT_ID/roles/$DATAFORM_ROLE_ID" "$PROJECT_ID:$DATASET")"
+  # The assertions dataset holds nothing but Dataform's own assertion views.
+  emit "$(cmd bq add-iam-policy-binding --dataset "--member=$DATAFORM_MEMBER" --role=roles/bigquery.dataEditor "$PROJECT_ID:$DATAFORM_ASSERTION_DATASET")"
   # Dataform's service agent mints tokens for the custom account it runs workflows as.
-  emit_iam "$(cmd gcloud iam service-accounts add-iam-policy-binding "$DATAFORM_SA" "--member=$DATAFORM_AGENT_MEMBER" \
+  emit "$(cmd gcloud iam service-accounts add-iam-policy-binding "$DATAFORM_SA" "--member=$DATAFORM_AGENT_MEMBER" \
     --role=roles/iam.serviceAccountTokenCreator "--project=$PROJECT_ID" --format=none)"
 
   repository="projects/$PROJECT_ID/locations/$DATAFORM_REGION/repositories/$DATAFORM_REPOSITORY"
@@ -399,13 +660,19 @@ if [[ $DATAFORM == true ]]; then
   release_name="$repository/releaseConfigs/$DATAFORM_RELEASE_CONFIG"
   release_body="{\"gitCommitish\":$(json_string "$DATAFORM_GIT_COMMITISH"),\"codeCompilationConfig\":{\"defaultDatabase\":$(json_string "$PROJECT_ID"),\"defaultSchema\":$(json_string "$DATASET"),\"defaultLocation\":$(json_string "$BQ_LOCATION"),\"assertionSchema\":$(json_string "$DATAFORM_ASSERTION_DATASET")},\"cronSchedule\":$(json_string "$DATAFORM_RELEASE_SCHEDULE"),\"timeZone\":$(json_string "$TIME_ZONE")}"
   workflow_body="{\"releaseConfig\":$(json_string "$release_name"),\"invocationConfig\":{\"serviceAccount\":$(json_string "$DATAFORM_SA")},\"cronSchedule\":$(json_string "$DATAFORM_WORKFLOW_SCHEDULE"),\"timeZone\":$(json_string "$TIME_ZONE")}"
+  # A PATCH without updateMask is a full update of every modifiable field: it would clear what this
+  # script does not set, such as the release's current compilation result (and its vars), until the
+  # next scheduled compilation. The masks name exactly the fields of the bodies above.
+  # https://cloud.google.com/dataform/reference/rest/v1/projects.locations.repositories.releaseConfigs/patch
+  release_mask="gitCommitish,codeCompilationConfig.defaultDatabase,codeCompilationConfig.defaultSchema,codeCompilationConfig.defaultLocation,codeCompilationConfig.assertionSchema,cronSchedule,timeZone"
+  workflow_mask="releaseConfig,invocationConfig.serviceAccount,cronSchedule,timeZone"
   auth="Authorization: Bearer $TOKEN"
   json=(-H 'Content-Type: application/json')
   upsert "$(cmd curl -sSf -H "$auth" "$api/releaseConfigs/$DATAFORM_RELEASE_CONFIG")" \
-    "$(cmd curl -sS --fail-with-body -X PATCH -H "$auth" "${json[@]}" --data "$release_body" "$api/releaseConfigs/$DATAFORM_RELEASE_CONFIG")" \
+    "$(cmd curl -sS --fail-with-body -X PATCH -H "$auth" "${json[@]}" --data "$release_body" "$api/releaseConfigs/$DATAFORM_RELEASE_CONFIG?updateMask=$release_mask")" \
     "$(cmd curl -sS --fail-with-body -X POST -H "$auth" "${json[@]}" --data "$release_body" "$api/releaseConfigs?releaseConfigId=$DATAFORM_RELEASE_CONFIG")"
   upsert "$(cmd curl -sSf -H "$auth" "$api/workflowConfigs/$DATAFORM_WORKFLOW_CONFIG")" \
-    "$(cmd curl -sS --fail-with-body -X PATCH -H "$auth" "${json[@]}" --data "$workflow_body" "$api/workflowConfigs/$DATAFORM_WORKFLOW_CONFIG")" \
+    "$(cmd curl -sS --fail-with-body -X PATCH -H "$auth" "${json[@]}" --data "$workflow_body" "$api/workflowConfigs/$DATAFORM_WORKFLOW_CONFIG?updateMask=$workflow_mask")" \
     "$(cmd curl -sS --fail-with-body -X POST -H "$auth" "${json[@]}" --data "$workflow_body" "$api/workflowConfigs?workflowConfigId=$DATAFORM_WORKFLOW_CONFIG")"
 fi
 

@@ -25,20 +25,55 @@ const PROJECT = 'nba-monitoring';
 const JOB_SA = `pem-job@${PROJECT}.iam.gserviceaccount.com`;
 const SCHEDULER_SA = `pem-scheduler@${PROJECT}.iam.gserviceaccount.com`;
 const DATAFORM_SA = `pem-dataform@${PROJECT}.iam.gserviceaccount.com`;
+const BUILD_SA = `pem-build@${PROJECT}.iam.gserviceaccount.com`;
+const DEPLOYER = 'user:deployer@example.com';
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 // A recording stand-in: appends its name and argv (NUL-separated, one record per call) to
-// $FAKE_LOG. Lookups (describe, show, GET) succeed only when FAKE_EXISTS=1.
+// $FAKE_LOG. Lookups (describe, show, GET) succeed only when FAKE_EXISTS=1, and otherwise fail the
+// way the real tools report NOT_FOUND; FAKE_LOOKUP_ERROR makes every lookup fail with that text
+// instead. FAKE_FAIL (a prefix of `tool args…`) fails matching calls with FAKE_FAIL_MESSAGE, the
+// first FAKE_FAIL_TIMES times (every time when unset).
 const FAKE_TOOL = `#!${BASH}
 tool=\${0##*/}
 { printf '%s\\0' "$tool" "$@"; printf '\\036'; } >>"$FAKE_LOG"
-case "$tool $*" in
+line="$tool $*"
+if [[ -n \${FAKE_FAIL:-} && $line == "$FAKE_FAIL"* ]]; then
+  count=0
+  [[ ! -f $FAKE_LOG.fails ]] || read -r count <"$FAKE_LOG.fails"
+  count=$((count + 1))
+  printf '%s\\n' "$count" >"$FAKE_LOG.fails"
+  if [[ -z \${FAKE_FAIL_TIMES:-} || $count -le $FAKE_FAIL_TIMES ]]; then printf '%s\\n' "$FAKE_FAIL_MESSAGE" >&2; exit 1; fi
+fi
+lookup() {
+  [[ \${FAKE_EXISTS:-0} == 1 && -z \${FAKE_LOOKUP_ERROR:-} ]] && return 0
+  printf '%s\\n' "\${FAKE_LOOKUP_ERROR:-$1}" >&2
+  exit "$2"
+}
+case "$line" in
   "gcloud auth print-access-token"*) printf '%s\\n' '${FAKE_TOKEN}' ;;
+  "gcloud auth application-default print-access-token"*)
+    [[ \${FAKE_NO_ADC:-0} == 0 ]] || { printf '%s\\n' 'ERROR: (gcloud.auth.application-default.print-access-token) Your default credentials were not found.' >&2; exit 1; }
+    printf '%s\\n' 'ya29.fake-adc-token' ;;
   "gcloud projects describe"*) printf '%s\\n' 424242424242 ;;
   "gcloud config get-value project"*) printf '%s\\n' "$FAKE_PROJECT" ;;
-  *" describe "* | "bq show "*) [[ \${FAKE_EXISTS:-0} == 1 ]] || exit 1 ;;
-  "curl -sSf "*) [[ \${FAKE_EXISTS:-0} == 1 ]] || exit 22 ;;
+  "gcloud config get-value account"*) printf '%s\\n' "\${FAKE_ACCOUNT-deployer@example.com}" ;;
+  "gcloud services list"*) printf '%s\\n' \${FAKE_ENABLED_APIS:-} ;;
+  "node "*source-datasets.mjs*) printf '%s\\n' \${FAKE_SOURCE_DATASETS:-} ;;
+  "curl "*":testIamPermissions")
+    while [[ $# -gt 0 && $1 != --data ]]; do shift; done
+    body=$2
+    for permission in \${FAKE_DENIED:-}; do body=\${body//\\"$permission\\"/}; done
+    printf '%s\\n' "$body" ;;
+  "gcloud secrets versions describe"*)
+    for secret in \${FAKE_MISSING_SECRETS:-}; do
+      [[ $line != *" --secret=$secret "* ]] || { printf 'ERROR: (gcloud.secrets.versions.describe) NOT_FOUND: Secret [projects/424242424242/secrets/%s] not found or has no versions.\\n' "$secret" >&2; exit 1; }
+    done ;;
+  "gcloud storage buckets describe"*) lookup "ERROR: (gcloud.storage.buckets.describe) gs://bucket not found: 404." 1 ;;
+  *" describe "*) lookup "ERROR: (gcloud.\${2:-x}.describe) NOT_FOUND: Requested entity was not found." 1 ;;
+  "bq show "*) lookup "BigQuery error in show operation: Not found: Dataset \${*: -1}" 1 ;;
+  "curl -sSf "*) lookup "curl: (22) The requested URL returned error: 404" 22 ;;
 esac
 exit 0
 `;
@@ -86,9 +121,18 @@ function readCalls(log: string): string[][] {
     .map((record) => record.split('\0').slice(0, -1));
 }
 
-/** The calls that change something (lookups and token requests left out). */
-const mutations = (calls: string[][]) =>
-  calls.filter((call) => !call.includes('describe') && !(call[0] === 'bq' && call[1] === 'show') && !call.includes('print-access-token') && !(call[0] === 'curl' && call[1] === '-sSf'));
+/** The calls that only read (lookups, lists, token and account requests, permission tests). */
+const readOnly = (call: string[]) =>
+  call.includes('describe') ||
+  (call[0] === 'bq' && call[1] === 'show') ||
+  call.includes('print-access-token') ||
+  (call[0] === 'gcloud' && call[1] === 'config' && call[2] === 'get-value') ||
+  (call[0] === 'gcloud' && call[1] === 'services' && call[2] === 'list') ||
+  (call[0] === 'curl' && call[1] === '-sSf') ||
+  (call[0] === 'curl' && call.at(-1)!.endsWith(':testIamPermissions')) ||
+  (call[0] === 'node' && call[1]!.endsWith('source-datasets.mjs'));
+/** The calls that change something. */
+const mutations = (calls: string[][]) => calls.filter((call) => !readOnly(call));
 
 const flag = (call: string[], name: string) => call.find((arg) => arg.startsWith(`${name}=`))?.slice(name.length + 1);
 const find = (calls: string[][], ...prefix: string[]) => calls.filter((call) => prefix.every((word, index) => call[index] === word));
@@ -123,7 +167,7 @@ describe('deploy.sh --dry-run', () => {
     const syntax = spawnSync(BASH, ['-n'], { input: run.stdout, encoding: 'utf8' });
     expect(syntax.status, syntax.stderr).toBe(0);
     for (const line of run.stdout.split('\n').filter(Boolean)) {
-      expect(line).toMatch(/^(# |gcloud |bq |node |if |PROJECT_NUMBER=)/);
+      expect(line).toMatch(/^(# |absent\(\) \{ |gcloud |bq |node |if |for dataset in |PROJECT_NUMBER=|DEPLOYER=|SOURCE_DATASETS=)/);
     }
   });
 
@@ -137,7 +181,7 @@ describe('deploy.sh --dry-run', () => {
     expect(flag(job, '--service-account')).toBe(JOB_SA);
     expect(flag(job, '--set-env-vars')).toBe(`PEM_ENGINE=bigquery,GOOGLE_CLOUD_PROJECT=${PROJECT},PEM_BIGQUERY_LOCATION=US`);
     expect(flag(job, '--args')).toBe('');
-    const schema = one(calls, 'node');
+    const schema = one(calls, 'node', join(REPO_ROOT, 'bin', 'pem.js'));
     expect(schema.slice(1, 5)).toEqual([join(REPO_ROOT, 'bin', 'pem.js'), 'schema', 'apply', '--engine=bigquery']);
   });
 
@@ -188,20 +232,47 @@ describe('deploy.sh --dry-run', () => {
     );
   });
 
-  it('lets the scheduler account only run this job, and Dataform only edit its datasets', () => {
+  it('lets the scheduler account only run this job, and Dataform read the dataset, create and replace its objects, and edit its assertions', () => {
     const { calls } = execute(dryRun().join('\n'), { exists: false });
     expect(grants(calls, SCHEDULER_SA)).toEqual(['roles/run.invoker on run jobs processor-execution-monitor']);
     expect(grants(calls, DATAFORM_SA)).toEqual(
       [
         `roles/bigquery.jobUser on projects ${PROJECT}`,
-        `roles/bigquery.dataEditor on dataset ${PROJECT}:nba_reference`,
+        `roles/bigquery.dataViewer on dataset ${PROJECT}:nba_reference`,
+        `projects/${PROJECT}/roles/pemDataformPublisher on dataset ${PROJECT}:nba_reference`,
         `roles/bigquery.dataEditor on dataset ${PROJECT}:nba_reference_assertions`,
       ].sort(),
     );
-    const tokenCreator = one(calls, 'gcloud', 'iam', 'service-accounts', 'add-iam-policy-binding');
-    expect(tokenCreator[4]).toBe(DATAFORM_SA);
-    expect(flag(tokenCreator, '--member')).toBe('serviceAccount:service-424242424242@gcp-sa-dataform.iam.gserviceaccount.com');
-    expect(flag(tokenCreator, '--role')).toBe('roles/iam.serviceAccountTokenCreator');
+    const tokenCreator = find(calls, 'gcloud', 'iam', 'service-accounts', 'add-iam-policy-binding').filter((call) => flag(call, '--role') === 'roles/iam.serviceAccountTokenCreator');
+    expect(tokenCreator).toHaveLength(1);
+    expect(tokenCreator[0]![4]).toBe(DATAFORM_SA);
+    expect(flag(tokenCreator[0]!, '--member')).toBe('serviceAccount:service-424242424242@gcp-sa-dataform.iam.gserviceaccount.com');
+  });
+
+  it('gives Dataform no way to drop a table: its role on the run-history dataset holds no delete permission', () => {
+    const { calls } = execute(dryRun().join('\n'), { exists: false });
+    const permissions = flag(one(calls, 'gcloud', 'iam', 'roles', 'create'), '--permissions')!.split(',');
+    expect(permissions).toEqual(['bigquery.tables.create', 'bigquery.tables.update', 'bigquery.tables.updateData', 'bigquery.routines.create', 'bigquery.routines.update']);
+    expect(permissions.filter((permission) => /delete|setIamPolicy|datasets\./.test(permission))).toEqual([]);
+    expect(grants(calls, DATAFORM_SA).filter((grant) => grant.includes('nba_reference ') || grant.endsWith(':nba_reference'))).not.toContain(
+      `roles/bigquery.dataEditor on dataset ${PROJECT}:nba_reference`,
+    );
+    const existing = execute(dryRun().join('\n'), { exists: true }).calls;
+    expect(flag(one(existing, 'gcloud', 'iam', 'roles', 'update'), '--permissions')).toBe(permissions.join(','));
+  });
+
+  it("grants the job and Dataform Data Viewer on the registry's source datasets outside its own", () => {
+    const lines = dryRun();
+    const lookup = lines.find((line) => line.startsWith('SOURCE_DATASETS='))!;
+    expect(lookup).toContain(join(REPO_ROOT, 'deploy', 'source-datasets.mjs'));
+    const { calls } = execute(lines.join('\n'), { exists: false, env: { FAKE_SOURCE_DATASETS: 'raw-project:raw_events nba-monitoring:calendars' } });
+    const sourceCall = one(calls, 'node', join(REPO_ROOT, 'deploy', 'source-datasets.mjs'));
+    expect([flag(sourceCall, '--config'), flag(sourceCall, '--project'), flag(sourceCall, '--dataset')]).toEqual([join(REPO_ROOT, 'includes', 'processors.js'), PROJECT, 'nba_reference']);
+    for (const account of [JOB_SA, DATAFORM_SA]) {
+      expect(grants(calls, account)).toEqual(
+        expect.arrayContaining(['roles/bigquery.dataViewer on dataset raw-project:raw_events', `roles/bigquery.dataViewer on dataset ${PROJECT}:calendars`]),
+      );
+    }
   });
 
   it('grants no broad role on the project to anyone', () => {
@@ -292,8 +363,25 @@ describe('deploy.sh --dry-run', () => {
     const { calls } = execute(dryRun({}, ['--build']).join('\n'), { exists: false });
     const build = one(calls, 'gcloud', 'builds', 'submit');
     expect(build[3]).toBe(REPO_ROOT);
-    expect(flag(build, '--tag')).toBe(`us-west2-docker.pkg.dev/${PROJECT}/pem/processor-execution-monitor:latest`);
+    expect(flag(build, '--substitutions')).toBe(`_IMAGE=us-west2-docker.pkg.dev/${PROJECT}/pem/processor-execution-monitor:latest`);
+    expect(flag(build, '--config')).toBe(join(REPO_ROOT, 'deploy', 'cloudbuild.yaml'));
     expect(one(calls, 'gcloud', 'artifacts', 'repositories', 'create')).toContain('--repository-format=docker');
+  });
+
+  it('builds as its own least-privilege account: write logs, read the uploaded source, push to the one repository', () => {
+    const { calls } = execute(dryRun({}, ['--build']).join('\n'), { exists: false });
+    const build = one(calls, 'gcloud', 'builds', 'submit');
+    expect(flag(build, '--service-account')).toBe(`projects/${PROJECT}/serviceAccounts/${BUILD_SA}`);
+    expect(flag(build, '--gcs-source-staging-dir')).toBe(`gs://${PROJECT}_cloudbuild/source`);
+    expect(grants(calls, BUILD_SA)).toEqual(
+      [
+        `roles/logging.logWriter on projects ${PROJECT}`,
+        `roles/storage.objectViewer on storage buckets gs://${PROJECT}_cloudbuild`,
+        'roles/artifactregistry.writer on artifacts repositories pem',
+      ].sort(),
+    );
+    // Cloud Build runs a user-specified account only with logs outside its default bucket.
+    expect(readFileSync(join(REPO_ROOT, 'deploy', 'cloudbuild.yaml'), 'utf8')).toMatch(/^options:\n\s+logging: CLOUD_LOGGING_ONLY$/m);
   });
 });
 
@@ -314,7 +402,7 @@ describe('deploy.sh is idempotent', () => {
     expect(changes.some((change) => / create|\bmk\b/.test(change))).toBe(false);
     expect(changes).toContain('gcloud scheduler jobs update http');
     expect(changes).toContain('gcloud run jobs deploy processor-execution-monitor');
-    expect(find(calls, 'curl').filter((call) => call.includes('PATCH')).map((call) => call.at(-1)!.split('/').slice(-2).join('/'))).toEqual([
+    expect(find(calls, 'curl').filter((call) => call.includes('PATCH')).map((call) => new URL(call.at(-1)!).pathname.split('/').slice(-2).join('/'))).toEqual([
       'releaseConfigs/production',
       'workflowConfigs/production',
     ]);
@@ -342,6 +430,225 @@ describe('deploy.sh is idempotent', () => {
   });
 });
 
+/** A real run (not a dry run) against the recording tools; returns its calls and output. */
+function realRun(env: Record<string, string>, args: string[] = []): { calls: string[][]; run: Run } {
+  const log = join(scratch, `real-${Math.random().toString(36).slice(2)}.log`);
+  writeFileSync(log, '');
+  const run = deploy(args, { ...BASE_ENV, PEM_BIN: '/opt/pem/bin/pem.js', FAKE_LOG: log, FAKE_PROJECT: PROJECT, ...env }, FAKE_PATH);
+  return { calls: readCalls(log), run };
+}
+
+const lastLine = (text: string) => text.trim().split('\n').at(-1)!;
+
+describe('deploy.sh act-as: the deployer may deploy with the accounts it creates', () => {
+  it('grants the deployer (gcloud\'s account) Service Account User on every account it creates, before anything uses them', () => {
+    const lines = dryRun({}, ['--build']);
+    const { calls } = execute(lines.join('\n'), { exists: false });
+    const actAs = find(calls, 'gcloud', 'iam', 'service-accounts', 'add-iam-policy-binding').filter((call) => flag(call, '--role') === 'roles/iam.serviceAccountUser');
+    expect(actAs.map((call) => [call[4], flag(call, '--member')])).toEqual([JOB_SA, SCHEDULER_SA, DATAFORM_SA, BUILD_SA].map((account) => [account, DEPLOYER]));
+    const created = find(calls, 'gcloud', 'iam', 'service-accounts', 'create').map((call) => `${call[4]}@${PROJECT}.iam.gserviceaccount.com`);
+    expect(created.sort()).toEqual([JOB_SA, SCHEDULER_SA, DATAFORM_SA, BUILD_SA].sort());
+    const lastGrant = Math.max(...actAs.map((call) => calls.indexOf(call)));
+    for (const user of [one(calls, 'gcloud', 'builds', 'submit'), one(calls, 'gcloud', 'run', 'jobs', 'deploy'), one(calls, 'gcloud', 'scheduler', 'jobs', 'create'), ...find(calls, 'curl').filter((call) => call.includes('POST'))]) {
+      expect(calls.indexOf(user)).toBeGreaterThan(lastGrant);
+    }
+  });
+
+  it('prints the grants for review with the deployer looked up when they run', () => {
+    const lines = dryRun();
+    expect(lines).toContain('DEPLOYER="$(gcloud config get-value account 2>/dev/null)"');
+    expect(lines.filter((line) => line.includes('--role=roles/iam.serviceAccountUser'))).toEqual(
+      [JOB_SA, SCHEDULER_SA, DATAFORM_SA].map((account) => `gcloud iam service-accounts add-iam-policy-binding ${account} "--member=\${DEPLOYER}" --role=roles/iam.serviceAccountUser --project=${PROJECT} --format=none`),
+    );
+  });
+
+  it.each([
+    ['ci-deployer@ops.iam.gserviceaccount.com', 'serviceAccount:ci-deployer@ops.iam.gserviceaccount.com'],
+    ['alice@example.com', 'user:alice@example.com'],
+  ])('names the deployer %s as %s', (account, member) => {
+    const { calls } = execute(dryRun({ DATAFORM: 'false' }).join('\n'), { exists: true, env: { FAKE_ACCOUNT: account } });
+    const actAs = find(calls, 'gcloud', 'iam', 'service-accounts', 'add-iam-policy-binding');
+    expect(new Set(actAs.map((call) => flag(call, '--member')))).toEqual(new Set([member]));
+  });
+
+  it('takes DEPLOYER as given (a group, say) without looking anything up', () => {
+    const lines = dryRun({ DEPLOYER: 'group:deployers@example.com' });
+    expect(lines.some((line) => line.startsWith('DEPLOYER='))).toBe(false);
+    const { calls } = execute(lines.join('\n'), { exists: true });
+    expect(find(calls, 'gcloud', 'config')).toEqual([]);
+    expect(new Set(find(calls, 'gcloud', 'iam', 'service-accounts', 'add-iam-policy-binding').filter((call) => flag(call, '--role') === 'roles/iam.serviceAccountUser').map((call) => flag(call, '--member')))).toEqual(
+      new Set(['group:deployers@example.com']),
+    );
+  });
+
+  it('stops with one line when there is no gcloud account to grant', () => {
+    const { calls, run } = realRun({ FAKE_ACCOUNT: '' });
+    expect(run.code).toBe(2);
+    expect(lastLine(run.stderr)).toBe('deploy.sh: no gcloud account: run gcloud auth login, or set DEPLOYER=user:you@example.com');
+    expect(mutations(calls)).toEqual([]);
+  });
+});
+
+describe('deploy.sh Application Default Credentials', () => {
+  const ADC_LINE = "gcloud auth application-default print-access-token >/dev/null 2>&1 || { printf '%s\\n' ";
+
+  it('checks for them in a printed line before anything changes', () => {
+    const lines = dryRun();
+    const check = lines.findIndex((line) => line.startsWith(ADC_LINE));
+    expect(check).toBeGreaterThan(-1);
+    expect(lines[check]).toContain('gcloud auth application-default login');
+    expect(check).toBeLessThan(lines.findIndex((line) => line.startsWith('gcloud services enable')));
+  });
+
+  it('stops with one clear line, exit 2 and nothing changed, when they are missing', () => {
+    const { calls, run } = realRun({ FAKE_NO_ADC: '1' });
+    expect(run.code).toBe(2);
+    expect(lastLine(run.stderr)).toBe(
+      "deploy.sh: no Application Default Credentials, which pem schema apply uses: run gcloud auth application-default login on a workstation; in Cloud Build or CI the build's own service account provides them",
+    );
+    expect(mutations(calls)).toEqual([]);
+  });
+
+  it('is not needed when the script does not run pem schema apply', () => {
+    expect(dryRun({ APPLY_SCHEMA: 'false' }).some((line) => line.includes('application-default'))).toBe(false);
+  });
+});
+
+describe('deploy.sh tells absence from failure', () => {
+  it.each([
+    ["ERROR: (gcloud.iam.service-accounts.describe) PERMISSION_DENIED: Permission 'iam.serviceAccounts.get' denied on resource (or it may not exist)."],
+    ['ERROR: gcloud failed to load: Could not resolve host: iam.googleapis.com'],
+  ])('stops instead of creating when a describe fails with anything but NOT_FOUND: %s', (error) => {
+    const { calls, run } = realRun({ FAKE_LOOKUP_ERROR: error, RETRY_BASE_SECONDS: '0' });
+    expect(run.code).toBe(1);
+    expect(lastLine(run.stderr)).toBe(
+      `deploy.sh: stopped: cannot tell whether it exists (only NOT_FOUND means absent): gcloud iam service-accounts describe ${JOB_SA}: ${error}`,
+    );
+    expect(run.stderr.match(/^deploy\.sh: stopped/gm)).toHaveLength(1);
+    expect(find(calls, 'gcloud', 'iam', 'service-accounts', 'create')).toEqual([]);
+    expect(find(calls, 'gcloud', 'iam', 'service-accounts', 'describe').length).toBeGreaterThan(0);
+  });
+
+  it('takes NOT_FOUND from each tool as absent: gcloud, bq, curl (HTTP 404)', () => {
+    const { calls } = realRun({});
+    expect(find(calls, 'gcloud', 'iam', 'service-accounts', 'create')).toHaveLength(3);
+    expect(find(calls, 'bq', '--location=US', 'mk')).toHaveLength(2);
+    expect(find(calls, 'gcloud', 'scheduler', 'jobs', 'create')).toHaveLength(1);
+    expect(find(calls, 'curl').filter((call) => call.includes('POST'))).toHaveLength(2);
+  });
+});
+
+describe('deploy.sh retries only transient failures', () => {
+  it.each([
+    ['a missing secret', 'ERROR: (gcloud.run.jobs.deploy) NOT_FOUND: Secret projects/424242424242/secrets/pem-slack-webhook-url/versions/latest was not found'],
+    ['a denied permission', "ERROR: (gcloud.run.jobs.deploy) PERMISSION_DENIED: Permission 'run.jobs.create' denied on resource"],
+    ['an invalid argument', 'ERROR: (gcloud.run.jobs.deploy) INVALID_ARGUMENT: spec.template.spec.task_count: must be greater than 0'],
+  ])('does not retry %s: one attempt, then one line and exit 1', (_name, error) => {
+    const { calls, run } = realRun({ FAKE_FAIL: 'gcloud run jobs deploy', FAKE_FAIL_MESSAGE: error, RETRY_BASE_SECONDS: '0' });
+    expect(run.code).toBe(1);
+    expect(find(calls, 'gcloud', 'run', 'jobs', 'deploy')).toHaveLength(1);
+    expect(run.stderr).toContain(error);
+    expect(lastLine(run.stderr)).toMatch(/^deploy\.sh: stopped: a permanent error, not retried \(fix its cause and re-run\): gcloud run jobs deploy /);
+    expect(find(calls, 'gcloud', 'scheduler')).toEqual([]);
+  });
+
+  it.each([
+    ['a service outage', 'ERROR: (gcloud.run.jobs.deploy) UNAVAILABLE: The service is currently unavailable.'],
+    ['an account created moments ago', 'ERROR: Policy modification failed. INVALID_ARGUMENT: Service account pem-job@nba-monitoring.iam.gserviceaccount.com does not exist.'],
+    ['act-as granted moments ago', "ERROR: (gcloud.run.jobs.deploy) PERMISSION_DENIED: Permission 'iam.serviceaccounts.actAs' denied on service account pem-job@nba-monitoring.iam.gserviceaccount.com"],
+  ])('retries %s until it passes', (_name, error) => {
+    const { calls, run } = realRun({ FAKE_FAIL: 'gcloud run jobs deploy', FAKE_FAIL_MESSAGE: error, FAKE_FAIL_TIMES: '2', RETRY_BASE_SECONDS: '0' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(find(calls, 'gcloud', 'run', 'jobs', 'deploy')).toHaveLength(3);
+    expect(run.stderr.match(/transient failure \(attempt \d of 5\)/g)).toHaveLength(2);
+  });
+
+  it('gives up on a transient failure after five attempts', () => {
+    const { calls, run } = realRun({ FAKE_FAIL: 'gcloud run jobs deploy', FAKE_FAIL_MESSAGE: 'ERROR: (gcloud.run.jobs.deploy) UNAVAILABLE', RETRY_BASE_SECONDS: '0' });
+    expect(run.code).toBe(1);
+    expect(find(calls, 'gcloud', 'run', 'jobs', 'deploy')).toHaveLength(5);
+    expect(lastLine(run.stderr)).toMatch(/^deploy\.sh: giving up after 5 attempts on: gcloud run jobs deploy /);
+  });
+});
+
+describe('deploy.sh updates Dataform configurations with an updateMask', () => {
+  /** The fields a JSON body sets, as field-mask paths (`a.b`). */
+  const leafPaths = (value: unknown, prefix = ''): string[] =>
+    value !== null && typeof value === 'object'
+      ? Object.entries(value).flatMap(([key, inner]) => leafPaths(inner, prefix ? `${prefix}.${key}` : key))
+      : [prefix];
+
+  it('PATCHes exactly the fields it sends, so the rest of each configuration (its compilation result) stays', () => {
+    const { calls } = execute(dryRun().join('\n'), { exists: true });
+    const patches = find(calls, 'curl').filter((call) => call.includes('PATCH'));
+    expect(patches).toHaveLength(2);
+    for (const patch of patches) {
+      const url = new URL(patch.at(-1)!);
+      const mask = url.searchParams.get('updateMask');
+      expect(mask, url.pathname).not.toBeNull();
+      expect(mask!.split(',').sort()).toEqual(leafPaths(JSON.parse(patch[patch.indexOf('--data') + 1]!)).sort());
+    }
+    expect(new URL(patches[0]!.at(-1)!).searchParams.get('updateMask')).toBe(
+      'gitCommitish,codeCompilationConfig.defaultDatabase,codeCompilationConfig.defaultSchema,codeCompilationConfig.defaultLocation,codeCompilationConfig.assertionSchema,cronSchedule,timeZone',
+    );
+    expect(new URL(patches[1]!.at(-1)!).searchParams.get('updateMask')).toBe('releaseConfig,invocationConfig.serviceAccount,cronSchedule,timeZone');
+  });
+});
+
+describe('deploy.sh --check', () => {
+  const ALL_APIS = 'run.googleapis.com cloudscheduler.googleapis.com bigquery.googleapis.com secretmanager.googleapis.com iam.googleapis.com cloudresourcemanager.googleapis.com dataform.googleapis.com';
+
+  it('changes nothing and passes when every prerequisite is in place', () => {
+    const { calls, run } = realRun({ FAKE_EXISTS: '1', FAKE_ENABLED_APIS: ALL_APIS }, ['--check']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('deploy.sh --check: every prerequisite it can verify is in place\n');
+    expect(run.code).toBe(0);
+    expect(calls.length).toBeGreaterThan(5);
+    expect(mutations(calls)).toEqual([]);
+  });
+
+  it('prints each missing prerequisite on its own line, changes nothing, and exits 1', () => {
+    const { calls, run } = realRun(
+      {
+        ENABLE_APIS: 'false',
+        FAKE_ENABLED_APIS: 'run.googleapis.com cloudscheduler.googleapis.com bigquery.googleapis.com secretmanager.googleapis.com iam.googleapis.com cloudresourcemanager.googleapis.com',
+        FAKE_MISSING_SECRETS: 'pem-pagerduty-routing-key',
+        FAKE_DENIED: 'iam.serviceAccounts.setIamPolicy run.jobs.create',
+        FAKE_NO_ADC: '1',
+        FAKE_EXISTS: '0',
+      },
+      ['--check'],
+    );
+    expect(run.code).toBe(1);
+    expect(mutations(calls)).toEqual([]);
+    expect(run.stdout.trim().split('\n')).toEqual([
+      "missing: Application Default Credentials (pem schema apply uses them): run gcloud auth application-default login on a workstation; in Cloud Build or CI the build's own service account provides them",
+      `missing: API dataform.googleapis.com is not enabled (gcloud services enable dataform.googleapis.com --project=${PROJECT}, or ENABLE_APIS=true)`,
+      'missing: secret pem-pagerduty-routing-key (version latest): ERROR: (gcloud.secrets.versions.describe) NOT_FOUND: Secret [projects/424242424242/secrets/pem-pagerduty-routing-key] not found or has no versions.',
+      `missing: permission iam.serviceAccounts.setIamPolicy on project ${PROJECT} (in roles/iam.serviceAccountAdmin)`,
+      `missing: permission run.jobs.create on project ${PROJECT} (in roles/run.admin)`,
+      'missing: Dataform repository processor-execution-monitor in us-west2, connected to this Git repository: curl: (22) The requested URL returned error: 404',
+    ]);
+    expect(run.stderr).toBe('deploy.sh --check: 6 prerequisite(s) missing\n');
+  });
+
+  it('asks testIamPermissions for every permission it lists in docs/deployment.md', () => {
+    const { calls } = realRun({ FAKE_EXISTS: '1', FAKE_ENABLED_APIS: ALL_APIS }, ['--check', '--build']);
+    const test = find(calls, 'curl').find((call) => call.at(-1)!.endsWith(':testIamPermissions'))!;
+    expect(test.at(-1)).toBe(`https://cloudresourcemanager.googleapis.com/v1/projects/${PROJECT}:testIamPermissions`);
+    const asked = (JSON.parse(test[test.indexOf('--data') + 1]!) as { permissions: string[] }).permissions;
+    const docs = readFileSync(join(REPO_ROOT, 'docs', 'deployment.md'), 'utf8');
+    for (const permission of asked) expect(docs, permission).toContain(`\`${permission}\``);
+    expect(asked).toEqual(expect.arrayContaining(['iam.serviceAccounts.setIamPolicy', 'dataform.releaseConfigs.update', 'cloudbuild.builds.create']));
+  });
+
+  it('notes APIs it would enable itself instead of calling them missing', () => {
+    const { run } = realRun({ FAKE_EXISTS: '1', FAKE_ENABLED_APIS: 'run.googleapis.com' }, ['--check']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('note: API dataform.googleapis.com is not enabled yet; deploy.sh enables it (ENABLE_APIS=true)');
+  });
+});
+
 describe('deploy.sh input checks', () => {
   it('prints its usage with --help, naming every setting it reads', () => {
     const run = deploy(['--help']);
@@ -365,6 +672,12 @@ describe('deploy.sh input checks', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses --dry-run with --check', () => {
+    const run = deploy(['--dry-run', '--check'], BASE_ENV);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('deploy.sh: --dry-run and --check do not go together (see --help)\n');
   });
 
   it('rejects an unknown argument', () => {
