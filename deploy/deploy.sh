@@ -461,6 +461,11 @@ check_prerequisites() {
     printf 'deploy.sh --check: %s prerequisite(s) missing; without gcloud nothing else can be checked\n' "$missing" >&2
     exit 1
   fi
+  # The checkout's packages: the registry is read with Node (source datasets), and pem schema apply runs from dist/.
+  [[ -d $ROOT/node_modules ]] || missing "this checkout's packages: run npm ci in $ROOT"
+  if [[ $APPLY_SCHEMA == true && $PEM_BIN == "$ROOT/bin/pem.js" && ! -f $ROOT/dist/cli/main.js ]]; then
+    missing "$ROOT/dist (pem schema apply runs from it): run npm ci in $ROOT"
+  fi
   if [[ -z $DEPLOYER ]]; then
     account=$(gcloud config get-value account 2>/dev/null) || account=""
     [[ -n $account ]] || missing "a gcloud account: run gcloud auth login (or set DEPLOYER)"

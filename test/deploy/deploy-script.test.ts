@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './dockerfile.js';
 
 const SCRIPT = join(REPO_ROOT, 'deploy', 'deploy.sh');
@@ -29,6 +29,10 @@ const BUILD_SA = `pem-build@${PROJECT}.iam.gserviceaccount.com`;
 const DEPLOYER = 'user:deployer@example.com';
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+// Every run here is a spawnSync, which blocks this worker's event loop: after each test, let it
+// read vitest's RPC replies (an I/O phase), or a long file starves them past vitest's 60 s limit
+// ("Timeout calling onTaskUpdate") on a busy machine.
+afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
 
 // A recording stand-in: appends its name and argv (NUL-separated, one record per call) to
 // $FAKE_LOG. Lookups (describe, show, GET) succeed only when FAKE_EXISTS=1, and otherwise fail the
