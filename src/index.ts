@@ -30,4 +30,4 @@ export {
 export { openRunSink, duckDbFileSink, warehouseRunSink, type RunSink, type RunTarget } from './record/sink.js';
 export { runErrorFrom, MAX_ERROR_MESSAGE_CHARS } from './record/run-error.js';
 export { newRunId, parseRunId, type RunIdParts } from './record/run-id.js';
-export { MONITOR_PROCESSOR } from './record/monitor.js';
+export { MONITOR_PROCESSOR } from './cli/self-record.js';

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { deliverAlerts } from '../alerts/deliver.js';
 import { runCheck } from '../check/run.js';
-import { runMonitoredCheck } from '../record/monitor.js';
-import type { CliContext } from './main.js';
+import { runMonitoredCheck } from './self-record.js';
+import type { CliContext } from './context.js';
 import { addCheckSelectionOptions, prepareCheck, withCheckSession, writeCheckResult, type CheckSelectionFlags, type PreparedCheck } from './selection.js';
 
 export interface CheckFlags extends CheckSelectionFlags {

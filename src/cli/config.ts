@@ -1,6 +1,6 @@
 /** `pem config validate`: every registry problem at once, exit 2 when there is any. */
 import type { Command } from 'commander';
-import { configOption, type CliContext } from './main.js';
+import { configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';
 
 export function registerConfigCommand(program: Command, context: CliContext): void {

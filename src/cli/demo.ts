@@ -10,7 +10,7 @@ import { runCheck } from '../check/run.js';
 import { DEMO_SEASON, buildDemoHistory } from '../demo/history.js';
 import { renderSchemaSql } from '../sql/health.js';
 import { openDuckDb } from '../warehouse/duckdb.js';
-import type { CliContext } from './main.js';
+import type { CliContext } from './context.js';
 import { prepareCheck, writeCheckResult } from './selection.js';
 import { writeHtmlReport } from './report.js';
 

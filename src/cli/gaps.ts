@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { usageError } from '../errors.js';
 import { GAP_FORMATS, buildGaps, renderGapsCsv, renderGapsJson, renderGapsTable, type GapFormat } from '../report/gaps.js';
-import type { CliContext } from './main.js';
+import type { CliContext } from './context.js';
 import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } from './selection.js';
 
 export function registerGapsCommand(program: Command, context: CliContext): void {

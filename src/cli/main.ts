@@ -3,9 +3,10 @@
  * `PemError` (or lets a foreign error through), and `main` turns it into one clear line on
  * stderr and the exit code of SPEC §6 (0 ran, 1 the monitor failed, 2 bad usage or config).
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { PemError, describeError, exitCodeFor } from '../errors.js';
-import { createLogger, isCloudRun, secretValues, type Logger, type Writable } from '../log.js';
+import { createLogger, isCloudRun, secretValues } from '../log.js';
+import type { CliContext, CliIo, Register } from './context.js';
 import { registerCheckCommand } from './check.js';
 import { registerConfigCommand } from './config.js';
 import { registerDemoCommand } from './demo.js';
@@ -16,19 +17,7 @@ import { registerSchemaCommand } from './schema.js';
 import { registerSilenceCommand } from './silence.js';
 import { registerSqlCommand } from './sql.js';
 
-export interface CliIo {
-  stdout: Writable & { isTTY?: boolean };
-  stderr: Writable;
-  env: Record<string, string | undefined>;
-  /** The clock, read once per command. */
-  now: () => Date;
-}
-
-export interface CliContext extends CliIo {
-  log: Logger;
-}
-
-export type Register = (program: Command, context: CliContext) => void;
+export type { CliContext, CliIo, Register } from './context.js';
 
 export const COMMANDS: Register[] = [
   registerCheckCommand,
@@ -103,17 +92,4 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     context.log.error(describeError(error), details.length > 0 ? { details } : {});
     return exitCodeFor(error);
   }
-}
-
-/** Options shared by every command that reads the registry. */
-export const configOption = () =>
-  new Option('--config <path>', 'processor registry (.js or .json)').default('includes/processors.js');
-
-/** Options shared by every command that talks to a warehouse. */
-export function addWarehouseOptions(command: Command): Command {
-  return command
-    .addOption(new Option('--engine <engine>', 'warehouse: duckdb or bigquery (default: $PEM_ENGINE, else duckdb)'))
-    .addOption(new Option('--database <path>', 'DuckDB file').default('.pem/monitoring.duckdb'))
-    .addOption(new Option('--project <id>', 'BigQuery project (default: $GOOGLE_CLOUD_PROJECT)'))
-    .addOption(new Option('--location <loc>', 'BigQuery location (default: $PEM_BIGQUERY_LOCATION, else US)'));
 }

@@ -13,12 +13,12 @@ import { parseDate } from '../check/inputs.js';
 // The registry's own rule for table names: `dataset.table` or `project.dataset.table`.
 import { RUN_HISTORY_TABLE, TABLE_NAME } from '../config/registry.js';
 import { usageError } from '../errors.js';
-import { recordTimeoutFromEnv } from '../record/monitor.js';
+import { recordTimeoutFromEnv } from './self-record.js';
 import { FINAL_STATUSES, RunRecorder, checkName, type FinalStatus } from '../record/recorder.js';
 import type { RunError } from '../record/row.js';
 import { parseRunId } from '../record/run-id.js';
 import { openRunSink } from '../record/sink.js';
-import { addWarehouseOptions, configOption, type CliContext } from './main.js';
+import { addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';
 
 interface TargetFlags {

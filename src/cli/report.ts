@@ -8,7 +8,7 @@ import type { CheckResult } from '../check/report.js';
 import type { Registry } from '../config/registry.js';
 import { runtimeError } from '../errors.js';
 import { renderHtmlReport } from '../report/html.js';
-import type { CliContext } from './main.js';
+import type { CliContext } from './context.js';
 import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } from './selection.js';
 
 /** Writes the report, creating its folder; a write failure is the monitor failing (exit 1). */

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { alertSilencesTable, alertStateTable } from '../alerts/tables.js';
 import { renderSchemaSql } from '../sql/health.js';
 import { openWarehouse } from '../warehouse/open.js';
-import { addWarehouseOptions, configOption, type CliContext } from './main.js';
+import { addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';
 
 export function registerSchemaCommand(program: Command, context: CliContext): void {

@@ -10,7 +10,7 @@ import { renderTerminalReport } from '../check/terminal.js';
 import type { Registry } from '../config/registry.js';
 import { openWarehouse } from '../warehouse/open.js';
 import type { Warehouse } from '../warehouse/types.js';
-import { addWarehouseOptions, configOption, type CliContext } from './main.js';
+import { addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';
 
 /** The flags of `pem check` that choose what is checked and where. */

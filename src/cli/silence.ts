@@ -11,7 +11,7 @@ import { alertSilencesTable } from '../alerts/tables.js';
 import type { Registry } from '../config/registry.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { openWarehouse } from '../warehouse/open.js';
-import { addWarehouseOptions, configOption, type CliContext } from './main.js';
+import { addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';
 
 interface WarehouseFlags {

@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { renderCheckSql, renderHealthSql, renderSchemaSql } from '../sql/health.js';
 import { DIALECTS, type Dialect } from '../sql/render.js';
-import { configOption, type CliContext } from './main.js';
+import { configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';
 
 const WHAT = ['health', 'check', 'schema'] as const;

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { pingHeartbeat } from '../../src/record/heartbeat.js';
-import { MONITOR_PROCESSOR } from '../../src/record/monitor.js';
+import { MONITOR_PROCESSOR } from '../../src/cli/self-record.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import { runCli } from '../support/cli.js';
 import { createScenario, type Scenario } from '../support/scenario.js';

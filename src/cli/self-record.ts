@@ -13,16 +13,18 @@
  * - PEM_RECORD_SELF=off turns the run rows off (the heartbeat still goes); PEM_TRIGGER_SOURCE
  *   overrides the trigger (default `scheduler` on Cloud Run, else `manual`).
  */
-import type { CheckFlags } from '../cli/check.js';
-import type { CliContext } from '../cli/main.js';
-import type { PreparedCheck } from '../cli/selection.js';
+import type { CliContext } from './context.js';
+import type { CheckSelectionFlags, PreparedCheck } from './selection.js';
 import { RUN_HISTORY_TABLE } from '../config/registry.js';
 import { isCloudRun, type Logger, type Severity } from '../log.js';
 import { resolveEngine } from '../warehouse/open.js';
-import { pingHeartbeat } from './heartbeat.js';
-import { DEFAULT_RECORD_TIMEOUT_MS, RunRecorder } from './recorder.js';
-import { runErrorFrom } from './run-error.js';
-import { openRunSink } from './sink.js';
+import { pingHeartbeat } from '../record/heartbeat.js';
+import { DEFAULT_RECORD_TIMEOUT_MS, RunRecorder } from '../record/recorder.js';
+import { runErrorFrom } from '../record/run-error.js';
+import { openRunSink } from '../record/sink.js';
+
+/** The `pem check` flags this module reads (declared here so that it never imports `check.ts`, its caller). */
+type CheckFlags = CheckSelectionFlags & { dryRun?: boolean };
 
 /** The processor name of the monitor's own runs. */
 export const MONITOR_PROCESSOR = 'processor_execution_monitor';
