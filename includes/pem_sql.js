@@ -134,7 +134,7 @@ const __pem_modules = {
   "src/dataform/project.ts": function (exports, module, __pem_require, __pem_import_meta_url) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.HEALTH_DAILY_ARGUMENTS = exports.HEALTH_AT_ARGUMENTS = exports.OBJECTS = exports.FINAL_STATUSES = exports.RUN_STATUSES = void 0;
+    exports.HEALTH_DAILY_ARGUMENTS = exports.HEALTH_AT_ARGUMENTS = exports.OBJECTS = exports.RUN_STATUSES = exports.FINAL_STATUSES = void 0;
     exports.unquote = unquote;
     exports.loadRegistry = loadRegistry;
     exports.sourceTables = sourceTables;
@@ -156,26 +156,24 @@ const __pem_modules = {
      * renderer and the templates into includes/pem_sql.js (CommonJS). Definitions call it as
      * `pem_sql.<function>`; nothing here knows about Dataform's API: names arrive resolved.
      */
-    const tables_js_1 = __pem_require("src/alerts/tables.ts");
+    const names_js_1 = __pem_require("src/config/names.ts");
+    Object.defineProperty(exports, "FINAL_STATUSES", { enumerable: true, get: function () { return names_js_1.FINAL_STATUSES; } });
+    Object.defineProperty(exports, "RUN_STATUSES", { enumerable: true, get: function () { return names_js_1.RUN_STATUSES; } });
     const registry_js_1 = __pem_require("src/config/registry.ts");
     const queue_js_1 = __pem_require("src/report/queue.ts");
     const health_js_1 = __pem_require("src/sql/health.ts");
     const render_js_1 = __pem_require("src/sql/render.ts");
-    /** SPEC §2: the statuses a run-history row may carry. */
-    exports.RUN_STATUSES = ['running', 'success', 'failed', 'skipped'];
-    /** The statuses that end a run (its final row). */
-    exports.FINAL_STATUSES = ['success', 'failed', 'skipped'];
     /** The deployed objects' names inside the registry's dataset. */
     exports.OBJECTS = {
-        runHistory: registry_js_1.RUN_HISTORY_TABLE,
+        runHistory: names_js_1.TABLES.runHistory,
         processorConfig: 'processor_config',
         processorRuns: 'processor_runs',
         healthAt: 'processor_health_daily_at',
         healthDaily: 'processor_health_daily',
         health: 'processor_health',
         backfillQueue: 'processor_backfill_queue',
-        alertState: tables_js_1.ALERT_STATE_TABLE,
-        alertSilences: tables_js_1.ALERT_SILENCES_TABLE,
+        alertState: names_js_1.TABLES.alertState,
+        alertSilences: names_js_1.TABLES.alertSilences,
     };
     /** The arguments of the runner's table function, prefixed so that they never shadow a column. */
     exports.HEALTH_AT_ARGUMENTS = [
@@ -289,16 +287,48 @@ const __pem_modules = {
         return (0, queue_js_1.renderBackfillQueueSql)('bigquery', { ...registry, dataset: unquote(dataset) }, lookbackDays);
     }
   },
-  "src/alerts/tables.ts": function (exports, module, __pem_require, __pem_import_meta_url) {
+  "src/config/names.ts": function (exports, module, __pem_require, __pem_import_meta_url) {
     "use strict";
+    /**
+     * One home for the monitor's names: its tables, the run statuses of SPEC §2, and the alert
+     * routing table of SPEC §5. Everything else imports them from here instead of spelling them.
+     */
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.alertSilencesTable = exports.alertStateTable = exports.ALERT_SILENCES_TABLE = exports.ALERT_STATE_TABLE = void 0;
-    exports.ALERT_STATE_TABLE = 'pem_alert_state';
-    exports.ALERT_SILENCES_TABLE = 'pem_alert_silences';
-    const alertStateTable = (registry) => `${registry.dataset}.${exports.ALERT_STATE_TABLE}`;
+    exports.ALERT_ROUTING = exports.FINAL_STATUSES = exports.RUN_STATUSES = exports.alertSilencesTable = exports.alertStateTable = exports.runHistoryTable = exports.tableIn = exports.TABLES = void 0;
+    /** The monitor's own tables, each in the registry's dataset. */
+    exports.TABLES = {
+        /** The append-only run history of SPEC §2. */
+        runHistory: 'processor_run_history',
+        /** What was notified, claimed and resolved (SPEC §5 alert state). */
+        alertState: 'pem_alert_state',
+        /** Silences added with `pem silence add`. */
+        alertSilences: 'pem_alert_silences',
+        /** Reserved for SPEC §14's incrementally maintained last success (one row per processor). */
+        lastSuccess: 'processor_last_success',
+    };
+    /** `<dataset>.<table>` of one of the monitor's tables. */
+    const tableIn = (registry, role) => `${registry.dataset}.${exports.TABLES[role]}`;
+    exports.tableIn = tableIn;
+    const runHistoryTable = (registry) => (0, exports.tableIn)(registry, 'runHistory');
+    exports.runHistoryTable = runHistoryTable;
+    const alertStateTable = (registry) => (0, exports.tableIn)(registry, 'alertState');
     exports.alertStateTable = alertStateTable;
-    const alertSilencesTable = (registry) => `${registry.dataset}.${exports.ALERT_SILENCES_TABLE}`;
+    const alertSilencesTable = (registry) => (0, exports.tableIn)(registry, 'alertSilences');
     exports.alertSilencesTable = alertSilencesTable;
+    /** The statuses a run-history row may hold (SPEC §2). */
+    exports.RUN_STATUSES = ['running', 'success', 'failed', 'skipped'];
+    /** The statuses of a run's final row. */
+    exports.FINAL_STATUSES = ['success', 'failed', 'skipped'];
+    /**
+     * SPEC §5: which destinations each alert level goes to. The check's alert plan
+     * (`check/report.ts`) and the alert issues (`alerts/issues.ts`) both read it.
+     */
+    exports.ALERT_ROUTING = {
+        CRITICAL: ['pagerduty', 'slack'],
+        ERROR: ['slack'],
+        WARNING: ['slack'],
+        INFO: ['console'],
+    };
   },
   "src/config/registry.ts": function (exports, module, __pem_require, __pem_import_meta_url) {
     "use strict";
@@ -317,12 +347,13 @@ const __pem_modules = {
     const fastest_levenshtein_1 = require("fastest-levenshtein");
     const luxon_1 = require("luxon");
     const zod_1 = require("zod");
+    const names_js_1 = __pem_require("src/config/names.ts");
     exports.FREQUENCIES = ['daily', 'weekdays', 'weekly', 'calendar', 'none'];
     exports.PRIORITIES = ['low', 'medium', 'high'];
     exports.WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'];
     exports.DEFAULT_DATASET = 'monitoring';
     exports.DEFAULT_TIMEZONE = 'UTC';
-    exports.RUN_HISTORY_TABLE = 'processor_run_history';
+    exports.RUN_HISTORY_TABLE = names_js_1.TABLES.runHistory;
     // ---------------------------------------------------------------------------------------
     // Shapes. Messages say what is wrong and show a good value, because people fix registries
     // by reading the error, not the docs.
@@ -625,9 +656,9 @@ const __pem_modules = {
      */
     const registry_js_1 = __pem_require("src/config/registry.ts");
     const render_js_1 = __pem_require("src/sql/render.ts");
-    const tables_js_1 = __pem_require("src/alerts/tables.ts");
+    const names_js_1 = __pem_require("src/config/names.ts");
     function runSources(registry) {
-        const contractTable = `${registry.dataset}.${registry_js_1.RUN_HISTORY_TABLE}`;
+        const contractTable = (0, names_js_1.runHistoryTable)(registry);
         const shared = new Map();
         const own = [];
         for (const p of registry.processors) {
@@ -703,17 +734,17 @@ const __pem_modules = {
         };
     }
     function renderHealthSql(dialect, registry, options = { selectProcessors: true }) {
-        const renderer = typeof dialect === 'string' ? (0, render_js_1.sqlRenderer)(dialect) : dialect;
+        const renderer = (0, render_js_1.rendererFor)(dialect);
         return renderer.render('processor_health_daily', healthContext(registry, options));
     }
     /** The statements `pem schema apply` runs: the dataset, the contract run-history table, and the alert state and silences tables. */
     function renderSchemaSql(dialect, registry) {
-        const renderer = typeof dialect === 'string' ? (0, render_js_1.sqlRenderer)(dialect) : dialect;
+        const renderer = (0, render_js_1.rendererFor)(dialect);
         return [
             renderer.render('create_dataset', { dataset: registry.dataset }),
-            renderer.render('run_history_ddl', { table: `${registry.dataset}.${registry_js_1.RUN_HISTORY_TABLE}` }),
-            renderer.render('alert_state_ddl', { table: (0, tables_js_1.alertStateTable)(registry) }),
-            renderer.render('alert_silences_ddl', { table: (0, tables_js_1.alertSilencesTable)(registry) }),
+            renderer.render('run_history_ddl', { table: (0, names_js_1.runHistoryTable)(registry) }),
+            renderer.render('alert_state_ddl', { table: (0, names_js_1.alertStateTable)(registry) }),
+            renderer.render('alert_silences_ddl', { table: (0, names_js_1.alertSilencesTable)(registry) }),
         ];
     }
     /**
@@ -721,7 +752,7 @@ const __pem_modules = {
      * reads the table function Dataform deployed (the `check_query` partial of each dialect).
      */
     function renderCheckSql(dialect, registry) {
-        const renderer = typeof dialect === 'string' ? (0, render_js_1.sqlRenderer)(dialect) : dialect;
+        const renderer = (0, render_js_1.rendererFor)(dialect);
         return renderer.render('check', { ...healthContext(registry, { selectProcessors: true }), dataset: registry.dataset });
     }
   },
@@ -734,6 +765,7 @@ const __pem_modules = {
     exports.PARAMETER_NAMES = exports.SQL_DIR = exports.DIALECTS = void 0;
     exports.loadTemplateBundle = loadTemplateBundle;
     exports.sqlRenderer = sqlRenderer;
+    exports.rendererFor = rendererFor;
     exports.createSqlRenderer = createSqlRenderer;
     /**
      * Renders the handlebars templates under `sql/` for one dialect. The templates are the one
@@ -774,6 +806,10 @@ const __pem_modules = {
         if (!renderer)
             sharedRenderers.set(dialect, (renderer = createSqlRenderer(dialect)));
         return renderer;
+    }
+    /** A renderer given as itself, or by its dialect's name (the shared one). */
+    function rendererFor(renderer) {
+        return typeof renderer === 'object' ? renderer : sqlRenderer(renderer);
     }
     /**
      * A renderer for one dialect. Partials lose their final newline so they can be used inline

@@ -11,7 +11,7 @@ export { renderHealthSql, renderCheckSql, renderSchemaSql } from './sql/health.j
 export { openDuckDb } from './warehouse/duckdb.js';
 export { openWarehouse } from './warehouse/open.js';
 export type { Warehouse, QueryParams, Row } from './warehouse/types.js';
-export type { RunRow, RunError, RunStatus } from './record/row.js';
+export type { RunRow, RunError, RunStatus } from './warehouse/run-row.js';
 export { deliverAlerts, transportsFromEnv, type DeliverOptions, type DeliveryResult, type Transports } from './alerts/deliver.js';
 export { buildSlackMessage, type SlackMessage } from './alerts/slack-message.js';
 export { buildPagerDutyTrigger, buildPagerDutyResolve, type PagerDutyEvent } from './alerts/pagerduty-event.js';

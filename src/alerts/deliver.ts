@@ -16,9 +16,9 @@
  * `--dry-run`, and then every alert stays `sent: false`.
  */
 import { randomUUID } from 'node:crypto';
+import { alertSilencesTable, alertStateTable } from '../config/names.js';
 import type { Registry } from '../config/registry.js';
-import type { AlertReport, CheckResult } from '../check/report.js';
-import { byUrgency } from '../check/terminal.js';
+import { byUrgency, type AlertReport, type CheckResult } from '../check/report.js';
 import { PemError, describeError, runtimeError, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Warehouse } from '../warehouse/types.js';
@@ -37,7 +37,6 @@ import { listSilences } from './silences.js';
 import { SLACK_ENV, createSlackTransport } from './slack.js';
 import { buildSlackMessage, type SlackMessage, type SlackRecovery, type SlackTrigger } from './slack-message.js';
 import { appendEvents, claimDue, readDeliveredState, type StateEvent } from './state.js';
-import { alertSilencesTable, alertStateTable } from './tables.js';
 import { TransportError, redact, type Transport } from './transport.js';
 
 export interface Transports {

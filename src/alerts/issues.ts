@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CheckResult, ProcessorReport } from '../check/report.js';
+import { ALERT_ROUTING } from '../config/names.js';
 
 export const ISSUE_KINDS = ['scheduler_issue', 'stale', 'failed', 'hung', 'missing', 'recovered_failures'] as const;
 export type IssueKind = (typeof ISSUE_KINDS)[number];
@@ -69,7 +70,8 @@ export function collectIssues(result: CheckResult, dataset: string): Issue[] {
         processor: p.name,
         kind,
         level,
-        destinations: pages ? ['pagerduty', 'slack'] : ['slack'],
+        // SPEC §5 routing: a page goes where CRITICAL goes; the rest goes where ERROR goes.
+        destinations: [...(pages ? ALERT_ROUTING.CRITICAL : ALERT_ROUTING.ERROR)],
       });
     }
   }

@@ -11,7 +11,7 @@
  *     within MESSAGE_TEXT_BUDGET, well under that. What does not fit becomes "…and N more".
  */
 import type { CheckResult, ProcessorDetail, ProcessorReport } from '../check/report.js';
-import { byUrgency } from '../check/terminal.js';
+import { byUrgency } from '../check/report.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 import type { ActiveSilence, DueReason } from './plan.js';
 

@@ -5,6 +5,7 @@
  * Pure: it groups the rows the detection query returned. Every status and verdict here was
  * computed by SQL; nothing is re-derived.
  */
+import { ALERT_ROUTING, type AlertLevel, type Destination } from '../config/names.js';
 import type { Priority, Registry } from '../config/registry.js';
 import type { Row } from '../warehouse/types.js';
 
@@ -12,8 +13,7 @@ export const DAY_STATUSES = ['success', 'failed', 'hung', 'running', 'missing', 
 export type DayStatus = (typeof DAY_STATUSES)[number];
 export type ProcessorLevel = 'CRITICAL' | 'ERROR' | 'OK';
 export type RunLevel = 'CRITICAL' | 'ERROR' | 'INFO';
-export type AlertLevel = 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO';
-export type Destination = 'pagerduty' | 'slack' | 'console';
+export type { AlertLevel, Destination };
 
 export interface DayReport {
   date: string;
@@ -93,6 +93,17 @@ export interface CheckWindow {
 }
 
 const LEVEL_RANK: Record<ProcessorLevel, number> = { OK: 0, ERROR: 1, CRITICAL: 2 };
+const PRIORITY_ORDER = { high: 0, medium: 1, low: 2 } as const;
+
+/** Worst first, then high priority and revenue impact, then name: the order of every report and alert. */
+export function byUrgency(a: ProcessorReport, b: ProcessorReport): number {
+  return (
+    LEVEL_RANK[b.level] - LEVEL_RANK[a.level] ||
+    PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] ||
+    Number(b.revenue_impact) - Number(a.revenue_impact) ||
+    a.name.localeCompare(b.name)
+  );
+}
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown): number => Number(v ?? 0);
@@ -188,14 +199,15 @@ export function planAlerts(processors: readonly ProcessorReport[]): AlertReport[
   const critical = processors.filter((p) => p.level === 'CRITICAL');
   const error = processors.filter((p) => p.level === 'ERROR');
   const alerts: AlertReport[] = [
-    ...critical.map((p) => ({ level: 'CRITICAL' as const, processor: p.name, destinations: ['pagerduty', 'slack'] as Destination[], sent: false })),
-    ...error.map((p) => ({ level: 'ERROR' as const, processor: p.name, destinations: ['slack'] as Destination[], sent: false })),
+    ...critical.map((p) => alert('CRITICAL', p.name)),
+    ...error.map((p) => alert('ERROR', p.name)),
   ];
-  if (critical.length + error.length >= 2) {
-    alerts.push({ level: 'WARNING', processor: null, destinations: ['slack'], sent: false });
-  }
-  if (critical.length + error.length === 0) {
-    alerts.push({ level: 'INFO', processor: null, destinations: ['console'], sent: false });
-  }
+  if (critical.length + error.length >= 2) alerts.push(alert('WARNING', null));
+  if (critical.length + error.length === 0) alerts.push(alert('INFO', null));
   return alerts;
+}
+
+/** One unsent alert, routed by SPEC §5's table (`ALERT_ROUTING`). */
+function alert(level: AlertLevel, processor: string | null): AlertReport {
+  return { level, processor, destinations: [...ALERT_ROUTING[level]], sent: false };
 }

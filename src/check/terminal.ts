@@ -2,7 +2,7 @@
  * The human report of `pem check` (without --json-output): worst processors first, each with
  * its level, a compact day grid, the dates in trouble and its last success. Pure: returns text.
  */
-import type { CheckResult, DayStatus, ProcessorReport } from './report.js';
+import { byUrgency, type CheckResult, type DayStatus } from './report.js';
 
 /** One letter per day status; recovered failures show as lowercase `s`. */
 export const DAY_SYMBOL: Record<DayStatus, string> = {
@@ -15,24 +15,11 @@ export const DAY_SYMBOL: Record<DayStatus, string> = {
   not_expected: '.',
 };
 
-const LEVEL_ORDER = { CRITICAL: 0, ERROR: 1, OK: 2 } as const;
-const PRIORITY_ORDER = { high: 0, medium: 1, low: 2 } as const;
-
 export interface TerminalOptions {
   color: boolean;
 }
 
 const paint = (on: boolean, code: string, text: string) => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
-
-/** Worst first, then high priority and revenue impact, then name. */
-export function byUrgency(a: ProcessorReport, b: ProcessorReport): number {
-  return (
-    LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] ||
-    PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] ||
-    Number(b.revenue_impact) - Number(a.revenue_impact) ||
-    a.name.localeCompare(b.name)
-  );
-}
 
 export function renderTerminalReport({ report, details }: CheckResult, options: TerminalOptions): string {
   const c = options.color;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { runCheck } from '../check/run.js';
 import { DEMO_SEASON, buildDemoHistory } from '../demo/history.js';
+import { runHistoryTable } from '../config/names.js';
 import { renderSchemaSql } from '../sql/health.js';
 import { openDuckDb } from '../warehouse/duckdb.js';
 import type { CliContext } from './context.js';
@@ -32,7 +33,7 @@ export function registerDemoCommand(program: Command, context: CliContext): void
       const warehouse = await openDuckDb({ path: flags.database, create: true });
       try {
         for (const statement of renderSchemaSql('duckdb', registry)) await warehouse.execute(statement);
-        await warehouse.insertRunRows(`${registry.dataset}.processor_run_history`, history.runs);
+        await warehouse.insertRunRows(runHistoryTable(registry), history.runs);
         await warehouse.execute(
           `CREATE TABLE ${registry.dataset}.game_schedule AS SELECT CAST(unnest($dates) AS DATE) AS game_date, $season AS season`,
           { dates: { type: 'ARRAY<STRING>', value: history.gameDates }, season: { type: 'STRING', value: DEMO_SEASON } },

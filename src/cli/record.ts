@@ -11,11 +11,12 @@
 import type { Command } from 'commander';
 import { parseDate } from '../check/inputs.js';
 // The registry's own rule for table names: `dataset.table` or `project.dataset.table`.
-import { RUN_HISTORY_TABLE, TABLE_NAME } from '../config/registry.js';
+import { runHistoryTable } from '../config/names.js';
+import { TABLE_NAME } from '../config/registry.js';
 import { usageError } from '../errors.js';
 import { recordTimeoutFromEnv } from './self-record.js';
 import { FINAL_STATUSES, RunRecorder, checkName, type FinalStatus } from '../record/recorder.js';
-import type { RunError } from '../record/row.js';
+import type { RunError } from '../warehouse/run-row.js';
 import { parseRunId } from '../record/run-id.js';
 import { openRunSink } from '../record/sink.js';
 import { addWarehouseOptions, configOption, type CliContext } from './context.js';
@@ -156,7 +157,7 @@ async function resolveTable(flags: TargetFlags): Promise<string> {
     return flags.table;
   }
   const registry = await loadCheckedRegistry(flags.config);
-  return `${registry.dataset}.${RUN_HISTORY_TABLE}`;
+  return runHistoryTable(registry);
 }
 
 function checkedName(value: string): string {

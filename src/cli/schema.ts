@@ -1,6 +1,6 @@
 /** `pem schema apply`: creates the contract tables in the chosen warehouse. Idempotent. */
 import type { Command } from 'commander';
-import { alertSilencesTable, alertStateTable } from '../alerts/tables.js';
+import { alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
 import { renderSchemaSql } from '../sql/health.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { addWarehouseOptions, configOption, type CliContext } from './context.js';
@@ -17,7 +17,7 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
     const warehouse = await openWarehouse(flags, context.env, { create: true });
     try {
       for (const statement of renderSchemaSql(warehouse.dialect, registry)) await warehouse.execute(statement);
-      const tables = [`${registry.dataset}.processor_run_history`, alertStateTable(registry), alertSilencesTable(registry)];
+      const tables = [runHistoryTable(registry), alertStateTable(registry), alertSilencesTable(registry)];
       context.stdout.write(`schema applied to ${warehouse.description}: ${tables.join(', ')}\n`);
     } finally {
       await warehouse.close();

@@ -15,7 +15,7 @@
  */
 import type { CliContext } from './context.js';
 import type { CheckSelectionFlags, PreparedCheck } from './selection.js';
-import { RUN_HISTORY_TABLE } from '../config/registry.js';
+import { runHistoryTable } from '../config/names.js';
 import { isCloudRun, type Logger, type Severity } from '../log.js';
 import { resolveEngine } from '../warehouse/open.js';
 import { pingHeartbeat } from '../record/heartbeat.js';
@@ -89,7 +89,7 @@ function planOwnRun(flags: CheckFlags, context: CliContext, { registry, inputs }
     const engine = resolveEngine(flags.engine, env);
     const { timeoutMs, problem } = recordTimeoutFromEnv(env);
     if (problem) context.log.warn(`${problem}: using ${timeoutMs}`);
-    const sink = openRunSink({ ...flags, table: `${registry.dataset}.${RUN_HISTORY_TABLE}`, timeoutMs }, env);
+    const sink = openRunSink({ ...flags, table: runHistoryTable(registry), timeoutMs }, env);
     const triggerSource = env.PEM_TRIGGER_SOURCE?.trim() || (isCloudRun(env) ? 'scheduler' : 'manual');
     const notes = holdLog(context.log);
     return {

@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { parseInstant } from '../check/inputs.js';
 import { PemError, describeError, runtimeError, usageError } from '../errors.js';
 import { addSilence, listSilences, removeSilences, type Silence } from '../alerts/silences.js';
-import { alertSilencesTable } from '../alerts/tables.js';
+import { alertSilencesTable } from '../config/names.js';
 import type { Registry } from '../config/registry.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { openWarehouse } from '../warehouse/open.js';

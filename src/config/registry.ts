@@ -8,6 +8,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { TABLES } from './names.js';
 
 export const FREQUENCIES = ['daily', 'weekdays', 'weekly', 'calendar', 'none'] as const;
 export const PRIORITIES = ['low', 'medium', 'high'] as const;
@@ -19,7 +20,7 @@ export type Weekday = (typeof WEEKDAYS)[number];
 
 export const DEFAULT_DATASET = 'monitoring';
 export const DEFAULT_TIMEZONE = 'UTC';
-export const RUN_HISTORY_TABLE = 'processor_run_history';
+export const RUN_HISTORY_TABLE = TABLES.runHistory;
 
 /** A processor after defaults: every key present, nothing optional. */
 export interface ProcessorConfig {

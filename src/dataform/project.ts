@@ -6,28 +6,26 @@
  * renderer and the templates into includes/pem_sql.js (CommonJS). Definitions call it as
  * `pem_sql.<function>`; nothing here knows about Dataform's API: names arrive resolved.
  */
-import { ALERT_SILENCES_TABLE, ALERT_STATE_TABLE } from '../alerts/tables.js';
-import { parseRegistry, RUN_HISTORY_TABLE, type Registry } from '../config/registry.js';
+import { FINAL_STATUSES, RUN_STATUSES, TABLES } from '../config/names.js';
+import { parseRegistry, type Registry } from '../config/registry.js';
 import { renderBackfillQueueSql } from '../report/queue.js';
 import { healthContext, type CalendarSource, type RunSource } from '../sql/health.js';
 import { loadTemplateBundle, sqlRenderer, type SqlRenderer } from '../sql/render.js';
 
-/** SPEC §2: the statuses a run-history row may carry. */
-export const RUN_STATUSES = ['running', 'success', 'failed', 'skipped'] as const;
-/** The statuses that end a run (its final row). */
-export const FINAL_STATUSES = ['success', 'failed', 'skipped'] as const;
+/** SPEC §2's run statuses, from their one home (`config/names.ts`), for the Dataform definitions. */
+export { FINAL_STATUSES, RUN_STATUSES };
 
 /** The deployed objects' names inside the registry's dataset. */
 export const OBJECTS = {
-  runHistory: RUN_HISTORY_TABLE,
+  runHistory: TABLES.runHistory,
   processorConfig: 'processor_config',
   processorRuns: 'processor_runs',
   healthAt: 'processor_health_daily_at',
   healthDaily: 'processor_health_daily',
   health: 'processor_health',
   backfillQueue: 'processor_backfill_queue',
-  alertState: ALERT_STATE_TABLE,
-  alertSilences: ALERT_SILENCES_TABLE,
+  alertState: TABLES.alertState,
+  alertSilences: TABLES.alertSilences,
 } as const;
 
 /** The arguments of the runner's table function, prefixed so that they never shadow a column. */

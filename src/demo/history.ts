@@ -4,7 +4,7 @@
  * a hung run, a dead scheduler, weekday and game-day calendars). Pure and deterministic.
  */
 import { DateTime } from 'luxon';
-import type { RunRow } from '../record/row.js';
+import type { RunRow } from '../warehouse/run-row.js';
 
 export const DEMO_SEASON_DAYS = 150;
 export const DEMO_TIMEZONE = 'America/New_York';

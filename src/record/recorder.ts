@@ -11,18 +11,18 @@
  * - `withRun` returns the processor's own result, or rethrows its own error, whatever happened
  *   to the records.
  */
+import { FINAL_STATUSES, type FinalStatus } from '../config/names.js';
 import { PemError, firstLine, usageError } from '../errors.js';
 import { createLogger, isCloudRun, type Logger } from '../log.js';
 import { boundRunErrors, runErrorFrom, truncate } from './run-error.js';
 import { newRunId, parseRunId } from './run-id.js';
-import type { RunError, RunRow } from './row.js';
+import type { RunError, RunRow } from '../warehouse/run-row.js';
 import { openRunSink, type RunSink, type RunTarget } from './sink.js';
 
 /** Default bound on one write. */
 export const DEFAULT_RECORD_TIMEOUT_MS = 10_000;
 /** The final statuses of a run (SPEC §2). */
-export const FINAL_STATUSES = ['success', 'failed', 'skipped'] as const;
-export type FinalStatus = (typeof FINAL_STATUSES)[number];
+export { FINAL_STATUSES, type FinalStatus };
 
 const MAX_NAME_CHARS = 256;
 const MAX_RUN_ID_CHARS = 1_024;

@@ -3,7 +3,7 @@
  * keeps them small: a run row is written by a streaming insert (BigQuery caps a row at 10 MB and
  * a request at 10 MB) and its message ends up in a Slack section (3,000 characters at most).
  */
-import type { RunError } from './row.js';
+import type { RunError } from '../warehouse/run-row.js';
 
 /** Longest `error_message` stored; longer ones are cut with a note of the original length. */
 export const MAX_ERROR_MESSAGE_CHARS = 4_000;

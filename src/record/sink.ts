@@ -3,31 +3,19 @@
  * `(run_id, status)` is already stored is not stored twice, so a retried write never makes a
  * second final row:
  * - BigQuery: a streaming insert whose `insertId` is derived from `(run_id, status)` (see
- *   `./bigquery.ts`); BigQuery drops a repeated insertId (best effort, about a minute).
+ *   `warehouse/bigquery-client.ts`); BigQuery drops a repeated insertId (best effort, about a minute).
  * - DuckDB: the row is appended only when no row with the same `(run_id, status)` exists. One
  *   process writes a DuckDB file at a time (DuckDB's file lock), so the check and the append
  *   cannot interleave with another writer.
  */
 import { usageError } from '../errors.js';
-import { resolveEngine, bigQueryOptionsFrom, type WarehouseOptions } from '../warehouse/open.js';
+import { resolveEngine, bigQueryOptionsFrom, type Engine, type WarehouseOptions } from '../warehouse/open.js';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from '../warehouse/duckdb.js';
 import type { Warehouse } from '../warehouse/types.js';
-import type { RunRow } from './row.js';
 import type { BigQueryRunSinkOptions } from './bigquery.js';
+import type { RunSink } from './run-sink.js';
 
-export interface RunSink {
-  /** For messages (`DuckDB .pem/monitoring.duckdb`, `BigQuery project p`); never holds a secret. */
-  readonly description: string;
-  /** Appends `rows`; rejects with the cause when they were not stored. */
-  write(rows: readonly RunRow[], options: RunSinkWriteOptions): Promise<void>;
-}
-
-export interface RunSinkWriteOptions {
-  /** Aborts when the recorder stops waiting: stop retrying then. */
-  signal: AbortSignal;
-  /** Hears each failed attempt that will be retried, so a timeout can name the last cause. */
-  onRetry?: (cause: Error) => void;
-}
+export type { RunSink, RunSinkWriteOptions } from './run-sink.js';
 
 /** Where a recorder writes: the warehouse options of every `pem` command, and the table. */
 export interface RunTarget extends WarehouseOptions {
@@ -46,8 +34,16 @@ export interface RunTarget extends WarehouseOptions {
  * Throws a usage error for an unknown engine or a BigQuery target without a project.
  */
 export function openRunSink(target: RunTarget, env: Record<string, string | undefined>): RunSink {
-  const engine = resolveEngine(target.engine, env);
-  if (engine === 'duckdb') return duckDbFileSink(target.database ?? DEFAULT_DUCKDB_PATH, target.table);
+  return SINK_FOR_ENGINE[resolveEngine(target.engine, env)](target, env);
+}
+
+/** One sink per engine (the engine itself is chosen in `warehouse/open.ts`). */
+const SINK_FOR_ENGINE: Record<Engine, (target: RunTarget, env: Record<string, string | undefined>) => RunSink> = {
+  duckdb: (target) => duckDbFileSink(target.database ?? DEFAULT_DUCKDB_PATH, target.table),
+  bigquery: (target, env) => lazyBigQuerySink(target, env),
+};
+
+function lazyBigQuerySink(target: RunTarget, env: Record<string, string | undefined>): RunSink {
   const options = bigQueryOptionsFrom(target, env);
   if (!options.projectId) {
     // Configuration, so raised now rather than on the first write; same message as the warehouse's.

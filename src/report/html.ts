@@ -19,8 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
-import type { CheckResult, ProcessorDetail, ProcessorReport } from '../check/report.js';
-import { byUrgency } from '../check/terminal.js';
+import { byUrgency, type CheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page.js';
 import { DISPLAY_STATUSES, STATUS_STYLES, dayNotes, displayStatus, problemSince, streakProblemDates, type DisplayStatus } from './statuses.js';
 

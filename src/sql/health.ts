@@ -3,9 +3,9 @@
  * The registry decides the shape of the SQL (which tables, which columns, which filters);
  * every runtime value (E, L, now, the processor list) stays a bound parameter.
  */
-import { RUN_HISTORY_TABLE, defaultProcessorFilter, type ProcessorConfig, type Registry } from '../config/registry.js';
-import { sqlRenderer, loadTemplateBundle, type Dialect, type SqlRenderer } from './render.js';
-import { alertSilencesTable, alertStateTable } from '../alerts/tables.js';
+import { defaultProcessorFilter, type ProcessorConfig, type Registry } from '../config/registry.js';
+import { loadTemplateBundle, rendererFor, type Dialect, type SqlRenderer } from './render.js';
+import { alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
 
 /** One branch of the `run_rows` union: a table layout shared by one or more processors. */
 export interface RunSource {
@@ -46,7 +46,7 @@ export interface HealthRenderOptions {
 }
 
 export function runSources(registry: Registry): RunSource[] {
-  const contractTable = `${registry.dataset}.${RUN_HISTORY_TABLE}`;
+  const contractTable = runHistoryTable(registry);
   const shared = new Map<string, RunSource & { members: string[] }>();
   const own: RunSource[] = [];
   for (const p of registry.processors) {
@@ -132,16 +132,16 @@ export function renderHealthSql(
   registry: Registry,
   options: HealthRenderOptions = { selectProcessors: true },
 ): string {
-  const renderer = typeof dialect === 'string' ? sqlRenderer(dialect) : dialect;
+  const renderer = rendererFor(dialect);
   return renderer.render('processor_health_daily', healthContext(registry, options));
 }
 
 /** The statements `pem schema apply` runs: the dataset, the contract run-history table, and the alert state and silences tables. */
 export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Registry): string[] {
-  const renderer = typeof dialect === 'string' ? sqlRenderer(dialect) : dialect;
+  const renderer = rendererFor(dialect);
   return [
     renderer.render('create_dataset', { dataset: registry.dataset }),
-    renderer.render('run_history_ddl', { table: `${registry.dataset}.${RUN_HISTORY_TABLE}` }),
+    renderer.render('run_history_ddl', { table: runHistoryTable(registry) }),
     renderer.render('alert_state_ddl', { table: alertStateTable(registry) }),
     renderer.render('alert_silences_ddl', { table: alertSilencesTable(registry) }),
   ];
@@ -152,6 +152,6 @@ export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Regist
  * reads the table function Dataform deployed (the `check_query` partial of each dialect).
  */
 export function renderCheckSql(dialect: Dialect | SqlRenderer, registry: Registry): string {
-  const renderer = typeof dialect === 'string' ? sqlRenderer(dialect) : dialect;
+  const renderer = rendererFor(dialect);
   return renderer.render('check', { ...healthContext(registry, { selectProcessors: true }), dataset: registry.dataset });
 }

@@ -62,6 +62,11 @@ export function sqlRenderer(dialect: Dialect): SqlRenderer {
   return renderer;
 }
 
+/** A renderer given as itself, or by its dialect's name (the shared one). */
+export function rendererFor(renderer: Dialect | SqlRenderer): SqlRenderer {
+  return typeof renderer === 'object' ? renderer : sqlRenderer(renderer);
+}
+
 /**
  * A renderer for one dialect. Partials lose their final newline so they can be used inline
  * (`WHERE {{> contains …}}`).

@@ -12,13 +12,11 @@ import {
   BigQueryTime,
   BigQueryTimestamp,
   Geography,
-  type BigQueryOptions as ClientOptions,
 } from '@google-cloud/bigquery';
-import pRetry, { AbortError } from 'p-retry';
-import { withBoundedRequests } from './bounded-requests.js';
 import { firstLine, runtimeError, usageError } from '../errors.js';
-import { bigQueryTable, streamRunRows } from '../record/bigquery.js';
-import type { RunRow } from '../record/row.js';
+import { bigQueryTable, createBigQueryClient, retryTransient, streamRunRows } from './bigquery-client.js';
+import { withBoundedRequests } from './bounded-requests.js';
+import type { RunRow } from './run-row.js';
 import type { PlainValue, QueryParam, QueryParams, Row, Warehouse } from './types.js';
 
 export interface BigQueryOptions {
@@ -46,57 +44,14 @@ export interface RetryPolicy {
   minTimeoutMs: number;
 }
 
-/**
- * Retries live here, not in the client: the client also retries a refused connection or an
- * unknown host (its `noResponseRetries`), which no retry cures, for ~16 s. Rate limits, 5xx and
- * dropped connections are retried; an unreachable endpoint and BigQuery's 4xx answers fail at
- * once (Cloud Run retries the whole job: https://cloud.google.com/run/docs/jobs-retries).
- */
+/** Retries of a transient failure (the rule is `isTransient` in `bigquery-client.ts`), and the first delay (doubling, jittered). */
 export const DEFAULT_RETRY: RetryPolicy = { retries: 3, minTimeoutMs: 1_000 };
-const TRANSIENT_HTTP = new Set([408, 429, 500, 502, 503, 504]);
-const TRANSIENT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'backendError', 'internalError', 'jobBackendError']);
-/** Transport errors of a misconfigured or absent endpoint. */
-const PERMANENT_NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ERR_INVALID_URL', 'ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT']);
-
-/** Whether trying the same API call again can succeed. */
-export function isTransient(error: unknown): boolean {
-  const e = error as { code?: unknown; errors?: { reason?: string }[]; cause?: { code?: unknown }; retryable?: unknown };
-  if (typeof e.retryable === 'boolean') return e.retryable;
-  if (typeof e.code === 'number') return TRANSIENT_HTTP.has(e.code) || (e.errors ?? []).some((r) => TRANSIENT_REASONS.has(r.reason ?? ''));
-  const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : null;
-  return code !== null && !PERMANENT_NETWORK.has(code);
-}
-
-/**
- * Credentials for a plain-HTTP endpoint: none. Google credentials are never sent over plain HTTP
- * (an `http://` endpoint is an emulator or a loopback stand-in), and no metadata server is asked.
- */
-const ANONYMOUS = {
-  getRequestHeaders: async () => new Headers(),
-} as unknown as NonNullable<ClientOptions['authClient']>;
 
 export async function openBigQuery(options: BigQueryOptions): Promise<Warehouse> {
   if (!options.projectId) {
     throw usageError('BigQuery needs a project: pass --project ID or set GOOGLE_CLOUD_PROJECT');
   }
-  let endpoint: URL | null = null;
-  if (options.apiEndpoint) {
-    try {
-      endpoint = new URL(options.apiEndpoint);
-    } catch {
-      endpoint = null;
-    }
-    if (!endpoint || !/^https?:$/.test(endpoint.protocol)) {
-      throw usageError(`PEM_BIGQUERY_API_ENDPOINT '${options.apiEndpoint}' is not an http(s) URL, for example https://bigquery.googleapis.com`);
-    }
-  }
-  const client = new BigQuery({
-    projectId: options.projectId,
-    location: options.location,
-    ...(endpoint ? { apiEndpoint: endpoint.origin + endpoint.pathname.replace(/\/$/, '') } : {}),
-    ...(endpoint?.protocol === 'http:' ? { authClient: ANONYMOUS } : {}),
-    retryOptions: { autoRetry: false, maxRetries: 0 },
-  });
+  const client = createBigQueryClient({ projectId: options.projectId, location: options.location, apiEndpoint: options.apiEndpoint });
   return new BigQueryWarehouse(client, options.projectId, options.location, options.retry ?? DEFAULT_RETRY, options.timeoutMs ?? DEFAULT_BIGQUERY_TIMEOUT_MS);
 }
 
@@ -145,17 +100,7 @@ export class BigQueryWarehouse implements Warehouse {
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
       return await withBoundedRequests({ timeoutMs: Math.min(REQUEST_IDLE_TIMEOUT_MS, this.timeoutMs), signal }, () =>
-        pRetry(
-          async () => {
-            try {
-              return await call();
-            } catch (error) {
-              if (isTransient(error) && !signal.aborted) throw error;
-              throw new AbortError(error instanceof Error ? error : new Error(String(error)));
-            }
-          },
-          { retries: this.retry.retries, minTimeout: this.retry.minTimeoutMs, maxTimeout: 8 * this.retry.minTimeoutMs, factor: 2, randomize: true, signal },
-        ),
+        retryTransient(call, { retries: this.retry.retries, minTimeoutMs: this.retry.minTimeoutMs, maxTimeoutMs: 8 * this.retry.minTimeoutMs, signal }),
       );
     } catch (error) {
       if (signal.aborted) throw new Error(`no answer within ${this.timeoutMs} ms (PEM_BIGQUERY_TIMEOUT_MS)`);
@@ -193,7 +138,7 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   async insertRunRows(table: string, rows: readonly RunRow[]): Promise<void> {
-    // Deterministic insertIds per (run_id, status), rejected rows named: see record/bigquery.ts.
+    // Deterministic insertIds per (run_id, status), rejected rows named: see bigquery-client.ts.
     try {
       await this.withRetries(() => streamRunRows(bigQueryTable(this.client, table), rows));
     } catch (error) {

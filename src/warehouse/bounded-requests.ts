@@ -34,7 +34,8 @@ function subscribeOnce(): void {
     if (bound.signal.aborted) return end(bound.signal.reason);
     const onAbort = () => end(bound.signal.reason);
     bound.signal.addEventListener('abort', onAbort, { once: true });
-    request.setTimeout(bound.timeoutMs, () => end(new Error(`no answer within ${bound.timeoutMs} ms`)));
+    // ETIMEDOUT: a network failure a retry may cure (`isTransient` in bigquery-client.ts).
+    request.setTimeout(bound.timeoutMs, () => end(Object.assign(new Error(`no answer within ${bound.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     request.once('close', () => bound.signal.removeEventListener('abort', onAbort));
   });
 }

@@ -23,7 +23,7 @@ import {
   timestampValue,
 } from '@duckdb/node-api';
 import { describeError, firstLine, runtimeError } from '../errors.js';
-import type { RunRow } from '../record/row.js';
+import type { RunRow } from './run-row.js';
 import type { PlainValue, QueryParam, QueryParams, Row, Warehouse } from './types.js';
 
 export const DEFAULT_DUCKDB_PATH = '.pem/monitoring.duckdb';

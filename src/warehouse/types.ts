@@ -3,7 +3,7 @@
  * get plain rows back. Every adapter decodes its engine's values into the same plain forms,
  * so nothing above this layer knows which engine answered.
  */
-import type { RunRow } from '../record/row.js';
+import type { RunRow } from './run-row.js';
 import type { Dialect } from '../sql/render.js';
 
 /** A bound parameter with its SQL type stated, never inferred (an empty array has no type). */

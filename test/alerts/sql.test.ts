@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAlertSql } from '../../src/alerts/state.js';
-import { alertSilencesTable, alertStateTable } from '../../src/alerts/tables.js';
+import { alertSilencesTable, alertStateTable } from '../../src/config/names.js';
 import { parseRegistry } from '../../src/config/registry.js';
 import { renderSchemaSql } from '../../src/sql/health.js';
 import { createSqlRenderer, DIALECTS, loadTemplateBundle } from '../../src/sql/render.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { RunRecorder, type RunRecorderOptions } from '../../src/record/recorder.js';
-import type { RunRow } from '../../src/record/row.js';
+import type { RunRow } from '../../src/warehouse/run-row.js';
 import { MAX_ERROR_MESSAGE_CHARS, MAX_ERRORS_PER_ROW, runErrorFrom, truncate } from '../../src/record/run-error.js';
 import { newRunId, parseRunId } from '../../src/record/run-id.js';
 import type { RunSink } from '../../src/record/sink.js';

@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/check/report.js';
-import { byUrgency } from '../../src/check/terminal.js';
+import { byUrgency } from '../../src/check/report.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import { STATUS_STYLES, type DisplayStatus } from '../../src/report/statuses.js';
 import { runCli } from '../support/cli.js';

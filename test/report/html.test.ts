@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { byUrgency } from '../../src/check/terminal.js';
+import { byUrgency } from '../../src/check/report.js';
 import { esc, formatInstant, jsonForScript, renderHtmlReport } from '../../src/report/html.js';
 import { DISPLAY_STATUSES, STATUS_STYLES } from '../../src/report/statuses.js';
 import { XSS, syntheticResult } from './fixtures.js';

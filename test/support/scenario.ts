@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunRow } from '../../src/record/row.js';
+import type { RunRow } from '../../src/warehouse/run-row.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import { runCli } from './cli.js';
 

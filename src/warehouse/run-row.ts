@@ -1,10 +1,12 @@
 /** One row of the run history, as SPEC §2 defines it. */
+import type { RunStatus } from '../config/names.js';
+
+export type { RunStatus };
+
 export interface RunError {
   error_type: string;
   error_message: string;
 }
-
-export type RunStatus = 'running' | 'success' | 'failed' | 'skipped';
 
 export interface RunRow {
   run_id: string;

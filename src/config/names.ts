@@ -1,0 +1,47 @@
+/**
+ * One home for the monitor's names: its tables, the run statuses of SPEC §2, and the alert
+ * routing table of SPEC §5. Everything else imports them from here instead of spelling them.
+ */
+
+/** The monitor's own tables, each in the registry's dataset. */
+export const TABLES = {
+  /** The append-only run history of SPEC §2. */
+  runHistory: 'processor_run_history',
+  /** What was notified, claimed and resolved (SPEC §5 alert state). */
+  alertState: 'pem_alert_state',
+  /** Silences added with `pem silence add`. */
+  alertSilences: 'pem_alert_silences',
+  /** Reserved for SPEC §14's incrementally maintained last success (one row per processor). */
+  lastSuccess: 'processor_last_success',
+} as const;
+
+export type TableRole = keyof typeof TABLES;
+
+/** `<dataset>.<table>` of one of the monitor's tables. */
+export const tableIn = (registry: { dataset: string }, role: TableRole): string => `${registry.dataset}.${TABLES[role]}`;
+
+export const runHistoryTable = (registry: { dataset: string }): string => tableIn(registry, 'runHistory');
+export const alertStateTable = (registry: { dataset: string }): string => tableIn(registry, 'alertState');
+export const alertSilencesTable = (registry: { dataset: string }): string => tableIn(registry, 'alertSilences');
+
+/** The statuses a run-history row may hold (SPEC §2). */
+export const RUN_STATUSES = ['running', 'success', 'failed', 'skipped'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The statuses of a run's final row. */
+export const FINAL_STATUSES = ['success', 'failed', 'skipped'] as const satisfies readonly RunStatus[];
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+
+export type AlertLevel = 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO';
+export type Destination = 'pagerduty' | 'slack' | 'console';
+
+/**
+ * SPEC §5: which destinations each alert level goes to. The check's alert plan
+ * (`check/report.ts`) and the alert issues (`alerts/issues.ts`) both read it.
+ */
+export const ALERT_ROUTING = {
+  CRITICAL: ['pagerduty', 'slack'],
+  ERROR: ['slack'],
+  WARNING: ['slack'],
+  INFO: ['console'],
+} as const satisfies Record<AlertLevel, readonly Destination[]>;

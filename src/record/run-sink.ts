@@ -1,0 +1,16 @@
+/** Where run rows go: the contract every sink keeps (the sinks themselves are in `sink.ts` and `bigquery.ts`). */
+import type { RunRow } from '../warehouse/run-row.js';
+
+export interface RunSink {
+  /** For messages (`DuckDB .pem/monitoring.duckdb`, `BigQuery project p`); never holds a secret. */
+  readonly description: string;
+  /** Appends `rows`; rejects with the cause when they were not stored. */
+  write(rows: readonly RunRow[], options: RunSinkWriteOptions): Promise<void>;
+}
+
+export interface RunSinkWriteOptions {
+  /** Aborts when the recorder stops waiting: stop retrying then. */
+  signal: AbortSignal;
+  /** Hears each failed attempt that will be retried, so a timeout can name the last cause. */
+  onRetry?: (cause: Error) => void;
+}

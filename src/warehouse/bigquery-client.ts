@@ -1,0 +1,235 @@
+/**
+ * The one BigQuery path: every BigQuery client of `pem` is built here (the check's warehouse,
+ * the alert state and silences it holds, and the run recorder), with the same credentials rule,
+ * the same endpoint handling, no retries inside the client, one rule for what is worth retrying,
+ * one retry loop, and one streaming-insert path with deterministic insert ids.
+ *
+ * - Retries live here, not in the client: the client also retries a refused connection or an
+ *   unknown host (its `noResponseRetries`), which no retry cures, for ~16 s. Rate limits, 5xx and
+ *   dropped connections are retried; an unreachable endpoint and BigQuery's 4xx answers fail at
+ *   once (Cloud Run retries the whole job: https://cloud.google.com/run/docs/jobs-retries).
+ * - Idempotent inserts: each run row's `insertId` is derived from `(run_id, status)`, so a request
+ *   retried after a lost response carries the same ids and BigQuery's best-effort de-duplication
+ *   drops the copy (https://cloud.google.com/bigquery/docs/streaming-data-into-bigquery#dataconsistency).
+ *   The client's own per-row `randomUUID()` ids would defeat this: rows are sent `raw`.
+ * - Partial failures: insertAll answers 200 with `insertErrors` when rows are rejected (a schema
+ *   mismatch, say). They are surfaced with each rejected row's run id, status and reason.
+ */
+import { createHash } from 'node:crypto';
+import { BigQuery, type BigQueryOptions as ClientOptions, type Table } from '@google-cloud/bigquery';
+import pRetry, { AbortError } from 'p-retry';
+import { firstLine, usageError } from '../errors.js';
+import type { RunRow } from './run-row.js';
+
+export type BigQueryAuthClient = NonNullable<ClientOptions['authClient']>;
+
+export interface BigQueryClientOptions {
+  projectId: string;
+  location?: string | undefined;
+  /** A REST endpoint other than Google's (PEM_BIGQUERY_API_ENDPOINT: an emulator, a test's loopback stand-in). */
+  apiEndpoint?: string | undefined;
+  /** Credentials other than Application Default Credentials. */
+  authClient?: BigQueryAuthClient | undefined;
+}
+
+/**
+ * Credentials for a plain-HTTP endpoint: none. Google credentials are never sent over plain HTTP
+ * (an `http://` endpoint is an emulator or a loopback stand-in), and without this the client would
+ * look for Application Default Credentials and probe the GCE metadata server.
+ */
+const ANONYMOUS = {
+  getRequestHeaders: async () => new Headers(),
+} as unknown as BigQueryAuthClient;
+
+/** The only place a BigQuery client is constructed. Throws a usage error for an endpoint that is not an http(s) URL. */
+export function createBigQueryClient(options: BigQueryClientOptions): BigQuery {
+  const endpoint = options.apiEndpoint ? parseEndpoint(options.apiEndpoint) : null;
+  const authClient = options.authClient ?? (endpoint?.protocol === 'http:' ? ANONYMOUS : undefined);
+  return new BigQuery({
+    projectId: options.projectId,
+    ...(options.location ? { location: options.location } : {}),
+    ...(endpoint ? { apiEndpoint: endpoint.origin + endpoint.pathname.replace(/\/$/, '') } : {}),
+    ...(authClient ? { authClient } : {}),
+    // Retries happen in `retryTransient`, where they can stop when the caller stops waiting.
+    retryOptions: { autoRetry: false, maxRetries: 0 },
+  });
+}
+
+function parseEndpoint(raw: string): URL {
+  let endpoint: URL | null;
+  try {
+    endpoint = new URL(raw);
+  } catch {
+    endpoint = null;
+  }
+  if (!endpoint || !/^https?:$/.test(endpoint.protocol)) {
+    throw usageError(`PEM_BIGQUERY_API_ENDPOINT '${raw}' is not an http(s) URL, for example https://bigquery.googleapis.com`);
+  }
+  return endpoint;
+}
+
+/** 'dataset.table' or 'project.dataset.table' → the client's Table. */
+export function bigQueryTable(client: BigQuery, name: string): Table {
+  const parts = name.split('.');
+  const tableId = parts.pop()!;
+  const datasetId = parts.pop()!;
+  const projectId = parts.pop();
+  return client.dataset(datasetId, projectId ? { projectId } : {}).table(tableId);
+}
+
+// ---------------------------------------------------------------------------------------
+// What is worth retrying, and the one retry loop.
+
+/** HTTP statuses worth retrying (the client's own list: @google-cloud/common `shouldRetryRequest`). */
+const TRANSIENT_HTTP = new Set([408, 429, 500, 502, 503, 504]);
+/** BigQuery error reasons a retry can cure (https://cloud.google.com/bigquery/docs/error-messages). 'stopped': an insertAll row rejected because another row was. */
+const TRANSIENT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'backendError', 'internalError', 'jobBackendError', 'timeout', 'stopped']);
+/** Transport errors of a misconfigured or absent endpoint. */
+const PERMANENT_NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ERR_INVALID_URL', 'ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT']);
+
+/** Whether trying the same API call again can succeed. */
+export function isTransient(error: unknown): boolean {
+  const e = (error ?? {}) as { code?: unknown; errors?: { reason?: string }[]; cause?: { code?: unknown }; retryable?: unknown };
+  if (typeof e.retryable === 'boolean') return e.retryable;
+  if (typeof e.code === 'number') return TRANSIENT_HTTP.has(e.code) || (e.errors ?? []).some((r) => TRANSIENT_REASONS.has(r.reason ?? ''));
+  const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : null;
+  return code !== null && !PERMANENT_NETWORK.has(code);
+}
+
+export interface RetryBudget {
+  /** Retries after the first attempt. */
+  retries: number;
+  /** First back-off; doubles each retry (jittered) up to `maxTimeoutMs`. */
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+  /** Stops retrying (and rejects) when it aborts. */
+  signal: AbortSignal;
+  /** A pending retry never keeps the process alive. */
+  unref?: boolean;
+  /** Hears each failed attempt that will be retried. */
+  onRetry?: (cause: Error) => void;
+}
+
+/** Runs `call`, retrying what `isTransient` says a retry can cure, within `budget`; the last attempt's error is thrown. */
+export function retryTransient<T>(call: () => Promise<T>, budget: RetryBudget): Promise<T> {
+  return pRetry(
+    async () => {
+      try {
+        return await call();
+      } catch (error) {
+        if (isTransient(error) && !budget.signal.aborted) throw error;
+        throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+    {
+      retries: budget.retries,
+      minTimeout: budget.minTimeoutMs,
+      maxTimeout: budget.maxTimeoutMs,
+      factor: 2,
+      randomize: true,
+      unref: budget.unref ?? false,
+      signal: budget.signal,
+      onFailedAttempt: (error) => budget.onRetry?.(error),
+    },
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Run rows by streaming insert (`tabledata.insertAll`).
+
+/** Longest readable insertId; longer ones are hashed (the API documents no limit, so stay modest). */
+const MAX_READABLE_INSERT_ID = 128;
+
+/** The same `(run_id, status)` always gives the same insertId. */
+export function runRowInsertId(row: Pick<RunRow, 'run_id' | 'status'>): string {
+  const readable = `${row.run_id}:${row.status}`;
+  if (readable.length <= MAX_READABLE_INSERT_ID) return readable;
+  return `${createHash('sha256').update(row.run_id).digest('hex')}:${row.status}`;
+}
+
+/** One insertAll row: the §2 columns as BigQuery's JSON encoding expects them. */
+export function toInsertAllRow(row: RunRow): { insertId: string; json: Record<string, unknown> } {
+  return {
+    insertId: runRowInsertId(row),
+    json: {
+      run_id: row.run_id,
+      processor_name: row.processor_name,
+      processing_date: row.processing_date,
+      status: row.status,
+      started_at: row.started_at?.toISOString() ?? null,
+      completed_at: row.completed_at?.toISOString() ?? null,
+      records_processed: row.records_processed,
+      // A BigQuery ARRAY is never NULL: an absent list is the empty list.
+      errors: row.errors ?? [],
+      trigger_source: row.trigger_source,
+      // A JSON column takes its value as a JSON-encoded string in insertAll.
+      metadata: row.metadata === null || row.metadata === undefined ? null : JSON.stringify(row.metadata),
+    },
+  };
+}
+
+/** Why an insert failed, and whether trying again can help (read by `isTransient`). */
+export class RunInsertError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'RunInsertError';
+  }
+}
+
+/**
+ * One insertAll request for `rows` (the client does no partial retries: a rejected row is
+ * reported, not silently re-sent). Throws `RunInsertError`.
+ */
+export async function streamRunRows(table: Table, rows: readonly RunRow[]): Promise<void> {
+  try {
+    await table.insert(rows.map(toInsertAllRow), { raw: true, partialRetries: 0 });
+  } catch (error) {
+    throw describeInsertError(error, rows.length);
+  }
+}
+
+interface ClientError {
+  name?: string;
+  message?: string;
+  code?: number | string;
+  errors?: { message?: string; reason?: string; errors?: { message?: string; reason?: string }[]; row?: { json?: { run_id?: string; status?: string } } }[];
+}
+
+/**
+ * A client error → one line saying what BigQuery (or the network) said, and whether to retry.
+ * A lone row is not named (the recorder's message names the run); rows of a batch are.
+ */
+export function describeInsertError(error: unknown, rowCount = 0): RunInsertError {
+  if (error instanceof RunInsertError) return error;
+  const e = (error ?? {}) as ClientError;
+  if (e.name === 'PartialFailureError' && Array.isArray(e.errors)) {
+    const rejected = e.errors.map((failure) => {
+      const row = failure.row?.json;
+      const reasons = (failure.errors ?? []).map((r) => [r.reason ?? 'error', firstLine(r.message ?? '')].filter(Boolean).join(': '));
+      const why = reasons.join('; ') || 'no reason given';
+      return { text: `run ${row?.run_id ?? '?'} (${row?.status ?? '?'}): ${why}`, why, reasons: (failure.errors ?? []).map((r) => r.reason ?? '') };
+    });
+    const shown = rejected.slice(0, 3).map((r) => r.text);
+    if (rejected.length > 3) shown.push(`and ${rejected.length - 3} more`);
+    const retryable = rejected.every((r) => r.reasons.length > 0 && r.reasons.every((reason) => TRANSIENT_REASONS.has(reason)));
+    if (rowCount === 1 && rejected.length === 1) return new RunInsertError(`BigQuery rejected the row: ${rejected[0]!.why}`, retryable);
+    return new RunInsertError(`BigQuery rejected ${rejected.length} row${rejected.length === 1 ? '' : 's'}: ${shown.join(', ')}`, retryable);
+  }
+  if (typeof e.code === 'number') {
+    const detail = firstLine(e.errors?.[0]?.message ?? e.message ?? '');
+    return new RunInsertError(`BigQuery answered HTTP ${e.code}${detail ? `: ${detail}` : ''}`, isTransient(error));
+  }
+  // No HTTP status: no answer (reset, timed out, refused, DNS); `isTransient` tells which a retry can cure.
+  const message = firstLine(e.message ?? String(error));
+  const reason = /reason: (.*)$/.exec(message)?.[1] ?? message;
+  return new RunInsertError(`BigQuery request failed: ${reason}`, isTransient(error) || !hasNetworkCode(error));
+}
+
+/** Whether a failure without an HTTP status names its network cause (otherwise it is a request this process gave up on). */
+function hasNetworkCode(error: unknown): boolean {
+  const e = (error ?? {}) as { code?: unknown; cause?: { code?: unknown } };
+  return typeof e.code === 'string' || typeof e.cause?.code === 'string';
+}
