@@ -12,7 +12,7 @@ export { openDuckDb } from './warehouse/duckdb.js';
 export { openWarehouse } from './warehouse/open.js';
 export type { Warehouse, QueryParams, Row } from './warehouse/types.js';
 export type { RunRow, RunError, RunStatus } from './warehouse/run-row.js';
-export { deliverAlerts, transportsFromEnv, type DeliverOptions, type DeliveryResult, type Transports } from './alerts/deliver.js';
+export { deliverAlerts, transportsFor, type DeliverOptions, type DeliveryResult, type Transports } from './alerts/deliver.js';
 export { buildSlackMessage, type SlackMessage } from './alerts/slack-message.js';
 export { buildPagerDutyTrigger, buildPagerDutyResolve, type PagerDutyEvent } from './alerts/pagerduty-event.js';
 export { TransportError, type Transport } from './alerts/transport.js';

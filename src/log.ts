@@ -30,20 +30,8 @@ export interface LoggerOptions {
   redact?: readonly (string | undefined)[];
 }
 
-/** The environment variables whose values are secrets (SPEC §5): never logged. */
-export const SECRET_ENV_VARS = ['SLACK_WEBHOOK_URL', 'PAGERDUTY_ROUTING_KEY', 'PEM_HEARTBEAT_URL'] as const;
-
 const MIN_REDACTED_LENGTH = 6;
 const REDACTED = '[redacted]';
-
-export function isCloudRun(env: Record<string, string | undefined>): boolean {
-  return Boolean(env.CLOUD_RUN_JOB || env.K_SERVICE);
-}
-
-/** The secret values present in an environment, for `LoggerOptions.redact`. */
-export function secretValues(env: Record<string, string | undefined>): string[] {
-  return SECRET_ENV_VARS.map((name) => env[name]).filter((value): value is string => Boolean(value));
-}
 
 /** Alert levels (SPEC §4/§5) as Cloud Logging severities, so a CRITICAL issue logs as CRITICAL. */
 export function severityForLevel(level: 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO' | 'OK'): Severity {

@@ -16,25 +16,21 @@
  * `--dry-run`, and then every alert stays `sent: false`.
  */
 import { randomUUID } from 'node:crypto';
+import { PAGERDUTY_ROUTING_KEY_ENV, SLACK_ENV, httpUrl, type DestinationSettings, type Settings } from '../config/env.js';
 import { alertSilencesTable, alertStateTable } from '../config/names.js';
 import type { Registry } from '../config/registry.js';
 import { byUrgency, type AlertReport, type CheckResult } from '../check/report.js';
-import { PemError, describeError, runtimeError, usageError } from '../errors.js';
+import { PemError, describeError, runtimeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { buildConsoleMessage, createConsoleTransport } from './console.js';
 import { collectIssues, type Issue, type IssueKind, type StateDestination } from './issues.js';
-import {
-  DEFAULT_PAGERDUTY_EVENTS_URL,
-  PAGERDUTY_ROUTING_KEY_ENV,
-  PAGERDUTY_URL_ENV,
-  createPagerDutyTransport,
-} from './pagerduty.js';
+import { createPagerDutyTransport } from './pagerduty.js';
 import { buildPagerDutyResolve, buildPagerDutyTrigger, type PagerDutyEvent } from './pagerduty-event.js';
 import { planDeliveries, type ActiveSilence, type DeliveredState, type DeliveryPlan, type DueItem } from './plan.js';
-import { retryPolicyFromEnv, type RetryPolicy } from './retry.js';
+import { retryPolicyWith, type RetryPolicy } from './retry.js';
 import { listSilences } from './silences.js';
-import { SLACK_ENV, createSlackTransport } from './slack.js';
+import { createSlackTransport } from './slack.js';
 import { buildSlackMessage, type SlackMessage, type SlackRecovery, type SlackTrigger } from './slack-message.js';
 import { appendEvents, claimDue, readDeliveredState, type StateEvent } from './state.js';
 import { TransportError, redact, type Transport } from './transport.js';
@@ -48,7 +44,8 @@ export interface Transports {
 export interface DeliverOptions {
   registry: Registry;
   warehouse: Warehouse;
-  env: Record<string, string | undefined>;
+  /** The destinations and retry knobs (`readSettings()` in `config/env.ts`). */
+  settings: Pick<Settings, 'destinations' | 'alertRetry'>;
   log: Logger;
   dryRun: boolean;
   /** Library use and tests: replaces the transports built from the environment. */
@@ -72,17 +69,12 @@ interface DestinationOutcome {
 
 const NOTHING: DestinationOutcome = { delivered: [], failed: [], error: null };
 
-/** Builds the transports from SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY and PAGERDUTY_EVENTS_URL. */
-export function transportsFromEnv(env: Record<string, string | undefined>, log: Logger, policy: RetryPolicy): Transports {
-  const slackUrl = env[SLACK_ENV]?.trim();
-  const routingKey = env[PAGERDUTY_ROUTING_KEY_ENV]?.trim();
-  const eventsUrl = env[PAGERDUTY_URL_ENV]?.trim() || DEFAULT_PAGERDUTY_EVENTS_URL;
-  // Never print the values: a webhook URL is a secret, and an events URL may carry credentials.
-  if (slackUrl && !isHttpUrl(slackUrl)) throw usageError(`${SLACK_ENV} is not an http(s) URL: set it to the incoming webhook URL Slack gave you`);
-  if (routingKey && !isHttpUrl(eventsUrl)) throw usageError(`${PAGERDUTY_URL_ENV} is not an http(s) URL, for example ${DEFAULT_PAGERDUTY_EVENTS_URL}`);
+/** Builds the transports from the destination settings (SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY, PAGERDUTY_EVENTS_URL). */
+export function transportsFor(destinations: DestinationSettings, log: Logger, policy: RetryPolicy): Transports {
+  const { slackWebhookUrl, pagerDutyRoutingKey, pagerDutyEventsUrl } = destinations;
   return {
-    slack: slackUrl ? createSlackTransport(slackUrl, policy) : null,
-    pagerduty: routingKey ? createPagerDutyTransport({ routingKey, url: eventsUrl }, policy) : null,
+    slack: slackWebhookUrl ? createSlackTransport(slackWebhookUrl, policy) : null,
+    pagerduty: pagerDutyRoutingKey ? createPagerDutyTransport({ routingKey: pagerDutyRoutingKey, url: pagerDutyEventsUrl }, policy) : null,
     console: createConsoleTransport(log),
   };
 }
@@ -91,33 +83,18 @@ export function transportsFromEnv(env: Record<string, string | undefined>, log: 
  * What must never be printed: the webhook URL, its path (the token part, which an error may quote
  * on its own), and the routing key.
  */
-function secretsOf(env: Record<string, string | undefined>): string[] {
-  const slackUrl = env[SLACK_ENV]?.trim();
-  let slackPath: string | undefined;
-  try {
-    slackPath = slackUrl ? new URL(slackUrl).pathname : undefined;
-  } catch {
-    slackPath = undefined;
-  }
-  return [slackUrl, slackPath && slackPath.length >= 8 ? slackPath : undefined, env[PAGERDUTY_ROUTING_KEY_ENV]?.trim()].filter(
+function secretsOf({ slackWebhookUrl, pagerDutyRoutingKey }: DestinationSettings): string[] {
+  const slackPath = slackWebhookUrl ? httpUrl(slackWebhookUrl)?.pathname : undefined;
+  return [slackWebhookUrl, slackPath && slackPath.length >= 8 ? slackPath : undefined, pagerDutyRoutingKey].filter(
     (value): value is string => Boolean(value),
   );
 }
 
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
-
 export async function deliverAlerts(result: CheckResult, options: DeliverOptions): Promise<DeliveryResult> {
-  const { registry, warehouse, env, log } = options;
-  const secrets = secretsOf(env);
-  const policy = options.policy ?? retryPolicyFromEnv(env);
-  const transports = options.transports ?? transportsFromEnv(env, log, policy);
+  const { registry, warehouse, settings, log } = options;
+  const secrets = secretsOf(settings.destinations);
+  const policy = options.policy ?? retryPolicyWith(settings.alertRetry);
+  const transports = options.transports ?? transportsFor(settings.destinations, log, policy);
   const report = result.report;
   const now = new Date(report.now);
   const configured = new Set<StateDestination>();

@@ -8,9 +8,6 @@ import { withRetries, type RetryPolicy } from './retry.js';
 import type { PagerDutyEvent } from './pagerduty-event.js';
 import { connectionError, httpError, parseRetryAfter, redact, type Transport } from './transport.js';
 
-export const PAGERDUTY_ROUTING_KEY_ENV = 'PAGERDUTY_ROUTING_KEY';
-export const PAGERDUTY_URL_ENV = 'PAGERDUTY_EVENTS_URL';
-export const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
 export interface PagerDutyTarget {
   routingKey: string;

@@ -9,7 +9,7 @@
  * better by waiting (https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks).
  */
 import pRetry, { AbortError } from 'p-retry';
-import { usageError } from '../errors.js';
+import { alertRetryFrom, type AlertRetryOverrides, type Environment } from '../config/env.js';
 import { TransportError } from './transport.js';
 
 export interface RetryPolicy {
@@ -38,27 +38,16 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-/** Environment overrides (documented in docs/alerts.md), each a whole number. */
-const ENV_KNOBS = {
-  PEM_ALERT_RETRIES: { key: 'retries', min: 0, max: 10, example: 3 },
-  PEM_ALERT_BACKOFF_MS: { key: 'minDelayMs', min: 0, max: 600_000, example: 1000 },
-  PEM_ALERT_TIMEOUT_MS: { key: 'timeoutMs', min: 1, max: 600_000, example: 10000 },
-  PEM_ALERT_MAX_RETRY_AFTER_MS: { key: 'maxRetryAfterMs', min: 0, max: 3_600_000, example: 60000 },
-} as const;
-
-export function retryPolicyFromEnv(env: Record<string, string | undefined>, base: RetryPolicy = DEFAULT_RETRY_POLICY): RetryPolicy {
-  const policy: RetryPolicy = { ...base };
-  for (const [name, knob] of Object.entries(ENV_KNOBS)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    const value = Number(raw.trim());
-    if (!/^\d+$/.test(raw.trim()) || value < knob.min || value > knob.max) {
-      throw usageError(`${name} '${raw}' must be a whole number from ${knob.min} to ${knob.max}, for example ${name}=${knob.example}`);
-    }
-    policy[knob.key] = value;
-  }
+/** The policy with the PEM_ALERT_* overrides of the settings (`config/env.ts` reads and validates them). */
+export function retryPolicyWith(overrides: AlertRetryOverrides, base: RetryPolicy = DEFAULT_RETRY_POLICY): RetryPolicy {
+  const policy: RetryPolicy = { ...base, ...overrides };
   policy.maxDelayMs = Math.max(policy.maxDelayMs, policy.minDelayMs);
   return policy;
+}
+
+/** The policy from an environment's PEM_ALERT_* variables; throws a usage error naming a bad one. */
+export function retryPolicyFromEnv(env: Environment, base: RetryPolicy = DEFAULT_RETRY_POLICY): RetryPolicy {
+  return retryPolicyWith(alertRetryFrom(env), base);
 }
 
 /**

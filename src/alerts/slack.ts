@@ -7,7 +7,6 @@ import { withRetries, type RetryPolicy } from './retry.js';
 import type { SlackMessage } from './slack-message.js';
 import { connectionError, httpError, parseRetryAfter, TransportError, type Transport } from './transport.js';
 
-export const SLACK_ENV = 'SLACK_WEBHOOK_URL';
 
 export function createSlackTransport(webhookUrl: string, policy: RetryPolicy): Transport<SlackMessage> {
   const defaults: IncomingWebhookDefaultArguments = {

@@ -29,7 +29,7 @@ export async function checkAction(flags: CheckFlags, context: CliContext, prepar
   await withCheckSession(flags, context, prepared, async ({ registry, inputs, warehouse }) => {
     // Alerts go out before printing, so the report shows what was sent (SPEC §7 `sent`).
     const { result, error: deliveryError } = await deliverAlerts(await runCheck(warehouse, registry, inputs), {
-      registry, warehouse, env: context.env, log: context.log, dryRun: Boolean(flags.dryRun),
+      registry, warehouse, settings: context.settings, log: context.log, dryRun: Boolean(flags.dryRun),
     });
     writeCheckResult(result, context, Boolean(flags.jsonOutput));
     // A destination that failed after retries fails the run (exit 1), once the report is out.

@@ -4,18 +4,25 @@
  * from `main.ts` so that commands never import the entry that imports them.
  */
 import { Option, type Command } from 'commander';
+import type { Environment, Settings } from '../config/env.js';
 import type { Logger, Writable } from '../log.js';
 
 export interface CliIo {
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable;
-  env: Record<string, string | undefined>;
+  /** The environment (the process's unless a test gives one); read only by `config/env.ts`. */
+  env: Environment;
   /** The clock, read once per command. */
   now: () => Date;
 }
 
 export interface CliContext extends CliIo {
   log: Logger;
+  /**
+   * Every PEM_* and destination setting, validated together on first use (`readSettings`): a bad
+   * one fails the command that needs it (exit 2), while `--help` or `pem sql render` still work.
+   */
+  readonly settings: Settings;
 }
 
 export type Register = (program: Command, context: CliContext) => void;

@@ -5,7 +5,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { PemError, describeError, exitCodeFor } from '../errors.js';
-import { createLogger, isCloudRun, secretValues } from '../log.js';
+import { environmentOf, isCloudRun, readSettings, secretValues, type Settings } from '../config/env.js';
+import { createLogger } from '../log.js';
 import type { CliContext, CliIo, Register } from './context.js';
 import { registerCheckCommand } from './check.js';
 import { registerConfigCommand } from './config.js';
@@ -68,13 +69,17 @@ function inheritErrorHandling(command: Command, context: CliContext): void {
 }
 
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
-  const env = io.env ?? process.env;
+  const env = environmentOf(io.env);
+  let settings: Settings | undefined;
   const context: CliContext = {
     stdout: io.stdout ?? process.stdout,
     stderr: io.stderr ?? process.stderr,
     env,
     now: io.now ?? (() => new Date()),
     log: createLogger(io.stderr ?? process.stderr, { json: isCloudRun(env), redact: secretValues(env) }),
+    get settings() {
+      return (settings ??= readSettings(env));
+    },
   };
   const program = buildProgram(context);
   try {

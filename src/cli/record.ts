@@ -14,7 +14,6 @@ import { parseDate } from '../check/inputs.js';
 import { runHistoryTable } from '../config/names.js';
 import { TABLE_NAME } from '../config/registry.js';
 import { usageError } from '../errors.js';
-import { recordTimeoutFromEnv } from './self-record.js';
 import { FINAL_STATUSES, RunRecorder, checkName, type FinalStatus } from '../record/recorder.js';
 import type { RunError } from '../warehouse/run-row.js';
 import { parseRunId } from '../record/run-id.js';
@@ -143,9 +142,8 @@ function resolveRun(flags: CompleteFlags): { processor?: string; processingDate?
 
 async function recorderFor(flags: TargetFlags, context: CliContext): Promise<RunRecorder> {
   const table = await resolveTable(flags);
-  const { timeoutMs, problem } = recordTimeoutFromEnv(context.env);
-  if (problem) throw usageError(problem);
-  const sink = openRunSink({ ...flags, table, timeoutMs }, context.env);
+  const { timeoutMs } = context.settings.selfRecord;
+  const sink = openRunSink({ ...flags, table, timeoutMs }, context.settings);
   return new RunRecorder({ sink, clock: context.now, log: context.log, timeoutMs, strict: Boolean(flags.strict) });
 }
 

@@ -14,7 +14,7 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
     .addOption(configOption());
   addWarehouseOptions(apply).action(async (flags: { config: string; engine?: string; database?: string; project?: string; location?: string }) => {
     const registry = await loadCheckedRegistry(flags.config);
-    const warehouse = await openWarehouse(flags, context.env, { create: true });
+    const warehouse = await openWarehouse(flags, context.settings, { create: true });
     try {
       for (const statement of renderSchemaSql(warehouse.dialect, registry)) await warehouse.execute(statement);
       const tables = [runHistoryTable(registry), alertStateTable(registry), alertSilencesTable(registry)];

@@ -70,7 +70,7 @@ export async function withCheckSession<T>(
   use: (session: CheckSession) => Promise<T>,
 ): Promise<T> {
   const { registry, inputs } = prepared instanceof Date ? await prepareCheck(flags, prepared) : prepared;
-  const warehouse = await openWarehouse(flags, context.env, { create: false });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false });
   try {
     return await use({ registry, inputs, warehouse });
   } finally {
@@ -84,7 +84,7 @@ export function writeCheckResult(result: CheckResult, context: CliContext, jsonO
     context.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
     return;
   }
-  const color = Boolean(context.stdout.isTTY) && !context.env.NO_COLOR;
+  const color = Boolean(context.stdout.isTTY) && !context.settings.noColor;
   context.stdout.write(renderTerminalReport(result, { color }));
 }
 

@@ -16,10 +16,10 @@
 import type { CliContext } from './context.js';
 import type { CheckSelectionFlags, PreparedCheck } from './selection.js';
 import { runHistoryTable } from '../config/names.js';
-import { isCloudRun, type Logger, type Severity } from '../log.js';
+import type { Logger, Severity } from '../log.js';
 import { resolveEngine } from '../warehouse/open.js';
 import { pingHeartbeat } from '../record/heartbeat.js';
-import { DEFAULT_RECORD_TIMEOUT_MS, RunRecorder } from '../record/recorder.js';
+import { RunRecorder } from '../record/recorder.js';
 import { runErrorFrom } from '../record/run-error.js';
 import { openRunSink } from '../record/sink.js';
 
@@ -28,8 +28,6 @@ type CheckFlags = CheckSelectionFlags & { dryRun?: boolean };
 
 /** The processor name of the monitor's own runs. */
 export const MONITOR_PROCESSOR = 'processor_execution_monitor';
-
-const OFF_VALUES = new Set(['0', 'off', 'false', 'no']);
 
 /** Runs `check` (the whole `pem check` action) as a recorded run of the monitor, then pings the heartbeat. */
 export async function runMonitoredCheck(
@@ -83,14 +81,13 @@ interface OwnRun {
  * validated before: bad input is not a run.
  */
 function planOwnRun(flags: CheckFlags, context: CliContext, { registry, inputs }: PreparedCheck): OwnRun | null {
-  const { env } = context;
-  if (OFF_VALUES.has((env.PEM_RECORD_SELF ?? '').trim().toLowerCase())) return null;
+  // Bad settings are bad input (exit 2), not a run: read them before anything is recorded.
+  const { settings } = context;
+  const { enabled, timeoutMs, triggerSource, cloudRunExecution } = settings.selfRecord;
+  if (!enabled) return null;
   try {
-    const engine = resolveEngine(flags.engine, env);
-    const { timeoutMs, problem } = recordTimeoutFromEnv(env);
-    if (problem) context.log.warn(`${problem}: using ${timeoutMs}`);
-    const sink = openRunSink({ ...flags, table: runHistoryTable(registry), timeoutMs }, env);
-    const triggerSource = env.PEM_TRIGGER_SOURCE?.trim() || (isCloudRun(env) ? 'scheduler' : 'manual');
+    const engine = resolveEngine(flags.engine, settings);
+    const sink = openRunSink({ ...flags, table: runHistoryTable(registry), timeoutMs }, settings);
     const notes = holdLog(context.log);
     return {
       recorder: new RunRecorder({ sink, clock: context.now, log: notes.log, timeoutMs }),
@@ -103,11 +100,11 @@ function planOwnRun(flags: CheckFlags, context: CliContext, { registry, inputs }
         window_start: inputs.windowStart,
         lookback_days: inputs.lookbackDays,
         processors: inputs.processors.length,
-        ...(env.CLOUD_RUN_EXECUTION ? { cloud_run_execution: env.CLOUD_RUN_EXECUTION } : {}),
+        ...(cloudRunExecution ? { cloud_run_execution: cloudRunExecution } : {}),
       },
     };
   } catch {
-    // A bad --engine or PEM_ENGINE: not a run. The check itself reports it in one clear line.
+    // A bad --engine, or BigQuery without a project: not a run. The check itself reports it in one clear line.
     return null;
   }
 }
@@ -136,18 +133,5 @@ function holdLog(target: Logger): HeldLog {
     drop() {
       held = [];
     },
-  };
-}
-
-/**
- * PEM_RECORD_TIMEOUT_MS, the bound on each run-history write of `pem` itself (default 10,000),
- * or the default and the problem when it is not a positive whole number.
- */
-export function recordTimeoutFromEnv(env: Record<string, string | undefined>): { timeoutMs: number; problem: string | null } {
-  const raw = env.PEM_RECORD_TIMEOUT_MS?.trim();
-  if (!raw || (/^\d+$/.test(raw) && Number(raw) > 0)) return { timeoutMs: raw ? Number(raw) : DEFAULT_RECORD_TIMEOUT_MS, problem: null };
-  return {
-    timeoutMs: DEFAULT_RECORD_TIMEOUT_MS,
-    problem: `PEM_RECORD_TIMEOUT_MS '${raw}' must be a whole number of milliseconds, for example 10000`,
   };
 }

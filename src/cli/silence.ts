@@ -126,7 +126,7 @@ function knownProcessor(registry: Registry, name: string): string {
 }
 
 function createdBy(flag: string | undefined, context: CliContext): string | null {
-  return flag?.trim() || context.env.USER || context.env.LOGNAME || null;
+  return flag?.trim() || context.settings.user;
 }
 
 async function withSilences<T>(
@@ -135,7 +135,7 @@ async function withSilences<T>(
   registry: Registry,
   fn: (warehouse: Warehouse, table: string) => Promise<T>,
 ): Promise<T> {
-  const warehouse = await openWarehouse(flags, context.env, { create: false });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false });
   const table = alertSilencesTable(registry);
   try {
     return await fn(warehouse, table);

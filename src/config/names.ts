@@ -24,6 +24,10 @@ export const runHistoryTable = (registry: { dataset: string }): string => tableI
 export const alertStateTable = (registry: { dataset: string }): string => tableIn(registry, 'alertState');
 export const alertSilencesTable = (registry: { dataset: string }): string => tableIn(registry, 'alertSilences');
 
+/** The warehouses `pem` runs on (SPEC §6 `--engine`). */
+export const ENGINES = ['duckdb', 'bigquery'] as const;
+export type Engine = (typeof ENGINES)[number];
+
 /** The statuses a run-history row may hold (SPEC §2). */
 export const RUN_STATUSES = ['running', 'success', 'failed', 'skipped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];

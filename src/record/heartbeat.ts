@@ -6,9 +6,8 @@
  * The URL usually embeds a token, so it is never printed: failures name the HTTP status or the
  * network error code only. A failed ping is a warning, never a failed check.
  */
+import { heartbeatFrom, type Environment } from '../config/env.js';
 import type { Logger } from '../log.js';
-
-export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 5_000;
 
 /** Sent as the body of a POST ping (never secret). */
 export interface HeartbeatDetails {
@@ -23,33 +22,18 @@ export interface HeartbeatDetails {
  * whether the ping was answered with a 2xx; never throws.
  */
 export async function pingHeartbeat(
-  env: Record<string, string | undefined>,
+  env: Environment,
   log: Logger,
   details: HeartbeatDetails,
   fetchImpl: typeof fetch = fetch,
 ): Promise<boolean> {
-  const raw = env.PEM_HEARTBEAT_URL?.trim();
-  if (!raw) return false;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = new URL('invalid:');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    log.warn('heartbeat skipped: PEM_HEARTBEAT_URL is not an http(s) URL');
+  const heartbeat = heartbeatFrom(env);
+  if (heartbeat.kind === 'off') return false;
+  if (heartbeat.kind === 'skipped') {
+    log.warn(`heartbeat skipped: ${heartbeat.reason}`);
     return false;
   }
-  const method = (env.PEM_HEARTBEAT_METHOD ?? 'GET').trim().toUpperCase();
-  if (method !== 'GET' && method !== 'POST') {
-    log.warn(`heartbeat skipped: PEM_HEARTBEAT_METHOD '${method}' must be GET or POST`);
-    return false;
-  }
-  const timeoutMs = parseTimeout(env.PEM_HEARTBEAT_TIMEOUT_MS);
-  if (timeoutMs === null) {
-    log.warn('heartbeat skipped: PEM_HEARTBEAT_TIMEOUT_MS must be a whole number of milliseconds, for example 5000');
-    return false;
-  }
+  const { url, method, timeoutMs } = heartbeat;
   try {
     // AbortSignal.timeout's timer is unref'd: a hanging heartbeat never holds the process.
     const response = await fetchImpl(url, {
@@ -71,12 +55,6 @@ export async function pingHeartbeat(
     log.warn(`heartbeat ping failed: ${networkReason(error, timeoutMs)}`);
     return false;
   }
-}
-
-function parseTimeout(value: string | undefined): number | null {
-  if (value === undefined || value.trim() === '') return DEFAULT_HEARTBEAT_TIMEOUT_MS;
-  const n = Number(value.trim());
-  return /^\d+$/.test(value.trim()) && n > 0 ? n : null;
 }
 
 /** A reason that cannot hold the URL: the abort kind or the system error code, never a message. */

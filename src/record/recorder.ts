@@ -11,16 +11,18 @@
  * - `withRun` returns the processor's own result, or rethrows its own error, whatever happened
  *   to the records.
  */
+import { DEFAULT_RECORD_TIMEOUT_MS, environmentOf, isCloudRun, readSettings } from '../config/env.js';
 import { FINAL_STATUSES, type FinalStatus } from '../config/names.js';
 import { PemError, firstLine, usageError } from '../errors.js';
-import { createLogger, isCloudRun, type Logger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { boundRunErrors, runErrorFrom, truncate } from './run-error.js';
 import { newRunId, parseRunId } from './run-id.js';
 import type { RunError, RunRow } from '../warehouse/run-row.js';
+import type { WarehouseSettings } from '../warehouse/open.js';
 import { openRunSink, type RunSink, type RunTarget } from './sink.js';
 
 /** Default bound on one write. */
-export const DEFAULT_RECORD_TIMEOUT_MS = 10_000;
+export { DEFAULT_RECORD_TIMEOUT_MS };
 /** The final statuses of a run (SPEC §2). */
 export { FINAL_STATUSES, type FinalStatus };
 
@@ -120,7 +122,7 @@ export class RunRecorder {
       throw usageError(`RunRecorder timeoutMs ${String(options.timeoutMs)} must be a positive number of milliseconds, for example 10000`);
     }
     this.strict = options.strict ?? false;
-    this.log = options.log ?? createLogger(process.stderr, { json: isCloudRun(process.env) });
+    this.log = options.log ?? createLogger(process.stderr, { json: isCloudRun(environmentOf()) });
     this.defaultTrigger = options.triggerSource ?? null;
   }
 
@@ -334,11 +336,11 @@ export class RunRecorder {
  */
 export function createRunRecorder(
   target: RunTarget & Omit<RunRecorderOptions, 'sink'>,
-  env: Record<string, string | undefined> = process.env,
+  settings: WarehouseSettings = readSettings(),
 ): RunRecorder {
   const { table, engine, database, project, location, authClient, ...options } = target;
   const timeoutMs = options.timeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS;
-  const sink = openRunSink({ table, engine, database, project, location, authClient, timeoutMs }, env);
+  const sink = openRunSink({ table, engine, database, project, location, authClient, timeoutMs }, settings);
   return new RunRecorder({ ...options, sink });
 }
 

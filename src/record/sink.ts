@@ -9,7 +9,7 @@
  *   cannot interleave with another writer.
  */
 import { usageError } from '../errors.js';
-import { resolveEngine, bigQueryOptionsFrom, type Engine, type WarehouseOptions } from '../warehouse/open.js';
+import { resolveEngine, bigQueryOptionsFrom, type Engine, type WarehouseOptions, type WarehouseSettings } from '../warehouse/open.js';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from '../warehouse/duckdb.js';
 import type { Warehouse } from '../warehouse/types.js';
 import type { BigQueryRunSinkOptions } from './bigquery.js';
@@ -29,22 +29,22 @@ export interface RunTarget extends WarehouseOptions {
 
 /**
  * The sink for a target, with the engine chosen as every `pem` command chooses it (`engine`,
- * else PEM_ENGINE, else duckdb). Nothing is opened or contacted until the first write, so a
+ * else PEM_ENGINE, else duckdb; the settings come from `readSettings()` in `config/env.ts`). Nothing is opened or contacted until the first write, so a
  * warehouse that is down fails a write (which the recorder bounds and swallows), not this call.
  * Throws a usage error for an unknown engine or a BigQuery target without a project.
  */
-export function openRunSink(target: RunTarget, env: Record<string, string | undefined>): RunSink {
-  return SINK_FOR_ENGINE[resolveEngine(target.engine, env)](target, env);
+export function openRunSink(target: RunTarget, settings: WarehouseSettings): RunSink {
+  return SINK_FOR_ENGINE[resolveEngine(target.engine, settings)](target, settings);
 }
 
 /** One sink per engine (the engine itself is chosen in `warehouse/open.ts`). */
-const SINK_FOR_ENGINE: Record<Engine, (target: RunTarget, env: Record<string, string | undefined>) => RunSink> = {
+const SINK_FOR_ENGINE: Record<Engine, (target: RunTarget, settings: WarehouseSettings) => RunSink> = {
   duckdb: (target) => duckDbFileSink(target.database ?? DEFAULT_DUCKDB_PATH, target.table),
-  bigquery: (target, env) => lazyBigQuerySink(target, env),
+  bigquery: (target, settings) => lazyBigQuerySink(target, settings),
 };
 
-function lazyBigQuerySink(target: RunTarget, env: Record<string, string | undefined>): RunSink {
-  const options = bigQueryOptionsFrom(target, env);
+function lazyBigQuerySink(target: RunTarget, settings: WarehouseSettings): RunSink {
+  const options = bigQueryOptionsFrom(target, settings);
   if (!options.projectId) {
     // Configuration, so raised now rather than on the first write; same message as the warehouse's.
     throw usageError('BigQuery needs a project: pass --project ID or set GOOGLE_CLOUD_PROJECT');

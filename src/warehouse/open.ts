@@ -1,13 +1,14 @@
 /**
- * Chooses the warehouse adapter from the command line and environment (SPEC §6):
- * `--engine`, else PEM_ENGINE, else duckdb.
+ * Chooses the warehouse adapter from the command line and the settings (SPEC §6): `--engine`,
+ * else PEM_ENGINE, else duckdb. The one place that decides the engine.
  */
+import type { Settings } from '../config/env.js';
+import { ENGINES, type Engine } from '../config/names.js';
 import { usageError } from '../errors.js';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from './duckdb.js';
 import type { Warehouse } from './types.js';
 
-export const ENGINES = ['duckdb', 'bigquery'] as const;
-export type Engine = (typeof ENGINES)[number];
+export { ENGINES, type Engine };
 
 export interface WarehouseOptions {
   engine?: string | undefined;
@@ -16,44 +17,37 @@ export interface WarehouseOptions {
   location?: string | undefined;
 }
 
-export function resolveEngine(flag: string | undefined, env: Record<string, string | undefined>): Engine {
-  const value = flag ?? env.PEM_ENGINE ?? 'duckdb';
-  if (!(ENGINES as readonly string[]).includes(value)) {
-    const source = flag !== undefined ? '--engine' : 'PEM_ENGINE';
-    throw usageError(`${source} '${value}' is not an engine: use duckdb or bigquery`);
-  }
-  return value as Engine;
+/** The settings the opener reads; `readSettings()` gives all of them. */
+export type WarehouseSettings = Pick<Settings, 'engine' | 'bigQuery'>;
+
+export function resolveEngine(flag: string | undefined, settings: Pick<Settings, 'engine'>): Engine {
+  if (flag === undefined) return settings.engine ?? 'duckdb';
+  if (!(ENGINES as readonly string[]).includes(flag)) throw usageError(`--engine '${flag}' is not an engine: use duckdb or bigquery`);
+  return flag as Engine;
 }
 
-export async function openWarehouse(
-  options: WarehouseOptions,
-  env: Record<string, string | undefined>,
-  mode: { create: boolean },
-): Promise<Warehouse> {
-  const engine = resolveEngine(options.engine, env);
-  if (engine === 'duckdb') return openDuckDb({ path: options.database ?? DEFAULT_DUCKDB_PATH, create: mode.create });
-  const { openBigQuery } = await import('./bigquery.js');
-  return openBigQuery(bigQueryOptionsFrom(options, env));
+/** How each engine is opened; the BigQuery client is a large module, loaded only for BigQuery. */
+const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSettings, mode: { create: boolean }) => Promise<Warehouse>> = {
+  duckdb: (options, _settings, mode) => openDuckDb({ path: options.database ?? DEFAULT_DUCKDB_PATH, create: mode.create }),
+  bigquery: async (options, settings) => {
+    const { openBigQuery } = await import('./bigquery.js');
+    return openBigQuery(bigQueryOptionsFrom(options, settings));
+  },
+};
+
+export async function openWarehouse(options: WarehouseOptions, settings: WarehouseSettings, mode: { create: boolean }): Promise<Warehouse> {
+  return OPENERS[resolveEngine(options.engine, settings)](options, settings, mode);
 }
 
-/** The BigQuery project, location and endpoint from flags and environment (also used by the run recorder). */
+/** The BigQuery project, location, endpoint and timeout from flags and settings (also used by the run recorder). */
 export function bigQueryOptionsFrom(
   options: WarehouseOptions,
-  env: Record<string, string | undefined>,
+  settings: Pick<Settings, 'bigQuery'>,
 ): { projectId: string | undefined; location: string; apiEndpoint: string | undefined; timeoutMs: number | undefined } {
   return {
-    projectId: options.project ?? env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT,
-    location: options.location ?? env.PEM_BIGQUERY_LOCATION ?? 'US',
-    apiEndpoint: env.PEM_BIGQUERY_API_ENDPOINT,
-    timeoutMs: timeoutFromEnv(env.PEM_BIGQUERY_TIMEOUT_MS),
+    projectId: options.project ?? settings.bigQuery.project,
+    location: options.location ?? settings.bigQuery.location ?? 'US',
+    apiEndpoint: settings.bigQuery.apiEndpoint,
+    timeoutMs: settings.bigQuery.timeoutMs,
   };
-}
-
-/** PEM_BIGQUERY_TIMEOUT_MS: a positive whole number of milliseconds, or unset for the default. */
-function timeoutFromEnv(raw: string | undefined): number | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) <= 0) {
-    throw usageError(`PEM_BIGQUERY_TIMEOUT_MS '${raw}' must be a whole number of milliseconds, for example 300000`);
-  }
-  return Number(raw);
 }

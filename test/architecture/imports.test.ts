@@ -109,6 +109,11 @@ describe('one home', () => {
     expect(holding(/new BigQuery\s*\(/)).toEqual(['warehouse/bigquery-client.ts']);
   });
 
+  it('reads the environment in one module only', () => {
+    expect(holding(/process\.env/)).toEqual(['config/env.ts']);
+    expect(holding(/\benv(?:\.[A-Z][A-Z0-9_]*\b|\[)/)).toEqual(['config/env.ts']);
+  });
+
   it('compares engines and dialects only where the warehouse is opened and in the CLI', () => {
     const comparing = holding(/\b(?:dialect|engine)\s*[!=]==|[!=]==\s*['"](?:duckdb|bigquery)['"]/);
     expect(comparing.filter((m) => m !== 'warehouse/open.ts' && !m.startsWith('cli/'))).toEqual([]);

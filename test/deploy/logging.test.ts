@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, isCloudRun, secretValues, severityForLevel } from '../../src/log.js';
+import { isCloudRun, secretValues } from '../../src/config/env.js';
+import { createLogger, severityForLevel } from '../../src/log.js';
 import { runCli } from '../support/cli.js';
 
 function capture(options: Parameters<typeof createLogger>[1]) {

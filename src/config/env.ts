@@ -1,0 +1,227 @@
+/**
+ * The environment, read once. This is the only module that reads `process.env` or names a
+ * `PEM_*` or destination variable: it validates every one of them together and hands typed
+ * settings down, so nothing below re-reads or re-decides the environment.
+ *
+ * One policy for a bad value: every problem is reported at once, as one usage error (exit 2)
+ * naming each variable and a good value, never its value when it may be a secret. The one
+ * exception is the heartbeat (PEM_HEARTBEAT_*): a heartbeat that cannot be sent is a warning
+ * after a check that ran, never a failed check (see `record/heartbeat.ts`).
+ */
+import { PemError, usageError } from '../errors.js';
+import { ENGINES, type Engine } from './names.js';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The environment variables whose values are secrets (SPEC §5): never logged. */
+export const SECRET_ENV_VARS = ['SLACK_WEBHOOK_URL', 'PAGERDUTY_ROUTING_KEY', 'PEM_HEARTBEAT_URL'] as const;
+
+export const SLACK_ENV = 'SLACK_WEBHOOK_URL';
+export const PAGERDUTY_ROUTING_KEY_ENV = 'PAGERDUTY_ROUTING_KEY';
+export const PAGERDUTY_URL_ENV = 'PAGERDUTY_EVENTS_URL';
+export const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+/** The bound on each run-history write of `pem` itself (PEM_RECORD_TIMEOUT_MS). */
+export const DEFAULT_RECORD_TIMEOUT_MS = 10_000;
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 5_000;
+
+/** Alert retry knobs (documented in docs/alerts.md), each a whole number within bounds. */
+const ALERT_RETRY_KNOBS = {
+  PEM_ALERT_RETRIES: { key: 'retries', min: 0, max: 10, example: 3 },
+  PEM_ALERT_BACKOFF_MS: { key: 'minDelayMs', min: 0, max: 600_000, example: 1000 },
+  PEM_ALERT_TIMEOUT_MS: { key: 'timeoutMs', min: 1, max: 600_000, example: 10000 },
+  PEM_ALERT_MAX_RETRY_AFTER_MS: { key: 'maxRetryAfterMs', min: 0, max: 3_600_000, example: 60000 },
+} as const;
+
+export type AlertRetryOverrides = Partial<Record<(typeof ALERT_RETRY_KNOBS)[keyof typeof ALERT_RETRY_KNOBS]['key'], number>>;
+
+export interface BigQuerySettings {
+  /** GOOGLE_CLOUD_PROJECT, else GCLOUD_PROJECT. */
+  project: string | undefined;
+  /** PEM_BIGQUERY_LOCATION. */
+  location: string | undefined;
+  /** PEM_BIGQUERY_API_ENDPOINT: an emulator or a test's loopback stand-in. */
+  apiEndpoint: string | undefined;
+  /** PEM_BIGQUERY_TIMEOUT_MS. */
+  timeoutMs: number | undefined;
+}
+
+export interface DestinationSettings {
+  slackWebhookUrl: string | null;
+  pagerDutyRoutingKey: string | null;
+  pagerDutyEventsUrl: string;
+}
+
+export interface SelfRecordSettings {
+  /** PEM_RECORD_SELF: off with 0, off, false or no. */
+  enabled: boolean;
+  /** PEM_RECORD_TIMEOUT_MS. */
+  timeoutMs: number;
+  /** PEM_TRIGGER_SOURCE, else `scheduler` on Cloud Run, else `manual`. */
+  triggerSource: string;
+  /** CLOUD_RUN_EXECUTION, recorded in the run's metadata. */
+  cloudRunExecution: string | null;
+}
+
+export interface Settings {
+  /** PEM_ENGINE (null: unset; `--engine` and then duckdb decide). */
+  engine: Engine | null;
+  bigQuery: BigQuerySettings;
+  alertRetry: AlertRetryOverrides;
+  destinations: DestinationSettings;
+  selfRecord: SelfRecordSettings;
+  /** K_SERVICE or CLOUD_RUN_JOB set: logs are JSON lines for Cloud Logging. */
+  cloudRun: boolean;
+  /** NO_COLOR set (https://no-color.org): the terminal report is not coloured. */
+  noColor: boolean;
+  /** USER, else LOGNAME: who adds a silence when `--by` is not given. */
+  user: string | null;
+  /** Values that must never reach output (`LoggerOptions.redact`). */
+  secrets: string[];
+  /** The environment the settings were read from, for the heartbeat (whose problems are warnings). */
+  environment: Environment;
+}
+
+/** The process environment, unless one is given (tests, library callers). */
+export function environmentOf(env?: Environment): Environment {
+  return env ?? process.env;
+}
+
+/**
+ * Every setting, validated together. Throws one usage error (exit 2): its message is the only
+ * problem, or a count with every problem in `details`.
+ */
+export function readSettings(env: Environment = environmentOf()): Settings {
+  const problems: string[] = [];
+  const attempt = <T>(read: () => T, fallback: T): T => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof PemError)) throw error;
+      problems.push(error.message);
+      return fallback;
+    }
+  };
+  const settings: Settings = {
+    engine: attempt(() => engineFrom(env), null),
+    bigQuery: attempt(() => bigQueryFrom(env), { project: undefined, location: undefined, apiEndpoint: undefined, timeoutMs: undefined }),
+    alertRetry: attempt(() => alertRetryFrom(env), {}),
+    destinations: attempt(() => destinationsFrom(env), { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL }),
+    selfRecord: attempt(() => selfRecordFrom(env), { enabled: false, timeoutMs: DEFAULT_RECORD_TIMEOUT_MS, triggerSource: 'manual', cloudRunExecution: null }),
+    cloudRun: isCloudRun(env),
+    noColor: Boolean(env.NO_COLOR),
+    user: env.USER || env.LOGNAME || null,
+    secrets: secretValues(env),
+    environment: env,
+  };
+  if (problems.length === 1) throw usageError(problems[0]!);
+  if (problems.length > 1) throw new PemError('usage', `${problems.length} environment variables are not valid`, problems);
+  return settings;
+}
+
+export function isCloudRun(env: Environment): boolean {
+  return Boolean(env.CLOUD_RUN_JOB || env.K_SERVICE);
+}
+
+/** The secret values present in an environment, for `LoggerOptions.redact`. */
+export function secretValues(env: Environment): string[] {
+  return SECRET_ENV_VARS.map((name) => env[name]).filter((value): value is string => Boolean(value));
+}
+
+/** The URL when `raw` is an http(s) URL, else null. */
+export function httpUrl(raw: string): URL | null {
+  try {
+    const url = new URL(raw);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+const trimmed = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value.trim());
+
+function wholePositive(raw: string | undefined): number | undefined | null {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return /^\d+$/.test(raw.trim()) && Number(raw) > 0 ? Number(raw) : null;
+}
+
+function engineFrom(env: Environment): Engine | null {
+  const value = env.PEM_ENGINE;
+  if (value === undefined) return null;
+  if (!(ENGINES as readonly string[]).includes(value)) throw usageError(`PEM_ENGINE '${value}' is not an engine: use duckdb or bigquery`);
+  return value as Engine;
+}
+
+function bigQueryFrom(env: Environment): BigQuerySettings {
+  const apiEndpoint = env.PEM_BIGQUERY_API_ENDPOINT;
+  if (apiEndpoint && !httpUrl(apiEndpoint)) {
+    throw usageError(`PEM_BIGQUERY_API_ENDPOINT '${apiEndpoint}' is not an http(s) URL, for example https://bigquery.googleapis.com`);
+  }
+  const timeoutMs = wholePositive(env.PEM_BIGQUERY_TIMEOUT_MS);
+  if (timeoutMs === null) {
+    throw usageError(`PEM_BIGQUERY_TIMEOUT_MS '${env.PEM_BIGQUERY_TIMEOUT_MS}' must be a whole number of milliseconds, for example 300000`);
+  }
+  return {
+    project: env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT,
+    location: env.PEM_BIGQUERY_LOCATION,
+    apiEndpoint: apiEndpoint || undefined,
+    timeoutMs,
+  };
+}
+
+/** PEM_ALERT_*: the retry knobs that are set. */
+export function alertRetryFrom(env: Environment): AlertRetryOverrides {
+  const overrides: AlertRetryOverrides = {};
+  for (const [name, knob] of Object.entries(ALERT_RETRY_KNOBS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw.trim());
+    if (!/^\d+$/.test(raw.trim()) || value < knob.min || value > knob.max) {
+      throw usageError(`${name} '${raw}' must be a whole number from ${knob.min} to ${knob.max}, for example ${name}=${knob.example}`);
+    }
+    overrides[knob.key] = value;
+  }
+  return overrides;
+}
+
+function destinationsFrom(env: Environment): DestinationSettings {
+  const slackWebhookUrl = trimmed(env[SLACK_ENV]) ?? null;
+  const pagerDutyRoutingKey = trimmed(env[PAGERDUTY_ROUTING_KEY_ENV]) ?? null;
+  const pagerDutyEventsUrl = trimmed(env[PAGERDUTY_URL_ENV]) ?? DEFAULT_PAGERDUTY_EVENTS_URL;
+  // Never print the values: a webhook URL is a secret, and an events URL may carry credentials.
+  if (slackWebhookUrl && !httpUrl(slackWebhookUrl)) throw usageError(`${SLACK_ENV} is not an http(s) URL: set it to the incoming webhook URL Slack gave you`);
+  if (pagerDutyRoutingKey && !httpUrl(pagerDutyEventsUrl)) throw usageError(`${PAGERDUTY_URL_ENV} is not an http(s) URL, for example ${DEFAULT_PAGERDUTY_EVENTS_URL}`);
+  return { slackWebhookUrl, pagerDutyRoutingKey, pagerDutyEventsUrl };
+}
+
+const OFF_VALUES = new Set(['0', 'off', 'false', 'no']);
+
+function selfRecordFrom(env: Environment): SelfRecordSettings {
+  const timeoutMs = wholePositive(env.PEM_RECORD_TIMEOUT_MS);
+  if (timeoutMs === null) {
+    throw usageError(`PEM_RECORD_TIMEOUT_MS '${env.PEM_RECORD_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds, for example 10000`);
+  }
+  return {
+    enabled: !OFF_VALUES.has((env.PEM_RECORD_SELF ?? '').trim().toLowerCase()),
+    timeoutMs: timeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS,
+    triggerSource: trimmed(env.PEM_TRIGGER_SOURCE) ?? (isCloudRun(env) ? 'scheduler' : 'manual'),
+    cloudRunExecution: env.CLOUD_RUN_EXECUTION || null,
+  };
+}
+
+export type HeartbeatSettings =
+  | { kind: 'off' }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'ping'; url: URL; method: 'GET' | 'POST'; timeoutMs: number };
+
+/** PEM_HEARTBEAT_URL, _METHOD and _TIMEOUT_MS: a bad value skips the ping with a reason (a warning, not a failed check). */
+export function heartbeatFrom(env: Environment): HeartbeatSettings {
+  const raw = env.PEM_HEARTBEAT_URL?.trim();
+  if (!raw) return { kind: 'off' };
+  const url = httpUrl(raw);
+  if (!url) return { kind: 'skipped', reason: 'PEM_HEARTBEAT_URL is not an http(s) URL' };
+  const method = (env.PEM_HEARTBEAT_METHOD ?? 'GET').trim().toUpperCase();
+  if (method !== 'GET' && method !== 'POST') return { kind: 'skipped', reason: `PEM_HEARTBEAT_METHOD '${method}' must be GET or POST` };
+  const timeoutMs = wholePositive(env.PEM_HEARTBEAT_TIMEOUT_MS);
+  if (timeoutMs === null) return { kind: 'skipped', reason: 'PEM_HEARTBEAT_TIMEOUT_MS must be a whole number of milliseconds, for example 5000' };
+  return { kind: 'ping', url, method, timeoutMs: timeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS };
+}
