@@ -69,6 +69,29 @@ interface DestinationOutcome {
 
 const NOTHING: DestinationOutcome = { delivered: [], failed: [], error: null };
 
+/** The destinations alert state is kept for, with the variable that configures each (SPEC §5). */
+const DESTINATIONS: readonly { name: StateDestination; variable: string; label: string }[] = [
+  { name: 'slack', variable: SLACK_ENV, label: 'Slack' },
+  { name: 'pagerduty', variable: PAGERDUTY_ROUTING_KEY_ENV, label: 'PagerDuty' },
+];
+
+/**
+ * What is due, read once per run: the delivered state and the active silences from the warehouse,
+ * then the plan. Throws when the state cannot be read.
+ */
+async function loadPlan(
+  options: DeliverOptions,
+  issues: Issue[],
+  checked: ReadonlySet<string>,
+  configured: ReadonlySet<StateDestination>,
+  now: Date,
+): Promise<{ plan: DeliveryPlan; state: DeliveredState[] }> {
+  const { warehouse, registry } = options;
+  const silences: ActiveSilence[] = await listSilences(warehouse, alertSilencesTable(registry), now, { activeOnly: true });
+  const state = await readDeliveredState(warehouse, alertStateTable(registry), [...checked]);
+  return { plan: planDeliveries({ issues, state, silences, configured, checked, renotifyHours: registry.renotify_hours, now }), state };
+}
+
 /** Builds the transports from the destination settings (SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY, PAGERDUTY_EVENTS_URL). */
 export function transportsFor(destinations: DestinationSettings, log: Logger, policy: RetryPolicy): Transports {
   const { slackWebhookUrl, pagerDutyRoutingKey, pagerDutyEventsUrl } = destinations;
@@ -97,9 +120,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   const transports = options.transports ?? transportsFor(settings.destinations, log, policy);
   const report = result.report;
   const now = new Date(report.now);
-  const configured = new Set<StateDestination>();
-  if (transports.slack) configured.add('slack');
-  if (transports.pagerduty) configured.add('pagerduty');
+  const configured = new Set(DESTINATIONS.filter((d) => transports[d.name]).map((d) => d.name));
 
   const issues = collectIssues(result, registry.dataset);
   const checked = new Set(report.processors.map((p) => p.name));
@@ -111,8 +132,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   }
 
   const routed = new Set(report.alerts.flatMap((a) => a.destinations));
-  if (routed.has('slack') && !transports.slack) log.warn(`slack: ${SLACK_ENV} is not set; Slack alerts skipped`);
-  if (routed.has('pagerduty') && !transports.pagerduty) log.warn(`pagerduty: ${PAGERDUTY_ROUTING_KEY_ENV} is not set; PagerDuty alerts skipped`);
+  for (const d of DESTINATIONS) if (routed.has(d.name) && !transports[d.name]) log.warn(`${d.name}: ${d.variable} is not set; ${d.label} alerts skipped`);
 
   let consoleSent = false;
   if (report.alerts.some((a) => a.level === 'INFO')) {
@@ -136,9 +156,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   let plan: DeliveryPlan;
   let state: DeliveredState[];
   try {
-    const silences: ActiveSilence[] = await listSilences(warehouse, alertSilencesTable(registry), now, { activeOnly: true });
-    state = await readDeliveredState(warehouse, stateTable, [...checked]);
-    plan = planDeliveries({ issues, state, silences, configured, checked, renotifyHours: registry.renotify_hours, now });
+    ({ plan, state } = await loadPlan(options, issues, checked, configured, now));
   } catch (error) {
     return finish({}, null, false, [
       `alert state unavailable (${describeError(error)}); \`pem schema apply\` creates ${stateTable} and ${alertSilencesTable(registry)}; nothing was sent`,
@@ -158,7 +176,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   const slackItems = mine.filter((i) => i.destination === 'slack');
   const pagerItems = mine.filter((i) => i.destination === 'pagerduty');
   const [slack, pagerduty] = await Promise.all([
-    sendSlack(result, options, transports.slack, slackItems, plan, state),
+    sendSlack(result, options, transports.slack, slackItems, plan, state, issues),
     sendPagerDuty(result, options, transports.pagerduty, pagerItems),
   ]);
 
@@ -196,6 +214,7 @@ async function sendSlack(
   items: DueItem[],
   plan: DeliveryPlan,
   state: readonly DeliveredState[],
+  issues: readonly Issue[],
 ): Promise<SlackDelivery> {
   if (!transport || items.length === 0) return { outcome: NOTHING, events: [], sent: false };
   const built = buildSlackMessage(slackInput(result, options.registry, items, plan));
@@ -210,7 +229,7 @@ async function sendSlack(
   const events: StateEvent[] = items.map((item) => ({ item, event: item.action === 'resolve' ? 'resolved' : 'notified' }));
   const held = new Set(items.map((i) => i.key));
   const due = new Set(plan.due.filter((i) => i.destination === 'slack').map((i) => i.key));
-  for (const issue of collectIssues(result, options.registry.dataset)) {
+  for (const issue of issues) {
     if (!shown.has(issue.processor) || held.has(issue.key) || due.has(issue.key) || !issue.destinations.includes('slack')) continue;
     events.push({ item: companion(issue, state), event: 'notified' });
   }
@@ -324,12 +343,15 @@ interface MarkContext {
 function markSent(alerts: readonly AlertReport[], ctx: MarkContext): AlertReport[] {
   const triggered = (destination: StateDestination, outcome: 'delivered' | 'failed') =>
     new Set((ctx.outcomes[destination]?.[outcome] ?? []).filter((i) => i.action === 'trigger').map((i) => i.processor));
-  const delivered = { slack: triggered('slack', 'delivered'), pagerduty: triggered('pagerduty', 'delivered') };
-  const owed = {
-    slack: new Set((ctx.plan?.due ?? []).filter((i) => i.destination === 'slack' && i.action === 'trigger').map((i) => i.processor)),
-    pagerduty: new Set((ctx.plan?.due ?? []).filter((i) => i.destination === 'pagerduty' && i.action === 'trigger').map((i) => i.processor)),
-  };
-  for (const d of ['slack', 'pagerduty'] as const) for (const name of delivered[d]) owed[d].delete(name);
+  const owedTo = (destination: StateDestination) =>
+    new Set((ctx.plan?.due ?? []).filter((i) => i.destination === destination && i.action === 'trigger').map((i) => i.processor));
+  const delivered = {} as Record<StateDestination, Set<string>>;
+  const owed = {} as Record<StateDestination, Set<string>>;
+  for (const { name: d } of DESTINATIONS) {
+    delivered[d] = triggered(d, 'delivered');
+    owed[d] = owedTo(d);
+    for (const name of delivered[d]) owed[d].delete(name);
+  }
 
   return alerts.map((alert) => {
     if (alert.level === 'INFO') return { ...alert, sent: ctx.consoleSent };
@@ -365,14 +387,12 @@ async function describeDryRun(
   issues: Issue[],
   checked: ReadonlySet<string>,
 ): Promise<void> {
-  const { log, registry, warehouse } = options;
+  const { log } = options;
   const now = new Date(result.report.now);
   let plan: DeliveryPlan | null = null;
   if (configured.size > 0) {
     try {
-      const silences = await listSilences(warehouse, alertSilencesTable(registry), now, { activeOnly: true });
-      const state = await readDeliveredState(warehouse, alertStateTable(registry), [...checked]);
-      plan = planDeliveries({ issues, state, silences, configured, checked, renotifyHours: registry.renotify_hours, now });
+      ({ plan } = await loadPlan(options, issues, checked, configured, now));
     } catch (error) {
       log.warn(`dry run: alert state unavailable (${describeError(error)}); showing nothing to send`);
     }
