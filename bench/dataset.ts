@@ -1,6 +1,6 @@
 /**
  * Synthetic run history for the benchmark, generated inside DuckDB with
- * `INSERT … SELECT … FROM range()` statements (per-row appends are ~50× slower; OFFLINE-BIGQUERY.md).
+ * `INSERT … SELECT … FROM range()` statements (per-row appends are ~50× slower: https://duckdb.org/docs/data/insert).
  *
  * Shape, per processor and day over `days` days ending at `endDate`, decided by a hash of
  * (processor, day) so every run of the benchmark builds the same table:

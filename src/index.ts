@@ -2,6 +2,8 @@
  * The library surface of processor-execution-monitor. The CLI (`pem`) is built on these.
  */
 export { PemError, type PemErrorCode } from './errors.js';
+export { readSettings, type Settings, type Environment } from './config/env.js';
+export { TABLES, RUN_STATUSES, ALERT_ROUTING } from './config/names.js';
 export { loadRegistry, DEFAULT_REGISTRY_PATH } from './config/load.js';
 export { parseRegistry, type Registry, type ProcessorConfig } from './config/registry.js';
 export { resolveCheckInputs, type CheckInputs } from './check/inputs.js';

@@ -1,6 +1,6 @@
 /**
  * ZetaSQL — BigQuery's own SQL front end and its reference evaluator — as a local server, for
- * tests that prove the BigQuery side without BigQuery (see OFFLINE-BIGQUERY.md).
+ * tests that prove the BigQuery side without BigQuery (see docs/bigquery.md, "How this is proven without BigQuery").
  *
  *   const zeta = await startZetaSql();
  *   try {
