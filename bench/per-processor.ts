@@ -135,6 +135,7 @@ async function verdictFor(
     runs.set(row.run_id, list);
     list.push(row);
   }
+  if (p.max_runtime_minutes === 'auto') throw new Error(`${p.name}: the per-processor comparison supports a fixed max_runtime_minutes only`);
   const hungBefore = inputs.now.getTime() - p.max_runtime_minutes * 60_000;
   let windowLastSuccess: string | null = null;
   let problemDays = 0;

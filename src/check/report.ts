@@ -15,11 +15,21 @@ export type ProcessorLevel = 'CRITICAL' | 'ERROR' | 'OK';
 export type RunLevel = 'CRITICAL' | 'ERROR' | 'INFO';
 export type { AlertLevel, Destination };
 
+/** SPEC §10: what is wrong with a success, in this order; each is a column `is_<anomaly>` of the detection rows. */
+export const ANOMALIES = ['low_volume', 'high_volume', 'slow'] as const;
+export type Anomaly = (typeof ANOMALIES)[number];
+
 export interface DayReport {
   date: string;
   status: DayStatus;
   runs: number;
   failed_runs: number;
+  /** SPEC §10, on success dates (else empty / null): what is anomalous, the success run's records and duration, and their baselines. */
+  anomalies: Anomaly[];
+  records: number | null;
+  duration_seconds: number | null;
+  baseline_records: number | null;
+  baseline_duration_seconds: number | null;
 }
 
 export interface ProcessorReport {
@@ -32,6 +42,9 @@ export interface ProcessorReport {
   failed_dates: string[];
   hung_dates: string[];
   recovered_failure_dates: string[];
+  low_volume_dates: string[];
+  high_volume_dates: string[];
+  slow_dates: string[];
   last_success_date: string | null;
   days_since_success: number | null;
   is_stale: boolean;
@@ -107,6 +120,7 @@ export function byUrgency(a: ProcessorReport, b: ProcessorReport): number {
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown): number => Number(v ?? 0);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** Groups the detection rows (one per processor and date) into the check result. */
 export function buildCheckResult(rows: readonly Row[], registry: Registry, window: CheckWindow): CheckResult {
@@ -129,8 +143,14 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
       status: String(r.day_status) as DayStatus,
       runs: num(r.runs),
       failed_runs: num(r.failed_runs),
+      anomalies: ANOMALIES.filter((anomaly) => r[`is_${anomaly}`] === true),
+      records: numOrNull(r.records),
+      duration_seconds: numOrNull(r.duration_seconds),
+      baseline_records: numOrNull(r.baseline_records),
+      baseline_duration_seconds: numOrNull(r.baseline_duration_seconds),
     }));
     const datesWith = (status: DayStatus) => days.filter((d) => d.status === status).map((d) => d.date);
+    const datesWithAnomaly = (anomaly: Anomaly) => days.filter((d) => d.anomalies.includes(anomaly)).map((d) => d.date);
     processors.push({
       name,
       display_name: String(first.display_name),
@@ -141,6 +161,9 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
       failed_dates: datesWith('failed'),
       hung_dates: datesWith('hung'),
       recovered_failure_dates: dayRows.filter((r) => r.is_recovered_failure === true).map((r) => String(r.processing_date)),
+      low_volume_dates: datesWithAnomaly('low_volume'),
+      high_volume_dates: datesWithAnomaly('high_volume'),
+      slow_dates: datesWithAnomaly('slow'),
       last_success_date: str(first.last_success_date),
       days_since_success: first.days_since_success === null ? null : num(first.days_since_success),
       is_stale: first.is_stale === true,

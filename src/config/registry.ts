@@ -44,14 +44,38 @@ export interface ProcessorConfig {
   staleness_threshold_days: number;
   timezone: string;
   grace_hours: number;
-  max_runtime_minutes: number;
+  /** Minutes, or "auto": from the runtime baseline of E (SPEC §10). */
+  max_runtime_minutes: number | 'auto';
   enabled: boolean;
   priority: Priority;
   revenue_impact: boolean;
   alert_on_recovered_failures: boolean;
   slack_channel: string | null;
   owners: string[];
+  // Silent failures (SPEC §10): the records column, the baseline, and the anomaly rules (null: off).
+  records_field: string | null;
+  baseline_days: number;
+  baseline_min_dates: number;
+  volume_min_ratio: number | null;
+  volume_max_ratio: number | null;
+  runtime_max_ratio: number | null;
+  runtime_min_excess_minutes: number;
 }
+
+/** SPEC §10's defaults. */
+export const BASELINE_DEFAULTS = {
+  records_field: 'records_processed',
+  baseline_days: 28,
+  baseline_min_dates: 7,
+  volume_min_ratio: 0.25,
+  volume_max_ratio: null,
+  runtime_max_ratio: 3,
+  runtime_min_excess_minutes: 10,
+} as const;
+
+/** `max_runtime_minutes: "auto"`: never below this many minutes, and this many without a baseline (SPEC §10). */
+export const AUTO_RUNTIME_FLOOR_MINUTES = 30;
+export const AUTO_RUNTIME_FALLBACK_MINUTES = 120;
 
 export interface Registry {
   dataset: string;
@@ -101,6 +125,13 @@ const wholeNumber = (key: string, example: number, min: number, max: number) =>
     .min(min, `must be at least ${min}, for example "${key}": ${example}`)
     .max(max, `must be at most ${max}, for example "${key}": ${example}`);
 
+/** A positive multiple of the baseline (a volume or runtime ratio). */
+const ratio = (key: string, example: number) =>
+  z
+    .number({ invalid_type_error: `must be a number or null, for example "${key}": ${example}` })
+    .positive(`must be more than 0 (null turns the rule off), for example "${key}": ${example}`)
+    .max(1_000_000, `must be at most 1000000, for example "${key}": ${example}`);
+
 const enumOf = <T extends readonly [string, ...string[]]>(values: T, key: string) =>
   z.enum(values, {
     errorMap: (issue, ctx) => ({
@@ -139,7 +170,15 @@ const processorShape = z
       .number({ invalid_type_error: 'must be a number of hours, for example "grace_hours": 6' })
       .min(0, 'must be zero or more, for example "grace_hours": 6')
       .max(24 * 30, 'must be at most 720 hours, for example "grace_hours": 6'),
-    max_runtime_minutes: wholeNumber('max_runtime_minutes', 120, 1, 7 * 24 * 60),
+    max_runtime_minutes: z.union([wholeNumber('max_runtime_minutes', 120, 1, 7 * 24 * 60), z.literal('auto')], {
+      errorMap: (issue, ctx) => ({
+        message:
+          issue.code === 'invalid_union'
+            ? (issue.unionErrors[0]?.issues[0]?.message ?? ctx.defaultError).replace(/, for example .*$/, '') +
+              ', or "auto"; for example "max_runtime_minutes": 120 or "max_runtime_minutes": "auto"'
+            : ctx.defaultError,
+      }),
+    }),
     enabled: bool('enabled'),
     priority: enumOf(PRIORITIES, 'priority'),
     revenue_impact: bool('revenue_impact'),
@@ -148,6 +187,16 @@ const processorShape = z
     owners: z.union([nonEmpty('"data-eng@example.com"'), z.array(nonEmpty('"data-eng@example.com"'))], {
       errorMap: () => ({ message: 'must be a name or a list of names, for example ["data-eng@example.com"]' }),
     }),
+    records_field: fieldName('"records_processed"').nullable(),
+    baseline_days: wholeNumber('baseline_days', 28, 1, 366),
+    baseline_min_dates: wholeNumber('baseline_min_dates', 7, 1, 366),
+    volume_min_ratio: ratio('volume_min_ratio', 0.25).nullable(),
+    volume_max_ratio: ratio('volume_max_ratio', 4).nullable(),
+    runtime_max_ratio: ratio('runtime_max_ratio', 3).nullable(),
+    runtime_min_excess_minutes: z
+      .number({ invalid_type_error: 'must be a number of minutes, for example "runtime_min_excess_minutes": 10' })
+      .min(0, 'must be zero or more, for example "runtime_min_excess_minutes": 10')
+      .max(7 * 24 * 60, 'must be at most 10080 minutes, for example "runtime_min_excess_minutes": 10'),
   })
   .partial()
   .strict();
@@ -270,6 +319,13 @@ function withDefaults(name: string, input: ProcessorInput, dataset: string, regi
     alert_on_recovered_failures: input.alert_on_recovered_failures ?? false,
     slack_channel: input.slack_channel ?? null,
     owners,
+    records_field: input.records_field === undefined ? BASELINE_DEFAULTS.records_field : input.records_field,
+    baseline_days: input.baseline_days ?? BASELINE_DEFAULTS.baseline_days,
+    baseline_min_dates: input.baseline_min_dates ?? BASELINE_DEFAULTS.baseline_min_dates,
+    volume_min_ratio: input.volume_min_ratio === undefined ? BASELINE_DEFAULTS.volume_min_ratio : input.volume_min_ratio,
+    volume_max_ratio: input.volume_max_ratio === undefined ? BASELINE_DEFAULTS.volume_max_ratio : input.volume_max_ratio,
+    runtime_max_ratio: input.runtime_max_ratio === undefined ? BASELINE_DEFAULTS.runtime_max_ratio : input.runtime_max_ratio,
+    runtime_min_excess_minutes: input.runtime_min_excess_minutes ?? BASELINE_DEFAULTS.runtime_min_excess_minutes,
   };
 }
 
@@ -286,6 +342,14 @@ function crossFieldProblems(p: ProcessorConfig, input: ProcessorInput): string[]
   }
   if (input.expected_weekdays !== undefined && p.expected_frequency !== 'weekly') {
     problems.push(`expected_weekdays: only applies when expected_frequency is "weekly" (it is "${p.expected_frequency}")`);
+  }
+  if (p.baseline_min_dates > p.baseline_days) {
+    problems.push(
+      `baseline_min_dates: ${p.baseline_min_dates} dates can never fit in baseline_days (${p.baseline_days}); use at most ${p.baseline_days}, for example "baseline_min_dates": ${Math.min(7, p.baseline_days)}`,
+    );
+  }
+  if (p.volume_min_ratio !== null && p.volume_max_ratio !== null && p.volume_max_ratio <= p.volume_min_ratio) {
+    problems.push(`volume_max_ratio: must be more than volume_min_ratio (${p.volume_min_ratio}), for example "volume_max_ratio": 4`);
   }
   const seen = new Map<string, string>();
   for (const key of ['success_statuses', 'failure_statuses', 'running_statuses'] as const) {

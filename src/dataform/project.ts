@@ -9,7 +9,7 @@
 import { FINAL_STATUSES, RUN_STATUSES, TABLES } from '../config/names.js';
 import { parseRegistry, type Registry } from '../config/registry.js';
 import { renderBackfillQueueSql } from '../report/queue.js';
-import { healthContext, type CalendarSource, type RunSource } from '../sql/health.js';
+import { healthContext, processorConfigRows, type CalendarSource, type RunSource } from '../sql/health.js';
 import { loadTemplateBundle, sqlRenderer, type SqlRenderer } from '../sql/render.js';
 
 /** SPEC §2's run statuses, from their one home (`config/names.ts`), for the Dataform definitions. */
@@ -87,7 +87,7 @@ export function alertSilencesDdl(table: string): string {
 
 /** The SELECT of the `processor_config` table: the registry as rows. */
 export function processorConfigQuery(registry: Registry): string {
-  return bigquery().render('processor_config', { processors: registry.processors });
+  return bigquery().render('processor_config', { processors: processorConfigRows(registry.processors) });
 }
 
 function resolvedHealthContext(registry: Registry, resolve: ResolveTable, configTable: string, options: { wholeHistory: boolean; paramPrefix: string | null }) {

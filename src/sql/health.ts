@@ -3,7 +3,13 @@
  * The registry decides the shape of the SQL (which tables, which columns, which filters);
  * every runtime value (E, L, now, the processor list) stays a bound parameter.
  */
-import { defaultProcessorFilter, type ProcessorConfig, type Registry } from '../config/registry.js';
+import {
+  AUTO_RUNTIME_FALLBACK_MINUTES,
+  AUTO_RUNTIME_FLOOR_MINUTES,
+  defaultProcessorFilter,
+  type ProcessorConfig,
+  type Registry,
+} from '../config/registry.js';
 import { loadTemplateBundle, rendererFor, type Dialect, type SqlRenderer } from './render.js';
 import { alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
 
@@ -15,6 +21,8 @@ export interface RunSource {
   run_id_field: string | null;
   started_at_field: string | null;
   completed_at_field: string | null;
+  /** The records column (SPEC §10), or null: the table has none. */
+  records_field: string | null;
   /** The table is the contract run history, so it has the `errors` column. */
   has_errors: boolean;
   /** Processors with the default filter share a branch keyed by the table's processor_name. */
@@ -57,6 +65,7 @@ export function runSources(registry: Registry): RunSource[] {
       run_id_field: p.run_id_field,
       started_at_field: p.started_at_field,
       completed_at_field: p.completed_at_field,
+      records_field: p.records_field,
       has_errors: p.execution_table === contractTable,
     };
     if (p.processor_filter === defaultProcessorFilter(p.name)) {
@@ -93,6 +102,18 @@ export function calendarSources(processors: readonly ProcessorConfig[]): Calenda
     }));
 }
 
+/** A processor as a `processor_config` row: `max_runtime_minutes: "auto"` is NULL there (SPEC §10). */
+export type ProcessorConfigRow = Omit<ProcessorConfig, 'max_runtime_minutes'> & { max_runtime_minutes: number | null };
+
+export function processorConfigRows(processors: readonly ProcessorConfig[]): ProcessorConfigRow[] {
+  return processors.map((p) => ({ ...p, max_runtime_minutes: p.max_runtime_minutes === 'auto' ? null : p.max_runtime_minutes }));
+}
+
+/** How far before the window any processor's baseline reaches: the run history is read from there on. */
+export function maxBaselineDays(processors: readonly ProcessorConfig[]): number {
+  return processors.reduce((max, p) => Math.max(max, p.baseline_days), 0);
+}
+
 /**
  * The registry as one JSON array of `processor_config` rows (keys: the `config_columns` partial),
  * for DuckDB's `config_relation`: one string literal parses and casts in milliseconds, where a
@@ -101,7 +122,7 @@ export function calendarSources(processors: readonly ProcessorConfig[]): Calenda
 export function processorConfigJson(processors: readonly ProcessorConfig[]): string {
   const columns = loadTemplateBundle().partials['config_columns']!.split(',').map((c) => c.trim());
   return JSON.stringify(
-    processors.map((p) =>
+    processorConfigRows(processors).map((p) =>
       Object.fromEntries(
         columns.map((column) => {
           const value = column === 'processor_name' ? p.name : (p as unknown as Record<string, unknown>)[column];
@@ -115,7 +136,10 @@ export function processorConfigJson(processors: readonly ProcessorConfig[]): str
 
 export function healthContext(registry: Registry, options: HealthRenderOptions): Record<string, unknown> {
   return {
-    processors: registry.processors,
+    processors: processorConfigRows(registry.processors),
+    max_baseline_days: maxBaselineDays(registry.processors),
+    auto_runtime_floor_minutes: AUTO_RUNTIME_FLOOR_MINUTES,
+    auto_runtime_fallback_minutes: AUTO_RUNTIME_FALLBACK_MINUTES,
     processor_config_json: processorConfigJson(registry.processors),
     run_sources: runSources(registry),
     calendar_sources: calendarSources(registry.processors),

@@ -39,6 +39,11 @@ function nextDay(date: string): string {
 
 const statuses = (p: { days: { status: string }[] }) => p.days.map((d) => d.status);
 
+/** A day of the JSON document; SPEC §10's measures are null/empty unless given (a success run's duration, …). */
+function day(date: string, status: string, runs: number, failed_runs: number, measures: Record<string, unknown> = {}) {
+  return { date, status, runs, failed_runs, anomalies: [], records: null, duration_seconds: null, baseline_records: null, baseline_duration_seconds: null, ...measures };
+}
+
 let scenario: Scenario | undefined;
 afterEach(() => {
   scenario?.cleanup();
@@ -57,7 +62,7 @@ describe('day status', () => {
   it('is success for a run whose start and end rows share a run_id', async () => {
     const json = await check(registry({ p: {} }), dailySuccesses('p'));
     expect(statuses(json.processors[0])).toEqual(Array(7).fill('success'));
-    expect(json.processors[0].days[0]).toEqual({ date: '2025-10-01', status: 'success', runs: 1, failed_runs: 0 });
+    expect(json.processors[0].days[0]).toEqual(day('2025-10-01', 'success', 1, 0, { duration_seconds: 600 }));
     expect(json.level).toBe('INFO');
   });
 
@@ -68,7 +73,7 @@ describe('day status', () => {
       ...run('f2', 'p', '2025-10-03', 'failed', '2025-10-04T11:00:00Z'),
     ]);
     const p = json.processors[0];
-    expect(p.days[2]).toEqual({ date: '2025-10-03', status: 'failed', runs: 2, failed_runs: 2 });
+    expect(p.days[2]).toEqual(day('2025-10-03', 'failed', 2, 2));
     expect(p.failed_dates).toEqual(['2025-10-03']);
     expect(p.level).toBe('ERROR');
   });
@@ -80,7 +85,7 @@ describe('day status', () => {
       ...run('s', 'p', '2025-10-05', 'success', '2025-10-06T11:00:00Z'),
     ]);
     const p = json.processors[0];
-    expect(p.days[4]).toEqual({ date: '2025-10-05', status: 'success', runs: 2, failed_runs: 1 });
+    expect(p.days[4]).toEqual(day('2025-10-05', 'success', 2, 1, { duration_seconds: 600 }));
     expect(p.recovered_failure_dates).toEqual(['2025-10-05']);
     expect(p.failed_dates).toEqual([]);
     expect(p.level).toBe('OK');
@@ -108,8 +113,8 @@ describe('day status', () => {
     ];
     const json = await check(registry({ p: {} }), rows);
     const p = json.processors[0];
-    expect(p.days[1]).toEqual({ date: '2025-10-02', status: 'failed', runs: 1, failed_runs: 1 });
-    expect(p.days[2]).toEqual({ date: '2025-10-03', status: 'success', runs: 1, failed_runs: 0 });
+    expect(p.days[1]).toEqual(day('2025-10-02', 'failed', 1, 1));
+    expect(p.days[2]).toEqual(day('2025-10-03', 'success', 1, 0, { duration_seconds: 540 }));
   });
 
   it('counts skipped as a success', async () => {
@@ -128,7 +133,7 @@ describe('day status', () => {
       { run_id: 'r', processor_name: 'p', processing_date: '2025-10-07', status: 'running', started_at: startedAt },
     ]);
     const p = json.processors[0];
-    expect(p.days[6]).toEqual({ date: '2025-10-07', status: expected, runs: 1, failed_runs: 0 });
+    expect(p.days[6]).toEqual(day('2025-10-07', expected, 1, 0));
     expect(p.hung_dates).toEqual(expected === 'hung' ? ['2025-10-07'] : []);
     expect(p.level).toBe(expected === 'hung' ? 'ERROR' : 'OK');
   });
@@ -139,7 +144,7 @@ describe('day status', () => {
       { run_id: 'old', processor_name: 'p', processing_date: '2025-10-07', status: 'running', started_at: '2025-10-08T01:00:00Z' },
       { run_id: 'new', processor_name: 'p', processing_date: '2025-10-07', status: 'running', started_at: '2025-10-08T11:30:00Z' },
     ]);
-    expect(json.processors[0].days[6]).toEqual({ date: '2025-10-07', status: 'running', runs: 2, failed_runs: 0 });
+    expect(json.processors[0].days[6]).toEqual(day('2025-10-07', 'running', 2, 0));
   });
 
   it('is missing for an expected, due date with no run row, and pending before it is due', async () => {
@@ -155,7 +160,7 @@ describe('day status', () => {
       ...dailySuccesses('p', ['2025-10-04']),
       { run_id: 'q', processor_name: 'p', processing_date: '2025-10-04', status: 'queued', started_at: '2025-10-05T10:00:00Z' },
     ]);
-    expect(json.processors[0].days[3]).toEqual({ date: '2025-10-04', status: 'missing', runs: 0, failed_runs: 0 });
+    expect(json.processors[0].days[3]).toEqual(day('2025-10-04', 'missing', 0, 0));
   });
 });
 
@@ -370,10 +375,7 @@ describe('processor filters', () => {
       ['--lookback-days', '2'],
     );
     const [gamebook, roster] = json.processors;
-    expect(gamebook.days).toEqual([
-      { date: '2025-10-06', status: 'success', runs: 1, failed_runs: 0 },
-      { date: '2025-10-07', status: 'missing', runs: 0, failed_runs: 0 },
-    ]);
+    expect(gamebook.days).toEqual([day('2025-10-06', 'success', 1, 0, { duration_seconds: 600 }), day('2025-10-07', 'missing', 0, 0)]);
     expect(statuses(roster)).toEqual(['success', 'success']);
   });
 });
@@ -393,6 +395,8 @@ describe('foreign execution tables', () => {
           success_statuses: ['OK'],
           failure_statuses: ['ERROR'],
           running_statuses: ['RUNNING'],
+          // The table has no records column (SPEC §10: the default is records_processed).
+          records_field: null,
         },
       }),
       [],
@@ -414,6 +418,6 @@ describe('foreign execution tables', () => {
     const p = json.processors[0];
     // A running row without a started_at column is never hung; two identical rows are two runs.
     expect(statuses(p)).toEqual(['success', 'failed', 'running', 'missing', 'missing', 'success', 'success']);
-    expect(p.days[1]).toEqual({ date: '2025-10-02', status: 'failed', runs: 2, failed_runs: 2 });
+    expect(p.days[1]).toEqual(day('2025-10-02', 'failed', 2, 2));
   });
 });
