@@ -53,7 +53,45 @@ describe('registry defaults (SPEC §3)', () => {
       alert_on_recovered_failures: false,
       slack_channel: null,
       owners: [],
+      records_field: 'records_processed',
+      baseline_days: 28,
+      baseline_min_dates: 7,
+      volume_min_ratio: 0.25,
+      volume_max_ratio: null,
+      runtime_max_ratio: 3,
+      runtime_min_excess_minutes: 10,
     });
+  });
+
+  it('takes the silent-failure keys of SPEC §10, null turning a rule off, and "auto" runtime', () => {
+    const result = parseRegistry({
+      processors: {
+        a: {
+          records_field: 'rows_written',
+          baseline_days: 14,
+          baseline_min_dates: 5,
+          volume_min_ratio: null,
+          volume_max_ratio: 3,
+          runtime_max_ratio: null,
+          runtime_min_excess_minutes: 0,
+          max_runtime_minutes: 'auto',
+        },
+        b: { records_field: null },
+      },
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.registry.processors[0]).toMatchObject({
+      records_field: 'rows_written',
+      baseline_days: 14,
+      baseline_min_dates: 5,
+      volume_min_ratio: null,
+      volume_max_ratio: 3,
+      runtime_max_ratio: null,
+      runtime_min_excess_minutes: 0,
+      max_runtime_minutes: 'auto',
+    });
+    expect(result.registry.processors[1]!.records_field).toBeNull();
   });
 
   it('takes the dataset and time zone of the registry, and null fields as "no such column"', () => {
@@ -82,6 +120,17 @@ describe('registry problems', () => {
     [{ a: { enabled: 'yes' } }, 'processors.a.enabled: must be true or false'],
     [{ a: { max_runtime_minutes: 0 } }, 'processors.a.max_runtime_minutes: must be at least 1'],
     [{ a: { grace_hours: -2 } }, 'processors.a.grace_hours: must be zero or more'],
+    [{ a: { max_runtime_minutes: 'fast' } }, 'processors.a.max_runtime_minutes: must be a number, or "auto"'],
+    [{ a: { records_field: 'row count' } }, 'processors.a.records_field: must be a column name'],
+    [{ a: { baseline_days: 0 } }, 'processors.a.baseline_days: must be at least 1'],
+    [{ a: { baseline_days: 400 } }, 'processors.a.baseline_days: must be at most 366'],
+    [{ a: { baseline_min_dates: 2.5 } }, 'processors.a.baseline_min_dates: must be a whole number'],
+    [{ a: { baseline_days: 5 } }, 'processors.a.baseline_min_dates: 7 dates can never fit in baseline_days (5)'],
+    [{ a: { volume_min_ratio: 0 } }, 'processors.a.volume_min_ratio: must be more than 0 (null turns the rule off)'],
+    [{ a: { volume_max_ratio: '2x' } }, 'processors.a.volume_max_ratio: must be a number or null'],
+    [{ a: { volume_min_ratio: 0.5, volume_max_ratio: 0.5 } }, 'processors.a.volume_max_ratio: must be more than volume_min_ratio (0.5)'],
+    [{ a: { runtime_max_ratio: -3 } }, 'processors.a.runtime_max_ratio: must be more than 0'],
+    [{ a: { runtime_min_excess_minutes: null } }, 'processors.a.runtime_min_excess_minutes: must be a number of minutes'],
     [{ a: { stalenes_threshold_days: 2 } }, 'processors.a.stalenes_threshold_days: unknown key (did you mean "staleness_threshold_days"?)'],
     [{ a: { execution_table: 'run history' } }, 'processors.a.execution_table: must be a table name'],
     [{ a: { date_field: 'processing date' } }, 'processors.a.date_field: must be a column name'],
@@ -111,6 +160,17 @@ describe('registry problems', () => {
       'processors.a.enabled: must be true or false, for example "enabled": true',
       'processors.a.priority: "urgent" is not one of low, medium, high; for example "priority": "low"',
       'processors.b.timezone: "Mars/Olympus" is not an IANA time zone; use a name such as "America/New_York" or "UTC"',
+    ]);
+  });
+
+  it('reports every problem of the silent-failure keys at once, cross-key ones included', () => {
+    expect(
+      problemsOf({ processors: { a: { baseline_days: 3, volume_min_ratio: -1, max_runtime_minutes: 'soon', runtime_min_excess_minutes: -5 } } }),
+    ).toEqual([
+      'processors.a.max_runtime_minutes: must be a number, or "auto"; for example "max_runtime_minutes": 120 or "max_runtime_minutes": "auto"',
+      'processors.a.volume_min_ratio: must be more than 0 (null turns the rule off), for example "volume_min_ratio": 0.25',
+      'processors.a.runtime_min_excess_minutes: must be zero or more, for example "runtime_min_excess_minutes": 10',
+      'processors.a.baseline_min_dates: 7 dates can never fit in baseline_days (3); use at most 3, for example "baseline_min_dates": 3',
     ]);
   });
 
