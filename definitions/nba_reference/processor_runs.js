@@ -14,5 +14,7 @@ publish(pem.objects.processorRuns, {
     completed_at: 'End of the run (UTC), NULL while running.',
     error_type: 'Error type of the final failed row.',
     error_message: 'Error message of the final failed row.',
+    records: 'Records the run wrote (records_field of its final success row; NULL otherwise).',
+    duration_seconds: 'completed_at - started_at in seconds (NULL while running or without timestamps).',
   },
 }).query((ctx) => pem_sql.processorRunsQuery(pem.registry, pem.resolver(ctx), ctx.ref(pem.objects.processorConfig)));

@@ -1,7 +1,8 @@
 /**
  * The BigQuery rendering of the detection, run on ZetaSQL's reference evaluator (BigQuery's own
  * SQL semantics), returns the same rows as the DuckDB rendering on DuckDB, over fixtures that
- * cover every day status and every rule of SPEC §4. Three BigQuery forms are checked:
+ * cover every day status and every rule of SPEC §4 and §10 (records, durations, median baselines,
+ * anomalies, "auto" runtime). Three BigQuery forms are checked:
  *   - the detection query with bound parameters (`pem sql render --dialect bigquery`);
  *   - the statement `pem check --engine bigquery` sends, through the deployed table function
  *     `processor_health_daily_at` and the `processor_config` table (both as Dataform renders them);
@@ -145,6 +146,13 @@ describe('the differential fixtures', () => {
     expect(valuesOf('is_stale')).toEqual(['false', 'true']);
     expect(valuesOf('scheduler_issue')).toEqual(['false', 'true']);
     expect(valuesOf('is_recovered_failure')).toEqual(['true']);
+  });
+
+  it('cover every anomaly both ways, baselines of odd and even counts, and null measures (SPEC §10)', () => {
+    for (const column of ['is_low_volume', 'is_high_volume', 'is_slow']) expect(valuesOf(column)).toEqual(['false', 'true']);
+    // A fractional median (the middle pair of an even count), whole ones, and none.
+    expect(valuesOf('baseline_records')).toEqual(expect.arrayContaining(['30.5', '41', 'null']));
+    expect(valuesOf('duration_seconds')).toContain('null');
   });
 
   it('keep the evaluator fast: every fixture is small', () => {

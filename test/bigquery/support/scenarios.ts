@@ -42,6 +42,16 @@ function run(id: string, processor: string, date: string, status: string, start:
   ];
 }
 
+/** A successful run with its records and duration (SPEC §10): started at 06:00Z the next day unless `start` is given. */
+function measured(id: string, processor: string, date: string, records: number | null, minutes: number, start?: string): RowSpec[] {
+  const startedAt = start ?? `${new Date(Date.parse(`${date}T06:00:00Z`) + 86_400_000).toISOString().slice(0, 10)}T06:00:00Z`;
+  const completedAt = new Date(Date.parse(startedAt) + minutes * 60_000).toISOString();
+  return [
+    { run_id: id, processor_name: processor, processing_date: date, status: 'running', started_at: startedAt, completed_at: null },
+    { run_id: id, processor_name: processor, processing_date: date, status: 'success', started_at: startedAt, completed_at: completedAt, records_processed: records },
+  ];
+}
+
 /** A run that has only started. */
 function started(id: string, processor: string, date: string, start: string): RowSpec {
   return { run_id: id, processor_name: processor, processing_date: date, status: 'running', started_at: start, completed_at: null };
@@ -346,6 +356,7 @@ export const SCENARIOS: NamedScenario[] = [
             failure_statuses: ['ERR'],
             running_statuses: ['RUN'],
             max_runtime_minutes: 60,
+            records_field: 'rows_out',
           },
           jy: {
             execution_table: 'raw.job_log',
@@ -359,6 +370,7 @@ export const SCENARIOS: NamedScenario[] = [
             failure_statuses: ['ERR'],
             running_statuses: ['RUN'],
             max_runtime_minutes: 60,
+            records_field: null,
           },
           jz: {
             execution_table: 'raw.job_log',
@@ -371,18 +383,19 @@ export const SCENARIOS: NamedScenario[] = [
             run_id_field: 'attempt_id',
             started_at_field: 'begun_at',
             completed_at_field: 'done_at',
+            records_field: null,
           },
         },
       },
       runs: [...run('s1', 'std', '2025-08-10', 'success', ts('2025-08-11', '02:00:00'), ts('2025-08-11', '02:10:00'))],
       tables: {
         'raw.job_log': {
-          columns: { job: 'STRING', ds: 'DATE', state: 'STRING', attempt_id: 'STRING', begun_at: 'TIMESTAMP', done_at: 'TIMESTAMP', note: 'STRING' },
+          columns: { job: 'STRING', ds: 'DATE', state: 'STRING', attempt_id: 'STRING', begun_at: 'TIMESTAMP', done_at: 'TIMESTAMP', note: 'STRING', rows_out: 'INT64' },
           rows: [
-            { job: 'x', ds: '2025-08-09', state: 'OK', attempt_id: 'x9', begun_at: ts('2025-08-10', '01:00:00'), done_at: ts('2025-08-10', '01:30:00'), note: null },
+            { job: 'x', ds: '2025-08-09', state: 'OK', attempt_id: 'x9', begun_at: ts('2025-08-10', '01:00:00'), done_at: ts('2025-08-10', '01:30:00'), note: null, rows_out: 900 },
             { job: 'x', ds: '2025-08-10', state: 'RUN', attempt_id: 'x10', begun_at: ts('2025-08-11', '01:00:00'), done_at: null, note: null },
             { job: 'x', ds: '2025-08-10', state: 'ERR', attempt_id: 'x10', begun_at: ts('2025-08-11', '01:00:00'), done_at: ts('2025-08-11', '01:05:00'), note: 'oom' },
-            { job: 'x', ds: '2025-08-10', state: 'NOOP', attempt_id: 'x10b', begun_at: ts('2025-08-11', '03:00:00'), done_at: ts('2025-08-11', '03:01:00'), note: null },
+            { job: 'x', ds: '2025-08-10', state: 'NOOP', attempt_id: 'x10b', begun_at: ts('2025-08-11', '03:00:00'), done_at: ts('2025-08-11', '03:01:00'), note: null, rows_out: 0 },
             { job: 'x', ds: '2025-08-11', state: 'RUN', attempt_id: 'x11', begun_at: ts('2025-08-11', '09:00:00'), done_at: null, note: null },
             // No run id: every row is its own run; no start time: never hung.
             { job: 'y', ds: '2025-08-09', state: 'ERR', attempt_id: 'n/a', begun_at: null, done_at: ts('2025-08-10', '01:00:00'), note: null },
@@ -414,6 +427,128 @@ export const SCENARIOS: NamedScenario[] = [
           ['jz', null, 'scheduler_issue', false],
           ['std', '2025-08-10', 'day_status', 'success'],
           ['std', '2025-08-09', 'day_status', 'missing'],
+        ],
+      },
+    ],
+  },
+  {
+    name: 'silent failures: records and runtime baselines, anomalies, "auto" runtime (SPEC §10)',
+    fixture: {
+      registry: {
+        dataset: 'nba_reference',
+        timezone: 'UTC',
+        processors: {
+          vol: { baseline_days: 5, baseline_min_dates: 3, volume_max_ratio: 2 },
+          nulls: { baseline_days: 4, baseline_min_dates: 3 },
+          auto_rt: { max_runtime_minutes: 'auto', baseline_days: 3, baseline_min_dates: 2 },
+          auto_floor: { max_runtime_minutes: 'auto', baseline_days: 3, baseline_min_dates: 2 },
+          auto_none: { max_runtime_minutes: 'auto' },
+          wk: { expected_frequency: 'weekdays', baseline_days: 7, baseline_min_dates: 5 },
+          off: { baseline_days: 3, baseline_min_dates: 3, volume_min_ratio: null, runtime_max_ratio: null },
+        },
+      },
+      runs: [
+        ...measured('v1', 'vol', '2025-10-01', 10, 10),
+        ...measured('v2', 'vol', '2025-10-02', 50, 50),
+        ...measured('v3', 'vol', '2025-10-03', 20, 20),
+        ...measured('v4', 'vol', '2025-10-04', 41, 40),
+        ...measured('v5', 'vol', '2025-10-05', 30, 30),
+        ...measured('v6', 'vol', '2025-10-06', 200, 10),
+        // Retried: a failed run that wrote 0, then a success with 5 records in 100 minutes.
+        ...run('v7a', 'vol', '2025-10-07', 'failed', ts('2025-10-08', '05:00:00'), ts('2025-10-08', '05:05:00'), ['Timeout', 'slow upstream']),
+        ...measured('v7b', 'vol', '2025-10-07', 5, 100),
+        ...measured('n3', 'nulls', '2025-10-03', null, 10),
+        ...measured('n4', 'nulls', '2025-10-04', 100, 20),
+        // No start time: no duration.
+        { run_id: 'n5', processor_name: 'nulls', processing_date: '2025-10-05', status: 'success', started_at: null, completed_at: ts('2025-10-06', '06:30:00'), records_processed: 200 },
+        // Two successes: the one completed last (300 records, 40 minutes) is the success run.
+        ...measured('n6a', 'nulls', '2025-10-06', 999, 10, ts('2025-10-07', '06:00:00')),
+        ...measured('n6b', 'nulls', '2025-10-06', 300, 40, ts('2025-10-07', '08:00:00')),
+        ...measured('n7', 'nulls', '2025-10-07', 0, 10),
+        ...['2025-10-04', '2025-10-05', '2025-10-06'].flatMap((d, i) => measured(`r${i}`, 'auto_rt', d, 1, 20)),
+        started('r7', 'auto_rt', '2025-10-07', ts('2025-10-08', '10:59:00')),
+        ...['2025-10-05', '2025-10-06'].flatMap((d, i) => measured(`f${i}`, 'auto_floor', d, 1, 5)),
+        started('f7', 'auto_floor', '2025-10-07', ts('2025-10-08', '11:40:00')),
+        ...measured('z6', 'auto_none', '2025-10-06', 1, 5),
+        started('z7', 'auto_none', '2025-10-07', ts('2025-10-08', '10:20:00')),
+        ...['2025-09-29', '2025-09-30', '2025-10-01', '2025-10-02', '2025-10-03'].flatMap((d, i) => measured(`w${i}`, 'wk', d, 500, 10)),
+        ...measured('w6', 'wk', '2025-10-06', 5, 10),
+        ...['2025-10-02', '2025-10-03', '2025-10-04'].flatMap((d, i) => measured(`o${i}`, 'off', d, 100, 10)),
+        ...measured('o5', 'off', '2025-10-05', 0, 100),
+        ...['2025-10-06', '2025-10-07'].flatMap((d, i) => measured(`o${i + 6}`, 'off', d, 100, 10)),
+      ],
+    },
+    checks: [
+      {
+        date: '2025-10-07',
+        lookback: 3,
+        now: '2025-10-08T12:00:00Z',
+        expect: [
+          // Even count (10-01..10-04): 10, 20, 41, 50 → 30.5; durations 10, 20, 40, 50 min → 30 min.
+          ['vol', '2025-10-05', 'records', 30],
+          ['vol', '2025-10-05', 'duration_seconds', 1800],
+          ['vol', '2025-10-05', 'baseline_records', 30.5],
+          ['vol', '2025-10-05', 'baseline_duration_seconds', 1800],
+          ['vol', '2025-10-05', 'is_low_volume', false],
+          // Odd count (10-01..10-05): 10, 20, 30, 41, 50 → 30; 200 > 2 × 30.
+          ['vol', '2025-10-06', 'baseline_records', 30],
+          ['vol', '2025-10-06', 'is_high_volume', true],
+          ['vol', '2025-10-06', 'is_slow', false],
+          // 10-02..10-06: 20, 30, 41, 50, 200 → 41; 5 < 0.25 × 41. 100 min > 3 × 30 and 70 > 10.
+          ['vol', '2025-10-07', 'records', 5],
+          ['vol', '2025-10-07', 'failed_runs', 1],
+          ['vol', '2025-10-07', 'baseline_records', 41],
+          ['vol', '2025-10-07', 'is_low_volume', true],
+          ['vol', '2025-10-07', 'is_high_volume', false],
+          ['vol', '2025-10-07', 'duration_seconds', 6000],
+          ['vol', '2025-10-07', 'is_slow', true],
+          ['vol', null, 'processor_level', 'ERROR'],
+          ['nulls', '2025-10-05', 'records', 200],
+          ['nulls', '2025-10-05', 'duration_seconds', null],
+          ['nulls', '2025-10-06', 'records', 300],
+          ['nulls', '2025-10-06', 'duration_seconds', 2400],
+          ['nulls', '2025-10-06', 'runs', 2],
+          // Two record values and two durations in 10-02..10-05: fewer than 3.
+          ['nulls', '2025-10-06', 'baseline_records', null],
+          ['nulls', '2025-10-06', 'baseline_duration_seconds', null],
+          // 10-03..10-06: records 100, 200, 300 (one null) → 200; durations 10, 20, 40 (one null) → 20 min.
+          ['nulls', '2025-10-07', 'baseline_records', 200],
+          ['nulls', '2025-10-07', 'baseline_duration_seconds', 1200],
+          ['nulls', '2025-10-07', 'is_low_volume', true],
+          // auto: 3 × 20 min = 60 min; the run of E started 61 min ago.
+          ['auto_rt', '2025-10-07', 'day_status', 'hung'],
+          ['auto_rt', '2025-10-07', 'baseline_duration_seconds', 1200],
+          ['auto_rt', null, 'processor_level', 'ERROR'],
+          // auto: 3 × 5 min = 15 min, but never below 30: 20 minutes is still running.
+          ['auto_floor', '2025-10-07', 'day_status', 'running'],
+          ['auto_floor', null, 'processor_level', 'OK'],
+          // auto without a baseline: 120 min; 100 minutes is still running.
+          ['auto_none', '2025-10-07', 'day_status', 'running'],
+          ['auto_none', '2025-10-07', 'baseline_duration_seconds', null],
+          // Weekdays: 5 success dates in the 7 days before Monday 10-06.
+          ['wk', '2025-10-05', 'day_status', 'not_expected'],
+          ['wk', '2025-10-06', 'baseline_records', 500],
+          ['wk', '2025-10-06', 'is_low_volume', true],
+          ['wk', '2025-10-07', 'day_status', 'missing'],
+          ['wk', '2025-10-07', 'records', null],
+          // Rules off: 0 records in 100 minutes against 100 in 10 is no anomaly.
+          ['off', '2025-10-05', 'baseline_records', 100],
+          ['off', '2025-10-05', 'baseline_duration_seconds', 600],
+          ['off', '2025-10-05', 'is_low_volume', false],
+          ['off', '2025-10-05', 'is_slow', false],
+          ['off', null, 'processor_level', 'OK'],
+        ],
+      },
+      {
+        // One day earlier: the baselines move with D, and E's "auto" limit with E.
+        date: '2025-10-06',
+        lookback: 2,
+        now: '2025-10-07T12:00:00Z',
+        expect: [
+          ['vol', '2025-10-06', 'is_high_volume', true],
+          ['vol', '2025-10-05', 'baseline_records', 30.5],
+          ['nulls', '2025-10-06', 'records', 300],
+          ['auto_rt', '2025-10-06', 'records', 1],
         ],
       },
     ],
