@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { CheckResult, ProcessorReport } from '../check/report.js';
 import { ALERT_ROUTING } from '../config/names.js';
 
-export const ISSUE_KINDS = ['scheduler_issue', 'stale', 'failed', 'hung', 'missing', 'recovered_failures'] as const;
+export const ISSUE_KINDS = ['scheduler_issue', 'stale', 'failed', 'hung', 'missing', 'low_volume', 'high_volume', 'slow', 'recovered_failures'] as const;
 export type IssueKind = (typeof ISSUE_KINDS)[number];
 
 /** CRITICAL kinds page (SPEC §5); the others are Slack only. */
@@ -51,6 +51,10 @@ export function issueKinds(p: ProcessorReport): IssueKind[] {
   if (p.failed_dates.length > 0) kinds.push('failed');
   if (p.hung_dates.length > 0) kinds.push('hung');
   if (p.missing_dates.length > 0) kinds.push('missing');
+  // SPEC §10: a success that is wrong is an ERROR (Slack), never a page of its own.
+  if (p.low_volume_dates.length > 0) kinds.push('low_volume');
+  if (p.high_volume_dates.length > 0) kinds.push('high_volume');
+  if (p.slow_dates.length > 0) kinds.push('slow');
   // ERROR with none of the above: recovered failures the registry asked to hear about.
   if (kinds.length === 0) kinds.push(p.level === 'CRITICAL' ? 'stale' : 'recovered_failures');
   return kinds;
@@ -85,6 +89,9 @@ export const KIND_LABEL: Record<IssueKind, string> = {
   failed: 'failed',
   hung: 'hung',
   missing: 'missing',
+  low_volume: 'low volume',
+  high_volume: 'high volume',
+  slow: 'slow',
   recovered_failures: 'recovered failures',
 };
 
@@ -96,5 +103,8 @@ export const RUNBOOK_HINT: Record<IssueKind, string> = {
   failed: 'Read the latest error, fix it, and re-run the failed dates.',
   hung: 'A run has been `running` past max_runtime_minutes: check whether the job is stuck, then stop or restart it.',
   missing: 'Due dates have no run at all: check the upstream trigger, then run the missing dates.',
+  low_volume: 'A run succeeded but wrote far fewer records than usual: check its upstream for missing data, then re-run those dates (`pem gaps` lists them).',
+  high_volume: 'A run wrote far more records than usual: check for duplicated or replayed input, then re-run those dates (`pem gaps` lists them).',
+  slow: 'A run took far longer than usual: check the upstream and the job\'s resources before it starts timing out.',
   recovered_failures: 'Runs failed before succeeding on retry: look for a flaky dependency.',
 };

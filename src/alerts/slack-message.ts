@@ -10,6 +10,7 @@
  *     (https://github.com/slackapi/bolt-js/issues/2509), so the text of all blocks together stays
  *     within MESSAGE_TEXT_BUDGET, well under that. What does not fit becomes "…and N more".
  */
+import { anomalyDates } from '../check/anomalies.js';
 import type { CheckResult, ProcessorDetail, ProcessorReport } from '../check/report.js';
 import { byUrgency } from '../check/report.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
@@ -156,6 +157,9 @@ export function processorSection(p: ProcessorReport, detail: ProcessorDetail | u
   if (p.failed_dates.length > 0) lines.push(`• *Failed:* ${dateList(p.failed_dates)}`);
   if (p.hung_dates.length > 0) lines.push(`• *Hung:* ${dateList(p.hung_dates)}`);
   if (p.missing_dates.length > 0) lines.push(`• *Missing:* ${dateList(p.missing_dates)}`);
+  if (p.low_volume_dates.length > 0) lines.push(`• *Low volume:* ${dateList(anomalyDates(p.days, 'low_volume'))}`);
+  if (p.high_volume_dates.length > 0) lines.push(`• *High volume:* ${dateList(anomalyDates(p.days, 'high_volume'))}`);
+  if (p.slow_dates.length > 0) lines.push(`• *Slow:* ${dateList(anomalyDates(p.days, 'slow'))}`);
   if (p.recovered_failure_dates.length > 0) lines.push(`• *Recovered failures:* ${dateList(p.recovered_failure_dates)}`);
   const failure = detail?.latest_failure;
   if (failure && (failure.error_type || failure.error_message)) {
@@ -170,7 +174,17 @@ export function processorSection(p: ProcessorReport, detail: ProcessorDetail | u
   return truncate(lines.join('\n'), MAX_SECTION_TEXT);
 }
 
-const KIND_ORDER: Record<IssueKind, number> = { scheduler_issue: 0, stale: 1, failed: 2, hung: 3, missing: 4, recovered_failures: 5 };
+const KIND_ORDER: Record<IssueKind, number> = {
+  scheduler_issue: 0,
+  stale: 1,
+  failed: 2,
+  hung: 3,
+  missing: 4,
+  low_volume: 5,
+  high_volume: 6,
+  slow: 7,
+  recovered_failures: 8,
+};
 
 function recoveredSection(recoveries: readonly SlackRecovery[], byName: ReadonlyMap<string, ProcessorReport>): string {
   const lines = [`:white_check_mark: *Recovered* (${recoveries.length})`];

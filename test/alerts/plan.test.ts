@@ -98,6 +98,9 @@ function report(p: Partial<ProcessorReport>): CheckResult {
     failed_dates: [],
     hung_dates: [],
     recovered_failure_dates: [],
+    low_volume_dates: [],
+    high_volume_dates: [],
+    slow_dates: [],
     last_success_date: '2025-09-28',
     days_since_success: 9,
     is_stale: true,
@@ -136,6 +139,11 @@ describe('issues and PagerDuty events', () => {
   it('pages a scheduler issue on its own when the processor is not stale', () => {
     const issues = collectIssues(report({ is_stale: false }), 'ds');
     expect(issues.find((i) => i.kind === 'scheduler_issue')!.destinations).toEqual(['pagerduty', 'slack']);
+  });
+
+  it('raises a silent failure as a Slack issue of its own kind, never a page (SPEC §10)', () => {
+    const result = report({ level: 'ERROR', is_stale: false, scheduler_issue: false, missing_dates: [], low_volume_dates: ['2025-10-06'], slow_dates: ['2025-10-07'] });
+    expect(collectIssues(result, 'ds').map((i) => `${i.kind} ${i.destinations.join('+')}`)).toEqual(['low_volume slack', 'slow slack']);
   });
 
   it('keeps dedup keys stable and within 255 characters, however long the names', () => {

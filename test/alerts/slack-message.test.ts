@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { CheckResult, ProcessorDetail, ProcessorReport } from '../../src/check/report.js';
+import type { CheckResult, DayReport, ProcessorDetail, ProcessorReport } from '../../src/check/report.js';
 import { planAlerts } from '../../src/check/report.js';
 import {
   buildSlackMessage,
@@ -65,6 +65,36 @@ describe('the Slack message of a bad morning', () => {
   });
 });
 
+describe('a silent failure in Slack (SPEC §10)', () => {
+  it('says what is anomalous with the numbers, and what to do', () => {
+    const day = (date: string, measures: Partial<DayReport>): DayReport => ({
+      date,
+      status: 'success',
+      runs: 1,
+      failed_runs: 0,
+      anomalies: [],
+      records: 12_400,
+      duration_seconds: 2100,
+      baseline_records: 12_400,
+      baseline_duration_seconds: 2100,
+      ...measures,
+    });
+    const p = processor('gamebook_processor', {
+      failed_dates: [],
+      low_volume_dates: ['2025-10-07'],
+      slow_dates: ['2025-10-06'],
+      days: [day('2025-10-06', { anomalies: ['slow'], duration_seconds: 11_400 }), day('2025-10-07', { anomalies: ['low_volume'], records: 0 })],
+    });
+    const result = resultOf([p], [detail(p.name, { latest_failure: null })]);
+    const message = build(result, { triggers: [{ processor: p.name, kinds: [{ kind: 'low_volume', reason: 'new' }, { kind: 'slow', reason: 'new' }] }] });
+    const section = message.message.blocks.find((b) => b.type === 'section');
+    const text = section?.type === 'section' ? section.text.text : '';
+    expect(text).toContain('• *Low volume:* 2025-10-07 (0 records; usual 12,400)');
+    expect(text).toContain('• *Slow:* 2025-10-06 (3 h 10 min; usual 35 min)');
+    expect(text).toContain(':wrench: A run succeeded but wrote far fewer records than usual');
+  });
+});
+
 // ---------------------------------------------------------------------------------------
 
 function processor(name: string, overrides: Partial<ProcessorReport> = {}): ProcessorReport {
@@ -78,6 +108,9 @@ function processor(name: string, overrides: Partial<ProcessorReport> = {}): Proc
     failed_dates: ['2025-10-06'],
     hung_dates: [],
     recovered_failure_dates: [],
+    low_volume_dates: [],
+    high_volume_dates: [],
+    slow_dates: [],
     last_success_date: '2025-10-07',
     days_since_success: 0,
     is_stale: false,

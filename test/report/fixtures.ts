@@ -85,6 +85,9 @@ export const STATUS_ROWS: RowSpec[] = [
 // ---------------------------------------------------------------------------------------
 // A synthetic check result of any size, for size and load bounds (no warehouse needed).
 
+/** SPEC §10's day fields with nothing measured: the synthetic report exercises layout, not anomalies. */
+const NO_MEASURES = { anomalies: [], records: null, duration_seconds: null, baseline_records: null, baseline_duration_seconds: null } satisfies Partial<DayReport>;
+
 const SYNTHETIC_STATUSES: DayStatus[] = ['success', 'success', 'success', 'success', 'success', 'success', 'failed', 'missing', 'not_expected', 'hung', 'running', 'pending'];
 
 const HEALTHY_STATUSES: DayStatus[] = ['success', 'success', 'success', 'success', 'not_expected'];
@@ -110,7 +113,7 @@ export function syntheticResult(processorCount: number, dayCount: number, { heal
       const ran = status === 'success' || status === 'failed' || status === 'hung' || status === 'running';
       const failedRuns = status === 'failed' ? 1 + Math.floor(random() * 2) : status === 'success' && random() < 0.05 ? 1 : 0;
       const started = Date.parse(`${date}T00:00:00Z`) + 86_400_000 + Math.floor(random() * 7200) * 1000;
-      days.push({ date, status, runs: ran ? failedRuns + 1 : 0, failed_runs: failedRuns });
+      days.push({ date, status, runs: ran ? failedRuns + 1 : 0, failed_runs: failedRuns, ...NO_MEASURES });
       dayDetails.push({
         date,
         is_expected: status !== 'not_expected',
@@ -133,6 +136,9 @@ export function syntheticResult(processorCount: number, dayCount: number, { heal
       failed_dates: datesWith('failed'),
       hung_dates: datesWith('hung'),
       recovered_failure_dates: days.filter((d) => d.status === 'success' && d.failed_runs > 0).map((d) => d.date),
+      low_volume_dates: [],
+      high_volume_dates: [],
+      slow_dates: [],
       last_success_date: datesWith('success').at(-1) ?? null,
       days_since_success: 1,
       is_stale: !healthy && i % 7 === 0,
