@@ -2,9 +2,13 @@
  * The human report of `pem check` (without --json-output): worst processors first, each with
  * its level, a compact day grid, the dates in trouble and its last success. Pure: returns text.
  */
-import { byUrgency, type CheckResult, type DayStatus } from './report.js';
+import { ANOMALY_LABEL, anomalyDates } from './anomalies.js';
+import { ANOMALIES, byUrgency, type CheckResult, type DayStatus } from './report.js';
 
-/** One letter per day status; recovered failures show as lowercase `s`. */
+/** A success with an anomaly (SPEC §10: low or high volume, slow), apart from plain successes. */
+export const ANOMALOUS_SYMBOL = 'A';
+
+/** One letter per day status; recovered failures show as lowercase `s`, anomalous successes as `A`. */
 export const DAY_SYMBOL: Record<DayStatus, string> = {
   success: 'S',
   failed: 'F',
@@ -45,8 +49,9 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
   for (const p of [...report.processors].sort(byUrgency)) {
     const grid = p.days
       .map((d) => {
-        const symbol = d.status === 'success' && d.failed_runs > 0 ? 's' : DAY_SYMBOL[d.status];
-        const color = d.status === 'success' ? '32' : d.status === 'pending' || d.status === 'running' || d.status === 'not_expected' ? '2' : '31';
+        const anomalous = d.anomalies.length > 0;
+        const symbol = anomalous ? ANOMALOUS_SYMBOL : d.status === 'success' && d.failed_runs > 0 ? 's' : DAY_SYMBOL[d.status];
+        const color = anomalous ? '33' : d.status === 'success' ? '32' : d.status === 'pending' || d.status === 'running' || d.status === 'not_expected' ? '2' : '31';
         return paint(c, color, symbol.padStart(2));
       })
       .join(' ');
@@ -74,6 +79,10 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
     ] as const) {
       if (dates.length > 0) lines.push(`${indent}${label}: ${dates.join(', ')}`);
     }
+    for (const anomaly of ANOMALIES) {
+      const dates = anomalyDates(p.days, anomaly);
+      if (dates.length > 0) lines.push(`${indent}${ANOMALY_LABEL[anomaly]}: ${dates.join(', ')}`);
+    }
     const failure = detail?.latest_failure;
     if (failure && (failure.error_type || failure.error_message)) {
       lines.push(`${indent}latest error (${failure.date}): ${[failure.error_type, failure.error_message].filter(Boolean).join(': ')}`);
@@ -81,7 +90,8 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
   }
   if (report.processors.length > 0) {
     lines.push('');
-    lines.push(`Days: S success, s recovered, F failed, H hung, R running, M missing, P pending, . not expected`);
+    const anomalous = report.processors.some((p) => p.days.some((d) => d.anomalies.length > 0)) ? `, ${ANOMALOUS_SYMBOL} anomalous success` : '';
+    lines.push(`Days: S success, s recovered${anomalous}, F failed, H hung, R running, M missing, P pending, . not expected`);
   }
   lines.push('');
   lines.push('Alerts:');

@@ -1,6 +1,6 @@
 /**
  * `pem gaps`: the backfill queue — every missing, failed or hung (processor, processing date)
- * of the window, high priority first, then by date and processor. `--format csv|json` print
+ * of the window, and every success with a volume anomaly (SPEC §10), high priority first, then by date and processor. `--format csv|json` print
  * exactly the rows and nothing else on stdout, for piping into a re-run.
  */
 import { Option, type Command } from 'commander';
@@ -12,7 +12,7 @@ import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } fr
 export function registerGapsCommand(program: Command, context: CliContext): void {
   const command = program
     .command('gaps')
-    .description('list the backfill queue: every missing, failed or hung processing date, high priority first')
+    .description('list the backfill queue: every missing, failed or hung processing date, and every success with low or high volume, high priority first')
     .addOption(new Option('--format <format>', `output: ${GAP_FORMATS.join(', ')}`).default('table'));
   addCheckSelectionOptions(command).action(async (flags: CheckSelectionFlags & { format: string }) => {
     const format = parseFormat(flags.format);

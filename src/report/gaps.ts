@@ -1,16 +1,19 @@
 /**
  * The backfill queue: every (processor, processing date) of the window whose day status is
- * `missing`, `failed` or `hung` — the dates an operator re-runs. Pure: it reads the statuses the
+ * `missing`, `failed` or `hung`, or whose success wrote too few or too many records (SPEC §10:
+ * `low_volume`, `high_volume`) — the dates an operator re-runs. Pure: it reads the statuses the
  * detection SQL computed and formats them; nothing is re-derived.
  *
  * The same rows, in the same order, are the BigQuery view `processor_backfill_queue`
  * (`sql/processor_backfill_queue.sql.hbs`).
  */
 import type { Priority } from '../config/registry.js';
-import type { CheckResult, DayStatus } from '../check/report.js';
+import type { Anomaly, CheckResult, DayReport, DayStatus } from '../check/report.js';
 
 export const GAP_STATUSES = ['missing', 'failed', 'hung'] as const satisfies readonly DayStatus[];
-export type GapStatus = (typeof GAP_STATUSES)[number];
+/** A slow run wrote what it should: only volume anomalies call for a re-run. */
+export const GAP_ANOMALIES = ['low_volume', 'high_volume'] as const satisfies readonly Anomaly[];
+export type GapStatus = (typeof GAP_STATUSES)[number] | (typeof GAP_ANOMALIES)[number];
 
 export const GAP_FORMATS = ['table', 'csv', 'json'] as const;
 export type GapFormat = (typeof GAP_FORMATS)[number];
@@ -43,7 +46,12 @@ export const GAP_COLUMNS = [
 /** High priority first; the view orders by the same ranks. */
 const PRIORITY_RANK: Record<Priority, number> = { high: 0, medium: 1, low: 2 };
 
-const isGapStatus = (status: DayStatus): status is GapStatus => (GAP_STATUSES as readonly string[]).includes(status);
+/** Why a date is re-run, or null: its day status, or a volume anomaly of a success (as the view's CASE). */
+function gapStatus(day: DayReport): GapStatus | null {
+  const anomaly = GAP_ANOMALIES.find((a) => day.anomalies.includes(a));
+  if (anomaly) return anomaly;
+  return (GAP_STATUSES as readonly string[]).includes(day.status) ? (day.status as GapStatus) : null;
+}
 
 /** Every gap of the window, ordered by priority (high first), then date, then processor. */
 export function buildGaps({ report, details }: CheckResult): Gap[] {
@@ -51,12 +59,13 @@ export function buildGaps({ report, details }: CheckResult): Gap[] {
   for (const p of report.processors) {
     const dayDetails = new Map((details[p.name]?.days ?? []).map((d) => [d.date, d]));
     for (const day of p.days) {
-      if (!isGapStatus(day.status)) continue;
+      const status = gapStatus(day);
+      if (status === null) continue;
       const detail = dayDetails.get(day.date);
       gaps.push({
         processor_name: p.name,
         processing_date: day.date,
-        status: day.status,
+        status,
         priority: p.priority,
         revenue_impact: p.revenue_impact,
         runs: day.runs,

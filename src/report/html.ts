@@ -128,6 +128,9 @@ function toRow(p: ProcessorReport, detail: ProcessorDetail | undefined): Process
     p.missing_dates.length ? `${p.missing_dates.length} missing` : null,
     p.failed_dates.length ? `${p.failed_dates.length} failed` : null,
     p.hung_dates.length ? `${p.hung_dates.length} hung` : null,
+    p.low_volume_dates.length ? `${p.low_volume_dates.length} low volume` : null,
+    p.high_volume_dates.length ? `${p.high_volume_dates.length} high volume` : null,
+    p.slow_dates.length ? `${p.slow_dates.length} slow` : null,
     p.recovered_failure_dates.length ? `${p.recovered_failure_dates.length} recovered` : null,
   ].filter((r): r is string => r !== null);
   return {
@@ -224,8 +227,8 @@ function renderRow({ p, detail, since, streak, error, reasons }: ProcessorRow): 
   const tags = [p.is_stale ? '<i class="tag">stale</i>' : '', p.scheduler_issue ? '<i class="tag">no runs</i>' : ''].join('');
   const cells = [...p.days].reverse().map((d) => {
     const status = displayStatus(d);
-    const recovered = status === 'recovered' ? ' data-recovered' : '';
-    return `<td data-status="${esc(d.status)}"${recovered}>${esc(STATUS_STYLES[status].letter)}</td>`;
+    const marker = status === 'recovered' ? ' data-recovered' : status === 'anomalous' ? ` data-anomalies="${esc(d.anomalies.join(' '))}"` : '';
+    return `<td data-status="${esc(d.status)}"${marker}>${esc(STATUS_STYLES[status].letter)}</td>`;
   });
   return (
     `<tr data-processor="${esc(p.name)}" data-level="${esc(p.level)}">` +

@@ -7,7 +7,7 @@ import { DISPLAY_STATUSES, STATUS_STYLES } from './statuses.js';
 
 const statusRules = DISPLAY_STATUSES.map((status) => {
   const s = STATUS_STYLES[status];
-  const selector = status === 'recovered' ? '[data-recovered]' : `[data-status=${status}]`;
+  const selector = status === 'recovered' ? '[data-recovered]' : status === 'anomalous' ? '[data-anomalies]' : `[data-status=${status}]`;
   return `#heatmap td${selector},.st-${status}{background:${s.background};color:${s.color}}`;
 }).join('\n');
 
@@ -149,7 +149,7 @@ export const PAGE_SCRIPT = `
     var p = dataOf(td.parentNode);
     var i = dayIndex(td);
     var c = p.c[i] || [0, 0];
-    var status = td.hasAttribute('data-recovered') ? 'recovered' : td.getAttribute('data-status');
+    var status = td.hasAttribute('data-anomalies') ? 'anomalous' : td.hasAttribute('data-recovered') ? 'recovered' : td.getAttribute('data-status');
     var lines = [p.d + ' (' + p.n + ')', data.dates[i] + ': ' + data.labels[status], 'runs: ' + c[0] + ', failed runs: ' + c[1]];
     if (c[2] != null) lines.push('first started: ' + time(i, c[2]));
     if (c[3] != null) lines.push('last completed: ' + time(i, c[3]));

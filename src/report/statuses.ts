@@ -3,15 +3,15 @@
  * (SPEC §4 day statuses, §10 anomalies when present). Pure. Nothing here re-derives a status:
  * it only chooses how to show one, and finds where the current problem streak began.
  */
+import { describeAnomalies } from '../check/anomalies.js';
 import type { DayReport, ProcessorReport } from '../check/report.js';
-import { DAY_SYMBOL } from '../check/terminal.js';
+import { ANOMALOUS_SYMBOL, DAY_SYMBOL } from '../check/terminal.js';
 
 /**
- * What a cell shows: the day status, with recovered failures apart from clean successes.
- * Hook for SPEC §10 (issue 14): an anomalous success becomes its own kind here (and in
- * `displayStatus`, `isProblemDay` and `dayNotes`), so it gets a colour, a letter and a legend line.
+ * What a cell shows: the day status, with recovered failures and anomalous successes (SPEC §10:
+ * low or high volume, slow) apart from clean successes.
  */
-export const DISPLAY_STATUSES = ['success', 'recovered', 'failed', 'hung', 'running', 'missing', 'pending', 'not_expected'] as const;
+export const DISPLAY_STATUSES = ['success', 'recovered', 'anomalous', 'failed', 'hung', 'running', 'missing', 'pending', 'not_expected'] as const;
 export type DisplayStatus = (typeof DISPLAY_STATUSES)[number];
 
 export interface StatusStyle {
@@ -30,6 +30,13 @@ export interface StatusStyle {
 export const STATUS_STYLES: Record<DisplayStatus, StatusStyle> = {
   success: { letter: DAY_SYMBOL.success, label: 'success', meaning: 'a run succeeded', background: '#009E73', color: '#000' },
   recovered: { letter: 's', label: 'recovered', meaning: 'succeeded after a failed run', background: '#56B4E9', color: '#000' },
+  anomalous: {
+    letter: ANOMALOUS_SYMBOL,
+    label: 'anomalous success',
+    meaning: 'succeeded with unusual records or runtime',
+    background: '#E69F00',
+    color: '#000',
+  },
   failed: { letter: DAY_SYMBOL.failed, label: 'failed', meaning: 'runs failed, none succeeded', background: '#D55E00', color: '#000' },
   hung: { letter: DAY_SYMBOL.hung, label: 'hung', meaning: 'running past its max runtime', background: '#CC79A7', color: '#000' },
   running: { letter: DAY_SYMBOL.running, label: 'running', meaning: 'running, within its max runtime', background: '#0072B2', color: '#fff' },
@@ -39,23 +46,18 @@ export const STATUS_STYLES: Record<DisplayStatus, StatusStyle> = {
 };
 
 export function displayStatus(day: DayReport): DisplayStatus {
+  if (day.anomalies.length > 0) return 'anomalous';
   return day.status === 'success' && day.failed_runs > 0 ? 'recovered' : day.status;
 }
 
-/**
- * A problem date (SPEC §11 "since when"): one that needs a re-run or a look. Issue 14 adds
- * anomalous successes (SPEC §12 counts them as problem dates).
- */
+/** A problem date (SPEC §11 "since when"): one that needs a re-run or a look, anomalous successes included (SPEC §12). */
 export function isProblemDay(day: DayReport): boolean {
-  return day.status === 'missing' || day.status === 'failed' || day.status === 'hung';
+  return day.status === 'missing' || day.status === 'failed' || day.status === 'hung' || day.anomalies.length > 0;
 }
 
-/**
- * Extra lines a cell's details show beyond runs, times and error (issue 14: the anomaly with
- * its numbers, e.g. "low volume: 12 records, baseline 3,400"). None yet.
- */
-export function dayNotes(_day: DayReport): string[] {
-  return [];
+/** Extra lines a cell's details show beyond runs, times and error: each anomaly with its numbers (SPEC §10). */
+export function dayNotes(day: DayReport): string[] {
+  return describeAnomalies(day);
 }
 
 /**

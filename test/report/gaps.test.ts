@@ -11,15 +11,18 @@ import { STATUS_REGISTRY, STATUS_ROWS, WINDOW_ARGS, XSS } from './fixtures.js';
 
 const PRIORITY_RANK = { high: 0, medium: 1, low: 2 } as const;
 
-/** What `pem gaps` must list, derived from `pem check --json-output` alone. */
+/** What `pem gaps` must list, derived from `pem check --json-output` alone (volume anomalies are re-runs too, SPEC §10). */
 function gapsFromCheck(check: any): Pick<Gap, 'processor_name' | 'processing_date' | 'status' | 'priority' | 'runs' | 'failed_runs'>[] {
+  const reason = (d: any) => ['low_volume', 'high_volume'].find((a) => d.anomalies.includes(a)) ?? d.status;
   const rows = check.processors.flatMap((p: any) =>
     p.days
-      .filter((d: any) => ['missing', 'failed', 'hung'].includes(d.status))
-      .map((d: any) => ({ processor_name: p.name, processing_date: d.date, status: d.status, priority: p.priority, runs: d.runs, failed_runs: d.failed_runs })),
+      .filter((d: any) => ['missing', 'failed', 'hung', 'low_volume', 'high_volume'].includes(reason(d)))
+      .map((d: any) => ({ processor_name: p.name, processing_date: d.date, status: reason(d), priority: p.priority, runs: d.runs, failed_runs: d.failed_runs })),
   );
   // Cross-check against the date lists of the contract document too.
-  const listed = check.processors.flatMap((p: any) => [...p.missing_dates, ...p.failed_dates, ...p.hung_dates].map((d: string) => `${p.name}|${d}`));
+  const listed = check.processors.flatMap((p: any) =>
+    [...p.missing_dates, ...p.failed_dates, ...p.hung_dates, ...p.low_volume_dates, ...p.high_volume_dates].map((d: string) => `${p.name}|${d}`),
+  );
   expect(rows.map((r: any) => `${r.processor_name}|${r.processing_date}`).sort()).toEqual(listed.sort());
   return rows.sort(
     (a: any, b: any) =>
@@ -98,6 +101,50 @@ describe('pem gaps', () => {
       .filter((line) => /^[a-z_]+,\d{4}-/.test(line))
       .map((line) => line.split(',').slice(0, 4).join(','));
     expect(keys).toEqual(expected.map((g) => `${g.processor_name},${g.processing_date},${g.status},${g.priority}`));
+  });
+
+  it('lists successes with low or high volume as re-runs due, not slow ones, and the DuckDB view agrees (SPEC §10)', async () => {
+    const success = (p: string, date: string, records: number, minutes = 10) => {
+      const started = `${new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)}T10:00:00Z`;
+      const completed = new Date(Date.parse(started) + minutes * 60_000).toISOString();
+      return [
+        { run_id: `${p}${date}`, processor_name: p, processing_date: date, status: 'running', started_at: started },
+        { run_id: `${p}${date}`, processor_name: p, processing_date: date, status: 'success', started_at: started, completed_at: completed, records_processed: records },
+      ];
+    };
+    const history = ['2025-10-01', '2025-10-02', '2025-10-03', '2025-10-04'];
+    const volume = await createScenario(
+      { dataset: 'nba_reference', processors: { v: { priority: 'high', baseline_days: 4, baseline_min_dates: 4, volume_max_ratio: 3 } } },
+      [
+        ...history.flatMap((d) => success('v', d, 1000)),
+        ...success('v', '2025-10-05', 0),
+        ...success('v', '2025-10-06', 5000),
+        ...success('v', '2025-10-07', 1000, 120),
+      ],
+    );
+    try {
+      const args = [...WINDOW_ARGS, '--lookback-days', '3'];
+      const check = await volume.check([...args, '--json-output', '--dry-run']);
+      expect(check.json.processors[0].slow_dates).toEqual(['2025-10-07']);
+      const listed = JSON.parse((await gaps(volume, [...args, '--format', 'json'])).stdout) as Gap[];
+      expect(listed.map((g) => `${g.processing_date} ${g.status} ${g.runs}`)).toEqual(['2025-10-05 low_volume 1', '2025-10-06 high_volume 1']);
+      expect(listed.map((g) => ({ ...g }))).toMatchObject(gapsFromCheck(check.json));
+      const registry = await loadCheckedRegistry(volume.registryPath);
+      const warehouse = await openDuckDb({ path: volume.databasePath, create: false });
+      try {
+        const rows = await warehouse.query(renderBackfillQueueSql('duckdb', registry), {
+          end_date: { type: 'DATE', value: '2025-10-07' },
+          lookback_days: { type: 'INT64', value: 3 },
+          now: { type: 'TIMESTAMP', value: new Date('2025-10-08T12:00:00Z') },
+          processors: { type: 'ARRAY<STRING>', value: ['v'] },
+        });
+        expect(rows).toEqual(listed);
+      } finally {
+        await warehouse.close();
+      }
+    } finally {
+      volume.cleanup();
+    }
   });
 
   it('lists every due date of a processor that never ran, matching pem check', async () => {
@@ -197,6 +244,8 @@ describe('the BigQuery view processor_backfill_queue', () => {
     failed_runs: 'INT64',
     last_error_type: 'STRING',
     last_error_message: 'STRING',
+    is_low_volume: 'BOOL',
+    is_high_volume: 'BOOL',
   };
 
   it('returns, on BigQuery\'s reference evaluator (ZetaSQL), the rows and order of pem gaps for the same health rows', async () => {
