@@ -162,6 +162,23 @@ describe('records, duration and baseline of a success date', () => {
   });
 });
 
+describe('the terminal report', () => {
+  it('shows an anomalous success as A in the grid, and the anomaly with its numbers', async () => {
+    scenario = await createScenario(registry({ p: {} }), [
+      ...successes('p', dates('2025-09-03', '2025-10-05'), { records: 12_400, minutes: 35 }),
+      ...run('p', '2025-10-06', { records: 12_000, minutes: 190 }),
+      ...run('p', E, { records: 0, minutes: 35 }),
+    ]);
+    const { code, stdout } = await scenario.check(['--date', E, '--now', NOW, '--dry-run']);
+    expect(code).toBe(0);
+    const lines = stdout.split('\n');
+    expect(lines).toContain('ERROR    p           S  S  S  S  S  A  A');
+    expect(lines).toContain('         low volume: 2025-10-07 (0 records; usual 12,400)');
+    expect(lines).toContain('         slow: 2025-10-06 (3 h 10 min; usual 35 min)');
+    expect(lines).toContain('Days: S success, s recovered, A anomalous success, F failed, H hung, R running, M missing, P pending, . not expected');
+  });
+});
+
 describe('which run of a date counts', () => {
   it('a retried date: the success after a failure is the success run, and failed dates are no baseline dates', async () => {
     const reg = registry({ p: { baseline_days: 6, baseline_min_dates: 3 } });

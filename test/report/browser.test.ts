@@ -24,7 +24,7 @@ interface OpenedPage {
 
 interface GridRow {
   processor: string;
-  cells: { status: string; recovered: boolean; letter: string }[];
+  cells: { status: string; recovered: boolean; anomalies: string | null; letter: string }[];
 }
 
 /** Opens a report file, recording every request the page makes and every console error. */
@@ -51,6 +51,7 @@ async function readGrid(page: Page): Promise<{ dates: string[]; rows: GridRow[] 
       cells: Array.from(tr.querySelectorAll('td[data-status]') as ArrayLike<any>).map((td) => ({
         status: td.getAttribute('data-status') as string,
         recovered: td.hasAttribute('data-recovered') as boolean,
+        anomalies: td.getAttribute('data-anomalies') as string | null,
         letter: td.textContent as string,
       })),
     })),
@@ -134,13 +135,14 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     for (const row of rows) {
       const expected = check.processors.find((p: any) => p.name === row.processor);
       const want = [...expected.days].reverse().map((d: any) => {
-        const display: DisplayStatus = d.status === 'success' && d.failed_runs > 0 ? 'recovered' : d.status;
-        return { status: d.status, recovered: display === 'recovered', letter: STATUS_STYLES[display].letter };
+        const display: DisplayStatus = d.anomalies.length > 0 ? 'anomalous' : d.status === 'success' && d.failed_runs > 0 ? 'recovered' : d.status;
+        const anomalies = d.anomalies.length > 0 ? d.anomalies.join(' ') : null;
+        return { status: d.status, recovered: display === 'recovered', anomalies, letter: STATUS_STYLES[display].letter };
       });
       expect(row.cells, row.processor).toEqual(want);
     }
     // The scenario reaches every status, so every colour of the legend is exercised.
-    const shown = new Set(rows.flatMap((r) => r.cells.map((c) => (c.recovered ? 'recovered' : c.status))));
+    const shown = new Set(rows.flatMap((r) => r.cells.map((c) => (c.anomalies ? 'anomalous' : c.recovered ? 'recovered' : c.status))));
     expect([...shown].sort()).toEqual(Object.keys(STATUS_STYLES).sort());
     await page.close();
   });
@@ -148,7 +150,12 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
   it('paints each status in its own legend colour (its style passed the Content-Security-Policy)', async () => {
     const { page, problems } = await openReport(browser!.context, reportPath);
     for (const [status, style] of Object.entries(STATUS_STYLES)) {
-      const selector = status === 'recovered' ? '#heatmap td[data-recovered]' : `#heatmap td[data-status="${status}"]:not([data-recovered])`;
+      const selector =
+        status === 'recovered'
+          ? '#heatmap td[data-recovered]'
+          : status === 'anomalous'
+            ? '#heatmap td[data-anomalies]'
+            : `#heatmap td[data-status="${status}"]:not([data-recovered]):not([data-anomalies])`;
       expect(await page.locator(selector).count(), status).toBeGreaterThan(0);
       const [cell, swatch] = await Promise.all([
         page.locator(selector).first().evaluate((el: any) => (globalThis as any).getComputedStyle(el).backgroundColor as string),
@@ -189,6 +196,15 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     ]);
     expect(await tooltipFor(page, 'alpha_high', '2025-10-02')).toContain('2025-10-02 Thu: recovered\nruns: 2, failed runs: 1');
     expect(await tooltipFor(page, 'beta_medium', '2025-10-07')).toBe('Beta (medium) (beta_medium)\n2025-10-07 Tue: missing\nruns: 0, failed runs: 0');
+    // SPEC §10: an anomalous success says what is unusual, with its numbers.
+    expect((await tooltipFor(page, 'beta_medium', '2025-10-05')).split('\n')).toEqual([
+      'Beta (medium) (beta_medium)',
+      '2025-10-05 Sun: anomalous success',
+      'runs: 1, failed runs: 0',
+      'first started: 2025-10-06 02:00:00 -04:00',
+      'last completed: 2025-10-06 03:00:00 -04:00',
+      'slow: 1 h; usual 5 min',
+    ]);
     await page.screenshot({ path: join(ARTIFACTS, 'report-heatmap.png'), fullPage: true });
     await page.close();
   });
@@ -200,8 +216,9 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     expect(await alpha.locator('td.c-ps').textContent()).toBe('2025-10-03 2');
     expect(await alpha.locator('td.c-er').textContent()).toBe('2025-10-03 ValueError: bad "row", at line 2');
     expect(await inView(alpha.locator('td.c-er'))).toBe(true);
-    // beta_medium: S S S S S H M — hung then missing, since the hung date.
-    expect(await rowOf(page, 'beta_medium').locator('td.c-ps').textContent()).toBe('2025-10-06 2');
+    // beta_medium: S S S S A H M — slow (an anomalous success is a problem date, SPEC §12), hung, then
+    // missing: since the slow date.
+    expect(await rowOf(page, 'beta_medium').locator('td.c-ps').textContent()).toBe('2025-10-05 3');
     expect(await rowOf(page, 'delta_pending').locator('td.c-ps').textContent()).toBe('2025-10-03 1');
     await page.close();
   });

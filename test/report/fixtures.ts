@@ -21,7 +21,7 @@ export const STATUS_REGISTRY = {
   timezone: 'America/New_York',
   processors: {
     alpha_high: { display_name: 'Alpha (high)', priority: 'high', revenue_impact: true, owners: ['alpha-team@example.com'] },
-    beta_medium: { display_name: 'Beta (medium)', priority: 'medium', max_runtime_minutes: 60 },
+    beta_medium: { display_name: 'Beta (medium)', priority: 'medium', max_runtime_minutes: 60, baseline_days: 4, baseline_min_dates: 4 },
     gamma_low: { display_name: 'Gamma (Mondays)', priority: 'low', expected_frequency: 'weekly', expected_weekdays: ['MON'] },
     delta_pending: { display_name: 'Delta (48 h grace)', priority: 'high', grace_hours: 48 },
     xss_processor: { display_name: XSS.displayName, priority: 'medium', owners: [XSS.owner], slack_channel: XSS.slack },
@@ -38,11 +38,12 @@ function run(
   outcome: 'success' | 'failed' | 'running',
   startedAt: string,
   error?: [string, string],
+  minutes = 5,
 ): RowSpec[] {
   const runId = `${processor}-${date}-${++sequence}`;
   const start: RowSpec = { run_id: runId, processor_name: processor, processing_date: date, status: 'running', started_at: startedAt };
   if (outcome === 'running') return [start];
-  const completed = new Date(Date.parse(startedAt) + 5 * 60_000).toISOString();
+  const completed = new Date(Date.parse(startedAt) + minutes * 60_000).toISOString();
   return [
     start,
     {
@@ -58,7 +59,7 @@ const nextMorning = (date: string, hour = 6) => `${new Date(Date.parse(date) + 8
 
 /**
  * alpha_high:   S s F M S S R   (10-02 recovered, 10-03 failed, 10-04 missing, 10-07 running)
- * beta_medium:  S S S S S H M   (10-06 hung past 60 min, 10-07 missing)
+ * beta_medium:  S S S S A H M   (10-05 slow: 1 h against 5 min, SPEC §10; 10-06 hung past 60 min, 10-07 missing)
  * gamma_low:    . . . . . F .   (Mondays only; 10-06 failed)
  * delta_pending S S M S S P P   (48 h grace: 10-06 and 10-07 not yet due)
  * xss_processor S S S S F S S   (hostile error text on 10-05)
@@ -71,7 +72,8 @@ export const STATUS_ROWS: RowSpec[] = [
   ...run('alpha_high', '2025-10-05', 'success', nextMorning('2025-10-05')),
   ...run('alpha_high', '2025-10-06', 'success', nextMorning('2025-10-06')),
   ...run('alpha_high', '2025-10-07', 'running', '2025-10-08T11:30:00Z'),
-  ...['2025-10-01', '2025-10-02', '2025-10-03', '2025-10-04', '2025-10-05'].flatMap((d) => run('beta_medium', d, 'success', nextMorning(d))),
+  ...['2025-10-01', '2025-10-02', '2025-10-03', '2025-10-04'].flatMap((d) => run('beta_medium', d, 'success', nextMorning(d))),
+  ...run('beta_medium', '2025-10-05', 'success', nextMorning('2025-10-05'), undefined, 60),
   ...run('beta_medium', '2025-10-06', 'running', '2025-10-07T10:00:00Z'),
   ...run('gamma_low', '2025-09-29', 'success', nextMorning('2025-09-29')),
   ...run('gamma_low', '2025-10-06', 'failed', nextMorning('2025-10-06'), ['Timeout', 'took too long']),

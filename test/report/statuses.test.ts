@@ -1,15 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { DayReport, DayStatus } from '../../src/check/report.js';
-import { displayStatus, problemSince, streakProblemDates } from '../../src/report/statuses.js';
+import { dayNotes, displayStatus, problemSince, streakProblemDates } from '../../src/report/statuses.js';
 
-/** Days from 2025-10-01 on, one status each (`success!` is a success after a failed run). */
-function days(...statuses: (DayStatus | 'success!')[]): { days: DayReport[] } {
+/** Days from 2025-10-01 on, one status each (`success!` is a success after a failed run, `success~` one that wrote 0 records, SPEC §10). */
+function days(...statuses: (DayStatus | 'success!' | 'success~')[]): { days: DayReport[] } {
   return {
     days: statuses.map((s, i) => ({
       date: `2025-10-${String(i + 1).padStart(2, '0')}`,
-      status: s === 'success!' ? 'success' : s,
+      status: s === 'success!' || s === 'success~' ? 'success' : s,
       runs: s === 'missing' || s === 'pending' || s === 'not_expected' ? 0 : s === 'success!' ? 2 : 1,
       failed_runs: s === 'failed' || s === 'success!' ? 1 : 0,
+      anomalies: s === 'success~' ? ['low_volume'] : [],
+      records: s === 'success~' ? 0 : null,
+      duration_seconds: null,
+      baseline_records: s === 'success~' ? 12_400 : null,
+      baseline_duration_seconds: null,
     })),
   };
 }
@@ -33,6 +38,12 @@ describe('problemSince (SPEC §11: the earliest problem date with no success bet
     expect(streakProblemDates(week, '2025-10-02')).toEqual(['2025-10-02', '2025-10-05']);
   });
 
+  it('counts an anomalous success as a problem date (SPEC §12), not as a success that ends the streak', () => {
+    const week = days('success', 'failed', 'success~', 'missing');
+    expect(problemSince(week)).toBe('2025-10-02');
+    expect(streakProblemDates(week, '2025-10-02')).toEqual(['2025-10-02', '2025-10-03', '2025-10-04']);
+  });
+
   it('reaches the window start when no success precedes the streak in the window', () => {
     expect(problemSince(days('missing', 'missing', 'hung'))).toBe('2025-10-01');
   });
@@ -41,5 +52,11 @@ describe('problemSince (SPEC §11: the earliest problem date with no success bet
 describe('displayStatus', () => {
   it('shows a success after a failed run as recovered, and every other status as itself', () => {
     expect(days('success!', 'success', 'failed').days.map(displayStatus)).toEqual(['recovered', 'success', 'failed']);
+  });
+
+  it('shows a success with an anomaly as anomalous, with the numbers in its notes', () => {
+    const [day] = days('success~').days;
+    expect(displayStatus(day!)).toBe('anomalous');
+    expect(dayNotes(day!)).toEqual(['low volume: 0 records; usual 12,400']);
   });
 });
