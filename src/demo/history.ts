@@ -1,7 +1,8 @@
 /**
  * A season of realistic run history for `pem demo`, relative to the end date so the demo always
  * shows a live picture: each processor has a story (a failure streak, a retried failure, gaps,
- * a hung run, a dead scheduler, weekday and game-day calendars). Pure and deterministic.
+ * a hung run, a dead scheduler, weekday and game-day calendars, a success that wrote nothing and
+ * a run that took hours: SPEC §10). Pure and deterministic.
  */
 import { DateTime } from 'luxon';
 import type { RunRow } from '../warehouse/run-row.js';
@@ -43,8 +44,18 @@ export function buildDemoHistory(endDate: string, now: Date): DemoHistory {
     return [2, 3, 5, 7].includes(d.weekday) || (week % 2 === 0 && d.weekday === 6);
   };
 
-  /** A run for `date` starting the next morning (local) at `hour`, as a start row and an end row. */
-  const run = (processor: string, date: DateTime, outcome: Outcome | 'running', hour: number, error?: [string, string]) => {
+  /**
+   * A run for `date` starting the next morning (local) at `hour`, as a start row and an end row;
+   * `unusual` overrides its records or minutes (the random draws still happen, so the other runs stay the same).
+   */
+  const run = (
+    processor: string,
+    date: DateTime,
+    outcome: Outcome | 'running',
+    hour: number,
+    error?: [string, string],
+    unusual: { records?: number; minutes?: number } = {},
+  ) => {
     const startedLocal = date.plus({ days: 1 }).set({ hour, minute: Math.floor(random() * 50), second: Math.floor(random() * 60) });
     const started = startedLocal.toUTC().toJSDate();
     if (started.getTime() > now.getTime()) return; // the run has not happened yet
@@ -59,19 +70,22 @@ export function buildDemoHistory(endDate: string, now: Date): DemoHistory {
     };
     runs.push({ ...base, status: 'running', completed_at: null, records_processed: null, errors: null });
     if (outcome === 'running') return;
-    const completed = new Date(started.getTime() + (3 + Math.floor(random() * 17)) * 60_000);
+    const minutes = 3 + Math.floor(random() * 17);
+    const completed = new Date(started.getTime() + (unusual.minutes ?? minutes) * 60_000);
     if (completed.getTime() > now.getTime()) return;
+    const records = outcome === 'failed' ? 0 : outcome === 'skipped' ? 0 : 500 + Math.floor(random() * 2000);
     runs.push({
       ...base,
       status: outcome,
       completed_at: completed,
-      records_processed: outcome === 'failed' ? 0 : outcome === 'skipped' ? 0 : 500 + Math.floor(random() * 2000),
+      records_processed: unusual.records ?? records,
       errors: error ? [{ error_type: error[0], error_message: error[1] }] : [],
     });
   };
 
   const weekday = (d: DateTime) => d.weekday <= 5;
   const lastWeekdayBack = [1, 2, 3].find((i) => weekday(dateAt(i))) ?? 1;
+  const slowWeekdayBack = [1, 2, 3, 4, 5, 6].map((i) => lastWeekdayBack + i).find((i) => weekday(dateAt(i))) ?? 4;
   const recoveredGameBack = [2, 3, 4, 5, 6, 7].find((i) => isGameDay(dateAt(i))) ?? 2;
   const gameDates: string[] = [];
 
@@ -89,11 +103,15 @@ export function buildDemoHistory(endDate: string, now: Date): DemoHistory {
       run('roster_processor', date, 'success', 8);
     } else run('roster_processor', date, 'success', 6);
 
-    // Box scores: two dates in the window never ran.
-    if (back !== 2 && back !== 5) run('boxscore_processor', date, back % 9 === 0 ? 'skipped' : 'success', 6);
+    // Box scores: two dates in the window never ran, and one "succeeded" on an empty feed: 0 records.
+    if (back !== 2 && back !== 5) run('boxscore_processor', date, back % 9 === 0 ? 'skipped' : 'success', 6, undefined, back === 3 ? { records: 0 } : {});
 
-    // Injury reports: weekdays only; the latest weekday's run started and never finished.
-    if (weekday(date)) run('injury_report_processor', date, back === lastWeekdayBack ? 'running' : 'success', back === lastWeekdayBack ? 1 : 6);
+    // Injury reports: weekdays only; the latest weekday's run started and never finished, and the
+    // weekday before it crawled for 3 h 10 min where 3 to 19 minutes is usual.
+    if (weekday(date)) {
+      const slow = back === slowWeekdayBack ? { minutes: 190 } : {};
+      run('injury_report_processor', date, back === lastWeekdayBack ? 'running' : 'success', back === lastWeekdayBack ? 1 : 6, undefined, slow);
+    }
 
     // Player props: game days only; one failure in the window, recovered by a retry.
     if (isGameDay(date)) {

@@ -24,7 +24,15 @@ describe('pem demo', () => {
     const database = join(dir, 'json', 'demo.duckdb');
     const { code, stdout, stderr } = await runCli(['demo', '--database', database, '--json-output']);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout).processors.length).toBeGreaterThan(0);
+    const json = JSON.parse(stdout);
+    expect(json.processors.length).toBeGreaterThan(0);
+    // SPEC §10: one success that wrote nothing, and one run that took hours.
+    const box = json.processors.find((p: any) => p.name === 'boxscore_processor');
+    expect(box.low_volume_dates).toHaveLength(1);
+    expect(box.days.find((d: any) => d.date === box.low_volume_dates[0])).toMatchObject({ status: 'success', records: 0, anomalies: ['low_volume'] });
+    const injury = json.processors.find((p: any) => p.name === 'injury_report_processor');
+    expect(injury.slow_dates).toHaveLength(1);
+    expect(injury.days.find((d: any) => d.date === injury.slow_dates[0])).toMatchObject({ duration_seconds: 190 * 60, anomalies: ['slow'] });
     expect(stderr).toContain(`wrote the HTML report: ${join(dir, 'json', 'demo-report.html')}`);
     expect(existsSync(join(dir, 'json', 'demo-report.html'))).toBe(true);
   });
