@@ -4,8 +4,8 @@
  * computed by hand. Window unless said otherwise: E = 2025-10-07 (Tue), L = 7, so
  * W = 2025-10-01 (Wed) .. 2025-10-07; now = 2025-10-08T12:00Z (08:00 in New York), every date due.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createScenario, type RowSpec, type Scenario } from '../support/scenario.js';
+import { describe, expect, it } from 'vitest';
+import { scenarioChecks, type RowSpec } from '../support/scenario.js';
 
 const E = '2025-10-07';
 const NOW = '2025-10-08T12:00:00Z';
@@ -44,19 +44,8 @@ function day(date: string, status: string, runs: number, failed_runs: number, me
   return { date, status, runs, failed_runs, anomalies: [], records: null, duration_seconds: null, baseline_records: null, baseline_duration_seconds: null, ...measures };
 }
 
-let scenario: Scenario | undefined;
-afterEach(() => {
-  scenario?.cleanup();
-  scenario = undefined;
-});
-
-async function check(reg: unknown, rows: RowSpec[], args: string[] = [], setupSql: string[] = []) {
-  scenario = await createScenario(reg, rows, setupSql);
-  const result = await scenario.check(['--json-output', '--date', E, '--now', NOW, ...args]);
-  expect(result.stderr).not.toMatch(/^error/m);
-  expect(result.code).toBe(0);
-  return result.json;
-}
+// A test's own --date / --now come after these and win.
+const { check, create } = scenarioChecks(['--date', E, '--now', NOW]);
 
 describe('day status', () => {
   it('is success for a run whose start and end rows share a run_id', async () => {
@@ -170,7 +159,6 @@ describe('due dates and time zones', () => {
     const reg = registry({ p: { grace_hours: 6 } });
     const rows = dailySuccesses('p', ['2025-10-07']);
     expect(statuses((await check(reg, rows, ['--now', '2025-10-08T09:59:59Z'])).processors[0])[6]).toBe('pending');
-    scenario?.cleanup();
     expect(statuses((await check(reg, rows, ['--now', '2025-10-08T10:00:00Z'])).processors[0])[6]).toBe('missing');
   });
 
@@ -189,7 +177,6 @@ describe('due dates and time zones', () => {
     const at = async (now: string) =>
       statuses((await check(reg, [], ['--date', '2025-03-09', '--lookback-days', '2', '--now', now])).processors[0]);
     expect(await at('2025-03-10T03:59:59Z')).toEqual(['missing', 'pending']);
-    scenario?.cleanup();
     expect(await at('2025-03-10T04:00:00Z')).toEqual(['missing', 'missing']);
   });
 
@@ -202,7 +189,7 @@ describe('due dates and time zones', () => {
   });
 
   it('defaults the end date to today in the registry time zone', async () => {
-    scenario = await createScenario(registry({ p: {} }), []);
+    const scenario = await create(registry({ p: {} }), []);
     const { json } = await scenario.check(['--json-output', '--now', '2025-10-08T02:00:00Z']);
     expect(json.as_of_date).toBe('2025-10-07');
     expect(json.window_start).toBe('2025-10-01');
@@ -280,7 +267,6 @@ describe('last success and staleness', () => {
     const rows = run('m', 'p', '2025-09-29', 'success', '2025-09-30T10:00:00Z');
     const sunday = await check(reg, rows, ['--date', '2025-10-05', '--now', '2025-10-06T12:00:00Z']);
     expect([sunday.processors[0].days_since_success, sunday.processors[0].is_stale, sunday.processors[0].level]).toEqual([6, false, 'OK']);
-    scenario?.cleanup();
     // E = Tue 10-07: Monday 10-06 was expected and is due, and missing: stale.
     const tuesday = await check(reg, rows);
     expect([tuesday.processors[0].is_stale, tuesday.processors[0].level]).toEqual([true, 'CRITICAL']);
@@ -341,7 +327,6 @@ describe('scheduler issue, levels and alerts', () => {
       { level: 'ERROR', processor: 'a', destinations: ['slack'], sent: false },
       { level: 'WARNING', processor: null, destinations: ['slack'], sent: false },
     ]);
-    scenario?.cleanup();
     const healthy = await check(registry({ b: {} }), dailySuccesses('b'));
     expect(healthy.level).toBe('INFO');
     // The INFO note is delivered by printing it to the console (docs/alerts.md).

@@ -4,8 +4,8 @@
  * E = 2025-10-07 (Tue), L = 7, W = 2025-10-01 .. 2025-10-07, now = 2025-10-08T12:00Z, every date due.
  * Runs start at 10:00Z the day after their date unless said otherwise.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createScenario, type RowSpec, type Scenario } from '../support/scenario.js';
+import { describe, expect, it } from 'vitest';
+import { scenarioChecks, type RowSpec } from '../support/scenario.js';
 
 const E = '2025-10-07';
 const NOW = '2025-10-08T12:00:00Z';
@@ -51,19 +51,8 @@ function run(processor: string, date: string, shape: RunShape = {}): RowSpec[] {
 /** A success on each date, each with the same shape. */
 const successes = (processor: string, list: string[], shape: RunShape = {}) => list.flatMap((d) => run(processor, d, shape));
 
-let scenario: Scenario | undefined;
-afterEach(() => {
-  scenario?.cleanup();
-  scenario = undefined;
-});
-
-async function check(reg: unknown, rows: RowSpec[], args: string[] = [], setupSql: string[] = []) {
-  scenario = await createScenario(reg, rows, setupSql);
-  const result = await scenario.check(['--json-output', '--date', E, '--now', NOW, ...args]);
-  expect(result.stderr).not.toMatch(/^error/m);
-  expect(result.code).toBe(0);
-  return result.json;
-}
+// A test's own --date / --now come after these and win.
+const { check, create } = scenarioChecks(['--date', E, '--now', NOW]);
 
 const dayOf = (p: { days: { date: string }[] }, date: string) => p.days.find((d) => d.date === date) as Record<string, unknown>;
 
@@ -144,7 +133,6 @@ describe('records, duration and baseline of a success date', () => {
     ];
     const json = await check(registry({ p: {} }), rows, ['--lookback-days', '1', '--date', '2025-10-01', '--now', '2025-10-02T12:00:00Z']);
     expect(dayOf(json.processors[0], '2025-10-01')).toMatchObject({ records: 0, baseline_records: null, anomalies: [] });
-    scenario?.cleanup();
     // One more inside the 28 days makes 7: now the zero is low.
     const seven = await check(registry({ p: {} }), [...rows, ...run('p', '2025-09-05', { records: 100 })], ['--lookback-days', '1', '--date', '2025-10-01', '--now', '2025-10-02T12:00:00Z']);
     expect(dayOf(seven.processors[0], '2025-10-01')).toMatchObject({ baseline_records: 100, anomalies: ['low_volume'] });
@@ -164,7 +152,7 @@ describe('records, duration and baseline of a success date', () => {
 
 describe('the terminal report', () => {
   it('shows an anomalous success as A in the grid, and the anomaly with its numbers', async () => {
-    scenario = await createScenario(registry({ p: {} }), [
+    const scenario = await create(registry({ p: {} }), [
       ...successes('p', dates('2025-09-03', '2025-10-05'), { records: 12_400, minutes: 35 }),
       ...run('p', '2025-10-06', { records: 12_000, minutes: 190 }),
       ...run('p', E, { records: 0, minutes: 35 }),
@@ -223,7 +211,6 @@ describe('baselines over success dates only', () => {
     const at = (minDates: number) =>
       check(registry({ p: { expected_frequency: 'weekdays', baseline_days: 7, baseline_min_dates: minDates } }), rows, ['--date', '2025-10-06', '--now', '2025-10-07T12:00:00Z']);
     expect(dayOf((await at(5)).processors[0], '2025-10-06')).toMatchObject({ baseline_records: 500, anomalies: ['low_volume'] });
-    scenario?.cleanup();
     expect(dayOf((await at(6)).processors[0], '2025-10-06')).toMatchObject({ baseline_records: null, anomalies: [] });
   });
 
@@ -275,10 +262,8 @@ describe('defaults, and null turning a rule off', () => {
   it('by default: low below 0.25× (249 of 1,000 is low, 250 is not), no high_volume at any size', async () => {
     const json = await check(registry({ p: {} }), [...history, ...run('p', E, { records: 250 })]);
     expect(dayOf(json.processors[0], E).anomalies).toEqual([]);
-    scenario?.cleanup();
     const low = await check(registry({ p: {} }), [...history, ...run('p', E, { records: 249 })]);
     expect(dayOf(low.processors[0], E).anomalies).toEqual(['low_volume']);
-    scenario?.cleanup();
     const huge = await check(registry({ p: {} }), [...history, ...run('p', E, { records: 1_000_000 })]);
     expect(dayOf(huge.processors[0], E)).toMatchObject({ records: 1_000_000, baseline_records: 1000, anomalies: [] });
   });
@@ -322,7 +307,6 @@ describe('max_runtime_minutes: "auto"', () => {
   });
   const statusOfE = async (processor: Record<string, unknown>, history: RowSpec[], minutes: number) => {
     const json = await check(registry({ p: { max_runtime_minutes: 'auto', ...processor } }), [...history, runningFor(minutes)]);
-    scenario?.cleanup();
     return dayOf(json.processors[0], E).status;
   };
 

@@ -64,24 +64,7 @@ describe('registry defaults (SPEC §3)', () => {
   });
 
   it('takes the silent-failure keys of SPEC §10, null turning a rule off, and "auto" runtime', () => {
-    const result = parseRegistry({
-      processors: {
-        a: {
-          records_field: 'rows_written',
-          baseline_days: 14,
-          baseline_min_dates: 5,
-          volume_min_ratio: null,
-          volume_max_ratio: 3,
-          runtime_max_ratio: null,
-          runtime_min_excess_minutes: 0,
-          max_runtime_minutes: 'auto',
-        },
-        b: { records_field: null },
-      },
-    });
-    expect(result.ok).toBe(true);
-    if (!result.ok) return;
-    expect(result.registry.processors[0]).toMatchObject({
+    const keys = {
       records_field: 'rows_written',
       baseline_days: 14,
       baseline_min_dates: 5,
@@ -90,7 +73,11 @@ describe('registry defaults (SPEC §3)', () => {
       runtime_max_ratio: null,
       runtime_min_excess_minutes: 0,
       max_runtime_minutes: 'auto',
-    });
+    };
+    const result = parseRegistry({ processors: { a: keys, b: { records_field: null } } });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.registry.processors[0]).toMatchObject(keys);
     expect(result.registry.processors[1]!.records_field).toBeNull();
   });
 

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, expect } from 'vitest';
 import type { RunRow } from '../../src/warehouse/run-row.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import { runCli } from './cli.js';
@@ -83,6 +84,42 @@ export async function createScenario(registry: unknown, rows: RowSpec[] = [], se
     },
     cleanup() {
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ScenarioChecks {
+  /**
+   * A fresh scenario (the previous one of the test file is removed first) and `pem check
+   * --json-output` on it with the default arguments, then `args`; expects the check to run and
+   * returns its JSON document.
+   */
+  check(registry: unknown, rows: RowSpec[], args?: string[], setupSql?: string[]): Promise<any>;
+  /** A fresh scenario without running the check (the previous one is removed first). */
+  create(registry: unknown, rows?: RowSpec[], setupSql?: string[]): Promise<Scenario>;
+}
+
+/** Scenarios for a file of rule-by-rule check tests: one at a time, removed after each test. */
+export function scenarioChecks(defaultArgs: string[]): ScenarioChecks {
+  let current: Scenario | undefined;
+  const cleanup = () => {
+    current?.cleanup();
+    current = undefined;
+  };
+  afterEach(cleanup);
+  const create = async (registry: unknown, rows: RowSpec[] = [], setupSql: string[] = []) => {
+    cleanup();
+    current = await createScenario(registry, rows, setupSql);
+    return current;
+  };
+  return {
+    create,
+    async check(registry, rows, args = [], setupSql = []) {
+      const scenario = await create(registry, rows, setupSql);
+      const result = await scenario.check(['--json-output', ...defaultArgs, ...args]);
+      expect(result.stderr).not.toMatch(/^error/m);
+      expect(result.code).toBe(0);
+      return result.json;
     },
   };
 }
