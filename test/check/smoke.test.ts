@@ -36,7 +36,9 @@ describe('the default dataset in the default database file', () => {
       await warehouse.close();
       const run = await runCli(['check', '--config', config, '--database', database, '--json-output', '--date', '2025-10-07', '--lookback-days', '1', '--dry-run']);
       expect(run.code).toBe(0);
-      expect(JSON.parse(run.stdout).processors[0].days).toEqual([{ date: '2025-10-07', status: 'success', runs: 1, failed_runs: 0 }]);
+      expect(JSON.parse(run.stdout).processors[0].days).toEqual([
+        { date: '2025-10-07', status: 'success', runs: 1, failed_runs: 0, anomalies: [], records: null, duration_seconds: 300, baseline_records: null, baseline_duration_seconds: null },
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -176,7 +176,8 @@ describe('a check that fails', () => {
     scenario = await createScenario(
       {
         dataset: 'nba_reference',
-        processors: { gamebook: { execution_table: 'nba_reference.jobs' } },
+        // A foreign table without a records column says so (SPEC §10: the default is records_processed).
+        processors: { gamebook: { execution_table: 'nba_reference.jobs', records_field: null } },
       },
       [],
       ['CREATE TABLE nba_reference.jobs (processor_name VARCHAR, run_id VARCHAR, processing_date DATE, status VARCHAR, started_at TIMESTAMP, completed_at TIMESTAMP)'],

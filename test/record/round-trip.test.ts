@@ -107,7 +107,18 @@ describe('runs recorded through RunRecorder', () => {
     expect(gamebook.failed_dates).toEqual(['2025-10-03']);
     expect(gamebook.hung_dates).toEqual(['2025-10-07']);
     expect(gamebook.recovered_failure_dates).toEqual(['2025-10-02']);
-    expect(day('gamebook', '2025-10-02')).toEqual({ date: '2025-10-02', status: 'success', runs: 2, failed_runs: 1 });
+    expect(day('gamebook', '2025-10-02')).toEqual({
+      date: '2025-10-02',
+      status: 'success',
+      runs: 2,
+      failed_runs: 1,
+      // SPEC §10: the retry's records and duration; one success date before it is no baseline.
+      anomalies: [],
+      records: 118,
+      duration_seconds: 600,
+      baseline_records: null,
+      baseline_duration_seconds: null,
+    });
     expect(gamebook.last_success_date).toBe('2025-10-06');
     expect(gamebook.level).toBe('ERROR');
   });
