@@ -9,15 +9,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from '../../src/config/registry.js';
-import { HEALTH_AT_ARGUMENTS, healthAtBody, processorConfigQuery } from '../../src/dataform/project.js';
 import { renderCheckSql, renderSchemaSql } from '../../src/sql/health.js';
 import { runCli } from '../support/cli.js';
 import type { Scenario } from '../support/scenario.js';
-import { startZetaSql, type CatalogSpec, type ZetaSql } from '../support/zetasql.js';
-import { duckDbScenario, registryOf, zetaFixture, type Fixture } from './support/fixtures.js';
+import { startZetaSql, type ZetaSql } from '../support/zetasql.js';
+import { duckDbScenario, registryOf } from './support/fixtures.js';
 import { guardLoopback, type LoopbackGuard } from './support/loopback-guard.js';
-import { BigQueryRestError, startBigQueryStandIn, unreachableUrl, type QueryAnswer, type ReceivedQuery, type StandIn } from './support/rest-standin.js';
+import { unreachableUrl, type StandIn } from './support/rest-standin.js';
 import { SCENARIOS } from './support/scenarios.js';
+import { zetaBackedStandIn } from './support/zeta-standin.js';
 
 let zeta: ZetaSql;
 let guard: LoopbackGuard;
@@ -29,57 +29,6 @@ afterAll(() => {
   zeta?.close();
   guard?.restore();
 });
-
-/** A stand-in whose answers are ZetaSQL's: analysis first (as BigQuery would reject), then evaluation. */
-async function zetaBackedStandIn(fixture: Fixture, registry: Registry): Promise<{ standIn: StandIn; analyzed: { sql: string; kind: string }[] }> {
-  const config = await zeta.evaluate(processorConfigQuery(registry), { catalog: { tables: {} }, content: {} });
-  const configName = `${registry.dataset}.processor_config`;
-  const { catalog, content } = zetaFixture(fixture, { [configName]: Object.fromEntries(config.columns.map((c) => [c.name, c.type])) });
-  content[configName] = config.rows;
-  const withFunction: CatalogSpec = {
-    ...catalog,
-    tableFunctions: [
-      {
-        name: `${registry.dataset}.processor_health_daily_at`,
-        args: HEALTH_AT_ARGUMENTS.map((a) => ({ name: a.name, type: a.type })),
-        body: healthAtBody(registry, (name) => name, configName),
-      },
-    ],
-  };
-  // The monitor's own tables (alert state, silences), as `pem schema apply` creates them.
-  for (const ddl of renderSchemaSql('bigquery', registry).slice(2)) {
-    const created = await zeta.analyze(ddl, { catalog: withFunction });
-    const name = /TABLE IF NOT EXISTS `([^`]+)`/.exec(ddl)?.[1];
-    if (!created.ok || !name) throw new Error(`cannot create ${name}: ${created.ok ? 'no name' : created.error}`);
-    withFunction.tables[name] = Object.fromEntries(created.columns.map((c) => [c.name, c.type]));
-    content[name] = [];
-  }
-  const analyzed: { sql: string; kind: string }[] = [];
-  const answer = async (query: ReceivedQuery): Promise<QueryAnswer> => {
-    const declared = Object.fromEntries(query.params.map((p) => [p.name, p.type]));
-    const analysis = await zeta.analyze(query.sql, { catalog: withFunction, params: declared });
-    if (!analysis.ok) throw new BigQueryRestError(analysis.error.split('\n')[0]!);
-    analyzed.push({ sql: query.sql, kind: analysis.kind });
-    const params = Object.fromEntries(
-      query.params.map((p) => [p.name, [p.type, p.type === 'INT64' ? Number(p.value) : p.value] as [string, unknown]]),
-    );
-    if (analysis.kind === 'insert_stmt') {
-      // Append-only tables: apply the INSERT, so later reads see it (as BigQuery's would).
-      const { table, inserted } = await zeta.modify(query.sql, { catalog: withFunction, content, params });
-      content[table] = [...(content[table] ?? []), ...inserted];
-      return { columns: [], rows: [] };
-    }
-    if (analysis.kind !== 'query_stmt') return { columns: [], rows: [] };
-    try {
-      const result = await zeta.evaluate(query.sql, { catalog: withFunction, content, params });
-      return { columns: result.columns, rows: result.rows };
-    } catch (error) {
-      // A query that fails while running (ERROR(), a bad cast) is BigQuery's HTTP 400 invalidQuery.
-      throw new BigQueryRestError(String((error as Error).message).replace(/^ZetaSQL evaluation failed: /, ''));
-    }
-  };
-  return { standIn: await startBigQueryStandIn({ answer }), analyzed };
-}
 
 const CASES = SCENARIOS.flatMap((s) => s.checks.slice(0, 1).map((check) => ({ name: s.name, fixture: s.fixture, check })));
 // The disabled processor, named explicitly.
@@ -93,7 +42,7 @@ describe.each(CASES)('pem check --engine bigquery: $name', ({ fixture, check }) 
   beforeAll(async () => {
     scenario = await duckDbScenario(fixture);
     registry = registryOf(fixture);
-    ({ standIn, analyzed } = await zetaBackedStandIn(fixture, registry));
+    ({ standIn, analyzed } = await zetaBackedStandIn(zeta, fixture, registry));
   });
   afterAll(async () => {
     await standIn?.close();
@@ -132,7 +81,7 @@ describe('pem check --engine bigquery, alerting for real', () => {
     const fixture = SCENARIOS[0]!.fixture;
     const registry = registryOf(fixture);
     const scenario = await duckDbScenario(fixture);
-    const { standIn, analyzed } = await zetaBackedStandIn(fixture, registry);
+    const { standIn, analyzed } = await zetaBackedStandIn(zeta, fixture, registry);
     const delivered: string[] = [];
     const receiver = createServer((request, response) => {
       delivered.push(request.url ?? '');
@@ -180,7 +129,7 @@ describe('pem check --engine bigquery with a registry ahead of the deployment', 
   it('fails in one line naming the processors Dataform has not deployed, instead of reporting nothing for them', async () => {
     const fixture = SCENARIOS[1]!.fixture;
     const deployed = registryOf(fixture);
-    const { standIn } = await zetaBackedStandIn(fixture, deployed);
+    const { standIn } = await zetaBackedStandIn(zeta, fixture, deployed);
     const ahead = { ...fixture, registry: { ...fixture.registry, processors: { ...(fixture.registry.processors as object), zz_new: {}, aa_new: {} } } };
     const scenario = await duckDbScenario(ahead);
     try {
@@ -204,7 +153,7 @@ describe('pem schema apply --engine bigquery', () => {
     const fixture = SCENARIOS[0]!.fixture;
     const registry = registryOf(fixture);
     const scenario = await duckDbScenario(fixture);
-    const { standIn, analyzed } = await zetaBackedStandIn(fixture, registry);
+    const { standIn, analyzed } = await zetaBackedStandIn(zeta, fixture, registry);
     try {
       const run = await runCli(['schema', 'apply', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test'], {
         env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url },

@@ -1,0 +1,62 @@
+/**
+ * A BigQuery REST stand-in whose answers are ZetaSQL's: each statement is analyzed first (as
+ * BigQuery would reject it), then evaluated on ZetaSQL's reference evaluator over the fixture,
+ * through the table function and config table that Dataform deploys. INSERTs are applied, so
+ * later reads see them. Used by `pem check --engine bigquery` tests in and out of a container.
+ */
+import type { Registry } from '../../../src/config/registry.js';
+import { HEALTH_AT_ARGUMENTS, healthAtBody, processorConfigQuery } from '../../../src/dataform/project.js';
+import { renderSchemaSql } from '../../../src/sql/health.js';
+import type { CatalogSpec, ZetaSql } from '../../support/zetasql.js';
+import { zetaFixture, type Fixture } from './fixtures.js';
+import { BigQueryRestError, startBigQueryStandIn, type QueryAnswer, type ReceivedQuery, type StandIn } from './rest-standin.js';
+
+export async function zetaBackedStandIn(zeta: ZetaSql, fixture: Fixture, registry: Registry): Promise<{ standIn: StandIn; analyzed: { sql: string; kind: string }[] }> {
+  const config = await zeta.evaluate(processorConfigQuery(registry), { catalog: { tables: {} }, content: {} });
+  const configName = `${registry.dataset}.processor_config`;
+  const { catalog, content } = zetaFixture(fixture, { [configName]: Object.fromEntries(config.columns.map((c) => [c.name, c.type])) });
+  content[configName] = config.rows;
+  const withFunction: CatalogSpec = {
+    ...catalog,
+    tableFunctions: [
+      {
+        name: `${registry.dataset}.processor_health_daily_at`,
+        args: HEALTH_AT_ARGUMENTS.map((a) => ({ name: a.name, type: a.type })),
+        body: healthAtBody(registry, (name) => name, configName),
+      },
+    ],
+  };
+  // The monitor's own tables (alert state, silences), as `pem schema apply` creates them.
+  for (const ddl of renderSchemaSql('bigquery', registry).slice(2)) {
+    const created = await zeta.analyze(ddl, { catalog: withFunction });
+    const name = /TABLE IF NOT EXISTS `([^`]+)`/.exec(ddl)?.[1];
+    if (!created.ok || !name) throw new Error(`cannot create ${name}: ${created.ok ? 'no name' : created.error}`);
+    withFunction.tables[name] = Object.fromEntries(created.columns.map((c) => [c.name, c.type]));
+    content[name] = [];
+  }
+  const analyzed: { sql: string; kind: string }[] = [];
+  const answer = async (query: ReceivedQuery): Promise<QueryAnswer> => {
+    const declared = Object.fromEntries(query.params.map((p) => [p.name, p.type]));
+    const analysis = await zeta.analyze(query.sql, { catalog: withFunction, params: declared });
+    if (!analysis.ok) throw new BigQueryRestError(analysis.error.split('\n')[0]!);
+    analyzed.push({ sql: query.sql, kind: analysis.kind });
+    const params = Object.fromEntries(
+      query.params.map((p) => [p.name, [p.type, p.type === 'INT64' ? Number(p.value) : p.value] as [string, unknown]]),
+    );
+    if (analysis.kind === 'insert_stmt') {
+      // Append-only tables: apply the INSERT, so later reads see it (as BigQuery's would).
+      const { table, inserted } = await zeta.modify(query.sql, { catalog: withFunction, content, params });
+      content[table] = [...(content[table] ?? []), ...inserted];
+      return { columns: [], rows: [] };
+    }
+    if (analysis.kind !== 'query_stmt') return { columns: [], rows: [] };
+    try {
+      const result = await zeta.evaluate(query.sql, { catalog: withFunction, content, params });
+      return { columns: result.columns, rows: result.rows };
+    } catch (error) {
+      // A query that fails while running (ERROR(), a bad cast) is BigQuery's HTTP 400 invalidQuery.
+      throw new BigQueryRestError(String((error as Error).message).replace(/^ZetaSQL evaluation failed: /, ''));
+    }
+  };
+  return { standIn: await startBigQueryStandIn({ answer }), analyzed };
+}
