@@ -6,6 +6,7 @@
  *   2. the seed's one-query-per-processor approach on the same data, and the ratio;
  *   3. `pem check` end to end on the demo database: wall time and peak RSS;
  *   4. Slack message and PagerDuty event building for 500 failing processors;
+ *   5. the Cloud Run image: its size and cold start (skipped, with one line, without Docker);
  * then each target of the issue, met or not, with the figure.
  *
  * Options (flags win over environment variables):
@@ -14,7 +15,7 @@
  *   --windows=7,30,90           BENCH_WINDOWS: window lengths in days
  *   --runs=5 --warmups=1        BENCH_RUNS / BENCH_WARMUPS: measured runs (median) and warm-ups
  *   --per-processor-max=1000    BENCH_PER_PROCESSOR_MAX: largest size to run the per-processor approach at
- *   --sections=1,2,3,4          BENCH_SECTIONS: which benchmarks to run
+ *   --sections=1,2,3,4,5        BENCH_SECTIONS: which benchmarks to run (--tiny leaves out 5, the image)
  *   --json=PATH                 also write every figure as JSON
  */
 import { writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { benchAlerts, type AlertsResult } from './alerts.js';
 import { benchCheckE2e, type CheckE2eResult } from './check-e2e.js';
 import { HISTORY_DAYS } from './dataset.js';
 import { benchDetection, type DetectionResult } from './detection.js';
+import { benchImage, type ImageResult } from './image.js';
 
 export interface BenchOptions {
   sizes: number[];
@@ -46,6 +48,7 @@ export interface BenchResults {
   detection: DetectionResult[];
   checkE2e: CheckE2eResult | null;
   alerts: AlertsResult | null;
+  image: ImageResult | null;
   targets: TargetResult[];
 }
 
@@ -58,7 +61,8 @@ export interface TargetResult {
   adapter?: { figure: string; met: boolean };
 }
 
-const TINY: Partial<BenchOptions> = { sizes: [20], windows: [7, 30], runs: 1, warmups: 1, perProcessorRuns: 1, e2eRuns: 1, alertFailing: 50 };
+// No image section: building it belongs to the container tests (test/container), which run it too.
+const TINY: Partial<BenchOptions> = { sizes: [20], windows: [7, 30], runs: 1, warmups: 1, perProcessorRuns: 1, e2eRuns: 1, alertFailing: 50, sections: new Set([1, 2, 3, 4]) };
 
 const list = (value: string) =>
   value.split(',').map((s) => {
@@ -86,7 +90,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     perProcessorMax: 1000,
     perProcessorRuns: 3,
     historyDays: HISTORY_DAYS,
-    sections: new Set([1, 2, 3, 4]),
+    sections: new Set([1, 2, 3, 4, 5]),
     e2eRuns: 5,
     alertFailing: 500,
     json: null,
@@ -141,12 +145,19 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     progress(`alert building for ${options.alertFailing} failing processors`);
     alerts = benchAlerts({ failing: options.alertFailing, warmups: Math.max(1, options.warmups), runs: Math.max(5, options.runs) });
   }
+  let image: ImageResult | null = null;
+  if (options.sections.has(5)) {
+    progress('the Cloud Run image: build, size, cold start');
+    image = benchImage({ runs: Math.max(3, options.runs) });
+    if (image.skipped !== null) progress(`image section skipped: ${image.skipped}`);
+  }
   const results: BenchResults = {
     environment: await environment(loadBefore),
     options: { ...options, sections: [...options.sections].sort() },
     detection,
     checkE2e,
     alerts,
+    image,
     targets: [],
   };
   results.targets = evaluateTargets(results);
@@ -343,6 +354,8 @@ export function formatReport(results: BenchResults): string {
     );
   }
 
+  if (results.image) out.push('', ...formatImage(results.image));
+
   out.push('');
   out.push('## Targets');
   out.push('');
@@ -354,6 +367,21 @@ export function formatReport(results: BenchResults): string {
     ),
   );
   return `${out.join('\n')}\n`;
+}
+
+export function formatImage(image: ImageResult): string[] {
+  const heading = '## 5. The Cloud Run image (Dockerfile, `docker run IMAGE --help`)';
+  if (image.skipped !== null) return [heading, '', `Skipped: ${image.skipped}.`];
+  return [
+    heading,
+    '',
+    table(
+      ['image', 'size (MB)', 'build (s)', 'first start (ms)', 'start median (ms)', 'start runs (ms)'],
+      [[image.tag, image.sizeMb.toFixed(0), image.buildSeconds.toFixed(1), ms(image.firstStartMs), ms(image.start.median), image.start.samples.map(ms).join(', ')]],
+    ),
+    '',
+    'Build: scripts/docker-engine.sh image (cached layers make a rebuild of an unchanged checkout quick). Start: container created, node started, the CLI loaded, exit.',
+  ];
 }
 
 async function main(): Promise<void> {

@@ -15,12 +15,12 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const scratch = mkdtempSync(join(tmpdir(), 'pem-bench-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function runBench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function runBench(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), ...args],
-      { cwd: ROOT, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: ROOT, env, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -63,4 +63,14 @@ describe('npm run bench --tiny', () => {
     expect(results.alerts?.slack.withinLimits).toBe(true);
     expect(results.alerts?.pagerDuty.events).toBe(50);
   });
+});
+
+describe('npm run bench, the image section', () => {
+  it('is skipped with one line when no Docker engine answers, and the rest of the report still prints', async () => {
+    const run = await runBench(['--sections=5'], { ...process.env, DOCKER_HOST: `unix://${join(scratch, 'no-docker.sock')}` });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('## 5. The Cloud Run image');
+    expect(run.stdout).toContain('Skipped: no Docker engine answers (scripts/docker-engine.sh up starts one).');
+    expect(run.stdout).toContain('## Targets');
+  }, 60_000);
 });

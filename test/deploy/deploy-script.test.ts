@@ -691,14 +691,17 @@ describe('deploy.sh input checks', () => {
   });
 });
 
-describe('shell scripts under deploy/', () => {
+describe('shell scripts under deploy/ and scripts/', () => {
   it('are shellcheck clean', ({ skip }) => {
     const probe = spawnSync('shellcheck', ['--version'], { encoding: 'utf8' });
     skip(probe.error !== undefined || probe.status !== 0, 'shellcheck is not installed here (.ci/run installs it from Debian packages)');
-    const scripts = readdirSync(join(REPO_ROOT, 'deploy'))
-      .filter((name) => name.endsWith('.sh'))
-      .map((name) => join(REPO_ROOT, 'deploy', name));
+    const scripts = ['deploy', 'scripts'].flatMap((folder) =>
+      readdirSync(join(REPO_ROOT, folder))
+        .filter((name) => name.endsWith('.sh'))
+        .map((name) => join(REPO_ROOT, folder, name)),
+    );
     expect(scripts).toContain(SCRIPT);
+    expect(scripts).toContain(join(REPO_ROOT, 'scripts', 'docker-engine.sh'));
     const run = spawnSync('shellcheck', ['--severity=style', ...scripts], { encoding: 'utf8' });
     expect(run.stdout + run.stderr).toBe('');
     expect(run.status).toBe(0);

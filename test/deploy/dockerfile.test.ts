@@ -71,7 +71,21 @@ describe('the Dockerfile', () => {
 });
 
 describe('the .dockerignore', () => {
-  it.each(['.df-credentials.json', '.env', '.pem/monitoring.duckdb', 'node_modules/commander/index.js', '.git/config', 'dist/index.js', 'scratch/notes.txt', 'test/check/smoke.test.ts'])(
+  it.each([
+    '.df-credentials.json',
+    '.env',
+    '.pem/monitoring.duckdb',
+    'node_modules/commander/index.js',
+    'node_modules/.vite/vitest/results.json',
+    '.git/config',
+    'dist/index.js',
+    'scratch/notes.txt',
+    'test/check/smoke.test.ts',
+    'test/container/image.test.ts',
+    'bench/run.ts',
+    'scripts/docker-engine.sh',
+    'artifacts/report.png',
+  ])(
     'keeps %s out of the build context',
     (path) => {
       expect(dockerignoreAllows(path, ignore)).toBe(false);
