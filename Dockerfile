@@ -15,8 +15,8 @@ COPY src ./src
 # One step that installs, compiles and drops what it installed: Docker hashes every layer it
 # commits, and the dev dependencies (about 1 GB with npm's cache) cost half a minute per build
 # that way; the stage keeps only dist/. --ignore-scripts: no dependency needs an install script
-# to compile (the lockfile marks none among the production ones), and `prepare` is the build
-# that follows anyway.
+# to compile (the lockfile marks none among the production ones), and `prepare`
+# (scripts/prepare.mjs, not in the build context) would only do the build that follows.
 RUN npm ci --ignore-scripts --no-audit --no-fund \
     && npm run build \
     && rm -rf node_modules "$(npm config get cache)"
