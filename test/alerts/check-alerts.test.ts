@@ -9,7 +9,7 @@ import { createScenario, toRunRow, type RowSpec, type Scenario } from '../suppor
 import {
   alertEnv,
   AS_OF,
-  badMorning,
+  badMorningWithReceivers,
   CHECK_ARGS,
   NOW,
   pagerDutyOk,
@@ -17,30 +17,25 @@ import {
   run,
   SLACK_PATH,
   slackOk,
-  startFakeServer,
   successes,
+  type BadMorningRig,
   type FakeServer,
 } from './support.js';
 
 const HOUR = 3_600_000;
 const at = (hours: number) => new Date(new Date(NOW).getTime() + hours * HOUR);
 
+let rig: BadMorningRig;
 let scenario: Scenario;
 let slack: FakeServer;
 let pagerduty: FakeServer;
 
 beforeEach(async () => {
-  const { registry, rows } = badMorning();
-  scenario = await createScenario(registry, rows);
-  slack = await startFakeServer(SLACK_PATH, slackOk);
-  pagerduty = await startFakeServer('/v2/enqueue', pagerDutyOk);
+  rig = await badMorningWithReceivers();
+  ({ scenario, slack, pagerduty } = rig);
 });
 
-afterEach(async () => {
-  await slack.close();
-  await pagerduty.close();
-  scenario.cleanup();
-});
+afterEach(() => rig.close());
 
 interface Run {
   code: number;

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DateTime } from 'luxon';
-import type { RowSpec } from '../support/scenario.js';
+import { createScenario, type RowSpec, type Scenario } from '../support/scenario.js';
 
 export interface Recorded {
   method: string;
@@ -214,4 +214,29 @@ export function badMorning(): { registry: Record<string, unknown>; rows: RowSpec
   rows.push(...run('nbac_injury_report_processor', '2025-10-06', 'failed', [{ error_type: 'ParseError', error_message: 'PDF table header not found' }]));
 
   return { registry: { dataset: 'nba_reference', timezone: 'UTC', processors }, rows };
+}
+
+export interface BadMorningRig {
+  scenario: Scenario;
+  slack: FakeServer;
+  pagerduty: FakeServer;
+  close(): Promise<void>;
+}
+
+/** The bad morning in a new database, with Slack and PagerDuty receivers that accept everything. */
+export async function badMorningWithReceivers(): Promise<BadMorningRig> {
+  const { registry, rows } = badMorning();
+  const scenario = await createScenario(registry, rows);
+  const slack = await startFakeServer(SLACK_PATH, slackOk);
+  const pagerduty = await startFakeServer('/v2/enqueue', pagerDutyOk);
+  return {
+    scenario,
+    slack,
+    pagerduty,
+    async close() {
+      await slack.close();
+      await pagerduty.close();
+      scenario.cleanup();
+    },
+  };
 }

@@ -13,12 +13,12 @@ import { formatImage } from '../../bench/run.js';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
-import { alertEnv, AS_OF, badMorning, NOW, pagerDutyOk, ROUTING_KEY, SLACK_PATH, slackOk, startFakeServer, type FakeServer } from '../alerts/support.js';
+import { alertEnv, AS_OF, badMorningWithReceivers, NOW, ROUTING_KEY, SLACK_PATH, slackOk, type BadMorningRig } from '../alerts/support.js';
 import { duckDbScenario, registryOf } from '../bigquery/support/fixtures.js';
 import { SCENARIOS } from '../bigquery/support/scenarios.js';
 import { zetaBackedStandIn } from '../bigquery/support/zeta-standin.js';
 import { runCli } from '../support/cli.js';
-import { createScenario, type Scenario } from '../support/scenario.js';
+import type { Scenario } from '../support/scenario.js';
 import { startZetaSql, type ZetaSql } from '../support/zetasql.js';
 import { buildProjectImage, jobContainer, provideEngine, removeLeftovers, runToExit, signal, type BuiltImage, type ContainerRun } from './docker.js';
 
@@ -107,53 +107,43 @@ describe.skipIf(engine.skip !== null)('the pem image, built from the Dockerfile 
   }, 2 * MINUTE);
 
   describe('with a DuckDB run history mounted', () => {
-    let scenario: Scenario;
-    let slack: FakeServer;
-    let pagerduty: FakeServer;
-
+    // The bad morning (3 CRITICAL, 5 ERROR) in a new database for each test, receivers accepting.
+    let rig: BadMorningRig;
     beforeEach(async () => {
-      const { registry, rows } = badMorning();
-      scenario = await createScenario(registry, rows);
-      shareWithContainer(scenario);
-      slack = await startFakeServer(SLACK_PATH, slackOk);
-      pagerduty = await startFakeServer('/v2/enqueue', pagerDutyOk);
+      rig = await badMorningWithReceivers();
+      shareWithContainer(rig.scenario);
     });
-
-    afterEach(async () => {
-      await slack.close();
-      await pagerduty.close();
-      scenario.cleanup();
-    });
+    afterEach(() => rig.close());
 
     const job = (args: string[], env: Record<string, string>) =>
       jobContainer(image.tag, [...IN_CONTAINER, '--json-output', `--date=${AS_OF}`, `--now=${NOW}`, ...args], { ...CLOUD_RUN, ...env }).withBindMounts([
-        { source: scenario.dir, target: DATA, mode: 'rw' },
+        { source: rig.scenario.dir, target: DATA, mode: 'rw' },
       ]);
 
     it('passes the job arguments through to pem check and prints the report pem prints outside the container', async () => {
       const args = ['--lookback-days=14', '--processors=gamebook_processor,espn_scoreboard_processor', '--dry-run'];
       const run = await runToExit(job(args, {}));
       expect(run.code, run.stderr).toBe(0);
-      const outside = await scenario.check(['--json-output', `--date=${AS_OF}`, ...args], { now: new Date(NOW) });
+      const outside = await rig.scenario.check(['--json-output', `--date=${AS_OF}`, ...args], { now: new Date(NOW) });
       expect(JSON.parse(run.stdout)).toEqual(outside.json);
       expect(outside.json.window_start).toBe('2025-09-24');
       expect(outside.json.processors.map((p: { name: string }) => p.name)).toEqual(['espn_scoreboard_processor', 'gamebook_processor']);
     });
 
     it('alerts Slack and PagerDuty on the host, exits 0 and marks the alerts sent', async () => {
-      const run = await runToExit(job([], alertEnv(slack, pagerduty)));
+      const run = await runToExit(job([], alertEnv(rig.slack, rig.pagerduty)));
       expect(run.code, run.stderr).toBe(0);
-      expect(slack.requests).toHaveLength(1);
-      expect(pagerduty.requests.map((request) => request.body.event_action)).toEqual(['trigger', 'trigger', 'trigger']);
+      expect(rig.slack.requests).toHaveLength(1);
+      expect(rig.pagerduty.requests.map((request) => request.body.event_action)).toEqual(['trigger', 'trigger', 'trigger']);
       const report = JSON.parse(run.stdout);
       expect(report.alerts.length).toBeGreaterThan(0);
       expect(report.alerts.every((alert: { sent: boolean }) => alert.sent)).toBe(true);
-      const delivered = (await stateRows(scenario)).filter((row) => row.event === 'notified');
+      const delivered = (await stateRows(rig.scenario)).filter((row) => row.event === 'notified');
       expect(new Set(delivered.map((row) => row.destination))).toEqual(new Set(['slack', 'pagerduty']));
     });
 
     it('writes its diagnostics as JSON log entries with a severity on stderr, never a secret', async () => {
-      const run = await runToExit(job([], alertEnv(slack, null)));
+      const run = await runToExit(job([], alertEnv(rig.slack, null)));
       expect(run.code, run.stderr).toBe(0);
       const entries = jsonLines(run.stderr);
       expect(entries.length).toBeGreaterThan(0);
@@ -165,8 +155,8 @@ describe.skipIf(engine.skip !== null)('the pem image, built from the Dockerfile 
     });
 
     it('exits 1 when a destination still fails after its retries, in one ERROR entry naming it', async () => {
-      pagerduty.answer(() => ({ status: 503 }));
-      const run = await runToExit(job([], alertEnv(slack, pagerduty)));
+      rig.pagerduty.answer(() => ({ status: 503 }));
+      const run = await runToExit(job([], alertEnv(rig.slack, rig.pagerduty)));
       expect(run.code).toBe(1);
       const errors = jsonLines(run.stderr).filter((entry) => entry.severity === 'ERROR');
       expect(errors).toHaveLength(1);
@@ -183,11 +173,11 @@ describe.skipIf(engine.skip !== null)('the pem image, built from the Dockerfile 
     });
 
     it('stops at once on SIGTERM while a webhook hangs, with exit 1, and records no delivery that did not happen', async () => {
-      slack.answer(() => 'hang');
+      rig.slack.answer(() => 'hang');
       const timeout = { PEM_ALERT_TIMEOUT_MS: String(5 * MINUTE) };
       let signalledAt = 0;
-      const run: ContainerRun = await runToExit(job([], alertEnv(slack, pagerduty, timeout)), async (started) => {
-        await waitFor(() => slack.requests.length === 1, 'the Slack webhook to be called');
+      const run: ContainerRun = await runToExit(job([], alertEnv(rig.slack, rig.pagerduty, timeout)), async (started) => {
+        await waitFor(() => rig.slack.requests.length === 1, 'the Slack webhook to be called');
         signalledAt = performance.now();
         await signal(started, 'SIGTERM');
       });
@@ -199,15 +189,15 @@ describe.skipIf(engine.skip !== null)('the pem image, built from the Dockerfile 
 
       // The Slack message was claimed, never recorded as delivered: a later run sends it once the
       // claim's lease has passed.
-      const slackEvents = (await stateRows(scenario)).filter((row) => row.destination === 'slack').map((row) => row.event);
+      const slackEvents = (await stateRows(rig.scenario)).filter((row) => row.destination === 'slack').map((row) => row.event);
       expect(new Set(slackEvents)).toEqual(new Set(['claimed']));
-      slack.answer(slackOk);
-      const later = await runCli(['check', '--config', scenario.registryPath, '--database', scenario.databasePath, '--json-output', `--date=${AS_OF}`], {
-        env: alertEnv(slack, pagerduty),
+      rig.slack.answer(slackOk);
+      const later = await runCli(['check', '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath, '--json-output', `--date=${AS_OF}`], {
+        env: alertEnv(rig.slack, rig.pagerduty),
         now: new Date(new Date(NOW).getTime() + 16 * MINUTE),
       });
       expect(later.code, later.stderr).toBe(0);
-      expect(slack.requests).toHaveLength(2);
+      expect(rig.slack.requests).toHaveLength(2);
     });
   });
 
