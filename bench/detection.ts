@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRegistry, type Registry } from '../src/config/registry.js';
 import { healthParams, resolveCheckInputs } from '../src/check/inputs.js';
-import { renderCheckSql, renderSchemaSql } from '../src/sql/health.js';
+import { renderCheckSql, renderSchemaSql } from '../src/sql/statements.js';
 import { openDuckDb } from '../src/warehouse/duckdb.js';
 import type { Row, Warehouse } from '../src/warehouse/types.js';
 import { BENCH_END_DATE, BENCH_NOW, generateHistory, syntheticRegistryDocument } from './dataset.js';

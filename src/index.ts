@@ -9,7 +9,7 @@ export { parseRegistry, type Registry, type ProcessorConfig } from './config/reg
 export { resolveCheckInputs, type CheckInputs } from './check/inputs.js';
 export { runCheck } from './check/run.js';
 export type { CheckReport, CheckResult, ProcessorReport, DayReport, AlertReport } from './check/report.js';
-export { renderHealthSql, renderCheckSql, renderSchemaSql } from './sql/health.js';
+export { renderHealthSql, renderCheckSql, renderSchemaSql } from './sql/statements.js';
 export { openDuckDb } from './warehouse/duckdb.js';
 export { openWarehouse } from './warehouse/open.js';
 export type { Warehouse, QueryParams, Row } from './warehouse/types.js';

@@ -5,7 +5,8 @@
  * whatever the number of alerts (BigQuery queues INSERT statements beyond its daily allowance).
  */
 import { randomUUID } from 'node:crypto';
-import { sqlRenderer, type Dialect } from '../sql/render.js';
+import { sqlRenderer } from '../sql/load.js';
+import type { Dialect } from '../sql/render.js';
 import type { Warehouse } from '../warehouse/types.js';
 import type { IssueKind, StateDestination } from './issues.js';
 import { claimToken, type DeliveredState, type DueItem } from './plan.js';

@@ -3,7 +3,7 @@
  * parameters, and group the rows. One query whatever the number of processors.
  */
 import type { Registry } from '../config/registry.js';
-import { renderCheckSql } from '../sql/health.js';
+import { renderCheckSql } from '../sql/statements.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { healthParams, type CheckInputs } from './inputs.js';
 import { buildCheckResult, type CheckResult } from './report.js';

@@ -9,7 +9,7 @@ import { Option, type Command } from 'commander';
 import { runCheck } from '../check/run.js';
 import { DEMO_SEASON, buildDemoHistory } from '../demo/history.js';
 import { runHistoryTable } from '../config/names.js';
-import { renderSchemaSql } from '../sql/health.js';
+import { renderSchemaSql } from '../sql/statements.js';
 import { openDuckDb } from '../warehouse/duckdb.js';
 import type { CliContext } from './context.js';
 import { prepareCheck, writeCheckResult } from './selection.js';

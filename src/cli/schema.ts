@@ -1,7 +1,7 @@
 /** `pem schema apply`: creates the contract tables in the chosen warehouse. Idempotent. */
 import type { Command } from 'commander';
 import { alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
-import { renderSchemaSql } from '../sql/health.js';
+import { renderSchemaSql } from '../sql/statements.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';

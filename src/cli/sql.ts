@@ -1,6 +1,6 @@
 /** `pem sql render`: prints the rendered SQL for review. */
 import { Option, type Command } from 'commander';
-import { renderCheckSql, renderHealthSql, renderSchemaSql } from '../sql/health.js';
+import { renderCheckSql, renderHealthSql, renderSchemaSql } from '../sql/statements.js';
 import { DIALECTS, type Dialect } from '../sql/render.js';
 import { configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';

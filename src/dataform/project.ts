@@ -2,18 +2,16 @@
  * The SQL of every object the Dataform project (definitions/) deploys to BigQuery, rendered from
  * the same `sql/` templates as the runner's queries: the detection logic exists once.
  *
- * Dataform includes cannot read files, so scripts/bundle-sql.mjs bundles this module, the
- * renderer and the templates into includes/pem_sql.js (CommonJS). Definitions call it as
+ * Dataform includes cannot read files, so the templates arrive explicitly: scripts/bundle-sql.mjs
+ * bundles this module, the renderer and the templates into includes/pem_sql.js (CommonJS), whose
+ * exports are `dataformProject(<the bundled templates>)`. Definitions call it as
  * `pem_sql.<function>`; nothing here knows about Dataform's API: names arrive resolved.
  */
 import { FINAL_STATUSES, RUN_STATUSES, TABLES } from '../config/names.js';
 import { parseRegistry, type Registry } from '../config/registry.js';
 import { renderBackfillQueueSql } from '../report/queue.js';
 import { healthContext, processorConfigRows, type CalendarSource, type RunSource } from '../sql/health.js';
-import { loadTemplateBundle, sqlRenderer, type SqlRenderer } from '../sql/render.js';
-
-/** SPEC §2's run statuses, from their one home (`config/names.ts`), for the Dataform definitions. */
-export { FINAL_STATUSES, RUN_STATUSES };
+import { createSqlRenderer, type TemplateBundle } from '../sql/render.js';
 
 /** The deployed objects' names inside the registry's dataset. */
 export const OBJECTS = {
@@ -45,8 +43,6 @@ export const HEALTH_DAILY_ARGUMENTS = [
  */
 export type ResolveTable = (name: string) => string;
 
-const bigquery = (): SqlRenderer => sqlRenderer('bigquery');
-
 /** `` `p.d.t` `` → `p.d.t`: Dataform's `self()`/`ref()` quote; the templates quote themselves. */
 export function unquote(name: string): string {
   return name.replace(/`/g, '');
@@ -70,66 +66,6 @@ export function sourceTables(registry: Registry): string[] {
   return [...names].sort();
 }
 
-/** `CREATE TABLE IF NOT EXISTS` for the contract run history: the same DDL as `pem schema apply`. */
-export function runHistoryDdl(table: string): string {
-  return bigquery().render('run_history_ddl', { table: unquote(table) });
-}
-
-/** `CREATE TABLE IF NOT EXISTS` for the alert state (SPEC §5): the same DDL as `pem schema apply`. */
-export function alertStateDdl(table: string): string {
-  return bigquery().render('alert_state_ddl', { table: unquote(table) });
-}
-
-/** `CREATE TABLE IF NOT EXISTS` for the alert silences: the same DDL as `pem schema apply`. */
-export function alertSilencesDdl(table: string): string {
-  return bigquery().render('alert_silences_ddl', { table: unquote(table) });
-}
-
-/** The SELECT of the `processor_config` table: the registry as rows. */
-export function processorConfigQuery(registry: Registry): string {
-  return bigquery().render('processor_config', { processors: processorConfigRows(registry.processors) });
-}
-
-function resolvedHealthContext(registry: Registry, resolve: ResolveTable, configTable: string, options: { wholeHistory: boolean; paramPrefix: string | null }) {
-  const context = healthContext(registry, {
-    selectProcessors: false,
-    orderRows: false,
-    paramPrefix: options.paramPrefix,
-    configTable: unquote(configTable),
-    wholeHistory: options.wholeHistory,
-  });
-  return {
-    ...context,
-    run_sources: (context.run_sources as RunSource[]).map((s) => ({ ...s, table: unquote(resolve(s.table)) })),
-    calendar_sources: (context.calendar_sources as CalendarSource[]).map((s) => ({ ...s, table: unquote(resolve(s.table)) })),
-  };
-}
-
-/** The `processor_runs` view: every run, normalised, over the whole history. */
-export function processorRunsQuery(registry: Registry, resolve: ResolveTable, configTable: string): string {
-  return bigquery().render('processor_runs', resolvedHealthContext(registry, resolve, configTable, { wholeHistory: true, paramPrefix: null }));
-}
-
-/** The body of `processor_health_daily_at`: the detection query over the function's arguments. */
-export function healthAtBody(registry: Registry, resolve: ResolveTable, configTable: string): string {
-  return bigquery().render('processor_health_daily', resolvedHealthContext(registry, resolve, configTable, { wholeHistory: false, paramPrefix: 'pem_' }));
-}
-
-/**
- * `processor_health_daily_at(pem_end_date, pem_lookback_days, pem_now)`: one row per processor
- * (every registered one, disabled too: `pem check --processors` may name them) and date of the
- * window. `pem check --engine bigquery` reads it with one query.
- */
-export function healthAtDdl(name: string, registry: Registry, resolve: ResolveTable, configTable: string): string {
-  const args = HEALTH_AT_ARGUMENTS.map((a) => `${a.name} ${a.type}`).join(', ');
-  return [
-    `CREATE OR REPLACE TABLE FUNCTION \`${unquote(name)}\`(${args})`,
-    `OPTIONS (description = ${JSON.stringify('Processor Execution Monitor: one row per processor and date of [pem_end_date - pem_lookback_days + 1, pem_end_date], evaluated at pem_now (SPEC §4). Read by `pem check --engine bigquery`.')})`,
-    'AS',
-    healthAtBody(registry, resolve, configTable).trimEnd(),
-  ].join('\n');
-}
-
 /**
  * `processor_health_daily(end_date, lookback_days)`: the analysts' form, evaluated now, for the
  * enabled processors (what `pem check` checks when no `--processors` is given).
@@ -146,14 +82,105 @@ export function healthDailyDdl(name: string, healthAt: string, configTable: stri
   ].join('\n');
 }
 
-export function hasTemplate(name: string): boolean {
-  return name in loadTemplateBundle().templates;
+/**
+ * The project's SQL, rendered from `templates` (includes/pem_sql.js passes the bundled `sql/`; the
+ * tests pass `loadTemplateBundle()`), with the constants and helpers the definitions use.
+ */
+export function dataformProject(templates: TemplateBundle) {
+  const bigquery = createSqlRenderer('bigquery', templates);
+
+  /** `CREATE TABLE IF NOT EXISTS` for the contract run history: the same DDL as `pem schema apply`. */
+  function runHistoryDdl(table: string): string {
+    return bigquery.render('run_history_ddl', { table: unquote(table) });
+  }
+
+  /** `CREATE TABLE IF NOT EXISTS` for the alert state (SPEC §5): the same DDL as `pem schema apply`. */
+  function alertStateDdl(table: string): string {
+    return bigquery.render('alert_state_ddl', { table: unquote(table) });
+  }
+
+  /** `CREATE TABLE IF NOT EXISTS` for the alert silences: the same DDL as `pem schema apply`. */
+  function alertSilencesDdl(table: string): string {
+    return bigquery.render('alert_silences_ddl', { table: unquote(table) });
+  }
+
+  /** The SELECT of the `processor_config` table: the registry as rows. */
+  function processorConfigQuery(registry: Registry): string {
+    return bigquery.render('processor_config', { processors: processorConfigRows(registry.processors) });
+  }
+
+  function resolvedHealthContext(registry: Registry, resolve: ResolveTable, configTable: string, options: { wholeHistory: boolean; paramPrefix: string | null }) {
+    const context = healthContext(
+      registry,
+      { selectProcessors: false, orderRows: false, paramPrefix: options.paramPrefix, configTable: unquote(configTable), wholeHistory: options.wholeHistory },
+      templates,
+    );
+    return {
+      ...context,
+      run_sources: (context.run_sources as RunSource[]).map((s) => ({ ...s, table: unquote(resolve(s.table)) })),
+      calendar_sources: (context.calendar_sources as CalendarSource[]).map((s) => ({ ...s, table: unquote(resolve(s.table)) })),
+    };
+  }
+
+  /** The `processor_runs` view: every run, normalised, over the whole history. */
+  function processorRunsQuery(registry: Registry, resolve: ResolveTable, configTable: string): string {
+    return bigquery.render('processor_runs', resolvedHealthContext(registry, resolve, configTable, { wholeHistory: true, paramPrefix: null }));
+  }
+
+  /** The body of `processor_health_daily_at`: the detection query over the function's arguments. */
+  function healthAtBody(registry: Registry, resolve: ResolveTable, configTable: string): string {
+    return bigquery.render('processor_health_daily', resolvedHealthContext(registry, resolve, configTable, { wholeHistory: false, paramPrefix: 'pem_' }));
+  }
+
+  /**
+   * `processor_health_daily_at(pem_end_date, pem_lookback_days, pem_now)`: one row per processor
+   * (every registered one, disabled too: `pem check --processors` may name them) and date of the
+   * window. `pem check --engine bigquery` reads it with one query.
+   */
+  function healthAtDdl(name: string, registry: Registry, resolve: ResolveTable, configTable: string): string {
+    const args = HEALTH_AT_ARGUMENTS.map((a) => `${a.name} ${a.type}`).join(', ');
+    return [
+      `CREATE OR REPLACE TABLE FUNCTION \`${unquote(name)}\`(${args})`,
+      `OPTIONS (description = ${JSON.stringify('Processor Execution Monitor: one row per processor and date of [pem_end_date - pem_lookback_days + 1, pem_end_date], evaluated at pem_now (SPEC §4). Read by `pem check --engine bigquery`.')})`,
+      'AS',
+      healthAtBody(registry, resolve, configTable).trimEnd(),
+    ].join('\n');
+  }
+
+  function hasTemplate(name: string): boolean {
+    return name in templates.templates;
+  }
+
+  /**
+   * The body of the `processor_backfill_queue` view (`pem gaps` as a view): the runner's own
+   * rendering, with the registry's dataset resolved to the deployment's (`project.dataset`).
+   */
+  function backfillQueueQuery(registry: Registry, dataset: string, lookbackDays?: number): string {
+    return renderBackfillQueueSql(bigquery, { ...registry, dataset: unquote(dataset) }, lookbackDays);
+  }
+
+  return {
+    OBJECTS,
+    // SPEC §2's run statuses, from their one home (`config/names.ts`), for the definitions' assertions.
+    FINAL_STATUSES,
+    RUN_STATUSES,
+    HEALTH_AT_ARGUMENTS,
+    HEALTH_DAILY_ARGUMENTS,
+    unquote,
+    loadRegistry,
+    sourceTables,
+    healthDailyDdl,
+    runHistoryDdl,
+    alertStateDdl,
+    alertSilencesDdl,
+    processorConfigQuery,
+    processorRunsQuery,
+    healthAtBody,
+    healthAtDdl,
+    hasTemplate,
+    backfillQueueQuery,
+  };
 }
 
-/**
- * The body of the `processor_backfill_queue` view (`pem gaps` as a view): the runner's own
- * rendering, with the registry's dataset resolved to the deployment's (`project.dataset`).
- */
-export function backfillQueueQuery(registry: Registry, dataset: string, lookbackDays?: number): string {
-  return renderBackfillQueueSql('bigquery', { ...registry, dataset: unquote(dataset) }, lookbackDays);
-}
+/** What includes/pem_sql.js exports. */
+export type DataformProject = ReturnType<typeof dataformProject>;

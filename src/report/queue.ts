@@ -10,15 +10,16 @@
  */
 import type { Registry } from '../config/registry.js';
 import { healthContext } from '../sql/health.js';
-import { sqlRenderer, type Dialect } from '../sql/render.js';
+import type { SqlRenderer } from '../sql/render.js';
 
 /** The view's window: a month of dates, enough to cover a long weekend of outages and more. */
 export const BACKFILL_QUEUE_LOOKBACK_DAYS = 30;
 
-export function renderBackfillQueueSql(dialect: Dialect, registry: Registry, lookbackDays: number = BACKFILL_QUEUE_LOOKBACK_DAYS): string {
+/** `renderer` is given, not loaded: Dataform renders the view from templates it cannot read from disk. */
+export function renderBackfillQueueSql(renderer: SqlRenderer, registry: Registry, lookbackDays: number = BACKFILL_QUEUE_LOOKBACK_DAYS): string {
   // Where the rows come from is the dialect's `backfill_source` partial.
-  return sqlRenderer(dialect).render('processor_backfill_queue', {
-    ...healthContext(registry, { selectProcessors: true, orderRows: false }),
+  return renderer.render('processor_backfill_queue', {
+    ...healthContext(registry, { selectProcessors: true, orderRows: false }, renderer.templates),
     dataset: registry.dataset,
     timezone: registry.timezone,
     lookback_days: lookbackDays,

@@ -1,7 +1,8 @@
 /**
- * Builds the render context of the detection query from the registry, and renders it.
- * The registry decides the shape of the SQL (which tables, which columns, which filters);
- * every runtime value (E, L, now, the processor list) stays a bound parameter.
+ * Builds the render context of the detection query from the registry (pure: the runner renders
+ * it with `sql/statements.ts`, Dataform with `dataform/project.ts`). The registry decides the
+ * shape of the SQL (which tables, which columns, which filters); every runtime value (E, L, now,
+ * the processor list) stays a bound parameter.
  */
 import {
   AUTO_RUNTIME_FALLBACK_MINUTES,
@@ -10,8 +11,8 @@ import {
   type ProcessorConfig,
   type Registry,
 } from '../config/registry.js';
-import { loadTemplateBundle, rendererFor, type Dialect, type SqlRenderer } from './render.js';
-import { alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
+import type { TemplateBundle } from './render.js';
+import { runHistoryTable } from '../config/names.js';
 
 /** One branch of the `run_rows` union: a table layout shared by one or more processors. */
 export interface RunSource {
@@ -119,8 +120,8 @@ export function maxBaselineDays(processors: readonly ProcessorConfig[]): number 
  * for DuckDB's `config_relation`: one string literal parses and casts in milliseconds, where a
  * VALUES row of 27 literals per processor cost ~0.16 s to plan per 1,000 processors (bench/README.md).
  */
-export function processorConfigJson(processors: readonly ProcessorConfig[]): string {
-  const columns = loadTemplateBundle().partials['config_columns']!.split(',').map((c) => c.trim());
+export function processorConfigJson(processors: readonly ProcessorConfig[], templates: TemplateBundle): string {
+  const columns = templates.partials['config_columns']!.split(',').map((c) => c.trim());
   return JSON.stringify(
     processorConfigRows(processors).map((p) =>
       Object.fromEntries(
@@ -134,13 +135,14 @@ export function processorConfigJson(processors: readonly ProcessorConfig[]): str
   );
 }
 
-export function healthContext(registry: Registry, options: HealthRenderOptions): Record<string, unknown> {
+/** The context of the detection templates; `templates` are those it will be rendered with. */
+export function healthContext(registry: Registry, options: HealthRenderOptions, templates: TemplateBundle): Record<string, unknown> {
   return {
     processors: processorConfigRows(registry.processors),
     max_baseline_days: maxBaselineDays(registry.processors),
     auto_runtime_floor_minutes: AUTO_RUNTIME_FLOOR_MINUTES,
     auto_runtime_fallback_minutes: AUTO_RUNTIME_FALLBACK_MINUTES,
-    processor_config_json: processorConfigJson(registry.processors),
+    processor_config_json: processorConfigJson(registry.processors, templates),
     run_sources: runSources(registry),
     calendar_sources: calendarSources(registry.processors),
     select_processors: options.selectProcessors,
@@ -149,33 +151,4 @@ export function healthContext(registry: Registry, options: HealthRenderOptions):
     config_table: options.configTable ?? null,
     whole_history: options.wholeHistory ?? false,
   };
-}
-
-export function renderHealthSql(
-  dialect: Dialect | SqlRenderer,
-  registry: Registry,
-  options: HealthRenderOptions = { selectProcessors: true },
-): string {
-  const renderer = rendererFor(dialect);
-  return renderer.render('processor_health_daily', healthContext(registry, options));
-}
-
-/** The statements `pem schema apply` runs: the dataset, the contract run-history table, and the alert state and silences tables. */
-export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Registry): string[] {
-  const renderer = rendererFor(dialect);
-  return [
-    renderer.render('create_dataset', { dataset: registry.dataset }),
-    renderer.render('run_history_ddl', { table: runHistoryTable(registry) }),
-    renderer.render('alert_state_ddl', { table: alertStateTable(registry) }),
-    renderer.render('alert_silences_ddl', { table: alertSilencesTable(registry) }),
-  ];
-}
-
-/**
- * The statement `pem check` sends. On DuckDB it is the whole detection query; on BigQuery it
- * reads the table function Dataform deployed (the `check_query` partial of each dialect).
- */
-export function renderCheckSql(dialect: Dialect | SqlRenderer, registry: Registry): string {
-  const renderer = rendererFor(dialect);
-  return renderer.render('check', { ...healthContext(registry, { selectProcessors: true }), dataset: registry.dataset });
 }

@@ -1,18 +1,14 @@
 /**
- * Renders the handlebars templates under `sql/` for one dialect. The templates are the one
- * source of the detection SQL; every dialect difference is a partial of the same name under
- * `sql/dialects/<dialect>/`. This module knows no dialect: it only loads files and renders.
+ * Renders the handlebars templates of `sql/` for one dialect. The templates are the one source
+ * of the detection SQL; every dialect difference is a partial of the same name under
+ * `sql/dialects/<dialect>/`. This module is pure: it knows no dialect and reads no file. It is
+ * given the templates as a bundle: by `sql/load.ts` (the runner, from disk), or by
+ * includes/pem_sql.js (Dataform, whose sandbox cannot read files; scripts/bundle-sql.mjs).
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 
 export const DIALECTS = ['duckdb', 'bigquery'] as const;
 export type Dialect = (typeof DIALECTS)[number];
-
-/** `sql/` beside `src/` and `dist/` (both are two levels below the package root). */
-export const SQL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sql');
 
 export interface TemplateBundle {
   /** Top-level templates by name (`processor_health_daily` for `processor_health_daily.sql.hbs`). */
@@ -26,57 +22,43 @@ export interface TemplateBundle {
 /** The names of the runtime parameters the templates reference through `p.<name>`. */
 export const PARAMETER_NAMES = ['end_date', 'lookback_days', 'now', 'processors'] as const;
 
-const hbsFiles = (dir: string): Record<string, string> =>
-  Object.fromEntries(
-    readdirSync(dir)
-      .filter((file) => file.endsWith('.hbs'))
-      .sort()
-      .map((file) => [basename(file, '.hbs').replace(/\.sql$/, ''), readFileSync(join(dir, file), 'utf8')]),
-  );
-
-let cachedBundle: TemplateBundle | undefined;
-
-/** Reads `sql/` once per process. */
-export function loadTemplateBundle(sqlDir: string = SQL_DIR): TemplateBundle {
-  if (sqlDir === SQL_DIR && cachedBundle) return cachedBundle;
-  const bundle: TemplateBundle = {
-    templates: hbsFiles(sqlDir),
-    partials: hbsFiles(join(sqlDir, 'partials')),
-    dialects: Object.fromEntries(DIALECTS.map((d) => [d, hbsFiles(join(sqlDir, 'dialects', d))])),
-  };
-  if (sqlDir === SQL_DIR) cachedBundle = bundle;
+/**
+ * The bundle of `sql/`'s `.hbs` files, given by path relative to `sql/`: `<name>[.sql].hbs` is a
+ * template, `partials/<name>.hbs` a shared partial, `dialects/<dialect>/<name>.hbs` a dialect's
+ * partial. A file anywhere else is an error, not silently left out.
+ */
+export function templateBundle(files: Record<string, string>): TemplateBundle {
+  const bundle: TemplateBundle = { templates: {}, partials: {}, dialects: Object.fromEntries(DIALECTS.map((d) => [d, {}])) };
+  for (const path of Object.keys(files).sort()) {
+    const parts = path.split('/');
+    const name = parts[parts.length - 1]!.replace(/\.hbs$/, '').replace(/\.sql$/, '');
+    const dialect = parts.length === 3 && parts[0] === 'dialects' ? bundle.dialects[parts[1]!] : undefined;
+    if (!path.endsWith('.hbs')) throw new Error(`sql/${path} is not a handlebars template (.hbs)`);
+    else if (parts.length === 1) bundle.templates[name] = files[path]!;
+    else if (parts.length === 2 && parts[0] === 'partials') bundle.partials[name] = files[path]!;
+    else if (dialect) dialect[name] = files[path]!;
+    else throw new Error(`sql/${path} is neither a template, a partial (sql/partials/) nor a dialect partial (sql/dialects/{${DIALECTS.join(',')}}/)`);
+  }
   return bundle;
 }
 
 export interface SqlRenderer {
   readonly dialect: Dialect;
+  /** The templates it renders (the render context reads the column list of `config_columns`). */
+  readonly templates: TemplateBundle;
   render(template: string, context: Record<string, unknown>): string;
 }
 
-const sharedRenderers = new Map<Dialect, SqlRenderer>();
-
-/** The renderer of `sql/` for a dialect, built once per process (templates compile on first use). */
-export function sqlRenderer(dialect: Dialect): SqlRenderer {
-  let renderer = sharedRenderers.get(dialect);
-  if (!renderer) sharedRenderers.set(dialect, (renderer = createSqlRenderer(dialect)));
-  return renderer;
-}
-
-/** A renderer given as itself, or by its dialect's name (the shared one). */
-export function rendererFor(renderer: Dialect | SqlRenderer): SqlRenderer {
-  return typeof renderer === 'object' ? renderer : sqlRenderer(renderer);
-}
-
 /**
- * A renderer for one dialect. Partials lose their final newline so they can be used inline
- * (`WHERE {{> contains …}}`).
+ * A renderer of `templates` for one dialect. Partials lose their final newline so they can be
+ * used inline (`WHERE {{> contains …}}`).
  */
-export function createSqlRenderer(dialect: Dialect, bundle: TemplateBundle = loadTemplateBundle()): SqlRenderer {
-  const dialectPartials = bundle.dialects[dialect];
-  if (!dialectPartials) throw new Error(`no SQL dialect "${dialect}" (known: ${Object.keys(bundle.dialects).join(', ')})`);
+export function createSqlRenderer(dialect: Dialect, templates: TemplateBundle): SqlRenderer {
+  const dialectPartials = templates.dialects[dialect];
+  if (!dialectPartials) throw new Error(`no SQL dialect "${dialect}" (known: ${Object.keys(templates.dialects).join(', ')})`);
   const hbs = Handlebars.create();
   registerHelpers(hbs);
-  for (const [name, text] of Object.entries({ ...bundle.partials, ...dialectPartials })) {
+  for (const [name, text] of Object.entries({ ...templates.partials, ...dialectPartials })) {
     hbs.registerPartial(name, text.replace(/\n$/, ''));
   }
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
@@ -87,10 +69,11 @@ export function createSqlRenderer(dialect: Dialect, bundle: TemplateBundle = loa
 
   return {
     dialect,
+    templates,
     render(template, context) {
       let fn = compiled.get(template);
       if (!fn) {
-        const text = bundle.templates[template];
+        const text = templates.templates[template];
         if (text === undefined) throw new Error(`no SQL template "${template}"`);
         fn = compile(template, text);
         compiled.set(template, fn);

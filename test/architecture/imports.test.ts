@@ -114,6 +114,19 @@ describe('one home', () => {
     expect(holding(/\benv(?:\.[A-Z][A-Z0-9_]*\b|\[)/)).toEqual(['config/env.ts']);
   });
 
+  it('keeps file reads out of the Dataform project: its templates arrive explicitly (includes/pem_sql.js)', () => {
+    const reached = new Set<string>();
+    const visit = (module: string) => {
+      if (reached.has(module)) return;
+      reached.add(module);
+      for (const next of graph.get(module) ?? []) visit(next);
+    };
+    visit('dataform/project.ts');
+    expect(reached.has('sql/render.ts')).toBe(true);
+    const readingFiles = [...reached].filter((m) => /from ['"](?:node:)?(?:fs|fs\/promises|url)['"]|\bimport\.meta\b/.test(text.get(m)!));
+    expect(readingFiles).toEqual([]);
+  });
+
   it('compares engines and dialects only where the warehouse is opened and in the CLI', () => {
     const comparing = holding(/\b(?:dialect|engine)\s*[!=]==|[!=]==\s*['"](?:duckdb|bigquery)['"]/);
     expect(comparing.filter((m) => m !== 'warehouse/open.ts' && !m.startsWith('cli/'))).toEqual([]);

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from '../../src/config/registry.js';
-import { renderCheckSql, renderSchemaSql } from '../../src/sql/health.js';
+import { renderCheckSql, renderSchemaSql } from '../../src/sql/statements.js';
 import { runCli } from '../support/cli.js';
 import type { Scenario } from '../support/scenario.js';
 import { startZetaSql, type ZetaSql } from '../support/zetasql.js';

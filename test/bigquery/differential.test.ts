@@ -11,15 +11,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthParams } from '../../src/check/inputs.js';
 import type { Registry } from '../../src/config/registry.js';
-import { HEALTH_AT_ARGUMENTS, healthAtBody, processorConfigQuery, processorRunsQuery } from '../../src/dataform/project.js';
-import { healthContext, renderCheckSql, renderHealthSql } from '../../src/sql/health.js';
-import { createSqlRenderer } from '../../src/sql/render.js';
+import { dataformProject, HEALTH_AT_ARGUMENTS } from '../../src/dataform/project.js';
+import { healthContext } from '../../src/sql/health.js';
+import { renderCheckSql, renderHealthSql } from '../../src/sql/statements.js';
+import { loadTemplateBundle, sqlRenderer } from '../../src/sql/load.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { Row } from '../../src/warehouse/types.js';
 import type { Scenario } from '../support/scenario.js';
 import { startZetaSql, type Columns, type Plain, type ZetaSql } from '../support/zetasql.js';
 import { duckDbScenario, registryOf, sortRows, zetaFixture, type Fixture } from './support/fixtures.js';
 import { SCENARIOS, type Check } from './support/scenarios.js';
+
+/** The Dataform project's SQL, over the templates on disk (includes/pem_sql.js bundles the same). */
+const dataform = dataformProject(loadTemplateBundle());
 
 let zeta: ZetaSql;
 beforeAll(async () => {
@@ -57,7 +61,7 @@ async function duckDbRows(scenario: Scenario, sql: string, registry: Registry, c
 
 /** The processor_config table as Dataform would create it: its SELECT, evaluated by ZetaSQL. */
 async function configTable(registry: Registry): Promise<{ columns: Columns; rows: Record<string, Plain>[] }> {
-  const result = await zeta.evaluate(processorConfigQuery(registry), { catalog: { tables: {} }, content: {} });
+  const result = await zeta.evaluate(dataform.processorConfigQuery(registry), { catalog: { tables: {} }, content: {} });
   return { columns: Object.fromEntries(result.columns.map((c) => [c.name, c.type])), rows: result.rows };
 }
 
@@ -97,7 +101,7 @@ describe.each(SCENARIOS)('$name', ({ fixture, checks }) => {
       {
         name: `${registry.dataset}.processor_health_daily_at`,
         args: HEALTH_AT_ARGUMENTS.map((a) => ({ name: a.name, type: a.type })),
-        body: healthAtBody(registry, (name) => name, configName),
+        body: dataform.healthAtBody(registry, (name) => name, configName),
       },
     ];
     content[configName] = config.rows;
@@ -114,7 +118,7 @@ describe.each(SCENARIOS)('$name', ({ fixture, checks }) => {
         rows.map((r) => (noRunId.has(String(r.processor_name)) ? { ...r, run_id: null } : r)),
         ['processor_name', 'processing_date', 'run_id', 'completed_at', 'run_state'],
       );
-    const duckSql = createSqlRenderer('duckdb').render('processor_runs', healthContext(registry, { selectProcessors: false, wholeHistory: true }));
+    const duckSql = sqlRenderer('duckdb').render('processor_runs', healthContext(registry, { selectProcessors: false, wholeHistory: true }, loadTemplateBundle()));
     const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
     let duck: Row[];
     try {
@@ -126,7 +130,7 @@ describe.each(SCENARIOS)('$name', ({ fixture, checks }) => {
     const configName = `${registry.dataset}.processor_config`;
     const { catalog, content } = zetaFixture(fixture, { [configName]: config.columns });
     content[configName] = config.rows;
-    const result = await zeta.evaluate(processorRunsQuery(registry, (name) => name, configName), { catalog, content });
+    const result = await zeta.evaluate(dataform.processorRunsQuery(registry, (name) => name, configName), { catalog, content });
     expect(comparable(result.rows)).toEqual(comparable(duck));
     expect(result.rows.length).toBe(new Set(duck.map((r) => `${r.processor_name}|${r.processing_date}|${r.run_id}`)).size);
   });

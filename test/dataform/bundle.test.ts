@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/config/load.js';
-import * as project from '../../src/dataform/project.js';
+import { dataformProject, type DataformProject } from '../../src/dataform/project.js';
+import { loadTemplateBundle } from '../../src/sql/load.js';
 import { REPO_ROOT } from './support/compile.js';
 
 const SCRIPT = join(REPO_ROOT, 'scripts', 'bundle-sql.mjs');
+/** What the TypeScript renders: the project over the templates on disk. */
+const project = dataformProject(loadTemplateBundle());
 
 function bundleScript(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -41,7 +44,7 @@ describe('includes/pem_sql.js', () => {
   });
 
   it('renders exactly what the TypeScript renders', async () => {
-    const bundle = createRequire(import.meta.url)(join(REPO_ROOT, 'includes', 'pem_sql.js')) as typeof project;
+    const bundle = createRequire(import.meta.url)(join(REPO_ROOT, 'includes', 'pem_sql.js')) as DataformProject;
     const registry = await loadRegistry(join(REPO_ROOT, 'includes', 'processors.js'));
     const fromBundle = bundle.loadRegistry(createRequire(import.meta.url)(join(REPO_ROOT, 'includes', 'processors.js')));
     expect(fromBundle).toEqual(registry);
@@ -53,7 +56,7 @@ describe('includes/pem_sql.js', () => {
   });
 
   it('lists every problem of an invalid registry, as Dataform will show them', () => {
-    const bundle = createRequire(import.meta.url)(join(REPO_ROOT, 'includes', 'pem_sql.js')) as typeof project;
+    const bundle = createRequire(import.meta.url)(join(REPO_ROOT, 'includes', 'pem_sql.js')) as DataformProject;
     expect(() => bundle.loadRegistry({ processors: { a: { expected_frequency: 'hourly', priorty: 'high' } } })).toThrow(
       /invalid processor registry[\s\S]*processors\.a\.(expected_frequency|priorty)[\s\S]*processors\.a\.(expected_frequency|priorty)/,
     );

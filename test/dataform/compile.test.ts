@@ -6,14 +6,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/config/load.js';
 import type { Registry } from '../../src/config/registry.js';
-import { healthAtBody, OBJECTS } from '../../src/dataform/project.js';
-import { renderHealthSql, renderSchemaSql } from '../../src/sql/health.js';
+import { dataformProject, OBJECTS } from '../../src/dataform/project.js';
+import { loadTemplateBundle } from '../../src/sql/load.js';
+import { renderHealthSql, renderSchemaSql } from '../../src/sql/statements.js';
 import { startZetaSql, type ZetaSql } from '../support/zetasql.js';
 import { compileDataform, fullName, REPO_ROOT, replayGraph, type CompiledGraph, type CompileRun, type ReplayedStatement } from './support/compile.js';
 
 const PROJECT = 'your-gcp-project';
 const DATASET = 'nba_reference';
 const q = (name: string, project = PROJECT) => `${project}.${DATASET}.${name}`;
+/** The Dataform project's SQL, over the templates on disk (includes/pem_sql.js bundles the same). */
+const dataform = dataformProject(loadTemplateBundle());
 
 let zeta: ZetaSql;
 let compiled: CompileRun;
@@ -106,7 +109,7 @@ describe('the deployed objects', () => {
     const [ddl] = operation(OBJECTS.healthAt).queries;
     expect(ddl).toMatch(/^CREATE OR REPLACE TABLE FUNCTION `your-gcp-project\.nba_reference\.processor_health_daily_at`\(pem_end_date DATE, pem_lookback_days INT64, pem_now TIMESTAMP\)\n/);
     const resolve = (name: string) => `${PROJECT}.${name}`;
-    expect(ddl!.endsWith(healthAtBody(registry, resolve, q(OBJECTS.processorConfig)).trimEnd())).toBe(true);
+    expect(ddl!.endsWith(dataform.healthAtBody(registry, resolve, q(OBJECTS.processorConfig)).trimEnd())).toBe(true);
     expect(ddl).toContain(`FROM \`${q(OBJECTS.processorConfig)}\``);
     // Arguments, never query parameters, inside a table function.
     expect(ddl).not.toMatch(/@\w/);

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckedRegistry } from '../../src/cli/registry.js';
 import { renderGapsTable, type Gap } from '../../src/report/gaps.js';
 import { renderBackfillQueueSql } from '../../src/report/queue.js';
-import { renderHealthSql } from '../../src/sql/health.js';
+import { sqlRenderer } from '../../src/sql/load.js';
+import { renderHealthSql } from '../../src/sql/statements.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import { runCli } from '../support/cli.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
@@ -132,7 +133,7 @@ describe('pem gaps', () => {
       const registry = await loadCheckedRegistry(volume.registryPath);
       const warehouse = await openDuckDb({ path: volume.databasePath, create: false });
       try {
-        const rows = await warehouse.query(renderBackfillQueueSql('duckdb', registry), {
+        const rows = await warehouse.query(renderBackfillQueueSql(sqlRenderer('duckdb'), registry), {
           end_date: { type: 'DATE', value: '2025-10-07' },
           lookback_days: { type: 'INT64', value: 3 },
           now: { type: 'TIMESTAMP', value: new Date('2025-10-08T12:00:00Z') },
@@ -202,7 +203,7 @@ describe('pem gaps', () => {
     const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
     try {
       for (const [date, lookback] of [['2025-10-07', 7], ['2025-10-06', 30]] as const) {
-        const rows = await warehouse.query(renderBackfillQueueSql('duckdb', registry), {
+        const rows = await warehouse.query(renderBackfillQueueSql(sqlRenderer('duckdb'), registry), {
           end_date: { type: 'DATE', value: date },
           lookback_days: { type: 'INT64', value: lookback },
           now: { type: 'TIMESTAMP', value: new Date('2025-10-08T12:00:00Z') },
@@ -219,9 +220,9 @@ describe('pem gaps', () => {
 
   it('renders the BigQuery view over the deployed table function, for today in the registry time zone', async () => {
     const registry = await loadCheckedRegistry(scenario.registryPath);
-    const sql = renderBackfillQueueSql('bigquery', registry);
+    const sql = renderBackfillQueueSql(sqlRenderer('bigquery'), registry);
     expect(sql).toContain('FROM `nba_reference.processor_health_daily`(CURRENT_DATE("America/New_York"), 30) AS h');
-    expect(renderBackfillQueueSql('bigquery', registry, 14)).toContain('(CURRENT_DATE("America/New_York"), 14) AS h');
+    expect(renderBackfillQueueSql(sqlRenderer('bigquery'), registry, 14)).toContain('(CURRENT_DATE("America/New_York"), 14) AS h');
     expect(sql).toContain("WHERE h.day_status IN ('missing', 'failed', 'hung')");
     // A view has no parameters, and the registry is not spliced in (the table function has it).
     expect(sql).not.toMatch(/[@$](end_date|lookback_days|now|processors)\b/);
@@ -272,7 +273,7 @@ describe('the BigQuery view processor_backfill_queue', () => {
       // The deployed function's call, replaced by a table of the rows it returns for this window
       // (a stand-in: the evaluator's "today" is not the scenario's).
       const call = '`nba_reference.processor_health_daily`(CURRENT_DATE("America/New_York"), 30)';
-      const view = renderBackfillQueueSql('bigquery', registry);
+      const view = renderBackfillQueueSql(sqlRenderer('bigquery'), registry);
       expect(view.split(call)).toHaveLength(2);
       const sql = view.replace(call, '`nba_reference.health_rows`');
       const catalog = zetaCatalog({ 'nba_reference.health_rows': HEALTH_COLUMNS });

@@ -6,7 +6,8 @@
  * must give the hand-computed medians, bit for bit the same.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqlRenderer, loadTemplateBundle, type Dialect } from '../../src/sql/render.js';
+import { loadTemplateBundle } from '../../src/sql/load.js';
+import { createSqlRenderer, type Dialect } from '../../src/sql/render.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import { startZetaSql, zetaCatalog, type ZetaSql } from '../support/zetasql.js';
 

@@ -1,8 +1,9 @@
 /** The templates under sql/ are the one source of the SQL; dialects differ only in same-named partials. */
 import { describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../src/config/registry.js';
-import { renderHealthSql } from '../../src/sql/health.js';
-import { DIALECTS, loadTemplateBundle } from '../../src/sql/render.js';
+import { renderHealthSql } from '../../src/sql/statements.js';
+import { loadTemplateBundle } from '../../src/sql/load.js';
+import { DIALECTS } from '../../src/sql/render.js';
 
 const bundle = loadTemplateBundle();
 const referencedPartials = (text: string) => [...text.matchAll(/\{\{#?>\s*([A-Za-z0-9_]+)/g)].map((m) => m[1]!);

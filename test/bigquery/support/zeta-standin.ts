@@ -5,14 +5,18 @@
  * later reads see them. Used by `pem check --engine bigquery` tests in and out of a container.
  */
 import type { Registry } from '../../../src/config/registry.js';
-import { HEALTH_AT_ARGUMENTS, healthAtBody, processorConfigQuery } from '../../../src/dataform/project.js';
-import { renderSchemaSql } from '../../../src/sql/health.js';
+import { dataformProject, HEALTH_AT_ARGUMENTS } from '../../../src/dataform/project.js';
+import { loadTemplateBundle } from '../../../src/sql/load.js';
+import { renderSchemaSql } from '../../../src/sql/statements.js';
 import type { CatalogSpec, ZetaSql } from '../../support/zetasql.js';
 import { zetaFixture, type Fixture } from './fixtures.js';
 import { BigQueryRestError, startBigQueryStandIn, type QueryAnswer, type ReceivedQuery, type StandIn } from './rest-standin.js';
 
+/** The Dataform project's SQL, over the templates on disk (includes/pem_sql.js bundles the same). */
+const dataform = dataformProject(loadTemplateBundle());
+
 export async function zetaBackedStandIn(zeta: ZetaSql, fixture: Fixture, registry: Registry): Promise<{ standIn: StandIn; analyzed: { sql: string; kind: string }[] }> {
-  const config = await zeta.evaluate(processorConfigQuery(registry), { catalog: { tables: {} }, content: {} });
+  const config = await zeta.evaluate(dataform.processorConfigQuery(registry), { catalog: { tables: {} }, content: {} });
   const configName = `${registry.dataset}.processor_config`;
   const { catalog, content } = zetaFixture(fixture, { [configName]: Object.fromEntries(config.columns.map((c) => [c.name, c.type])) });
   content[configName] = config.rows;
@@ -22,7 +26,7 @@ export async function zetaBackedStandIn(zeta: ZetaSql, fixture: Fixture, registr
       {
         name: `${registry.dataset}.processor_health_daily_at`,
         args: HEALTH_AT_ARGUMENTS.map((a) => ({ name: a.name, type: a.type })),
-        body: healthAtBody(registry, (name) => name, configName),
+        body: dataform.healthAtBody(registry, (name) => name, configName),
       },
     ],
   };

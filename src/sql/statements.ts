@@ -1,0 +1,38 @@
+/**
+ * The statements the runner sends (`pem check`, `pem schema apply`, `pem sql`), rendered from the
+ * templates on disk (`sql/load.ts`) or by a renderer given explicitly.
+ */
+import { alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
+import type { Registry } from '../config/registry.js';
+import { healthContext, type HealthRenderOptions } from './health.js';
+import { rendererFor } from './load.js';
+import type { Dialect, SqlRenderer } from './render.js';
+
+export function renderHealthSql(
+  dialect: Dialect | SqlRenderer,
+  registry: Registry,
+  options: HealthRenderOptions = { selectProcessors: true },
+): string {
+  const renderer = rendererFor(dialect);
+  return renderer.render('processor_health_daily', healthContext(registry, options, renderer.templates));
+}
+
+/** The statements `pem schema apply` runs: the dataset, the contract run-history table, and the alert state and silences tables. */
+export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Registry): string[] {
+  const renderer = rendererFor(dialect);
+  return [
+    renderer.render('create_dataset', { dataset: registry.dataset }),
+    renderer.render('run_history_ddl', { table: runHistoryTable(registry) }),
+    renderer.render('alert_state_ddl', { table: alertStateTable(registry) }),
+    renderer.render('alert_silences_ddl', { table: alertSilencesTable(registry) }),
+  ];
+}
+
+/**
+ * The statement `pem check` sends. On DuckDB it is the whole detection query; on BigQuery it
+ * reads the table function Dataform deployed (the `check_query` partial of each dialect).
+ */
+export function renderCheckSql(dialect: Dialect | SqlRenderer, registry: Registry): string {
+  const renderer = rendererFor(dialect);
+  return renderer.render('check', { ...healthContext(registry, { selectProcessors: true }, renderer.templates), dataset: registry.dataset });
+}
