@@ -1,6 +1,6 @@
 /**
  * The BigQuery backend through the real `@google-cloud/bigquery` client, against a loopback
- * stand-in of `tabledata.insertAll`. No connection leaves the machine (guardNetwork).
+ * stand-in of BigQuery's REST API (its `tabledata.insertAll`). No connection leaves the machine (guardNetwork).
  */
 import { BigQuery } from '@google-cloud/bigquery';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,7 +9,8 @@ import { bigQueryRunSink, runRowInsertId } from '../../src/record/bigquery.js';
 import { RunRecorder } from '../../src/record/recorder.js';
 import { BigQueryWarehouse } from '../../src/warehouse/bigquery.js';
 import { runCli } from '../support/cli.js';
-import { guardNetwork, offlineAuthClient, startStandIn, type StandIn } from './bigquery-stand-in.js';
+import { guardNetwork } from '../bigquery/support/loopback-guard.js';
+import { offlineAuthClient, startBigQueryStandIn, type StandIn } from '../bigquery/support/rest-standin.js';
 
 const TABLE = 'nba_reference.processor_run_history';
 
@@ -24,7 +25,7 @@ afterAll(() => {
   network.restore();
 });
 beforeEach(async () => {
-  standIn = await startStandIn();
+  standIn = await startBigQueryStandIn();
   logged = '';
 });
 afterEach(async () => {
@@ -36,7 +37,7 @@ function recorder(options: { strict?: boolean; timeoutMs?: number; clock?: () =>
   const sink = bigQueryRunSink({
     projectId: 'test-project',
     location: 'US',
-    apiEndpoint: standIn.endpoint,
+    apiEndpoint: standIn.url,
     table: TABLE,
     timeoutMs: options.timeoutMs ?? 2_000,
     authClient: offlineAuthClient(),
@@ -72,7 +73,7 @@ describe('the BigQuery run recorder', () => {
     expect(standIn.requests).toHaveLength(2);
     const [start, end] = standIn.requests.map((r) => r.body.rows![0]!);
     expect(standIn.requests[0]!.path).toMatch(/^\/bigquery\/v2\/projects\/test-project\/datasets\/nba_reference\/tables\/processor_run_history\/insertAll/);
-    expect(standIn.requests[0]!.headers.authorization).toBe('Bearer offline-test-token');
+    expect(standIn.requests[0]!.authorization).toBe('Bearer offline-test-token');
     const runId = start!.json.run_id as string;
     expect(runId).toMatch(/^gamebook\/2025-10-07\/20251008T060000000Z-[0-9a-f]{12}$/);
     expect(start).toEqual({
@@ -181,14 +182,14 @@ describe('the BigQuery run recorder', () => {
 describe('pem record on BigQuery', () => {
   it('streams through PEM_BIGQUERY_API_ENDPOINT, sending no credentials over plain HTTP', async () => {
     const args = ['--engine', 'bigquery', '--project', 'test-project', '--table', TABLE];
-    const env = { PEM_BIGQUERY_API_ENDPOINT: standIn.endpoint };
+    const env = { PEM_BIGQUERY_API_ENDPOINT: standIn.url };
     const start = await runCli(['record', 'start', '--processor', 'gamebook', '--date', '2025-10-07', ...args], { env });
     expect(start.stderr).toBe('');
     expect(start.code).toBe(0);
     const runId = start.stdout.trim();
     const end = await runCli(['record', 'complete', '--run-id', runId, '--status', 'failed', '--error-type', 'ValueError', '--error-message', 'bad', ...args], { env });
     expect(end).toEqual({ code: 0, stdout: '', stderr: '' });
-    expect(standIn.requests.map((r) => r.headers.authorization)).toEqual([undefined, undefined]);
+    expect(standIn.requests.map((r) => r.authorization)).toEqual([undefined, undefined]);
     expect(standIn.stored.map((r) => [r.insertId, r.json.status, r.json.errors])).toEqual([
       [`${runId}:running`, 'running', []],
       [`${runId}:failed`, 'failed', [{ error_type: 'ValueError', error_message: 'bad' }]],
@@ -198,7 +199,7 @@ describe('pem record on BigQuery', () => {
   it('warns and exits 0 when BigQuery rejects the row, exits 1 with --strict', async () => {
     standIn.fallback = { kind: 'reject', reason: () => ({ reason: 'invalid', message: 'no such field: errors.' }) };
     const args = ['record', 'start', '--processor', 'gamebook', '--date', '2025-10-07', '--engine', 'bigquery', '--project', 'test-project', '--table', TABLE];
-    const env = { PEM_BIGQUERY_API_ENDPOINT: standIn.endpoint };
+    const env = { PEM_BIGQUERY_API_ENDPOINT: standIn.url };
     const lenient = await runCli(args, { env });
     expect(lenient.code).toBe(0);
     expect(lenient.stderr).toMatch(/^warning: cannot record the start of run gamebook\/2025-10-07\/.*: BigQuery rejected the row: invalid: no such field: errors\./);
@@ -223,7 +224,7 @@ describe('the BigQuery warehouse insertRunRows', () => {
   };
 
   function warehouse(): BigQueryWarehouse {
-    const client = new BigQuery({ projectId: 'test-project', apiEndpoint: standIn.endpoint, authClient: offlineAuthClient() });
+    const client = new BigQuery({ projectId: 'test-project', apiEndpoint: standIn.url, authClient: offlineAuthClient() });
     return new BigQueryWarehouse(client, 'test-project', 'US');
   }
 

@@ -13,7 +13,8 @@ import { bigQueryRunSink } from '../../src/record/bigquery.js';
 import { RunRecorder } from '../../src/record/recorder.js';
 import { duckDbFileSink, type RunSink } from '../../src/record/sink.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
-import { guardNetwork, offlineAuthClient, startStandIn, type StandIn } from './bigquery-stand-in.js';
+import { guardNetwork } from '../bigquery/support/loopback-guard.js';
+import { offlineAuthClient, startBigQueryStandIn, unreachableUrl, type StandIn } from '../bigquery/support/rest-standin.js';
 
 const BOUND_MS = 300;
 /** Two writes (start and end) may each use the whole bound; the rest is scheduling slack. */
@@ -34,7 +35,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(async () => {
-  standIn = await startStandIn();
+  standIn = await startBigQueryStandIn();
   logged = '';
 });
 afterEach(async () => {
@@ -50,13 +51,6 @@ function bigQueryRecorder(endpoint: string, strict = false): RunRecorder {
   return new RunRecorder({ sink, timeoutMs: BOUND_MS, strict, log: log() });
 }
 
-/** An endpoint where nothing listens. */
-async function deadEndpoint(): Promise<string> {
-  const gone = await startStandIn();
-  await gone.close();
-  return gone.endpoint;
-}
-
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const t0 = performance.now();
   const value = await work();
@@ -64,13 +58,13 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 }
 
 describe.each([
-  ['down (connection refused)', async () => bigQueryRecorder(await deadEndpoint()), /BigQuery request failed: .*ECONNREFUSED/],
-  ['slow (never answers)', async () => ((standIn.fallback = { kind: 'hang' }), bigQueryRecorder(standIn.endpoint)), /no answer within 300 ms/],
+  ['down (connection refused)', async () => bigQueryRecorder(await unreachableUrl()), /BigQuery request failed: .*ECONNREFUSED/],
+  ['slow (never answers)', async () => ((standIn.fallback = { kind: 'hang' }), bigQueryRecorder(standIn.url)), /no answer within 300 ms/],
   [
     'rejecting rows',
     async () => (
       (standIn.fallback = { kind: 'reject', reason: () => ({ reason: 'invalid', message: 'no such field: metadata.' }) }),
-      bigQueryRecorder(standIn.endpoint)
+      bigQueryRecorder(standIn.url)
     ),
     /BigQuery rejected the row: invalid: no such field: metadata\./,
   ],
@@ -117,7 +111,7 @@ describe('with DuckDB', () => {
 
 describe('strict mode', () => {
   it('throws when the start cannot be recorded, before the processor runs', async () => {
-    const recorder = bigQueryRecorder(await deadEndpoint(), true);
+    const recorder = bigQueryRecorder(await unreachableUrl(), true);
     let ran = false;
     await expect(
       recorder.withRun('gamebook', '2025-10-07', () => {
@@ -192,7 +186,7 @@ describe('process exit', () => {
       import { OAuth2Client } from 'google-auth-library';
       const auth = new OAuth2Client();
       auth.setCredentials({ access_token: 't', expiry_date: Date.now() + 3600000 });
-      const sink = bigQueryRunSink({ projectId: 'p', apiEndpoint: ${JSON.stringify(standIn.endpoint)}, table: 'd.t', timeoutMs: ${boundMs}, authClient: auth });
+      const sink = bigQueryRunSink({ projectId: 'p', apiEndpoint: ${JSON.stringify(standIn.url)}, table: 'd.t', timeoutMs: ${boundMs}, authClient: auth });
       const recorder = new RunRecorder({ sink, timeoutMs: ${boundMs}, log: { log() {}, info() {}, warn() {}, error() {} } });
       ${body}
     `;

@@ -12,9 +12,18 @@
  * (`{"v": "42"}`), REPEATED cells as `[{"v": …}]`, RECORD cells as `{"f": […]}`, TIMESTAMP as int64
  * microseconds when the request sets `formatOptions.useInt64Timestamp`, else as float seconds
  * ("1.7599248E9"). Every request is recorded for the test to assert on.
+ *
+ * insertAll keeps rows as BigQuery does: a row whose insertId was already seen is dropped
+ * (https://cloud.google.com/bigquery/docs/streaming-data-into-bigquery#dataconsistency), and a
+ * request with a rejected row stores nothing, the other rows failing as `stopped`.
+ *
+ * Faults are queued per request (`queue`, then `fallback`), for queries and inserts alike: answer
+ * an HTTP error, reject rows, do the work and drop the connection before answering (a lost
+ * response), or never answer. A query's own error is thrown by `answer` (BigQueryRestError).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { OAuth2Client } from 'google-auth-library';
 
 /**
  * A loopback URL where nothing listens: a port the OS handed out and took back, that never
@@ -58,18 +67,35 @@ export interface ReceivedQuery {
   body: Record<string, unknown>;
 }
 
+export interface InsertAllRow {
+  insertId?: string;
+  json: Record<string, unknown>;
+}
+
 export interface ReceivedInsert {
   project: string;
   dataset: string;
   table: string;
-  rows: { insertId?: string; json: Record<string, unknown> }[];
+  rows: InsertAllRow[];
 }
 
 export interface ReceivedRequest {
   method: string;
   path: string;
   authorization: string | undefined;
+  /** The JSON body as sent (`{}` when there is none). */
+  body: { rows?: InsertAllRow[]; [key: string]: unknown };
 }
+
+/** What the stand-in does with one request. */
+export type Behaviour =
+  | { kind: 'ok' }
+  /** insertAll: rejects the rows for which `reason` gives one; the others fail as 'stopped'. */
+  | { kind: 'reject'; reason: (row: InsertAllRow) => { reason: string; message: string } | null }
+  | { kind: 'http-error'; status: number; reason: string; message: string }
+  /** Does the work (stores the rows, runs the query), then drops the connection unanswered. */
+  | { kind: 'store-then-drop' }
+  | { kind: 'hang' };
 
 /** Thrown by `answer` to make the stand-in reply as BigQuery does to a bad query (HTTP 400). */
 export class BigQueryRestError extends Error {
@@ -84,7 +110,7 @@ export class BigQueryRestError extends Error {
 
 export interface StandInOptions {
   answer?: (query: ReceivedQuery) => QueryAnswer | Promise<QueryAnswer>;
-  /** Per-row insert errors to report, by row index. */
+  /** Per-row insert errors to report, by row index (the other rows fail as 'stopped'). */
   insertErrors?: (insert: ReceivedInsert) => { index: number; message: string; reason?: string }[];
   /** Reply to jobs.query with `jobComplete: false`, so the client polls getQueryResults. */
   pollFirst?: boolean;
@@ -93,11 +119,28 @@ export interface StandInOptions {
 }
 
 export interface StandIn {
+  /** `http://127.0.0.1:<port>`: the client's apiEndpoint. */
   url: string;
   requests: ReceivedRequest[];
   queries: ReceivedQuery[];
+  /** Every insertAll request, stored or not. */
   inserts: ReceivedInsert[];
+  /** Rows stored, after insertId de-duplication, in arrival order. */
+  stored: InsertAllRow[];
+  /** Behaviour of the next requests, one each; then `fallback`. */
+  queue: Behaviour[];
+  fallback: Behaviour;
   close(): Promise<void>;
+}
+
+/**
+ * Credentials that need no network: a fixed access token. Without them the client would look
+ * for Application Default Credentials, which probes the GCE metadata server.
+ */
+export function offlineAuthClient(): OAuth2Client {
+  const client = new OAuth2Client();
+  client.setCredentials({ access_token: 'offline-test-token', expiry_date: Date.now() + 3_600_000 });
+  return client;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -209,11 +252,11 @@ function receivedQuery(via: ReceivedQuery['via'], project: string, body: Record<
 
 // ---------------------------------------------------------------------------------------
 
-async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+async function readJson(request: IncomingMessage): Promise<ReceivedRequest['body']> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  return text ? (JSON.parse(text) as ReceivedRequest['body']) : {};
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
@@ -222,8 +265,10 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(text);
 }
 
+const STATUS_NAMES: Record<number, string> = { 400: 'INVALID_ARGUMENT', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
+
 function errorBody(status: number, message: string, reason: string) {
-  return { error: { code: status, message, errors: [{ message, domain: 'global', reason }], status: status === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT' } };
+  return { error: { code: status, message, errors: [{ message, domain: 'global', reason }], status: STATUS_NAMES[status] ?? 'UNKNOWN' } };
 }
 
 interface Job {
@@ -235,11 +280,10 @@ interface Job {
 }
 
 export async function startBigQueryStandIn(options: StandInOptions = {}): Promise<StandIn> {
-  const requests: ReceivedRequest[] = [];
-  const queries: ReceivedQuery[] = [];
-  const inserts: ReceivedInsert[] = [];
   const jobs = new Map<string, Job>();
+  const seenInsertIds = new Set<string>();
   let sequence = 0;
+  let standIn: StandIn;
 
   const page = (job: Job, pageToken: string | null, maxResults: number | null, int64Timestamps: boolean) => {
     const fields = job.answer.columns.map((c) => restField(c.name, c.type));
@@ -259,7 +303,7 @@ export async function startBigQueryStandIn(options: StandInOptions = {}): Promis
   };
 
   const runQuery = async (query: ReceivedQuery): Promise<Job> => {
-    queries.push(query);
+    standIn.queries.push(query);
     if (!options.answer) throw new BigQueryRestError('the stand-in has no answer for queries', 500, 'backendError');
     const answer = await options.answer(query);
     const job: Job = { id: `pem_standin_${++sequence}`, project: query.project, location: query.location ?? 'US', answer, polled: false };
@@ -267,65 +311,93 @@ export async function startBigQueryStandIn(options: StandInOptions = {}): Promis
     return job;
   };
 
-  const server = createServer(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  /** insertAll: all or nothing, as without `skipInvalidRows`; a row whose insertId was seen is dropped. */
+  const insertAll = (insert: ReceivedInsert, behaviour: Behaviour) => {
+    standIn.inserts.push(insert);
+    const rejected = new Map<number, { reason: string; message: string }>();
+    for (const e of options.insertErrors?.(insert) ?? []) rejected.set(e.index, { reason: e.reason ?? 'invalid', message: e.message });
+    if (behaviour.kind === 'reject') {
+      insert.rows.forEach((row, index) => {
+        const verdict = behaviour.reason(row);
+        if (verdict) rejected.set(index, verdict);
+      });
+    }
+    if (rejected.size > 0) {
+      const insertErrors = insert.rows.map((_, index) => {
+        const { reason, message } = rejected.get(index) ?? { reason: 'stopped', message: '' };
+        return { index, errors: [{ reason, location: '', debugInfo: '', message }] };
+      });
+      return { kind: 'bigquery#tableDataInsertAllResponse', insertErrors };
+    }
+    for (const row of insert.rows) {
+      if (row.insertId !== undefined && seenInsertIds.has(row.insertId)) continue;
+      if (row.insertId !== undefined) seenInsertIds.add(row.insertId);
+      standIn.stored.push(row);
+    }
+    return { kind: 'bigquery#tableDataInsertAllResponse' };
+  };
+
+  /** The answer to one request, as HTTP status and JSON body. */
+  const serve = async (method: string, url: URL, body: ReceivedRequest['body'], behaviour: Behaviour): Promise<[number, unknown]> => {
     const path = url.pathname;
-    requests.push({ method: request.method ?? '', path, authorization: request.headers.authorization });
-    try {
-      let match: RegExpExecArray | null;
-      if (request.method === 'POST' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/queries$/.exec(path))) {
-        const body = await readJson(request);
-        const job = await runQuery(receivedQuery('jobs.query', decodeURIComponent(match[1]!), body));
-        const int64 = Boolean((body.formatOptions as { useInt64Timestamp?: boolean } | undefined)?.useInt64Timestamp);
-        if (options.pollFirst) {
-          send(response, 200, { kind: 'bigquery#queryResponse', jobReference: { projectId: job.project, jobId: job.id, location: job.location }, jobComplete: false });
-          return;
-        }
-        send(response, 200, { kind: 'bigquery#queryResponse', ...page(job, null, (body.maxResults as number | undefined) ?? null, int64) });
-        return;
+    let match: RegExpExecArray | null;
+    if (method === 'POST' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/queries$/.exec(path))) {
+      const job = await runQuery(receivedQuery('jobs.query', decodeURIComponent(match[1]!), body));
+      const int64 = Boolean((body.formatOptions as { useInt64Timestamp?: boolean } | undefined)?.useInt64Timestamp);
+      if (options.pollFirst) {
+        return [200, { kind: 'bigquery#queryResponse', jobReference: { projectId: job.project, jobId: job.id, location: job.location }, jobComplete: false }];
       }
-      if (request.method === 'POST' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/jobs$/.exec(path))) {
-        const body = await readJson(request);
-        const job = await runQuery(receivedQuery('jobs.insert', decodeURIComponent(match[1]!), body));
-        send(response, 200, {
+      return [200, { kind: 'bigquery#queryResponse', ...page(job, null, (body.maxResults as number | undefined) ?? null, int64) }];
+    }
+    if (method === 'POST' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/jobs$/.exec(path))) {
+      const job = await runQuery(receivedQuery('jobs.insert', decodeURIComponent(match[1]!), body));
+      return [
+        200,
+        {
           kind: 'bigquery#job',
           id: `${job.project}:${job.location}.${job.id}`,
           jobReference: { projectId: job.project, jobId: job.id, location: job.location },
           configuration: body.configuration,
           status: { state: 'DONE' },
-        });
+        },
+      ];
+    }
+    if (method === 'GET' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/queries\/([^/]+)$/.exec(path))) {
+      const job = jobs.get(decodeURIComponent(match[2]!));
+      if (!job) return [404, errorBody(404, `Not found: Job ${match[1]}:${match[2]}`, 'notFound')];
+      const int64 = url.searchParams.get('formatOptions.useInt64Timestamp') === 'true';
+      const maxResults = url.searchParams.get('maxResults');
+      return [200, { kind: 'bigquery#getQueryResultsResponse', ...page(job, url.searchParams.get('pageToken'), maxResults ? Number(maxResults) : null, int64) }];
+    }
+    if (method === 'POST' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/.exec(path))) {
+      const insert: ReceivedInsert = {
+        project: decodeURIComponent(match[1]!),
+        dataset: decodeURIComponent(match[2]!),
+        table: decodeURIComponent(match[3]!),
+        rows: body.rows ?? [],
+      };
+      return [200, insertAll(insert, behaviour)];
+    }
+    return [404, errorBody(404, `the stand-in does not serve ${method} ${path}`, 'notFound')];
+  };
+
+  const server = createServer(async (request, response) => {
+    const method = request.method ?? '';
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    try {
+      // Recorded on arrival, so a request whose body never came (its sender gave up) still counts.
+      const received: ReceivedRequest = { method, path: url.pathname, authorization: request.headers.authorization, body: {} };
+      standIn.requests.push(received);
+      const body = (received.body = await readJson(request));
+      const behaviour = standIn.queue.shift() ?? standIn.fallback;
+      if (behaviour.kind === 'hang') return;
+      if (behaviour.kind === 'http-error') {
+        send(response, behaviour.status, errorBody(behaviour.status, behaviour.message, behaviour.reason));
         return;
       }
-      if (request.method === 'GET' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/queries\/([^/]+)$/.exec(path))) {
-        const job = jobs.get(decodeURIComponent(match[2]!));
-        if (!job) {
-          send(response, 404, errorBody(404, `Not found: Job ${match[1]}:${match[2]}`, 'notFound'));
-          return;
-        }
-        const int64 = url.searchParams.get('formatOptions.useInt64Timestamp') === 'true';
-        const maxResults = url.searchParams.get('maxResults');
-        send(response, 200, { kind: 'bigquery#getQueryResultsResponse', ...page(job, url.searchParams.get('pageToken'), maxResults ? Number(maxResults) : null, int64) });
-        return;
-      }
-      if (request.method === 'POST' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/.exec(path))) {
-        const body = await readJson(request);
-        const insert: ReceivedInsert = {
-          project: decodeURIComponent(match[1]!),
-          dataset: decodeURIComponent(match[2]!),
-          table: decodeURIComponent(match[3]!),
-          rows: (body.rows as ReceivedInsert['rows']) ?? [],
-        };
-        inserts.push(insert);
-        const errors = options.insertErrors?.(insert) ?? [];
-        send(response, 200, {
-          kind: 'bigquery#tableDataInsertAllResponse',
-          ...(errors.length > 0
-            ? { insertErrors: errors.map((e) => ({ index: e.index, errors: [{ reason: e.reason ?? 'invalid', location: '', debugInfo: '', message: e.message }] })) }
-            : {}),
-        });
-        return;
-      }
-      send(response, 404, errorBody(404, `the stand-in does not serve ${request.method} ${path}`, 'notFound'));
+      const [status, answer] = await serve(method, url, body, behaviour);
+      if (behaviour.kind === 'store-then-drop') request.socket.destroy();
+      else send(response, status, answer);
     } catch (error) {
       const e = error instanceof BigQueryRestError ? error : new BigQueryRestError(error instanceof Error ? error.message : String(error), 500, 'backendError');
       send(response, e.status, errorBody(e.status, e.message, e.reason));
@@ -333,15 +405,19 @@ export async function startBigQueryStandIn(options: StandInOptions = {}): Promis
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  standIn = {
     url: `http://127.0.0.1:${port}`,
-    requests,
-    queries,
-    inserts,
+    requests: [],
+    queries: [],
+    inserts: [],
+    stored: [],
+    queue: [],
+    fallback: { kind: 'ok' },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+  return standIn;
 }
