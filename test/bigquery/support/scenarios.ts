@@ -553,4 +553,100 @@ export const SCENARIOS: NamedScenario[] = [
       },
     ],
   },
+  {
+    name: 'silent failures, reviewed edges: strict comparisons, window boundaries, which success run, "auto" of E (SPEC §10)',
+    fixture: {
+      registry: {
+        dataset: 'nba_reference',
+        timezone: 'UTC',
+        processors: {
+          equal: { baseline_days: 5, baseline_min_dates: 3 },
+          low: { baseline_days: 5, baseline_min_dates: 3 },
+          inside: {},
+          outside: {},
+          picks: { baseline_min_dates: 3 },
+          zero_base: { baseline_min_dates: 3, volume_max_ratio: 2 },
+          start_row: { baseline_min_dates: 1 },
+          slow_edge: { baseline_min_dates: 3 },
+          slow_past: { baseline_min_dates: 3 },
+          auto_e: { max_runtime_minutes: 'auto' },
+        },
+      },
+      runs: [
+        // Baseline of E (baseline_days 5: 10-02..10-06): records 10, 20, 40 (10-04 null) → 20; durations 10, 20, 30 min (10-03 none) → 20 min.
+        ...(['equal', 'low'] as const).flatMap((p) => [
+          ...measured(`${p}1`, p, '2025-10-01', 1_000_000, 600),
+          ...measured(`${p}2`, p, '2025-10-02', 10, 10),
+          { run_id: `${p}3`, processor_name: p, processing_date: '2025-10-03', status: 'success', started_at: ts('2025-10-04', '06:00:00'), completed_at: null, records_processed: 20 },
+          ...measured(`${p}4`, p, '2025-10-04', null, 20),
+          ...measured(`${p}5`, p, '2025-10-05', 40, 30),
+        ]),
+        ...measured('equal7', 'equal', '2025-10-07', 5, 60),
+        ...measured('low7', 'low', '2025-10-07', 4, 60.5),
+        // Six successes right before E plus one 28 (inside) or 29 (outside) days before: seven dates, or six.
+        ...(['inside', 'outside'] as const).flatMap((p) => [
+          ...['2025-10-01', '2025-10-02', '2025-10-03', '2025-10-04', '2025-10-05', '2025-10-06'].flatMap((d) => measured(`${p}-${d}`, p, d, 100, 10)),
+          ...measured(`${p}-old`, p, p === 'inside' ? '2025-09-09' : '2025-09-08', 100, 10),
+          ...measured(`${p}7`, p, '2025-10-07', 0, 10),
+        ]),
+        // Failed 10-01 (1000) is out; 10-02 retried → 100 (30 min); 10-03: the run completed last (200, 60 min) though it started first; 10-04 skipped (300, 10 min).
+        { run_id: 'pk1', processor_name: 'picks', processing_date: '2025-10-01', status: 'failed', started_at: ts('2025-10-02', '06:00:00'), completed_at: ts('2025-10-02', '06:06:00'), records_processed: 1000 },
+        { run_id: 'pk2a', processor_name: 'picks', processing_date: '2025-10-02', status: 'failed', started_at: ts('2025-10-03', '05:00:00'), completed_at: ts('2025-10-03', '05:05:00'), records_processed: 500 },
+        ...measured('pk2b', 'picks', '2025-10-02', 100, 30),
+        ...measured('pk3b', 'picks', '2025-10-03', 200, 60, ts('2025-10-04', '06:00:00')),
+        ...measured('pk3a', 'picks', '2025-10-03', 1, 5, ts('2025-10-04', '06:30:00')),
+        { run_id: 'pk4', processor_name: 'picks', processing_date: '2025-10-04', status: 'skipped', started_at: ts('2025-10-05', '06:00:00'), completed_at: ts('2025-10-05', '06:10:00'), records_processed: 300 },
+        ...measured('pk7', 'picks', '2025-10-07', 49, 10),
+        // A baseline of 0: 5 records are above 2 × 0.
+        ...['2025-10-04', '2025-10-05', '2025-10-06'].flatMap((d) => measured(`zb-${d}`, 'zero_base', d, 0, 10)),
+        ...measured('zb7', 'zero_base', '2025-10-07', 5, 10),
+        // The final row has no started_at; the run's start row does: the duration is 20 minutes.
+        { run_id: 'sr6', processor_name: 'start_row', processing_date: '2025-10-06', status: 'running', started_at: ts('2025-10-07', '06:00:00'), completed_at: null },
+        { run_id: 'sr6', processor_name: 'start_row', processing_date: '2025-10-06', status: 'success', started_at: null, completed_at: ts('2025-10-07', '06:20:00'), records_processed: 100 },
+        ...measured('sr7', 'start_row', '2025-10-07', 50, 10),
+        // Baseline 4 min: 14 min is 3.5× but exactly 10 minutes more (not slow); 14.5 min is slow.
+        ...(['slow_edge', 'slow_past'] as const).flatMap((p) => ['2025-10-04', '2025-10-05', '2025-10-06'].flatMap((d) => measured(`${p}-${d}`, p, d, 10, 4))),
+        ...measured('se7', 'slow_edge', '2025-10-07', 10, 14),
+        ...measured('sp7', 'slow_past', '2025-10-07', 10, 14.5),
+        // auto: 10-06's own window (09-08..10-05) holds seven 20-minute successes, E's (09-09..10-06) six: no baseline of E → 120 min.
+        ...['2025-09-08', '2025-09-30', '2025-10-01', '2025-10-02', '2025-10-03', '2025-10-04', '2025-10-05'].flatMap((d) => measured(`ae-${d}`, 'auto_e', d, 10, 20)),
+        started('ae6', 'auto_e', '2025-10-06', ts('2025-10-08', '10:30:00')),
+      ],
+    },
+    checks: [
+      {
+        date: '2025-10-07',
+        lookback: 1,
+        now: '2025-10-08T12:00:00Z',
+        expect: [
+          ['equal', '2025-10-07', 'baseline_records', 20],
+          ['equal', '2025-10-07', 'baseline_duration_seconds', 1200],
+          ['equal', '2025-10-07', 'is_low_volume', false],
+          ['equal', '2025-10-07', 'is_slow', false],
+          ['low', '2025-10-07', 'duration_seconds', 3630],
+          ['low', '2025-10-07', 'is_low_volume', true],
+          ['low', '2025-10-07', 'is_slow', true],
+          ['inside', '2025-10-07', 'baseline_records', 100],
+          ['inside', '2025-10-07', 'is_low_volume', true],
+          ['outside', '2025-10-07', 'baseline_records', null],
+          ['outside', '2025-10-07', 'is_low_volume', false],
+          ['picks', '2025-10-07', 'baseline_records', 200],
+          ['picks', '2025-10-07', 'baseline_duration_seconds', 1800],
+          ['picks', '2025-10-07', 'is_low_volume', true],
+          ['zero_base', '2025-10-07', 'baseline_records', 0],
+          ['zero_base', '2025-10-07', 'is_high_volume', true],
+          ['start_row', '2025-10-07', 'baseline_duration_seconds', 1200],
+          ['slow_edge', '2025-10-07', 'is_slow', false],
+          ['slow_past', '2025-10-07', 'is_slow', true],
+        ],
+      },
+      {
+        date: '2025-10-07',
+        lookback: 2,
+        now: '2025-10-08T12:00:00Z',
+        processors: ['auto_e'],
+        expect: [['auto_e', '2025-10-06', 'day_status', 'running']],
+      },
+    ],
+  },
 ];
