@@ -201,6 +201,38 @@ describe('volume and runtime rules (SPEC §10)', () => {
     expect(proc(json, 'slow')).toMatchObject({ level: 'ERROR', slow_dates: [E], low_volume_dates: [], high_volume_dates: [] });
   });
 
+  it('compares with decimal ratios as a person would: 0.55 × 100 is 55, 1.15 × 100 is 115, 2.3 × 11 min is 25.3 min', async () => {
+    // Binary floating point makes these 55.00000000000001, 114.99999999999999 and 1517.9999999999998 s.
+    const rows = [
+      ...history('low_at', E, 7, 100),
+      ...ok('low_at', E, 55),
+      ...history('low_under', E, 7, 100),
+      ...ok('low_under', E, 54),
+      ...history('high_at', E, 7, 100),
+      ...ok('high_at', E, 115),
+      ...history('high_over', E, 7, 100),
+      ...ok('high_over', E, 116),
+      ...history('slow_at', E, 7, 100, 11),
+      ...ok('slow_at', E, 100, 25.3),
+      ...history('slow_over', E, 7, 100, 11),
+      ...ok('slow_over', E, 100, 25.4),
+    ];
+    const low = { volume_min_ratio: 0.55 };
+    const high = { volume_max_ratio: 1.15 };
+    const slow = { runtime_max_ratio: 2.3 };
+    const json = await scenarios.check(
+      registry({ low_at: low, low_under: low, high_at: high, high_over: high, slow_at: slow, slow_over: slow }),
+      rows,
+      ONE_DAY,
+    );
+    expect(dayOf(json, 'low_at').anomalies).toEqual([]);
+    expect(dayOf(json, 'low_under').anomalies).toEqual(['low_volume']);
+    expect(dayOf(json, 'high_at').anomalies).toEqual([]);
+    expect(dayOf(json, 'high_over').anomalies).toEqual(['high_volume']);
+    expect(dayOf(json, 'slow_at')).toMatchObject({ duration_seconds: 1518, baseline_duration_seconds: 660, anomalies: [] });
+    expect(dayOf(json, 'slow_over').anomalies).toEqual(['slow']);
+  });
+
   it('an anomalous date makes the processor ERROR with a Slack-only alert, the day staying success', async () => {
     const json = await scenarios.check(registry({ p: {} }), [...history('p', E, 7, 100), ...ok('p', E, 0)], ONE_DAY);
     expect(json.level).toBe('ERROR');

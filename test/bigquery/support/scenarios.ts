@@ -570,6 +570,9 @@ export const SCENARIOS: NamedScenario[] = [
           slow_edge: { baseline_min_dates: 3 },
           slow_past: { baseline_min_dates: 3 },
           auto_e: { max_runtime_minutes: 'auto' },
+          decimal_low: { baseline_min_dates: 3, volume_min_ratio: 0.55 },
+          decimal_high: { baseline_min_dates: 3, volume_max_ratio: 1.15 },
+          decimal_slow: { baseline_min_dates: 3, runtime_max_ratio: 2.3 },
         },
       },
       runs: [
@@ -611,6 +614,13 @@ export const SCENARIOS: NamedScenario[] = [
         // auto: 10-06's own window (09-08..10-05) holds seven 20-minute successes, E's (09-09..10-06) six: no baseline of E → 120 min.
         ...['2025-09-08', '2025-09-30', '2025-10-01', '2025-10-02', '2025-10-03', '2025-10-04', '2025-10-05'].flatMap((d) => measured(`ae-${d}`, 'auto_e', d, 10, 20)),
         started('ae6', 'auto_e', '2025-10-06', ts('2025-10-08', '10:30:00')),
+        // Decimal ratios: 0.55 × 100 = 55, 1.15 × 100 = 115, 2.3 × 11 min = 25.3 min, exactly (not 55.00000000000001, …).
+        ...(['decimal_low', 'decimal_high', 'decimal_slow'] as const).flatMap((p) =>
+          ['2025-10-04', '2025-10-05', '2025-10-06'].flatMap((d) => measured(`${p}-${d}`, p, d, 100, 11)),
+        ),
+        ...measured('dl7', 'decimal_low', '2025-10-07', 55, 11),
+        ...measured('dh7', 'decimal_high', '2025-10-07', 115, 11),
+        ...measured('ds7', 'decimal_slow', '2025-10-07', 100, 25.3),
       ],
     },
     checks: [
@@ -638,6 +648,10 @@ export const SCENARIOS: NamedScenario[] = [
           ['start_row', '2025-10-07', 'baseline_duration_seconds', 1200],
           ['slow_edge', '2025-10-07', 'is_slow', false],
           ['slow_past', '2025-10-07', 'is_slow', true],
+          ['decimal_low', '2025-10-07', 'is_low_volume', false],
+          ['decimal_high', '2025-10-07', 'is_high_volume', false],
+          ['decimal_slow', '2025-10-07', 'duration_seconds', 1518],
+          ['decimal_slow', '2025-10-07', 'is_slow', false],
         ],
       },
       {
