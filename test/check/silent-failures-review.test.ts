@@ -121,6 +121,19 @@ describe('the baseline of a date (SPEC §10)', () => {
     expect(dayOf(json, 'p')).toMatchObject({ records: 49, baseline_records: 200, baseline_duration_seconds: 1800, anomalies: ['low_volume'] });
   });
 
+  it('takes records from the success run even when null there: no fallback to an earlier success', async () => {
+    // 10-06: the run completed at 02:10 wrote no count; the one completed at 01:05 wrote 999.
+    const rows = [...run('p', '2025-10-06', 'success', 999, 5, 1), ...run('p', '2025-10-06', 'success', null, 10, 2)];
+    const json = await scenarios.check(registry({ p: {} }), rows, ['--lookback-days', '2']);
+    expect(dayOf(json, 'p', '2025-10-06')).toMatchObject({ records: null, duration_seconds: 600 });
+  });
+
+  it('reads a success row without completed_at as completed before any that has one (our reading of "latest completed_at")', async () => {
+    const rows = [...run('p', '2025-10-06', 'success', 999, 5, 1), ...run('p', '2025-10-06', 'success', 7, null, 2)];
+    const json = await scenarios.check(registry({ p: {} }), rows, ['--lookback-days', '2']);
+    expect(dayOf(json, 'p', '2025-10-06')).toMatchObject({ records: 999, duration_seconds: 300 });
+  });
+
   it('gives each date of the window its own baseline, and a skipped date carries its own records', async () => {
     const rows = [
       ...history('p', '2025-10-06', 3, 100),
