@@ -36,6 +36,10 @@ function history(processor: string, before: string, count: number, records: numb
   for (let back = 1; back <= count; back++) rows.push(...ok(processor, shift(before, -back), records, minutes));
   return rows;
 }
+/** Seven daily successes before E with the `usual` [records, minutes], then E's success with `today`'s. */
+function sevenDaysThenE(processor: string, usual: [number, number?], today: [number, number?]): RowSpec[] {
+  return [...history(processor, E, 7, usual[0], usual[1]), ...ok(processor, E, today[0], today[1])];
+}
 function shift(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + days);
@@ -150,12 +154,9 @@ describe('the baseline of a date (SPEC §10)', () => {
 describe('volume and runtime rules (SPEC §10)', () => {
   it('low_volume: zero records is low over a baseline above 0, not over a baseline of 0; null disables it', async () => {
     const rows = [
-      ...history('low', E, 7, 1),
-      ...ok('low', E, 0),
-      ...history('zero', E, 7, 0),
-      ...ok('zero', E, 0),
-      ...history('off', E, 7, 100),
-      ...ok('off', E, 0),
+      ...sevenDaysThenE('low', [1], [0]),
+      ...sevenDaysThenE('zero', [0], [0]),
+      ...sevenDaysThenE('off', [100], [0]),
     ];
     const json = await scenarios.check(registry({ low: {}, zero: {}, off: { volume_min_ratio: null } }), rows, ONE_DAY);
     expect(dayOf(json, 'low').anomalies).toEqual(['low_volume']);
@@ -166,12 +167,9 @@ describe('volume and runtime rules (SPEC §10)', () => {
 
   it('high_volume is off by default and, with a ratio, flags records strictly above ratio × baseline', async () => {
     const rows = [
-      ...history('default', E, 7, 10),
-      ...ok('default', E, 1_000_000),
-      ...history('above', E, 7, 10),
-      ...ok('above', E, 31),
-      ...history('equal', E, 7, 10),
-      ...ok('equal', E, 30),
+      ...sevenDaysThenE('default', [10], [1_000_000]),
+      ...sevenDaysThenE('above', [10], [31]),
+      ...sevenDaysThenE('equal', [10], [30]),
     ];
     const json = await scenarios.check(registry({ default: {}, above: { volume_max_ratio: 3 }, equal: { volume_max_ratio: 3 } }), rows, ONE_DAY);
     expect(dayOf(json, 'default').anomalies).toEqual([]);
@@ -183,22 +181,16 @@ describe('volume and runtime rules (SPEC §10)', () => {
   it('slow needs both the ratio (default 3) and the excess (default 10 minutes); a null ratio disables it', async () => {
     const rows = [
       // 1 min → 5 min: 5× but only 4 minutes more.
-      ...history('quick', E, 7, 10, 1),
-      ...ok('quick', E, 10, 5),
+      ...sevenDaysThenE('quick', [10, 1], [10, 5]),
       // 4 min → 14 min: 3.5× but exactly 10 minutes more.
-      ...history('edge', E, 7, 10, 4),
-      ...ok('edge', E, 10, 14),
+      ...sevenDaysThenE('edge', [10, 4], [10, 14]),
       // 4 min → 14.5 min: 3.6× and 10.5 minutes more.
-      ...history('slow', E, 7, 10, 4),
-      ...ok('slow', E, 10, 14.5),
+      ...sevenDaysThenE('slow', [10, 4], [10, 14.5]),
       // 20 min → 50 min: 30 minutes more but only 2.5×.
-      ...history('long', E, 7, 10, 20),
-      ...ok('long', E, 10, 50),
-      ...history('off', E, 7, 10, 20),
-      ...ok('off', E, 10, 600),
+      ...sevenDaysThenE('long', [10, 20], [10, 50]),
+      ...sevenDaysThenE('off', [10, 20], [10, 600]),
       // ratio 2 and 5 minutes: 20 → 41 min.
-      ...history('tuned', E, 7, 10, 20),
-      ...ok('tuned', E, 10, 41),
+      ...sevenDaysThenE('tuned', [10, 20], [10, 41]),
     ];
     const json = await scenarios.check(
       registry({ quick: {}, edge: {}, slow: {}, long: {}, off: { runtime_max_ratio: null }, tuned: { runtime_max_ratio: 2, runtime_min_excess_minutes: 5 } }),
@@ -217,18 +209,12 @@ describe('volume and runtime rules (SPEC §10)', () => {
   it('compares with decimal ratios as a person would: 0.55 × 100 is 55, 1.15 × 100 is 115, 2.3 × 11 min is 25.3 min', async () => {
     // Binary floating point makes these 55.00000000000001, 114.99999999999999 and 1517.9999999999998 s.
     const rows = [
-      ...history('low_at', E, 7, 100),
-      ...ok('low_at', E, 55),
-      ...history('low_under', E, 7, 100),
-      ...ok('low_under', E, 54),
-      ...history('high_at', E, 7, 100),
-      ...ok('high_at', E, 115),
-      ...history('high_over', E, 7, 100),
-      ...ok('high_over', E, 116),
-      ...history('slow_at', E, 7, 100, 11),
-      ...ok('slow_at', E, 100, 25.3),
-      ...history('slow_over', E, 7, 100, 11),
-      ...ok('slow_over', E, 100, 25.4),
+      ...sevenDaysThenE('low_at', [100], [55]),
+      ...sevenDaysThenE('low_under', [100], [54]),
+      ...sevenDaysThenE('high_at', [100], [115]),
+      ...sevenDaysThenE('high_over', [100], [116]),
+      ...sevenDaysThenE('slow_at', [100, 11], [100, 25.3]),
+      ...sevenDaysThenE('slow_over', [100, 11], [100, 25.4]),
     ];
     const low = { volume_min_ratio: 0.55 };
     const high = { volume_max_ratio: 1.15 };
@@ -406,12 +392,9 @@ describe('processors that are not daily, and foreign tables (SPEC §10)', () => 
 describe('pem gaps and anomalies (SPEC §10)', () => {
   it('lists low and high volume dates for a re-run, not slow ones', async () => {
     const rows = [
-      ...history('low', E, 7, 100),
-      ...ok('low', E, 1),
-      ...history('high', E, 7, 100),
-      ...ok('high', E, 1000),
-      ...history('slow', E, 7, 100, 5),
-      ...ok('slow', E, 100, 60),
+      ...sevenDaysThenE('low', [100], [1]),
+      ...sevenDaysThenE('high', [100], [1000]),
+      ...sevenDaysThenE('slow', [100, 5], [100, 60]),
     ];
     const scenario = await scenarios.create(registry({ low: {}, high: { volume_max_ratio: 2 }, slow: {} }), rows);
     const gaps = await runCli(['gaps', '--config', scenario.registryPath, '--database', scenario.databasePath, '--date', E, '--now', NOW, '--lookback-days', '1', '--format', 'json']);
