@@ -1,8 +1,9 @@
 /**
  * The one error class of the monitor. Only the CLI entry turns `code` into an exit code:
- * `usage` and `config` exit 2 (bad input), `runtime` exits 1 (the monitor itself failed).
+ * `usage` and `config` exit 2 (bad input), `runtime` exits 1 (the monitor itself failed),
+ * `threshold` exits 3 (the check ran and its level reached `pem check --fail-on`).
  */
-export type PemErrorCode = 'usage' | 'config' | 'runtime';
+export type PemErrorCode = 'usage' | 'config' | 'runtime' | 'threshold';
 
 export class PemError extends Error {
   readonly code: PemErrorCode;
@@ -21,11 +22,17 @@ export const usageError = (message: string): PemError => new PemError('usage', m
 export const configError = (message: string, details: readonly string[] = []): PemError =>
   new PemError('config', message, details);
 export const runtimeError = (message: string): PemError => new PemError('runtime', message);
+export const thresholdError = (message: string): PemError => new PemError('threshold', message);
+
+/** The exit codes of `pem` (SPEC §6, plus 3 for the opt-in `pem check --fail-on`). */
+export const EXIT_CODES = { ran: 0, monitorFailed: 1, badInput: 2, levelReached: 3 } as const;
 
 /** Exit code for any thrown value: PemError by code, anything else is the monitor failing (1). */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof PemError) return error.code === 'runtime' ? 1 : 2;
-  return 1;
+  if (!(error instanceof PemError)) return EXIT_CODES.monitorFailed;
+  if (error.code === 'runtime') return EXIT_CODES.monitorFailed;
+  if (error.code === 'threshold') return EXIT_CODES.levelReached;
+  return EXIT_CODES.badInput;
 }
 
 /** The first line of a text, trimmed: messages from libraries can run to many lines. */

@@ -3,6 +3,7 @@
  * reading `now` is passed in by the caller, never read here.
  */
 import { DateTime } from 'luxon';
+import parseDuration from 'parse-duration';
 import { usageError } from '../errors.js';
 import type { Registry } from '../config/registry.js';
 import type { QueryParams } from '../warehouse/types.js';
@@ -109,4 +110,28 @@ export function healthParams(inputs: CheckInputs): QueryParams {
     now: { type: 'TIMESTAMP', value: inputs.now },
     processors: { type: 'ARRAY<STRING>', value: inputs.processors },
   };
+}
+
+/**
+ * A length of time such as `2h`, `3d`, `90m`, `1h30m` or `2 days`, in milliseconds. Units come
+ * from parse-duration (https://github.com/jkroso/parse-duration: `m` is minutes, `mo` months);
+ * a unit is required, so a bare `2` is not silently read as two milliseconds.
+ */
+export function parseDurationMs(value: string, flag: string): number {
+  const text = value.trim();
+  const ms = /^\d/.test(text) && /[a-z]/i.test(text) ? parseDuration(text) : null;
+  if (ms === null || !Number.isFinite(ms) || ms <= 0) {
+    throw usageError(`${flag} '${value}' is not a duration: use a number and a unit, for example 90m, 2h, 3d or 1h30m`);
+  }
+  return ms;
+}
+
+/** An instant given as ISO-8601, or as a duration from `now` (`2h` = two hours from now). */
+export function parseInstantOrDuration(value: string, flag: string, now: Date): Date {
+  if (/^\d{4}-\d{2}-\d{2}/.test(value.trim())) return parseInstant(value.trim(), flag);
+  try {
+    return new Date(now.getTime() + parseDurationMs(value, flag));
+  } catch {
+    throw usageError(`${flag} '${value}' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2025-10-09T18:00:00Z`);
+  }
 }

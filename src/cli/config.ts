@@ -1,20 +1,59 @@
 /** `pem config validate`: every registry problem at once, exit 2 when there is any. */
 import type { Command } from 'commander';
-import { configOption, type CliContext } from './context.js';
+import { PemError } from '../errors.js';
+import { addExamples, configOption, type CliContext } from './context.js';
+import { formatOption } from './format.js';
 import { loadCheckedRegistry } from './registry.js';
+
+const VALIDATE_FORMATS = ['table', 'json'] as const;
 
 export function registerConfigCommand(program: Command, context: CliContext): void {
   const config = program.command('config').description('work with the processor registry');
-  config
+  addExamples(config, [['pem config validate --config includes/processors.js', 'check the registry before deploying it']]);
+  const validate = config
     .command('validate')
     .description('validate the registry: every problem is printed, exit 2 if any')
     .addOption(configOption())
-    .action(async (flags: { config: string }) => {
-      const registry = await loadCheckedRegistry(flags.config);
-      const enabled = registry.processors.filter((p) => p.enabled).length;
-      context.stdout.write(
-        `${flags.config}: valid, ${registry.processors.length} processor${registry.processors.length === 1 ? '' : 's'} ` +
-          `(${enabled} enabled), dataset ${registry.dataset}, time zone ${registry.timezone}\n`,
-      );
-    });
+    .addOption(formatOption(VALIDATE_FORMATS, 'json'));
+  addExamples(validate, [
+    ['pem config validate', 'checks includes/processors.js'],
+    ['pem config validate --config demo/processors.json', 'another registry'],
+    ['pem config validate --format json', 'a JSON verdict on stdout (problems listed), for CI'],
+  ]);
+  validate.action(async (flags: { config: string; format: (typeof VALIDATE_FORMATS)[number] }) => {
+    if (flags.format === 'json') return validateAsJson(flags.config, context);
+    const registry = await loadCheckedRegistry(flags.config);
+    const enabled = registry.processors.filter((p) => p.enabled).length;
+    context.stdout.write(
+      `${flags.config}: valid, ${registry.processors.length} processor${registry.processors.length === 1 ? '' : 's'} ` +
+        `(${enabled} enabled), dataset ${registry.dataset}, time zone ${registry.timezone}\n`,
+    );
+  });
+}
+
+/**
+ * `{"config", "valid", "problems", …}` on stdout whether or not the registry is valid; an invalid
+ * one still exits 2 with its one line on stderr, as without --format json.
+ */
+async function validateAsJson(path: string, context: CliContext): Promise<void> {
+  try {
+    const registry = await loadCheckedRegistry(path);
+    const verdict = {
+      config: path,
+      valid: true,
+      problems: [],
+      dataset: registry.dataset,
+      timezone: registry.timezone,
+      processors: registry.processors.length,
+      enabled_processors: registry.processors.filter((p) => p.enabled).length,
+    };
+    context.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
+  } catch (error) {
+    if (error instanceof PemError && error.code === 'config') {
+      const problems = error.details.length > 0 ? error.details : [error.message];
+      const verdict = { config: path, valid: false, problems, dataset: null, timezone: null, processors: null, enabled_processors: null };
+      context.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
+    }
+    throw error;
+  }
 }

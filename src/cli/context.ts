@@ -5,11 +5,16 @@
  */
 import { Option, type Command } from 'commander';
 import type { Environment, Settings } from '../config/env.js';
+import { ENGINES } from '../config/names.js';
 import type { Logger, Writable } from '../log.js';
 
+/** A stream the CLI writes to; `isTTY` as Node sets it on process.stdout / process.stderr. */
+export type CliStream = Writable & { isTTY?: boolean };
+
 export interface CliIo {
-  stdout: Writable & { isTTY?: boolean };
-  stderr: Writable;
+  stdout: CliStream;
+  /** Diagnostics, and progress while it is a terminal (`progress.ts`). */
+  stderr: CliStream;
   /** The environment (the process's unless a test gives one); read only by `config/env.ts`. */
   env: Environment;
   /** The clock, read once per command. */
@@ -27,6 +32,21 @@ export interface CliContext extends CliIo {
 
 export type Register = (program: Command, context: CliContext) => void;
 
+/** Whether to colour what goes to `stream`: FORCE_COLOR / NO_COLOR decide (config/env.ts), else whether it is a terminal. */
+export function colorFor(context: CliContext, stream: CliStream): boolean {
+  const mode = context.settings.color;
+  return mode === 'auto' ? Boolean(stream.isTTY) : mode === 'always';
+}
+
+/**
+ * The Examples section every command's `--help` ends with (a test holds every command to it):
+ * each example is what it does, as a `#` comment, above its command line.
+ */
+export function addExamples(command: Command, examples: readonly (readonly [string, string])[]): Command {
+  const text = examples.map(([line, what]) => `  # ${what}\n  $ ${line}`).join('\n\n');
+  return command.addHelpText('after', `\nExamples:\n${text}\n`);
+}
+
 /** Options shared by every command that reads the registry. */
 export const configOption = () =>
   new Option('--config <path>', 'processor registry (.js or .json)').default('includes/processors.js');
@@ -34,7 +54,13 @@ export const configOption = () =>
 /** Options shared by every command that talks to a warehouse. */
 export function addWarehouseOptions(command: Command): Command {
   return command
-    .addOption(new Option('--engine <engine>', 'warehouse: duckdb or bigquery (default: $PEM_ENGINE, else duckdb)'))
+    .addOption(
+      new Option('--engine <engine>', 'warehouse: duckdb or bigquery (default: $PEM_ENGINE, else duckdb)')
+        .choices(ENGINES)
+        // The choices are for --help and shell completion; resolveEngine (warehouse/open.ts) checks
+        // the value together with PEM_ENGINE and names both in one line.
+        .argParser((value) => value),
+    )
     .addOption(new Option('--database <path>', 'DuckDB file').default('.pem/monitoring.duckdb'))
     .addOption(new Option('--project <id>', 'BigQuery project (default: $GOOGLE_CLOUD_PROJECT)'))
     .addOption(new Option('--location <loc>', 'BigQuery location (default: $PEM_BIGQUERY_LOCATION, else US)'));

@@ -11,52 +11,81 @@ import { DEMO_SEASON, buildDemoHistory } from '../demo/history.js';
 import { runHistoryTable } from '../config/names.js';
 import { renderSchemaSql } from '../sql/statements.js';
 import { openDuckDb } from '../warehouse/duckdb.js';
-import type { CliContext } from './context.js';
-import { prepareCheck, writeCheckResult } from './selection.js';
+import { addExamples, type CliContext } from './context.js';
+import { chosenFormat, formatOption } from './format.js';
+import { startProgress, type Progress } from './progress.js';
+import { CHECK_FORMATS, prepareCheck, writeCheckResult, type CheckFormat, type PreparedCheck } from './selection.js';
 import { writeHtmlReport } from './report.js';
 
 export const DEMO_DATABASE = '.pem/demo.duckdb';
 export const DEMO_REGISTRY = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'demo', 'processors.json');
 
 export function registerDemoCommand(program: Command, context: CliContext): void {
-  program
+  const command = program
     .command('demo')
     .description('build a local DuckDB with a season of realistic run history and check it')
     .addOption(new Option('--database <path>', 'DuckDB file to (re)build').default(DEMO_DATABASE))
-    .option('--json-output', 'print the JSON document instead of the report')
-    .addOption(new Option('--now <ISO-8601>', 'pretend it is this instant (default: now)'))
-    .action(async (flags: { database: string; jsonOutput?: boolean; now?: string }) => {
-      const { registry, inputs } = await prepareCheck({ config: DEMO_REGISTRY, now: flags.now }, context.now());
-      const history = buildDemoHistory(inputs.endDate, inputs.now);
+    .option('--json-output', 'print the JSON document instead of the report (same as --format json)')
+    .addOption(formatOption(CHECK_FORMATS, 'json'))
+    .addOption(new Option('--now <ISO-8601>', 'pretend it is this instant (default: now)'));
+  addExamples(command, [
+    ['pem demo', 'build .pem/demo.duckdb, print the report, write .pem/demo-report.html'],
+    ['pem demo --json-output | jq .level', 'the same check as the JSON document'],
+    ['pem demo --now 2026-03-01T12:00:00Z', 'the season as it looked at another instant'],
+  ]);
+  command.action(async (flags: DemoFlags, self: Command) => {
+    const format = chosenFormat(self, flags);
+    const prepared = await prepareCheck({ config: DEMO_REGISTRY, now: flags.now }, context.now());
+    const progress = startProgress(context, 'building a season of run history');
+    try {
+      await buildAndCheck(flags, format, prepared, context, progress);
+    } finally {
+      progress.done();
+    }
+  });
+}
 
-      for (const suffix of ['', '.wal']) rmSync(`${flags.database}${suffix}`, { force: true });
-      const warehouse = await openDuckDb({ path: flags.database, create: true });
-      try {
-        for (const statement of renderSchemaSql('duckdb', registry)) await warehouse.execute(statement);
-        await warehouse.insertRunRows(runHistoryTable(registry), history.runs);
-        await warehouse.execute(
-          `CREATE TABLE ${registry.dataset}.game_schedule AS SELECT CAST(unnest($dates) AS DATE) AS game_date, $season AS season`,
-          { dates: { type: 'ARRAY<STRING>', value: history.gameDates }, season: { type: 'STRING', value: DEMO_SEASON } },
-        );
-        context.log.info(
-          `built ${flags.database}: ${registry.processors.length} processors, ${history.runs.length} run rows over a ${history.gameDates.length}-game season`,
-        );
-        const result = await runCheck(warehouse, registry, inputs);
-        const reportPath = join(dirname(flags.database), 'demo-report.html');
-        writeHtmlReport(reportPath, result, registry, inputs.now);
-        writeCheckResult(result, context, Boolean(flags.jsonOutput));
-        if (flags.jsonOutput) {
-          context.log.info(`wrote the HTML report: ${reportPath}`);
-          return;
-        }
-        const registryPath = relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY;
-        context.stdout.write(
-          `\nNext: pem check --config ${registryPath} --database ${flags.database} --lookback-days 14` +
-            `\n      pem check --config ${registryPath} --database ${flags.database} --json-output\n`,
-        );
-        context.stdout.write(`\nHTML report: ${reportPath} (open it in a browser; pem report --html <file> writes one for any window)\n`);
-      } finally {
-        await warehouse.close();
-      }
-    });
+interface DemoFlags {
+  database: string;
+  jsonOutput?: boolean;
+  format: CheckFormat;
+  now?: string;
+}
+
+async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, inputs }: PreparedCheck, context: CliContext, progress: Progress): Promise<void> {
+  const history = buildDemoHistory(inputs.endDate, inputs.now);
+  for (const suffix of ['', '.wal']) rmSync(`${flags.database}${suffix}`, { force: true });
+  progress.step(`writing ${history.runs.length} run rows to ${flags.database}`);
+  const warehouse = await openDuckDb({ path: flags.database, create: true });
+  try {
+    for (const statement of renderSchemaSql('duckdb', registry)) await warehouse.execute(statement);
+    await warehouse.insertRunRows(runHistoryTable(registry), history.runs);
+    await warehouse.execute(
+      `CREATE TABLE ${registry.dataset}.game_schedule AS SELECT CAST(unnest($dates) AS DATE) AS game_date, $season AS season`,
+      { dates: { type: 'ARRAY<STRING>', value: history.gameDates }, season: { type: 'STRING', value: DEMO_SEASON } },
+    );
+    // Written through the spinner's hook on stderr: it lands above the progress line.
+    context.log.info(
+      `built ${flags.database}: ${registry.processors.length} processors, ${history.runs.length} run rows over a ${history.gameDates.length}-game season`,
+    );
+    progress.step(`checking ${inputs.processors.length} processors`);
+    const result = await runCheck(warehouse, registry, inputs);
+    const reportPath = join(dirname(flags.database), 'demo-report.html');
+    progress.step(`writing ${reportPath}`);
+    writeHtmlReport(reportPath, result, registry, inputs.now);
+    progress.done();
+    writeCheckResult(result, context, format);
+    if (format !== 'table') {
+      context.log.info(`wrote the HTML report: ${reportPath}`);
+      return;
+    }
+    const registryPath = relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY;
+    context.stdout.write(
+      `\nNext: pem check --config ${registryPath} --database ${flags.database} --lookback-days 14` +
+        `\n      pem check --config ${registryPath} --database ${flags.database} --json-output\n`,
+    );
+    context.stdout.write(`\nHTML report: ${reportPath} (open it in a browser; pem report --html <file> writes one for any window)\n`);
+  } finally {
+    await warehouse.close();
+  }
 }

@@ -3,19 +3,24 @@
  * of the window, and every success with a volume anomaly (SPEC §10), high priority first, then by date and processor. `--format csv|json` print
  * exactly the rows and nothing else on stdout, for piping into a re-run.
  */
-import { Option, type Command } from 'commander';
-import { usageError } from '../errors.js';
+import type { Command } from 'commander';
 import { GAP_FORMATS, buildGaps, renderGapsCsv, renderGapsJson, renderGapsTable, type GapFormat } from '../report/gaps.js';
-import type { CliContext } from './context.js';
+import { addExamples, type CliContext } from './context.js';
+import { formatOption } from './format.js';
 import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } from './selection.js';
 
 export function registerGapsCommand(program: Command, context: CliContext): void {
   const command = program
     .command('gaps')
     .description('list the backfill queue: every missing, failed or hung processing date, and every success with low or high volume, high priority first')
-    .addOption(new Option('--format <format>', `output: ${GAP_FORMATS.join(', ')}`).default('table'));
-  addCheckSelectionOptions(command).action(async (flags: CheckSelectionFlags & { format: string }) => {
-    const format = parseFormat(flags.format);
+    .addOption(formatOption(GAP_FORMATS));
+  addExamples(command, [
+    ['pem gaps', 'the queue of the last 7 days, as a table'],
+    ['pem gaps --lookback-days 30 --format csv > gaps.csv', 'a month of gaps, for a spreadsheet or a re-run script'],
+    ['pem gaps --processors gamebook_processor --format json', 'one processor, as a JSON array'],
+  ]);
+  addCheckSelectionOptions(command).action(async (flags: CheckSelectionFlags & { format: GapFormat }) => {
+    const { format } = flags;
     const { result } = await checkFromFlags(flags, context, context.now());
     const gaps = buildGaps(result);
     const { report } = result;
@@ -29,9 +34,3 @@ export function registerGapsCommand(program: Command, context: CliContext): void
   });
 }
 
-function parseFormat(value: string): GapFormat {
-  if (!(GAP_FORMATS as readonly string[]).includes(value)) {
-    throw usageError(`--format '${value}' is not a format: use ${GAP_FORMATS.join(', ')}, for example --format csv`);
-  }
-  return value as GapFormat;
-}

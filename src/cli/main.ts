@@ -1,14 +1,16 @@
 /**
  * The `pem` command line. The only place that knows about exit codes: every command throws
  * `PemError` (or lets a foreign error through), and `main` turns it into one clear line on
- * stderr and the exit code of SPEC §6 (0 ran, 1 the monitor failed, 2 bad usage or config).
+ * stderr and the exit code of SPEC §6 (0 ran, 1 the monitor failed, 2 bad usage or config), or
+ * 3 when `pem check --fail-on` was reached.
  */
 import { Command, CommanderError } from 'commander';
 import { PemError, describeError, exitCodeFor } from '../errors.js';
 import { environmentOf, isCloudRun, readSettings, secretValues, type Settings } from '../config/env.js';
 import { createLogger } from '../log.js';
-import type { CliContext, CliIo, Register } from './context.js';
+import { addExamples, type CliContext, type CliIo, type Register } from './context.js';
 import { registerCheckCommand } from './check.js';
+import { registerCompletionCommand } from './completion.js';
 import { registerConfigCommand } from './config.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGapsCommand } from './gaps.js';
@@ -30,6 +32,7 @@ export const COMMANDS: Register[] = [
   registerSqlCommand,
   registerDemoCommand,
   registerRecordCommand,
+  registerCompletionCommand,
 ];
 
 export function buildProgram(context: CliContext, commands: Register[] = COMMANDS): Command {
@@ -45,9 +48,16 @@ export function buildProgram(context: CliContext, commands: Register[] = COMMAND
     .addHelpText(
       'after',
       `
-Exit codes: 0 the check ran (whatever it found), 1 the monitor itself failed, 2 bad usage or config.
+Exit codes: 0 the check ran (whatever it found), 1 the monitor itself failed, 2 bad usage or config,
+3 the run level reached \`pem check --fail-on\`.
 Start here: pem demo`,
     );
+  addExamples(program, [
+    ['pem demo', 'a season of realistic history in a local DuckDB, then the check'],
+    ['pem check --dry-run', 'check the processors of includes/processors.js, send nothing'],
+    ['pem gaps --format csv', 'what to re-run, as CSV'],
+    ['pem help check', 'the flags of one command, with examples'],
+  ]);
   for (const register of commands) register(program, context);
   // Sub-commands inherit exit and output handling.
   for (const command of program.commands) inheritErrorHandling(command, context);

@@ -18,7 +18,7 @@ import { FINAL_STATUSES, RunRecorder, checkName, type FinalStatus } from '../rec
 import type { RunError } from '../warehouse/run-row.js';
 import { parseRunId } from '../record/run-id.js';
 import { openRunSink } from '../record/sink.js';
-import { addWarehouseOptions, configOption, type CliContext } from './context.js';
+import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';
 
 interface TargetFlags {
@@ -53,12 +53,21 @@ export function registerRecordCommand(program: Command, context: CliContext): vo
   const record = program
     .command('record')
     .description('record the runs of a processor in the run history (for shell, Python, any language)');
+  addExamples(record, [
+    ['run_id="$(pem record start --processor gamebook --date 2025-10-07)"', 'the run starts: prints its run id'],
+    ['pem record complete --run-id "$run_id" --status success --records 1200', 'the run ends'],
+  ]);
 
   const start = record
     .command('start')
     .description("write a run's 'running' row and print its run id")
     .requiredOption('--processor <name>', 'processor_name of the run, for example gamebook')
     .requiredOption('--date <YYYY-MM-DD>', 'processing date: the data date this run processes');
+  addExamples(start, [
+    ['pem record start --processor gamebook --date 2025-10-07', "write the 'running' row, print the run id"],
+    ['pem record start --processor gamebook --date 2025-10-07 --trigger backfill', 'a backfill run'],
+    ['pem record start --processor roster --date 2025-10-07 --metadata \'{"rows_in": 1200}\'', 'with free-form metadata'],
+  ]);
   addTargetOptions(start).action(async (flags: StartFlags) => {
     await recordStart(flags, context);
   });
@@ -73,6 +82,11 @@ export function registerRecordCommand(program: Command, context: CliContext): vo
     .option('--error-message <text>', 'error_message of the failure (long messages are cut)')
     .option('--processor <name>', 'only for a run id not printed by `pem record start`')
     .option('--date <YYYY-MM-DD>', 'only for a run id not printed by `pem record start`');
+  addExamples(complete, [
+    ['pem record complete --run-id "$run_id" --status success --records 1200', 'a success'],
+    ['pem record complete --run-id "$run_id" --status failed --error-type Timeout --error-message "gave up after 300 s"', 'a failure'],
+    ['pem record complete --run-id airflow-17 --processor gamebook --date 2025-10-07 --status skipped', 'a run started elsewhere'],
+  ]);
   addTargetOptions(complete).action(async (flags: CompleteFlags) => {
     await recordComplete(flags, context);
   });

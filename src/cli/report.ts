@@ -8,7 +8,7 @@ import type { CheckResult } from '../check/report.js';
 import type { Registry } from '../config/registry.js';
 import { runtimeError } from '../errors.js';
 import { renderHtmlReport } from '../report/html.js';
-import type { CliContext } from './context.js';
+import { addExamples, type CliContext } from './context.js';
 import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } from './selection.js';
 
 /** Writes the report, creating its folder; a write failure is the monitor failing (exit 1). */
@@ -27,6 +27,11 @@ export function registerReportCommand(program: Command, context: CliContext): vo
     .command('report')
     .description('write the health report (heatmap of day statuses, worst first) as one self-contained HTML file')
     .requiredOption('--html <file>', 'HTML file to write (its folder is created)');
+  addExamples(command, [
+    ['pem report --html report.html', 'the last 7 days of every enabled processor'],
+    ['pem report --html q3.html --date 2025-09-30 --lookback-days 90', 'a quarter'],
+    ['pem report --html gamebook.html --processors gamebook_processor', 'one processor'],
+  ]);
   addCheckSelectionOptions(command).action(async (flags: CheckSelectionFlags & { html: string }) => {
     const clock = context.now();
     const { registry, result } = await checkFromFlags(flags, context, clock);

@@ -3,15 +3,21 @@ import type { Command } from 'commander';
 import { alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
 import { renderSchemaSql } from '../sql/statements.js';
 import { openWarehouse } from '../warehouse/open.js';
-import { addWarehouseOptions, configOption, type CliContext } from './context.js';
+import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';
 
 export function registerSchemaCommand(program: Command, context: CliContext): void {
   const schema = program.command('schema').description("manage the monitor's tables");
+  addExamples(schema, [['pem schema apply', 'create the tables in .pem/monitoring.duckdb']]);
   const apply = schema
     .command('apply')
     .description("create the run-history table and the monitor's own tables (safe to re-run)")
     .addOption(configOption());
+  addExamples(apply, [
+    ['pem schema apply', 'in .pem/monitoring.duckdb, for the dataset of includes/processors.js'],
+    ['pem schema apply --database /data/monitoring.duckdb', 'in another DuckDB file (created if absent)'],
+    ['pem schema apply --engine bigquery --project my-project', 'in BigQuery (Dataform usually does this)'],
+  ]);
   addWarehouseOptions(apply).action(async (flags: { config: string; engine?: string; database?: string; project?: string; location?: string }) => {
     const registry = await loadCheckedRegistry(flags.config);
     const warehouse = await openWarehouse(flags, context.settings, { create: true });

@@ -8,10 +8,16 @@ import type { CheckResult } from '../check/report.js';
 import { runCheck } from '../check/run.js';
 import { renderTerminalReport } from '../check/terminal.js';
 import type { Registry } from '../config/registry.js';
+import { renderCsv } from '../report/csv.js';
 import { openWarehouse } from '../warehouse/open.js';
 import type { Warehouse } from '../warehouse/types.js';
-import { addWarehouseOptions, configOption, type CliContext } from './context.js';
+import { addWarehouseOptions, colorFor, configOption, type CliContext } from './context.js';
+import { withProgress } from './progress.js';
 import { loadCheckedRegistry } from './registry.js';
+
+/** What `pem check` (and `pem demo`) can print: the report, the JSON document (SPEC §7), or one CSV line per processor and date. */
+export const CHECK_FORMATS = ['table', 'json', 'csv'] as const;
+export type CheckFormat = (typeof CHECK_FORMATS)[number];
 
 /** The flags of `pem check` that choose what is checked and where. */
 export interface CheckSelectionFlags {
@@ -78,14 +84,38 @@ export async function withCheckSession<T>(
   }
 }
 
-/** The check's result on stdout: the JSON document (SPEC §7), or the report for a person. */
-export function writeCheckResult(result: CheckResult, context: CliContext, jsonOutput: boolean): void {
-  if (jsonOutput) {
-    context.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
-    return;
-  }
-  const color = Boolean(context.stdout.isTTY) && !context.settings.noColor;
-  context.stdout.write(renderTerminalReport(result, { color }));
+/** The check's result on stdout: the report for a person, the JSON document (SPEC §7), or CSV. */
+export function writeCheckResult(result: CheckResult, context: CliContext, format: CheckFormat): void {
+  if (format === 'json') context.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
+  else if (format === 'csv') context.stdout.write(renderCheckCsv(result));
+  else context.stdout.write(renderTerminalReport(result, { color: colorFor(context, context.stdout) }));
+}
+
+const CHECK_CSV_COLUMNS = ['processor_name', 'date', 'status', 'runs', 'failed_runs', 'processor_level', 'priority', 'revenue_impact'] as const;
+
+/** One line per processor and date of the window, the day grid of the report flattened (for spreadsheets and grep). */
+export function renderCheckCsv({ report }: CheckResult): string {
+  return renderCsv(
+    CHECK_CSV_COLUMNS,
+    report.processors.flatMap((p) =>
+      p.days.map((d) => ({
+        processor_name: p.name,
+        date: d.date,
+        status: d.status,
+        runs: d.runs,
+        failed_runs: d.failed_runs,
+        processor_level: p.level,
+        priority: p.priority,
+        revenue_impact: p.revenue_impact,
+      })),
+    ),
+  );
+}
+
+/** What the progress line says while a check runs. */
+export function checkingText({ inputs }: PreparedCheck, warehouse: Warehouse): string {
+  const n = inputs.processors.length;
+  return `checking ${n} processor${n === 1 ? '' : 's'} over ${inputs.lookbackDays} day${inputs.lookbackDays === 1 ? '' : 's'} in ${warehouse.description}`;
 }
 
 /** Runs the detection once, exactly as `pem check` does for the same flags. */
@@ -96,6 +126,6 @@ export async function checkFromFlags(
 ): Promise<{ registry: Registry; result: CheckResult }> {
   return withCheckSession(flags, context, clock, async ({ registry, inputs, warehouse }) => ({
     registry,
-    result: await runCheck(warehouse, registry, inputs),
+    result: await withProgress(context, checkingText({ registry, inputs }, warehouse), () => runCheck(warehouse, registry, inputs)),
   }));
 }

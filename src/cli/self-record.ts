@@ -29,28 +29,29 @@ type CheckFlags = CheckSelectionFlags & { dryRun?: boolean };
 /** The processor name of the monitor's own runs. */
 export const MONITOR_PROCESSOR = 'processor_execution_monitor';
 
-/** Runs `check` (the whole `pem check` action) as a recorded run of the monitor, then pings the heartbeat. */
-export async function runMonitoredCheck(
+/**
+ * Runs `check` (the whole `pem check` action) as a recorded run of the monitor, then pings the
+ * heartbeat, and hands back what `check` returned.
+ */
+export async function runMonitoredCheck<T>(
   flags: CheckFlags,
   context: CliContext,
   prepared: PreparedCheck,
-  check: () => Promise<void>,
-): Promise<void> {
-  if (flags.dryRun) {
-    await check();
-    return;
-  }
+  check: () => Promise<T>,
+): Promise<T> {
+  if (flags.dryRun) return check();
   const own = planOwnRun(flags, context, prepared);
   if (!own) {
-    await check();
+    const outcome = await check();
     await pingHeartbeat(context.env, context.log, { runId: null, processor: MONITOR_PROCESSOR, processingDate: null });
-    return;
+    return outcome;
   }
   const { recorder, notes } = own;
   const runId = await recorder.recordRunStart(MONITOR_PROCESSOR, own.processingDate, { triggerSource: own.triggerSource, metadata: own.metadata });
   const started = recorder.lastWriteSucceeded;
+  let outcome: T;
   try {
-    await check();
+    outcome = await check();
   } catch (error) {
     // When the start could not be written the warehouse is most likely what failed the check:
     // a second bounded wait would only delay the exit.
@@ -63,6 +64,7 @@ export async function runMonitoredCheck(
   await recorder.recordRunComplete(runId, { status: 'success', recordsProcessed: own.processors });
   notes.flush();
   await pingHeartbeat(context.env, context.log, { runId, processor: MONITOR_PROCESSOR, processingDate: own.processingDate });
+  return outcome;
 }
 
 interface OwnRun {

@@ -3,16 +3,23 @@
  * processor is still checked and shown by `pem check`; its alerts are not sent until the silence
  * ends. Every silence has an expiry, so none is forgotten for a season.
  */
+import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
-import { parseInstant } from '../check/inputs.js';
+import { parseInstantOrDuration } from '../check/inputs.js';
 import { PemError, describeError, runtimeError, usageError } from '../errors.js';
 import { addSilence, listSilences, removeSilences, type Silence } from '../alerts/silences.js';
 import { alertSilencesTable } from '../config/names.js';
 import type { Registry } from '../config/registry.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { openWarehouse } from '../warehouse/open.js';
-import { addWarehouseOptions, configOption, type CliContext } from './context.js';
+import { renderCsv } from '../report/csv.js';
+import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
+import { chosenFormat, formatOption } from './format.js';
 import { loadCheckedRegistry } from './registry.js';
+
+export const SILENCE_LIST_FORMATS = ['table', 'json', 'csv'] as const;
+/** The CSV columns of `pem silence list`: the JSON array's fields, in its order. */
+const SILENCE_COLUMNS = ['silence_id', 'processor_name', 'silenced_until', 'state', 'created_at', 'created_by', 'removed_at', 'reason'] as const satisfies readonly (keyof Silence)[];
 
 interface WarehouseFlags {
   config: string;
@@ -32,6 +39,7 @@ interface AddFlags extends WarehouseFlags {
 interface ListFlags extends WarehouseFlags {
   all?: boolean;
   jsonOutput?: boolean;
+  format: (typeof SILENCE_LIST_FORMATS)[number];
 }
 
 interface RemoveFlags extends WarehouseFlags {
@@ -42,20 +50,30 @@ interface RemoveFlags extends WarehouseFlags {
 
 export function registerSilenceCommand(program: Command, context: CliContext): void {
   const silence = program.command('silence').description('hold back the alerts of a processor until a given time');
+  addExamples(silence, [
+    ['pem silence add --processor gamebook_processor --until 2h --reason "NBA.com outage"', 'hold its alerts for two hours'],
+    ['pem silence list', 'what is silenced now'],
+    ['pem silence remove --processor gamebook_processor', 'end its silences early'],
+  ]);
 
   const add = silence
     .command('add')
     .description('silence a processor until a given time (it is still checked and shown)')
     .requiredOption('--processor <name>', 'registry key of the processor')
-    .requiredOption('--until <ISO-8601>', 'when the silence ends, for example 2025-10-09T18:00:00Z')
+    .requiredOption('--until <when>', 'when the silence ends: a duration from now (2h, 3d, 90m, 1h30m) or an instant (2025-10-09T18:00:00Z)')
     .requiredOption('--reason <text>', 'why, for whoever reads the alerts next')
-    .addOption(new Option('--by <name>', 'who is silencing (default: $USER)'))
+    .addOption(new Option('--by <name>', 'who is silencing (default: $USER, else your OS user name)'))
     .addOption(configOption());
+  addExamples(add, [
+    ['pem silence add --processor gamebook_processor --until 2h --reason "NBA.com outage"', 'for the next two hours'],
+    ['pem silence add --processor roster_processor --until 3d --reason "backfill of 2025-10-01..07"', 'for three days'],
+    ['pem silence add --processor roster_processor --until 2025-10-09T18:00:00Z --reason "vendor fix due"', 'until an instant (UTC without an offset)'],
+  ]);
   addWarehouseOptions(add).action(async (flags: AddFlags) => {
     const registry = await loadCheckedRegistry(flags.config);
     const now = context.now();
     const processor = knownProcessor(registry, flags.processor);
-    const until = parseInstant(flags.until, '--until');
+    const until = parseInstantOrDuration(flags.until, '--until', now);
     if (until.getTime() <= now.getTime()) {
       throw usageError(`--until '${flags.until}' is not in the future (now is ${now.toISOString()}): give the time the silence ends`);
     }
@@ -71,19 +89,24 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     .command('list')
     .description('list active silences (--all: expired and removed ones too)')
     .option('--all', 'include expired and removed silences')
-    .option('--json-output', 'print a JSON array')
+    .option('--json-output', 'print a JSON array (same as --format json)')
+    .addOption(formatOption(SILENCE_LIST_FORMATS, 'json'))
     .addOption(configOption());
-  addWarehouseOptions(list).action(async (flags: ListFlags) => {
+  addExamples(list, [
+    ['pem silence list', 'the active silences'],
+    ['pem silence list --all --format csv', 'every silence ever made, expired and removed ones too, as CSV'],
+    ['pem silence list --format json', 'the active silences as a JSON array'],
+  ]);
+  addWarehouseOptions(list).action(async (flags: ListFlags, self: Command) => {
+    const format = chosenFormat(self, flags);
     const registry = await loadCheckedRegistry(flags.config);
     const now = context.now();
     const silences = await withSilences(flags, context, registry, (warehouse, table) =>
       listSilences(warehouse, table, now, { activeOnly: !flags.all }),
     );
-    if (flags.jsonOutput) {
-      context.stdout.write(`${JSON.stringify(silences, null, 2)}\n`);
-      return;
-    }
-    context.stdout.write(renderSilences(silences, Boolean(flags.all)));
+    if (format === 'json') context.stdout.write(`${JSON.stringify(silences, null, 2)}\n`);
+    else if (format === 'csv') context.stdout.write(renderCsv(SILENCE_COLUMNS, silences));
+    else context.stdout.write(renderSilences(silences, Boolean(flags.all)));
   });
 
   const remove = silence
@@ -92,8 +115,12 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     .argument('[id]', 'silence id, as `pem silence list` shows it')
     .option('--processor <name>', 'end every active silence of this processor')
     .option('--reason <text>', 'why it ends early')
-    .addOption(new Option('--by <name>', 'who is removing it (default: $USER)'))
+    .addOption(new Option('--by <name>', 'who is removing it (default: $USER, else your OS user name)'))
     .addOption(configOption());
+  addExamples(remove, [
+    ['pem silence remove sil_1a2b3c4d', 'end one silence, by the id `pem silence list` shows'],
+    ['pem silence remove --processor gamebook_processor --reason "fixed"', 'end every active silence of a processor'],
+  ]);
   addWarehouseOptions(remove).action(async (id: string | undefined, flags: RemoveFlags) => {
     if (id === undefined && flags.processor === undefined) {
       throw usageError('pem silence remove needs a silence id or --processor, for example `pem silence remove sil_1a2b3c4d`');
@@ -125,8 +152,18 @@ function knownProcessor(registry: Registry, name: string): string {
   throw usageError(`--processor '${name}' is not in the registry; it has ${known.join(', ') || 'no processors'}`);
 }
 
+/** `--by`, else $USER / $LOGNAME (config/env.ts), else the OS account running pem. */
 function createdBy(flag: string | undefined, context: CliContext): string | null {
-  return flag?.trim() || context.settings.user;
+  return flag?.trim() || context.settings.user || osUserName();
+}
+
+function osUserName(): string | null {
+  try {
+    return userInfo().username || null;
+  } catch {
+    // No passwd entry for this uid (a container running as an arbitrary user): nobody to name.
+    return null;
+  }
 }
 
 async function withSilences<T>(

@@ -13,6 +13,8 @@ import { ENGINES, type Engine } from './names.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+export type ColorMode = 'always' | 'never' | 'auto';
+
 /** The environment variables whose values are secrets (SPEC §5): never logged. */
 export const SECRET_ENV_VARS = ['SLACK_WEBHOOK_URL', 'PAGERDUTY_ROUTING_KEY', 'PEM_HEARTBEAT_URL'] as const;
 
@@ -71,9 +73,14 @@ export interface Settings {
   selfRecord: SelfRecordSettings;
   /** K_SERVICE or CLOUD_RUN_JOB set: logs are JSON lines for Cloud Logging. */
   cloudRun: boolean;
-  /** NO_COLOR set (https://no-color.org): the terminal report is not coloured. */
-  noColor: boolean;
-  /** USER, else LOGNAME: who adds a silence when `--by` is not given. */
+  /**
+   * Colours on a terminal: `never` when NO_COLOR is set and not empty (https://no-color.org),
+   * `always`/`never` when FORCE_COLOR says so, else `auto` (only when the stream is a terminal).
+   * FORCE_COLOR wins over NO_COLOR, as in Node itself
+   * (https://nodejs.org/api/cli.html#force_color1-2-3): it is the more deliberate setting.
+   */
+  color: ColorMode;
+  /** USER, else LOGNAME: who adds a silence when `--by` is not given (the CLI falls back to the OS user). */
   user: string | null;
   /** Values that must never reach output (`LoggerOptions.redact`). */
   secrets: string[];
@@ -108,7 +115,7 @@ export function readSettings(env: Environment = environmentOf()): Settings {
     destinations: attempt(() => destinationsFrom(env), { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL }),
     selfRecord: attempt(() => selfRecordFrom(env), { enabled: false, timeoutMs: DEFAULT_RECORD_TIMEOUT_MS, triggerSource: 'manual', cloudRunExecution: null }),
     cloudRun: isCloudRun(env),
-    noColor: Boolean(env.NO_COLOR),
+    color: colorModeFrom(env),
     user: env.USER || env.LOGNAME || null,
     secrets: secretValues(env),
     environment: env,
@@ -116,6 +123,13 @@ export function readSettings(env: Environment = environmentOf()): Settings {
   if (problems.length === 1) throw usageError(problems[0]!);
   if (problems.length > 1) throw new PemError('usage', `${problems.length} environment variables are not valid`, problems);
   return settings;
+}
+
+/** FORCE_COLOR: 0 or false turn colours off; 1, 2, 3, true or empty turn them on. Else NO_COLOR. */
+export function colorModeFrom(env: Environment): ColorMode {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return ['0', 'false'].includes(force.trim().toLowerCase()) ? 'never' : 'always';
+  return env.NO_COLOR ? 'never' : 'auto';
 }
 
 export function isCloudRun(env: Environment): boolean {

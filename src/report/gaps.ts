@@ -9,6 +9,7 @@
  */
 import type { Priority } from '../config/registry.js';
 import type { Anomaly, CheckResult, DayReport, DayStatus } from '../check/report.js';
+import { renderCsv } from './csv.js';
 
 export const GAP_STATUSES = ['missing', 'failed', 'hung'] as const satisfies readonly DayStatus[];
 /** A slow run wrote what it should: only volume anomalies call for a re-run. */
@@ -91,20 +92,9 @@ export function renderGapsJson(gaps: readonly Gap[]): string {
   return `${JSON.stringify(gaps, null, 2)}\n`;
 }
 
-/**
- * RFC 4180 CSV with a header line and `\n` line ends. A field is quoted when it holds a comma, a
- * quote or a line break (quotes doubled); NULL is an empty field, booleans are `true`/`false`.
- */
+/** The gaps as CSV (`./csv.ts`), one line per gap under the header. */
 export function renderGapsCsv(gaps: readonly Gap[]): string {
-  const lines = [GAP_COLUMNS.join(',')];
-  for (const gap of gaps) lines.push(GAP_COLUMNS.map((column) => csvField(gap[column])).join(','));
-  return `${lines.join('\n')}\n`;
-}
-
-function csvField(value: string | number | boolean | null): string {
-  if (value === null) return '';
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return renderCsv(GAP_COLUMNS, gaps);
 }
 
 const TABLE_MESSAGE_WIDTH = 60;

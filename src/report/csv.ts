@@ -1,0 +1,18 @@
+/**
+ * RFC 4180 CSV (https://www.rfc-editor.org/rfc/rfc4180) with a header line and `\n` line ends,
+ * for every `--format csv`. A field is quoted when it holds a comma, a quote or a line break
+ * (quotes doubled); NULL is an empty field, booleans are `true`/`false`.
+ */
+export type CsvValue = string | number | boolean | null;
+
+export function renderCsv<C extends string>(columns: readonly C[], rows: readonly Readonly<Record<C, CsvValue>>[]): string {
+  const lines = [columns.join(',')];
+  for (const row of rows) lines.push(columns.map((column) => csvField(row[column])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+function csvField(value: CsvValue): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
