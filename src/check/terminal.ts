@@ -2,6 +2,7 @@
  * The human report of `pem check` (without --json-output): worst processors first, each with
  * its level, a compact day grid, the dates in trouble and its last success. Pure: returns text.
  */
+import pc from 'picocolors';
 import { ANOMALY_LABEL, anomalyDates } from './anomalies.js';
 import { ANOMALIES, byUrgency, type CheckResult, type DayStatus } from './report.js';
 
@@ -23,19 +24,21 @@ export interface TerminalOptions {
   color: boolean;
 }
 
-const paint = (on: boolean, code: string, text: string) => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
+type Paint = (text: string) => string;
 
 export function renderTerminalReport({ report, details }: CheckResult, options: TerminalOptions): string {
-  const c = options.color;
-  const levelColor = (level: string) => (level === 'CRITICAL' ? '1;31' : level === 'ERROR' ? '31' : level === 'OK' || level === 'INFO' ? '32' : '33');
+  // The caller decides (a terminal, NO_COLOR, FORCE_COLOR); picocolors only draws.
+  const colors = pc.createColors(options.color);
+  const levelColor = (level: string): Paint =>
+    level === 'CRITICAL' ? (text) => colors.bold(colors.red(text)) : level === 'ERROR' ? colors.red : level === 'OK' || level === 'INFO' ? colors.green : colors.yellow;
   const lines: string[] = [];
   const counts = { CRITICAL: 0, ERROR: 0, OK: 0 };
   for (const p of report.processors) counts[p.level]++;
   lines.push(
-    `${paint(c, '1', 'Processor health')} ${report.window_start} .. ${report.window_end} (${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'}), evaluated at ${report.now}`,
+    `${colors.bold('Processor health')} ${report.window_start} .. ${report.window_end} (${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'}), evaluated at ${report.now}`,
   );
   lines.push(
-    `Level ${paint(c, levelColor(report.level), report.level)}: ${report.processors.length} processor${report.processors.length === 1 ? '' : 's'} checked, ` +
+    `Level ${levelColor(report.level)(report.level)}: ${report.processors.length} processor${report.processors.length === 1 ? '' : 's'} checked, ` +
       `${counts.CRITICAL} critical, ${counts.ERROR} error, ${counts.OK} ok`,
   );
   if (report.processors.length === 0) lines.push('No processors to check (none enabled in the registry).');
@@ -51,11 +54,17 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
       .map((d) => {
         const anomalous = d.anomalies.length > 0;
         const symbol = anomalous ? ANOMALOUS_SYMBOL : d.status === 'success' && d.failed_runs > 0 ? 's' : DAY_SYMBOL[d.status];
-        const color = anomalous ? '33' : d.status === 'success' ? '32' : d.status === 'pending' || d.status === 'running' || d.status === 'not_expected' ? '2' : '31';
-        return paint(c, color, symbol.padStart(2));
+        const color = anomalous
+          ? colors.yellow
+          : d.status === 'success'
+            ? colors.green
+            : d.status === 'pending' || d.status === 'running' || d.status === 'not_expected'
+              ? colors.dim
+              : colors.red;
+        return color(symbol.padStart(2));
       })
       .join(' ');
-    lines.push(`${paint(c, levelColor(p.level), p.level.padEnd(9))}${p.name.padEnd(nameWidth + 2)}${grid}`);
+    lines.push(`${levelColor(p.level)(p.level.padEnd(9))}${p.name.padEnd(nameWidth + 2)}${grid}`);
     if (p.level === 'OK' && p.recovered_failure_dates.length === 0) continue;
     const indent = ' '.repeat(9);
     const tags = [p.priority + ' priority', p.revenue_impact ? 'revenue impact' : null].filter(Boolean).join(', ');

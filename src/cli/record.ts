@@ -6,17 +6,21 @@
  * lost.
  *
  * Bad input exits 2 with one line. A row that cannot be written is a warning and exit 0, so that
- * instrumentation never fails the processor it instruments; `--strict` makes it exit 1.
+ * instrumentation never fails the processor it instruments; `--strict` makes it exit 1. A row
+ * that no enabled registry processor's filter selects is written too, with one warning line
+ * (`record/selected-by.ts`): no check would ever see it.
  */
 import type { Command } from 'commander';
 import { parseDate } from '../check/inputs.js';
 // The registry's own rule for table names: `dataset.table` or `project.dataset.table`.
 import { runHistoryTable } from '../config/names.js';
 import { TABLE_NAME } from '../config/registry.js';
+import type { Registry } from '../config/registry.js';
 import { usageError } from '../errors.js';
 import { FINAL_STATUSES, RunRecorder, checkName, type FinalStatus } from '../record/recorder.js';
 import type { RunError } from '../warehouse/run-row.js';
 import { parseRunId } from '../record/run-id.js';
+import { processorsSelecting, unseenRowWarning, type RecordedRow } from '../record/selected-by.js';
 import { openRunSink } from '../record/sink.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';
@@ -106,9 +110,21 @@ async function recordStart(flags: StartFlags, context: CliContext): Promise<void
   const processor = checkedName(flags.processor);
   const date = parseDate(flags.date, '--date');
   const metadata = parseMetadata(flags.metadata);
-  const recorder = await recorderFor(flags, context);
+  const target = await resolveTarget(flags);
+  const recorder = recorderFor(flags, context, target.table);
   const runId = await recorder.recordRunStart(processor, date, { triggerSource: flags.trigger ?? null, metadata });
   context.stdout.write(`${runId}\n`);
+  if (recorder.lastWriteSucceeded) await warnWhenNoCheckSees(target, flags.config, context, {
+    run_id: runId,
+    processor_name: processor,
+    processing_date: date,
+    status: 'running',
+    started_at: parseRunId(runId)?.startedAt ?? null,
+    completed_at: null,
+    records_processed: null,
+    trigger_source: flags.trigger ?? null,
+    metadata,
+  });
 }
 
 async function recordComplete(flags: CompleteFlags, context: CliContext): Promise<void> {
@@ -122,7 +138,8 @@ async function recordComplete(flags: CompleteFlags, context: CliContext): Promis
       ? [{ error_type: flags.errorType ?? 'Error', error_message: flags.errorMessage ?? '' }]
       : null;
   const metadata = flags.metadata === undefined ? undefined : parseMetadata(flags.metadata);
-  const recorder = await recorderFor(flags, context);
+  const target = await resolveTarget(flags);
+  const recorder = recorderFor(flags, context, target.table);
   await recorder.recordRunComplete(flags.runId, {
     status: flags.status as FinalStatus,
     recordsProcessed,
@@ -130,6 +147,18 @@ async function recordComplete(flags: CompleteFlags, context: CliContext): Promis
     triggerSource: flags.trigger ?? null,
     ...(metadata === undefined ? {} : { metadata }),
     ...run,
+  });
+  const parsed = parseRunId(flags.runId);
+  if (recorder.lastWriteSucceeded) await warnWhenNoCheckSees(target, flags.config, context, {
+    run_id: flags.runId,
+    processor_name: run.processor ?? parsed?.processor ?? '',
+    processing_date: run.processingDate ?? parsed?.processingDate ?? '',
+    status: flags.status,
+    started_at: parsed?.startedAt ?? null,
+    completed_at: context.now(),
+    records_processed: recordsProcessed,
+    trigger_source: flags.trigger ?? null,
+    metadata: metadata ?? null,
   });
 }
 
@@ -154,22 +183,45 @@ function resolveRun(flags: CompleteFlags): { processor?: string; processingDate?
   return { processor, processingDate: date };
 }
 
-async function recorderFor(flags: TargetFlags, context: CliContext): Promise<RunRecorder> {
-  const table = await resolveTable(flags);
+function recorderFor(flags: TargetFlags, context: CliContext, table: string): RunRecorder {
   const { timeoutMs } = context.settings.selfRecord;
   const sink = openRunSink({ ...flags, table, timeoutMs }, context.settings);
   return new RunRecorder({ sink, clock: context.now, log: context.log, timeoutMs, strict: Boolean(flags.strict) });
 }
 
-async function resolveTable(flags: TargetFlags): Promise<string> {
+interface Target {
+  table: string;
+  /** The registry the row is checked against; null with --table and no readable registry. */
+  registry: Registry | null;
+}
+
+/** The table to write: --table, else the registry's run history (then the registry must load: exit 2 if not). */
+async function resolveTarget(flags: TargetFlags): Promise<Target> {
   if (flags.table !== undefined) {
     if (!TABLE_NAME.test(flags.table)) {
       throw usageError(`--table '${flags.table}' is not a table name: use dataset.table, for example nba_reference.processor_run_history`);
     }
-    return flags.table;
+    // With --table the registry is optional: it only serves the warning below.
+    const registry = await loadCheckedRegistry(flags.config).catch(() => null);
+    return { table: flags.table, registry };
   }
   const registry = await loadCheckedRegistry(flags.config);
-  return runHistoryTable(registry);
+  return { table: runHistoryTable(registry), registry };
+}
+
+/**
+ * One warning line when no enabled processor's filter selects the row just recorded: nobody
+ * would ever see it. Advisory only: the row is written, the exit code is unchanged, and a
+ * filter that cannot be evaluated in memory (a BigQuery-only function) means nothing is said.
+ */
+async function warnWhenNoCheckSees(target: Target, registryPath: string, context: CliContext, row: RecordedRow): Promise<void> {
+  if (target.registry === null) return;
+  try {
+    const warning = unseenRowWarning(await processorsSelecting(target.registry, target.table, row), row, target.table, registryPath);
+    if (warning) context.log.warn(warning, { processor: row.processor_name });
+  } catch {
+    // Advisory: a filter DuckDB cannot evaluate is not worth a line in every job's log.
+  }
 }
 
 function checkedName(value: string): string {
