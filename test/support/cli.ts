@@ -11,7 +11,10 @@ export interface CliRunOptions {
   env?: Record<string, string | undefined>;
   /** The clock `pem` reads (default: 2025-10-08T12:00:00Z). */
   now?: Date;
+  /** stdout is a terminal. */
   tty?: boolean;
+  /** stderr is a terminal (what progress is drawn on): it gets the cursor methods of a tty.WriteStream, as no-ops. */
+  stderrTty?: boolean;
 }
 
 export async function runCli(args: string[], options: CliRunOptions = {}): Promise<CliRun> {
@@ -19,7 +22,9 @@ export async function runCli(args: string[], options: CliRunOptions = {}): Promi
   let stderr = '';
   const code = await main(args, {
     stdout: { write: (chunk: string) => (stdout += chunk), isTTY: options.tty ?? false },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
+    stderr: options.stderrTty
+      ? { write: (chunk: string) => (stderr += chunk), isTTY: true, columns: 100, cursorTo: () => true, moveCursor: () => true, clearLine: () => true }
+      : { write: (chunk: string) => (stderr += chunk) },
     env: options.env ?? {},
     now: () => options.now ?? new Date('2025-10-08T12:00:00Z'),
   });

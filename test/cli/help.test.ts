@@ -1,0 +1,44 @@
+/** Every command's `--help` reads cold: what it does, its flags, and examples to copy. */
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli/main.js';
+import { readSettings } from '../../src/config/env.js';
+import { createLogger } from '../../src/log.js';
+import { runCli } from '../support/cli.js';
+
+/** Every command of the tree as the words that name it (`[]` is pem itself), help commands aside. */
+function commandPaths(): string[][] {
+  const sink = { write: () => true };
+  const program = buildProgram({ stdout: sink, stderr: sink, env: {}, now: () => new Date(), log: createLogger(sink, { json: false }), settings: readSettings({}) });
+  const paths: string[][] = [];
+  const visit = (command: Command, path: string[]) => {
+    paths.push(path);
+    for (const sub of command.commands) visit(sub, [...path, sub.name()]);
+  };
+  visit(program, []);
+  return paths;
+}
+
+describe('--help', () => {
+  const paths = commandPaths();
+
+  it('covers the whole command tree', () => {
+    expect(paths.map((p) => p.join(' '))).toEqual(expect.arrayContaining(['', 'check', 'gaps', 'silence add', 'record start', 'completion', 'config validate']));
+  });
+
+  it.each(paths.map((p) => [p.join(' ') || '(pem)', p] as const))('of %s ends with examples of that command', async (_name, path) => {
+    const run = await runCli([...path, '--help']);
+    expect(run.code).toBe(0);
+    const examples = run.stdout.split('\nExamples:\n')[1];
+    expect(examples, run.stdout).toBeDefined();
+    const lines = examples!.trimEnd().split('\n').filter((line) => line.startsWith('  $ '));
+    expect(lines.length).toBeGreaterThan(0);
+    // Each example runs the command it documents (or a sub-command of it).
+    for (const line of lines) expect(line.includes(`pem ${path.join(' ')}`.trimEnd()), line).toBe(true);
+  });
+
+  it('names exit code 3 of --fail-on beside the others', async () => {
+    expect((await runCli(['--help'])).stdout).toContain('3 the run level reached `pem check --fail-on`');
+    expect((await runCli(['check', '--help'])).stdout).toMatch(/--fail-on <level>\s+exit 3 when the run level reaches it/);
+  });
+});
