@@ -18,7 +18,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const shellMissing = (shell: string) => spawnSync(shell, ['-c', 'true']).error !== undefined;
+const shellMissing = (tool: string) => spawnSync(tool, tool === 'shellcheck' ? ['--version'] : ['-c', 'true']).error !== undefined;
 
 async function script(shell: 'bash' | 'zsh'): Promise<string> {
   const run = await runCli(['completion', shell]);
@@ -113,6 +113,15 @@ describe('the completion scripts', () => {
     const bash = await script('bash');
     const arm = bash.split('\n').find((line) => line.startsWith("    'silence add')"))!;
     for (const flag of flags) expect(arm).toContain(flag);
+  });
+
+  it('bash: is shellcheck clean', async ({ skip }) => {
+    skip(shellMissing('shellcheck') && !process.env.CI, 'shellcheck is not installed here (.ci/run installs it from Debian packages)');
+    const file = join(dir, 'pem-check.bash');
+    writeFileSync(file, await script('bash'));
+    const run = spawnSync('shellcheck', ['--shell=bash', '--severity=style', file], { encoding: 'utf8' });
+    expect(run.stdout + run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 
   it('rejects a shell it does not know with exit 2', async () => {

@@ -22,11 +22,15 @@ export async function runCli(args: string[], options: CliRunOptions = {}): Promi
   let stderr = '';
   const code = await main(args, {
     stdout: { write: (chunk: string) => (stdout += chunk), isTTY: options.tty ?? false },
-    stderr: options.stderrTty
-      ? { write: (chunk: string) => (stderr += chunk), isTTY: true, columns: 100, cursorTo: () => true, moveCursor: () => true, clearLine: () => true }
-      : { write: (chunk: string) => (stderr += chunk) },
+    stderr: options.stderrTty ? terminal((chunk) => (stderr += chunk)) : { write: (chunk: string) => (stderr += chunk) },
     env: options.env ?? {},
     now: () => options.now ?? new Date('2025-10-08T12:00:00Z'),
   });
   return { code, stdout, stderr };
+}
+
+/** A stream that says it is a terminal, with the cursor methods of a tty.WriteStream (no-ops here). */
+function terminal(write: (chunk: string) => unknown) {
+  const stream = { write, isTTY: true, columns: 100, cursorTo: () => true, moveCursor: () => true, clearLine: () => true };
+  return stream;
 }

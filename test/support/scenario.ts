@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import type { RunRow } from '../../src/warehouse/run-row.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
-import { runCli } from './cli.js';
+import { runCli, type CliRunOptions } from './cli.js';
 
 export interface Scenario {
   dir: string;
   registryPath: string;
   databasePath: string;
   /** `pem check` against this scenario, JSON parsed when --json-output is among the args. */
-  check(args?: string[], options?: { now?: Date; env?: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string; json: any }>;
+  check(args?: string[], options?: CliRunOptions): Promise<{ code: number; stdout: string; stderr: string; json: any }>;
   /** Runs SQL against the scenario's database (e.g. to create a foreign table). */
   sql(statement: string): Promise<void>;
   cleanup(): void;

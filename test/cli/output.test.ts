@@ -1,0 +1,159 @@
+/**
+ * What `pem check` prints and how it exits, as a CI job or a person at a terminal sees it:
+ * `--format`, `--fail-on`, colours (NO_COLOR / FORCE_COLOR) and progress on a terminal.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { colorModeFrom } from '../../src/config/env.js';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import { createScenario, type RowSpec, type Scenario } from '../support/scenario.js';
+
+const WINDOW = ['--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z', '--dry-run'];
+const ESC = '\u001b[';
+
+/** A daily success of `processor` for each date, but none for the dates in `skip`. */
+function successes(processor: string, skip: string[] = []): RowSpec[] {
+  return ['01', '02', '03', '04', '05', '06', '07']
+    .map((d) => `2025-10-${d}`)
+    .filter((date) => !skip.includes(date))
+    .map((date) => ({
+      run_id: `${processor}-${date}`,
+      processor_name: processor,
+      processing_date: date,
+      status: 'success',
+      started_at: `${date}T08:00:00Z`,
+      completed_at: `${date}T08:05:00Z`,
+    }));
+}
+
+let healthy: Scenario;
+let erroring: Scenario;
+let critical: Scenario;
+beforeAll(async () => {
+  healthy = await createScenario({ dataset: 'nba_reference', processors: { gamebook: {} } }, successes('gamebook'));
+  erroring = await createScenario({ dataset: 'nba_reference', processors: { gamebook: {} } }, successes('gamebook', ['2025-10-06']));
+  critical = await createScenario({ dataset: 'nba_reference', processors: { gamebook: {}, roster: {} } }, successes('gamebook'));
+});
+afterAll(() => {
+  for (const s of [healthy, erroring, critical]) s?.cleanup();
+});
+
+describe('pem check --format', () => {
+  it('json prints exactly the document --json-output prints', async () => {
+    const viaFlag = await critical.check([...WINDOW, '--json-output']);
+    const viaFormat = await critical.check([...WINDOW, '--format', 'json']);
+    expect(viaFormat.code).toBe(0);
+    expect(viaFormat.stdout).toBe(viaFlag.stdout);
+    expect(JSON.parse(viaFormat.stdout).level).toBe('CRITICAL');
+  });
+
+  it('csv prints one line per processor and date, under a header', async () => {
+    const run = await erroring.check([...WINDOW, '--format', 'csv']);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('processor_name,date,status,runs,failed_runs,processor_level,priority,revenue_impact');
+    expect(lines).toHaveLength(1 + 7);
+    expect(lines).toContain('gamebook,2025-10-06,missing,0,0,ERROR,medium,false');
+    expect(lines).toContain('gamebook,2025-10-07,success,1,0,ERROR,medium,false');
+  });
+
+  it('refuses --json-output beside another format, and an unknown format, with exit 2 and one line', async () => {
+    const both = await healthy.check([...WINDOW, '--json-output', '--format', 'csv']);
+    expect([both.code, both.stdout, both.stderr]).toEqual([
+      2,
+      '',
+      'error: --json-output and --format csv disagree: --json-output is --format json, so give one of them\n',
+    ]);
+    const bad = await healthy.check([...WINDOW, '--format', 'yaml']);
+    expect([bad.code, bad.stderr]).toEqual([2, "error: --format 'yaml' is not a format: use table, json, csv, for example --format json\n"]);
+  });
+
+  it('accepts --json-output with --format json', async () => {
+    const run = await healthy.check([...WINDOW, '--json-output', '--format', 'json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).level).toBe('INFO');
+  });
+});
+
+describe('pem check --fail-on', () => {
+  it.each([
+    ['critical', 'a CRITICAL run', () => critical, 3],
+    ['error', 'a CRITICAL run', () => critical, 3],
+    ['error', 'an ERROR run', () => erroring, 3],
+    ['critical', 'an ERROR run', () => erroring, 0],
+    ['error', 'an INFO run', () => healthy, 0],
+    ['critical', 'an INFO run', () => healthy, 0],
+  ] as const)('--fail-on %s exits as documented for %s', async (level, _what, scenario, code) => {
+    const run = await scenario().check([...WINDOW, '--json-output', '--fail-on', level]);
+    expect(run.code).toBe(code);
+    // The document is printed whatever the exit code: CI keeps it as an artifact.
+    expect(JSON.parse(run.stdout).as_of_date).toBe('2025-10-07');
+    expect(run.stderr).toBe(code === 3 ? `error: run level ${JSON.parse(run.stdout).level} reached --fail-on ${level} (exit 3)\n` : '');
+  });
+
+  it('exits 0 without --fail-on, whatever the level', async () => {
+    expect((await critical.check(WINDOW)).code).toBe(0);
+  });
+
+  it('records the monitor run as a success: reaching --fail-on is a finding, not a failed monitor', async () => {
+    const run = await critical.check(['--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z', '--fail-on', 'critical']);
+    expect(run.code).toBe(3);
+    const warehouse = await openDuckDb({ path: critical.databasePath, create: false });
+    try {
+      const rows = await warehouse.query(
+        "SELECT status FROM nba_reference.processor_run_history WHERE processor_name = 'processor_execution_monitor' AND status <> 'running'",
+      );
+      expect(rows).toEqual([{ status: 'success' }]);
+    } finally {
+      await warehouse.close();
+    }
+  });
+
+  it('rejects a level it does not know with exit 2', async () => {
+    const run = await healthy.check([...WINDOW, '--fail-on', 'warning']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("argument 'warning' is invalid. Allowed choices are critical, error.");
+  });
+});
+
+describe('colours', () => {
+  it.each([
+    ['a terminal', true, {}, true],
+    ['a pipe', false, {}, false],
+    ['a terminal with NO_COLOR=1', false, { NO_COLOR: '1' }, true],
+    ['a pipe with FORCE_COLOR=1', true, { FORCE_COLOR: '1' }, false],
+    ['a terminal with FORCE_COLOR=0', false, { FORCE_COLOR: '0' }, true],
+    ['a pipe with FORCE_COLOR=1 and NO_COLOR=1 (FORCE_COLOR wins, as in Node)', true, { FORCE_COLOR: '1', NO_COLOR: '1' }, false],
+  ])('the report on %s is coloured: %s', async (_what, coloured, env, tty) => {
+    const run = await erroring.check(WINDOW, { env, tty });
+    expect(run.code).toBe(0);
+    expect(run.stdout.includes(ESC)).toBe(coloured);
+    expect(run.stdout.replace(/\u001b\[[0-9;]*m/g, '')).toContain('Level ERROR: 1 processor checked, 0 critical, 1 error, 0 ok');
+  });
+
+  it('reads an empty NO_COLOR as unset (https://no-color.org)', () => {
+    expect(colorModeFrom({ NO_COLOR: '' })).toBe('auto');
+    expect(colorModeFrom({ FORCE_COLOR: 'false' })).toBe('never');
+    expect(colorModeFrom({ FORCE_COLOR: '' })).toBe('always');
+  });
+
+  it('never colours the JSON document or CSV', async () => {
+    for (const format of ['json', 'csv']) {
+      const run = await erroring.check([...WINDOW, '--format', format], { env: { FORCE_COLOR: '1' }, tty: true });
+      expect(run.stdout.includes(ESC)).toBe(false);
+    }
+  });
+});
+
+describe('progress', () => {
+  it('is drawn on stderr while it is a terminal, and cleared before the report', async () => {
+    const run = await erroring.check(WINDOW, { stderrTty: true });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('checking 1 processor over 7 days in DuckDB');
+    expect(run.stdout.startsWith('Processor health 2025-10-01 .. 2025-10-07')).toBe(true);
+  });
+
+  it('writes nothing when stderr is not a terminal (piped, or in Cloud Run)', async () => {
+    const run = await erroring.check(WINDOW);
+    expect(run.stderr).toBe('');
+  });
+});
