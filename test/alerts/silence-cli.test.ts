@@ -1,4 +1,5 @@
 /** `pem silence add|list|remove` on a DuckDB scenario. */
+import { userInfo } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
@@ -31,10 +32,13 @@ describe('pem silence add', () => {
 
   it.each([
     [['--processor', 'nope', '--until', '2025-10-09T00:00:00Z', '--reason', 'x'], "--processor 'nope' is not in the registry; it has gamebook_processor, roster_processor"],
-    [['--processor', 'gamebook_processor', '--until', 'tomorrow', '--reason', 'x'], "--until 'tomorrow' is not an ISO-8601 instant"],
+    [['--processor', 'gamebook_processor', '--until', 'tomorrow', '--reason', 'x'], "--until 'tomorrow' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2025-10-09T18:00:00Z"],
+    [['--processor', 'gamebook_processor', '--until', '2', '--reason', 'x'], "--until '2' is not an ISO-8601 instant nor a duration"],
+    [['--processor', 'gamebook_processor', '--until', '-2h', '--reason', 'x'], "--until '-2h' is not an ISO-8601 instant nor a duration"],
+    [['--processor', 'gamebook_processor', '--until', '0m', '--reason', 'x'], "--until '0m' is not an ISO-8601 instant nor a duration"],
     [['--processor', 'gamebook_processor', '--until', '2025-10-08T11:00:00Z', '--reason', 'x'], "--until '2025-10-08T11:00:00Z' is not in the future"],
     [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', '  '], '--reason is empty'],
-    [['--processor', 'gamebook_processor', '--reason', 'x'], "required option '--until <ISO-8601>' not specified"],
+    [['--processor', 'gamebook_processor', '--reason', 'x'], "required option '--until <when>' not specified"],
   ])('exits 2 on %j with one clear line', async (args, message) => {
     const result = await silence(['add', ...args]);
     expect(result.code).toBe(2);
@@ -43,7 +47,51 @@ describe('pem silence add', () => {
   });
 });
 
+describe('pem silence add --until as a duration', () => {
+  it.each([
+    ['2h', '2025-10-08T14:00:00.000Z'],
+    ['3d', '2025-10-11T12:00:00.000Z'],
+    ['90m', '2025-10-08T13:30:00.000Z'],
+    ['1h30m', '2025-10-08T13:30:00.000Z'],
+    ['2 days', '2025-10-10T12:00:00.000Z'],
+  ])('--until %s silences until %s (now is 2025-10-08T12:00:00Z)', async (until, expected) => {
+    const result = await silence(['add', '--processor', 'gamebook_processor', '--until', until, '--reason', 'outage']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.startsWith(`silenced gamebook_processor until ${expected} (sil_`)).toBe(true);
+  });
+});
+
+describe('pem silence --by', () => {
+  it('defaults to $USER, and to the OS user when no USER or LOGNAME is set', async () => {
+    await add('gamebook_processor', '2025-10-09T00:00:00Z');
+    const noUser = await silence(['add', '--processor', 'roster_processor', '--until', '1d', '--reason', 'r'], NOW, {});
+    expect(noUser.code).toBe(0);
+    const listed = JSON.parse((await silence(['list', '--format', 'json'])).stdout) as { processor_name: string; created_by: string }[];
+    expect(Object.fromEntries(listed.map((s) => [s.processor_name, s.created_by]))).toEqual({
+      gamebook_processor: 'ops-oncall',
+      roster_processor: userInfo().username,
+    });
+  });
+});
+
 describe('pem silence list', () => {
+  it('prints CSV with --format csv, the JSON fields as columns', async () => {
+    const id = await add('gamebook_processor', '2025-10-10T00:00:00Z', 'vendor, "late"');
+    const csv = await silence(['list', '--format', 'csv']);
+    expect(csv.code).toBe(0);
+    expect(csv.stdout).toBe(
+      'silence_id,processor_name,silenced_until,state,created_at,created_by,removed_at,reason\n' +
+        `${id},gamebook_processor,2025-10-10T00:00:00.000Z,active,2025-10-08T12:00:00.000Z,ops-oncall,,"vendor, ""late"""\n`,
+    );
+  });
+
+  it('prints the same JSON for --format json and --json-output, and refuses both with another format', async () => {
+    await add('gamebook_processor', '2025-10-10T00:00:00Z');
+    expect((await silence(['list', '--format', 'json'])).stdout).toBe((await silence(['list', '--json-output'])).stdout);
+    const both = await silence(['list', '--json-output', '--format', 'table']);
+    expect([both.code, both.stderr]).toEqual([2, 'error: --json-output and --format table disagree: --json-output is --format json, so give one of them\n']);
+  });
+
   it('lists active silences, and with --all the expired and removed ones', async () => {
     const active = await add('gamebook_processor', '2025-10-10T00:00:00Z', 'waiting on the vendor');
     const short = await add('roster_processor', '2025-10-08T13:00:00Z');

@@ -195,6 +195,32 @@ describe('pem config validate', () => {
     ]);
   });
 
+  it('prints a JSON verdict with --format json, every problem listed, and still exits 2 when invalid', async () => {
+    const valid = await runCli(['config', 'validate', '--format', 'json']);
+    expect(valid.code).toBe(0);
+    expect(JSON.parse(valid.stdout)).toEqual({
+      config: 'includes/processors.js',
+      valid: true,
+      problems: [],
+      dataset: 'nba_reference',
+      timezone: 'America/New_York',
+      processors: 2,
+      enabled_processors: 2,
+    });
+    const path = writeRegistry('bad-json.json', { processors: { a: { priority: 'urgent' }, b: { enabled: 'no' } } });
+    const invalid = await runCli(['config', 'validate', '--config', path, '--format', 'json']);
+    expect(invalid.code).toBe(2);
+    expect(JSON.parse(invalid.stdout)).toMatchObject({
+      config: path,
+      valid: false,
+      problems: [
+        'processors.a.priority: "urgent" is not one of low, medium, high; for example "priority": "low"',
+        'processors.b.enabled: must be true or false, for example "enabled": true',
+      ],
+    });
+    expect(invalid.stderr.split('\n')[0]).toBe(`error: invalid registry ${path}: 2 problems`);
+  });
+
   it('rejects a filter that does not parse', async () => {
     const path = writeRegistry('unparsable.json', { processors: { a: { processor_filter: 'processor_name = = 1' } } });
     const run = await runCli(['config', 'validate', '--config', path]);

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
 
 let scenario: Scenario;
@@ -97,5 +98,95 @@ describe('pem record complete', () => {
   it('completes a run id made elsewhere when told its processor and date', async () => {
     const run = await record(['complete', '--run-id', 'airflow-run-17', '--status', 'success', '--processor', 'gamebook', '--date', '2025-10-06']);
     expect(run).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+});
+
+describe('pem record, for a row no check would see', () => {
+  let watched: Scenario;
+  beforeAll(async () => {
+    watched = await createScenario({
+      dataset: 'nba_reference',
+      processors: {
+        gamebook_processor: { processor_filter: "processor_name = 'gamebook' AND trigger_source IS DISTINCT FROM 'test'" },
+        roster: {},
+        legacy: { enabled: false },
+        foreign: { execution_table: 'ops.other_runs' },
+      },
+    });
+  });
+  afterAll(() => watched?.cleanup());
+
+  const at = () => ['--config', watched.registryPath, '--database', watched.databasePath];
+  const start = (args: string[]) => runCli(['record', 'start', '--date', '2025-10-07', ...args, ...at()], { now: NOW });
+  const recorded = async (processor: string) => {
+    const warehouse = await openDuckDb({ path: watched.databasePath, create: false });
+    try {
+      return await warehouse.query(`SELECT status FROM nba_reference.processor_run_history WHERE processor_name = '${processor}' ORDER BY status`);
+    } finally {
+      await warehouse.close();
+    }
+  };
+
+  it('says nothing when a processor filter selects the row', async () => {
+    expect((await start(['--processor', 'gamebook'])).stderr).toBe('');
+    expect((await start(['--processor', 'roster'])).stderr).toBe('');
+  });
+
+  it('warns in one line, and still records and exits 0, when no filter selects it', async () => {
+    const run = await start(['--processor', 'rostr']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^rostr\/2025-10-07\//);
+    expect(run.stderr).toBe(
+      `warning: rostr: no processor of ${watched.registryPath} selects this row in nba_reference.processor_run_history, so no check will see it; did you mean --processor roster? (recorded anyway)\n`,
+    );
+    expect(await recorded('rostr')).toEqual([{ status: 'running' }]);
+  });
+
+  it('evaluates the whole filter, other columns included', async () => {
+    const run = await start(['--processor', 'gamebook', '--trigger', 'test']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^warning: gamebook: no processor of .* selects this row in nba_reference\.processor_run_history, so no check will see it \(recorded anyway\)\n$/);
+  });
+
+  it('says when only a disabled processor selects it', async () => {
+    const run = await start(['--processor', 'legacy']);
+    expect(run.stderr).toBe(
+      `warning: legacy: only disabled processor legacy of ${watched.registryPath} selects this row in nba_reference.processor_run_history: checks skip it unless named with --processors (recorded anyway)\n`,
+    );
+  });
+
+  it('warns on complete too, for a run started elsewhere', async () => {
+    const run = await runCli(
+      ['record', 'complete', '--run-id', 'airflow-9', '--processor', 'boxscores', '--date', '2025-10-07', '--status', 'success', ...at()],
+      { now: NOW },
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('warning: boxscores: no processor of');
+    expect(await recorded('boxscores')).toEqual([{ status: 'success' }]);
+  });
+
+  it('names a table no processor reads', async () => {
+    await watched.sql('CREATE TABLE nba_reference.other_history AS SELECT * FROM nba_reference.processor_run_history LIMIT 0');
+    const run = await runCli(['record', 'start', '--processor', 'roster', '--date', '2025-10-07', '--table', 'nba_reference.other_history', ...at()], { now: NOW });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(
+      `warning: roster: no processor of ${watched.registryPath} reads nba_reference.other_history, so no check will see this row (recorded anyway)\n`,
+    );
+  });
+
+  it('says nothing about filters when the row could not be written (that warning is the one line)', async () => {
+    const run = await runCli(['record', 'start', '--processor', 'rostr', '--date', '2025-10-07', '--table', 'nba_reference.absent', ...at()], { now: NOW });
+    expect(run.code).toBe(0);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('cannot record the start of run');
+  });
+
+  it('says nothing about filters with --table and no registry to read', async () => {
+    const run = await runCli(
+      ['record', 'start', '--processor', 'nobody', '--date', '2025-10-07', '--table', 'nba_reference.processor_run_history', '--config', join(watched.dir, 'absent.json'), '--database', watched.databasePath],
+      { now: NOW },
+    );
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    expect(await recorded('nobody')).toEqual([{ status: 'running' }]);
   });
 });
