@@ -91,7 +91,19 @@ export function writeCheckResult(result: CheckResult, context: CliContext, forma
   else context.stdout.write(renderTerminalReport(result, { color: colorFor(context, context.stdout) }));
 }
 
-const CHECK_CSV_COLUMNS = ['processor_name', 'date', 'status', 'runs', 'failed_runs', 'processor_level', 'priority', 'revenue_impact'] as const;
+const CHECK_CSV_COLUMNS = [
+  'processor_name',
+  'date',
+  'status',
+  'runs',
+  'failed_runs',
+  'anomalies',
+  'records',
+  'duration_seconds',
+  'processor_level',
+  'priority',
+  'revenue_impact',
+] as const;
 
 /** One line per processor and date of the window, the day grid of the report flattened (for spreadsheets and grep). */
 export function renderCheckCsv({ report }: CheckResult): string {
@@ -104,6 +116,10 @@ export function renderCheckCsv({ report }: CheckResult): string {
         status: d.status,
         runs: d.runs,
         failed_runs: d.failed_runs,
+        // A list in one field: space-separated, empty when none.
+        anomalies: d.anomalies.join(' '),
+        records: d.records,
+        duration_seconds: d.duration_seconds,
         processor_level: p.level,
         priority: p.priority,
         revenue_impact: p.revenue_impact,

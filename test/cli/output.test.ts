@@ -50,10 +50,10 @@ describe('pem check --format', () => {
     const run = await erroring.check([...WINDOW, '--format', 'csv']);
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe('processor_name,date,status,runs,failed_runs,processor_level,priority,revenue_impact');
+    expect(lines[0]).toBe('processor_name,date,status,runs,failed_runs,anomalies,records,duration_seconds,processor_level,priority,revenue_impact');
     expect(lines).toHaveLength(1 + 7);
-    expect(lines).toContain('gamebook,2025-10-06,missing,0,0,ERROR,medium,false');
-    expect(lines).toContain('gamebook,2025-10-07,success,1,0,ERROR,medium,false');
+    expect(lines).toContain('gamebook,2025-10-06,missing,0,0,,,,ERROR,medium,false');
+    expect(lines).toContain('gamebook,2025-10-07,success,1,0,,,300,ERROR,medium,false');
   });
 
   it('refuses --json-output beside another format, and an unknown format, with exit 2 and one line', async () => {
