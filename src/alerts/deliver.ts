@@ -4,6 +4,7 @@
  *
  *   plan     what is due: new issues, reminders after `renotify_hours`, recoveries (plan.ts)
  *   claim    take the due notifications in the warehouse so an overlapping run does not send them too
+ *   release  let go of the warehouse (a DuckDB file's lock) while talking to the destinations
  *   send     each destination on its own; one failing never stops the others (fan-out records
  *            each destination's error instead of throwing)
  *   record   append what was delivered; give back (release) what was not, so the next run retries it
@@ -173,6 +174,9 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   const lost = plan.due.length - mine.length;
   if (lost > 0) log.info(`alerts: ${lost} notification${lost === 1 ? ' is' : 's are'} being sent by another run; not sending ${lost === 1 ? 'it' : 'them'} twice`);
 
+  // Sending may take as long as the destinations' timeouts and retries: hold nothing meanwhile
+  // (on DuckDB, the file lock that `pem record` needs); appending the outcome opens it again.
+  await warehouse.release();
   const slackItems = mine.filter((i) => i.destination === 'slack');
   const pagerItems = mine.filter((i) => i.destination === 'pagerduty');
   const [slack, pagerduty] = await Promise.all([
@@ -194,6 +198,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
     errors.push(`alerts went out but ${stateTable} could not record them (${describeError(error)}); the next run may send them again`);
   }
 
+  await warehouse.release();
   logSummary(log, plan, slack.outcome, pagerduty);
   return finish({ slack: slack.outcome, pagerduty }, plan, slack.sent, errors);
 }

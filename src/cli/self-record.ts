@@ -48,7 +48,7 @@ export async function runMonitoredCheck<T>(
   }
   const { recorder, notes } = own;
   const runId = await recorder.recordRunStart(MONITOR_PROCESSOR, own.processingDate, { triggerSource: own.triggerSource, metadata: own.metadata });
-  const started = recorder.lastWriteSucceeded;
+  const started = recorder.lastWriteKept;
   let outcome: T;
   try {
     outcome = await check();

@@ -25,6 +25,8 @@ export const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enq
 /** The bound on each run-history write of `pem` itself (PEM_RECORD_TIMEOUT_MS). */
 export const DEFAULT_RECORD_TIMEOUT_MS = 10_000;
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 5_000;
+/** How long `pem` commands wait for a DuckDB file another process holds (PEM_DUCKDB_LOCK_TIMEOUT_MS). */
+export const DEFAULT_DUCKDB_LOCK_TIMEOUT_MS = 30_000;
 
 /** Alert retry knobs (documented in docs/alerts.md), each a whole number within bounds. */
 const ALERT_RETRY_KNOBS = {
@@ -47,6 +49,11 @@ export interface BigQuerySettings {
   timeoutMs: number | undefined;
 }
 
+export interface DuckDbSettings {
+  /** PEM_DUCKDB_LOCK_TIMEOUT_MS: how long a command waits while another process writes the file. */
+  lockTimeoutMs: number;
+}
+
 export interface DestinationSettings {
   slackWebhookUrl: string | null;
   pagerDutyRoutingKey: string | null;
@@ -54,7 +61,7 @@ export interface DestinationSettings {
 }
 
 export interface SelfRecordSettings {
-  /** PEM_RECORD_SELF: off with 0, off, false or no. */
+  /** PEM_RECORD_SELF: off with 0, off, false or no; on when unset or 1, on, true, yes. */
   enabled: boolean;
   /** PEM_RECORD_TIMEOUT_MS. */
   timeoutMs: number;
@@ -68,6 +75,7 @@ export interface Settings {
   /** PEM_ENGINE (null: unset; `--engine` and then duckdb decide). */
   engine: Engine | null;
   bigQuery: BigQuerySettings;
+  duckDb: DuckDbSettings;
   alertRetry: AlertRetryOverrides;
   destinations: DestinationSettings;
   selfRecord: SelfRecordSettings;
@@ -111,6 +119,7 @@ export function readSettings(env: Environment = environmentOf()): Settings {
   const settings: Settings = {
     engine: attempt(() => engineFrom(env), null),
     bigQuery: attempt(() => bigQueryFrom(env), { project: undefined, location: undefined, apiEndpoint: undefined, timeoutMs: undefined }),
+    duckDb: attempt(() => duckDbFrom(env), { lockTimeoutMs: DEFAULT_DUCKDB_LOCK_TIMEOUT_MS }),
     alertRetry: attempt(() => alertRetryFrom(env), {}),
     destinations: attempt(() => destinationsFrom(env), { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL }),
     selfRecord: attempt(() => selfRecordFrom(env), { enabled: false, timeoutMs: DEFAULT_RECORD_TIMEOUT_MS, triggerSource: 'manual', cloudRunExecution: null }),
@@ -182,6 +191,14 @@ function bigQueryFrom(env: Environment): BigQuerySettings {
   };
 }
 
+function duckDbFrom(env: Environment): DuckDbSettings {
+  const lockTimeoutMs = wholePositive(env.PEM_DUCKDB_LOCK_TIMEOUT_MS);
+  if (lockTimeoutMs === null) {
+    throw usageError(`PEM_DUCKDB_LOCK_TIMEOUT_MS '${env.PEM_DUCKDB_LOCK_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds, for example 30000`);
+  }
+  return { lockTimeoutMs: lockTimeoutMs ?? DEFAULT_DUCKDB_LOCK_TIMEOUT_MS };
+}
+
 /** PEM_ALERT_*: the retry knobs that are set. */
 export function alertRetryFrom(env: Environment): AlertRetryOverrides {
   const overrides: AlertRetryOverrides = {};
@@ -208,6 +225,15 @@ function destinationsFrom(env: Environment): DestinationSettings {
 }
 
 const OFF_VALUES = new Set(['0', 'off', 'false', 'no']);
+const ON_VALUES = new Set(['1', 'on', 'true', 'yes']);
+
+/** PEM_RECORD_SELF: unset or empty is on; anything but a clear on or off value is refused. */
+function selfRecordEnabled(raw: string | undefined): boolean {
+  const value = (raw ?? '').trim().toLowerCase();
+  if (value === '' || ON_VALUES.has(value)) return true;
+  if (OFF_VALUES.has(value)) return false;
+  throw usageError(`PEM_RECORD_SELF '${raw!.trim()}' must be on or off (1, on, true, yes / 0, off, false, no), for example PEM_RECORD_SELF=off`);
+}
 
 function selfRecordFrom(env: Environment): SelfRecordSettings {
   const timeoutMs = wholePositive(env.PEM_RECORD_TIMEOUT_MS);
@@ -215,7 +241,7 @@ function selfRecordFrom(env: Environment): SelfRecordSettings {
     throw usageError(`PEM_RECORD_TIMEOUT_MS '${env.PEM_RECORD_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds, for example 10000`);
   }
   return {
-    enabled: !OFF_VALUES.has((env.PEM_RECORD_SELF ?? '').trim().toLowerCase()),
+    enabled: selfRecordEnabled(env.PEM_RECORD_SELF),
     timeoutMs: timeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS,
     triggerSource: trimmed(env.PEM_TRIGGER_SOURCE) ?? (isCloudRun(env) ? 'scheduler' : 'manual'),
     cloudRunExecution: env.CLOUD_RUN_EXECUTION || null,

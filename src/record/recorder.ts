@@ -113,6 +113,7 @@ export class RunRecorder {
   /** The cause last logged; the same cause is not logged again until a write succeeds. */
   private quietCause: string | null = null;
   private lastOk = false;
+  private lastKept = false;
 
   constructor(options: RunRecorderOptions) {
     this.sink = options.sink;
@@ -129,6 +130,11 @@ export class RunRecorder {
   /** Whether the latest record (start or end) was stored; false before any. */
   get lastWriteSucceeded(): boolean {
     return this.lastOk;
+  }
+
+  /** Whether the latest record was stored or spooled for a later write to store (late, not lost). */
+  get lastWriteKept(): boolean {
+    return this.lastKept;
   }
 
   /**
@@ -295,18 +301,34 @@ export class RunRecorder {
       await Promise.race([attempt, deadline]);
       this.quietCause = null;
       this.lastOk = true;
+      this.lastKept = true;
     } catch (cause) {
-      await this.fail(`cannot record ${what} in ${this.sink.description}`, cause);
+      clearTimeout(timer);
+      const keptIn = await this.spool(row);
+      await this.fail(`cannot record ${what} in ${this.sink.description}`, cause, keptIn);
     } finally {
       clearTimeout(timer);
     }
   }
 
+  /** Where the sink kept a row it could not write (to be added by a later write), or null. */
+  private async spool(row: RunRow): Promise<string | null> {
+    if (!this.sink.spool) return null;
+    try {
+      return await this.sink.spool([row]);
+    } catch (error) {
+      this.log.warn(`cannot spool run ${row.run_id} (${row.status}): ${firstLine(error instanceof Error ? error.message : String(error))}`);
+      return null;
+    }
+  }
+
   /** Logs (once per cause) and swallows, or throws in strict mode. */
-  private async fail(what: string, cause: unknown): Promise<void> {
+  private async fail(what: string, cause: unknown, keptIn: string | null = null): Promise<void> {
     this.lastOk = false;
+    this.lastKept = keptIn !== null;
     const reason = cause instanceof Error ? firstLine(cause.message) : String(cause);
-    const message = `${what}: ${reason}`;
+    const kept = keptIn === null ? '' : `; kept in ${keptIn}, added by the next \`pem record\` or \`pem check\``;
+    const message = `${what}: ${reason}${kept}`;
     if (this.strict) {
       throw cause instanceof PemError && cause.code === 'usage' ? usageError(message) : new PemError('runtime', message);
     }

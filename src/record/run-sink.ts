@@ -6,6 +6,12 @@ export interface RunSink {
   readonly description: string;
   /** Appends `rows`; rejects with the cause when they were not stored. */
   write(rows: readonly RunRow[], options: RunSinkWriteOptions): Promise<void>;
+  /**
+   * Keeps rows that `write` could not store somewhere durable, from where a later write adds them
+   * (idempotently); returns where, or null when they cannot be kept (then they are lost and the
+   * failure is reported as such). Optional: sinks without a spool report the failure.
+   */
+  spool?(rows: readonly RunRow[]): Promise<string | null>;
 }
 
 export interface RunSinkWriteOptions {

@@ -6,11 +6,14 @@
  *   `warehouse/bigquery-client.ts`); BigQuery drops a repeated insertId (best effort, about a minute).
  * - DuckDB: the row is appended only when no row with the same `(run_id, status)` exists. One
  *   process writes a DuckDB file at a time (DuckDB's file lock), so the check and the append
- *   cannot interleave with another writer.
+ *   cannot interleave with another writer; a writer waits its turn, and spools what it could not
+ *   write in time.
  */
 import { usageError } from '../errors.js';
 import { resolveEngine, bigQueryOptionsFrom, type Engine, type WarehouseOptions, type WarehouseSettings } from '../warehouse/open.js';
+import { existsSync } from 'node:fs';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from '../warehouse/duckdb.js';
+import { spoolRunRows } from '../warehouse/duckdb-spool.js';
 import type { Warehouse } from '../warehouse/types.js';
 import type { BigQueryRunSinkOptions } from './bigquery.js';
 import type { RunSink } from './run-sink.js';
@@ -71,20 +74,32 @@ function lazyBigQuerySink(target: RunTarget, settings: WarehouseSettings): RunSi
 /**
  * A DuckDB file, opened for each write and closed after it. A processor may run for hours; holding
  * the file open would hold DuckDB's single-writer lock and keep `pem check` out of it.
+ *
+ * One process writes the file at a time, so a write waits its turn until the recorder's bound
+ * (its signal); opening the file first adds the rows other writers spooled. A row that still could
+ * not be written is spooled beside an existing file (`warehouse/duckdb-spool.ts`) for the next
+ * writer to add: late, never lost. A file that does not exist is a mistake to report, not to wait for.
  */
 export function duckDbFileSink(path: string, table: string): RunSink {
   return {
     description: path === ':memory:' ? 'DuckDB (in memory)' : `DuckDB ${path}`,
-    async write(rows) {
-      const warehouse = await openDuckDb({ path, create: false });
+    async write(rows, options) {
+      const warehouse = await openDuckDb({ path, create: false, lockWaitMs: WAIT_FOR_SIGNAL_MS, signal: options?.signal, onLockWait: options?.onRetry });
       try {
         await warehouse.insertRunRows(table, rows);
       } finally {
         await warehouse.close();
       }
     },
+    async spool(rows) {
+      if (path === ':memory:' || !existsSync(path)) return null;
+      return spoolRunRows(path, table, rows);
+    },
   };
 }
+
+/** The file wait of a recorder's write: until its bound aborts the signal. */
+const WAIT_FOR_SIGNAL_MS = 24 * 3_600_000;
 
 /**
  * An open warehouse (the caller opens and closes it). Its insertRunRows is idempotent per

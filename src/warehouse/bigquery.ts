@@ -146,6 +146,10 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
+  async release(): Promise<void> {
+    // BigQuery holds no lock between statements.
+  }
+
   async close(): Promise<void> {
     // The client holds no connection to close.
   }

@@ -23,6 +23,7 @@ import {
   timestampValue,
 } from '@duckdb/node-api';
 import { describeError, firstLine, runtimeError } from '../errors.js';
+import { forgetSpooled, readSpool, type SpooledRow } from './duckdb-spool.js';
 import type { RunRow } from './run-row.js';
 import type { PlainValue, QueryParam, QueryParams, Row, Warehouse } from './types.js';
 
@@ -33,9 +34,21 @@ export interface DuckDbOptions {
   path: string;
   /** Create the file (and its folder) when absent; otherwise a missing file is an error. */
   create: boolean;
+  /**
+   * How long to wait for the file while another process holds it (DuckDB allows one writing
+   * process per file: `pem record` and `pem check` take turns). Default 0: fail at once.
+   */
+  lockWaitMs?: number;
+  /** Stops waiting for the file when aborted (the run recorder's bound). */
+  signal?: AbortSignal;
+  /** Hears, once, that the file is held and the open is waiting for it. */
+  onLockWait?: (cause: Error) => void;
 }
 
 const DAY_MS = 86_400_000;
+/** Pause between attempts on a held file: short and jittered, so waiting processes take turns. */
+const LOCK_RETRY_MIN_MS = 5;
+const LOCK_RETRY_MAX_MS = 40;
 
 /** The catalog name a database file is attached under; a dataset may not share it. */
 export const DUCKDB_CATALOG = 'pem_warehouse';
@@ -53,38 +66,111 @@ export async function openDuckDb(options: DuckDbOptions): Promise<Warehouse> {
       mkdirSync(dirname(resolve(path)), { recursive: true });
     }
   }
-  let instance: DuckDBInstance;
-  let connection: DuckDBConnection;
-  try {
-    instance = await DuckDBInstance.create(':memory:');
-    connection = await instance.connect();
-    if (!inMemory) {
-      // Attached under a fixed catalog name: opened directly, the file's catalog is named after
-      // it, and `monitoring.processor_run_history` in `monitoring.duckdb` (the defaults) would be
-      // an ambiguous catalog-or-schema reference.
-      await connection.run(`ATTACH '${path.replaceAll("'", "''")}' AS ${DUCKDB_CATALOG}`);
-      await connection.run(`USE ${DUCKDB_CATALOG}`);
-    }
-    // Naive TIMESTAMP columns hold UTC (SPEC §2); make every implicit conversion agree.
-    await connection.run("SET TimeZone = 'UTC'");
-  } catch (error) {
-    throw runtimeError(`cannot open DuckDB database ${path}: ${describeError(error)}`);
-  }
-  return new DuckDbWarehouse(instance, connection, inMemory ? 'DuckDB (in memory)' : `DuckDB ${path}`);
+  const warehouse = new DuckDbWarehouse(path, options, inMemory ? 'DuckDB (in memory)' : `DuckDB ${path}`);
+  await warehouse.connect();
+  return warehouse;
 }
+
+/** Whether DuckDB refused the file because another process holds its lock. */
+function isLockConflict(error: unknown): boolean {
+  return /could not set lock on file/i.test(error instanceof Error ? error.message : String(error));
+}
+
+const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 class DuckDbWarehouse implements Warehouse {
   readonly dialect = 'duckdb' as const;
+  private open: { instance: DuckDBInstance; connection: DuckDBConnection } | null = null;
+  private connecting: Promise<DuckDBConnection> | null = null;
 
   constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
+    private readonly path: string,
+    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait'>,
     readonly description: string,
   ) {}
 
-  async query(sql: string, params: QueryParams = {}): Promise<Row[]> {
+  /**
+   * Opens the file, waiting up to `lockWaitMs` while another process holds it; then adds the rows
+   * waiting in its spool (best effort: what cannot be added stays spooled), and turns off access
+   * to any other file, so that nothing a query says (a registry filter) can read the disk.
+   */
+  async connect(): Promise<DuckDBConnection> {
+    if (this.open) return this.open.connection;
+    this.connecting ??= this.openFile().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  private async openFile(): Promise<DuckDBConnection> {
+    const inMemory = this.path === ':memory:';
+    const { lockWaitMs = 0, signal, onLockWait } = this.options;
+    const deadline = Date.now() + lockWaitMs;
+    let waited = false;
+    let instance: DuckDBInstance | undefined;
     try {
-      const statement = await this.connection.prepare(sql);
+      instance = await DuckDBInstance.create(':memory:');
+      const connection = await instance.connect();
+      if (!inMemory) {
+        // Attached under a fixed catalog name: opened directly, the file's catalog is named after
+        // it, and `monitoring.processor_run_history` in `monitoring.duckdb` (the defaults) would be
+        // an ambiguous catalog-or-schema reference.
+        for (;;) {
+          try {
+            await connection.run(`ATTACH '${this.path.replaceAll("'", "''")}' AS ${DUCKDB_CATALOG}`);
+            break;
+          } catch (error) {
+            if (!isLockConflict(error)) throw error;
+            if (signal?.aborted || Date.now() >= deadline) throw new Error(`another process holds the file (waited ${lockWaitMs} ms)`);
+            if (!waited) onLockWait?.(new Error(`another process holds DuckDB ${this.path}`));
+            waited = true;
+            await pause(LOCK_RETRY_MIN_MS + Math.random() * (LOCK_RETRY_MAX_MS - LOCK_RETRY_MIN_MS));
+          }
+        }
+        await connection.run(`USE ${DUCKDB_CATALOG}`);
+      }
+      // Naive TIMESTAMP columns hold UTC (SPEC §2); make every implicit conversion agree.
+      await connection.run("SET TimeZone = 'UTC'");
+      this.open = { instance, connection };
+    } catch (error) {
+      instance?.closeSync();
+      throw runtimeError(`cannot open DuckDB database ${this.path}: ${describeError(error)}`);
+    }
+    if (!inMemory) await this.drainSpool();
+    // https://duckdb.org/docs/stable/operations_manual/securing_duckdb/overview: no file, URL or
+    // extension reached from SQL after this; the attached database stays readable and writable.
+    await this.open.connection.run('SET enable_external_access = false');
+    return this.open.connection;
+  }
+
+  /** Adds the spooled rows of this file to their tables, then forgets them. */
+  private async drainSpool(): Promise<void> {
+    const spooled = readSpool(this.path);
+    const byTable = new Map<string, SpooledRow[]>();
+    for (const entry of spooled) byTable.set(entry.table, [...(byTable.get(entry.table) ?? []), entry]);
+    for (const [table, entries] of byTable) {
+      try {
+        await this.insertRunRows(table, entries.map((e) => e.row));
+        forgetSpooled(entries);
+      } catch {
+        // The table is missing or refuses them: they stay spooled, for a later drain.
+      }
+    }
+  }
+
+  /**
+   * Lets go of the file (and its lock) until the next statement, which opens it again: the check
+   * calls it before it talks to Slack or PagerDuty, so recorders are never kept out meanwhile.
+   */
+  async release(): Promise<void> {
+    if (this.path === ':memory:' || !this.open) return;
+    await this.close();
+  }
+
+  async query(sql: string, params: QueryParams = {}): Promise<Row[]> {
+    const connection = await this.connect();
+    try {
+      const statement = await connection.prepare(sql);
       bindAll(statement, params);
       const reader = await statement.runAndReadAll();
       const names = reader.columnNames();
@@ -102,12 +188,13 @@ class DuckDbWarehouse implements Warehouse {
   }
 
   async execute(sql: string, params: QueryParams = {}): Promise<void> {
+    const connection = await this.connect();
     try {
       if (Object.keys(params).length === 0) {
-        await this.connection.run(sql);
+        await connection.run(sql);
         return;
       }
-      const statement = await this.connection.prepare(sql);
+      const statement = await connection.prepare(sql);
       bindAll(statement, params);
       await statement.run();
     } catch (error) {
@@ -118,8 +205,9 @@ class DuckDbWarehouse implements Warehouse {
   async insertRunRows(table: string, rows: readonly RunRow[]): Promise<void> {
     const [schema, name] = splitTable(table);
     const fresh = await this.rowsNotYetIn(table, rows);
+    const connection = await this.connect();
     try {
-      const appender = await this.connection.createAppender(name, schema);
+      const appender = await connection.createAppender(name, schema);
       for (const row of fresh) {
         appender.appendVarchar(row.run_id);
         appender.appendVarchar(row.processor_name);
@@ -164,8 +252,10 @@ class DuckDbWarehouse implements Warehouse {
   }
 
   async close(): Promise<void> {
-    this.connection.closeSync();
-    this.instance.closeSync();
+    const open = this.open;
+    this.open = null;
+    open?.connection.closeSync();
+    open?.instance.closeSync();
   }
 }
 

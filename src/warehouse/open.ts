@@ -2,7 +2,7 @@
  * Chooses the warehouse adapter from the command line and the settings (SPEC §6): `--engine`,
  * else PEM_ENGINE, else duckdb. The one place that decides the engine.
  */
-import type { Settings } from '../config/env.js';
+import { DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, type Settings } from '../config/env.js';
 import { ENGINES, type Engine } from '../config/names.js';
 import { usageError } from '../errors.js';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from './duckdb.js';
@@ -18,7 +18,7 @@ export interface WarehouseOptions {
 }
 
 /** The settings the opener reads; `readSettings()` gives all of them. */
-export type WarehouseSettings = Pick<Settings, 'engine' | 'bigQuery'>;
+export type WarehouseSettings = Pick<Settings, 'engine' | 'bigQuery'> & Partial<Pick<Settings, 'duckDb'>>;
 
 export function resolveEngine(flag: string | undefined, settings: Pick<Settings, 'engine'>): Engine {
   if (flag === undefined) return settings.engine ?? 'duckdb';
@@ -28,7 +28,13 @@ export function resolveEngine(flag: string | undefined, settings: Pick<Settings,
 
 /** How each engine is opened; the BigQuery client is a large module, loaded only for BigQuery. */
 const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSettings, mode: { create: boolean }) => Promise<Warehouse>> = {
-  duckdb: (options, _settings, mode) => openDuckDb({ path: options.database ?? DEFAULT_DUCKDB_PATH, create: mode.create }),
+  // Waits while another process (a `pem record`, another check) holds the file.
+  duckdb: (options, settings, mode) =>
+    openDuckDb({
+      path: options.database ?? DEFAULT_DUCKDB_PATH,
+      create: mode.create,
+      lockWaitMs: settings.duckDb?.lockTimeoutMs ?? DEFAULT_DUCKDB_LOCK_TIMEOUT_MS,
+    }),
   bigquery: async (options, settings) => {
     const { openBigQuery } = await import('./bigquery.js');
     return openBigQuery(bigQueryOptionsFrom(options, settings));

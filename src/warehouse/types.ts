@@ -36,5 +36,11 @@ export interface Warehouse {
    * already holds are skipped). Never updates.
    */
   insertRunRows(table: string, rows: readonly RunRow[]): Promise<void>;
+  /**
+   * Lets go of whatever the warehouse holds between statements (a DuckDB file's single-writer
+   * lock) until the next statement: called before slow work that needs no warehouse, such as
+   * sending alerts. A no-op where nothing is held.
+   */
+  release(): Promise<void>;
   close(): Promise<void>;
 }

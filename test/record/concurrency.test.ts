@@ -1,0 +1,85 @@
+/**
+ * DuckDB allows one writing process per file. Fifty processors recording at once, beside a
+ * `pem check` whose Slack webhook hangs, lose no row: the check lets go of the file while it
+ * talks to Slack, recorders wait their turn, and a row that still cannot be written in time is
+ * spooled beside the database and added by the next `pem record` or `pem check`.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spoolDirOf } from '../../src/warehouse/duckdb-spool.js';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import { bundleCli, type ChildCli } from '../support/child-cli.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+
+const RECORDERS = 50;
+const CHECK_SLACK_TIMEOUT_MS = 8_000;
+
+let scenario: Scenario;
+let cli: ChildCli;
+let slack: Server;
+let slackUrl: string;
+const slackRequests: IncomingMessage[] = [];
+let slackCalled: () => void;
+const slackReached = new Promise<void>((done) => (slackCalled = done));
+
+beforeAll(async () => {
+  // No history at all: the check raises a scheduler issue, so it has a Slack message to send.
+  scenario = await createScenario({ dataset: 'nba_reference', processors: { gamebook: {} } });
+  cli = await bundleCli();
+  // A webhook that never answers: the check waits for it until its own timeout.
+  slack = createServer((request) => {
+    slackRequests.push(request);
+    slackCalled();
+  });
+  await new Promise<void>((done) => slack.listen(0, '127.0.0.1', done));
+  slackUrl = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/services/T000/B000/hanging`;
+}, 60_000);
+
+afterAll(async () => {
+  for (const request of slackRequests) request.socket.destroy();
+  await new Promise((done) => slack?.close(done));
+  cli?.cleanup();
+  scenario?.cleanup();
+});
+
+const target = () => ['--config', scenario.registryPath, '--database', scenario.databasePath];
+
+describe('fifty `pem record start` processes beside a check whose Slack webhook hangs', () => {
+  it('store every row, in the table or (late) through the spool', async () => {
+    const check = cli.run(['check', '--json-output', '--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z', ...target()], {
+      SLACK_WEBHOOK_URL: slackUrl,
+      PEM_ALERT_TIMEOUT_MS: String(CHECK_SLACK_TIMEOUT_MS),
+      PEM_ALERT_RETRIES: '0',
+    });
+    // The recorders start once the check is talking to Slack, which is when it used to hold the file.
+    await Promise.race([slackReached, check.then((run) => Promise.reject(new Error(`check ended first: ${run.stderr}`)))]);
+    const recorders = await Promise.all(
+      Array.from({ length: RECORDERS }, (_, i) =>
+        cli.run(['record', 'start', '--processor', `processor_${i}`, '--date', '2025-10-07', ...target()], { PEM_RECORD_TIMEOUT_MS: '10000' }),
+      ),
+    );
+    const checked = await check;
+
+    for (const run of recorders) expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^processor_\d+\/2025-10-07\/\S+\n$/) });
+    const runIds = recorders.map((run) => run.stdout.trim());
+    // The Slack timeout fails the check (exit 1), after its JSON document.
+    expect(checked.code).toBe(1);
+    expect(JSON.parse(checked.stdout).alerts.length).toBeGreaterThan(0);
+
+    // Opening the file for writing adds whatever was spooled.
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const rows = await warehouse.query(
+        "SELECT run_id FROM nba_reference.processor_run_history WHERE status = 'running' AND regexp_matches(processor_name, '^processor_[0-9]+$')",
+      );
+      expect(new Set(rows.map((row) => row.run_id))).toEqual(new Set(runIds));
+      expect(rows).toHaveLength(RECORDERS);
+    } finally {
+      await warehouse.close();
+    }
+    const spool = spoolDirOf(scenario.databasePath);
+    expect(existsSync(spool) ? readdirSync(spool) : []).toEqual([]);
+  }, 120_000);
+});

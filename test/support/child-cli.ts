@@ -1,0 +1,49 @@
+/**
+ * Runs `pem` as a real child process: this checkout's CLI bundled once with esbuild (loading it
+ * through tsx costs about twice the CPU per process, which tests starting dozens of processes
+ * cannot afford on a shared machine). The bundle sits in the repository's `.pem/` folder, so its
+ * packages resolve from `node_modules` as the CLI's do.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+
+const REPO = resolve(import.meta.dirname, '..', '..');
+
+export interface ChildRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ChildCli {
+  /** Runs `pem args…` with exactly `env` (plus PATH), resolving when the process exits. */
+  run(args: string[], env?: Record<string, string>): Promise<ChildRun>;
+  cleanup(): void;
+}
+
+export async function bundleCli(): Promise<ChildCli> {
+  mkdirSync(join(REPO, '.pem'), { recursive: true });
+  const dir = mkdtempSync(join(REPO, '.pem', 'child-cli-'));
+  const bundle = join(dir, 'main.mjs');
+  await build({ entryPoints: [join(REPO, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: bundle, logLevel: 'silent' });
+  const entry = join(dir, 'pem.mjs');
+  writeFileSync(entry, `import { main } from './main.mjs';\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+  return {
+    run(args, env = {}) {
+      return new Promise((done, fail) => {
+        const child = spawn(process.execPath, [entry, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('error', fail);
+        child.on('close', (code) => done({ code, stdout, stderr }));
+      });
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
