@@ -3,7 +3,8 @@
  * validates it. Every problem is reported at once; nothing runs on an invalid registry.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import type { Writable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { extname, resolve } from 'node:path';
 import { configError, describeError } from '../errors.js';
 import { filterShapeProblem, parseRegistry, type Registry } from './registry.js';
@@ -13,8 +14,8 @@ export const DEFAULT_REGISTRY_PATH = 'includes/processors.js';
 /** Checks that a filter expression parses; returns the parser's complaint or null. */
 export type FilterParser = (filter: string) => Promise<string | null>;
 
-export async function loadRegistry(path: string, parseFilter?: FilterParser): Promise<Registry> {
-  const document = readRegistryDocument(path);
+export async function loadRegistry(path: string, parseFilter?: FilterParser, options: RegistryReadOptions = {}): Promise<Registry> {
+  const document = await readRegistryDocument(path, options);
   const result = parseRegistry(document);
   const problems = result.ok ? [] : [...result.problems];
   if (parseFilter) {
@@ -35,19 +36,86 @@ export async function loadRegistry(path: string, parseFilter?: FilterParser): Pr
   return (result as { ok: true; registry: Registry }).registry;
 }
 
-export function readRegistryDocument(path: string): unknown {
+/** How long a `.js` registry may take to load before it is given up on. */
+export const REGISTRY_LOAD_TIMEOUT_MS = 10_000;
+
+export interface RegistryReadOptions {
+  /** Bound on loading a `.js` registry (default REGISTRY_LOAD_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /** Where a `.js` registry's own output goes (default stderr: stdout is the command's). */
+  output?: Writable;
+}
+
+export async function readRegistryDocument(path: string, options: RegistryReadOptions = {}): Promise<unknown> {
   const absolute = resolve(path);
   if (!existsSync(absolute)) throw configError(`registry file ${path} does not exist (pass --config PATH to a .js or .json registry)`);
   const extension = extname(absolute);
-  try {
-    if (extension === '.json') return JSON.parse(readFileSync(absolute, 'utf8')) as unknown;
-    if (extension === '.js' || extension === '.cjs') {
-      const require = createRequire(import.meta.url);
-      delete require.cache[absolute];
-      return require(absolute) as unknown;
+  if (extension === '.json') {
+    try {
+      return JSON.parse(readFileSync(absolute, 'utf8')) as unknown;
+    } catch (error) {
+      throw configError(`registry file ${path} cannot be read: ${describeError(error)}`);
     }
-  } catch (error) {
-    throw configError(`registry file ${path} cannot be read: ${describeError(error)}`);
   }
+  if (extension === '.js' || extension === '.cjs') return loadModuleIsolated(path, absolute, options);
   throw configError(`registry file ${path} must be a .js (CommonJS) or .json file`);
 }
+
+/**
+ * A `.js` registry is code, and runs in a worker thread so that nothing it does can break the
+ * command: its console output goes to stderr (stdout may be the JSON document), `process.exit`
+ * ends only the worker, a loop that never ends is stopped at the bound, and what it exports comes
+ * back structured-cloned as plain data (a getter that throws, or a function, is a config error).
+ * https://nodejs.org/docs/latest-v20.x/api/worker_threads.html#new-workerfilename-options
+ */
+function loadModuleIsolated(path: string, absolute: string, options: RegistryReadOptions): Promise<unknown> {
+  const timeoutMs = options.timeoutMs ?? REGISTRY_LOAD_TIMEOUT_MS;
+  const output = options.output ?? process.stderr;
+  const fail = (why: string) => configError(`registry file ${path} cannot be read: ${why}`);
+  return new Promise((done, reject) => {
+    const worker = new Worker(REGISTRY_WORKER, {
+      eval: true,
+      workerData: { path: absolute },
+      stdout: true,
+      stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: 256 },
+    });
+    worker.stdout.on('data', (chunk: Buffer) => output.write(chunk.toString()));
+    worker.stderr.on('data', (chunk: Buffer) => output.write(chunk.toString()));
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      outcome();
+    };
+    const timer = setTimeout(() => settle(() => reject(fail(`it did not finish loading within ${timeoutMs} ms`))), timeoutMs);
+    worker.on('message', (message: { document?: unknown; error?: string }) =>
+      settle(() => ('error' in message ? reject(fail(message.error ?? 'unknown error')) : done(message.document))),
+    );
+    worker.on('error', (error) => settle(() => reject(fail(describeError(error)))));
+    worker.on('exit', (code) => settle(() => reject(fail(`it ended the process (exit code ${code}) before exporting a registry`))));
+  });
+}
+
+/** The worker: requires the registry and posts back its export, or why it could not. */
+const REGISTRY_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createRequire } = require('node:module');
+const firstLine = (error) => String(error && error.message !== undefined ? error.message : error).split('\\n')[0].trim() || 'unknown error';
+(() => {
+  let exported;
+  try {
+    exported = createRequire(workerData.path)(workerData.path);
+  } catch (error) {
+    parentPort.postMessage({ error: firstLine(error) });
+    return;
+  }
+  try {
+    parentPort.postMessage({ document: exported });
+  } catch (error) {
+    parentPort.postMessage({ error: 'its export is not plain data (' + firstLine(error) + ')' });
+  }
+})();
+`;
