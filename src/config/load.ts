@@ -7,27 +7,36 @@ import type { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { extname, resolve } from 'node:path';
 import { configError, describeError } from '../errors.js';
-import { filterShapeProblem, parseRegistry, type Registry } from './registry.js';
+import { defaultProcessorFilter, filterShapeProblem, parseRegistry, type Registry } from './registry.js';
 
 export const DEFAULT_REGISTRY_PATH = 'includes/processors.js';
 
-/** Checks that a filter expression parses; returns the parser's complaint or null. */
-export type FilterParser = (filter: string) => Promise<string | null>;
+/**
+ * Checks filter expressions, all in one pass: for each, why it is not an allowed expression over
+ * the row (or does not parse), or null.
+ */
+export type FilterParser = (filters: readonly string[]) => Promise<(string | null)[]>;
 
 export async function loadRegistry(path: string, parseFilter?: FilterParser, options: RegistryReadOptions = {}): Promise<Registry> {
   const document = await readRegistryDocument(path, options);
   const result = parseRegistry(document);
   const problems = result.ok ? [] : [...result.problems];
   if (parseFilter) {
-    // Parsed even when other keys are wrong, so `pem config validate` reports everything at once.
+    // Checked even when other keys are wrong, so `pem config validate` reports everything at once.
+    // A default filter is generated from a validated name: only the registry's own are parsed.
+    const checked: { where: string; filter: string }[] = [];
     for (const p of result.ok ? result.registry.processors : result.processors) {
       for (const key of ['processor_filter', 'calendar_filter'] as const) {
         const filter = p[key];
         if (filter === null || filterShapeProblem(filter) !== null) continue;
-        const complaint = await parseFilter(filter);
-        if (complaint) problems.push(`processors.${p.name}.${key}: does not parse as a SQL expression (${complaint})`);
+        if (key === 'processor_filter' && filter === defaultProcessorFilter(p.name)) continue;
+        checked.push({ where: `processors.${p.name}.${key}`, filter });
       }
     }
+    const reasons = await parseFilter(checked.map((c) => c.filter));
+    checked.forEach(({ where }, i) => {
+      if (reasons[i]) problems.push(`${where}: ${reasons[i]}`);
+    });
   }
   if (problems.length > 0) {
     const noun = problems.length === 1 ? 'problem' : 'problems';

@@ -371,8 +371,10 @@ function crossFieldProblems(p: ProcessorConfig, input: ProcessorInput): string[]
 /**
  * A filter is spliced into SQL as `WHERE (<filter>)`, so it must be one expression: no
  * statement separator, no comment that could swallow the rest of the query, parentheses
- * balanced outside string literals. Whether it parses is checked by the warehouse parser
- * (see `load.ts`).
+ * balanced outside string literals, and quoting that reads the same in both dialects (no
+ * backslash, no dollar quotes), so that the text cannot end anywhere but where it seems to.
+ * Whether it is an allowed expression over the row is checked by the parser
+ * (`warehouse/duckdb-filter.ts`, through `load.ts`).
  */
 export function filterShapeProblem(filter: string): string | null {
   let depth = 0;
@@ -380,12 +382,16 @@ export function filterShapeProblem(filter: string): string | null {
   for (let i = 0; i < filter.length; i++) {
     const ch = filter[i]!;
     const next = filter[i + 1];
+    // A backslash escapes a quote in BigQuery strings but not in DuckDB's: the same text would
+    // end its string in one dialect and not the other, so a filter may not hold one at all.
+    if (ch === '\\') return 'must not contain a backslash (\\)';
     if (quote) {
-      if (ch === '\\') i++;
-      else if (ch === quote) quote = null;
+      if (ch === quote) quote = null;
       continue;
     }
     if (ch === "'" || ch === '"' || ch === '`') quote = ch;
+    // DuckDB's $$dollar-quoted$$ strings would hide a ")" or a "'" from this reading.
+    else if (ch === '$') return 'must not contain "$" outside a quoted string';
     else if (ch === ';') return 'must be one boolean expression: ";" is not allowed';
     else if ((ch === '-' && next === '-') || (ch === '/' && next === '*') || ch === '#') return 'must not contain SQL comments (--, /* */, #)';
     else if (ch === '(') depth++;

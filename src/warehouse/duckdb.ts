@@ -22,7 +22,7 @@ import {
   structValue,
   timestampValue,
 } from '@duckdb/node-api';
-import { describeError, firstLine, runtimeError } from '../errors.js';
+import { describeError, runtimeError } from '../errors.js';
 import { forgetSpooled, readSpool, type SpooledRow } from './duckdb-spool.js';
 import type { RunRow } from './run-row.js';
 import type { PlainValue, QueryParam, QueryParams, Row, Warehouse } from './types.js';
@@ -340,34 +340,4 @@ function decode(value: DuckDBValue, type: DuckDBType): PlainValue {
     default:
       return String(value);
   }
-}
-
-
-
-/**
- * Parses (without binding) `SELECT 1 FROM t WHERE (<filter>)` with DuckDB's parser: the filter
- * must be one expression. Binding would need the foreign tables, which may live elsewhere.
- */
-export async function duckDbFilterParser(): Promise<{ parse: (filter: string) => Promise<string | null>; close: () => void }> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  return {
-    async parse(filter) {
-      const reader = await connection.runAndReadAll('SELECT json_serialize_sql(CAST($sql AS VARCHAR)) AS tree', {
-        sql: `SELECT 1 FROM t WHERE (${filter})`,
-      }, { sql: VARCHAR });
-      const tree = JSON.parse(String(reader.getRows()[0]![0])) as {
-        error?: boolean;
-        error_message?: string;
-        statements?: { node?: { type?: string } }[];
-      };
-      if (tree.error) return firstLine(tree.error_message ?? 'syntax error');
-      if (tree.statements?.length !== 1 || tree.statements[0]?.node?.type !== 'SELECT_NODE') return 'not a single expression';
-      return null;
-    },
-    close() {
-      connection.closeSync();
-      instance.closeSync();
-    },
-  };
 }

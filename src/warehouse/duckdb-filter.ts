@@ -1,0 +1,152 @@
+/**
+ * Registry filters (`processor_filter`, `calendar_filter`) are spliced into the detection SQL as
+ * `WHERE (<filter>)`, so they must be expressions over the row and nothing more. DuckDB's own
+ * parser reads them (`json_serialize_sql` gives the syntax tree, without binding: the tables may
+ * live elsewhere) and the tree is walked against an allow-list:
+ *
+ *   column references, literals, comparisons, AND / OR / NOT, IN lists, LIKE / ILIKE, BETWEEN,
+ *   IS [NOT] NULL, CAST to a basic type, and the functions of FILTER_FUNCTIONS.
+ *
+ * Anything else — a subquery, a table function such as read_csv or read_text, any other function —
+ * is refused, naming only what was used (never what it would have read). The rule is the same
+ * whatever the engine: the BigQuery rendering splices the same text, and these constructs mean the
+ * same in both dialects.
+ *
+ * All filters are parsed in one call, one statement each, so validating 10,000 processors costs
+ * one parse; only when that fails are they parsed one by one, to say which filter is wrong.
+ * https://duckdb.org/docs/stable/data/json/sql_to_and_from_json
+ */
+import { DuckDBInstance, VARCHAR } from '@duckdb/node-api';
+import { firstLine } from '../errors.js';
+
+/** Scalar functions a filter may call (LIKE and ILIKE parse as the operators `~~` and `~~*`). */
+export const FILTER_FUNCTIONS = ['lower', 'upper', 'trim', 'ltrim', 'rtrim', 'coalesce', 'substr', 'substring', 'starts_with', 'length'] as const;
+/** Types a filter may CAST to. */
+export const FILTER_CAST_TYPES = ['VARCHAR', 'BIGINT', 'INTEGER', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMP'] as const;
+
+const LIKE_OPERATORS = new Set(['~~', '!~~', '~~*', '!~~*']);
+const FUNCTIONS = new Set<string>([...FILTER_FUNCTIONS, ...LIKE_OPERATORS]);
+const CAST_TYPES = new Set<string>(FILTER_CAST_TYPES);
+const COMPARISONS = new Set([
+  'COMPARE_EQUAL',
+  'COMPARE_NOTEQUAL',
+  'COMPARE_LESSTHAN',
+  'COMPARE_GREATERTHAN',
+  'COMPARE_LESSTHANOREQUALTO',
+  'COMPARE_GREATERTHANOREQUALTO',
+  'COMPARE_DISTINCT_FROM',
+  'COMPARE_NOT_DISTINCT_FROM',
+]);
+const OPERATORS = new Set(['OPERATOR_NOT', 'OPERATOR_IS_NULL', 'OPERATOR_IS_NOT_NULL', 'COMPARE_IN', 'COMPARE_NOT_IN', 'OPERATOR_COALESCE']);
+
+const ALLOWED =
+  `column references, literals, comparisons, AND/OR/NOT, IN (…), LIKE, BETWEEN, IS NULL, CAST to ${FILTER_CAST_TYPES.join('/')} ` +
+  `and ${FILTER_FUNCTIONS.filter((f) => f !== 'substring').map((f) => f.toUpperCase()).join(', ')}`;
+
+/** The statement each filter is parsed in; its tree minus the WHERE clause must be this one's. */
+const wrap = (filter: string) => `SELECT 1 FROM t WHERE (${filter})`;
+
+interface Expression {
+  class?: string;
+  type?: string;
+  [key: string]: unknown;
+}
+
+interface Parsed {
+  error?: boolean;
+  error_message?: string;
+  statements?: { node?: { type?: string; where_clause?: Expression | null } & Record<string, unknown> }[];
+}
+
+/** Why `expression` is not an expression over the row, or null. */
+export function filterExpressionProblem(expression: Expression): string | null {
+  const children = (...values: unknown[]): string | null => {
+    for (const value of values.flat()) {
+      const why = filterExpressionProblem(value as Expression);
+      if (why) return why;
+    }
+    return null;
+  };
+  switch (expression.class) {
+    case 'COLUMN_REF':
+    case 'CONSTANT':
+      return null;
+    case 'COMPARISON':
+      return COMPARISONS.has(String(expression.type)) ? children(expression.left, expression.right) : `the comparison ${String(expression.type)}`;
+    case 'CONJUNCTION':
+      return children(expression.children);
+    case 'OPERATOR':
+      return OPERATORS.has(String(expression.type)) ? children(expression.children) : `the operator ${String(expression.type)}`;
+    case 'BETWEEN':
+      return children(expression.input, expression.lower, expression.upper);
+    case 'CAST': {
+      const type = expression.cast_type as { id?: string; type_info?: unknown } | undefined;
+      if (!type?.id || !CAST_TYPES.has(type.id) || type.type_info) return `a CAST to ${String(type?.id ?? 'an unknown type')}`;
+      return children(expression.child);
+    }
+    case 'FUNCTION': {
+      const name = String(expression.function_name ?? '').toLowerCase();
+      const plain =
+        // TRIM is grammar rather than a call, and parses as `main.trim`.
+        (expression.schema === '' || expression.schema === 'main') &&
+        (expression.catalog ?? '') === '' &&
+        expression.filter === null &&
+        expression.distinct === false &&
+        !expression.export_state &&
+        ((expression.order_bys as { orders?: unknown[] } | undefined)?.orders ?? []).length === 0;
+      if (!FUNCTIONS.has(name) || !plain) return `the function ${name.toUpperCase() || '(unnamed)'}`;
+      return children(expression.children);
+    }
+    case 'SUBQUERY':
+      return 'a subquery';
+    default:
+      return `${String(expression.class ?? 'an unknown construct').toLowerCase().replace(/_/g, ' ')}`;
+  }
+}
+
+/** The tree of a statement without its WHERE clause and source positions, for comparison. */
+function skeleton(node: unknown): string {
+  return JSON.stringify(node, (key, value: unknown) => (key === 'query_location' || key === 'where_clause' ? undefined : value));
+}
+
+/**
+ * A parser that checks many filters in one parse: `check(filters)` gives, for each filter, why it
+ * is not an allowed expression over the row (or does not parse), or null.
+ */
+export async function duckDbFilterParser(): Promise<{ check: (filters: readonly string[]) => Promise<(string | null)[]>; close: () => void }> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const parse = async (sql: string): Promise<Parsed> => {
+    const reader = await connection.runAndReadAll('SELECT json_serialize_sql(CAST($sql AS VARCHAR)) AS tree', { sql }, { sql: VARCHAR });
+    return JSON.parse(String(reader.getRows()[0]![0])) as Parsed;
+  };
+  const expected = skeleton((await parse(wrap('TRUE'))).statements?.[0]?.node);
+  const judge = (statement: NonNullable<Parsed['statements']>[number] | undefined): string | null => {
+    const node = statement?.node;
+    if (!node || node.type !== 'SELECT_NODE' || !node.where_clause || skeleton(node) !== expected) return 'must be one boolean expression';
+    const why = filterExpressionProblem(node.where_clause);
+    return why ? `may only use ${ALLOWED}; not ${why}` : null;
+  };
+  return {
+    async check(filters) {
+      // The shape rules (no ";", comments or unbalanced quotes) keep each filter inside its own
+      // statement. When the whole batch does not parse, halves are parsed until each wrong filter
+      // is found: a few parses per wrong filter, not one per filter.
+      const checkRange = async (from: number, to: number): Promise<(string | null)[]> => {
+        const part = filters.slice(from, to);
+        const together = await parse(part.map(wrap).join(';\n'));
+        if (!together.error && together.statements?.length === part.length) return together.statements.map(judge);
+        if (part.length === 1) {
+          return [together.error ? `does not parse as a SQL expression (${firstLine(together.error_message ?? 'syntax error')})` : 'must be one boolean expression'];
+        }
+        const middle = from + Math.ceil(part.length / 2);
+        return [...(await checkRange(from, middle)), ...(await checkRange(middle, to))];
+      };
+      return filters.length === 0 ? [] : checkRange(0, filters.length);
+    },
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}

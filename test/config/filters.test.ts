@@ -1,0 +1,97 @@
+/**
+ * Processor filters are expressions over the row, nothing more: a subquery, a table function or
+ * any function outside the short list is refused with one line (exit 2), naming what was used and
+ * never what it would have read; and DuckDB runs the check with access to other files turned off.
+ */
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import { duckDbFilterParser } from '../../src/warehouse/duckdb-filter.js';
+import { runCli } from '../support/cli.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pem-filters-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function validate(filter: string) {
+  const path = join(dir, 'processors.json');
+  writeFileSync(path, JSON.stringify({ processors: { gamebook: { processor_filter: filter } } }));
+  return runCli(['config', 'validate', '--config', path]);
+}
+
+const HOSTNAME = readFileSync('/etc/hostname', 'utf8').trim();
+
+describe('a processor filter', () => {
+  it.each([
+    ["processor_name = CAST((SELECT content FROM read_text('/etc/hostname')) AS INTEGER)::VARCHAR", 'a subquery'],
+    ["processor_name = read_csv('/etc/passwd')", 'the function READ_CSV'],
+    ["length(read_text('/etc/hostname')) > 0", 'the function READ_TEXT'],
+    ["processor_name IN (SELECT processor_name FROM other_table)", 'a subquery'],
+    ['getenv(\'HOME\') IS NOT NULL', 'the function GETENV'],
+    ["processor_name = 'a' OR EXISTS (SELECT 1)", 'a subquery'],
+    ['CAST(processor_name AS INTEGER[]) IS NULL', 'a CAST to LIST'],
+  ])('%s is refused with one line naming %s, exit 2', async (filter, what) => {
+    const run = await validate(filter);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`processors.gamebook.processor_filter: may only use column references, literals, comparisons`);
+    expect(run.stderr).toContain(`; not ${what}`);
+    expect(run.stderr.trim().split('\n')).toHaveLength(2);
+    expect(run.stderr).not.toContain(HOSTNAME);
+    expect(run.stderr).not.toContain('root:');
+  });
+
+  it.each([
+    ["processor_name = 'gamebook'"],
+    ["processor_name IN ('a', 'b') AND status NOT IN ('skipped')"],
+    ["LOWER(TRIM(processor_name)) LIKE 'game%' OR processor_name ILIKE 'GAME%'"],
+    ["processing_date BETWEEN DATE '2025-01-01' AND DATE '2025-12-31' AND records_processed IS NOT NULL"],
+    ["COALESCE(trigger_source, 'scheduler') <> 'backfill' AND NOT (status = 'running')"],
+    ["STARTS_WITH(UPPER(SUBSTR(processor_name, 1, 4)), 'GAME') AND CAST(records_processed AS VARCHAR) = '1'"],
+  ])('%s is an expression over the row', async (filter) => {
+    const run = await validate(filter);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+  });
+
+  it.each([
+    ["processor_name = 'a\\' OR TRUE", 'must not contain a backslash'],
+    ['processor_name = $$x$$', 'must not contain "$" outside a quoted string'],
+  ])('%s is refused: its quoting would read differently in the two dialects', async (filter, message) => {
+    const run = await validate(filter);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+  });
+
+  it('names each wrong filter among many parsed in one pass', async () => {
+    const parser = await duckDbFilterParser();
+    try {
+      const filters = Array.from({ length: 500 }, (_, i) => `processor_name = 'p${i}'`);
+      filters[7] = "processor_name = read_csv('/etc/passwd')";
+      filters[300] = 'processor_name = (';
+      const reasons = await parser.check(filters);
+      expect(reasons.filter((r) => r !== null)).toHaveLength(2);
+      expect(reasons[7]).toContain('not the function READ_CSV');
+      expect(reasons[300]).toMatch(/^does not parse as a SQL expression \(syntax error at or near/);
+    } finally {
+      parser.close();
+    }
+  });
+});
+
+describe('the DuckDB warehouse', () => {
+  it('reads no other file once the database is open', async () => {
+    const warehouse = await openDuckDb({ path: join(dir, 'w.duckdb'), create: true });
+    try {
+      await warehouse.execute('CREATE TABLE t AS SELECT 1 AS a');
+      expect(await warehouse.query('SELECT a FROM t')).toEqual([{ a: 1 }]);
+      await expect(warehouse.query("SELECT content FROM read_text('/etc/hostname')")).rejects.toThrow(/disabled by configuration/);
+    } finally {
+      await warehouse.close();
+    }
+  });
+});
