@@ -31,6 +31,7 @@ export interface RawCheckOptions {
 
 const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 const MIN_YEAR = 1900;
+const MAX_OFFSET_MINUTES = 18 * 60;
 
 /** A calendar date, or a usage error naming the flag and the value. */
 export function parseDate(value: string, flag: string): string {
@@ -48,6 +49,10 @@ export function parseInstant(value: string, flag: string): Date {
   const parsed = DateTime.fromISO(value, { zone: 'UTC', setZone: true });
   if (!parsed.isValid || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
     throw usageError(`${flag} '${value}' is not an ISO-8601 instant, for example 2025-10-08T12:00:00Z`);
+  }
+  // Real UTC offsets stay within ±18:00 (ISO 8601 / java.time's bound); beyond it is a typo.
+  if (Math.abs(parsed.offset) > MAX_OFFSET_MINUTES) {
+    throw usageError(`${flag} '${value}' has a UTC offset outside -18:00..+18:00, for example 2025-10-08T12:00:00-04:00`);
   }
   return parsed.toJSDate();
 }

@@ -22,6 +22,8 @@ describe('pem check usage errors exit 2 with one line', () => {
     [['--lookback-days', 'seven'], "--lookback-days 'seven' must be a whole number"],
     [['--lookback-days', '2.5'], "--lookback-days '2.5' must be a whole number"],
     [['--now', 'yesterday'], "--now 'yesterday' is not an ISO-8601 instant, for example 2025-10-08T12:00:00Z"],
+    [['--now', '2026-11-30T10:00:00+25:00'], "--now '2026-11-30T10:00:00+25:00' has a UTC offset outside -18:00..+18:00"],
+    [['--now', '2026-11-30T10:00:00-18:30'], "--now '2026-11-30T10:00:00-18:30' has a UTC offset outside -18:00..+18:00"],
     [['--processors', 'gamebook_processor,boxscores'], "--processors: unknown processor 'boxscores'; the registry has gamebook_processor, roster_processor"],
     [['--processors', ','], '--processors is empty'],
     [['--engine', 'postgres'], "--engine 'postgres' is not an engine: use duckdb or bigquery"],
@@ -37,6 +39,19 @@ describe('pem check usage errors exit 2 with one line', () => {
     const run = await scenario.check(['--lookback', '3']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("unknown option '--lookback'");
+  });
+
+  it('refuses a PEM_RECORD_SELF that is neither on nor off', async () => {
+    const run = await scenario.check([], { env: { PEM_RECORD_SELF: 'maybe' } });
+    expect(run.code).toBe(2);
+    expect(oneLine(run.stderr)).toEqual([
+      "error: PEM_RECORD_SELF 'maybe' must be on or off (1, on, true, yes / 0, off, false, no), for example PEM_RECORD_SELF=off",
+    ]);
+  });
+
+  it('accepts an offset at the edge, +18:00', async () => {
+    const run = await scenario.check(['--date', '2025-10-07', '--now', '2025-10-08T12:00:00+18:00', '--dry-run']);
+    expect(run.code).toBe(0);
   });
 
   it('reads PEM_ENGINE when --engine is absent', async () => {
