@@ -88,9 +88,21 @@ export interface ProcessorDetail {
   slack_channel: string | null;
   owners: string[];
   enabled: boolean;
+  /** What the check could not use (see `check/notes.ts`); absent in results not built from detection rows. */
+  unusable?: UnusableRows;
   /** The newest failure in the window (by date, then completion), for "what went wrong". */
   latest_failure: { date: string; error_type: string | null; error_message: string | null } | null;
   days: DayDetail[];
+}
+
+export interface UnusableRows {
+  /** Rows in the window whose status is in none of the processor's lists (they form no run), and one such status. */
+  unrecognized_status_rows: number;
+  unrecognized_status_example: string | null;
+  /** Runs in the window whose state is running and that have no started_at (they can never be hung). */
+  running_runs_without_start: number;
+  /** The processor's table has a started_at column (`started_at_field` is not null). */
+  has_started_at: boolean;
 }
 
 export interface CheckResult {
@@ -180,6 +192,12 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
       slack_channel: config?.slack_channel ?? null,
       owners: config?.owners ?? [],
       enabled: config?.enabled ?? true,
+      unusable: {
+        unrecognized_status_rows: num(first.unrecognized_status_rows),
+        unrecognized_status_example: str(first.unrecognized_status_example),
+        running_runs_without_start: num(first.running_runs_without_start),
+        has_started_at: (config?.started_at_field ?? null) !== null,
+      },
       latest_failure: newestFailure
         ? {
             date: String(newestFailure.processing_date),

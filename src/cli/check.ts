@@ -1,6 +1,7 @@
 /** `pem check`: the job. Detects, lists alerts, prints the report or the JSON document. */
 import { Option, type Command } from 'commander';
 import { deliverAlerts } from '../alerts/deliver.js';
+import { unusableRowNotes } from '../check/notes.js';
 import type { RunLevel } from '../check/report.js';
 import { runCheck } from '../check/run.js';
 import { thresholdError } from '../errors.js';
@@ -69,6 +70,7 @@ export async function checkAction(flags: CheckFlags, context: CliContext, prepar
   return withCheckSession(flags, context, prepared, async ({ registry, inputs, warehouse }) => {
     const { result, error: deliveryError } = await withProgress(context, checkingText(prepared, warehouse), async (progress) => {
       const found = await runCheck(warehouse, registry, inputs);
+      for (const note of unusableRowNotes(found)) context.log.warn(note);
       progress.step(flags.dryRun ? 'listing the alerts (dry run: nothing is sent)' : 'delivering the alerts');
       // Alerts go out before printing, so the report shows what was sent (SPEC §7 `sent`).
       return deliverAlerts(found, { registry, warehouse, settings: context.settings, log: context.log, dryRun: Boolean(flags.dryRun) });
