@@ -1,6 +1,8 @@
 /** `pem schema apply`: creates the contract tables in the chosen warehouse. Idempotent. */
 import type { Command } from 'commander';
 import { alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
+import { configError } from '../errors.js';
+import { columnMismatches, runHistoryColumns } from '../sql/run-history-columns.js';
 import { renderSchemaSql } from '../sql/statements.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
@@ -23,6 +25,12 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
     const warehouse = await openWarehouse(flags, context.settings, { create: true });
     try {
       for (const statement of renderSchemaSql(warehouse.dialect, registry)) await warehouse.execute(statement);
+      // CREATE TABLE IF NOT EXISTS keeps a table that was there before, whatever its columns.
+      const runHistory = runHistoryTable(registry);
+      const mismatches = columnMismatches(runHistoryColumns(warehouse.dialect, registry), await warehouse.tableColumns(runHistory));
+      if (mismatches.length > 0) {
+        throw configError(`${runHistory} in ${warehouse.description} already exists with other columns than the run history's (SPEC §2): ${mismatches.join('; ')}`);
+      }
       const tables = [runHistoryTable(registry), alertStateTable(registry), alertSilencesTable(registry)];
       context.stdout.write(`schema applied to ${warehouse.description}: ${tables.join(', ')}\n`);
     } finally {

@@ -17,7 +17,7 @@ import { firstLine, runtimeError, usageError } from '../errors.js';
 import { bigQueryTable, createBigQueryClient, retryTransient, streamRunRows } from './bigquery-client.js';
 import { withBoundedRequests } from './bounded-requests.js';
 import type { RunRow } from './run-row.js';
-import type { PlainValue, QueryParam, QueryParams, Row, Warehouse } from './types.js';
+import type { PlainValue, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
 
 export interface BigQueryOptions {
   projectId: string | undefined;
@@ -146,6 +146,17 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
+  /** From the table's schema (tables.get), spelled as BigQuery DDL spells types. */
+  async tableColumns(table: string): Promise<TableColumn[]> {
+    try {
+      const [metadata] = await this.withRetries(() => bigQueryTable(this.client, table).getMetadata());
+      return ((metadata as { schema?: { fields?: SchemaField[] } }).schema?.fields ?? []).map((field) => ({ name: field.name, type: ddlType(field) }));
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return [];
+      throw runtimeError(`${this.description}: cannot read the schema of ${table}: ${describe(error)}`);
+    }
+  }
+
   async release(): Promise<void> {
     // BigQuery holds no lock between statements.
   }
@@ -153,6 +164,23 @@ export class BigQueryWarehouse implements Warehouse {
   async close(): Promise<void> {
     // The client holds no connection to close.
   }
+}
+
+interface SchemaField {
+  name: string;
+  type: string;
+  mode?: string;
+  fields?: SchemaField[];
+}
+
+/** REST schema type names (legacy spellings included) → the DDL's. */
+const DDL_TYPE_NAMES: Record<string, string> = { INTEGER: 'INT64', FLOAT: 'FLOAT64', BOOLEAN: 'BOOL', RECORD: 'STRUCT' };
+
+/** A REST schema field's type as DDL writes it: `ARRAY<STRUCT<error_type STRING, …>>`. */
+function ddlType(field: SchemaField): string {
+  const name = DDL_TYPE_NAMES[field.type] ?? field.type;
+  const base = name === 'STRUCT' ? `STRUCT<${(field.fields ?? []).map((f) => `${f.name} ${ddlType(f)}`).join(', ')}>` : name;
+  return field.mode === 'REPEATED' ? `ARRAY<${base}>` : base;
 }
 
 /** BigQuery client values (BigQueryDate, BigQueryTimestamp, Big numbers, …) → plain forms. */

@@ -25,7 +25,7 @@ import {
 import { describeError, runtimeError } from '../errors.js';
 import { forgetSpooled, readSpool, type SpooledRow } from './duckdb-spool.js';
 import type { RunRow } from './run-row.js';
-import type { PlainValue, QueryParam, QueryParams, Row, Warehouse } from './types.js';
+import type { PlainValue, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
 
 export const DEFAULT_DUCKDB_PATH = '.pem/monitoring.duckdb';
 
@@ -230,6 +230,17 @@ class DuckDbWarehouse implements Warehouse {
     } catch (error) {
       throw runtimeError(`${this.description}: cannot append to ${table}: ${describeError(error)}`);
     }
+  }
+
+  async tableColumns(table: string): Promise<TableColumn[]> {
+    const [schema, name] = splitTable(table);
+    const rows = await this.query(
+      `SELECT column_name, data_type FROM information_schema.columns
+       WHERE table_catalog = current_database() AND table_schema = COALESCE($schema, current_schema()) AND table_name = $name
+       ORDER BY ordinal_position`,
+      { schema: { type: 'STRING', value: schema }, name: { type: 'STRING', value: name } },
+    );
+    return rows.map((row) => ({ name: String(row.column_name), type: String(row.data_type) }));
   }
 
   /** The rows whose (run_id, status) neither the table nor an earlier row of the batch holds. */

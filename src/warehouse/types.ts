@@ -23,6 +23,11 @@ export type QueryParams = Record<string, QueryParam>;
 export type PlainValue = string | number | boolean | null | PlainValue[] | { [key: string]: PlainValue };
 export type Row = Record<string, PlainValue>;
 
+export interface TableColumn {
+  name: string;
+  type: string;
+}
+
 export interface Warehouse {
   readonly dialect: Dialect;
   /** A short description for messages (`DuckDB .pem/monitoring.duckdb`); never holds a secret. */
@@ -36,6 +41,12 @@ export interface Warehouse {
    * already holds are skipped). Never updates.
    */
   insertRunRows(table: string, rows: readonly RunRow[]): Promise<void>;
+  /**
+   * The columns of `table` ('dataset.table') and their types, spelled as the dialect's DDL spells
+   * them (`VARCHAR`, `STRUCT(a VARCHAR)[]`; `STRING`, `ARRAY<STRUCT<a STRING>>`); empty when the
+   * table does not exist.
+   */
+  tableColumns(table: string): Promise<TableColumn[]>;
   /**
    * Lets go of whatever the warehouse holds between statements (a DuckDB file's single-writer
    * lock) until the next statement: called before slow work that needs no warehouse, such as

@@ -170,6 +170,30 @@ describe('pem schema apply --engine bigquery', () => {
       scenario.cleanup();
     }
   });
+
+  it('exits 2 naming the columns when the run-history table already exists with other types', async () => {
+    const fixture = SCENARIOS[0]!.fixture;
+    const registry = registryOf(fixture);
+    const scenario = await duckDbScenario(fixture);
+    const { standIn, catalog } = await zetaBackedStandIn(zeta, fixture, registry);
+    const runHistory = catalog.tables[`${registry.dataset}.processor_run_history`]!;
+    runHistory.status = 'INT64';
+    runHistory.started_at = 'STRING';
+    try {
+      const run = await runCli(['schema', 'apply', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test'], {
+        env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url },
+      });
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(
+        `error: ${registry.dataset}.processor_run_history in BigQuery project pem-test (US) already exists with other columns than the run history's (SPEC §2): ` +
+          'status is INT64, not STRING; started_at is STRING, not TIMESTAMP\n',
+      );
+    } finally {
+      await standIn.close();
+      scenario.cleanup();
+    }
+  });
 });
 
 describe('pem check --engine bigquery when BigQuery cannot be reached', () => {

@@ -6,6 +6,7 @@
  *   POST /bigquery/v2/projects/{p}/jobs                             jobs.insert (query jobs)
  *   GET  /bigquery/v2/projects/{p}/queries/{jobId}                  jobs.getQueryResults
  *   POST /bigquery/v2/projects/{p}/datasets/{d}/tables/{t}/insertAll  tabledata.insertAll
+ *   GET  /bigquery/v2/projects/{p}/datasets/{d}/tables/{t}            tables.get (the schema)
  *
  * Answers use BigQuery's wire format (https://cloud.google.com/bigquery/docs/reference/rest/v2/jobs/query):
  * legacy type names in the schema (INTEGER, BOOLEAN, FLOAT, RECORD), every cell a string or null
@@ -116,6 +117,8 @@ export interface StandInOptions {
   pollFirst?: boolean;
   /** Rows per page: more rows come with a pageToken. */
   pageSize?: number;
+  /** The columns of a table for tables.get, or null when there is no such table (404). */
+  tables?: (dataset: string, table: string) => AnswerColumn[] | null;
 }
 
 export interface StandIn {
@@ -377,6 +380,20 @@ export async function startBigQueryStandIn(options: StandInOptions = {}): Promis
         rows: body.rows ?? [],
       };
       return [200, insertAll(insert, behaviour)];
+    }
+    if (method === 'GET' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)$/.exec(path))) {
+      const [projectId, datasetId, tableId] = [match[1]!, match[2]!, match[3]!].map(decodeURIComponent) as [string, string, string];
+      const columns = options.tables?.(datasetId, tableId) ?? null;
+      if (!columns) return [404, errorBody(404, `Not found: Table ${projectId}:${datasetId}.${tableId}`, 'notFound')];
+      return [
+        200,
+        {
+          kind: 'bigquery#table',
+          id: `${projectId}:${datasetId}.${tableId}`,
+          tableReference: { projectId, datasetId, tableId },
+          schema: { fields: columns.map((c) => restField(c.name, c.type)) },
+        },
+      ];
     }
     return [404, errorBody(404, `the stand-in does not serve ${method} ${path}`, 'notFound')];
   };

@@ -15,7 +15,11 @@ import { BigQueryRestError, startBigQueryStandIn, type QueryAnswer, type Receive
 /** The Dataform project's SQL, over the templates on disk (includes/pem_sql.js bundles the same). */
 const dataform = dataformProject(loadTemplateBundle());
 
-export async function zetaBackedStandIn(zeta: ZetaSql, fixture: Fixture, registry: Registry): Promise<{ standIn: StandIn; analyzed: { sql: string; kind: string }[] }> {
+export async function zetaBackedStandIn(
+  zeta: ZetaSql,
+  fixture: Fixture,
+  registry: Registry,
+): Promise<{ standIn: StandIn; analyzed: { sql: string; kind: string }[]; catalog: CatalogSpec }> {
   const config = await zeta.evaluate(dataform.processorConfigQuery(registry), { catalog: { tables: {} }, content: {} });
   const configName = `${registry.dataset}.processor_config`;
   const { catalog, content } = zetaFixture(fixture, { [configName]: Object.fromEntries(config.columns.map((c) => [c.name, c.type])) });
@@ -62,5 +66,10 @@ export async function zetaBackedStandIn(zeta: ZetaSql, fixture: Fixture, registr
       throw new BigQueryRestError(String((error as Error).message).replace(/^ZetaSQL evaluation failed: /, ''));
     }
   };
-  return { standIn: await startBigQueryStandIn({ answer }), analyzed };
+  // tables.get answers with the catalog's columns, as BigQuery answers with the table's schema.
+  const tables = (dataset: string, table: string) => {
+    const columns = withFunction.tables[`${dataset}.${table}`];
+    return columns ? Object.entries(columns).map(([name, type]) => ({ name, type: String(type) })) : null;
+  };
+  return { standIn: await startBigQueryStandIn({ answer, tables }), analyzed, catalog: withFunction };
 }
