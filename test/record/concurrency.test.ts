@@ -83,3 +83,49 @@ describe('fifty `pem record start` processes beside a check whose Slack webhook 
     expect(existsSync(spool) ? readdirSync(spool) : []).toEqual([]);
   }, 120_000);
 });
+
+describe('pem record start while another process holds the file past the bound', () => {
+  it('says on stderr that the row was spooled, exits 0, and the next writer adds it', async () => {
+    const { spawn } = await import('node:child_process');
+    // A process that holds the DuckDB file open for writing until told to let go.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { DuckDBInstance } from '@duckdb/node-api';
+         const instance = await DuckDBInstance.create(${JSON.stringify(scenario.databasePath)});
+         await instance.connect();
+         process.stdout.write('holding\\n');
+         process.stdin.once('data', () => process.exit(0));`,
+      ],
+      { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((done) => holder.stdout!.once('data', () => done()));
+      const held = await cli.run(['record', 'start', '--processor', 'held', '--date', '2025-10-07', ...target()], { PEM_RECORD_TIMEOUT_MS: '500' });
+      expect(held.code).toBe(0);
+      expect(held.stdout).toMatch(/^held\/2025-10-07\//);
+      const spool = spoolDirOf(scenario.databasePath);
+      expect(held.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          new RegExp(`^warning: cannot record the start of run held/2025-10-07/\\S+ in DuckDB .*: no answer within 500 ms \\(last attempt: another process holds DuckDB .*\\); kept in ${spool.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, added by the next`),
+        ),
+      ]);
+      expect(readdirSync(spool)).toHaveLength(1);
+    } finally {
+      holder.stdin!.write('go\n');
+      await new Promise((done) => holder.once('exit', done));
+    }
+    const next = await cli.run(['record', 'start', '--processor', 'after', '--date', '2025-10-07', ...target()]);
+    expect(next).toMatchObject({ code: 0, stderr: '' });
+    expect(readdirSync(spoolDirOf(scenario.databasePath))).toEqual([]);
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const rows = await warehouse.query("SELECT processor_name FROM nba_reference.processor_run_history WHERE processor_name IN ('held', 'after') ORDER BY 1");
+      expect(rows).toEqual([{ processor_name: 'after' }, { processor_name: 'held' }]);
+    } finally {
+      await warehouse.close();
+    }
+  }, 60_000);
+});
