@@ -114,21 +114,28 @@ function skeleton(node: unknown): string {
  * is not an allowed expression over the row (or does not parse), or null.
  */
 export async function duckDbFilterParser(): Promise<{ check: (filters: readonly string[]) => Promise<(string | null)[]>; close: () => void }> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  const parse = async (sql: string): Promise<Parsed> => {
-    const reader = await connection.runAndReadAll('SELECT json_serialize_sql(CAST($sql AS VARCHAR)) AS tree', { sql }, { sql: VARCHAR });
-    return JSON.parse(String(reader.getRows()[0]![0])) as Parsed;
-  };
-  const expected = skeleton((await parse(wrap('TRUE'))).statements?.[0]?.node);
-  const judge = (statement: NonNullable<Parsed['statements']>[number] | undefined): string | null => {
-    const node = statement?.node;
-    if (!node || node.type !== 'SELECT_NODE' || !node.where_clause || skeleton(node) !== expected) return 'must be one boolean expression';
-    const why = filterExpressionProblem(node.where_clause);
-    return why ? `may only use ${ALLOWED}; not ${why}` : null;
-  };
+  // Opened on first use: most registries have no filter of their own, and every command loads one.
+  let opened: Promise<{ instance: DuckDBInstance; parse: (sql: string) => Promise<Parsed>; expected: string }> | null = null;
+  const open = () =>
+    (opened ??= (async () => {
+      const instance = await DuckDBInstance.create(':memory:');
+      const connection = await instance.connect();
+      const parse = async (sql: string): Promise<Parsed> => {
+        const reader = await connection.runAndReadAll('SELECT json_serialize_sql(CAST($sql AS VARCHAR)) AS tree', { sql }, { sql: VARCHAR });
+        return JSON.parse(String(reader.getRows()[0]![0])) as Parsed;
+      };
+      return { instance, parse, expected: skeleton((await parse(wrap('TRUE'))).statements?.[0]?.node) };
+    })());
   return {
     async check(filters) {
+      if (filters.length === 0) return [];
+      const { parse, expected } = await open();
+      const judge = (statement: NonNullable<Parsed['statements']>[number] | undefined): string | null => {
+        const node = statement?.node;
+        if (!node || node.type !== 'SELECT_NODE' || !node.where_clause || skeleton(node) !== expected) return 'must be one boolean expression';
+        const why = filterExpressionProblem(node.where_clause);
+        return why ? `may only use ${ALLOWED}; not ${why}` : null;
+      };
       // The shape rules (no ";", comments or unbalanced quotes) keep each filter inside its own
       // statement. When the whole batch does not parse, halves are parsed until each wrong filter
       // is found: a few parses per wrong filter, not one per filter.
@@ -142,11 +149,11 @@ export async function duckDbFilterParser(): Promise<{ check: (filters: readonly 
         const middle = from + Math.ceil(part.length / 2);
         return [...(await checkRange(from, middle)), ...(await checkRange(middle, to))];
       };
-      return filters.length === 0 ? [] : checkRange(0, filters.length);
+      return checkRange(0, filters.length);
     },
     close() {
-      connection.closeSync();
-      instance.closeSync();
+      // Closing the instance closes its connections.
+      if (opened) void opened.then(({ instance }) => instance.closeSync()).catch(() => undefined);
     },
   };
 }
