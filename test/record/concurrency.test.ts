@@ -69,7 +69,7 @@ describe('fifty `pem record start` processes beside a check whose Slack webhook 
     expect(JSON.parse(checked.stdout).alerts.length).toBeGreaterThan(0);
 
     // Opening the file for writing adds whatever was spooled.
-    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false, lockWaitMs: 30_000 });
     try {
       const rows = await warehouse.query(
         "SELECT run_id FROM nba_reference.processor_run_history WHERE status = 'running' AND regexp_matches(processor_name, '^processor_[0-9]+$')",
@@ -81,7 +81,7 @@ describe('fifty `pem record start` processes beside a check whose Slack webhook 
     }
     const spool = spoolDirOf(scenario.databasePath);
     expect(existsSync(spool) ? readdirSync(spool) : []).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('pem record start while another process holds the file past the bound', () => {
@@ -102,7 +102,10 @@ describe('pem record start while another process holds the file past the bound',
       { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] },
     );
     try {
-      await new Promise<void>((done) => holder.stdout!.once('data', () => done()));
+      await new Promise<void>((done, fail) => {
+        holder.stdout!.once('data', () => done());
+        holder.once('exit', () => fail(new Error('the holder could not open the file')));
+      });
       const held = await cli.run(['record', 'start', '--processor', 'held', '--date', '2025-10-07', ...target()], { PEM_RECORD_TIMEOUT_MS: '500' });
       expect(held.code).toBe(0);
       expect(held.stdout).toMatch(/^held\/2025-10-07\//);
@@ -120,7 +123,7 @@ describe('pem record start while another process holds the file past the bound',
     const next = await cli.run(['record', 'start', '--processor', 'after', '--date', '2025-10-07', ...target()]);
     expect(next).toMatchObject({ code: 0, stderr: '' });
     expect(readdirSync(spoolDirOf(scenario.databasePath))).toEqual([]);
-    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false, lockWaitMs: 30_000 });
     try {
       const rows = await warehouse.query("SELECT processor_name FROM nba_reference.processor_run_history WHERE processor_name IN ('held', 'after') ORDER BY 1");
       expect(rows).toEqual([{ processor_name: 'after' }, { processor_name: 'held' }]);
