@@ -26,7 +26,8 @@ const slackReached = new Promise<void>((done) => (slackCalled = done));
 
 beforeAll(async () => {
   // No history at all: the check raises a scheduler issue, so it has a Slack message to send.
-  scenario = await createScenario({ dataset: 'nba_reference', processors: { gamebook: {} } });
+  // `held` and `after` are registered so `pem record` has no "no processor selects this row" warning to give.
+  scenario = await createScenario({ dataset: 'nba_reference', processors: { gamebook: {}, held: {}, after: {} } });
   cli = await bundleCli();
   // A webhook that never answers: the check waits for it until its own timeout.
   slack = createServer((request) => {
