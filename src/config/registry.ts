@@ -60,6 +60,17 @@ export interface ProcessorConfig {
   volume_max_ratio: number | null;
   runtime_max_ratio: number | null;
   runtime_min_excess_minutes: number;
+  /** SPEC §12: N; null raises the ERROR alert on any problem date. */
+  alert_after_dates: number | null;
+  /** SPEC §12: M, the most recent expected, due dates N is counted in; null when N is. */
+  alert_within_dates: number | null;
+  /** SPEC §12: the downstream's date D needs each upstream's date D + offset_days (offset ≤ 0). */
+  depends_on: Dependency[];
+}
+
+export interface Dependency {
+  processor: string;
+  offset_days: number;
 }
 
 /** SPEC §10's defaults. */
@@ -142,6 +153,28 @@ const enumOf = <T extends readonly [string, ...string[]]>(values: T, key: string
     }),
   });
 
+/** Thresholds count at most this many dates: a year of daily dates is already more than a window reads. */
+export const MAX_THRESHOLD_DATES = 366;
+
+const dependencyShape = z.union(
+  [
+    nonEmpty('"gamebook_processor"'),
+    z
+      .object({
+        processor: nonEmpty('"gamebook_processor"'),
+        // Positive offsets (a date needing a later upstream date) are refused with their own line
+        // in dependencyProblems, which names the processor and the offset.
+        offset_days: z.number({ invalid_type_error: 'must be a number of days, for example "offset_days": -1' }).int('must be a whole number of days, for example "offset_days": -1').optional(),
+      })
+      .strict(),
+  ],
+  {
+    errorMap: () => ({
+      message: 'each dependency is a processor key or {"processor": KEY, "offset_days": K}, for example "gamebook_processor" or {"processor": "gamebook_processor", "offset_days": -1}',
+    }),
+  },
+);
+
 const processorShape = z
   .object({
     display_name: nonEmpty('"Gamebook registry processor"'),
@@ -197,6 +230,11 @@ const processorShape = z
       .number({ invalid_type_error: 'must be a number of minutes, for example "runtime_min_excess_minutes": 10' })
       .min(0, 'must be zero or more, for example "runtime_min_excess_minutes": 10')
       .max(7 * 24 * 60, 'must be at most 10080 minutes, for example "runtime_min_excess_minutes": 10'),
+    alert_after_dates: wholeNumber('alert_after_dates', 2, 1, MAX_THRESHOLD_DATES),
+    alert_within_dates: wholeNumber('alert_within_dates', 3, 1, MAX_THRESHOLD_DATES),
+    depends_on: z.array(dependencyShape, {
+      invalid_type_error: 'must be a list of processor keys or {"processor": KEY, "offset_days": K}, for example ["gamebook_processor"]',
+    }),
   })
   .partial()
   .strict();
@@ -277,6 +315,7 @@ export function parseRegistry(document: unknown): ParseResult {
     processors.push(processor);
   }
 
+  problems.push(...dependencyProblems(processors));
   if (problems.length > 0) return { ok: false, problems, processors };
   return {
     ok: true,
@@ -326,7 +365,67 @@ function withDefaults(name: string, input: ProcessorInput, dataset: string, regi
     volume_max_ratio: input.volume_max_ratio === undefined ? BASELINE_DEFAULTS.volume_max_ratio : input.volume_max_ratio,
     runtime_max_ratio: input.runtime_max_ratio === undefined ? BASELINE_DEFAULTS.runtime_max_ratio : input.runtime_max_ratio,
     runtime_min_excess_minutes: input.runtime_min_excess_minutes ?? BASELINE_DEFAULTS.runtime_min_excess_minutes,
+    alert_after_dates: input.alert_after_dates ?? null,
+    alert_within_dates: input.alert_after_dates === undefined ? null : (input.alert_within_dates ?? input.alert_after_dates),
+    depends_on: (input.depends_on ?? []).map((d) => (typeof d === 'string' ? { processor: d, offset_days: 0 } : { processor: d.processor, offset_days: d.offset_days ?? 0 })),
   };
+}
+
+/**
+ * SPEC §12: a dependency names a known processor, never itself twice over, with an offset of zero
+ * or less (a date can wait for an upstream date, not for a later one), and the graph has no cycle
+ * (explanation follows edges upstream, so a cycle would let two processors explain each other away).
+ * One line per problem; each cycle once, named by its processors in order.
+ */
+export function dependencyProblems(processors: readonly ProcessorConfig[]): RegistryProblems {
+  const problems: RegistryProblems = [];
+  const known = new Set(processors.map((p) => p.name));
+  for (const p of processors) {
+    const seen = new Set<string>();
+    p.depends_on.forEach((d, i) => {
+      const where = `processors.${p.name}.depends_on[${i}]`;
+      if (!known.has(d.processor)) {
+        const hint = known.size > 0 ? closest(d.processor, [...known]) : '';
+        const suggestion = hint && distance(d.processor, hint) <= 2 ? ` (did you mean "${hint}"?)` : '';
+        problems.push(`${where}: unknown processor "${d.processor}"${suggestion}`);
+      } else if (d.processor === p.name) {
+        problems.push(`${where}: a processor cannot depend on itself`);
+      }
+      if (d.offset_days > 0) {
+        problems.push(`${where}.offset_days: ${d.offset_days} is positive; a date can only need the same or an earlier upstream date, for example "offset_days": -1`);
+      }
+      const key = `${d.processor}|${d.offset_days}`;
+      if (seen.has(key)) problems.push(`${where}: "${d.processor}" is listed twice`);
+      seen.add(key);
+    });
+  }
+  for (const cycle of dependencyCycles(processors)) problems.push(`processors.${cycle[0]}.depends_on: dependency cycle ${[...cycle, cycle[0]].join(' -> ')}`);
+  return problems;
+}
+
+/** Each cycle of the dependency graph once (self-loops excluded: reported on their own), starting at its smallest name. */
+function dependencyCycles(processors: readonly ProcessorConfig[]): string[][] {
+  const edges = new Map(processors.map((p) => [p.name, [...new Set(p.depends_on.map((d) => d.processor))].filter((u) => u !== p.name).sort()]));
+  const cycles = new Map<string, string[]>();
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (name: string): void => {
+    state.set(name, 'visiting');
+    path.push(name);
+    for (const up of edges.get(name) ?? []) {
+      if (!edges.has(up)) continue;
+      if (state.get(up) === 'visiting') {
+        const cycle = path.slice(path.indexOf(up));
+        const start = cycle.indexOf([...cycle].sort()[0]!);
+        const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
+        cycles.set(rotated.join('>'), rotated);
+      } else if (!state.has(up)) visit(up);
+    }
+    path.pop();
+    state.set(name, 'done');
+  };
+  for (const name of [...edges.keys()].sort()) if (!state.has(name)) visit(name);
+  return [...cycles.values()];
 }
 
 /** The filter a processor gets when it names none: its own rows of the standard table. */
@@ -358,6 +457,11 @@ function crossFieldProblems(p: ProcessorConfig, input: ProcessorInput): string[]
       if (other && other !== key) problems.push(`${key}: "${status}" is also listed in ${other}; a status value belongs to one list`);
       seen.set(status, key);
     }
+  }
+  if (input.alert_within_dates !== undefined && p.alert_after_dates === null) {
+    problems.push('alert_within_dates: only applies with alert_after_dates, for example "alert_after_dates": 2, "alert_within_dates": 3');
+  } else if (p.alert_after_dates !== null && p.alert_within_dates !== null && p.alert_within_dates < p.alert_after_dates) {
+    problems.push(`alert_within_dates: must be at least alert_after_dates (${p.alert_after_dates}): N problem dates cannot fit in fewer than N dates`);
   }
   for (const key of ['processor_filter', 'calendar_filter'] as const) {
     const filter = p[key];

@@ -135,6 +135,37 @@ export function processorConfigJson(processors: readonly ProcessorConfig[], temp
   );
 }
 
+/** An edge of the dependency graph, as the `dependency_edges` CTE lists it. */
+export interface DependencyEdge {
+  processor: string;
+  upstream: string;
+  offset_days: number;
+}
+
+export function dependencyEdges(processors: readonly ProcessorConfig[]): DependencyEdge[] {
+  return processors.flatMap((p) => p.depends_on.map((d) => ({ processor: p.name, upstream: d.processor, offset_days: d.offset_days })));
+}
+
+/**
+ * How far before W a stale downstream's dates since its last success are still explained by its
+ * upstreams (SPEC §12): four weeks, the span a baseline reads too (SPEC §10). A streak that began
+ * earlier is no longer folded into its upstream's alert: it pages on its own.
+ */
+export const DEPENDENCY_HISTORY_DAYS = 28;
+
+/**
+ * Days before W the processors with thresholds or dependencies are also evaluated over (0: none):
+ * the M most recent expected, due dates of a threshold (M weeks covers a weekly processor), and a
+ * dependency's DEPENDENCY_HISTORY_DAYS plus the largest offset. A render-time constant, so the run
+ * history's scan keeps a constant date range (SPEC §14).
+ */
+export function historyDays(processors: readonly ProcessorConfig[]): number {
+  const edges = dependencyEdges(processors);
+  const forDependencies = edges.length === 0 ? 0 : DEPENDENCY_HISTORY_DAYS + Math.max(...edges.map((e) => -e.offset_days));
+  const forThresholds = Math.max(0, ...processors.map((p) => (p.alert_within_dates === null ? 0 : 7 * p.alert_within_dates)));
+  return Math.max(forDependencies, forThresholds);
+}
+
 /** The context of the detection templates; `templates` are those it will be rendered with. */
 export function healthContext(registry: Registry, options: HealthRenderOptions, templates: TemplateBundle): Record<string, unknown> {
   return {
@@ -142,6 +173,10 @@ export function healthContext(registry: Registry, options: HealthRenderOptions, 
     max_baseline_days: maxBaselineDays(registry.processors),
     auto_runtime_floor_minutes: AUTO_RUNTIME_FLOOR_MINUTES,
     auto_runtime_fallback_minutes: AUTO_RUNTIME_FALLBACK_MINUTES,
+    dependency_edges: dependencyEdges(registry.processors),
+    history_days: historyDays(registry.processors),
+    // The extended processors read further back than the baselines already do: one more bounded scan.
+    history_beyond_baseline: historyDays(registry.processors) > maxBaselineDays(registry.processors),
     processor_config_json: processorConfigJson(registry.processors, templates),
     run_sources: runSources(registry),
     calendar_sources: calendarSources(registry.processors),
