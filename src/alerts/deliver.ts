@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { PAGERDUTY_ROUTING_KEY_ENV, SLACK_ENV, httpUrl, type DestinationSettings, type Settings } from '../config/env.js';
 import { alertSilencesTable, alertStateTable } from '../config/names.js';
 import type { Registry } from '../config/registry.js';
-import { byUrgency, type AlertReport, type CheckResult } from '../check/report.js';
+import { byUrgency, type AlertReason, type AlertReport, type CheckResult } from '../check/report.js';
 import { PemError, describeError, runtimeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Warehouse } from '../warehouse/types.js';
@@ -129,7 +129,8 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
 
   if (options.dryRun) {
     await describeDryRun(result, options, configured, issues, checked);
-    return { result, error: null };
+    const alerts = report.alerts.map((a) => ({ ...a, reason: a.reason ?? ('dry_run' as const) }));
+    return { result: { ...result, report: { ...report, alerts } }, error: null };
   }
 
   const routed = new Set(report.alerts.flatMap((a) => a.destinations));
@@ -144,7 +145,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   const finish = (outcomes: Partial<Record<StateDestination, DestinationOutcome>>, plan: DeliveryPlan | null, slackSent: boolean, errors: string[]) => {
     const marked: CheckResult = {
       ...result,
-      report: { ...report, alerts: markSent(report.alerts, { configured, outcomes, plan, slackSent, consoleSent }) },
+      report: { ...report, alerts: markSent(report.alerts, { configured, outcomes, plan, slackSent, consoleSent, failed: errors.length > 0 }) },
     };
     const error = errors.length > 0 ? runtimeError(redact(`alert delivery failed: ${errors.join('; ')}`, secrets)) : null;
     return { result: marked, error };
@@ -343,6 +344,8 @@ interface MarkContext {
   plan: DeliveryPlan | null;
   slackSent: boolean;
   consoleSent: boolean;
+  /** The run hit an error (a destination, or the alert state): what it owed and did not send failed. */
+  failed: boolean;
 }
 
 function markSent(alerts: readonly AlertReport[], ctx: MarkContext): AlertReport[] {
@@ -358,14 +361,27 @@ function markSent(alerts: readonly AlertReport[], ctx: MarkContext): AlertReport
     for (const name of delivered[d]) owed[d].delete(name);
   }
 
+  const failed = {} as Record<StateDestination, Set<string>>;
+  for (const { name: d } of DESTINATIONS) failed[d] = triggered(d, 'failed');
+  const silenced = new Set((ctx.plan?.silenced ?? []).map((s) => s.processor_name));
+  // Why an alert was not sent (SPEC §11): its hold first, then what stopped it in this order.
+  const unsent = (alert: AlertReport, routes: StateDestination[], name: string | null): AlertReason => {
+    if (alert.reason) return alert.reason;
+    if (routes.length === 0) return 'no_destination';
+    if (name !== null && silenced.has(name)) return 'silenced';
+    if (name !== null ? routes.some((d) => failed[d].has(name) || (ctx.failed && owed[d].has(name))) : ctx.failed) return 'failed';
+    if (ctx.failed && ctx.plan === null) return 'failed';
+    return 'already_open';
+  };
   return alerts.map((alert) => {
-    if (alert.level === 'INFO') return { ...alert, sent: ctx.consoleSent };
-    if (alert.processor === null) return { ...alert, sent: ctx.slackSent };
-    const name = alert.processor;
+    if (alert.level === 'INFO') return { ...alert, sent: ctx.consoleSent, reason: ctx.consoleSent ? null : 'no_destination' };
     const routes = alert.destinations.filter((d): d is StateDestination => d !== 'console' && ctx.configured.has(d));
+    if (alert.processor === null) return { ...alert, sent: ctx.slackSent, reason: ctx.slackSent ? null : unsent(alert, routes, null) };
+    const name = alert.processor;
     const any = routes.some((d) => delivered[d].has(name));
     const complete = routes.every((d) => delivered[d].has(name) || !owed[d].has(name));
-    return { ...alert, sent: any && complete };
+    const sent = any && complete && !alert.reason;
+    return { ...alert, sent, reason: sent ? null : unsent(alert, routes, name) };
   });
 }
 

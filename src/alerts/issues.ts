@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { CheckResult, ProcessorReport } from '../check/report.js';
 import { ALERT_ROUTING } from '../config/names.js';
+import type { HoldReason } from './noise.js';
 
 export const ISSUE_KINDS = ['scheduler_issue', 'stale', 'failed', 'hung', 'missing', 'low_volume', 'high_volume', 'slow', 'recovered_failures'] as const;
 export type IssueKind = (typeof ISSUE_KINDS)[number];
@@ -26,6 +27,8 @@ export interface Issue {
   kind: IssueKind;
   level: 'CRITICAL' | 'ERROR';
   destinations: StateDestination[];
+  /** SPEC §12: held back (threshold or dependency): still current, so never "recovered", but not sent. */
+  held: HoldReason | null;
 }
 
 /** PagerDuty rejects a dedup_key longer than 255 characters. */
@@ -76,6 +79,7 @@ export function collectIssues(result: CheckResult, dataset: string): Issue[] {
         level,
         // SPEC §5 routing: a page goes where CRITICAL goes; the rest goes where ERROR goes.
         destinations: [...(pages ? ALERT_ROUTING.CRITICAL : ALERT_ROUTING.ERROR)],
+        held: result.details[p.name]?.held ?? null,
       });
     }
   }

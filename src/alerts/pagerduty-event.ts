@@ -108,6 +108,9 @@ export function buildPagerDutyTrigger(
         missing_dates: p.missing_dates,
         failed_dates: p.failed_dates,
         hung_dates: p.hung_dates,
+        problem_since: p.problem_since,
+        // SPEC §12: downstream processors held because this one explains their dates.
+        also_affected: detail?.also_affected ?? [],
         latest_error: detail?.latest_failure
           ? { ...detail.latest_failure, error_message: clip(detail.latest_failure.error_message, MAX_DETAIL_TEXT) }
           : null,

@@ -9,6 +9,9 @@
  * For each issue notified and not resolved whose processor was checked this run and is no longer
  * wrong in that way → resolve ("recovered"), once: the resolve is recorded, so it is not repeated.
  *
+ * Held issues (SPEC §12 thresholds and dependencies) are current but never triggered: an alert
+ * already open stays open (no "recovered" while the processor is still not OK), none is opened.
+ *
  * Silences hold back triggers and reminders only. Recoveries of issues that were notified still go
  * out, so a silence never leaves a PagerDuty incident open or a Slack thread without its ending.
  */
@@ -86,7 +89,7 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
   for (const issue of inputs.issues) {
     for (const destination of issue.destinations) {
       current.add(`${issue.key}|${destination}`);
-      if (!inputs.configured.has(destination)) continue;
+      if (!inputs.configured.has(destination) || issue.held) continue;
       const silence = silencedBy.get(issue.processor);
       if (silence) {
         silenced.set(issue.processor, silence);

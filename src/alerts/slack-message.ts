@@ -167,6 +167,12 @@ export function processorSection(p: ProcessorReport, detail: ProcessorDetail | u
     const message = failure.error_message ? escapeMrkdwn(truncate(failure.error_message.replace(/\s+/g, ' ').trim(), MAX_ERROR_TEXT)) : '';
     lines.push(`• *Latest error* (${failure.date}): ${type}${message}`.trimEnd());
   }
+  if (p.blocked_by.length > 0) {
+    lines.push(`• *Blocked by:* ${p.blocked_by.map((b) => `${code(truncate(b.processor, MAX_NAME_TEXT))} (${dateList(b.dates)})`).join(', ')}`);
+  }
+  // SPEC §12: the downstream processors held because this one's dates explain theirs.
+  const affected = detail?.also_affected ?? [];
+  if (affected.length > 0) lines.push(`• *Also affected:* ${affected.map((name) => code(truncate(name, MAX_NAME_TEXT))).join(', ')}`);
   const worst = trigger.kinds.map((k) => k.kind).sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b])[0];
   if (worst) lines.push(`:wrench: ${escapeMrkdwn(RUNBOOK_HINT[worst])}`);
   const owners = [...(detail?.owners ?? []), ...(detail?.slack_channel ? [detail.slack_channel] : [])];

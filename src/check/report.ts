@@ -5,6 +5,7 @@
  * Pure: it groups the rows the detection query returned. Every status and verdict here was
  * computed by SQL; nothing is re-derived.
  */
+import { holdReasons, type HoldReason } from '../alerts/noise.js';
 import { ALERT_ROUTING, type AlertLevel, type Destination } from '../config/names.js';
 import type { Priority, Registry } from '../config/registry.js';
 import type { Row } from '../warehouse/types.js';
@@ -50,13 +51,27 @@ export interface ProcessorReport {
   is_stale: boolean;
   scheduler_issue: boolean;
   days: DayReport[];
+  /** SPEC §11/§12: the first problem date of the current streak in the window; null without one. */
+  problem_since: string | null;
+  /** SPEC §12: each upstream that explains some of this processor's problem dates, with those dates. */
+  blocked_by: BlockedBy[];
 }
+
+export interface BlockedBy {
+  processor: string;
+  /** This processor's dates in the window that the upstream explains. */
+  dates: string[];
+}
+
+/** Why an alert was not sent (SPEC §7, §11); null when it was. */
+export type AlertReason = 'dry_run' | 'already_open' | 'silenced' | 'threshold' | 'dependency' | 'no_destination' | 'failed';
 
 export interface AlertReport {
   level: AlertLevel;
   processor: string | null;
   destinations: Destination[];
   sent: boolean;
+  reason: AlertReason | null;
 }
 
 /** SPEC §7, field for field. */
@@ -75,6 +90,9 @@ export interface DayDetail {
   date: string;
   is_expected: boolean;
   is_due: boolean;
+  /** When the date became (or becomes) due: the next local midnight plus grace_hours, ISO UTC. */
+  due_at: string | null;
+  is_problem_date: boolean;
   first_started_at: string | null;
   last_completed_at: string | null;
   last_error_type: string | null;
@@ -93,6 +111,15 @@ export interface ProcessorDetail {
   /** The newest failure in the window (by date, then completion), for "what went wrong". */
   latest_failure: { date: string; error_type: string | null; error_message: string | null } | null;
   days: DayDetail[];
+  /** SPEC §12, from the SQL: problem dates among the alert_within_dates most recent expected, due dates (null: no threshold). */
+  threshold_problem_dates: number | null;
+  alert_after_dates: number | null;
+  /** SPEC §12, from the SQL: every problem date explained by an upstream (and, if stale, every date since the last success). */
+  problems_explained: boolean;
+  /** Why its alert is held (SPEC §12), or null. */
+  held: HoldReason | null;
+  /** Downstream processors whose problems this one's alert carries ("also affected"), sorted. */
+  also_affected: string[];
 }
 
 export interface UnusableRows {
@@ -131,6 +158,7 @@ export function byUrgency(a: ProcessorReport, b: ProcessorReport): number {
 }
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const isoInstant = (v: unknown): string | null => (v === null || v === undefined ? null : new Date(String(v)).toISOString());
 const num = (v: unknown): number => Number(v ?? 0);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -163,6 +191,14 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
     }));
     const datesWith = (status: DayStatus) => days.filter((d) => d.status === status).map((d) => d.date);
     const datesWithAnomaly = (anomaly: Anomaly) => days.filter((d) => d.anomalies.includes(anomaly)).map((d) => d.date);
+    const blockedBy = new Map<string, string[]>();
+    for (const r of dayRows) {
+      for (const upstream of r.blocked_by === null || r.blocked_by === undefined ? [] : String(r.blocked_by).split(',')) {
+        let dates = blockedBy.get(upstream);
+        if (!dates) blockedBy.set(upstream, (dates = []));
+        dates.push(String(r.processing_date));
+      }
+    }
     processors.push({
       name,
       display_name: String(first.display_name),
@@ -181,6 +217,8 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
       is_stale: first.is_stale === true,
       scheduler_issue: first.scheduler_issue === true,
       days,
+      problem_since: str(first.problem_since),
+      blocked_by: [...blockedBy.keys()].sort().map((processor) => ({ processor, dates: blockedBy.get(processor)! })),
     });
 
     const config = configByName.get(name);
@@ -209,13 +247,23 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
         date: String(r.processing_date),
         is_expected: r.is_expected === true,
         is_due: r.is_due === true,
+        due_at: isoInstant(r.due_at),
+        is_problem_date: r.is_problem_date === true,
         first_started_at: str(r.first_started_at),
         last_completed_at: str(r.last_completed_at),
         last_error_type: str(r.last_error_type),
         last_error_message: str(r.last_error_message),
       })),
+      threshold_problem_dates: first.threshold_problem_dates === null || first.threshold_problem_dates === undefined ? null : num(first.threshold_problem_dates),
+      alert_after_dates: config?.alert_after_dates ?? null,
+      problems_explained: first.problems_explained === true,
+      held: null,
+      also_affected: [],
     };
   }
+  const noise = holdReasons(processors, details);
+  for (const [name, held] of noise.held) details[name]!.held = held;
+  for (const [root, downstream] of noise.alsoAffected) details[root]!.also_affected = downstream;
 
   const worst = processors.reduce<ProcessorLevel>((acc, p) => (LEVEL_RANK[p.level] > LEVEL_RANK[acc] ? p.level : acc), 'OK');
   const report: CheckReport = {
@@ -226,7 +274,7 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
     now: window.now.toISOString(),
     level: worst === 'OK' ? 'INFO' : worst,
     processors,
-    alerts: planAlerts(processors),
+    alerts: planAlerts(processors, noise.held),
   };
   return { report, details };
 }
@@ -236,19 +284,22 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
  * processors have issues, and an INFO note to the console when all are healthy. Nothing is
  * sent here (`sent: false`); delivery marks what it delivered.
  */
-export function planAlerts(processors: readonly ProcessorReport[]): AlertReport[] {
+export function planAlerts(processors: readonly ProcessorReport[], held: ReadonlyMap<string, HoldReason> = new Map()): AlertReport[] {
   const critical = processors.filter((p) => p.level === 'CRITICAL');
   const error = processors.filter((p) => p.level === 'ERROR');
+  const reason = (name: string) => held.get(name) ?? null;
   const alerts: AlertReport[] = [
-    ...critical.map((p) => alert('CRITICAL', p.name)),
-    ...error.map((p) => alert('ERROR', p.name)),
+    ...critical.map((p) => alert('CRITICAL', p.name, reason(p.name))),
+    ...error.map((p) => alert('ERROR', p.name, reason(p.name))),
   ];
-  if (critical.length + error.length >= 2) alerts.push(alert('WARNING', null));
+  // A held alert (SPEC §12) does not count towards the summary; the INFO note still means "all OK".
+  const alerting = critical.length + error.length - [...critical, ...error].filter((p) => held.has(p.name)).length;
+  if (alerting >= 2) alerts.push(alert('WARNING', null));
   if (critical.length + error.length === 0) alerts.push(alert('INFO', null));
   return alerts;
 }
 
 /** One unsent alert, routed by SPEC §5's table (`ALERT_ROUTING`). */
-function alert(level: AlertLevel, processor: string | null): AlertReport {
-  return { level, processor, destinations: [...ALERT_ROUTING[level]], sent: false };
+function alert(level: AlertLevel, processor: string | null, reason: AlertReason | null = null): AlertReport {
+  return { level, processor, destinations: [...ALERT_ROUTING[level]], sent: false, reason };
 }

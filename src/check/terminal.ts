@@ -92,6 +92,8 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
       const dates = anomalyDates(p.days, anomaly);
       if (dates.length > 0) lines.push(`${indent}${ANOMALY_LABEL[anomaly]}: ${dates.join(', ')}`);
     }
+    for (const b of p.blocked_by) lines.push(`${indent}blocked by ${b.processor}: ${b.dates.join(', ')}`);
+    if (detail?.also_affected.length) lines.push(`${indent}also affected: ${detail.also_affected.join(', ')}`);
     const failure = detail?.latest_failure;
     if (failure && (failure.error_type || failure.error_message)) {
       lines.push(`${indent}latest error (${failure.date}): ${[failure.error_type, failure.error_message].filter(Boolean).join(': ')}`);
@@ -106,7 +108,7 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
   lines.push('Alerts:');
   for (const alert of report.alerts) {
     const who = alert.processor ?? (alert.level === 'WARNING' ? 'summary' : 'all healthy');
-    lines.push(`  ${alert.level.padEnd(8)} ${who} -> ${alert.destinations.join(', ')}${alert.sent ? ' (sent)' : ' (not sent)'}`);
+    lines.push(`  ${alert.level.padEnd(8)} ${who} -> ${alert.destinations.join(', ')}${alert.sent ? ' (sent)' : ` (not sent: ${alert.reason ?? 'unknown'})`}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { byUrgency, type CheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page.js';
-import { DISPLAY_STATUSES, STATUS_STYLES, dayNotes, displayStatus, problemSince, streakProblemDates, type DisplayStatus } from './statuses.js';
+import { DISPLAY_STATUSES, STATUS_STYLES, dayNotes, displayStatus, streakProblemDates, type DisplayStatus } from './statuses.js';
 
 export interface HtmlReportOptions {
   /** The registry time zone: every time on the page is shown in it, with its UTC offset. */
@@ -119,7 +119,7 @@ export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions
 }
 
 function toRow(p: ProcessorReport, detail: ProcessorDetail | undefined): ProcessorRow {
-  const since = problemSince(p);
+  const since = p.problem_since;
   const failure = detail?.latest_failure ?? null;
   const errorText = failure ? [failure.error_type, failure.error_message].filter((e): e is string => Boolean(e)).join(': ') || 'failed, no error recorded' : null;
   const reasons = [

@@ -62,9 +62,9 @@ export function dayNotes(day: DayReport): string[] {
 
 /**
  * SPEC §11 `problem_since`: the earliest problem date with no `success` date between it and the
- * latest problem date; null without a problem date in the window. Read from the day statuses the
- * SQL produced (`days` ascending, as the check returns them). When the check itself carries
- * `problem_since` (SPEC §7), read that field here instead.
+ * latest problem date; null without a problem date in the window. The check carries it as
+ * `problem_since`, computed by the detection SQL; this reading of the day statuses is what report
+ * fixtures (which have no SQL behind them) fill that field with.
  */
 export function problemSince(processor: Pick<ProcessorReport, 'days'>): string | null {
   let since: string | null = null;

@@ -14,6 +14,7 @@ const issue = (processor: string, destinations: Issue['destinations'] = ['pagerd
   kind: 'stale',
   level: 'CRITICAL',
   destinations,
+  held: null,
 });
 
 const delivered = (processor: string, destination: 'slack' | 'pagerduty', event: 'notified' | 'resolved', at: Date): DeliveredState => ({
@@ -106,6 +107,8 @@ function report(p: Partial<ProcessorReport>): CheckResult {
     is_stale: true,
     scheduler_issue: true,
     days: [],
+    problem_since: '2025-10-07',
+    blocked_by: [],
     ...p,
   };
   return {

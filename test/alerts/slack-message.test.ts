@@ -116,6 +116,8 @@ function processor(name: string, overrides: Partial<ProcessorReport> = {}): Proc
     is_stale: false,
     scheduler_issue: false,
     days: [],
+    problem_since: '2025-10-06',
+    blocked_by: [],
     ...overrides,
   };
 }
@@ -129,6 +131,11 @@ function detail(name: string, overrides: Partial<ProcessorDetail> = {}): Process
     enabled: true,
     latest_failure: { date: '2025-10-06', error_type: 'UpstreamTimeout', error_message: 'timed out after 300 s' },
     days: [],
+    threshold_problem_dates: null,
+    alert_after_dates: null,
+    problems_explained: false,
+    held: null,
+    also_affected: [],
     ...overrides,
   };
 }

@@ -91,7 +91,7 @@ describe('delivered state', () => {
     await appendEvents(warehouse, TABLE, [{ item: due[0]!, event: 'notified' }], 'run-A', NOW);
     const state = await readDeliveredState(warehouse, TABLE, ['a', 'b']);
     const next = planDeliveries({
-      issues: [{ key: due[0]!.key, processor: 'a', kind: 'stale', level: 'CRITICAL', destinations: ['slack'] }],
+      issues: [{ key: due[0]!.key, processor: 'a', kind: 'stale', level: 'CRITICAL', destinations: ['slack'], held: null }],
       state,
       silences: [],
       configured: new Set(['slack']),

@@ -4,6 +4,7 @@
  */
 import type { CheckResult, DayDetail, DayReport, DayStatus, ProcessorDetail, ProcessorReport } from '../../src/check/report.js';
 import type { RowSpec } from '../support/scenario.js';
+import { problemSince } from '../../src/report/statuses.js';
 
 /** E, L and now of the scenario: window 2025-10-01 .. 2025-10-07 (2025-10-06 is a Monday). */
 export const WINDOW_ARGS = ['--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z'];
@@ -120,6 +121,8 @@ export function syntheticResult(processorCount: number, dayCount: number, { heal
         date,
         is_expected: status !== 'not_expected',
         is_due: status !== 'pending',
+        due_at: new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString(),
+        is_problem_date: status === 'missing' || status === 'failed' || status === 'hung',
         first_started_at: ran ? new Date(started).toISOString() : null,
         last_completed_at: ran && status !== 'running' && status !== 'hung' ? new Date(started + 300_000).toISOString() : null,
         last_error_type: failedRuns > 0 ? 'UpstreamTimeout' : null,
@@ -146,6 +149,8 @@ export function syntheticResult(processorCount: number, dayCount: number, { heal
       is_stale: !healthy && i % 7 === 0,
       scheduler_issue: false,
       days,
+      problem_since: problemSince({ days }),
+      blocked_by: [],
     });
     details[name] = {
       name,
@@ -157,6 +162,11 @@ export function syntheticResult(processorCount: number, dayCount: number, { heal
         dayDetails.filter((d) => d.last_error_type !== null).at(-1),
       ),
       days: dayDetails,
+      threshold_problem_dates: null,
+      alert_after_dates: null,
+      problems_explained: false,
+      held: null,
+      also_affected: [],
     };
   }
   return {

@@ -1,0 +1,63 @@
+/**
+ * Noise control in the alert planner (SPEC §12): which processors' alerts are held, and into which
+ * upstream's alert a held downstream folds. Pure; it reads what the detection SQL computed per
+ * processor (threshold_problem_dates, problems_explained, blocked_by) and compares it with the
+ * registry's numbers; it derives no status.
+ *
+ *   threshold   an ERROR with fewer than alert_after_dates problem dates among the
+ *               alert_within_dates most recent expected, due dates (CRITICAL ignores thresholds)
+ *   dependency  every problem date explained by an upstream (and, if stale, every date since the
+ *               last success): the root upstream's alert lists it as "also affected"
+ *
+ * A dependency hold wins over a threshold: it says where the cause is.
+ */
+import type { ProcessorDetail, ProcessorReport } from '../check/report.js';
+
+export type HoldReason = 'threshold' | 'dependency';
+
+export interface NoiseDecision {
+  held: Map<string, HoldReason>;
+  /** Root upstream → the downstream processors its alert carries, sorted. */
+  alsoAffected: Map<string, string[]>;
+}
+
+type Detail = Pick<ProcessorDetail, 'threshold_problem_dates' | 'alert_after_dates' | 'problems_explained'>;
+
+export function holdReason(p: ProcessorReport, detail: Detail | undefined): HoldReason | null {
+  if (p.level === 'OK' || !detail) return null;
+  // Recovered failures the registry asked to hear about are this processor's own news.
+  if (detail.problems_explained && p.recovered_failure_dates.length === 0) return 'dependency';
+  if (p.level === 'ERROR' && detail.alert_after_dates !== null && (detail.threshold_problem_dates ?? 0) < detail.alert_after_dates) return 'threshold';
+  return null;
+}
+
+export function holdReasons(processors: readonly ProcessorReport[], details: Readonly<Record<string, Detail>>): NoiseDecision {
+  const held = new Map<string, HoldReason>();
+  for (const p of processors) {
+    const reason = holdReason(p, details[p.name]);
+    if (reason) held.set(p.name, reason);
+  }
+  const byName = new Map(processors.map((p) => [p.name, p]));
+  // Explanation is transitive: follow blocked_by upstream through processors that are themselves
+  // explained, to the ones that are not (the roots). A root outside this check folds nothing.
+  const roots = (name: string, seen: Set<string>): string[] => {
+    const out: string[] = [];
+    for (const b of byName.get(name)?.blocked_by ?? []) {
+      if (seen.has(b.processor) || !byName.has(b.processor)) continue;
+      seen.add(b.processor);
+      if (held.get(b.processor) === 'dependency') out.push(...roots(b.processor, seen));
+      else out.push(b.processor);
+    }
+    return out;
+  };
+  const alsoAffected = new Map<string, Set<string>>();
+  for (const [name, reason] of held) {
+    if (reason !== 'dependency') continue;
+    for (const root of roots(name, new Set([name]))) {
+      let list = alsoAffected.get(root);
+      if (!list) alsoAffected.set(root, (list = new Set()));
+      list.add(name);
+    }
+  }
+  return { held, alsoAffected: new Map([...alsoAffected].map(([root, names]) => [root, [...names].sort()])) };
+}
