@@ -77,6 +77,7 @@ async function stateRows(): Promise<{ event: string; destination: string; alert_
   }
 }
 
+const reasonsOf = (json: any) => [...new Set(json.alerts.map((a: any) => a.reason))];
 const sentOf = (json: any) => Object.fromEntries(json.alerts.map((a: any) => [a.processor ?? a.level, a.sent]));
 const pdEvents = (server: FakeServer) => server.requests.map((r) => `${r.body.event_action} ${r.body.dedup_key}`);
 const slackSections = (server: FakeServer, i: number): string[] =>
@@ -114,6 +115,7 @@ describe('pem check with Slack and PagerDuty configured', () => {
     expect(slack.requests).toHaveLength(1);
     expect(pagerduty.requests).toHaveLength(3);
     expect(Object.values(sentOf(second.json)).every((sent) => sent === false)).toBe(true);
+    expect(reasonsOf(second.json)).toEqual(['already_open']);
     expect(second.stderr).toContain('8 processors already notified, not re-sent until the reminder is due');
   });
 
@@ -174,6 +176,7 @@ describe('pem check when a destination fails', () => {
     expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
     // The report is still printed; nothing counts as sent while Slack still owes it.
     expect(Object.values(sentOf(failed.json)).every((sent) => sent === false)).toBe(true);
+    expect(reasonsOf(failed.json)).toEqual(['failed']);
 
     slack.answer(slackOk);
     const retried = await check({ now: at(1) });
@@ -271,6 +274,7 @@ describe('pem check without destinations, in dry runs, and when healthy', () => 
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('PAGERDUTY_ROUTING_KEY is not set');
     expect(Object.values(sentOf(result.json)).every((sent) => sent === false)).toBe(true);
+    expect(reasonsOf(result.json)).toEqual(['no_destination']);
     expect(await stateRows()).toEqual([]);
   });
 
@@ -282,6 +286,7 @@ describe('pem check without destinations, in dry runs, and when healthy', () => 
     expect(await stateRows()).toEqual([]);
     expect(dry.json.alerts).toHaveLength(9);
     expect(Object.values(sentOf(dry.json)).every((sent) => sent === false)).toBe(true);
+    expect(reasonsOf(dry.json)).toEqual(['dry_run']);
     expect(dry.stderr).toContain('dry run: would send 1 Slack message (8 processors) and 3 PagerDuty events (3 triggers, 0 resolves); nothing sent, no alert state written');
     // A real run afterwards still sends everything: the dry run claimed nothing.
     await check();
@@ -358,6 +363,8 @@ describe('silences', () => {
     expect(silenced.code).toBe(0);
     expect(silenced.json.processors.find((p: any) => p.name === 'gamebook_processor').level).toBe('CRITICAL');
     expect(sentOf(silenced.json)).toMatchObject({ gamebook_processor: false, nbac_player_list_processor: true });
+    expect(silenced.json.alerts.find((a: any) => a.processor === 'gamebook_processor').reason).toBe('silenced');
+    expect(silenced.json.alerts.find((a: any) => a.processor === 'nbac_player_list_processor').reason).toBeNull();
     expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES.slice(1));
     const sections = slackSections(slack, 0).join('\n');
     expect(sections).not.toContain('Gamebook registry processor');

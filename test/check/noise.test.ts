@@ -1,0 +1,258 @@
+/**
+ * SPEC §12, rule by rule: thresholds and dependencies in `pem check --json-output`, on DuckDB
+ * scenarios built by `pem schema apply`, against answers computed by hand. No destination is
+ * configured, so an alert that is not held is unsent with reason `no_destination`, and a held one
+ * says `threshold` or `dependency`. Unless said otherwise: time zone UTC, E = 2025-10-07, L = 7,
+ * W = 2025-10-01..2025-10-07, now = 2025-10-08T12:00Z (every date of W due).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { datesBetween, runRows, runsOn } from '../support/runs.js';
+import { createScenario, type RowSpec, type Scenario } from '../support/scenario.js';
+
+const E = '2025-10-07';
+const NOW = '2025-10-08T12:00:00Z';
+const W = datesBetween('2025-10-01', E);
+
+let scenario: Scenario | undefined;
+afterEach(() => {
+  scenario?.cleanup();
+  scenario = undefined;
+});
+
+async function check(processors: Record<string, unknown>, rows: RowSpec[], args: string[] = []) {
+  scenario = await createScenario({ dataset: 'nba_reference', timezone: 'UTC', processors }, rows);
+  const result = await scenario.check(['--json-output', '--date', E, '--now', NOW, ...args]);
+  expect(result.stderr).not.toMatch(/^error/m);
+  expect(result.code).toBe(0);
+  return result.json;
+}
+
+const processor = (json: any, name: string) => json.processors.find((p: any) => p.name === name);
+const alertOf = (json: any, name: string) => json.alerts.find((a: any) => a.processor === name) ?? null;
+/** Successes on every date of W except `gaps` (which get no row at all: missing). */
+const successesExcept = (name: string, gaps: string[], dates = W) => runsOn(name, dates.filter((d) => !gaps.includes(d)));
+
+describe('thresholds: alert_after_dates N of alert_within_dates M', () => {
+  it('holds the ERROR alert when fewer than N of the M most recent expected, due dates are problem dates', async () => {
+    // Last three dates 10-05, 10-06, 10-07: only 10-05 missing, 1 < 2.
+    const json = await check({ p: { alert_after_dates: 2, alert_within_dates: 3 } }, successesExcept('p', ['2025-10-05']));
+    expect(processor(json, 'p').level).toBe('ERROR');
+    expect(processor(json, 'p').missing_dates).toEqual(['2025-10-05']);
+    expect(alertOf(json, 'p')).toEqual({ level: 'ERROR', processor: 'p', destinations: ['slack'], sent: false, reason: 'threshold' });
+  });
+
+  it('raises the alert once N of the M most recent are problem dates', async () => {
+    // 10-05 missing and 10-07 failed: 2 of the last 3.
+    const json = await check({ p: { alert_after_dates: 2, alert_within_dates: 3 } }, [
+      ...successesExcept('p', ['2025-10-05', '2025-10-07']),
+      ...runsOn('p', ['2025-10-07'], 'failed'),
+    ]);
+    expect(alertOf(json, 'p')).toMatchObject({ level: 'ERROR', reason: 'no_destination' });
+  });
+
+  it('does not count older problem dates of the window that are not among the M most recent', async () => {
+    const json = await check({ p: { alert_after_dates: 2, alert_within_dates: 3 } }, successesExcept('p', ['2025-10-01', '2025-10-02', '2025-10-03']));
+    expect(processor(json, 'p').missing_dates).toEqual(['2025-10-01', '2025-10-02', '2025-10-03']);
+    expect(alertOf(json, 'p').reason).toBe('threshold');
+  });
+
+  it('defaults M to N: alert_after_dates 2 alone needs the two most recent dates both in trouble', async () => {
+    const held = await check({ p: { alert_after_dates: 2 } }, successesExcept('p', ['2025-10-05', '2025-10-07']));
+    expect(alertOf(held, 'p').reason).toBe('threshold');
+    scenario?.cleanup();
+    const raised = await check({ p: { alert_after_dates: 2 } }, successesExcept('p', ['2025-10-06', '2025-10-07']));
+    expect(alertOf(raised, 'p').reason).toBe('no_destination');
+  });
+
+  it('counts only expected dates: a weekdays processor looks past the weekend', async () => {
+    // Weekdays; E = Mon 10-06 (L = 7: 09-30..10-06). Most recent expected, due dates: Mon 10-06, Fri 10-03.
+    const rows = [...runsOn('p', ['2025-09-30', '2025-10-01', '2025-10-02'])];
+    const json = await check({ p: { expected_frequency: 'weekdays', alert_after_dates: 2 } }, rows, ['--date', '2025-10-06']);
+    expect(processor(json, 'p').missing_dates).toEqual(['2025-10-03', '2025-10-06']);
+    expect(alertOf(json, 'p').reason).toBe('no_destination');
+  });
+
+  it('reads the M most recent dates before the window when the window is shorter', async () => {
+    // L = 2 (10-06, 10-07); M = 3 reaches 10-05, missing, like 10-07: 2 of 3.
+    const json = await check({ p: { alert_after_dates: 2, alert_within_dates: 3 } }, successesExcept('p', ['2025-10-05', '2025-10-07'], datesBetween('2025-09-20', E)), [
+      '--lookback-days',
+      '2',
+    ]);
+    expect(processor(json, 'p').missing_dates).toEqual(['2025-10-07']);
+    expect(alertOf(json, 'p').reason).toBe('no_destination');
+  });
+
+  it('never holds a CRITICAL alert', async () => {
+    // Last success 10-03, 4 days before E (threshold 2 days): stale. Only 4 of the last 7 dates are problems, below N = 5.
+    const json = await check({ p: { alert_after_dates: 5, alert_within_dates: 7, staleness_threshold_days: 2 } }, runsOn('p', datesBetween('2025-10-01', '2025-10-03')));
+    expect(processor(json, 'p')).toMatchObject({ level: 'CRITICAL', is_stale: true, missing_dates: ['2025-10-04', '2025-10-05', '2025-10-06', '2025-10-07'] });
+    expect(alertOf(json, 'p').reason).toBe('no_destination');
+  });
+
+  it('keeps held alerts out of the WARNING summary', async () => {
+    const json = await check(
+      { held: { alert_after_dates: 3 }, loud: {}, ok: {} },
+      [...successesExcept('held', ['2025-10-07']), ...successesExcept('loud', ['2025-10-07']), ...successesExcept('ok', [])],
+    );
+    expect(json.alerts.map((a: any) => [a.level, a.processor, a.reason])).toEqual([
+      ['ERROR', 'held', 'threshold'],
+      ['ERROR', 'loud', 'no_destination'],
+    ]);
+  });
+});
+
+describe('dependencies: depends_on', () => {
+  it('explains a downstream date whose upstream date failed: blocked_by, held with reason dependency', async () => {
+    const json = await check({ up: {}, down: { depends_on: ['up'] } }, [
+      ...successesExcept('up', ['2025-10-06']),
+      ...runsOn('up', ['2025-10-06'], 'failed'),
+      ...successesExcept('down', ['2025-10-06']),
+    ]);
+    expect(processor(json, 'down')).toMatchObject({ level: 'ERROR', missing_dates: ['2025-10-06'], blocked_by: [{ processor: 'up', dates: ['2025-10-06'] }] });
+    expect(processor(json, 'up').blocked_by).toEqual([]);
+    expect(alertOf(json, 'down').reason).toBe('dependency');
+    expect(alertOf(json, 'up').reason).toBe('no_destination');
+    // One processor alerting: no WARNING summary for a cause that is one processor.
+    expect(json.alerts.map((a: any) => a.level)).toEqual(['ERROR', 'ERROR']);
+  });
+
+  it('does not explain a downstream date whose upstream date succeeded', async () => {
+    const json = await check({ up: {}, down: { depends_on: ['up'] } }, [
+      ...successesExcept('up', ['2025-10-06']),
+      ...runsOn('up', ['2025-10-06'], 'failed'),
+      ...successesExcept('down', ['2025-10-04', '2025-10-06']),
+    ]);
+    expect(processor(json, 'down').blocked_by).toEqual([{ processor: 'up', dates: ['2025-10-06'] }]);
+    // 10-04 is unexplained (up succeeded that day): the downstream alerts on its own.
+    expect(alertOf(json, 'down').reason).toBe('no_destination');
+  });
+
+  it('is explained by an upstream date that is running, pending or missing as well', async () => {
+    // up's 10-07 still running (started 11:00, 1 h before now); down's 10-07 missing.
+    const json = await check({ up: {}, down: { depends_on: ['up'] } }, [
+      ...successesExcept('up', ['2025-10-07']),
+      { run_id: 'r', processor_name: 'up', processing_date: '2025-10-07', status: 'running', started_at: '2025-10-08T11:00:00Z' },
+      ...successesExcept('down', ['2025-10-07']),
+    ]);
+    expect(processor(json, 'up').level).toBe('OK');
+    expect(processor(json, 'down').blocked_by).toEqual([{ processor: 'up', dates: ['2025-10-07'] }]);
+    expect(alertOf(json, 'down').reason).toBe('dependency');
+  });
+
+  it('honours offset_days: the downstream date D needs the upstream date D + K', async () => {
+    // K = -1: down's 10-07 needs up's 10-06 (failed); up's 10-07 succeeded.
+    const rows = [...successesExcept('up', ['2025-10-06']), ...runsOn('up', ['2025-10-06'], 'failed'), ...successesExcept('down', ['2025-10-07'])];
+    const json = await check({ up: {}, down: { depends_on: [{ processor: 'up', offset_days: -1 }] } }, rows);
+    expect(processor(json, 'down').blocked_by).toEqual([{ processor: 'up', dates: ['2025-10-07'] }]);
+    expect(alertOf(json, 'down').reason).toBe('dependency');
+    scenario?.cleanup();
+    const sameDay = await check({ up: {}, down: { depends_on: ['up'] } }, rows);
+    expect(processor(sameDay, 'down').blocked_by).toEqual([]);
+    expect(alertOf(sameDay, 'down').reason).toBe('no_destination');
+  });
+
+  it('reads the upstream date before the window that an offset needs', async () => {
+    // L = 1: W = {10-07}; down needs up's 10-05 (K = -2), which failed.
+    const rows = [...runsOn('up', ['2025-10-05'], 'failed'), ...runsOn('up', ['2025-10-06', '2025-10-07']), ...runsOn('down', datesBetween('2025-10-01', '2025-10-06'))];
+    const json = await check({ up: {}, down: { depends_on: [{ processor: 'up', offset_days: -2 }] } }, rows, ['--lookback-days', '1']);
+    expect(processor(json, 'down').blocked_by).toEqual([{ processor: 'up', dates: ['2025-10-07'] }]);
+    expect(alertOf(json, 'down').reason).toBe('dependency');
+  });
+
+  it('is transitive: a -> b -> c, only the root alerts and lists the others as also affected', async () => {
+    const json = await check({ a: {}, b: { depends_on: ['a'] }, c: { depends_on: ['b'] } }, [
+      ...successesExcept('a', ['2025-10-07']),
+      ...runsOn('a', ['2025-10-07'], 'failed'),
+      ...successesExcept('b', ['2025-10-07']),
+      ...successesExcept('c', ['2025-10-07']),
+    ]);
+    expect(processor(json, 'b').blocked_by).toEqual([{ processor: 'a', dates: ['2025-10-07'] }]);
+    expect(processor(json, 'c').blocked_by).toEqual([{ processor: 'b', dates: ['2025-10-07'] }]);
+    expect(json.alerts.map((a: any) => [a.processor, a.reason])).toEqual([
+      ['a', 'no_destination'],
+      ['b', 'dependency'],
+      ['c', 'dependency'],
+    ]);
+    const text = await runCli(['check', '--config', scenario!.registryPath, '--database', scenario!.databasePath, '--date', E, '--now', NOW]);
+    expect(text.stdout).toContain('also affected: b, c');
+    expect(text.stdout).toContain('blocked by a: 2025-10-07');
+  });
+
+  it('holds a stale downstream only when every expected, due date since its last success is explained', async () => {
+    // down last succeeded 09-28; up failed every day since 09-29, so down's streak is all explained.
+    const upFailing = [...runsOn('up', datesBetween('2025-09-20', '2025-09-28')), ...runsOn('up', datesBetween('2025-09-29', E), 'failed')];
+    const downRows = runsOn('down', datesBetween('2025-09-20', '2025-09-28'));
+    const json = await check({ up: {}, down: { depends_on: ['up'] } }, [...upFailing, ...downRows]);
+    expect(processor(json, 'down')).toMatchObject({ level: 'CRITICAL', is_stale: true, last_success_date: '2025-09-28' });
+    expect(alertOf(json, 'down').reason).toBe('dependency');
+    expect(alertOf(json, 'up').reason).toBe('no_destination');
+    scenario?.cleanup();
+    // up succeeded on 09-29 (before W) but down did not run: that date is unexplained, down pages itself.
+    const upRecovered = [...runsOn('up', datesBetween('2025-09-20', '2025-09-29')), ...runsOn('up', datesBetween('2025-09-30', E), 'failed')];
+    const json2 = await check({ up: {}, down: { depends_on: ['up'] } }, [...upRecovered, ...downRows]);
+    expect(processor(json2, 'down').blocked_by).toEqual([{ processor: 'up', dates: W }]);
+    expect(alertOf(json2, 'down').reason).toBe('no_destination');
+  });
+
+  it('evaluates an upstream that --processors did not name, and shows only the named ones', async () => {
+    const json = await check(
+      { up: {}, down: { depends_on: ['up'] } },
+      [...successesExcept('up', ['2025-10-06']), ...runsOn('up', ['2025-10-06'], 'failed'), ...successesExcept('down', ['2025-10-06'])],
+      ['--processors', 'down'],
+    );
+    expect(json.processors.map((p: any) => p.name)).toEqual(['down']);
+    expect(processor(json, 'down').blocked_by).toEqual([{ processor: 'up', dates: ['2025-10-06'] }]);
+    expect(alertOf(json, 'down').reason).toBe('dependency');
+  });
+});
+
+describe('problem_since', () => {
+  it('is the first problem date after the last success that precedes the latest problem date', async () => {
+    // 10-02 failed, 10-03 and 10-04 succeeded, 10-05 and 10-07 missing, 10-06 running (not a problem, not a success).
+    const json = await check({ p: {} }, [
+      ...successesExcept('p', ['2025-10-02', '2025-10-05', '2025-10-06', '2025-10-07']),
+      ...runsOn('p', ['2025-10-02'], 'failed'),
+      { run_id: 'r', processor_name: 'p', processing_date: '2025-10-06', status: 'running', started_at: '2025-10-08T11:30:00Z' },
+    ]);
+    expect(processor(json, 'p').problem_since).toBe('2025-10-05');
+    scenario?.cleanup();
+    const healthy = await check({ p: {} }, successesExcept('p', []));
+    expect(processor(healthy, 'p').problem_since).toBeNull();
+  });
+});
+
+describe('registry validation (exit 2, one line each)', () => {
+  async function validate(processors: Record<string, unknown>) {
+    scenario = await createScenario({ dataset: 'nba_reference', processors: {} });
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(scenario.registryPath, JSON.stringify({ dataset: 'nba_reference', processors }));
+    return runCli(['config', 'validate', '--config', scenario.registryPath]);
+  }
+
+  it('refuses an unknown processor key in depends_on', async () => {
+    const result = await validate({ gamebook: {}, boxscores: { depends_on: ['gamebok'] } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('processors.boxscores.depends_on[0]: unknown processor "gamebok" (did you mean "gamebook"?)');
+  });
+
+  it('refuses a cycle, naming it once', async () => {
+    const result = await validate({ a: { depends_on: ['c'] }, b: { depends_on: ['a'] }, c: { depends_on: ['b'] }, d: { depends_on: ['a'] } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.match(/dependency cycle/g)).toHaveLength(1);
+    expect(result.stderr).toContain('processors.a.depends_on: dependency cycle a -> c -> b -> a');
+  });
+
+  it('refuses a positive offset and an alert_within_dates below alert_after_dates', async () => {
+    const result = await validate({ a: {}, b: { depends_on: [{ processor: 'a', offset_days: 1 }], alert_after_dates: 3, alert_within_dates: 2 } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('processors.b.depends_on[0].offset_days: 1 is positive');
+    expect(result.stderr).toContain('processors.b.alert_within_dates: must be at least alert_after_dates (3)');
+  });
+
+  it('refuses a processor that depends on itself', async () => {
+    const result = await validate({ a: { depends_on: [{ processor: 'a', offset_days: -1 }] } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('processors.a.depends_on[0]: a processor cannot depend on itself');
+  });
+});
