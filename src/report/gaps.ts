@@ -54,10 +54,15 @@ function gapStatus(day: DayReport): GapStatus | null {
   return (GAP_STATUSES as readonly string[]).includes(day.status) ? (day.status as GapStatus) : null;
 }
 
-/** Every gap of the window, ordered by priority (high first), then date, then processor. */
+/**
+ * Every gap of the window: first the dates no upstream explains (SPEC §12: the root's dates, which
+ * must be re-run before the dates they block), then by priority (high first), date and processor.
+ */
 export function buildGaps({ report, details }: CheckResult): Gap[] {
   const gaps: Gap[] = [];
+  const blocked = new Set<string>();
   for (const p of report.processors) {
+    for (const b of p.blocked_by) for (const date of b.dates) blocked.add(`${p.name}|${date}`);
     const dayDetails = new Map((details[p.name]?.days ?? []).map((d) => [d.date, d]));
     for (const day of p.days) {
       const status = gapStatus(day);
@@ -76,8 +81,10 @@ export function buildGaps({ report, details }: CheckResult): Gap[] {
       });
     }
   }
+  const isBlocked = (g: Gap) => Number(blocked.has(`${g.processor_name}|${g.processing_date}`));
   return gaps.sort(
     (a, b) =>
+      isBlocked(a) - isBlocked(b) ||
       PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] ||
       compare(a.processing_date, b.processing_date) ||
       compare(a.processor_name, b.processor_name),

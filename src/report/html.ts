@@ -177,11 +177,19 @@ function renderSummary(rows: readonly ProcessorRow[], start: string, end: string
   );
 }
 
+/** Each blocked date of a processor, with the upstreams that explain it (SPEC §12 blocked_by). */
+function blockedDates(p: ProcessorReport): Map<string, string[]> {
+  const byDate = new Map<string, string[]>();
+  for (const b of p.blocked_by) for (const date of b.dates) byDate.set(date, [...(byDate.get(date) ?? []), b.processor]);
+  return byDate;
+}
+
 function renderLegend(counts: Record<DisplayStatus, number>): string {
   const items = DISPLAY_STATUSES.map((status) => {
     const s = STATUS_STYLES[status];
     return `<li><span class="sw st-${status}">${esc(s.letter)}</span> ${esc(s.label)} <small>${esc(s.meaning)} (${counts[status]})</small></li>`;
   });
+  items.push('<li><span class="sw st-missing" data-blocked>M</span> blocked <small>striped: an upstream it depends on explains the date</small></li>');
   return `<ul class="legend" aria-label="Legend">${items.join('')}</ul>`;
 }
 
@@ -225,10 +233,13 @@ function renderRow({ p, detail, since, streak, error, reasons }: ProcessorRow): 
   const daysSince = p.days_since_success === null ? 'never' : String(p.days_since_success);
   const over = p.days_since_success === null || (threshold !== null && p.days_since_success > threshold);
   const tags = [p.is_stale ? '<i class="tag">stale</i>' : '', p.scheduler_issue ? '<i class="tag">no runs</i>' : ''].join('');
+  const blocked = blockedDates(p);
   const cells = [...p.days].reverse().map((d) => {
     const status = displayStatus(d);
     const marker = status === 'recovered' ? ' data-recovered' : status === 'anomalous' ? ` data-anomalies="${esc(d.anomalies.join(' '))}"` : '';
-    return `<td data-status="${esc(d.status)}"${marker}>${esc(STATUS_STYLES[status].letter)}</td>`;
+    // SPEC §12: a date an upstream explains is shown as blocked (striped), not as this processor's own fault.
+    const blockedBy = blocked.has(d.date) ? ' data-blocked' : '';
+    return `<td data-status="${esc(d.status)}"${marker}${blockedBy}>${esc(STATUS_STYLES[status].letter)}</td>`;
   });
   return (
     `<tr data-processor="${esc(p.name)}" data-level="${esc(p.level)}">` +
@@ -299,6 +310,7 @@ function buildData(rows: readonly ProcessorRow[], dates: readonly string[], time
     labels: Object.fromEntries(DISPLAY_STATUSES.map((s) => [s, STATUS_STYLES[s].label])) as Record<DisplayStatus, string>,
     s: strings,
     p: rows.map(({ p, detail, since, streak, error, reasons }) => {
+      const blocked = blockedDates(p);
       const dayDetails = new Map((detail?.days ?? []).map((d) => [d.date, d]));
       return {
         n: p.name,
@@ -319,7 +331,8 @@ function buildData(rows: readonly ProcessorRow[], dates: readonly string[], time
         c: [...p.days].reverse().map((day) => {
           const dayDetail = dayDetails.get(day.date);
           const dayError = [dayDetail?.last_error_type, dayDetail?.last_error_message].filter((e): e is string => Boolean(e)).join(': ');
-          const notes = dayNotes(day);
+          const upstreams = blocked.get(day.date);
+          const notes = [...dayNotes(day), ...(upstreams ? [`blocked by ${upstreams.join(', ')}`] : [])];
           const cell: (number | null)[] = [
             day.runs,
             day.failed_runs,

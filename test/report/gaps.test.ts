@@ -20,6 +20,8 @@ function gapsFromCheck(check: any): Pick<Gap, 'processor_name' | 'processing_dat
       .filter((d: any) => ['missing', 'failed', 'hung', 'low_volume', 'high_volume'].includes(reason(d)))
       .map((d: any) => ({ processor_name: p.name, processing_date: d.date, status: reason(d), priority: p.priority, runs: d.runs, failed_runs: d.failed_runs })),
   );
+  const blocked = new Set(check.processors.flatMap((p: any) => p.blocked_by.flatMap((b: any) => b.dates.map((d: string) => `${p.name}|${d}`))));
+  const isBlocked = (r: any) => Number(blocked.has(`${r.processor_name}|${r.processing_date}`));
   // Cross-check against the date lists of the contract document too.
   const listed = check.processors.flatMap((p: any) =>
     [...p.missing_dates, ...p.failed_dates, ...p.hung_dates, ...p.low_volume_dates, ...p.high_volume_dates].map((d: string) => `${p.name}|${d}`),
@@ -27,6 +29,7 @@ function gapsFromCheck(check: any): Pick<Gap, 'processor_name' | 'processing_dat
   expect(rows.map((r: any) => `${r.processor_name}|${r.processing_date}`).sort()).toEqual(listed.sort());
   return rows.sort(
     (a: any, b: any) =>
+      isBlocked(a) - isBlocked(b) ||
       PRIORITY_RANK[a.priority as keyof typeof PRIORITY_RANK] - PRIORITY_RANK[b.priority as keyof typeof PRIORITY_RANK] ||
       (a.processing_date < b.processing_date ? -1 : a.processing_date > b.processing_date ? 1 : 0) ||
       (a.processor_name < b.processor_name ? -1 : a.processor_name > b.processor_name ? 1 : 0),
@@ -64,6 +67,23 @@ describe('pem gaps', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('lists the root upstream\'s dates before the downstream dates they explain, whatever the priorities', async () => {
+    const deps = await createScenario(
+      { dataset: 'nba_reference', timezone: 'UTC', processors: { up: { priority: 'low' }, down: { priority: 'high', depends_on: ['up'] }, other: { priority: 'medium' } } },
+      [],
+    );
+    try {
+      const { stdout } = await gaps(deps, ['--date', '2025-10-07', '--lookback-days', '1', '--now', '2025-10-08T12:00:00Z', '--format', 'csv']);
+      expect(stdout.split('\n').slice(1, 4).map((line) => line.split(',').slice(0, 4).join(','))).toEqual([
+        'other,2025-10-07,missing,medium',
+        'up,2025-10-07,missing,low',
+        'down,2025-10-07,missing,high',
+      ]);
+    } finally {
+      deps.cleanup();
+    }
   });
 
   it('prints JSON with every field present', async () => {
@@ -247,6 +267,7 @@ describe('the BigQuery view processor_backfill_queue', () => {
     last_error_message: 'STRING',
     is_low_volume: 'BOOL',
     is_high_volume: 'BOOL',
+    blocked_by: 'STRING',
   };
 
   it('returns, on BigQuery\'s reference evaluator (ZetaSQL), the rows and order of pem gaps for the same health rows', async () => {

@@ -24,6 +24,20 @@ function hostileResult() {
 const sha256 = (text: string) => `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`;
 
 describe('renderHtmlReport', () => {
+  it('shows a date an upstream explains as blocked, striped, with the upstream in its details', () => {
+    const result = syntheticResult(2, 3);
+    const [up, down] = result.report.processors;
+    down!.days[1] = { ...down!.days[1]!, status: 'missing', runs: 0, failed_runs: 0 };
+    down!.blocked_by = [{ processor: up!.name, dates: [down!.days[1]!.date] }];
+    const html = renderHtmlReport(result, OPTIONS);
+    const row = html.slice(html.indexOf(`<tr data-processor="${down!.name}"`));
+    const cells = row.slice(0, row.indexOf('</tr>')).match(/<td data-status[^>]*>/g)!;
+    // Newest date first: the window's middle date is the middle cell.
+    expect(cells[1]).toBe('<td data-status="missing" data-blocked>');
+    expect(cells.filter((cell) => cell.includes('data-blocked'))).toHaveLength(1);
+    expect(html).toContain(`blocked by ${up!.name}`);
+  });
+
   it('stays under 1.2 MB with one element per cell at 200 processors x 90 days', () => {
     const html = renderHtmlReport(syntheticResult(200, 90), OPTIONS);
     const bytes = Buffer.byteLength(html, 'utf8');
