@@ -663,4 +663,65 @@ export const SCENARIOS: NamedScenario[] = [
       },
     ],
   },
+  {
+    name: 'noise control and as-of reads: thresholds, dependencies with offsets, rows after now (UTC)',
+    fixture: {
+      registry: {
+        dataset: 'nba_reference',
+        timezone: 'UTC',
+        processors: {
+          up: { alert_after_dates: 2, alert_within_dates: 3 },
+          down: { depends_on: ['up'] },
+          late: { depends_on: [{ processor: 'up', offset_days: -1 }], staleness_threshold_days: 2 },
+        },
+      },
+      runs: [
+        ...run('u1', 'up', '2025-10-01', 'success', ts('2025-10-02', '06:00:00'), ts('2025-10-02', '06:10:00')),
+        ...run('u2', 'up', '2025-10-02', 'failed', ts('2025-10-03', '06:00:00'), ts('2025-10-03', '06:10:00'), ['Timeout', 'feed']),
+        ...run('u3', 'up', '2025-10-03', 'success', ts('2025-10-04', '06:00:00'), ts('2025-10-04', '06:10:00')),
+        // Completed after the second check's now: at 2025-10-05T06:05Z the run is still running.
+        ...run('u4', 'up', '2025-10-04', 'success', ts('2025-10-05', '06:00:00'), ts('2025-10-05', '06:10:00')),
+        ...run('d1', 'down', '2025-10-01', 'success', ts('2025-10-02', '07:00:00'), ts('2025-10-02', '07:10:00')),
+        ...run('d3', 'down', '2025-10-03', 'success', ts('2025-10-04', '07:00:00'), ts('2025-10-04', '07:10:00')),
+        ...run('l0', 'late', '2025-09-30', 'success', ts('2025-10-01', '08:00:00'), ts('2025-10-01', '08:10:00')),
+        ...run('l1', 'late', '2025-10-01', 'success', ts('2025-10-02', '08:00:00'), ts('2025-10-02', '08:10:00')),
+      ],
+    },
+    checks: [
+      {
+        date: '2025-10-04',
+        lookback: 3,
+        now: '2025-10-05T12:00:00Z',
+        expect: [
+          ['up', '2025-10-02', 'day_status', 'failed'],
+          ['up', '2025-10-02', 'is_problem_date', true],
+          ['up', null, 'threshold_problem_dates', 1],
+          ['up', null, 'problem_since', '2025-10-02'],
+          ['up', '2025-10-04', 'due_at', '2025-10-05T00:00:00.000Z'],
+          // down's 10-02 needs up's 10-02 (failed); its 10-04 needs up's 10-04 (success): unexplained.
+          ['down', '2025-10-02', 'blocked_by', 'up'],
+          ['down', '2025-10-04', 'blocked_by', null],
+          ['down', null, 'problems_explained', false],
+          ['down', null, 'threshold_problem_dates', null],
+          // late's 10-03 needs up's 10-02 (failed); late is stale since 10-01, and its 10-02 needs up's 10-01 (success).
+          ['late', '2025-10-03', 'blocked_by', 'up'],
+          ['late', '2025-10-02', 'blocked_by', null],
+          ['late', null, 'is_stale', true],
+          ['late', null, 'problems_explained', false],
+        ],
+      },
+      {
+        date: '2025-10-04',
+        lookback: 2,
+        now: '2025-10-05T06:05:00Z',
+        expect: [
+          ['up', '2025-10-04', 'day_status', 'running'],
+          ['down', '2025-10-04', 'blocked_by', 'up'],
+          ['down', '2025-10-03', 'day_status', 'success'],
+          ['down', null, 'problems_explained', true],
+          ['down', null, 'problem_since', '2025-10-04'],
+        ],
+      },
+    ],
+  },
 ];
