@@ -20,6 +20,32 @@ const problemsOf = (doc: unknown) => {
 };
 
 describe('registry defaults (SPEC §3)', () => {
+  it('reads thresholds with M defaulting to N, and dependencies as keys or {processor, offset_days}', () => {
+    const result = parseRegistry({
+      processors: { up: {}, down: { alert_after_dates: 2, depends_on: [{ processor: 'up' }, { processor: 'up', offset_days: -1 }] } },
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.registry.processors[0]).toMatchObject({
+      name: 'down',
+      alert_after_dates: 2,
+      alert_within_dates: 2,
+      depends_on: [
+        { processor: 'up', offset_days: 0 },
+        { processor: 'up', offset_days: -1 },
+      ],
+    });
+  });
+
+  it('reports a dependency listed twice, a bad shape and alert_within_dates without alert_after_dates', () => {
+    expect(problemsOf({ processors: { up: {}, down: { depends_on: ['up', { processor: 'up' }] } } })).toEqual(['processors.down.depends_on[1]: "up" is listed twice']);
+    expect(problemsOf({ processors: { down: { depends_on: [{ processor: 'up', offset: -1 }] } } })).toEqual(['processors.down.depends_on.0.offset: unknown key']);
+    expect(problemsOf({ processors: { down: { depends_on: [7] } } })[0]).toMatch(/^processors\.down\.depends_on\.0: each dependency is a processor key or/);
+    expect(problemsOf({ processors: { p: { alert_within_dates: 3 } } })).toEqual([
+      'processors.p.alert_within_dates: only applies with alert_after_dates, for example "alert_after_dates": 2, "alert_within_dates": 3',
+    ]);
+  });
+
   it('fills every key a processor leaves out', () => {
     const result = parseRegistry({ processors: { rosters: {} } });
     expect(result.ok).toBe(true);
@@ -60,6 +86,9 @@ describe('registry defaults (SPEC §3)', () => {
       volume_max_ratio: null,
       runtime_max_ratio: 3,
       runtime_min_excess_minutes: 10,
+      alert_after_dates: null,
+      alert_within_dates: null,
+      depends_on: [],
     });
   });
 
