@@ -28,7 +28,7 @@ import { buildConsoleMessage, createConsoleTransport } from './console.js';
 import { collectIssues, type Issue, type IssueKind, type StateDestination } from './issues.js';
 import { createPagerDutyTransport } from './pagerduty.js';
 import { buildPagerDutyResolve, buildPagerDutyTrigger, type PagerDutyEvent } from './pagerduty-event.js';
-import { planDeliveries, type ActiveSilence, type DeliveredState, type DeliveryPlan, type DueItem } from './plan.js';
+import { planDeliveries, slackCompanions, type ActiveSilence, type DeliveredState, type DeliveryPlan, type DueItem } from './plan.js';
 import { retryPolicyWith, type RetryPolicy } from './retry.js';
 import { listSilences } from './silences.js';
 import { createSlackTransport } from './slack.js';
@@ -233,28 +233,10 @@ async function sendSlack(
   // are recorded as notified: their reminders then come together, not one kind at a time.
   const shown = new Set([...built.detailed, ...built.summarized]);
   const events: StateEvent[] = items.map((item) => ({ item, event: item.action === 'resolve' ? 'resolved' : 'notified' }));
-  const held = new Set(items.map((i) => i.key));
-  const due = new Set(plan.due.filter((i) => i.destination === 'slack').map((i) => i.key));
-  for (const issue of issues) {
-    if (!shown.has(issue.processor) || held.has(issue.key) || due.has(issue.key) || !issue.destinations.includes('slack')) continue;
-    events.push({ item: companion(issue, state), event: 'notified' });
+  for (const item of slackCompanions(issues, shown, [...items, ...plan.due], state)) {
+    events.push({ item, event: 'notified' });
   }
   return { outcome: { delivered: items, failed: [], error: null }, events, sent: true };
-}
-
-/** A current issue shown in the message that was not itself due: recorded with its own basis. */
-function companion(issue: Issue, state: readonly DeliveredState[]): DueItem {
-  const last = state.find((s) => s.alert_key === issue.key && s.destination === 'slack');
-  return {
-    key: issue.key,
-    destination: 'slack',
-    processor: issue.processor,
-    kind: issue.kind,
-    level: issue.level,
-    action: 'trigger',
-    reason: 'reminder',
-    basis: last?.event_id ?? 'none',
-  };
 }
 
 function slackInput(result: CheckResult, registry: Registry, items: DueItem[], plan: DeliveryPlan) {

@@ -129,3 +129,30 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
     silenced: [...silenced.values()].sort((a, b) => a.processor_name.localeCompare(b.processor_name)),
   };
 }
+
+/**
+ * Every processor in a Slack message was told about all of its current problems, so the issues it
+ * has beyond the due items are recorded as notified too (each with its own basis): their reminders
+ * then come together, not one kind at a time. Held issues were not told.
+ */
+export function slackCompanions(
+  issues: readonly Issue[],
+  shown: ReadonlySet<string>,
+  items: readonly Pick<DueItem, 'key' | 'destination'>[],
+  state: readonly DeliveredState[],
+): DueItem[] {
+  const taken = new Set(items.filter((i) => i.destination === 'slack').map((i) => i.key));
+  const lastSlack = new Map(state.filter((s) => s.destination === 'slack').map((s) => [s.alert_key, s]));
+  return issues
+    .filter((issue) => shown.has(issue.processor) && !taken.has(issue.key) && !issue.held && issue.destinations.includes('slack'))
+    .map((issue) => ({
+      key: issue.key,
+      destination: 'slack',
+      processor: issue.processor,
+      kind: issue.kind,
+      level: issue.level,
+      action: 'trigger',
+      reason: 'reminder',
+      basis: lastSlack.get(issue.key)?.event_id ?? 'none',
+    }));
+}

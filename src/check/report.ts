@@ -261,9 +261,22 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
       also_affected: [],
     };
   }
+  return assembleCheckResult(processors, details, window);
+}
+
+/**
+ * The check result from its processors (sorted by name) and their details: noise control's holds
+ * and folding over all of them (SPEC §12), the run level and the alerts. Also how a backtest puts
+ * together processors evaluated at different instants.
+ */
+export function assembleCheckResult(processors: ProcessorReport[], details: Record<string, ProcessorDetail>, window: CheckWindow): CheckResult {
   const noise = holdReasons(processors, details);
-  for (const [name, held] of noise.held) details[name]!.held = held;
-  for (const [root, downstream] of noise.alsoAffected) details[root]!.also_affected = downstream;
+  for (const p of processors) {
+    const detail = details[p.name];
+    if (!detail) continue;
+    detail.held = noise.held.get(p.name) ?? null;
+    detail.also_affected = noise.alsoAffected.get(p.name) ?? [];
+  }
 
   const worst = processors.reduce<ProcessorLevel>((acc, p) => (LEVEL_RANK[p.level] > LEVEL_RANK[acc] ? p.level : acc), 'OK');
   const report: CheckReport = {

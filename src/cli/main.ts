@@ -9,6 +9,7 @@ import { PemError, describeError, exitCodeFor } from '../errors.js';
 import { environmentOf, isCloudRun, readSettings, secretValues, type Settings } from '../config/env.js';
 import { createLogger } from '../log.js';
 import { addExamples, type CliContext, type CliIo, type Register } from './context.js';
+import { registerBacktestCommand } from './backtest.js';
 import { registerCheckCommand } from './check.js';
 import { registerCompletionCommand } from './completion.js';
 import { registerConfigCommand } from './config.js';
@@ -26,6 +27,7 @@ export const COMMANDS: Register[] = [
   registerCheckCommand,
   registerReportCommand,
   registerGapsCommand,
+  registerBacktestCommand,
   registerConfigCommand,
   registerSchemaCommand,
   registerSilenceCommand,

@@ -1,0 +1,95 @@
+/**
+ * The backtest's figures for a person (a table; two registries side by side with --compare) and
+ * as JSON. Pure: returns text.
+ */
+import type { BacktestRun } from './replay.js';
+import type { Figures } from './simulate.js';
+
+export interface BacktestReport {
+  from: string;
+  to: string;
+  every_minutes: number;
+  lookback_days: number;
+  timezone: string;
+  /** One per registry: the first is --config, the second --compare. */
+  runs: (BacktestRun & { config: string })[];
+}
+
+export function formatMinutes(minutes: number | null): string {
+  if (minutes === null) return '-';
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return h === 0 ? `${m}m` : `${h}h${String(m).padStart(2, '0')}`;
+}
+
+const LINES: [string, (f: Figures) => string][] = [
+  ['PagerDuty pages', (f) => String(f.pages)],
+  ['Slack messages', (f) => String(f.slack_messages)],
+  ['problem dates', (f) => String(f.problem_dates)],
+  ['never alerted', (f) => String(f.never_alerted_dates)],
+  ['flaps (resolved < 2 h)', (f) => String(f.flaps)],
+  ['latency p50', (f) => formatMinutes(f.latency.p50_minutes)],
+  ['latency p95', (f) => formatMinutes(f.latency.p95_minutes)],
+  ['latency max', (f) => formatMinutes(f.latency.max_minutes)],
+];
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+const SHORT: [string, (f: Figures) => string][] = [
+  ['PAGES', (f) => String(f.pages)],
+  ['SLACK', (f) => String(f.slack_messages)],
+  ['PROBLEMS', (f) => String(f.problem_dates)],
+  ['NEVER', (f) => String(f.never_alerted_dates)],
+  ['FLAPS', (f) => String(f.flaps)],
+  ['P50', (f) => formatMinutes(f.latency.p50_minutes)],
+  ['P95', (f) => formatMinutes(f.latency.p95_minutes)],
+  ['MAX', (f) => formatMinutes(f.latency.max_minutes)],
+];
+
+/** Rows keyed by week or processor, for every run side by side (a run without the key shows zeros). */
+function breakdown<K extends 'week' | 'processor'>(report: BacktestReport, key: K, label: string): string[] {
+  const keys = [...new Set(report.runs.flatMap((run) => (key === 'week' ? run.weeks : run.processors).map((row) => (row as Record<K, string>)[key])))].sort();
+  const prefix = (i: number) => (report.runs.length > 1 ? `${i === 0 ? 'A' : 'B'} ` : '');
+  const header = [label, ...report.runs.flatMap((_, i) => SHORT.map(([name]) => prefix(i) + name))];
+  const empty: Figures = { pages: 0, slack_messages: 0, problem_dates: 0, never_alerted_dates: 0, flaps: 0, latency: { alerted_dates: 0, p50_minutes: null, p95_minutes: null, max_minutes: null } };
+  const rows = keys.map((k) => [
+    k,
+    ...report.runs.flatMap((run) => {
+      const row = (key === 'week' ? run.weeks : run.processors).find((r) => (r as Record<K, string>)[key] === k) ?? empty;
+      return SHORT.map(([, value]) => value(row));
+    }),
+  ]);
+  return table(header, rows);
+}
+
+export function renderBacktestText(report: BacktestReport): string {
+  const [a, b] = report.runs;
+  const lines = [
+    `Backtest ${report.from} .. ${report.to}, a check every ${formatMinutes(report.every_minutes)} (${a!.checks} checks, ${report.lookback_days}-day window, ${report.timezone}); nothing sent, nothing written`,
+    '',
+  ];
+  const header = ['', ...report.runs.map((run, i) => `${report.runs.length > 1 ? (i === 0 ? 'A: ' : 'B: ') : ''}${run.config}`)];
+  if (b) header.push('B - A');
+  const rows = LINES.map(([label, value]) => {
+    const row = [label, ...report.runs.map((run) => value(run.totals))];
+    if (b) {
+      const diff = (x: string, y: string) => (/^\d+$/.test(x) && /^\d+$/.test(y) ? String(Number(y) - Number(x)) : '');
+      row.push(diff(value(a!.totals), value(b.totals)));
+    }
+    return row;
+  });
+  lines.push(...table(header, rows), '');
+  lines.push('Per week:', ...breakdown(report, 'week', 'WEEK'), '');
+  lines.push('Per processor:', ...breakdown(report, 'processor', 'PROCESSOR'), '');
+  for (const [i, run] of report.runs.entries()) {
+    if (run.never_alerted.length === 0) continue;
+    const shown = run.never_alerted.slice(0, 20).map((d) => `${d.processor} ${d.date}`);
+    const more = run.never_alerted.length > shown.length ? `, … and ${run.never_alerted.length - shown.length} more` : '';
+    lines.push(`Never alerted${report.runs.length > 1 ? ` (${i === 0 ? 'A' : 'B'})` : ''}: ${shown.join(', ')}${more}`);
+  }
+  return lines.join('\n').trimEnd() + '\n';
+}
