@@ -1,0 +1,170 @@
+/**
+ * `pem backtest` (SPEC §13) on small DuckDB scenarios whose figures were computed by hand, and its
+ * cadence across DST days. Registry zone UTC unless said otherwise; every processor has
+ * grace_hours 2.5, so date D is due at D+1 02:30 and an hourly check first sees it missing at 03:00.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cadenceInstants, parseEvery, weekOf } from '../../src/backtest/cadence.js';
+import { percentiles } from '../../src/backtest/simulate.js';
+import { runCli } from '../support/cli.js';
+import { addDays, datesBetween, runRows } from '../support/runs.js';
+import { createScenario, type RowSpec, type Scenario } from '../support/scenario.js';
+
+let scenario: Scenario | undefined;
+afterEach(() => {
+  scenario?.cleanup();
+  scenario = undefined;
+});
+
+/** A daily success for each date, run at 00:30 the next day (done at 00:40: before it is due). */
+const nightly = (processor: string, dates: string[]): RowSpec[] =>
+  dates.flatMap((d) => runRows(`${processor}-${d}`, processor, d, 'success', `${addDays(d, 1)}T00:30:00Z`));
+
+async function backtest(args: string[]) {
+  const run = await runCli(['backtest', '--config', scenario!.registryPath, '--database', scenario!.databasePath, '--json-output', ...args]);
+  expect(run.stderr).not.toMatch(/^error/m);
+  expect(run.code).toBe(0);
+  return JSON.parse(run.stdout);
+}
+
+describe('pem backtest, computed by hand', () => {
+  /*
+   * Period 2025-10-05 .. 2025-10-06, hourly: 48 checks, E = the check's UTC date, L = 7.
+   *   p  ran nightly until 10-03, nothing for 10-04, 10-05's run at 10-06 00:30 (staleness 5 days):
+   *      10-04 missing from 10-05 03:00 -> Slack (new); reminder 24 h later at 10-06 03:00.
+   *   q  last success 10-01 (staleness 2): at the first check (10-05 00:00) stale and missing 10-02,
+   *      10-03 -> a page and Slack; 10-04 and 10-05 join at 03:00 each day; reminder at 10-06 00:00
+   *      (PagerDuty and Slack, not a new page).
+   *   r  only 10-04 missing, alert_after_dates 2: held by the threshold the whole time -> never alerted.
+   * Slack messages: 10-05 00:00 (q), 10-05 03:00 (p), 10-06 00:00 (q), 10-06 03:00 (p) = 4; pages 1.
+   * Problem dates: p 10-04 (due 10-05 02:30, alerted 03:00: 30 min), q 10-02 (due 10-03 02:30,
+   * alerted 10-05 00:00: 2,730 min), q 10-03 (1,290 min), q 10-04 (30), q 10-05 (30), r 10-04 (never).
+   * Latency of the 5 alerted dates, nearest rank: p50 30, p95 2,730, max 2,730.
+   */
+  const registry = {
+    dataset: 'nba_reference',
+    timezone: 'UTC',
+    renotify_hours: 24,
+    processors: {
+      p: { grace_hours: 2.5, staleness_threshold_days: 5 },
+      q: { grace_hours: 2.5 },
+      r: { grace_hours: 2.5, staleness_threshold_days: 5, alert_after_dates: 2 },
+    },
+  };
+  const rows = [
+    ...nightly('p', [...datesBetween('2025-09-25', '2025-10-03'), '2025-10-05']),
+    ...nightly('q', datesBetween('2025-09-25', '2025-10-01')),
+    ...nightly('r', [...datesBetween('2025-09-25', '2025-10-03'), '2025-10-05']),
+  ];
+
+  it('counts pages, Slack messages (reminders included), never-alerted dates and latency', async () => {
+    scenario = await createScenario(registry, rows);
+    const json = await backtest(['--from', '2025-10-05', '--to', '2025-10-06']);
+    expect(json).toMatchObject({ from: '2025-10-05', to: '2025-10-06', every_minutes: 60, lookback_days: 7, timezone: 'UTC' });
+    const [run] = json.runs;
+    expect(run.checks).toBe(48);
+    expect(run.totals).toEqual({
+      pages: 1,
+      slack_messages: 4,
+      problem_dates: 6,
+      never_alerted_dates: 1,
+      flaps: 0,
+      latency: { alerted_dates: 5, p50_minutes: 30, p95_minutes: 2730, max_minutes: 2730 },
+    });
+    expect(run.never_alerted).toEqual([{ processor: 'r', date: '2025-10-04' }]);
+    const byName = Object.fromEntries(run.processors.map((p: any) => [p.processor, p]));
+    expect(byName.p).toMatchObject({ pages: 0, slack_messages: 2, problem_dates: 1, latency: { alerted_dates: 1, max_minutes: 30 } });
+    expect(byName.q).toMatchObject({ pages: 1, slack_messages: 2, problem_dates: 4, never_alerted_dates: 0 });
+    expect(byName.r).toMatchObject({ pages: 0, slack_messages: 0, problem_dates: 1, never_alerted_dates: 1 });
+    // 10-05 is a Sunday: the period spans two ISO weeks.
+    expect(run.weeks.map((w: any) => [w.week, w.pages, w.slack_messages])).toEqual([
+      ['2025-W40', 1, 2],
+      ['2025-W41', 0, 2],
+    ]);
+  });
+
+  it('replays a second registry side by side with --compare', async () => {
+    scenario = await createScenario(registry, rows);
+    // r without its threshold: its 10-04 alerts at 10-05 03:00 in p's message, and is reminded with p's.
+    const other = join(scenario.dir, 'loose.json');
+    writeFileSync(other, JSON.stringify({ ...registry, processors: { ...registry.processors, r: { grace_hours: 2.5, staleness_threshold_days: 5 } } }));
+    const json = await backtest(['--from', '2025-10-05', '--to', '2025-10-06', '--compare', other]);
+    expect(json.runs.map((r: any) => [r.config, r.totals.slack_messages, r.totals.never_alerted_dates])).toEqual([
+      [scenario.registryPath, 4, 1],
+      [other, 4, 0],
+    ]);
+    const text = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-06', '--compare', other]);
+    expect(text.stdout).toMatch(/never alerted\s+1\s+0\s+-1/);
+    expect(text.stdout).toContain('Never alerted (A): r 2025-10-04');
+  });
+
+  it('holds back alerts while a silence that starts and ends inside the period is active', async () => {
+    // s: 10-04 missing from 10-05 03:00; silenced from 10-05 01:00 until 12:00: first told at 12:00
+    // (570 min after due), reminded at 10-06 12:00; its 10-05 (missing from 10-06 03:00) joins the open alert.
+    scenario = await createScenario(
+      { dataset: 'nba_reference', timezone: 'UTC', processors: { s: { grace_hours: 2.5, staleness_threshold_days: 5 } } },
+      nightly('s', datesBetween('2025-09-25', '2025-10-03')),
+    );
+    const added = await runCli(
+      ['silence', 'add', '--config', scenario.registryPath, '--database', scenario.databasePath, '--processor', 's', '--until', '2025-10-05T12:00:00Z', '--reason', 'planned'],
+      { now: new Date('2025-10-05T01:00:00Z') },
+    );
+    expect(added.code).toBe(0);
+    const [run] = (await backtest(['--from', '2025-10-05', '--to', '2025-10-06'])).runs;
+    expect(run.totals).toMatchObject({ pages: 0, slack_messages: 2, problem_dates: 2, never_alerted_dates: 0 });
+    expect(run.totals.latency).toEqual({ alerted_dates: 2, p50_minutes: 30, p95_minutes: 570, max_minutes: 570 });
+  });
+
+  it('counts an alert resolved within two hours as a flap', async () => {
+    // f: 10-04 runs at 10-05 03:30 instead of 00:30: missing at 03:00 (Slack), success at 04:00 (resolved, 1 h later).
+    scenario = await createScenario({ dataset: 'nba_reference', timezone: 'UTC', processors: { f: { grace_hours: 2.5 } } }, [
+      ...nightly('f', [...datesBetween('2025-09-25', '2025-10-03'), '2025-10-05']),
+      ...runRows('late', 'f', '2025-10-04', 'success', '2025-10-05T03:30:00Z'),
+    ]);
+    const [run] = (await backtest(['--from', '2025-10-05', '--to', '2025-10-06'])).runs;
+    expect(run.totals).toMatchObject({ pages: 0, slack_messages: 2, flaps: 1, problem_dates: 1, never_alerted_dates: 0 });
+  });
+
+  it('refuses bad flags with exit 2 and one line', async () => {
+    scenario = await createScenario(registry, []);
+    const base = ['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath];
+    const every = await runCli([...base, '--from', '2025-10-05', '--to', '2025-10-06', '--every', '90s']);
+    expect([every.code, every.stderr.trim()]).toEqual([2, "error: --every '90s' must be minutes or hours from 5m to 24h, for example 1h or 30m"]);
+    const backwards = await runCli([...base, '--from', '2025-10-06', '--to', '2025-10-05']);
+    expect([backwards.code, backwards.stderr.trim()]).toEqual([2, 'error: --to 2025-10-05 is before --from 2025-10-06']);
+  });
+});
+
+describe('the cadence', () => {
+  it('has 25 hourly checks on the day New York falls back, an hour apart from local midnight', () => {
+    const instants = cadenceInstants('2025-11-02', '2025-11-02', 'America/New_York', parseEvery('1h'));
+    expect(instants).toHaveLength(25);
+    expect(instants[0]!.toISOString()).toBe('2025-11-02T04:00:00.000Z');
+    expect(instants[24]!.toISOString()).toBe('2025-11-03T04:00:00.000Z');
+    expect(instants.every((t, i) => i === 0 || t.getTime() - instants[i - 1]!.getTime() === 3_600_000)).toBe(true);
+  });
+
+  it('has 23 hourly checks on the day New York springs forward', () => {
+    const instants = cadenceInstants('2025-03-09', '2025-03-09', 'America/New_York', parseEvery('1h'));
+    expect(instants).toHaveLength(23);
+    expect([instants[0]!.toISOString(), instants[22]!.toISOString()]).toEqual(['2025-03-09T05:00:00.000Z', '2025-03-10T03:00:00.000Z']);
+  });
+
+  it('replays the fall-back day with 25 checks, moving E at local midnight', async () => {
+    // No runs at all, L = 2: 11-01 is due at 11-02 00:00 EDT (04:00Z, the first check); 11-02 only at
+    // 11-03 00:00 EST (05:00Z), after the period: one problem date, alerted at once, with one page.
+    scenario = await createScenario({ dataset: 'nba_reference', timezone: 'America/New_York', processors: { p: {} } }, []);
+    const [run] = (await backtest(['--from', '2025-11-02', '--to', '2025-11-02', '--lookback-days', '2'])).runs;
+    expect(run.checks).toBe(25);
+    expect(run.totals).toMatchObject({ problem_dates: 1, pages: 1, latency: { alerted_dates: 1, max_minutes: 0 } });
+  });
+
+  it('names ISO weeks in the registry zone and ranks percentiles by nearest rank', () => {
+    expect(weekOf(new Date('2025-10-06T03:00:00Z'), 'America/New_York')).toBe('2025-W40');
+    expect(weekOf(new Date('2025-10-06T05:00:00Z'), 'America/New_York')).toBe('2025-W41');
+    expect(percentiles([30, 2730, 30, 1290, 30])).toEqual({ alerted_dates: 5, p50_minutes: 30, p95_minutes: 2730, max_minutes: 2730 });
+    expect(percentiles([])).toEqual({ alerted_dates: 0, p50_minutes: null, p95_minutes: null, max_minutes: null });
+  });
+});
