@@ -7,6 +7,7 @@
  *   3. `pem check` end to end on the demo database: wall time and peak RSS;
  *   4. Slack message and PagerDuty event building for 500 failing processors;
  *   5. the Cloud Run image: its size and cold start (skipped, with one line, without Docker);
+ *   6. `pem backtest`: an hourly replay of 180 days over 100 processors × 2 years (issue 15);
  * then each target of the issue, met or not, with the figure.
  *
  * Options (flags win over environment variables):
@@ -15,7 +16,8 @@
  *   --windows=7,30,90           BENCH_WINDOWS: window lengths in days
  *   --runs=5 --warmups=1        BENCH_RUNS / BENCH_WARMUPS: measured runs (median) and warm-ups
  *   --per-processor-max=1000    BENCH_PER_PROCESSOR_MAX: largest size to run the per-processor approach at
- *   --sections=1,2,3,4,5        BENCH_SECTIONS: which benchmarks to run (--tiny leaves out 5, the image)
+ *   --sections=1,2,3,4,5,6      BENCH_SECTIONS: which benchmarks to run (--tiny leaves out 5, the image)
+ *   --backtest-days=180         BENCH_BACKTEST_DAYS: days the backtest replays (hourly)
  *   --json=PATH                 also write every figure as JSON
  */
 import { writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { openDuckDb } from '../src/warehouse/duckdb.js';
 import { benchAlerts, type AlertsResult } from './alerts.js';
+import { benchBacktest, type BacktestBenchResult } from './backtest.js';
 import { benchCheckE2e, type CheckE2eResult } from './check-e2e.js';
 import { HISTORY_DAYS } from './dataset.js';
 import { benchDetection, type DetectionResult } from './detection.js';
@@ -39,6 +42,8 @@ export interface BenchOptions {
   sections: Set<number>;
   e2eRuns: number;
   alertFailing: number;
+  backtestProcessors: number;
+  backtestDays: number;
   json: string | null;
 }
 
@@ -49,6 +54,7 @@ export interface BenchResults {
   checkE2e: CheckE2eResult | null;
   alerts: AlertsResult | null;
   image: ImageResult | null;
+  backtest: BacktestBenchResult | null;
   targets: TargetResult[];
 }
 
@@ -62,7 +68,18 @@ export interface TargetResult {
 }
 
 // No image section: building it belongs to the container tests (test/container), which run it too.
-const TINY: Partial<BenchOptions> = { sizes: [20], windows: [7, 30], runs: 1, warmups: 1, perProcessorRuns: 1, e2eRuns: 1, alertFailing: 50, sections: new Set([1, 2, 3, 4]) };
+const TINY: Partial<BenchOptions> = {
+  sizes: [20],
+  windows: [7, 30],
+  runs: 1,
+  warmups: 1,
+  perProcessorRuns: 1,
+  e2eRuns: 1,
+  alertFailing: 50,
+  backtestProcessors: 20,
+  backtestDays: 3,
+  sections: new Set([1, 2, 3, 4, 6]),
+};
 
 const list = (value: string) =>
   value.split(',').map((s) => {
@@ -78,7 +95,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     if (!match) throw new Error(`unknown argument '${arg}' (see bench/run.ts for the options)`);
     flags.set(match[1]!, match[2] ?? 'true');
   }
-  const known = ['tiny', 'sizes', 'windows', 'runs', 'warmups', 'per-processor-max', 'sections', 'json'];
+  const known = ['tiny', 'sizes', 'windows', 'runs', 'warmups', 'per-processor-max', 'sections', 'backtest-days', 'json'];
   for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(', ')})`);
   const pick = (flag: string, variable: string) => flags.get(flag) ?? env[variable];
   const tiny = flags.has('tiny') || env.BENCH_TINY === '1';
@@ -90,9 +107,11 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     perProcessorMax: 1000,
     perProcessorRuns: 3,
     historyDays: HISTORY_DAYS,
-    sections: new Set([1, 2, 3, 4, 5]),
+    sections: new Set([1, 2, 3, 4, 5, 6]),
     e2eRuns: 5,
     alertFailing: 500,
+    backtestProcessors: 100,
+    backtestDays: 180,
     json: null,
     ...(tiny ? TINY : {}),
   };
@@ -102,6 +121,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
   const warmups = pick('warmups', 'BENCH_WARMUPS');
   const perProcessorMax = pick('per-processor-max', 'BENCH_PER_PROCESSOR_MAX');
   const sections = pick('sections', 'BENCH_SECTIONS');
+  const backtestDays = pick('backtest-days', 'BENCH_BACKTEST_DAYS');
   return {
     ...base,
     ...(sizes ? { sizes: list(sizes) } : {}),
@@ -110,6 +130,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     ...(warmups !== undefined ? { warmups: Number(warmups) } : {}),
     ...(perProcessorMax ? { perProcessorMax: list(perProcessorMax)[0]! } : {}),
     ...(sections ? { sections: new Set(list(sections)) } : {}),
+    ...(backtestDays ? { backtestDays: list(backtestDays)[0]! } : {}),
     json: flags.get('json') ?? env.BENCH_JSON ?? null,
   };
 }
@@ -151,6 +172,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     image = benchImage({ runs: Math.max(3, options.runs) });
     if (image.skipped !== null) progress(`image section skipped: ${image.skipped}`);
   }
+  let backtest: BacktestBenchResult | null = null;
+  if (options.sections.has(6)) {
+    progress(`backtest: ${options.backtestDays} days hourly, ${options.backtestProcessors} processors × ${options.historyDays} days`);
+    backtest = await benchBacktest({ processors: options.backtestProcessors, historyDays: options.historyDays, days: options.backtestDays });
+  }
   const results: BenchResults = {
     environment: await environment(loadBefore),
     options: { ...options, sections: [...options.sections].sort() },
@@ -158,6 +184,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     checkE2e,
     alerts,
     image,
+    backtest,
     targets: [],
   };
   results.targets = evaluateTargets(results);
@@ -214,10 +241,20 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     e2e === null
       ? { name: '`pem check` on the demo, wall', limit: '≤ 1,500 ms', figure: 'not measured in this run', met: null }
       : { name: '`pem check` on the demo, wall', limit: '≤ 1,500 ms', figure: `${ms(e2e.wall.median)} ms`, met: e2e.wall.median <= 1500 },
+    backtestTarget(results.backtest),
     e2e === null
       ? { name: '`pem check` on the demo, peak RSS', limit: '≤ 250 MB', figure: 'not measured in this run', met: null }
       : { name: '`pem check` on the demo, peak RSS', limit: '≤ 250 MB', figure: `${e2e.maxPeakRssMb.toFixed(0)} MB`, met: e2e.maxPeakRssMb <= 250 },
   ];
+}
+
+/** Issue 15: a 180-day hourly backtest over 100 processors × 2 years in ≤ 60 s. */
+function backtestTarget(b: BacktestBenchResult | null): TargetResult {
+  const name = '`pem backtest`, 180 days hourly, 100 processors × 2 years';
+  if (b === null) return { name, limit: '≤ 60 s', figure: 'not measured in this run', met: null };
+  const figure = `${(b.milliseconds / 1000).toFixed(1)} s`;
+  if (b.days !== 180 || b.processors !== 100) return { name, limit: '≤ 60 s', figure: `${figure} (${b.days} days × ${b.processors} processors: not the target's size)`, met: null };
+  return { name, limit: '≤ 60 s', figure, met: b.milliseconds <= 60_000 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,6 +392,20 @@ export function formatReport(results: BenchResults): string {
   }
 
   if (results.image) out.push('', ...formatImage(results.image));
+  if (results.backtest) {
+    const b = results.backtest;
+    out.push('');
+    out.push(`## 6. \`pem backtest\`: ${count(b.days)} days, a check every hour, ${count(b.processors)} processors × ${count(b.historyDays)} days of history`);
+    out.push('');
+    out.push('Detection queries run only where something changed (a row started or ended, a date became due, a run went hung, E moved); every other check carries results forward.');
+    out.push('');
+    out.push(
+      table(
+        ['history rows', 'checks', 'detection queries', 'warehouse (ms)', 'simulation (ms)', 'total (ms)', 'pages', 'Slack messages', 'problem dates'],
+        [[count(b.historyRows), count(b.checks), count(b.queries), ms(b.queryMs), ms(b.simulateMs), ms(b.milliseconds), count(b.totals.pages), count(b.totals.slack_messages), count(b.totals.problem_dates)]],
+      ),
+    );
+  }
 
   out.push('');
   out.push('## Targets');

@@ -33,6 +33,9 @@ export interface BacktestOptions {
 export interface BacktestRun extends BacktestFigures {
   /** Detection queries actually run (the rest of the checks carried results forward). */
   queries: number;
+  /** Where the time went: the warehouse (detection, events, silences) and the simulation. */
+  query_ms: number;
+  simulate_ms: number;
 }
 
 interface Change {
@@ -43,13 +46,25 @@ interface Change {
 export async function runBacktest(warehouse: Warehouse, registry: Registry, options: BacktestOptions): Promise<BacktestRun> {
   const instants = cadenceInstants(options.from, options.to, registry.timezone, options.everyMs);
   const simulation = new AlertSimulation({ dataset: registry.dataset, renotifyHours: registry.renotify_hours, timezone: registry.timezone });
-  if (instants.length === 0 || options.processors.length === 0) return { ...simulation.figures(), queries: 0 };
+  if (instants.length === 0 || options.processors.length === 0) return { ...simulation.figures(), queries: 0, query_ms: 0, simulate_ms: 0 };
+  let queryMs = 0;
+  let simulateMs = 0;
+  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      queryMs += performance.now() - started;
+    }
+  };
   const first = instants[0]!.getTime();
   const last = instants[instants.length - 1]!.getTime();
 
-  const changes = [...(await rowChanges(warehouse, registry, options.processors, first, last)), ...dueChanges(registry, options, first, last)].sort((a, b) => a.at - b.at);
+  const changes = [...(await timed(() => rowChanges(warehouse, registry, options.processors, first, last))), ...dueChanges(registry, options, first, last)].sort(
+    (a, b) => a.at - b.at,
+  );
   const downstream = downstreamClosure(registry);
-  const silenceTimes = await silenceChangeTimes(warehouse, registry, new Date(last));
+  const silenceTimes = await timed(() => silenceChangeTimes(warehouse, registry, new Date(last)));
 
   const merged = new Map<string, { report: ProcessorReport; detail: ProcessorDetail }>();
   let silences: ActiveSilence[] = [];
@@ -75,14 +90,15 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
     const window = { endDate, windowStart: addDays(endDate, 1 - options.lookbackDays), lookbackDays: options.lookbackDays, now: instant };
     const wanted = options.processors.filter((name) => changed.has(name));
     if (wanted.length > 0) {
-      const result = await runCheck(warehouse, registry, { ...window, processors: wanted });
+      const result = await timed(() => runCheck(warehouse, registry, { ...window, processors: wanted }));
       queries++;
       for (const report of result.report.processors) merged.set(report.name, { report, detail: result.details[report.name]! });
     }
     let silenceChanged = previous === -Infinity;
     for (; s < silenceTimes.length && silenceTimes[s]! <= t; s++) silenceChanged = true;
-    if (silenceChanged && silenceTimes.length > 0) silences = await listSilences(warehouse, alertSilencesTable(registry), instant, { activeOnly: true });
+    if (silenceChanged && silenceTimes.length > 0) silences = await timed(() => listSilences(warehouse, alertSilencesTable(registry), instant, { activeOnly: true }));
 
+    const started = performance.now();
     const names = [...merged.keys()].sort();
     const result = assembleCheckResult(
       names.map((name) => merged.get(name)!.report),
@@ -90,10 +106,13 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
       window,
     );
     simulation.step(instant, result, silences);
+    simulateMs += performance.now() - started;
     previous = t;
     previousEnd = endDate;
   }
-  return { ...simulation.figures(), queries };
+  const started = performance.now();
+  const figures = simulation.figures();
+  return { ...figures, queries, query_ms: Math.round(queryMs), simulate_ms: Math.round(simulateMs + performance.now() - started) };
 }
 
 /** Starts, ends and hung thresholds of the rows that started or ended in the period. */

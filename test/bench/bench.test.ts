@@ -39,6 +39,7 @@ describe('npm run bench --tiny', () => {
       '## 2. One query vs one query per processor',
       '## 3. `pem check` end to end on the demo database',
       '## 4. Alert building for 50 failing processors',
+      '## 6. `pem backtest`: 3 days, a check every hour, 20 processors',
       '## Targets',
     ]) {
       expect(run.stdout).toContain(heading);
@@ -62,6 +63,15 @@ describe('npm run bench --tiny', () => {
     expect(results.checkE2e?.maxPeakRssMb).toBeGreaterThan(0);
     expect(results.alerts?.slack.withinLimits).toBe(true);
     expect(results.alerts?.pagerDuty.events).toBe(50);
+  });
+
+  it('replays a backtest hour by hour with fewer detection queries than checks', () => {
+    const results = JSON.parse(readFileSync(json, 'utf8')) as BenchResults;
+    // 3 days in New York, no DST change: 72 checks.
+    expect(results.backtest?.checks).toBe(72);
+    expect(results.backtest?.queries).toBeGreaterThan(0);
+    expect(results.backtest?.queries).toBeLessThan(72);
+    expect(results.backtest?.totals.problem_dates).toBeGreaterThan(0);
   });
 });
 
