@@ -6,6 +6,8 @@ import { rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
+import { runBacktest } from '../backtest/replay.js';
+import { addDays } from '../check/inputs.js';
 import { runCheck } from '../check/run.js';
 import { DEMO_SEASON, buildDemoHistory } from '../demo/history.js';
 import { runHistoryTable } from '../config/names.js';
@@ -18,6 +20,8 @@ import { CHECK_FORMATS, prepareCheck, writeCheckResult, type CheckFormat, type P
 import { writeHtmlReport } from './report.js';
 
 export const DEMO_DATABASE = '.pem/demo.duckdb';
+/** The demo ends with a backtest of the week before today (SPEC §13): what its registry would have sent. */
+const DEMO_BACKTEST_WEEKS = 1;
 export const DEMO_REGISTRY = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'demo', 'processors.json');
 
 export function registerDemoCommand(program: Command, context: CliContext): void {
@@ -85,6 +89,16 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
         `\n      pem check --config ${registryPath} --database ${flags.database} --json-output\n`,
     );
     context.stdout.write(`\nHTML report: ${reportPath} (open it in a browser; pem report --html <file> writes one for any window)\n`);
+    // SPEC §13: what this registry would have sent over the week before today, checked hourly.
+    const from = addDays(inputs.endDate, -DEMO_BACKTEST_WEEKS * 7);
+    const to = addDays(inputs.endDate, -1);
+    const backtest = await runBacktest(warehouse, registry, { from, to, everyMs: 3_600_000, lookbackDays: inputs.lookbackDays, processors: inputs.processors });
+    const perWeek = (n: number) => (n / DEMO_BACKTEST_WEEKS).toFixed(1);
+    context.stdout.write(
+      `\nBacktest ${from} .. ${to}, hourly: ${perWeek(backtest.totals.pages)} PagerDuty pages and ${perWeek(backtest.totals.slack_messages)} Slack messages per week, ` +
+        `${backtest.totals.never_alerted_dates} problem dates never alerted` +
+        `\n      pem backtest --config ${registryPath} --database ${flags.database} --from ${from} --to ${to} [--compare OTHER_REGISTRY]\n`,
+    );
   } finally {
     await warehouse.close();
   }
