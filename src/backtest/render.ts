@@ -22,15 +22,16 @@ export function formatMinutes(minutes: number | null): string {
   return h === 0 ? `${m}m` : `${h}h${String(m).padStart(2, '0')}`;
 }
 
-const LINES: [string, (f: Figures) => string][] = [
-  ['PagerDuty pages', (f) => String(f.pages)],
-  ['Slack messages', (f) => String(f.slack_messages)],
-  ['problem dates', (f) => String(f.problem_dates)],
-  ['never alerted', (f) => String(f.never_alerted_dates)],
-  ['flaps (resolved < 2 h)', (f) => String(f.flaps)],
-  ['latency p50', (f) => formatMinutes(f.latency.p50_minutes)],
-  ['latency p95', (f) => formatMinutes(f.latency.p95_minutes)],
-  ['latency max', (f) => formatMinutes(f.latency.max_minutes)],
+/** Each figure: its label in the totals, its column in the breakdowns, and how it is shown. */
+const FIGURES: { label: string; column: string; value: (f: Figures) => string }[] = [
+  { label: 'PagerDuty pages', column: 'PAGES', value: (f) => String(f.pages) },
+  { label: 'Slack messages', column: 'SLACK', value: (f) => String(f.slack_messages) },
+  { label: 'problem dates', column: 'PROBLEMS', value: (f) => String(f.problem_dates) },
+  { label: 'never alerted', column: 'NEVER', value: (f) => String(f.never_alerted_dates) },
+  { label: 'flaps (resolved < 2 h)', column: 'FLAPS', value: (f) => String(f.flaps) },
+  { label: 'latency p50', column: 'P50', value: (f) => formatMinutes(f.latency.p50_minutes) },
+  { label: 'latency p95', column: 'P95', value: (f) => formatMinutes(f.latency.p95_minutes) },
+  { label: 'latency max', column: 'MAX', value: (f) => formatMinutes(f.latency.max_minutes) },
 ];
 
 function table(header: string[], rows: string[][]): string[] {
@@ -39,28 +40,17 @@ function table(header: string[], rows: string[][]): string[] {
   return [line(header), ...rows.map(line)];
 }
 
-const SHORT: [string, (f: Figures) => string][] = [
-  ['PAGES', (f) => String(f.pages)],
-  ['SLACK', (f) => String(f.slack_messages)],
-  ['PROBLEMS', (f) => String(f.problem_dates)],
-  ['NEVER', (f) => String(f.never_alerted_dates)],
-  ['FLAPS', (f) => String(f.flaps)],
-  ['P50', (f) => formatMinutes(f.latency.p50_minutes)],
-  ['P95', (f) => formatMinutes(f.latency.p95_minutes)],
-  ['MAX', (f) => formatMinutes(f.latency.max_minutes)],
-];
-
 /** Rows keyed by week or processor, for every run side by side (a run without the key shows zeros). */
 function breakdown<K extends 'week' | 'processor'>(report: BacktestReport, key: K, label: string): string[] {
   const keys = [...new Set(report.runs.flatMap((run) => (key === 'week' ? run.weeks : run.processors).map((row) => (row as Record<K, string>)[key])))].sort();
   const prefix = (i: number) => (report.runs.length > 1 ? `${i === 0 ? 'A' : 'B'} ` : '');
-  const header = [label, ...report.runs.flatMap((_, i) => SHORT.map(([name]) => prefix(i) + name))];
+  const header = [label, ...report.runs.flatMap((_, i) => FIGURES.map((f) => prefix(i) + f.column))];
   const empty: Figures = { pages: 0, slack_messages: 0, problem_dates: 0, never_alerted_dates: 0, flaps: 0, latency: { alerted_dates: 0, p50_minutes: null, p95_minutes: null, max_minutes: null } };
   const rows = keys.map((k) => [
     k,
     ...report.runs.flatMap((run) => {
       const row = (key === 'week' ? run.weeks : run.processors).find((r) => (r as Record<K, string>)[key] === k) ?? empty;
-      return SHORT.map(([, value]) => value(row));
+      return FIGURES.map((f) => f.value(row));
     }),
   ]);
   return table(header, rows);
@@ -74,7 +64,7 @@ export function renderBacktestText(report: BacktestReport): string {
   ];
   const header = ['', ...report.runs.map((run, i) => `${report.runs.length > 1 ? (i === 0 ? 'A: ' : 'B: ') : ''}${run.config}`)];
   if (b) header.push('B - A');
-  const rows = LINES.map(([label, value]) => {
+  const rows = FIGURES.map(({ label, value }) => {
     const row = [label, ...report.runs.map((run) => value(run.totals))];
     if (b) {
       const diff = (x: string, y: string) => (/^\d+$/.test(x) && /^\d+$/.test(y) ? String(Number(y) - Number(x)) : '');
