@@ -60,7 +60,7 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   const first = instants[0]!.getTime();
   const last = instants[instants.length - 1]!.getTime();
 
-  const changes = [...(await timed(() => rowChanges(warehouse, registry, options.processors, first, last))), ...dueChanges(registry, options, first, last)].sort(
+  const changes = [...(await timed(() => rowChanges(warehouse, registry, options.processors, first, last, options.everyMs))), ...dueChanges(registry, options, first, last)].sort(
     (a, b) => a.at - b.at,
   );
   const downstream = downstreamClosure(registry);
@@ -115,21 +115,43 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   return { ...figures, queries, query_ms: Math.round(queryMs), simulate_ms: Math.round(simulateMs + performance.now() - started) };
 }
 
-/** Starts, ends and hung thresholds of the rows that started or ended in the period. */
-async function rowChanges(warehouse: Warehouse, registry: Registry, processors: string[], from: number, to: number): Promise<Change[]> {
+/** A running row is hung after at most this long whatever its limit (the registry's largest max_runtime_minutes). */
+const LONGEST_RUNTIME_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Starts, ends and hung thresholds of the rows that started or ended in the period. With
+ * `max_runtime_minutes: "auto"` the limit is the SQL's (a baseline of E): such a running row is
+ * looked at every check until it ends, rather than guessing when it turns hung.
+ */
+async function rowChanges(warehouse: Warehouse, registry: Registry, processors: string[], from: number, to: number, everyMs: number): Promise<Change[]> {
   const sql = sqlRenderer(warehouse.dialect).render('backtest_events', { ...healthContext(registry, { selectProcessors: true, wholeHistory: true }) });
   const rows = await warehouse.query(sql, {
     processors: { type: 'ARRAY<STRING>', value: processors },
     window_from: { type: 'TIMESTAMP', value: new Date(from) },
     window_to: { type: 'TIMESTAMP', value: new Date(to) },
   });
-  const maxRuntime = new Map(registry.processors.map((p) => [p.name, p.max_runtime_minutes * 60_000]));
+  const maxRuntime = new Map(registry.processors.map((p) => [p.name, p.max_runtime_minutes === 'auto' ? null : p.max_runtime_minutes * 60_000]));
+  // When each run ended (its latest completed_at): an "auto" running row needs looking at until then.
+  const runEnd = new Map<string, number>();
+  for (const row of rows) {
+    if (row.completed_at === null) continue;
+    const key = `${String(row.processor_name)}|${String(row.run_id)}`;
+    runEnd.set(key, Math.max(runEnd.get(key) ?? 0, Date.parse(String(row.completed_at))));
+  }
   const changes: Change[] = [];
   for (const row of rows) {
     const name = String(row.processor_name);
     const started = row.started_at === null ? null : Date.parse(String(row.started_at));
     const completed = row.completed_at === null ? null : Date.parse(String(row.completed_at));
-    if (started !== null) changes.push({ at: started, processors: [name] }, { at: started + maxRuntime.get(name)! + 1, processors: [name] });
+    if (started !== null) {
+      changes.push({ at: started, processors: [name] });
+      const limit = maxRuntime.get(name);
+      if (limit !== null && limit !== undefined) changes.push({ at: started + limit + 1, processors: [name] });
+      else {
+        const ended = runEnd.get(`${name}|${String(row.run_id)}`) ?? to;
+        for (let at = started + everyMs; at <= Math.min(ended, started + LONGEST_RUNTIME_MS, to); at += everyMs) changes.push({ at, processors: [name] });
+      }
+    }
     if (completed !== null) changes.push({ at: completed, processors: [name] });
   }
   return changes;
