@@ -127,7 +127,8 @@ async function rowChanges(warehouse: Warehouse, registry: Registry, processors: 
   const sql = sqlRenderer(warehouse.dialect).render('backtest_events', { ...healthContext(registry, { selectProcessors: true, wholeHistory: true }) });
   const rows = await warehouse.query(sql, {
     processors: { type: 'ARRAY<STRING>', value: processors },
-    window_from: { type: 'TIMESTAMP', value: new Date(from) },
+    // A run that started up to a week before the period can still turn hung inside it.
+    window_from: { type: 'TIMESTAMP', value: new Date(from - LONGEST_RUNTIME_MS) },
     window_to: { type: 'TIMESTAMP', value: new Date(to) },
   });
   const maxRuntime = new Map(registry.processors.map((p) => [p.name, p.max_runtime_minutes === 'auto' ? null : p.max_runtime_minutes * 60_000]));

@@ -207,6 +207,25 @@ describe('dependencies: depends_on', () => {
   });
 });
 
+describe('anomalous dates (SPEC §10) in noise control', () => {
+  // up's success on 10-06 wrote 0 records against a baseline of 1,000: low_volume, a problem date.
+  const volumes = (name: string, dates: string[], zeroOn: string) =>
+    runsOn(name, dates).map((row) => (row.status === 'success' ? { ...row, records_processed: row.processing_date === zeroOn ? 0 : 1000 } : row));
+
+  it('counts an anomalous date towards a threshold, and lets it explain a downstream date', async () => {
+    const json = await check(
+      { up: { alert_after_dates: 2, alert_within_dates: 2 }, down: { depends_on: ['up'] } },
+      [...volumes('up', datesBetween('2025-09-20', E), '2025-10-06'), ...runsOn('down', datesBetween('2025-09-20', '2025-10-05')), ...runsOn('down', [E])],
+    );
+    expect(processor(json, 'up').low_volume_dates).toEqual(['2025-10-06']);
+    // 1 problem date (10-06) of the 2 most recent: held.
+    expect(alertOf(json, 'up').reason).toBe('threshold');
+    expect(processor(json, 'up').problem_since).toBe('2025-10-06');
+    expect(processor(json, 'down').blocked_by).toEqual([{ processor: 'up', dates: ['2025-10-06'] }]);
+    expect(alertOf(json, 'down').reason).toBe('dependency');
+  });
+});
+
 describe('problem_since', () => {
   it('is the first problem date after the last success that precedes the latest problem date', async () => {
     // 10-02 failed, 10-03 and 10-04 succeeded, 10-05 and 10-07 missing, 10-06 running (not a problem, not a success).

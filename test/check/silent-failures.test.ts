@@ -77,7 +77,7 @@ describe('records, duration and baseline of a success date', () => {
     expect(dayOf(p, '2025-10-06').anomalies).toEqual([]);
     expect([p.low_volume_dates, p.high_volume_dates, p.slow_dates]).toEqual([[E], [], []]);
     expect([p.level, p.is_stale, json.level]).toEqual(['ERROR', false, 'ERROR']);
-    expect(json.alerts).toEqual([{ level: 'ERROR', processor: 'p', destinations: ['slack'], sent: false }]);
+    expect(json.alerts).toEqual([{ level: 'ERROR', processor: 'p', destinations: ['slack'], sent: false, reason: 'no_destination' }]);
   });
 
   it('takes the median of an odd count, D excluded: 10, 50, 20, 40, 30 give 30', async () => {
@@ -225,7 +225,8 @@ describe('baselines over success dates only', () => {
         // 3 h 10 min against a median of 30 min: slow (190 > 90 and 160 > 10).
         ...run('p', E, { minutes: 190 }),
       ],
-      [],
+      // It ends at 13:10, after the usual now (SPEC §13: a check at 12:00 still sees it running).
+      ['--now', '2025-10-08T14:00:00Z'],
       [`CREATE TABLE nba_reference.games AS SELECT CAST(d AS DATE) AS game_date FROM (VALUES ${games.map((g) => `('${g}')`).join(', ')}) t(d)`],
     );
     const p = json.processors[0];
