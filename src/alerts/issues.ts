@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { CheckResult, ProcessorReport } from '../check/report.js';
 import { ALERT_ROUTING } from '../config/names.js';
-import type { HoldReason } from './noise.js';
+import type { HoldReason } from '../check/noise.js';
 
 export const ISSUE_KINDS = ['scheduler_issue', 'stale', 'failed', 'hung', 'missing', 'low_volume', 'high_volume', 'slow', 'recovered_failures'] as const;
 export type IssueKind = (typeof ISSUE_KINDS)[number];

@@ -5,7 +5,7 @@
  * Pure: it groups the rows the detection query returned. Every status and verdict here was
  * computed by SQL; nothing is re-derived.
  */
-import { holdReasons, type HoldReason } from '../alerts/noise.js';
+import { holdReasons, type HoldReason } from './noise.js';
 import { ALERT_ROUTING, type AlertLevel, type Destination } from '../config/names.js';
 import type { Priority, Registry } from '../config/registry.js';
 import type { Row } from '../warehouse/types.js';

@@ -189,7 +189,7 @@ function renderLegend(counts: Record<DisplayStatus, number>): string {
     const s = STATUS_STYLES[status];
     return `<li><span class="sw st-${status}">${esc(s.letter)}</span> ${esc(s.label)} <small>${esc(s.meaning)} (${counts[status]})</small></li>`;
   });
-  items.push('<li><span class="sw st-missing" data-blocked>M</span> blocked <small>striped: an upstream it depends on explains the date</small></li>');
+  items.push(`<li><span class="sw" data-blocked>${esc(STATUS_STYLES.missing.letter)}</span> blocked <small>striped: an upstream it depends on explains the date</small></li>`);
   return `<ul class="legend" aria-label="Legend">${items.join('')}</ul>`;
 }
 

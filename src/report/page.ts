@@ -72,7 +72,8 @@ tbody tr:hover th,tbody tr:hover td:not([data-status]){background:#EEF3FF}
 #heatmap td[data-status]{width:15px;min-width:15px;height:16px;padding:0;text-align:center;font:700 10px/16px ui-monospace,Menlo,Consolas,monospace;border-right:1px solid #fff;border-bottom:1px solid #fff;cursor:pointer}
 ${statusRules}
 #heatmap td[data-status=not_expected],.st-not_expected{font-weight:400}
-[data-blocked]{background-image:repeating-linear-gradient(135deg,transparent 0 3px,rgba(255,255,255,.6) 3px 5px)}
+#heatmap td[data-blocked],.legend .sw[data-blocked]{background-image:repeating-linear-gradient(135deg,transparent 0 3px,rgba(255,255,255,.6) 3px 5px)}
+.legend .sw[data-blocked]{background-color:${STATUS_STYLES.missing.background};color:${STATUS_STYLES.missing.color}}
 #heatmap td[data-status]:focus{outline:2px solid #000;outline-offset:-2px}
 button:focus-visible,input:focus-visible{outline:2px solid #0050A0;outline-offset:1px}
 #tip{position:fixed;z-index:10;max-width:420px;padding:6px 8px;background:#1a1a1a;color:#fff;border-radius:4px;font-size:12px;white-space:pre-line;overflow-wrap:anywhere;pointer-events:none}

@@ -75,6 +75,7 @@ const LAYER: Record<string, number> = {
   alerts: 5,
   report: 5,
   demo: 5,
+  backtest: 5,
   cli: 6,
   dataform: 6,
   'index.ts': 7,

@@ -1,5 +1,5 @@
 /**
- * Noise control in the alert planner (SPEC §12): which processors' alerts are held, and into which
+ * Noise control for the alert planner (SPEC §12): which processors' alerts are held, and into which
  * upstream's alert a held downstream folds. Pure; it reads what the detection SQL computed per
  * processor (threshold_problem_dates, problems_explained, blocked_by) and compares it with the
  * registry's numbers; it derives no status.
@@ -11,9 +11,21 @@
  *
  * A dependency hold wins over a threshold: it says where the cause is.
  */
-import type { ProcessorDetail, ProcessorReport } from '../check/report.js';
-
 export type HoldReason = 'threshold' | 'dependency';
+
+/** What noise control reads of a processor's report and details (report.ts builds both from the SQL's rows). */
+export interface NoiseProcessor {
+  name: string;
+  level: 'CRITICAL' | 'ERROR' | 'OK';
+  recovered_failure_dates: readonly string[];
+  blocked_by: readonly { processor: string }[];
+}
+
+export interface NoiseDetail {
+  threshold_problem_dates: number | null;
+  alert_after_dates: number | null;
+  problems_explained: boolean;
+}
 
 export interface NoiseDecision {
   held: Map<string, HoldReason>;
@@ -21,9 +33,7 @@ export interface NoiseDecision {
   alsoAffected: Map<string, string[]>;
 }
 
-type Detail = Pick<ProcessorDetail, 'threshold_problem_dates' | 'alert_after_dates' | 'problems_explained'>;
-
-export function holdReason(p: ProcessorReport, detail: Detail | undefined): HoldReason | null {
+export function holdReason(p: NoiseProcessor, detail: NoiseDetail | undefined): HoldReason | null {
   if (p.level === 'OK' || !detail) return null;
   // Recovered failures the registry asked to hear about are this processor's own news.
   if (detail.problems_explained && p.recovered_failure_dates.length === 0) return 'dependency';
@@ -31,7 +41,7 @@ export function holdReason(p: ProcessorReport, detail: Detail | undefined): Hold
   return null;
 }
 
-export function holdReasons(processors: readonly ProcessorReport[], details: Readonly<Record<string, Detail>>): NoiseDecision {
+export function holdReasons(processors: readonly NoiseProcessor[], details: Readonly<Record<string, NoiseDetail>>): NoiseDecision {
   const held = new Map<string, HoldReason>();
   for (const p of processors) {
     const reason = holdReason(p, details[p.name]);
