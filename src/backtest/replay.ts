@@ -15,8 +15,8 @@ import type { Registry } from '../config/registry.js';
 import type { ActiveSilence } from '../alerts/plan.js';
 import { listSilences } from '../alerts/silences.js';
 import { alertSilencesTable } from '../config/names.js';
-import { healthContext, historyDays } from '../sql/health.js';
-import { sqlRenderer } from '../sql/render.js';
+import { historyDays } from '../sql/health.js';
+import { renderBacktestEventsSql } from '../sql/statements.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { cadenceInstants } from './cadence.js';
 import { AlertSimulation, type BacktestFigures } from './simulate.js';
@@ -124,7 +124,7 @@ const LONGEST_RUNTIME_MS = 7 * 24 * 3_600_000;
  * looked at every check until it ends, rather than guessing when it turns hung.
  */
 async function rowChanges(warehouse: Warehouse, registry: Registry, processors: string[], from: number, to: number, everyMs: number): Promise<Change[]> {
-  const sql = sqlRenderer(warehouse.dialect).render('backtest_events', { ...healthContext(registry, { selectProcessors: true, wholeHistory: true }) });
+  const sql = renderBacktestEventsSql(warehouse.dialect, registry);
   const rows = await warehouse.query(sql, {
     processors: { type: 'ARRAY<STRING>', value: processors },
     // A run that started up to a week before the period can still turn hung inside it.

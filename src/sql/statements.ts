@@ -36,3 +36,9 @@ export function renderCheckSql(dialect: Dialect | SqlRenderer, registry: Registr
   const renderer = rendererFor(dialect);
   return renderer.render('check', { ...healthContext(registry, { selectProcessors: true }, renderer.templates), dataset: registry.dataset });
 }
+
+/** The statement `pem backtest` reads its change instants with: row starts and ends in a period (backtest_events.sql.hbs). */
+export function renderBacktestEventsSql(dialect: Dialect | SqlRenderer, registry: Registry): string {
+  const renderer = rendererFor(dialect);
+  return renderer.render('backtest_events', healthContext(registry, { selectProcessors: true, wholeHistory: true }, renderer.templates));
+}
