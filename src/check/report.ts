@@ -6,7 +6,7 @@
  * computed by SQL; nothing is re-derived.
  */
 import { ALERT_ROUTING, type AlertLevel, type Destination } from '../config/names.js';
-import type { Priority, Registry } from '../config/registry.js';
+import { DEFAULT_ROUTE, type Priority, type Registry } from '../config/registry.js';
 import type { Row } from '../warehouse/types.js';
 
 export const DAY_STATUSES = ['success', 'failed', 'hung', 'running', 'missing', 'pending', 'not_expected'] as const;
@@ -50,13 +50,24 @@ export interface ProcessorReport {
   is_stale: boolean;
   scheduler_issue: boolean;
   days: DayReport[];
+  /** SPEC §11: the first problem date of the current streak in the window; null without one. */
+  problem_since: string | null;
+  /** SPEC §11: the route its alerts take. */
+  route: string;
 }
+
+/** Why an alert was not sent (SPEC §7, §11); null when it was. */
+export const ALERT_REASONS = ['dry_run', 'already_open', 'silenced', 'threshold', 'dependency', 'no_destination', 'failed'] as const;
+export type AlertReason = (typeof ALERT_REASONS)[number];
 
 export interface AlertReport {
   level: AlertLevel;
   processor: string | null;
   destinations: Destination[];
+  /** SPEC §11: the processor's route; the WARNING summary's is `default`; null for the console. */
+  route: string | null;
   sent: boolean;
+  reason: AlertReason | null;
 }
 
 /** SPEC §7, field for field. */
@@ -181,6 +192,8 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
       is_stale: first.is_stale === true,
       scheduler_issue: first.scheduler_issue === true,
       days,
+      problem_since: problemSince(days),
+      route: configByName.get(name)?.route ?? DEFAULT_ROUTE,
     });
 
     const config = configByName.get(name);
@@ -231,6 +244,24 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
   return { report, details };
 }
 
+/** Day statuses that make a problem date (SPEC §11 "since when"): a date to re-run or look at. */
+export const PROBLEM_STATUSES: ReadonlySet<DayStatus> = new Set(['missing', 'failed', 'hung']);
+
+/**
+ * SPEC §11 `problem_since`: the earliest problem date with no `success` date between it and the
+ * latest problem date; null without a problem date in the window. It reads the day statuses the
+ * SQL computed (ascending). Issue 15 moves this into the detection SQL; then this reads its column.
+ */
+export function problemSince(days: readonly DayReport[]): string | null {
+  let since: string | null = null;
+  for (let i = days.length - 1; i >= 0; i--) {
+    const day = days[i]!;
+    if (PROBLEM_STATUSES.has(day.status)) since = day.date;
+    else if (since !== null && day.status === 'success') break;
+  }
+  return since;
+}
+
 /**
  * Routing of SPEC §5: one alert per processor at its level, a WARNING summary when two or more
  * processors have issues, and an INFO note to the console when all are healthy. Nothing is
@@ -240,15 +271,16 @@ export function planAlerts(processors: readonly ProcessorReport[]): AlertReport[
   const critical = processors.filter((p) => p.level === 'CRITICAL');
   const error = processors.filter((p) => p.level === 'ERROR');
   const alerts: AlertReport[] = [
-    ...critical.map((p) => alert('CRITICAL', p.name)),
-    ...error.map((p) => alert('ERROR', p.name)),
+    ...critical.map((p) => alert('CRITICAL', p.name, p.route)),
+    ...error.map((p) => alert('ERROR', p.name, p.route)),
   ];
-  if (critical.length + error.length >= 2) alerts.push(alert('WARNING', null));
-  if (critical.length + error.length === 0) alerts.push(alert('INFO', null));
+  // SPEC §11: the WARNING summary goes to the default route.
+  if (critical.length + error.length >= 2) alerts.push(alert('WARNING', null, DEFAULT_ROUTE));
+  if (critical.length + error.length === 0) alerts.push(alert('INFO', null, null));
   return alerts;
 }
 
-/** One unsent alert, routed by SPEC §5's table (`ALERT_ROUTING`). */
-function alert(level: AlertLevel, processor: string | null): AlertReport {
-  return { level, processor, destinations: [...ALERT_ROUTING[level]], sent: false };
+/** One unsent alert, routed by SPEC §5's table (`ALERT_ROUTING`); delivery sets `sent` and `reason`. */
+function alert(level: AlertLevel, processor: string | null, route: string | null): AlertReport {
+  return { level, processor, destinations: [...ALERT_ROUTING[level]], route, sent: false, reason: null };
 }

@@ -106,6 +106,8 @@ function report(p: Partial<ProcessorReport>): CheckResult {
     is_stale: true,
     scheduler_issue: true,
     days: [],
+    problem_since: null,
+    route: 'default',
     ...p,
   };
   return {

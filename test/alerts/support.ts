@@ -161,6 +161,8 @@ export function badMorning(): { registry: Record<string, unknown>; rows: RowSpec
       revenue_impact: true,
       slack_channel: '#nba-data-alerts',
       owners: ['gamebook-team@example.com'],
+      runbook_url: 'https://runbooks.example.com/pem/{processor}?date={date}',
+      backfill_command: 'gcloud run jobs execute {processor} --region=us-west2 --args=--date={date}',
     },
     nbac_player_list_processor: {
       display_name: 'NBA.com player list',
@@ -213,7 +215,7 @@ export function badMorning(): { registry: Record<string, unknown>; rows: RowSpec
   rows.push(...successes('nbac_injury_report_processor', '2025-09-25', AS_OF));
   rows.push(...run('nbac_injury_report_processor', '2025-10-06', 'failed', [{ error_type: 'ParseError', error_message: 'PDF table header not found' }]));
 
-  return { registry: { dataset: 'nba_reference', timezone: 'UTC', processors }, rows };
+  return { registry: { dataset: 'nba_reference', timezone: 'UTC', report_url: 'https://storage.cloud.google.com/pem-reports/health.html', processors }, rows };
 }
 
 export interface BadMorningRig {

@@ -60,6 +60,9 @@ describe('registry defaults (SPEC §3)', () => {
       volume_max_ratio: null,
       runtime_max_ratio: 3,
       runtime_min_excess_minutes: 10,
+      route: 'default',
+      runbook_url: null,
+      backfill_command: null,
     });
   });
 

@@ -3,6 +3,7 @@
  * strings in every place data reaches the page), and a synthetic 200 × 90 check result.
  */
 import type { CheckResult, DayDetail, DayReport, DayStatus, ProcessorDetail, ProcessorReport } from '../../src/check/report.js';
+import { problemSince } from '../../src/check/report.js';
 import type { RowSpec } from '../support/scenario.js';
 
 /** E, L and now of the scenario: window 2025-10-01 .. 2025-10-07 (2025-10-06 is a Monday). */
@@ -146,6 +147,8 @@ export function syntheticResult(processorCount: number, dayCount: number, { heal
       is_stale: !healthy && i % 7 === 0,
       scheduler_issue: false,
       days,
+      problem_since: problemSince(days),
+      route: 'default',
     });
     details[name] = {
       name,
