@@ -6,7 +6,7 @@
  */
 import { DateTime } from 'luxon';
 import { PROBLEM_STATUSES, type ProcessorReport } from '../check/report.js';
-import type { ProcessorConfig } from '../config/registry.js';
+import { fillTemplate, type ProcessorConfig } from '../config/registry.js';
 
 /** Backfill commands shown per processor; the rest is one `pem gaps --format commands` away. */
 export const MAX_BACKFILL_COMMANDS = 3;
@@ -39,11 +39,6 @@ export interface CheckCommandContext {
   project?: string | null;
   /** The evaluation instant, when the run was given one (`--now`). */
   now?: string | null;
-}
-
-/** `{processor}` and `{date}` filled in (the registry allows no other placeholder). */
-export function fillTemplate(template: string, values: { processor: string; date: string }): string {
-  return template.replace(/\{(processor|date)\}/g, (_m, key: 'processor' | 'date') => values[key]);
 }
 
 /** The dates of the current problem streak: from `problem_since` on, problem dates only. */

@@ -94,6 +94,11 @@ export const DEFAULT_ROUTE_CONFIG: RouteConfig = { slack_webhook_env: 'SLACK_WEB
 /** The placeholders `runbook_url` and `backfill_command` may use. */
 export const TEMPLATE_PLACEHOLDERS = ['processor', 'date'] as const;
 
+/** A `runbook_url` or `backfill_command` with `{processor}` and `{date}` filled in. */
+export function fillTemplate(template: string, values: { processor: string; date: string }): string {
+  return template.replace(/\{(processor|date)\}/g, (_m, key: 'processor' | 'date') => values[key]);
+}
+
 export interface Registry {
   dataset: string;
   timezone: string;
