@@ -74,10 +74,20 @@ export async function publishReport(html: string, location: ReportLocation, opti
     });
 }
 
-/** The gist of a Cloud Storage failure: its HTTP status and message, or its error code. */
+/**
+ * The gist of a Cloud Storage failure, whichever protocol failed: the HTTP status and Cloud
+ * Storage's own message (`{"error": {"message"}}` of the JSON API), or the connection's error code.
+ */
 export function describeStorageError(error: unknown): string {
-  const e = error as { code?: unknown; message?: unknown; errors?: { message?: unknown }[] };
-  const status = typeof e.code === 'number' ? `HTTP ${e.code}` : typeof e.code === 'string' ? e.code : null;
-  const message = typeof e.message === 'string' ? e.message.split('\n')[0]!.slice(0, 200) : null;
-  return [status, message].filter(Boolean).join(': ') || 'unexpected error';
+  const e = error as {
+    code?: unknown;
+    status?: unknown;
+    message?: unknown;
+    response?: { status?: unknown; data?: { error?: { message?: unknown } } };
+  };
+  const status = [e.code, e.status, e.response?.status].find((v): v is number => typeof v === 'number');
+  const apiMessage = e.response?.data?.error?.message;
+  const message = typeof apiMessage === 'string' ? apiMessage : typeof e.message === 'string' ? e.message.split('\n')[0]! : null;
+  const code = typeof e.code === 'string' && !(message ?? '').includes(e.code) ? e.code : null;
+  return [status === undefined ? null : `HTTP ${status}`, code, message?.slice(0, 200)].filter(Boolean).join(': ') || 'unexpected error';
 }
