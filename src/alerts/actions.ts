@@ -5,7 +5,7 @@
  * with what the check found; it decides nothing about health.
  */
 import { DateTime } from 'luxon';
-import { PROBLEM_STATUSES, type ProcessorReport } from '../check/report.js';
+import { streakProblemDates, type ProcessorReport } from '../check/report.js';
 import { fillTemplate, type ProcessorConfig } from '../config/registry.js';
 
 /** Backfill commands shown per processor; the rest is one `pem gaps --format commands` away. */
@@ -39,12 +39,6 @@ export interface CheckCommandContext {
   project?: string | null;
   /** The evaluation instant, when the run was given one (`--now`). */
   now?: string | null;
-}
-
-/** The dates of the current problem streak: from `problem_since` on, problem dates only. */
-export function streakDates(p: Pick<ProcessorReport, 'days' | 'problem_since'>): string[] {
-  const since = p.problem_since;
-  return since === null ? [] : p.days.filter((d) => d.date >= since && PROBLEM_STATUSES.has(d.status)).map((d) => d.date);
 }
 
 /**
@@ -106,7 +100,7 @@ export function checkCommandLine(context: CheckCommandContext, processor?: strin
 const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 export function processorActions(p: ProcessorReport, config: ProcessorConfig | undefined, context: CheckCommandContext): ProcessorActions {
-  const problemDates = streakDates(p);
+  const problemDates = streakProblemDates(p.days, p.problem_since);
   const latest = problemDates[problemDates.length - 1] ?? null;
   const template = config?.backfill_command ?? null;
   const shown = template === null ? [] : problemDates.slice(0, MAX_BACKFILL_COMMANDS);

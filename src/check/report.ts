@@ -247,6 +247,11 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
 /** Day statuses that make a problem date (SPEC §11 "since when"): a date to re-run or look at. */
 export const PROBLEM_STATUSES: ReadonlySet<DayStatus> = new Set(['missing', 'failed', 'hung']);
 
+/** A problem date (SPEC §11, §12): missing, failed or hung, or a success with an anomaly (SPEC §10). */
+export function isProblemDay(day: DayReport): boolean {
+  return PROBLEM_STATUSES.has(day.status) || day.anomalies.length > 0;
+}
+
 /**
  * SPEC §11 `problem_since`: the earliest problem date with no `success` date between it and the
  * latest problem date; null without a problem date in the window. It reads the day statuses the
@@ -256,10 +261,15 @@ export function problemSince(days: readonly DayReport[]): string | null {
   let since: string | null = null;
   for (let i = days.length - 1; i >= 0; i--) {
     const day = days[i]!;
-    if (PROBLEM_STATUSES.has(day.status)) since = day.date;
+    if (isProblemDay(day)) since = day.date;
     else if (since !== null && day.status === 'success') break;
   }
   return since;
+}
+
+/** The problem dates of the current streak (from `problem_since` to the latest problem date). */
+export function streakProblemDates(days: readonly DayReport[], since: string | null): string[] {
+  return since === null ? [] : days.filter((d) => d.date >= since && isProblemDay(d)).map((d) => d.date);
 }
 
 /**
