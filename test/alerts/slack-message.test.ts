@@ -203,6 +203,34 @@ describe('Slack limits', () => {
     expect(built.detailed.every((name) => Number(name.slice(10, 13)) % 5 === 0)).toBe(true);
   });
 
+  it('stays within the limits when every section carries since-when, links, backfill commands and a pem check line', () => {
+    const processors = Array.from({ length: 300 }, (_, i) => processor(`p_${String(i).padStart(3, '0')}_${'x'.repeat(60)}`, { level: i % 3 === 0 ? 'CRITICAL' : 'ERROR', is_stale: i % 3 === 0 }));
+    const actions = new Map(
+      processors.map((p) => [
+        p.name,
+        {
+          since: '2025-10-01',
+          problemDates: ['2025-10-01', '2025-10-02', '2025-10-03', '2025-10-05'],
+          problemRanges: 'Oct 1–3, Oct 5 (4 dates)',
+          runbookUrl: `https://runbooks.example.com/${p.name}?date=2025-10-05&${'q'.repeat(400)}`,
+          backfillCommands: ['2025-10-01', '2025-10-02', '2025-10-03'].map((d) => `gcloud run jobs execute ${p.name} --region=us-west2 --args=--date=${d},${'a'.repeat(240)}`),
+          moreBackfillDates: 1,
+          checkCommand: `pem check --date 2025-10-07 --processors ${p.name} --config /very/long/${'d'.repeat(200)}/processors.json`,
+        },
+      ]),
+    );
+    const built = build(resultOf(processors), {
+      actions,
+      reportUrl: `https://storage.cloud.google.com/pem-reports/${'r'.repeat(300)}.html`,
+      warning: { processors: 300, byRoute: { default: 100, stats: 200 } },
+      checkCommand: `pem check --date 2025-10-07 --config /very/long/${'d'.repeat(200)}/processors.json`,
+      timezone: 'America/New_York',
+    });
+    expectWithinLimits(built.message);
+    expect(built.detailed.length).toBeGreaterThan(0);
+    expect(built.detailed.length + built.summarized.length).toBe(300);
+  });
+
   it('truncates a huge error message instead of breaking the section', () => {
     const built = build(resultOf([processor('p')], [detail('p', { latest_failure: { date: '2025-10-06', error_type: 'E', error_message: 'y'.repeat(10_000) } })]));
     expectWithinLimits(built.message);
