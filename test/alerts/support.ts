@@ -54,14 +54,23 @@ export async function startFakeServer(path: string, initial: Handler): Promise<F
       res.end(reply.body ?? '');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenOnLoopback(server, hanging);
   return {
     url: `http://127.0.0.1:${port}${path}`,
     requests,
     answer(next) {
       handler = next;
     },
+    close,
+  };
+}
+
+/** Listens on 127.0.0.1 (any free port); `close` drops the answers held back ('hang') first. */
+export async function listenOnLoopback(server: Server, hanging: ServerResponse[]): Promise<{ port: number; close: () => Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CRC32C } from '@google-cloud/storage';
+import { listenOnLoopback } from '../alerts/support.js';
 
 export interface StoredObject {
   bucket: string;
@@ -126,8 +127,7 @@ export async function startStorageStandIn(): Promise<StorageStandIn> {
     });
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenOnLoopback(server, hanging);
   return {
     url: `http://127.0.0.1:${port}`,
     objects,
@@ -135,11 +135,7 @@ export async function startStorageStandIn(): Promise<StorageStandIn> {
     fault(next) {
       choose = next;
     },
-    async close() {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }
 
