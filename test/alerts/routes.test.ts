@@ -139,6 +139,14 @@ describe('routes (SPEC §11)', () => {
     expect(props.requests).toHaveLength(1);
   });
 
+  it('exits 2 naming a route variable that is not a webhook URL, never its value, and sends nothing', async () => {
+    const result = await check({ env: env({ SLACK_WEBHOOK_URL_STATS: 'hooks.slack.com/services/T0/B0/s3cr3tpart' }) });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual(['error: SLACK_WEBHOOK_URL_STATS (route stats) is not an http(s) URL: set it to the incoming webhook URL Slack gave you']);
+    expect(result.stderr).not.toContain('s3cr3tpart');
+    expect(slack.requests.length + stats.requests.length + props.requests.length + pagerduty.requests.length).toBe(0);
+  });
+
   it('keeps alert state when a processor changes route: no second page, no resolve', async () => {
     await check();
     const { registry } = routedMorning();
