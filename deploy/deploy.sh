@@ -74,6 +74,12 @@ Environment (default in brackets):
   SLACK_WEBHOOK_SECRET            Secret Manager secret mounted as SLACK_WEBHOOK_URL; empty: no Slack [pem-slack-webhook-url]
   PAGERDUTY_ROUTING_KEY_SECRET    secret mounted as PAGERDUTY_ROUTING_KEY; empty: no PagerDuty [pem-pagerduty-routing-key]
   HEARTBEAT_URL_SECRET            secret mounted as PEM_HEARTBEAT_URL; empty: no heartbeat [none]
+  ROUTE_SECRETS                   per-route secrets (SPEC §11 routes), whitespace-separated VARIABLE=secret-id pairs
+                                  naming the registry's route variables, e.g.
+                                  "SLACK_WEBHOOK_URL_STATS=pem-slack-stats PAGERDUTY_ROUTING_KEY_STATS=pem-pd-stats" [none]
+  REPORT_BUCKET                   Cloud Storage bucket the job publishes its HTML report to (created, uniform
+                                  access; the job may write objects in it and nothing else); empty: no report [none]
+  REPORT_OBJECT                   object path of the report in REPORT_BUCKET [health.html]
   SECRET_VERSION                  version of those secrets [latest]
   PAGERDUTY_EVENTS_URL            PagerDuty Events API endpoint passed to the job, when set [unset: the job's default]
   TASK_TIMEOUT / MAX_RETRIES      Cloud Run task timeout and retries [600s / 1]
@@ -155,6 +161,9 @@ EXTRA_READ_DATASETS="${EXTRA_READ_DATASETS:-}"
 SLACK_WEBHOOK_SECRET="${SLACK_WEBHOOK_SECRET-pem-slack-webhook-url}"
 PAGERDUTY_ROUTING_KEY_SECRET="${PAGERDUTY_ROUTING_KEY_SECRET-pem-pagerduty-routing-key}"
 HEARTBEAT_URL_SECRET="${HEARTBEAT_URL_SECRET:-}"
+ROUTE_SECRETS="${ROUTE_SECRETS:-}"
+REPORT_BUCKET="${REPORT_BUCKET:-}"
+REPORT_OBJECT="${REPORT_OBJECT:-health.html}"
 SECRET_VERSION="${SECRET_VERSION:-latest}"
 PAGERDUTY_EVENTS_URL="${PAGERDUTY_EVENTS_URL:-}"
 TASK_TIMEOUT="${TASK_TIMEOUT:-600s}"
@@ -200,6 +209,8 @@ check DATAFORM_ROLE_ID '^[A-Za-z0-9_.]{3,64}$' pemDataformPublisher
 check MAX_RETRIES '^[0-9]+$' 1
 check RETRY_BASE_SECONDS '^[0-9]+$' 5
 check PROJECT_NUMBER '^[0-9]*$' 123456789012
+check REPORT_BUCKET '^([a-z0-9][a-z0-9._-]{1,220}[a-z0-9])?$' my-project-pem-reports
+check REPORT_OBJECT '^[^[:space:]]*[^/[:space:]]$' health.html
 for flag in BUILD_IMAGE ENABLE_APIS APPLY_SCHEMA DATAFORM; do check "$flag" '^(true|false)$' true; done
 # Whitespace-separated lists, split without globbing.
 read -r -a writable_tables <<<"$WRITABLE_TABLES"
@@ -210,6 +221,11 @@ for name in "${extra_read_datasets[@]}"; do
 done
 for name in SLACK_WEBHOOK_SECRET PAGERDUTY_ROUTING_KEY_SECRET HEARTBEAT_URL_SECRET; do
   [[ ${!name} =~ ^[A-Za-z0-9_-]{0,255}$ ]] || die "$name='${!name}' is not a Secret Manager secret id"
+done
+read -r -a route_secrets <<<"$ROUTE_SECRETS"
+for pair in "${route_secrets[@]}"; do
+  # Only names here: a variable name and a secret id, never the secret's value.
+  [[ $pair =~ ^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9_-]{1,255}$ ]] || die "ROUTE_SECRETS: '${pair%%=*}=…' is not VARIABLE=secret-id (example: SLACK_WEBHOOK_URL_STATS=pem-slack-stats)"
 done
 
 JOB_SA="${JOB_SERVICE_ACCOUNT_NAME}@${PROJECT_ID}.iam.gserviceaccount.com"
@@ -374,10 +390,11 @@ json_string() {
 apis=(run.googleapis.com cloudscheduler.googleapis.com bigquery.googleapis.com secretmanager.googleapis.com iam.googleapis.com cloudresourcemanager.googleapis.com)
 [[ $DATAFORM == false ]] || apis+=(dataform.googleapis.com)
 [[ $BUILD_IMAGE == false ]] || apis+=(artifactregistry.googleapis.com cloudbuild.googleapis.com storage.googleapis.com logging.googleapis.com)
+[[ -z $REPORT_BUCKET || $BUILD_IMAGE == true ]] || apis+=(storage.googleapis.com)
 
 secrets=()
 secret_ids=()
-for pair in "SLACK_WEBHOOK_URL=$SLACK_WEBHOOK_SECRET" "PAGERDUTY_ROUTING_KEY=$PAGERDUTY_ROUTING_KEY_SECRET" "PEM_HEARTBEAT_URL=$HEARTBEAT_URL_SECRET"; do
+for pair in "SLACK_WEBHOOK_URL=$SLACK_WEBHOOK_SECRET" "PAGERDUTY_ROUTING_KEY=$PAGERDUTY_ROUTING_KEY_SECRET" "PEM_HEARTBEAT_URL=$HEARTBEAT_URL_SECRET" "${route_secrets[@]}"; do
   [[ -n ${pair#*=} ]] || continue
   secrets+=("$pair:$SECRET_VERSION")
   secret_ids+=("${pair#*=}")
@@ -411,6 +428,7 @@ permissions=(
 )
 [[ $ENABLE_APIS == false ]] || permissions+=("serviceusage.services.enable roles/serviceusage.serviceUsageAdmin")
 [[ ${#secret_ids[@]} -eq 0 ]] || permissions+=("secretmanager.secrets.get roles/secretmanager.admin" "secretmanager.secrets.setIamPolicy roles/secretmanager.admin")
+[[ -z $REPORT_BUCKET ]] || permissions+=("storage.buckets.create roles/storage.admin" "storage.buckets.get roles/storage.admin" "storage.buckets.setIamPolicy roles/storage.admin")
 if [[ $DATAFORM == true ]]; then
   permissions+=(
     "iam.roles.create roles/iam.roleAdmin" "iam.roles.get roles/iam.roleAdmin" "iam.roles.update roles/iam.roleAdmin"
@@ -619,11 +637,21 @@ done
 for secret in "${secret_ids[@]}"; do
   emit "$(cmd gcloud secrets add-iam-policy-binding "$secret" "--member=$JOB_MEMBER" --role=roles/secretmanager.secretAccessor "--project=$PROJECT_ID" --format=none)"
 done
+if [[ -n $REPORT_BUCKET ]]; then
+  step "Cloud Storage: the report bucket (SPEC §11 publishing)"
+  ensure "$(cmd gcloud storage buckets describe "gs://$REPORT_BUCKET" "--project=$PROJECT_ID")" \
+    "$(cmd gcloud storage buckets create "gs://$REPORT_BUCKET" "--location=$REGION" --uniform-bucket-level-access --public-access-prevention "--project=$PROJECT_ID")"
+  # On this bucket only, never the project: Storage Object User, because each run replaces the same
+  # object and replacing needs storage.objects.delete, which Storage Object Creator lacks
+  # (https://cloud.google.com/storage/docs/access-control/iam-roles).
+  emit "$(cmd gcloud storage buckets add-iam-policy-binding "gs://$REPORT_BUCKET" "--member=$JOB_MEMBER" --role=roles/storage.objectUser "--project=$PROJECT_ID")"
+fi
 
 step "Cloud Run job"
 read -r -a job_args <<<"$PEM_ARGS"
 env_vars=("PEM_ENGINE=bigquery" "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "PEM_BIGQUERY_LOCATION=$BQ_LOCATION")
 [[ -z $PAGERDUTY_EVENTS_URL ]] || env_vars+=("PAGERDUTY_EVENTS_URL=$PAGERDUTY_EVENTS_URL")
+[[ -z $REPORT_BUCKET ]] || env_vars+=("PEM_REPORT_URI=gs://$REPORT_BUCKET/$REPORT_OBJECT")
 if [[ ${#secrets[@]} -gt 0 ]]; then secrets_flag="--set-secrets=$(gcloud_list "${secrets[@]}")"; else secrets_flag="--clear-secrets"; fi
 # `deploy` creates the job or updates it; an empty --args= resets arguments left by an earlier deploy.
 emit "$(cmd gcloud run jobs deploy "$JOB_NAME" "--image=$IMAGE" "--region=$REGION" "--project=$PROJECT_ID" \

@@ -96,10 +96,10 @@ const __pem_sql_files = {
   "dialects/duckdb/weekday.hbs": "upper(strftime({{date}}, '%a'))",
   "partials/calendar_dates.hbs": "{{#each calendar_sources}}\n{{#unless @first}}  UNION ALL\n{{/unless}}  SELECT DISTINCT {{> str value=processor}} AS processor_name, CAST({{> column alias=\"t\" name=date_field}} AS {{> type_date}}) AS calendar_date\n  FROM {{> table name=table}} AS t\n  WHERE {{> column alias=\"t\" name=date_field}} <= {{@root.p.end_date}}\n{{#if filter}}\n    AND ({{filter}})\n{{/if}}\n    AND {{> str value=processor}} IN (SELECT processor_name FROM selected_processors)\n{{else}}\n  SELECT CAST(NULL AS {{> type_string}}) AS processor_name, CAST(NULL AS {{> type_date}}) AS calendar_date\n  FROM bounds WHERE FALSE\n{{/each}}\n",
   "partials/classified_rows.hbs": "{{!--\n  classified_rows: each run row of `run_rows` with its class — 'success', 'failed', 'running', or\n  NULL when its raw status is in none of the processor's status lists. Needs the CTEs run_rows and\n  selected_processors (and bounds, unless whole_history). Shared by processor_health_daily and the\n  processor_runs view.\n  As of now (SPEC §13), except for the whole-history view: a final row completed after now, or a\n  running row started after now, did not exist yet and is not read; rows without the timestamp are.\n--}}\nclassified_rows AS (\n  SELECT r.*\n  FROM (\n    SELECT\n      r.processor_name, r.run_id, r.processing_date, r.raw_status, r.started_at, r.completed_at, r.error_type, r.error_message, r.records,\n      CASE\n        WHEN {{> contains list=\"c.success_statuses\" value=\"r.raw_status\"}} THEN 'success'\n        WHEN {{> contains list=\"c.failure_statuses\" value=\"r.raw_status\"}} THEN 'failed'\n        WHEN {{> contains list=\"c.running_statuses\" value=\"r.raw_status\"}} THEN 'running'\n      END AS run_class\n    FROM run_rows AS r\n    JOIN selected_processors AS c ON c.processor_name = r.processor_name\n  ) AS r\n{{#unless @root.whole_history}}\n  CROSS JOIN bounds AS b\n  WHERE NOT COALESCE(r.run_class IN ('success', 'failed') AND r.completed_at > b.now_ts, FALSE)\n    AND NOT COALESCE(r.run_class = 'running' AND r.started_at > b.now_ts, FALSE)\n{{/unless}}\n)\n",
-  "partials/config_column_types.hbs": "processor_name {{> type_string}}, display_name {{> type_string}}, execution_table {{> type_string}}, processor_filter {{> type_string}}, date_field {{> type_string}}, status_field {{> type_string}}, run_id_field {{> type_string}}, started_at_field {{> type_string}}, completed_at_field {{> type_string}}, success_statuses {{> type_string_array}}, failure_statuses {{> type_string_array}}, running_statuses {{> type_string_array}}, expected_frequency {{> type_string}}, expected_weekdays {{> type_string_array}}, calendar_table {{> type_string}}, calendar_date_field {{> type_string}}, calendar_filter {{> type_string}}, staleness_threshold_days {{> type_int}}, timezone {{> type_string}}, grace_hours {{> type_float}}, max_runtime_minutes {{> type_int}}, enabled {{> type_bool}}, priority {{> type_string}}, revenue_impact {{> type_bool}}, alert_on_recovered_failures {{> type_bool}}, slack_channel {{> type_string}}, owners {{> type_string_array}}, records_field {{> type_string}}, baseline_days {{> type_int}}, baseline_min_dates {{> type_int}}, volume_min_ratio {{> type_float}}, volume_max_ratio {{> type_float}}, runtime_max_ratio {{> type_float}}, runtime_min_excess_minutes {{> type_float}}, alert_after_dates {{> type_int}}, alert_within_dates {{> type_int}}, depends_on {{> type_dependencies}}\n",
-  "partials/config_columns.hbs": "processor_name, display_name, execution_table, processor_filter, date_field, status_field, run_id_field, started_at_field, completed_at_field, success_statuses, failure_statuses, running_statuses, expected_frequency, expected_weekdays, calendar_table, calendar_date_field, calendar_filter, staleness_threshold_days, timezone, grace_hours, max_runtime_minutes, enabled, priority, revenue_impact, alert_on_recovered_failures, slack_channel, owners, records_field, baseline_days, baseline_min_dates, volume_min_ratio, volume_max_ratio, runtime_max_ratio, runtime_min_excess_minutes, alert_after_dates, alert_within_dates, depends_on\n",
-  "partials/config_row_null.hbs": "CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string_array}}), CAST(NULL AS {{> type_string_array}}), CAST(NULL AS {{> type_string_array}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string_array}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_int}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_float}}), CAST(NULL AS {{> type_int}}), CAST(NULL AS {{> type_bool}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_bool}}), CAST(NULL AS {{> type_bool}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string_array}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_int}}), CAST(NULL AS {{> type_int}}), CAST(NULL AS {{> type_float}}), CAST(NULL AS {{> type_float}}), CAST(NULL AS {{> type_float}}), CAST(NULL AS {{> type_float}}), CAST(NULL AS {{> type_int}}), CAST(NULL AS {{> type_int}}), CAST(NULL AS {{> type_dependencies}})\n",
-  "partials/config_row.hbs": "{{> str value=name}}, {{> str value=display_name}}, {{> str value=execution_table}}, {{> str value=processor_filter}}, {{> str value=date_field}}, {{> str value=status_field}}, {{> nullable_str value=run_id_field}}, {{> nullable_str value=started_at_field}}, {{> nullable_str value=completed_at_field}}, {{> str_array values=success_statuses}}, {{> str_array values=failure_statuses}}, {{> str_array values=running_statuses}}, {{> str value=expected_frequency}}, {{> str_array values=expected_weekdays}}, {{> nullable_str value=calendar_table}}, {{> nullable_str value=calendar_date_field}}, {{> nullable_str value=calendar_filter}}, CAST({{staleness_threshold_days}} AS {{> type_int}}), {{> str value=timezone}}, CAST({{grace_hours}} AS {{> type_float}}), {{> nullable_num value=max_runtime_minutes int=true}}, {{bool enabled}}, {{> str value=priority}}, {{bool revenue_impact}}, {{bool alert_on_recovered_failures}}, {{> nullable_str value=slack_channel}}, {{> str_array values=owners}}, {{> nullable_str value=records_field}}, CAST({{baseline_days}} AS {{> type_int}}), CAST({{baseline_min_dates}} AS {{> type_int}}), {{> nullable_num value=volume_min_ratio}}, {{> nullable_num value=volume_max_ratio}}, {{> nullable_num value=runtime_max_ratio}}, CAST({{runtime_min_excess_minutes}} AS {{> type_float}}), {{> nullable_num value=alert_after_dates int=true}}, {{> nullable_num value=alert_within_dates int=true}}, {{> dependency_array values=depends_on}}\n",
+  "partials/config_column_types.hbs": "processor_name {{> type_string}}, display_name {{> type_string}}, execution_table {{> type_string}}, processor_filter {{> type_string}}, date_field {{> type_string}}, status_field {{> type_string}}, run_id_field {{> type_string}}, started_at_field {{> type_string}}, completed_at_field {{> type_string}}, success_statuses {{> type_string_array}}, failure_statuses {{> type_string_array}}, running_statuses {{> type_string_array}}, expected_frequency {{> type_string}}, expected_weekdays {{> type_string_array}}, calendar_table {{> type_string}}, calendar_date_field {{> type_string}}, calendar_filter {{> type_string}}, staleness_threshold_days {{> type_int}}, timezone {{> type_string}}, grace_hours {{> type_float}}, max_runtime_minutes {{> type_int}}, enabled {{> type_bool}}, priority {{> type_string}}, revenue_impact {{> type_bool}}, alert_on_recovered_failures {{> type_bool}}, slack_channel {{> type_string}}, owners {{> type_string_array}}, records_field {{> type_string}}, baseline_days {{> type_int}}, baseline_min_dates {{> type_int}}, volume_min_ratio {{> type_float}}, volume_max_ratio {{> type_float}}, runtime_max_ratio {{> type_float}}, runtime_min_excess_minutes {{> type_float}}, alert_after_dates {{> type_int}}, alert_within_dates {{> type_int}}, depends_on {{> type_dependencies}}, route {{> type_string}}, runbook_url {{> type_string}}, backfill_command {{> type_string}}\n",
+  "partials/config_columns.hbs": "processor_name, display_name, execution_table, processor_filter, date_field, status_field, run_id_field, started_at_field, completed_at_field, success_statuses, failure_statuses, running_statuses, expected_frequency, expected_weekdays, calendar_table, calendar_date_field, calendar_filter, staleness_threshold_days, timezone, grace_hours, max_runtime_minutes, enabled, priority, revenue_impact, alert_on_recovered_failures, slack_channel, owners, records_field, baseline_days, baseline_min_dates, volume_min_ratio, volume_max_ratio, runtime_max_ratio, runtime_min_excess_minutes, alert_after_dates, alert_within_dates, depends_on, route, runbook_url, backfill_command\n",
+  "partials/config_row_null.hbs": "CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string_array}}), CAST(NULL AS {{> type_string_array}}), CAST(NULL AS {{> type_string_array}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string_array}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_int}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_float}}), CAST(NULL AS {{> type_int}}), CAST(NULL AS {{> type_bool}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_bool}}), CAST(NULL AS {{> type_bool}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string_array}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_int}}), CAST(NULL AS {{> type_int}}), CAST(NULL AS {{> type_float}}), CAST(NULL AS {{> type_float}}), CAST(NULL AS {{> type_float}}), CAST(NULL AS {{> type_float}}), CAST(NULL AS {{> type_int}}), CAST(NULL AS {{> type_int}}), CAST(NULL AS {{> type_dependencies}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}}), CAST(NULL AS {{> type_string}})\n",
+  "partials/config_row.hbs": "{{> str value=name}}, {{> str value=display_name}}, {{> str value=execution_table}}, {{> str value=processor_filter}}, {{> str value=date_field}}, {{> str value=status_field}}, {{> nullable_str value=run_id_field}}, {{> nullable_str value=started_at_field}}, {{> nullable_str value=completed_at_field}}, {{> str_array values=success_statuses}}, {{> str_array values=failure_statuses}}, {{> str_array values=running_statuses}}, {{> str value=expected_frequency}}, {{> str_array values=expected_weekdays}}, {{> nullable_str value=calendar_table}}, {{> nullable_str value=calendar_date_field}}, {{> nullable_str value=calendar_filter}}, CAST({{staleness_threshold_days}} AS {{> type_int}}), {{> str value=timezone}}, CAST({{grace_hours}} AS {{> type_float}}), {{> nullable_num value=max_runtime_minutes int=true}}, {{bool enabled}}, {{> str value=priority}}, {{bool revenue_impact}}, {{bool alert_on_recovered_failures}}, {{> nullable_str value=slack_channel}}, {{> str_array values=owners}}, {{> nullable_str value=records_field}}, CAST({{baseline_days}} AS {{> type_int}}), CAST({{baseline_min_dates}} AS {{> type_int}}), {{> nullable_num value=volume_min_ratio}}, {{> nullable_num value=volume_max_ratio}}, {{> nullable_num value=runtime_max_ratio}}, CAST({{runtime_min_excess_minutes}} AS {{> type_float}}), {{> nullable_num value=alert_after_dates int=true}}, {{> nullable_num value=alert_within_dates int=true}}, {{> dependency_array values=depends_on}}, {{> str value=route}}, {{> nullable_str value=runbook_url}}, {{> nullable_str value=backfill_command}}\n",
   "partials/day_measures.hbs": "{{!--\n  day_measures: SPEC §10's measures of a success date, as CTEs of processor_health_daily (needs\n  run_states, which reaches back max_baseline_days before W, selected_processors, bounds, spine):\n    success_dates   one row per success date D: its success run (the successful run with the latest\n                    completed_at) and that run's records and duration_seconds (NULL when unknown);\n    baselines       for each success date of W (and E when max_runtime_minutes is \"auto\"): the\n                    medians of records and duration over the success dates in\n                    [D - baseline_days, D), each ignoring NULL values, and only when at least\n                    baseline_min_dates dates have a value (else NULL: no baseline, no anomaly);\n    runtime_limits  per processor, the seconds after which a running run is hung: max_runtime_minutes,\n                    or with \"auto\" (NULL in processor_config) max(30 min, runtime_max_ratio × E's\n                    duration baseline), 120 min without one.\n  Example: durations 10, 20, 30, 40 min before D (baseline_min_dates 4) give a baseline of 25 min;\n  a 90-minute run on D is slow (90 > 3 × 25 and 90 - 25 > 10).\n--}}\nsuccess_runs AS (\n  SELECT\n    r.processor_name,\n    r.processing_date,\n    r.records,\n    {{> seconds_between start=\"r.started_at\" end=\"r.completed_at\"}} AS duration_seconds,\n    ROW_NUMBER() OVER (\n      PARTITION BY r.processor_name, r.processing_date\n      ORDER BY r.completed_at DESC NULLS LAST, r.run_id DESC\n    ) AS newest_first\n  FROM run_states AS r\n  WHERE r.run_state = 'success'\n),\nsuccess_dates AS (\n  SELECT processor_name, processing_date, records, duration_seconds\n  FROM success_runs\n  WHERE newest_first = 1\n),\nbaseline_targets AS (\n  SELECT s.processor_name, s.processing_date, c.baseline_days, c.baseline_min_dates\n  FROM spine AS s\n  JOIN selected_processors AS c ON c.processor_name = s.processor_name\n  CROSS JOIN bounds AS b\n  LEFT JOIN success_dates AS d ON d.processor_name = s.processor_name AND d.processing_date = s.processing_date\n  WHERE d.processor_name IS NOT NULL OR (c.max_runtime_minutes IS NULL AND s.processing_date = b.end_date)\n),\n-- A join on the processor and a date range of at most baseline_days: cheap, and no scan beyond\n-- what run_rows already bounded.\nbaseline_values AS (\n  SELECT\n    t.processor_name,\n    t.processing_date,\n    t.baseline_min_dates,\n    COUNT(h.records) AS records_dates,\n    {{> median_agg value=\"h.records\"}} AS records_median,\n    COUNT(h.duration_seconds) AS duration_dates,\n    {{> median_agg value=\"h.duration_seconds\"}} AS duration_median\n  FROM baseline_targets AS t\n  JOIN success_dates AS h\n    ON h.processor_name = t.processor_name\n    AND h.processing_date < t.processing_date\n    AND h.processing_date >= {{> date_add date=\"t.processing_date\" days=\"(0 - t.baseline_days)\"}}\n  GROUP BY t.processor_name, t.processing_date, t.baseline_min_dates\n),\nbaselines AS (\n  SELECT\n    processor_name,\n    processing_date,\n    CASE WHEN records_dates >= baseline_min_dates THEN {{> median_value agg=\"records_median\"}} END AS baseline_records,\n    CASE WHEN duration_dates >= baseline_min_dates THEN {{> median_value agg=\"duration_median\"}} END AS baseline_duration_seconds\n  FROM baseline_values\n),\nruntime_limits AS (\n  SELECT\n    c.processor_name,\n    CAST(CASE\n      WHEN c.max_runtime_minutes IS NOT NULL THEN c.max_runtime_minutes * 60\n      WHEN c.runtime_max_ratio IS NULL OR bl.baseline_duration_seconds IS NULL THEN {{auto_runtime_fallback_minutes}} * 60\n      -- Rounded to the microsecond as the anomaly rules are (processor_health_daily): 2.3 × 660 s is 1518 s, not 1517.9999999999998.\n      ELSE GREATEST({{auto_runtime_floor_minutes}} * 60, ROUND(c.runtime_max_ratio * bl.baseline_duration_seconds, 6))\n    END AS {{> type_float}}) AS max_runtime_seconds\n  FROM selected_processors AS c\n  CROSS JOIN bounds AS b\n  LEFT JOIN baselines AS bl ON bl.processor_name = c.processor_name AND bl.processing_date = b.end_date\n)\n",
   "partials/history_last_success.hbs": "{{!--\n  history_last_success: the CTE `<name>`: for each processor of the relation `processors`, the\n  latest date with a success state among its runs dated in [E + since, E + before) (an empty bound\n  is no bound). Needs history_statuses. Only final rows are read, and a run is a success when it has\n  a success row that no failed row of the same run completed after (run_states' order: the latest\n  completed_at, success on a tie, NULL last). One reference to the table, so BigQuery reads it once.\n--}}\n{{name}} AS (\n  SELECT processor_name, MAX(processing_date) AS last_success_date\n  FROM (\n    SELECT\n      r.processor_name,\n      r.processing_date,\n      COUNTIF(hs.is_success) > 0\n        AND (MAX(CASE WHEN NOT hs.is_success THEN r.completed_at END) IS NULL\n          OR MAX(CASE WHEN hs.is_success THEN r.completed_at END) >= MAX(CASE WHEN NOT hs.is_success THEN r.completed_at END)) AS is_success\n    FROM (\n{{> run_rows since=since before=before processors_from=processors}}\n    ) AS r\n    JOIN history_statuses AS hs ON hs.processor_name = r.processor_name AND hs.status = r.raw_status\n    -- As of now (SPEC §13): a final row completed after now did not exist yet.\n    WHERE r.completed_at IS NULL OR r.completed_at <= CAST({{@root.p.now}} AS {{> type_timestamp}})\n    GROUP BY r.processor_name, r.processing_date, r.run_id\n  ) AS runs\n  WHERE is_success\n  GROUP BY processor_name\n)\n",
   "partials/is_expected.hbs": "CASE {{cfg}}.expected_frequency\n      WHEN 'daily' THEN TRUE\n      WHEN 'weekdays' THEN {{weekday}} NOT IN ('SAT', 'SUN')\n      WHEN 'weekly' THEN {{> contains list=(concat cfg \".expected_weekdays\") value=weekday}}\n      WHEN 'calendar' THEN {{calendar_hit}}\n      ELSE FALSE\n    END",
@@ -335,7 +335,9 @@ const __pem_modules = {
   "src/config/registry.ts": function (exports, module, __pem_require) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.MAX_THRESHOLD_DATES = exports.TABLE_NAME = exports.AUTO_RUNTIME_FALLBACK_MINUTES = exports.AUTO_RUNTIME_FLOOR_MINUTES = exports.BASELINE_DEFAULTS = exports.RUN_HISTORY_TABLE = exports.DEFAULT_TIMEZONE = exports.DEFAULT_DATASET = exports.WEEKDAYS = exports.PRIORITIES = exports.FREQUENCIES = void 0;
+    exports.MAX_THRESHOLD_DATES = exports.TABLE_NAME = exports.TEMPLATE_PLACEHOLDERS = exports.DEFAULT_ROUTE_CONFIG = exports.DEFAULT_ROUTE = exports.AUTO_RUNTIME_FALLBACK_MINUTES = exports.AUTO_RUNTIME_FLOOR_MINUTES = exports.BASELINE_DEFAULTS = exports.RUN_HISTORY_TABLE = exports.DEFAULT_TIMEZONE = exports.DEFAULT_DATASET = exports.WEEKDAYS = exports.PRIORITIES = exports.FREQUENCIES = void 0;
+    exports.fillTemplate = fillTemplate;
+    exports.envNameProblem = envNameProblem;
     exports.parseRegistry = parseRegistry;
     exports.dependencyProblems = dependencyProblems;
     exports.defaultProcessorFilter = defaultProcessorFilter;
@@ -370,6 +372,15 @@ const __pem_modules = {
     /** `max_runtime_minutes: "auto"`: never below this many minutes, and this many without a baseline (SPEC §10). */
     exports.AUTO_RUNTIME_FLOOR_MINUTES = 30;
     exports.AUTO_RUNTIME_FALLBACK_MINUTES = 120;
+    exports.DEFAULT_ROUTE = 'default';
+    /** The `default` route's variables unless the registry redefines it (SPEC §5, §11). */
+    exports.DEFAULT_ROUTE_CONFIG = { slack_webhook_env: 'SLACK_WEBHOOK_URL', pagerduty_routing_key_env: 'PAGERDUTY_ROUTING_KEY' };
+    /** The placeholders `runbook_url` and `backfill_command` may use. */
+    exports.TEMPLATE_PLACEHOLDERS = ['processor', 'date'];
+    /** A `runbook_url` or `backfill_command` with `{processor}` and `{date}` filled in. */
+    function fillTemplate(template, values) {
+        return template.replace(/\{(processor|date)\}/g, (_m, key) => values[key]);
+    }
     // ---------------------------------------------------------------------------------------
     // Shapes. Messages say what is wrong and show a good value, because people fix registries
     // by reading the error, not the docs.
@@ -424,6 +435,54 @@ const __pem_modules = {
             message: 'each dependency is a processor key or {"processor": KEY, "offset_days": K}, for example "gamebook_processor" or {"processor": "gamebook_processor", "offset_days": -1}',
         }),
     });
+    /**
+     * The registry names environment variables, never secrets (SPEC §11). A value that is not a
+     * variable name is refused without being echoed: it may be the webhook URL or the routing key
+     * itself, and the error line ends up in CI logs.
+     */
+    const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+    const envVariableName = (example) => zod_1.z
+        .string({ invalid_type_error: `must be the name of an environment variable, for example "${example}"` })
+        .superRefine((value, ctx) => {
+        const why = envNameProblem(value);
+        if (why)
+            ctx.addIssue({ code: zod_1.z.ZodIssueCode.custom, message: `${why}, for example "${example}"` });
+    })
+        .nullable();
+    /** Why a value cannot be an environment variable's name, without quoting it; null when it can. */
+    function envNameProblem(value) {
+        if (/:\/\/|^hooks\.|\//.test(value) || looksLikeKey(value)) {
+            return 'looks like a secret (a URL or a key): the registry names the environment variable that holds it, never the value';
+        }
+        if (!ENV_NAME.test(value))
+            return 'must be an environment variable name (letters, digits, _)';
+        return null;
+    }
+    /**
+     * PagerDuty integration keys are 32 letters and digits; Slack and other tokens are long runs of
+     * them too. Variable names are words joined by "_", so a long run with no "_" mixing letters and
+     * digits is taken for a key.
+     */
+    function looksLikeKey(value) {
+        return value.length >= 20 && /^[A-Za-z0-9-]+$/.test(value) && /[0-9]/.test(value) && /[A-Za-z]/.test(value);
+    }
+    const routeShape = zod_1.z
+        .object({
+        slack_webhook_env: envVariableName('SLACK_WEBHOOK_URL_STATS'),
+        pagerduty_routing_key_env: envVariableName('PAGERDUTY_ROUTING_KEY_STATS'),
+    })
+        .partial()
+        .strict();
+    /** `{processor}` and `{date}` only, so a typo is caught before an alert carries a broken link. */
+    const template = (example, { url }) => nonEmpty(example).superRefine((value, ctx) => {
+        const unknown = [...value.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]).filter((name) => !exports.TEMPLATE_PLACEHOLDERS.includes(name));
+        if (unknown.length > 0) {
+            ctx.addIssue({ code: zod_1.z.ZodIssueCode.custom, message: `unknown placeholder {${unknown[0]}}: use {processor} and {date}, for example ${example}` });
+        }
+        if (url && !/^https?:\/\/[^\s]+$/.test(value))
+            ctx.addIssue({ code: zod_1.z.ZodIssueCode.custom, message: `must be an http(s) URL, for example ${example}` });
+    });
+    const httpLink = (example) => nonEmpty(example).regex(/^https?:\/\/[^\s]+$/, `must be an http(s) URL, for example ${example}`);
     const processorShape = zod_1.z
         .object({
         display_name: nonEmpty('"Gamebook registry processor"'),
@@ -483,6 +542,9 @@ const __pem_modules = {
         depends_on: zod_1.z.array(dependencyShape, {
             invalid_type_error: 'must be a list of processor keys or {"processor": KEY, "offset_days": K}, for example ["gamebook_processor"]',
         }),
+        route: nonEmpty('"stats"'),
+        runbook_url: template('"https://runbooks.example.com/{processor}?date={date}"', { url: true }),
+        backfill_command: template('"gcloud run jobs execute {processor} --region=us-west2 --args=--date={date}"', { url: false }),
     })
         .partial()
         .strict();
@@ -494,6 +556,10 @@ const __pem_modules = {
             .number({ invalid_type_error: 'must be a number of hours, for example "renotify_hours": 24' })
             .positive('must be more than 0, for example "renotify_hours": 24')
             .optional(),
+        routes: zod_1.z
+            .record(zod_1.z.unknown(), { invalid_type_error: 'must be an object of routes keyed by name, for example {"stats": {"slack_webhook_env": "SLACK_WEBHOOK_URL_STATS"}}' })
+            .optional(),
+        report_url: httpLink('"https://storage.cloud.google.com/pem-reports/latest.html"').optional(),
         processors: zod_1.z.record(zod_1.z.unknown(), {
             required_error: 'is required: an object of processors keyed by name, for example {"gamebook_processor": {}}',
             invalid_type_error: 'must be an object of processors keyed by name, for example {"gamebook_processor": {}}',
@@ -518,6 +584,7 @@ const __pem_modules = {
         const processorsInput = raw.processors !== null && typeof raw.processors === 'object' && !Array.isArray(raw.processors)
             ? raw.processors
             : {};
+        const routes = parseRoutes(raw.routes, problems);
         const processors = [];
         for (const name of Object.keys(processorsInput).sort()) {
             const where = ['processors', name];
@@ -546,6 +613,9 @@ const __pem_modules = {
                     continue;
             }
             const processor = withDefaults(name, parsed.data, dataset, registryTimezone);
+            if (!faultyKeys.has('route') && !Object.hasOwn(routes, processor.route)) {
+                problems.push(`${where.join('.')}.route: unknown route "${processor.route}"; the registry defines ${Object.keys(routes).sort().join(', ')}`);
+            }
             const crossProblems = crossFieldProblems(processor, parsed.data).filter((p) => !faultyKeys.has(p.slice(0, p.indexOf(':'))));
             problems.push(...crossProblems.map((p) => `${where.join('.')}.${p}`));
             processors.push(processor);
@@ -559,6 +629,8 @@ const __pem_modules = {
                 dataset,
                 timezone: registryTimezone,
                 renotify_hours: top.success ? (top.data.renotify_hours ?? 24) : 24,
+                routes,
+                report_url: top.success ? (top.data.report_url ?? null) : null,
                 processors,
             },
         };
@@ -603,6 +675,9 @@ const __pem_modules = {
             alert_after_dates: input.alert_after_dates ?? null,
             alert_within_dates: input.alert_after_dates === undefined ? null : (input.alert_within_dates ?? input.alert_after_dates),
             depends_on: (input.depends_on ?? []).map((d) => (typeof d === 'string' ? { processor: d, offset_days: 0 } : { processor: d.processor, offset_days: d.offset_days ?? 0 })),
+            route: input.route ?? exports.DEFAULT_ROUTE,
+            runbook_url: input.runbook_url ?? null,
+            backfill_command: input.backfill_command ?? null,
         };
     }
     /**
@@ -667,6 +742,36 @@ const __pem_modules = {
             if (!state.has(name))
                 visit(name);
         return [...cycles.values()];
+    }
+    /**
+     * The routes of SPEC §11 with `default` always present: a route redefining `default` keeps the
+     * default variable of a destination it leaves out. Problems are added to `problems`; a faulty
+     * route is still known by name, so processors naming it are not reported twice.
+     */
+    function parseRoutes(input, problems) {
+        const routes = { [exports.DEFAULT_ROUTE]: { ...exports.DEFAULT_ROUTE_CONFIG } };
+        if (input === null || typeof input !== 'object' || Array.isArray(input))
+            return routes;
+        for (const [name, value] of Object.entries(input)) {
+            const where = ['routes', name];
+            const base = name === exports.DEFAULT_ROUTE ? exports.DEFAULT_ROUTE_CONFIG : { slack_webhook_env: null, pagerduty_routing_key_env: null };
+            routes[name] = { ...base };
+            if (!PROCESSOR_NAME.test(name)) {
+                problems.push(`${where.join('.')}: route names use letters, digits, "_", "-" and "."; for example "stats"`);
+                continue;
+            }
+            const parsed = routeShape.safeParse(value);
+            if (!parsed.success) {
+                for (const issue of parsed.error.issues)
+                    problems.push(...formatIssue(where, issue));
+                continue;
+            }
+            routes[name] = {
+                slack_webhook_env: parsed.data.slack_webhook_env === undefined ? base.slack_webhook_env : parsed.data.slack_webhook_env,
+                pagerduty_routing_key_env: parsed.data.pagerduty_routing_key_env === undefined ? base.pagerduty_routing_key_env : parsed.data.pagerduty_routing_key_env,
+            };
+        }
+        return routes;
     }
     /** The filter a processor gets when it names none: its own rows of the standard table. */
     function defaultProcessorFilter(name) {
@@ -760,7 +865,7 @@ const __pem_modules = {
     function formatIssue(where, issue) {
         const path = [...where, ...issue.path.map(String)];
         if (issue.code === 'unrecognized_keys') {
-            const known = where.length === 0 ? Object.keys(registryShape.shape) : Object.keys(processorShape.shape);
+            const known = where.length === 0 ? Object.keys(registryShape.shape) : where[0] === 'routes' ? Object.keys(routeShape.shape) : Object.keys(processorShape.shape);
             return issue.keys.map((key) => {
                 const hint = (0, fastest_levenshtein_1.closest)(key, known);
                 const suggestion = (0, fastest_levenshtein_1.distance)(key, hint) <= 2 ? ` (did you mean "${hint}"?)` : '';
@@ -768,7 +873,8 @@ const __pem_modules = {
             });
         }
         if (issue.code === 'invalid_type' && issue.received !== 'undefined' && path.length === where.length && where.length > 0) {
-            return [`${path.join('.')}: must be an object of settings, for example {"expected_frequency": "daily"}`];
+            const example = where[0] === 'routes' ? '{"slack_webhook_env": "SLACK_WEBHOOK_URL_STATS"}' : '{"expected_frequency": "daily"}';
+            return [`${path.join('.')}: must be an object of settings, for example ${example}`];
         }
         return [`${path.join('.')}: ${issue.message}`];
     }

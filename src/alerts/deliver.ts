@@ -9,18 +9,25 @@
  *            each destination's error instead of throwing)
  *   record   append what was delivered; give back (release) what was not, so the next run retries it
  *
+ * Routes (SPEC §11): each processor's alerts go to its route's Slack webhook and PagerDuty routing
+ * key, read from the variables the registry names. Slack gets one message per route per run; the
+ * WARNING summary rides on the `default` route's message. Alert state is keyed by issue and
+ * destination, never by route, so a processor that changes route is neither re-notified nor lost.
+ *
  * `sent` in the JSON document: an alert is marked sent when this run delivered it to at least one
  * destination and every configured destination of its routing has it (delivered now, or already
  * notified and not yet due for a reminder). A destination whose variable is not set is skipped
  * with a console note and does not count; an alert whose routing has no configured destination
  * stays `sent: false`. The INFO note is sent when printed to the console. Nothing is sent in
- * `--dry-run`, and then every alert stays `sent: false`.
+ * `--dry-run`, and then every alert stays `sent: false`. Every unsent alert says why in `reason`
+ * (SPEC §11): dry_run, no_destination, silenced, failed, already_open.
  */
 import { randomUUID } from 'node:crypto';
-import { PAGERDUTY_ROUTING_KEY_ENV, SLACK_ENV, httpUrl, type DestinationSettings, type Settings } from '../config/env.js';
+import { httpUrl, routeDestinationsFrom, type RouteDestinationSettings, type Settings } from '../config/env.js';
 import { alertSilencesTable, alertStateTable } from '../config/names.js';
-import type { Registry } from '../config/registry.js';
+import { DEFAULT_ROUTE, type Registry } from '../config/registry.js';
 import { byUrgency, type AlertReason, type AlertReport, type CheckResult } from '../check/report.js';
+import { checkCommandLine, processorActions, type CheckCommandContext, type ProcessorActions } from './actions.js';
 import { PemError, describeError, runtimeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Warehouse } from '../warehouse/types.js';
@@ -32,27 +39,38 @@ import { planDeliveries, slackCompanions, type ActiveSilence, type DeliveredStat
 import { retryPolicyWith, type RetryPolicy } from './retry.js';
 import { listSilences } from './silences.js';
 import { createSlackTransport } from './slack.js';
-import { buildSlackMessage, type SlackMessage, type SlackRecovery, type SlackTrigger } from './slack-message.js';
+import { buildSlackMessage, type SlackMessage, type SlackMessageInput, type SlackRecovery, type SlackTrigger } from './slack-message.js';
 import { appendEvents, claimDue, readDeliveredState, type StateEvent } from './state.js';
 import { TransportError, redact, type Transport } from './transport.js';
 
-export interface Transports {
+/** One route's destinations; null where its variable is unset. */
+export interface RouteTransports {
   slack: Transport<SlackMessage> | null;
   pagerduty: Transport<PagerDutyEvent> | null;
+  /** The variables they were read from, for the "is not set" notes (null: the route names none). */
+  slackVariable: string | null;
+  pagerDutyVariable: string | null;
+}
+
+export interface Transports {
+  /** Every route of the registry by name, `default` included. */
+  routes: Record<string, RouteTransports>;
   console: Transport<string>;
 }
 
 export interface DeliverOptions {
   registry: Registry;
   warehouse: Warehouse;
-  /** The destinations and retry knobs (`readSettings()` in `config/env.ts`). */
-  settings: Pick<Settings, 'destinations' | 'alertRetry'>;
+  /** The destinations, the retry knobs and the environment the routes' variables are read from (`readSettings()`). */
+  settings: Pick<Settings, 'destinations' | 'alertRetry' | 'environment'>;
   log: Logger;
   dryRun: boolean;
   /** Library use and tests: replaces the transports built from the environment. */
   transports?: Transports;
   policy?: RetryPolicy;
   runId?: string;
+  /** The flags of this check, for the `pem check` line of each alert (default: its date and window only). */
+  checkCommand?: CheckCommandContext;
 }
 
 export interface DeliveryResult {
@@ -68,13 +86,35 @@ interface DestinationOutcome {
   error: string | null;
 }
 
-const NOTHING: DestinationOutcome = { delivered: [], failed: [], error: null };
 
-/** The destinations alert state is kept for, with the variable that configures each (SPEC §5). */
-const DESTINATIONS: readonly { name: StateDestination; variable: string; label: string }[] = [
-  { name: 'slack', variable: SLACK_ENV, label: 'Slack' },
-  { name: 'pagerduty', variable: PAGERDUTY_ROUTING_KEY_ENV, label: 'PagerDuty' },
+/** The destinations alert state is kept for (SPEC §5). */
+const DESTINATIONS: readonly { name: StateDestination; label: string }[] = [
+  { name: 'slack', label: 'Slack' },
+  { name: 'pagerduty', label: 'PagerDuty' },
 ];
+
+/** Which route's destinations a processor's alerts use. */
+interface Routing {
+  routeOf(processor: string): string;
+  has(destination: StateDestination, processor: string): boolean;
+  hasRoute(route: string, destination: StateDestination): boolean;
+  /** Some route has some destination. */
+  any: boolean;
+}
+
+function routingOf(registry: Registry, transports: Transports): Routing {
+  const routeByProcessor = new Map(registry.processors.map((p) => [p.name, p.route]));
+  const routeOf = (processor: string) => routeByProcessor.get(processor) ?? DEFAULT_ROUTE;
+  return {
+    routeOf,
+    has: (destination, processor) => Boolean(transports.routes[routeOf(processor)]?.[destination]),
+    hasRoute: (route, destination) => Boolean(transports.routes[route]?.[destination]),
+    any: Object.values(transports.routes).some((r) => r.slack || r.pagerduty),
+  };
+}
+
+/** How a route is named in notes and errors: plain for `default`, so one-route setups read as before. */
+const routeLabel = (destination: string, route: string) => (route === DEFAULT_ROUTE ? destination : `${destination} route ${route}`);
 
 /**
  * What is due, read once per run: the delivered state and the active silences from the warehouse,
@@ -84,7 +124,7 @@ async function loadPlan(
   options: DeliverOptions,
   issues: Issue[],
   checked: ReadonlySet<string>,
-  configured: ReadonlySet<StateDestination>,
+  configured: Routing,
   now: Date,
 ): Promise<{ plan: DeliveryPlan; state: DeliveredState[] }> {
   const { warehouse, registry } = options;
@@ -93,48 +133,60 @@ async function loadPlan(
   return { plan: planDeliveries({ issues, state, silences, configured, checked, renotifyHours: registry.renotify_hours, now }), state };
 }
 
-/** Builds the transports from the destination settings (SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY, PAGERDUTY_EVENTS_URL). */
-export function transportsFor(destinations: DestinationSettings, log: Logger, policy: RetryPolicy): Transports {
-  const { slackWebhookUrl, pagerDutyRoutingKey, pagerDutyEventsUrl } = destinations;
+/**
+ * Builds each route's transports from its webhook URL and routing key (SPEC §11; the default
+ * route reads SLACK_WEBHOOK_URL and PAGERDUTY_ROUTING_KEY) and PAGERDUTY_EVENTS_URL.
+ */
+export function transportsFor(routes: readonly RouteDestinationSettings[], pagerDutyEventsUrl: string, log: Logger, policy: RetryPolicy): Transports {
   return {
-    slack: slackWebhookUrl ? createSlackTransport(slackWebhookUrl, policy) : null,
-    pagerduty: pagerDutyRoutingKey ? createPagerDutyTransport({ routingKey: pagerDutyRoutingKey, url: pagerDutyEventsUrl }, policy) : null,
+    routes: Object.fromEntries(
+      routes.map((r) => [
+        r.route,
+        {
+          slack: r.slackWebhookUrl ? createSlackTransport(r.slackWebhookUrl, policy) : null,
+          pagerduty: r.pagerDutyRoutingKey ? createPagerDutyTransport({ routingKey: r.pagerDutyRoutingKey, url: pagerDutyEventsUrl }, policy) : null,
+          slackVariable: r.slackVariable,
+          pagerDutyVariable: r.pagerDutyVariable,
+        },
+      ]),
+    ),
     console: createConsoleTransport(log),
   };
 }
 
 /**
- * What must never be printed: the webhook URL, its path (the token part, which an error may quote
- * on its own), and the routing key.
+ * What must never be printed: every route's webhook URL, its path (the token part, which an error
+ * may quote on its own), and its routing key.
  */
-function secretsOf({ slackWebhookUrl, pagerDutyRoutingKey }: DestinationSettings): string[] {
-  const slackPath = slackWebhookUrl ? httpUrl(slackWebhookUrl)?.pathname : undefined;
-  return [slackWebhookUrl, slackPath && slackPath.length >= 8 ? slackPath : undefined, pagerDutyRoutingKey].filter(
-    (value): value is string => Boolean(value),
-  );
+function secretsOf(routes: readonly RouteDestinationSettings[]): string[] {
+  return routes.flatMap(({ slackWebhookUrl, pagerDutyRoutingKey }) => {
+    const slackPath = slackWebhookUrl ? httpUrl(slackWebhookUrl)?.pathname : undefined;
+    return [slackWebhookUrl, slackPath && slackPath.length >= 8 ? slackPath : undefined, pagerDutyRoutingKey].filter(
+      (value): value is string => Boolean(value),
+    );
+  });
 }
 
 export async function deliverAlerts(result: CheckResult, options: DeliverOptions): Promise<DeliveryResult> {
   const { registry, warehouse, settings, log } = options;
-  const secrets = secretsOf(settings.destinations);
+  const routeSettings = routeDestinationsFrom(settings.environment, registry.routes);
+  const secrets = secretsOf(routeSettings);
   const policy = options.policy ?? retryPolicyWith(settings.alertRetry);
-  const transports = options.transports ?? transportsFor(settings.destinations, log, policy);
+  const transports = options.transports ?? transportsFor(routeSettings, settings.destinations.pagerDutyEventsUrl, log, policy);
   const report = result.report;
   const now = new Date(report.now);
-  const configured = new Set(DESTINATIONS.filter((d) => transports[d.name]).map((d) => d.name));
+  const routing = routingOf(registry, transports);
 
   const issues = collectIssues(result, registry.dataset);
   const checked = new Set(report.processors.map((p) => p.name));
   const stateTable = alertStateTable(registry);
 
   if (options.dryRun) {
-    await describeDryRun(result, options, configured, issues, checked);
-    const alerts = report.alerts.map((a) => ({ ...a, reason: a.reason ?? ('dry_run' as const) }));
-    return { result: { ...result, report: { ...report, alerts } }, error: null };
+    await describeDryRun(result, options, routing, issues, checked);
+    return { result: withReasons(result, (alert) => alert.reason ?? 'dry_run'), error: null };
   }
 
-  const routed = new Set(report.alerts.flatMap((a) => a.destinations));
-  for (const d of DESTINATIONS) if (routed.has(d.name) && !transports[d.name]) log.warn(`${d.name}: ${d.variable} is not set; ${d.label} alerts skipped`);
+  noteUnconfigured(report.alerts, transports, log);
 
   let consoleSent = false;
   if (report.alerts.some((a) => a.level === 'INFO')) {
@@ -142,25 +194,25 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
     consoleSent = true;
   }
 
-  const finish = (outcomes: Partial<Record<StateDestination, DestinationOutcome>>, plan: DeliveryPlan | null, slackSent: boolean, errors: string[]) => {
+  const finish = (outcome: Delivered | null, plan: DeliveryPlan | null, errors: string[]) => {
     const marked: CheckResult = {
       ...result,
-      report: { ...report, alerts: markSent(report.alerts, { configured, outcomes, plan, slackSent, consoleSent, failed: errors.length > 0 }) },
+      report: { ...report, alerts: markSent(report.alerts, { routing, outcome, plan, consoleSent, broken: errors.length > 0 && outcome === null }) },
     };
     const error = errors.length > 0 ? runtimeError(redact(`alert delivery failed: ${errors.join('; ')}`, secrets)) : null;
     return { result: marked, error };
   };
 
-  if (configured.size === 0) return finish({}, null, false, []);
+  if (!routing.any) return finish(null, null, []);
 
   // Read what was delivered before, and what is silenced. Without state nothing is sent: sending
   // blind would re-page every open issue on every run.
   let plan: DeliveryPlan;
   let state: DeliveredState[];
   try {
-    ({ plan, state } = await loadPlan(options, issues, checked, configured, now));
+    ({ plan, state } = await loadPlan(options, issues, checked, routing, now));
   } catch (error) {
-    return finish({}, null, false, [
+    return finish(null, null, [
       `alert state unavailable (${describeError(error)}); \`pem schema apply\` creates ${stateTable} and ${alertSilencesTable(registry)}; nothing was sent`,
     ]);
   }
@@ -170,7 +222,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   try {
     mine = await claimDue(warehouse, stateTable, plan.due, runId, now);
   } catch (error) {
-    return finish({}, plan, false, [`cannot claim alerts in ${stateTable} (${describeError(error)}); nothing was sent`]);
+    return finish(null, plan, [`cannot claim alerts in ${stateTable} (${describeError(error)}); nothing was sent`]);
   }
   const lost = plan.due.length - mine.length;
   if (lost > 0) log.info(`alerts: ${lost} notification${lost === 1 ? ' is' : 's are'} being sent by another run; not sending ${lost === 1 ? 'it' : 'them'} twice`);
@@ -178,11 +230,10 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   // Sending may take as long as the destinations' timeouts and retries: hold nothing meanwhile
   // (on DuckDB, the file lock that `pem record` needs); appending the outcome opens it again.
   await warehouse.release();
-  const slackItems = mine.filter((i) => i.destination === 'slack');
-  const pagerItems = mine.filter((i) => i.destination === 'pagerduty');
+  const context = contentContext(result, options, routing);
   const [slack, pagerduty] = await Promise.all([
-    sendSlack(result, options, transports.slack, slackItems, plan, state, issues),
-    sendPagerDuty(result, options, transports.pagerduty, pagerItems),
+    sendSlack(context, transports, mine.filter((i) => i.destination === 'slack'), plan, state, issues),
+    sendPagerDuty(context, transports, mine.filter((i) => i.destination === 'pagerduty')),
   ]);
 
   const events: StateEvent[] = [
@@ -190,9 +241,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
     ...pagerduty.delivered.map((item) => ({ item, event: item.action === 'resolve' ? ('resolved' as const) : ('notified' as const) })),
     ...[...slack.outcome.failed, ...pagerduty.failed].map((item) => ({ item, event: 'released' as const })),
   ];
-  const errors: string[] = [];
-  if (slack.outcome.error) errors.push(`slack (${slack.outcome.error})`);
-  if (pagerduty.error) errors.push(`pagerduty (${pagerduty.error})`);
+  const errors = [...slack.errors, ...pagerduty.errors];
   try {
     await appendEvents(warehouse, stateTable, events, runId, now);
   } catch (error) {
@@ -200,46 +249,113 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   }
 
   await warehouse.release();
-  logSummary(log, plan, slack.outcome, pagerduty);
-  return finish({ slack: slack.outcome, pagerduty }, plan, slack.sent, errors);
+  logSummary(log, plan, slack.sentByRoute, pagerduty.deliveredByRoute);
+  return finish({ slack: slack.outcome, pagerduty, warningSent: slack.warningSent }, plan, errors);
+}
+
+/** A note per route and destination the alerts are routed to but whose variable is not set (SPEC §5, §11). */
+function noteUnconfigured(alerts: readonly AlertReport[], transports: Transports, log: Logger): void {
+  for (const d of DESTINATIONS) {
+    const routes = [...new Set(alerts.filter((a) => a.route !== null && a.destinations.includes(d.name)).map((a) => a.route!))].sort();
+    for (const route of routes) {
+      const t = transports.routes[route];
+      if (t?.[d.name]) continue;
+      const variable = d.name === 'slack' ? t?.slackVariable : t?.pagerDutyVariable;
+      const what = route === DEFAULT_ROUTE ? `${d.label} alerts` : `${d.label} alerts of route ${route}`;
+      log.warn(variable ? `${d.name}: ${variable} is not set; ${what} skipped` : `${d.name}: route ${route} names no ${d.label} variable; ${what} skipped`);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------
-// Slack: one message for everything this run holds.
+// What every message and event shows beyond the check itself (SPEC §11).
+
+interface ContentContext {
+  result: CheckResult;
+  registry: Registry;
+  routing: Routing;
+  actions: Map<string, ProcessorActions>;
+  checkCommand: string;
+  /** WARNING summary: processors with issues per route; null without a WARNING alert. */
+  warning: { processors: number; byRoute: Record<string, number> } | null;
+}
+
+function contentContext(result: CheckResult, options: DeliverOptions, routing: Routing): ContentContext {
+  const { report } = result;
+  const command: CheckCommandContext = options.checkCommand ?? { asOfDate: report.as_of_date, lookbackDays: report.lookback_days };
+  const configs = new Map(options.registry.processors.map((p) => [p.name, p]));
+  const actions = new Map(
+    report.processors.filter((p) => p.level !== 'OK').map((p) => [p.name, processorActions(p, configs.get(p.name), command)]),
+  );
+  let warning: ContentContext['warning'] = null;
+  if (report.alerts.some((a) => a.level === 'WARNING')) {
+    const byRoute: Record<string, number> = {};
+    const troubled = report.processors.filter((p) => p.level !== 'OK');
+    for (const p of troubled) byRoute[p.route] = (byRoute[p.route] ?? 0) + 1;
+    warning = { processors: troubled.length, byRoute };
+  }
+  return { result, registry: options.registry, routing, actions, checkCommand: checkCommandLine(command), warning };
+}
+
+/** Items grouped by the route of their processor, routes in name order. */
+function byRoute(items: readonly DueItem[], routing: Routing): Map<string, DueItem[]> {
+  const groups = new Map<string, DueItem[]>();
+  for (const item of items) {
+    const route = routing.routeOf(item.processor);
+    let list = groups.get(route);
+    if (!list) groups.set(route, (list = []));
+    list.push(item);
+  }
+  return new Map([...groups].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+// ---------------------------------------------------------------------------------------
+// Slack: one message per route for everything this run holds.
 
 interface SlackDelivery {
   outcome: DestinationOutcome;
   events: StateEvent[];
-  sent: boolean;
+  errors: string[];
+  /** Per route: the items its delivered message carried. */
+  sentByRoute: Map<string, DueItem[]>;
+  /** The default route's message went out with the WARNING summary. */
+  warningSent: boolean;
 }
 
 async function sendSlack(
-  result: CheckResult,
-  options: DeliverOptions,
-  transport: Transport<SlackMessage> | null,
+  context: ContentContext,
+  transports: Transports,
   items: DueItem[],
   plan: DeliveryPlan,
   state: readonly DeliveredState[],
   issues: readonly Issue[],
 ): Promise<SlackDelivery> {
-  if (!transport || items.length === 0) return { outcome: NOTHING, events: [], sent: false };
-  const built = buildSlackMessage(slackInput(result, options.registry, items, plan));
-  try {
-    await transport.send(built.message);
-  } catch (error) {
-    return { outcome: { delivered: [], failed: items, error: failureText(error) }, events: [], sent: false };
+  const delivery: SlackDelivery = { outcome: { delivered: [], failed: [], error: null }, events: [], errors: [], sentByRoute: new Map(), warningSent: false };
+  for (const [route, routeItems] of byRoute(items, context.routing)) {
+    const transport = transports.routes[route]?.slack;
+    if (!transport) continue;
+    const built = buildSlackMessage(slackInput(context, route, routeItems, plan));
+    try {
+      await transport.send(built.message);
+    } catch (error) {
+      delivery.outcome.failed.push(...routeItems);
+      delivery.errors.push(`${routeLabel('slack', route)} (${failureText(error)})`);
+      continue;
+    }
+    delivery.outcome.delivered.push(...routeItems);
+    delivery.sentByRoute.set(route, routeItems);
+    if (route === DEFAULT_ROUTE && context.warning) delivery.warningSent = true;
+    // Every processor in the message was told about all of its current problems, so all of them
+    // are recorded as notified: their reminders then come together, not one kind at a time.
+    const shown = new Set([...built.detailed, ...built.summarized]);
+    delivery.events.push(...routeItems.map((item) => ({ item, event: item.action === 'resolve' ? ('resolved' as const) : ('notified' as const) })));
+    for (const item of slackCompanions(issues, shown, [...routeItems, ...plan.due], state)) delivery.events.push({ item, event: 'notified' });
   }
-  // Every processor in the message was told about all of its current problems, so all of them
-  // are recorded as notified: their reminders then come together, not one kind at a time.
-  const shown = new Set([...built.detailed, ...built.summarized]);
-  const events: StateEvent[] = items.map((item) => ({ item, event: item.action === 'resolve' ? 'resolved' : 'notified' }));
-  for (const item of slackCompanions(issues, shown, [...items, ...plan.due], state)) {
-    events.push({ item, event: 'notified' });
-  }
-  return { outcome: { delivered: items, failed: [], error: null }, events, sent: true };
+  return delivery;
 }
 
-function slackInput(result: CheckResult, registry: Registry, items: DueItem[], plan: DeliveryPlan) {
+function slackInput(context: ContentContext, route: string, items: DueItem[], plan: DeliveryPlan): SlackMessageInput {
+  const { result, registry, routing } = context;
   const triggers = new Map<string, SlackTrigger>();
   const recoveries = new Map<string, SlackRecovery>();
   for (const item of items) {
@@ -253,28 +369,56 @@ function slackInput(result: CheckResult, registry: Registry, items: DueItem[], p
       recoveries.set(item.processor, r);
     }
   }
+  const scope = new Set(result.report.processors.filter((p) => routing.routeOf(p.name) === route).map((p) => p.name));
   return {
     result,
     dataset: registry.dataset,
     triggers: [...triggers.values()],
     recoveries: [...recoveries.values()],
-    alsoOpen: plan.open.slack.filter((name) => !triggers.has(name)),
-    silenced: plan.silenced,
+    alsoOpen: plan.open.slack.filter((name) => scope.has(name) && !triggers.has(name)),
+    silenced: plan.silenced.filter((s) => scope.has(s.processor_name)),
     renotifyHours: registry.renotify_hours,
+    route,
+    scope,
+    actions: context.actions,
+    timezone: registry.timezone,
+    reportUrl: registry.report_url,
+    warning: route === DEFAULT_ROUTE ? context.warning : null,
+    checkCommand: context.checkCommand,
   };
 }
 
 // ---------------------------------------------------------------------------------------
-// PagerDuty: one event per issue, one after another (about 120 events a minute per routing key).
+// PagerDuty: one event per issue, one after another per routing key (about 120 events a minute each).
 
-async function sendPagerDuty(
-  result: CheckResult,
-  options: DeliverOptions,
-  transport: Transport<PagerDutyEvent> | null,
+interface PagerDutyDelivery extends DestinationOutcome {
+  errors: string[];
+  deliveredByRoute: Map<string, DueItem[]>;
+}
+
+async function sendPagerDuty(context: ContentContext, transports: Transports, items: DueItem[]): Promise<PagerDutyDelivery> {
+  const delivery: PagerDutyDelivery = { delivered: [], failed: [], error: null, errors: [], deliveredByRoute: new Map() };
+  const urgency = new Map([...context.result.report.processors].sort(byUrgency).map((p, i) => [p.name, i]));
+  for (const [route, routeItems] of byRoute(items, context.routing)) {
+    const transport = transports.routes[route]?.pagerduty;
+    if (!transport) continue;
+    const outcome = await sendEvents(context, transport, routeItems, urgency, route);
+    delivery.delivered.push(...outcome.delivered);
+    delivery.failed.push(...outcome.failed);
+    if (outcome.delivered.length > 0) delivery.deliveredByRoute.set(route, outcome.delivered);
+    if (outcome.error) delivery.errors.push(`${routeLabel('pagerduty', route)} (${outcome.error})`);
+  }
+  return delivery;
+}
+
+async function sendEvents(
+  context: ContentContext,
+  transport: Transport<PagerDutyEvent>,
   items: DueItem[],
+  urgency: ReadonlyMap<string, number>,
+  route: string,
 ): Promise<DestinationOutcome> {
-  if (!transport || items.length === 0) return NOTHING;
-  const urgency = new Map([...result.report.processors].sort(byUrgency).map((p, i) => [p.name, i]));
+  const { result, registry } = context;
   const ordered = [...items].sort(
     (a, b) =>
       Number(a.action === 'resolve') - Number(b.action === 'resolve') ||
@@ -289,7 +433,12 @@ async function sendPagerDuty(
     const event =
       item.action === 'resolve'
         ? buildPagerDutyResolve(item.key)
-        : buildPagerDutyTrigger(result, item.processor, item.kind, item.key, options.registry.dataset);
+        : buildPagerDutyTrigger(result, item.processor, item.kind, item.key, registry.dataset, {
+            actions: context.actions.get(item.processor),
+            reportUrl: registry.report_url,
+            timezone: registry.timezone,
+            route,
+          });
     try {
       await transport.send(event);
       delivered.push(item);
@@ -320,90 +469,102 @@ function failureText(error: unknown): string {
 
 // ---------------------------------------------------------------------------------------
 
+interface Delivered {
+  slack: DestinationOutcome;
+  pagerduty: DestinationOutcome;
+  warningSent: boolean;
+}
+
 interface MarkContext {
-  configured: ReadonlySet<StateDestination>;
-  outcomes: Partial<Record<StateDestination, DestinationOutcome>>;
+  routing: Routing;
+  /** What the destinations did; null when nothing was attempted. */
+  outcome: Delivered | null;
   plan: DeliveryPlan | null;
-  slackSent: boolean;
   consoleSent: boolean;
-  /** The run hit an error (a destination, or the alert state): what it owed and did not send failed. */
-  failed: boolean;
+  /** The alert state could not be read or claimed: nothing owed could be sent. */
+  broken: boolean;
+}
+
+/** Every alert with `reason` from `why` when not sent (here: all of them, e.g. a dry run). */
+function withReasons(result: CheckResult, why: (alert: AlertReport) => AlertReason): CheckResult {
+  return { ...result, report: { ...result.report, alerts: result.report.alerts.map((a) => ({ ...a, sent: false, reason: why(a) })) } };
 }
 
 function markSent(alerts: readonly AlertReport[], ctx: MarkContext): AlertReport[] {
-  const triggered = (destination: StateDestination, outcome: 'delivered' | 'failed') =>
-    new Set((ctx.outcomes[destination]?.[outcome] ?? []).filter((i) => i.action === 'trigger').map((i) => i.processor));
-  const owedTo = (destination: StateDestination) =>
-    new Set((ctx.plan?.due ?? []).filter((i) => i.destination === destination && i.action === 'trigger').map((i) => i.processor));
+  const processorsOf = (items: readonly DueItem[] | undefined) => new Set((items ?? []).filter((i) => i.action === 'trigger').map((i) => i.processor));
   const delivered = {} as Record<StateDestination, Set<string>>;
+  const failed = {} as Record<StateDestination, Set<string>>;
   const owed = {} as Record<StateDestination, Set<string>>;
   for (const { name: d } of DESTINATIONS) {
-    delivered[d] = triggered(d, 'delivered');
-    owed[d] = owedTo(d);
+    delivered[d] = processorsOf(ctx.outcome?.[d].delivered);
+    failed[d] = processorsOf(ctx.outcome?.[d].failed);
+    owed[d] = processorsOf(ctx.plan?.due.filter((i) => i.destination === d));
     for (const name of delivered[d]) owed[d].delete(name);
   }
-
-  const failed = {} as Record<StateDestination, Set<string>>;
-  for (const { name: d } of DESTINATIONS) failed[d] = triggered(d, 'failed');
   const silenced = new Set((ctx.plan?.silenced ?? []).map((s) => s.processor_name));
-  // Why an alert was not sent (SPEC §11): its hold first, then what stopped it in this order.
-  const unsent = (alert: AlertReport, routes: StateDestination[], name: string | null): AlertReason => {
-    if (alert.reason) return alert.reason;
-    if (routes.length === 0) return 'no_destination';
-    if (name !== null && silenced.has(name)) return 'silenced';
-    if (name !== null ? routes.some((d) => failed[d].has(name) || (ctx.failed && owed[d].has(name))) : ctx.failed) return 'failed';
-    if (ctx.failed && ctx.plan === null) return 'failed';
-    return 'already_open';
-  };
-  return alerts.map((alert) => {
-    if (alert.level === 'INFO') return { ...alert, sent: ctx.consoleSent, reason: ctx.consoleSent ? null : 'no_destination' };
-    const routes = alert.destinations.filter((d): d is StateDestination => d !== 'console' && ctx.configured.has(d));
-    if (alert.processor === null) return { ...alert, sent: ctx.slackSent, reason: ctx.slackSent ? null : unsent(alert, routes, null) };
+
+  return alerts.map((alert): AlertReport => {
+    const mark = (sent: boolean, reason: AlertReason) => ({ ...alert, sent, reason: sent ? null : reason });
+    if (alert.level === 'INFO') return mark(ctx.consoleSent, 'no_destination');
+    // Held by a threshold or a dependency (SPEC §12): never sent, with the check's reason.
+    if (alert.reason) return { ...alert, sent: false };
+    if (alert.processor === null) {
+      // The WARNING summary rides on the default route's Slack message.
+      if (!ctx.routing.hasRoute(DEFAULT_ROUTE, 'slack')) return mark(false, 'no_destination');
+      const defaultFailed = [...failed.slack].some((name) => ctx.routing.routeOf(name) === DEFAULT_ROUTE);
+      return mark(Boolean(ctx.outcome?.warningSent), ctx.broken || defaultFailed ? 'failed' : 'already_open');
+    }
     const name = alert.processor;
+    const routes = alert.destinations.filter((d): d is StateDestination => d !== 'console' && ctx.routing.has(d, name));
+    if (routes.length === 0) return mark(false, 'no_destination');
     const any = routes.some((d) => delivered[d].has(name));
     const complete = routes.every((d) => delivered[d].has(name) || !owed[d].has(name));
-    const sent = any && complete && !alert.reason;
-    return { ...alert, sent, reason: sent ? null : unsent(alert, routes, name) };
+    if (any && complete) return mark(true, 'already_open');
+    if (silenced.has(name)) return mark(false, 'silenced');
+    if (ctx.broken || routes.some((d) => failed[d].has(name) || (ctx.outcome !== null && owed[d].has(name) && !delivered[d].has(name)))) {
+      return mark(false, 'failed');
+    }
+    return mark(false, 'already_open');
   });
 }
 
 /** What went out and what was held back; failures are the run's error line, printed once by the CLI. */
-function logSummary(log: Logger, plan: DeliveryPlan, slack: DestinationOutcome, pagerduty: DestinationOutcome): void {
-  if (slack.delivered.length > 0) {
-    const triggers = new Set(slack.delivered.filter((i) => i.action === 'trigger').map((i) => i.processor)).size;
-    const recoveries = new Set(slack.delivered.filter((i) => i.action === 'resolve').map((i) => i.processor)).size;
-    log.info(`slack: sent 1 message (${triggers} processor${triggers === 1 ? '' : 's'} with issues, ${recoveries} recovered)`);
+function logSummary(log: Logger, plan: DeliveryPlan, slack: ReadonlyMap<string, DueItem[]>, pagerduty: ReadonlyMap<string, DueItem[]>): void {
+  for (const [route, items] of slack) {
+    const triggers = new Set(items.filter((i) => i.action === 'trigger').map((i) => i.processor)).size;
+    const recoveries = new Set(items.filter((i) => i.action === 'resolve').map((i) => i.processor)).size;
+    const to = route === DEFAULT_ROUTE ? '' : ` to route ${route}`;
+    log.info(`slack: sent 1 message${to} (${triggers} processor${triggers === 1 ? '' : 's'} with issues, ${recoveries} recovered)`);
   }
-  if (pagerduty.delivered.length > 0) {
-    const triggers = pagerduty.delivered.filter((i) => i.action === 'trigger').length;
-    log.info(`pagerduty: sent ${triggers} trigger${triggers === 1 ? '' : 's'}, ${pagerduty.delivered.length - triggers} resolve${pagerduty.delivered.length - triggers === 1 ? '' : 's'}`);
+  for (const [route, items] of pagerduty) {
+    const triggers = items.filter((i) => i.action === 'trigger').length;
+    const resolves = items.length - triggers;
+    const to = route === DEFAULT_ROUTE ? '' : ` to route ${route}`;
+    log.info(`pagerduty: sent ${triggers} trigger${triggers === 1 ? '' : 's'}, ${resolves} resolve${resolves === 1 ? '' : 's'}${to}`);
   }
   const open = [...new Set([...plan.open.slack, ...plan.open.pagerduty])];
   if (open.length > 0) log.info(`alerts: ${open.length} processor${open.length === 1 ? '' : 's'} already notified, not re-sent until the reminder is due`);
   for (const s of plan.silenced) log.info(`alerts: ${s.processor_name} silenced until ${s.silenced_until} (${s.silence_id}); not sent`);
 }
 
-async function describeDryRun(
-  result: CheckResult,
-  options: DeliverOptions,
-  configured: ReadonlySet<StateDestination>,
-  issues: Issue[],
-  checked: ReadonlySet<string>,
-): Promise<void> {
+async function describeDryRun(result: CheckResult, options: DeliverOptions, routing: Routing, issues: Issue[], checked: ReadonlySet<string>): Promise<void> {
   const { log } = options;
+  // Without any destination there is nothing a dry run could have sent, and nothing to say.
+  if (!routing.any) return;
   const now = new Date(result.report.now);
   let plan: DeliveryPlan | null = null;
-  if (configured.size > 0) {
-    try {
-      ({ plan } = await loadPlan(options, issues, checked, configured, now));
-    } catch (error) {
-      log.warn(`dry run: alert state unavailable (${describeError(error)}); showing nothing to send`);
-    }
+  try {
+    ({ plan } = await loadPlan(options, issues, checked, routing, now));
+  } catch (error) {
+    log.warn(`dry run: alert state unavailable (${describeError(error)}); showing nothing to send`);
   }
   const parts: string[] = [];
   if (plan) {
     const slack = plan.due.filter((i) => i.destination === 'slack');
-    if (slack.length > 0) parts.push(`1 Slack message (${new Set(slack.map((i) => i.processor)).size} processors)`);
+    if (slack.length > 0) {
+      const messages = byRoute(slack, routing).size;
+      parts.push(`${messages} Slack message${messages === 1 ? '' : 's'} (${new Set(slack.map((i) => i.processor)).size} processors)`);
+    }
     const pd = plan.due.filter((i) => i.destination === 'pagerduty');
     if (pd.length > 0) {
       const triggers = pd.filter((i) => i.action === 'trigger').length;
@@ -411,7 +572,5 @@ async function describeDryRun(
     }
     for (const s of plan.silenced) log.info(`dry run: ${s.processor_name} silenced until ${s.silenced_until} (${s.silence_id})`);
   }
-  // Without any destination there is nothing a dry run could have sent, and nothing to say.
-  if (configured.size === 0) return;
   log.info(`dry run: would send ${parts.length > 0 ? parts.join(' and ') : 'nothing'}; nothing sent, no alert state written`);
 }

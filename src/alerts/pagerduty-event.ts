@@ -6,8 +6,11 @@
  * - `dedup_key` is the issue key (`pem/<dataset>/<processor>/<kind>`, at most 255 characters):
  *   a repeated trigger for an open alert adds to it instead of paging again, and `resolve` closes it.
  * - `payload.summary` is at most 1,024 characters.
+ * - `links` (`[{href, text}]`) are shown on the incident: the runbook and the report (SPEC §11).
+ *   `custom_details` carries since when, the backfill commands and the `pem check` line.
  */
 import type { AlertLevel, CheckResult, ProcessorReport } from '../check/report.js';
+import { localTime, type ProcessorActions } from './actions.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
@@ -40,6 +43,16 @@ export interface PagerDutyTrigger {
     class: string;
     custom_details: Record<string, unknown>;
   };
+  links: { href: string; text: string }[];
+}
+
+/** What makes a page actionable (SPEC §11); every field optional for library callers. */
+export interface PagerDutyContext {
+  actions?: ProcessorActions;
+  reportUrl?: string | null;
+  /** The registry's time zone: `evaluated_at` is shown in it, with its offset. */
+  timezone?: string;
+  route?: string;
 }
 
 export interface PagerDutyResolve {
@@ -75,12 +88,18 @@ export function buildPagerDutyTrigger(
   kind: IssueKind,
   dedupKey: string,
   dataset: string,
+  context: PagerDutyContext = {},
 ): PagerDutyTrigger {
   const p = result.report.processors.find((x) => x.name === processor);
   if (!p) throw new Error(`no processor ${processor} in this check`);
   const detail = result.details[processor];
   const level = p.level === 'OK' ? 'INFO' : p.level;
   const summary = summaryFor(p, kind, result.report.as_of_date, detail?.staleness_threshold_days ?? null);
+  const { actions, reportUrl } = context;
+  const links = [
+    ...(actions?.runbookUrl ? [{ href: actions.runbookUrl, text: 'Runbook' }] : []),
+    ...(reportUrl ? [{ href: reportUrl, text: 'Health report' }] : []),
+  ];
   return {
     event_action: 'trigger',
     dedup_key: dedupKey,
@@ -108,7 +127,6 @@ export function buildPagerDutyTrigger(
         missing_dates: p.missing_dates,
         failed_dates: p.failed_dates,
         hung_dates: p.hung_dates,
-        problem_since: p.problem_since,
         // SPEC §12: downstream processors held because this one explains their dates.
         also_affected: detail?.also_affected ?? [],
         latest_error: detail?.latest_failure
@@ -117,8 +135,18 @@ export function buildPagerDutyTrigger(
         owners: detail?.owners ?? [],
         slack_channel: detail?.slack_channel ?? null,
         runbook: RUNBOOK_HINT[kind],
+        route: context.route ?? null,
+        evaluated_at: localTime(result.report.now, context.timezone ?? 'UTC'),
+        problem_since: actions?.since ?? p.problem_since,
+        problem_dates: actions?.problemRanges ?? null,
+        runbook_url: actions?.runbookUrl ?? null,
+        backfill_commands: actions?.backfillCommands ?? [],
+        more_backfill_dates: actions?.moreBackfillDates ?? 0,
+        report_url: reportUrl ?? null,
+        check_command: actions?.checkCommand ?? null,
       },
     },
+    links,
   };
 }
 

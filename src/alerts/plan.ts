@@ -64,7 +64,11 @@ export interface PlanInputs {
   issues: readonly Issue[];
   state: readonly DeliveredState[];
   silences: readonly ActiveSilence[];
-  configured: ReadonlySet<StateDestination>;
+  /**
+   * Whether a processor's route has this destination (SPEC §11); a `Set` of destinations when
+   * every processor shares one route.
+   */
+  configured: { has(destination: StateDestination, processor: string): boolean };
   /** Processors checked this run: only their issues can be declared recovered. */
   checked: ReadonlySet<string>;
   renotifyHours: number;
@@ -89,7 +93,7 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
   for (const issue of inputs.issues) {
     for (const destination of issue.destinations) {
       current.add(`${issue.key}|${destination}`);
-      if (!inputs.configured.has(destination) || issue.held) continue;
+      if (!inputs.configured.has(destination, issue.processor) || issue.held) continue;
       const silence = silencedBy.get(issue.processor);
       if (silence) {
         silenced.set(issue.processor, silence);
@@ -109,7 +113,7 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
 
   for (const last of inputs.state) {
     if (last.event !== 'notified') continue;
-    if (!inputs.configured.has(last.destination) || !inputs.checked.has(last.processor_name)) continue;
+    if (!inputs.configured.has(last.destination, last.processor_name) || !inputs.checked.has(last.processor_name)) continue;
     if (current.has(`${last.alert_key}|${last.destination}`)) continue;
     due.push({
       key: last.alert_key,

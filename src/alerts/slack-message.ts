@@ -13,6 +13,7 @@
 import { anomalyDates } from '../check/anomalies.js';
 import type { CheckResult, ProcessorDetail, ProcessorReport } from '../check/report.js';
 import { byUrgency } from '../check/report.js';
+import { localTime, type ProcessorActions } from './actions.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 import type { ActiveSilence, DueReason } from './plan.js';
 
@@ -66,6 +67,23 @@ export interface SlackMessageInput {
   alsoOpen: readonly string[];
   silenced: readonly ActiveSilence[];
   renotifyHours: number;
+  /** SPEC §11: the route this message goes to; its processors are the ones counted. Default: all. */
+  route?: string;
+  /** Processors of this route (null or absent: every processor of the check). */
+  scope?: ReadonlySet<string> | null;
+  /** What a person can do per processor (since when, runbook, backfill, `pem check`). */
+  actions?: ReadonlyMap<string, ProcessorActions>;
+  /** The registry's time zone: every time shown is in it, with its offset. Default UTC. */
+  timezone?: string;
+  /** The registry's `report_url`. */
+  reportUrl?: string | null;
+  /**
+   * The WARNING summary (SPEC §5, on the default route): processors with issues per route across
+   * the whole run. Absent when there is no WARNING.
+   */
+  warning?: { processors: number; byRoute: Record<string, number> } | null;
+  /** `pem check …` for the whole run (the footer's "full report" line). */
+  checkCommand?: string;
 }
 
 export interface BuiltSlackMessage {
@@ -101,8 +119,18 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function formatInstant(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+function formatInstant(iso: string, timezone = 'UTC'): string {
+  return localTime(iso, timezone);
+}
+
+/** A link Slack renders (`<url|text>`), its URL escaped like any text (https://api.slack.com/reference/surfaces/formatting#linking-urls). */
+function link(url: string, text: string): string {
+  return `<${escapeMrkdwn(url).replace(/\|/g, '%7C')}|${escapeMrkdwn(text)}>`;
+}
+
+/** A code block that the text it holds cannot close early. */
+function codeBlock(lines: readonly string[]): string {
+  return `\`\`\`${escapeMrkdwn(lines.join('\n').replace(/```/g, "'''"))}\`\`\``;
 }
 
 function levelCounts(processors: readonly ProcessorReport[]): { critical: number; error: number; ok: number } {
@@ -137,7 +165,14 @@ function tag(trigger: SlackTrigger): string {
 }
 
 /** One processor's section: what is wrong, which dates, last success, latest error, what to do, who owns it. */
-export function processorSection(p: ProcessorReport, detail: ProcessorDetail | undefined, trigger: SlackTrigger, asOf: string): string {
+export function processorSection(
+  p: ProcessorReport,
+  detail: ProcessorDetail | undefined,
+  trigger: SlackTrigger,
+  asOf: string,
+  actions?: ProcessorActions,
+  reportUrl?: string | null,
+): string {
   const lines: string[] = [];
   const name = escapeMrkdwn(truncate(p.display_name, MAX_NAME_TEXT));
   lines.push(`${LEVEL_EMOJI[p.level] ?? ''} *${p.level} · ${name}*`);
@@ -161,6 +196,7 @@ export function processorSection(p: ProcessorReport, detail: ProcessorDetail | u
   if (p.high_volume_dates.length > 0) lines.push(`• *High volume:* ${dateList(anomalyDates(p.days, 'high_volume'))}`);
   if (p.slow_dates.length > 0) lines.push(`• *Slow:* ${dateList(anomalyDates(p.days, 'slow'))}`);
   if (p.recovered_failure_dates.length > 0) lines.push(`• *Recovered failures:* ${dateList(p.recovered_failure_dates)}`);
+  if (actions?.since && actions.problemRanges) lines.push(`• *Since* ${actions.since}: ${escapeMrkdwn(actions.problemRanges)}`);
   const failure = detail?.latest_failure;
   if (failure && (failure.error_type || failure.error_message)) {
     const type = failure.error_type ? `${code(truncate(failure.error_type, MAX_NAME_TEXT))} ` : '';
@@ -175,6 +211,13 @@ export function processorSection(p: ProcessorReport, detail: ProcessorDetail | u
   if (affected.length > 0) lines.push(`• *Also affected:* ${affected.map((name) => code(truncate(name, MAX_NAME_TEXT))).join(', ')}`);
   const worst = trigger.kinds.map((k) => k.kind).sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b])[0];
   if (worst) lines.push(`:wrench: ${escapeMrkdwn(RUNBOOK_HINT[worst])}`);
+  const links = [actions?.runbookUrl ? link(actions.runbookUrl, 'Runbook') : null, reportUrl ? link(reportUrl, 'Report') : null].filter(Boolean);
+  if (links.length > 0) lines.push(`:book: ${links.join(' · ')}`);
+  if (actions && actions.backfillCommands.length > 0) {
+    const more = actions.moreBackfillDates > 0 ? ` (first ${actions.backfillCommands.length}; ${actions.moreBackfillDates} more with \`pem gaps --format commands\`)` : '';
+    lines.push(`*Backfill*${more}:\n${codeBlock(actions.backfillCommands)}`);
+  }
+  if (actions) lines.push(`*Reproduce:* ${code(actions.checkCommand)}`);
   const owners = [...(detail?.owners ?? []), ...(detail?.slack_channel ? [detail.slack_channel] : [])];
   if (owners.length > 0) lines.push(`:busts_in_silhouette: ${escapeMrkdwn(truncate(owners.join(' · '), 300))}`);
   return truncate(lines.join('\n'), MAX_SECTION_TEXT);
@@ -231,8 +274,12 @@ function overflowSection(names: readonly string[], byName: ReadonlyMap<string, P
 export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
   const { report, details } = input.result;
   const byName = new Map(report.processors.map((p) => [p.name, p]));
-  const counts = levelCounts(report.processors);
+  const scope = input.scope ?? null;
+  const inScope = scope === null ? report.processors : report.processors.filter((p) => scope.has(p.name));
+  const counts = levelCounts(inScope);
   const dataset = escapeMrkdwn(input.dataset);
+  const timezone = input.timezone ?? 'UTC';
+  const routeText = input.route && input.route !== 'default' ? ` (route ${input.route})` : '';
 
   const triggerByName = new Map(input.triggers.map((t) => [t.processor, t]));
   const ordered = report.processors.filter((p) => triggerByName.has(p.name)).sort(byUrgency);
@@ -242,11 +289,14 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
     .join(', ');
   const recoveredText = input.recoveries.length > 0 ? `${input.recoveries.length} recovered` : null;
   const headline = [levelText || null, recoveredText].filter(Boolean).join(', ') || 'all healthy';
-  const emoji = counts.critical > 0 ? ':rotating_light:' : counts.error > 0 ? ':warning:' : ':white_check_mark:';
+  // The icon says what the message brings: an alarm for new or reminded trouble, a check mark
+  // for a message of recoveries only (whatever else is still open and already notified).
+  const worstTrigger = ordered[0]?.level;
+  const emoji = worstTrigger === 'CRITICAL' ? ':rotating_light:' : worstTrigger === 'ERROR' ? ':warning:' : ':white_check_mark:';
 
   const header: SlackBlock = {
     type: 'header',
-    text: { type: 'plain_text', text: truncate(`${emoji} pem: ${headline} in ${input.dataset}`, MAX_HEADER_TEXT), emoji: true },
+    text: { type: 'plain_text', text: truncate(`${emoji} pem: ${headline} in ${input.dataset}${routeText}`, MAX_HEADER_TEXT), emoji: true },
   };
   const news = input.triggers.filter((t) => t.kinds.some((k) => k.reason === 'new')).length;
   const summary: SlackBlock = {
@@ -255,9 +305,23 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
       {
         type: 'mrkdwn',
         text:
-          `${plural(report.processors.length, 'processor')} checked in *${dataset}* for ${report.window_start} → ${report.window_end} ` +
-          `at ${formatInstant(report.now)}: ${counts.critical} critical, ${counts.error} error, ${counts.ok} ok.`,
+          `${plural(inScope.length, 'processor')} checked in *${dataset}*${escapeMrkdwn(routeText)} for ${report.window_start} → ${report.window_end} ` +
+          `at ${formatInstant(report.now, timezone)}: ${counts.critical} critical, ${counts.error} error, ${counts.ok} ok.`,
       },
+      ...(input.warning
+        ? [
+            {
+              type: 'mrkdwn' as const,
+              text:
+                `:warning: *WARNING:* ${plural(input.warning.processors, 'processor')} with issues across all routes (` +
+                Object.entries(input.warning.byRoute)
+                  .sort(([a], [b]) => a.localeCompare(b))
+                  .map(([route, n]) => `${escapeMrkdwn(route)}: ${n}`)
+                  .join(', ') +
+                ').',
+            },
+          ]
+        : []),
       {
         type: 'mrkdwn',
         text: `In this message: ${news} new, ${input.triggers.length - news} reminder${input.triggers.length - news === 1 ? '' : 's'}, ${input.recoveries.length} recovered.`,
@@ -277,12 +341,16 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
   if (input.silenced.length > 0) {
     const names = input.silenced
       .slice(0, 5)
-      .map((s) => `${code(truncate(s.processor_name, 60))} until ${formatInstant(s.silenced_until)}`)
+      .map((s) => `${code(truncate(s.processor_name, 60))} until ${formatInstant(s.silenced_until, timezone)}`)
       .join(', ');
     const more = input.silenced.length > 5 ? ` +${input.silenced.length - 5}` : '';
     footerElements.push({ type: 'mrkdwn', text: `Silenced, not sent: ${names}${more}.` });
   }
-  footerElements.push({ type: 'mrkdwn', text: `Full report: \`pem check --date ${report.as_of_date}\`` });
+  const fullReport = [
+    `Full report: ${code(input.checkCommand ?? `pem check --date ${report.as_of_date}`)}`,
+    input.reportUrl ? link(input.reportUrl, 'HTML report') : null,
+  ].filter(Boolean);
+  footerElements.push({ type: 'mrkdwn', text: fullReport.join(' · ') });
   const footer: SlackBlock = { type: 'context', elements: footerElements.slice(0, MAX_CONTEXT_ELEMENTS) };
 
   const recovered: SlackBlock | null =
@@ -299,7 +367,7 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
   let i = 0;
   for (; i < ordered.length; i++) {
     const p = ordered[i]!;
-    const text = processorSection(p, details[p.name], triggerByName.get(p.name)!, report.as_of_date);
+    const text = processorSection(p, details[p.name], triggerByName.get(p.name)!, report.as_of_date, input.actions?.get(p.name), input.reportUrl);
     // The last processor may use the reserve: no overflow line follows it.
     const isLast = i === ordered.length - 1;
     const extraBlocks = isLast ? overflowReserve.blocks : 0;

@@ -7,7 +7,7 @@
  */
 import { holdReasons, type HoldReason } from './noise.js';
 import { ALERT_ROUTING, type AlertLevel, type Destination } from '../config/names.js';
-import type { Priority, Registry } from '../config/registry.js';
+import { DEFAULT_ROUTE, type Priority, type Registry } from '../config/registry.js';
 import type { Row } from '../warehouse/types.js';
 
 export const DAY_STATUSES = ['success', 'failed', 'hung', 'running', 'missing', 'pending', 'not_expected'] as const;
@@ -55,6 +55,8 @@ export interface ProcessorReport {
   problem_since: string | null;
   /** SPEC §12: each upstream that explains some of this processor's problem dates, with those dates. */
   blocked_by: BlockedBy[];
+  /** SPEC §11: the route its alerts take. */
+  route: string;
 }
 
 export interface BlockedBy {
@@ -64,12 +66,15 @@ export interface BlockedBy {
 }
 
 /** Why an alert was not sent (SPEC §7, §11); null when it was. */
-export type AlertReason = 'dry_run' | 'already_open' | 'silenced' | 'threshold' | 'dependency' | 'no_destination' | 'failed';
+export const ALERT_REASONS = ['dry_run', 'already_open', 'silenced', 'threshold', 'dependency', 'no_destination', 'failed'] as const;
+export type AlertReason = (typeof ALERT_REASONS)[number];
 
 export interface AlertReport {
   level: AlertLevel;
   processor: string | null;
   destinations: Destination[];
+  /** SPEC §11: the processor's route; the WARNING summary's is `default`; null for the console. */
+  route: string | null;
   sent: boolean;
   reason: AlertReason | null;
 }
@@ -219,6 +224,7 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
       days,
       problem_since: str(first.problem_since),
       blocked_by: [...blockedBy.keys()].sort().map((processor) => ({ processor, dates: blockedBy.get(processor)! })),
+      route: configByName.get(name)?.route ?? DEFAULT_ROUTE,
     });
 
     const config = configByName.get(name);
@@ -292,6 +298,34 @@ export function assembleCheckResult(processors: ProcessorReport[], details: Reco
   return { report, details };
 }
 
+/** Day statuses that make a problem date (SPEC §11 "since when"): a date to re-run or look at. */
+export const PROBLEM_STATUSES: ReadonlySet<DayStatus> = new Set(['missing', 'failed', 'hung']);
+
+/** A problem date (SPEC §11, §12): missing, failed or hung, or a success with an anomaly (SPEC §10). */
+export function isProblemDay(day: DayReport): boolean {
+  return PROBLEM_STATUSES.has(day.status) || day.anomalies.length > 0;
+}
+
+/**
+ * SPEC §11 `problem_since`: the earliest problem date with no `success` date between it and the
+ * latest problem date; null without a problem date in the window. It reads the day statuses the
+ * SQL computed (ascending). Issue 15 moves this into the detection SQL; then this reads its column.
+ */
+export function problemSince(days: readonly DayReport[]): string | null {
+  let since: string | null = null;
+  for (let i = days.length - 1; i >= 0; i--) {
+    const day = days[i]!;
+    if (isProblemDay(day)) since = day.date;
+    else if (since !== null && day.status === 'success') break;
+  }
+  return since;
+}
+
+/** The problem dates of the current streak (from `problem_since` to the latest problem date). */
+export function streakProblemDates(days: readonly DayReport[], since: string | null): string[] {
+  return since === null ? [] : days.filter((d) => d.date >= since && isProblemDay(d)).map((d) => d.date);
+}
+
 /**
  * Routing of SPEC §5: one alert per processor at its level, a WARNING summary when two or more
  * processors have issues, and an INFO note to the console when all are healthy. Nothing is
@@ -302,17 +336,18 @@ export function planAlerts(processors: readonly ProcessorReport[], held: Readonl
   const error = processors.filter((p) => p.level === 'ERROR');
   const reason = (name: string) => held.get(name) ?? null;
   const alerts: AlertReport[] = [
-    ...critical.map((p) => alert('CRITICAL', p.name, reason(p.name))),
-    ...error.map((p) => alert('ERROR', p.name, reason(p.name))),
+    ...critical.map((p) => alert('CRITICAL', p.name, p.route, reason(p.name))),
+    ...error.map((p) => alert('ERROR', p.name, p.route, reason(p.name))),
   ];
   // A held alert (SPEC §12) does not count towards the summary; the INFO note still means "all OK".
   const alerting = critical.length + error.length - [...critical, ...error].filter((p) => held.has(p.name)).length;
-  if (alerting >= 2) alerts.push(alert('WARNING', null));
-  if (critical.length + error.length === 0) alerts.push(alert('INFO', null));
+  // SPEC §11: the WARNING summary goes to the default route.
+  if (alerting >= 2) alerts.push(alert('WARNING', null, DEFAULT_ROUTE));
+  if (critical.length + error.length === 0) alerts.push(alert('INFO', null, null));
   return alerts;
 }
 
-/** One unsent alert, routed by SPEC §5's table (`ALERT_ROUTING`). */
-function alert(level: AlertLevel, processor: string | null, reason: AlertReason | null = null): AlertReport {
-  return { level, processor, destinations: [...ALERT_ROUTING[level]], sent: false, reason };
+/** One alert, routed by SPEC §5's table (`ALERT_ROUTING`); delivery sets `sent` and `reason` (a hold's reason is set here). */
+function alert(level: AlertLevel, processor: string | null, route: string | null, reason: AlertReason | null = null): AlertReport {
+  return { level, processor, destinations: [...ALERT_ROUTING[level]], route, sent: false, reason };
 }

@@ -4,7 +4,18 @@
  */
 import pc from 'picocolors';
 import { ANOMALY_LABEL, anomalyDates } from './anomalies.js';
-import { ANOMALIES, byUrgency, type CheckResult, type DayStatus } from './report.js';
+import { ANOMALIES, byUrgency, type AlertReason, type CheckResult, type DayStatus } from './report.js';
+
+/** SPEC §11 `reason`, in words: why an alert was not sent. */
+export const REASON_WORDS: Record<AlertReason, string> = {
+  dry_run: 'dry run',
+  already_open: 'already notified, reminder not yet due',
+  silenced: 'silenced',
+  threshold: 'below its alert threshold',
+  dependency: 'explained by an upstream processor',
+  no_destination: 'no destination configured',
+  failed: 'delivery failed',
+};
 
 /** A success with an anomaly (SPEC §10: low or high volume, slow), apart from plain successes. */
 export const ANOMALOUS_SYMBOL = 'A';
@@ -108,7 +119,9 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
   lines.push('Alerts:');
   for (const alert of report.alerts) {
     const who = alert.processor ?? (alert.level === 'WARNING' ? 'summary' : 'all healthy');
-    lines.push(`  ${alert.level.padEnd(8)} ${who} -> ${alert.destinations.join(', ')}${alert.sent ? ' (sent)' : ` (not sent: ${alert.reason ?? 'unknown'})`}`);
+    const route = alert.route && alert.route !== 'default' ? ` (route ${alert.route})` : '';
+    const outcome = alert.sent ? 'sent' : `not sent: ${alert.reason ? REASON_WORDS[alert.reason] : 'unknown'}`;
+    lines.push(`  ${alert.level.padEnd(8)} ${who} -> ${alert.destinations.join(', ')}${route} (${outcome})`);
   }
   return lines.join('\n') + '\n';
 }

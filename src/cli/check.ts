@@ -1,10 +1,18 @@
-/** `pem check`: the job. Detects, lists alerts, prints the report or the JSON document. */
+/** `pem check`: the job. Detects, lists alerts, prints the report or the JSON document, publishes the HTML report. */
 import { Option, type Command } from 'commander';
+import type { CheckCommandContext } from '../alerts/actions.js';
 import { deliverAlerts } from '../alerts/deliver.js';
+import { retryPolicyWith } from '../alerts/retry.js';
 import { unusableRowNotes } from '../check/notes.js';
-import type { RunLevel } from '../check/report.js';
+import type { CheckResult, RunLevel } from '../check/report.js';
 import { runCheck } from '../check/run.js';
-import { thresholdError } from '../errors.js';
+import { routeDestinationsFrom } from '../config/env.js';
+import { DEFAULT_REGISTRY_PATH } from '../config/load.js';
+import type { Registry } from '../config/registry.js';
+import { PemError, runtimeError, thresholdError } from '../errors.js';
+import { renderHtmlReport } from '../report/html.js';
+import { describeStorageError, parseReportUri, publishReport, type ReportLocation } from '../report/publish.js';
+import { resolveEngine } from '../warehouse/open.js';
 import { runMonitoredCheck } from './self-record.js';
 import { addExamples, type CliContext } from './context.js';
 import { chosenFormat, formatOption } from './format.js';
@@ -31,7 +39,10 @@ export interface CheckFlags extends CheckSelectionFlags {
   jsonOutput?: boolean;
   format: CheckFormat;
   failOn?: FailOn;
+  publishReport?: string;
 }
+
+const DEFAULT_DATABASE = '.pem/monitoring.duckdb';
 
 export function registerCheckCommand(program: Command, context: CliContext): void {
   const command = program
@@ -44,20 +55,25 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
       new Option('--fail-on <level>', 'exit 3 when the run level reaches it, for CI: critical = CRITICAL, error = ERROR or CRITICAL').choices(
         FAIL_ON_LEVELS,
       ),
-    );
+    )
+    .option('--publish-report <gs://BUCKET/PATH.html>', 'after the alerts, upload the HTML report to Cloud Storage (default: $PEM_REPORT_URI)');
   addExamples(command, [
     ['pem check', 'today, the last 7 days, every enabled processor; sends the alerts'],
     ['pem check --dry-run --lookback-days 14', 'two weeks, nothing sent and no state written'],
     ['pem check --date 2025-10-07 --processors gamebook_processor --json-output', 'one processor, the JSON document only'],
     ['pem check --dry-run --format csv > days.csv', 'one CSV line per processor and date'],
     ['pem check --dry-run --fail-on critical', 'in CI: exit 3 when anything is CRITICAL'],
+    ['pem check --publish-report gs://my-pem-reports/health.html', 'also publish the HTML report, after the alerts'],
   ]);
   addCheckSelectionOptions(command).action(async (flags: CheckFlags, self: Command) => {
     const format = chosenFormat(self, flags);
     // Bad input stops here (exit 2) and is no run; the registry is loaded and the clock read once.
+    const publishTo = reportLocation(flags, context);
     const prepared = await prepareCheck(flags, context.now());
+    // The routes' variables (SPEC §11) are settings too: a malformed one is bad input, before any run.
+    routeDestinationsFrom(context.settings.environment, prepared.registry.routes);
     // Recorded as a run of processor_execution_monitor, then the heartbeat (not on --dry-run).
-    const level = await runMonitoredCheck(flags, context, prepared, () => checkAction(flags, context, prepared, format));
+    const level = await runMonitoredCheck(flags, context, prepared, () => checkAction(flags, context, prepared, format, publishTo));
     // After the run is recorded as a success: reaching --fail-on is a finding, not a failed monitor.
     if (flags.failOn && REACHES[flags.failOn].includes(level)) {
       throw thresholdError(`run level ${level} reached --fail-on ${flags.failOn} (exit 3)`);
@@ -65,19 +81,76 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
   });
 }
 
+/** Where the report is published: `--publish-report`, else PEM_REPORT_URI, else nowhere. */
+function reportLocation(flags: CheckFlags, context: CliContext): ReportLocation | null {
+  if (flags.publishReport !== undefined) return parseReportUri(flags.publishReport, '--publish-report');
+  const uri = context.settings.reportPublish.uri;
+  return uri ? parseReportUri(uri, 'PEM_REPORT_URI') : null;
+}
+
 /** The whole check; returns the run level. */
-export async function checkAction(flags: CheckFlags, context: CliContext, prepared: PreparedCheck, format: CheckFormat): Promise<RunLevel> {
-  return withCheckSession(flags, context, prepared, async ({ registry, inputs, warehouse }) => {
-    const { result, error: deliveryError } = await withProgress(context, checkingText(prepared, warehouse), async (progress) => {
+export async function checkAction(
+  flags: CheckFlags,
+  context: CliContext,
+  prepared: PreparedCheck,
+  format: CheckFormat,
+  publishTo: ReportLocation | null = null,
+): Promise<RunLevel> {
+  const { result, deliveryError } = await withCheckSession(flags, context, prepared, async ({ registry, inputs, warehouse }) => {
+    const delivered = await withProgress(context, checkingText(prepared, warehouse), async (progress) => {
       const found = await runCheck(warehouse, registry, inputs);
       for (const note of unusableRowNotes(found)) context.log.warn(note);
       progress.step(flags.dryRun ? 'listing the alerts (dry run: nothing is sent)' : 'delivering the alerts');
       // Alerts go out before printing, so the report shows what was sent (SPEC §7 `sent`).
-      return deliverAlerts(found, { registry, warehouse, settings: context.settings, log: context.log, dryRun: Boolean(flags.dryRun) });
+      return deliverAlerts(found, {
+        registry, warehouse, settings: context.settings, log: context.log, dryRun: Boolean(flags.dryRun),
+        checkCommand: reproduction(flags, context, prepared),
+      });
     });
-    writeCheckResult(result, context, format);
-    // A destination that failed after retries fails the run (exit 1), once the report is out.
-    if (deliveryError) throw deliveryError;
-    return result.report.level;
+    writeCheckResult(delivered.result, context, format);
+    return { result: delivered.result, deliveryError: delivered.error };
   });
+  // After the alerts and outside the warehouse session: a slow or failing upload never holds
+  // the database nor an alert (SPEC §11).
+  const uploadError = publishTo ? await publish(result, prepared.registry, publishTo, flags, context) : null;
+  // A destination that failed after retries, or the upload, fails the run (exit 1), once the report is out.
+  const errors = [deliveryError, uploadError].filter((e): e is PemError => e !== null);
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw runtimeError(errors.map((e) => e.message).join('; '));
+  return result.report.level;
+}
+
+async function publish(result: CheckResult, registry: Registry, to: ReportLocation, flags: CheckFlags, context: CliContext): Promise<PemError | null> {
+  if (flags.dryRun) {
+    context.log.info(`dry run: would publish the HTML report to ${to.uri}; nothing uploaded`);
+    return null;
+  }
+  const html = renderHtmlReport(result, { timezone: registry.timezone, generatedAt: context.now() });
+  const policy = retryPolicyWith(context.settings.alertRetry);
+  try {
+    await publishReport(html, to, {
+      apiEndpoint: context.settings.reportPublish.apiEndpoint,
+      projectId: context.settings.bigQuery.project,
+      retries: policy.retries,
+      timeoutMs: policy.timeoutMs,
+    });
+  } catch (error) {
+    return runtimeError(`report upload to ${to.uri} failed: ${describeStorageError(error)}`);
+  }
+  context.log.info(`report: published ${to.uri}${registry.report_url ? ` (${registry.report_url})` : ''}`);
+  return null;
+}
+
+/** The flags of this run that a person needs to see the same finding again (defaults left out). */
+function reproduction(flags: CheckFlags, context: CliContext, { inputs }: PreparedCheck): CheckCommandContext {
+  const engine = resolveEngine(flags.engine, context.settings);
+  return {
+    asOfDate: inputs.endDate,
+    lookbackDays: inputs.lookbackDays,
+    now: flags.now === undefined ? null : inputs.now.toISOString(),
+    config: flags.config && flags.config !== DEFAULT_REGISTRY_PATH ? flags.config : null,
+    engine: engine === 'duckdb' ? null : engine,
+    database: engine === 'duckdb' && flags.database && flags.database !== DEFAULT_DATABASE ? flags.database : null,
+    project: engine === 'bigquery' ? (flags.project ?? null) : null,
+  };
 }

@@ -1,10 +1,12 @@
 /**
  * `pem gaps`: the backfill queue — every missing, failed or hung (processor, processing date)
- * of the window, and every success with a volume anomaly (SPEC §10), high priority first, then by date and processor. `--format csv|json` print
- * exactly the rows and nothing else on stdout, for piping into a re-run.
+ * of the window, and every success with a volume anomaly (SPEC §10), high priority first, then by
+ * date and processor. `--format csv|json` print exactly the rows and nothing else on stdout;
+ * `--format commands` prints each processor's `backfill_command` filled in (a `#` line where it
+ * has none), for piping into a shell.
  */
 import type { Command } from 'commander';
-import { GAP_FORMATS, buildGaps, renderGapsCsv, renderGapsJson, renderGapsTable, type GapFormat } from '../report/gaps.js';
+import { GAP_FORMATS, buildGaps, renderGapsCommands, renderGapsCsv, renderGapsJson, renderGapsTable, type GapFormat } from '../report/gaps.js';
 import { addExamples, type CliContext } from './context.js';
 import { formatOption } from './format.js';
 import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } from './selection.js';
@@ -18,10 +20,11 @@ export function registerGapsCommand(program: Command, context: CliContext): void
     ['pem gaps', 'the queue of the last 7 days, as a table'],
     ['pem gaps --lookback-days 30 --format csv > gaps.csv', 'a month of gaps, for a spreadsheet or a re-run script'],
     ['pem gaps --processors gamebook_processor --format json', 'one processor, as a JSON array'],
+    ['pem gaps --format commands | sh', "run each processor's backfill_command for its dates"],
   ]);
   addCheckSelectionOptions(command).action(async (flags: CheckSelectionFlags & { format: GapFormat }) => {
     const { format } = flags;
-    const { result } = await checkFromFlags(flags, context, context.now());
+    const { registry, result } = await checkFromFlags(flags, context, context.now());
     const gaps = buildGaps(result);
     const { report } = result;
     const output =
@@ -29,7 +32,9 @@ export function registerGapsCommand(program: Command, context: CliContext): void
         ? renderGapsCsv(gaps)
         : format === 'json'
           ? renderGapsJson(gaps)
-          : renderGapsTable(gaps, { start: report.window_start, end: report.window_end });
+          : format === 'commands'
+            ? renderGapsCommands(gaps, registry)
+            : renderGapsTable(gaps, { start: report.window_start, end: report.window_end });
     context.stdout.write(output);
   });
 }

@@ -60,6 +60,17 @@ export interface DestinationSettings {
   pagerDutyEventsUrl: string;
 }
 
+/** SPEC §11: publishing the HTML report to Cloud Storage. */
+export interface ReportPublishSettings {
+  /** PEM_REPORT_URI (`gs://BUCKET/PATH.html`), used when `--publish-report` is not given. */
+  uri: string | null;
+  /**
+   * PEM_STORAGE_API_ENDPOINT, else STORAGE_EMULATOR_HOST: a Cloud Storage emulator or a test's
+   * loopback stand-in (the client's `apiEndpoint`).
+   */
+  apiEndpoint: string | undefined;
+}
+
 export interface SelfRecordSettings {
   /** PEM_RECORD_SELF: off with 0, off, false or no; on when unset or 1, on, true, yes. */
   enabled: boolean;
@@ -78,6 +89,7 @@ export interface Settings {
   duckDb: DuckDbSettings;
   alertRetry: AlertRetryOverrides;
   destinations: DestinationSettings;
+  reportPublish: ReportPublishSettings;
   selfRecord: SelfRecordSettings;
   /** K_SERVICE or CLOUD_RUN_JOB set: logs are JSON lines for Cloud Logging. */
   cloudRun: boolean;
@@ -122,6 +134,7 @@ export function readSettings(env: Environment = environmentOf()): Settings {
     duckDb: attempt(() => duckDbFrom(env), { lockTimeoutMs: DEFAULT_DUCKDB_LOCK_TIMEOUT_MS }),
     alertRetry: attempt(() => alertRetryFrom(env), {}),
     destinations: attempt(() => destinationsFrom(env), { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL }),
+    reportPublish: attempt(() => reportPublishFrom(env), { uri: null, apiEndpoint: undefined }),
     selfRecord: attempt(() => selfRecordFrom(env), { enabled: false, timeoutMs: DEFAULT_RECORD_TIMEOUT_MS, triggerSource: 'manual', cloudRunExecution: null }),
     cloudRun: isCloudRun(env),
     color: colorModeFrom(env),
@@ -224,6 +237,15 @@ function destinationsFrom(env: Environment): DestinationSettings {
   return { slackWebhookUrl, pagerDutyRoutingKey, pagerDutyEventsUrl };
 }
 
+function reportPublishFrom(env: Environment): ReportPublishSettings {
+  const apiEndpoint = trimmed(env.PEM_STORAGE_API_ENDPOINT) ?? trimmed(env.STORAGE_EMULATOR_HOST);
+  if (apiEndpoint && !httpUrl(apiEndpoint)) {
+    const name = trimmed(env.PEM_STORAGE_API_ENDPOINT) ? 'PEM_STORAGE_API_ENDPOINT' : 'STORAGE_EMULATOR_HOST';
+    throw usageError(`${name} '${apiEndpoint}' is not an http(s) URL, for example http://127.0.0.1:4443`);
+  }
+  return { uri: trimmed(env.PEM_REPORT_URI) ?? null, apiEndpoint };
+}
+
 const OFF_VALUES = new Set(['0', 'off', 'false', 'no']);
 const ON_VALUES = new Set(['1', 'on', 'true', 'yes']);
 
@@ -246,6 +268,44 @@ function selfRecordFrom(env: Environment): SelfRecordSettings {
     triggerSource: trimmed(env.PEM_TRIGGER_SOURCE) ?? (isCloudRun(env) ? 'scheduler' : 'manual'),
     cloudRunExecution: env.CLOUD_RUN_EXECUTION || null,
   };
+}
+
+/** SPEC §11: the variables a route names (`RouteConfig` in the registry). */
+export interface RouteVariables {
+  slack_webhook_env: string | null;
+  pagerduty_routing_key_env: string | null;
+}
+
+/** One route's destinations, read from the variables the registry names for it. */
+export interface RouteDestinationSettings {
+  route: string;
+  slackVariable: string | null;
+  slackWebhookUrl: string | null;
+  pagerDutyVariable: string | null;
+  pagerDutyRoutingKey: string | null;
+}
+
+/**
+ * Each route's webhook URL and routing key, read from the environment variables the registry
+ * names (SPEC §11). An unset variable leaves that destination of the route off (skipped with a
+ * note by the caller); a webhook that is not an http(s) URL is a usage error naming the variable,
+ * never its value.
+ */
+export function routeDestinationsFrom(env: Environment, routes: Readonly<Record<string, RouteVariables>>): RouteDestinationSettings[] {
+  const problems: string[] = [];
+  const out = Object.entries(routes)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([route, variables]) => {
+      const slackWebhookUrl = variables.slack_webhook_env ? (trimmed(env[variables.slack_webhook_env]) ?? null) : null;
+      const pagerDutyRoutingKey = variables.pagerduty_routing_key_env ? (trimmed(env[variables.pagerduty_routing_key_env]) ?? null) : null;
+      if (slackWebhookUrl && !httpUrl(slackWebhookUrl)) {
+        problems.push(`${variables.slack_webhook_env} (route ${route}) is not an http(s) URL: set it to the incoming webhook URL Slack gave you`);
+      }
+      return { route, slackVariable: variables.slack_webhook_env, slackWebhookUrl, pagerDutyVariable: variables.pagerduty_routing_key_env, pagerDutyRoutingKey };
+    });
+  if (problems.length === 1) throw usageError(problems[0]!);
+  if (problems.length > 1) throw new PemError('usage', `${problems.length} environment variables are not valid`, problems);
+  return out;
 }
 
 export type HeartbeatSettings =

@@ -38,10 +38,9 @@ export async function loadRegistry(path: string, parseFilter?: FilterParser, opt
       if (reasons[i]) problems.push(`${where}: ${reasons[i]}`);
     });
   }
-  if (problems.length > 0) {
-    const noun = problems.length === 1 ? 'problem' : 'problems';
-    throw configError(`invalid registry ${path}: ${problems.length} ${noun}`, problems);
-  }
+  // One problem is one line (the house rule for bad input); several are a count and a list.
+  if (problems.length === 1) throw configError(`invalid registry ${path}: ${problems[0]}`);
+  if (problems.length > 1) throw configError(`invalid registry ${path}: ${problems.length} problems`, problems);
   return (result as { ok: true; registry: Registry }).registry;
 }
 

@@ -60,6 +60,11 @@ export interface ProcessorConfig {
   volume_max_ratio: number | null;
   runtime_max_ratio: number | null;
   runtime_min_excess_minutes: number;
+  /** SPEC §11: the route its alerts take (`default` unless named). */
+  route: string;
+  /** SPEC §11: link templates with `{processor}` and `{date}`; null when not set. */
+  runbook_url: string | null;
+  backfill_command: string | null;
   /** SPEC §12: N; null raises the ERROR alert on any problem date. */
   alert_after_dates: number | null;
   /** SPEC §12: M, the most recent expected, due dates N is counted in; null when N is. */
@@ -88,11 +93,32 @@ export const BASELINE_DEFAULTS = {
 export const AUTO_RUNTIME_FLOOR_MINUTES = 30;
 export const AUTO_RUNTIME_FALLBACK_MINUTES = 120;
 
+/** SPEC §11: the environment variables a route's destinations are read from (names, never secrets). */
+export interface RouteConfig {
+  slack_webhook_env: string | null;
+  pagerduty_routing_key_env: string | null;
+}
+
+export const DEFAULT_ROUTE = 'default';
+/** The `default` route's variables unless the registry redefines it (SPEC §5, §11). */
+export const DEFAULT_ROUTE_CONFIG: RouteConfig = { slack_webhook_env: 'SLACK_WEBHOOK_URL', pagerduty_routing_key_env: 'PAGERDUTY_ROUTING_KEY' };
+/** The placeholders `runbook_url` and `backfill_command` may use. */
+export const TEMPLATE_PLACEHOLDERS = ['processor', 'date'] as const;
+
+/** A `runbook_url` or `backfill_command` with `{processor}` and `{date}` filled in. */
+export function fillTemplate(template: string, values: { processor: string; date: string }): string {
+  return template.replace(/\{(processor|date)\}/g, (_m, key: 'processor' | 'date') => values[key]);
+}
+
 export interface Registry {
   dataset: string;
   timezone: string;
   /** Hours before an open alert is sent again (SPEC §5). */
   renotify_hours: number;
+  /** SPEC §11: every route by name, `default` always among them. */
+  routes: Record<string, RouteConfig>;
+  /** SPEC §11: where the published HTML report is read; null when not set. */
+  report_url: string | null;
   /** Sorted by name. */
   processors: ProcessorConfig[];
 }
@@ -175,6 +201,59 @@ const dependencyShape = z.union(
   },
 );
 
+/**
+ * The registry names environment variables, never secrets (SPEC §11). A value that is not a
+ * variable name is refused without being echoed: it may be the webhook URL or the routing key
+ * itself, and the error line ends up in CI logs.
+ */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envVariableName = (example: string) =>
+  z
+    .string({ invalid_type_error: `must be the name of an environment variable, for example "${example}"` })
+    .superRefine((value, ctx) => {
+      const why = envNameProblem(value);
+      if (why) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${why}, for example "${example}"` });
+    })
+    .nullable();
+
+/** Why a value cannot be an environment variable's name, without quoting it; null when it can. */
+export function envNameProblem(value: string): string | null {
+  if (/:\/\/|^hooks\.|\//.test(value) || looksLikeKey(value)) {
+    return 'looks like a secret (a URL or a key): the registry names the environment variable that holds it, never the value';
+  }
+  if (!ENV_NAME.test(value)) return 'must be an environment variable name (letters, digits, _)';
+  return null;
+}
+
+/**
+ * PagerDuty integration keys are 32 letters and digits; Slack and other tokens are long runs of
+ * them too. Variable names are words joined by "_", so a long run with no "_" mixing letters and
+ * digits is taken for a key.
+ */
+function looksLikeKey(value: string): boolean {
+  return value.length >= 20 && /^[A-Za-z0-9-]+$/.test(value) && /[0-9]/.test(value) && /[A-Za-z]/.test(value);
+}
+
+const routeShape = z
+  .object({
+    slack_webhook_env: envVariableName('SLACK_WEBHOOK_URL_STATS'),
+    pagerduty_routing_key_env: envVariableName('PAGERDUTY_ROUTING_KEY_STATS'),
+  })
+  .partial()
+  .strict();
+
+/** `{processor}` and `{date}` only, so a typo is caught before an alert carries a broken link. */
+const template = (example: string, { url }: { url: boolean }) =>
+  nonEmpty(example).superRefine((value, ctx) => {
+    const unknown = [...value.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!).filter((name) => !(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name));
+    if (unknown.length > 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `unknown placeholder {${unknown[0]}}: use {processor} and {date}, for example ${example}` });
+    }
+    if (url && !/^https?:\/\/[^\s]+$/.test(value)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an http(s) URL, for example ${example}` });
+  });
+
+const httpLink = (example: string) => nonEmpty(example).regex(/^https?:\/\/[^\s]+$/, `must be an http(s) URL, for example ${example}`);
+
 const processorShape = z
   .object({
     display_name: nonEmpty('"Gamebook registry processor"'),
@@ -235,6 +314,9 @@ const processorShape = z
     depends_on: z.array(dependencyShape, {
       invalid_type_error: 'must be a list of processor keys or {"processor": KEY, "offset_days": K}, for example ["gamebook_processor"]',
     }),
+    route: nonEmpty('"stats"'),
+    runbook_url: template('"https://runbooks.example.com/{processor}?date={date}"', { url: true }),
+    backfill_command: template('"gcloud run jobs execute {processor} --region=us-west2 --args=--date={date}"', { url: false }),
   })
   .partial()
   .strict();
@@ -247,6 +329,10 @@ const registryShape = z
       .number({ invalid_type_error: 'must be a number of hours, for example "renotify_hours": 24' })
       .positive('must be more than 0, for example "renotify_hours": 24')
       .optional(),
+    routes: z
+      .record(z.unknown(), { invalid_type_error: 'must be an object of routes keyed by name, for example {"stats": {"slack_webhook_env": "SLACK_WEBHOOK_URL_STATS"}}' })
+      .optional(),
+    report_url: httpLink('"https://storage.cloud.google.com/pem-reports/latest.html"').optional(),
     processors: z.record(z.unknown(), {
       required_error: 'is required: an object of processors keyed by name, for example {"gamebook_processor": {}}',
       invalid_type_error: 'must be an object of processors keyed by name, for example {"gamebook_processor": {}}',
@@ -286,6 +372,8 @@ export function parseRegistry(document: unknown): ParseResult {
       ? (raw.processors as Record<string, unknown>)
       : {};
 
+  const routes = parseRoutes(raw.routes, problems);
+
   const processors: ProcessorConfig[] = [];
   for (const name of Object.keys(processorsInput).sort()) {
     const where = ['processors', name];
@@ -310,6 +398,9 @@ export function parseRegistry(document: unknown): ParseResult {
       if (!parsed.success) continue;
     }
     const processor = withDefaults(name, parsed.data, dataset, registryTimezone);
+    if (!faultyKeys.has('route') && !Object.hasOwn(routes, processor.route)) {
+      problems.push(`${where.join('.')}.route: unknown route "${processor.route}"; the registry defines ${Object.keys(routes).sort().join(', ')}`);
+    }
     const crossProblems = crossFieldProblems(processor, parsed.data).filter((p) => !faultyKeys.has(p.slice(0, p.indexOf(':'))));
     problems.push(...crossProblems.map((p) => `${where.join('.')}.${p}`));
     processors.push(processor);
@@ -323,6 +414,8 @@ export function parseRegistry(document: unknown): ParseResult {
       dataset,
       timezone: registryTimezone,
       renotify_hours: top.success ? (top.data.renotify_hours ?? 24) : 24,
+      routes,
+      report_url: top.success ? (top.data.report_url ?? null) : null,
       processors,
     },
   };
@@ -368,6 +461,9 @@ function withDefaults(name: string, input: ProcessorInput, dataset: string, regi
     alert_after_dates: input.alert_after_dates ?? null,
     alert_within_dates: input.alert_after_dates === undefined ? null : (input.alert_within_dates ?? input.alert_after_dates),
     depends_on: (input.depends_on ?? []).map((d) => (typeof d === 'string' ? { processor: d, offset_days: 0 } : { processor: d.processor, offset_days: d.offset_days ?? 0 })),
+    route: input.route ?? DEFAULT_ROUTE,
+    runbook_url: input.runbook_url ?? null,
+    backfill_command: input.backfill_command ?? null,
   };
 }
 
@@ -426,6 +522,35 @@ function dependencyCycles(processors: readonly ProcessorConfig[]): string[][] {
   };
   for (const name of [...edges.keys()].sort()) if (!state.has(name)) visit(name);
   return [...cycles.values()];
+}
+
+/**
+ * The routes of SPEC §11 with `default` always present: a route redefining `default` keeps the
+ * default variable of a destination it leaves out. Problems are added to `problems`; a faulty
+ * route is still known by name, so processors naming it are not reported twice.
+ */
+function parseRoutes(input: unknown, problems: RegistryProblems): Record<string, RouteConfig> {
+  const routes: Record<string, RouteConfig> = { [DEFAULT_ROUTE]: { ...DEFAULT_ROUTE_CONFIG } };
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return routes;
+  for (const [name, value] of Object.entries(input as Record<string, unknown>)) {
+    const where = ['routes', name];
+    const base = name === DEFAULT_ROUTE ? DEFAULT_ROUTE_CONFIG : { slack_webhook_env: null, pagerduty_routing_key_env: null };
+    routes[name] = { ...base };
+    if (!PROCESSOR_NAME.test(name)) {
+      problems.push(`${where.join('.')}: route names use letters, digits, "_", "-" and "."; for example "stats"`);
+      continue;
+    }
+    const parsed = routeShape.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push(...formatIssue(where, issue));
+      continue;
+    }
+    routes[name] = {
+      slack_webhook_env: parsed.data.slack_webhook_env === undefined ? base.slack_webhook_env : parsed.data.slack_webhook_env,
+      pagerduty_routing_key_env: parsed.data.pagerduty_routing_key_env === undefined ? base.pagerduty_routing_key_env : parsed.data.pagerduty_routing_key_env,
+    };
+  }
+  return routes;
 }
 
 /** The filter a processor gets when it names none: its own rows of the standard table. */
@@ -509,7 +634,7 @@ export function filterShapeProblem(filter: string): string | null {
 function formatIssue(where: string[], issue: z.ZodIssue): string[] {
   const path = [...where, ...issue.path.map(String)];
   if (issue.code === 'unrecognized_keys') {
-    const known = where.length === 0 ? Object.keys(registryShape.shape) : Object.keys(processorShape.shape);
+    const known = where.length === 0 ? Object.keys(registryShape.shape) : where[0] === 'routes' ? Object.keys(routeShape.shape) : Object.keys(processorShape.shape);
     return issue.keys.map((key) => {
       const hint = closest(key, known);
       const suggestion = distance(key, hint) <= 2 ? ` (did you mean "${hint}"?)` : '';
@@ -517,7 +642,8 @@ function formatIssue(where: string[], issue: z.ZodIssue): string[] {
     });
   }
   if (issue.code === 'invalid_type' && issue.received !== 'undefined' && path.length === where.length && where.length > 0) {
-    return [`${path.join('.')}: must be an object of settings, for example {"expected_frequency": "daily"}`];
+    const example = where[0] === 'routes' ? '{"slack_webhook_env": "SLACK_WEBHOOK_URL_STATS"}' : '{"expected_frequency": "daily"}';
+    return [`${path.join('.')}: must be an object of settings, for example ${example}`];
   }
   return [`${path.join('.')}: ${issue.message}`];
 }

@@ -7,7 +7,7 @@
  * The same rows, in the same order, are the BigQuery view `processor_backfill_queue`
  * (`sql/processor_backfill_queue.sql.hbs`).
  */
-import type { Priority } from '../config/registry.js';
+import { fillTemplate, type Priority, type Registry } from '../config/registry.js';
 import type { Anomaly, CheckResult, DayReport, DayStatus } from '../check/report.js';
 import { renderCsv } from './csv.js';
 
@@ -16,7 +16,7 @@ export const GAP_STATUSES = ['missing', 'failed', 'hung'] as const satisfies rea
 export const GAP_ANOMALIES = ['low_volume', 'high_volume'] as const satisfies readonly Anomaly[];
 export type GapStatus = (typeof GAP_STATUSES)[number] | (typeof GAP_ANOMALIES)[number];
 
-export const GAP_FORMATS = ['table', 'csv', 'json'] as const;
+export const GAP_FORMATS = ['table', 'csv', 'json', 'commands'] as const;
 export type GapFormat = (typeof GAP_FORMATS)[number];
 
 /** One date to re-run. Field order is the column order of the CSV and of the BigQuery view. */
@@ -104,6 +104,22 @@ export function renderGapsCsv(gaps: readonly Gap[]): string {
   return renderCsv(GAP_COLUMNS, gaps);
 }
 
+/**
+ * The backfill queue as runnable lines (SPEC §11), in queue order: each gap's processor
+ * `backfill_command` with `{processor}` and `{date}` filled in, or a `#` comment line naming the
+ * processor and date when it has none, so piping the output into a shell runs what can be run.
+ */
+export function renderGapsCommands(gaps: readonly Gap[], registry: Pick<Registry, 'processors'>): string {
+  const commands = new Map(registry.processors.map((p) => [p.name, p.backfill_command]));
+  const lines = gaps.map((g) => {
+    const template = commands.get(g.processor_name) ?? null;
+    return template === null
+      ? `# ${printable(g.processor_name)} ${g.processing_date} (${g.status}): no backfill_command in the registry`
+      : printable(fillTemplate(template, { processor: g.processor_name, date: g.processing_date }));
+  });
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
 const TABLE_MESSAGE_WIDTH = 60;
 
 /**
@@ -134,7 +150,7 @@ export function renderGapsTable(gaps: readonly Gap[], window: { start: string; e
     ...rows.map(line),
     '',
     `${gaps.length} date${gaps.length === 1 ? '' : 's'} to backfill across ${processors} processor${processors === 1 ? '' : 's'} ` +
-      `in ${window.start} .. ${window.end} ($ = revenue impact). Machine-readable: --format csv or --format json.`,
+      `in ${window.start} .. ${window.end} ($ = revenue impact). Machine-readable: --format csv or --format json; runnable: --format commands.`,
   ].join('\n') + '\n';
 }
 

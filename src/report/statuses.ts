@@ -4,7 +4,7 @@
  * it only chooses how to show one, and finds where the current problem streak began.
  */
 import { describeAnomalies } from '../check/anomalies.js';
-import type { DayReport, ProcessorReport } from '../check/report.js';
+import { isProblemDay as isProblemDate, problemSince as problemSinceOf, streakProblemDates as streakOf, type DayReport, type ProcessorReport } from '../check/report.js';
 import { ANOMALOUS_SYMBOL, DAY_SYMBOL } from '../check/terminal.js';
 
 /**
@@ -51,32 +51,19 @@ export function displayStatus(day: DayReport): DisplayStatus {
 }
 
 /** A problem date (SPEC §11 "since when"): one that needs a re-run or a look, anomalous successes included (SPEC §12). */
-export function isProblemDay(day: DayReport): boolean {
-  return day.status === 'missing' || day.status === 'failed' || day.status === 'hung' || day.anomalies.length > 0;
-}
+export const isProblemDay = isProblemDate;
 
 /** Extra lines a cell's details show beyond runs, times and error: each anomaly with its numbers (SPEC §10). */
 export function dayNotes(day: DayReport): string[] {
   return describeAnomalies(day);
 }
 
-/**
- * SPEC §11 `problem_since`: the earliest problem date with no `success` date between it and the
- * latest problem date; null without a problem date in the window. The check carries it as
- * `problem_since`, computed by the detection SQL; this reading of the day statuses is what report
- * fixtures (which have no SQL behind them) fill that field with.
- */
+/** SPEC §11 `problem_since` of a processor's days (the check's own rule, `check/report.ts`). */
 export function problemSince(processor: Pick<ProcessorReport, 'days'>): string | null {
-  let since: string | null = null;
-  for (let i = processor.days.length - 1; i >= 0; i--) {
-    const day = processor.days[i]!;
-    if (isProblemDay(day)) since = day.date;
-    else if (since !== null && day.status === 'success') break;
-  }
-  return since;
+  return problemSinceOf(processor.days);
 }
 
 /** The problem dates of the current streak (from `problemSince` to the latest problem date). */
 export function streakProblemDates(processor: Pick<ProcessorReport, 'days'>, since: string | null): string[] {
-  return since === null ? [] : processor.days.filter((d) => d.date >= since && isProblemDay(d)).map((d) => d.date);
+  return streakOf(processor.days, since);
 }

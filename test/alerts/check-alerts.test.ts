@@ -331,7 +331,7 @@ describe('pem check without destinations, in dry runs, and when healthy', () => 
       });
       expect(result.code).toBe(0);
       expect(result.stderr).toContain('INFO: all 2 processors healthy for 2025-10-01..2025-10-07');
-      expect(JSON.parse(result.stdout).alerts).toEqual([{ level: 'INFO', processor: null, destinations: ['console'], sent: true, reason: null }]);
+      expect(JSON.parse(result.stdout).alerts).toEqual([{ level: 'INFO', processor: null, destinations: ['console'], route: null, sent: true, reason: null }]);
       expect(slack.requests).toHaveLength(0);
       expect(pagerduty.requests).toHaveLength(0);
     } finally {

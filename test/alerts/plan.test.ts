@@ -107,8 +107,9 @@ function report(p: Partial<ProcessorReport>): CheckResult {
     is_stale: true,
     scheduler_issue: true,
     days: [],
-    problem_since: '2025-10-07',
+    problem_since: null,
     blocked_by: [],
+    route: 'default',
     ...p,
   };
   return {

@@ -37,7 +37,8 @@ describe('the Slack message of a bad morning', () => {
       });
       expect(result.code).toBe(0);
       expect(slack.requests).toHaveLength(1);
-      const received = `${JSON.stringify(slack.requests[0]!.body, null, 2)}\n`;
+      // The scenario's temporary folder appears in the `pem check` lines; the golden file names it <scenario>.
+      const received = `${JSON.stringify(slack.requests[0]!.body, null, 2)}\n`.split(scenario.dir).join('<scenario>');
       if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, received);
       expect(received).toBe(readFileSync(GOLDEN, 'utf8'));
       expectWithinLimits(slack.requests[0]!.body);
@@ -116,8 +117,9 @@ function processor(name: string, overrides: Partial<ProcessorReport> = {}): Proc
     is_stale: false,
     scheduler_issue: false,
     days: [],
-    problem_since: '2025-10-06',
+    problem_since: null,
     blocked_by: [],
+    route: 'default',
     ...overrides,
   };
 }
@@ -205,6 +207,34 @@ describe('Slack limits', () => {
     expect(text).toContain('Run `pem check` for the full report.');
     // The critical ones come first.
     expect(built.detailed.every((name) => Number(name.slice(10, 13)) % 5 === 0)).toBe(true);
+  });
+
+  it('stays within the limits when every section carries since-when, links, backfill commands and a pem check line', () => {
+    const processors = Array.from({ length: 300 }, (_, i) => processor(`p_${String(i).padStart(3, '0')}_${'x'.repeat(60)}`, { level: i % 3 === 0 ? 'CRITICAL' : 'ERROR', is_stale: i % 3 === 0 }));
+    const actions = new Map(
+      processors.map((p) => [
+        p.name,
+        {
+          since: '2025-10-01',
+          problemDates: ['2025-10-01', '2025-10-02', '2025-10-03', '2025-10-05'],
+          problemRanges: 'Oct 1–3, Oct 5 (4 dates)',
+          runbookUrl: `https://runbooks.example.com/${p.name}?date=2025-10-05&${'q'.repeat(400)}`,
+          backfillCommands: ['2025-10-01', '2025-10-02', '2025-10-03'].map((d) => `gcloud run jobs execute ${p.name} --region=us-west2 --args=--date=${d},${'a'.repeat(240)}`),
+          moreBackfillDates: 1,
+          checkCommand: `pem check --date 2025-10-07 --processors ${p.name} --config /very/long/${'d'.repeat(200)}/processors.json`,
+        },
+      ]),
+    );
+    const built = build(resultOf(processors), {
+      actions,
+      reportUrl: `https://storage.cloud.google.com/pem-reports/${'r'.repeat(300)}.html`,
+      warning: { processors: 300, byRoute: { default: 100, stats: 200 } },
+      checkCommand: `pem check --date 2025-10-07 --config /very/long/${'d'.repeat(200)}/processors.json`,
+      timezone: 'America/New_York',
+    });
+    expectWithinLimits(built.message);
+    expect(built.detailed.length).toBeGreaterThan(0);
+    expect(built.detailed.length + built.summarized.length).toBe(300);
   });
 
   it('truncates a huge error message instead of breaking the section', () => {

@@ -54,14 +54,23 @@ export async function startFakeServer(path: string, initial: Handler): Promise<F
       res.end(reply.body ?? '');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenOnLoopback(server, hanging);
   return {
     url: `http://127.0.0.1:${port}${path}`,
     requests,
     answer(next) {
       handler = next;
     },
+    close,
+  };
+}
+
+/** Listens on 127.0.0.1 (any free port); `close` drops the answers held back ('hang') first. */
+export async function listenOnLoopback(server: Server, hanging: ServerResponse[]): Promise<{ port: number; close: () => Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
@@ -161,6 +170,8 @@ export function badMorning(): { registry: Record<string, unknown>; rows: RowSpec
       revenue_impact: true,
       slack_channel: '#nba-data-alerts',
       owners: ['gamebook-team@example.com'],
+      runbook_url: 'https://runbooks.example.com/pem/{processor}?date={date}',
+      backfill_command: 'gcloud run jobs execute {processor} --region=us-west2 --args=--date={date}',
     },
     nbac_player_list_processor: {
       display_name: 'NBA.com player list',
@@ -213,7 +224,7 @@ export function badMorning(): { registry: Record<string, unknown>; rows: RowSpec
   rows.push(...successes('nbac_injury_report_processor', '2025-09-25', AS_OF));
   rows.push(...run('nbac_injury_report_processor', '2025-10-06', 'failed', [{ error_type: 'ParseError', error_message: 'PDF table header not found' }]));
 
-  return { registry: { dataset: 'nba_reference', timezone: 'UTC', processors }, rows };
+  return { registry: { dataset: 'nba_reference', timezone: 'UTC', report_url: 'https://storage.cloud.google.com/pem-reports/health.html', processors }, rows };
 }
 
 export interface BadMorningRig {

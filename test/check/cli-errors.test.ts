@@ -112,6 +112,6 @@ describe('terminal report', () => {
     expect(run.stdout).toMatch(/CRITICAL gamebook_processor\s+M {2}M {2}M {2}M {2}M {2}M {2}M/);
     expect(run.stdout).toContain('missing: 2025-10-01, 2025-10-02');
     expect(run.stdout).toContain('stale: never succeeded');
-    expect(run.stdout).toContain('CRITICAL gamebook_processor -> pagerduty, slack (not sent: no_destination)');
+    expect(run.stdout).toContain('CRITICAL gamebook_processor -> pagerduty, slack (not sent: no destination configured)');
   });
 });

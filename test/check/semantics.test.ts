@@ -88,7 +88,7 @@ describe('day status', () => {
     ];
     const json = await check(registry({ p: { alert_on_recovered_failures: true } }), rows);
     expect(json.processors[0].level).toBe('ERROR');
-    expect(json.alerts).toEqual([{ level: 'ERROR', processor: 'p', destinations: ['slack'], sent: false, reason: 'no_destination' }]);
+    expect(json.alerts).toEqual([{ level: 'ERROR', processor: 'p', destinations: ['slack'], route: 'default', sent: false, reason: 'no_destination' }]);
   });
 
   it('takes the end row with the latest completed_at when a run has several', async () => {
@@ -302,7 +302,7 @@ describe('scheduler issue, levels and alerts', () => {
     const p = json.processors[0];
     expect(p.missing_dates).toEqual(WINDOW);
     expect([p.is_stale, p.scheduler_issue, p.level, json.level]).toEqual([true, true, 'CRITICAL', 'CRITICAL']);
-    expect(json.alerts).toEqual([{ level: 'CRITICAL', processor: 'p', destinations: ['pagerduty', 'slack'], sent: false, reason: 'no_destination' }]);
+    expect(json.alerts).toEqual([{ level: 'CRITICAL', processor: 'p', destinations: ['pagerduty', 'slack'], route: 'default', sent: false, reason: 'no_destination' }]);
   });
 
   it('is no scheduler issue when rows of any status exist in the window', async () => {
@@ -323,14 +323,14 @@ describe('scheduler issue, levels and alerts', () => {
     ]);
     expect(json.level).toBe('CRITICAL');
     expect(json.alerts).toEqual([
-      { level: 'CRITICAL', processor: 'c', destinations: ['pagerduty', 'slack'], sent: false, reason: 'no_destination' },
-      { level: 'ERROR', processor: 'a', destinations: ['slack'], sent: false, reason: 'no_destination' },
-      { level: 'WARNING', processor: null, destinations: ['slack'], sent: false, reason: 'no_destination' },
+      { level: 'CRITICAL', processor: 'c', destinations: ['pagerduty', 'slack'], route: 'default', sent: false, reason: 'no_destination' },
+      { level: 'ERROR', processor: 'a', destinations: ['slack'], route: 'default', sent: false, reason: 'no_destination' },
+      { level: 'WARNING', processor: null, destinations: ['slack'], route: 'default', sent: false, reason: 'no_destination' },
     ]);
     const healthy = await check(registry({ b: {} }), dailySuccesses('b'));
     expect(healthy.level).toBe('INFO');
     // The INFO note is delivered by printing it to the console (docs/alerts.md).
-    expect(healthy.alerts).toEqual([{ level: 'INFO', processor: null, destinations: ['console'], sent: true, reason: null }]);
+    expect(healthy.alerts).toEqual([{ level: 'INFO', processor: null, destinations: ['console'], route: null, sent: true, reason: null }]);
   });
 });
 

@@ -77,7 +77,7 @@ describe('records, duration and baseline of a success date', () => {
     expect(dayOf(p, '2025-10-06').anomalies).toEqual([]);
     expect([p.low_volume_dates, p.high_volume_dates, p.slow_dates]).toEqual([[E], [], []]);
     expect([p.level, p.is_stale, json.level]).toEqual(['ERROR', false, 'ERROR']);
-    expect(json.alerts).toEqual([{ level: 'ERROR', processor: 'p', destinations: ['slack'], sent: false, reason: 'no_destination' }]);
+    expect(json.alerts).toEqual([{ level: 'ERROR', processor: 'p', destinations: ['slack'], route: 'default', sent: false, reason: 'no_destination' }]);
   });
 
   it('takes the median of an odd count, D excluded: 10, 50, 20, 40, 30 give 30', async () => {

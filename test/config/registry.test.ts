@@ -89,6 +89,9 @@ describe('registry defaults (SPEC §3)', () => {
       alert_after_dates: null,
       alert_within_dates: null,
       depends_on: [],
+      route: 'default',
+      runbook_url: null,
+      backfill_command: null,
     });
   });
 
@@ -305,5 +308,51 @@ describe('every problem at once, across keys', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`invalid registry ${path}: 2 problems`);
     expect(run.stderr).toContain('processors.p2.processor_filter: does not parse as a SQL expression');
+  });
+});
+
+describe('routes and action templates (SPEC §11)', () => {
+  const WEBHOOK = 'https://hooks.slack.com/services/T0AAAA/B0BBBB/xoxbS3cr3tT0k3nValue';
+  const KEY = 'R0UT1NGK3Y0000000000000000SECRET';
+
+  it('reads named routes, keeps the default route, and gives every processor one', () => {
+    const result = parseRegistry({
+      report_url: 'https://storage.cloud.google.com/pem/health.html',
+      routes: { stats: { slack_webhook_env: 'SLACK_WEBHOOK_URL_STATS', pagerduty_routing_key_env: 'PAGERDUTY_ROUTING_KEY_STATS' }, quiet: { slack_webhook_env: 'SLACK_QUIET' } },
+      processors: { a: { route: 'stats', runbook_url: 'https://wiki.example.com/{processor}?d={date}', backfill_command: 'run {processor} {date}' }, b: {} },
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.registry.routes).toEqual({
+      default: { slack_webhook_env: 'SLACK_WEBHOOK_URL', pagerduty_routing_key_env: 'PAGERDUTY_ROUTING_KEY' },
+      stats: { slack_webhook_env: 'SLACK_WEBHOOK_URL_STATS', pagerduty_routing_key_env: 'PAGERDUTY_ROUTING_KEY_STATS' },
+      quiet: { slack_webhook_env: 'SLACK_QUIET', pagerduty_routing_key_env: null },
+    });
+    expect(result.registry.report_url).toBe('https://storage.cloud.google.com/pem/health.html');
+    expect(result.registry.processors.map((p) => p.route)).toEqual(['stats', 'default']);
+  });
+
+  it('lets the registry redefine the default route, keeping the variable it leaves out', () => {
+    const result = parseRegistry({ routes: { default: { slack_webhook_env: 'TEAM_SLACK' } }, processors: { a: {} } });
+    expect(result.ok && result.registry.routes.default).toEqual({ slack_webhook_env: 'TEAM_SLACK', pagerduty_routing_key_env: 'PAGERDUTY_ROUTING_KEY' });
+  });
+
+  it.each([
+    ['a webhook URL', { routes: { stats: { slack_webhook_env: WEBHOOK } }, processors: {} }, 'routes.stats.slack_webhook_env: looks like a secret (a URL or a key)', WEBHOOK],
+    ['a routing key', { routes: { stats: { pagerduty_routing_key_env: KEY } }, processors: {} }, 'routes.stats.pagerduty_routing_key_env: looks like a secret (a URL or a key)', KEY],
+    ['an unknown route', { routes: { stats: {} }, processors: { a: { route: 'stast' } } }, 'processors.a.route: unknown route "stast"; the registry defines default, stats', null],
+    ['an unknown placeholder', { processors: { a: { backfill_command: 'run {proc} {date}' } } }, 'processors.a.backfill_command: unknown placeholder {proc}: use {processor} and {date}', null],
+    ['a runbook that is not a URL', { processors: { a: { runbook_url: 'wiki/{processor}' } } }, 'processors.a.runbook_url: must be an http(s) URL', null],
+    ['an unknown route key', { routes: { stats: { slack_webhok_env: 'X' } }, processors: {} }, 'routes.stats.slack_webhok_env: unknown key (did you mean "slack_webhook_env"?)', null],
+  ])('refuses %s in one line, exit 2, without echoing a secret', async (_name, registry, message, secret) => {
+    const path = writeRegistry(`routes-${_name.replace(/\W+/g, '-')}.json`, registry);
+    for (const args of [['config', 'validate', '--config', path], ['check', '--config', path, '--database', join(dir, 'none.duckdb')]]) {
+      const run = await runCli(args);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toContain(message);
+      if (secret) expect(run.stderr).not.toContain(secret);
+      if (secret) expect(run.stderr).not.toContain('xoxbS3cr3t');
+    }
   });
 });

@@ -306,6 +306,38 @@ describe('deploy.sh --dry-run', () => {
     expect(find(none, 'gcloud', 'secrets')).toEqual([]);
   });
 
+  it('mounts per-route secrets (SPEC §11) under the variables the registry names, and lets the job read only those', () => {
+    const { calls } = execute(dryRun({ ROUTE_SECRETS: 'SLACK_WEBHOOK_URL_STATS=pem-slack-stats PAGERDUTY_ROUTING_KEY_STATS=pem-pd-stats' }).join('\n'), { exists: false });
+    expect(flag(one(calls, 'gcloud', 'run', 'jobs', 'deploy'), '--set-secrets')).toBe(
+      'SLACK_WEBHOOK_URL=pem-slack-webhook-url:latest,PAGERDUTY_ROUTING_KEY=pem-pagerduty-routing-key:latest,' +
+        'SLACK_WEBHOOK_URL_STATS=pem-slack-stats:latest,PAGERDUTY_ROUTING_KEY_STATS=pem-pd-stats:latest',
+    );
+    expect(grants(calls, JOB_SA).filter((grant) => grant.includes('secretAccessor'))).toEqual([
+      'roles/secretmanager.secretAccessor on secrets pem-pagerduty-routing-key',
+      'roles/secretmanager.secretAccessor on secrets pem-pd-stats',
+      'roles/secretmanager.secretAccessor on secrets pem-slack-stats',
+      'roles/secretmanager.secretAccessor on secrets pem-slack-webhook-url',
+    ]);
+  });
+
+  it('refuses a ROUTE_SECRETS entry that is not VARIABLE=secret-id in one line, without printing its value', () => {
+    const run = deploy(['--dry-run'], { ...BASE_ENV, ROUTE_SECRETS: 'SLACK_WEBHOOK_URL_STATS=https://hooks.slack.com/services/T1/B2/SHOULDNOTLEAK' });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain("ROUTE_SECRETS: 'SLACK_WEBHOOK_URL_STATS=…' is not VARIABLE=secret-id");
+    expect(run.stderr).not.toContain('SHOULDNOTLEAK');
+  });
+
+  it('creates the report bucket, lets the job write objects in that bucket only, and points PEM_REPORT_URI at it', () => {
+    const { calls } = execute(dryRun({ REPORT_BUCKET: 'my-project-pem-reports', REPORT_OBJECT: 'daily/health.html' }).join('\n'), { exists: false });
+    expect(one(calls, 'gcloud', 'storage', 'buckets', 'create')).toEqual(expect.arrayContaining(['gs://my-project-pem-reports', '--uniform-bucket-level-access', '--public-access-prevention']));
+    expect(grants(calls, JOB_SA).filter((grant) => grant.startsWith('roles/storage'))).toEqual(['roles/storage.objectUser on storage buckets gs://my-project-pem-reports']);
+    expect(flag(one(calls, 'gcloud', 'run', 'jobs', 'deploy'), '--set-env-vars')).toContain('PEM_REPORT_URI=gs://my-project-pem-reports/daily/health.html');
+    const without = execute(dryRun().join('\n'), { exists: false }).calls;
+    expect(find(without, 'gcloud', 'storage', 'buckets', 'create')).toEqual([]);
+    expect(flag(one(without, 'gcloud', 'run', 'jobs', 'deploy'), '--set-env-vars')).not.toContain('PEM_REPORT_URI');
+  });
+
   it.each([
     ['--lookback-days=14', ['--lookback-days=14'], '--lookback-days=14'],
     ['--lookback-days=14 --dry-run', ['--lookback-days=14', '--dry-run'], '--lookback-days=14,--dry-run'],

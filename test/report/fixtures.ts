@@ -3,8 +3,8 @@
  * strings in every place data reaches the page), and a synthetic 200 × 90 check result.
  */
 import type { CheckResult, DayDetail, DayReport, DayStatus, ProcessorDetail, ProcessorReport } from '../../src/check/report.js';
+import { problemSince } from '../../src/check/report.js';
 import type { RowSpec } from '../support/scenario.js';
-import { problemSince } from '../../src/report/statuses.js';
 
 /** E, L and now of the scenario: window 2025-10-01 .. 2025-10-07 (2025-10-06 is a Monday). */
 export const WINDOW_ARGS = ['--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z'];
@@ -149,8 +149,9 @@ export function syntheticResult(processorCount: number, dayCount: number, { heal
       is_stale: !healthy && i % 7 === 0,
       scheduler_issue: false,
       days,
-      problem_since: problemSince({ days }),
+      problem_since: problemSince(days),
       blocked_by: [],
+      route: 'default',
     });
     details[name] = {
       name,

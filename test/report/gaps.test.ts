@@ -199,7 +199,7 @@ describe('pem gaps', () => {
     expect(lines[0]).toMatch(/^PRIORITY\s+DATE\s+PROCESSOR\s+STATUS\s+RUNS\s+FAILED\s+LAST ERROR$/);
     expect(lines[1]).toMatch(/^high \$\s+2025-10-03\s+alpha_high\s+failed\s+1\s+1\s+ValueError: bad "row", at line 2$/);
     expect(lines.at(-1)).toBe(
-      '7 dates to backfill across 5 processors in 2025-10-01 .. 2025-10-07 ($ = revenue impact). Machine-readable: --format csv or --format json.',
+      '7 dates to backfill across 5 processors in 2025-10-01 .. 2025-10-07 ($ = revenue impact). Machine-readable: --format csv or --format json; runnable: --format commands.',
     );
     // The hostile error's line break does not break the table.
     expect(lines.filter((l) => l.startsWith('medium'))).toHaveLength(3);
@@ -209,7 +209,7 @@ describe('pem gaps', () => {
     const { code, stdout, stderr } = await gaps(scenario, [...WINDOW_ARGS, '--format', 'xml']);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe("error: --format 'xml' is not a format: use table, csv, json, for example --format csv\n");
+    expect(stderr).toBe("error: --format 'xml' is not a format: use table, csv, json, commands, for example --format csv\n");
   });
 
   it('fails with exit 2 on an unknown processor, like pem check', async () => {
@@ -335,5 +335,32 @@ describe('the gaps table', () => {
     );
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
     expect(text).toContain('E: red ?[31malert?');
+  });
+});
+
+describe('pem gaps --format commands (SPEC §11)', () => {
+  let commands: Scenario;
+  beforeAll(async () => {
+    const registry = structuredClone(STATUS_REGISTRY) as { processors: Record<string, Record<string, unknown>> };
+    registry.processors.alpha_high!.backfill_command = 'gcloud run jobs execute alpha --region=us-west2 --args=--date={date}';
+    registry.processors.beta_medium!.backfill_command = "pem-rerun {processor} --date '{date}'";
+    commands = await createScenario(registry, STATUS_ROWS);
+  });
+  afterAll(() => commands.cleanup());
+
+  it('prints one runnable line per gap in queue order, and a # line where the processor has no backfill_command', async () => {
+    const { code, stdout, stderr } = await runCli(['gaps', '--config', commands.registryPath, '--database', commands.databasePath, ...WINDOW_ARGS, '--format', 'commands']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout.split('\n')).toEqual([
+      'gcloud run jobs execute alpha --region=us-west2 --args=--date=2025-10-03',
+      '# delta_pending 2025-10-03 (missing): no backfill_command in the registry',
+      'gcloud run jobs execute alpha --region=us-west2 --args=--date=2025-10-04',
+      '# xss_processor 2025-10-05 (failed): no backfill_command in the registry',
+      "pem-rerun beta_medium --date '2025-10-06'",
+      "pem-rerun beta_medium --date '2025-10-07'",
+      '# gamma_low 2025-10-06 (failed): no backfill_command in the registry',
+      '',
+    ]);
   });
 });

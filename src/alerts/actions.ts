@@ -1,0 +1,117 @@
+/**
+ * What a person woken by an alert can act on (SPEC §11): since when the processor has been in
+ * trouble, the runbook, the backfill commands of the first problem dates, the report, and a
+ * `pem check` line that shows the same finding again. Pure: it fills the registry's templates
+ * with what the check found; it decides nothing about health.
+ */
+import { DateTime } from 'luxon';
+import { streakProblemDates, type ProcessorReport } from '../check/report.js';
+import { fillTemplate, type ProcessorConfig } from '../config/registry.js';
+
+/** Backfill commands shown per processor; the rest is one `pem gaps --format commands` away. */
+export const MAX_BACKFILL_COMMANDS = 3;
+const MAX_COMMAND_TEXT = 300;
+
+export interface ProcessorActions {
+  /** `problem_since` (SPEC §11), null without a problem date. */
+  since: string | null;
+  /** The problem dates of the current streak, ascending. */
+  problemDates: string[];
+  /** The streak as compact ranges with its count: `Nov 25–27, Nov 29 (4 dates)`; null without one. */
+  problemRanges: string | null;
+  runbookUrl: string | null;
+  /** Filled `backfill_command`s of the first problem dates (at most MAX_BACKFILL_COMMANDS). */
+  backfillCommands: string[];
+  /** Problem dates beyond those shown. */
+  moreBackfillDates: number;
+  /** `pem check …` reproducing this processor's finding. */
+  checkCommand: string;
+}
+
+/** The flags of the check that ran, as they matter for reproducing it (SPEC §6). */
+export interface CheckCommandContext {
+  asOfDate: string;
+  lookbackDays: number;
+  /** Given only when the run used them: defaults are left out of the line. */
+  config?: string | null;
+  engine?: string | null;
+  database?: string | null;
+  project?: string | null;
+  /** The evaluation instant, when the run was given one (`--now`). */
+  now?: string | null;
+}
+
+/**
+ * Dates as compact ranges with their count, the way a person reads them on a phone:
+ * `Nov 25–27, Nov 29 (4 dates)`, `Nov 30–Dec 2 (3 dates)`; the year is shown when the dates are
+ * not all in one year.
+ */
+export function compactRanges(dates: readonly string[]): string {
+  if (dates.length === 0) return '';
+  const parsed = [...new Set(dates)].sort().map((d) => DateTime.fromISO(d, { zone: 'UTC' }));
+  const oneYear = parsed.every((d) => d.year === parsed[0]!.year);
+  const label = (d: DateTime) => d.toFormat(oneYear ? 'LLL d' : 'LLL d, yyyy');
+  const ranges: [DateTime, DateTime][] = [];
+  for (const d of parsed) {
+    const last = ranges[ranges.length - 1];
+    if (last && d.diff(last[1], 'days').days === 1) last[1] = d;
+    else ranges.push([d, d]);
+  }
+  const text = ranges
+    .map(([from, to]) => {
+      if (from.equals(to)) return label(from);
+      // Within one month and year the end is just its day: `Nov 25–27`.
+      const end = oneYear && from.month === to.month ? to.toFormat('d') : label(to);
+      return `${label(from)}–${end}`;
+    })
+    .join(', ');
+  return `${text} (${parsed.length} date${parsed.length === 1 ? '' : 's'})`;
+}
+
+/**
+ * An instant in the registry's time zone with its offset: `2025-10-08 08:00 EDT (UTC-04:00)`;
+ * `2025-10-08 12:00 UTC` in UTC, where the name is the offset.
+ */
+export function localTime(iso: string, timezone: string): string {
+  const t = DateTime.fromISO(iso, { zone: 'UTC' }).setZone(timezone);
+  if (!t.isValid) return iso;
+  const name = t.toFormat('ZZZZ');
+  return name === 'UTC' ? `${t.toFormat('yyyy-MM-dd HH:mm')} UTC` : `${t.toFormat('yyyy-MM-dd HH:mm')} ${name} (UTC${t.toFormat('ZZ')})`;
+}
+
+/** Shell-safe as one argument: plain words stay bare, anything else is single-quoted. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:=,@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `pem check` (for one processor, or the whole run) with the flags that made this finding (defaults left out). */
+export function checkCommandLine(context: CheckCommandContext, processor?: string): string {
+  const words = ['pem', 'check', '--date', context.asOfDate];
+  if (context.lookbackDays !== 7) words.push('--lookback-days', String(context.lookbackDays));
+  if (processor) words.push('--processors', processor);
+  if (context.now) words.push('--now', context.now);
+  if (context.config) words.push('--config', context.config);
+  if (context.engine) words.push('--engine', context.engine);
+  if (context.database) words.push('--database', context.database);
+  if (context.project) words.push('--project', context.project);
+  return words.map(shellWord).join(' ');
+}
+
+const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+export function processorActions(p: ProcessorReport, config: ProcessorConfig | undefined, context: CheckCommandContext): ProcessorActions {
+  const problemDates = streakProblemDates(p.days, p.problem_since);
+  const latest = problemDates[problemDates.length - 1] ?? null;
+  const template = config?.backfill_command ?? null;
+  const shown = template === null ? [] : problemDates.slice(0, MAX_BACKFILL_COMMANDS);
+  return {
+    since: p.problem_since,
+    problemDates,
+    problemRanges: problemDates.length > 0 ? compactRanges(problemDates) : null,
+    // `{date}` in a runbook is the latest problem date (SPEC §11); without one, E.
+    runbookUrl: config?.runbook_url ? fillTemplate(config.runbook_url, { processor: p.name, date: latest ?? context.asOfDate }) : null,
+    backfillCommands: shown.map((date) => clip(fillTemplate(template!, { processor: p.name, date }), MAX_COMMAND_TEXT)),
+    moreBackfillDates: template === null ? 0 : problemDates.length - shown.length,
+    checkCommand: checkCommandLine(context, p.name),
+  };
+}

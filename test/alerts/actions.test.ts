@@ -1,0 +1,69 @@
+/** What an alert lets a person do (SPEC §11): since-when ranges, templates, the pem check line, local times. */
+import { describe, expect, it } from 'vitest';
+import { checkCommandLine, compactRanges, localTime, processorActions } from '../../src/alerts/actions.js';
+import type { DayReport, ProcessorReport } from '../../src/check/report.js';
+import { parseRegistry, type ProcessorConfig } from '../../src/config/registry.js';
+
+describe('compactRanges', () => {
+  it('writes runs of dates as ranges with the count: Nov 25–27, Nov 29 (4 dates)', () => {
+    expect(compactRanges(['2025-11-25', '2025-11-26', '2025-11-27', '2025-11-29'])).toBe('Nov 25–27, Nov 29 (4 dates)');
+  });
+
+  it('names both months across a month end, and says "1 date" for one', () => {
+    expect(compactRanges(['2025-11-30', '2025-12-01', '2025-12-02'])).toBe('Nov 30–Dec 2 (3 dates)');
+    expect(compactRanges(['2025-10-05'])).toBe('Oct 5 (1 date)');
+  });
+
+  it('shows the years when the dates span two', () => {
+    expect(compactRanges(['2025-12-31', '2026-01-01', '2026-01-03'])).toBe('Dec 31, 2025–Jan 1, 2026, Jan 3, 2026 (3 dates)');
+  });
+});
+
+describe('localTime', () => {
+  it('shows an instant in the registry zone with its offset, across DST', () => {
+    expect(localTime('2025-10-08T12:00:00.000Z', 'America/New_York')).toBe('2025-10-08 08:00 EDT (UTC-04:00)');
+    expect(localTime('2025-12-08T12:00:00.000Z', 'America/New_York')).toBe('2025-12-08 07:00 EST (UTC-05:00)');
+    expect(localTime('2025-10-08T12:00:00.000Z', 'UTC')).toBe('2025-10-08 12:00 UTC');
+  });
+});
+
+describe('checkCommandLine', () => {
+  it('keeps the flags that made the finding and leaves the defaults out', () => {
+    expect(checkCommandLine({ asOfDate: '2025-10-07', lookbackDays: 7 }, 'p')).toBe('pem check --date 2025-10-07 --processors p');
+    expect(
+      checkCommandLine({ asOfDate: '2025-10-07', lookbackDays: 14, now: '2025-10-08T12:00:00.000Z', config: 'my registry.json', engine: 'bigquery', project: 'acme-data' }, 'p'),
+    ).toBe("pem check --date 2025-10-07 --lookback-days 14 --processors p --now 2025-10-08T12:00:00.000Z --config 'my registry.json' --engine bigquery --project acme-data");
+  });
+});
+
+describe('processorActions', () => {
+  const day = (date: string, status: DayReport['status']): DayReport => ({ date, status, runs: 1, failed_runs: 0, anomalies: [], records: null, duration_seconds: null, baseline_records: null, baseline_duration_seconds: null });
+  const config = (extra: Record<string, unknown>): ProcessorConfig => {
+    const parsed = parseRegistry({ processors: { p: extra } });
+    if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+    return parsed.registry.processors[0]!;
+  };
+  const p = {
+    name: 'p',
+    days: [day('2025-11-24', 'failed'), day('2025-11-25', 'success'), day('2025-11-26', 'missing'), day('2025-11-27', 'failed'), day('2025-11-28', 'not_expected'), day('2025-11-29', 'hung'), day('2025-11-30', 'pending')],
+    problem_since: '2025-11-26',
+  } as ProcessorReport;
+
+  it('fills the runbook with the latest problem date and backfill commands for the first problem dates of the streak', () => {
+    const actions = processorActions(p, config({ runbook_url: 'https://wiki.example.com/{processor}/{date}', backfill_command: 'rerun {processor} {date}' }), { asOfDate: '2025-11-30', lookbackDays: 7 });
+    expect(actions).toEqual({
+      since: '2025-11-26',
+      problemDates: ['2025-11-26', '2025-11-27', '2025-11-29'],
+      problemRanges: 'Nov 26–27, Nov 29 (3 dates)',
+      runbookUrl: 'https://wiki.example.com/p/2025-11-29',
+      backfillCommands: ['rerun p 2025-11-26', 'rerun p 2025-11-27', 'rerun p 2025-11-29'],
+      moreBackfillDates: 0,
+      checkCommand: 'pem check --date 2025-11-30 --processors p',
+    });
+  });
+
+  it('has no commands and no runbook when the registry gives none', () => {
+    const actions = processorActions(p, config({}), { asOfDate: '2025-11-30', lookbackDays: 7 });
+    expect([actions.runbookUrl, actions.backfillCommands, actions.moreBackfillDates]).toEqual([null, [], 0]);
+  });
+});
