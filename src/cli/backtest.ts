@@ -10,7 +10,7 @@ import { parseEvery } from '../backtest/cadence.js';
 import { renderBacktestText, type BacktestReport } from '../backtest/render.js';
 import { runBacktest } from '../backtest/replay.js';
 import { openWarehouse } from '../warehouse/open.js';
-import { addWarehouseOptions, configOption, type CliContext } from './context.js';
+import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';
 
 interface BacktestFlags {
@@ -40,6 +40,11 @@ export function registerBacktestCommand(program: Command, context: CliContext): 
     .option('--lookback-days <n>', `window length L of each check (default: ${DEFAULT_LOOKBACK_DAYS})`)
     .option('--processors <a,b>', 'only these registry keys')
     .option('--json-output', 'print the figures as JSON on stdout');
+  addExamples(command, [
+    ['pem backtest --from 2025-10-01 --to 2025-11-30', 'what the registry would have paged and posted over two months, checked hourly'],
+    ['pem backtest --from 2025-10-01 --to 2025-11-30 --compare includes/processors.tuned.js', 'tune a threshold: both registries side by side on the same history'],
+    ['pem backtest --from 2025-11-01 --to 2025-11-07 --every 15m --json-output', 'the same figures as JSON, at a 15-minute cadence'],
+  ]);
   addWarehouseOptions(command).action(async (flags: BacktestFlags) => {
     const report = await backtestReport(flags, context);
     context.stdout.write(flags.jsonOutput ? `${JSON.stringify(report, null, 2)}\n` : renderBacktestText(report));

@@ -67,14 +67,14 @@ describe('noise control with destinations', () => {
   it('holds an ERROR below its threshold without sending it, and sends it once the threshold is reached', async () => {
     scenario = await createScenario({ dataset: 'nba_reference', timezone: 'UTC', processors: { p: { alert_after_dates: 2, alert_within_dates: 3 } } }, except('p', ['2025-10-07']));
     const held = await check();
-    expect(held.alerts).toEqual([{ level: 'ERROR', processor: 'p', destinations: ['slack'], sent: false, reason: 'threshold' }]);
+    expect(held.alerts).toEqual([{ level: 'ERROR', processor: 'p', destinations: ['slack'], route: 'default', sent: false, reason: 'threshold' }]);
     expect(slack.requests).toHaveLength(0);
     // The next day (E = 10-08): 10-07 and 10-08 both missing, 2 of the last 3.
     const run = await runCli(['check', '--config', scenario.registryPath, '--database', scenario.databasePath, '--json-output', '--date', '2025-10-08', '--now', '2025-10-09T12:00:00Z'], {
       env: alertEnv(slack, pagerduty),
       now: new Date('2025-10-09T12:00:00Z'),
     });
-    expect(JSON.parse(run.stdout).alerts).toEqual([{ level: 'ERROR', processor: 'p', destinations: ['slack'], sent: true, reason: null }]);
+    expect(JSON.parse(run.stdout).alerts).toEqual([{ level: 'ERROR', processor: 'p', destinations: ['slack'], route: 'default', sent: true, reason: null }]);
     expect(slack.requests).toHaveLength(1);
   });
 });

@@ -39,7 +39,7 @@ describe('thresholds: alert_after_dates N of alert_within_dates M', () => {
     const json = await check({ p: { alert_after_dates: 2, alert_within_dates: 3 } }, successesExcept('p', ['2025-10-05']));
     expect(processor(json, 'p').level).toBe('ERROR');
     expect(processor(json, 'p').missing_dates).toEqual(['2025-10-05']);
-    expect(alertOf(json, 'p')).toEqual({ level: 'ERROR', processor: 'p', destinations: ['slack'], sent: false, reason: 'threshold' });
+    expect(alertOf(json, 'p')).toEqual({ level: 'ERROR', processor: 'p', destinations: ['slack'], route: 'default', sent: false, reason: 'threshold' });
   });
 
   it('raises the alert once N of the M most recent are problem dates', async () => {

@@ -59,7 +59,7 @@ async function zshComplete(words: string[]): Promise<string> {
 describe.skipIf(shellMissing('bash'))('pem completion bash', () => {
   it('offers the commands, then their sub-commands and flags', async () => {
     expect(await bashComplete(['pem', ''])).toEqual(
-      ['--help', '--version', '-V', '-h', 'check', 'completion', 'config', 'demo', 'gaps', 'help', 'record', 'report', 'schema', 'silence', 'sql'].sort(),
+      ['--help', '--version', '-V', '-h', 'backtest', 'check', 'completion', 'config', 'demo', 'gaps', 'help', 'record', 'report', 'schema', 'silence', 'sql'].sort(),
     );
     expect(await bashComplete(['pem', 'sil'])).toEqual(['silence']);
     expect(await bashComplete(['pem', 'silence', ''])).toEqual(['--help', '-h', 'add', 'help', 'list', 'remove'].sort());
