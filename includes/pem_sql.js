@@ -57,8 +57,8 @@ const __pem_sql_files = {
   "dialects/duckdb/backfill_source.hbs": "(\n{{> processor_health_daily}}\n)",
   "dialects/duckdb/check_query.hbs": "{{> processor_health_daily}}",
   "dialects/duckdb/column.hbs": "{{alias}}.\"{{name}}\"",
-  "dialects/duckdb/config_relation.hbs": "SELECT unnest(c) FROM (SELECT unnest(CAST(src.config AS STRUCT({{> config_column_types}})[])) AS c FROM (SELECT CAST({{> str value=processor_config_json}} AS JSON) AS config) AS src)",
-  "dialects/duckdb/contains_param.hbs": "list_contains({{> param name=list}}, {{value}})\n",
+  "dialects/duckdb/config_relation.hbs": "SELECT unnest(c) FROM (SELECT unnest(CAST(src.config AS STRUCT({{> config_column_types}})[])) AS c FROM (SELECT CAST({{#if config_param}}{{p.processor_config}}{{else}}{{> str value=processor_config_json}}{{/if}} AS JSON) AS config) AS src)",
+  "dialects/duckdb/contains_param.hbs": "{{!-- A semi-join on the list's items, not list_contains per row: list_contains scans the list for every row (quadratic at thousands of alerts, issue 13). --}}{{value}} IN (SELECT unnest({{> param name=list}}))\n",
   "dialects/duckdb/contains.hbs": "list_contains({{list}}, {{value}})",
   "dialects/duckdb/date_add.hbs": "({{date}} + CAST({{days}} AS INTEGER))",
   "dialects/duckdb/date_diff.hbs": "(CAST({{end}} AS DATE) - CAST({{start}} AS DATE))",
@@ -786,7 +786,8 @@ const __pem_modules = {
             max_baseline_days: maxBaselineDays(registry.processors),
             auto_runtime_floor_minutes: registry_js_1.AUTO_RUNTIME_FLOOR_MINUTES,
             auto_runtime_fallback_minutes: registry_js_1.AUTO_RUNTIME_FALLBACK_MINUTES,
-            processor_config_json: processorConfigJson(registry.processors, templates),
+            processor_config_json: options.configParam ? null : processorConfigJson(registry.processors, templates),
+            config_param: options.configParam ?? false,
             run_sources: runSources(registry),
             calendar_sources: calendarSources(registry.processors),
             select_processors: options.selectProcessors,
@@ -816,7 +817,7 @@ const __pem_modules = {
     const handlebars_1 = __importDefault(require("handlebars"));
     exports.DIALECTS = ['duckdb', 'bigquery'];
     /** The names of the runtime parameters the templates reference through `p.<name>`. */
-    exports.PARAMETER_NAMES = ['end_date', 'lookback_days', 'now', 'processors'];
+    exports.PARAMETER_NAMES = ['end_date', 'lookback_days', 'now', 'processors', 'processor_config'];
     /**
      * The bundle of `sql/`'s `.hbs` files, given by path relative to `sql/`: `<name>[.sql].hbs` is a
      * template, `partials/<name>.hbs` a shared partial, `dialects/<dialect>/<name>.hbs` a dialect's

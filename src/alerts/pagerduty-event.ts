@@ -7,7 +7,7 @@
  *   a repeated trigger for an open alert adds to it instead of paging again, and `resolve` closes it.
  * - `payload.summary` is at most 1,024 characters.
  */
-import type { AlertLevel, CheckResult, ProcessorReport } from '../check/report.js';
+import { processorNamed, type AlertLevel, type CheckResult, type ProcessorReport } from '../check/report.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
@@ -76,7 +76,7 @@ export function buildPagerDutyTrigger(
   dedupKey: string,
   dataset: string,
 ): PagerDutyTrigger {
-  const p = result.report.processors.find((x) => x.name === processor);
+  const p = processorNamed(result.report, processor);
   if (!p) throw new Error(`no processor ${processor} in this check`);
   const detail = result.details[processor];
   const level = p.level === 'OK' ? 'INFO' : p.level;

@@ -6,6 +6,8 @@ import { DateTime } from 'luxon';
 import parseDuration from 'parse-duration';
 import { usageError } from '../errors.js';
 import type { Registry } from '../config/registry.js';
+import { processorConfigJson } from '../sql/health.js';
+import { loadTemplateBundle } from '../sql/load.js';
 import type { QueryParams } from '../warehouse/types.js';
 
 export const DEFAULT_LOOKBACK_DAYS = 7;
@@ -139,4 +141,18 @@ export function parseInstantOrDuration(value: string, flag: string, now: Date): 
   } catch {
     throw usageError(`${flag} '${value}' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2025-10-09T18:00:00Z`);
   }
+}
+
+/**
+ * The check statement's parameters: `healthParams` and the registry as one bound JSON string
+ * (`processor_config`, read by DuckDB's config_relation; BigQuery's statement reads the deployed
+ * table and does not name it). Only the checked processors' configs: the statement selects those
+ * anyway, so `--processors a,b` binds two rows, not the whole registry.
+ */
+export function checkParams(inputs: CheckInputs, registry: Registry): QueryParams {
+  const wanted = new Set(inputs.processors);
+  return {
+    ...healthParams(inputs),
+    processor_config: { type: 'STRING', value: processorConfigJson(registry.processors.filter((p) => wanted.has(p.name)), loadTemplateBundle()) },
+  };
 }

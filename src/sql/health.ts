@@ -52,6 +52,12 @@ export interface HealthRenderOptions {
   configTable?: string | null;
   /** Read every run, not only those dated on or before E (the runs view, which has no E). */
   wholeHistory?: boolean;
+  /**
+   * DuckDB: take the registry from the bound `processor_config` parameter (`processorConfigParams`)
+   * instead of a string literal in the statement. Tokenizing a 0.8 MB literal cost 17 ms at 1,000
+   * processors and 165 ms at 10,000; binding it 4.5 / 36 ms (issue 13).
+   */
+  configParam?: boolean;
 }
 
 export function runSources(registry: Registry): RunSource[] {
@@ -142,7 +148,8 @@ export function healthContext(registry: Registry, options: HealthRenderOptions, 
     max_baseline_days: maxBaselineDays(registry.processors),
     auto_runtime_floor_minutes: AUTO_RUNTIME_FLOOR_MINUTES,
     auto_runtime_fallback_minutes: AUTO_RUNTIME_FALLBACK_MINUTES,
-    processor_config_json: processorConfigJson(registry.processors, templates),
+    processor_config_json: options.configParam ? null : processorConfigJson(registry.processors, templates),
+    config_param: options.configParam ?? false,
     run_sources: runSources(registry),
     calendar_sources: calendarSources(registry.processors),
     select_processors: options.selectProcessors,

@@ -34,5 +34,5 @@ export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Regist
  */
 export function renderCheckSql(dialect: Dialect | SqlRenderer, registry: Registry): string {
   const renderer = rendererFor(dialect);
-  return renderer.render('check', { ...healthContext(registry, { selectProcessors: true }, renderer.templates), dataset: registry.dataset });
+  return renderer.render('check', { ...healthContext(registry, { selectProcessors: true, configParam: true }, renderer.templates), dataset: registry.dataset });
 }
