@@ -308,8 +308,9 @@ export function isProblemDay(day: DayReport): boolean {
 
 /**
  * SPEC §11 `problem_since`: the earliest problem date with no `success` date between it and the
- * latest problem date; null without a problem date in the window. It reads the day statuses the
- * SQL computed (ascending). Issue 15 moves this into the detection SQL; then this reads its column.
+ * latest problem date; null without a problem date in the window. The check takes its
+ * `problem_since` from the detection SQL; this reading of day statuses (ascending) serves report
+ * fixtures that have no SQL behind them, and its tests pin that both rules agree.
  */
 export function problemSince(days: readonly DayReport[]): string | null {
   let since: string | null = null;

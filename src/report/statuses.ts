@@ -58,7 +58,7 @@ export function dayNotes(day: DayReport): string[] {
   return describeAnomalies(day);
 }
 
-/** SPEC §11 `problem_since` of a processor's days (the check's own rule, `check/report.ts`). */
+/** SPEC §11 `problem_since` read from a processor's days (`check/report.ts`); the check's own field comes from SQL. */
 export function problemSince(processor: Pick<ProcessorReport, 'days'>): string | null {
   return problemSinceOf(processor.days);
 }
