@@ -310,7 +310,7 @@ export function isProblemDay(day: DayReport): boolean {
  * SPEC §11 `problem_since`: the earliest problem date with no `success` date between it and the
  * latest problem date; null without a problem date in the window. The check takes its
  * `problem_since` from the detection SQL; this reading of day statuses (ascending) serves report
- * fixtures that have no SQL behind them, and its tests pin that both rules agree.
+ * fixtures that have no SQL behind them (the same rule as the SQL's).
  */
 export function problemSince(days: readonly DayReport[]): string | null {
   let since: string | null = null;
