@@ -3,7 +3,7 @@
  * one-query-per-processor approach on the same data.
  *
  * The timed statement is exactly what `pem check` sends on DuckDB: `renderCheckSql` for the
- * registry, bound with `healthParams`. It is timed twice: at the engine (prepare, bind, run, read
+ * registry, bound with `checkParams`. It is timed twice: at the engine (prepare, bind, run, read
  * into DuckDB's result chunks: engine.ts) and through pem's DuckDB adapter (`Warehouse.query`,
  * which also turns every value into a JS object). Rendering is timed apart: it is paid once per
  * check, whatever the window.
@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRegistry, type Registry } from '../src/config/registry.js';
-import { healthParams, resolveCheckInputs } from '../src/check/inputs.js';
+import { checkParams, resolveCheckInputs } from '../src/check/inputs.js';
 import { renderCheckSql, renderSchemaSql } from '../src/sql/statements.js';
 import { openDuckDb } from '../src/warehouse/duckdb.js';
 import type { Row, Warehouse } from '../src/warehouse/types.js';
@@ -92,7 +92,7 @@ export async function benchDetection(options: DetectionOptions): Promise<Detecti
     const renderMs = measureSync(() => renderCheckSql('duckdb', registry), { warmups: 1, runs: Math.max(3, options.runs) });
     const sql = renderCheckSql('duckdb', registry);
     const paramsFor = (days: number) =>
-      healthParams(resolveCheckInputs({ date: BENCH_END_DATE, lookbackDays: days, now: BENCH_NOW.toISOString() }, registry, BENCH_NOW));
+      checkParams(resolveCheckInputs({ date: BENCH_END_DATE, lookbackDays: days, now: BENCH_NOW.toISOString() }, registry, BENCH_NOW), registry);
 
     const engineTimings = new Map<number, Timing>();
     const engine = await openEngine(path);
@@ -145,7 +145,7 @@ async function comparePerProcessor(
   warehouse: Warehouse,
   registry: Registry,
   sql: string,
-  params: ReturnType<typeof healthParams>,
+  params: ReturnType<typeof checkParams>,
   options: DetectionOptions,
 ): Promise<Omit<PerProcessorResult, 'ratioToEngine'>> {
   const inputs = { endDate: BENCH_END_DATE, lookbackDays: 7, now: BENCH_NOW };

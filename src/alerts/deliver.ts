@@ -33,12 +33,10 @@ import type { Logger } from '../log.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { buildConsoleMessage, createConsoleTransport } from './console.js';
 import { collectIssues, type Issue, type IssueKind, type StateDestination } from './issues.js';
-import { createPagerDutyTransport } from './pagerduty.js';
 import { buildPagerDutyResolve, buildPagerDutyTrigger, type PagerDutyEvent } from './pagerduty-event.js';
 import { planDeliveries, slackCompanions, type ActiveSilence, type DeliveredState, type DeliveryPlan, type DueItem } from './plan.js';
 import { retryPolicyWith, type RetryPolicy } from './retry.js';
 import { listSilences } from './silences.js';
-import { createSlackTransport } from './slack.js';
 import { buildSlackMessage, type SlackMessage, type SlackMessageInput, type SlackRecovery, type SlackTrigger } from './slack-message.js';
 import { appendEvents, claimDue, readDeliveredState, type StateEvent } from './state.js';
 import { TransportError, redact, type Transport } from './transport.js';
@@ -135,16 +133,20 @@ async function loadPlan(
 
 /**
  * Builds each route's transports from its webhook URL and routing key (SPEC §11; the default
- * route reads SLACK_WEBHOOK_URL and PAGERDUTY_ROUTING_KEY) and PAGERDUTY_EVENTS_URL.
+ * route reads SLACK_WEBHOOK_URL and PAGERDUTY_ROUTING_KEY) and PAGERDUTY_EVENTS_URL. A
+ * destination's client is loaded only when some route configures it: the Slack client (with
+ * axios) costs ~0.1 s of start-up that a run without Slack never needs (issue 13).
  */
-export function transportsFor(routes: readonly RouteDestinationSettings[], pagerDutyEventsUrl: string, log: Logger, policy: RetryPolicy): Transports {
+export async function transportsFor(routes: readonly RouteDestinationSettings[], pagerDutyEventsUrl: string, log: Logger, policy: RetryPolicy): Promise<Transports> {
+  const slack = routes.some((r) => r.slackWebhookUrl) ? await import('./slack.js') : null;
+  const pagerDuty = routes.some((r) => r.pagerDutyRoutingKey) ? await import('./pagerduty.js') : null;
   return {
     routes: Object.fromEntries(
       routes.map((r) => [
         r.route,
         {
-          slack: r.slackWebhookUrl ? createSlackTransport(r.slackWebhookUrl, policy) : null,
-          pagerduty: r.pagerDutyRoutingKey ? createPagerDutyTransport({ routingKey: r.pagerDutyRoutingKey, url: pagerDutyEventsUrl }, policy) : null,
+          slack: slack && r.slackWebhookUrl ? slack.createSlackTransport(r.slackWebhookUrl, policy) : null,
+          pagerduty: pagerDuty && r.pagerDutyRoutingKey ? pagerDuty.createPagerDutyTransport({ routingKey: r.pagerDutyRoutingKey, url: pagerDutyEventsUrl }, policy) : null,
           slackVariable: r.slackVariable,
           pagerDutyVariable: r.pagerDutyVariable,
         },
@@ -172,7 +174,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   const routeSettings = routeDestinationsFrom(settings.environment, registry.routes);
   const secrets = secretsOf(routeSettings);
   const policy = options.policy ?? retryPolicyWith(settings.alertRetry);
-  const transports = options.transports ?? transportsFor(routeSettings, settings.destinations.pagerDutyEventsUrl, log, policy);
+  const transports = options.transports ?? (await transportsFor(routeSettings, settings.destinations.pagerDutyEventsUrl, log, policy));
   const report = result.report;
   const now = new Date(report.now);
   const routing = routingOf(registry, transports);

@@ -9,7 +9,7 @@
  * - `links` (`[{href, text}]`) are shown on the incident: the runbook and the report (SPEC §11).
  *   `custom_details` carries since when, the backfill commands and the `pem check` line.
  */
-import type { AlertLevel, CheckResult, ProcessorReport } from '../check/report.js';
+import { processorNamed, type AlertLevel, type CheckResult, type ProcessorReport } from '../check/report.js';
 import { localTime, type ProcessorActions } from './actions.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 
@@ -90,7 +90,7 @@ export function buildPagerDutyTrigger(
   dataset: string,
   context: PagerDutyContext = {},
 ): PagerDutyTrigger {
-  const p = result.report.processors.find((x) => x.name === processor);
+  const p = processorNamed(result.report, processor);
   if (!p) throw new Error(`no processor ${processor} in this check`);
   const detail = result.details[processor];
   const level = p.level === 'OK' ? 'INFO' : p.level;

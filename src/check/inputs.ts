@@ -6,6 +6,8 @@ import { DateTime } from 'luxon';
 import parseDuration from 'parse-duration';
 import { usageError } from '../errors.js';
 import type { Registry } from '../config/registry.js';
+import { processorConfigJson } from '../sql/health.js';
+import { loadTemplateBundle } from '../sql/load.js';
 import type { QueryParams } from '../warehouse/types.js';
 
 export const DEFAULT_LOOKBACK_DAYS = 7;
@@ -139,4 +141,22 @@ export function parseInstantOrDuration(value: string, flag: string, now: Date): 
   } catch {
     throw usageError(`${flag} '${value}' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2025-10-09T18:00:00Z`);
   }
+}
+
+/**
+ * The check statement's parameters: `healthParams` and the registry as one bound JSON string
+ * (`processor_config`, read by DuckDB's config_relation; BigQuery's statement reads the deployed
+ * table and does not name it). Only the checked processors' configs and those of their upstreams
+ * (SPEC §12: the statement evaluates a downstream's upstreams beside it to explain its dates, and
+ * reports only the processors asked for), so `--processors a,b` binds two rows (plus their
+ * upstreams), not the whole registry.
+ */
+export function checkParams(inputs: CheckInputs, registry: Registry): QueryParams {
+  const asked = new Set(inputs.processors);
+  const wanted = new Set(asked);
+  for (const p of registry.processors) if (asked.has(p.name)) for (const d of p.depends_on) wanted.add(d.processor);
+  return {
+    ...healthParams(inputs),
+    processor_config: { type: 'STRING', value: processorConfigJson(registry.processors.filter((p) => wanted.has(p.name)), loadTemplateBundle()) },
+  };
 }

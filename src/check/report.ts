@@ -149,6 +149,15 @@ export interface CheckWindow {
   now: Date;
 }
 
+const processorIndexes = new WeakMap<CheckReport, Map<string, ProcessorReport>>();
+
+/** A processor of the report by name, from an index built once per report (not a linear search per alert). */
+export function processorNamed(report: CheckReport, name: string): ProcessorReport | undefined {
+  let index = processorIndexes.get(report);
+  if (!index) processorIndexes.set(report, (index = new Map(report.processors.map((p) => [p.name, p]))));
+  return index.get(name);
+}
+
 const LEVEL_RANK: Record<ProcessorLevel, number> = { OK: 0, ERROR: 1, CRITICAL: 2 };
 const PRIORITY_ORDER = { high: 0, medium: 1, low: 2 } as const;
 

@@ -5,10 +5,10 @@
 import type { Registry } from '../config/registry.js';
 import { renderCheckSql } from '../sql/statements.js';
 import type { Warehouse } from '../warehouse/types.js';
-import { healthParams, type CheckInputs } from './inputs.js';
+import { checkParams, type CheckInputs } from './inputs.js';
 import { buildCheckResult, type CheckResult } from './report.js';
 
 export async function runCheck(warehouse: Warehouse, registry: Registry, inputs: CheckInputs): Promise<CheckResult> {
-  const rows = inputs.processors.length === 0 ? [] : await warehouse.query(renderCheckSql(warehouse.dialect, registry), healthParams(inputs));
+  const rows = inputs.processors.length === 0 ? [] : await warehouse.query(renderCheckSql(warehouse.dialect, registry), checkParams(inputs, registry));
   return buildCheckResult(rows, registry, inputs);
 }

@@ -52,6 +52,12 @@ export interface HealthRenderOptions {
   configTable?: string | null;
   /** Read every run, not only those dated on or before E (the runs view, which has no E). */
   wholeHistory?: boolean;
+  /**
+   * DuckDB: take the registry from the bound `processor_config` parameter (`processorConfigParams`)
+   * instead of a string literal in the statement. Tokenizing a 0.8 MB literal cost 17 ms at 1,000
+   * processors and 165 ms at 10,000; binding it 4.5 / 36 ms (issue 13).
+   */
+  configParam?: boolean;
 }
 
 export function runSources(registry: Registry): RunSource[] {
@@ -177,7 +183,8 @@ export function healthContext(registry: Registry, options: HealthRenderOptions, 
     history_days: historyDays(registry.processors),
     // The extended processors read further back than the baselines already do: one more bounded scan.
     history_beyond_baseline: historyDays(registry.processors) > maxBaselineDays(registry.processors),
-    processor_config_json: processorConfigJson(registry.processors, templates),
+    processor_config_json: options.configParam ? null : processorConfigJson(registry.processors, templates),
+    config_param: options.configParam ?? false,
     run_sources: runSources(registry),
     calendar_sources: calendarSources(registry.processors),
     select_processors: options.selectProcessors,

@@ -20,7 +20,7 @@ export interface TemplateBundle {
 }
 
 /** The names of the runtime parameters the templates reference through `p.<name>`. */
-export const PARAMETER_NAMES = ['end_date', 'lookback_days', 'now', 'processors'] as const;
+export const PARAMETER_NAMES = ['end_date', 'lookback_days', 'now', 'processors', 'processor_config'] as const;
 
 /**
  * The bundle of `sql/`'s `.hbs` files, given by path relative to `sql/`: `<name>[.sql].hbs` is a

@@ -34,7 +34,7 @@ export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Regist
  */
 export function renderCheckSql(dialect: Dialect | SqlRenderer, registry: Registry): string {
   const renderer = rendererFor(dialect);
-  return renderer.render('check', { ...healthContext(registry, { selectProcessors: true }, renderer.templates), dataset: registry.dataset });
+  return renderer.render('check', { ...healthContext(registry, { selectProcessors: true, configParam: true }, renderer.templates), dataset: registry.dataset });
 }
 
 /** The statement `pem backtest` reads its change instants with: row starts and ends in a period (backtest_events.sql.hbs). */
