@@ -12,7 +12,14 @@ import { buildSlackMessage, messageTextLength, MAX_BLOCKS, type SlackTrigger } f
 import type { Row } from '../src/warehouse/types.js';
 import { BENCH_END_DATE, BENCH_NOW, processorName } from './dataset.js';
 import { syntheticRegistry } from './detection.js';
-import { measureSync, type Timing } from './stats.js';
+import { median, measureSync, type Timing } from './stats.js';
+import { deliverAlerts, type Transports } from '../src/alerts/deliver.js';
+import { appendEvents, type StateEvent } from '../src/alerts/state.js';
+import { alertStateTable } from '../src/config/names.js';
+import { DEFAULT_ROUTE, DEFAULT_ROUTE_CONFIG } from '../src/config/registry.js';
+import { createLogger } from '../src/log.js';
+import { renderSchemaSql } from '../src/sql/statements.js';
+import { openDuckDb } from '../src/warehouse/duckdb.js';
 
 /** Slack has rejected block messages near 13,000 characters (SPEC §5, slackapi/bolt-js#2509). */
 const SLACK_TEXT_LIMIT = 13_000;
@@ -108,5 +115,111 @@ export function benchAlerts(options: AlertsOptions): AlertsResult {
       withinLimits: built.message.blocks.length <= MAX_BLOCKS && textChars < SLACK_TEXT_LIMIT,
     },
     pagerDuty: { ...pagerDutyTiming, events: events.length, jsonBytes: events.reduce((n, e) => n + JSON.stringify(e).length, 0) },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// SPEC §14: planning and delivering alerts for 20,000 open issues.
+
+export interface DeliveryBenchOptions {
+  /** Open issues wanted; failing processors have 3 issues each (stale, failed, missing). */
+  issues: number;
+  warmups: number;
+  runs: number;
+}
+
+export interface DeliveryBenchResult {
+  issues: number;
+  processors: number;
+  /** CPU (user + system, every thread: Node and DuckDB) of one `deliverAlerts` call, ms. */
+  cpu: Timing;
+  wall: Timing;
+  slackMessages: number;
+  pagerDutyEvents: number;
+  stateEventsRecorded: number;
+}
+
+/**
+ * The worst hour of a bad day: every issue is open and was notified 25 hours ago (past the 24 h
+ * reminder), except the first processor's, which are new; so every issue is due again. The run
+ * reads the state of all of them, plans, claims, builds one Slack message holding them all and
+ * a PagerDuty event per page, and records every delivery: nothing in it may be quadratic.
+ * `deliverAlerts` runs for real against DuckDB (the alert-state table of `pem schema apply`), with
+ * the transports a library caller may pass (`DeliverOptions.transports`) recording what they are
+ * given instead of posting it: the cost measured is pem's, not the network's.
+ */
+export async function benchAlertDelivery(options: DeliveryBenchOptions): Promise<DeliveryBenchResult> {
+  const processors = Math.ceil(options.issues / 3);
+  const result = failingResult(processors);
+  const registry = syntheticRegistry(processors);
+  const dataset = registry.dataset;
+  const issues = collectIssues(result, dataset);
+  const now = new Date(result.report.now);
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  let slackMessages = 0;
+  let pagerDutyEvents = 0;
+  let stateEventsRecorded = 0;
+  for (let i = 0; i < options.warmups + options.runs; i++) {
+    const warehouse = await openDuckDb({ path: ':memory:', create: true });
+    try {
+      for (const statement of renderSchemaSql('duckdb', registry)) await warehouse.execute(statement);
+      // Everything notified 25 hours ago, except the first processor's issues: they are new this run.
+      const earlier = new Date(now.getTime() - 25 * 3_600_000);
+      const first = issues[0]?.processor;
+      const notified: StateEvent[] = issues.filter((issue) => issue.processor !== first).flatMap((issue) =>
+        issue.destinations.map((destination) => ({
+          item: { key: issue.key, destination, processor: issue.processor, kind: issue.kind, level: issue.level, action: 'trigger' as const, reason: 'new' as const, basis: 'none' },
+          event: 'notified' as const,
+        })),
+      );
+      await appendEvents(warehouse, alertStateTable(registry), notified, 'earlier-run', earlier);
+      const [before] = await warehouse.query(`SELECT COUNT(*) AS n FROM ${alertStateTable(registry)}`);
+
+      const sent = { slack: 0, pagerduty: 0 };
+      const transports: Transports = {
+        routes: {
+          [DEFAULT_ROUTE]: {
+            slack: { destination: 'slack', send: async () => void sent.slack++ },
+            pagerduty: { destination: 'pagerduty', send: async () => void sent.pagerduty++ },
+            slackVariable: DEFAULT_ROUTE_CONFIG.slack_webhook_env,
+            pagerDutyVariable: DEFAULT_ROUTE_CONFIG.pagerduty_routing_key_env,
+          },
+        },
+        console: { destination: 'console', send: async () => undefined },
+      };
+      const silent = createLogger({ write: () => true }, { json: false });
+      const cpuBefore = process.cpuUsage();
+      const started = performance.now();
+      await deliverAlerts(result, {
+        registry,
+        warehouse,
+        settings: { destinations: { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: '' }, alertRetry: {}, environment: {} },
+        log: silent,
+        dryRun: false,
+        transports,
+        runId: `bench-${i}`,
+      });
+      const elapsed = performance.now() - started;
+      const used = process.cpuUsage(cpuBefore);
+      const [after] = await warehouse.query(`SELECT COUNT(*) AS n FROM ${alertStateTable(registry)}`);
+      if (i < options.warmups) continue;
+      cpu.push((used.user + used.system) / 1000);
+      wall.push(elapsed);
+      slackMessages = sent.slack;
+      pagerDutyEvents = sent.pagerduty;
+      stateEventsRecorded = Number(after?.n ?? 0) - Number(before?.n ?? 0);
+    } finally {
+      await warehouse.close();
+    }
+  }
+  return {
+    issues: issues.length,
+    processors,
+    cpu: { median: median(cpu), samples: cpu },
+    wall: { median: median(wall), samples: wall },
+    slackMessages,
+    pagerDutyEvents,
+    stateEventsRecorded,
   };
 }

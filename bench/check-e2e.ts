@@ -1,28 +1,37 @@
 /**
- * Benchmark 3: `pem check` end to end on the demo database, as a scheduler runs it: a fresh
- * process each time (Node start, registry load, DuckDB open, the query, alert routing, JSON out).
- * Wall time is measured around the spawned process; peak RSS is the process's maximum resident
- * set size, from GNU time (`/usr/bin/time -v`) when present, else from a wrapper that reads
+ * Benchmark 3: `pem check --json-output --dry-run` end to end on the synthetic history, as a
+ * scheduler runs it: a fresh process each time (Node start, registry load and validation, DuckDB
+ * open, the query, alert routing, the JSON document on stdout). Wall time is measured around the
+ * spawned process; peak RSS is the process's maximum resident set size, from GNU time
+ * (`/usr/bin/time -v`) when present, else from a wrapper that reads
  * `process.resourceUsage().maxRSS` in the process itself.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BENCH_END_DATE, BENCH_NOW } from './dataset.js';
 import { median, type Timing } from './stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GNU_TIME = '/usr/bin/time';
-const DEMO_NOW = '2025-10-08T12:00:00Z';
+
+export interface CheckE2eCase {
+  processors: number;
+  days: number;
+  databasePath: string;
+  registryPath: string;
+}
 
 export interface CheckE2eOptions {
   warmups: number;
   runs: number;
-  tempDir?: string;
 }
 
 export interface CheckE2eResult {
+  processors: number;
+  days: number;
   wall: Timing;
   /** Peak RSS of each measured run, in MB (1,048,576 bytes). */
   peakRssMb: number[];
@@ -30,26 +39,49 @@ export interface CheckE2eResult {
   rssSource: 'GNU time' | 'process.resourceUsage';
   /** `dist` (the built CLI, bin/pem.js) or `source` (tsx: dist older than src/, run npm run build). */
   cli: 'dist' | 'source';
-  processors: number;
+  /** Processors in the JSON document, and its size and digest (identical on every run). */
+  documentProcessors: number;
+  documentBytes: number;
+  documentSha256: string;
 }
 
 interface Spawned {
   code: number;
-  stdout: string;
+  /** stdout, kept only up to KEEP_STDOUT bytes (the digest and size cover all of it). */
+  stdout: string | null;
+  stdoutBytes: number;
+  stdoutSha256: string;
   stderr: string;
   wallMs: number;
 }
+
+const KEEP_STDOUT = 64 * 1024 * 1024;
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Spawned> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
     const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
+    const chunks: Buffer[] = [];
+    const digest = createHash('sha256');
+    let bytes = 0;
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      digest.update(chunk);
+      bytes += chunk.length;
+      if (bytes <= KEEP_STDOUT) chunks.push(chunk);
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr, wallMs: performance.now() - started }));
+    child.on('close', (code) =>
+      resolvePromise({
+        code: code ?? -1,
+        stdout: bytes <= KEEP_STDOUT ? Buffer.concat(chunks).toString('utf8') : null,
+        stdoutBytes: bytes,
+        stdoutSha256: digest.digest('hex'),
+        stderr,
+        wallMs: performance.now() - started,
+      }),
+    );
   });
 }
 
@@ -76,43 +108,45 @@ export function pemEntry(wrapped: boolean): { cli: 'dist' | 'source'; nodeArgs: 
   return { cli: 'source', nodeArgs: ['--import', 'tsx', wrapper, join(ROOT, 'src', 'cli', 'main.ts')] };
 }
 
-export async function benchCheckE2e(options: CheckE2eOptions): Promise<CheckE2eResult> {
-  const dir = mkdtempSync(join(options.tempDir ?? tmpdir(), 'pem-bench-e2e-'));
-  const database = join(dir, 'demo.duckdb');
+export async function benchCheckE2e(testCase: CheckE2eCase, options: CheckE2eOptions): Promise<CheckE2eResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   // No destination is configured: alerts are routed and recorded, nothing leaves the machine.
   for (const name of ['SLACK_WEBHOOK_URL', 'PAGERDUTY_ROUTING_KEY', 'PAGERDUTY_EVENTS_URL', 'PEM_ENGINE']) delete env[name];
   const useGnuTime = existsSync(GNU_TIME);
   const entry = pemEntry(!useGnuTime);
-  try {
-    const demo = await run(process.execPath, [...entry.nodeArgs, 'demo', '--database', database, '--now', DEMO_NOW], env);
-    if (demo.code !== 0) throw new Error(`pem demo failed (exit ${demo.code}): ${demo.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-
-    const checkArgs = [...entry.nodeArgs, 'check', '--config', 'demo/processors.json', '--database', database, '--now', DEMO_NOW, '--json-output'];
-    const walls: number[] = [];
-    const rss: number[] = [];
-    let processors = 0;
-    for (let i = 0; i < options.warmups + options.runs; i++) {
-      const result = useGnuTime
-        ? await run(GNU_TIME, ['-v', process.execPath, ...checkArgs], env)
-        : await run(process.execPath, checkArgs, env);
-      if (result.code !== 0) throw new Error(`pem check failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-      processors = (JSON.parse(result.stdout) as { processors: unknown[] }).processors.length;
-      if (i < options.warmups) continue;
-      walls.push(result.wallMs);
-      rss.push(peakRssMb(result.stderr, useGnuTime));
-    }
-    return {
-      wall: { median: median(walls), samples: walls },
-      peakRssMb: rss,
-      maxPeakRssMb: Math.max(...rss),
-      rssSource: useGnuTime ? 'GNU time' : 'process.resourceUsage',
-      cli: entry.cli,
-      processors,
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const checkArgs = [
+    ...entry.nodeArgs, 'check', '--json-output', '--dry-run',
+    '--config', testCase.registryPath, '--database', testCase.databasePath,
+    '--date', BENCH_END_DATE, '--now', BENCH_NOW.toISOString(), '--lookback-days', String(testCase.days),
+  ];
+  const walls: number[] = [];
+  const rss: number[] = [];
+  const digests = new Set<string>();
+  let documentProcessors = 0;
+  let documentBytes = 0;
+  for (let i = 0; i < options.warmups + options.runs; i++) {
+    const result = useGnuTime ? await run(GNU_TIME, ['-v', process.execPath, ...checkArgs], env) : await run(process.execPath, checkArgs, env);
+    if (result.code !== 0) throw new Error(`pem check failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    digests.add(result.stdoutSha256);
+    documentBytes = result.stdoutBytes;
+    if (i === 0) documentProcessors = result.stdout === null ? -1 : (JSON.parse(result.stdout) as { processors: unknown[] }).processors.length;
+    if (i < options.warmups) continue;
+    walls.push(result.wallMs);
+    rss.push(peakRssMb(result.stderr, useGnuTime));
   }
+  if (digests.size !== 1) throw new Error(`pem check printed ${digests.size} different documents for the same inputs`);
+  return {
+    processors: testCase.processors,
+    days: testCase.days,
+    wall: { median: median(walls), samples: walls },
+    peakRssMb: rss,
+    maxPeakRssMb: Math.max(...rss),
+    rssSource: useGnuTime ? 'GNU time' : 'process.resourceUsage',
+    cli: entry.cli,
+    documentProcessors,
+    documentBytes,
+    documentSha256: [...digests][0]!,
+  };
 }
 
 /** GNU time's "Maximum resident set size (kbytes)", else the wrapper's own line; both in KiB. */

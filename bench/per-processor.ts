@@ -11,6 +11,7 @@
  * with the detection query's, so the two sides of the ratio compute the same thing.
  */
 import { DateTime } from 'luxon';
+import type { CheckResult } from '../src/check/report.js';
 import type { ProcessorConfig, Registry } from '../src/config/registry.js';
 import type { Row, Warehouse } from '../src/warehouse/types.js';
 
@@ -188,29 +189,16 @@ async function verdictFor(
   };
 }
 
-/** The detection query's rows in the same shape, to compare answers. */
-export function verdictsFromHealthRows(rows: readonly Row[]): ProcessorVerdict[] {
-  const byName = new Map<string, Row[]>();
-  for (const row of rows) {
-    const name = String(row.processor_name);
-    const list = byName.get(name) ?? [];
-    byName.set(name, list);
-    list.push(row);
-  }
-  return [...byName.entries()]
-    .map(([name, list]) => {
-      list.sort((a, b) => String(a.processing_date).localeCompare(String(b.processing_date)));
-      const first = list[0]!;
-      return {
-        name,
-        level: String(first.processor_level) as ProcessorVerdict['level'],
-        last_success_date: (first.last_success_date as string | null) ?? null,
-        is_stale: first.is_stale === true,
-        scheduler_issue: first.scheduler_issue === true,
-        day_statuses: list.map((r) => String(r.day_status)),
-      };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
+/** The verdicts of the check result (`runCheck`), in the same shape. */
+export function verdictsFromCheckResult(result: CheckResult): ProcessorVerdict[] {
+  return result.report.processors.map((p) => ({
+    name: p.name,
+    level: p.level,
+    last_success_date: p.last_success_date,
+    is_stale: p.is_stale,
+    scheduler_issue: p.scheduler_issue,
+    day_statuses: p.days.map((d) => d.status),
+  }));
 }
 
 /** How many processors the two sides disagree on (0 when they compute the same thing). */

@@ -81,30 +81,35 @@ export function claimToken(item: Pick<DueItem, 'key' | 'destination' | 'action' 
   return `${item.key}|${item.destination}|${item.action}|${item.basis}`;
 }
 
+function dueTrigger(issue: Issue, destination: StateDestination, reason: DueReason, basis: string): DueItem {
+  return { key: issue.key, destination, processor: issue.processor, kind: issue.kind, level: issue.level, action: 'trigger', reason, basis };
+}
+
 export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
   const latest = new Map(inputs.state.map((s) => [`${s.alert_key}|${s.destination}`, s]));
   const silencedBy = new Map(inputs.silences.map((s) => [s.processor_name, s]));
   const renotifyMs = inputs.renotifyHours * HOUR_MS;
+  const nowMs = inputs.now.getTime();
   const due: DueItem[] = [];
   const open: Record<StateDestination, Set<string>> = { slack: new Set(), pagerduty: new Set() };
   const silenced = new Map<string, ActiveSilence>();
   const current = new Set<string>();
 
   for (const issue of inputs.issues) {
+    const silence = silencedBy.get(issue.processor);
     for (const destination of issue.destinations) {
-      current.add(`${issue.key}|${destination}`);
+      const stateKey = `${issue.key}|${destination}`;
+      current.add(stateKey);
       if (!inputs.configured.has(destination, issue.processor) || issue.held) continue;
-      const silence = silencedBy.get(issue.processor);
       if (silence) {
         silenced.set(issue.processor, silence);
         continue;
       }
-      const last = latest.get(`${issue.key}|${destination}`);
-      const base = { key: issue.key, destination, processor: issue.processor, kind: issue.kind, level: issue.level, action: 'trigger' as const };
+      const last = latest.get(stateKey);
       if (!last || last.event === 'resolved') {
-        due.push({ ...base, reason: 'new', basis: last?.event_id ?? 'none' });
-      } else if (inputs.now.getTime() - last.event_at.getTime() >= renotifyMs) {
-        due.push({ ...base, reason: 'reminder', basis: last.event_id });
+        due.push(dueTrigger(issue, destination, 'new', last?.event_id ?? 'none'));
+      } else if (nowMs - last.event_at.getTime() >= renotifyMs) {
+        due.push(dueTrigger(issue, destination, 'reminder', last.event_id));
       } else {
         open[destination].add(issue.processor);
       }
