@@ -7,7 +7,7 @@
  */
 import { holdReasons, type HoldReason } from './noise.js';
 import { ALERT_ROUTING, type AlertLevel, type Destination } from '../config/names.js';
-import { DEFAULT_ROUTE, type Priority, type Registry } from '../config/registry.js';
+import { DEFAULT_ROUTE, type Priority, type ProcessorConfig, type Registry } from '../config/registry.js';
 import type { Row } from '../warehouse/types.js';
 
 export const DAY_STATUSES = ['success', 'failed', 'hung', 'running', 'missing', 'pending', 'not_expected'] as const;
@@ -176,32 +176,64 @@ const isoInstant = (v: unknown): string | null => (v === null || v === undefined
 const num = (v: unknown): number => Number(v ?? 0);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-/** Groups the detection rows (one per processor and date) into the check result. */
-export function buildCheckResult(rows: readonly Row[], registry: Registry, window: CheckWindow): CheckResult {
-  const byProcessor = new Map<string, Row[]>();
-  for (const row of rows) {
-    const name = String(row.processor_name);
-    let list = byProcessor.get(name);
-    if (!list) byProcessor.set(name, (list = []));
-    list.push(row);
-  }
-  const configByName = new Map(registry.processors.map((p) => [p.name, p]));
+/** Options of building the check result. */
+export interface BuildOptions {
+  /**
+   * Keep each processor's per-day details (`ProcessorDetail.days`: run times and errors per date),
+   * which only the HTML report and `pem gaps` show. `pem check` leaves them out: at 10,000
+   * processors × 90 days they would be most of its memory (SPEC §14).
+   */
+  dayDetails: boolean;
+}
 
-  const processors: ProcessorReport[] = [];
-  const details: Record<string, ProcessorDetail> = {};
-  for (const name of [...byProcessor.keys()].sort()) {
-    const dayRows = byProcessor.get(name)!.slice().sort((a, b) => String(a.processing_date).localeCompare(String(b.processing_date)));
-    const first = dayRows[0]!;
+/**
+ * Builds the check result one processor at a time, from the rows of the check statement
+ * (`check_columns`: per row the processor, its verdict as JSON on its first date, the day as
+ * JSON; ordered by processor and date) as they stream in, or from rows of processor_health_daily
+ * (one per processor and date, every column) grouped by `buildCheckResult`.
+ */
+export class CheckResultBuilder {
+  private readonly processors: ProcessorReport[] = [];
+  private readonly details: Record<string, ProcessorDetail> = {};
+  private readonly configByName: Map<string, ProcessorConfig>;
+  private pending: { name: string; verdict: Row; days: Row[] } | null = null;
+
+  constructor(
+    registry: Registry,
+    private readonly window: CheckWindow,
+    private readonly options: BuildOptions = { dayDetails: true },
+  ) {
+    this.configByName = new Map(registry.processors.map((p) => [p.name, p]));
+  }
+
+  /** One row of the check statement. A processor's rows come together, its first date first. */
+  addCheckRow(row: Row): void {
+    const name = String(row.processor_name);
+    if (this.pending?.name !== name) {
+      this.flush();
+      if (row.verdict === null || row.verdict === undefined) throw new Error(`check rows of ${name} do not start with its verdict`);
+      this.pending = { name, verdict: JSON.parse(String(row.verdict)) as Row, days: [] };
+    }
+    this.pending.days.push(JSON.parse(String(row.day)) as Row);
+  }
+
+  private flush(): void {
+    if (this.pending) this.addProcessor(this.pending.name, this.pending.verdict, this.pending.days);
+    this.pending = null;
+  }
+
+  /** One processor: `verdict` holds its columns, `dayRows` its window's days in date order. */
+  addProcessor(name: string, verdict: Row, dayRows: readonly Row[]): void {
     const days: DayReport[] = dayRows.map((r) => ({
       date: String(r.processing_date),
       status: String(r.day_status) as DayStatus,
       runs: num(r.runs),
       failed_runs: num(r.failed_runs),
       anomalies: ANOMALIES.filter((anomaly) => r[`is_${anomaly}`] === true),
-      records: numOrNull(r.records),
-      duration_seconds: numOrNull(r.duration_seconds),
-      baseline_records: numOrNull(r.baseline_records),
-      baseline_duration_seconds: numOrNull(r.baseline_duration_seconds),
+      records: numOrNull(r.records ?? null),
+      duration_seconds: numOrNull(r.duration_seconds ?? null),
+      baseline_records: numOrNull(r.baseline_records ?? null),
+      baseline_duration_seconds: numOrNull(r.baseline_duration_seconds ?? null),
     }));
     const datesWith = (status: DayStatus) => days.filter((d) => d.status === status).map((d) => d.date);
     const datesWithAnomaly = (anomaly: Anomaly) => days.filter((d) => d.anomalies.includes(anomaly)).map((d) => d.date);
@@ -213,12 +245,12 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
         dates.push(String(r.processing_date));
       }
     }
-    processors.push({
+    this.processors.push({
       name,
-      display_name: String(first.display_name),
-      level: String(first.processor_level) as ProcessorLevel,
-      priority: String(first.priority) as Priority,
-      revenue_impact: Boolean(first.revenue_impact),
+      display_name: String(verdict.display_name),
+      level: String(verdict.processor_level) as ProcessorLevel,
+      priority: String(verdict.priority) as Priority,
+      revenue_impact: Boolean(verdict.revenue_impact),
       missing_dates: datesWith('missing'),
       failed_dates: datesWith('failed'),
       hung_dates: datesWith('hung'),
@@ -226,57 +258,82 @@ export function buildCheckResult(rows: readonly Row[], registry: Registry, windo
       low_volume_dates: datesWithAnomaly('low_volume'),
       high_volume_dates: datesWithAnomaly('high_volume'),
       slow_dates: datesWithAnomaly('slow'),
-      last_success_date: str(first.last_success_date),
-      days_since_success: first.days_since_success === null ? null : num(first.days_since_success),
-      is_stale: first.is_stale === true,
-      scheduler_issue: first.scheduler_issue === true,
+      last_success_date: str(verdict.last_success_date),
+      days_since_success: verdict.days_since_success === null ? null : num(verdict.days_since_success),
+      is_stale: verdict.is_stale === true,
+      scheduler_issue: verdict.scheduler_issue === true,
       days,
-      problem_since: str(first.problem_since),
+      problem_since: str(verdict.problem_since ?? null),
       blocked_by: [...blockedBy.keys()].sort().map((processor) => ({ processor, dates: blockedBy.get(processor)! })),
-      route: configByName.get(name)?.route ?? DEFAULT_ROUTE,
+      route: this.configByName.get(name)?.route ?? DEFAULT_ROUTE,
     });
 
-    const config = configByName.get(name);
-    const failures = dayRows.filter((r) => r.last_error_type !== null || r.last_error_message !== null || String(r.day_status) === 'failed');
-    const newestFailure = failures[failures.length - 1];
-    details[name] = {
+    const config = this.configByName.get(name);
+    let newestFailure: Row | undefined;
+    for (const r of dayRows) if (r.last_error_type !== null || r.last_error_message !== null || String(r.day_status) === 'failed') newestFailure = r;
+    this.details[name] = {
       name,
-      staleness_threshold_days: num(first.staleness_threshold_days),
+      staleness_threshold_days: num(verdict.staleness_threshold_days),
       slack_channel: config?.slack_channel ?? null,
       owners: config?.owners ?? [],
       enabled: config?.enabled ?? true,
       unusable: {
-        unrecognized_status_rows: num(first.unrecognized_status_rows),
-        unrecognized_status_example: str(first.unrecognized_status_example),
-        running_runs_without_start: num(first.running_runs_without_start),
+        unrecognized_status_rows: num(verdict.unrecognized_status_rows),
+        unrecognized_status_example: str(verdict.unrecognized_status_example ?? null),
+        running_runs_without_start: num(verdict.running_runs_without_start),
         has_started_at: (config?.started_at_field ?? null) !== null,
       },
       latest_failure: newestFailure
         ? {
             date: String(newestFailure.processing_date),
-            error_type: str(newestFailure.last_error_type),
-            error_message: str(newestFailure.last_error_message),
+            error_type: str(newestFailure.last_error_type ?? null),
+            error_message: str(newestFailure.last_error_message ?? null),
           }
         : null,
-      days: dayRows.map((r) => ({
-        date: String(r.processing_date),
-        is_expected: r.is_expected === true,
-        is_due: r.is_due === true,
-        due_at: isoInstant(r.due_at),
-        is_problem_date: r.is_problem_date === true,
-        first_started_at: str(r.first_started_at),
-        last_completed_at: str(r.last_completed_at),
-        last_error_type: str(r.last_error_type),
-        last_error_message: str(r.last_error_message),
-      })),
-      threshold_problem_dates: first.threshold_problem_dates === null || first.threshold_problem_dates === undefined ? null : num(first.threshold_problem_dates),
+      days: this.options.dayDetails
+        ? dayRows.map((r) => ({
+            date: String(r.processing_date),
+            is_expected: r.is_expected === true,
+            is_due: r.is_due === true,
+            due_at: isoInstant(r.due_at),
+            is_problem_date: r.is_problem_date === true,
+            first_started_at: str(r.first_started_at ?? null),
+            last_completed_at: str(r.last_completed_at ?? null),
+            last_error_type: str(r.last_error_type ?? null),
+            last_error_message: str(r.last_error_message ?? null),
+          }))
+        : [],
+      threshold_problem_dates: verdict.threshold_problem_dates === null || verdict.threshold_problem_dates === undefined ? null : num(verdict.threshold_problem_dates),
       alert_after_dates: config?.alert_after_dates ?? null,
-      problems_explained: first.problems_explained === true,
+      problems_explained: verdict.problems_explained === true,
       held: null,
       also_affected: [],
     };
   }
-  return assembleCheckResult(processors, details, window);
+
+  /** The result: processors sorted by name, noise control and alerts over all of them. */
+  finish(): CheckResult {
+    this.flush();
+    const processors = this.processors.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return assembleCheckResult(processors, this.details, this.window);
+  }
+}
+
+/** Groups rows of processor_health_daily (one per processor and date, every column) into the check result. */
+export function buildCheckResult(rows: readonly Row[], registry: Registry, window: CheckWindow, options?: BuildOptions): CheckResult {
+  const byProcessor = new Map<string, Row[]>();
+  for (const row of rows) {
+    const name = String(row.processor_name);
+    let list = byProcessor.get(name);
+    if (!list) byProcessor.set(name, (list = []));
+    list.push(row);
+  }
+  const builder = new CheckResultBuilder(registry, window, options);
+  for (const name of [...byProcessor.keys()].sort()) {
+    const dayRows = byProcessor.get(name)!.slice().sort((a, b) => String(a.processing_date).localeCompare(String(b.processing_date)));
+    builder.addProcessor(name, dayRows[0]!, dayRows);
+  }
+  return builder.finish();
 }
 
 /**

@@ -98,7 +98,9 @@ export async function checkAction(
 ): Promise<RunLevel> {
   const { result, deliveryError } = await withCheckSession(flags, context, prepared, async ({ registry, inputs, warehouse }) => {
     const delivered = await withProgress(context, checkingText(prepared, warehouse), async (progress) => {
-      const found = await runCheck(warehouse, registry, inputs);
+      // Per-day run details are for the HTML report (and gaps): a check that publishes no report leaves
+      // them out (memory, SPEC §14).
+      const found = await runCheck(warehouse, registry, inputs, { dayDetails: publishTo !== null });
       for (const note of unusableRowNotes(found)) context.log.warn(note);
       progress.step(flags.dryRun ? 'listing the alerts (dry run: nothing is sent)' : 'delivering the alerts');
       // Alerts go out before printing, so the report shows what was sent (SPEC §7 `sent`).
@@ -107,7 +109,7 @@ export async function checkAction(
         checkCommand: reproduction(flags, context, prepared),
       });
     });
-    writeCheckResult(delivered.result, context, format);
+    await writeCheckResult(delivered.result, context, format);
     return { result: delivered.result, deliveryError: delivered.error };
   });
   // After the alerts and outside the warehouse session: a slow or failing upload never holds

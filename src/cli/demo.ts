@@ -78,7 +78,7 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
     progress.step(`writing ${reportPath}`);
     writeHtmlReport(reportPath, result, registry, inputs.now);
     progress.done();
-    writeCheckResult(result, context, format);
+    await writeCheckResult(result, context, format);
     if (format !== 'table') {
       context.log.info(`wrote the HTML report: ${reportPath}`);
       return;

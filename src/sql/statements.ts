@@ -29,12 +29,13 @@ export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Regist
 }
 
 /**
- * The statement `pem check` sends. On DuckDB it is the whole detection query; on BigQuery it
- * reads the table function Dataform deployed (the `check_query` partial of each dialect).
+ * The statement `pem check` sends: per row the processor, its verdict (as JSON, on its first date)
+ * and the day (as JSON): `check_columns`. On DuckDB it holds the whole detection query; on
+ * BigQuery it reads the table function Dataform deployed (the `check_query` partial of each dialect).
  */
 export function renderCheckSql(dialect: Dialect | SqlRenderer, registry: Registry): string {
   const renderer = rendererFor(dialect);
-  return renderer.render('check', { ...healthContext(registry, { selectProcessors: true, configParam: true }, renderer.templates), dataset: registry.dataset });
+  return renderer.render('check', { ...healthContext(registry, { selectProcessors: true, configParam: true, orderRows: false }, renderer.templates), dataset: registry.dataset });
 }
 
 /** The statement `pem backtest` reads its change instants with: row starts and ends in a period (backtest_events.sql.hbs). */

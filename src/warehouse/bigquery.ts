@@ -133,6 +133,11 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
+  async *queryBatches(sql: string, params: QueryParams = {}): AsyncIterable<Row[]> {
+    // The client pages the result itself (getQueryResults) and hands it over whole.
+    yield await this.query(sql, params);
+  }
+
   async execute(sql: string, params: QueryParams = {}): Promise<void> {
     await this.query(sql, params);
   }

@@ -173,17 +173,33 @@ class DuckDbWarehouse implements Warehouse {
       const statement = await connection.prepare(sql);
       bindAll(statement, params);
       const reader = await statement.runAndReadAll();
-      const names = reader.columnNames();
-      const types = reader.columnTypes();
-      return reader.getRows().map((values) => {
-        const row: Row = {};
-        names.forEach((name, i) => {
-          row[name] = decode(values[i] ?? null, types[i]!);
-        });
-        return row;
-      });
+      return decodeRows(reader.columnNames(), reader.columnTypes(), reader.getRows());
     } catch (error) {
       throw runtimeError(`${this.description}: ${describeError(error)}`);
+    }
+  }
+
+  async *queryBatches(sql: string, params: QueryParams = {}): AsyncIterable<Row[]> {
+    let result: Awaited<ReturnType<Awaited<ReturnType<DuckDBConnection['prepare']>>['stream']>>;
+    try {
+      const statement = await this.connection.prepare(sql);
+      bindAll(statement, params);
+      // Streamed: DuckDB hands over one chunk (2,048 rows) at a time instead of materialising the result.
+      result = await statement.stream();
+    } catch (error) {
+      throw runtimeError(`${this.description}: ${describeError(error)}`);
+    }
+    const names = result.columnNames();
+    const types = result.columnTypes();
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await result.fetchChunk();
+      } catch (error) {
+        throw runtimeError(`${this.description}: ${describeError(error)}`);
+      }
+      if (!chunk || chunk.rowCount === 0) return;
+      yield decodeRows(names, types, chunk.getRows());
     }
   }
 
@@ -312,6 +328,16 @@ export function toDuckDb(param: QueryParam): [DuckDBValue, DuckDBType] {
     case 'ARRAY<STRING>':
       return [listValue([...param.value]), LIST(VARCHAR)];
   }
+}
+
+function decodeRows(names: readonly string[], types: readonly DuckDBType[], values: readonly (readonly DuckDBValue[])[]): Row[] {
+  return values.map((rowValues) => {
+    const row: Row = {};
+    names.forEach((name, i) => {
+      row[name] = decode(rowValues[i] ?? null, types[i]!);
+    });
+    return row;
+  });
 }
 
 /** DuckDB values → the plain forms of `types.ts`. */

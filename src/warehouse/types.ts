@@ -33,6 +33,11 @@ export interface Warehouse {
   /** A short description for messages (`DuckDB .pem/monitoring.duckdb`); never holds a secret. */
   readonly description: string;
   query(sql: string, params?: QueryParams): Promise<Row[]>;
+  /**
+   * The same rows in batches, as the engine produces them, so a caller that folds them as they
+   * come never holds the whole result (a 90-day check of 10,000 processors; SPEC §14).
+   */
+  queryBatches(sql: string, params?: QueryParams): AsyncIterable<Row[]>;
   /** Runs a statement that returns no rows (DDL, inserts). */
   execute(sql: string, params?: QueryParams): Promise<void>;
   /**
