@@ -197,6 +197,16 @@ export class CheckResultBuilder {
   private readonly details: Record<string, ProcessorDetail> = {};
   private readonly configByName: Map<string, ProcessorConfig>;
   private pending: { name: string; verdict: Row; days: Row[] } | null = null;
+  /** One string per distinct date and status, shared by every processor's days (memory, SPEC §14). */
+  private readonly strings = new Map<string, string>();
+
+  private shared(value: unknown): string {
+    const text = String(value);
+    const known = this.strings.get(text);
+    if (known !== undefined) return known;
+    this.strings.set(text, text);
+    return text;
+  }
 
   constructor(
     registry: Registry,
@@ -225,8 +235,8 @@ export class CheckResultBuilder {
   /** One processor: `verdict` holds its columns, `dayRows` its window's days in date order. */
   addProcessor(name: string, verdict: Row, dayRows: readonly Row[]): void {
     const days: DayReport[] = dayRows.map((r) => ({
-      date: String(r.processing_date),
-      status: String(r.day_status) as DayStatus,
+      date: this.shared(r.processing_date),
+      status: this.shared(r.day_status) as DayStatus,
       runs: num(r.runs),
       failed_runs: num(r.failed_runs),
       anomalies: ANOMALIES.filter((anomaly) => r[`is_${anomaly}`] === true),

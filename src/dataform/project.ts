@@ -19,6 +19,7 @@ export const OBJECTS = {
   processorConfig: 'processor_config',
   processorRuns: 'processor_runs',
   healthAt: 'processor_health_daily_at',
+  lastSuccess: 'processor_last_success',
   healthDaily: 'processor_health_daily',
   health: 'processor_health',
   backfillQueue: 'processor_backfill_queue',
@@ -82,6 +83,9 @@ export function healthDailyDdl(name: string, healthAt: string, configTable: stri
   ].join('\n');
 }
 
+/** How many days back each incremental run of `processor_last_success` re-reads (late final rows, backfills). */
+export const LAST_SUCCESS_RESCAN_DAYS = 35;
+
 /**
  * The project's SQL, rendered from `templates` (includes/pem_sql.js passes the bundled `sql/`; the
  * tests pass `loadTemplateBundle()`), with the constants and helpers the definitions use.
@@ -109,10 +113,22 @@ export function dataformProject(templates: TemplateBundle) {
     return bigquery.render('processor_config', { processors: processorConfigRows(registry.processors) });
   }
 
-  function resolvedHealthContext(registry: Registry, resolve: ResolveTable, configTable: string, options: { wholeHistory: boolean; paramPrefix: string | null }) {
+  function resolvedHealthContext(
+    registry: Registry,
+    resolve: ResolveTable,
+    configTable: string,
+    options: { wholeHistory: boolean; paramPrefix: string | null; lastSuccessTable?: string | null },
+  ) {
     const context = healthContext(
       registry,
-      { selectProcessors: false, orderRows: false, paramPrefix: options.paramPrefix, configTable: unquote(configTable), wholeHistory: options.wholeHistory },
+      {
+        selectProcessors: false,
+        orderRows: false,
+        paramPrefix: options.paramPrefix,
+        configTable: unquote(configTable),
+        wholeHistory: options.wholeHistory,
+        lastSuccessTable: options.lastSuccessTable ? unquote(options.lastSuccessTable) : null,
+      },
       templates,
     );
     return {
@@ -127,9 +143,27 @@ export function dataformProject(templates: TemplateBundle) {
     return bigquery.render('processor_runs', resolvedHealthContext(registry, resolve, configTable, { wholeHistory: true, paramPrefix: null }));
   }
 
-  /** The body of `processor_health_daily_at`: the detection query over the function's arguments. */
-  function healthAtBody(registry: Registry, resolve: ResolveTable, configTable: string): string {
-    return bigquery.render('processor_health_daily', resolvedHealthContext(registry, resolve, configTable, { wholeHistory: false, paramPrefix: 'pem_' }));
+  /**
+   * The body of `processor_health_daily_at`: the detection query over the function's arguments
+   * (`paramPrefix` 'pem_'; '@' gives the same body over query parameters, as the partition-bounds
+   * test analyses it), with the last success before its scans from `lastSuccessTable`.
+   */
+  function healthAtBody(registry: Registry, resolve: ResolveTable, configTable: string, lastSuccessTable: string, paramPrefix = 'pem_'): string {
+    return bigquery.render(
+      'processor_health_daily',
+      resolvedHealthContext(registry, resolve, configTable, { wholeHistory: false, paramPrefix, lastSuccessTable }),
+    );
+  }
+
+  /**
+   * The SELECT of `processor_last_success`: one row per processor with its latest success date over
+   * the whole history (the `processor_runs` view's run states, so the same rule as the detection).
+   * Dataform keeps it incrementally (`incremental`): each run reads only the last `rescanDays` of
+   * partitions (a constant bound: pruned) and keeps the later of that and the stored date; the first
+   * run, or `--full-refresh`, seeds it from the whole history.
+   */
+  function lastSuccessQuery(runsView: string, self: string, incremental: boolean, rescanDays = LAST_SUCCESS_RESCAN_DAYS): string {
+    return bigquery.render('processor_last_success', { runs_view: unquote(runsView), self: unquote(self), incremental, rescan_days: rescanDays });
   }
 
   /**
@@ -137,13 +171,13 @@ export function dataformProject(templates: TemplateBundle) {
    * (every registered one, disabled too: `pem check --processors` may name them) and date of the
    * window. `pem check --engine bigquery` reads it with one query.
    */
-  function healthAtDdl(name: string, registry: Registry, resolve: ResolveTable, configTable: string): string {
+  function healthAtDdl(name: string, registry: Registry, resolve: ResolveTable, configTable: string, lastSuccessTable: string): string {
     const args = HEALTH_AT_ARGUMENTS.map((a) => `${a.name} ${a.type}`).join(', ');
     return [
       `CREATE OR REPLACE TABLE FUNCTION \`${unquote(name)}\`(${args})`,
       `OPTIONS (description = ${JSON.stringify('Processor Execution Monitor: one row per processor and date of [pem_end_date - pem_lookback_days + 1, pem_end_date], evaluated at pem_now (SPEC §4). Read by `pem check --engine bigquery`.')})`,
       'AS',
-      healthAtBody(registry, resolve, configTable).trimEnd(),
+      healthAtBody(registry, resolve, configTable, lastSuccessTable).trimEnd(),
     ].join('\n');
   }
 
@@ -177,6 +211,8 @@ export function dataformProject(templates: TemplateBundle) {
     processorRunsQuery,
     healthAtBody,
     healthAtDdl,
+    lastSuccessQuery,
+    LAST_SUCCESS_RESCAN_DAYS,
     hasTemplate,
     backfillQueueQuery,
   };

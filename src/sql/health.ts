@@ -53,6 +53,12 @@ export interface HealthRenderOptions {
   /** Read every run, not only those dated on or before E (the runs view, which has no E). */
   wholeHistory?: boolean;
   /**
+   * Take the last success before the scanned range from this table (Dataform's
+   * `processor_last_success`) instead of searching older history: the deployed table function,
+   * whose scans must all have constant date bounds (SPEC §14).
+   */
+  lastSuccessTable?: string | null;
+  /**
    * DuckDB: take the registry from the bound `processor_config` parameter (`processorConfigParams`)
    * instead of a string literal in the statement. Tokenizing a 0.8 MB literal cost 17 ms at 1,000
    * processors and 165 ms at 10,000; binding it 4.5 / 36 ms (issue 13).
@@ -183,6 +189,8 @@ export function healthContext(registry: Registry, options: HealthRenderOptions, 
     history_days: historyDays(registry.processors),
     // The extended processors read further back than the baselines already do: one more bounded scan.
     history_beyond_baseline: historyDays(registry.processors) > maxBaselineDays(registry.processors),
+    // How far before W any run-history or calendar scan reaches: the constant lower bound of the deployed scans (SPEC §14).
+    scanned_days_before_window: Math.max(maxBaselineDays(registry.processors), historyDays(registry.processors)),
     processor_config_json: options.configParam ? null : processorConfigJson(registry.processors, templates),
     config_param: options.configParam ?? false,
     run_sources: runSources(registry),
@@ -191,6 +199,7 @@ export function healthContext(registry: Registry, options: HealthRenderOptions, 
     param_prefix: options.paramPrefix ?? null,
     order_rows: options.orderRows ?? true,
     config_table: options.configTable ?? null,
+    last_success_table: options.lastSuccessTable ?? null,
     whole_history: options.wholeHistory ?? false,
   };
 }

@@ -19,6 +19,7 @@ import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { Row } from '../../src/warehouse/types.js';
 import type { Scenario } from '../support/scenario.js';
 import { startZetaSql, type Columns, type Plain, type ZetaSql } from '../support/zetasql.js';
+import { deployedFixture } from './support/deployed.js';
 import { duckDbScenario, registryOf, sortRows, zetaFixture, type Fixture } from './support/fixtures.js';
 import { SCENARIOS, type Check } from './support/scenarios.js';
 
@@ -59,6 +60,25 @@ async function duckDbRows(scenario: Scenario, sql: string, registry: Registry, c
   }
 }
 
+/**
+ * The check statement's rows (check_columns: the processor, its verdict as JSON on its first date,
+ * the day as JSON), in order, as rows of processor_health_daily: each day with its processor's verdict.
+ */
+function perDayRows(rows: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  let verdict: Record<string, unknown> = {};
+  let processor: unknown = null;
+  return rows.map((row) => {
+    if (row.processor_name !== processor) {
+      expect(row.verdict, `the first row of ${String(row.processor_name)} carries its verdict`).not.toBeNull();
+      processor = row.processor_name;
+      verdict = JSON.parse(String(row.verdict)) as Record<string, unknown>;
+    } else {
+      expect(row.verdict, `only the first row of ${String(row.processor_name)} carries its verdict`).toBeNull();
+    }
+    return { processor_name: row.processor_name, ...verdict, ...(JSON.parse(String(row.day)) as Record<string, unknown>) };
+  });
+}
+
 /** The processor_config table as Dataform would create it: its SELECT, evaluated by ZetaSQL. */
 async function configTable(registry: Registry): Promise<{ columns: Columns; rows: Record<string, Plain>[] }> {
   const result = await zeta.evaluate(dataform.processorConfigQuery(registry), { catalog: { tables: {} }, content: {} });
@@ -94,20 +114,21 @@ describe.each(SCENARIOS)('$name', ({ fixture, checks }) => {
 
   it.each(checks)('gives the same rows through the deployed table function: E=$date L=$lookback now=$now', async (check) => {
     const duck = sortRows(await duckDbRows(scenario, renderHealthSql('duckdb', registry), registry, check));
-    const config = await configTable(registry);
-    const configName = `${registry.dataset}.processor_config`;
-    const { catalog, content } = zetaFixture(fixture, { [configName]: config.columns });
+    // processor_config and processor_last_success as Dataform deploys them; the function reads
+    // the last success before its scans from the latter, never older history (SPEC §14).
+    const { catalog, content, configName, lastSuccessName } = await deployedFixture(zeta, fixture, registry);
     catalog.tableFunctions = [
       {
         name: `${registry.dataset}.processor_health_daily_at`,
         args: HEALTH_AT_ARGUMENTS.map((a) => ({ name: a.name, type: a.type })),
-        body: dataform.healthAtBody(registry, (name) => name, configName),
+        body: dataform.healthAtBody(registry, (name) => name, configName, lastSuccessName),
       },
     ];
-    content[configName] = config.rows;
-    // Exactly the statement the runner sends (one query, ordered by processor and date).
+    // Exactly the statement the runner sends (one query, ordered by processor and date), its
+    // compact rows (check_columns) read back into processor_health_daily's shape.
     const result = await zeta.evaluate(renderCheckSql('bigquery', registry), { catalog, content, params: zetaParams(registry, check) });
-    expect(result.rows).toEqual(duck);
+    expect(result.columns.map((c) => c.name)).toEqual(['processor_name', 'verdict', 'day']);
+    expect(perDayRows(result.rows)).toEqual(duck);
   });
 
   it('normalises runs the same way in the processor_runs view', async () => {

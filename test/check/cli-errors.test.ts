@@ -83,6 +83,21 @@ describe('pem check runtime failures exit 1 with one line', () => {
   });
 });
 
+describe('pem check beyond its memory budget (SPEC §14)', () => {
+  it('stops with one line and exit 1 before reading anything, naming the size and what to narrow', async () => {
+    const reg = join(scenario.dir, 'many.json');
+    const { writeFileSync } = await import('node:fs');
+    const processors = Object.fromEntries(Array.from({ length: 2733 }, (_, i) => [`p${i}`, {}]));
+    writeFileSync(reg, JSON.stringify({ dataset: 'nba_reference', processors }));
+    const run = await runCli(['check', '--config', reg, '--database', scenario.databasePath, '--lookback-days', '366', '--json-output']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(oneLine(run.stderr)).toEqual([
+      'error: 2,733 processors × 366 days is 1,000,278 processor-days, more than one check holds in its memory (1,000,000): check fewer at a time (--processors) or a shorter window (--lookback-days)',
+    ]);
+  });
+});
+
 describe('help', () => {
   it('is bad usage (exit 2) when no command is given, and exit 0 when asked for', async () => {
     expect((await runCli([])).code).toBe(2);

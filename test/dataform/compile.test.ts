@@ -56,6 +56,7 @@ describe('dataform compile --json (offline, no credentials)', () => {
       [q(OBJECTS.alertState)]: 'operation with output',
       [q(OBJECTS.alertSilences)]: 'operation with output',
       [q(OBJECTS.processorConfig)]: 'table',
+      [q(OBJECTS.lastSuccess)]: 'incremental',
       [q(OBJECTS.processorRuns)]: 'view',
       [q(OBJECTS.healthAt)]: 'operation with output',
       [q(OBJECTS.healthDaily)]: 'operation with output',
@@ -65,6 +66,9 @@ describe('dataform compile --json (offline, no credentials)', () => {
     expect(graph.assertions!.map((a) => a.target.name).sort()).toEqual([
       'nba_reference_processor_config_assertions_rowConditions',
       'nba_reference_processor_config_assertions_uniqueKey_0',
+      'nba_reference_processor_last_success_assertions_rowConditions',
+      'nba_reference_processor_last_success_assertions_uniqueKey_0',
+      'processor_last_success_agrees',
       'processor_run_history_completed_after_start',
       'processor_run_history_known_statuses',
       'processor_run_history_one_final_row',
@@ -73,7 +77,9 @@ describe('dataform compile --json (offline, no credentials)', () => {
 
   it('orders the graph: config and run history, then the table functions, then the views that read them', () => {
     const deps = (name: string) => [...(operation(name)?.dependencyTargets ?? table(name)?.dependencyTargets ?? [])].map((t) => t.name).sort();
-    expect(deps(OBJECTS.healthAt)).toEqual([OBJECTS.processorConfig, OBJECTS.runHistory].sort());
+    expect(deps(OBJECTS.healthAt)).toEqual([OBJECTS.lastSuccess, OBJECTS.processorConfig, OBJECTS.runHistory].sort());
+    // Kept incrementally from the runs view (SPEC §14), before the table function that reads it.
+    expect(deps(OBJECTS.lastSuccess)).toEqual([OBJECTS.processorRuns]);
     expect(deps(OBJECTS.healthDaily)).toEqual([OBJECTS.processorConfig, OBJECTS.healthAt].sort());
     expect(deps(OBJECTS.processorRuns)).toEqual([OBJECTS.processorConfig, OBJECTS.runHistory].sort());
     expect(deps(OBJECTS.health)).toEqual([OBJECTS.healthDaily]);
@@ -109,8 +115,9 @@ describe('the deployed objects', () => {
     const [ddl] = operation(OBJECTS.healthAt).queries;
     expect(ddl).toMatch(/^CREATE OR REPLACE TABLE FUNCTION `your-gcp-project\.nba_reference\.processor_health_daily_at`\(pem_end_date DATE, pem_lookback_days INT64, pem_now TIMESTAMP\)\n/);
     const resolve = (name: string) => `${PROJECT}.${name}`;
-    expect(ddl!.endsWith(dataform.healthAtBody(registry, resolve, q(OBJECTS.processorConfig)).trimEnd())).toBe(true);
+    expect(ddl!.endsWith(dataform.healthAtBody(registry, resolve, q(OBJECTS.processorConfig), q(OBJECTS.lastSuccess)).trimEnd())).toBe(true);
     expect(ddl).toContain(`FROM \`${q(OBJECTS.processorConfig)}\``);
+    expect(ddl).toContain(`FROM \`${q(OBJECTS.lastSuccess)}\``);
     // Arguments, never query parameters, inside a table function.
     expect(ddl).not.toMatch(/@\w/);
   });

@@ -300,6 +300,8 @@ export interface ZetaSql {
   readonly pid: number;
   readonly port: number;
   analyze(sql: string, options: AnalyzeOptions): Promise<AnalyzeResult>;
+  /** The resolved AST of one statement (ZetaSQL's AnyResolvedStatementProto as JSON). Throws on errors. */
+  resolve(sql: string, options: AnalyzeOptions): Promise<Record<string, unknown>>;
   /** Runs a query on the reference evaluator; rows decoded to plain values. Throws on errors. */
   evaluate(sql: string, options: EvaluateOptions): Promise<{ columns: OutputColumn[]; rows: Record<string, Plain>[] }>;
   /**
@@ -448,6 +450,15 @@ export async function startZetaSql(): Promise<ZetaSql> {
         const e = error as { details?: string; message?: string };
         return { ok: false, error: e.details ?? e.message ?? String(error) };
       }
+    },
+    async resolve(sql, options) {
+      const params = Object.fromEntries(Object.entries(options.params ?? {}).map(([n, t]) => [n, bqType(t)]));
+      const response = await rpc<{ resolved_statement: Record<string, unknown> }>('Analyze', {
+        sql_statement: sql,
+        simple_catalog: catalogProto(options.catalog, languageOptions),
+        options: analyzerOptions(params),
+      });
+      return response.resolved_statement;
     },
     async evaluate(sql, options) {
       const catalog = catalogProto(options.catalog, languageOptions);

@@ -9,7 +9,8 @@ import { dataformProject, HEALTH_AT_ARGUMENTS } from '../../../src/dataform/proj
 import { loadTemplateBundle } from '../../../src/sql/load.js';
 import { renderSchemaSql } from '../../../src/sql/statements.js';
 import type { CatalogSpec, ZetaSql } from '../../support/zetasql.js';
-import { zetaFixture, type Fixture } from './fixtures.js';
+import { deployedFixture } from './deployed.js';
+import type { Fixture } from './fixtures.js';
 import { BigQueryRestError, startBigQueryStandIn, type QueryAnswer, type ReceivedQuery, type StandIn } from './rest-standin.js';
 
 /** The Dataform project's SQL, over the templates on disk (includes/pem_sql.js bundles the same). */
@@ -20,17 +21,15 @@ export async function zetaBackedStandIn(
   fixture: Fixture,
   registry: Registry,
 ): Promise<{ standIn: StandIn; analyzed: { sql: string; kind: string }[]; catalog: CatalogSpec }> {
-  const config = await zeta.evaluate(dataform.processorConfigQuery(registry), { catalog: { tables: {} }, content: {} });
-  const configName = `${registry.dataset}.processor_config`;
-  const { catalog, content } = zetaFixture(fixture, { [configName]: Object.fromEntries(config.columns.map((c) => [c.name, c.type])) });
-  content[configName] = config.rows;
+  // processor_config and processor_last_success as Dataform deploys them.
+  const { catalog, content, configName, lastSuccessName } = await deployedFixture(zeta, fixture, registry);
   const withFunction: CatalogSpec = {
     ...catalog,
     tableFunctions: [
       {
         name: `${registry.dataset}.processor_health_daily_at`,
         args: HEALTH_AT_ARGUMENTS.map((a) => ({ name: a.name, type: a.type })),
-        body: dataform.healthAtBody(registry, (name) => name, configName),
+        body: dataform.healthAtBody(registry, (name) => name, configName, lastSuccessName),
       },
     ],
   };
