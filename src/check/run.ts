@@ -12,12 +12,12 @@ import { CheckResultBuilder, type BuildOptions, type CheckResult } from './repor
 
 /**
  * The most processor-days (processors × window days) one detection query covers. DuckDB's working
- * memory grows with them (about 1.5 MB per 1,000 at 2 years of history: ~380 MB at 1,000 × 90),
+ * memory grows with them (about 1.5 MB per 1,000 at 2 years of history: over 500 MB at 1,000 × 366 in one query),
  * so a larger check runs as several queries over consecutive slices of the (sorted) processors,
  * each within this, folded into one result: the detection of a processor reads only its own rows.
  * 1,000 × 366 and 10,000 × 90 days then fit the Cloud Run job's 512 MiB (measured by `npm run bench`).
  */
-export const PROCESSOR_DAYS_PER_QUERY = 100_000;
+export const PROCESSOR_DAYS_PER_QUERY = 50_000;
 
 /**
  * The most processor-days one check holds at all: every day of the JSON document stays in memory
