@@ -70,9 +70,12 @@ export function modelCheck(processors: number, historyDays: number, lookbackDays
   };
 }
 
-/** 1k / 10k processors × 2 / 5 years, the default 7-day window. */
+/** SPEC §10's default `baseline_days`: the scan reaches this far before W. */
+export const DEFAULT_BASELINE_DAYS = 28;
+
+/** 1k / 10k processors × 2 / 5 years, the default 7-day window and 28 baseline days. */
 export function bytesModel(): BytesModelRow[] {
   const rows: BytesModelRow[] = [];
-  for (const processors of [1000, 10000]) for (const years of [2, 5]) rows.push(modelCheck(processors, years * 365, 7, 0));
+  for (const processors of [1000, 10000]) for (const years of [2, 5]) rows.push(modelCheck(processors, years * 365, 7, DEFAULT_BASELINE_DAYS));
   return rows;
 }
