@@ -176,6 +176,14 @@ const isoInstant = (v: unknown): string | null => (v === null || v === undefined
 const num = (v: unknown): number => Number(v ?? 0);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
+/** Most days have no anomaly: they share one empty list (never mutated) instead of one each. */
+const NO_ANOMALIES: Anomaly[] = [];
+
+function anomaliesOf(row: Row): Anomaly[] {
+  if (row.is_low_volume !== true && row.is_high_volume !== true && row.is_slow !== true) return NO_ANOMALIES;
+  return ANOMALIES.filter((anomaly) => row[`is_${anomaly}`] === true);
+}
+
 /** Options of building the check result. */
 export interface BuildOptions {
   /**
@@ -239,7 +247,7 @@ export class CheckResultBuilder {
       status: this.shared(r.day_status) as DayStatus,
       runs: num(r.runs),
       failed_runs: num(r.failed_runs),
-      anomalies: ANOMALIES.filter((anomaly) => r[`is_${anomaly}`] === true),
+      anomalies: anomaliesOf(r),
       records: numOrNull(r.records ?? null),
       duration_seconds: numOrNull(r.duration_seconds ?? null),
       baseline_records: numOrNull(r.baseline_records ?? null),
