@@ -52,7 +52,7 @@ describe('npm run bench --tiny', () => {
       /\| detection query via adapter, 1,000 × 7-day\s+\| ≤ 60 ms/,
       /\| one query vs a per-processor loop, 1,000 processors\s+\| ≥ 20×/,
       /\| planning and delivering alerts for 300 open issues, CPU\s+\| ≤ 200 ms\s+\| [\d.,]+ ms\s+\| -/,
-      /\| BigQuery billed bytes per check, 1,000 processors, 2 and 5 years\s+\| ≤ 25 MB\s+\| [\d.]+ \/ [\d.]+ MB\s+\| (yes|NO)\s+\| -\s+\| model/,
+      /\| BigQuery billed bytes per check, 1,000 processors, 2 and 5 years\s+\| ≤ 25 MB\s+\| [\d.]+ \/ [\d.]+ MB\s+\| (yes|NO)\s+\|\s+-\s+\| model/,
     ]) {
       expect(run.stdout).toMatch(budget);
     }
