@@ -182,7 +182,8 @@ class DuckDbWarehouse implements Warehouse {
   async *queryBatches(sql: string, params: QueryParams = {}): AsyncIterable<Row[]> {
     let result: Awaited<ReturnType<Awaited<ReturnType<DuckDBConnection['prepare']>>['stream']>>;
     try {
-      const statement = await this.connection.prepare(sql);
+      const connection = await this.connect();
+      const statement = await connection.prepare(sql);
       bindAll(statement, params);
       // Streamed: DuckDB hands over one chunk (2,048 rows) at a time instead of materialising the result.
       result = await statement.stream();
