@@ -1,0 +1,58 @@
+/**
+ * A large check runs as slices of processors (SPEC §14, `runCheck`). A downstream's blocked_by and
+ * explained dates need its upstreams' days (SPEC §12): each slice's statement evaluates the
+ * upstreams it needs beside it and reports only its own processors, so slicing never changes the
+ * result. DuckDB scenario of `pem schema apply`; E = 2025-10-07, L = 7, now = 2025-10-08T12:00Z.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadRegistry } from '../../src/config/load.js';
+import { resolveCheckInputs } from '../../src/check/inputs.js';
+import { runCheck } from '../../src/check/run.js';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import { datesBetween, runsOn } from '../support/runs.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+
+const E = '2025-10-07';
+const W = datesBetween('2025-10-01', E);
+
+let scenario: Scenario | undefined;
+afterEach(() => {
+  scenario?.cleanup();
+  scenario = undefined;
+});
+
+describe('a check run in slices', () => {
+  it('gives the unsliced result when a slice boundary separates downstreams from their upstream', async () => {
+    // Sorted, one processor a slice: a_down and b_down come before z_up, alone in their slices.
+    scenario = await createScenario(
+      {
+        dataset: 'nba_reference',
+        timezone: 'UTC',
+        processors: { a_down: { depends_on: ['z_up'] }, b_down: { depends_on: [{ processor: 'z_up', offset_days: -1 }] }, m_alone: {}, z_up: {} },
+      },
+      [
+        ...runsOn('z_up', W.filter((d) => d !== '2025-10-05')),
+        ...runsOn('z_up', ['2025-10-05'], 'failed'),
+        ...runsOn('a_down', W.filter((d) => d !== '2025-10-05')),
+        ...runsOn('b_down', W.filter((d) => d !== '2025-10-06')),
+        ...runsOn('m_alone', W.filter((d) => d !== '2025-10-03')),
+      ],
+    );
+    const registry = await loadRegistry(scenario.registryPath);
+    const inputs = resolveCheckInputs({ date: E, now: '2025-10-08T12:00:00Z' }, registry, new Date());
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const whole = await runCheck(warehouse, registry, inputs, { dayDetails: true });
+      const sliced = await runCheck(warehouse, registry, inputs, { dayDetails: true, processorDaysPerQuery: inputs.lookbackDays });
+
+      const down = whole.report.processors.find((p) => p.name === 'a_down');
+      expect(down?.blocked_by).toEqual([{ processor: 'z_up', dates: ['2025-10-05'] }]);
+      expect(whole.report.processors.find((p) => p.name === 'b_down')?.blocked_by).toEqual([{ processor: 'z_up', dates: ['2025-10-06'] }]);
+      // Every processor reported once, in both.
+      expect(sliced.report.processors.map((p) => p.name)).toEqual(['a_down', 'b_down', 'm_alone', 'z_up']);
+      expect(JSON.stringify(sliced)).toBe(JSON.stringify(whole));
+    } finally {
+      await warehouse.close();
+    }
+  });
+});
