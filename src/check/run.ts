@@ -10,18 +10,16 @@ import type { Warehouse } from '../warehouse/types.js';
 import { checkParams, type CheckInputs } from './inputs.js';
 import { CheckResultBuilder, type BuildOptions, type CheckResult } from './report.js';
 
-/**
- * The most processor-days (processors × window days) one detection query reports. DuckDB's working
- * memory grows with them (about 1.5 MB per 1,000 at 2 years of history: over 500 MB at 1,000 × 366
- * in one query), so a larger check runs as several queries over consecutive slices of the (sorted)
- * processors, each within this, folded into one result. A processor's detection reads only its own
- * rows, except a downstream's (SPEC §12): its blocked_by and explained dates need its upstreams'
- * days. So each slice is dependency-closed: the statement evaluates the slice's upstreams beside it
- * (their configs are bound too, `checkParams`) and reports only the slice's own processors, so an
- * upstream in another slice is evaluated again there but reported once. 1,000 × 366 and 10,000 × 90
- * days then fit the Cloud Run job's 512 MiB (measured by `npm run bench`).
+/*
+ * Slices. A large check runs as several statements over consecutive slices of the (sorted)
+ * processors, each reporting at most the warehouse's `checkProcessorDaysPerQuery` (DuckDB's
+ * memory), folded into one result. A processor's detection reads only its own rows, except a
+ * downstream's (SPEC §12): its blocked_by and explained dates need its upstreams' days. So each
+ * slice is dependency-closed: its statement evaluates the upstreams the slice's processors name
+ * beside them (their configs are bound too, `checkParams`; the SQL's selected_processors adds
+ * them) and reports only the slice's own processors: an upstream in another slice is evaluated
+ * there again but reported once.
  */
-export const PROCESSOR_DAYS_PER_QUERY = 50_000;
 
 /**
  * The most processor-days one check holds at all: every day of the JSON document stays in memory
@@ -32,7 +30,7 @@ export const MAX_PROCESSOR_DAYS = 1_000_000;
 
 /** How `runCheck` runs: `BuildOptions`, and (tests) the slice size. */
 export interface RunCheckOptions extends BuildOptions {
-  /** Processor-days one query reports (default PROCESSOR_DAYS_PER_QUERY); tests make slices small. */
+  /** Processor-days one statement reports (default: the warehouse's `checkProcessorDaysPerQuery`); tests make slices small. */
   processorDaysPerQuery?: number;
 }
 
@@ -51,7 +49,8 @@ export async function runCheck(
   }
   const builder = new CheckResultBuilder(registry, inputs, options);
   const sql = renderCheckSql(warehouse.dialect, registry);
-  const perQuery = Math.max(1, Math.floor((options.processorDaysPerQuery ?? PROCESSOR_DAYS_PER_QUERY) / inputs.lookbackDays));
+  const sliceDays = options.processorDaysPerQuery ?? warehouse.checkProcessorDaysPerQuery;
+  const perQuery = sliceDays === null ? inputs.processors.length : Math.max(1, Math.floor(sliceDays / inputs.lookbackDays));
   for (let i = 0; i < inputs.processors.length; i += perQuery) {
     const slice: CheckInputs = { ...inputs, processors: inputs.processors.slice(i, i + perQuery) };
     for await (const batch of warehouse.queryBatches(sql, checkParams(slice, registry))) {

@@ -80,6 +80,11 @@ export function toClientParam(param: QueryParam): { value: unknown; type: ParamT
 
 export class BigQueryWarehouse implements Warehouse {
   readonly dialect = 'bigquery' as const;
+  /**
+   * No slices: the deployed table function evaluates every processor in each statement (only its
+   * output is filtered), so each slice would be billed for the same scans again (SPEC §14).
+   */
+  readonly checkProcessorDaysPerQuery = null;
   readonly description: string;
 
   constructor(

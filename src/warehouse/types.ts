@@ -38,6 +38,11 @@ export interface Warehouse {
    * come never holds the whole result (a 90-day check of 10,000 processors; SPEC §14).
    */
   queryBatches(sql: string, params?: QueryParams): AsyncIterable<Row[]>;
+  /**
+   * The most processor-days (processors × window days) one check statement should report, or null
+   * for no limit: `runCheck` runs a larger check as slices of processors (SPEC §14).
+   */
+  readonly checkProcessorDaysPerQuery: number | null;
   /** Runs a statement that returns no rows (DDL, inserts). */
   execute(sql: string, params?: QueryParams): Promise<void>;
   /**
