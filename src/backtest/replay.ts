@@ -1,14 +1,16 @@
 /**
  * `pem backtest`'s engine (SPEC §13): replays `pem check` at every cadence instant, without running
  * thousands of full checks. A processor's result only changes when one of its rows starts or ends
- * (as-of reads), when a running row passes max_runtime_minutes, when one of its dates becomes due,
- * when the end date E moves (local midnight), or when an upstream of it changed. So the detection
+ * (as-of reads), when a run still running passes max_runtime_minutes, when one of its dates becomes
+ * due, when the end date E moves (local midnight), or when an upstream of it changed. So the detection
  * query runs only at those instants, only for the processors concerned (with their downstreams), and
  * every other processor's last result is carried forward. The SQL still computes every status; this
  * module only decides when to ask. Silences are read as of each instant where one starts or ends.
+ * `reevaluate: 'every_check'` asks at every instant for every processor: the reference the carried
+ * replay is proven equal to (test/backtest/replay-equivalence.test.ts).
  */
 import { DateTime } from 'luxon';
-import { assembleCheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
+import { assembleCheckResult, type CheckResult, type CheckWindow, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
 import { addDays, todayIn } from '../check/inputs.js';
 import { runCheck } from '../check/run.js';
 import type { Registry } from '../config/registry.js';
@@ -16,7 +18,7 @@ import type { ActiveSilence } from '../alerts/plan.js';
 import { listSilences } from '../alerts/silences.js';
 import { alertSilencesTable } from '../config/names.js';
 import { historyDays } from '../sql/health.js';
-import { renderBacktestEventsSql } from '../sql/statements.js';
+import { renderBacktestEventsSql, renderCheckSql } from '../sql/statements.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { cadenceInstants } from './cadence.js';
 import { AlertSimulation, type BacktestFigures } from './simulate.js';
@@ -28,6 +30,11 @@ export interface BacktestOptions {
   lookbackDays: number;
   /** Registry keys to replay, sorted. */
   processors: string[];
+  /**
+   * `changed` (the default): query only the processors whose inputs changed since the previous
+   * check. `every_check`: the full check at every instant, slow; the reference for the first.
+   */
+  reevaluate?: 'changed' | 'every_check';
 }
 
 export interface BacktestRun extends BacktestFigures {
@@ -36,6 +43,21 @@ export interface BacktestRun extends BacktestFigures {
   /** Where the time went: the warehouse (detection, events, silences) and the simulation. */
   query_ms: number;
   simulate_ms: number;
+}
+
+/**
+ * Checks asked ahead of the simulation. Two keep a second DuckDB connection (or BigQuery job) busy
+ * while one result is read and simulated: DuckDB spends much of a check planning and scheduling
+ * its pipelines on one thread, so two side by side use the second core.
+ */
+const CHECKS_AHEAD = 2;
+
+interface Step {
+  window: CheckWindow;
+  /** The processors whose result may have changed since the previous check (none: carry all forward). */
+  wanted: string[];
+  /** A silence started or ended since the previous check. */
+  readSilences: boolean;
 }
 
 interface Change {
@@ -64,20 +86,23 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
     (a, b) => a.at - b.at,
   );
   const downstream = downstreamClosure(registry);
+  const everyCheck = options.reevaluate === 'every_check';
+  // Rendered once: the statement is the same at every instant, only its parameters move.
+  const checkSql = renderCheckSql(warehouse.dialect, registry);
   const silenceTimes = await timed(() => silenceChangeTimes(warehouse, registry, new Date(last)));
 
-  const merged = new Map<string, { report: ProcessorReport; detail: ProcessorDetail }>();
-  let silences: ActiveSilence[] = [];
+  // First when to ask what (pure: it needs no result), then the asking, CHECKS_AHEAD queries ahead
+  // of the simulation: the detection never depends on alert state, so checks can run side by side.
+  const steps: Step[] = [];
   let previous = -Infinity;
   let previousEnd = '';
   let c = 0;
   let s = 0;
-  let queries = 0;
   for (const instant of instants) {
     const t = instant.getTime();
     const endDate = todayIn(registry.timezone, instant);
     let changed: Set<string>;
-    if (endDate !== previousEnd) {
+    if (everyCheck || endDate !== previousEnd) {
       changed = new Set(options.processors);
     } else {
       changed = new Set();
@@ -87,40 +112,65 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
       }
     }
     for (; c < changes.length && changes[c]!.at <= t; c++);
-    const window = { endDate, windowStart: addDays(endDate, 1 - options.lookbackDays), lookbackDays: options.lookbackDays, now: instant };
-    const wanted = options.processors.filter((name) => changed.has(name));
-    if (wanted.length > 0) {
-      const result = await timed(() => runCheck(warehouse, registry, { ...window, processors: wanted }));
-      queries++;
-      for (const report of result.report.processors) merged.set(report.name, { report, detail: result.details[report.name]! });
-    }
-    let silenceChanged = previous === -Infinity;
+    let silenceChanged = previous === -Infinity || everyCheck;
     for (; s < silenceTimes.length && silenceTimes[s]! <= t; s++) silenceChanged = true;
-    if (silenceChanged && silenceTimes.length > 0) silences = await timed(() => listSilences(warehouse, alertSilencesTable(registry), instant, { activeOnly: true }));
-
-    const started = performance.now();
-    const names = [...merged.keys()].sort();
-    const result = assembleCheckResult(
-      names.map((name) => merged.get(name)!.report),
-      Object.fromEntries(names.map((name) => [name, merged.get(name)!.detail])),
-      window,
-    );
-    simulation.step(instant, result, silences);
-    simulateMs += performance.now() - started;
+    steps.push({
+      window: { endDate, windowStart: addDays(endDate, 1 - options.lookbackDays), lookbackDays: options.lookbackDays, now: instant },
+      wanted: options.processors.filter((name) => changed.has(name)),
+      readSilences: silenceChanged && silenceTimes.length > 0,
+    });
     previous = t;
     previousEnd = endDate;
   }
+
+  const asked = steps.filter((step) => step.wanted.length > 0);
+  const inFlight: Promise<CheckResult>[] = [];
+  const ask = (i: number) => {
+    const step = asked[i]!;
+    const pending = runCheck(warehouse, registry, { ...step.window, processors: step.wanted }, { dayDetails: true, sql: checkSql });
+    pending.catch(() => undefined); // awaited in order below; this only keeps a failure ahead of its turn from going unhandled
+    inFlight[i] = pending;
+  };
+  let next = 0;
+  const merged = new Map<string, { report: ProcessorReport; detail: ProcessorDetail }>();
+  let silences: ActiveSilence[] = [];
+  try {
+    for (const step of steps) {
+      if (step.wanted.length > 0) {
+        for (let i = next; i < Math.min(next + CHECKS_AHEAD, asked.length); i++) if (!inFlight[i]) ask(i);
+        const result = await timed(() => inFlight[next]!);
+        delete inFlight[next++];
+        for (const report of result.report.processors) merged.set(report.name, { report, detail: result.details[report.name]! });
+      }
+      if (step.readSilences) silences = await timed(() => listSilences(warehouse, alertSilencesTable(registry), step.window.now, { activeOnly: true }));
+
+      const started = performance.now();
+      const names = [...merged.keys()].sort();
+      const result = assembleCheckResult(
+        names.map((name) => merged.get(name)!.report),
+        Object.fromEntries(names.map((name) => [name, merged.get(name)!.detail])),
+        step.window,
+      );
+      simulation.step(step.window.now, result, silences);
+      simulateMs += performance.now() - started;
+    }
+  } finally {
+    // Never leave a statement running behind a failure: the caller closes the warehouse next.
+    await Promise.allSettled(inFlight.filter(Boolean));
+  }
   const started = performance.now();
   const figures = simulation.figures();
-  return { ...figures, queries, query_ms: Math.round(queryMs), simulate_ms: Math.round(simulateMs + performance.now() - started) };
+  return { ...figures, queries: asked.length, query_ms: Math.round(queryMs), simulate_ms: Math.round(simulateMs + performance.now() - started) };
 }
 
 /** A running row is hung after at most this long whatever its limit (the registry's largest max_runtime_minutes). */
 const LONGEST_RUNTIME_MS = 7 * 24 * 3_600_000;
 
 /**
- * Starts, ends and hung thresholds of the rows that started or ended in the period. With
- * `max_runtime_minutes: "auto"` the limit is the SQL's (a baseline of E): such a running row is
+ * Starts, ends and hung thresholds of the rows that started or ended in the period. A threshold is
+ * a change only for a run still running then: a run that ended before its limit never turns hung, so
+ * its threshold asks nothing (most runs end in minutes; asking at each would double the queries).
+ * With `max_runtime_minutes: "auto"` the limit is the SQL's (a baseline of E): such a running row is
  * looked at every check until it ends, rather than guessing when it turns hung.
  */
 async function rowChanges(warehouse: Warehouse, registry: Registry, processors: string[], from: number, to: number, everyMs: number): Promise<Change[]> {
@@ -147,10 +197,13 @@ async function rowChanges(warehouse: Warehouse, registry: Registry, processors: 
     if (started !== null) {
       changes.push({ at: started, processors: [name] });
       const limit = maxRuntime.get(name);
-      if (limit !== null && limit !== undefined) changes.push({ at: started + limit + 1, processors: [name] });
-      else {
-        const ended = runEnd.get(`${name}|${String(row.run_id)}`) ?? to;
-        for (let at = started + everyMs; at <= Math.min(ended, started + LONGEST_RUNTIME_MS, to); at += everyMs) changes.push({ at, processors: [name] });
+      const ended = runEnd.get(`${name}|${String(row.run_id)}`);
+      // Seen from `ended` on (as-of reads): from then the run is final, whatever its limit.
+      const endedBy = (at: number) => ended !== undefined && ended >= started && ended < at;
+      if (limit !== null && limit !== undefined) {
+        if (!endedBy(started + limit + 1)) changes.push({ at: started + limit + 1, processors: [name] });
+      } else {
+        for (let at = started + everyMs; at <= Math.min(ended ?? to, started + LONGEST_RUNTIME_MS, to); at += everyMs) changes.push({ at, processors: [name] });
       }
     }
     if (completed !== null) changes.push({ at: completed, processors: [name] });

@@ -32,6 +32,8 @@ export const MAX_PROCESSOR_DAYS = 1_000_000;
 export interface RunCheckOptions extends BuildOptions {
   /** Processor-days one statement reports (default: the warehouse's `checkProcessorDaysPerQuery`); tests make slices small. */
   processorDaysPerQuery?: number;
+  /** The statement already rendered for this registry (a backtest asks hundreds of checks with it). */
+  sql?: string;
 }
 
 export async function runCheck(
@@ -48,7 +50,7 @@ export async function runCheck(
     );
   }
   const builder = new CheckResultBuilder(registry, inputs, options);
-  const sql = renderCheckSql(warehouse.dialect, registry);
+  const sql = options.sql ?? renderCheckSql(warehouse.dialect, registry);
   const sliceDays = options.processorDaysPerQuery ?? warehouse.checkProcessorDaysPerQuery;
   const perQuery = sliceDays === null ? inputs.processors.length : Math.max(1, Math.floor(sliceDays / inputs.lookbackDays));
   for (let i = 0; i < inputs.processors.length; i += perQuery) {

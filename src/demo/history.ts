@@ -18,7 +18,7 @@ export interface DemoHistory {
 }
 
 /** mulberry32: a tiny seeded generator, so every demo database is the same for the same dates. */
-function seeded(seed: number): () => number {
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

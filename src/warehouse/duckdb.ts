@@ -92,6 +92,10 @@ class DuckDbWarehouse implements Warehouse {
   readonly checkProcessorDaysPerQuery = DUCKDB_CHECK_PROCESSOR_DAYS;
   private open: { instance: DuckDBInstance; connection: DuckDBConnection } | null = null;
   private connecting: Promise<DuckDBConnection> | null = null;
+  /** Whether a statement holds the main connection; statements asked meanwhile run on spare ones. */
+  private mainBusy = false;
+  /** Spare connections to the same database, idle. */
+  private spares: DuckDBConnection[] = [];
 
   constructor(
     private readonly path: string,
@@ -178,39 +182,77 @@ class DuckDbWarehouse implements Warehouse {
   }
 
   async query(sql: string, params: QueryParams = {}): Promise<Row[]> {
-    const connection = await this.connect();
+    const lease = await this.lease();
     try {
-      const statement = await connection.prepare(sql);
+      const statement = await lease.connection.prepare(sql);
       bindAll(statement, params);
       const reader = await statement.runAndReadAll();
       return decodeRows(reader.columnNames(), reader.columnTypes(), reader.getRows());
     } catch (error) {
       throw runtimeError(`${this.description}: ${describeError(error)}`);
+    } finally {
+      lease.done();
     }
+  }
+
+  /**
+   * A connection for one statement: the main one, or, while a statement holds it, a spare one. One
+   * DuckDB connection runs one statement at a time (a new one ends a stream in progress), so
+   * statements asked side by side (a backtest computes its checks ahead) each get their own;
+   * callers that ask one at a time only ever use the main one.
+   */
+  private async lease(): Promise<{ connection: DuckDBConnection; done: () => void }> {
+    const main = await this.connect();
+    if (!this.mainBusy) {
+      this.mainBusy = true;
+      return { connection: main, done: () => void (this.mainBusy = false) };
+    }
+    const connection = this.spares.pop() ?? (await this.spareConnection());
+    return {
+      connection,
+      done: () => {
+        if (this.open?.connection === main) this.spares.push(connection);
+        else connection.closeSync();
+      },
+    };
+  }
+
+  /** A second connection to the open database, set up as the main one (its catalog and UTC). */
+  private async spareConnection(): Promise<DuckDBConnection> {
+    const connection = await this.open!.instance.connect();
+    if (this.path !== ':memory:') await connection.run(`USE ${DUCKDB_CATALOG}`);
+    await connection.run("SET TimeZone = 'UTC'");
+    return connection;
   }
 
   async *queryBatches(sql: string, params: QueryParams = {}): AsyncIterable<Row[]> {
     let result: Awaited<ReturnType<Awaited<ReturnType<DuckDBConnection['prepare']>>['stream']>>;
+    let lease: Awaited<ReturnType<DuckDbWarehouse['lease']>> | undefined;
     try {
-      const connection = await this.connect();
-      const statement = await connection.prepare(sql);
-      bindAll(statement, params);
-      // Streamed: DuckDB hands over one chunk (2,048 rows) at a time instead of materialising the result.
-      result = await statement.stream();
-    } catch (error) {
-      throw runtimeError(`${this.description}: ${describeError(error)}`);
-    }
-    const names = result.columnNames();
-    const types = result.columnTypes();
-    for (;;) {
-      let chunk;
       try {
-        chunk = await result.fetchChunk();
+        lease = await this.lease();
+        const statement = await lease.connection.prepare(sql);
+        bindAll(statement, params);
+        // Streamed: DuckDB hands over one chunk (2,048 rows) at a time instead of materialising the result.
+        result = await statement.stream();
       } catch (error) {
         throw runtimeError(`${this.description}: ${describeError(error)}`);
       }
-      if (!chunk || chunk.rowCount === 0) return;
-      yield decodeRows(names, types, chunk.getRows());
+      const names = result.columnNames();
+      const types = result.columnTypes();
+      for (;;) {
+        let chunk;
+        try {
+          chunk = await result.fetchChunk();
+        } catch (error) {
+          throw runtimeError(`${this.description}: ${describeError(error)}`);
+        }
+        if (!chunk || chunk.rowCount === 0) return;
+        yield decodeRows(names, types, chunk.getRows());
+      }
+    } finally {
+      // The stream is done, failed or dropped by its reader: the connection is free again.
+      lease?.done();
     }
   }
 
@@ -292,6 +334,7 @@ class DuckDbWarehouse implements Warehouse {
   async close(): Promise<void> {
     const open = this.open;
     this.open = null;
+    for (const spare of this.spares.splice(0)) spare.closeSync();
     open?.connection.closeSync();
     open?.instance.closeSync();
   }
