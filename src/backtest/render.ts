@@ -1,9 +1,14 @@
 /**
- * The backtest's figures for a person (a table; two registries side by side with --compare) and
- * as JSON. Pure: returns text.
+ * The backtest's figures for a person (a table; two registries side by side with --compare), as
+ * JSON and as CSV. Pure: returns text.
  */
+import { renderCsv } from '../report/csv.js';
 import type { BacktestRun } from './replay.js';
 import type { Figures } from './simulate.js';
+
+/** `pem backtest --format`: `table` for people, `json` the whole report, `csv` one line per figure row. */
+export const BACKTEST_FORMATS = ['table', 'json', 'csv'] as const;
+export type BacktestFormat = (typeof BACKTEST_FORMATS)[number];
 
 export interface BacktestReport {
   from: string;
@@ -82,4 +87,53 @@ export function renderBacktestText(report: BacktestReport): string {
     lines.push(`Never alerted${report.runs.length > 1 ? ` (${i === 0 ? 'A' : 'B'})` : ''}: ${shown.join(', ')}${more}`);
   }
   return lines.join('\n').trimEnd() + '\n';
+}
+
+export function renderBacktestJson(report: BacktestReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+const BACKTEST_CSV_COLUMNS = [
+  'config',
+  'scope',
+  'key',
+  'pages',
+  'slack_messages',
+  'problem_dates',
+  'never_alerted_dates',
+  'flaps',
+  'alerted_dates',
+  'latency_p50_minutes',
+  'latency_p95_minutes',
+  'latency_max_minutes',
+] as const;
+
+/**
+ * The figures as CSV, for a spreadsheet: per registry (`config`, the --compare one after), a
+ * `total` line, then one per `week` and per `processor` (`key` names it). The list of
+ * never-alerted dates is in the table and the JSON.
+ */
+export function renderBacktestCsv(report: BacktestReport): string {
+  const line = (config: string, scope: string, key: string, f: Figures) => ({
+    config,
+    scope,
+    key,
+    pages: f.pages,
+    slack_messages: f.slack_messages,
+    problem_dates: f.problem_dates,
+    never_alerted_dates: f.never_alerted_dates,
+    flaps: f.flaps,
+    alerted_dates: f.latency.alerted_dates,
+    latency_p50_minutes: f.latency.p50_minutes,
+    latency_p95_minutes: f.latency.p95_minutes,
+    latency_max_minutes: f.latency.max_minutes,
+  });
+  return renderCsv(
+    BACKTEST_CSV_COLUMNS,
+    report.runs.flatMap((run) => [
+      line(run.config, 'total', '', run.totals),
+      ...run.weeks.map((w) => line(run.config, 'week', w.week, w)),
+      ...run.processors.map((p) => line(run.config, 'processor', p.processor, p)),
+    ]),
+  );
 }

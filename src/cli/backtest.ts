@@ -7,10 +7,11 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_LOOKBACK_DAYS, parseDate, parseLookbackDays, selectProcessors } from '../check/inputs.js';
 import { usageError } from '../errors.js';
 import { parseEvery } from '../backtest/cadence.js';
-import { renderBacktestText, type BacktestReport } from '../backtest/render.js';
+import { BACKTEST_FORMATS, renderBacktestCsv, renderBacktestJson, renderBacktestText, type BacktestFormat, type BacktestReport } from '../backtest/render.js';
 import { runBacktest } from '../backtest/replay.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
+import { chosenFormat, formatOption } from './format.js';
 import { loadCheckedRegistry } from './registry.js';
 
 interface BacktestFlags {
@@ -22,11 +23,14 @@ interface BacktestFlags {
   lookbackDays?: string;
   processors?: string;
   jsonOutput?: boolean;
+  format: BacktestFormat;
   engine?: string;
   database?: string;
   project?: string;
   location?: string;
 }
+
+const RENDERERS: Record<BacktestFormat, (report: BacktestReport) => string> = { table: renderBacktestText, json: renderBacktestJson, csv: renderBacktestCsv };
 
 export function registerBacktestCommand(program: Command, context: CliContext): void {
   const command = program
@@ -39,15 +43,19 @@ export function registerBacktestCommand(program: Command, context: CliContext): 
     .option('--compare <path>', 'a second registry, replayed on the same history and shown side by side')
     .option('--lookback-days <n>', `window length L of each check (default: ${DEFAULT_LOOKBACK_DAYS})`)
     .option('--processors <a,b>', 'only these registry keys')
-    .option('--json-output', 'print the figures as JSON on stdout');
+    .option('--json-output', 'print the figures as JSON on stdout and nothing else (same as --format json)')
+    .addOption(formatOption(BACKTEST_FORMATS, 'csv'));
   addExamples(command, [
     ['pem backtest --from 2025-10-01 --to 2025-11-30', 'what the registry would have paged and posted over two months, checked hourly'],
     ['pem backtest --from 2025-10-01 --to 2025-11-30 --compare includes/processors.tuned.js', 'tune a threshold: both registries side by side on the same history'],
     ['pem backtest --from 2025-11-01 --to 2025-11-07 --every 15m --json-output', 'the same figures as JSON, at a 15-minute cadence'],
+    ['pem backtest --from 2025-10-01 --to 2025-11-30 --format csv > backtest.csv', 'one CSV line per total, week and processor, for a spreadsheet'],
   ]);
-  addWarehouseOptions(command).action(async (flags: BacktestFlags) => {
+  addWarehouseOptions(command).action(async (flags: BacktestFlags, self: Command) => {
+    // A contradiction between --json-output and --format is bad usage before any replay.
+    const format = chosenFormat(self, flags);
     const report = await backtestReport(flags, context);
-    context.stdout.write(flags.jsonOutput ? `${JSON.stringify(report, null, 2)}\n` : renderBacktestText(report));
+    context.stdout.write(RENDERERS[format](report));
   });
 }
 

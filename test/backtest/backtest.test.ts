@@ -127,6 +127,47 @@ describe('pem backtest, computed by hand', () => {
     expect(run.totals).toMatchObject({ pages: 0, slack_messages: 2, flaps: 1, problem_dates: 1, never_alerted_dates: 0 });
   });
 
+  it('prints the same figures as CSV with --format csv: a total, each week and each processor, per registry', async () => {
+    scenario = await createScenario(registry, rows);
+    const other = join(scenario.dir, 'loose.json');
+    writeFileSync(other, JSON.stringify({ ...registry, processors: { ...registry.processors, r: { grace_hours: 2.5, staleness_threshold_days: 5 } } }));
+    const period = ['--from', '2025-10-05', '--to', '2025-10-06', '--compare', other];
+    const json = await backtest(period);
+    const csv = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, ...period, '--format', 'csv']);
+    expect(csv.code).toBe(0);
+    const [header, ...lines] = csv.stdout.trimEnd().split('\n');
+    expect(header).toBe('config,scope,key,pages,slack_messages,problem_dates,never_alerted_dates,flaps,alerted_dates,latency_p50_minutes,latency_p95_minutes,latency_max_minutes');
+    const expected = json.runs.flatMap((run: any) =>
+      [['total', '', run.totals], ...run.weeks.map((w: any) => ['week', w.week, w]), ...run.processors.map((p: any) => ['processor', p.processor, p])].map(([scope, key, f]: any) =>
+        [run.config, scope, key, f.pages, f.slack_messages, f.problem_dates, f.never_alerted_dates, f.flaps, f.latency.alerted_dates, f.latency.p50_minutes ?? '', f.latency.p95_minutes ?? '', f.latency.max_minutes ?? ''].join(','),
+      ),
+    );
+    expect(lines).toEqual(expected);
+    expect(lines[0]).toBe(`${scenario.registryPath},total,,1,4,6,1,0,5,30,2730,2730`);
+  });
+
+  it('takes --format json as --json-output, and refuses the two when they disagree', async () => {
+    scenario = await createScenario(registry, rows);
+    const base = ['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-05'];
+    const viaFormat = await runCli([...base, '--format', 'json']);
+    const viaFlag = await runCli([...base, '--json-output']);
+    expect(viaFormat.code).toBe(0);
+    // The same document, but for where the time went (query_ms, simulate_ms), which no two runs share.
+    const figures = (stdout: string) => JSON.parse(stdout).runs.map(({ query_ms, simulate_ms, ...run }: any) => run);
+    expect(figures(viaFormat.stdout)).toEqual(figures(viaFlag.stdout));
+    expect(Object.keys(JSON.parse(viaFormat.stdout))).toEqual(['from', 'to', 'every_minutes', 'lookback_days', 'timezone', 'runs']);
+    const both = await runCli([...base, '--json-output', '--format', 'csv']);
+    expect([both.code, both.stderr]).toEqual([2, 'error: --json-output and --format csv disagree: --json-output is --format json, so give one of them\n']);
+    const unknown = await runCli([...base, '--format', 'xml']);
+    expect([unknown.code, unknown.stderr]).toEqual([2, "error: --format 'xml' is not a format: use table, json, csv, for example --format csv\n"]);
+  });
+
+  it('shows --format and a CSV example in --help', async () => {
+    const help = await runCli(['backtest', '--help']);
+    expect(help.stdout).toMatch(/--format <format>\s+output format \(choices: "table", "json", "csv", default:\s+"table"\)/);
+    expect(help.stdout).toContain('pem backtest --from 2025-10-01 --to 2025-11-30 --format csv > backtest.csv');
+  });
+
   it('refuses bad flags with exit 2 and one line', async () => {
     scenario = await createScenario(registry, []);
     const base = ['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath];

@@ -73,6 +73,11 @@ describe.skipIf(shellMissing('bash'))('pem completion bash', () => {
     expect(await bashComplete(['pem', 'completion', ''])).toEqual(['--help', '-h', 'bash', 'zsh'].sort());
   });
 
+  it("offers pem backtest's formats, and files after --compare", async () => {
+    expect(await bashComplete(['pem', 'backtest', '--format', ''])).toEqual(['csv', 'json', 'table']);
+    expect(await bashComplete(['pem', 'backtest', '--from', '2025-10-01', '--compare', 'proc'])).toEqual(['processors.json']);
+  });
+
   it('finds the command past flags and their values', async () => {
     expect(await bashComplete(['pem', 'silence', '--help', 'list', '--format', 'j'])).toEqual(['json']);
     expect(await bashComplete(['pem', 'check', '--lookback-days', '14', '--dry'])).toEqual(['--dry-run']);
