@@ -1,5 +1,5 @@
 /**
- * Benchmark 5: `pem backtest` (SPEC §13) — an hourly replay over synthetic history (100 processors
+ * Benchmark 6: `pem backtest` (SPEC §13) — an hourly replay over synthetic history (100 processors
  * × 2 years by default), timed through the same engine the CLI uses (`runBacktest`, DuckDB adapter).
  * Target (issue 15): a 180-day hourly backtest in ≤ 60 s.
  */

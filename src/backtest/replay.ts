@@ -40,7 +40,7 @@ export interface BacktestOptions {
 export interface BacktestRun extends BacktestFigures {
   /** Detection queries actually run (the rest of the checks carried results forward). */
   queries: number;
-  /** Where the time went: the warehouse (detection, events, silences) and the simulation. */
+  /** Where the time went: waiting on the warehouse (detection, events, silences; checks run ahead) and the simulation. */
   query_ms: number;
   simulate_ms: number;
 }
