@@ -19,7 +19,7 @@ import { listSilences } from '../alerts/silences.js';
 import { alertSilencesTable } from '../config/names.js';
 import { historyDays } from '../sql/health.js';
 import { renderBacktestEventsSql, renderCheckSql } from '../sql/statements.js';
-import type { Warehouse } from '../warehouse/types.js';
+import type { Row, Warehouse } from '../warehouse/types.js';
 import { cadenceInstants } from './cadence.js';
 import { AlertSimulation, type BacktestFigures } from './simulate.js';
 
@@ -182,12 +182,14 @@ async function rowChanges(warehouse: Warehouse, registry: Registry, processors: 
     window_to: { type: 'TIMESTAMP', value: new Date(to) },
   });
   const maxRuntime = new Map(registry.processors.map((p) => [p.name, p.max_runtime_minutes === 'auto' ? null : p.max_runtime_minutes * 60_000]));
-  // When each run ended (its latest completed_at): an "auto" running row needs looking at until then.
+  // When each run ended: its first final row (success or failed). From then on the run is final
+  // (as of each check, SPEC §13), so it cannot turn hung; rows of no class end nothing.
+  const runOf = (row: Row) => `${String(row.processor_name)}|${String(row.processing_date)}|${String(row.run_id)}`;
   const runEnd = new Map<string, number>();
   for (const row of rows) {
-    if (row.completed_at === null) continue;
-    const key = `${String(row.processor_name)}|${String(row.run_id)}`;
-    runEnd.set(key, Math.max(runEnd.get(key) ?? 0, Date.parse(String(row.completed_at))));
+    if (row.completed_at === null || (row.run_class !== 'success' && row.run_class !== 'failed')) continue;
+    const completed = Date.parse(String(row.completed_at));
+    runEnd.set(runOf(row), Math.min(runEnd.get(runOf(row)) ?? Infinity, completed));
   }
   const changes: Change[] = [];
   for (const row of rows) {
@@ -197,12 +199,12 @@ async function rowChanges(warehouse: Warehouse, registry: Registry, processors: 
     if (started !== null) {
       changes.push({ at: started, processors: [name] });
       const limit = maxRuntime.get(name);
-      const ended = runEnd.get(`${name}|${String(row.run_id)}`);
-      // Seen from `ended` on (as-of reads): from then the run is final, whatever its limit.
-      const endedBy = (at: number) => ended !== undefined && ended >= started && ended < at;
+      const ended = runEnd.get(runOf(row));
+      // Only a running row can make its date hung, and only while its run has not ended.
+      const endedBy = (at: number) => row.run_class !== 'running' || (ended !== undefined && ended < at);
       if (limit !== null && limit !== undefined) {
         if (!endedBy(started + limit + 1)) changes.push({ at: started + limit + 1, processors: [name] });
-      } else {
+      } else if (row.run_class === 'running') {
         for (let at = started + everyMs; at <= Math.min(ended ?? to, started + LONGEST_RUNTIME_MS, to); at += everyMs) changes.push({ at, processors: [name] });
       }
     }

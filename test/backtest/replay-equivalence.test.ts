@@ -8,11 +8,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBacktest, type BacktestOptions } from '../../src/backtest/replay.js';
 import { loadCheckedRegistry } from '../../src/cli/registry.js';
+import { parseRegistry } from '../../src/config/registry.js';
 import { seeded } from '../../src/demo/history.js';
+import { renderBacktestEventsSql } from '../../src/sql/statements.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import { RUN_HISTORY_COLUMNS } from '../bigquery/support/fixtures.js';
 import { runCli } from '../support/cli.js';
 import { addDays, datesBetween, runRows } from '../support/runs.js';
 import { createScenario, type RowSpec, type Scenario } from '../support/scenario.js';
+import { startZetaSql, zetaCatalog } from '../support/zetasql.js';
 
 let scenario: Scenario | undefined;
 afterEach(() => {
@@ -121,5 +125,21 @@ describe('the carried backtest replay', () => {
     expect(carried.weeks).toEqual(reference.weeks);
     expect(carried.never_alerted).toEqual(reference.never_alerted);
     expect(carried.queries).toBeLessThan(reference.queries);
+  });
+});
+
+describe("the backtest's change instants statement", () => {
+  it('resolves on BigQuery (ZetaSQL) with its parameters typed', async () => {
+    const zeta = await startZetaSql();
+    try {
+      const loaded = parseRegistry({ dataset: 'nba_reference', processors: { a: {}, b: { depends_on: ['a'] } } });
+      if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+      const sql = renderBacktestEventsSql('bigquery', loaded.registry);
+      const params = { processors: 'ARRAY<STRING>', window_from: 'TIMESTAMP', window_to: 'TIMESTAMP' };
+      const analyzed = await zeta.analyze(sql, { catalog: zetaCatalog({ 'nba_reference.processor_run_history': RUN_HISTORY_COLUMNS }), params });
+      expect(analyzed).toMatchObject({ ok: true });
+    } finally {
+      zeta.close();
+    }
   });
 });
