@@ -3,7 +3,7 @@
 // parameters; its body is rendered from sql/partials/processor_health_daily.hbs, the same template
 // the DuckDB engine runs. Every registered processor is included (disabled ones may be named).
 operate(pem.objects.healthAt, (ctx) =>
-  pem_sql.healthAtDdl(ctx.self(), pem.registry, pem.resolver(ctx), ctx.ref(pem.objects.processorConfig), ctx.ref(pem.objects.lastSuccess)),
+  pem_sql.healthAtDdl(ctx.self(), pem.registry, pem.resolver(ctx), ctx.ref(pem.objects.lastSuccess)),
 )
   .hasOutput(true)
   .schema(pem.dataset)

@@ -146,24 +146,38 @@ export function dataformProject(templates: TemplateBundle) {
   /**
    * The body of `processor_health_daily_at`: the detection query over the function's arguments
    * (`paramPrefix` 'pem_'; '@' gives the same body over query parameters, as the partition-bounds
-   * test analyses it), with the last success before its scans from `lastSuccessTable`.
+   * test analyses it), reading its config and the last success before its scans from
+   * `lastSuccessTable` (`processor_last_success`): with the run history, the only tables it reads,
+   * since BigQuery bills at least 10 MB for each (SPEC §14).
    */
-  function healthAtBody(registry: Registry, resolve: ResolveTable, configTable: string, lastSuccessTable: string, paramPrefix = 'pem_'): string {
+  function healthAtBody(registry: Registry, resolve: ResolveTable, lastSuccessTable: string, paramPrefix = 'pem_'): string {
     return bigquery.render(
       'processor_health_daily',
-      resolvedHealthContext(registry, resolve, configTable, { wholeHistory: false, paramPrefix, lastSuccessTable }),
+      resolvedHealthContext(registry, resolve, lastSuccessTable, { wholeHistory: false, paramPrefix, lastSuccessTable }),
     );
   }
 
   /**
-   * The SELECT of `processor_last_success`: one row per processor with its latest success date over
-   * the whole history (the `processor_runs` view's run states, so the same rule as the detection).
-   * Dataform keeps it incrementally (`incremental`): each run reads only the last `rescanDays` of
-   * partitions (a constant bound: pruned) and keeps the later of that and the stored date; the first
-   * run, or `--full-refresh`, seeds it from the whole history.
+   * The SELECT of `processor_last_success`: one row per registered processor, its `processor_config`
+   * row and its latest success date over the whole history (the `processor_runs` view's run states,
+   * so the same rule as the detection; NULL: none). Dataform keeps it incrementally (`incremental`):
+   * each run reads only the last `rescanDays` of partitions (a constant bound: pruned) and keeps the
+   * later of that and the stored date; the first run, or `--full-refresh`, seeds it from the whole
+   * history.
    */
-  function lastSuccessQuery(runsView: string, self: string, incremental: boolean, rescanDays = LAST_SUCCESS_RESCAN_DAYS): string {
-    return bigquery.render('processor_last_success', { runs_view: unquote(runsView), self: unquote(self), incremental, rescan_days: rescanDays });
+  function lastSuccessQuery(configTable: string, runsView: string, self: string, incremental: boolean, rescanDays = LAST_SUCCESS_RESCAN_DAYS): string {
+    return bigquery.render('processor_last_success', {
+      config_table: unquote(configTable),
+      runs_view: unquote(runsView),
+      self: unquote(self),
+      incremental,
+      rescan_days: rescanDays,
+    });
+  }
+
+  /** The post-operation of `processor_last_success`: deletes the processors no longer registered (a MERGE never deletes). */
+  function lastSuccessPruneSql(self: string, configTable: string): string {
+    return bigquery.render('processor_last_success_prune', { self: unquote(self), config_table: unquote(configTable) });
   }
 
   /**
@@ -171,13 +185,13 @@ export function dataformProject(templates: TemplateBundle) {
    * (every registered one, disabled too: `pem check --processors` may name them) and date of the
    * window. `pem check --engine bigquery` reads it with one query.
    */
-  function healthAtDdl(name: string, registry: Registry, resolve: ResolveTable, configTable: string, lastSuccessTable: string): string {
+  function healthAtDdl(name: string, registry: Registry, resolve: ResolveTable, lastSuccessTable: string): string {
     const args = HEALTH_AT_ARGUMENTS.map((a) => `${a.name} ${a.type}`).join(', ');
     return [
       `CREATE OR REPLACE TABLE FUNCTION \`${unquote(name)}\`(${args})`,
       `OPTIONS (description = ${JSON.stringify('Processor Execution Monitor: one row per processor and date of [pem_end_date - pem_lookback_days + 1, pem_end_date], evaluated at pem_now (SPEC §4). Read by `pem check --engine bigquery`.')})`,
       'AS',
-      healthAtBody(registry, resolve, configTable, lastSuccessTable).trimEnd(),
+      healthAtBody(registry, resolve, lastSuccessTable).trimEnd(),
     ].join('\n');
   }
 
@@ -212,6 +226,7 @@ export function dataformProject(templates: TemplateBundle) {
     healthAtBody,
     healthAtDdl,
     lastSuccessQuery,
+    lastSuccessPruneSql,
     LAST_SUCCESS_RESCAN_DAYS,
     hasTemplate,
     backfillQueueQuery,

@@ -116,12 +116,12 @@ describe.each(SCENARIOS)('$name', ({ fixture, checks }) => {
     const duck = sortRows(await duckDbRows(scenario, renderHealthSql('duckdb', registry), registry, check));
     // processor_config and processor_last_success as Dataform deploys them; the function reads
     // the last success before its scans from the latter, never older history (SPEC §14).
-    const { catalog, content, configName, lastSuccessName } = await deployedFixture(zeta, fixture, registry);
+    const { catalog, content, lastSuccessName } = await deployedFixture(zeta, fixture, registry);
     catalog.tableFunctions = [
       {
         name: `${registry.dataset}.processor_health_daily_at`,
         args: HEALTH_AT_ARGUMENTS.map((a) => ({ name: a.name, type: a.type })),
-        body: dataform.healthAtBody(registry, (name) => name, configName, lastSuccessName),
+        body: dataform.healthAtBody(registry, (name) => name, lastSuccessName),
       },
     ];
     // Exactly the statement the runner sends (one query, ordered by processor and date), its

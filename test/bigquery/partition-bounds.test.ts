@@ -118,9 +118,9 @@ const registries = [...new Map(SCENARIOS.map((s) => [s.name, s.fixture])).entrie
 describe('BigQuery partition pruning (SPEC §14)', () => {
   it.each(registries)('%s: every run-history and calendar scan of the deployed check has constant date bounds', async (_name, fixture) => {
     const registry = registryOf(fixture);
-    const { catalog, configName, lastSuccessName } = await deployedFixture(zeta, fixture, registry);
+    const { catalog, lastSuccessName } = await deployedFixture(zeta, fixture, registry);
     // The table function's body with its arguments as the query parameters the runner binds.
-    const body = healthAtBody(registry, (name) => name, configName, lastSuccessName, '@');
+    const body = healthAtBody(registry, (name) => name, lastSuccessName, '@');
     const scans = dateBoundedScans(await zeta.resolve(body, { catalog, params: PARAMS }), historyTables(registry));
     // Each execution-table branch read once for W and the baseline days, and once more for the dates
     // before them that thresholds and dependencies are evaluated over (SPEC §12) when those reach

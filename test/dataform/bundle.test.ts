@@ -49,10 +49,11 @@ describe('includes/pem_sql.js', () => {
     const fromBundle = bundle.loadRegistry(createRequire(import.meta.url)(join(REPO_ROOT, 'includes', 'processors.js')));
     expect(fromBundle).toEqual(registry);
     const resolve = (name: string) => `p.${name}`;
-    expect(bundle.healthAtDdl('p.ds.f', fromBundle, resolve, 'p.ds.processor_config', 'p.ds.processor_last_success')).toBe(
-      project.healthAtDdl('p.ds.f', registry, resolve, 'p.ds.processor_config', 'p.ds.processor_last_success'),
+    expect(bundle.healthAtDdl('p.ds.f', fromBundle, resolve, 'p.ds.processor_last_success')).toBe(
+      project.healthAtDdl('p.ds.f', registry, resolve, 'p.ds.processor_last_success'),
     );
-    expect(bundle.lastSuccessQuery('p.ds.r', 'p.ds.s', true)).toBe(project.lastSuccessQuery('p.ds.r', 'p.ds.s', true));
+    expect(bundle.lastSuccessQuery('p.ds.c', 'p.ds.r', 'p.ds.s', true)).toBe(project.lastSuccessQuery('p.ds.c', 'p.ds.r', 'p.ds.s', true));
+    expect(bundle.lastSuccessPruneSql('p.ds.s', 'p.ds.c')).toBe(project.lastSuccessPruneSql('p.ds.s', 'p.ds.c'));
     expect(bundle.processorConfigQuery(fromBundle)).toBe(project.processorConfigQuery(registry));
     expect(bundle.processorRunsQuery(fromBundle, resolve, 'p.ds.c')).toBe(project.processorRunsQuery(registry, resolve, 'p.ds.c'));
     expect(bundle.runHistoryDdl('`p.ds.t`')).toBe(project.runHistoryDdl('p.ds.t'));

@@ -1,8 +1,9 @@
 /**
  * The tables Dataform deploys beside the run history, as ZetaSQL sees them for a fixture:
- * `processor_config` (the registry as rows) and `processor_last_success` (its seed run over the
- * fixture's whole history, through the `processor_runs` view), each evaluated from the same SQL
- * Dataform deploys, so the table function reads what a deployment would hold.
+ * `processor_config` (the registry as rows) and `processor_last_success` (its seed run: the config
+ * rows with their last success over the fixture's whole history, through the `processor_runs` view),
+ * each evaluated from the same SQL Dataform deploys, so the table function reads what a deployment
+ * would hold.
  */
 import type { Registry } from '../../../src/config/registry.js';
 import { dataformProject } from '../../../src/dataform/project.js';
@@ -31,7 +32,7 @@ export async function deployedFixture(zeta: ZetaSql, fixture: Fixture, registry:
   const runs = await zeta.evaluate(processorRunsQuery(registry, (name) => name, configName), withConfig);
   withConfig.catalog.tables[runsName] = columnsOf(runs);
   withConfig.content[runsName] = runs.rows;
-  const seed = await zeta.evaluate(lastSuccessQuery(runsName, lastSuccessName, false), withConfig);
+  const seed = await zeta.evaluate(lastSuccessQuery(configName, runsName, lastSuccessName, false), withConfig);
   withConfig.catalog.tables[lastSuccessName] = columnsOf(seed);
   withConfig.content[lastSuccessName] = seed.rows;
   return { ...withConfig, configName, lastSuccessName };

@@ -21,15 +21,15 @@ export async function zetaBackedStandIn(
   fixture: Fixture,
   registry: Registry,
 ): Promise<{ standIn: StandIn; analyzed: { sql: string; kind: string }[]; catalog: CatalogSpec }> {
-  // processor_config and processor_last_success as Dataform deploys them.
-  const { catalog, content, configName, lastSuccessName } = await deployedFixture(zeta, fixture, registry);
+  // processor_config and processor_last_success as Dataform deploys them (the function reads the latter).
+  const { catalog, content, lastSuccessName } = await deployedFixture(zeta, fixture, registry);
   const withFunction: CatalogSpec = {
     ...catalog,
     tableFunctions: [
       {
         name: `${registry.dataset}.processor_health_daily_at`,
         args: HEALTH_AT_ARGUMENTS.map((a) => ({ name: a.name, type: a.type })),
-        body: dataform.healthAtBody(registry, (name) => name, configName, lastSuccessName),
+        body: dataform.healthAtBody(registry, (name) => name, lastSuccessName),
       },
     ],
   };

@@ -27,6 +27,9 @@ interface Action {
 export interface CompiledTable extends Action {
   type: 'table' | 'view' | 'incremental';
   query: string;
+  /** An incremental table's query on its later runs (it may read the table itself). */
+  incrementalQuery?: string;
+  postOps?: string[];
   bigquery?: { partitionBy?: string; clusterBy?: string[] };
   actionDescriptor?: { description?: string; columns?: { path: string[]; description: string }[] };
 }
@@ -116,7 +119,16 @@ export async function replayGraph(zeta: ZetaSql, graph: CompiledGraph, base: Cat
   for (const t of graph.tables ?? []) {
     const name = fullName(t.target);
     const ddl = `CREATE OR REPLACE ${t.type === 'view' ? 'VIEW' : 'TABLE'} \`${name}\` AS\n${t.query}`;
-    items.push({ key: name, deps: (t.dependencyTargets ?? []).map(fullName), run: () => record(name, ddl) });
+    // Then what later runs send: an incremental table's query over itself, and the post-operations.
+    const after = [...(t.type === 'incremental' && t.incrementalQuery ? [t.incrementalQuery] : []), ...(t.postOps ?? [])];
+    items.push({
+      key: name,
+      deps: (t.dependencyTargets ?? []).map(fullName),
+      run: async () => {
+        await record(name, ddl);
+        for (const sql of after) await record(name, sql);
+      },
+    });
   }
   for (const o of graph.operations ?? []) {
     const name = fullName(o.target);
