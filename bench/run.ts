@@ -530,11 +530,12 @@ export function formatReport(results: BenchResults): string {
     out.push('');
     out.push(
       table(
-        ['processors', 'history', 'window', 'run-history scan (MB)', 'other tables (MB)', 'billed (MB)', 'before issue 13 (MB)'],
+        ['processors', 'history', 'window', 'tables read', 'run-history scans (MB)', 'processor_last_success (MB)', 'billed (MB)', 'before issue 13 (MB)'],
         results.bytes.map((b) => [
           count(b.processors),
           `${b.historyYears} years`,
           `${b.lookbackDays} days`,
+          String(b.tables),
           (b.historyScanBytes / 1e6).toFixed(1),
           (b.otherTablesBytes / 1e6).toFixed(1),
           (b.billedBytes / 1e6).toFixed(1),

@@ -11,6 +11,7 @@ import { dataformProject } from '../../src/dataform/project.js';
 import { calendarSources, historyDays, maxBaselineDays, runSources } from '../../src/sql/health.js';
 import { loadTemplateBundle } from '../../src/sql/load.js';
 import { renderHealthSql } from '../../src/sql/statements.js';
+import { deployedCheckReads } from '../../bench/bytes-model.js';
 import { startZetaSql, type ZetaSql } from '../support/zetasql.js';
 import { deployedFixture } from './support/deployed.js';
 import { registryOf } from './support/fixtures.js';
@@ -128,6 +129,16 @@ describe('BigQuery partition pruning (SPEC §14)', () => {
     const runScansPerTable = historyDays(registry.processors) > maxBaselineDays(registry.processors) ? 2 : 1;
     expect(scans).toHaveLength(runSources(registry).length * runScansPerTable + calendarSources(registry.processors).length);
     expect(scans.filter((s) => !s.lower || !s.upper)).toEqual([]);
+    // The bytes model (bench/bytes-model.ts) prices the scans it reads off the rendered SQL: the same ones.
+    const historyScans = scans.filter((s) => runSources(registry).some((r) => r.table === s.table));
+    expect(deployedCheckReads(registry).historyScans).toHaveLength(historyScans.length);
+  });
+
+  it('reads no table in the deployed check but the run history, calendars and processor_last_success (BigQuery bills 10 MB per table)', async () => {
+    const [, fixture] = registries[0]!;
+    const registry = registryOf(fixture);
+    const read = deployedCheckReads(registry).tables.map((t) => t.split('.').slice(-2).join('.'));
+    expect(read.sort()).toEqual([...new Set([...historyTables(registry).keys(), `${registry.dataset}.processor_last_success`])].sort());
   });
 
   it('tells an unbounded scan apart: the inline query searches older history for a last success', async () => {
