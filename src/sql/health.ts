@@ -178,6 +178,17 @@ export function historyDays(processors: readonly ProcessorConfig[]): number {
   return Math.max(forDependencies, forThresholds);
 }
 
+/**
+ * Days before W whose run history is read for the extended processors (0: none): the history_days
+ * they are evaluated over, and before the oldest of those dates its own baseline_days, so every
+ * evaluated date's baseline (SPEC §10) is whole. A date counted by a threshold can be anomalous,
+ * and an anomaly judged on a truncated baseline would differ from the same date judged in W.
+ */
+export function historyScanDays(processors: readonly ProcessorConfig[]): number {
+  const days = historyDays(processors);
+  return days === 0 ? 0 : days + maxBaselineDays(processors);
+}
+
 /** The context of the detection templates; `templates` are those it will be rendered with. */
 export function healthContext(registry: Registry, options: HealthRenderOptions, templates: TemplateBundle): Record<string, unknown> {
   return {
@@ -188,9 +199,10 @@ export function healthContext(registry: Registry, options: HealthRenderOptions, 
     dependency_edges: dependencyEdges(registry.processors),
     history_days: historyDays(registry.processors),
     // The extended processors read further back than the baselines already do: one more bounded scan.
-    history_beyond_baseline: historyDays(registry.processors) > maxBaselineDays(registry.processors),
+    history_scan_days: historyScanDays(registry.processors),
+    history_beyond_baseline: historyScanDays(registry.processors) > maxBaselineDays(registry.processors),
     // How far before W any run-history or calendar scan reaches: the constant lower bound of the deployed scans (SPEC §14).
-    scanned_days_before_window: Math.max(maxBaselineDays(registry.processors), historyDays(registry.processors)),
+    scanned_days_before_window: Math.max(maxBaselineDays(registry.processors), historyScanDays(registry.processors)),
     processor_config_json: options.configParam ? null : processorConfigJson(registry.processors, templates),
     config_param: options.configParam ?? false,
     run_sources: runSources(registry),

@@ -27,14 +27,15 @@ describe('the BigQuery bytes model', () => {
     ]);
   });
 
-  it('follows a threshold that reaches further back: a second scan of the older days (SPEC §12)', () => {
+  it('follows a threshold that reaches further back: a second scan of the older days and their baseline days (SPEC §12, §10)', () => {
     const document = syntheticRegistryDocument(3) as { processors: Record<string, Record<string, unknown>> };
     const [first] = Object.keys(document.processors);
     document.processors[first!] = { ...document.processors[first!], alert_after_dates: 2, alert_within_dates: 10 };
     const scans = deployedCheckReads(registryOf(document)).historyScans.map((s) => [s.fromDaysBeforeWindow, s.toDaysBeforeWindow]);
+    // 7 × 10 days of threshold dates, and the 28 baseline days before the oldest of them.
     expect(scans).toEqual([
       [28, null],
-      [70, 28],
+      [98, 28],
     ]);
   });
 

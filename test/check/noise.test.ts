@@ -83,6 +83,21 @@ describe('thresholds: alert_after_dates N of alert_within_dates M', () => {
     expect(alertOf(json, 'p').reason).toBe('no_destination');
   });
 
+  it("gives the oldest of the M dates its whole baseline: a weekly processor's zero-record date five Mondays back counts", async () => {
+    // Weekly on MON; E = Tue 10-07, L = 7. The M = 5 most recent Mondays: 10-06 (failed), 09-29,
+    // 09-22, 09-15 and 09-08, a success that wrote 0 records. 09-08's baseline is the Mondays of the
+    // 28 days before it (08-11, 08-18, 08-25, 09-01: 1,000 records each, 4 >= baseline_min_dates 3),
+    // so 09-08 is low_volume, a problem date: 2 of 5, and the alert is raised, not held.
+    const mondays = ['2025-08-11', '2025-08-18', '2025-08-25', '2025-09-01', '2025-09-08', '2025-09-15', '2025-09-22', '2025-09-29'];
+    const rows = runsOn('p', mondays).map((row) => (row.status === 'success' ? { ...row, records_processed: row.processing_date === '2025-09-08' ? 0 : 1000 } : row));
+    const json = await check(
+      { p: { expected_frequency: 'weekly', staleness_threshold_days: 14, alert_after_dates: 2, alert_within_dates: 5, baseline_min_dates: 3 } },
+      [...rows, ...runsOn('p', ['2025-10-06'], 'failed')],
+    );
+    expect(processor(json, 'p').failed_dates).toEqual(['2025-10-06']);
+    expect(alertOf(json, 'p')).toMatchObject({ level: 'ERROR', reason: 'no_destination' });
+  });
+
   it('never holds a CRITICAL alert', async () => {
     // Last success 10-03, 4 days before E (threshold 2 days): stale. Only 4 of the last 7 dates are problems, below N = 5.
     const json = await check({ p: { alert_after_dates: 5, alert_within_dates: 7, staleness_threshold_days: 2 } }, runsOn('p', datesBetween('2025-10-01', '2025-10-03')));
