@@ -15,12 +15,14 @@ export interface Engine {
   close(): void;
 }
 
-export async function openEngine(path: string): Promise<Engine> {
+/** `threads`: DuckDB's worker threads (default: one per core); 1 makes process CPU DuckDB's work alone. */
+export async function openEngine(path: string, options: { threads?: number } = {}): Promise<Engine> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection: DuckDBConnection = await instance.connect();
   await connection.run(`ATTACH '${path.replaceAll("'", "''")}' AS ${DUCKDB_CATALOG}`);
   await connection.run(`USE ${DUCKDB_CATALOG}`);
   await connection.run("SET TimeZone = 'UTC'");
+  if (options.threads !== undefined) await connection.run(`SET threads = ${Math.trunc(options.threads)}`);
   return {
     async query(sql, params) {
       const statement = await connection.prepare(sql);

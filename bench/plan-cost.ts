@@ -6,7 +6,7 @@
  *
  * Builds (or reuses, with --file) the bench's synthetic history (dataset.ts), renders the statement
  * `pem check` sends (renderCheckSql) and binds it as `pem check` does (checkParams), then times,
- * alternating, with `SET threads = 1` so that process CPU is DuckDB's work whatever the load:
+ * alternating, on one DuckDB thread (engine.ts) so that process CPU is DuckDB's work whatever the load:
  *   - the whole statement (prepare, bind, run, read into DuckDB's chunks: engine.ts);
  *   - `EXPLAIN` of it: everything but execution, i.e. the planning every check pays (the statement
  *     is re-bound with its values at execution: its parameter types are not all known at prepare);
@@ -19,13 +19,11 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { checkParams } from '../src/check/inputs.js';
 import { renderCheckSql } from '../src/sql/statements.js';
-import { DUCKDB_CATALOG, toDuckDb } from '../src/warehouse/duckdb.js';
-import type { QueryParams } from '../src/warehouse/types.js';
 import { HISTORY_DAYS } from './dataset.js';
 import { benchInputs, buildHistoryDatabase, syntheticRegistry } from './detection.js';
+import { openEngine } from './engine.js';
 import { median } from './stats.js';
 
 /** The CTEs whose planning is reported, in the order they build on each other. */
@@ -47,19 +45,6 @@ function planOnly(sql: string, cte: string): string {
   return `EXPLAIN ${sql.slice(start, end + 2)}\nSELECT count(*) FROM ${cte}`;
 }
 
-async function timedQuery(connection: DuckDBConnection, sql: string, params: QueryParams): Promise<void> {
-  const statement = await connection.prepare(sql);
-  const values: Record<string, DuckDBValue> = {};
-  const types: Record<string, DuckDBType> = {};
-  const wanted = new Set(Array.from({ length: statement.parameterCount }, (_, i) => statement.parameterName(i + 1)));
-  for (const [name, param] of Object.entries(params)) {
-    if (!wanted.has(name)) continue;
-    [values[name], types[name]] = toDuckDb(param);
-  }
-  statement.bind(values, types);
-  await statement.runAndReadAll();
-}
-
 async function main(): Promise<void> {
   const processors = Number(option('processors', '1000'));
   const days = Number(option('days', '7'));
@@ -79,21 +64,16 @@ async function main(): Promise<void> {
     ...MILESTONES.map((cte): [string, string] => [`  plan to ${cte}`, planOnly(sql, cte)]),
   ];
 
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
+  const engine = await openEngine(path, { threads: 1 });
   try {
-    await connection.run(`ATTACH '${path.replaceAll("'", "''")}' AS ${DUCKDB_CATALOG} (READ_ONLY)`);
-    await connection.run(`USE ${DUCKDB_CATALOG}`);
-    await connection.run("SET TimeZone = 'UTC'");
-    await connection.run('SET threads = 1');
     const loadBefore = loadavg()[0]!;
     const samples = cases.map(() => ({ cpu: [] as number[], wall: [] as number[] }));
-    for (const [, text] of cases) await timedQuery(connection, text, params); // warm-up
+    for (const [, text] of cases) await engine.query(text, params); // warm-up
     for (let run = 0; run < runs; run++) {
       for (const [i, [, text]] of cases.entries()) {
         const cpu = process.cpuUsage();
         const started = performance.now();
-        await timedQuery(connection, text, params);
+        await engine.query(text, params);
         samples[i]!.wall.push(performance.now() - started);
         const used = process.cpuUsage(cpu);
         samples[i]!.cpu.push((used.user + used.system) / 1000);
@@ -104,8 +84,7 @@ async function main(): Promise<void> {
       console.log(`${name.padEnd(38)} cpu ${median(samples[i]!.cpu).toFixed(1).padStart(7)} ms   wall ${median(samples[i]!.wall).toFixed(1).padStart(7)} ms`);
     }
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    engine.close();
   }
 }
 
