@@ -78,11 +78,11 @@ export async function claimDue(
     now: { type: 'TIMESTAMP', value: now },
     lease_start: { type: 'TIMESTAMP', value: leaseStart },
   });
-  const winners = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_claim_winners', { table }), {
-    tokens: { type: 'ARRAY<STRING>', value: [...new Set(items.map(claimToken))] },
+  const held = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_claim_winners', { table }), {
+    run_id: { type: 'STRING', value: runId },
     lease_start: { type: 'TIMESTAMP', value: leaseStart },
   });
-  const mine = new Set(winners.filter((w) => w.run_id === runId).map((w) => String(w.claim_token)));
+  const mine = new Set(held.map((w) => String(w.claim_token)));
   return items.filter((item) => mine.has(claimToken(item)));
 }
 

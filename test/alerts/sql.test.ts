@@ -39,7 +39,7 @@ const catalog = {
 const STATEMENTS: [string, Record<string, unknown>, Record<string, string>][] = [
   ['alert_state_latest', { table: STATE }, { processors: 'ARRAY<STRING>' }],
   ['alert_state_claim', { table: STATE }, { claims: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', lease_start: 'TIMESTAMP' }],
-  ['alert_state_claim_winners', { table: STATE }, { tokens: 'ARRAY<STRING>', lease_start: 'TIMESTAMP' }],
+  ['alert_state_claim_winners', { table: STATE }, { run_id: 'STRING', lease_start: 'TIMESTAMP' }],
   ['alert_state_append', { table: STATE }, { events: 'STRING', run_id: 'STRING', now: 'TIMESTAMP' }],
   ['alert_silences_list', { table: SILENCES, active_only: true }, { now: 'TIMESTAMP' }],
   ['alert_silences_list', { table: SILENCES, active_only: false }, { now: 'TIMESTAMP' }],
@@ -143,8 +143,8 @@ describe('the BigQuery alert statements', () => {
         [
           'alert_state_claim_winners',
           { table: STATE },
-          { tokens: { type: 'ARRAY<STRING>', value: ['t3'] }, lease_start: { type: 'TIMESTAMP', value: new Date('2025-10-08T11:45:00Z') } },
-          { tokens: ['ARRAY<STRING>', ['t3']], lease_start: ['TIMESTAMP', '2025-10-08T11:45:00Z'] },
+          { run_id: { type: 'STRING', value: 'r2' }, lease_start: { type: 'TIMESTAMP', value: new Date('2025-10-08T11:45:00Z') } },
+          { run_id: ['STRING', 'r2'], lease_start: ['TIMESTAMP', '2025-10-08T11:45:00Z'] },
         ],
         ['alert_silences_list', { table: SILENCES, active_only: false }, { now: { type: 'TIMESTAMP', value: new Date(now) } }, { now: ['TIMESTAMP', now] }],
         ['alert_silences_list', { table: SILENCES, active_only: true }, { now: { type: 'TIMESTAMP', value: new Date(now) } }, { now: ['TIMESTAMP', now] }],
