@@ -38,7 +38,7 @@ import { planDeliveries, slackCompanions, type ActiveSilence, type DeliveredStat
 import { retryPolicyWith, type RetryPolicy } from './retry.js';
 import { listSilences } from './silences.js';
 import { buildSlackMessage, type SlackMessage, type SlackMessageInput, type SlackRecovery, type SlackTrigger } from './slack-message.js';
-import { appendEvents, claimDue, readDeliveredState, type StateEvent } from './state.js';
+import { claimDue, readDeliveredState, recordOutcome, type ClaimOutcome, type StateEvent } from './state.js';
 import { TransportError, redact, type Transport } from './transport.js';
 
 /** One route's destinations; null where its variable is unset. */
@@ -238,14 +238,17 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
     sendPagerDuty(context, transports, mine.filter((i) => i.destination === 'pagerduty')),
   ]);
 
-  const events: StateEvent[] = [
-    ...slack.events,
-    ...pagerduty.delivered.map((item) => ({ item, event: item.action === 'resolve' ? ('resolved' as const) : ('notified' as const) })),
-    ...[...slack.outcome.failed, ...pagerduty.failed].map((item) => ({ item, event: 'released' as const })),
-  ];
+  // What it held and delivered becomes notified/resolved, what it held and did not deliver is
+  // released; both are copied from its claim rows in the warehouse (state.ts, recordOutcome).
+  const outcome: ClaimOutcome = {
+    claimed: plan.due,
+    held: mine,
+    delivered: [...slack.outcome.delivered, ...pagerduty.delivered],
+    unclaimed: slack.companions,
+  };
   const errors = [...slack.errors, ...pagerduty.errors];
   try {
-    await appendEvents(warehouse, stateTable, events, runId, now);
+    await recordOutcome(warehouse, stateTable, outcome, runId, now);
   } catch (error) {
     errors.push(`alerts went out but ${stateTable} could not record them (${describeError(error)}); the next run may send them again`);
   }
@@ -316,7 +319,8 @@ function byRoute(items: readonly DueItem[], routing: Routing): Map<string, DueIt
 
 interface SlackDelivery {
   outcome: DestinationOutcome;
-  events: StateEvent[];
+  /** The other current issues of the processors a delivered message told about: notified without a claim. */
+  companions: StateEvent[];
   errors: string[];
   /** Per route: the items its delivered message carried. */
   sentByRoute: Map<string, DueItem[]>;
@@ -332,7 +336,7 @@ async function sendSlack(
   state: readonly DeliveredState[],
   issues: readonly Issue[],
 ): Promise<SlackDelivery> {
-  const delivery: SlackDelivery = { outcome: { delivered: [], failed: [], error: null }, events: [], errors: [], sentByRoute: new Map(), warningSent: false };
+  const delivery: SlackDelivery = { outcome: { delivered: [], failed: [], error: null }, companions: [], errors: [], sentByRoute: new Map(), warningSent: false };
   for (const [route, routeItems] of byRoute(items, context.routing)) {
     const transport = transports.routes[route]?.slack;
     if (!transport) continue;
@@ -350,8 +354,7 @@ async function sendSlack(
     // Every processor in the message was told about all of its current problems, so all of them
     // are recorded as notified: their reminders then come together, not one kind at a time.
     const shown = new Set([...built.detailed, ...built.summarized]);
-    delivery.events.push(...routeItems.map((item) => ({ item, event: item.action === 'resolve' ? ('resolved' as const) : ('notified' as const) })));
-    for (const item of slackCompanions(issues, shown, [...routeItems, ...plan.due], state)) delivery.events.push({ item, event: 'notified' });
+    for (const item of slackCompanions(issues, shown, [...routeItems, ...plan.due], state)) delivery.companions.push({ item, event: 'notified' });
   }
   return delivery;
 }

@@ -4,7 +4,6 @@
  * bound parameter; batches travel as one JSON parameter so a run costs a handful of statements
  * whatever the number of alerts (BigQuery queues INSERT statements beyond its daily allowance).
  */
-import { randomUUID } from 'node:crypto';
 import { sqlRenderer } from '../sql/load.js';
 import type { Dialect } from '../sql/render.js';
 import type { Warehouse } from '../warehouse/types.js';
@@ -35,8 +34,8 @@ export async function readDeliveredState(warehouse: Warehouse, table: string, pr
   }));
 }
 
+/** One row of a batch; the engine adds its event_id (53,000 random ids a run are not pem's work). */
 interface EventRow {
-  event_id: string;
   event?: string;
   alert_key: string;
   destination: string;
@@ -48,7 +47,6 @@ interface EventRow {
 
 function eventRow(item: DueItem, event?: string): EventRow {
   return {
-    event_id: randomUUID(),
     ...(event ? { event } : {}),
     alert_key: item.key,
     destination: item.destination,
@@ -98,5 +96,44 @@ export async function appendEvents(warehouse: Warehouse, table: string, events: 
     events: { type: 'STRING', value: JSON.stringify(events.map((e) => eventRow(e.item, e.event))) },
     run_id: { type: 'STRING', value: runId },
     now: { type: 'TIMESTAMP', value: now },
+  });
+}
+
+export interface ClaimOutcome {
+  /** Every item the run tried to claim (`claimDue`'s input). */
+  claimed: readonly DueItem[];
+  /** The items it holds (`claimDue`'s answer). */
+  held: readonly DueItem[];
+  /** The held items a destination accepted. */
+  delivered: readonly DueItem[];
+  /** Delivered events that had no claim (Slack companions): sent as a JSON batch. */
+  unclaimed: readonly StateEvent[];
+}
+
+/**
+ * Records a run's outcome in one statement, from its own claim rows (alert_state_record.sql.hbs):
+ * held and delivered → notified/resolved, held and not delivered → released, claimed but not held
+ * → nothing. Only those exceptions and the unclaimed events travel: the 20,000 notifications of a
+ * bad hour are copied inside the warehouse (SPEC §14).
+ */
+export async function recordOutcome(warehouse: Warehouse, table: string, outcome: ClaimOutcome, runId: string, now: Date): Promise<void> {
+  if (outcome.claimed.length === 0 && outcome.unclaimed.length === 0) return;
+  const held = new Set(outcome.held.map(claimToken));
+  const delivered = new Set(outcome.delivered.map(claimToken));
+  const tokens = (items: readonly DueItem[], keep: (token: string, item: DueItem) => boolean) => {
+    const kept = new Set<string>();
+    for (const item of items) {
+      const token = claimToken(item);
+      if (keep(token, item)) kept.add(token);
+    }
+    return [...kept];
+  };
+  await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_record', { table }), {
+    run_id: { type: 'STRING', value: runId },
+    now: { type: 'TIMESTAMP', value: now },
+    lost: { type: 'ARRAY<STRING>', value: tokens(outcome.claimed, (token) => !held.has(token)) },
+    released: { type: 'ARRAY<STRING>', value: tokens(outcome.held, (token) => !delivered.has(token)) },
+    resolved: { type: 'ARRAY<STRING>', value: tokens(outcome.delivered, (_, item) => item.action === 'resolve') },
+    events: { type: 'STRING', value: JSON.stringify(outcome.unclaimed.map((e) => eventRow(e.item, e.event))) },
   });
 }
