@@ -36,18 +36,19 @@ export async function readDeliveredState(warehouse: Warehouse, table: string, pr
 
 /** One row of a batch; the engine adds its event_id (53,000 random ids a run are not pem's work). */
 interface EventRow {
-  event?: string;
+  event: string | undefined;
   alert_key: string;
   destination: string;
   processor_name: string;
   issue_kind: string;
   level: string;
-  claim_token: string | null;
+  claim_token: string;
 }
 
+/** One object shape for every row (a conditional spread made each its own: 4 µs a row to build and serialise). */
 function eventRow(item: DueItem, event?: string): EventRow {
   return {
-    ...(event ? { event } : {}),
+    event,
     alert_key: item.key,
     destination: item.destination,
     processor_name: item.processor,
