@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * Alert state in the warehouse (`<dataset>.pem_alert_state`): read what was delivered, claim what
  * this run is about to send, and append what it delivered or gave back. Every runtime value is a
@@ -6,7 +7,7 @@
  */
 import { sqlRenderer } from '../sql/load.js';
 import type { Dialect } from '../sql/render.js';
-import type { Warehouse } from '../warehouse/types.js';
+import type { QueryParam, Warehouse } from '../warehouse/types.js';
 import type { IssueKind, StateDestination } from './issues.js';
 import { claimToken, type DeliveredState, type DueItem } from './plan.js';
 
@@ -34,7 +35,7 @@ export async function readDeliveredState(warehouse: Warehouse, table: string, pr
   }));
 }
 
-/** One row of a batch; the engine adds its event_id (53,000 random ids a run are not pem's work). */
+/** One row of a batch; its event_id is the statement's `id_prefix` and the row's ordinal. */
 interface EventRow {
   event: string | undefined;
   alert_key: string;
@@ -59,6 +60,13 @@ function eventRow(item: DueItem, event?: string): EventRow {
 }
 
 /**
+ * The event ids of one statement's rows: a new random id and each row's ordinal (`<uuid>-17`).
+ * Unique across runs whatever run id a caller passes, and made by the engine for the whole batch
+ * instead of 26,000 random ids made and sent one by one (SPEC §14).
+ */
+const idPrefix = (): QueryParam => ({ type: 'STRING', value: `${randomUUID()}-` });
+
+/**
  * Claims `items` for `runId` and returns the ones this run holds (see alert_state_claim.sql.hbs
  * for the protocol and why it is safe for overlapping runs).
  */
@@ -73,6 +81,7 @@ export async function claimDue(
   const leaseStart = new Date(now.getTime() - CLAIM_LEASE_MS);
   await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_claim', { table }), {
     claims: { type: 'STRING', value: JSON.stringify(items.map((item) => eventRow(item))) },
+    id_prefix: idPrefix(),
     run_id: { type: 'STRING', value: runId },
     now: { type: 'TIMESTAMP', value: now },
     lease_start: { type: 'TIMESTAMP', value: leaseStart },
@@ -95,6 +104,7 @@ export async function appendEvents(warehouse: Warehouse, table: string, events: 
   if (events.length === 0) return;
   await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_append', { table }), {
     events: { type: 'STRING', value: JSON.stringify(events.map((e) => eventRow(e.item, e.event))) },
+    id_prefix: idPrefix(),
     run_id: { type: 'STRING', value: runId },
     now: { type: 'TIMESTAMP', value: now },
   });
@@ -107,18 +117,18 @@ export interface ClaimOutcome {
   held: readonly DueItem[];
   /** The held items a destination accepted. */
   delivered: readonly DueItem[];
-  /** Delivered events that had no claim (Slack companions): sent as a JSON batch. */
+  /** Delivered events that had no claim (Slack companions): appended as a JSON batch, when there are any. */
   unclaimed: readonly StateEvent[];
 }
 
 /**
- * Records a run's outcome in one statement, from its own claim rows (alert_state_record.sql.hbs):
+ * Records a run's outcome from its own claim rows (alert_state_record.sql.hbs), in one statement
+ * (another for unclaimed events, when there are any):
  * held and delivered → notified/resolved, held and not delivered → released, claimed but not held
  * → nothing. Only those exceptions and the unclaimed events travel: the 20,000 notifications of a
  * bad hour are copied inside the warehouse (SPEC §14).
  */
 export async function recordOutcome(warehouse: Warehouse, table: string, outcome: ClaimOutcome, runId: string, now: Date): Promise<void> {
-  if (outcome.claimed.length === 0 && outcome.unclaimed.length === 0) return;
   const held = new Set(outcome.held.map(claimToken));
   const delivered = new Set(outcome.delivered.map(claimToken));
   const tokens = (items: readonly DueItem[], keep: (token: string, item: DueItem) => boolean) => {
@@ -129,12 +139,13 @@ export async function recordOutcome(warehouse: Warehouse, table: string, outcome
     }
     return [...kept];
   };
-  await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_record', { table }), {
+  if (outcome.held.length > 0) await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_record', { table }), {
     run_id: { type: 'STRING', value: runId },
     now: { type: 'TIMESTAMP', value: now },
     lost: { type: 'ARRAY<STRING>', value: tokens(outcome.claimed, (token) => !held.has(token)) },
     released: { type: 'ARRAY<STRING>', value: tokens(outcome.held, (token) => !delivered.has(token)) },
     resolved: { type: 'ARRAY<STRING>', value: tokens(outcome.delivered, (_, item) => item.action === 'resolve') },
-    events: { type: 'STRING', value: JSON.stringify(outcome.unclaimed.map((e) => eventRow(e.item, e.event))) },
+    id_prefix: idPrefix(),
   });
+  await appendEvents(warehouse, table, outcome.unclaimed, runId, now);
 }

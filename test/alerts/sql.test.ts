@@ -38,9 +38,9 @@ const catalog = {
 /** Every alert statement, its context and the types of its parameters. */
 const STATEMENTS: [string, Record<string, unknown>, Record<string, string>][] = [
   ['alert_state_latest', { table: STATE }, { processors: 'ARRAY<STRING>' }],
-  ['alert_state_claim', { table: STATE }, { claims: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', lease_start: 'TIMESTAMP' }],
+  ['alert_state_claim', { table: STATE }, { claims: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', lease_start: 'TIMESTAMP', id_prefix: 'STRING' }],
   ['alert_state_claim_winners', { table: STATE }, { run_id: 'STRING', lease_start: 'TIMESTAMP' }],
-  ['alert_state_append', { table: STATE }, { events: 'STRING', run_id: 'STRING', now: 'TIMESTAMP' }],
+  ['alert_state_append', { table: STATE }, { events: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', id_prefix: 'STRING' }],
   ['alert_silences_list', { table: SILENCES, active_only: true }, { now: 'TIMESTAMP' }],
   ['alert_silences_list', { table: SILENCES, active_only: false }, { now: 'TIMESTAMP' }],
   ['alert_silences_add', { table: SILENCES }, { silence_id: 'STRING', processor: 'STRING', reason: 'STRING', created_by: 'STRING', until: 'TIMESTAMP', now: 'TIMESTAMP' }],
