@@ -8,6 +8,10 @@ import type { CheckReport } from './report.js';
 /** A stand-in for the processors array in the document's shell; no report value can equal it. */
 const PROCESSORS_SLOT = '\u0000pem:processors\u0000';
 
+/** What JSON.stringify({ p: [value] }, null, 2) puts before and after the value's lines. */
+const NESTED_HEAD = '{\n  "p": [\n';
+const NESTED_TAIL = '\n  ]\n}';
+
 /** The document's text, in pieces whose concatenation equals `JSON.stringify(report, null, 2)`. */
 export function* jsonDocumentPieces(report: CheckReport): Generator<string> {
   if (report.processors.length === 0) {
@@ -20,10 +24,11 @@ export function* jsonDocumentPieces(report: CheckReport): Generator<string> {
   yield `${head}[\n`;
   const last = report.processors.length - 1;
   for (let i = 0; i <= last; i++) {
-    // Nested two levels deep (document → processors → processor): each line indented by 4 spaces.
-    // JSON.stringify escapes newlines inside strings, so splitting on '\n' only splits lines.
-    const text = JSON.stringify(report.processors[i], null, 2).split('\n').join('\n    ');
-    yield `    ${text}${i < last ? ',' : ''}\n`;
+    // Nested two levels deep (document → processors → processor), so each line is indented by 4
+    // spaces: stringified at that depth inside a stand-in shell, whose own lines are cut off,
+    // rather than re-indented line by line afterwards (a tenth of a 90-day check's JS time).
+    const nested = JSON.stringify({ p: [report.processors[i]] }, null, 2);
+    yield `${nested.slice(NESTED_HEAD.length, -NESTED_TAIL.length)}${i < last ? ',' : ''}\n`;
   }
   yield `  ]${tail}`;
 }

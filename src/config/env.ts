@@ -52,6 +52,11 @@ export interface BigQuerySettings {
 export interface DuckDbSettings {
   /** PEM_DUCKDB_LOCK_TIMEOUT_MS: how long a command waits while another process writes the file. */
   lockTimeoutMs: number;
+  /**
+   * PEM_DUCKDB_MEMORY_LIMIT: DuckDB's memory_limit (e.g. `256MB`); null leaves DuckDB's default,
+   * 80 % of the machine's or container's memory. https://duckdb.org/docs/stable/configuration/overview
+   */
+  memoryLimit: string | null;
 }
 
 export interface DestinationSettings {
@@ -131,7 +136,7 @@ export function readSettings(env: Environment = environmentOf()): Settings {
   const settings: Settings = {
     engine: attempt(() => engineFrom(env), null),
     bigQuery: attempt(() => bigQueryFrom(env), { project: undefined, location: undefined, apiEndpoint: undefined, timeoutMs: undefined }),
-    duckDb: attempt(() => duckDbFrom(env), { lockTimeoutMs: DEFAULT_DUCKDB_LOCK_TIMEOUT_MS }),
+    duckDb: attempt(() => duckDbFrom(env), { lockTimeoutMs: DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, memoryLimit: null }),
     alertRetry: attempt(() => alertRetryFrom(env), {}),
     destinations: attempt(() => destinationsFrom(env), { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL }),
     reportPublish: attempt(() => reportPublishFrom(env), { uri: null, apiEndpoint: undefined }),
@@ -209,8 +214,15 @@ function duckDbFrom(env: Environment): DuckDbSettings {
   if (lockTimeoutMs === null) {
     throw usageError(`PEM_DUCKDB_LOCK_TIMEOUT_MS '${env.PEM_DUCKDB_LOCK_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds, for example 30000`);
   }
-  return { lockTimeoutMs: lockTimeoutMs ?? DEFAULT_DUCKDB_LOCK_TIMEOUT_MS };
+  const memoryLimit = env.PEM_DUCKDB_MEMORY_LIMIT?.trim() || null;
+  if (memoryLimit !== null && !DUCKDB_MEMORY_SIZE.test(memoryLimit)) {
+    throw usageError(`PEM_DUCKDB_MEMORY_LIMIT '${memoryLimit}' must be a size such as 256MB or 1GiB`);
+  }
+  return { lockTimeoutMs: lockTimeoutMs ?? DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, memoryLimit };
 }
+
+/** A size DuckDB's memory_limit accepts: a number and a unit (https://duckdb.org/docs/stable/configuration/overview). */
+const DUCKDB_MEMORY_SIZE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
 /** PEM_ALERT_*: the retry knobs that are set. */
 export function alertRetryFrom(env: Environment): AlertRetryOverrides {

@@ -22,7 +22,7 @@ import {
   structValue,
   timestampValue,
 } from '@duckdb/node-api';
-import { describeError, runtimeError } from '../errors.js';
+import { describeError, runtimeError, type PemError } from '../errors.js';
 import { forgetSpooled, readSpool, type SpooledRow } from './duckdb-spool.js';
 import type { RunRow } from './run-row.js';
 import type { PlainValue, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
@@ -43,6 +43,12 @@ export interface DuckDbOptions {
   signal?: AbortSignal;
   /** Hears, once, that the file is held and the open is waiting for it. */
   onLockWait?: (cause: Error) => void;
+  /**
+   * DuckDB's memory_limit (PEM_DUCKDB_MEMORY_LIMIT), or null for DuckDB's default. A statement
+   * that needs more fails with one line (`ran out of memory`, exit 1) instead of the process
+   * growing until the container is killed.
+   */
+  memoryLimit?: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -99,7 +105,7 @@ class DuckDbWarehouse implements Warehouse {
 
   constructor(
     private readonly path: string,
-    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait'>,
+    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait' | 'memoryLimit'>,
     readonly description: string,
   ) {}
 
@@ -118,12 +124,13 @@ class DuckDbWarehouse implements Warehouse {
 
   private async openFile(): Promise<DuckDBConnection> {
     const inMemory = this.path === ':memory:';
-    const { lockWaitMs = 0, signal, onLockWait } = this.options;
+    const { lockWaitMs = 0, signal, onLockWait, memoryLimit = null } = this.options;
     const deadline = Date.now() + lockWaitMs;
     let waited = false;
     let instance: DuckDBInstance | undefined;
     try {
-      instance = await DuckDBInstance.create(':memory:');
+      // Given as the instance's configuration, not spliced into SQL.
+      instance = await DuckDBInstance.create(':memory:', memoryLimit === null ? {} : { memory_limit: memoryLimit });
       const connection = await instance.connect();
       if (!inMemory) {
         // Attached under a fixed catalog name: opened directly, the file's catalog is named after
@@ -148,7 +155,7 @@ class DuckDbWarehouse implements Warehouse {
       this.open = { instance, connection };
     } catch (error) {
       instance?.closeSync();
-      throw runtimeError(`cannot open DuckDB database ${this.path}: ${describeError(error)}`);
+      throw duckDbFailure(`cannot open DuckDB database ${this.path}`, error);
     }
     if (!inMemory) await this.drainSpool();
     // https://duckdb.org/docs/stable/operations_manual/securing_duckdb/overview: no file, URL or
@@ -189,7 +196,7 @@ class DuckDbWarehouse implements Warehouse {
       const reader = await statement.runAndReadAll();
       return decodeRows(reader.columnNames(), reader.columnTypes(), reader.getRows());
     } catch (error) {
-      throw runtimeError(`${this.description}: ${describeError(error)}`);
+      throw duckDbFailure(this.description, error);
     } finally {
       lease.done();
     }
@@ -236,7 +243,7 @@ class DuckDbWarehouse implements Warehouse {
         // Streamed: DuckDB hands over one chunk (2,048 rows) at a time instead of materialising the result.
         result = await statement.stream();
       } catch (error) {
-        throw runtimeError(`${this.description}: ${describeError(error)}`);
+        throw duckDbFailure(this.description, error);
       }
       const names = result.columnNames();
       const types = result.columnTypes();
@@ -245,7 +252,7 @@ class DuckDbWarehouse implements Warehouse {
         try {
           chunk = await result.fetchChunk();
         } catch (error) {
-          throw runtimeError(`${this.description}: ${describeError(error)}`);
+          throw duckDbFailure(this.description, error);
         }
         if (!chunk || chunk.rowCount === 0) return;
         yield decodeRows(names, types, chunk.getRows());
@@ -267,7 +274,7 @@ class DuckDbWarehouse implements Warehouse {
       bindAll(statement, params);
       await statement.run();
     } catch (error) {
-      throw runtimeError(`${this.description}: ${describeError(error)}`);
+      throw duckDbFailure(this.description, error);
     }
   }
 
@@ -340,6 +347,21 @@ class DuckDbWarehouse implements Warehouse {
   }
 }
 
+/**
+ * A DuckDB failure as one line (exit 1). Running out of DuckDB's memory (its memory_limit) says so
+ * and what to do about it, instead of DuckDB's own tuning advice on further lines.
+ */
+function duckDbFailure(what: string, error: unknown): PemError {
+  const message = describeError(error);
+  const outOfMemory = /^Out of Memory Error: (.*)$/i.exec(message);
+  if (outOfMemory) {
+    return runtimeError(
+      `${what}: out of memory (${outOfMemory[1]}): check fewer processors at a time (--processors), a shorter window (--lookback-days), or raise PEM_DUCKDB_MEMORY_LIMIT`,
+    );
+  }
+  return runtimeError(`${what}: ${message}`);
+}
+
 const ERRORS_TYPE = LIST(STRUCT({ error_type: VARCHAR, error_message: VARCHAR }));
 
 function appendNullable<T>(appender: DuckDBAppender, value: T | null | undefined, append: (value: T) => void): void {
@@ -385,14 +407,36 @@ export function toDuckDb(param: QueryParam): [DuckDBValue, DuckDBType] {
 }
 
 function decodeRows(names: readonly string[], types: readonly DuckDBType[], values: readonly (readonly DuckDBValue[])[]): Row[] {
+  // One decoder per column, chosen once per chunk rather than once per value: strings (the check
+  // statement's three columns) and plain numbers pass through as they are.
+  const decoders = types.map(decoderFor);
+  const width = names.length;
   return values.map((rowValues) => {
     const row: Row = {};
-    names.forEach((name, i) => {
-      row[name] = decode(rowValues[i] ?? null, types[i]!);
-    });
+    for (let i = 0; i < width; i++) {
+      const value = rowValues[i];
+      row[names[i]!] = value === null || value === undefined ? null : decoders[i]!(value);
+    }
     return row;
   });
 }
+
+const asPlain = (value: DuckDBValue): PlainValue => value as PlainValue;
+
+/** How a column of `type` is decoded: as it is when DuckDB already gives the plain form, else `decode`. */
+function decoderFor(type: DuckDBType): (value: DuckDBValue) => PlainValue {
+  return PASSED_AS_IS.has(type.typeId) ? asPlain : (value) => decode(value, type);
+}
+
+const PASSED_AS_IS: ReadonlySet<DuckDBTypeId> = new Set([
+  DuckDBTypeId.VARCHAR,
+  DuckDBTypeId.INTEGER,
+  DuckDBTypeId.SMALLINT,
+  DuckDBTypeId.TINYINT,
+  DuckDBTypeId.DOUBLE,
+  DuckDBTypeId.FLOAT,
+  DuckDBTypeId.BOOLEAN,
+]);
 
 /** DuckDB values → the plain forms of `types.ts`. */
 function decode(value: DuckDBValue, type: DuckDBType): PlainValue {

@@ -34,6 +34,7 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
       path: options.database ?? DEFAULT_DUCKDB_PATH,
       create: mode.create,
       lockWaitMs: settings.duckDb?.lockTimeoutMs ?? DEFAULT_DUCKDB_LOCK_TIMEOUT_MS,
+      memoryLimit: settings.duckDb?.memoryLimit ?? null,
     }),
   bigquery: async (options, settings) => {
     const { openBigQuery } = await import('./bigquery.js');
