@@ -27,6 +27,14 @@ export const DEFAULT_RECORD_TIMEOUT_MS = 10_000;
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 5_000;
 /** How long `pem` commands wait for a DuckDB file another process holds (PEM_DUCKDB_LOCK_TIMEOUT_MS). */
 export const DEFAULT_DUCKDB_LOCK_TIMEOUT_MS = 30_000;
+/**
+ * DuckDB's memory_limit unless PEM_DUCKDB_MEMORY_LIMIT says otherwise. DuckDB's own default is 80 %
+ * of the machine's (or container's) memory: 410 MiB in the Cloud Run job's 512 MiB, where Node,
+ * the check's results and DuckDB's allocations outside its limit come on top. At 256 MB the
+ * largest checks the CLI accepts run (1,000 × 366 and 10,000 × 90 days, bench/README.md): DuckDB
+ * evicts the history it has cached instead of keeping all of it.
+ */
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '256MB';
 
 /** Alert retry knobs (documented in docs/alerts.md), each a whole number within bounds. */
 const ALERT_RETRY_KNOBS = {
@@ -52,11 +60,8 @@ export interface BigQuerySettings {
 export interface DuckDbSettings {
   /** PEM_DUCKDB_LOCK_TIMEOUT_MS: how long a command waits while another process writes the file. */
   lockTimeoutMs: number;
-  /**
-   * PEM_DUCKDB_MEMORY_LIMIT: DuckDB's memory_limit (e.g. `256MB`); null leaves DuckDB's default,
-   * 80 % of the machine's or container's memory. https://duckdb.org/docs/stable/configuration/overview
-   */
-  memoryLimit: string | null;
+  /** PEM_DUCKDB_MEMORY_LIMIT: DuckDB's memory_limit (e.g. `256MB`). https://duckdb.org/docs/stable/configuration/overview */
+  memoryLimit: string;
 }
 
 export interface DestinationSettings {
@@ -136,7 +141,7 @@ export function readSettings(env: Environment = environmentOf()): Settings {
   const settings: Settings = {
     engine: attempt(() => engineFrom(env), null),
     bigQuery: attempt(() => bigQueryFrom(env), { project: undefined, location: undefined, apiEndpoint: undefined, timeoutMs: undefined }),
-    duckDb: attempt(() => duckDbFrom(env), { lockTimeoutMs: DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, memoryLimit: null }),
+    duckDb: attempt(() => duckDbFrom(env), { lockTimeoutMs: DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, memoryLimit: DEFAULT_DUCKDB_MEMORY_LIMIT }),
     alertRetry: attempt(() => alertRetryFrom(env), {}),
     destinations: attempt(() => destinationsFrom(env), { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL }),
     reportPublish: attempt(() => reportPublishFrom(env), { uri: null, apiEndpoint: undefined }),
@@ -214,8 +219,8 @@ function duckDbFrom(env: Environment): DuckDbSettings {
   if (lockTimeoutMs === null) {
     throw usageError(`PEM_DUCKDB_LOCK_TIMEOUT_MS '${env.PEM_DUCKDB_LOCK_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds, for example 30000`);
   }
-  const memoryLimit = env.PEM_DUCKDB_MEMORY_LIMIT?.trim() || null;
-  if (memoryLimit !== null && !DUCKDB_MEMORY_SIZE.test(memoryLimit)) {
+  const memoryLimit = env.PEM_DUCKDB_MEMORY_LIMIT?.trim() || DEFAULT_DUCKDB_MEMORY_LIMIT;
+  if (!DUCKDB_MEMORY_SIZE.test(memoryLimit)) {
     throw usageError(`PEM_DUCKDB_MEMORY_LIMIT '${memoryLimit}' must be a size such as 256MB or 1GiB`);
   }
   return { lockTimeoutMs: lockTimeoutMs ?? DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, memoryLimit };

@@ -2,7 +2,7 @@
  * Chooses the warehouse adapter from the command line and the settings (SPEC §6): `--engine`,
  * else PEM_ENGINE, else duckdb. The one place that decides the engine.
  */
-import { DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, type Settings } from '../config/env.js';
+import { DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, DEFAULT_DUCKDB_MEMORY_LIMIT, type Settings } from '../config/env.js';
 import { ENGINES, type Engine } from '../config/names.js';
 import { usageError } from '../errors.js';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from './duckdb.js';
@@ -34,7 +34,7 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
       path: options.database ?? DEFAULT_DUCKDB_PATH,
       create: mode.create,
       lockWaitMs: settings.duckDb?.lockTimeoutMs ?? DEFAULT_DUCKDB_LOCK_TIMEOUT_MS,
-      memoryLimit: settings.duckDb?.memoryLimit ?? null,
+      memoryLimit: settings.duckDb?.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT,
     }),
   bigquery: async (options, settings) => {
     const { openBigQuery } = await import('./bigquery.js');
