@@ -12,8 +12,10 @@ import { CheckResultBuilder, type BuildOptions, type CheckResult } from './repor
 
 /*
  * Slices. A large check runs as several statements over consecutive slices of the (sorted)
- * processors, each reporting at most the warehouse's `checkProcessorDaysPerQuery` (DuckDB's
- * memory), folded into one result. A processor's detection reads only its own rows, except a
+ * processors, each reporting at most the warehouse's `checkProcessorDaysPerQuery` processor-days
+ * and `checkProcessorsPerQuery` processors (DuckDB's memory), folded into one result. Between
+ * slices the warehouse is released: DuckDB gives back the memory a statement used outside what it
+ * tracks only when its instance closes (bench/README.md), so the next slice opens it afresh. A processor's detection reads only its own rows, except a
  * downstream's (SPEC §12): its blocked_by and explained dates need its upstreams' days. So each
  * slice is dependency-closed: its statement evaluates the upstreams the slice's processors name
  * beside them (their configs are bound too, `checkParams`; the SQL's selected_processors adds
@@ -32,6 +34,8 @@ export const MAX_PROCESSOR_DAYS = 1_000_000;
 export interface RunCheckOptions extends BuildOptions {
   /** Processor-days one statement reports (default: the warehouse's `checkProcessorDaysPerQuery`); tests make slices small. */
   processorDaysPerQuery?: number;
+  /** Processors one statement reports (default: the warehouse's `checkProcessorsPerQuery`). */
+  processorsPerQuery?: number;
   /** The statement already rendered for this registry (a backtest asks hundreds of checks with it). */
   sql?: string;
 }
@@ -52,8 +56,16 @@ export async function runCheck(
   const builder = new CheckResultBuilder(registry, inputs, options);
   const sql = options.sql ?? renderCheckSql(warehouse.dialect, registry);
   const sliceDays = options.processorDaysPerQuery ?? warehouse.checkProcessorDaysPerQuery;
-  const perQuery = sliceDays === null ? inputs.processors.length : Math.max(1, Math.floor(sliceDays / inputs.lookbackDays));
+  const sliceProcessors = options.processorsPerQuery ?? warehouse.checkProcessorsPerQuery;
+  const perQuery = Math.max(
+    1,
+    Math.min(
+      sliceDays === null ? inputs.processors.length : Math.floor(sliceDays / inputs.lookbackDays),
+      sliceProcessors ?? inputs.processors.length,
+    ),
+  );
   for (let i = 0; i < inputs.processors.length; i += perQuery) {
+    if (i > 0) await warehouse.release();
     const slice: CheckInputs = { ...inputs, processors: inputs.processors.slice(i, i + perQuery) };
     for await (const batch of warehouse.queryBatches(sql, checkParams(slice, registry))) {
       for (const row of batch) builder.addCheckRow(row);

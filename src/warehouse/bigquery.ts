@@ -85,6 +85,7 @@ export class BigQueryWarehouse implements Warehouse {
    * output is filtered), so each slice would be billed for the same scans again (SPEC §14).
    */
   readonly checkProcessorDaysPerQuery = null;
+  readonly checkProcessorsPerQuery = null;
   readonly description: string;
 
   constructor(

@@ -43,6 +43,11 @@ export interface Warehouse {
    * for no limit: `runCheck` runs a larger check as slices of processors (SPEC §14).
    */
   readonly checkProcessorDaysPerQuery: number | null;
+  /**
+   * The most processors one check statement should report, or null for no limit: a DuckDB
+   * statement's memory grows with its processors as well as with its days (SPEC §14).
+   */
+  readonly checkProcessorsPerQuery: number | null;
   /** Runs a statement that returns no rows (DDL, inserts). */
   execute(sql: string, params?: QueryParams): Promise<void>;
   /**

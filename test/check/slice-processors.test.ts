@@ -1,0 +1,53 @@
+/**
+ * A check is sliced by processors as well as by processor-days (SPEC §14, `runCheck`): a DuckDB
+ * statement's memory grows with its processors whatever the window, and the warehouse is released
+ * between slices (DuckDB returns what it does not track only when its instance closes). Slicing
+ * never changes the result. DuckDB scenario of `pem schema apply`; E = 2025-10-07, L = 7.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadRegistry } from '../../src/config/load.js';
+import { resolveCheckInputs } from '../../src/check/inputs.js';
+import { runCheck } from '../../src/check/run.js';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import { datesBetween, runsOn } from '../support/runs.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+
+const E = '2025-10-07';
+const W = datesBetween('2025-10-01', E);
+
+let scenario: Scenario | undefined;
+afterEach(() => {
+  scenario?.cleanup();
+  scenario = undefined;
+});
+
+describe('a check sliced by processor count', () => {
+  it('gives the unsliced result, each slice on a freshly opened database file', async () => {
+    scenario = await createScenario(
+      {
+        dataset: 'nba_reference',
+        timezone: 'UTC',
+        processors: { a_down: { depends_on: ['z_up'] }, b_ok: {}, c_gap: {}, z_up: {} },
+      },
+      [
+        ...runsOn('z_up', W.filter((d) => d !== '2025-10-05')),
+        ...runsOn('z_up', ['2025-10-05'], 'failed'),
+        ...runsOn('a_down', W.filter((d) => d !== '2025-10-05')),
+        ...runsOn('b_ok', W),
+        ...runsOn('c_gap', W.filter((d) => d !== '2025-10-03')),
+      ],
+    );
+    const registry = await loadRegistry(scenario.registryPath);
+    const inputs = resolveCheckInputs({ date: E, now: '2025-10-08T12:00:00Z' }, registry, new Date());
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const whole = await runCheck(warehouse, registry, inputs, { dayDetails: true });
+      const sliced = await runCheck(warehouse, registry, inputs, { dayDetails: true, processorsPerQuery: 1 });
+
+      expect(sliced.report.processors.map((p) => p.name)).toEqual(['a_down', 'b_ok', 'c_gap', 'z_up']);
+      expect(JSON.stringify(sliced)).toBe(JSON.stringify(whole));
+    } finally {
+      await warehouse.close();
+    }
+  });
+});
