@@ -2,7 +2,10 @@
  * A large check runs as slices of processors (SPEC §14, `runCheck`). A downstream's blocked_by and
  * explained dates need its upstreams' days (SPEC §12): each slice's statement evaluates the
  * upstreams it needs beside it and reports only its own processors, so slicing never changes the
- * result. DuckDB scenario of `pem schema apply`; E = 2025-10-07, L = 7, now = 2025-10-08T12:00Z.
+ * result. Slices are bounded by processors as well as by processor-days (a DuckDB statement's memory
+ * grows with its processors whatever the window), and the warehouse is released between slices
+ * (DuckDB returns what it does not track only when its instance closes).
+ * DuckDB scenario of `pem schema apply`; E = 2025-10-07, L = 7, now = 2025-10-08T12:00Z.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/config/load.js';
@@ -50,6 +53,31 @@ describe('a check run in slices', () => {
       expect(whole.report.processors.find((p) => p.name === 'b_down')?.blocked_by).toEqual([{ processor: 'z_up', dates: ['2025-10-06'] }]);
       // Every processor reported once, in both.
       expect(sliced.report.processors.map((p) => p.name)).toEqual(['a_down', 'b_down', 'm_alone', 'z_up']);
+      expect(JSON.stringify(sliced)).toBe(JSON.stringify(whole));
+    } finally {
+      await warehouse.close();
+    }
+  });
+
+  it('gives the unsliced result when sliced by processor count, each slice on a freshly opened database file', async () => {
+    scenario = await createScenario(
+      { dataset: 'nba_reference', timezone: 'UTC', processors: { a_down: { depends_on: ['z_up'] }, b_ok: {}, c_gap: {}, z_up: {} } },
+      [
+        ...runsOn('z_up', W.filter((d) => d !== '2025-10-05')),
+        ...runsOn('z_up', ['2025-10-05'], 'failed'),
+        ...runsOn('a_down', W.filter((d) => d !== '2025-10-05')),
+        ...runsOn('b_ok', W),
+        ...runsOn('c_gap', W.filter((d) => d !== '2025-10-03')),
+      ],
+    );
+    const registry = await loadRegistry(scenario.registryPath);
+    const inputs = resolveCheckInputs({ date: E, now: '2025-10-08T12:00:00Z' }, registry, new Date());
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const whole = await runCheck(warehouse, registry, inputs, { dayDetails: true });
+      const sliced = await runCheck(warehouse, registry, inputs, { dayDetails: true, processorsPerQuery: 1 });
+
+      expect(sliced.report.processors.map((p) => p.name)).toEqual(['a_down', 'b_ok', 'c_gap', 'z_up']);
       expect(JSON.stringify(sliced)).toBe(JSON.stringify(whole));
     } finally {
       await warehouse.close();
