@@ -12,6 +12,9 @@ FROM ${BASE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# `npm run build` precompiles the SQL templates into dist/sql/ after tsc (scripts/precompile-sql.mjs).
+COPY sql ./sql
+COPY scripts/precompile-sql.mjs ./scripts/
 # One step that installs, compiles and drops what it installed: Docker hashes every layer it
 # commits, and the dev dependencies (about 1 GB with npm's cache) cost half a minute per build
 # that way; the stage keeps only dist/. --ignore-scripts: no dependency needs an install script

@@ -1109,8 +1109,9 @@ const __pem_modules = {
         return (mod && mod.__esModule) ? mod : { "default": mod };
     };
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.PARAMETER_NAMES = exports.DIALECTS = void 0;
+    exports.COMPILE_OPTIONS = exports.PARAMETER_NAMES = exports.DIALECTS = void 0;
     exports.templateBundle = templateBundle;
+    exports.compiledSources = compiledSources;
     exports.createSqlRenderer = createSqlRenderer;
     /**
      * Renders the handlebars templates of `sql/` for one dialect. The templates are the one source
@@ -1147,23 +1148,45 @@ const __pem_modules = {
         }
         return bundle;
     }
+    /** How every template and partial is compiled (scripts/precompile-sql.mjs precompiles with the same). */
+    exports.COMPILE_OPTIONS = Object.freeze({ noEscape: true, strict: true });
+    /** The one template a renderer compiles beside the bundle's: how a parameter is written. */
+    const PARAM_TEMPLATE = '{{> param name=name}}';
+    /** Every text a renderer of `templates` compiles (in any dialect): what to precompile. */
+    function compiledSources(templates) {
+        const texts = [
+            ...Object.values(templates.templates),
+            ...[templates.partials, ...Object.values(templates.dialects)].flatMap((partials) => Object.values(partials).map(partialText)),
+            PARAM_TEMPLATE,
+        ];
+        return [...new Set(texts)].sort();
+    }
+    /** Partials lose their final newline so they can be used inline (`WHERE {{> contains …}}`). */
+    function partialText(text) {
+        return text.replace(/\n$/, '');
+    }
     /**
-     * A renderer of `templates` for one dialect. Partials lose their final newline so they can be
-     * used inline (`WHERE {{> contains …}}`).
+     * A renderer of `templates` for one dialect. Each template and partial is compiled on first use,
+     * or taken from `precompiled` when it holds that very text (the same SQL either way: tested).
      */
-    function createSqlRenderer(dialect, templates) {
+    function createSqlRenderer(dialect, templates, precompiled) {
         const dialectPartials = templates.dialects[dialect];
         if (!dialectPartials)
             throw new Error(`no SQL dialect "${dialect}" (known: ${Object.keys(templates.dialects).join(', ')})`);
         const hbs = handlebars_1.default.create();
         registerHelpers(hbs);
+        const compile = (text) => {
+            const spec = precompiled?.get(text);
+            return spec ? hbs.template(spec) : hbs.compile(text, exports.COMPILE_OPTIONS);
+        };
+        // Registered compiled (lazily: `hbs.compile` parses on first call), so a partial compiles with
+        // COMPILE_OPTIONS whether or not the template calling it was precompiled.
         for (const [name, text] of Object.entries({ ...templates.partials, ...dialectPartials })) {
-            hbs.registerPartial(name, text.replace(/\n$/, ''));
+            hbs.registerPartial(name, compile(partialText(text)));
         }
         const compiled = new Map();
-        const compile = (name, text) => hbs.compile(text, { noEscape: true, strict: true });
         // How each parameter is written in this dialect (`$end_date`, `@end_date`), from its `param` partial.
-        const paramPartial = compile('param', '{{> param name=name}}');
+        const paramPartial = compile(PARAM_TEMPLATE);
         return {
             dialect,
             templates,
@@ -1173,7 +1196,7 @@ const __pem_modules = {
                     const text = templates.templates[template];
                     if (text === undefined)
                         throw new Error(`no SQL template "${template}"`);
-                    fn = compile(template, text);
+                    fn = compile(text);
                     compiled.set(template, fn);
                 }
                 const paramPrefix = context.param_prefix ?? null;

@@ -1,12 +1,23 @@
 /**
  * The runner's templates: `sql/` read from disk once per process, and the shared renderer of each
- * dialect over them. Dataform cannot read files; it gets the same templates from
- * includes/pem_sql.js instead (scripts/bundle-sql.mjs), through the pure `render.ts`.
+ * dialect over them, using the templates the build precompiled (dist/sql/precompiled-templates.cjs,
+ * scripts/precompile-sql.mjs) where their text is still the file's. Dataform cannot read files; it
+ * gets the same templates from includes/pem_sql.js instead (scripts/bundle-sql.mjs), through the
+ * pure `render.ts`.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSqlRenderer, templateBundle, type Dialect, type SqlRenderer, type TemplateBundle } from './render.js';
+import {
+  COMPILE_OPTIONS,
+  createSqlRenderer,
+  templateBundle,
+  type Dialect,
+  type PrecompiledTemplates,
+  type SqlRenderer,
+  type TemplateBundle,
+} from './render.js';
 
 /** `sql/` beside `src/` and `dist/` (both are two levels below the package root). */
 export const SQL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sql');
@@ -30,12 +41,42 @@ export function loadTemplateBundle(sqlDir: string = SQL_DIR): TemplateBundle {
   return bundle;
 }
 
-const sharedRenderers = new Map<Dialect, SqlRenderer>();
+/** Where the build writes the precompiled templates: beside this module in dist/sql/ (none in src/sql/). */
+export const PRECOMPILED_FILE = join(dirname(fileURLToPath(import.meta.url)), 'precompiled-templates.cjs');
 
-/** The renderer of `sql/` for a dialect, built once per process (templates compile on first use). */
+/** What scripts/precompile-sql.mjs writes: `[text, spec]` pairs and how they were compiled. */
+interface PrecompiledModule {
+  options: unknown;
+  templates: [string, TemplateSpecification][];
+}
+
+/**
+ * The precompiled templates in `file`, or none when there is no such file (src/ through tsx).
+ * Compiled with other options than the renderer's, they would render other SQL: that fails
+ * loudly. So does a spec of another Handlebars revision (`Handlebars.template` checks it).
+ */
+export function readPrecompiledTemplates(file: string = PRECOMPILED_FILE): PrecompiledTemplates | undefined {
+  if (!existsSync(file)) return undefined;
+  const loaded = createRequire(import.meta.url)(file) as PrecompiledModule;
+  if (JSON.stringify(loaded.options) !== JSON.stringify(COMPILE_OPTIONS)) {
+    throw new Error(`${file} was compiled with options ${JSON.stringify(loaded.options)}, not ${JSON.stringify(COMPILE_OPTIONS)}: run \`npm run build\``);
+  }
+  return new Map(loaded.templates);
+}
+
+const sharedRenderers = new Map<Dialect, SqlRenderer>();
+let sharedPrecompiled: PrecompiledTemplates | undefined | null = null;
+
+/**
+ * The renderer of `sql/` for a dialect, built once per process: templates the build precompiled
+ * are used as they are, any other compiles on first use.
+ */
 export function sqlRenderer(dialect: Dialect): SqlRenderer {
   let renderer = sharedRenderers.get(dialect);
-  if (!renderer) sharedRenderers.set(dialect, (renderer = createSqlRenderer(dialect, loadTemplateBundle())));
+  if (!renderer) {
+    if (sharedPrecompiled === null) sharedPrecompiled = readPrecompiledTemplates();
+    sharedRenderers.set(dialect, (renderer = createSqlRenderer(dialect, loadTemplateBundle(), sharedPrecompiled)));
+  }
   return renderer;
 }
 

@@ -42,6 +42,35 @@ export function templateBundle(files: Record<string, string>): TemplateBundle {
   return bundle;
 }
 
+/** How every template and partial is compiled (scripts/precompile-sql.mjs precompiles with the same). */
+export const COMPILE_OPTIONS = Object.freeze({ noEscape: true, strict: true } as const);
+
+/** The one template a renderer compiles beside the bundle's: how a parameter is written. */
+const PARAM_TEMPLATE = '{{> param name=name}}';
+
+/**
+ * Templates compiled ahead of time (`Handlebars.precompile`, at build time: dist/sql/), by the
+ * exact text they were compiled from. A text not found here, because the file changed since the
+ * build or no build ran (src/ through tsx), is compiled from its text on first use instead: a
+ * stale precompiled template is never used.
+ */
+export type PrecompiledTemplates = ReadonlyMap<string, TemplateSpecification>;
+
+/** Every text a renderer of `templates` compiles (in any dialect): what to precompile. */
+export function compiledSources(templates: TemplateBundle): string[] {
+  const texts = [
+    ...Object.values(templates.templates),
+    ...[templates.partials, ...Object.values(templates.dialects)].flatMap((partials) => Object.values(partials).map(partialText)),
+    PARAM_TEMPLATE,
+  ];
+  return [...new Set(texts)].sort();
+}
+
+/** Partials lose their final newline so they can be used inline (`WHERE {{> contains …}}`). */
+function partialText(text: string): string {
+  return text.replace(/\n$/, '');
+}
+
 export interface SqlRenderer {
   readonly dialect: Dialect;
   /** The templates it renders (the render context reads the column list of `config_columns`). */
@@ -50,22 +79,27 @@ export interface SqlRenderer {
 }
 
 /**
- * A renderer of `templates` for one dialect. Partials lose their final newline so they can be
- * used inline (`WHERE {{> contains …}}`).
+ * A renderer of `templates` for one dialect. Each template and partial is compiled on first use,
+ * or taken from `precompiled` when it holds that very text (the same SQL either way: tested).
  */
-export function createSqlRenderer(dialect: Dialect, templates: TemplateBundle): SqlRenderer {
+export function createSqlRenderer(dialect: Dialect, templates: TemplateBundle, precompiled?: PrecompiledTemplates): SqlRenderer {
   const dialectPartials = templates.dialects[dialect];
   if (!dialectPartials) throw new Error(`no SQL dialect "${dialect}" (known: ${Object.keys(templates.dialects).join(', ')})`);
   const hbs = Handlebars.create();
   registerHelpers(hbs);
+  const compile = (text: string): HandlebarsTemplateDelegate => {
+    const spec = precompiled?.get(text);
+    return spec ? hbs.template(spec) : hbs.compile(text, COMPILE_OPTIONS);
+  };
+  // Registered compiled (lazily: `hbs.compile` parses on first call), so a partial compiles with
+  // COMPILE_OPTIONS whether or not the template calling it was precompiled.
   for (const [name, text] of Object.entries({ ...templates.partials, ...dialectPartials })) {
-    hbs.registerPartial(name, text.replace(/\n$/, ''));
+    hbs.registerPartial(name, compile(partialText(text)));
   }
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
-  const compile = (name: string, text: string) => hbs.compile(text, { noEscape: true, strict: true });
 
   // How each parameter is written in this dialect (`$end_date`, `@end_date`), from its `param` partial.
-  const paramPartial = compile('param', '{{> param name=name}}');
+  const paramPartial = compile(PARAM_TEMPLATE);
 
   return {
     dialect,
@@ -75,7 +109,7 @@ export function createSqlRenderer(dialect: Dialect, templates: TemplateBundle): 
       if (!fn) {
         const text = templates.templates[template];
         if (text === undefined) throw new Error(`no SQL template "${template}"`);
-        fn = compile(template, text);
+        fn = compile(text);
         compiled.set(template, fn);
       }
       const paramPrefix = (context.param_prefix as string | null | undefined) ?? null;

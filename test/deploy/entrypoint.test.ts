@@ -9,7 +9,7 @@
  * other folders; a file the image forgets to COPY makes this test fail.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,13 +65,16 @@ function assembleImage(): ImageLayout {
 /** The build stage's `npm run build`, with the output sent to the image folder. */
 function compileInto(outDir: string): void {
   const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  expect(scripts.build).toBe('tsc -p tsconfig.build.json');
+  expect(scripts.build).toBe('tsc -p tsconfig.build.json && node scripts/precompile-sql.mjs');
   const tsc = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
   });
   // The image build fails on a type error, so this does too.
   if (tsc.status !== 0) throw new Error(`npm run build failed as it would in the image:\n${tsc.stdout}${tsc.stderr}`);
+  const precompile = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/precompile-sql.mjs'), '--dist', outDir], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (precompile.status !== 0) throw new Error(`npm run build failed as it would in the image:\n${precompile.stdout}${precompile.stderr}`);
+  expect(existsSync(join(outDir, 'sql', 'precompiled-templates.cjs'))).toBe(true);
 }
 
 /** `docker run image ARGS...`: ENTRYPOINT + ARGS, from WORKDIR, with the image's ENV. */
