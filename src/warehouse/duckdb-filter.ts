@@ -16,7 +16,7 @@
  * one parse; only when that fails are they parsed one by one, to say which filter is wrong.
  * https://duckdb.org/docs/stable/data/json/sql_to_and_from_json
  */
-import { DuckDBInstance, VARCHAR } from '@duckdb/node-api';
+import { DuckDBInstance, VARCHAR } from './duckdb-api.js';
 import { firstLine } from '../errors.js';
 
 /** Scalar functions a filter may call (LIKE and ILIKE parse as the operators `~~` and `~~*`). */

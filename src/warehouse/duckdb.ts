@@ -22,7 +22,7 @@ import {
   listValue,
   structValue,
   timestampValue,
-} from '@duckdb/node-api';
+} from './duckdb-api.js';
 import { describeError, runtimeError, type PemError } from '../errors.js';
 import { forgetSpooled, readSpool, type SpooledRow } from './duckdb-spool.js';
 import type { RunRow } from './run-row.js';
