@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import Handlebars from 'handlebars';
 // @ts-expect-error: a plain ES module script without type declarations
 import { precompiledModule } from '../../scripts/precompile-sql.mjs';
 import { parseRegistry, type Registry } from '../../src/config/registry.js';
@@ -131,8 +130,9 @@ describe('precompiled templates', () => {
   it('are refused when compiled by another Handlebars revision', () => {
     const file = join(scratch, 'other-revision.cjs');
     const text = (precompiledModule(['SELECT 1'], COMPILE_OPTIONS) as { text: string }).text;
-    expect(text).toContain(`"compiler":[${Handlebars.COMPILER_REVISION},`);
-    writeFileSync(file, text.replace(`"compiler":[${Handlebars.COMPILER_REVISION},`, '"compiler":[6,'));
+    const revision = Number(/"compiler":\[(\d+),/.exec(text)?.[1]);
+    expect(revision).toBeGreaterThan(6);
+    writeFileSync(file, text.replace(`"compiler":[${revision},`, '"compiler":[6,'));
     const oneTemplate: TemplateBundle = { templates: { one: 'SELECT 1' }, partials: {}, dialects: { duckdb: { param: '${{name}}' }, bigquery: {} } };
     expect(() => createSqlRenderer('duckdb', oneTemplate, readPrecompiledTemplates(file)).render('one', {})).toThrow(/precompiled with an older version of Handlebars/);
   });
