@@ -9,7 +9,7 @@ import type * as DuckDbApi from '@duckdb/node-api';
 
 const api = createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDbApi;
 
-export type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
+export type { DuckDBDataChunk, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 // The classes' and the enum's instance types, under their own names as the package has them.
 export type DuckDBAppender = DuckDbApi.DuckDBAppender;
 export type DuckDBConnection = DuckDbApi.DuckDBConnection;
