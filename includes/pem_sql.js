@@ -72,7 +72,7 @@ const __pem_sql_files = {
   "dialects/duckdb/contains.hbs": "list_contains({{list}}, {{value}})",
   "dialects/duckdb/date_add.hbs": "({{date}} + CAST({{days}} AS INTEGER))",
   "dialects/duckdb/date_diff.hbs": "(CAST({{end}} AS DATE) - CAST({{start}} AS DATE))",
-  "dialects/duckdb/dependency_array.hbs": "CAST([{{#each values}}{'processor': {{> str value=processor}}, 'offset_days': {{offset_days}}}{{#unless @last}}, {{/unless}}{{/each}}] AS {{> type_dependencies}})\n",
+  "dialects/duckdb/dependency_array.hbs": "CAST([{{#each values}}{'processor': {{> str value=processor}}, 'offset_days': {{offset_days}} }{{#unless @last}}, {{/unless}}{{/each}}] AS {{> type_dependencies}})\n",
   "dialects/duckdb/due_at.hbs": "(timezone('UTC', timezone({{tz}}, CAST({{date}} + 1 AS TIMESTAMP))) + to_seconds(CAST(round({{grace_hours}} * 3600) AS BIGINT)))",
   "dialects/duckdb/first_by.hbs": "first({{value}} ORDER BY {{order}}) FILTER (WHERE {{value}} IS NOT NULL)",
   "dialects/duckdb/first_error.hbs": "{{alias}}.errors[1].{{field}}",
