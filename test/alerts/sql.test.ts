@@ -85,29 +85,6 @@ describe('the BigQuery alert statements', () => {
     },
   );
 
-  it('reads JSON batches the same way as DuckDB: strings, nulls and quotes survive', async () => {
-    const bundle = loadTemplateBundle();
-    const probe = `SELECT {{> json_text item="e" field="k"}} AS k, {{> json_text item="e" field="v"}} AS v FROM {{> json_items param="rows" as="e"}} ORDER BY k`;
-    const rows = JSON.stringify([
-      { k: 'a', v: "it's \"quoted\" <&>" },
-      { k: 'b', v: null },
-      { k: 'c', v: 'pem/nba_reference/p/stale|slack|trigger|none' },
-    ]);
-    const render = (dialect: 'bigquery' | 'duckdb') => createSqlRenderer(dialect, { ...bundle, templates: { ...bundle.templates, probe } }).render('probe', {});
-    const big = await zeta.evaluate(render('bigquery'), { catalog: { tables: {} }, content: {}, params: { rows: ['STRING', rows] } });
-    const duck = await openDuckDb({ path: ':memory:', create: true });
-    try {
-      expect(await duck.query(render('duckdb'), { rows: { type: 'STRING', value: rows } })).toEqual(big.rows);
-    } finally {
-      await duck.close();
-    }
-    expect(big.rows).toEqual([
-      { k: 'a', v: "it's \"quoted\" <&>" },
-      { k: 'b', v: null },
-      { k: 'c', v: 'pem/nba_reference/p/stale|slack|trigger|none' },
-    ]);
-  });
-
   it('reads the latest delivered state and the active silences as DuckDB does', async () => {
     const state = [
       ['e1', 'notified', 'k1', 'slack', 'a', 'stale', 'CRITICAL', 't1', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z'],
