@@ -112,6 +112,8 @@ class DuckDbWarehouse implements Warehouse {
   private mainBusy = false;
   /** Spare connections to the same database, idle. */
   private spares: DuckDBConnection[] = [];
+  /** Statements holding a connection (main or spare) right now: `release` must not close the instance under them. */
+  private statementsInFlight = 0;
 
   constructor(
     private readonly path: string,
@@ -194,7 +196,9 @@ class DuckDbWarehouse implements Warehouse {
    * calls it before it talks to Slack or PagerDuty, so recorders are never kept out meanwhile.
    */
   async release(): Promise<void> {
-    if (this.path === ':memory:' || !this.open) return;
+    // Statements asked side by side (a backtest's checks ahead, each releasing between its slices)
+    // still run on this instance: the file is let go by whichever releases last, or at close.
+    if (this.path === ':memory:' || !this.open || this.statementsInFlight > 0) return;
     await this.close();
   }
 
@@ -226,12 +230,27 @@ class DuckDbWarehouse implements Warehouse {
     const main = await this.connect();
     if (!this.mainBusy) {
       this.mainBusy = true;
-      return { connection: main, done: () => void (this.mainBusy = false) };
+      this.statementsInFlight++;
+      return {
+        connection: main,
+        done: () => {
+          this.mainBusy = false;
+          this.statementsInFlight--;
+        },
+      };
     }
-    const connection = this.spares.pop() ?? (await this.spareConnection());
+    this.statementsInFlight++;
+    let connection: DuckDBConnection;
+    try {
+      connection = this.spares.pop() ?? (await this.spareConnection());
+    } catch (error) {
+      this.statementsInFlight--;
+      throw error;
+    }
     return {
       connection,
       done: () => {
+        this.statementsInFlight--;
         if (this.open?.connection === main) this.spares.push(connection);
         else connection.closeSync();
       },

@@ -83,4 +83,28 @@ describe('a check run in slices', () => {
       await warehouse.close();
     }
   });
+  it('gives the unsliced result to sliced checks asked side by side (as pem backtest asks them): a release waits for statements in flight', async () => {
+    scenario = await createScenario(
+      { dataset: 'nba_reference', timezone: 'UTC', processors: { a_down: { depends_on: ['z_up'] }, b_ok: {}, c_gap: {}, z_up: {} } },
+      [
+        ...runsOn('z_up', W.filter((d) => d !== '2025-10-05')),
+        ...runsOn('z_up', ['2025-10-05'], 'failed'),
+        ...runsOn('a_down', W.filter((d) => d !== '2025-10-05')),
+        ...runsOn('b_ok', W),
+        ...runsOn('c_gap', W.filter((d) => d !== '2025-10-03')),
+      ],
+    );
+    const registry = await loadRegistry(scenario.registryPath);
+    const inputs = resolveCheckInputs({ date: E, now: '2025-10-08T12:00:00Z' }, registry, new Date());
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const whole = JSON.stringify(await runCheck(warehouse, registry, inputs, { dayDetails: true }));
+      const sideBySide = await Promise.all(
+        Array.from({ length: 3 }, () => runCheck(warehouse, registry, inputs, { dayDetails: true, processorsPerQuery: 1 })),
+      );
+      for (const sliced of sideBySide) expect(JSON.stringify(sliced)).toBe(whole);
+    } finally {
+      await warehouse.close();
+    }
+  });
 });
