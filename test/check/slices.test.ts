@@ -24,6 +24,24 @@ afterEach(() => {
   scenario = undefined;
 });
 
+/** Four processors on a database file, a_down depending on z_up (failed on 10-05), opened for a check. */
+async function openFourProcessorScenario() {
+  scenario = await createScenario(
+    { dataset: 'nba_reference', timezone: 'UTC', processors: { a_down: { depends_on: ['z_up'] }, b_ok: {}, c_gap: {}, z_up: {} } },
+    [
+      ...runsOn('z_up', W.filter((d) => d !== '2025-10-05')),
+      ...runsOn('z_up', ['2025-10-05'], 'failed'),
+      ...runsOn('a_down', W.filter((d) => d !== '2025-10-05')),
+      ...runsOn('b_ok', W),
+      ...runsOn('c_gap', W.filter((d) => d !== '2025-10-03')),
+    ],
+  );
+  const registry = await loadRegistry(scenario.registryPath);
+  const inputs = resolveCheckInputs({ date: E, now: '2025-10-08T12:00:00Z' }, registry, new Date());
+  const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+  return { registry, inputs, warehouse };
+}
+
 describe('a check run in slices', () => {
   it('gives the unsliced result when a slice boundary separates downstreams from their upstream', async () => {
     // Sorted, one processor a slice: a_down and b_down come before z_up, alone in their slices.
@@ -60,19 +78,7 @@ describe('a check run in slices', () => {
   });
 
   it('gives the unsliced result when sliced by processor count, each slice on a freshly opened database file', async () => {
-    scenario = await createScenario(
-      { dataset: 'nba_reference', timezone: 'UTC', processors: { a_down: { depends_on: ['z_up'] }, b_ok: {}, c_gap: {}, z_up: {} } },
-      [
-        ...runsOn('z_up', W.filter((d) => d !== '2025-10-05')),
-        ...runsOn('z_up', ['2025-10-05'], 'failed'),
-        ...runsOn('a_down', W.filter((d) => d !== '2025-10-05')),
-        ...runsOn('b_ok', W),
-        ...runsOn('c_gap', W.filter((d) => d !== '2025-10-03')),
-      ],
-    );
-    const registry = await loadRegistry(scenario.registryPath);
-    const inputs = resolveCheckInputs({ date: E, now: '2025-10-08T12:00:00Z' }, registry, new Date());
-    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    const { registry, inputs, warehouse } = await openFourProcessorScenario();
     try {
       const whole = await runCheck(warehouse, registry, inputs, { dayDetails: true });
       const sliced = await runCheck(warehouse, registry, inputs, { dayDetails: true, processorsPerQuery: 1 });
@@ -83,20 +89,9 @@ describe('a check run in slices', () => {
       await warehouse.close();
     }
   });
+
   it('gives the unsliced result to sliced checks asked side by side (as pem backtest asks them): a release waits for statements in flight', async () => {
-    scenario = await createScenario(
-      { dataset: 'nba_reference', timezone: 'UTC', processors: { a_down: { depends_on: ['z_up'] }, b_ok: {}, c_gap: {}, z_up: {} } },
-      [
-        ...runsOn('z_up', W.filter((d) => d !== '2025-10-05')),
-        ...runsOn('z_up', ['2025-10-05'], 'failed'),
-        ...runsOn('a_down', W.filter((d) => d !== '2025-10-05')),
-        ...runsOn('b_ok', W),
-        ...runsOn('c_gap', W.filter((d) => d !== '2025-10-03')),
-      ],
-    );
-    const registry = await loadRegistry(scenario.registryPath);
-    const inputs = resolveCheckInputs({ date: E, now: '2025-10-08T12:00:00Z' }, registry, new Date());
-    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    const { registry, inputs, warehouse } = await openFourProcessorScenario();
     try {
       const whole = JSON.stringify(await runCheck(warehouse, registry, inputs, { dayDetails: true }));
       const sideBySide = await Promise.all(
