@@ -13,7 +13,8 @@ import { CheckResultBuilder, type BuildOptions, type CheckResult } from './repor
 /*
  * Slices. A large check runs as several statements over consecutive slices of the (sorted)
  * processors, each reporting at most the warehouse's `checkProcessorDaysPerQuery` processor-days
- * and `checkProcessorsPerQuery` processors (DuckDB's memory), folded into one result. Between
+ * (half as many in a check over LARGE_CHECK_PROCESSOR_DAYS) and `checkProcessorsPerQuery`
+ * processors (DuckDB's memory), folded into one result. Between
  * slices the warehouse is released: DuckDB gives back the memory a statement used outside what it
  * tracks only when its instance closes (bench/README.md), so the next slice opens it afresh. A processor's detection reads only its own rows, except a
  * downstream's (SPEC §12): its blocked_by and explained dates need its upstreams' days. So each
@@ -29,6 +30,35 @@ import { CheckResultBuilder, type BuildOptions, type CheckResult } from './repor
  * instead of running out of memory.
  */
 export const MAX_PROCESSOR_DAYS = 1_000_000;
+
+/**
+ * Beyond this many processor-days in all, the check's slices hold half the warehouse's
+ * processor-days each. The days kept for the document grow with the whole check (at 10,000 × 90
+ * days the JS heap peaks near 165 MB) while each statement's memory grows with its slice, and the
+ * job has 512 MiB for both: halving the slices took 10,000 × 90 days from 508 to 457 MiB peak RSS
+ * and 1,000 × 366 from 372 to 330 MiB (bench/README.md), without touching the budgeted 7- and
+ * 90-day checks of 1,000 processors or the 7-day check of 10,000.
+ */
+export const LARGE_CHECK_PROCESSOR_DAYS = 200_000;
+
+/** Processors per statement: the warehouse's slice limits (null: none), halved in days for a large check. */
+export function processorsPerStatement(
+  processors: number,
+  lookbackDays: number,
+  limits: { processorDays: number | null; processors: number | null },
+): number {
+  const processorDays =
+    limits.processorDays !== null && processors * lookbackDays > LARGE_CHECK_PROCESSOR_DAYS
+      ? Math.floor(limits.processorDays / 2)
+      : limits.processorDays;
+  return Math.max(
+    1,
+    Math.min(
+      processorDays === null ? processors : Math.floor(processorDays / lookbackDays),
+      limits.processors ?? processors,
+    ),
+  );
+}
 
 /** How `runCheck` runs: `BuildOptions`, and (tests) the slice size. */
 export interface RunCheckOptions extends BuildOptions {
@@ -55,15 +85,10 @@ export async function runCheck(
   }
   const builder = new CheckResultBuilder(registry, inputs, options);
   const sql = options.sql ?? renderCheckSql(warehouse.dialect, registry);
-  const sliceDays = options.processorDaysPerQuery ?? warehouse.checkProcessorDaysPerQuery;
-  const sliceProcessors = options.processorsPerQuery ?? warehouse.checkProcessorsPerQuery;
-  const perQuery = Math.max(
-    1,
-    Math.min(
-      sliceDays === null ? inputs.processors.length : Math.floor(sliceDays / inputs.lookbackDays),
-      sliceProcessors ?? inputs.processors.length,
-    ),
-  );
+  const perQuery = processorsPerStatement(inputs.processors.length, inputs.lookbackDays, {
+    processorDays: options.processorDaysPerQuery ?? warehouse.checkProcessorDaysPerQuery,
+    processors: options.processorsPerQuery ?? warehouse.checkProcessorsPerQuery,
+  });
   for (let i = 0; i < inputs.processors.length; i += perQuery) {
     if (i > 0) await warehouse.release();
     const slice: CheckInputs = { ...inputs, processors: inputs.processors.slice(i, i + perQuery) };
