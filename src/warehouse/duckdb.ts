@@ -98,7 +98,8 @@ export const DUCKDB_CHECK_PROCESSOR_DAYS = 50_000;
  * The most processors one DuckDB check statement reports. Its memory grows with them as much as
  * with their days (5,000 processors × 7 days: 279 MiB tracked, and about as much again untracked
  * until the instance closes), so `runCheck` slices 10,000 × 7 days too, and releases the instance
- * between slices (measured in bench/README.md).
+ * between slices (measured in bench/README.md). `runCheck` uses slices of half as many while the
+ * check stays within ten statements (`processorsPerStatement`).
  */
 export const DUCKDB_CHECK_PROCESSORS = 1_000;
 
