@@ -35,19 +35,20 @@ export const MAX_PROCESSOR_DAYS = 1_000_000;
  * Beyond this many processor-days in all, the check's slices hold half the warehouse's
  * processor-days each. The days kept for the document grow with the whole check (at 10,000 × 90
  * days the JS heap peaks near 165 MB) while each statement's memory grows with its slice, and the
- * job has 512 MiB for both: halving the slices took 10,000 × 90 days from 508 to 457 MiB peak RSS
- * and 1,000 × 366 from 372 to 330 MiB (bench/README.md), without touching the budgeted 7- and
- * 90-day checks of 1,000 processors or the 7-day check of 10,000.
+ * job has 512 MiB for both: halving the slices took 10,000 × 90 days from 508 to 457–464 MiB peak
+ * RSS and 1,000 × 366 from 372 to 328–342 MiB (bench/README.md), without touching the budgeted 7-
+ * and 90-day checks of 1,000 processors or the 7-day check of 10,000.
  */
 export const LARGE_CHECK_PROCESSOR_DAYS = 200_000;
 
 /**
  * Processors per statement in a sliced check. DuckDB's memory for one statement grows with its
- * processors (1,000 × 7 days: 265 MiB peak RSS in one statement, 225 MiB in two of 500), so
+ * processors (1,000 × 7 days: 266 MiB peak RSS in one statement, 231 MiB in two of 500), so
  * slices hold half the warehouse's processor limit; but every statement also opens the file again
  * and re-reads the window's rows of every processor checked (the run history is stored by date,
- * not by processor: about 0.1 s a statement at 10,000 processors), so a check is never cut into
- * more than this many statements by its processor count alone (10,000 processors: slices of 1,000).
+ * not by processor: about 0.1 s a statement at 10,000 processors), so slices grow back towards the
+ * full limit where half of it would take more than this many statements (7,000 processors: slices
+ * of 700; 10,000 and more: 1,000, the limit).
  */
 export const MAX_PROCESSOR_SLICES = 10;
 
@@ -73,9 +74,9 @@ export function processorsPerStatement(
 
 /** How `runCheck` runs: `BuildOptions`, and (tests) the slice size. */
 export interface RunCheckOptions extends BuildOptions {
-  /** Processor-days one statement reports (default: the warehouse's `checkProcessorDaysPerQuery`); tests make slices small. */
+  /** The processor-day limit of one statement (default: the warehouse's `checkProcessorDaysPerQuery`), halved in a large check; tests make slices small. */
   processorDaysPerQuery?: number;
-  /** Processors one statement reports (default: the warehouse's `checkProcessorsPerQuery`). */
+  /** The processor limit of one statement (default: the warehouse's `checkProcessorsPerQuery`), which `processorsPerStatement` may halve. */
   processorsPerQuery?: number;
   /** The statement already rendered for this registry (a backtest asks hundreds of checks with it). */
   sql?: string;

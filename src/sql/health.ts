@@ -130,13 +130,13 @@ export function maxBaselineDays(processors: readonly ProcessorConfig[]): number 
 /**
  * The registry as one JSON array of `processor_config` rows (keys: the `config_columns` partial),
  * for DuckDB's `config_relation`: one string literal parses and casts in milliseconds, where a
- * VALUES row of 27 literals per processor cost ~0.16 s to plan per 1,000 processors (bench/README.md).
+ * VALUES row of literals per processor (27 columns then, 40 now) cost ~0.16 s to plan per 1,000 processors (bench/README.md).
  */
 export function processorConfigJson(processors: readonly ProcessorConfig[], templates: TemplateBundle): string {
   const columns = configColumns(templates);
   const rows = processors.map((p) => {
     // A plain loop, not Object.fromEntries over pairs: the check binds this for every slice, and
-    // building 10,000 rows of 40 keys from pairs cost ~80 ms (issue 13).
+    // building 10,000 rows of 40 keys from pairs took 95 ms against 65 ms so (issue 13).
     const row: Record<string, unknown> = {};
     for (const column of columns) {
       const value = column === 'processor_name' ? p.name : column === 'max_runtime_minutes' ? configRuntime(p) : (p as unknown as Record<string, unknown>)[column];

@@ -89,8 +89,9 @@ const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
  * The most processor-days one DuckDB check statement reports. DuckDB's working memory for the
  * detection grows with them (about 1.5 MB per 1,000 at 2 years of history: over 500 MB at
  * 1,000 × 366 in one query, and those operators cannot spill), so `runCheck` runs a larger check
- * in slices: 1,000 × 366 and 10,000 × 90 days then fit the Cloud Run job's 512 MiB (issue 13,
- * measured by `npm run bench`).
+ * in slices (half as many processor-days each in a check over `LARGE_CHECK_PROCESSOR_DAYS`):
+ * 1,000 × 366 and 10,000 × 90 days then fit the Cloud Run job's 512 MiB (issue 13, measured by
+ * `npm run bench`).
  */
 export const DUCKDB_CHECK_PROCESSOR_DAYS = 50_000;
 

@@ -12,12 +12,13 @@ import { DUCKDB_CHECK_PROCESSOR_DAYS, DUCKDB_CHECK_PROCESSORS } from '../../src/
 const duckdb = { processorDays: DUCKDB_CHECK_PROCESSOR_DAYS, processors: DUCKDB_CHECK_PROCESSORS };
 
 describe('processors per check statement', () => {
-  it('cuts the budgeted checks of SPEC §14 into slices of half the processor limit, never more than MAX_PROCESSOR_SLICES by count', () => {
+  it('cuts the budgeted checks of SPEC §14 into slices of half the processor limit, growing back to the limit where that takes more than MAX_PROCESSOR_SLICES', () => {
     expect(processorsPerStatement(1_000, 7, duckdb)).toBe(500);
     expect(processorsPerStatement(1_000, 90, duckdb)).toBe(500);
     expect(processorsPerStatement(10_000, 7, duckdb)).toBe(1_000);
     // Between the two: as many processors as keep the check within MAX_PROCESSOR_SLICES statements.
-    expect(processorsPerStatement(7_000, 7, duckdb)).toBe(7_000 / MAX_PROCESSOR_SLICES);
+    expect(MAX_PROCESSOR_SLICES).toBe(10);
+    expect(processorsPerStatement(7_000, 7, duckdb)).toBe(700);
     expect(processorsPerStatement(40_000, 7, duckdb)).toBe(DUCKDB_CHECK_PROCESSORS);
     expect(processorsPerStatement(300, 7, duckdb)).toBe(DUCKDB_CHECK_PROCESSORS / 2);
   });
@@ -27,8 +28,9 @@ describe('processors per check statement', () => {
     expect(processorsPerStatement(10_000, 90, duckdb)).toBe(277);
     expect(processorsPerStatement(1_000, 366, duckdb)).toBe(68);
     // At the boundary itself the slices keep the warehouse's processor-days.
-    expect(processorsPerStatement(LARGE_CHECK_PROCESSOR_DAYS / 200, 200, duckdb)).toBe(250);
-    expect(processorsPerStatement(LARGE_CHECK_PROCESSOR_DAYS / 200 + 1, 200, duckdb)).toBe(125);
+    expect(LARGE_CHECK_PROCESSOR_DAYS).toBe(200_000);
+    expect(processorsPerStatement(1_000, 200, duckdb)).toBe(250);
+    expect(processorsPerStatement(1_001, 200, duckdb)).toBe(125);
   });
 
   it('runs a check in one statement where the warehouse sets no limit (BigQuery), and never reports fewer than one processor', () => {
