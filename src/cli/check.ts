@@ -21,6 +21,7 @@ import {
   CHECK_FORMATS,
   addCheckSelectionOptions,
   checkingText,
+  sliceProgress,
   prepareCheck,
   withCheckSession,
   writeCheckResult,
@@ -97,10 +98,11 @@ export async function checkAction(
   publishTo: ReportLocation | null = null,
 ): Promise<RunLevel> {
   const { result, deliveryError } = await withCheckSession(flags, context, prepared, async ({ registry, inputs, warehouse }) => {
-    const delivered = await withProgress(context, checkingText(prepared, warehouse), async (progress) => {
+    const checking = checkingText(prepared, warehouse);
+    const delivered = await withProgress(context, checking, async (progress) => {
       // Per-day run details are for the HTML report (and gaps): a check that publishes no report leaves
       // them out (memory, SPEC §14).
-      const found = await runCheck(warehouse, registry, inputs, { dayDetails: publishTo !== null });
+      const found = await runCheck(warehouse, registry, inputs, { dayDetails: publishTo !== null, onStatement: sliceProgress(checking, progress) });
       for (const note of unusableRowNotes(found)) context.log.warn(note);
       progress.step(flags.dryRun ? 'listing the alerts (dry run: nothing is sent)' : 'delivering the alerts');
       // Alerts go out before printing, so the report shows what was sent (SPEC §7 `sent`).

@@ -13,7 +13,7 @@ import { renderCsv } from '../report/csv.js';
 import { openWarehouse } from '../warehouse/open.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { addWarehouseOptions, colorFor, configOption, type CliContext } from './context.js';
-import { withProgress } from './progress.js';
+import { withProgress, type Progress } from './progress.js';
 import { loadCheckedRegistry } from './registry.js';
 
 /** What `pem check` (and `pem demo`) can print: the report, the JSON document (SPEC §7), or one CSV line per processor and date. */
@@ -153,7 +153,13 @@ export function renderCheckCsv({ report }: CheckResult): string {
 /** What the progress line says while a check runs. */
 export function checkingText({ inputs }: PreparedCheck, warehouse: Warehouse): string {
   const n = inputs.processors.length;
-  return `checking ${n} processor${n === 1 ? '' : 's'} over ${inputs.lookbackDays} day${inputs.lookbackDays === 1 ? '' : 's'} in ${warehouse.description}`;
+  return `checking ${n.toLocaleString('en-US')} processor${n === 1 ? '' : 's'} over ${inputs.lookbackDays} day${inputs.lookbackDays === 1 ? '' : 's'} in ${warehouse.description}`;
+}
+
+/** `runCheck`'s `onStatement` for a check run in slices: the progress line says how far it is. */
+export function sliceProgress(text: string, progress: Progress): (done: number, total: number) => void {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return (done, total) => progress.step(`${text}: ${n(done)} of ${n(total)} processors done`);
 }
 
 /** Runs the detection once, exactly as `pem check` does for the same flags. */
@@ -164,6 +170,8 @@ export async function checkFromFlags(
 ): Promise<{ registry: Registry; result: CheckResult }> {
   return withCheckSession(flags, context, clock, async ({ registry, inputs, warehouse }) => ({
     registry,
-    result: await withProgress(context, checkingText({ registry, inputs }, warehouse), () => runCheck(warehouse, registry, inputs)),
+    result: await withProgress(context, checkingText({ registry, inputs }, warehouse), (progress) =>
+      runCheck(warehouse, registry, inputs, { dayDetails: true, onStatement: sliceProgress(checkingText({ registry, inputs }, warehouse), progress) }),
+    ),
   }));
 }

@@ -80,11 +80,16 @@ describe('a check run in slices', () => {
   it('gives the unsliced result when sliced by processor count, each slice on a freshly opened database file', async () => {
     const { registry, inputs, warehouse } = await openFourProcessorScenario();
     try {
-      const whole = await runCheck(warehouse, registry, inputs, { dayDetails: true });
-      const sliced = await runCheck(warehouse, registry, inputs, { dayDetails: true, processorsPerQuery: 1 });
+      const wholeProgress: number[][] = [];
+      const slicedProgress: number[][] = [];
+      const whole = await runCheck(warehouse, registry, inputs, { dayDetails: true, onStatement: (...p) => wholeProgress.push(p) });
+      const sliced = await runCheck(warehouse, registry, inputs, { dayDetails: true, processorsPerQuery: 1, onStatement: (...p) => slicedProgress.push(p) });
 
       expect(sliced.report.processors.map((p) => p.name)).toEqual(['a_down', 'b_ok', 'c_gap', 'z_up']);
       expect(JSON.stringify(sliced)).toBe(JSON.stringify(whole));
+      // Progress is told after each statement of a sliced check only.
+      expect(slicedProgress).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
+      expect(wholeProgress).toEqual([]);
     } finally {
       await warehouse.close();
     }

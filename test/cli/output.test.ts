@@ -152,6 +152,21 @@ describe('progress', () => {
     expect(run.stdout.startsWith('Processor health 2025-10-01 .. 2025-10-07')).toBe(true);
   });
 
+  it('says how many processors are done while a check runs as several statements (over 500 processors on DuckDB)', async () => {
+    const names = Array.from({ length: 501 }, (_, i) => `p${String(i).padStart(3, '0')}`);
+    const many = await createScenario({ dataset: 'nba_reference', processors: Object.fromEntries(names.map((n) => [n, {}])) }, successes('p000'));
+    try {
+      const run = await many.check([...WINDOW, '--format', 'json'], { stderrTty: true });
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain('checking 501 processors over 7 days in DuckDB');
+      expect(run.stderr).toMatch(/checking 501 processors over 7 days in DuckDB \S+: 500 of 501 processors done/);
+      expect(run.stderr).toMatch(/: 501 of 501 processors done/);
+      expect(JSON.parse(run.stdout).processors).toHaveLength(501);
+    } finally {
+      many.cleanup();
+    }
+  });
+
   it('writes nothing when stderr is not a terminal (piped, or in Cloud Run)', async () => {
     const run = await erroring.check(WINDOW);
     expect(run.stderr).toBe('');
