@@ -223,16 +223,25 @@ class DuckDbWarehouse implements Warehouse {
   }
 
   /**
-   * A connection for one statement: the main one, or, while a statement holds it, a spare one. One
-   * DuckDB connection runs one statement at a time (a new one ends a stream in progress), so
-   * statements asked side by side (a backtest computes its checks ahead) each get their own;
-   * callers that ask one at a time only ever use the main one.
+   * A connection for one statement (a query, a stream, a statement without rows, an append): the
+   * main one, or, while a statement holds it, a spare one. One DuckDB connection runs one statement
+   * at a time (a new one ends a stream in progress), so statements asked side by side (a backtest
+   * computes its checks ahead) each get their own; callers that ask one at a time only ever use the
+   * main one. Every statement takes one, so `release` never closes the instance under any of them.
    */
   private async lease(): Promise<{ connection: DuckDBConnection; done: () => void }> {
-    const main = await this.connect();
+    // Counted before anything is awaited: a release asked while this statement waits for its
+    // connection must not close the instance it is about to use.
+    this.statementsInFlight++;
+    let main: DuckDBConnection;
+    try {
+      main = await this.connect();
+    } catch (error) {
+      this.statementsInFlight--;
+      throw error;
+    }
     if (!this.mainBusy) {
       this.mainBusy = true;
-      this.statementsInFlight++;
       return {
         connection: main,
         done: () => {
@@ -241,7 +250,6 @@ class DuckDbWarehouse implements Warehouse {
         },
       };
     }
-    this.statementsInFlight++;
     let connection: DuckDBConnection;
     try {
       connection = this.spares.pop() ?? (await this.spareConnection());
@@ -299,26 +307,28 @@ class DuckDbWarehouse implements Warehouse {
   }
 
   async execute(sql: string, params: QueryParams = {}): Promise<void> {
-    const connection = await this.connect();
+    const lease = await this.lease();
     try {
       if (Object.keys(params).length === 0) {
-        await connection.run(sql);
+        await lease.connection.run(sql);
         return;
       }
-      const statement = await connection.prepare(sql);
+      const statement = await lease.connection.prepare(sql);
       bindAll(statement, params);
       await statement.run();
     } catch (error) {
       throw duckDbFailure(this.description, error);
+    } finally {
+      lease.done();
     }
   }
 
   async insertRunRows(table: string, rows: readonly RunRow[]): Promise<void> {
     const [schema, name] = splitTable(table);
     const fresh = await this.rowsNotYetIn(table, rows);
-    const connection = await this.connect();
+    const lease = await this.lease();
     try {
-      const appender = await connection.createAppender(name, schema);
+      const appender = await lease.connection.createAppender(name, schema);
       for (const row of fresh) {
         appender.appendVarchar(row.run_id);
         appender.appendVarchar(row.processor_name);
@@ -340,6 +350,8 @@ class DuckDbWarehouse implements Warehouse {
       appender.closeSync();
     } catch (error) {
       throw runtimeError(`${this.description}: cannot append to ${table}: ${describeError(error)}`);
+    } finally {
+      lease.done();
     }
   }
 
