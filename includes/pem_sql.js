@@ -1093,18 +1093,20 @@ const __pem_modules = {
     }
     /** The context of the detection templates; `templates` are those it will be rendered with. */
     function healthContext(registry, options, templates) {
+        const baselineDays = maxBaselineDays(registry.processors);
+        const scanDays = historyScanDays(registry.processors);
         return {
             processors: processorConfigRows(registry.processors),
-            max_baseline_days: maxBaselineDays(registry.processors),
+            max_baseline_days: baselineDays,
             auto_runtime_floor_minutes: registry_js_1.AUTO_RUNTIME_FLOOR_MINUTES,
             auto_runtime_fallback_minutes: registry_js_1.AUTO_RUNTIME_FALLBACK_MINUTES,
             dependency_edges: dependencyEdges(registry.processors),
             history_days: historyDays(registry.processors),
             // The extended processors read further back than the baselines already do: one more bounded scan.
-            history_scan_days: historyScanDays(registry.processors),
-            history_beyond_baseline: historyScanDays(registry.processors) > maxBaselineDays(registry.processors),
+            history_scan_days: scanDays,
+            history_beyond_baseline: scanDays > baselineDays,
             // How far before W any run-history or calendar scan reaches: the constant lower bound of the deployed scans (SPEC §14).
-            scanned_days_before_window: Math.max(maxBaselineDays(registry.processors), historyScanDays(registry.processors)),
+            scanned_days_before_window: Math.max(baselineDays, scanDays),
             processor_config_json: options.configParam ? null : processorConfigJson(registry.processors, templates),
             config_param: options.configParam ?? false,
             run_sources: runSources(registry),

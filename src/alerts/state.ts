@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 /**
  * Alert state in the warehouse (`<dataset>.pem_alert_state`): read what was delivered, claim what
  * this run is about to send, and append what it delivered or gave back. Every runtime value is a
  * bound parameter; batches travel as one JSON parameter so a run costs a handful of statements
  * whatever the number of alerts (BigQuery queues INSERT statements beyond its daily allowance).
  */
+import { randomUUID } from 'node:crypto';
 import { sqlRenderer } from '../sql/load.js';
 import type { Dialect } from '../sql/render.js';
 import type { QueryParam, Warehouse } from '../warehouse/types.js';

@@ -14,10 +14,11 @@ import { CheckResultBuilder, type BuildOptions, type CheckResult } from './repor
  * Slices. A large check runs as several statements over consecutive slices of the (sorted)
  * processors, each reporting at most the warehouse's `checkProcessorDaysPerQuery` processor-days
  * (half as many in a check over LARGE_CHECK_PROCESSOR_DAYS) and `checkProcessorsPerQuery`
- * processors (DuckDB's memory), folded into one result. Between
- * slices the warehouse is released: DuckDB gives back the memory a statement used outside what it
- * tracks only when its instance closes (bench/README.md), so the next slice opens it afresh. A processor's detection reads only its own rows, except a
- * downstream's (SPEC §12): its blocked_by and explained dates need its upstreams' days. So each
+ * processors (DuckDB's memory; `processorsPerStatement`), folded into one result. Between slices
+ * the warehouse is released: DuckDB gives back the memory a statement used outside what it tracks
+ * only when its instance closes (bench/README.md), so the next slice opens it afresh. A
+ * processor's detection reads only its own rows, except a downstream's (SPEC §12): its blocked_by
+ * and explained dates need its upstreams' days. So each
  * slice is dependency-closed: its statement evaluates the upstreams the slice's processors name
  * beside them (their configs are bound too, `checkParams`; the SQL's selected_processors adds
  * them) and reports only the slice's own processors: an upstream in another slice is evaluated
@@ -102,11 +103,11 @@ export async function runCheck(
   }
   const builder = new CheckResultBuilder(registry, inputs, options);
   const sql = options.sql ?? renderCheckSql(warehouse.dialect, registry);
-  const perQuery = processorsPerStatement(inputs.processors.length, inputs.lookbackDays, {
+  const total = inputs.processors.length;
+  const perQuery = processorsPerStatement(total, inputs.lookbackDays, {
     processorDays: options.processorDaysPerQuery ?? warehouse.checkProcessorDaysPerQuery,
     processors: options.processorsPerQuery ?? warehouse.checkProcessorsPerQuery,
   });
-  const total = inputs.processors.length;
   for (let i = 0; i < total; i += perQuery) {
     if (i > 0) await warehouse.release();
     const slice: CheckInputs = { ...inputs, processors: inputs.processors.slice(i, i + perQuery) };

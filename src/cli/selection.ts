@@ -168,10 +168,13 @@ export async function checkFromFlags(
   context: CliContext,
   clock: Date,
 ): Promise<{ registry: Registry; result: CheckResult }> {
-  return withCheckSession(flags, context, clock, async ({ registry, inputs, warehouse }) => ({
-    registry,
-    result: await withProgress(context, checkingText({ registry, inputs }, warehouse), (progress) =>
-      runCheck(warehouse, registry, inputs, { dayDetails: true, onStatement: sliceProgress(checkingText({ registry, inputs }, warehouse), progress) }),
-    ),
-  }));
+  return withCheckSession(flags, context, clock, async ({ registry, inputs, warehouse }) => {
+    const checking = checkingText({ registry, inputs }, warehouse);
+    return {
+      registry,
+      result: await withProgress(context, checking, (progress) =>
+        runCheck(warehouse, registry, inputs, { dayDetails: true, onStatement: sliceProgress(checking, progress) }),
+      ),
+    };
+  });
 }
