@@ -8,12 +8,16 @@
  * `pem check` sends (renderCheckSql) and binds it as `pem check` does (checkParams), then times,
  * alternating, on one DuckDB thread (engine.ts) so that process CPU is DuckDB's work whatever the load:
  *   - the whole statement (prepare, bind, run, read into DuckDB's chunks: engine.ts);
- *   - `EXPLAIN` of it: everything but execution, i.e. the planning every check pays (the statement
- *     is re-bound with its values at execution: its parameter types are not all known at prepare);
+ *   - `EXPLAIN` of it: everything but execution, and the rendering of the plan's text, which no
+ *     check pays (the statement is re-bound with its values at execution: its parameter types are
+ *     not all known at prepare);
  *   - `EXPLAIN` of the same WITH list ending in `SELECT count(*) FROM <cte>` for each named CTE:
  *     the planning of that CTE and everything it reads, so differences between CTEs show what each
  *     part of the statement adds; `bounds` (one row of parameters, reading nothing) is the floor of
- *     parsing and binding the whole WITH list's text.
+ *     parsing and binding the whole WITH list's text;
+ *   - then the whole statement under DuckDB's profiler (engine.ts `profile`): binding, optimisers and
+ *     physical planning as DuckDB times them, against its operators' own time. These, not
+ *     `EXPLAIN`, say what planning costs a check.
  * Prints medians (CPU and wall, ms) and the load average before and after (bench/README.md).
  */
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -30,6 +34,16 @@ import { median } from './stats.js';
 const MILESTONES = [
   'bounds', 'selected_processors', 'run_states', 'day_runs', 'expected_days', 'baselines', 'day_status', 'noise_days',
   'window_last_success', 'last_success', 'first_expected_after_anchor', 'window_summary', 'problem_streaks', 'processor_verdict',
+];
+
+/** What the profiled runs report, by the metric names engine.ts `profile` returns. */
+const PROFILE_LINES: [string, string][] = [
+  ['binding (planner_binding)', 'planner_binding_ms'],
+  ['logical planning (planner)', 'planner_ms'],
+  ['optimisers (all_optimizers)', 'all_optimizers_ms'],
+  ['physical planning (physical_planner)', 'physical_planner_ms'],
+  ['operators, summed over threads', 'operators_ms'],
+  ['latency (the whole statement)', 'latency_ms'],
 ];
 
 function option(name: string, fallback: string): string {
@@ -79,9 +93,16 @@ async function main(): Promise<void> {
         samples[i]!.cpu.push((used.user + used.system) / 1000);
       }
     }
+    const profiles: Record<string, number>[] = [];
+    for (let run = 0; run < runs; run++) profiles.push(await engine.profile(sql, params));
     console.log(`${processors} processors, ${days}-day window, ${sql.length} characters, median of ${runs}, 1 thread; load ${loadBefore.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)}`);
     for (const [i, [name]] of cases.entries()) {
       console.log(`${name.padEnd(38)} cpu ${median(samples[i]!.cpu).toFixed(1).padStart(7)} ms   wall ${median(samples[i]!.wall).toFixed(1).padStart(7)} ms`);
+    }
+    console.log("DuckDB's profiler, whole statement:");
+    for (const [label, metric] of PROFILE_LINES) {
+      const values = profiles.map((p) => p[metric]).filter((v): v is number => v !== undefined);
+      console.log(`  ${label.padEnd(36)} ${values.length > 0 ? `${median(values).toFixed(1).padStart(7)} ms` : 'not reported by this DuckDB'}`);
     }
   } finally {
     engine.close();
