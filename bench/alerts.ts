@@ -11,7 +11,7 @@ import { buildPagerDutyTrigger } from '../src/alerts/pagerduty-event.js';
 import { buildSlackMessage, messageTextLength, MAX_BLOCKS, type SlackTrigger } from '../src/alerts/slack-message.js';
 import type { Row } from '../src/warehouse/types.js';
 import { BENCH_END_DATE, BENCH_NOW, processorName } from './dataset.js';
-import { syntheticRegistry } from './detection.js';
+import { syntheticRegistry } from './dataset.js';
 import { median, measureSync, type Timing } from './stats.js';
 import { deliverAlerts, type Transports } from '../src/alerts/deliver.js';
 import { appendEvents, type StateEvent } from '../src/alerts/state.js';

@@ -11,7 +11,7 @@ import { addDays } from '../src/check/inputs.js';
 import { renderSchemaSql } from '../src/sql/statements.js';
 import { openDuckDb } from '../src/warehouse/duckdb.js';
 import { BENCH_END_DATE, generateHistory } from './dataset.js';
-import { syntheticRegistry } from './detection.js';
+import { syntheticRegistry } from './dataset.js';
 
 export interface BacktestBenchOptions {
   processors: number;

@@ -13,6 +13,7 @@
  * Rows are inserted in date order, oldest first, as an append-only history is written, so
  * DuckDB's zone maps on processing_date can skip old row groups (as BigQuery prunes partitions).
  */
+import { parseRegistry, type Registry } from '../src/config/registry.js';
 import type { Warehouse } from '../src/warehouse/types.js';
 
 export const BENCH_DATASET = 'bench';
@@ -54,6 +55,13 @@ export function syntheticRegistryDocument(count: number): Record<string, unknown
     };
   }
   return { dataset: BENCH_DATASET, timezone: BENCH_TIMEZONE, processors };
+}
+
+/** `syntheticRegistryDocument(count)` with SPEC §3's defaults, as `pem` loads a registry. */
+export function syntheticRegistry(count: number): Registry {
+  const parsed = parseRegistry(syntheticRegistryDocument(count));
+  if (!parsed.ok) throw new Error(`synthetic registry is invalid: ${parsed.problems.join('; ')}`);
+  return parsed.registry;
 }
 
 export interface GeneratedHistory {

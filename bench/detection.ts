@@ -8,13 +8,13 @@
  * read and grouped into the check result (`runCheck`), which is what SPEC §14's budget is about.
  * Rendering is timed apart: it is paid once per check, whatever the window.
  */
-import { parseRegistry, type Registry } from '../src/config/registry.js';
+import type { Registry } from '../src/config/registry.js';
 import { checkParams, resolveCheckInputs, type CheckInputs } from '../src/check/inputs.js';
 import { runCheck } from '../src/check/run.js';
 import { renderCheckSql, renderSchemaSql } from '../src/sql/statements.js';
 import { openDuckDb } from '../src/warehouse/duckdb.js';
 import type { Warehouse } from '../src/warehouse/types.js';
-import { BENCH_END_DATE, BENCH_NOW, generateHistory, syntheticRegistryDocument } from './dataset.js';
+import { BENCH_END_DATE, BENCH_NOW, generateHistory, syntheticRegistry } from './dataset.js';
 import { openEngine } from './engine.js';
 import { checkPerProcessor, countDisagreements, verdictsFromCheckResult } from './per-processor.js';
 import { measure, measureSync, median, type Timing } from './stats.js';
@@ -71,12 +71,6 @@ export interface HistoryDatabase {
   historyDays: number;
   rows: number;
   generateMs: number;
-}
-
-export function syntheticRegistry(processors: number): Registry {
-  const parsed = parseRegistry(syntheticRegistryDocument(processors));
-  if (!parsed.ok) throw new Error(`synthetic registry is invalid: ${parsed.problems.join('; ')}`);
-  return parsed.registry;
 }
 
 /** Creates `path` with the schema and `historyDays` days of synthetic history for `processors` processors. */

@@ -25,8 +25,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkParams } from '../src/check/inputs.js';
 import { renderCheckSql } from '../src/sql/statements.js';
-import { HISTORY_DAYS } from './dataset.js';
-import { benchInputs, buildHistoryDatabase, syntheticRegistry } from './detection.js';
+import { HISTORY_DAYS, syntheticRegistry } from './dataset.js';
+import { benchInputs, buildHistoryDatabase } from './detection.js';
 import { openEngine } from './engine.js';
 import { median } from './stats.js';
 
