@@ -44,11 +44,22 @@ export const MIN_BILLED_PER_TABLE = 10 * 1024 * 1024;
 const LAST_SUCCESS_ROW = 300 + DATE + DATE;
 
 /** One run-history scan of the rendered check: its date range relative to W and the columns it reads. */
+/**
+ * Days before W's start as the SQL writes them: `fixed`, or, where a threshold reaches back from E
+ * (src/sql/health.ts, historyExtent), max(fixed, reach − L) over the window length L.
+ */
+export interface DaysBeforeWindow {
+  fixed: number;
+  reach: number;
+}
+
+export const daysBeforeWindow = (days: DaysBeforeWindow, lookbackDays: number): number => Math.max(days.fixed, days.reach - lookbackDays);
+
 export interface HistoryScan {
   table: string;
   /** The scan reads [W start − fromDaysBeforeWindow, W start − toDaysBeforeWindow) or, when null, up to E. */
-  fromDaysBeforeWindow: number;
-  toDaysBeforeWindow: number | null;
+  fromDaysBeforeWindow: DaysBeforeWindow;
+  toDaysBeforeWindow: DaysBeforeWindow | null;
   columns: string[];
 }
 
@@ -66,7 +77,12 @@ const { healthAtBody } = dataformProject(loadTemplateBundle());
 /** `FROM \`a.b.c\` AS x` and `JOIN \`a.b.c\` AS x`: each table reference of rendered BigQuery SQL. */
 const TABLE_REFERENCE = /\b(?:FROM|JOIN)\s+`([^`]+)`(?:\s+AS\s+(\w+))?/g;
 /** `DATE_ADD(pem_end_date, INTERVAL 1 - pem_lookback_days - 28 DAY)`: W's first day minus 28. */
-const BEFORE_WINDOW = /INTERVAL 1 - pem_lookback_days - (\d+) DAY/;
+const BEFORE_WINDOW = /INTERVAL 1 - pem_lookback_days - (?:(\d+)|GREATEST\((\d+), (\d+) - pem_lookback_days\)) DAY/;
+
+function beforeWindow(line: string): DaysBeforeWindow {
+  const [, plain, fixed, reach] = BEFORE_WINDOW.exec(line)!;
+  return plain === undefined ? { fixed: Number(fixed), reach: Number(reach) } : { fixed: Number(plain), reach: 0 };
+}
 
 /**
  * Reads the deployed check's table references and run-history scans from the SQL Dataform deploys
@@ -104,8 +120,8 @@ export function deployedCheckReads(registry: Registry): DeployedCheckReads {
       if (!lower) throw new Error(`a scan of ${table} without a lower date bound: the model cannot price it`);
       historyScans.push({
         table: table!,
-        fromDaysBeforeWindow: Number(BEFORE_WINDOW.exec(lower)![1]),
-        toDaysBeforeWindow: upper ? Number(BEFORE_WINDOW.exec(upper)![1]) : null,
+        fromDaysBeforeWindow: beforeWindow(lower),
+        toDaysBeforeWindow: upper ? beforeWindow(upper) : null,
         columns: [...columns].sort(),
       });
     }
@@ -136,7 +152,8 @@ export function modelCheck(processors: number, historyDays: number, lookbackDays
 function priceReads(reads: DeployedCheckReads, processors: number, historyDays: number, lookbackDays: number): BytesModelRow {
   const scanned = new Map<string, number>();
   for (const scan of reads.historyScans) {
-    const days = scan.toDaysBeforeWindow === null ? lookbackDays + scan.fromDaysBeforeWindow : scan.fromDaysBeforeWindow - scan.toDaysBeforeWindow;
+    const from = daysBeforeWindow(scan.fromDaysBeforeWindow, lookbackDays);
+    const days = scan.toDaysBeforeWindow === null ? lookbackDays + from : from - daysBeforeWindow(scan.toDaysBeforeWindow, lookbackDays);
     const rowBytes = scan.columns.reduce((sum, c) => sum + (HISTORY_COLUMN_BYTES[c] ?? 0), 0);
     scanned.set(scan.table, (scanned.get(scan.table) ?? 0) + processors * ROWS_PER_DAY * rowBytes * days);
   }

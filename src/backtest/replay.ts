@@ -17,7 +17,7 @@ import type { Registry } from '../config/registry.js';
 import type { ActiveSilence } from '../alerts/plan.js';
 import { listSilences } from '../alerts/silences.js';
 import { alertSilencesTable } from '../config/names.js';
-import { historyDays } from '../sql/health.js';
+import { historyDaysFor } from '../sql/health.js';
 import { renderBacktestEventsSql, renderCheckSql } from '../sql/statements.js';
 import type { Row, Warehouse } from '../warehouse/types.js';
 import { cadenceInstants } from './cadence.js';
@@ -222,7 +222,7 @@ function dueChanges(registry: Registry, options: BacktestOptions, from: number, 
     const key = JSON.stringify([p.timezone, p.grace_hours]);
     groups.set(key, [...(groups.get(key) ?? []), p.name]);
   }
-  const firstDate = addDays(options.from, -options.lookbackDays - historyDays(registry.processors) - 1);
+  const firstDate = addDays(options.from, -options.lookbackDays - historyDaysFor(registry.processors, options.lookbackDays) - 1);
   const lastDate = addDays(options.to, 1);
   const changes: Change[] = [];
   for (const [key, processors] of groups) {

@@ -180,45 +180,98 @@ export function dependencyEdges(processors: readonly ProcessorConfig[]): Depende
 export const DEPENDENCY_HISTORY_DAYS = 28;
 
 /**
- * Days before W the processors with thresholds or dependencies are also evaluated over (0: none):
- * the M most recent expected, due dates of a threshold (M weeks covers a weekly processor), and a
- * dependency's DEPENDENCY_HISTORY_DAYS plus the largest offset. A render-time constant, so the run
- * history's scan keeps a constant date range (SPEC §14).
+ * How many days back from E (E included) a threshold's M most recent expected, due dates can lie
+ * (SPEC §12), from the processor's frequency; null where the frequency gives no bound (calendar
+ * dates: as far as the calendar's gaps). Due is the date's next local midnight plus grace_hours,
+ * so at a check dated today at most 1 + ⌈grace_hours / 24⌉ of the latest dates are not due yet:
+ * R days reach M due dates once any R consecutive days hold M + that many expected ones. A
+ * daily processor needs M + those days, one expected on k weekdays 7·⌈(M + those days) / k⌉.
+ * (A check dated after its `now` has more dates not due; its threshold then counts fewer.)
  */
-export function historyDays(processors: readonly ProcessorConfig[]): number {
-  const edges = dependencyEdges(processors);
-  const forDependencies = edges.length === 0 ? 0 : DEPENDENCY_HISTORY_DAYS + Math.max(...edges.map((e) => -e.offset_days));
-  const forThresholds = Math.max(0, ...processors.map((p) => (p.alert_within_dates === null ? 0 : 7 * p.alert_within_dates)));
-  return Math.max(forDependencies, forThresholds);
+export function thresholdReachDays(p: ProcessorConfig): number | null {
+  if (p.alert_within_dates === null) return 0;
+  const dates = p.alert_within_dates + 1 + Math.ceil(p.grace_hours / 24);
+  switch (p.expected_frequency) {
+    case 'daily':
+      return dates;
+    case 'weekdays':
+      return 7 * Math.ceil(dates / 5);
+    case 'weekly':
+      return 7 * Math.ceil(dates / Math.max(1, p.expected_weekdays.length));
+    case 'calendar':
+      return null;
+    case 'none':
+      return 0;
+  }
 }
 
 /**
- * Days before W whose run history is read for the extended processors (0: none): the history_days
- * they are evaluated over, and before the oldest of those dates its own baseline_days, so every
- * evaluated date's baseline (SPEC §10) is whole. A date counted by a threshold can be anomalous,
- * and an anomaly judged on a truncated baseline would differ from the same date judged in W.
+ * Days before W the processors with thresholds or dependencies are also evaluated over, as two
+ * render-time constants, so that every run-history scan keeps a constant date range (SPEC §14)
+ * that is no wider than the check needs at its window length L (a bound parameter):
+ *   fixedDays  before W whatever L: a dependency's DEPENDENCY_HISTORY_DAYS plus the largest
+ *              offset, and 7·M for a calendar processor's threshold (M weeks; its gaps are unknown);
+ *   reachDays  back from E (thresholdReachDays): before W only where it reaches past W, so a
+ *              daily processor's threshold over M ≤ L − 1 dates (no grace) reads nothing before W.
+ * The days before W are max(fixedDays, reachDays − L, 0): `historyDaysFor`, and in SQL the
+ * `days_before_window` helper.
  */
-export function historyScanDays(processors: readonly ProcessorConfig[]): number {
-  const days = historyDays(processors);
-  return days === 0 ? 0 : days + maxBaselineDays(processors);
+export interface HistoryExtent {
+  fixedDays: number;
+  reachDays: number;
+}
+
+export function historyExtent(processors: readonly ProcessorConfig[]): HistoryExtent {
+  const edges = dependencyEdges(processors);
+  let fixedDays = edges.length === 0 ? 0 : DEPENDENCY_HISTORY_DAYS + Math.max(...edges.map((e) => -e.offset_days));
+  let reachDays = 0;
+  for (const p of processors) {
+    const reach = thresholdReachDays(p);
+    if (reach === null) fixedDays = Math.max(fixedDays, 7 * p.alert_within_dates!);
+    else reachDays = Math.max(reachDays, reach);
+  }
+  return { fixedDays, reachDays };
+}
+
+/** Whether some processor is evaluated before W at some window length (thresholds, dependencies). */
+export function extendsHistory(processors: readonly ProcessorConfig[]): boolean {
+  const { fixedDays, reachDays } = historyExtent(processors);
+  return fixedDays > 0 || reachDays > 0;
+}
+
+/** The days before W the extended processors are evaluated over in a check of `lookbackDays` days. */
+export function historyDaysFor(processors: readonly ProcessorConfig[], lookbackDays: number): number {
+  const { fixedDays, reachDays } = historyExtent(processors);
+  return Math.max(fixedDays, reachDays - lookbackDays, 0);
 }
 
 /** The context of the detection templates; `templates` are those it will be rendered with. */
 export function healthContext(registry: Registry, options: HealthRenderOptions, templates: TemplateBundle): Record<string, unknown> {
   const baselineDays = maxBaselineDays(registry.processors);
-  const scanDays = historyScanDays(registry.processors);
+  const { fixedDays, reachDays } = historyExtent(registry.processors);
+  const extended = fixedDays > 0 || reachDays > 0;
+  // The extended processors' runs are read over their history days and, before the oldest of
+  // those dates, its own baseline_days, so every evaluated date's baseline (SPEC §10) is whole: a
+  // date a threshold counts can be anomalous, and an anomaly judged on a truncated baseline would
+  // differ from the same date judged in W.
+  const scanFixedDays = extended ? fixedDays + baselineDays : baselineDays;
+  const scanReachDays = extended && reachDays > 0 ? reachDays + baselineDays : 0;
   return {
     processors: processorConfigRows(registry.processors),
     max_baseline_days: baselineDays,
     auto_runtime_floor_minutes: AUTO_RUNTIME_FLOOR_MINUTES,
     auto_runtime_fallback_minutes: AUTO_RUNTIME_FALLBACK_MINUTES,
     dependency_edges: dependencyEdges(registry.processors),
-    history_days: historyDays(registry.processors),
-    // The extended processors read further back than the baselines already do: one more bounded scan.
-    history_scan_days: scanDays,
-    history_beyond_baseline: scanDays > baselineDays,
-    // How far before W any run-history or calendar scan reaches: the constant lower bound of the deployed scans (SPEC §14).
-    scanned_days_before_window: Math.max(baselineDays, scanDays),
+    // Some processor is evaluated before W (thresholds, dependencies: SPEC §12); then, through the
+    // days_before_window helper, for max(history_fixed_days, history_reach_days − L) days.
+    extends_history: extended,
+    history_fixed_days: fixedDays,
+    history_reach_days: reachDays,
+    // The same for the extended processors' run-history scan (their baseline days further), which
+    // is also how far before W any run-history or calendar scan reaches: the constant lower bound
+    // of the deployed scans (SPEC §14).
+    history_scan_fixed_days: scanFixedDays,
+    history_scan_reach_days: scanReachDays,
     processor_config_json: options.configParam ? null : processorConfigJson(registry.processors, templates),
     config_param: options.configParam ?? false,
     run_sources: runSources(registry),

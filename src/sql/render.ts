@@ -133,4 +133,9 @@ function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('json', (value: unknown) => JSON.stringify(value));
   hbs.registerHelper('is_null', (value: unknown) => value === null || value === undefined);
   hbs.registerHelper('bool', (value: unknown) => (value ? 'TRUE' : 'FALSE'));
+  // Days before W of a reach given from E (src/sql/health.ts, historyExtent): max(fixed, reach − L)
+  // as SQL over the window-length parameter, or the plain number when nothing reaches from E.
+  hbs.registerHelper('days_before_window', (fixed: number, reach: number, lookback: unknown) =>
+    reach > 0 ? `GREATEST(${fixed}, ${reach} - ${String(lookback)})` : String(fixed),
+  );
 }

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from '../../src/config/registry.js';
 import { dataformProject } from '../../src/dataform/project.js';
-import { calendarSources, historyScanDays, maxBaselineDays, runSources } from '../../src/sql/health.js';
+import { calendarSources, extendsHistory, runSources } from '../../src/sql/health.js';
 import { loadTemplateBundle } from '../../src/sql/load.js';
 import { renderHealthSql } from '../../src/sql/statements.js';
 import { deployedCheckReads } from '../../bench/bytes-model.js';
@@ -126,7 +126,7 @@ describe('BigQuery partition pruning (SPEC §14)', () => {
     // Each execution-table branch read once for W and the baseline days, and once more for the dates
     // before them that thresholds and dependencies are evaluated over (SPEC §12) when those reach
     // further; each calendar read once (older history only through processor_last_success).
-    const runScansPerTable = historyScanDays(registry.processors) > maxBaselineDays(registry.processors) ? 2 : 1;
+    const runScansPerTable = extendsHistory(registry.processors) ? 2 : 1;
     expect(scans).toHaveLength(runSources(registry).length * runScansPerTable + calendarSources(registry.processors).length);
     expect(scans.filter((s) => !s.lower || !s.upper)).toEqual([]);
     // The bytes model (bench/bytes-model.ts) prices the scans it reads off the rendered SQL: the same ones.

@@ -83,6 +83,20 @@ describe('thresholds: alert_after_dates N of alert_within_dates M', () => {
     expect(alertOf(json, 'p').reason).toBe('no_destination');
   });
 
+  it('reaches past the dates not yet due: grace keeps E − 1 out, so the M dates go one further back', async () => {
+    // now = 10-07 03:00, grace 6 h: E (10-07) and 10-06 are not due, so the M = 3 most recent due
+    // dates are 10-05 (in W = 10-05..10-07, missing), 10-04 and 10-03 (missing): 2 of 3, raised.
+    // Reading one day less before W would leave 10-05 and 10-04: 1 of 2, held.
+    const json = await check(
+      { p: { grace_hours: 6, staleness_threshold_days: 7, alert_after_dates: 2, alert_within_dates: 3 } },
+      // 10-06 ran early (done 01:00, before now), so W has rows: no scheduler issue.
+      [...successesExcept('p', ['2025-10-03', '2025-10-05'], datesBetween('2025-09-20', '2025-10-05')), ...runRows('p-early', 'p', '2025-10-06', 'success', '2025-10-07T01:00:00Z')],
+      ['--lookback-days', '3', '--now', '2025-10-07T03:00:00Z'],
+    );
+    expect(processor(json, 'p').missing_dates).toEqual(['2025-10-05']);
+    expect(alertOf(json, 'p')).toMatchObject({ level: 'ERROR', reason: 'no_destination' });
+  });
+
   it("gives the oldest of the M dates its whole baseline: a weekly processor's zero-record date five Mondays back counts", async () => {
     // Weekly on MON; E = Tue 10-07, L = 7. The M = 5 most recent Mondays: 10-06 (failed), 09-29,
     // 09-22, 09-15 and 09-08, a success that wrote 0 records. 09-08's baseline is the Mondays of the
