@@ -53,6 +53,17 @@ export interface DuckDbOptions {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * DuckDB's allocator (its own jemalloc) keeps the pages a statement frees for reuse, and returns
+ * them to the system after a bulk deallocation larger than this threshold (default 512 MiB, which a
+ * check never reaches, so the freed pages stayed in RSS until the instance closed). At 4 MiB a
+ * check's peak RSS is lower by the pages it no longer needs, at no measurable cost in time
+ * (interleaved runs, medians, bench/README.md): 1,000 × 90 days 348 → 338 MiB, 10,000 × 7 days
+ * 343 → 329, 10,000 × 90 days 466 → 436. Not 8 MiB: many of the check's bulk frees are exactly
+ * 8 MiB (32 blocks of 256 KiB) and must exceed it; below 4 MiB saved no more and cost up to 10 %.
+ */
+const ALLOCATOR_SETTINGS = { allocator_bulk_deallocation_flush_threshold: '4MiB' };
 /** Pause between attempts on a held file: short and jittered, so waiting processes take turns. */
 const LOCK_RETRY_MIN_MS = 5;
 const LOCK_RETRY_MAX_MS = 40;
@@ -144,7 +155,10 @@ class DuckDbWarehouse implements Warehouse {
     let instance: DuckDBInstance | undefined;
     try {
       // Given as the instance's configuration, not spliced into SQL.
-      instance = await DuckDBInstance.create(':memory:', memoryLimit === null ? {} : { memory_limit: memoryLimit });
+      instance = await DuckDBInstance.create(':memory:', {
+        ...(memoryLimit === null ? {} : { memory_limit: memoryLimit }),
+        ...ALLOCATOR_SETTINGS,
+      });
       const connection = await instance.connect();
       if (!inMemory) {
         // Attached under a fixed catalog name: opened directly, the file's catalog is named after
