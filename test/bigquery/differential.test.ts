@@ -13,7 +13,7 @@ import { healthParams } from '../../src/check/inputs.js';
 import type { Registry } from '../../src/config/registry.js';
 import { dataformProject, HEALTH_AT_ARGUMENTS } from '../../src/dataform/project.js';
 import { healthContext } from '../../src/sql/health.js';
-import { renderCheckSql, renderHealthSql } from '../../src/sql/statements.js';
+import { renderBacktestEventsSql, renderCheckSql, renderHealthSql } from '../../src/sql/statements.js';
 import { loadTemplateBundle, sqlRenderer } from '../../src/sql/load.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { Row } from '../../src/warehouse/types.js';
@@ -154,6 +154,47 @@ describe.each(SCENARIOS)('$name', ({ fixture, checks }) => {
     const result = await zeta.evaluate(dataform.processorRunsQuery(registry, (name) => name, configName), { catalog, content });
     expect(comparable(result.rows)).toEqual(comparable(duck));
     expect(result.rows.length).toBe(new Set(duck.map((r) => `${r.processor_name}|${r.processing_date}|${r.run_id}`)).size);
+  });
+
+  it("finds the same change instants for pem backtest (backtest_events), each row's start and end with its class", async () => {
+    const noRunId = new Set(registry.processors.filter((p) => p.run_id_field === null).map((p) => p.name));
+    const comparable = (rows: Record<string, unknown>[]) =>
+      sortRows(
+        rows.map((r) => (noRunId.has(String(r.processor_name)) ? { ...r, run_id: null } : r)),
+        ['processor_name', 'processing_date', 'run_id', 'started_at', 'completed_at', 'run_class'],
+      );
+    const processors = registry.processors.map((p) => p.name);
+    // Every row of the fixture, and a period that cuts some of them off (rows outside are no change).
+    const periods = [
+      { from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' },
+      { from: '2025-10-02T00:00:00.000Z', to: '2025-10-08T12:00:00.000Z' },
+    ];
+    const found: number[] = [];
+    for (const period of periods) {
+      const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+      let duck: Row[];
+      try {
+        duck = await warehouse.query(renderBacktestEventsSql('duckdb', registry), {
+          processors: { type: 'ARRAY<STRING>', value: processors },
+          window_from: { type: 'TIMESTAMP', value: new Date(period.from) },
+          window_to: { type: 'TIMESTAMP', value: new Date(period.to) },
+        });
+      } finally {
+        await warehouse.close();
+      }
+      const { catalog, content } = zetaFixture(fixture);
+      const result = await zeta.evaluate(renderBacktestEventsSql('bigquery', registry), {
+        catalog,
+        content,
+        params: { processors: ['ARRAY<STRING>', processors], window_from: ['TIMESTAMP', period.from], window_to: ['TIMESTAMP', period.to] },
+      });
+      expect(result.columns.map((c) => c.name)).toEqual(['processor_name', 'processing_date', 'run_id', 'run_class', 'started_at', 'completed_at']);
+      expect(comparable(result.rows)).toEqual(comparable(duck));
+      found.push(duck.length);
+    }
+    // Every fixture with runs has some in the whole period; the cut period finds no more.
+    expect(found[0]! > 0).toBe((fixture.runs?.length ?? 0) > 0);
+    expect(found[1]).toBeLessThanOrEqual(found[0]!);
   });
 });
 
