@@ -20,19 +20,33 @@ export function renderAlertSql(dialect: Dialect, template: string, context: Reco
 
 export async function readDeliveredState(warehouse: Warehouse, table: string, processors: readonly string[]): Promise<DeliveredState[]> {
   if (processors.length === 0) return [];
-  const rows = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_latest', { table }), {
+  const [row] = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_latest', { table }), {
     processors: { type: 'ARRAY<STRING>', value: processors },
   });
-  return rows.map((row) => ({
-    alert_key: String(row.alert_key),
-    destination: String(row.destination) as StateDestination,
-    processor_name: String(row.processor_name),
-    issue_kind: String(row.issue_kind) as IssueKind,
-    level: String(row.level ?? ''),
-    event: String(row.event) as 'notified' | 'resolved',
-    event_id: String(row.event_id),
-    event_at: new Date(String(row.event_at)),
-  }));
+  return parseDeliveredState(row?.state ?? null);
+}
+
+/** alert_state_latest's one string (its lines `key|destination|processor|kind|level|event|event_id|epoch ms`, joined by ';') as states. */
+export function parseDeliveredState(text: unknown): DeliveredState[] {
+  if (text === null || text === '') return [];
+  return String(text)
+    .split(';')
+    .map((line) => {
+      const fields = line.split('|');
+      const eventAt = Number(fields[7]);
+      if (fields.length !== 8 || !Number.isFinite(eventAt)) throw new Error(`unreadable alert state line '${line}'`);
+      const [alert_key, destination, processor_name, issue_kind, level, event, event_id] = fields as [string, ...string[]];
+      return {
+        alert_key,
+        destination: destination as StateDestination,
+        processor_name: processor_name!,
+        issue_kind: issue_kind as IssueKind,
+        level: level!,
+        event: event as 'notified' | 'resolved',
+        event_id: event_id!,
+        event_at: new Date(eventAt),
+      };
+    });
 }
 
 /** One row of a batch; its event_id is the statement's `id_prefix` and the row's ordinal. */
@@ -87,11 +101,12 @@ export async function claimDue(
     now: { type: 'TIMESTAMP', value: now },
     lease_start: { type: 'TIMESTAMP', value: leaseStart },
   });
-  const held = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_claim_winners', { table }), {
+  const [held] = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_claim_winners', { table }), {
     run_id: { type: 'STRING', value: runId },
     lease_start: { type: 'TIMESTAMP', value: leaseStart },
   });
-  const mine = new Set(held.map((w) => String(w.claim_token)));
+  const tokensHeld = held?.claim_tokens;
+  const mine = new Set(tokensHeld === null || tokensHeld === undefined || tokensHeld === '' ? [] : String(tokensHeld).split(';'));
   return items.filter((_, i) => mine.has(tokens[i]!));
 }
 

@@ -79,7 +79,7 @@ describe('the alert state statements of a 20,000-issue run', () => {
       await duck.execute(`INSERT INTO ${STATE} VALUES ${state.map((r) => `(${r.map((v) => `'${v.replace(/^(\d{4}-\d\d-\d\d)T(.*)Z$/, '$1 $2')}'`).join(', ')})`).join(', ')}`);
       const held: Record<string, unknown[]> = {};
       for (const run of ['r1', 'r2']) {
-        const sql = (dialect: 'bigquery' | 'duckdb') => `${renderAlertSql(dialect, 'alert_state_claim_winners', { table: STATE }).trimEnd()}\nORDER BY claim_token`;
+        const sql = (dialect: 'bigquery' | 'duckdb') => renderAlertSql(dialect, 'alert_state_claim_winners', { table: STATE });
         const big = await zeta.evaluate(sql('bigquery'), {
           catalog,
           content,
@@ -90,7 +90,8 @@ describe('the alert state statements of a 20,000-issue run', () => {
           lease_start: { type: 'TIMESTAMP', value: new Date('2025-10-08T11:45:00Z') },
         });
         expect(local, run).toEqual(big.rows);
-        held[run] = local.map((r) => r.claim_token);
+        expect(local).toHaveLength(1);
+        held[run] = String(local[0]!.claim_tokens).split(';');
       }
       expect(held).toEqual({ r1: ['t1', 't4'], r2: ['t2', 't3'] });
     } finally {

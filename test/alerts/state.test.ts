@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claimToken, planDeliveries, type DueItem } from '../../src/alerts/plan.js';
-import { appendEvents, claimDue, CLAIM_LEASE_MS, readDeliveredState } from '../../src/alerts/state.js';
+import { appendEvents, claimDue, CLAIM_LEASE_MS, parseDeliveredState, readDeliveredState } from '../../src/alerts/state.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../src/warehouse/types.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
@@ -84,6 +84,29 @@ describe('delivered state', () => {
       ['pagerduty', 'resolved', '2025-10-08T13:00:00.000Z'],
       ['slack', 'notified', '2025-10-08T12:00:00.000Z'],
     ]);
+  });
+
+  it('reads every field of a state back, a null level as empty, and nothing when there is no state', async () => {
+    expect(await readDeliveredState(warehouse, TABLE, ['a', 'b'])).toEqual([]);
+    await appendEvents(warehouse, TABLE, [{ item: { ...due[0]!, level: null as unknown as string }, event: 'notified' }], 'run-A', NOW);
+    const [state] = await readDeliveredState(warehouse, TABLE, ['a']);
+    expect(state).toEqual({
+      alert_key: due[0]!.key,
+      destination: due[0]!.destination,
+      processor_name: 'a',
+      issue_kind: 'stale',
+      level: '',
+      event: 'notified',
+      event_id: expect.stringMatching(/^[0-9a-f-]{36}-1$/),
+      event_at: NOW,
+    });
+  });
+
+  it('refuses a state line it cannot read, naming it, rather than planning from a wrong state', () => {
+    expect(() => parseDeliveredState('pem/ds/a/stale|slack|a|stale|ERROR|notified|e-1|not-a-time')).toThrow(
+      "unreadable alert state line 'pem/ds/a/stale|slack|a|stale|ERROR|notified|e-1|not-a-time'",
+    );
+    expect(() => parseDeliveredState('pem/ds/a/stale|slack|a')).toThrow(/unreadable alert state line/);
   });
 
   it('follows a delivered event with a new claim token, so the next reminder can be claimed', async () => {
