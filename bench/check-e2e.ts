@@ -126,7 +126,11 @@ export async function benchCheckE2e(testCase: CheckE2eCase, options: CheckE2eOpt
   let documentBytes = 0;
   for (let i = 0; i < options.warmups + options.runs; i++) {
     const result = useGnuTime ? await run(GNU_TIME, ['-v', process.execPath, ...checkArgs], env) : await run(process.execPath, checkArgs, env);
-    if (result.code !== 0) throw new Error(`pem check failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    if (result.code !== 0) {
+      // pem's own lines, not GNU time's report that follows them.
+      const said = result.stderr.split('\n').filter((line) => /^(error|warning|note):/.test(line));
+      throw new Error(`pem check failed (exit ${result.code}): ${(said.length > 0 ? said : result.stderr.trim().split('\n').slice(-3)).join(' | ')}`);
+    }
     digests.add(result.stdoutSha256);
     documentBytes = result.stdoutBytes;
     if (i === 0) documentProcessors = result.stdout === null ? -1 : (JSON.parse(result.stdout) as { processors: unknown[] }).processors.length;
