@@ -180,17 +180,27 @@ export function dependencyEdges(processors: readonly ProcessorConfig[]): Depende
 export const DEPENDENCY_HISTORY_DAYS = 28;
 
 /**
+ * How many of the latest dates up to E may not be due yet at a check dated today (`now` on or after
+ * E's local midnight): E itself, and each earlier date D whose due instant, D + 1 at local midnight
+ * plus grace_hours, is after E's midnight. D = E − k is due by then once k − 1 days hold grace_hours,
+ * and a spring-forward day holds 23 hours: so for any grace, 1 + ⌈(grace_hours + 1) / 24⌉ dates
+ * (grace 6: E and E − 1; grace 23.5: E, E − 1 and E − 2), and without grace E alone.
+ */
+function notDueDays(graceHours: number): number {
+  return graceHours === 0 ? 1 : 1 + Math.ceil((graceHours + 1) / 24);
+}
+
+/**
  * How many days back from E (E included) a threshold's M most recent expected, due dates can lie
  * (SPEC §12), from the processor's frequency; null where the frequency gives no bound (calendar
- * dates: as far as the calendar's gaps). Due is the date's next local midnight plus grace_hours,
- * so at a check dated today at most 1 + ⌈grace_hours / 24⌉ of the latest dates are not due yet:
- * R days reach M due dates once any R consecutive days hold M + that many expected ones. A
+ * dates: as far as the calendar's gaps). At most notDueDays of the latest dates are not due yet,
+ * so R days reach M due dates once any R consecutive days hold M + that many expected ones: a
  * daily processor needs M + those days, one expected on k weekdays 7·⌈(M + those days) / k⌉.
  * (A check dated after its `now` has more dates not due; its threshold then counts fewer.)
  */
 export function thresholdReachDays(p: ProcessorConfig): number | null {
   if (p.alert_within_dates === null) return 0;
-  const dates = p.alert_within_dates + 1 + Math.ceil(p.grace_hours / 24);
+  const dates = p.alert_within_dates + notDueDays(p.grace_hours);
   switch (p.expected_frequency) {
     case 'daily':
       return dates;

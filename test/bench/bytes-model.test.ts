@@ -60,6 +60,9 @@ describe('the BigQuery bytes model', () => {
       [28, null],
       [42, 28],
     ]);
+    // Daily with 23.5 hours of grace, 5 dates: E, E − 1 and E − 2 may not be due (a spring-forward
+    // day holds 23 hours, so E − 2 is due at 00:30 on E): 8 days back from E, 1 before W.
+    expect(thresholdScans({ expected_frequency: 'daily', grace_hours: 23.5, alert_after_dates: 2, alert_within_dates: 5 }, 7)[1]).toEqual([29, 28]);
     // Weekdays, 5 dates and E: two weeks back from E covers six weekdays, 7 days before W.
     expect(thresholdScans({ expected_frequency: 'weekdays', alert_after_dates: 2, alert_within_dates: 5 }, 7)[1]).toEqual([35, 28]);
     // A calendar's dates have no bound: 7 × M days before W, as before.
