@@ -973,6 +973,7 @@ const __pem_modules = {
      * the processor list) stays a bound parameter.
      */
     const registry_js_1 = __pem_require("src/config/registry.ts");
+    const luxon_1 = require("luxon");
     const names_js_1 = __pem_require("src/config/names.ts");
     function runSources(registry) {
         const contractTable = (0, names_js_1.runHistoryTable)(registry);
@@ -1073,15 +1074,35 @@ const __pem_modules = {
      * earlier is no longer folded into its upstream's alert: it pages on its own.
      */
     exports.DEPENDENCY_HISTORY_DAYS = 28;
+    /** UTC offsets (hours) of a zone, sampled twice a month over a year: its standard and summer offsets. */
+    const OFFSET_SAMPLES = Array.from({ length: 24 }, (_, i) => Date.UTC(2025, Math.floor(i / 2), i % 2 === 0 ? 1 : 15));
+    const offsetRanges = new Map();
+    function offsetRange(timezone) {
+        let range = offsetRanges.get(timezone);
+        if (!range) {
+            const zone = luxon_1.IANAZone.create(timezone);
+            const hours = OFFSET_SAMPLES.map((ts) => zone.offset(ts) / 60);
+            offsetRanges.set(timezone, (range = { min: Math.min(...hours), max: Math.max(...hours) }));
+        }
+        return range;
+    }
     /**
-     * How many of the latest dates up to E may not be due yet at a check dated today (`now` on or after
-     * E's local midnight): E itself, and each earlier date D whose due instant, D + 1 at local midnight
-     * plus grace_hours, is after E's midnight. D = E − k is due by then once k − 1 days hold grace_hours,
-     * and a spring-forward day holds 23 hours: so for any grace, 1 + ⌈(grace_hours + 1) / 24⌉ dates
-     * (grace 6: E and E − 1; grace 23.5: E, E − 1 and E − 2), and without grace E alone.
+     * How many of the latest dates up to E may not be due yet at a check dated today: E in the
+     * registry's time zone, `now` on or after its midnight there. A date D is due at D + 1's midnight
+     * in the processor's zone plus grace_hours. So E is never due, and E − j (j ≥ 1) is not due yet
+     * while the hours from the processor's midnight of E − j + 1 to the registry's midnight of E are
+     * fewer than grace_hours: that span is j − 1 days, less the hours the processor's zone is behind
+     * the registry's, less an hour or two when it holds the processor's spring-forward day. Hence
+     * 1 + ⌈(grace_hours + behind + DST shift) / 24⌉ dates, and E alone when the processor's midnight of
+     * E has passed with no grace (grace 6, one zone: E and E − 1; grace 23.5: E to E − 2; grace 0,
+     * a Los Angeles processor of a Tokyo registry: E and E − 1).
      */
-    function notDueDays(graceHours) {
-        return graceHours === 0 ? 1 : 1 + Math.ceil((graceHours + 1) / 24);
+    function notDueDays(p, registryTimezone) {
+        const processor = offsetRange(p.timezone);
+        // In another zone, the most it can be behind at any time of the year (bounded from both zones' offsets).
+        const behind = p.timezone === registryTimezone ? 0 : Math.max(0, offsetRange(registryTimezone).max - processor.min);
+        const late = p.grace_hours + behind;
+        return late === 0 ? 1 : 1 + Math.ceil((late + (processor.max - processor.min)) / 24);
     }
     /**
      * How many days back from E (E included) a threshold's M most recent expected, due dates can lie
@@ -1091,29 +1112,30 @@ const __pem_modules = {
      * daily processor needs M + those days, one expected on k weekdays 7·⌈(M + those days) / k⌉.
      * (A check dated after its `now` has more dates not due; its threshold then counts fewer.)
      */
-    function thresholdReachDays(p) {
+    function thresholdReachDays(p, registryTimezone) {
         if (p.alert_within_dates === null)
             return 0;
-        const dates = p.alert_within_dates + notDueDays(p.grace_hours);
+        const dates = p.alert_within_dates + notDueDays(p, registryTimezone);
         switch (p.expected_frequency) {
             case 'daily':
                 return dates;
             case 'weekdays':
                 return 7 * Math.ceil(dates / 5);
             case 'weekly':
-                return 7 * Math.ceil(dates / Math.max(1, p.expected_weekdays.length));
+                // Distinct days: the registry accepts a day listed twice.
+                return 7 * Math.ceil(dates / Math.max(1, new Set(p.expected_weekdays).size));
             case 'calendar':
                 return null;
             case 'none':
                 return 0;
         }
     }
-    function historyExtent(processors) {
+    function historyExtent(processors, registryTimezone) {
         const edges = dependencyEdges(processors);
         let fixedDays = edges.length === 0 ? 0 : exports.DEPENDENCY_HISTORY_DAYS + Math.max(...edges.map((e) => -e.offset_days));
         let reachDays = 0;
         for (const p of processors) {
-            const reach = thresholdReachDays(p);
+            const reach = thresholdReachDays(p, registryTimezone);
             if (reach === null)
                 fixedDays = Math.max(fixedDays, 7 * p.alert_within_dates);
             else
@@ -1122,19 +1144,19 @@ const __pem_modules = {
         return { fixedDays, reachDays };
     }
     /** Whether some processor is evaluated before W at some window length (thresholds, dependencies). */
-    function extendsHistory(processors) {
-        const { fixedDays, reachDays } = historyExtent(processors);
+    function extendsHistory(registry) {
+        const { fixedDays, reachDays } = historyExtent(registry.processors, registry.timezone);
         return fixedDays > 0 || reachDays > 0;
     }
     /** The days before W the extended processors are evaluated over in a check of `lookbackDays` days. */
-    function historyDaysFor(processors, lookbackDays) {
-        const { fixedDays, reachDays } = historyExtent(processors);
+    function historyDaysFor(registry, lookbackDays) {
+        const { fixedDays, reachDays } = historyExtent(registry.processors, registry.timezone);
         return Math.max(fixedDays, reachDays - lookbackDays, 0);
     }
     /** The context of the detection templates; `templates` are those it will be rendered with. */
     function healthContext(registry, options, templates) {
         const baselineDays = maxBaselineDays(registry.processors);
-        const { fixedDays, reachDays } = historyExtent(registry.processors);
+        const { fixedDays, reachDays } = historyExtent(registry.processors, registry.timezone);
         const extended = fixedDays > 0 || reachDays > 0;
         // The extended processors' runs are read over their history days and, before the oldest of
         // those dates, its own baseline_days, so every evaluated date's baseline (SPEC §10) is whole: a

@@ -222,7 +222,7 @@ function dueChanges(registry: Registry, options: BacktestOptions, from: number, 
     const key = JSON.stringify([p.timezone, p.grace_hours]);
     groups.set(key, [...(groups.get(key) ?? []), p.name]);
   }
-  const firstDate = addDays(options.from, -options.lookbackDays - historyDaysFor(registry.processors, options.lookbackDays) - 1);
+  const firstDate = addDays(options.from, -options.lookbackDays - historyDaysFor(registry, options.lookbackDays) - 1);
   const lastDate = addDays(options.to, 1);
   const changes: Change[] = [];
   for (const [key, processors] of groups) {

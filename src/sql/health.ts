@@ -11,6 +11,7 @@ import {
   type ProcessorConfig,
   type Registry,
 } from '../config/registry.js';
+import { IANAZone } from 'luxon';
 import type { TemplateBundle } from './render.js';
 import { runHistoryTable } from '../config/names.js';
 
@@ -179,15 +180,36 @@ export function dependencyEdges(processors: readonly ProcessorConfig[]): Depende
  */
 export const DEPENDENCY_HISTORY_DAYS = 28;
 
+/** UTC offsets (hours) of a zone, sampled twice a month over a year: its standard and summer offsets. */
+const OFFSET_SAMPLES = Array.from({ length: 24 }, (_, i) => Date.UTC(2025, Math.floor(i / 2), i % 2 === 0 ? 1 : 15));
+const offsetRanges = new Map<string, { min: number; max: number }>();
+function offsetRange(timezone: string): { min: number; max: number } {
+  let range = offsetRanges.get(timezone);
+  if (!range) {
+    const zone = IANAZone.create(timezone);
+    const hours = OFFSET_SAMPLES.map((ts) => zone.offset(ts) / 60);
+    offsetRanges.set(timezone, (range = { min: Math.min(...hours), max: Math.max(...hours) }));
+  }
+  return range;
+}
+
 /**
- * How many of the latest dates up to E may not be due yet at a check dated today (`now` on or after
- * E's local midnight): E itself, and each earlier date D whose due instant, D + 1 at local midnight
- * plus grace_hours, is after E's midnight. D = E − k is due by then once k − 1 days hold grace_hours,
- * and a spring-forward day holds 23 hours: so for any grace, 1 + ⌈(grace_hours + 1) / 24⌉ dates
- * (grace 6: E and E − 1; grace 23.5: E, E − 1 and E − 2), and without grace E alone.
+ * How many of the latest dates up to E may not be due yet at a check dated today: E in the
+ * registry's time zone, `now` on or after its midnight there. A date D is due at D + 1's midnight
+ * in the processor's zone plus grace_hours. So E is never due, and E − j (j ≥ 1) is not due yet
+ * while the hours from the processor's midnight of E − j + 1 to the registry's midnight of E are
+ * fewer than grace_hours: that span is j − 1 days, less the hours the processor's zone is behind
+ * the registry's, less an hour or two when it holds the processor's spring-forward day. Hence
+ * 1 + ⌈(grace_hours + behind + DST shift) / 24⌉ dates, and E alone when the processor's midnight of
+ * E has passed with no grace (grace 6, one zone: E and E − 1; grace 23.5: E to E − 2; grace 0,
+ * a Los Angeles processor of a Tokyo registry: E and E − 1).
  */
-function notDueDays(graceHours: number): number {
-  return graceHours === 0 ? 1 : 1 + Math.ceil((graceHours + 1) / 24);
+function notDueDays(p: ProcessorConfig, registryTimezone: string): number {
+  const processor = offsetRange(p.timezone);
+  // In another zone, the most it can be behind at any time of the year (bounded from both zones' offsets).
+  const behind = p.timezone === registryTimezone ? 0 : Math.max(0, offsetRange(registryTimezone).max - processor.min);
+  const late = p.grace_hours + behind;
+  return late === 0 ? 1 : 1 + Math.ceil((late + (processor.max - processor.min)) / 24);
 }
 
 /**
@@ -198,16 +220,17 @@ function notDueDays(graceHours: number): number {
  * daily processor needs M + those days, one expected on k weekdays 7·⌈(M + those days) / k⌉.
  * (A check dated after its `now` has more dates not due; its threshold then counts fewer.)
  */
-export function thresholdReachDays(p: ProcessorConfig): number | null {
+export function thresholdReachDays(p: ProcessorConfig, registryTimezone: string): number | null {
   if (p.alert_within_dates === null) return 0;
-  const dates = p.alert_within_dates + notDueDays(p.grace_hours);
+  const dates = p.alert_within_dates + notDueDays(p, registryTimezone);
   switch (p.expected_frequency) {
     case 'daily':
       return dates;
     case 'weekdays':
       return 7 * Math.ceil(dates / 5);
     case 'weekly':
-      return 7 * Math.ceil(dates / Math.max(1, p.expected_weekdays.length));
+      // Distinct days: the registry accepts a day listed twice.
+      return 7 * Math.ceil(dates / Math.max(1, new Set(p.expected_weekdays).size));
     case 'calendar':
       return null;
     case 'none':
@@ -231,12 +254,12 @@ export interface HistoryExtent {
   reachDays: number;
 }
 
-export function historyExtent(processors: readonly ProcessorConfig[]): HistoryExtent {
+export function historyExtent(processors: readonly ProcessorConfig[], registryTimezone: string): HistoryExtent {
   const edges = dependencyEdges(processors);
   let fixedDays = edges.length === 0 ? 0 : DEPENDENCY_HISTORY_DAYS + Math.max(...edges.map((e) => -e.offset_days));
   let reachDays = 0;
   for (const p of processors) {
-    const reach = thresholdReachDays(p);
+    const reach = thresholdReachDays(p, registryTimezone);
     if (reach === null) fixedDays = Math.max(fixedDays, 7 * p.alert_within_dates!);
     else reachDays = Math.max(reachDays, reach);
   }
@@ -244,21 +267,21 @@ export function historyExtent(processors: readonly ProcessorConfig[]): HistoryEx
 }
 
 /** Whether some processor is evaluated before W at some window length (thresholds, dependencies). */
-export function extendsHistory(processors: readonly ProcessorConfig[]): boolean {
-  const { fixedDays, reachDays } = historyExtent(processors);
+export function extendsHistory(registry: Registry): boolean {
+  const { fixedDays, reachDays } = historyExtent(registry.processors, registry.timezone);
   return fixedDays > 0 || reachDays > 0;
 }
 
 /** The days before W the extended processors are evaluated over in a check of `lookbackDays` days. */
-export function historyDaysFor(processors: readonly ProcessorConfig[], lookbackDays: number): number {
-  const { fixedDays, reachDays } = historyExtent(processors);
+export function historyDaysFor(registry: Registry, lookbackDays: number): number {
+  const { fixedDays, reachDays } = historyExtent(registry.processors, registry.timezone);
   return Math.max(fixedDays, reachDays - lookbackDays, 0);
 }
 
 /** The context of the detection templates; `templates` are those it will be rendered with. */
 export function healthContext(registry: Registry, options: HealthRenderOptions, templates: TemplateBundle): Record<string, unknown> {
   const baselineDays = maxBaselineDays(registry.processors);
-  const { fixedDays, reachDays } = historyExtent(registry.processors);
+  const { fixedDays, reachDays } = historyExtent(registry.processors, registry.timezone);
   const extended = fixedDays > 0 || reachDays > 0;
   // The extended processors' runs are read over their history days and, before the oldest of
   // those dates, its own baseline_days, so every evaluated date's baseline (SPEC §10) is whole: a

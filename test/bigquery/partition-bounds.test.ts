@@ -126,7 +126,7 @@ describe('BigQuery partition pruning (SPEC §14)', () => {
     // Each execution-table branch read once for W and the baseline days, and once more for the dates
     // before them that thresholds and dependencies are evaluated over (SPEC §12) when those reach
     // further; each calendar read once (older history only through processor_last_success).
-    const runScansPerTable = extendsHistory(registry.processors) ? 2 : 1;
+    const runScansPerTable = extendsHistory(registry) ? 2 : 1;
     expect(scans).toHaveLength(runSources(registry).length * runScansPerTable + calendarSources(registry.processors).length);
     expect(scans.filter((s) => !s.lower || !s.upper)).toEqual([]);
     // The bytes model (bench/bytes-model.ts) prices the scans it reads off the rendered SQL: the same ones.
