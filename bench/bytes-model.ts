@@ -12,7 +12,7 @@
  */
 import type { Registry } from '../src/config/registry.js';
 import { dataformProject } from '../src/dataform/project.js';
-import { runSources } from '../src/sql/health.js';
+import { daysBeforeWindow, runSources, type HistoryExtent } from '../src/sql/health.js';
 import { loadTemplateBundle } from '../src/sql/load.js';
 import { renderCheckSql } from '../src/sql/statements.js';
 import { syntheticRegistry } from './dataset.js';
@@ -44,22 +44,12 @@ export const MIN_BILLED_PER_TABLE = 10 * 1024 * 1024;
 const LAST_SUCCESS_ROW = 300 + DATE + DATE;
 
 /** One run-history scan of the rendered check: its date range relative to W and the columns it reads. */
-/**
- * Days before W's start as the SQL writes them: `fixed`, or, where a threshold reaches back from E
- * (src/sql/health.ts, historyExtent), max(fixed, reach − L) over the window length L.
- */
-export interface DaysBeforeWindow {
-  fixed: number;
-  reach: number;
-}
-
-export const daysBeforeWindow = (days: DaysBeforeWindow, lookbackDays: number): number => Math.max(days.fixed, days.reach - lookbackDays);
-
 export interface HistoryScan {
   table: string;
   /** The scan reads [W start − fromDaysBeforeWindow, W start − toDaysBeforeWindow) or, when null, up to E. */
-  fromDaysBeforeWindow: DaysBeforeWindow;
-  toDaysBeforeWindow: DaysBeforeWindow | null;
+  /** As the SQL writes them (`days_before_window`): fixed, or max(fixed, reach − L) where a threshold reaches back from E. */
+  fromDaysBeforeWindow: HistoryExtent;
+  toDaysBeforeWindow: HistoryExtent | null;
   columns: string[];
 }
 
@@ -79,9 +69,9 @@ const TABLE_REFERENCE = /\b(?:FROM|JOIN)\s+`([^`]+)`(?:\s+AS\s+(\w+))?/g;
 /** `DATE_ADD(pem_end_date, INTERVAL 1 - pem_lookback_days - 28 DAY)`: W's first day minus 28. */
 const BEFORE_WINDOW = /INTERVAL 1 - pem_lookback_days - (?:(\d+)|GREATEST\((\d+), (\d+) - pem_lookback_days\)) DAY/;
 
-function beforeWindow(line: string): DaysBeforeWindow {
+function beforeWindow(line: string): HistoryExtent {
   const [, plain, fixed, reach] = BEFORE_WINDOW.exec(line)!;
-  return plain === undefined ? { fixed: Number(fixed), reach: Number(reach) } : { fixed: Number(plain), reach: 0 };
+  return plain === undefined ? { fixedDays: Number(fixed), reachDays: Number(reach) } : { fixedDays: Number(plain), reachDays: 0 };
 }
 
 /**

@@ -23,30 +23,32 @@ export async function readDeliveredState(warehouse: Warehouse, table: string, pr
   const [row] = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_latest', { table }), {
     processors: { type: 'ARRAY<STRING>', value: processors },
   });
-  return parseDeliveredState(row?.state ?? null);
+  return parseDeliveredState(row?.state);
+}
+
+/** The items of a statement's one aggregated string (STRING_AGG with ';'): none when it is NULL or empty. */
+function aggregatedItems(value: unknown): string[] {
+  return value === null || value === undefined || value === '' ? [] : String(value).split(';');
 }
 
 /** alert_state_latest's one string (its lines `key|destination|processor|kind|level|event|event_id|epoch ms`, joined by ';') as states. */
 export function parseDeliveredState(text: unknown): DeliveredState[] {
-  if (text === null || text === '') return [];
-  return String(text)
-    .split(';')
-    .map((line) => {
-      const fields = line.split('|');
-      const eventAt = Number(fields[7]);
-      if (fields.length !== 8 || !Number.isFinite(eventAt)) throw new Error(`unreadable alert state line '${line}'`);
-      const [alert_key, destination, processor_name, issue_kind, level, event, event_id] = fields as [string, ...string[]];
-      return {
-        alert_key,
-        destination: destination as StateDestination,
-        processor_name: processor_name!,
-        issue_kind: issue_kind as IssueKind,
-        level: level!,
-        event: event as 'notified' | 'resolved',
-        event_id: event_id!,
-        event_at: new Date(eventAt),
-      };
-    });
+  return aggregatedItems(text).map((line) => {
+    const fields = line.split('|');
+    const eventAt = Number(fields[7]);
+    if (fields.length !== 8 || !Number.isFinite(eventAt)) throw new Error(`unreadable alert state line '${line}'`);
+    const [alert_key, destination, processor_name, issue_kind, level, event, event_id] = fields as [string, ...string[]];
+    return {
+      alert_key,
+      destination: destination as StateDestination,
+      processor_name: processor_name!,
+      issue_kind: issue_kind as IssueKind,
+      level: level!,
+      event: event as 'notified' | 'resolved',
+      event_id: event_id!,
+      event_at: new Date(eventAt),
+    };
+  });
 }
 
 /** One row of a batch; its event_id is the statement's `id_prefix` and the row's ordinal. */
@@ -105,8 +107,7 @@ export async function claimDue(
     run_id: { type: 'STRING', value: runId },
     lease_start: { type: 'TIMESTAMP', value: leaseStart },
   });
-  const tokensHeld = held?.claim_tokens;
-  const mine = new Set(tokensHeld === null || tokensHeld === undefined || tokensHeld === '' ? [] : String(tokensHeld).split(';'));
+  const mine = new Set(aggregatedItems(held?.claim_tokens));
   return items.filter((_, i) => mine.has(tokens[i]!));
 }
 

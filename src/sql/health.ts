@@ -246,8 +246,8 @@ export function thresholdReachDays(p: ProcessorConfig, registryTimezone: string)
  *              offset, and 7·M for a calendar processor's threshold (M weeks; its gaps are unknown);
  *   reachDays  back from E (thresholdReachDays): before W only where it reaches past W, so a
  *              daily processor's threshold over M ≤ L − 1 dates (no grace) reads nothing before W.
- * The days before W are max(fixedDays, reachDays − L, 0): `historyDaysFor`, and in SQL the
- * `days_before_window` helper.
+ * The days before W are max(fixedDays, reachDays − L) (fixedDays ≥ 0): `daysBeforeWindow`, and in
+ * SQL the `days_before_window` helper.
  */
 export interface HistoryExtent {
   fixedDays: number;
@@ -267,22 +267,28 @@ export function historyExtent(processors: readonly ProcessorConfig[], registryTi
 }
 
 /** Whether some processor is evaluated before W at some window length (thresholds, dependencies). */
+const extendsBeforeWindow = ({ fixedDays, reachDays }: HistoryExtent): boolean => fixedDays > 0 || reachDays > 0;
+
 export function extendsHistory(registry: Registry): boolean {
-  const { fixedDays, reachDays } = historyExtent(registry.processors, registry.timezone);
-  return fixedDays > 0 || reachDays > 0;
+  return extendsBeforeWindow(historyExtent(registry.processors, registry.timezone));
+}
+
+/** Days before W of an extent in a check of `lookbackDays` days (what the `days_before_window` helper writes in SQL). */
+export function daysBeforeWindow({ fixedDays, reachDays }: HistoryExtent, lookbackDays: number): number {
+  return Math.max(fixedDays, reachDays - lookbackDays);
 }
 
 /** The days before W the extended processors are evaluated over in a check of `lookbackDays` days. */
 export function historyDaysFor(registry: Registry, lookbackDays: number): number {
-  const { fixedDays, reachDays } = historyExtent(registry.processors, registry.timezone);
-  return Math.max(fixedDays, reachDays - lookbackDays, 0);
+  return daysBeforeWindow(historyExtent(registry.processors, registry.timezone), lookbackDays);
 }
 
 /** The context of the detection templates; `templates` are those it will be rendered with. */
 export function healthContext(registry: Registry, options: HealthRenderOptions, templates: TemplateBundle): Record<string, unknown> {
   const baselineDays = maxBaselineDays(registry.processors);
-  const { fixedDays, reachDays } = historyExtent(registry.processors, registry.timezone);
-  const extended = fixedDays > 0 || reachDays > 0;
+  const extent = historyExtent(registry.processors, registry.timezone);
+  const { fixedDays, reachDays } = extent;
+  const extended = extendsBeforeWindow(extent);
   // The extended processors' runs are read over their history days and, before the oldest of
   // those dates, its own baseline_days, so every evaluated date's baseline (SPEC §10) is whole: a
   // date a threshold counts can be anomalous, and an anomaly judged on a truncated baseline would

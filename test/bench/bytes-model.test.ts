@@ -4,9 +4,10 @@
  * test/bigquery/partition-bounds.test.ts checks the same reading against ZetaSQL's resolved AST.
  */
 import { describe, expect, it } from 'vitest';
-import { daysBeforeWindow, deployedCheckReads, MIN_BILLED_PER_TABLE, modelCheck } from '../../bench/bytes-model.js';
+import { deployedCheckReads, MIN_BILLED_PER_TABLE, modelCheck } from '../../bench/bytes-model.js';
 import { syntheticRegistryDocument } from '../../bench/dataset.js';
 import { parseRegistry, type Registry } from '../../src/config/registry.js';
+import { daysBeforeWindow } from '../../src/sql/health.js';
 
 function registryOf(document: Record<string, unknown>): Registry {
   const result = parseRegistry(document);
@@ -20,7 +21,7 @@ describe('the BigQuery bytes model', () => {
     expect(reads.historyScans).toEqual([
       {
         table: 'bench-project.bench.processor_run_history',
-        fromDaysBeforeWindow: { fixed: 28, reach: 0 },
+        fromDaysBeforeWindow: { fixedDays: 28, reachDays: 0 },
         toDaysBeforeWindow: null,
         columns: ['completed_at', 'errors', 'processing_date', 'processor_name', 'records_processed', 'run_id', 'started_at', 'status'],
       },

@@ -20,8 +20,9 @@ afterEach(() => {
   scenario = undefined;
 });
 
-async function check(processors: Record<string, unknown>, rows: RowSpec[], args: string[] = []) {
-  scenario = await createScenario({ dataset: 'nba_reference', timezone: 'UTC', processors }, rows);
+/** `args` come after the default --date and --now, so a test may give its own (the last one counts). */
+async function check(processors: Record<string, unknown>, rows: RowSpec[], args: string[] = [], timezone = 'UTC') {
+  scenario = await createScenario({ dataset: 'nba_reference', timezone, processors }, rows);
   const result = await scenario.check(['--json-output', '--date', E, '--now', NOW, ...args]);
   expect(result.stderr).not.toMatch(/^error/m);
   expect(result.code).toBe(0);
@@ -132,20 +133,16 @@ describe('thresholds: alert_after_dates N of alert_within_dates M', () => {
 });
 
 describe('thresholds read back as far as their M due dates may lie (SPEC §14: and no further)', () => {
-  async function checkIn(timezone: string, processors: Record<string, unknown>, rows: RowSpec[], args: string[]) {
-    scenario = await createScenario({ dataset: 'nba_reference', timezone, processors }, rows);
-    const result = await scenario.check(['--json-output', ...args]);
-    expect(result.stderr).not.toMatch(/^error/m);
-    return result.json;
-  }
-
   it('for a processor whose zone is behind the registry\'s: its E − 1 is not due yet at the registry\'s midnight', async () => {
     // Registry Tokyo, processor Los Angeles, no grace; E = 10-07, now 10-07 01:00Z (10-06 18:00 in
     // Los Angeles): 10-06 is not due, so the 3 most recent due dates are 10-05, 10-04, 10-03, all missing.
     const rows = [...runsOn('p', datesBetween('2025-09-20', '2025-10-02')), ...runRows('p-early', 'p', '2025-10-06', 'success', '2025-10-07T00:10:00Z')];
-    const json = await checkIn('Asia/Tokyo', { p: { timezone: 'America/Los_Angeles', staleness_threshold_days: 30, alert_after_dates: 3 } }, rows, [
-      '--date', '2025-10-07', '--lookback-days', '3', '--now', '2025-10-07T01:00:00Z',
-    ]);
+    const json = await check(
+      { p: { timezone: 'America/Los_Angeles', staleness_threshold_days: 30, alert_after_dates: 3 } },
+      rows,
+      ['--date', '2025-10-07', '--lookback-days', '3', '--now', '2025-10-07T01:00:00Z'],
+      'Asia/Tokyo',
+    );
     expect(alertOf(json, 'p')).toMatchObject({ level: 'ERROR', reason: 'no_destination' });
   });
 
@@ -153,18 +150,19 @@ describe('thresholds read back as far as their M due dates may lie (SPEC §14: a
     // New York, clocks forward on 03-09; E = 03-10, now 00:30 EDT: 03-08 is due at 01:00, so the 3
     // most recent due dates are 03-07, 03-06, 03-05, all missing.
     const rows = [...runsOn('p', datesBetween('2025-02-20', '2025-03-04')), ...runRows('p-early', 'p', '2025-03-09', 'success', '2025-03-10T04:00:00Z')];
-    const json = await checkIn('America/New_York', { p: { grace_hours: 24, staleness_threshold_days: 30, alert_after_dates: 3 } }, rows, [
-      '--date', '2025-03-10', '--lookback-days', '4', '--now', '2025-03-10T04:30:00Z',
-    ]);
+    const json = await check(
+      { p: { grace_hours: 24, staleness_threshold_days: 30, alert_after_dates: 3 } },
+      rows,
+      ['--date', '2025-03-10', '--lookback-days', '4', '--now', '2025-03-10T04:30:00Z'],
+      'America/New_York',
+    );
     expect(alertOf(json, 'p')).toMatchObject({ level: 'ERROR', reason: 'no_destination' });
   });
 
   it('for a weekly processor that lists its day more than once', async () => {
     // Mondays only (listed 7 times); E = Tue 10-07: the 2 most recent Mondays, 10-06 and 09-29, are missing.
     const rows = runsOn('p', ['2025-09-01', '2025-09-08', '2025-09-15', '2025-09-22', '2025-10-02']);
-    const json = await checkIn('UTC', { p: { expected_frequency: 'weekly', expected_weekdays: Array(7).fill('MON'), staleness_threshold_days: 30, alert_after_dates: 2 } }, rows, [
-      '--date', E, '--now', NOW,
-    ]);
+    const json = await check({ p: { expected_frequency: 'weekly', expected_weekdays: Array(7).fill('MON'), staleness_threshold_days: 30, alert_after_dates: 2 } }, rows);
     expect(alertOf(json, 'p')).toMatchObject({ level: 'ERROR', reason: 'no_destination' });
   });
 });
