@@ -15,8 +15,8 @@ import { CheckResultBuilder, type BuildOptions, type CheckResult } from './repor
  * processors, each reporting at most the warehouse's `checkProcessorDaysPerQuery` processor-days
  * (half as many in a check over LARGE_CHECK_PROCESSOR_DAYS) and `checkProcessorsPerQuery`
  * processors (DuckDB's memory; `processorsPerStatement`), folded into one result. Between slices
- * the warehouse is released: DuckDB gives back the memory a statement used outside what it tracks
- * only when its instance closes (bench/README.md), so the next slice opens it afresh. A
+ * the warehouse gives back the memory the statement freed (`betweenSlices`: DuckDB's allocator
+ * keeps it otherwise, bench/README.md) and lets go of a file it has held for a while. A
  * processor's detection reads only its own rows, except a downstream's (SPEC §12): its blocked_by
  * and explained dates need its upstreams' days. So each
  * slice is dependency-closed: its statement evaluates the upstreams the slice's processors name
@@ -45,9 +45,9 @@ export const LARGE_CHECK_PROCESSOR_DAYS = 200_000;
 /**
  * Processors per statement in a sliced check. DuckDB's memory for one statement grows with its
  * processors (1,000 × 7 days: 266 MiB peak RSS in one statement, 231 MiB in two of 500), so
- * slices hold half the warehouse's processor limit; but every statement also opens the file again
- * and re-reads the window's rows of every processor checked (the run history is stored by date,
- * not by processor: about 0.1 s a statement at 10,000 processors), so slices grow back towards the
+ * slices hold half the warehouse's processor limit; but every statement is also planned again
+ * (~60 ms) and re-reads the window's rows of every processor checked (the run history is stored by
+ * date, not by processor), so slices grow back towards the
  * full limit where half of it would take more than this many statements (7,000 processors: slices
  * of 700; 10,000 and more: 1,000, the limit).
  */
@@ -109,7 +109,7 @@ export async function runCheck(
     processors: options.processorsPerQuery ?? warehouse.checkProcessorsPerQuery,
   });
   for (let i = 0; i < total; i += perQuery) {
-    if (i > 0) await warehouse.release();
+    if (i > 0) await warehouse.betweenSlices();
     const slice: CheckInputs = { ...inputs, processors: inputs.processors.slice(i, i + perQuery) };
     for await (const batch of warehouse.queryBatches(sql, checkParams(slice, registry))) {
       for (const row of batch) builder.addCheckRow(row);

@@ -172,6 +172,10 @@ export class BigQueryWarehouse implements Warehouse {
     // BigQuery holds no lock between statements.
   }
 
+  async betweenSlices(): Promise<void> {
+    // Nothing is held between statements (and a BigQuery check is never sliced).
+  }
+
   async close(): Promise<void> {
     // The client holds no connection to close.
   }

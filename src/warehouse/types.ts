@@ -68,5 +68,12 @@ export interface Warehouse {
    * sending alerts. A no-op where nothing is held.
    */
   release(): Promise<void>;
+  /**
+   * Called by `runCheck` between the statements of a check it runs in slices: gives back what the
+   * last statement freed (DuckDB: the pages its allocator keeps) and, once the file has been held
+   * for a while, lets go of it as `release` does, so a recorder is not kept out for the whole of a
+   * long check. A no-op where nothing is held.
+   */
+  betweenSlices(): Promise<void>;
   close(): Promise<void>;
 }
