@@ -8,7 +8,7 @@
 import { holdReasons, type HoldReason } from './noise.js';
 import { ALERT_ROUTING, type AlertLevel, type Destination } from '../config/names.js';
 import { DEFAULT_ROUTE, type Priority, type ProcessorConfig, type Registry } from '../config/registry.js';
-import type { Row } from '../warehouse/types.js';
+import type { PlainValue, Row } from '../warehouse/types.js';
 
 export const DAY_STATUSES = ['success', 'failed', 'hung', 'running', 'missing', 'pending', 'not_expected'] as const;
 export type DayStatus = (typeof DAY_STATUSES)[number];
@@ -195,6 +195,38 @@ export interface BuildOptions {
 }
 
 /**
+ * A day of the check statement (`check_columns`: its JSON has short keys, see the legend there) as
+ * the processor_health_daily row's day columns, named in full. One object literal: every day gets
+ * the same shape.
+ */
+export function checkDayRow(day: Row): Row {
+  const value = (key: string): PlainValue => day[key] ?? null;
+  return {
+    processing_date: value('d'),
+    day_status: value('s'),
+    runs: value('r'),
+    failed_runs: value('f'),
+    is_recovered_failure: value('rf'),
+    is_expected: value('e'),
+    is_due: value('du'),
+    first_started_at: value('fs'),
+    last_completed_at: value('lc'),
+    last_error_type: value('et'),
+    last_error_message: value('em'),
+    records: value('n'),
+    duration_seconds: value('t'),
+    baseline_records: value('bn'),
+    baseline_duration_seconds: value('bt'),
+    is_low_volume: value('lv'),
+    is_high_volume: value('hv'),
+    is_slow: value('sl'),
+    due_at: value('da'),
+    is_problem_date: value('p'),
+    blocked_by: value('b'),
+  };
+}
+
+/**
  * Builds the check result one processor at a time, from the rows of the check statement
  * (`check_columns`: per row the processor, its verdict as JSON on its first date, the day as
  * JSON; ordered by processor and date) as they stream in, or from rows of processor_health_daily
@@ -232,7 +264,7 @@ export class CheckResultBuilder {
       if (row.verdict === null || row.verdict === undefined) throw new Error(`check rows of ${name} do not start with its verdict`);
       this.pending = { name, verdict: JSON.parse(String(row.verdict)) as Row, days: [] };
     }
-    this.pending.days.push(JSON.parse(String(row.day)) as Row);
+    this.pending.days.push(checkDayRow(JSON.parse(String(row.day)) as Row));
   }
 
   private flush(): void {

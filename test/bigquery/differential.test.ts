@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthParams } from '../../src/check/inputs.js';
+import { checkDayRow } from '../../src/check/report.js';
 import type { Registry } from '../../src/config/registry.js';
 import { dataformProject, HEALTH_AT_ARGUMENTS } from '../../src/dataform/project.js';
 import { healthContext } from '../../src/sql/health.js';
@@ -62,7 +63,8 @@ async function duckDbRows(scenario: Scenario, sql: string, registry: Registry, c
 
 /**
  * The check statement's rows (check_columns: the processor, its verdict as JSON on its first date,
- * the day as JSON), in order, as rows of processor_health_daily: each day with its processor's verdict.
+ * the day as JSON with short keys), in order, as rows of processor_health_daily: each day, its keys
+ * named back by the runner's own `checkDayRow`, with its processor's verdict.
  */
 function perDayRows(rows: readonly Record<string, unknown>[]): Record<string, unknown>[] {
   let verdict: Record<string, unknown> = {};
@@ -75,7 +77,7 @@ function perDayRows(rows: readonly Record<string, unknown>[]): Record<string, un
     } else {
       expect(row.verdict, `only the first row of ${String(row.processor_name)} carries its verdict`).toBeNull();
     }
-    return { processor_name: row.processor_name, ...verdict, ...(JSON.parse(String(row.day)) as Record<string, unknown>) };
+    return { processor_name: row.processor_name, ...verdict, ...checkDayRow(JSON.parse(String(row.day)) as Row) };
   });
 }
 
