@@ -22,6 +22,7 @@ export const {
   DuckDBConnection,
   DuckDBInstance,
   DuckDBTypeId,
+  INTEGER,
   LIST,
   STRUCT,
   TIMESTAMP,

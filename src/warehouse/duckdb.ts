@@ -11,6 +11,7 @@ import {
   type DuckDBDataChunk,
   DuckDBInstance,
   DuckDBTypeId,
+  INTEGER,
   type DuckDBType,
   type DuckDBValue,
   LIST,
@@ -67,17 +68,26 @@ const DAY_MS = 86_400_000;
  */
 const ALLOCATOR_SETTINGS = { allocator_bulk_deallocation_flush_threshold: '4MiB' };
 
-/**
- * How long a sliced check keeps the file between its statements before it lets go of it (and opens
- * it again for the next one): a recorder waiting for the file (PEM_RECORD_TIMEOUT_MS, 10 s; a
- * heartbeat's 5 s) gets its chance within about this and one statement. Reopening costs ~50 ms a
- * time (the file attached again, the next statement's catalog read cold), so releasing after every
- * slice cost a 10,000 × 7-day check ~0.4 s of its 2.5 s budget (bench/README.md).
- */
-const SLICE_FILE_HOLD_MS = 2_000;
 /** Pause between attempts on a held file: short and jittered, so waiting processes take turns. */
 const LOCK_RETRY_MIN_MS = 5;
 const LOCK_RETRY_MAX_MS = 40;
+
+/**
+ * How long a sliced check keeps the file between its statements before it lets go of it (and opens
+ * it again for the next one): a recorder waiting for the file (PEM_RECORD_TIMEOUT_MS, 10 s; a
+ * heartbeat's 5 s) gets its turn within about this and one statement. Reopening costs ~50 ms a time
+ * (the file attached again, the next statement's catalog read cold: 210 against 160 ms a statement
+ * at 10,000 processors), which every slice paid when each was followed by a release
+ * (bench/README.md).
+ */
+const SLICE_FILE_HOLD_MS = 2_000;
+
+/**
+ * How long a sliced check leaves the file free when it lets go of it (`betweenSlices`): longer than
+ * a waiting process's pause between attempts, so that one waiting gets it before the check opens the
+ * file again.
+ */
+const SLICE_FILE_TURN_MS = LOCK_RETRY_MAX_MS + 10;
 
 /** The catalog name a database file is attached under; a dataset may not share it. */
 export const DUCKDB_CATALOG = 'pem_warehouse';
@@ -121,8 +131,9 @@ export const DUCKDB_CHECK_PROCESSOR_DAYS = 50_000;
  * The most processors one DuckDB check statement reports. Its memory grows with them as much as
  * with their days (5,000 processors × 7 days: 279 MiB tracked, and about as much again untracked
  * until the allocator gives it back), so `runCheck` slices 10,000 × 7 days too, and has the
- * allocator give back between slices what each statement freed (`betweenSlices`; bench/README.md). `runCheck` uses slices of half as many while the
- * check stays within ten statements (`processorsPerStatement`).
+ * allocator give back between slices what each statement freed (`betweenSlices`;
+ * bench/README.md). `runCheck` uses slices of half as many while the check stays within ten
+ * statements (`processorsPerStatement`).
  */
 export const DUCKDB_CHECK_PROCESSORS = 1_000;
 
@@ -226,33 +237,57 @@ class DuckDbWarehouse implements Warehouse {
    * calls it before it talks to Slack or PagerDuty, so recorders are never kept out meanwhile.
    */
   async release(): Promise<void> {
-    // Statements asked side by side (a backtest's checks ahead, each releasing between its slices)
+    // Statements asked side by side (a backtest's checks ahead, each with its slices and alerts)
     // still run on this instance: the file is let go by whichever releases last, or at close.
     if (this.path === ':memory:' || !this.open || this.statementsInFlight > 0) return;
     await this.close();
   }
 
   async betweenSlices(): Promise<void> {
+    // Statements of other checks (a backtest asks its checks side by side) still run: nothing to
+    // do until the last of them, as with `release`.
     if (!this.open || this.statementsInFlight > 0) return;
     const holdMs = this.options.sliceFileHoldMs ?? SLICE_FILE_HOLD_MS;
-    if (this.path !== ':memory:' && performance.now() - this.openedAt >= holdMs) return this.release();
-    await this.returnFreedMemory(this.open.connection);
+    if (this.path !== ':memory:' && performance.now() - this.openedAt >= holdMs) {
+      await this.release();
+      // Long enough for a process waiting for the file (it tries again every 5–40 ms) to take it
+      // before the next slice opens it again, which then waits for that process (lockWaitMs).
+      await pause(SLICE_FILE_TURN_MS);
+      return;
+    }
+    await this.returnFreedMemory();
   }
 
   /**
    * Hands the pages DuckDB's allocator keeps back to the system. Its one way to do that short of
    * closing the instance: relaunching the thread pool, which DuckDB follows with a flush of every
    * allocator arena and a malloc_trim (TaskScheduler::RelaunchThreads → Allocator::FlushAll, DuckDB
-   * 1.5), and which happens only when the thread count changes; so it is changed and set back. No
-   * statement runs meanwhile (`betweenSlices`), so no query loses its threads. Measured at 10,000 ×
-   * 7 days: the same peak RSS as closing the instance between slices, without its cost
-   * (bench/README.md); without either, 460 MiB instead of ~330.
+   * 1.5), and which happens only when the thread count changes; so it is changed and set back.
+   * Measured at 10,000 × 7 days: the same peak RSS as closing the instance between slices, without
+   * its cost (bench/README.md); without either, 460 MiB instead of ~330. It holds a connection like
+   * any statement (`lease`): a statement asked meanwhile runs on another one instead of ending these
+   * (a stream on the connection a SET then runs on ends, empty and without an error), a `release`
+   * does not close the instance under it, and a second `betweenSlices` does nothing. Statements on
+   * other connections keep running; DuckDB hands their tasks to the relaunched threads.
    */
-  private async returnFreedMemory(connection: DuckDBConnection): Promise<void> {
-    const threads = Number((await connection.runAndReadAll("SELECT current_setting('threads') AS threads")).getRowObjects()[0]?.threads);
-    if (!Number.isInteger(threads) || threads < 1) return;
-    await connection.run(`SET threads = ${threads === 1 ? 2 : 1}`);
-    await connection.run(`SET threads = ${threads}`);
+  private async returnFreedMemory(): Promise<void> {
+    const lease = await this.lease();
+    const setThreads = (threads: number) => lease.connection.run('SET threads = $threads', { threads }, { threads: INTEGER });
+    try {
+      const [setting] = (await lease.connection.runAndReadAll("SELECT current_setting('threads') AS threads")).getRowObjects();
+      const threads = Number(setting?.threads);
+      if (!Number.isInteger(threads) || threads < 1) throw new Error(`its threads setting reads ${String(setting?.threads)}`);
+      try {
+        await setThreads(threads === 1 ? 2 : 1);
+      } finally {
+        // Set back whatever happened to the change: the rest of the check runs with its threads.
+        await setThreads(threads);
+      }
+    } catch (error) {
+      throw duckDbFailure(`${this.description}: cannot return freed memory between slices`, error);
+    } finally {
+      lease.done();
+    }
   }
 
   async query(sql: string, params: QueryParams = {}): Promise<Row[]> {

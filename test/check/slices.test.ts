@@ -3,8 +3,8 @@
  * explained dates need its upstreams' days (SPEC §12): each slice's statement evaluates the
  * upstreams it needs beside it and reports only its own processors, so slicing never changes the
  * result. Slices are bounded by processors as well as by processor-days (a DuckDB statement's memory
- * grows with its processors whatever the window), and the warehouse is released between slices
- * (DuckDB returns what it does not track only when its instance closes).
+ * grows with its processors whatever the window), and between slices the warehouse hands back the
+ * memory the statement freed and lets go of a file it has held a while (`betweenSlices`).
  * DuckDB scenario of `pem schema apply`; E = 2025-10-07, L = 7, now = 2025-10-08T12:00Z.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,7 +77,7 @@ describe('a check run in slices', () => {
     }
   });
 
-  it('gives the unsliced result when sliced by processor count, each slice on a freshly opened database file', async () => {
+  it('gives the unsliced result when sliced by processor count, each slice after betweenSlices', async () => {
     const { registry, inputs, warehouse } = await openFourProcessorScenario();
     try {
       const wholeProgress: number[][] = [];

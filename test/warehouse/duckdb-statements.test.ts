@@ -1,6 +1,6 @@
 /**
  * Statements asked while another runs on the same DuckDB warehouse (a backtest computes checks
- * ahead; a sliced check releases between its slices): every kind of statement takes a connection of
+ * ahead, each with its slices): every kind of statement takes a connection of
  * its own while the main one is busy, so none ends a stream in progress, and a release waits for
  * all of them.
  */
