@@ -4,7 +4,7 @@
  * for less than its hold time, hands back the memory its allocator keeps by changing its thread
  * count and setting it back (what that saves is measured by `npm run bench`, not here: RSS is the
  * machine's), and lets go of the file once it has held it longer, long enough for a process
- * waiting for it to take its turn.
+ * waiting for it (as `pem record` does) to take its turn.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,34 +37,31 @@ try { (await DuckDBInstance.create(process.argv[1])).closeSync(); console.log('f
 }
 
 /**
- * Another process that waits for the file as `pem record` does, for up to 10 s (an attempt every
- * 2–10 ms: `pem record` waits 5–40 ms, the slack is for a loaded test machine) and, once it has it,
- * writes the table `turn` and lets go. Resolves when it is waiting.
+ * Another process that waits for the file as `pem record` does (pem's own `openDuckDb`, which tries
+ * again every 5–40 ms, for up to 10 s) and, once it has it, writes the table `table` and lets go.
+ * Resolves when it is waiting; its `done` when it has exited, with what it said.
  */
-async function waitingWriter(file: string): Promise<{ done: Promise<string> }> {
-  const script = `import { DuckDBInstance } from '@duckdb/node-api';
-const deadline = Date.now() + 10000; let told = false;
-for (;;) {
-  try {
-    const instance = await DuckDBInstance.create(process.argv[1]);
-    const connection = await instance.connect();
-    await connection.run('CREATE TABLE turn AS SELECT 1 AS n');
-    connection.closeSync(); instance.closeSync(); console.log('wrote'); break;
-  } catch (error) {
-    if (!String(error).includes('lock') || Date.now() > deadline) { console.log('gave up: ' + error); break; }
-    if (!told) { console.log('waiting'); told = true; }
-    await new Promise((done) => setTimeout(done, 2 + Math.random() * 8));
-  }
-}`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, file], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+async function waitingWriter(file: string, table: string): Promise<{ done: Promise<string> }> {
+  const script = `
+    import { openDuckDb } from './src/warehouse/duckdb.ts';
+    try {
+      const warehouse = await openDuckDb({ path: ${JSON.stringify(file)}, create: false, lockWaitMs: 10000, onLockWait: () => console.log('waiting') });
+      await warehouse.execute('CREATE TABLE ${table} AS SELECT 1 AS n');
+      await warehouse.close();
+      console.log('wrote');
+    } catch (error) {
+      console.log('gave up: ' + String(error));
+    }`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const done = new Promise<string>((resolve) => child.once('exit', () => resolve(output)));
   await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (data: Buffer) => (output += String(data)));
     child.stdout!.on('data', (data: Buffer) => {
       output += String(data);
       if (output.includes('waiting')) resolve();
-      if (output.includes('wrote') || output.includes('gave up')) reject(new Error(`the writer did not wait: ${output}`));
     });
+    void done.then(() => reject(new Error(`the writer ended before waiting for the file: ${output}`)));
   });
   return { done };
 }
@@ -106,13 +103,34 @@ describe('a DuckDB warehouse between the slices of a check', () => {
     try {
       await warehouse.execute('CREATE TABLE kept AS SELECT 7 AS n');
       await warehouse.execute('CREATE TEMP TABLE marker AS SELECT 42 AS n');
-      const writer = await waitingWriter(path);
-      await warehouse.betweenSlices();
-      // The next statement opens the file again, after the writer's turn (it waits for it).
-      expect(await warehouse.query('SELECT n FROM turn')).toEqual([{ n: 1 }]);
-      expect(await writer.done).toContain('wrote');
+      // Three turns: a waiting process that only raced the reopen would lose most of them.
+      for (const turn of ['turn_1', 'turn_2', 'turn_3']) {
+        const writer = await waitingWriter(path, turn);
+        await warehouse.betweenSlices();
+        // The next statement opens the file again, after the writer's turn (it waits for it).
+        expect(await warehouse.query(`SELECT n FROM ${turn}`)).toEqual([{ n: 1 }]);
+        expect(await writer.done).toContain('wrote');
+      }
       expect(await warehouse.query('SELECT n FROM kept')).toEqual([{ n: 7 }]);
       await expect(warehouse.query('SELECT n FROM marker')).rejects.toThrow(/marker/);
+    } finally {
+      await warehouse.close();
+    }
+  }, 30_000);
+
+  it('closes the instance instead, without failing the check, when DuckDB refuses the thread change', async () => {
+    const warehouse = await openDuckDb({ path, create: true, sliceFileHoldMs: 60_000 });
+    try {
+      const before = await threads(warehouse);
+      await warehouse.execute('CREATE TABLE kept AS SELECT 7 AS n');
+      await warehouse.execute('CREATE TEMP TABLE marker AS SELECT 42 AS n');
+      // From here on DuckDB refuses every SET of a setting, `threads` included.
+      await warehouse.execute('SET lock_configuration = true');
+      await expect(warehouse.betweenSlices()).resolves.toBeUndefined();
+      // The next statement opened a fresh instance: the temporary table is gone, the threads are DuckDB's own.
+      expect(await warehouse.query('SELECT n FROM kept')).toEqual([{ n: 7 }]);
+      await expect(warehouse.query('SELECT n FROM marker')).rejects.toThrow(/marker/);
+      expect(await threads(warehouse)).toBe(before);
     } finally {
       await warehouse.close();
     }
