@@ -195,7 +195,7 @@ export interface BuildOptions {
 }
 
 /**
- * A day of the check statement (`check_columns`: its JSON has short keys, see the legend there) as
+ * A day of the check statement (`check_columns`: its JSON has short keys, each beside its column) as
  * the processor_health_daily row's day columns, named in full. One object literal: every day gets
  * the same shape.
  */
