@@ -184,6 +184,102 @@ function anomaliesOf(row: Row): Anomaly[] {
   return ANOMALIES.filter((anomaly) => row[`is_${anomaly}`] === true);
 }
 
+/** Each combination of anomalies as one shared list (never mutated), by its bits (1 << index in ANOMALIES). */
+const ANOMALY_LISTS: readonly Anomaly[][] = Array.from({ length: 1 << ANOMALIES.length }, (_, bits) =>
+  bits === 0 ? NO_ANOMALIES : ANOMALIES.filter((_, i) => (bits & (1 << i)) !== 0),
+);
+/** A packed day's values, in this order: its code (status and anomalies), then its numbers. */
+const PACKED_NUMBERS = ['runs', 'failed_runs', 'records', 'duration_seconds', 'baseline_records', 'baseline_duration_seconds'] as const;
+const PACKED_WIDTH = 1 + PACKED_NUMBERS.length;
+
+/**
+ * A processor's days as the check holds them until they are written: seven numbers a day in one
+ * array of doubles (V8 keeps them unboxed, on its heap): the day's status and anomalies as one code,
+ * then its six numbers (NaN for null: JSON has no NaN, so no day has one), beside its date (one
+ * string per distinct date, shared). An object per day took ~110 bytes of JavaScript heap, this
+ * ~60; 10,000 processors × 90 days hold 900,000 days until the document is written (SPEC §14: the
+ * largest check stays within the job's 512 MiB). `unpack` gives them back as DayReport objects, new
+ * ones each time (nothing is kept): `ProcessorReport.days` is read once or twice per processor (the
+ * JSON document, alerts, the terminal, the report).
+ */
+class PackedDays {
+  private constructor(
+    private readonly dates: readonly string[],
+    private readonly values: readonly number[],
+  ) {}
+
+  /** Null when a day does not fit (a status outside DAY_STATUSES): those days are kept as they are. */
+  static pack(days: readonly DayReport[]): PackedDays | null {
+    const codes = days.map((day) => DAY_STATUSES.indexOf(day.status));
+    if (codes.some((code) => code < 0)) return null;
+    // Filled with a double first, so V8 stores it as doubles from the start.
+    const values: number[] = new Array<number>(days.length * PACKED_WIDTH).fill(NaN);
+    for (let i = 0; i < days.length; i++) {
+      const day = days[i]!;
+      let bits = 0;
+      for (const anomaly of day.anomalies) bits |= 1 << ANOMALIES.indexOf(anomaly);
+      const at = i * PACKED_WIDTH;
+      values[at] = codes[i]! | (bits << 3);
+      for (let k = 0; k < PACKED_NUMBERS.length; k++) values[at + 1 + k] = day[PACKED_NUMBERS[k]!] ?? NaN;
+    }
+    return new PackedDays(
+      days.map((d) => d.date),
+      values,
+    );
+  }
+
+  unpack(): DayReport[] {
+    const n = this.values;
+    const orNull = (value: number): number | null => (Number.isNaN(value) ? null : value);
+    const days: DayReport[] = new Array(this.dates.length);
+    for (let i = 0; i < days.length; i++) {
+      const at = i * PACKED_WIDTH;
+      const code = n[at]!;
+      days[i] = {
+        date: this.dates[i]!,
+        status: DAY_STATUSES[code & 7]!,
+        runs: n[at + 1]!,
+        failed_runs: n[at + 2]!,
+        anomalies: ANOMALY_LISTS[code >> 3]!,
+        records: orNull(n[at + 3]!),
+        duration_seconds: orNull(n[at + 4]!),
+        baseline_records: orNull(n[at + 5]!),
+        baseline_duration_seconds: orNull(n[at + 6]!),
+      };
+    }
+    return days;
+  }
+}
+
+/**
+ * Checks of a longer window keep their processors' days packed (PackedDays). Measured by pem check,
+ * interleaved against the objects (bench/README.md): 1,000 × 90 days −8 MiB peak RSS, 1,000 × 366
+ * −15, 10,000 × 90 −30; but 10,000 × 7 days +9 MiB, where each processor holds only 7 days and the
+ * packed copies cost more than they save. Windows between 8 and 89 days were not measured.
+ */
+export const PACKED_WINDOW_DAYS = 31;
+
+/** The keys of a processor's report before its days, and after them (the document's order). */
+type ReportBeforeDays = Omit<ProcessorReport, 'days' | 'problem_since' | 'blocked_by' | 'route'>;
+type ReportAfterDays = Pick<ProcessorReport, 'problem_since' | 'blocked_by' | 'route'>;
+
+/**
+ * A processor's report with its days packed (PackedDays) and `days` a getter in their place among
+ * its keys (the document's order). Made here, not where the report is built: a getter defined there
+ * would keep that function's whole scope alive, and the days as objects with it.
+ */
+function reportWithPackedDays(before: ReportBeforeDays, days: DayReport[], after: ReportAfterDays): ProcessorReport {
+  const packed = PackedDays.pack(days);
+  if (!packed) return { ...before, days, ...after };
+  return {
+    ...before,
+    get days(): DayReport[] {
+      return packed.unpack();
+    },
+    ...after,
+  };
+}
+
 /** Options of building the check result. */
 export interface BuildOptions {
   /**
@@ -295,7 +391,7 @@ export class CheckResultBuilder {
         dates.push(String(r.processing_date));
       }
     }
-    this.processors.push({
+    const beforeDays: ReportBeforeDays = {
       name,
       display_name: String(verdict.display_name),
       level: String(verdict.processor_level) as ProcessorLevel,
@@ -312,11 +408,15 @@ export class CheckResultBuilder {
       days_since_success: verdict.days_since_success === null ? null : num(verdict.days_since_success),
       is_stale: verdict.is_stale === true,
       scheduler_issue: verdict.scheduler_issue === true,
-      days,
+    };
+    const afterDays: ReportAfterDays = {
       problem_since: str(verdict.problem_since ?? null),
       blocked_by: [...blockedBy.keys()].sort().map((processor) => ({ processor, dates: blockedBy.get(processor)! })),
       route: this.configByName.get(name)?.route ?? DEFAULT_ROUTE,
-    });
+    };
+    this.processors.push(
+      this.window.lookbackDays > PACKED_WINDOW_DAYS ? reportWithPackedDays(beforeDays, days, afterDays) : { ...beforeDays, days, ...afterDays },
+    );
 
     const config = this.configByName.get(name);
     let newestFailure: Row | undefined;
