@@ -259,24 +259,23 @@ class PackedDays {
  */
 export const PACKED_WINDOW_DAYS = 31;
 
-/** The keys of a processor's report before its days, and after them (the document's order). */
-type ReportBeforeDays = Omit<ProcessorReport, 'days' | 'problem_since' | 'blocked_by' | 'route'>;
-type ReportAfterDays = Pick<ProcessorReport, 'problem_since' | 'blocked_by' | 'route'>;
-
 /**
- * A processor's report with its days packed (PackedDays) and `days` a getter in their place among
- * its keys (the document's order). Made here, not where the report is built: a getter defined there
- * would keep that function's whole scope alive, and the days as objects with it.
+ * `report` with its days packed (PackedDays) and `days` a getter in their place among its keys (the
+ * document's order). Made here, not where the report is built: a getter defined there would keep
+ * that function's whole scope alive, and the days as objects with it.
  */
-function reportWithPackedDays(before: ReportBeforeDays, days: DayReport[], after: ReportAfterDays): ProcessorReport {
-  const packed = PackedDays.pack(days);
-  if (!packed) return { ...before, days, ...after };
+function withPackedDays(report: ProcessorReport): ProcessorReport {
+  const packed = PackedDays.pack(report.days);
+  if (!packed) return report;
+  const { days: _unpacked, problem_since, blocked_by, route, ...beforeDays } = report;
+  const afterDays = { problem_since, blocked_by, route };
+  // Spread after the getter too: with plain properties after it, V8 put the getter last.
   return {
-    ...before,
+    ...beforeDays,
     get days(): DayReport[] {
       return packed.unpack();
     },
-    ...after,
+    ...afterDays,
   };
 }
 
@@ -391,7 +390,7 @@ export class CheckResultBuilder {
         dates.push(String(r.processing_date));
       }
     }
-    const beforeDays: ReportBeforeDays = {
+    const report: ProcessorReport = {
       name,
       display_name: String(verdict.display_name),
       level: String(verdict.processor_level) as ProcessorLevel,
@@ -408,15 +407,12 @@ export class CheckResultBuilder {
       days_since_success: verdict.days_since_success === null ? null : num(verdict.days_since_success),
       is_stale: verdict.is_stale === true,
       scheduler_issue: verdict.scheduler_issue === true,
-    };
-    const afterDays: ReportAfterDays = {
+      days,
       problem_since: str(verdict.problem_since ?? null),
       blocked_by: [...blockedBy.keys()].sort().map((processor) => ({ processor, dates: blockedBy.get(processor)! })),
       route: this.configByName.get(name)?.route ?? DEFAULT_ROUTE,
     };
-    this.processors.push(
-      this.window.lookbackDays > PACKED_WINDOW_DAYS ? reportWithPackedDays(beforeDays, days, afterDays) : { ...beforeDays, days, ...afterDays },
-    );
+    this.processors.push(this.window.lookbackDays > PACKED_WINDOW_DAYS ? withPackedDays(report) : report);
 
     const config = this.configByName.get(name);
     let newestFailure: Row | undefined;
