@@ -252,10 +252,11 @@ class PackedDays {
 }
 
 /**
- * Checks of a longer window keep their processors' days packed (PackedDays). Measured by pem check,
- * interleaved against the objects (bench/README.md): 1,000 × 90 days −8 MiB peak RSS, 1,000 × 366
- * −15, 10,000 × 90 −30; but 10,000 × 7 days +9 MiB, where each processor holds only 7 days and the
- * packed copies cost more than they save. Windows between 8 and 89 days were not measured.
+ * Checks of a longer window keep their processors' days packed (PackedDays), where the days are
+ * most of what a check holds. Measured by pem check, interleaved against objects (bench/README.md):
+ * 1,000 × 90 days −7 MiB peak RSS, 1,000 × 366 −15, 10,000 × 90 −26 (UUID run ids). Shorter windows
+ * keep objects: a 7-day day costs little, and packing 7-day checks was measured only in a first
+ * version whose reports were built another way (+9 MiB at 10,000 × 7, that build being the cause).
  */
 export const PACKED_WINDOW_DAYS = 31;
 
