@@ -252,13 +252,13 @@ class PackedDays {
 }
 
 /**
- * Checks of a longer window keep their processors' days packed (PackedDays), where the days are
- * most of what a check holds. Measured by pem check, interleaved against objects (bench/README.md):
- * 1,000 × 90 days −7 MiB peak RSS, 1,000 × 366 −15, 10,000 × 90 −26 (UUID run ids). Shorter windows
- * keep objects: a 7-day day costs little, and packing 7-day checks was measured only in a first
- * version whose reports were built another way (+9 MiB at 10,000 × 7, that build being the cause).
+ * Checks of a window longer than this keep their processors' days packed (PackedDays), where the
+ * days are most of what a check holds. Measured by pem check, interleaved, packed against objects
+ * (bench/README.md), peak RSS medians: 7 days +6 MiB at 1,000 processors and +13 at 10,000 (so short
+ * windows keep objects); 14 days −4 within the noise; 30 days −6; 90 days −7; 366 days −15; 10,000 ×
+ * 90 days −26 (UUID run ids).
  */
-export const PACKED_WINDOW_DAYS = 31;
+export const PACKED_WINDOW_DAYS = 29;
 
 /**
  * `report` with its days packed (PackedDays) and `days` a getter in their place among its keys (the
