@@ -61,7 +61,9 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
     lines.push(`${'LEVEL'.padEnd(9)}${'PROCESSOR'.padEnd(nameWidth + 2)}${dayNumbers}`);
   }
   for (const p of [...report.processors].sort(byUrgency)) {
-    const grid = p.days
+    // Read once: a long window's days are unpacked on each read (PackedDays, check/report.ts).
+    const days = p.days;
+    const grid = days
       .map((d) => {
         const anomalous = d.anomalies.length > 0;
         const symbol = anomalous ? ANOMALOUS_SYMBOL : d.status === 'success' && d.failed_runs > 0 ? 's' : DAY_SYMBOL[d.status];
@@ -100,7 +102,7 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
       if (dates.length > 0) lines.push(`${indent}${label}: ${dates.join(', ')}`);
     }
     for (const anomaly of ANOMALIES) {
-      const dates = anomalyDates(p.days, anomaly);
+      const dates = anomalyDates(days, anomaly);
       if (dates.length > 0) lines.push(`${indent}${ANOMALY_LABEL[anomaly]}: ${dates.join(', ')}`);
     }
     for (const b of p.blocked_by) lines.push(`${indent}blocked by ${b.processor}: ${b.dates.join(', ')}`);
@@ -112,7 +114,7 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
   }
   if (report.processors.length > 0) {
     lines.push('');
-    const anomalous = report.processors.some((p) => p.days.some((d) => d.anomalies.length > 0)) ? `, ${ANOMALOUS_SYMBOL} anomalous success` : '';
+    const anomalous = report.processors.some((p) => p.low_volume_dates.length + p.high_volume_dates.length + p.slow_dates.length > 0) ? `, ${ANOMALOUS_SYMBOL} anomalous success` : '';
     lines.push(`Days: S success, s recovered${anomalous}, F failed, H hung, R running, M missing, P pending, . not expected`);
   }
   lines.push('');

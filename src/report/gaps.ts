@@ -138,7 +138,8 @@ export function renderGapsTable(gaps: readonly Gap[], window: { start: string; e
     String(g.failed_runs),
     truncate(printable([g.last_error_type, g.last_error_message].filter((s) => s !== null).join(': ')), TABLE_MESSAGE_WIDTH),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  // A loop, not Math.max(...rows): spread arguments overflow the stack at ~150,000 gaps.
+  const widths = header.map((h, i) => rows.reduce((width, r) => Math.max(width, r[i]!.length), h.length));
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
