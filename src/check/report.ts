@@ -184,8 +184,10 @@ function anomaliesOf(row: Row): Anomaly[] {
   return ANOMALIES.filter((anomaly) => row[`is_${anomaly}`] === true);
 }
 
-/** Each combination of anomalies as one shared list (never mutated), by its bits (1 << index in ANOMALIES). */
-// Frozen: every packed day of every check in the process shares them, so a change to one would change all.
+/**
+ * Each combination of anomalies as one list, by its bits (1 << index in ANOMALIES). Frozen: every
+ * packed day of every check in the process shares them, so a change to one would change all.
+ */
 const ANOMALY_LISTS: readonly Anomaly[][] = Array.from({ length: 1 << ANOMALIES.length }, (_, bits) =>
   bits === 0 ? NO_ANOMALIES : (Object.freeze(ANOMALIES.filter((_, i) => (bits & (1 << i)) !== 0)) as Anomaly[]),
 );
@@ -200,8 +202,8 @@ const PACKED_WIDTH = 1 + PACKED_NUMBERS.length;
  * string per distinct date, shared). An object per day took ~110 bytes of JavaScript heap, this
  * ~60; 10,000 processors × 90 days hold 900,000 days until the document is written (SPEC §14: the
  * largest check stays within the job's 512 MiB). `unpack` gives them back as DayReport objects, new
- * ones each time (nothing is kept): readers that use a processor's days several times read `ProcessorReport.days` once
- * (the terminal); the HTML report and alerts read it a few times per processor.
+ * ones each time (nothing is kept): a reader that uses a processor's days several times reads
+ * `ProcessorReport.days` once (the terminal); the HTML report and alerts still read it a few times.
  */
 class PackedDays {
   private constructor(

@@ -60,9 +60,11 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
     lines.push('');
     lines.push(`${'LEVEL'.padEnd(9)}${'PROCESSOR'.padEnd(nameWidth + 2)}${dayNumbers}`);
   }
+  let anyAnomalous = false;
   for (const p of [...report.processors].sort(byUrgency)) {
     // Read once: a long window's days are unpacked on each read (PackedDays, check/report.ts).
     const days = p.days;
+    anyAnomalous ||= days.some((d) => d.anomalies.length > 0);
     const grid = days
       .map((d) => {
         const anomalous = d.anomalies.length > 0;
@@ -114,7 +116,7 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
   }
   if (report.processors.length > 0) {
     lines.push('');
-    const anomalous = report.processors.some((p) => p.low_volume_dates.length + p.high_volume_dates.length + p.slow_dates.length > 0) ? `, ${ANOMALOUS_SYMBOL} anomalous success` : '';
+    const anomalous = anyAnomalous ? `, ${ANOMALOUS_SYMBOL} anomalous success` : '';
     lines.push(`Days: S success, s recovered${anomalous}, F failed, H hung, R running, M missing, P pending, . not expected`);
   }
   lines.push('');
