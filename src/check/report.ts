@@ -172,7 +172,15 @@ export function byUrgency(a: ProcessorReport, b: ProcessorReport): number {
 }
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-const isoInstant = (v: unknown): string | null => (v === null || v === undefined ? null : new Date(String(v)).toISOString());
+/**
+ * An instant as `toISOString` writes it. The statement already gives that form (check_columns), so
+ * such a string is kept as it is: parsing and formatting each day's due_at again took ~1.8 µs a
+ * day, 0.65 s of a 1,000 × 366-day report. Days 29-31 and anything else take the long way, where
+ * Date may roll over an invalid date (2025-04-31 is 2025-05-01), so the answer stays the same.
+ */
+const CANONICAL_INSTANT = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+export const isoInstant = (v: unknown): string | null =>
+  v === null || v === undefined ? null : typeof v === 'string' && CANONICAL_INSTANT.test(v) ? v : new Date(String(v)).toISOString();
 const num = (v: unknown): number => Number(v ?? 0);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 

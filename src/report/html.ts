@@ -40,6 +40,8 @@ const SUMMARY_ITEMS = 5;
 /** One processor as the page shows it: the check's facts plus what presentation derives. */
 interface ProcessorRow {
   p: ProcessorReport;
+  /** How many of its days show each status (the legend's counts). */
+  statusCounts: Record<DisplayStatus, number>;
   detail: ProcessorDetail | undefined;
   since: string | null;
   streak: string[];
@@ -54,7 +56,7 @@ export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions
   const dates = [...ascending].reverse();
 
   const counts = Object.fromEntries(DISPLAY_STATUSES.map((s) => [s, 0])) as Record<DisplayStatus, number>;
-  for (const { p } of rows) for (const d of p.days) counts[displayStatus(d)]++;
+  for (const { statusCounts } of rows) for (const s of DISPLAY_STATUSES) counts[s] += statusCounts[s];
   const levelCounts = { CRITICAL: 0, ERROR: 0, OK: 0 };
   for (const { p } of rows) levelCounts[p.level]++;
 
@@ -118,7 +120,16 @@ export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions
   ].join('\n');
 }
 
+/*
+ * A processor's days are read from `p.days` once per pass (here, renderRow, buildData) and not kept
+ * in its row: in a long window each read unpacks them afresh (PackedDays in check/report.ts), and
+ * rows holding every processor's unpacked days at once would undo what packing saves (1,000 × 366
+ * days: 396 → 445 MiB peak RSS).
+ */
 function toRow(p: ProcessorReport, detail: ProcessorDetail | undefined): ProcessorRow {
+  const { days } = p;
+  const statusCounts = Object.fromEntries(DISPLAY_STATUSES.map((s) => [s, 0])) as Record<DisplayStatus, number>;
+  for (const d of days) statusCounts[displayStatus(d)]++;
   const since = p.problem_since;
   const failure = detail?.latest_failure ?? null;
   const errorText = failure ? [failure.error_type, failure.error_message].filter((e): e is string => Boolean(e)).join(': ') || 'failed, no error recorded' : null;
@@ -135,9 +146,10 @@ function toRow(p: ProcessorReport, detail: ProcessorDetail | undefined): Process
   ].filter((r): r is string => r !== null);
   return {
     p,
+    statusCounts,
     detail,
     since,
-    streak: streakProblemDates(p, since),
+    streak: streakProblemDates({ days }, since),
     error: failure && errorText ? { date: failure.date, text: clip(errorText) } : null,
     reasons,
   };
@@ -221,6 +233,7 @@ function renderHead(dates: readonly string[]): string {
 }
 
 function renderRow({ p, detail, since, streak, error, reasons }: ProcessorRow): string {
+  const { days } = p;
   const threshold = detail?.staleness_threshold_days ?? null;
   const owners = detail?.owners ?? [];
   const nameTitle = [
@@ -234,7 +247,7 @@ function renderRow({ p, detail, since, streak, error, reasons }: ProcessorRow): 
   const over = p.days_since_success === null || (threshold !== null && p.days_since_success > threshold);
   const tags = [p.is_stale ? '<i class="tag">stale</i>' : '', p.scheduler_issue ? '<i class="tag">no runs</i>' : ''].join('');
   const blocked = blockedDates(p);
-  const cells = [...p.days].reverse().map((d) => {
+  const cells = [...days].reverse().map((d) => {
     const status = displayStatus(d);
     const marker = status === 'recovered' ? ' data-recovered' : status === 'anomalous' ? ` data-anomalies="${esc(d.anomalies.join(' '))}"` : '';
     // SPEC §12: a date an upstream explains is shown as blocked (striped), not as this processor's own fault.
@@ -245,7 +258,7 @@ function renderRow({ p, detail, since, streak, error, reasons }: ProcessorRow): 
     `<tr data-processor="${esc(p.name)}" data-level="${esc(p.level)}">` +
     `<th class="c-lv" scope="row"><span class="badge lv-${esc(p.level)}" title="${esc(reasons.join('; ') || 'healthy')}">${esc(p.level)}</span></th>` +
     `<th class="c-nm" scope="row" title="${esc(nameTitle)}"><button type="button" class="nm">${esc(p.display_name)} <code>${esc(p.name)}</code></button></th>` +
-    `<td class="c-ps"${since !== null && since === p.days[0]?.date ? ' title="The first date of the window: the streak may have begun earlier"' : ''}>` +
+    `<td class="c-ps"${since !== null && since === days[0]?.date ? ' title="The first date of the window: the streak may have begun earlier"' : ''}>` +
     `${since ? `${esc(since)} <small>${streak.length}</small>` : ''}</td>` +
     (error ? `<td class="c-er" title="${esc(error.text)}"><small>${esc(error.date)}</small> ${esc(error.text)}</td>` : '<td class="c-er"></td>') +
     `<td class="c-ls">${esc(p.last_success_date ?? 'never')}</td>` +
@@ -300,8 +313,15 @@ function buildData(rows: readonly ProcessorRow[], dates: readonly string[], time
     }
     return i;
   };
+  /** Each date's 00:00 UTC in epoch ms, parsed once per date rather than twice per cell. */
+  const midnights = new Map<string, number>();
+  const midnightOf = (date: string): number => {
+    let ms = midnights.get(date);
+    if (ms === undefined) midnights.set(date, (ms = Date.parse(`${date}T00:00:00Z`)));
+    return ms;
+  };
   /** Seconds from the processing date's 00:00 UTC: about half the digits of epoch seconds, on every cell. */
-  const secondsAfter = (date: string, iso: string | null): number | null => (iso === null ? null : Math.round((Date.parse(iso) - Date.parse(`${date}T00:00:00Z`)) / 1000));
+  const secondsAfter = (date: string, iso: string | null): number | null => (iso === null ? null : Math.round((Date.parse(iso) - midnightOf(date)) / 1000));
 
   return {
     tz: timezone,
@@ -310,6 +330,7 @@ function buildData(rows: readonly ProcessorRow[], dates: readonly string[], time
     labels: Object.fromEntries(DISPLAY_STATUSES.map((s) => [s, STATUS_STYLES[s].label])) as Record<DisplayStatus, string>,
     s: strings,
     p: rows.map(({ p, detail, since, streak, error, reasons }) => {
+      const { days } = p;
       const blocked = blockedDates(p);
       const dayDetails = new Map((detail?.days ?? []).map((d) => [d.date, d]));
       return {
@@ -328,7 +349,7 @@ function buildData(rows: readonly ProcessorRow[], dates: readonly string[], time
         rv: p.revenue_impact,
         o: (detail?.owners ?? []).join(', '),
         sl: detail?.slack_channel ?? null,
-        c: [...p.days].reverse().map((day) => {
+        c: [...days].reverse().map((day) => {
           const dayDetail = dayDetails.get(day.date);
           const dayError = [dayDetail?.last_error_type, dayDetail?.last_error_message].filter((e): e is string => Boolean(e)).join(': ');
           const upstreams = blocked.get(day.date);

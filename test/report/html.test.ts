@@ -24,6 +24,28 @@ function hostileResult() {
 const sha256 = (text: string) => `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`;
 
 describe('renderHtmlReport', () => {
+  it('reads each processor\'s days once per pass, and the same page whether they are read once or each time', () => {
+    // A long window's days are unpacked afresh on every read of `days` (PackedDays): the page reads
+    // them in three passes (rows, markup, cell data), plus the first processor's for the dates.
+    const plain = syntheticResult(4, 40);
+    const counted = syntheticResult(4, 40);
+    const reads = new Map<string, number>();
+    counted.report.processors = counted.report.processors.map((p) => {
+      const { days, ...rest } = p;
+      return Object.defineProperty({ ...rest }, 'days', {
+        enumerable: true,
+        get: () => {
+          reads.set(p.name, (reads.get(p.name) ?? 0) + 1);
+          return days.map((d) => ({ ...d }));
+        },
+      }) as typeof p;
+    });
+    expect(renderHtmlReport(counted, OPTIONS)).toBe(renderHtmlReport(plain, OPTIONS));
+    const first = [...counted.report.processors].sort(byUrgency)[0]!.name;
+    for (const [name, n] of reads) expect(n, name).toBe(name === first ? 4 : 3);
+    expect(reads.size).toBe(4);
+  });
+
   it('shows a date an upstream explains as blocked, striped, with the upstream in its details', () => {
     const result = syntheticResult(2, 3);
     const [up, down] = result.report.processors;
