@@ -192,9 +192,11 @@ export function processorSection(
   if (p.failed_dates.length > 0) lines.push(`• *Failed:* ${dateList(p.failed_dates)}`);
   if (p.hung_dates.length > 0) lines.push(`• *Hung:* ${dateList(p.hung_dates)}`);
   if (p.missing_dates.length > 0) lines.push(`• *Missing:* ${dateList(p.missing_dates)}`);
-  if (p.low_volume_dates.length > 0) lines.push(`• *Low volume:* ${dateList(anomalyDates(p.days, 'low_volume'))}`);
-  if (p.high_volume_dates.length > 0) lines.push(`• *High volume:* ${dateList(anomalyDates(p.days, 'high_volume'))}`);
-  if (p.slow_dates.length > 0) lines.push(`• *Slow:* ${dateList(anomalyDates(p.days, 'slow'))}`);
+  // Read once, and only when shown: in a long window each read of `days` unpacks them (PackedDays).
+  const days = p.low_volume_dates.length + p.high_volume_dates.length + p.slow_dates.length > 0 ? p.days : [];
+  if (p.low_volume_dates.length > 0) lines.push(`• *Low volume:* ${dateList(anomalyDates(days, 'low_volume'))}`);
+  if (p.high_volume_dates.length > 0) lines.push(`• *High volume:* ${dateList(anomalyDates(days, 'high_volume'))}`);
+  if (p.slow_dates.length > 0) lines.push(`• *Slow:* ${dateList(anomalyDates(days, 'slow'))}`);
   if (p.recovered_failure_dates.length > 0) lines.push(`• *Recovered failures:* ${dateList(p.recovered_failure_dates)}`);
   if (actions?.since && actions.problemRanges) lines.push(`• *Since* ${actions.since}: ${escapeMrkdwn(actions.problemRanges)}`);
   const failure = detail?.latest_failure;
