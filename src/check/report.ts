@@ -5,6 +5,7 @@
  * Pure: it groups the rows the detection query returned. Every status and verdict here was
  * computed by SQL; nothing is re-derived.
  */
+import { CANONICAL_INSTANT, instantMs, instantText } from './instants.js';
 import { holdReasons, type HoldReason } from './noise.js';
 import { ALERT_ROUTING, type AlertLevel, type Destination } from '../config/names.js';
 import { DEFAULT_ROUTE, type Priority, type ProcessorConfig, type Registry } from '../config/registry.js';
@@ -175,10 +176,8 @@ const str = (v: unknown): string | null => (v === null || v === undefined ? null
 /**
  * An instant as `toISOString` writes it. The statement already gives that form (check_columns), so
  * such a string is kept as it is: parsing and formatting each day's due_at again took ~1.8 µs a
- * day, 0.65 s of a 1,000 × 366-day report. Days 29-31 and anything else take the long way, where
- * Date may roll over an invalid date (2025-04-31 is 2025-05-01), so the answer stays the same.
+ * day, 0.65 s of a 1,000 × 366-day report. Anything else takes the long way (CANONICAL_INSTANT).
  */
-const CANONICAL_INSTANT = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 export const isoInstant = (v: unknown): string | null =>
   v === null || v === undefined ? null : typeof v === 'string' && CANONICAL_INSTANT.test(v) ? v : new Date(String(v)).toISOString();
 const num = (v: unknown): number => Number(v ?? 0);
@@ -291,6 +290,89 @@ function withPackedDays(report: ProcessorReport): ProcessorReport {
   };
 }
 
+/** A packed day detail's instants, each as epoch milliseconds (NaN for null), after its flags. */
+const DETAIL_INSTANTS = ['due_at', 'first_started_at', 'last_completed_at'] as const;
+const DETAIL_WIDTH = 1 + DETAIL_INSTANTS.length;
+
+/**
+ * A processor's day details (run times and errors per date, for the HTML report and `pem gaps`) as a
+ * large check holds them: four numbers a day in one array of doubles (its three flags as bits, then
+ * due_at, first_started_at and last_completed_at as epoch milliseconds, NaN for null), its errors
+ * apart (most days have none), beside the shared dates. An object a day with its three instants as
+ * strings took ~200 bytes: at 10,000 processors × 90 days, `pem report` held 900,000 of them and
+ * peaked at 813 MiB, over the job's 512 (bench/README.md). `unpack` gives the same DayDetail objects
+ * back, new ones each time.
+ */
+class PackedDayDetails {
+  private constructor(
+    private readonly dates: readonly string[],
+    private readonly values: readonly number[],
+    private readonly errors: ReadonlyMap<number, readonly [string | null, string | null]>,
+  ) {}
+
+  /** Null when an instant is not in `toISOString`'s form (it would not come back the same): those days stay objects. */
+  static pack(days: readonly DayDetail[]): PackedDayDetails | null {
+    const values: number[] = new Array<number>(days.length * DETAIL_WIDTH).fill(NaN);
+    const errors = new Map<number, readonly [string | null, string | null]>();
+    for (let i = 0; i < days.length; i++) {
+      const day = days[i]!;
+      const at = i * DETAIL_WIDTH;
+      values[at] = (day.is_expected ? 1 : 0) | (day.is_due ? 2 : 0) | (day.is_problem_date ? 4 : 0);
+      for (let k = 0; k < DETAIL_INSTANTS.length; k++) {
+        const text = day[DETAIL_INSTANTS[k]!];
+        if (text === null) continue;
+        const ms = instantMs(text);
+        if (ms === null) return null;
+        values[at + 1 + k] = ms;
+      }
+      if (day.last_error_type !== null || day.last_error_message !== null) errors.set(i, [day.last_error_type, day.last_error_message]);
+    }
+    return new PackedDayDetails(
+      days.map((d) => d.date),
+      values,
+      errors,
+    );
+  }
+
+  unpack(): DayDetail[] {
+    const n = this.values;
+    const instant = (ms: number): string | null => (Number.isNaN(ms) ? null : instantText(ms));
+    const days: DayDetail[] = new Array(this.dates.length);
+    for (let i = 0; i < days.length; i++) {
+      const at = i * DETAIL_WIDTH;
+      const flags = n[at]!;
+      const [errorType, errorMessage] = this.errors.get(i) ?? [null, null];
+      days[i] = {
+        date: this.dates[i]!,
+        is_expected: (flags & 1) !== 0,
+        is_due: (flags & 2) !== 0,
+        due_at: instant(n[at + 1]!),
+        is_problem_date: (flags & 4) !== 0,
+        first_started_at: instant(n[at + 2]!),
+        last_completed_at: instant(n[at + 3]!),
+        last_error_type: errorType,
+        last_error_message: errorMessage,
+      };
+    }
+    return days;
+  }
+}
+
+/** `detail` with its days packed (PackedDayDetails) and `days` a getter in their place; as it is when they do not pack. */
+function withPackedDayDetails(detail: ProcessorDetail): ProcessorDetail {
+  const packed = PackedDayDetails.pack(detail.days);
+  if (!packed) return detail;
+  const { days: _unpacked, threshold_problem_dates, alert_after_dates, problems_explained, held, also_affected, ...beforeDays } = detail;
+  const afterDays = { threshold_problem_dates, alert_after_dates, problems_explained, held, also_affected };
+  return {
+    ...beforeDays,
+    get days(): DayDetail[] {
+      return packed.unpack();
+    },
+    ...afterDays,
+  };
+}
+
 /** Options of building the check result. */
 export interface BuildOptions {
   /**
@@ -299,6 +381,11 @@ export interface BuildOptions {
    * processors × 90 days they would be most of its memory (SPEC §14).
    */
   dayDetails: boolean;
+  /**
+   * Hold the day details packed (PackedDayDetails) rather than as an object each: `runCheck` asks it
+   * of a large check (over LARGE_CHECK_PROCESSOR_DAYS), where they would be most of its memory.
+   */
+  packDayDetails?: boolean;
 }
 
 /**
@@ -450,7 +537,7 @@ export class CheckResultBuilder {
         : null,
       days: this.options.dayDetails
         ? dayRows.map((r) => ({
-            date: String(r.processing_date),
+            date: this.shared(r.processing_date),
             is_expected: r.is_expected === true,
             is_due: r.is_due === true,
             due_at: isoInstant(r.due_at),
@@ -467,6 +554,7 @@ export class CheckResultBuilder {
       held: null,
       also_affected: [],
     };
+    if (this.options.packDayDetails) this.details[name] = withPackedDayDetails(this.details[name]!);
   }
 
   /** The result: processors sorted by name, noise control and alerts over all of them. */

@@ -101,7 +101,8 @@ export async function runCheck(
       `${n(inputs.processors.length)} processors × ${inputs.lookbackDays} days is ${n(processorDays)} processor-days, more than one check holds in its memory (${n(MAX_PROCESSOR_DAYS)}): check fewer at a time (--processors) or a shorter window (--lookback-days)`,
     );
   }
-  const builder = new CheckResultBuilder(registry, inputs, options);
+  // A large check's day details (kept for the HTML report and `pem gaps`) are held packed.
+  const builder = new CheckResultBuilder(registry, inputs, { ...options, packDayDetails: options.dayDetails && processorDays > LARGE_CHECK_PROCESSOR_DAYS });
   const sql = options.sql ?? renderCheckSql(warehouse.dialect, registry);
   const total = inputs.processors.length;
   const perQuery = processorsPerStatement(total, inputs.lookbackDays, {

@@ -10,7 +10,7 @@ import { routeDestinationsFrom } from '../config/env.js';
 import { DEFAULT_REGISTRY_PATH } from '../config/load.js';
 import type { Registry } from '../config/registry.js';
 import { PemError, runtimeError, thresholdError } from '../errors.js';
-import { renderHtmlReport } from '../report/html.js';
+import { htmlReportBuffer } from '../report/html.js';
 import { describeStorageError, parseReportUri, publishReport, type ReportLocation } from '../report/publish.js';
 import { resolveEngine } from '../warehouse/open.js';
 import { runMonitoredCheck } from './self-record.js';
@@ -129,7 +129,7 @@ async function publish(result: CheckResult, registry: Registry, to: ReportLocati
     context.log.info(`dry run: would publish the HTML report to ${to.uri}; nothing uploaded`);
     return null;
   }
-  const html = renderHtmlReport(result, { timezone: registry.timezone, generatedAt: context.now() });
+  const html = htmlReportBuffer(result, { timezone: registry.timezone, generatedAt: context.now() });
   const policy = retryPolicyWith(context.settings.alertRetry);
   try {
     await publishReport(html, to, {

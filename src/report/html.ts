@@ -19,6 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
+import { instantMs } from '../check/instants.js';
 import { byUrgency, type CheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page.js';
 import { DISPLAY_STATUSES, STATUS_STYLES, dayNotes, displayStatus, streakProblemDates, type DisplayStatus } from './statuses.js';
@@ -50,6 +51,22 @@ interface ProcessorRow {
 }
 
 export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions): string {
+  return [...htmlReportPieces(result, options)].join('');
+}
+
+/** The page as UTF-8 bytes (an upload's body), made piece by piece: never also one string. */
+export function htmlReportBuffer(result: CheckResult, options: HtmlReportOptions): Buffer {
+  const chunks: Buffer[] = [];
+  for (const piece of htmlReportPieces(result, options)) chunks.push(Buffer.from(piece, 'utf8'));
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The page as `renderHtmlReport` writes it, in pieces whose concatenation is that string: one per
+ * processor's row and one per processor in the data block, so that a writer never holds the whole
+ * page (10,000 processors × 90 days is a 55 MB page, and `pem report` has the job's 512 MiB).
+ */
+export function* htmlReportPieces(result: CheckResult, options: HtmlReportOptions): Generator<string> {
   const { report, details } = result;
   const rows = [...report.processors].sort(byUrgency).map((p) => toRow(p, details[p.name]));
   const ascending = rows[0]?.p.days.map((d) => d.date) ?? datesOf(report.window_start, report.window_end);
@@ -71,7 +88,7 @@ export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions
   const title = `Processor health: ${report.level}, ${report.window_start} .. ${report.window_end}`;
   const instant = (iso: string, id: string) => `<time id="${id}" datetime="${esc(iso)}">${esc(formatInstant(iso, options.timezone))}</time>`;
 
-  return [
+  yield [
     '<!doctype html>',
     '<html lang="en">',
     '<head>',
@@ -105,23 +122,23 @@ export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions
     '<table id="heatmap"><caption>Day status by processor and date, <b>newest date first</b></caption>',
     renderHead(dates),
     '<tbody>',
-    ...rows.map((row) => renderRow(row)),
+  ].join('\n');
+  for (const row of rows) yield `\n${renderRow(row)}`;
+  yield `\n${[
     rows.length === 0 ? `<tr><td class="empty" colspan="${LEADING_COLUMNS + dates.length + 1}">No processors to report (none enabled in the registry).</td></tr>` : '',
     '</tbody></table>',
     '</div>',
     '<div id="tip" role="tooltip" hidden></div>',
     '<aside id="details" hidden aria-labelledby="details-title"><button type="button" id="details-close" aria-label="Close details">×</button>' +
       '<h2 id="details-title"></h2><div id="details-body" aria-live="polite"></div></aside>',
-    `<script type="application/json" id="pem-data">${jsonForScript(buildData(rows, dates, options.timezone))}</script>`,
-    `<script>${PAGE_SCRIPT}</script>`,
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+  ].join('\n')}`;
+  yield '\n<script type="application/json" id="pem-data">';
+  yield* dataPieces(rows, dates, options.timezone);
+  yield `</script>\n${[`<script>${PAGE_SCRIPT}</script>`, '</body>', '</html>', ''].join('\n')}`;
 }
 
 /*
- * A processor's days are read from `p.days` once per pass (here, renderRow, buildData) and not kept
+ * A processor's days are read from `p.days` once per pass (here, renderRow, dataPieces' two) and not kept
  * in its row: in a long window each read unpacks them afresh (PackedDays in check/report.ts), and
  * rows holding every processor's unpacked days at once would undo what packing saves (1,000 × 366
  * days: 396 → 445 MiB peak RSS).
@@ -302,7 +319,13 @@ interface ReportData {
   }[];
 }
 
-function buildData(rows: readonly ProcessorRow[], dates: readonly string[], timezone: string): ReportData {
+/**
+ * The data block's JSON (`ReportData`, escaped as jsonForScript does), one processor's entry at a
+ * time: byte for byte `jsonForScript(data)`. Its string table `s` comes before the entries that
+ * index into it, so the entries are built twice: once to fill the table (and dropped), then again,
+ * each written as it is made (interning the same texts in the same order gives the same indexes).
+ */
+function* dataPieces(rows: readonly ProcessorRow[], dates: readonly string[], timezone: string): Generator<string> {
   const strings: string[] = [];
   const stringIndex = new Map<string, number>();
   const intern = (text: string): number => {
@@ -321,53 +344,59 @@ function buildData(rows: readonly ProcessorRow[], dates: readonly string[], time
     return ms;
   };
   /** Seconds from the processing date's 00:00 UTC: about half the digits of epoch seconds, on every cell. */
-  const secondsAfter = (date: string, iso: string | null): number | null => (iso === null ? null : Math.round((Date.parse(iso) - midnightOf(date)) / 1000));
+  const secondsAfter = (date: string, iso: string | null): number | null => (iso === null ? null : Math.round(((instantMs(iso) ?? Date.parse(iso)) - midnightOf(date)) / 1000));
 
-  return {
+  const entry = ({ p, detail, since, streak, error, reasons }: ProcessorRow): ReportData['p'][number] => {
+    const { days } = p;
+    const blocked = blockedDates(p);
+    const dayDetails = new Map((detail?.days ?? []).map((d) => [d.date, d]));
+    return {
+      n: p.name,
+      d: p.display_name,
+      l: p.level,
+      w: reasons.join(', ') || 'healthy',
+      ps: since,
+      pc: streak.length,
+      ed: error?.date ?? null,
+      e: error ? intern(error.text) : null,
+      ls: p.last_success_date,
+      ds: p.days_since_success,
+      th: detail?.staleness_threshold_days ?? null,
+      pr: p.priority,
+      rv: p.revenue_impact,
+      o: (detail?.owners ?? []).join(', '),
+      sl: detail?.slack_channel ?? null,
+      c: [...days].reverse().map((day) => {
+        const dayDetail = dayDetails.get(day.date);
+        const dayError = [dayDetail?.last_error_type, dayDetail?.last_error_message].filter((e): e is string => Boolean(e)).join(': ');
+        const upstreams = blocked.get(day.date);
+        const notes = [...dayNotes(day), ...(upstreams ? [`blocked by ${upstreams.join(', ')}`] : [])];
+        const cell: (number | null)[] = [
+          day.runs,
+          day.failed_runs,
+          secondsAfter(day.date, dayDetail?.first_started_at ?? null),
+          secondsAfter(day.date, dayDetail?.last_completed_at ?? null),
+          dayError ? intern(clip(dayError)) : null,
+          notes.length ? intern(notes.join('\n')) : null,
+        ];
+        while (cell.length > 2 && cell[cell.length - 1] === null) cell.pop();
+        return cell.length === 2 && cell[0] === 0 && cell[1] === 0 ? 0 : cell;
+      }),
+    };
+  };
+
+  for (const row of rows) entry(row);
+  const shell: Omit<ReportData, 'p'> = {
     tz: timezone,
     first: LEADING_COLUMNS,
     dates: dates.map((d) => `${d} ${DateTime.fromISO(d, { zone: 'UTC' }).toFormat('ccc')}`),
     labels: Object.fromEntries(DISPLAY_STATUSES.map((s) => [s, STATUS_STYLES[s].label])) as Record<DisplayStatus, string>,
     s: strings,
-    p: rows.map(({ p, detail, since, streak, error, reasons }) => {
-      const { days } = p;
-      const blocked = blockedDates(p);
-      const dayDetails = new Map((detail?.days ?? []).map((d) => [d.date, d]));
-      return {
-        n: p.name,
-        d: p.display_name,
-        l: p.level,
-        w: reasons.join(', ') || 'healthy',
-        ps: since,
-        pc: streak.length,
-        ed: error?.date ?? null,
-        e: error ? intern(error.text) : null,
-        ls: p.last_success_date,
-        ds: p.days_since_success,
-        th: detail?.staleness_threshold_days ?? null,
-        pr: p.priority,
-        rv: p.revenue_impact,
-        o: (detail?.owners ?? []).join(', '),
-        sl: detail?.slack_channel ?? null,
-        c: [...days].reverse().map((day) => {
-          const dayDetail = dayDetails.get(day.date);
-          const dayError = [dayDetail?.last_error_type, dayDetail?.last_error_message].filter((e): e is string => Boolean(e)).join(': ');
-          const upstreams = blocked.get(day.date);
-          const notes = [...dayNotes(day), ...(upstreams ? [`blocked by ${upstreams.join(', ')}`] : [])];
-          const cell: (number | null)[] = [
-            day.runs,
-            day.failed_runs,
-            secondsAfter(day.date, dayDetail?.first_started_at ?? null),
-            secondsAfter(day.date, dayDetail?.last_completed_at ?? null),
-            dayError ? intern(clip(dayError)) : null,
-            notes.length ? intern(notes.join('\n')) : null,
-          ];
-          while (cell.length > 2 && cell[cell.length - 1] === null) cell.pop();
-          return cell.length === 2 && cell[0] === 0 && cell[1] === 0 ? 0 : cell;
-        }),
-      };
-    }),
   };
+  // `{…,"s":[…]}` opened again for `"p":[…]}`: the keys in ReportData's order.
+  yield `${jsonForScript(shell).slice(0, -1)},"p":[`;
+  for (let i = 0; i < rows.length; i++) yield `${i > 0 ? ',' : ''}${jsonForScript(entry(rows[i]!))}`;
+  yield ']}';
 }
 
 // ---------------------------------------------------------------------------------------

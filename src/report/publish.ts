@@ -46,7 +46,7 @@ export interface PublishOptions {
 }
 
 /** Uploads `html` to `location`; throws with a short reason (never a stack, never a credential). */
-export async function publishReport(html: string, location: ReportLocation, options: PublishOptions): Promise<void> {
+export async function publishReport(html: string | Buffer, location: ReportLocation, options: PublishOptions): Promise<void> {
   const { Storage, IdempotencyStrategy } = await import('@google-cloud/storage');
   const storage = new Storage({
     ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint.replace(/\/+$/, '') } : {}),
@@ -62,7 +62,7 @@ export async function publishReport(html: string, location: ReportLocation, opti
       idempotencyStrategy: IdempotencyStrategy.RetryAlways,
     },
   });
-  const body = Buffer.from(html, 'utf8');
+  const body = typeof html === 'string' ? Buffer.from(html, 'utf8') : html;
   await storage
     .bucket(location.bucket)
     .file(location.object)

@@ -45,6 +45,11 @@ function rows(statusOf: (processor: number, day: number) => string): Row[] {
         is_due: d < DAYS - 1,
         due_at: `${date}T04:00:00.000Z`,
         is_problem_date: d % 6 === 0,
+        // Run times and errors (the day details): null, canonical, on days 29-31, and another form.
+        first_started_at: d % 5 === 0 ? null : `${date}T0${d % 10}:1${p}:0${d % 7}.${String(d * 7).padStart(3, '0')}Z`,
+        last_completed_at: d % 7 === 0 ? null : d === 13 && p === 1 ? `${date}T09:00:00Z` : `${date}T23:59:59.999Z`,
+        last_error_type: d % 8 === 1 ? 'TimeoutError' : null,
+        last_error_message: d % 8 === 1 || d % 10 === 3 ? `run ${d} of ${name} stopped` : null,
         records: measure(0),
         duration_seconds: measure(1),
         baseline_records: measure(2),
@@ -98,6 +103,36 @@ describe('packed days', () => {
     const first = packed.report.processors[0]!;
     first.days[0]!.status = 'missing';
     expect(first.days[0]!.status).toBe(input[0]!.day_status);
+  });
+
+  it('hold the day details packed when asked, and read them back the same, value by value', () => {
+    const input = rows((p, d) => STATUSES[(d + p) % STATUSES.length]!);
+    const packed = buildCheckResult(input, registry, window(DAYS), { dayDetails: true, packDayDetails: true });
+    const plain = buildCheckResult(input, registry, window(DAYS), { dayDetails: true });
+    const detailsArePacked = (result: CheckResult) =>
+      Object.values(result.details).map((d) => Object.getOwnPropertyDescriptor(d, 'days')?.get !== undefined);
+    // roster's day 13 finished at '…T09:00:00Z' (no milliseconds): it would not come back the same, so its days stay objects.
+    expect(detailsArePacked(packed)).toEqual([true, false]);
+    expect(detailsArePacked(plain)).toEqual([false, false]);
+    expect(packed.details).toEqual(plain.details);
+    expect(Object.keys(packed.details['gamebook']!)).toEqual(Object.keys(plain.details['gamebook']!));
+    const own = input.filter((r) => r.processor_name === 'gamebook');
+    packed.details['gamebook']!.days.forEach((day, d) => {
+      const row = own[d]!;
+      expect(day).toEqual({
+        date: row.processing_date,
+        is_expected: row.is_expected,
+        is_due: row.is_due,
+        due_at: row.due_at,
+        is_problem_date: row.is_problem_date,
+        first_started_at: row.first_started_at,
+        last_completed_at: row.last_completed_at,
+        last_error_type: row.last_error_type,
+        last_error_message: row.last_error_message,
+      });
+    });
+    // Days 29-31 of a month are among them (the window ends 2025-10-07, so it spans 2025-08-29 on).
+    expect(own.some((r) => String(r.processing_date).endsWith('-31'))).toBe(true);
   });
 
   it('keeps as objects the days of a processor with a status outside the day statuses', () => {

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -25,6 +25,23 @@ describe('pem report usage', () => {
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr.split('\n')[0]).toMatch(new RegExp(`^error: cannot write the HTML report to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+  });
+
+  it('writes the page whole or not at all: a failure leaves no partial file beside the target', async () => {
+    // A folder where the page should go: the page is written beside it, then cannot replace it.
+    const target = join(scenario.dir, 'a-folder.html');
+    mkdirSync(target);
+    const failed = await runCli(['report', '--html', target, '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.split('\n')[0]).toMatch(/^error: cannot write the HTML report to .*a-folder\.html: /);
+    expect(readdirSync(scenario.dir).filter((name) => name.includes('partial'))).toEqual([]);
+    expect(statSync(target).isDirectory()).toBe(true);
+
+    const written = join(scenario.dir, 'whole.html');
+    const ok = await runCli(['report', '--html', written, '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(readFileSync(written, 'utf8')).toMatch(/^<!doctype html>[\s\S]*<\/html>\n$/);
+    expect(readdirSync(scenario.dir).filter((name) => name.includes('partial'))).toEqual([]);
   });
 
   it('fails with exit 2 on a bad window flag, naming it, before writing anything', async () => {
