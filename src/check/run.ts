@@ -79,6 +79,8 @@ export interface RunCheckOptions extends BuildOptions {
   processorDaysPerQuery?: number;
   /** The processor limit of one statement (default: the warehouse's `checkProcessorsPerQuery`), which `processorsPerStatement` may halve. */
   processorsPerQuery?: number;
+  /** Beyond this many processor-days a check holds its day details packed (default LARGE_CHECK_PROCESSOR_DAYS; tests make it small). */
+  packDayDetailsBeyond?: number;
   /** The statement already rendered for this registry (a backtest asks hundreds of checks with it). */
   sql?: string;
   /**
@@ -102,7 +104,8 @@ export async function runCheck(
     );
   }
   // A large check's day details (kept for the HTML report and `pem gaps`) are held packed.
-  const builder = new CheckResultBuilder(registry, inputs, { ...options, packDayDetails: options.dayDetails && processorDays > LARGE_CHECK_PROCESSOR_DAYS });
+  const packDayDetails = options.dayDetails && processorDays > (options.packDayDetailsBeyond ?? LARGE_CHECK_PROCESSOR_DAYS);
+  const builder = new CheckResultBuilder(registry, inputs, { ...options, packDayDetails });
   const sql = options.sql ?? renderCheckSql(warehouse.dialect, registry);
   const total = inputs.processors.length;
   const perQuery = processorsPerStatement(total, inputs.lookbackDays, {

@@ -1,8 +1,9 @@
 /**
  * `pem report --html <file>`: the check's result as one self-contained HTML page.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CheckResult } from '../check/report.js';
 import type { Registry } from '../config/registry.js';
@@ -13,31 +14,71 @@ import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } fr
 
 /**
  * Writes the report, creating its folder; a write failure is the monitor failing (exit 1). Written
- * piece by piece (the page of 10,000 processors × 90 days is 55 MB) to a file beside it, then
- * renamed over it: a run that fails or is stopped half-way leaves the last report whole.
+ * piece by piece (the page of 10,000 processors × 90 days is 55 MB), and to a partial file beside
+ * the target renamed over it once whole: a run that fails half-way leaves the last page whole (one
+ * killed half-way, by SIGKILL or out of memory, leaves a `.pem-report-*.partial` beside it too).
  */
 export function writeHtmlReport(path: string, result: CheckResult, registry: Registry, generatedAt: Date): void {
-  const partial = `${path}.${process.pid}.partial`;
-  let fd: number | null = null;
+  const failure = (error: unknown) => runtimeError(`cannot write the HTML report to ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  let plan: WritePlan;
   try {
     mkdirSync(dirname(resolve(path)), { recursive: true });
-    fd = openSync(partial, 'w');
+    plan = writePlan(path);
+  } catch (error) {
+    throw failure(error);
+  }
+  let fd: number | null = null;
+  try {
+    fd = openSync(plan.partial ?? plan.target, 'w');
+    if (plan.partial !== null && plan.mode !== null) fchmodSync(fd, plan.mode);
     for (const piece of htmlReportPieces(result, { timezone: registry.timezone, generatedAt })) {
       const bytes = Buffer.from(piece, 'utf8');
       for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
     }
     closeSync(fd);
     fd = null;
-    renameSync(partial, path);
+    if (plan.partial !== null) renameSync(plan.partial, plan.target);
   } catch (error) {
+    // Each on its own: the write's own failure is the one to report.
     try {
       if (fd !== null) closeSync(fd);
-      rmSync(partial, { force: true });
-    } catch {
-      // The write's own failure is the one to report.
-    }
-    throw runtimeError(`cannot write the HTML report to ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    } catch {}
+    try {
+      if (plan.partial !== null) rmSync(plan.partial, { force: true });
+    } catch {}
+    throw failure(error);
   }
+}
+
+/**
+ * Where the page goes. A regular file (or none yet): a partial file beside it, renamed over it, with
+ * the replaced file's permissions. A symbolic link: the file it names, the link kept (as a plain
+ * write through it would). Anything else (a FIFO, a device, `/dev/stdout`): written into directly,
+ * since it cannot be replaced, nor should be. A folder: refused before the page is made.
+ */
+interface WritePlan {
+  target: string;
+  partial: string | null;
+  mode: number | null;
+}
+
+function writePlan(path: string): WritePlan {
+  let target = path;
+  let stat = lstatSync(path, { throwIfNoEntry: false });
+  if (stat?.isSymbolicLink()) {
+    try {
+      target = realpathSync(path);
+    } catch {
+      // A link to nothing (or to a pipe, as /dev/stdout may be): written through, as before.
+      return { target: path, partial: null, mode: null };
+    }
+    stat = lstatSync(target, { throwIfNoEntry: false });
+  }
+  if (stat?.isDirectory()) throw new Error('it is a folder; name a file, for example report.html');
+  if (stat && !stat.isFile()) return { target, partial: null, mode: null };
+  // Short and unique: beside a name near the file system's limit, and beside another container's write.
+  const partial = join(dirname(target), `.pem-report-${process.pid}-${randomBytes(4).toString('hex')}.partial`);
+  return { target, partial, mode: stat ? stat.mode & 0o7777 : null };
 }
 
 export function registerReportCommand(program: Command, context: CliContext): void {

@@ -2,7 +2,8 @@
  * The HTML health report (`pem report --html`): one self-contained page for the person on call —
  * a strip of what needs action first, then a table of processors (worst first, sortable) with
  * "problem since", the latest error and a heatmap of day statuses, newest date first. Pure:
- * returns the document as a string.
+ * gives the document as a string, or in pieces (`htmlReportPieces`) for a writer that never holds
+ * it whole.
  *
  * Newest first, rather than oldest first scrolled to the end: the dates that matter sit beside
  * the processor names in the markup itself, so they are in view on load at any width, with or
@@ -54,7 +55,10 @@ export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions
   return [...htmlReportPieces(result, options)].join('');
 }
 
-/** The page as UTF-8 bytes (an upload's body), made piece by piece: never also one string. */
+/**
+ * The page as UTF-8 bytes (an upload's body: the client needs it whole, to retry), made piece by
+ * piece: never also one string. For a moment it is held twice (the pieces' bytes and their join).
+ */
 export function htmlReportBuffer(result: CheckResult, options: HtmlReportOptions): Buffer {
   const chunks: Buffer[] = [];
   for (const piece of htmlReportPieces(result, options)) chunks.push(Buffer.from(piece, 'utf8'));

@@ -42,6 +42,28 @@ async function openFourProcessorScenario() {
   return { registry, inputs, warehouse };
 }
 
+describe('a large check', () => {
+  it('holds its day details packed beyond the processor-days bound, and reads them back the same', async () => {
+    const { registry, inputs, warehouse } = await openFourProcessorScenario();
+    try {
+      const plain = await runCheck(warehouse, registry, inputs, { dayDetails: true });
+      // 4 processors × 7 days = 28 processor-days: packed beyond 27, not beyond 28.
+      const packed = await runCheck(warehouse, registry, inputs, { dayDetails: true, packDayDetailsBeyond: 27 });
+      const atBound = await runCheck(warehouse, registry, inputs, { dayDetails: true, packDayDetailsBeyond: 28 });
+      const withoutDetails = await runCheck(warehouse, registry, inputs, { dayDetails: false, packDayDetailsBeyond: 0 });
+      const heldPacked = (result: typeof plain) => Object.values(result.details).map((d) => Object.getOwnPropertyDescriptor(d, 'days')?.get !== undefined);
+      expect(heldPacked(packed)).toEqual([true, true, true, true]);
+      expect(heldPacked(plain)).toEqual([false, false, false, false]);
+      expect(heldPacked(atBound)).toEqual([false, false, false, false]);
+      expect(heldPacked(withoutDetails)).toEqual([false, false, false, false]);
+      expect(packed.details).toEqual(plain.details);
+      expect(packed.details['c_gap']!.days.map((d) => [d.date, d.is_problem_date])).toContainEqual(['2025-10-03', true]);
+    } finally {
+      await warehouse.close();
+    }
+  });
+});
+
 describe('a check run in slices', () => {
   it('gives the unsliced result when a slice boundary separates downstreams from their upstream', async () => {
     // Sorted, one processor a slice: a_down and b_down come before z_up, alone in their slices.

@@ -184,3 +184,27 @@ export function syntheticResult(processorCount: number, dayCount: number, { heal
     details,
   };
 }
+
+/**
+ * A result for comparing pages across changes of the page's code: the synthetic 12 × 40 result with
+ * what the page treats specially on a few processors: run times not in `toISOString`'s form, error
+ * text that must be escaped in the data block, a date explained by an upstream, and anomalous
+ * successes with their measures.
+ */
+export function pageGoldenResult(): CheckResult {
+  const result = syntheticResult(12, 40);
+  const [upstream, odd, blocked, anomalous] = result.report.processors;
+  const oddDetail = result.details[odd!.name]!;
+  oddDetail.days[3] = { ...oddDetail.days[3]!, first_started_at: `${oddDetail.days[3]!.date}T06:00:00Z`, last_completed_at: `${oddDetail.days[3]!.date}T06:05:00.5+00:00` };
+  oddDetail.days[5] = {
+    ...oddDetail.days[5]!,
+    last_error_type: 'Parse<Error>',
+    last_error_message: 'row 12 & 13: unexpected "</script>" \u2028 then \u2029, and <!-- a comment',
+  };
+  blocked!.days[10] = { ...blocked!.days[10]!, status: 'missing', runs: 0, failed_runs: 0 };
+  blocked!.blocked_by = [{ processor: upstream!.name, dates: [blocked!.days[10]!.date] }];
+  anomalous!.days[20] = { ...anomalous!.days[20]!, status: 'success', runs: 1, failed_runs: 0, anomalies: ['low_volume', 'slow'], records: 12, duration_seconds: 5400, baseline_records: 1000, baseline_duration_seconds: 600 };
+  anomalous!.low_volume_dates = [anomalous!.days[20]!.date];
+  anomalous!.slow_dates = [anomalous!.days[20]!.date];
+  return result;
+}

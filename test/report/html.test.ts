@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { byUrgency } from '../../src/check/report.js';
-import { esc, formatInstant, jsonForScript, renderHtmlReport } from '../../src/report/html.js';
+import { esc, formatInstant, htmlReportBuffer, htmlReportPieces, jsonForScript, renderHtmlReport } from '../../src/report/html.js';
 import { DISPLAY_STATUSES, STATUS_STYLES } from '../../src/report/statuses.js';
-import { XSS, syntheticResult } from './fixtures.js';
+import { XSS, pageGoldenResult, syntheticResult } from './fixtures.js';
 
 const OPTIONS = { timezone: 'America/New_York', generatedAt: new Date('2026-01-01T12:34:56Z') };
 
@@ -24,6 +24,26 @@ function hostileResult() {
 const sha256 = (text: string) => `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`;
 
 describe('renderHtmlReport', () => {
+  it('makes, byte for byte, the page the code before pieces made (recorded at 4b5bb2d), however days are held', () => {
+    // Recorded by rendering pageGoldenResult() with 4b5bb2d's renderHtmlReport: run times not in
+    // toISOString's form, error text escaped in the data block, a blocked date, anomalies.
+    const RECORDED = 'ce075b5476b8be553dd0b84a96b3ececa317ced95f10b93dd779685c1731bbd9';
+    const digest = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
+    expect(digest(renderHtmlReport(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
+    expect(digest(htmlReportBuffer(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
+    // As a packed check holds them: days and day details given afresh on each read.
+    const fresh = pageGoldenResult();
+    for (const p of fresh.report.processors) {
+      const { days } = p;
+      Object.defineProperty(p, 'days', { enumerable: true, get: () => days.map((d) => ({ ...d })) });
+    }
+    for (const detail of Object.values(fresh.details)) {
+      const { days } = detail;
+      Object.defineProperty(detail, 'days', { enumerable: true, get: () => days.map((d) => ({ ...d })) });
+    }
+    expect(digest([...htmlReportPieces(fresh, OPTIONS)].join(''))).toBe(RECORDED);
+  });
+
   it('reads each processor\'s days once per pass, and the same page whether they are read once or each time', () => {
     // A long window's days are unpacked afresh on every read of `days` (PackedDays): the page reads
     // them in four passes (rows, markup, and the cell data twice: its string table comes first),
