@@ -5,10 +5,14 @@
  */
 export type CsvValue = string | number | boolean | null;
 
-export function renderCsv<C extends string>(columns: readonly C[], rows: readonly Readonly<Record<C, CsvValue>>[]): string {
-  const lines = [columns.join(',')];
-  for (const row of rows) lines.push(columns.map((column) => csvField(row[column])).join(','));
-  return `${lines.join('\n')}\n`;
+export function renderCsv<C extends string>(columns: readonly C[], rows: Iterable<Readonly<Record<C, CsvValue>>>): string {
+  return [...csvLines(columns, rows)].join('');
+}
+
+/** The same text a line at a time (each with its `\n`), for a writer that never holds it whole. */
+export function* csvLines<C extends string>(columns: readonly C[], rows: Iterable<Readonly<Record<C, CsvValue>>>): Generator<string> {
+  yield `${columns.join(',')}\n`;
+  for (const row of rows) yield `${columns.map((column) => csvField(row[column])).join(',')}\n`;
 }
 
 function csvField(value: CsvValue): string {
