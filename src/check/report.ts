@@ -198,6 +198,13 @@ function anomaliesOf(row: Row): Anomaly[] {
 const ANOMALY_LISTS: readonly Anomaly[][] = Array.from({ length: 1 << ANOMALIES.length }, (_, bits) =>
   bits === 0 ? NO_ANOMALIES : (Object.freeze(ANOMALIES.filter((_, i) => (bits & (1 << i)) !== 0)) as Anomaly[]),
 );
+/**
+ * Gives back a list of dates equal to the one given, the same array as the last one when they are
+ * equal: every processor of a check has the window's dates, and an array of them per processor (two,
+ * with its day details) was 16 MB at 2,732 processors × 366 days.
+ */
+type DatesSharer = (dates: readonly string[]) => readonly string[];
+
 /** A packed day's values, in this order: its code (status and anomalies), then its numbers. */
 const PACKED_NUMBERS = ['runs', 'failed_runs', 'records', 'duration_seconds', 'baseline_records', 'baseline_duration_seconds'] as const;
 const PACKED_WIDTH = 1 + PACKED_NUMBERS.length;
@@ -219,7 +226,7 @@ class PackedDays {
   ) {}
 
   /** Null when a day does not fit (a status outside DAY_STATUSES): those days are kept as they are. */
-  static pack(days: readonly DayReport[]): PackedDays | null {
+  static pack(days: readonly DayReport[], sameDates: DatesSharer): PackedDays | null {
     const codes = days.map((day) => DAY_STATUSES.indexOf(day.status));
     if (codes.some((code) => code < 0)) return null;
     // Filled with a double first, so V8 stores it as doubles from the start.
@@ -232,10 +239,7 @@ class PackedDays {
       values[at] = codes[i]! | (bits << 3);
       for (let k = 0; k < PACKED_NUMBERS.length; k++) values[at + 1 + k] = day[PACKED_NUMBERS[k]!] ?? NaN;
     }
-    return new PackedDays(
-      days.map((d) => d.date),
-      values,
-    );
+    return new PackedDays(sameDates(days.map((d) => d.date)), values);
   }
 
   unpack(): DayReport[] {
@@ -275,8 +279,8 @@ export const PACKED_WINDOW_DAYS = 29;
  * document's order). Made here, not where the report is built: a getter defined there would keep
  * that function's whole scope alive, and the days as objects with it.
  */
-function withPackedDays(report: ProcessorReport): ProcessorReport {
-  const packed = PackedDays.pack(report.days);
+function withPackedDays(report: ProcessorReport, sameDates: DatesSharer): ProcessorReport {
+  const packed = PackedDays.pack(report.days, sameDates);
   if (!packed) return report;
   const { days: _unpacked, problem_since, blocked_by, route, ...beforeDays } = report;
   const afterDays = { problem_since, blocked_by, route };
@@ -311,7 +315,7 @@ class PackedDayDetails {
   ) {}
 
   /** Null when an instant is not in `toISOString`'s form (it would not come back the same): those days stay objects. */
-  static pack(days: readonly DayDetail[]): PackedDayDetails | null {
+  static pack(days: readonly DayDetail[], sameDates: DatesSharer): PackedDayDetails | null {
     const values: number[] = new Array<number>(days.length * DETAIL_WIDTH).fill(NaN);
     const errors = new Map<number, readonly [string | null, string | null]>();
     for (let i = 0; i < days.length; i++) {
@@ -327,11 +331,7 @@ class PackedDayDetails {
       }
       if (day.last_error_type !== null || day.last_error_message !== null) errors.set(i, [day.last_error_type, day.last_error_message]);
     }
-    return new PackedDayDetails(
-      days.map((d) => d.date),
-      values,
-      errors,
-    );
+    return new PackedDayDetails(sameDates(days.map((d) => d.date)), values, errors);
   }
 
   unpack(): DayDetail[] {
@@ -359,8 +359,8 @@ class PackedDayDetails {
 }
 
 /** `detail` with its days packed (PackedDayDetails) and `days` a getter in their place; as it is when they do not pack. */
-function withPackedDayDetails(detail: ProcessorDetail): ProcessorDetail {
-  const packed = PackedDayDetails.pack(detail.days);
+function withPackedDayDetails(detail: ProcessorDetail, sameDates: DatesSharer): ProcessorDetail {
+  const packed = PackedDayDetails.pack(detail.days, sameDates);
   if (!packed) return detail;
   const { days: _unpacked, threshold_problem_dates, alert_after_dates, problems_explained, held, also_affected, ...beforeDays } = detail;
   const afterDays = { threshold_problem_dates, alert_after_dates, problems_explained, held, also_affected };
@@ -433,6 +433,14 @@ export class CheckResultBuilder {
   private pending: { name: string; verdict: Row; days: Row[] } | null = null;
   /** One string per distinct date and status, shared by every processor's days (memory, SPEC §14). */
   private readonly strings = new Map<string, string>();
+
+  /** The dates of the last processor packed (DatesSharer): the next one's are most likely the same. */
+  private lastDates: readonly string[] = [];
+  private readonly sameDates: DatesSharer = (dates) => {
+    const last = this.lastDates;
+    if (last.length === dates.length && last.every((date, i) => date === dates[i])) return last;
+    return (this.lastDates = dates);
+  };
 
   private shared(value: unknown): string {
     const text = String(value);
@@ -511,7 +519,7 @@ export class CheckResultBuilder {
       blocked_by: [...blockedBy.keys()].sort().map((processor) => ({ processor, dates: blockedBy.get(processor)! })),
       route: this.configByName.get(name)?.route ?? DEFAULT_ROUTE,
     };
-    this.processors.push(this.window.lookbackDays > PACKED_WINDOW_DAYS ? withPackedDays(report) : report);
+    this.processors.push(this.window.lookbackDays > PACKED_WINDOW_DAYS ? withPackedDays(report, this.sameDates) : report);
 
     const config = this.configByName.get(name);
     let newestFailure: Row | undefined;
@@ -554,7 +562,7 @@ export class CheckResultBuilder {
       held: null,
       also_affected: [],
     };
-    if (this.options.packDayDetails) this.details[name] = withPackedDayDetails(this.details[name]!);
+    if (this.options.packDayDetails) this.details[name] = withPackedDayDetails(this.details[name]!, this.sameDates);
   }
 
   /** The result: processors sorted by name, noise control and alerts over all of them. */
