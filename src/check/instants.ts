@@ -52,12 +52,7 @@ export function instantText(ms: number): string {
  */
 export function instantMs(text: string): number | null {
   if (CANONICAL_INSTANT.test(text)) {
-    const date = text.slice(0, 10);
-    let start = dayStarts.get(date);
-    if (start === undefined) {
-      start = Date.parse(`${date}T00:00:00.000Z`);
-      if (dayStarts.size < 100_000) dayStarts.set(date, start);
-    }
+    const start = dayStartMs(text.slice(0, 10));
     const digits = (from: number, count: number): number => {
       let value = 0;
       for (let i = from; i < from + count; i++) value = value * 10 + (text.charCodeAt(i) - 48);
@@ -67,4 +62,15 @@ export function instantMs(text: string): number | null {
   }
   const ms = Date.parse(text);
   return Number.isNaN(ms) || new Date(ms).toISOString() !== text ? null : ms;
+}
+
+/** `Date.parse` of the date's 00:00 UTC ('2025-10-08' → its epoch milliseconds), worked out once per date. */
+export function dayStartMs(date: string): number {
+  let start = dayStarts.get(date);
+  if (start === undefined) {
+    start = Date.parse(`${date}T00:00:00.000Z`);
+    // Bounded: a check's instants fall on a few hundred distinct days.
+    if (dayStarts.size < 100_000) dayStarts.set(date, start);
+  }
+  return start;
 }

@@ -275,22 +275,29 @@ class PackedDays {
 export const PACKED_WINDOW_DAYS = 29;
 
 /**
- * `report` with its days packed (PackedDays) and `days` a getter in their place among its keys (the
- * document's order). Made here, not where the report is built: a getter defined there would keep
- * that function's whole scope alive, and the days as objects with it.
+ * `value` with its days packed (`packed`, or as it is when they do not pack) and `days` a getter in
+ * their place among its keys: the document's order, taken from the object itself.
  */
-function withPackedDays(report: ProcessorReport, sameDates: DatesSharer): ProcessorReport {
-  const packed = PackedDays.pack(report.days, sameDates);
-  if (!packed) return report;
-  const { days: _unpacked, problem_since, blocked_by, route, ...beforeDays } = report;
-  const afterDays = { problem_since, blocked_by, route };
-  // Spread after the getter too: with plain properties after it, V8 put the getter last.
+function withPackedDays<T extends { days: unknown }>(value: T, packed: { unpack(): T['days'] } | null): T {
+  if (!packed) return value;
+  const keys = Object.keys(value);
+  const at = keys.indexOf('days');
+  const pick = (names: readonly string[]) => Object.fromEntries(names.map((name) => [name, value[name as keyof T]]));
+  return daysBetween(pick(keys.slice(0, at)), packed, pick(keys.slice(at + 1))) as T;
+}
+
+/**
+ * The object of `withPackedDays`, in a function of its own: the getter keeps only `packed` alive,
+ * where one defined beside `value` would keep that scope, and the days as objects with it. Spread
+ * after the getter too: with plain properties after it, V8 put the getter last.
+ */
+function daysBetween(before: object, packed: { unpack(): unknown }, after: object): object {
   return {
-    ...beforeDays,
-    get days(): DayReport[] {
+    ...before,
+    get days(): unknown {
       return packed.unpack();
     },
-    ...afterDays,
+    ...after,
   };
 }
 
@@ -356,21 +363,6 @@ class PackedDayDetails {
     }
     return days;
   }
-}
-
-/** `detail` with its days packed (PackedDayDetails) and `days` a getter in their place; as it is when they do not pack. */
-function withPackedDayDetails(detail: ProcessorDetail, sameDates: DatesSharer): ProcessorDetail {
-  const packed = PackedDayDetails.pack(detail.days, sameDates);
-  if (!packed) return detail;
-  const { days: _unpacked, threshold_problem_dates, alert_after_dates, problems_explained, held, also_affected, ...beforeDays } = detail;
-  const afterDays = { threshold_problem_dates, alert_after_dates, problems_explained, held, also_affected };
-  return {
-    ...beforeDays,
-    get days(): DayDetail[] {
-      return packed.unpack();
-    },
-    ...afterDays,
-  };
 }
 
 /** Options of building the check result. */
@@ -519,7 +511,7 @@ export class CheckResultBuilder {
       blocked_by: [...blockedBy.keys()].sort().map((processor) => ({ processor, dates: blockedBy.get(processor)! })),
       route: this.configByName.get(name)?.route ?? DEFAULT_ROUTE,
     };
-    this.processors.push(this.window.lookbackDays > PACKED_WINDOW_DAYS ? withPackedDays(report, this.sameDates) : report);
+    this.processors.push(this.window.lookbackDays > PACKED_WINDOW_DAYS ? withPackedDays(report, PackedDays.pack(report.days, this.sameDates)) : report);
 
     const config = this.configByName.get(name);
     let newestFailure: Row | undefined;
@@ -562,7 +554,10 @@ export class CheckResultBuilder {
       held: null,
       also_affected: [],
     };
-    if (this.options.packDayDetails) this.details[name] = withPackedDayDetails(this.details[name]!, this.sameDates);
+    if (this.options.packDayDetails) {
+      const detail = this.details[name]!;
+      this.details[name] = withPackedDays(detail, PackedDayDetails.pack(detail.days, this.sameDates));
+    }
   }
 
   /** The result: processors sorted by name, noise control and alerts over all of them. */

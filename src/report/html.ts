@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { instantMs } from '../check/instants.js';
+import { dayStartMs, instantMs } from '../check/instants.js';
 import { byUrgency, type CheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page.js';
 import { DISPLAY_STATUSES, STATUS_STYLES, dayNotes, displayStatus, streakProblemDates, type DisplayStatus } from './statuses.js';
@@ -340,15 +340,8 @@ function* dataPieces(rows: readonly ProcessorRow[], dates: readonly string[], ti
     }
     return i;
   };
-  /** Each date's 00:00 UTC in epoch ms, parsed once per date rather than twice per cell. */
-  const midnights = new Map<string, number>();
-  const midnightOf = (date: string): number => {
-    let ms = midnights.get(date);
-    if (ms === undefined) midnights.set(date, (ms = Date.parse(`${date}T00:00:00Z`)));
-    return ms;
-  };
   /** Seconds from the processing date's 00:00 UTC: about half the digits of epoch seconds, on every cell. */
-  const secondsAfter = (date: string, iso: string | null): number | null => (iso === null ? null : Math.round(((instantMs(iso) ?? Date.parse(iso)) - midnightOf(date)) / 1000));
+  const secondsAfter = (date: string, iso: string | null): number | null => (iso === null ? null : Math.round(((instantMs(iso) ?? Date.parse(iso)) - dayStartMs(date)) / 1000));
 
   const entry = ({ p, detail, since, streak, error, reasons }: ProcessorRow): ReportData['p'][number] => {
     const { days } = p;
