@@ -34,11 +34,15 @@ export const MAX_PROCESSOR_DAYS = 1_000_000;
 
 /**
  * Beyond this many processor-days in all, the check's slices hold half the warehouse's
- * processor-days each. The days kept for the document grow with the whole check (at 10,000 × 90
- * days the JS heap peaks near 165 MB) while each statement's memory grows with its slice, and the
- * job has 512 MiB for both: halving the slices took 10,000 × 90 days from 508 to 457–464 MiB peak
- * RSS and 1,000 × 366 from 372 to 328–342 MiB (bench/README.md), without touching the budgeted 7-
- * and 90-day checks of 1,000 processors or the 7-day check of 10,000.
+ * processor-days each, and its statements leave room for what it holds. The days kept for the
+ * document grow with the whole check (at 10,000 × 90 days the JS heap peaks near 165 MB) while each
+ * statement's memory grows with its slice, and the job has 512 MiB for both: halving the slices
+ * took 10,000 × 90 days from 508 to 457–464 MiB peak RSS and 1,000 × 366 from 372 to 328–342 MiB;
+ * leaving room (`QueryBatchesOptions.leaveRoomForCaller`: DuckDB's memory_limit, which it otherwise
+ * fills with the run history it has cached, lowered by what the check holds so far) took
+ * `pem report` at 2,732 × 366 days from 501–515 to 417–420 MiB with realistic rows, in the same
+ * time (bench/README.md). Neither touches the budgeted 7- and 90-day checks of 1,000 processors or
+ * the 7-day check of 10,000.
  */
 export const LARGE_CHECK_PROCESSOR_DAYS = 200_000;
 
@@ -73,6 +77,17 @@ export function processorsPerStatement(
   return Math.max(1, Math.min(processorDays === null ? processors : Math.floor(processorDays / lookbackDays), byCount));
 }
 
+/**
+ * About what a large check holds per processor-day it has folded, until its document is written:
+ * its packed days (PackedDays), and with day details their packed details too. Measured as the
+ * growth of the JS heap over a check of 2,732 processors × 366 days: ~62 MiB without day details
+ * (`pem check`), ~105 MiB with them (`pem report`, `pem gaps`). An estimate is enough: it only
+ * decides how much of its cache DuckDB gives up, never below LARGE_RESULT_MEMORY_SHARE.
+ */
+export function heldBytesPerProcessorDay(options: BuildOptions): number {
+  return options.dayDetails ? 112 : 64;
+}
+
 /** How `runCheck` runs: `BuildOptions`, and (tests) the slice size. */
 export interface RunCheckOptions extends BuildOptions {
   /** The processor-day limit of one statement (default: the warehouse's `checkProcessorDaysPerQuery`), halved in a large check; tests make slices small. */
@@ -81,6 +96,11 @@ export interface RunCheckOptions extends BuildOptions {
   processorsPerQuery?: number;
   /** Beyond this many processor-days a check holds its day details packed (default LARGE_CHECK_PROCESSOR_DAYS; tests make it small). */
   packDayDetailsBeyond?: number;
+  /**
+   * Beyond this many processor-days the check asks the warehouse to leave room for what it holds
+   * (`QueryBatchesOptions.leaveRoomForCaller`; default LARGE_CHECK_PROCESSOR_DAYS; tests make it small).
+   */
+  leaveRoomBeyond?: number;
   /** The statement already rendered for this registry (a backtest asks hundreds of checks with it). */
   sql?: string;
   /**
@@ -105,6 +125,9 @@ export async function runCheck(
   }
   // A large check's day details (kept for the HTML report and `pem gaps`) are held packed.
   const packDayDetails = options.dayDetails && processorDays > (options.packDayDetailsBeyond ?? LARGE_CHECK_PROCESSOR_DAYS);
+  // A large check holds every processor's days until its document is written: each statement
+  // tells the warehouse about how much it holds so far, and DuckDB keeps as much less for itself.
+  const heldPerProcessorDay = processorDays > (options.leaveRoomBeyond ?? LARGE_CHECK_PROCESSOR_DAYS) ? heldBytesPerProcessorDay(options) : 0;
   const builder = new CheckResultBuilder(registry, inputs, { ...options, packDayDetails });
   const sql = options.sql ?? renderCheckSql(warehouse.dialect, registry);
   const total = inputs.processors.length;
@@ -115,7 +138,8 @@ export async function runCheck(
   for (let i = 0; i < total; i += perQuery) {
     if (i > 0) await warehouse.betweenSlices();
     const slice: CheckInputs = { ...inputs, processors: inputs.processors.slice(i, i + perQuery) };
-    for await (const batch of warehouse.queryBatches(sql, checkParams(slice, registry))) {
+    const leaveRoomForCaller = i * inputs.lookbackDays * heldPerProcessorDay;
+    for await (const batch of warehouse.queryBatches(sql, checkParams(slice, registry), { leaveRoomForCaller })) {
       for (const row of batch) builder.addCheckRow(row);
     }
     if (perQuery < total) options.onStatement?.(Math.min(i + perQuery, total), total);

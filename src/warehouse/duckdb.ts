@@ -24,10 +24,11 @@ import {
   structValue,
   timestampValue,
 } from './duckdb-api.js';
+import { duckDbMemoryBytes } from '../config/env.js';
 import { describeError, runtimeError, type PemError } from '../errors.js';
 import { forgetSpooled, readSpool, type SpooledRow } from './duckdb-spool.js';
 import type { RunRow } from './run-row.js';
-import type { PlainValue, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
+import type { PlainValue, QueryBatchesOptions, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
 
 export const DEFAULT_DUCKDB_PATH = '.pem/monitoring.duckdb';
 
@@ -137,6 +138,20 @@ export const DUCKDB_CHECK_PROCESSOR_DAYS = 50_000;
  * statements (`processorsPerStatement`).
  */
 export const DUCKDB_CHECK_PROCESSORS = 1_000;
+
+/**
+ * The least share of its memory_limit DuckDB keeps for a statement whose caller holds much of what
+ * it read before (`QueryBatchesOptions.leaveRoomForCaller`: a check over LARGE_CHECK_PROCESSOR_DAYS).
+ * Such a check's JavaScript heap grows to ~155 MiB by its last slice (every processor's days and
+ * details), while DuckDB fills its whole limit with the run history it has read (the table is
+ * stored by date, so every slice reads every processor's rows of the window): with realistic rows
+ * (UUID run ids, 200-character errors) `pem report` at 2,732 processors × 366 days peaked at 501–515
+ * MiB of the job's 512, and at 10,000 × 90 days at 482–485. With the limit lowered by what the
+ * check holds so far (down to 5/8, 160 MB of the default 256 MB, by their last slices): 417–420 and
+ * 438–448 MiB, in the same time, the same pages. The statements of these slices need under 100 MB
+ * besides the cache (bench/README.md); one that needs more runs again under the whole limit.
+ */
+export const LARGE_RESULT_MEMORY_SHARE = 5 / 8;
 
 class DuckDbWarehouse implements Warehouse {
   readonly dialect = 'duckdb' as const;
@@ -368,35 +383,78 @@ class DuckDbWarehouse implements Warehouse {
     return connection;
   }
 
-  async *queryBatches(sql: string, params: QueryParams = {}): AsyncIterable<Row[]> {
-    let result: Awaited<ReturnType<Awaited<ReturnType<DuckDBConnection['prepare']>>['stream']>>;
+  async *queryBatches(sql: string, params: QueryParams = {}, options: QueryBatchesOptions = {}): AsyncIterable<Row[]> {
     let lease: Awaited<ReturnType<DuckDbWarehouse['lease']>> | undefined;
+    let lowered = false;
     try {
-      try {
-        lease = await this.lease();
-        const statement = await lease.connection.prepare(sql);
-        bindAll(statement, params);
-        // Streamed: DuckDB hands over one chunk (2,048 rows) at a time instead of materialising the result.
-        result = await statement.stream();
-      } catch (error) {
+      lease = await this.lease().catch((error: unknown) => {
         throw duckDbFailure(this.description, error);
-      }
-      const names = result.columnNames();
-      const decoders = result.columnTypes().map(decoderFor);
+      });
+      const connection = lease.connection;
+      // Only while no other statement runs: the limit is the instance's, and theirs may need it all.
+      const room = options.leaveRoomForCaller ?? 0;
+      if (room > 0 && this.statementsInFlight === 1) lowered = await this.lowerMemoryLimit(connection, room);
+      let yielded = false;
       for (;;) {
-        let chunk;
         try {
-          chunk = await result.fetchChunk();
+          for await (const batch of this.streamBatches(connection, sql, params)) {
+            yielded = true;
+            yield batch;
+          }
+          return;
         } catch (error) {
-          throw duckDbFailure(this.description, error);
+          // Under the lower limit the statement ran out before its first rows: it runs again under
+          // the whole one, as it would have without the caller's request.
+          if (!lowered || yielded || !isOutOfMemory(error)) throw duckDbFailure(this.description, error);
+          lowered = false;
+          await this.restoreMemoryLimit(connection).catch(() => {
+            throw duckDbFailure(this.description, error);
+          });
         }
-        if (!chunk || chunk.rowCount === 0) return;
-        yield decodeChunk(names, decoders, chunk, []);
       }
     } finally {
-      // The stream is done, failed or dropped by its reader: the connection is free again.
+      // The stream is done, failed or dropped by its reader: the limit is the whole one again, and
+      // the connection is free.
+      if (lowered && lease) await this.restoreMemoryLimit(lease.connection).catch(() => undefined);
       lease?.done();
     }
+  }
+
+  /** One statement's rows, streamed: DuckDB hands over one chunk (2,048 rows) at a time instead of materialising the result. */
+  private async *streamBatches(connection: DuckDBConnection, sql: string, params: QueryParams): AsyncIterable<Row[]> {
+    const statement = await connection.prepare(sql);
+    bindAll(statement, params);
+    const result = await statement.stream();
+    const names = result.columnNames();
+    const decoders = result.columnTypes().map(decoderFor);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+      yield decodeChunk(names, decoders, chunk, []);
+    }
+  }
+
+  /**
+   * Lowers DuckDB's memory_limit by `room` bytes, to no less than LARGE_RESULT_MEMORY_SHARE of the
+   * configured one, for a statement whose caller holds that much (`QueryBatchesOptions.leaveRoomForCaller`);
+   * false when it stays as it is (no configured limit, or DuckDB cannot give back what it holds).
+   */
+  private async lowerMemoryLimit(connection: DuckDBConnection, room: number): Promise<boolean> {
+    const configured = this.options.memoryLimit ? duckDbMemoryBytes(this.options.memoryLimit) : null;
+    if (configured === null) return false;
+    const limit = `${Math.floor(Math.max(configured * LARGE_RESULT_MEMORY_SHARE, configured - room))}B`;
+    try {
+      // Lowering it evicts the history DuckDB has cached beyond the new limit.
+      await connection.run('SET memory_limit = $limit', { limit }, { limit: VARCHAR });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async restoreMemoryLimit(connection: DuckDBConnection): Promise<void> {
+    const limit = this.options.memoryLimit!;
+    await connection.run('SET memory_limit = $limit', { limit }, { limit: VARCHAR });
   }
 
   async execute(sql: string, params: QueryParams = {}): Promise<void> {
@@ -487,13 +545,20 @@ class DuckDbWarehouse implements Warehouse {
   }
 }
 
+const OUT_OF_MEMORY = /^Out of Memory Error: (.*)$/i;
+
+/** Whether DuckDB failed for want of memory under its memory_limit. */
+function isOutOfMemory(error: unknown): boolean {
+  return OUT_OF_MEMORY.test(describeError(error));
+}
+
 /**
  * A DuckDB failure as one line (exit 1). Running out of DuckDB's memory (its memory_limit) says so
  * and what to do about it, instead of DuckDB's own tuning advice on further lines.
  */
 function duckDbFailure(what: string, error: unknown): PemError {
   const message = describeError(error);
-  const outOfMemory = /^Out of Memory Error: (.*)$/i.exec(message);
+  const outOfMemory = OUT_OF_MEMORY.exec(message);
   if (outOfMemory) {
     return runtimeError(
       `${what}: out of memory (${outOfMemory[1]}): check fewer processors at a time (--processors), a shorter window (--lookback-days), or raise PEM_DUCKDB_MEMORY_LIMIT`,

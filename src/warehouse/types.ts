@@ -28,6 +28,18 @@ export interface TableColumn {
   type: string;
 }
 
+/** How `Warehouse.queryBatches` runs a statement. */
+export interface QueryBatchesOptions {
+  /**
+   * About how many bytes the caller holds of what it read before (a large check keeps every
+   * processor's days until its document is written): the warehouse keeps as much less memory for
+   * itself while the statement runs. DuckDB runs it under a memory_limit lowered by as much (to no
+   * less than LARGE_RESULT_MEMORY_SHARE of it), and again under the whole one should it need more
+   * before its first rows; elsewhere nothing changes. Default 0.
+   */
+  leaveRoomForCaller?: number;
+}
+
 export interface Warehouse {
   readonly dialect: Dialect;
   /** A short description for messages (`DuckDB .pem/monitoring.duckdb`); never holds a secret. */
@@ -37,7 +49,7 @@ export interface Warehouse {
    * The same rows in batches, as the engine produces them, so a caller that folds them as they
    * come never holds the whole result (a 90-day check of 10,000 processors; SPEC §14).
    */
-  queryBatches(sql: string, params?: QueryParams): AsyncIterable<Row[]>;
+  queryBatches(sql: string, params?: QueryParams, options?: QueryBatchesOptions): AsyncIterable<Row[]>;
   /**
    * The most processor-days (processors × window days) one check statement should report, or null
    * for no limit: `runCheck` runs a larger check as slices of processors (SPEC §14).

@@ -4,7 +4,9 @@
  * upstreams it needs beside it and reports only its own processors, so slicing never changes the
  * result. Slices are bounded by processors as well as by processor-days (a DuckDB statement's memory
  * grows with its processors whatever the window), and between slices the warehouse hands back the
- * memory the statement freed and lets go of a file it has held a while (`betweenSlices`).
+ * memory the statement freed and lets go of a file it has held a while (`betweenSlices`). A check
+ * over LARGE_CHECK_PROCESSOR_DAYS holds its day details packed, and asks the warehouse to leave room
+ * for what it holds (DuckDB: a lower memory_limit for its statements).
  * DuckDB scenario of `pem schema apply`; E = 2025-10-07, L = 7, now = 2025-10-08T12:00Z.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import { loadRegistry } from '../../src/config/load.js';
 import { resolveCheckInputs } from '../../src/check/inputs.js';
 import { runCheck } from '../../src/check/run.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import type { QueryBatchesOptions, QueryParams } from '../../src/warehouse/types.js';
 import { datesBetween, runsOn } from '../support/runs.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
 
@@ -58,6 +61,41 @@ describe('a large check', () => {
       expect(heldPacked(withoutDetails)).toEqual([false, false, false, false]);
       expect(packed.details).toEqual(plain.details);
       expect(packed.details['c_gap']!.days.map((d) => [d.date, d.is_problem_date])).toContainEqual(['2025-10-03', true]);
+    } finally {
+      await warehouse.close();
+    }
+  });
+
+  it('asks the warehouse to leave room for what it holds so far beyond the processor-days bound, and not at it', async () => {
+    const { registry, inputs, warehouse } = await openFourProcessorScenario();
+    const asked: (number | undefined)[] = [];
+    // The real warehouse, with the options of each statement it is asked written down.
+    const recording = new Proxy(warehouse, {
+      get(target, key) {
+        if (key === 'queryBatches') {
+          return (sql: string, params?: QueryParams, options?: QueryBatchesOptions) => {
+            asked.push(options?.leaveRoomForCaller);
+            return target.queryBatches(sql, params, options);
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    try {
+      // 4 processors × 7 days = 28 processor-days; one processor a slice: four statements, each
+      // after 0, 7, 14 and 21 processor-days folded.
+      const plain = await runCheck(recording, registry, inputs, { dayDetails: true, processorsPerQuery: 1 });
+      expect(asked.splice(0)).toEqual([0, 0, 0, 0]);
+      const atBound = await runCheck(recording, registry, inputs, { dayDetails: true, processorsPerQuery: 1, leaveRoomBeyond: 28 });
+      expect(asked.splice(0)).toEqual([0, 0, 0, 0]);
+      const beyond = await runCheck(recording, registry, inputs, { dayDetails: true, processorsPerQuery: 1, leaveRoomBeyond: 27 });
+      expect(asked.splice(0)).toEqual([0, 7, 14, 21].map((days) => days * 112));
+      const withoutDetails = await runCheck(recording, registry, inputs, { dayDetails: false, processorsPerQuery: 1, leaveRoomBeyond: 27 });
+      expect(asked.splice(0)).toEqual([0, 7, 14, 21].map((days) => days * 64));
+      expect(atBound).toEqual(plain);
+      expect(beyond).toEqual(plain);
+      expect(withoutDetails.report).toEqual(plain.report);
     } finally {
       await warehouse.close();
     }
