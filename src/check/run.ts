@@ -84,7 +84,7 @@ export function processorsPerStatement(
  * (`pem check`), ~105 MiB with them (`pem report`, `pem gaps`). An estimate is enough: it only
  * decides how much of its cache DuckDB gives up, never below LARGE_RESULT_MEMORY_SHARE.
  */
-export function heldBytesPerProcessorDay(options: BuildOptions): number {
+function heldBytesPerProcessorDay(options: BuildOptions): number {
   return options.dayDetails ? 112 : 64;
 }
 

@@ -445,16 +445,16 @@ class DuckDbWarehouse implements Warehouse {
     const limit = `${Math.floor(Math.max(configured * LARGE_RESULT_MEMORY_SHARE, configured - room))}B`;
     try {
       // Lowering it evicts the history DuckDB has cached beyond the new limit.
-      await connection.run('SET memory_limit = $limit', { limit }, { limit: VARCHAR });
+      await setMemoryLimit(connection, limit);
       return true;
     } catch {
       return false;
     }
   }
 
+  /** Sets the configured memory_limit back (only ever called after `lowerMemoryLimit` lowered it). */
   private async restoreMemoryLimit(connection: DuckDBConnection): Promise<void> {
-    const limit = this.options.memoryLimit!;
-    await connection.run('SET memory_limit = $limit', { limit }, { limit: VARCHAR });
+    await setMemoryLimit(connection, this.options.memoryLimit!);
   }
 
   async execute(sql: string, params: QueryParams = {}): Promise<void> {
@@ -543,6 +543,11 @@ class DuckDbWarehouse implements Warehouse {
     open?.connection.closeSync();
     open?.instance.closeSync();
   }
+}
+
+/** DuckDB's memory_limit, given as a size (`256MB`, `167772160B`), bound rather than spliced into SQL. */
+function setMemoryLimit(connection: DuckDBConnection, limit: string): Promise<unknown> {
+  return connection.run('SET memory_limit = $limit', { limit }, { limit: VARCHAR });
 }
 
 const OUT_OF_MEMORY = /^Out of Memory Error: (.*)$/i;
