@@ -204,13 +204,24 @@ describe('process exit', () => {
   }
 
   it('is held no longer than the bound by a write nobody awaits, to a warehouse that never answers', async () => {
+    // A first, awaited write is answered, so the client's modules and connection are ready: on a
+    // loaded machine a cold first request could otherwise spend its whole per-request timeout
+    // (half the bound) before reaching the stand-in, and the process would exit with no
+    // connection held open, proving nothing.
+    const boundMs = 1_000;
+    standIn.queue.push({ kind: 'ok' });
     standIn.fallback = { kind: 'hang' };
-    const run = await child(`void recorder.recordRunStart('gamebook', '2025-10-07'); console.log('done');`);
+    const run = await child(
+      `await recorder.recordRunStart('warm-up', '2025-10-07');
+      void recorder.recordRunStart('gamebook', '2025-10-07'); console.log('done');`,
+      boundMs,
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(standIn.requests.length).toBeGreaterThanOrEqual(1);
+    expect(standIn.stored.map((r) => r.json.processor_name)).toEqual(['warm-up']);
+    expect(standIn.requests.filter((r) => r.method === 'POST').length).toBeGreaterThanOrEqual(2);
     // The connection stays open on the stand-in's side: only the recorder ending it lets Node exit.
-    expect(run.doneToExitMs).toBeLessThan(BOUND_MS + 1_000);
+    expect(run.doneToExitMs).toBeLessThan(boundMs + 1_000);
   }, 20_000);
 
   it('is not left early while an awaited write backs off before a retry', async () => {
