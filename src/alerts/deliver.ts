@@ -69,6 +69,12 @@ export interface DeliverOptions {
   runId?: string;
   /** The flags of this check, for the `pem check` line of each alert (default: its date and window only). */
   checkCommand?: CheckCommandContext;
+  /**
+   * Aborted when the run must end (SIGTERM, `cli/stop.ts`): nothing more is sent, a send in flight
+   * is no longer waited for and counts as not delivered, and the outcome is recorded as usual, so
+   * what was not delivered is given back for the next run instead of held for the claim's lease.
+   */
+  stop?: AbortSignal;
 }
 
 export interface DeliveryResult {
@@ -249,6 +255,10 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   const errors = [...slack.errors, ...pagerduty.errors];
   try {
     await recordOutcome(warehouse, stateTable, outcome, runId, now);
+    const givenBack = mine.length - outcome.delivered.length;
+    if (options.stop?.aborted && givenBack > 0) {
+      errors.push(`${givenBack} notification${givenBack === 1 ? '' : 's'} not delivered ${givenBack === 1 ? 'was' : 'were'} given back: the next run sends ${givenBack === 1 ? 'it' : 'them'}`);
+    }
   } catch (error) {
     errors.push(`alerts went out but ${stateTable} could not record them (${describeError(error)}); the next run may send them again`);
   }
@@ -283,6 +293,7 @@ interface ContentContext {
   checkCommand: string;
   /** WARNING summary: processors with issues per route; null without a WARNING alert. */
   warning: { processors: number; byRoute: Record<string, number> } | null;
+  stop: AbortSignal | undefined;
 }
 
 function contentContext(result: CheckResult, options: DeliverOptions, routing: Routing): ContentContext {
@@ -299,7 +310,7 @@ function contentContext(result: CheckResult, options: DeliverOptions, routing: R
     for (const p of troubled) byRoute[p.route] = (byRoute[p.route] ?? 0) + 1;
     warning = { processors: troubled.length, byRoute };
   }
-  return { result, registry: options.registry, routing, actions, checkCommand: checkCommandLine(command), warning };
+  return { result, registry: options.registry, routing, actions, checkCommand: checkCommandLine(command), warning, stop: options.stop };
 }
 
 /** Items grouped by the route of their processor, routes in name order. */
@@ -342,7 +353,7 @@ async function sendSlack(
     if (!transport) continue;
     const built = buildSlackMessage(slackInput(context, route, routeItems, plan));
     try {
-      await transport.send(built.message);
+      await sendUnlessStopped(transport, built.message, context.stop);
     } catch (error) {
       delivery.outcome.failed.push(...routeItems);
       delivery.errors.push(`${routeLabel('slack', route)} (${failureText(error)})`);
@@ -445,7 +456,7 @@ async function sendEvents(
             route,
           });
     try {
-      await transport.send(event);
+      await sendUnlessStopped(transport, event, context.stop);
       delivered.push(item);
     } catch (error) {
       failed.push(item);
@@ -463,6 +474,30 @@ async function sendEvents(
       ? null
       : `${failed.length} of ${ordered.length} event${ordered.length === 1 ? '' : 's'} not delivered: ${[...new Set(errors)].join(', ')}`;
   return { delivered, failed, error };
+}
+
+/**
+ * `transport.send(message)`, unless the run is asked to stop first (`DeliverOptions.stop`): then
+ * nothing is sent, or a send in flight is left to finish unheeded, and it counts as not delivered
+ * (its destination may still get it; the next run may send it again, which PagerDuty folds into
+ * the open incident by its dedup_key).
+ */
+async function sendUnlessStopped<M>(transport: Transport<M>, message: M, stop: AbortSignal | undefined): Promise<void> {
+  if (!stop) return transport.send(message);
+  const stopped = () => new TransportError(describeError(stop.reason), { permanent: true });
+  if (stop.aborted) throw stopped();
+  let onStop = () => undefined as void;
+  const whenStopped = new Promise<never>((_, reject) => {
+    onStop = () => reject(stopped());
+    stop.addEventListener('abort', onStop, { once: true });
+  });
+  const sending = transport.send(message);
+  sending.catch(() => undefined);
+  try {
+    await Promise.race([sending, whenStopped]);
+  } finally {
+    stop.removeEventListener('abort', onStop);
+  }
 }
 
 function failureText(error: unknown): string {

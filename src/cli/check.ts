@@ -105,18 +105,22 @@ export async function checkAction(
       const found = await runCheck(warehouse, registry, inputs, { dayDetails: publishTo !== null, onStatement: sliceProgress(checking, progress) });
       for (const note of unusableRowNotes(found)) context.log.warn(note);
       progress.step(flags.dryRun ? 'listing the alerts (dry run: nothing is sent)' : 'delivering the alerts');
-      // Alerts go out before printing, so the report shows what was sent (SPEC §7 `sent`).
-      return deliverAlerts(found, {
-        registry, warehouse, settings: context.settings, log: context.log, dryRun: Boolean(flags.dryRun),
-        checkCommand: reproduction(flags, context, prepared),
-      });
+      // Alerts go out before printing, so the report shows what was sent (SPEC §7 `sent`). A SIGTERM
+      // meanwhile lets delivery settle its alert state before the process ends (`stop.ts`).
+      return context.stop.whileStoppable(() =>
+        deliverAlerts(found, {
+          registry, warehouse, settings: context.settings, log: context.log, dryRun: Boolean(flags.dryRun),
+          checkCommand: reproduction(flags, context, prepared), stop: context.stop.signal,
+        }),
+      );
     });
     await writeCheckResult(delivered.result, context, format);
     return { result: delivered.result, deliveryError: delivered.error };
   });
   // After the alerts and outside the warehouse session: a slow or failing upload never holds
   // the database nor an alert (SPEC §11).
-  const uploadError = publishTo ? await publish(result, prepared.registry, publishTo, flags, context) : null;
+  // Not once the run was asked to stop (SIGTERM during delivery): its few seconds are for the alert state.
+  const uploadError = publishTo && !context.stop.signal.aborted ? await publish(result, prepared.registry, publishTo, flags, context) : null;
   // A destination that failed after retries, or the upload, fails the run (exit 1), once the report is out.
   const errors = [deliveryError, uploadError].filter((e): e is PemError => e !== null);
   if (errors.length === 1) throw errors[0];

@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import type { Environment, Settings } from '../config/env.js';
 import { ENGINES } from '../config/names.js';
 import type { Logger, Writable } from '../log.js';
+import type { StopControl } from './stop.js';
 
 /** A stream the CLI writes to; `isTTY` as Node sets it on process.stdout / process.stderr. */
 export type CliStream = Writable & { isTTY?: boolean };
@@ -19,6 +20,8 @@ export interface CliIo {
   env: Environment;
   /** The clock, read once per command. */
   now: () => Date;
+  /** A stop request (SIGTERM, `cli/process.ts`); work that must settle before the process ends runs under it. */
+  stop: StopControl;
 }
 
 export interface CliContext extends CliIo {

@@ -20,6 +20,7 @@ import { registerReportCommand } from './report.js';
 import { registerSchemaCommand } from './schema.js';
 import { registerSilenceCommand } from './silence.js';
 import { registerSqlCommand } from './sql.js';
+import { createStopControl } from './stop.js';
 
 export type { CliContext, CliIo, Register } from './context.js';
 
@@ -88,6 +89,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     stderr: io.stderr ?? process.stderr,
     env,
     now: io.now ?? (() => new Date()),
+    stop: io.stop ?? createStopControl(),
     log: createLogger(io.stderr ?? process.stderr, { json: isCloudRun(env), redact: secretValues(env) }),
     get settings() {
       return (settings ??= readSettings(env));

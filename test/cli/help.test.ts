@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
+import { createStopControl } from '../../src/cli/stop.js';
 import { readSettings } from '../../src/config/env.js';
 import { createLogger } from '../../src/log.js';
 import { runCli } from '../support/cli.js';
@@ -9,7 +10,7 @@ import { runCli } from '../support/cli.js';
 /** Every command of the tree as the words that name it (`[]` is pem itself), help commands aside. */
 function commandPaths(): string[][] {
   const sink = { write: () => true };
-  const program = buildProgram({ stdout: sink, stderr: sink, env: {}, now: () => new Date(), log: createLogger(sink, { json: false }), settings: readSettings({}) });
+  const program = buildProgram({ stdout: sink, stderr: sink, env: {}, now: () => new Date(), stop: createStopControl(), log: createLogger(sink, { json: false }), settings: readSettings({}) });
   const paths: string[][] = [];
   const visit = (command: Command, path: string[]) => {
     paths.push(path);

@@ -4,7 +4,7 @@
  * cannot afford on a shared machine). The bundle sits in the repository's `.pem/` folder, so its
  * packages resolve from `node_modules` as the CLI's do.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -18,8 +18,8 @@ export interface ChildRun {
 }
 
 export interface ChildCli {
-  /** Runs `pem args…` with exactly `env` (plus PATH), resolving when the process exits. */
-  run(args: string[], env?: Record<string, string>): Promise<ChildRun>;
+  /** Runs `pem args…` with exactly `env` (plus PATH), resolving when the process exits; `started` gets the process (to signal it). */
+  run(args: string[], env?: Record<string, string>, started?: (child: ChildProcess) => void): Promise<ChildRun>;
   cleanup(): void;
 }
 
@@ -27,11 +27,12 @@ export async function bundleCli(): Promise<ChildCli> {
   mkdirSync(join(REPO, '.pem'), { recursive: true });
   const dir = mkdtempSync(join(REPO, '.pem', 'child-cli-'));
   const bundle = join(dir, 'main.mjs');
-  await build({ entryPoints: [join(REPO, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: bundle, logLevel: 'silent' });
+  await build({ entryPoints: [join(REPO, 'src', 'cli', 'process.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: bundle, logLevel: 'silent' });
   const entry = join(dir, 'pem.mjs');
-  writeFileSync(entry, `import { main } from './main.mjs';\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+  // What bin/pem.js does, with the bundle in place of dist/.
+  writeFileSync(entry, `import { runPemProcess } from './main.mjs';\nawait runPemProcess(process.argv.slice(2));\n`);
   return {
-    run(args, env = {}) {
+    run(args, env = {}, started) {
       return new Promise((done, fail) => {
         const child = spawn(process.execPath, [entry, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
@@ -39,6 +40,7 @@ export async function bundleCli(): Promise<ChildCli> {
         child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         child.on('error', fail);
+        started?.(child);
         child.on('close', (code) => done({ code, stdout, stderr }));
       });
     },

@@ -1,0 +1,54 @@
+/**
+ * `pem` as a process (`bin/pem.js`): what only a real process has — closed pipes, library
+ * warnings, SIGTERM — handled around `main`, which knows nothing of them.
+ */
+import { isCloudRun } from '../config/env.js';
+import { main } from './main.js';
+import { createStopControl, STOP_GRACE_MS, STOPPED_BY_SIGTERM } from './stop.js';
+
+/** One diagnostic line: a JSON log entry in Cloud Run, plain text elsewhere (as `log.ts` writes them). */
+function diagnostic(severity: 'ERROR' | 'WARNING', message: string): void {
+  process.stderr.write(isCloudRun(process.env) ? `${JSON.stringify({ severity, message })}\n` : `${severity.toLowerCase()}: ${message}\n`);
+}
+
+/** Runs `pem argv…` in this process and ends it with the command's exit code. */
+export async function runPemProcess(argv: string[]): Promise<void> {
+  // `pem check | head` closes stdout early: that is the reader's choice, not a failure to report.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
+
+  // Library warnings as one plain line each. google-auth's MetadataLookupWarning (no metadata
+  // server off Google Cloud) only precedes the credentials error that pem reports itself.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'MetadataLookupWarning') return;
+    diagnostic('WARNING', String(warning.message).split('\n')[0] ?? '');
+  });
+
+  // SIGTERM (a Cloud Run task's timeout or cancellation; `stop.ts` says why): at once, one line and
+  // exit 1, unless alert delivery is running; then it settles (records what went out, gives back
+  // the rest) and `main` prints why the command failed, within STOP_GRACE_MS.
+  const stop = createStopControl();
+  let finished = false;
+  const stopNow = () => {
+    if (finished) return;
+    diagnostic('ERROR', `${STOPPED_BY_SIGTERM}; alerts not yet delivered stay unsent`);
+    process.exit(1);
+  };
+  process.once('SIGTERM', () => {
+    if (stop.request(STOPPED_BY_SIGTERM)) setTimeout(stopNow, STOP_GRACE_MS).unref();
+    else stopNow();
+  });
+
+  const code = await main(argv, { stop });
+  finished = true;
+  process.exitCode = code;
+  if (!stop.signal.aborted) return;
+  // Stopped: a send left unheeded (its request still open) must not hold the process to SIGKILL.
+  // Exit once what was written to stdout and stderr has been handed over.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}

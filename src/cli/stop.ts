@@ -1,0 +1,47 @@
+/**
+ * A stop request (SIGTERM) while pem runs as a process.
+ *
+ * Cloud Run ends a task at its timeout, or on cancellation, with SIGTERM and SIGKILL 10 s later
+ * (https://cloud.google.com/run/docs/container-contract#lifecycle). As a container's PID 1, node
+ * has no default SIGTERM action and would sit out those 10 s. Most of a command has nothing to
+ * settle, so it stops at once: one line, exit 1. Alert delivery does: its claims would hold every
+ * alert it had not yet sent for the claim's lease (`src/alerts/state.ts`), and what it had sent
+ * but not yet recorded would be sent again by the next run. So while delivery runs (`whileStoppable`)
+ * the request reaches it as an aborted signal instead: it sends nothing more, records what went
+ * out, gives back what did not (the next run sends it), and the command ends with exit 1; if that
+ * takes longer than `STOP_GRACE_MS` the process ends anyway, as before.
+ */
+
+/** How long delivery may take to settle after SIGTERM; Cloud Run's SIGKILL comes at 10 s. */
+export const STOP_GRACE_MS = 5_000;
+
+export const STOPPED_BY_SIGTERM = 'stopped by SIGTERM (task timeout or cancellation) before the command finished';
+
+export interface StopControl {
+  /** Aborted once a stop was requested; its reason says by what. */
+  readonly signal: AbortSignal;
+  /** Runs `work` as work that settles itself when `signal` aborts, instead of being cut short. */
+  whileStoppable<T>(work: () => Promise<T>): Promise<T>;
+  /** Asks everything to stop; true when stoppable work is running and will settle by itself. */
+  request(reason: string): boolean;
+}
+
+export function createStopControl(): StopControl {
+  const controller = new AbortController();
+  let settling = 0;
+  return {
+    signal: controller.signal,
+    async whileStoppable(work) {
+      settling++;
+      try {
+        return await work();
+      } finally {
+        settling--;
+      }
+    },
+    request(reason) {
+      if (!controller.signal.aborted) controller.abort(new Error(reason));
+      return settling > 0;
+    },
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * SIGTERM (a Cloud Run task's timeout or cancellation) during alert delivery: `pem check`, a real
+ * process, stops sending, records what went out, gives back what did not, and exits 1 well
+ * before Cloud Run's SIGKILL (10 s). The next run sends what was given back at once, and nothing
+ * that was delivered twice. Elsewhere in a command SIGTERM stops it at once, and delivery that
+ * cannot settle is cut short at the grace bound.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { STOP_GRACE_MS } from '../../src/cli/stop.js';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import type { Warehouse } from '../../src/warehouse/types.js';
+import { bundleCli, type ChildCli, type ChildRun } from '../support/child-cli.js';
+import { runCli } from '../support/cli.js';
+import { alertEnv, AS_OF, badMorningWithReceivers, NOW, pagerDutyOk, ROUTING_KEY, SLACK_PATH, slackOk, type BadMorningRig } from './support.js';
+
+/** Long enough that only SIGTERM (never a timeout) can end a hanging send within a test. */
+const HANGING = { PEM_ALERT_TIMEOUT_MS: '60000' };
+
+let cli: ChildCli;
+let rig: BadMorningRig;
+
+beforeAll(async () => {
+  cli = await bundleCli();
+}, 60_000);
+afterAll(() => cli?.cleanup());
+beforeEach(async () => {
+  rig = await badMorningWithReceivers();
+});
+afterEach(() => rig.close());
+
+interface Signalled extends ChildRun {
+  /** Milliseconds from SIGTERM to the process's exit. */
+  stopMs: number;
+}
+
+/** Runs `pem check` in a child process with `env` and sends it SIGTERM once `ready()` holds. */
+async function checkStoppedWhen(env: Record<string, string>, ready: () => boolean | Promise<boolean>, args: string[] = []): Promise<Signalled> {
+  let child: ChildProcess | undefined;
+  const running = cli.run(
+    ['check', '--json-output', '--date', AS_OF, '--now', NOW, '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath, ...args],
+    env,
+    (started) => (child = started),
+  );
+  let exited = false;
+  void running.then(() => (exited = true));
+  const deadline = Date.now() + 30_000;
+  while (!(await ready())) {
+    if (exited) throw new Error(`pem check ended before it was signalled: ${(await running).stderr}`);
+    if (Date.now() > deadline) throw new Error('gave up waiting to signal pem check');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const signalledAt = performance.now();
+  child!.kill('SIGTERM');
+  const run = await running;
+  return { ...run, stopMs: performance.now() - signalledAt };
+}
+
+async function stateRows(): Promise<{ event: string; destination: string; alert_key: string; run_id: string }[]> {
+  const warehouse = await openDuckDb({ path: rig.scenario.databasePath, create: false });
+  try {
+    return (await warehouse.query('SELECT event, destination, alert_key, run_id FROM nba_reference.pem_alert_state ORDER BY recorded_at, alert_key')) as never;
+  } finally {
+    await warehouse.close();
+  }
+}
+
+const lines = (text: string) => text.split('\n').filter(Boolean);
+const oneMinuteLater = new Date(new Date(NOW).getTime() + 60_000);
+
+describe('SIGTERM while a Slack webhook hangs', () => {
+  it('gives the Slack message back and exits 1 within the grace bound; the next run sends it at once', async () => {
+    rig.slack.answer(() => 'hang');
+    const run = await checkStoppedWhen(alertEnv(rig.slack, null, HANGING), () => rig.slack.requests.length === 1);
+    expect(run.code).toBe(1);
+    expect(run.stopMs).toBeLessThan(STOP_GRACE_MS);
+    const last = lines(run.stderr).at(-1)!;
+    expect(last).toMatch(/^error: alert delivery failed: slack \(stopped by SIGTERM \(task timeout or cancellation\) before the command finished\)/);
+    expect(last).toMatch(/\); 12 notifications not delivered were given back: the next run sends them$/);
+    expect(lines(run.stderr).filter((line) => line.includes('SIGTERM'))).toHaveLength(1);
+    // The document is still printed, saying that the Slack alerts did not go out.
+    const json = JSON.parse(run.stdout);
+    const unsent = json.alerts.filter((a: any) => a.destinations.includes('slack') && a.processor !== null && !a.sent);
+    expect(unsent.length).toBeGreaterThan(0);
+    expect(new Set(unsent.map((a: any) => a.reason))).toEqual(new Set(['failed']));
+    expect(`${run.stdout}${run.stderr}`).not.toContain(SLACK_PATH);
+    expect(`${run.stdout}${run.stderr}`).not.toContain(ROUTING_KEY);
+
+    const rows = await stateRows();
+    expect(rows.map((row) => row.event).sort()).toEqual([...Array(12).fill('claimed'), ...Array(12).fill('released')]);
+
+    // One minute later, well inside the claims' 15-minute lease: the message goes out now.
+    rig.slack.answer(slackOk);
+    const later = await runCli(
+      ['check', '--json-output', '--date', AS_OF, '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath],
+      { env: alertEnv(rig.slack, null), now: oneMinuteLater },
+    );
+    expect(later.code, later.stderr).toBe(0);
+    expect(rig.slack.requests).toHaveLength(2);
+    expect((await stateRows()).filter((row) => row.event === 'notified')).toHaveLength(12);
+  }, 60_000);
+});
+
+describe('SIGTERM between PagerDuty events', () => {
+  it('records the events that went out as notified and gives back the rest: the next run pages only those', async () => {
+    // The first event is answered, the ones after it hang.
+    rig.pagerduty.answer((request, index) => (index === 0 ? pagerDutyOk(request, index) : 'hang'));
+    // Events go one after another: the second is sent only once the first was answered.
+    const run = await checkStoppedWhen(alertEnv(null, rig.pagerduty, HANGING), () => rig.pagerduty.requests.length === 2);
+    expect(run.code).toBe(1);
+    expect(run.stopMs).toBeLessThan(STOP_GRACE_MS);
+    expect(lines(run.stderr).at(-1)).toMatch(/^error: alert delivery failed: pagerduty \(\d+ of \d+ events not delivered: stopped by SIGTERM .*given back: the next run sends them$/);
+
+    const rows = await stateRows();
+    const pagerduty = rows.filter((row) => row.destination === 'pagerduty');
+    const claimed = pagerduty.filter((row) => row.event === 'claimed');
+    const notified = pagerduty.filter((row) => row.event === 'notified');
+    expect(notified).toHaveLength(1);
+    expect(pagerduty.filter((row) => row.event === 'released')).toHaveLength(claimed.length - 1);
+
+    rig.pagerduty.answer(pagerDutyOk);
+    const before = rig.pagerduty.requests.length;
+    const later = await runCli(
+      ['check', '--json-output', '--date', AS_OF, '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath],
+      { env: alertEnv(null, rig.pagerduty), now: oneMinuteLater },
+    );
+    expect(later.code, later.stderr).toBe(0);
+    const paged = rig.pagerduty.requests.slice(before).map((request) => request.body.dedup_key);
+    expect(paged).toHaveLength(claimed.length - 1);
+    expect(paged).not.toContain(notified[0]!.alert_key);
+  }, 60_000);
+});
+
+describe('SIGTERM elsewhere', () => {
+  it('stops a command that is not delivering alerts at once, in one line, exit 1', async () => {
+    // A warehouse that never answers: the check is still waiting for its query when SIGTERM comes.
+    rig.slack.answer(() => 'hang');
+    const warehouse = { PEM_BIGQUERY_API_ENDPOINT: new URL(rig.slack.url).origin, PEM_BIGQUERY_TIMEOUT_MS: '60000', PEM_RECORD_SELF: 'off' };
+    const run = await checkStoppedWhen(warehouse, () => rig.slack.requests.length > 0, ['--engine', 'bigquery', '--project', 'pem-test']);
+    expect(run.code).toBe(1);
+    expect(run.stopMs).toBeLessThan(1_000);
+    expect(run.stdout).toBe('');
+    expect(lines(run.stderr)).toEqual(['error: stopped by SIGTERM (task timeout or cancellation) before the command finished; alerts not yet delivered stay unsent']);
+  }, 60_000);
+
+  it('ends delivery that cannot settle (the database held by another process) at the grace bound', async () => {
+    rig.slack.answer(() => 'hang');
+    let holder: Warehouse | null = null;
+    try {
+      const run = await checkStoppedWhen(alertEnv(rig.slack, null, HANGING), async () => {
+        if (rig.slack.requests.length < 1) return false;
+        // The check let go of the file while it talks to Slack: take it, so recording must wait.
+        holder ??= await openDuckDb({ path: rig.scenario.databasePath, create: false });
+        return true;
+      });
+      expect(run.code).toBe(1);
+      expect(run.stopMs).toBeGreaterThanOrEqual(STOP_GRACE_MS - 100);
+      expect(run.stopMs).toBeLessThan(STOP_GRACE_MS + 3_000);
+      expect(lines(run.stderr).at(-1)).toBe('error: stopped by SIGTERM (task timeout or cancellation) before the command finished; alerts not yet delivered stay unsent');
+    } finally {
+      await (holder as Warehouse | null)?.close();
+    }
+    // Nothing was recorded as delivered: the claims lapse after their lease, as before.
+    expect((await stateRows()).filter((row) => row.destination === 'slack').map((row) => row.event)).toEqual(Array(12).fill('claimed'));
+  }, 60_000);
+});
