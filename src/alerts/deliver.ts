@@ -207,7 +207,9 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
       ...result,
       report: { ...report, alerts: markSent(report.alerts, { routing, outcome, plan, consoleSent, broken: errors.length > 0 && outcome === null }) },
     };
-    const error = errors.length > 0 ? runtimeError(redact(`alert delivery failed: ${errors.join('; ')}`, secrets)) : null;
+    // Asked to stop (SIGTERM): that is the cause to name first, then what became of the alerts.
+    const stopped = options.stop?.aborted ? `${describeError(options.stop.reason)}; alert delivery: ` : null;
+    const error = errors.length > 0 ? runtimeError(redact(`${stopped ?? 'alert delivery failed: '}${errors.join('; ')}`, secrets)) : null;
     return { result: marked, error };
   };
 
@@ -224,6 +226,9 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
       `alert state unavailable (${describeError(error)}); \`pem schema apply\` creates ${stateTable} and ${alertSilencesTable(registry)}; nothing was sent`,
     ]);
   }
+
+  // Asked to stop before claiming: claiming only to give it all back would spend the seconds left.
+  if (options.stop?.aborted) return finish(null, plan, ['nothing was claimed or sent']);
 
   const runId = options.runId ?? randomUUID();
   let mine: DueItem[];
@@ -260,7 +265,11 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
       errors.push(`${givenBack} notification${givenBack === 1 ? '' : 's'} not delivered ${givenBack === 1 ? 'was' : 'were'} given back: the next run sends ${givenBack === 1 ? 'it' : 'them'}`);
     }
   } catch (error) {
-    errors.push(`alerts went out but ${stateTable} could not record them (${describeError(error)}); the next run may send them again`);
+    errors.push(
+      outcome.delivered.length > 0
+        ? `alerts went out but ${stateTable} could not record them (${describeError(error)}); the next run may send them again`
+        : `${stateTable} could not give back what this run claimed and did not send (${describeError(error)}); it is sent once the claims' lease has passed`,
+    );
   }
 
   await warehouse.release();
@@ -484,15 +493,17 @@ async function sendEvents(
  */
 async function sendUnlessStopped<M>(transport: Transport<M>, message: M, stop: AbortSignal | undefined): Promise<void> {
   if (!stop) return transport.send(message);
-  const stopped = () => new TransportError(describeError(stop.reason), { permanent: true });
+  // The error names only that it stopped: the line it ends up in starts with why (`finish`).
+  const stopped = () => new TransportError('stopped', { permanent: true });
   if (stop.aborted) throw stopped();
+  // The transport stops retrying (and PagerDuty's request ends) on the signal too.
+  const sending = Promise.resolve().then(() => transport.send(message, stop));
+  sending.catch(() => undefined);
   let onStop = () => undefined as void;
   const whenStopped = new Promise<never>((_, reject) => {
     onStop = () => reject(stopped());
     stop.addEventListener('abort', onStop, { once: true });
   });
-  const sending = transport.send(message);
-  sending.catch(() => undefined);
   try {
     await Promise.race([sending, whenStopped]);
   } finally {

@@ -18,21 +18,21 @@ export interface PagerDutyTarget {
 export function createPagerDutyTransport(target: PagerDutyTarget, policy: RetryPolicy): Transport<PagerDutyEvent> {
   return {
     destination: 'pagerduty',
-    async send(event) {
+    async send(event, signal) {
       const body = JSON.stringify({ routing_key: target.routingKey, ...event });
-      await withRetries(() => post(target, body, policy.timeoutMs), policy);
+      await withRetries(() => post(target, body, policy.timeoutMs, signal), policy, signal);
     },
   };
 }
 
-async function post(target: PagerDutyTarget, body: string, timeoutMs: number): Promise<void> {
+async function post(target: PagerDutyTarget, body: string, timeoutMs: number, stop: AbortSignal | undefined): Promise<void> {
   let response: Response;
   try {
     response = await fetch(target.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: stop ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
     const e = error as { name?: string; cause?: { code?: string } };

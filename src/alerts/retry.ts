@@ -54,7 +54,7 @@ export function retryPolicyFromEnv(env: Environment, base: RetryPolicy = DEFAULT
  * Runs `attempt` until it succeeds, fails permanently, or the retries are spent. Rejects with
  * the last `TransportError`, its `attempts` set.
  */
-export async function withRetries<T>(attempt: () => Promise<T>, policy: RetryPolicy): Promise<T> {
+export async function withRetries<T>(attempt: () => Promise<T>, policy: RetryPolicy, signal?: AbortSignal): Promise<T> {
   let attempts = 0;
   try {
     return await pRetry(
@@ -82,6 +82,8 @@ export async function withRetries<T>(attempt: () => Promise<T>, policy: RetryPol
         minTimeout: policy.minDelayMs,
         maxTimeout: policy.maxDelayMs,
         randomize: true,
+        // Aborted: no further attempt (p-retry rejects with the signal's reason).
+        ...(signal ? { signal } : {}),
         onFailedAttempt: async (error) => {
           // Honour Retry-After on top of the backoff, unless no attempt is left to use it.
           const retryAfter = (error as unknown as TransportError).retryAfterMs;

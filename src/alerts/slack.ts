@@ -21,14 +21,15 @@ export function createSlackTransport(webhookUrl: string, policy: RetryPolicy): T
   delete defaults.timeout;
   return {
     destination: 'slack',
-    async send(message) {
+    async send(message, signal) {
+      // @slack/webhook takes no signal: an attempt in flight runs its course, but none follows.
       await withRetries(async () => {
         try {
           await webhook.send(message);
         } catch (error) {
           throw slackError(error, policy.timeoutMs);
         }
-      }, policy);
+      }, policy, signal);
     },
   };
 }

@@ -12,7 +12,8 @@ export type AlertDestination = 'slack' | 'pagerduty' | 'console';
 
 export interface Transport<M> {
   readonly destination: AlertDestination;
-  send(message: M): Promise<void>;
+  /** `signal`: the run is stopping; no further attempt is made, and a request that can be ended is. */
+  send(message: M, signal?: AbortSignal): Promise<void>;
 }
 
 export interface TransportErrorOptions {

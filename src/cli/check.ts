@@ -9,7 +9,7 @@ import { runCheck } from '../check/run.js';
 import { routeDestinationsFrom } from '../config/env.js';
 import { DEFAULT_REGISTRY_PATH } from '../config/load.js';
 import type { Registry } from '../config/registry.js';
-import { PemError, runtimeError, thresholdError } from '../errors.js';
+import { PemError, describeError, runtimeError, thresholdError } from '../errors.js';
 import { htmlReportBuffer } from '../report/html.js';
 import { describeStorageError, parseReportUri, publishReport, type ReportLocation } from '../report/publish.js';
 import { resolveEngine } from '../warehouse/open.js';
@@ -121,8 +121,11 @@ export async function checkAction(
   // the database nor an alert (SPEC §11).
   // Not once the run was asked to stop (SIGTERM during delivery): its few seconds are for the alert state.
   const uploadError = publishTo && !context.stop.signal.aborted ? await publish(result, prepared.registry, publishTo, flags, context) : null;
+  // Asked to stop after delivery had settled (nothing left to give back): the command still did
+  // not finish (no upload, no heartbeat), which is exit 1 and says so.
+  const stopped = context.stop.signal.aborted && deliveryError === null ? runtimeError(`${describeError(context.stop.signal.reason)}; alert delivery had finished`) : null;
   // A destination that failed after retries, or the upload, fails the run (exit 1), once the report is out.
-  const errors = [deliveryError, uploadError].filter((e): e is PemError => e !== null);
+  const errors = [deliveryError, uploadError, stopped].filter((e): e is PemError => e !== null);
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw runtimeError(errors.map((e) => e.message).join('; '));
   return result.report.level;

@@ -2,13 +2,13 @@
  * `pem` as a process (`bin/pem.js`): what only a real process has — closed pipes, library
  * warnings, SIGTERM — handled around `main`, which knows nothing of them.
  */
-import { isCloudRun } from '../config/env.js';
+import { environmentOf, isCloudRun } from '../config/env.js';
 import { main } from './main.js';
 import { createStopControl, STOP_GRACE_MS, STOPPED_BY_SIGTERM } from './stop.js';
 
 /** One diagnostic line: a JSON log entry in Cloud Run, plain text elsewhere (as `log.ts` writes them). */
 function diagnostic(severity: 'ERROR' | 'WARNING', message: string): void {
-  process.stderr.write(isCloudRun(process.env) ? `${JSON.stringify({ severity, message })}\n` : `${severity.toLowerCase()}: ${message}\n`);
+  process.stderr.write(isCloudRun(environmentOf()) ? `${JSON.stringify({ severity, message })}\n` : `${severity.toLowerCase()}: ${message}\n`);
 }
 
 /** Runs `pem argv…` in this process and ends it with the command's exit code. */
@@ -31,12 +31,13 @@ export async function runPemProcess(argv: string[]): Promise<void> {
 
   // SIGTERM (a Cloud Run task's timeout or cancellation; `stop.ts` says why): at once, one line and
   // exit 1, unless alert delivery is running; then it settles (records what went out, gives back
-  // the rest) and `main` prints why the command failed, within STOP_GRACE_MS.
+  // the rest) and `main` prints why the command failed (exit 1), all within STOP_GRACE_MS.
   const stop = createStopControl();
   let finished = false;
   const stopNow = () => {
-    if (finished) return;
-    diagnostic('ERROR', `${STOPPED_BY_SIGTERM}; alerts not yet delivered stay unsent`);
+    // `main` has printed its line: only what it wrote may still be on its way out.
+    if (finished) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
+    diagnostic('ERROR', `${STOPPED_BY_SIGTERM}; ${stop.settled ? 'alert delivery had finished' : 'alerts not yet delivered stay unsent'}`);
     process.exit(1);
   };
   process.once('SIGTERM', () => {
@@ -49,6 +50,6 @@ export async function runPemProcess(argv: string[]): Promise<void> {
   process.exitCode = code;
   if (!stop.signal.aborted) return;
   // Stopped: a send left unheeded (its request still open) must not hold the process to SIGKILL.
-  // Exit once what was written to stdout and stderr has been handed over.
+  // Exit once what was written to stdout and stderr has been handed over (or at the grace bound).
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }

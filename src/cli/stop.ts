@@ -24,11 +24,14 @@ export interface StopControl {
   whileStoppable<T>(work: () => Promise<T>): Promise<T>;
   /** Asks everything to stop; true when stoppable work is running and will settle by itself. */
   request(reason: string): boolean;
+  /** Stoppable work ran and settled, and none is running. */
+  readonly settled: boolean;
 }
 
 export function createStopControl(): StopControl {
   const controller = new AbortController();
   let settling = 0;
+  let ran = false;
   return {
     signal: controller.signal,
     async whileStoppable(work) {
@@ -37,11 +40,15 @@ export function createStopControl(): StopControl {
         return await work();
       } finally {
         settling--;
+        ran = true;
       }
     },
     request(reason) {
       if (!controller.signal.aborted) controller.abort(new Error(reason));
       return settling > 0;
+    },
+    get settled() {
+      return ran && settling === 0;
     },
   };
 }

@@ -204,3 +204,34 @@ describe('retry settings', () => {
     expect(parseRetryAfter(value)).toBe(expected);
   });
 });
+
+describe('a stop signal (SIGTERM during delivery)', () => {
+  // A destination failing in a way worth retrying, with back-off long enough to abort inside.
+  const retrying = () => fastPolicy({ retries: 3, minDelayMs: 300, maxDelayMs: 300 });
+
+  it('makes no further Slack attempt once aborted', async () => {
+    const slack = await server(SLACK_PATH, () => ({ status: 503 }));
+    const stop = new AbortController();
+    const sending = failure(createSlackTransport(slack.url, retrying()).send(message, stop.signal));
+    while (slack.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    stop.abort(new Error('stopped'));
+    await sending;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(slack.requests).toHaveLength(1);
+  });
+
+  it('ends the PagerDuty request in flight and makes no further attempt', async () => {
+    const pagerduty = await server('/v2/enqueue', () => 'hang');
+    const stop = new AbortController();
+    const t0 = performance.now();
+    const sending = failure(
+      createPagerDutyTransport({ url: pagerduty.url, routingKey: ROUTING_KEY }, fastPolicy({ retries: 3, minDelayMs: 300, maxDelayMs: 300, timeoutMs: 30_000 })).send(buildPagerDutyResolve('pem/d/p/stale'), stop.signal),
+    );
+    while (pagerduty.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    stop.abort(new Error('stopped'));
+    await sending;
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(pagerduty.requests).toHaveLength(1);
+  });
+});

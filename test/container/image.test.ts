@@ -183,13 +183,17 @@ describe.skipIf(engine.skip !== null)('the pem image, built from the Dockerfile 
       });
       expect(run.code).toBe(1);
       // Cloud Run sends SIGKILL 10 s after SIGTERM; the job is gone well before.
-      expect((run.exitedAt - signalledAt) / 1000).toBeLessThan(5);
+      expect((run.exitedAt - signalledAt) / 1000).toBeLessThan(8);
       // The report still comes out, the Slack alerts in it not sent.
       const report = JSON.parse(run.stdout) as { alerts: { processor: string | null; destinations: string[]; sent: boolean; reason: string | null }[] };
       const slackAlerts = report.alerts.filter((a) => a.processor !== null && a.destinations.includes('slack'));
-      expect(slackAlerts.length).toBeGreaterThan(0);
-      for (const alert of slackAlerts.filter((a) => !a.destinations.includes('pagerduty'))) expect(alert).toMatchObject({ sent: false, reason: 'failed' });
-      expect(jsonLines(run.stderr).at(-1)).toMatchObject({ severity: 'ERROR', message: expect.stringMatching(/^alert delivery failed: slack \(stopped by SIGTERM .*given back: the next run sends them$/) });
+      const slackOnly = slackAlerts.filter((a) => !a.destinations.includes('pagerduty'));
+      expect(slackOnly.length).toBeGreaterThan(0);
+      for (const alert of slackOnly) expect(alert).toMatchObject({ sent: false, reason: 'failed' });
+      expect(jsonLines(run.stderr).at(-1)).toMatchObject({
+        severity: 'ERROR',
+        message: expect.stringMatching(/^stopped by SIGTERM \(task timeout or cancellation\) before the command finished; alert delivery: slack \(stopped\).*given back: the next run sends them$/),
+      });
 
       // The Slack message was claimed, never recorded as delivered, and given back: a run a minute
       // later, inside the claims' lease, sends it.

@@ -1,5 +1,6 @@
 /** Runs the `pem` CLI in-process with captured output, a fixed environment and a fixed clock. */
 import { main } from '../../src/cli/main.js';
+import type { StopControl } from '../../src/cli/stop.js';
 
 export interface CliRun {
   code: number;
@@ -15,6 +16,10 @@ export interface CliRunOptions {
   tty?: boolean;
   /** stderr is a terminal (what progress is drawn on): it gets the cursor methods of a tty.WriteStream, as no-ops. */
   stderrTty?: boolean;
+  /** The stop request the command runs under (what SIGTERM requests in a process). */
+  stop?: StopControl;
+  /** Sees each chunk written to stderr as it is written. */
+  onStderr?: (chunk: string) => void;
 }
 
 export async function runCli(args: string[], options: CliRunOptions = {}): Promise<CliRun> {
@@ -22,9 +27,10 @@ export async function runCli(args: string[], options: CliRunOptions = {}): Promi
   let stderr = '';
   const code = await main(args, {
     stdout: { write: (chunk: string) => (stdout += chunk), isTTY: options.tty ?? false },
-    stderr: options.stderrTty ? terminal((chunk) => (stderr += chunk)) : { write: (chunk: string) => (stderr += chunk) },
+    stderr: options.stderrTty ? terminal((chunk) => (stderr += chunk)) : { write: (chunk: string) => ((stderr += chunk), options.onStderr?.(chunk), true) },
     env: options.env ?? {},
     now: () => options.now ?? new Date('2025-10-08T12:00:00Z'),
+    ...(options.stop ? { stop: options.stop } : {}),
   });
   return { code, stdout, stderr };
 }
