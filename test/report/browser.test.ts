@@ -381,7 +381,9 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     const loadMs = Date.now() - started;
     expect(await page.locator('#heatmap td[data-status]').count()).toBe(200 * 90);
     expect(await page.evaluate('document.getElementsByTagName("*").length')).toBeLessThan(200 * 90 + 200 * 10 + 2_000);
-    expect(loadMs).toBeLessThan(10_000);
+    // A guard against a page that hangs, not a speed figure (those are the bench's): on a loaded
+    // 2-core CI machine running the suite in parallel this load took 17 s.
+    expect(loadMs).toBeLessThan(60_000);
 
     const worst = [...result.report.processors].sort(byUrgency)[0]!;
     const nameEdge = await rowOf(page, worst.name).locator('th.c-nm').evaluate((el: any) => el.getBoundingClientRect().right as number);
@@ -399,5 +401,5 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     expect(problems).toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, 'report-200x90.png') });
     await page.close();
-  });
+  }, 90_000);
 });
