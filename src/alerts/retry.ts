@@ -57,6 +57,8 @@ export function retryPolicyFromEnv(env: Environment, base: RetryPolicy = DEFAULT
 export async function withRetries<T>(attempt: () => Promise<T>, policy: RetryPolicy, signal?: AbortSignal): Promise<T> {
   let attempts = 0;
   try {
+    // p-retry (6.2.1) heeds only a signal that aborts while it runs: one aborted already is ours to check.
+    signal?.throwIfAborted();
     return await pRetry(
       async () => {
         attempts++;

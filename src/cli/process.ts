@@ -13,10 +13,15 @@ function diagnostic(severity: 'ERROR' | 'WARNING', message: string): void {
 
 /** Runs `pem argv…` in this process and ends it with the command's exit code. */
 export async function runPemProcess(argv: string[]): Promise<void> {
+  // SIGTERM's stop request, and whether `main` has returned (see below).
+  const stop = createStopControl();
+  let finished = false;
+
   // `pem check | head` closes stdout early: that is the reader's choice, not a failure to report.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      // Stopped by SIGTERM while the report was going out: the command still did not finish.
+      if (error.code === 'EPIPE') process.exit(stop.signal.aborted && !finished ? 1 : (process.exitCode ?? 0));
       throw error;
     });
   }
@@ -32,15 +37,16 @@ export async function runPemProcess(argv: string[]): Promise<void> {
   // SIGTERM (a Cloud Run task's timeout or cancellation; `stop.ts` says why): at once, one line and
   // exit 1, unless alert delivery is running; then it settles (records what went out, gives back
   // the rest) and `main` prints why the command failed (exit 1), all within STOP_GRACE_MS.
-  const stop = createStopControl();
-  let finished = false;
   const stopNow = () => {
     // `main` has printed its line: only what it wrote may still be on its way out.
     if (finished) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
     diagnostic('ERROR', `${STOPPED_BY_SIGTERM}; ${stop.settled ? 'alert delivery had finished' : 'alerts not yet delivered stay unsent'}`);
     process.exit(1);
   };
-  process.once('SIGTERM', () => {
+  // `on`, not `once`: a second SIGTERM (a supervisor that repeats it) must not kill the process by
+  // the default action in the middle of settling; the first one's handling stands.
+  process.on('SIGTERM', () => {
+    if (stop.signal.aborted) return;
     if (stop.request(STOPPED_BY_SIGTERM)) setTimeout(stopNow, STOP_GRACE_MS).unref();
     else stopNow();
   });

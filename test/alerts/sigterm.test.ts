@@ -52,6 +52,10 @@ async function checkStoppedWhen(env: Record<string, string>, ready: () => boolea
   }
   const signalledAt = performance.now();
   child!.kill('SIGTERM');
+  // Repeated while the first is being handled, as a supervisor may: the first one's handling
+  // stands (the default action would kill the process, exit by signal, nothing settled).
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  if (!exited) child!.kill('SIGTERM');
   const run = await running;
   return { ...run, stopMs: performance.now() - signalledAt };
 }

@@ -235,3 +235,15 @@ describe('a stop signal (SIGTERM during delivery)', () => {
     expect(pagerduty.requests).toHaveLength(1);
   });
 });
+
+describe('a stop signal aborted before the send', () => {
+  it('makes no attempt at all, on Slack or PagerDuty', async () => {
+    const slack = await server(SLACK_PATH, slackOk);
+    const pagerduty = await server('/v2/enqueue', pagerDutyOk);
+    const stopped = AbortSignal.abort(new Error('stopped'));
+    await failure(createSlackTransport(slack.url, fastPolicy()).send(message, stopped));
+    await failure(createPagerDutyTransport({ url: pagerduty.url, routingKey: ROUTING_KEY }, fastPolicy()).send(buildPagerDutyResolve('pem/d/p/stale'), stopped));
+    expect(slack.requests).toHaveLength(0);
+    expect(pagerduty.requests).toHaveLength(0);
+  });
+});
