@@ -2,17 +2,16 @@
  * `pem` as a process (`bin/pem.js`): what only a real process has — closed pipes, library
  * warnings, SIGTERM — handled around `main`, which knows nothing of them.
  */
-import { environmentOf, isCloudRun } from '../config/env.js';
+import { environmentOf, isCloudRun, secretValues } from '../config/env.js';
+import { createLogger } from '../log.js';
 import { main } from './main.js';
 import { createStopControl, STOP_GRACE_MS, STOPPED_BY_SIGTERM } from './stop.js';
 
-/** One diagnostic line: a JSON log entry in Cloud Run, plain text elsewhere (as `log.ts` writes them). */
-function diagnostic(severity: 'ERROR' | 'WARNING', message: string): void {
-  process.stderr.write(isCloudRun(environmentOf()) ? `${JSON.stringify({ severity, message })}\n` : `${severity.toLowerCase()}: ${message}\n`);
-}
-
 /** Runs `pem argv…` in this process and ends it with the command's exit code. */
 export async function runPemProcess(argv: string[]): Promise<void> {
+  // Its own lines as `main` writes its own: a JSON log entry in Cloud Run, plain text elsewhere.
+  const env = environmentOf();
+  const log = createLogger(process.stderr, { json: isCloudRun(env), redact: secretValues(env) });
   // SIGTERM's stop request, and whether `main` has returned (see below).
   const stop = createStopControl();
   let finished = false;
@@ -31,7 +30,7 @@ export async function runPemProcess(argv: string[]): Promise<void> {
   process.removeAllListeners('warning');
   process.on('warning', (warning) => {
     if (warning.name === 'MetadataLookupWarning') return;
-    diagnostic('WARNING', String(warning.message).split('\n')[0] ?? '');
+    log.warn(String(warning.message).split('\n')[0] ?? '');
   });
 
   // SIGTERM (a Cloud Run task's timeout or cancellation; `stop.ts` says why): at once, one line and
@@ -40,7 +39,7 @@ export async function runPemProcess(argv: string[]): Promise<void> {
   const stopNow = () => {
     // `main` has printed its line: only what it wrote may still be on its way out.
     if (finished) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
-    diagnostic('ERROR', `${STOPPED_BY_SIGTERM}; ${stop.settled ? 'alert delivery had finished' : 'alerts not yet delivered stay unsent'}`);
+    log.error(`${STOPPED_BY_SIGTERM}; ${stop.settled ? 'alert delivery had finished' : 'alerts not yet delivered stay unsent'}`);
     process.exit(1);
   };
   // `on`, not `once`: a second SIGTERM (a supervisor that repeats it) must not kill the process by
