@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PemError } from '../../src/errors.js';
-import { DEFAULT_RETRY, openBigQuery } from '../../src/warehouse/bigquery.js';
+import { openBigQuery } from '../../src/warehouse/bigquery.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { QueryParams, Warehouse } from '../../src/warehouse/types.js';
 import { guardLoopback, type LoopbackGuard } from './support/loopback-guard.js';
@@ -260,10 +260,13 @@ describe('BigQuery errors', () => {
     } finally {
       await standIn.close();
     }
+    // A retry would first wait 10 s: finishing sooner proves there was none, however slow the
+    // machine (the default policy's 1 s wait was close to a cold client's first request under load).
+    const noRetryWithin = { retries: 1, minTimeoutMs: 10_000 };
     const started = Date.now();
-    const refused = await openBigQuery({ projectId: 'pem-test', location: 'US', apiEndpoint: await unreachableUrl() });
+    const refused = await openBigQuery({ projectId: 'pem-test', location: 'US', apiEndpoint: await unreachableUrl(), retry: noRetryWithin });
     await expect(refused.query('SELECT 1')).rejects.toThrow(/^BigQuery project pem-test \(US\): .*ECONNREFUSED/);
-    expect(Date.now() - started).toBeLessThan(DEFAULT_RETRY.minTimeoutMs);
+    expect(Date.now() - started).toBeLessThan(noRetryWithin.minTimeoutMs);
   });
 
   it('rejects an endpoint that is not an http(s) URL, naming the variable', async () => {

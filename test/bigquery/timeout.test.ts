@@ -41,8 +41,9 @@ describe('pem check --engine bigquery against an endpoint that never answers', (
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n')).toEqual(['error: BigQuery project pem-test (US): no answer within 700 ms (PEM_BIGQUERY_TIMEOUT_MS)']);
     expect(requests).toBeGreaterThan(0);
-    // Bounded by the setting, not by the test's own timeout.
-    expect(elapsed).toBeLessThan(5_000);
+    // Bounded by the setting, not by the test's own timeout (30 s): the rest is the process's
+    // own start, which a loaded CI machine can make take seconds.
+    expect(elapsed).toBeLessThan(15_000);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(sockets.size).toBe(0);
   });
