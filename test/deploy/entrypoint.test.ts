@@ -8,10 +8,11 @@
  * Why not the repository's dist/: it may be stale, and the image never sees this checkout's
  * other folders; a file the image forgets to COPY makes this test fail.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScenario, type RowSpec, type Scenario } from '../support/scenario.js';
 import { REPO_ROOT, execForm, parseCopy, readDockerfile } from './dockerfile.js';
@@ -26,7 +27,7 @@ interface ImageLayout {
 /** Maps a path inside the image to the assembled folder. */
 const inImage = (layout: ImageLayout, path: string): string => join(layout.root, path);
 
-function assembleImage(): ImageLayout {
+async function assembleImage(): Promise<ImageLayout> {
   const stages = readDockerfile();
   const runtime = stages.at(-1)!;
   const root = mkdtempSync(join(tmpdir(), 'pem-image-'));
@@ -45,7 +46,7 @@ function assembleImage(): ImageLayout {
       if (copy.from !== null) {
         // The only cross-stage copy is the compiled output of `npm run build`.
         expect(copy).toEqual({ from: 'build', sources: ['/app/dist'], destination: './dist' });
-        compileInto(destination);
+        await compileInto(destination);
         continue;
       }
       for (const source of copy.sources) {
@@ -62,18 +63,25 @@ function assembleImage(): ImageLayout {
   return layout;
 }
 
+/** Runs one step of `npm run build` (a node script) from the checkout; its output if it fails. */
+async function buildStep(args: string[]): Promise<void> {
+  // Not spawnSync: tsc takes 20-35 s here, and a worker whose event loop is blocked that long
+  // misses vitest's RPC replies ("Timeout calling onTaskUpdate" after 60 s on a loaded machine).
+  try {
+    await promisify(execFile)(process.execPath, args, { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 16 << 20 });
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`npm run build failed as it would in the image:\n${stdout}${stderr}`);
+  }
+}
+
 /** The build stage's `npm run build`, with the output sent to the image folder. */
-function compileInto(outDir: string): void {
+async function compileInto(outDir: string): Promise<void> {
   const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   expect(scripts.build).toBe('tsc -p tsconfig.build.json && node scripts/precompile-sql.mjs');
-  const tsc = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  });
   // The image build fails on a type error, so this does too.
-  if (tsc.status !== 0) throw new Error(`npm run build failed as it would in the image:\n${tsc.stdout}${tsc.stderr}`);
-  const precompile = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/precompile-sql.mjs'), '--dist', outDir], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (precompile.status !== 0) throw new Error(`npm run build failed as it would in the image:\n${precompile.stdout}${precompile.stderr}`);
+  await buildStep([join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir]);
+  await buildStep([join(REPO_ROOT, 'scripts/precompile-sql.mjs'), '--dist', outDir]);
   expect(existsSync(join(outDir, 'sql', 'precompiled-templates.cjs'))).toBe(true);
 }
 
@@ -118,10 +126,10 @@ describe('the container entry point (node /app/bin/pem.js check + job args)', ()
   let scenario: Scenario;
 
   beforeAll(async () => {
-    layout = assembleImage();
+    layout = await assembleImage();
     // gamebook ran every day; roster stopped after 2025-10-02.
     scenario = await createScenario(REGISTRY, [...dailyRuns('gamebook', WEEK), ...dailyRuns('roster', WEEK.slice(0, 2))]);
-  }, 120_000);
+  }, 240_000);
 
   afterAll(() => {
     scenario?.cleanup();

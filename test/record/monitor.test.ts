@@ -232,12 +232,15 @@ describe('the heartbeat', () => {
   });
 
   it('that hangs is given up within PEM_HEARTBEAT_TIMEOUT_MS', async () => {
-    answer = () => undefined;
-    const t0 = performance.now();
+    // Timed from the ping's arrival, not the check's start: the heartbeat is the check's last step,
+    // and a loaded machine can make the check itself take seconds. Waiting out the 5 s default
+    // instead of the setting would still fail.
+    let pingedAt = Number.NaN;
+    answer = () => void (pingedAt = performance.now());
     const run = await scenario.check(CHECK, { now: CLOCK, env: { PEM_HEARTBEAT_URL: heartbeatUrl(), PEM_HEARTBEAT_TIMEOUT_MS: '200' } });
     expect(run.code).toBe(0);
     expect(ownLines(run.stderr)).toEqual(['warning: heartbeat ping failed: no answer within 200 ms']);
-    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(performance.now() - pingedAt).toBeLessThan(3_000);
   });
 
   describe('on its own, without the log redaction of the CLI', () => {
