@@ -11,7 +11,7 @@
  */
 import { DateTime } from 'luxon';
 import { assembleCheckResult, type CheckResult, type CheckWindow, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
-import { addDays, todayIn } from '../check/inputs.js';
+import { addDays, todayIn, withUpstreams } from '../check/inputs.js';
 import { runCheck } from '../check/run.js';
 import type { Registry } from '../config/registry.js';
 import type { ActiveSilence } from '../alerts/plan.js';
@@ -88,7 +88,7 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   const downstream = downstreamClosure(registry);
   const everyCheck = options.reevaluate === 'every_check';
   // Rendered once: the statement is the same at every instant, only its parameters move.
-  const checkSql = renderCheckSql(warehouse.dialect, registry);
+  const checkSql = renderCheckSql(warehouse.dialect, registry, withUpstreams(registry, options.processors));
   const silenceTimes = await timed(() => silenceChangeTimes(warehouse, registry, new Date(last)));
 
   // First when to ask what (pure: it needs no result), then the asking, CHECKS_AHEAD queries ahead
@@ -174,7 +174,7 @@ const LONGEST_RUNTIME_MS = 7 * 24 * 3_600_000;
  * looked at every check until it ends, rather than guessing when it turns hung.
  */
 async function rowChanges(warehouse: Warehouse, registry: Registry, processors: string[], from: number, to: number, everyMs: number): Promise<Change[]> {
-  const sql = renderBacktestEventsSql(warehouse.dialect, registry);
+  const sql = renderBacktestEventsSql(warehouse.dialect, registry, withUpstreams(registry, processors));
   const rows = await warehouse.query(sql, {
     processors: { type: 'ARRAY<STRING>', value: processors },
     // A run that started up to a week before the period can still turn hung inside it.

@@ -144,6 +144,18 @@ export function parseInstantOrDuration(value: string, flag: string, now: Date): 
 }
 
 /**
+ * The processors a check of `processors` evaluates: those and their upstreams (SPEC §12: a
+ * downstream's dates are explained by its upstreams' days, so the statement evaluates them beside
+ * it). Their configs are bound, and only their run histories and calendars are read.
+ */
+export function withUpstreams(registry: Registry, processors: readonly string[]): Set<string> {
+  const asked = new Set(processors);
+  const wanted = new Set(asked);
+  for (const p of registry.processors) if (asked.has(p.name)) for (const d of p.depends_on) wanted.add(d.processor);
+  return wanted;
+}
+
+/**
  * The check statement's parameters: `healthParams` and the registry as one bound JSON string
  * (`processor_config`, read by DuckDB's config_relation; BigQuery's statement reads the deployed
  * table and does not name it). Only the checked processors' configs and those of their upstreams
@@ -152,9 +164,7 @@ export function parseInstantOrDuration(value: string, flag: string, now: Date): 
  * upstreams), not the whole registry.
  */
 export function checkParams(inputs: CheckInputs, registry: Registry): QueryParams {
-  const asked = new Set(inputs.processors);
-  const wanted = new Set(asked);
-  for (const p of registry.processors) if (asked.has(p.name)) for (const d of p.depends_on) wanted.add(d.processor);
+  const wanted = withUpstreams(registry, inputs.processors);
   return {
     ...healthParams(inputs),
     processor_config: { type: 'STRING', value: processorConfigJson(registry.processors.filter((p) => wanted.has(p.name)), loadTemplateBundle()) },

@@ -4,10 +4,10 @@
  * its days) into the check result as they stream in; the rows are never all held at once.
  */
 import type { Registry } from '../config/registry.js';
-import { runtimeError } from '../errors.js';
-import { renderCheckSql } from '../sql/statements.js';
+import { describeError, runtimeError } from '../errors.js';
+import { renderCheckSql, renderTableProbeSql } from '../sql/statements.js';
 import type { Warehouse } from '../warehouse/types.js';
-import { checkParams, type CheckInputs } from './inputs.js';
+import { checkParams, withUpstreams, type CheckInputs } from './inputs.js';
 import { CheckResultBuilder, type BuildOptions, type CheckResult } from './report.js';
 
 /*
@@ -129,7 +129,8 @@ export async function runCheck(
   // tells the warehouse about how much it holds so far, and DuckDB keeps as much less for itself.
   const heldPerProcessorDay = processorDays > (options.leaveRoomBeyond ?? LARGE_CHECK_PROCESSOR_DAYS) ? heldBytesPerProcessorDay(options) : 0;
   const builder = new CheckResultBuilder(registry, inputs, { ...options, packDayDetails });
-  const sql = options.sql ?? renderCheckSql(warehouse.dialect, registry);
+  const readers = withUpstreams(registry, inputs.processors);
+  const sql = options.sql ?? renderCheckSql(warehouse.dialect, registry, readers);
   const total = inputs.processors.length;
   const perQuery = processorsPerStatement(total, inputs.lookbackDays, {
     processorDays: options.processorDaysPerQuery ?? warehouse.checkProcessorDaysPerQuery,
@@ -139,10 +140,50 @@ export async function runCheck(
     if (i > 0) await warehouse.betweenSlices();
     const slice: CheckInputs = { ...inputs, processors: inputs.processors.slice(i, i + perQuery) };
     const leaveRoomForCaller = i * inputs.lookbackDays * heldPerProcessorDay;
-    for await (const batch of warehouse.queryBatches(sql, checkParams(slice, registry), { leaveRoomForCaller })) {
-      for (const row of batch) builder.addCheckRow(row);
+    try {
+      for await (const batch of warehouse.queryBatches(sql, checkParams(slice, registry), { leaveRoomForCaller })) {
+        for (const row of batch) builder.addCheckRow(row);
+      }
+    } catch (error) {
+      throw await withUnreadableTables(error, warehouse, registry, readers);
     }
     if (perQuery < total) options.onStatement?.(Math.min(i + perQuery, total), total);
   }
   return builder.finish();
+}
+
+/**
+ * A failed check statement's error, naming the processors and registry keys behind the tables it
+ * could not read: the warehouse's own message names only the table ("Table with name
+ * game_schedule does not exist!"), and the registry may name it for one processor among
+ * thousands. Only the tables the message mentions are probed (an empty read each), so an
+ * unreachable warehouse costs no further requests and a check that runs pays nothing.
+ */
+async function withUnreadableTables(error: unknown, warehouse: Warehouse, registry: Registry, readers: ReadonlySet<string>): Promise<unknown> {
+  const message = describeError(error);
+  const namedBy = new Map<string, string[]>();
+  for (const p of registry.processors) {
+    if (!readers.has(p.name)) continue;
+    const tables: [string, string][] = [[p.execution_table, 'execution_table']];
+    if (p.expected_frequency === 'calendar' && p.calendar_table) tables.push([p.calendar_table, 'calendar_table']);
+    for (const [table, key] of tables) {
+      // Warehouses name a table in full or by its last part (DuckDB: "Table with name game_schedule").
+      if (!message.includes(table.split('.').at(-1)!)) continue;
+      let names = namedBy.get(`${table}\u0000${key}`);
+      if (!names) namedBy.set(`${table}\u0000${key}`, (names = []));
+      names.push(p.name);
+    }
+  }
+  const unreadable: string[] = [];
+  for (const [entry, names] of namedBy) {
+    const [table, key] = entry.split('\u0000') as [string, string];
+    try {
+      await warehouse.query(renderTableProbeSql(warehouse.dialect, table));
+    } catch {
+      const shown = names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+      unreadable.push(`${table} is the ${key} of processor${names.length > 1 ? 's' : ''} ${shown}`);
+    }
+  }
+  if (unreadable.length === 0) return error;
+  return runtimeError(`${message} (${unreadable.join('; ')}: create it or correct the registry)`);
 }

@@ -65,6 +65,13 @@ export interface HealthRenderOptions {
    * processors and 165 ms at 10,000; binding it 4.5 / 36 ms (issue 13).
    */
   configParam?: boolean;
+  /**
+   * Read the run history and calendars of these processors only (default: every processor's). A
+   * check reads those it evaluates (`withUpstreams`), so the table of a disabled processor, or of
+   * one `--processors` leaves out, is never named: retiring one processor's table must not fail the
+   * check of the others (SPEC §3: disabled processors are not checked).
+   */
+  readsOf?: ReadonlySet<string> | null;
 }
 
 export function runSources(registry: Registry): RunSource[] {
@@ -295,6 +302,8 @@ export function healthContext(registry: Registry, options: HealthRenderOptions, 
   // differ from the same date judged in W.
   const scanFixedDays = extended ? fixedDays + baselineDays : baselineDays;
   const scanReachDays = extended && reachDays > 0 ? reachDays + baselineDays : 0;
+  const readsOf = options.readsOf;
+  const readers = readsOf ? registry.processors.filter((p) => readsOf.has(p.name)) : registry.processors;
   return {
     processors: processorConfigRows(registry.processors),
     max_baseline_days: baselineDays,
@@ -313,8 +322,8 @@ export function healthContext(registry: Registry, options: HealthRenderOptions, 
     history_scan_reach_days: scanReachDays,
     processor_config_json: options.configParam ? null : processorConfigJson(registry.processors, templates),
     config_param: options.configParam ?? false,
-    run_sources: runSources(registry),
-    calendar_sources: calendarSources(registry.processors),
+    run_sources: runSources(readers === registry.processors ? registry : { ...registry, processors: readers }),
+    calendar_sources: calendarSources(readers),
     select_processors: options.selectProcessors,
     param_prefix: options.paramPrefix ?? null,
     order_rows: options.orderRows ?? true,

@@ -33,13 +33,20 @@ export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Regist
  * and the day (as JSON): `check_columns`. On DuckDB it holds the whole detection query; on
  * BigQuery it reads the table function Dataform deployed (the `check_query` partial of each dialect).
  */
-export function renderCheckSql(dialect: Dialect | SqlRenderer, registry: Registry): string {
+/** `readsOf`: the processors whose run history and calendars it reads (HealthRenderOptions.readsOf; default all). */
+export function renderCheckSql(dialect: Dialect | SqlRenderer, registry: Registry, readsOf?: ReadonlySet<string>): string {
   const renderer = rendererFor(dialect);
-  return renderer.render('check', { ...healthContext(registry, { selectProcessors: true, configParam: true, orderRows: false }, renderer.templates), dataset: registry.dataset });
+  const context = healthContext(registry, { selectProcessors: true, configParam: true, orderRows: false, readsOf }, renderer.templates);
+  return renderer.render('check', { ...context, dataset: registry.dataset });
+}
+
+/** A read of nothing from `table` (table_probe.sql.hbs): it fails only when the table cannot be read. */
+export function renderTableProbeSql(dialect: Dialect | SqlRenderer, table: string): string {
+  return rendererFor(dialect).render('table_probe', { table });
 }
 
 /** The statement `pem backtest` reads its change instants with: row starts and ends in a period (backtest_events.sql.hbs). */
-export function renderBacktestEventsSql(dialect: Dialect | SqlRenderer, registry: Registry): string {
+export function renderBacktestEventsSql(dialect: Dialect | SqlRenderer, registry: Registry, readsOf?: ReadonlySet<string>): string {
   const renderer = rendererFor(dialect);
-  return renderer.render('backtest_events', healthContext(registry, { selectProcessors: true, wholeHistory: true }, renderer.templates));
+  return renderer.render('backtest_events', healthContext(registry, { selectProcessors: true, wholeHistory: true, readsOf }, renderer.templates));
 }

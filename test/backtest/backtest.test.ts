@@ -85,6 +85,13 @@ describe('pem backtest, computed by hand', () => {
     ]);
   });
 
+  it("gives the same figures with a disabled processor whose table is gone: it reads only the replayed processors' tables", async () => {
+    const retired = { ...registry, processors: { ...registry.processors, old: { enabled: false, execution_table: 'legacy.old_runs' } } };
+    scenario = await createScenario(retired, rows);
+    const json = await backtest(['--from', '2025-10-05', '--to', '2025-10-06']);
+    expect(json.runs[0].totals).toMatchObject({ pages: 1, slack_messages: 4, problem_dates: 6, never_alerted_dates: 1 });
+  });
+
   it('replays a second registry side by side with --compare', async () => {
     scenario = await createScenario(registry, rows);
     // r without its threshold: its 10-04 alerts at 10-05 03:00 in p's message, and is reminded with p's.

@@ -14,7 +14,7 @@ import { checkDayRow } from '../../src/check/report.js';
 import type { Registry } from '../../src/config/registry.js';
 import { dataformProject, HEALTH_AT_ARGUMENTS } from '../../src/dataform/project.js';
 import { healthContext } from '../../src/sql/health.js';
-import { renderBacktestEventsSql, renderCheckSql, renderHealthSql } from '../../src/sql/statements.js';
+import { renderBacktestEventsSql, renderCheckSql, renderHealthSql, renderTableProbeSql } from '../../src/sql/statements.js';
 import { loadTemplateBundle, sqlRenderer } from '../../src/sql/load.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { Row } from '../../src/warehouse/types.js';
@@ -228,5 +228,27 @@ describe('the differential fixtures', () => {
       (fixture.runs?.length ?? 0) + Object.values(fixture.tables ?? {}).reduce((n, t) => n + t.rows.length, 0),
     );
     expect(Math.max(...sizes)).toBeLessThan(200);
+  });
+});
+
+describe('the table probe a failed check uses to name what it could not read (table_probe)', () => {
+  it('reads nothing from a table that exists on both engines, and fails on one that does not', async () => {
+    const fixture = SCENARIOS[0]!.fixture;
+    const registry = registryOf(fixture);
+    const table = registry.processors[0]!.execution_table;
+    const { catalog, content } = zetaFixture(fixture);
+    const result = await zeta.evaluate(renderTableProbeSql('bigquery', table), { catalog, content, params: {} });
+    expect(result.columns.map((c) => c.name)).toEqual(['present']);
+    expect(result.rows).toEqual([]);
+    await expect(zeta.evaluate(renderTableProbeSql('bigquery', 'legacy.old_runs'), { catalog, content, params: {} })).rejects.toThrow(/old_runs/);
+    const scenario = await duckDbScenario(fixture);
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      expect(await warehouse.query(renderTableProbeSql('duckdb', table))).toEqual([]);
+      await expect(warehouse.query(renderTableProbeSql('duckdb', 'legacy.old_runs'))).rejects.toThrow(/old_runs/);
+    } finally {
+      await warehouse.close();
+      scenario.cleanup();
+    }
   });
 });

@@ -346,6 +346,39 @@ describe('processor selection', () => {
     const json = await check(reg, [], ['--processors', 'zeta,off']);
     expect(json.processors.map((p: { name: string }) => p.name)).toEqual(['off', 'zeta']);
   });
+
+  // SPEC §3: disabled processors are not checked, so their tables are not read: retiring one
+  // processor's table must not stop the monitoring of the others.
+  const retired = registry({
+    live: { depends_on: ['feed'] },
+    feed: {},
+    old_runs: { enabled: false, execution_table: 'legacy.old_runs' },
+    old_calendar: { enabled: false, expected_frequency: 'calendar', calendar_table: 'nba_reference.game_schedule', calendar_date_field: 'game_date' },
+  });
+
+  it("reads no table of a processor it does not check: a disabled one's, or one --processors leaves out", async () => {
+    const json = await check(retired, [...dailySuccesses('live'), ...dailySuccesses('feed')]);
+    expect(json.processors.map((p: { name: string; level: string }) => [p.name, p.level])).toEqual([
+      ['feed', 'OK'],
+      ['live', 'OK'],
+    ]);
+    // live's upstream is evaluated beside it, from its own table: still read.
+    const enabledButLeftOut = { ...retired, processors: { ...retired.processors, old_runs: { execution_table: 'legacy.old_runs' } } };
+    const narrow = await check(enabledButLeftOut, [...dailySuccesses('live'), ...dailySuccesses('feed')], ['--processors', 'live']);
+    expect(narrow.processors.map((p: { name: string }) => p.name)).toEqual(['live']);
+  });
+
+  it('names the processor and the registry key behind a table it cannot read, in one line, exit 1', async () => {
+    const scenario = await create(retired, dailySuccesses('live'));
+    const runs = await scenario.check(['--json-output', '--date', E, '--now', NOW, '--processors', 'old_runs']);
+    expect(runs).toMatchObject({ code: 1, stdout: '' });
+    expect(runs.stderr).toMatch(/^error: DuckDB .*legacy\.old_runs.* \(legacy\.old_runs is the execution_table of processor old_runs: create it or correct the registry\)\n$/);
+    const calendar = await scenario.check(['--json-output', '--date', E, '--now', NOW, '--processors', 'old_calendar,live']);
+    expect(calendar).toMatchObject({ code: 1, stdout: '' });
+    expect(calendar.stderr).toMatch(
+      /^error: DuckDB .*game_schedule.* \(nba_reference\.game_schedule is the calendar_table of processor old_calendar: create it or correct the registry\)\n$/,
+    );
+  });
 });
 
 describe('processor filters', () => {

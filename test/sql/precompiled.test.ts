@@ -15,7 +15,7 @@ import { renderBackfillQueueSql } from '../../src/report/queue.js';
 import { healthContext, processorConfigRows } from '../../src/sql/health.js';
 import { loadTemplateBundle, readPrecompiledTemplates } from '../../src/sql/load.js';
 import { COMPILE_OPTIONS, compiledSources, createSqlRenderer, DIALECTS, type SqlRenderer, type TemplateBundle } from '../../src/sql/render.js';
-import { renderBacktestEventsSql, renderCheckSql, renderHealthSql, renderSchemaSql } from '../../src/sql/statements.js';
+import { renderBacktestEventsSql, renderCheckSql, renderHealthSql, renderSchemaSql, renderTableProbeSql } from '../../src/sql/statements.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'pem-precompiled-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -56,6 +56,7 @@ const STATEMENTS: [string, (renderer: SqlRenderer) => string][] = [
   ['schema', (r) => renderSchemaSql(r, reg).join(';\n')],
   ['backtest events', (r) => renderBacktestEventsSql(r, reg)],
   ['backfill queue', (r) => renderBackfillQueueSql(r, reg)],
+  ['table probe', (r) => renderTableProbeSql(r, table)],
   ['processor config', (r) => r.render('processor_config', { processors: processorConfigRows(reg.processors) })],
   ['processor runs', (r) => r.render('processor_runs', healthContext(reg, { selectProcessors: false, orderRows: false, wholeHistory: true, paramPrefix: null, configTable: 'nba_reference.processor_config' }, r.templates))],
   ...[true, false].map((incremental): [string, (r: SqlRenderer) => string] => [
