@@ -191,7 +191,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
 
   if (options.dryRun) {
     await describeDryRun(result, options, routing, issues, checked);
-    return { result: withReasons(result, (alert) => alert.reason ?? 'dry_run'), error: null };
+    return { result: sendingNothing(result), error: null };
   }
 
   noteUnconfigured(report.alerts, transports, log);
@@ -537,6 +537,14 @@ interface MarkContext {
 }
 
 /** Every alert with `reason` from `why` when not sent (here: all of them, e.g. a dry run). */
+/**
+ * The result of a run that sends nothing (`--dry-run`, `pem demo`): every alert is unsent and says
+ * why (SPEC §11), `dry_run` unless the check gave a reason of its own (threshold, dependency).
+ */
+export function sendingNothing(result: CheckResult): CheckResult {
+  return withReasons(result, (alert) => alert.reason ?? 'dry_run');
+}
+
 function withReasons(result: CheckResult, why: (alert: AlertReport) => AlertReason): CheckResult {
   return { ...result, report: { ...result.report, alerts: result.report.alerts.map((a) => ({ ...a, sent: false, reason: why(a) })) } };
 }

@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
+import { sendingNothing } from '../alerts/deliver.js';
 import { runBacktest } from '../backtest/replay.js';
 import { addDays } from '../check/inputs.js';
 import { runCheck } from '../check/run.js';
@@ -73,7 +74,8 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
       `built ${flags.database}: ${registry.processors.length} processors, ${history.runs.length} run rows over a ${history.gameDates.length}-game season`,
     );
     progress.step(`checking ${inputs.processors.length} processors`);
-    const result = await runCheck(warehouse, registry, inputs);
+    // The demo sends nothing: its alerts say so, as a dry run's do (SPEC §11).
+    const result = sendingNothing(await runCheck(warehouse, registry, inputs));
     const reportPath = join(dirname(flags.database), 'demo-report.html');
     progress.step(`writing ${reportPath}`);
     writeHtmlReport(reportPath, result, registry, inputs.now);

@@ -21,6 +21,8 @@ describe('pem demo', () => {
     // It ends with what the demo registry would have sent over the week before today (SPEC §13).
     expect(stdout).toMatch(/\nBacktest \d{4}-\d{2}-\d{2} \.\. \d{4}-\d{2}-\d{2}, hourly: \d+\.\d PagerDuty pages and \d+\.\d Slack messages per week, \d+ problem dates never alerted\n/);
     expect(stdout).toContain('pem backtest --config');
+    expect(stdout).toContain('(not sent: dry run)');
+    expect(stdout).not.toContain('not sent: unknown');
     // Builds a season, checks it and replays a week hourly (a few seconds alone; more on a busy machine).
   }, 90_000);
 
@@ -37,6 +39,9 @@ describe('pem demo', () => {
     const injury = json.processors.find((p: any) => p.name === 'injury_report_processor');
     expect(injury.slow_dates).toHaveLength(1);
     expect(injury.days.find((d: any) => d.date === injury.slow_dates[0])).toMatchObject({ duration_seconds: 190 * 60, anomalies: ['slow'] });
+    // The demo sends nothing, and every alert says why (SPEC §11).
+    expect(json.alerts.length).toBeGreaterThan(0);
+    for (const alert of json.alerts) expect(alert).toMatchObject({ sent: false, reason: 'dry_run' });
     expect(stderr).toContain(`wrote the HTML report: ${join(dir, 'json', 'demo-report.html')}`);
     expect(existsSync(join(dir, 'json', 'demo-report.html'))).toBe(true);
   });
