@@ -216,6 +216,10 @@ class DuckDbWarehouse implements Warehouse {
             await pause(LOCK_RETRY_MIN_MS + Math.random() * (LOCK_RETRY_MAX_MS - LOCK_RETRY_MIN_MS));
           }
         }
+        // DuckDB attaches some files that are not databases (an existing `.json` file, say) as an
+        // empty database in memory, where everything written is lost: refuse those.
+        const attached = await connection.runAndReadAll(`SELECT path FROM duckdb_databases() WHERE database_name = '${DUCKDB_CATALOG}'`);
+        if (attached.getRows()[0]?.[0] == null) throw new Error('not a DuckDB database file (DuckDB would keep nothing written to it)');
         await connection.run(`USE ${DUCKDB_CATALOG}`);
       }
       // Naive TIMESTAMP columns hold UTC (SPEC §2); make every implicit conversion agree.

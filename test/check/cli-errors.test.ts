@@ -78,8 +78,19 @@ describe('pem check runtime failures exit 1 with one line', () => {
     const run = await runCli(['check', '--config', reg, '--database', scenario.databasePath]);
     expect(run.code).toBe(1);
     expect(oneLine(run.stderr)).toHaveLength(1);
-    expect(run.stderr).toMatch(/^error: DuckDB .*nowhere/);
+    expect(run.stderr).toMatch(/^error: DuckDB .*nowhere.* \(ops\.nowhere is the execution_table of processor x: create it or correct the registry\)$/m);
     expect(run.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('refuses a file DuckDB would attach without writing to it (a JSON file passed as --database)', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const path = join(scenario.dir, 'mixed-up.json');
+    writeFileSync(path, '{"note": "not a database"}');
+    for (const args of [['schema', 'apply'], ['check']]) {
+      const run = await runCli([...args, '--config', scenario.registryPath, '--database', path]);
+      expect(run.code).toBe(1);
+      expect(oneLine(run.stderr)).toEqual([`error: cannot open DuckDB database ${path}: not a DuckDB database file (DuckDB would keep nothing written to it)`]);
+    }
   });
 });
 
