@@ -56,6 +56,7 @@ export function parseInstant(value: string, flag: string): Date {
   if (Math.abs(parsed.offset) > MAX_OFFSET_MINUTES) {
     throw usageError(`${flag} '${value}' has a UTC offset outside -18:00..+18:00, for example 2025-10-08T12:00:00-04:00`);
   }
+  if (parsed.toUTC().year < MIN_YEAR) throw usageError(`${flag} '${value}' is before ${MIN_YEAR}-01-01`);
   return parsed.toJSDate();
 }
 
@@ -99,6 +100,10 @@ export function addDays(date: string, days: number): string {
 export function resolveCheckInputs(raw: RawCheckOptions, registry: Registry, clockNow: Date): CheckInputs {
   const now = raw.now === undefined ? clockNow : parseInstant(raw.now, '--now');
   const endDate = raw.date === undefined ? todayIn(registry.timezone, now) : parseDate(raw.date, '--date');
+  // The same range as --date, for the date --now falls on in the registry's zone (1900-01-01T00:00Z is 1899-12-31 in New York).
+  if (raw.date === undefined && Number(endDate.slice(0, 4)) < MIN_YEAR) {
+    throw usageError(`--now '${raw.now}' is ${endDate} in ${registry.timezone}, before ${MIN_YEAR}-01-01`);
+  }
   const lookbackDays = raw.lookbackDays === undefined ? DEFAULT_LOOKBACK_DAYS : parseLookbackDays(raw.lookbackDays);
   return {
     endDate,

@@ -66,7 +66,7 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
   const everyMs = parseEvery(flags.every);
   const lookbackDays = flags.lookbackDays === undefined ? DEFAULT_LOOKBACK_DAYS : parseLookbackDays(flags.lookbackDays);
   const registries = [{ path: flags.config, registry: await loadCheckedRegistry(flags.config) }];
-  if (flags.compare) registries.push({ path: flags.compare, registry: await loadCheckedRegistry(flags.compare) });
+  if (flags.compare) registries.push({ path: flags.compare, registry: await loadCheckedRegistry(flags.compare, { flag: '--compare' }) });
   const timezone = registries[0]!.registry.timezone;
   for (const { path, registry } of registries) {
     if (registry.timezone !== timezone) throw usageError(`--compare ${path}: its time zone ${registry.timezone} differs from ${timezone}; the two replays would not check at the same instants`);

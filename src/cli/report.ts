@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CheckResult } from '../check/report.js';
 import type { Registry } from '../config/registry.js';
-import { runtimeError } from '../errors.js';
+import { runtimeError, usageError } from '../errors.js';
 import { htmlReportPieces } from '../report/html.js';
 import { addExamples, type CliContext } from './context.js';
 import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } from './selection.js';
@@ -92,6 +92,8 @@ export function registerReportCommand(program: Command, context: CliContext): vo
     ['pem report --html gamebook.html --processors gamebook_processor', 'one processor'],
   ]);
   addCheckSelectionOptions(command).action(async (flags: CheckSelectionFlags & { html: string }) => {
+    // Before the check runs: an empty name would fail only at the write, after all the work.
+    if (flags.html.trim() === '') throw usageError('--html needs a file name, for example --html report.html');
     const clock = context.now();
     const { registry, result } = await checkFromFlags(flags, context, clock);
     writeHtmlReport(flags.html, result, registry, clock);

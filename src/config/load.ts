@@ -52,11 +52,13 @@ export interface RegistryReadOptions {
   timeoutMs?: number;
   /** Where a `.js` registry's own output goes (default stderr: stdout is the command's). */
   output?: Writable;
+  /** The flag that named the file, for the hint when it does not exist (default `--config`). */
+  flag?: string;
 }
 
 export async function readRegistryDocument(path: string, options: RegistryReadOptions = {}): Promise<unknown> {
   const absolute = resolve(path);
-  if (!existsSync(absolute)) throw configError(`registry file ${path} does not exist (pass --config PATH to a .js or .json registry)`);
+  if (!existsSync(absolute)) throw configError(`registry file ${path} does not exist (pass ${options.flag ?? '--config'} PATH to a .js or .json registry)`);
   const extension = extname(absolute);
   if (extension === '.json') {
     try {

@@ -92,6 +92,13 @@ describe('pem backtest, computed by hand', () => {
     expect(json.runs[0].totals).toMatchObject({ pages: 1, slack_messages: 4, problem_dates: 6, never_alerted_dates: 1 });
   });
 
+  it('names --compare, not --config, when the second registry does not exist', async () => {
+    scenario = await createScenario(registry, rows);
+    const run = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-06', '--compare', 'nope.json']);
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toBe('error: registry file nope.json does not exist (pass --compare PATH to a .js or .json registry)\n');
+  });
+
   it('replays a second registry side by side with --compare', async () => {
     scenario = await createScenario(registry, rows);
     // r without its threshold: its 10-04 alerts at 10-05 03:00 in p's message, and is reminded with p's.

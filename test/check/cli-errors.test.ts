@@ -24,6 +24,7 @@ describe('pem check usage errors exit 2 with one line', () => {
     [['--now', 'yesterday'], "--now 'yesterday' is not an ISO-8601 instant, for example 2025-10-08T12:00:00Z"],
     [['--now', '2026-11-30T10:00:00+25:00'], "--now '2026-11-30T10:00:00+25:00' has a UTC offset outside -18:00..+18:00"],
     [['--now', '2026-11-30T10:00:00-18:30'], "--now '2026-11-30T10:00:00-18:30' has a UTC offset outside -18:00..+18:00"],
+    [['--now', '1899-12-31T12:00:00Z'], "--now '1899-12-31T12:00:00Z' is before 1900-01-01"],
     [['--processors', 'gamebook_processor,boxscores'], "--processors: unknown processor 'boxscores'; the registry has gamebook_processor, roster_processor"],
     [['--processors', ','], '--processors is empty'],
     [['--engine', 'postgres'], "--engine 'postgres' is not an engine: use duckdb or bigquery"],
@@ -33,6 +34,15 @@ describe('pem check usage errors exit 2 with one line', () => {
     expect(run.stdout).toBe('');
     expect(oneLine(run.stderr)).toHaveLength(1);
     expect(run.stderr.startsWith(`error: ${message}`)).toBe(true);
+  });
+
+  it('refuses a --now that falls before 1900-01-01 in the registry time zone, as --date does', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const reg = join(scenario.dir, 'new-york.json');
+    writeFileSync(reg, JSON.stringify({ dataset: 'nba_reference', timezone: 'America/New_York', processors: { gamebook_processor: {} } }));
+    const run = await runCli(['check', '--config', reg, '--database', scenario.databasePath, '--now', '1900-01-01T03:00:00Z']);
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(oneLine(run.stderr)).toEqual(["error: --now '1900-01-01T03:00:00Z' is 1899-12-31 in America/New_York, before 1900-01-01"]);
   });
 
   it('rejects an unknown option with exit 2', async () => {

@@ -267,7 +267,9 @@ describe('pem config validate', () => {
   });
 
   it.each([
-    ['a missing file', join(dir, 'nope.json'), 'does not exist'],
+    ['a missing file', join(dir, 'nope.json'), 'does not exist (pass --config PATH to a .js or .json registry)'],
+    ['a JSON array', writeRegistry('array.json', '[]'), 'array.json: must be an object such as {"dataset": "nba_reference", "processors": {…}}, not array'],
+    ['JSON null', writeRegistry('null.json', 'null'), 'null.json: must be an object such as {"dataset": "nba_reference", "processors": {…}}, not null'],
     ['malformed JSON', writeRegistry('broken.json', '{"processors": {'), 'cannot be read'],
     ['a .yaml file', writeRegistry('reg.yaml', 'processors: {}'), 'must be a .js (CommonJS) or .json file'],
   ])('gives one line and exit 2 for %s', async (_name, path, message) => {

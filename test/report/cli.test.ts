@@ -17,6 +17,11 @@ describe('pem report usage', () => {
     expect(stderr).toContain("required option '--html <file>' not specified");
   });
 
+  it('refuses an empty --html before checking anything, with exit 2 and one line', async () => {
+    const run = await runCli(['report', '--html', '', '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(run).toMatchObject({ code: 2, stdout: '', stderr: 'error: --html needs a file name, for example --html report.html\n' });
+  });
+
   it('fails with exit 1 and one line when the file cannot be written', async () => {
     const blocker = join(scenario.dir, 'not-a-folder');
     writeFileSync(blocker, '');
