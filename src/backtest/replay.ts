@@ -52,6 +52,15 @@ export interface BacktestRun extends BacktestFigures {
  */
 const CHECKS_AHEAD = 2;
 
+/**
+ * How often a backtest pauses its checks to call the warehouse's `betweenSlices`, as a large check
+ * does between its statements. DuckDB lets one process open a file at a time, and a backtest runs
+ * for minutes: a scheduled `pem check` or `pem record` on the same file waited for all of it, then
+ * failed (or spooled). With nothing in flight, DuckDB lets go of the file it has held for its hold
+ * time (2 s) for a waiting process's turn, or gives back the memory its statements freed.
+ */
+const BETWEEN_CHECKS_EVERY_MS = 2_000;
+
 interface Step {
   window: CheckWindow;
   /** The processors whose result may have changed since the previous check (none: carry all forward). */
@@ -132,6 +141,7 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
     inFlight[i] = pending;
   };
   let next = 0;
+  let lastPause = performance.now();
   const merged = new Map<string, { report: ProcessorReport; detail: ProcessorDetail }>();
   let silences: ActiveSilence[] = [];
   try {
@@ -140,6 +150,14 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
         for (let i = next; i < Math.min(next + CHECKS_AHEAD, asked.length); i++) if (!inFlight[i]) ask(i);
         const result = await timed(() => inFlight[next]!);
         delete inFlight[next++];
+        if (performance.now() - lastPause >= BETWEEN_CHECKS_EVERY_MS) {
+          // The checks asked ahead finish first: the file is let go only with nothing in flight.
+          await timed(async () => {
+            await Promise.allSettled(inFlight.filter(Boolean));
+            await warehouse.betweenSlices();
+          });
+          lastPause = performance.now();
+        }
         for (const report of result.report.processors) merged.set(report.name, { report, detail: result.details[report.name]! });
       }
       if (step.readSilences) silences = await timed(() => listSilences(warehouse, alertSilencesTable(registry), step.window.now, { activeOnly: true }));

@@ -1,0 +1,55 @@
+/**
+ * `pem backtest` on the embedded engine runs for minutes, and DuckDB lets one process open a file
+ * at a time. The scheduled `pem check` on the same file must not wait for all of it and fail: the
+ * backtest lets go of the file every couple of seconds, as a large check does between its
+ * statements (`betweenSlices`), and the check takes its turn.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli, type ChildCli } from '../support/child-cli.js';
+
+const DEMO_REGISTRY = resolve(import.meta.dirname, '..', '..', 'demo', 'processors.json');
+const NOW = '2026-03-01T12:00:00Z';
+
+let cli: ChildCli;
+let dir: string;
+
+beforeAll(async () => {
+  cli = await bundleCli();
+  dir = mkdtempSync(join(tmpdir(), 'pem-backtest-turns-'));
+}, 60_000);
+
+afterAll(() => {
+  cli?.cleanup();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('pem backtest beside a scheduled pem check on the same DuckDB file', () => {
+  it('lets the check take its turn at the file while the backtest goes on', async () => {
+    const database = join(dir, 'demo.duckdb');
+    const built = await cli.run(['demo', '--database', database, '--now', NOW]);
+    expect(built.code, built.stderr).toBe(0);
+
+    // A month replayed hourly: about ten seconds here, far longer than the check's wait below.
+    let backtestRunning = true;
+    const backtest = cli
+      .run(['backtest', '--config', DEMO_REGISTRY, '--database', database, '--from', '2026-01-15', '--to', '2026-02-14', '--json-output'])
+      .finally(() => (backtestRunning = false));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    const check = await cli.run(['check', '--config', DEMO_REGISTRY, '--database', database, '--dry-run', '--json-output', '--now', NOW], {
+      PEM_DUCKDB_LOCK_TIMEOUT_MS: '5000',
+    });
+    const checkedWhileBacktestRan = backtestRunning;
+    expect(check.code, check.stderr).toBe(0);
+    expect(JSON.parse(check.stdout).processors.length).toBeGreaterThan(0);
+
+    const replayed = await backtest;
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(JSON.parse(replayed.stdout).runs[0].checks).toBe(31 * 24);
+    // The point: the check was served during the backtest, not after it.
+    expect(checkedWhileBacktestRan).toBe(true);
+  }, 180_000);
+});
