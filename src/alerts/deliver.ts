@@ -536,7 +536,6 @@ interface MarkContext {
   broken: boolean;
 }
 
-/** Every alert with `reason` from `why` when not sent (here: all of them, e.g. a dry run). */
 /**
  * The result of a run that sends nothing (`--dry-run`, `pem demo`): every alert is unsent and says
  * why (SPEC §11), `dry_run` unless the check gave a reason of its own (threshold, dependency).
@@ -545,6 +544,7 @@ export function sendingNothing(result: CheckResult): CheckResult {
   return withReasons(result, (alert) => alert.reason ?? 'dry_run');
 }
 
+/** Every alert with `reason` from `why` when not sent (here: all of them, e.g. a dry run). */
 function withReasons(result: CheckResult, why: (alert: AlertReport) => AlertReason): CheckResult {
   return { ...result, report: { ...result.report, alerts: result.report.alerts.map((a) => ({ ...a, sent: false, reason: why(a) })) } };
 }

@@ -56,7 +56,7 @@ export function parseInstant(value: string, flag: string): Date {
   if (Math.abs(parsed.offset) > MAX_OFFSET_MINUTES) {
     throw usageError(`${flag} '${value}' has a UTC offset outside -18:00..+18:00, for example 2025-10-08T12:00:00-04:00`);
   }
-  if (parsed.toUTC().year < MIN_YEAR) throw usageError(`${flag} '${value}' is before ${MIN_YEAR}-01-01`);
+  if (parsed.toUTC().year < MIN_YEAR) throw usageError(`${flag} '${value}' is before ${MIN_YEAR}-01-01T00:00:00Z`);
   return parsed.toJSDate();
 }
 

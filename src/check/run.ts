@@ -153,37 +153,51 @@ export async function runCheck(
 }
 
 /**
+ * A warehouse's own word that a table does not exist or may not be read: DuckDB's "Catalog Error:
+ * Table with name X does not exist", BigQuery's "Not found: Table p:d.t" and "Access Denied: Table
+ * p:d.t". Nothing else (a held file, an unreachable endpoint, out of memory) is about a table.
+ */
+const UNREADABLE_TABLE = /Catalog Error: Table with name|Not found: Table|Access Denied: Table/;
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
  * A failed check statement's error, naming the processors and registry keys behind the tables it
  * could not read: the warehouse's own message names only the table ("Table with name
  * game_schedule does not exist!"), and the registry may name it for one processor among
- * thousands. Only the tables the message mentions are probed (an empty read each), so an
- * unreachable warehouse costs no further requests and a check that runs pays nothing.
+ * thousands. Only when the error is about a table (UNREADABLE_TABLE), and only the tables the
+ * message names are probed (an empty read each, on the warehouse that just answered), so any
+ * other failure comes back as it was and a check that runs pays nothing.
  */
 async function withUnreadableTables(error: unknown, warehouse: Warehouse, registry: Registry, readers: ReadonlySet<string>): Promise<unknown> {
   const message = describeError(error);
-  const namedBy = new Map<string, string[]>();
+  if (!UNREADABLE_TABLE.test(message)) return error;
+  const namedBy = new Map<string, { table: string; key: string; names: string[] }>();
   for (const p of registry.processors) {
     if (!readers.has(p.name)) continue;
     const tables: [string, string][] = [[p.execution_table, 'execution_table']];
     if (p.expected_frequency === 'calendar' && p.calendar_table) tables.push([p.calendar_table, 'calendar_table']);
     for (const [table, key] of tables) {
       // Warehouses name a table in full or by its last part (DuckDB: "Table with name game_schedule").
-      if (!message.includes(table.split('.').at(-1)!)) continue;
-      let names = namedBy.get(`${table}\u0000${key}`);
-      if (!names) namedBy.set(`${table}\u0000${key}`, (names = []));
-      names.push(p.name);
+      const lastPart = table.split('.').at(-1)!;
+      if (!new RegExp(`(^|[^\\w$-])${escapeRegExp(lastPart)}($|[^\\w$-])`).test(message)) continue;
+      const entry = namedBy.get(`${key} ${table}`) ?? { table, key, names: [] };
+      namedBy.set(`${key} ${table}`, entry);
+      entry.names.push(p.name);
     }
   }
   const unreadable: string[] = [];
-  for (const [entry, names] of namedBy) {
-    const [table, key] = entry.split('\u0000') as [string, string];
+  for (const { table, key, names } of namedBy.values()) {
     try {
       await warehouse.query(renderTableProbeSql(warehouse.dialect, table));
-    } catch {
+    } catch (probeError) {
+      if (!UNREADABLE_TABLE.test(describeError(probeError))) continue;
       const shown = names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
       unreadable.push(`${table} is the ${key} of processor${names.length > 1 ? 's' : ''} ${shown}`);
     }
   }
   if (unreadable.length === 0) return error;
-  return runtimeError(`${message} (${unreadable.join('; ')}: create it or correct the registry)`);
+  const named = runtimeError(`${message} (${unreadable.join('; ')}: create it or correct the registry)`);
+  named.cause = error;
+  return named;
 }

@@ -86,6 +86,7 @@ export class BigQueryWarehouse implements Warehouse {
    */
   readonly checkProcessorDaysPerQuery = null;
   readonly checkProcessorsPerQuery = null;
+  readonly holdsFile = false;
   readonly description: string;
 
   constructor(

@@ -157,6 +157,9 @@ class DuckDbWarehouse implements Warehouse {
   readonly dialect = 'duckdb' as const;
   readonly checkProcessorDaysPerQuery = DUCKDB_CHECK_PROCESSOR_DAYS;
   readonly checkProcessorsPerQuery = DUCKDB_CHECK_PROCESSORS;
+  get holdsFile(): boolean {
+    return this.path !== ':memory:';
+  }
   private open: { instance: DuckDBInstance; connection: DuckDBConnection } | null = null;
   private connecting: Promise<DuckDBConnection> | null = null;
   /** Whether a statement holds the main connection; statements asked meanwhile run on spare ones. */

@@ -60,6 +60,12 @@ export interface Warehouse {
    * statement's memory grows with its processors as well as with its days (SPEC §14).
    */
   readonly checkProcessorsPerQuery: number | null;
+  /**
+   * Whether other processes wait while this warehouse has its store open (DuckDB on a file: one
+   * process at a time), so that long work (`pem backtest`) should pause for `betweenSlices` now and
+   * then; false where nothing is held (BigQuery, DuckDB in memory).
+   */
+  readonly holdsFile: boolean;
   /** Runs a statement that returns no rows (DDL, inserts). */
   execute(sql: string, params?: QueryParams): Promise<void>;
   /**

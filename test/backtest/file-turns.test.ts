@@ -32,15 +32,17 @@ describe('pem backtest beside a scheduled pem check on the same DuckDB file', ()
     const built = await cli.run(['demo', '--database', database, '--now', NOW]);
     expect(built.code, built.stderr).toBe(0);
 
-    // A month replayed hourly: about ten seconds here, far longer than the check's wait below.
+    // 45 days replayed hourly: about 15 s here. The backtest lets go of the file for 50 ms every
+    // 2 s; the check waits up to 20 s for one of those turns. Without them it gets in only once
+    // the backtest has ended, which the last assertion catches (however fast the machine).
     let backtestRunning = true;
     const backtest = cli
-      .run(['backtest', '--config', DEMO_REGISTRY, '--database', database, '--from', '2026-01-15', '--to', '2026-02-14', '--json-output'])
+      .run(['backtest', '--config', DEMO_REGISTRY, '--database', database, '--from', '2026-01-01', '--to', '2026-02-14', '--json-output'])
       .finally(() => (backtestRunning = false));
     await new Promise((resolve) => setTimeout(resolve, 1_500));
 
     const check = await cli.run(['check', '--config', DEMO_REGISTRY, '--database', database, '--dry-run', '--json-output', '--now', NOW], {
-      PEM_DUCKDB_LOCK_TIMEOUT_MS: '5000',
+      PEM_DUCKDB_LOCK_TIMEOUT_MS: '20000',
     });
     const checkedWhileBacktestRan = backtestRunning;
     expect(check.code, check.stderr).toBe(0);
@@ -48,7 +50,7 @@ describe('pem backtest beside a scheduled pem check on the same DuckDB file', ()
 
     const replayed = await backtest;
     expect(replayed.code, replayed.stderr).toBe(0);
-    expect(JSON.parse(replayed.stdout).runs[0].checks).toBe(31 * 24);
+    expect(JSON.parse(replayed.stdout).runs[0].checks).toBe(45 * 24);
     // The point: the check was served during the backtest, not after it.
     expect(checkedWhileBacktestRan).toBe(true);
   }, 180_000);

@@ -24,7 +24,7 @@ describe('pem check usage errors exit 2 with one line', () => {
     [['--now', 'yesterday'], "--now 'yesterday' is not an ISO-8601 instant, for example 2025-10-08T12:00:00Z"],
     [['--now', '2026-11-30T10:00:00+25:00'], "--now '2026-11-30T10:00:00+25:00' has a UTC offset outside -18:00..+18:00"],
     [['--now', '2026-11-30T10:00:00-18:30'], "--now '2026-11-30T10:00:00-18:30' has a UTC offset outside -18:00..+18:00"],
-    [['--now', '1899-12-31T12:00:00Z'], "--now '1899-12-31T12:00:00Z' is before 1900-01-01"],
+    [['--now', '1899-12-31T12:00:00Z'], "--now '1899-12-31T12:00:00Z' is before 1900-01-01T00:00:00Z"],
     [['--processors', 'gamebook_processor,boxscores'], "--processors: unknown processor 'boxscores'; the registry has gamebook_processor, roster_processor"],
     [['--processors', ','], '--processors is empty'],
     [['--engine', 'postgres'], "--engine 'postgres' is not an engine: use duckdb or bigquery"],
