@@ -14,7 +14,7 @@ import { loadRegistry } from '../../src/config/load.js';
 import { resolveCheckInputs } from '../../src/check/inputs.js';
 import { runCheck } from '../../src/check/run.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
-import type { QueryBatchesOptions, QueryParams } from '../../src/warehouse/types.js';
+import type { QueryBatchesOptions, QueryParams, Warehouse } from '../../src/warehouse/types.js';
 import { datesBetween, runsOn } from '../support/runs.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
 
@@ -163,6 +163,59 @@ describe('a check run in slices', () => {
         Array.from({ length: 3 }, () => runCheck(warehouse, registry, inputs, { dayDetails: true, processorsPerQuery: 1 })),
       );
       for (const sliced of sideBySide) expect(JSON.stringify(sliced)).toBe(whole);
+    } finally {
+      await warehouse.close();
+    }
+  });
+});
+
+describe('a failed check statement', () => {
+  /** The real warehouse, its check statements failing with `message`, its other queries written down. */
+  function failingWith(warehouse: Warehouse, message: string, probes: string[]): Warehouse {
+    return new Proxy(warehouse, {
+      get(target, key) {
+        if (key === 'queryBatches') {
+          return () => ({
+            [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error(message)) }),
+          });
+        }
+        if (key === 'query') {
+          return (sql: string, params?: QueryParams) => {
+            probes.push(sql);
+            return target.query(sql, params);
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+
+  it('comes back unchanged, with no table probed, when it is not about a table', async () => {
+    const { registry, inputs, warehouse } = await openFourProcessorScenario();
+    const probes: string[] = [];
+    try {
+      // Named like the run-history table, but about a held file.
+      const held = 'cannot open DuckDB database processor_run_history.duckdb: another process holds the file (waited 1000 ms)';
+      await expect(runCheck(failingWith(warehouse, held, probes), registry, inputs)).rejects.toThrow(new Error(held));
+      expect(probes).toEqual([]);
+    } finally {
+      await warehouse.close();
+    }
+  });
+
+  it('names the processors behind a missing table only when a probe finds it missing too', async () => {
+    const { registry, inputs, warehouse } = await openFourProcessorScenario();
+    const probes: string[] = [];
+    try {
+      // The table exists (the probe reads it): the warehouse's error is passed on as it was.
+      const stale = 'Catalog Error: Table with name processor_run_history does not exist!';
+      await expect(runCheck(failingWith(warehouse, stale, probes), registry, inputs)).rejects.toThrow(new Error(stale));
+      expect(probes).toHaveLength(1);
+      await warehouse.execute('DROP TABLE nba_reference.processor_run_history');
+      await expect(runCheck(failingWith(warehouse, stale, probes), registry, inputs)).rejects.toThrow(
+        `${stale} (nba_reference.processor_run_history is the execution_table of processors a_down, b_ok, c_gap and 1 more: create it or correct the registry)`,
+      );
     } finally {
       await warehouse.close();
     }
