@@ -938,6 +938,10 @@ const __pem_modules = {
             const example = where[0] === 'routes' ? '{"slack_webhook_env": "SLACK_WEBHOOK_URL_STATS"}' : '{"expected_frequency": "daily"}';
             return [`${path.join('.')}: must be an object of settings, for example ${example}`];
         }
+        // The document itself (an array, a string, null): no key to name.
+        if (path.length === 0) {
+            return [issue.code === 'invalid_type' ? `must be an object such as {"dataset": "nba_reference", "processors": {…}}, not ${issue.received}` : issue.message];
+        }
         return [`${path.join('.')}: ${issue.message}`];
     }
   },
