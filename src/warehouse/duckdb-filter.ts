@@ -44,7 +44,8 @@ const ALLOWED =
   `and ${FILTER_FUNCTIONS.filter((f) => f !== 'substring').map((f) => f.toUpperCase()).join(', ')}`;
 
 /** The statement each filter is parsed in; its tree minus the WHERE clause must be this one's. */
-const wrap = (filter: string) => `SELECT 1 FROM t WHERE (${filter})`;
+const WRAPPED_BEFORE = 'SELECT 1 FROM t WHERE (';
+const wrap = (filter: string) => `${WRAPPED_BEFORE}${filter})`;
 
 interface Expression {
   class?: string;
@@ -55,6 +56,8 @@ interface Expression {
 interface Parsed {
   error?: boolean;
   error_message?: string;
+  /** Where the parser stopped, in characters from the start of the statement. */
+  position?: string;
   statements?: { node?: { type?: string; where_clause?: Expression | null } & Record<string, unknown> }[];
 }
 
@@ -110,6 +113,19 @@ function skeleton(node: unknown): string {
 }
 
 /**
+ * DuckDB's parse error of one wrapped filter, in the filter's own terms: the parser reports the
+ * wrapper's closing ")" when the filter stops short ("processor_name = "), which is not in the
+ * text the user wrote; and a position within the filter is counted from its own start.
+ */
+function syntaxErrorIn(filter: string, parsed: Parsed): string {
+  const message = firstLine(parsed.error_message ?? 'syntax error');
+  const at = Number(parsed.position) - WRAPPED_BEFORE.length;
+  if (parsed.position === undefined || !Number.isInteger(at) || at < 0) return message;
+  if (at >= filter.trimEnd().length) return 'it ends where more was expected';
+  return `${message}, at character ${at + 1}`;
+}
+
+/**
  * A parser that checks many filters in one parse: `check(filters)` gives, for each filter, why it
  * is not an allowed expression over the row (or does not parse), or null.
  */
@@ -144,7 +160,7 @@ export async function duckDbFilterParser(): Promise<{ check: (filters: readonly 
         const together = await parse(part.map(wrap).join(';\n'));
         if (!together.error && together.statements?.length === part.length) return together.statements.map(judge);
         if (part.length === 1) {
-          return [together.error ? `does not parse as a SQL expression (${firstLine(together.error_message ?? 'syntax error')})` : 'must be one boolean expression'];
+          return [together.error ? `does not parse as a SQL expression (${syntaxErrorIn(part[0]!, together)})` : 'must be one boolean expression'];
         }
         const middle = from + Math.ceil(part.length / 2);
         return [...(await checkRange(from, middle)), ...(await checkRange(middle, to))];

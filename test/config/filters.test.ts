@@ -74,10 +74,14 @@ describe('a processor filter', () => {
       const filters = Array.from({ length: 500 }, (_, i) => `processor_name = 'p${i}'`);
       filters[7] = "processor_name = read_csv('/etc/passwd')";
       filters[300] = 'processor_name = (';
+      filters[400] = "processor_name = = 'p1'";
       const reasons = await parser.check(filters);
-      expect(reasons.filter((r) => r !== null)).toHaveLength(2);
+      expect(reasons.filter((r) => r !== null)).toHaveLength(3);
       expect(reasons[7]).toContain('not the function READ_CSV');
-      expect(reasons[300]).toMatch(/^does not parse as a SQL expression \(syntax error at or near/);
+      // Said in the filter's own terms: not the ")" the parser saw, which the user did not write,
+      // and a position counted from the filter's start (its second "=").
+      expect(reasons[300]).toBe('does not parse as a SQL expression (it ends where more was expected)');
+      expect(reasons[400]).toBe('does not parse as a SQL expression (syntax error at or near "=", at character 18)');
     } finally {
       parser.close();
     }
