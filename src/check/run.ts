@@ -3,8 +3,10 @@
  * (once, or once per slice of a large check), and fold its rows (per processor: its verdict, then
  * its days) into the check result as they stream in; the rows are never all held at once.
  */
+import { runHistoryTable } from '../config/names.js';
 import type { Registry } from '../config/registry.js';
 import { describeError, runtimeError } from '../errors.js';
+import { columnMismatches, runHistoryColumns } from '../sql/run-history-columns.js';
 import { renderCheckSql, renderTableProbeSql } from '../sql/statements.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { checkParams, withUpstreams, type CheckInputs } from './inputs.js';
@@ -145,7 +147,7 @@ export async function runCheck(
         for (const row of batch) builder.addCheckRow(row);
       }
     } catch (error) {
-      throw await withUnreadableTables(error, warehouse, registry, readers);
+      throw await explainedFailure(error, warehouse, registry, readers);
     }
     if (perQuery < total) options.onStatement?.(Math.min(i + perQuery, total), total);
   }
@@ -158,6 +160,36 @@ export async function runCheck(
  * p:d.t". Nothing else (a held file, an unreachable endpoint, out of memory) is about a table.
  */
 const UNREADABLE_TABLE = /Catalog Error: Table with name|Not found: Table|Access Denied: Table/;
+
+/**
+ * A warehouse's word that the statement met a column of another type than it reads: DuckDB's
+ * Binder Error ("Cannot compare values of type VARCHAR and type DATE") and Conversion Error,
+ * BigQuery's "No matching signature".
+ */
+const WRONG_COLUMN_TYPE = /Binder Error|Conversion Error|No matching signature/;
+
+/**
+ * A failed check statement's error, with what the warehouse's own message leaves out: the
+ * processors and registry keys behind a table it could not read (`withUnreadableTables`), or the
+ * run-history table's columns that are not those of SPEC §2 (a table made by hand before
+ * `pem schema apply`, which CREATE TABLE IF NOT EXISTS keeps whatever its columns).
+ */
+async function explainedFailure(error: unknown, warehouse: Warehouse, registry: Registry, readers: ReadonlySet<string>): Promise<unknown> {
+  const explained = await withUnreadableTables(error, warehouse, registry, readers);
+  if (explained !== error || !WRONG_COLUMN_TYPE.test(describeError(error))) return explained;
+  const table = runHistoryTable(registry);
+  if (!registry.processors.some((p) => readers.has(p.name) && p.execution_table === table)) return error;
+  let mismatches: string[];
+  try {
+    mismatches = columnMismatches(runHistoryColumns(warehouse.dialect, registry), await warehouse.tableColumns(table));
+  } catch {
+    return error;
+  }
+  if (mismatches.length === 0) return error;
+  const named = runtimeError(`${describeError(error)} (${table} has other columns than the run history's, SPEC §2: ${mismatches.join('; ')})`);
+  named.cause = error;
+  return named;
+}
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

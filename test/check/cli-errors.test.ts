@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScenario, type Scenario } from '../support/scenario.js';
 import { runCli } from '../support/cli.js';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
 
 let scenario: Scenario;
 beforeAll(async () => {
@@ -90,6 +91,26 @@ describe('pem check runtime failures exit 1 with one line', () => {
     expect(oneLine(run.stderr)).toHaveLength(1);
     expect(run.stderr).toMatch(/^error: DuckDB .*nowhere.* \(ops\.nowhere is the execution_table of processor x: create it or correct the registry\)$/m);
     expect(run.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('names the run-history columns of another type than SPEC §2 when the statement meets one (a table made by hand)', async () => {
+    const path = join(scenario.dir, 'hand-made.duckdb');
+    const warehouse = await openDuckDb({ path, create: true });
+    try {
+      await warehouse.execute('CREATE SCHEMA nba_reference');
+      await warehouse.execute(
+        'CREATE TABLE nba_reference.processor_run_history (run_id VARCHAR, processor_name VARCHAR, processing_date VARCHAR, status VARCHAR, ' +
+          'started_at TIMESTAMP, completed_at TIMESTAMP, records_processed BIGINT, errors VARCHAR, trigger_source VARCHAR, metadata JSON)',
+      );
+    } finally {
+      await warehouse.close();
+    }
+    const run = await runCli(['check', '--config', scenario.registryPath, '--database', path, '--dry-run']);
+    expect(run).toMatchObject({ code: 1, stdout: '' });
+    expect(oneLine(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toMatch(
+      /^error: DuckDB .*Binder Error: .* \(nba_reference\.processor_run_history has other columns than the run history's, SPEC §2: processing_date is VARCHAR, not DATE; errors is VARCHAR, not STRUCT\(error_type VARCHAR, error_message VARCHAR\)\[\]\)\n$/,
+    );
   });
 
   it('refuses a file DuckDB would attach without writing to it (a JSON file passed as --database)', async () => {
