@@ -1202,7 +1202,7 @@ const __pem_modules = {
             history_scan_reach_days: scanReachDays,
             processor_config_json: options.configParam ? null : processorConfigJson(registry.processors, templates),
             config_param: options.configParam ?? false,
-            run_sources: runSources(readers === registry.processors ? registry : { ...registry, processors: readers }),
+            run_sources: runSources({ ...registry, processors: readers }),
             calendar_sources: calendarSources(readers),
             select_processors: options.selectProcessors,
             param_prefix: options.paramPrefix ?? null,

@@ -131,8 +131,10 @@ export async function runCheck(
   // tells the warehouse about how much it holds so far, and DuckDB keeps as much less for itself.
   const heldPerProcessorDay = processorDays > (options.leaveRoomBeyond ?? LARGE_CHECK_PROCESSOR_DAYS) ? heldBytesPerProcessorDay(options) : 0;
   const builder = new CheckResultBuilder(registry, inputs, { ...options, packDayDetails });
-  const readers = withUpstreams(registry, inputs.processors);
-  const sql = options.sql ?? renderCheckSql(warehouse.dialect, registry, readers);
+  // The processors whose tables the statement reads; worked out again only to explain a failure, so
+  // a backtest (hundreds of checks on one statement, `options.sql`) does not pay for it per check.
+  const readersOf = () => withUpstreams(registry, inputs.processors);
+  const sql = options.sql ?? renderCheckSql(warehouse.dialect, registry, readersOf());
   const total = inputs.processors.length;
   const perQuery = processorsPerStatement(total, inputs.lookbackDays, {
     processorDays: options.processorDaysPerQuery ?? warehouse.checkProcessorDaysPerQuery,
@@ -147,7 +149,7 @@ export async function runCheck(
         for (const row of batch) builder.addCheckRow(row);
       }
     } catch (error) {
-      throw await explainedFailure(error, warehouse, registry, readers);
+      throw await explainedFailure(error, warehouse, registry, readersOf());
     }
     if (perQuery < total) options.onStatement?.(Math.min(i + perQuery, total), total);
   }
@@ -186,7 +188,12 @@ async function explainedFailure(error: unknown, warehouse: Warehouse, registry: 
     return error;
   }
   if (mismatches.length === 0) return error;
-  const named = runtimeError(`${describeError(error)} (${table} has other columns than the run history's, SPEC §2: ${mismatches.join('; ')})`);
+  return annotated(error, `${table} has other columns than the run history's, SPEC §2: ${mismatches.join('; ')}`);
+}
+
+/** The warehouse's error with what it leaves out in parentheses, the original kept as `cause`. */
+function annotated(error: unknown, note: string): Error {
+  const named = runtimeError(`${describeError(error)} (${note})`);
   named.cause = error;
   return named;
 }
@@ -229,7 +236,5 @@ async function withUnreadableTables(error: unknown, warehouse: Warehouse, regist
     }
   }
   if (unreadable.length === 0) return error;
-  const named = runtimeError(`${message} (${unreadable.join('; ')}: create it or correct the registry)`);
-  named.cause = error;
-  return named;
+  return annotated(error, `${unreadable.join('; ')}: create it or correct the registry`);
 }

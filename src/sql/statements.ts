@@ -32,8 +32,9 @@ export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Regist
  * The statement `pem check` sends: per row the processor, its verdict (as JSON, on its first date)
  * and the day (as JSON): `check_columns`. On DuckDB it holds the whole detection query; on
  * BigQuery it reads the table function Dataform deployed (the `check_query` partial of each dialect).
+ * `readsOf`: the processors whose run history and calendars it reads (HealthRenderOptions.readsOf;
+ * default all).
  */
-/** `readsOf`: the processors whose run history and calendars it reads (HealthRenderOptions.readsOf; default all). */
 export function renderCheckSql(dialect: Dialect | SqlRenderer, registry: Registry, readsOf?: ReadonlySet<string>): string {
   const renderer = rendererFor(dialect);
   const context = healthContext(registry, { selectProcessors: true, configParam: true, orderRows: false, readsOf }, renderer.templates);
