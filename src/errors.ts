@@ -45,3 +45,14 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return firstLine(error.message) || error.name;
   return firstLine(String(error));
 }
+
+/**
+ * An error with what the library's own message leaves out, in parentheses after its first line
+ * (a warehouse names a table but not the registry key behind it, or a failed cast but not the
+ * column); the original is kept as `cause`.
+ */
+export function annotated(error: unknown, note: string): PemError {
+  const named = runtimeError(`${describeError(error)} (${note})`);
+  named.cause = error;
+  return named;
+}

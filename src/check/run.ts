@@ -5,7 +5,7 @@
  */
 import { runHistoryTable } from '../config/names.js';
 import type { Registry } from '../config/registry.js';
-import { describeError, runtimeError } from '../errors.js';
+import { annotated, describeError, runtimeError } from '../errors.js';
 import { columnMismatches, runHistoryColumns } from '../sql/run-history-columns.js';
 import { renderCheckSql, renderTableProbeSql } from '../sql/statements.js';
 import type { Warehouse } from '../warehouse/types.js';
@@ -189,13 +189,6 @@ async function explainedFailure(error: unknown, warehouse: Warehouse, registry: 
   }
   if (mismatches.length === 0) return error;
   return annotated(error, `${table} has other columns than the run history's, SPEC §2: ${mismatches.join('; ')}`);
-}
-
-/** The warehouse's error with what it leaves out in parentheses, the original kept as `cause`. */
-function annotated(error: unknown, note: string): Error {
-  const named = runtimeError(`${describeError(error)} (${note})`);
-  named.cause = error;
-  return named;
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

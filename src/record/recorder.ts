@@ -326,7 +326,9 @@ export class RunRecorder {
   private async fail(what: string, cause: unknown, keptIn: string | null = null): Promise<void> {
     this.lastOk = false;
     this.lastKept = keptIn !== null;
-    const reason = cause instanceof Error ? firstLine(cause.message) : String(cause);
+    const said = cause instanceof Error ? firstLine(cause.message) : String(cause);
+    // The warehouse's errors start with its description, which `what` already names ("in DuckDB x").
+    const reason = said.startsWith(`${this.sink.description}: `) ? said.slice(this.sink.description.length + 2) : said;
     const kept = keptIn === null ? '' : `; kept in ${keptIn}, added by the next \`pem record\` or \`pem check\``;
     const message = `${what}: ${reason}${kept}`;
     if (this.strict) {

@@ -9,7 +9,7 @@
  *   cannot interleave with another writer; a writer waits its turn, and spools what it could not
  *   write in time.
  */
-import { usageError } from '../errors.js';
+import { annotated, usageError } from '../errors.js';
 import { resolveEngine, bigQueryOptionsFrom, type Engine, type WarehouseOptions, type WarehouseSettings } from '../warehouse/open.js';
 import { existsSync } from 'node:fs';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from '../warehouse/duckdb.js';
@@ -87,6 +87,8 @@ export function duckDbFileSink(path: string, table: string): RunSink {
       const warehouse = await openDuckDb({ path, create: false, lockWaitMs: WAIT_FOR_SIGNAL_MS, signal: options?.signal, onLockWait: options?.onRetry });
       try {
         await warehouse.insertRunRows(table, rows);
+      } catch (error) {
+        throw await withColumnMismatches(error, warehouse, table);
       } finally {
         await warehouse.close();
       }
@@ -96,6 +98,25 @@ export function duckDbFileSink(path: string, table: string): RunSink {
       return spoolRunRows(path, table, rows);
     },
   };
+}
+
+/**
+ * A failed append's error, naming the table's columns that are not SPEC §2's when it has such:
+ * DuckDB's appender says only "Unimplemented type for cast (INT32 -> INT32)" of a table made by
+ * hand with an INTEGER processing_date, and `pem schema apply` keeps an existing table whatever
+ * its columns. The row is spooled all the same (the recorder), for the first write after the table
+ * is put right. The SQL renderer is loaded only here: a run that records pays nothing for it.
+ */
+async function withColumnMismatches(error: unknown, warehouse: Warehouse, table: string): Promise<unknown> {
+  let mismatches: string[];
+  try {
+    const { columnMismatches, runHistoryColumnsOf } = await import('../sql/run-history-columns.js');
+    mismatches = columnMismatches(runHistoryColumnsOf(warehouse.dialect, table), await warehouse.tableColumns(table));
+  } catch {
+    return error;
+  }
+  if (mismatches.length === 0) return error;
+  return annotated(error, `${table} has other columns than the run history's, SPEC §2: ${mismatches.join('; ')}`);
 }
 
 /** The file wait of a recorder's write: until its bound aborts the signal. */

@@ -13,7 +13,12 @@ import type { Dialect, SqlRenderer } from './render.js';
  * table that already exists.
  */
 export function runHistoryColumns(dialect: Dialect | SqlRenderer, registry: Registry): { name: string; type: string }[] {
-  const ddl = rendererFor(dialect).render('run_history_ddl', { table: runHistoryTable(registry) });
+  return runHistoryColumnsOf(dialect, runHistoryTable(registry));
+}
+
+/** The same, for a run-history table named directly (`pem record --table`, or a sink's table). */
+export function runHistoryColumnsOf(dialect: Dialect | SqlRenderer, table: string): { name: string; type: string }[] {
+  const ddl = rendererFor(dialect).render('run_history_ddl', { table });
   const body = ddl.slice(ddl.indexOf('(') + 1, ddl.lastIndexOf(')'));
   return [...body.matchAll(/^\s*([a-z_]+) (.+?)(?: NOT NULL)?,?$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
 }

@@ -65,6 +65,32 @@ describe('pem record start', () => {
   });
 });
 
+describe('pem record into a run-history table made by hand', () => {
+  it('names the columns that are not those of SPEC §2 (DuckDB says only "Unimplemented type for cast"), once, and keeps the row', async () => {
+    const path = join(scenario.dir, 'hand-made.duckdb');
+    const warehouse = await openDuckDb({ path, create: true });
+    await warehouse.query('CREATE SCHEMA nba_reference');
+    await warehouse.query(
+      `CREATE TABLE nba_reference.processor_run_history (run_id VARCHAR, processor_name VARCHAR, processing_date INTEGER, status VARCHAR,
+         started_at TIMESTAMP, completed_at TIMESTAMP, records_processed DATE, errors STRUCT(error_type VARCHAR, error_message VARCHAR)[],
+         trigger_source VARCHAR, metadata JSON)`,
+    );
+    await warehouse.close();
+    const run = await runCli(
+      ['record', 'start', '--strict', '--processor', 'gamebook', '--date', '2025-10-07', '--config', scenario.registryPath, '--database', path],
+      { now: NOW },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: cannot record the start of run gamebook\/2025-10-07\/\S+ in DuckDB \S+hand-made\.duckdb: cannot append to nba_reference\.processor_run_history: /);
+    expect(lines[0]).toContain(
+      '(nba_reference.processor_run_history has other columns than the run history\'s, SPEC §2: processing_date is INTEGER, not DATE; records_processed is DATE, not BIGINT); kept in ',
+    );
+  });
+});
+
 describe('pem record complete', () => {
   const started = async () => (await record(['start', '--processor', 'gamebook', '--date', '2025-10-07'])).stdout.trim();
 
