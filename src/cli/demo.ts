@@ -2,7 +2,7 @@
  * `pem demo`: builds a DuckDB file with a season of realistic history and runs the check on it,
  * so a newcomer sees the product work in one command, with no cloud and no setup.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
@@ -12,6 +12,8 @@ import { addDays } from '../check/inputs.js';
 import { runCheck } from '../check/run.js';
 import { DEMO_SEASON, buildDemoHistory } from '../demo/history.js';
 import { runHistoryTable } from '../config/names.js';
+import type { Registry } from '../config/registry.js';
+import { describeError, runtimeError, usageError } from '../errors.js';
 import { renderSchemaSql } from '../sql/statements.js';
 import { openDuckDb } from '../warehouse/duckdb.js';
 import { addExamples, type CliContext } from './context.js';
@@ -59,6 +61,7 @@ interface DemoFlags {
 
 async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, inputs }: PreparedCheck, context: CliContext, progress: Progress): Promise<void> {
   const history = buildDemoHistory(inputs.endDate, inputs.now);
+  await refuseAnythingButADemo(flags.database, registry);
   for (const suffix of ['', '.wal']) rmSync(`${flags.database}${suffix}`, { force: true });
   progress.step(`writing ${history.runs.length} run rows to ${flags.database}`);
   const warehouse = await openDuckDb({ path: flags.database, create: true });
@@ -101,6 +104,49 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
         `${backtest.totals.never_alerted_dates} problem dates never alerted` +
         `\n      pem backtest --config ${registryPath} --database ${flags.database} --from ${from} --to ${to} [--compare OTHER_REGISTRY]\n`,
     );
+  } finally {
+    await warehouse.close();
+  }
+}
+
+/**
+ * `pem demo` rebuilds its file from scratch, so a `--database` that holds anything else is
+ * refused (exit 2) before it is removed: a typo must not cost a registry or a run history. A demo's
+ * file is a DuckDB database with the demo's game schedule, whose run history holds only the demo
+ * registry's processors (a file an earlier version built passes too; so does one where `pem
+ * silence` or `pem record` was tried out on the demo's processors).
+ */
+async function refuseAnythingButADemo(path: string, registry: Registry): Promise<void> {
+  if (!existsSync(path)) return;
+  const refuse = (why: string) =>
+    usageError(`--database ${path} exists and is not a database pem demo built (${why}): pem demo rebuilds its file from scratch, so name another file, or remove this one yourself`);
+  if (statSync(path).isDirectory()) throw refuse('it is a folder');
+  let warehouse;
+  try {
+    warehouse = await openDuckDb({ path, create: false });
+  } catch (error) {
+    const said = describeError(error);
+    if (said.includes('another process holds the file')) throw runtimeError(`cannot rebuild ${path}: another process holds it; try again when it has finished`);
+    throw refuse(/not a (valid )?DuckDB database file/.test(said) ? 'it is not a DuckDB database file' : said);
+  }
+  try {
+    const tables = await warehouse.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = $dataset`,
+      { dataset: { type: 'STRING', value: registry.dataset } },
+    );
+    const names = new Set(tables.map((row) => String(row.table_name)));
+    const runHistory = runHistoryTable(registry);
+    const missing = [runHistory, `${registry.dataset}.game_schedule`].filter((table) => !names.has(table.split('.').at(-1)!));
+    if (missing.length > 0) throw refuse(`it has no ${missing.join(' nor ')}`);
+    const demoProcessors = registry.processors.map((p) => p.name);
+    const others = await warehouse.query(
+      `SELECT DISTINCT processor_name FROM ${runHistory} WHERE NOT list_contains($demo, processor_name) ORDER BY 1 LIMIT 4`,
+      { demo: { type: 'ARRAY<STRING>', value: demoProcessors } },
+    );
+    if (others.length > 0) {
+      const shown = others.slice(0, 3).map((row) => String(row.processor_name));
+      throw refuse(`its run history has processors the demo does not have: ${shown.join(', ')}${others.length > 3 ? ', …' : ''}`);
+    }
   } finally {
     await warehouse.close();
   }

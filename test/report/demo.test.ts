@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
 
 describe('pem demo', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pem-demo-report-'));
@@ -27,7 +28,8 @@ describe('pem demo', () => {
   }, 90_000);
 
   it('keeps stdout to the JSON document with --json-output, and names the report on stderr', async () => {
-    const database = join(dir, 'json', 'demo.duckdb');
+    // The first test's file: pem demo rebuilds a database it built.
+    const database = join(dir, 'text', 'demo.duckdb');
     const { code, stdout, stderr } = await runCli(['demo', '--database', database, '--json-output']);
     expect(code).toBe(0);
     const json = JSON.parse(stdout);
@@ -42,7 +44,45 @@ describe('pem demo', () => {
     // The demo sends nothing, and every alert says why (SPEC §11).
     expect(json.alerts.length).toBeGreaterThan(0);
     for (const alert of json.alerts) expect(alert).toMatchObject({ sent: false, reason: 'dry_run' });
-    expect(stderr).toContain(`wrote the HTML report: ${join(dir, 'json', 'demo-report.html')}`);
-    expect(existsSync(join(dir, 'json', 'demo-report.html'))).toBe(true);
+    expect(stderr).toContain(`wrote the HTML report: ${join(dir, 'text', 'demo-report.html')}`);
+    expect(existsSync(join(dir, 'text', 'demo-report.html'))).toBe(true);
+  });
+
+  describe('refuses a --database that holds anything but a demo, and leaves it as it was', () => {
+    it.each([
+      ['a text file (a registry, notes)', 'processors.json', (path: string) => writeFileSync(path, '{"dataset": "nba_reference"}'), 'it is not a DuckDB database file'],
+      ['a folder', 'folder', (path: string) => mkdirSync(path), 'it is a folder'],
+    ])('%s', async (_name, file, make, why) => {
+      const path = join(dir, file);
+      make(path);
+      const before = statSync(path).isDirectory() ? null : readFileSync(path);
+      const { code, stdout, stderr } = await runCli(['demo', '--database', path]);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(`error: --database ${path} exists and is not a database pem demo built (${why}): pem demo rebuilds its file from scratch, so name another file, or remove this one yourself\n`);
+      if (before) expect(readFileSync(path)).toEqual(before);
+    });
+
+    it('a run history of other processors', async () => {
+      const path = join(dir, 'monitoring.duckdb');
+      const registry = join(dir, 'mine.json');
+      writeFileSync(registry, JSON.stringify({ dataset: 'nba_reference', processors: { mine: {} } }));
+      expect((await runCli(['schema', 'apply', '--config', registry, '--database', path])).code).toBe(0);
+      const started = await runCli(['record', 'start', '--processor', 'mine', '--date', '2025-10-07', '--config', registry, '--database', path]);
+      expect(started.code).toBe(0);
+      // Even with a game_schedule table, as the demo's.
+      const warehouse = await openDuckDb({ path, create: false });
+      await warehouse.execute('CREATE TABLE nba_reference.game_schedule (game_date DATE)');
+      await warehouse.close();
+      const { code, stderr } = await runCli(['demo', '--database', path]);
+      expect(code).toBe(2);
+      expect(stderr).toContain(`(its run history has processors the demo does not have: mine)`);
+      const reopened = await openDuckDb({ path, create: false });
+      try {
+        expect(await reopened.query('SELECT run_id FROM nba_reference.processor_run_history')).toEqual([{ run_id: started.stdout.trim() }]);
+      } finally {
+        await reopened.close();
+      }
+    });
   });
 });
