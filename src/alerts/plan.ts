@@ -96,7 +96,13 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
   const latest = byDestination<DeliveredState>();
   // A destination pem no longer keeps state for (a row from elsewhere) is not read.
   for (const s of inputs.state) latest[s.destination]?.set(s.alert_key, s);
-  const silencedBy = new Map(inputs.silences.map((s) => [s.processor_name, s]));
+  // A processor with several active silences is held back until the last of them ends (and is
+  // shown so): the first to end would say "until" an instant after which its alerts still wait.
+  const silencedBy = new Map<string, ActiveSilence>();
+  for (const s of inputs.silences) {
+    const kept = silencedBy.get(s.processor_name);
+    if (!kept || Date.parse(s.silenced_until) > Date.parse(kept.silenced_until)) silencedBy.set(s.processor_name, s);
+  }
   const renotifyMs = inputs.renotifyHours * HOUR_MS;
   const nowMs = inputs.now.getTime();
   const due: DueItem[] = [];

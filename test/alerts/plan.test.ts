@@ -84,6 +84,14 @@ describe('planDeliveries', () => {
     const cleared = plan({ silences: [silence], state: [delivered('a', 'slack', 'notified', hoursAgo(1))] });
     expect(cleared.due).toMatchObject([{ action: 'resolve' }]);
   });
+
+  it('shows a processor with several silences as silenced until the last of them ends', () => {
+    // As listSilences orders them: latest end first.
+    const longer = { silence_id: 'sil_2', processor_name: 'a', silenced_until: '2025-10-12T00:00:00.000Z', reason: 'migration' };
+    const shorter = { silence_id: 'sil_1', processor_name: 'a', silenced_until: '2025-10-09T00:00:00.000Z', reason: 'maintenance' };
+    expect(plan({ issues: [issue('a')], silences: [longer, shorter] }).silenced).toEqual([longer]);
+    expect(plan({ issues: [issue('a')], silences: [shorter, longer] }).silenced).toEqual([longer]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------
