@@ -4,18 +4,24 @@
  * and each one is an hour after the previous. Pure.
  */
 import { DateTime } from 'luxon';
+import { parseDurationMs } from '../check/inputs.js';
 import { usageError } from '../errors.js';
 
-const UNIT_MS = { m: 60_000, h: 3_600_000 } as const;
-const MIN_EVERY_MS = 5 * 60_000;
+const MINUTE_MS = 60_000;
+const MIN_EVERY_MS = 5 * MINUTE_MS;
+const MAX_EVERY_MS = 24 * 60 * MINUTE_MS;
 const MAX_INSTANTS = 200_000;
 
-/** `--every`: minutes or hours (`30m`, `1h`, `6h`), at least 5 minutes and at most a day. */
+/** `--every`: a duration as `pem silence add --until` takes one (`30m`, `1h`, `1h30m`), whole minutes from 5 minutes to a day. */
 export function parseEvery(text: string): number {
-  const match = /^(\d+)(m|h)$/.exec(text.trim());
-  const ms = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : NaN;
-  if (!match || !(ms >= MIN_EVERY_MS && ms <= 24 * UNIT_MS.h)) {
-    throw usageError(`--every '${text}' must be minutes or hours from 5m to 24h, for example 1h or 30m`);
+  let ms: number;
+  try {
+    ms = parseDurationMs(text, '--every');
+  } catch {
+    ms = NaN;
+  }
+  if (!(ms >= MIN_EVERY_MS && ms <= MAX_EVERY_MS && ms % MINUTE_MS === 0)) {
+    throw usageError(`--every '${text}' must be whole minutes from 5m to 24h, for example 1h, 30m or 1h30m`);
   }
   return ms;
 }

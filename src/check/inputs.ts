@@ -125,13 +125,21 @@ export function healthParams(inputs: CheckInputs): QueryParams {
 }
 
 /**
- * A length of time such as `2h`, `3d`, `90m`, `1h30m` or `2 days`, in milliseconds. Units come
- * from parse-duration (https://github.com/jkroso/parse-duration: `m` is minutes, `mo` months);
- * a unit is required, so a bare `2` is not silently read as two milliseconds.
+ * A duration as people write one: numbers each followed by a unit of seconds to weeks (`90m`,
+ * `2h`, `1h30m`, `2 days`, `1.5h`). parse-duration alone reads more than it should: it skips what
+ * it does not know, so `2h ago` was two hours ahead, `10d-9d` nineteen days, `1h1` an hour and a
+ * millisecond and an ISO week date `2026-W50-1` two seconds.
+ */
+const DURATION = /^(\d+(\.\d+)?\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?)\s*)+$/i;
+
+/**
+ * A length of time such as `2h`, `3d`, `90m`, `1h30m` or `2 days`, in milliseconds (DURATION),
+ * added up by parse-duration (https://github.com/jkroso/parse-duration). A unit is required, so a
+ * bare `2` is not silently read as two milliseconds.
  */
 export function parseDurationMs(value: string, flag: string): number {
   const text = value.trim();
-  const ms = /^\d/.test(text) && /[a-z]/i.test(text) ? parseDuration(text) : null;
+  const ms = DURATION.test(text) ? parseDuration(text) : null;
   if (ms === null || !Number.isFinite(ms) || ms <= 0) {
     throw usageError(`${flag} '${value}' is not a duration: use a number and a unit, for example 90m, 2h, 3d or 1h30m`);
   }

@@ -38,7 +38,7 @@ export function registerBacktestCommand(program: Command, context: CliContext): 
     .description('replay pem check over a period: pages, Slack messages, never-alerted dates, flaps and detection latency')
     .requiredOption('--from <YYYY-MM-DD>', 'first date of the period (its 00:00 in the registry time zone)')
     .requiredOption('--to <YYYY-MM-DD>', 'last date of the period (to its end)')
-    .addOption(new Option('--every <interval>', 'cadence of the checks, e.g. 1h, 30m').default('1h'))
+    .addOption(new Option('--every <interval>', 'cadence of the checks, whole minutes from 5m to 24h: 1h, 30m, 1h30m').default('1h'))
     .addOption(configOption())
     .option('--compare <path>', 'a second registry, replayed on the same history and shown side by side')
     .option('--lookback-days <n>', `window length L of each check (default: ${DEFAULT_LOOKBACK_DAYS})`)

@@ -1,6 +1,8 @@
 /** `pem silence add|list|remove` on a DuckDB scenario. */
 import { userInfo } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseEvery } from '../../src/backtest/cadence.js';
+import { parseDurationMs } from '../../src/check/inputs.js';
 import { runCli } from '../support/cli.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
 
@@ -58,6 +60,38 @@ describe('pem silence add --until as a duration', () => {
     const result = await silence(['add', '--processor', 'gamebook_processor', '--until', until, '--reason', 'outage']);
     expect(result.code).toBe(0);
     expect(result.stdout.startsWith(`silenced gamebook_processor until ${expected} (sil_`)).toBe(true);
+  });
+});
+
+describe('a duration (pem silence add --until, pem backtest --every)', () => {
+  it.each([
+    ['90m', 90 * 60_000],
+    ['1h30m', 90 * 60_000],
+    ['1h 30m', 90 * 60_000],
+    ['1.5h', 90 * 60_000],
+    ['2 days', 2 * 86_400_000],
+    ['1w', 7 * 86_400_000],
+    ['45s', 45_000],
+  ])('reads %s', (text, ms) => {
+    expect(parseDurationMs(text, '--until')).toBe(ms);
+  });
+
+  // parse-duration alone skips what it does not know: each of these was read as some other length.
+  it.each(['2h ago', '10d-9d', '1h-30m', '1h1', '3 bananas 2h', '2026-W50-1', '2', '-2h', '0m', 'h', '2 fortnights', '1mo'])('refuses %j', (text) => {
+    expect(() => parseDurationMs(text, '--until')).toThrow(`--until '${text}' is not a duration`);
+  });
+
+  it('refuses a silence --until that is not a clean duration, in one line, exit 2', async () => {
+    const result = await silence(['add', '--processor', 'gamebook_processor', '--until', '2h ago', '--reason', 'x']);
+    expect([result.code, result.stderr]).toEqual([2, "error: --until '2h ago' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2025-10-09T18:00:00Z\n"]);
+  });
+
+  it('backtest --every takes the same durations, in whole minutes from 5m to 24h', () => {
+    expect(parseEvery('1h30m')).toBe(90 * 60_000);
+    expect(parseEvery('24h')).toBe(86_400_000);
+    for (const text of ['90s', '4m', '25h', '5m30s', '1h1', 'hourly']) {
+      expect(() => parseEvery(text)).toThrow(`--every '${text}' must be whole minutes from 5m to 24h, for example 1h, 30m or 1h30m`);
+    }
   });
 });
 

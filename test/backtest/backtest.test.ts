@@ -186,7 +186,7 @@ describe('pem backtest, computed by hand', () => {
     scenario = await createScenario(registry, []);
     const base = ['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath];
     const every = await runCli([...base, '--from', '2025-10-05', '--to', '2025-10-06', '--every', '90s']);
-    expect([every.code, every.stderr.trim()]).toEqual([2, "error: --every '90s' must be minutes or hours from 5m to 24h, for example 1h or 30m"]);
+    expect([every.code, every.stderr.trim()]).toEqual([2, "error: --every '90s' must be whole minutes from 5m to 24h, for example 1h, 30m or 1h30m"]);
     const backwards = await runCli([...base, '--from', '2025-10-06', '--to', '2025-10-05']);
     expect([backwards.code, backwards.stderr.trim()]).toEqual([2, 'error: --to 2025-10-05 is before --from 2025-10-06']);
   });
