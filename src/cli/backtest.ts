@@ -73,7 +73,7 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
     selectProcessors(registry, flags.processors);
   }
 
-  const warehouse = await openWarehouse(flags, context.settings, { create: false });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false , warn: (message) => context.log.warn(message) });
   try {
     const runs: BacktestReport['runs'] = [];
     for (const { path, registry } of registries) {

@@ -111,7 +111,10 @@ async function withColumnMismatches(error: unknown, warehouse: Warehouse, table:
   let mismatches: string[];
   try {
     const { columnMismatches, runHistoryColumnsOf } = await import('../sql/run-history-columns.js');
-    mismatches = columnMismatches(runHistoryColumnsOf(warehouse.dialect, table), await warehouse.tableColumns(table));
+    const columns = await warehouse.tableColumns(table);
+    // A missing table is the warehouse's own error to tell, not ten missing columns.
+    if (columns.length === 0) return error;
+    mismatches = columnMismatches(runHistoryColumnsOf(warehouse.dialect, table), columns);
   } catch {
     return error;
   }

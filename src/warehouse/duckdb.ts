@@ -54,6 +54,11 @@ export interface DuckDbOptions {
   memoryLimit?: string | null;
   /** How long a sliced check keeps the file between its statements (default SLICE_FILE_HOLD_MS; tests). */
   sliceFileHoldMs?: number;
+  /**
+   * Hears, once per table, that spooled run rows could not be added to it (the table is missing,
+   * or has other columns): they stay spooled, and whoever runs the check should know they wait.
+   */
+  onSpoolKept?: (table: string, rows: number, reason: string) => void;
 }
 
 const DAY_MS = 86_400_000;
@@ -173,7 +178,7 @@ class DuckDbWarehouse implements Warehouse {
 
   constructor(
     private readonly path: string,
-    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait' | 'memoryLimit' | 'sliceFileHoldMs'>,
+    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait' | 'memoryLimit' | 'sliceFileHoldMs' | 'onSpoolKept'>,
     readonly description: string,
   ) {}
 
@@ -249,11 +254,18 @@ class DuckDbWarehouse implements Warehouse {
       try {
         await this.insertRunRows(table, entries.map((e) => e.row));
         forgetSpooled(entries);
-      } catch {
-        // The table is missing or refuses them: they stay spooled, for a later drain.
+      } catch (error) {
+        // The table is missing or refuses them: they stay spooled, for a later drain. Said once per
+        // table: the file is opened again between a check's statements.
+        if (this.spoolKeptTold.has(table)) continue;
+        this.spoolKeptTold.add(table);
+        const said = describeError(error);
+        this.options.onSpoolKept?.(table, entries.length, said.startsWith(`${this.description}: `) ? said.slice(this.description.length + 2) : said);
       }
     }
   }
+
+  private readonly spoolKeptTold = new Set<string>();
 
   /**
    * Lets go of the file (and its lock) until the next statement, which opens it again: the check

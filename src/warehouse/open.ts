@@ -6,6 +6,7 @@ import { DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, DEFAULT_DUCKDB_MEMORY_LIMIT, type Setti
 import { ENGINES, type Engine } from '../config/names.js';
 import { usageError } from '../errors.js';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from './duckdb.js';
+import { spoolDirOf } from './duckdb-spool.js';
 import type { Warehouse } from './types.js';
 
 export { ENGINES, type Engine };
@@ -27,22 +28,35 @@ export function resolveEngine(flag: string | undefined, settings: Pick<Settings,
 }
 
 /** How each engine is opened; the BigQuery client is a large module, loaded only for BigQuery. */
-const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSettings, mode: { create: boolean }) => Promise<Warehouse>> = {
+const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSettings, mode: OpenMode) => Promise<Warehouse>> = {
   // Waits while another process (a `pem record`, another check) holds the file.
-  duckdb: (options, settings, mode) =>
-    openDuckDb({
-      path: options.database ?? DEFAULT_DUCKDB_PATH,
+  duckdb: (options, settings, mode) => {
+    const path = options.database ?? DEFAULT_DUCKDB_PATH;
+    return openDuckDb({
+      path,
       create: mode.create,
       lockWaitMs: settings.duckDb?.lockTimeoutMs ?? DEFAULT_DUCKDB_LOCK_TIMEOUT_MS,
       memoryLimit: settings.duckDb?.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT,
-    }),
+      onSpoolKept: (table, rows, reason) =>
+        mode.warn?.(
+          `${rows} run row${rows === 1 ? '' : 's'} kept in ${spoolDirOf(path)} cannot be added to ${table} yet: ${reason.replace(/\.$/, '')}; ` +
+            'they stay there, and are added once the table accepts them',
+        ),
+    });
+  },
   bigquery: async (options, settings) => {
     const { openBigQuery } = await import('./bigquery.js');
     return openBigQuery(bigQueryOptionsFrom(options, settings));
   },
 };
 
-export async function openWarehouse(options: WarehouseOptions, settings: WarehouseSettings, mode: { create: boolean }): Promise<Warehouse> {
+/** `create`: make a DuckDB file that does not exist. `warn`: where to say what the open found wrong but went on (run rows a spool still keeps). */
+export interface OpenMode {
+  create: boolean;
+  warn?: (message: string) => void;
+}
+
+export async function openWarehouse(options: WarehouseOptions, settings: WarehouseSettings, mode: OpenMode): Promise<Warehouse> {
   return OPENERS[resolveEngine(options.engine, settings)](options, settings, mode);
 }
 
