@@ -5,6 +5,7 @@
 import pc from 'picocolors';
 import { ANOMALY_LABEL, anomalyDates } from './anomalies.js';
 import { ANOMALIES, byUrgency, type AlertReason, type CheckResult, type DayStatus } from './report.js';
+import { printable } from '../printable.js';
 
 /** SPEC §11 `reason`, in words: why an alert was not sent. */
 export const REASON_WORDS: Record<AlertReason, string> = {
@@ -83,7 +84,7 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
     if (p.level === 'OK' && p.recovered_failure_dates.length === 0) continue;
     const indent = ' '.repeat(9);
     const tags = [p.priority + ' priority', p.revenue_impact ? 'revenue impact' : null].filter(Boolean).join(', ');
-    lines.push(`${indent}${p.display_name} (${tags})`);
+    lines.push(`${indent}${printable(p.display_name)} (${tags})`);
     const detail = details[p.name];
     if (p.scheduler_issue) lines.push(`${indent}scheduler issue: no run rows at all in the window, though dates were due`);
     if (p.is_stale) {
@@ -111,7 +112,7 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
     if (detail?.also_affected.length) lines.push(`${indent}also affected: ${detail.also_affected.join(', ')}`);
     const failure = detail?.latest_failure;
     if (failure && (failure.error_type || failure.error_message)) {
-      lines.push(`${indent}latest error (${failure.date}): ${[failure.error_type, failure.error_message].filter(Boolean).join(': ')}`);
+      lines.push(`${indent}latest error (${failure.date}): ${printable([failure.error_type, failure.error_message].filter(Boolean).join(': '))}`);
     }
   }
   if (report.processors.length > 0) {

@@ -16,6 +16,7 @@ import { renderCsv } from '../report/csv.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { chosenFormat, formatOption } from './format.js';
 import { loadCheckedRegistry } from './registry.js';
+import { printable } from '../printable.js';
 
 export const SILENCE_LIST_FORMATS = ['table', 'json', 'csv'] as const;
 /** The CSV columns of `pem silence list`: the JSON array's fields, in its order. */
@@ -187,14 +188,10 @@ async function withSilences<T>(
 /** The human listing: one line per silence, aligned. Pure. */
 export function renderSilences(silences: readonly Silence[], all: boolean): string {
   if (silences.length === 0) return all ? 'No silences.\n' : 'No active silences.\n';
-  const rows = silences.map((s) => [
-    s.silence_id,
-    s.processor_name,
-    s.silenced_until.replace('.000Z', 'Z'),
-    s.state,
-    s.created_by ?? '',
-    s.reason ?? '',
-  ]);
+  // Reasons and authors are whatever was typed, stored in the warehouse: shown without control characters.
+  const rows = silences.map((s) =>
+    [s.silence_id, s.processor_name, s.silenced_until.replace('.000Z', 'Z'), s.state, s.created_by ?? '', s.reason ?? ''].map(printable),
+  );
   const head = ['ID', 'PROCESSOR', 'UNTIL', 'STATE', 'BY', 'REASON'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();

@@ -10,6 +10,7 @@
 import { fillTemplate, type Priority, type Registry } from '../config/registry.js';
 import type { Anomaly, CheckResult, DayReport, DayStatus } from '../check/report.js';
 import { renderCsv } from './csv.js';
+import { printable } from '../printable.js';
 
 export const GAP_STATUSES = ['missing', 'failed', 'hung'] as const satisfies readonly DayStatus[];
 /** A slow run wrote what it should: only volume anomalies call for a re-run. */
@@ -154,8 +155,5 @@ export function renderGapsTable(gaps: readonly Gap[], window: { start: string; e
       `in ${window.start} .. ${window.end} ($ = revenue impact). Machine-readable: --format csv or --format json; runnable: --format commands.`,
   ].join('\n') + '\n';
 }
-
-// eslint-disable-next-line no-control-regex
-const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 
 const truncate = (text: string, width: number): string => (text.length <= width ? text : `${text.slice(0, width - 1)}…`);

@@ -2,6 +2,7 @@
 import { userInfo } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEvery } from '../../src/backtest/cadence.js';
+import { renderSilences } from '../../src/cli/silence.js';
 import { parseDurationMs } from '../../src/check/inputs.js';
 import { runCli } from '../support/cli.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
@@ -92,6 +93,25 @@ describe('a duration (pem silence add --until, pem backtest --every)', () => {
     for (const text of ['90s', '4m', '25h', '5m30s', '1h1', 'hourly']) {
       expect(() => parseEvery(text)).toThrow(`--every '${text}' must be whole minutes from 5m to 24h, for example 1h, 30m or 1h30m`);
     }
+  });
+});
+
+describe('pem silence list, as a table', () => {
+  it('shows a reason and an author without their control characters (they are whatever was typed)', () => {
+    const silence = {
+      silence_id: 'sil_1',
+      processor_name: 'gamebook_processor',
+      silenced_until: '2025-10-09T00:00:00.000Z',
+      reason: 'two\nlines \u001b[2J',
+      created_at: '2025-10-08T00:00:00.000Z',
+      created_by: 'eve\u001b]0;title\u0007',
+      removed_at: null,
+      state: 'active' as const,
+    };
+    expect(renderSilences([silence], false)).toBe(
+      'ID     PROCESSOR           UNTIL                 STATE   BY             REASON\n' +
+        'sil_1  gamebook_processor  2025-10-09T00:00:00Z  active  eve?]0;title?  two?lines ?[2J\n',
+    );
   });
 });
 

@@ -115,6 +115,29 @@ describe('pem check --fail-on', () => {
   });
 });
 
+describe('text from the run history', () => {
+  it('reaches the terminal without control characters: a line break or an escape sequence in an error is shown as ?', async () => {
+    const failed: RowSpec = {
+      run_id: 'gamebook-2025-10-07-failed',
+      processor_name: 'gamebook',
+      processing_date: '2025-10-07',
+      status: 'failed',
+      started_at: '2025-10-07T08:00:00Z',
+      completed_at: '2025-10-07T08:01:00Z',
+      errors: [{ error_type: 'Multi\nLine', error_message: 'first\r\n\u001b[2J cleared \u009b31m' }],
+    };
+    const scenario = await createScenario({ dataset: 'nba_reference', processors: { gamebook: {} } }, [...successes('gamebook', ['2025-10-07']), failed]);
+    try {
+      const run = await scenario.check(WINDOW, { tty: true, env: { NO_COLOR: '1' } });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('latest error (2025-10-07): Multi?Line: first???[2J cleared ?31m\n');
+      expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    } finally {
+      scenario.cleanup();
+    }
+  });
+});
+
 describe('colours', () => {
   it.each([
     ['a terminal', true, {}, true],
