@@ -164,6 +164,7 @@ async function recordComplete(flags: CompleteFlags, context: CliContext): Promis
 
 /** The processor and date of the run: from the run id, or from --processor/--date for a foreign id. */
 function resolveRun(flags: CompleteFlags): { processor?: string; processingDate?: string } {
+  if (flags.runId.trim() === '') throw usageError('--run-id is empty: pass the id `pem record start` printed, for example --run-id "$run_id"');
   const parsed = parseRunId(flags.runId);
   const processor = flags.processor === undefined ? undefined : checkedName(flags.processor);
   const date = flags.date === undefined ? undefined : parseDate(flags.date, '--date');
@@ -233,7 +234,11 @@ function checkedName(value: string): string {
 function parseRecords(value: string): number {
   const n = Number(value.trim());
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
-    throw usageError(`--records '${value}' must be a whole number of 0 or more, for example 1200`);
+    throw usageError(
+      /^\d+$/.test(value.trim())
+        ? `--records '${value}' is more than pem can store exactly (${Number.MAX_SAFE_INTEGER})`
+        : `--records '${value}' must be a whole number of 0 or more, for example 1200`,
+    );
   }
   return n;
 }

@@ -2,7 +2,7 @@
  * `pem report --html <file>`: the check's result as one self-contained HTML page.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CheckResult } from '../check/report.js';
@@ -62,6 +62,15 @@ interface WritePlan {
   mode: number | null;
 }
 
+/** Whether `path` names a folder (through a link too); a path that cannot be looked at is the write's to report. */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false;
+  }
+}
+
 function writePlan(path: string): WritePlan {
   let target = path;
   let stat = lstatSync(path, { throwIfNoEntry: false });
@@ -94,6 +103,9 @@ export function registerReportCommand(program: Command, context: CliContext): vo
   addCheckSelectionOptions(command).action(async (flags: CheckSelectionFlags & { html: string }) => {
     // Before the check runs: an empty name would fail only at the write, after all the work.
     if (flags.html.trim() === '') throw usageError('--html needs a file name, for example --html report.html');
+    if (isFolder(flags.html)) {
+      throw usageError(`--html ${flags.html} is a folder: name a file, for example --html ${join(flags.html, 'report.html')}`);
+    }
     const clock = context.now();
     const { registry, result } = await checkFromFlags(flags, context, clock);
     writeHtmlReport(flags.html, result, registry, clock);

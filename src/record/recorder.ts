@@ -244,6 +244,9 @@ export class RunRecorder {
   private findRun(runId: string, options: RunCompleteOptions): OpenRun | string {
     const known = this.open.get(runId);
     if (known) return known;
+    // An empty id would make every run completed with it one run (SPEC §2: run_id groups a run's rows).
+    const idProblem = checkRunId(runId);
+    if (idProblem) return idProblem;
     const parsed = parseRunId(runId);
     if (options.processor !== undefined || options.processingDate !== undefined) {
       const problem = checkName('processor', options.processor) ?? checkDate(options.processingDate);

@@ -105,12 +105,18 @@ describe('pem record complete', () => {
     [['--status', 'running'], "error: --status 'running' is not a final status"],
     [['--status', 'success', '--records', '-3'], "error: --records '-3' must be a whole number of 0 or more, for example 1200"],
     [['--status', 'success', '--records', '1.5'], "error: --records '1.5' must be a whole number"],
+    [['--status', 'success', '--records', '9007199254740992'], "error: --records '9007199254740992' is more than pem can store exactly (9007199254740991)"],
     [['--status', 'success', '--processor', 'roster'], "belongs to processor 'gamebook' and date 2025-10-07"],
   ])('exits 2 on %j with one clear line', async (args, message) => {
     const run = await record(['complete', '--run-id', await started(), ...args]);
     expect(run.code).toBe(2);
     expect(run.stderr.split('\n')[0]).toContain(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('exits 2 on an empty run id: every run completed with it would be one run', async () => {
+    const run = await record(['complete', '--run-id', ' ', '--status', 'skipped', '--processor', 'gamebook', '--date', '2025-10-06']);
+    expect(run).toEqual({ code: 2, stdout: '', stderr: 'error: --run-id is empty: pass the id `pem record start` printed, for example --run-id "$run_id"\n' });
   });
 
   it('exits 2 on a run id it cannot place', async () => {

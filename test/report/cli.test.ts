@@ -22,6 +22,14 @@ describe('pem report usage', () => {
     expect(run).toMatchObject({ code: 2, stdout: '', stderr: 'error: --html needs a file name, for example --html report.html\n' });
   });
 
+  it('refuses a folder as --html before checking anything, with exit 2 and one line', async () => {
+    const folder = join(scenario.dir, 'reports');
+    mkdirSync(folder);
+    const run = await runCli(['report', '--html', folder, '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(run).toMatchObject({ code: 2, stdout: '', stderr: `error: --html ${folder} is a folder: name a file, for example --html ${join(folder, 'report.html')}\n` });
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
   it('fails with exit 1 and one line when the file cannot be written', async () => {
     const blocker = join(scenario.dir, 'not-a-folder');
     writeFileSync(blocker, '');
@@ -33,14 +41,18 @@ describe('pem report usage', () => {
   });
 
   it('writes the page whole or not at all: a failure leaves no partial file beside the target', async () => {
-    // A folder where the page should go: the page is written beside it, then cannot replace it.
-    const target = join(scenario.dir, 'a-folder.html');
-    mkdirSync(target);
-    const failed = await runCli(['report', '--html', target, '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    // A folder named like the page (refused before the check, exit 2), and a page under a file (the write fails, exit 1).
+    const folder = join(scenario.dir, 'a-folder.html');
+    mkdirSync(folder);
+    const refused = await runCli(['report', '--html', folder, '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(refused.code).toBe(2);
+    expect(statSync(folder).isDirectory()).toBe(true);
+    const blocker = join(scenario.dir, 'a-file');
+    writeFileSync(blocker, '');
+    const failed = await runCli(['report', '--html', join(blocker, 'page.html'), '--config', scenario.registryPath, '--database', scenario.databasePath]);
     expect(failed.code).toBe(1);
-    expect(failed.stderr.split('\n')[0]).toMatch(/^error: cannot write the HTML report to .*a-folder\.html: /);
+    expect(failed.stderr.split('\n')[0]).toMatch(/^error: cannot write the HTML report to .*a-file\/page\.html: /);
     expect(readdirSync(scenario.dir).filter((name) => name.includes('partial'))).toEqual([]);
-    expect(statSync(target).isDirectory()).toBe(true);
 
     const written = join(scenario.dir, 'whole.html');
     const ok = await runCli(['report', '--html', written, '--config', scenario.registryPath, '--database', scenario.databasePath]);
