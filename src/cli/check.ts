@@ -57,7 +57,7 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
         FAIL_ON_LEVELS,
       ),
     )
-    .option('--publish-report <gs://BUCKET/PATH.html>', 'after the alerts, upload the HTML report to Cloud Storage (default: $PEM_REPORT_URI)');
+    .option('--publish-report <gs-uri>', 'after the alerts, upload the HTML report to Cloud Storage, gs://BUCKET/PATH.html (default: $PEM_REPORT_URI)');
   addExamples(command, [
     ['pem check', 'today, the last 7 days, every enabled processor; sends the alerts'],
     ['pem check --dry-run --lookback-days 14', 'two weeks, nothing sent and no state written'],
