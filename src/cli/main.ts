@@ -51,8 +51,8 @@ export function buildProgram(context: CliContext, commands: Register[] = COMMAND
     .addHelpText(
       'after',
       `
-Exit codes: 0 the check ran (whatever it found), 1 the monitor itself failed, 2 bad usage or config,
-3 the run level reached \`pem check --fail-on\`.
+Exit codes: 0 the check ran (whatever it found), 1 the monitor itself failed,
+2 bad usage or config, 3 the run level reached \`pem check --fail-on\`.
 Start here: pem demo`,
     );
   addExamples(program, [

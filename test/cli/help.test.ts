@@ -38,6 +38,13 @@ describe('--help', () => {
     for (const line of lines) expect(line.includes(`pem ${path.join(' ')}`.trimEnd()), line).toBe(true);
   });
 
+  it.each(paths.map((p) => [p.join(' ') || '(pem)', p] as const))('of %s fits 80 columns, examples aside (commander wraps only where a description gets 40)', async (_name, path) => {
+    const run = await runCli([...path, '--help']);
+    const [described] = run.stdout.split('\nExamples:\n');
+    const wide = described!.split('\n').filter((line) => line.length > 80);
+    expect(wide).toEqual([]);
+  });
+
   it('names exit code 3 of --fail-on beside the others', async () => {
     expect((await runCli(['--help'])).stdout).toContain('3 the run level reached `pem check --fail-on`');
     expect((await runCli(['check', '--help'])).stdout).toMatch(/--fail-on <level>\s+exit 3 when the run level reaches it/);
