@@ -11,12 +11,13 @@
  * (`record/selected-by.ts`): no check would ever see it.
  */
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { parseDate } from '../check/inputs.js';
 // The registry's own rule for table names: `dataset.table` or `project.dataset.table`.
 import { runHistoryTable } from '../config/names.js';
 import { TABLE_NAME } from '../config/registry.js';
 import type { Registry } from '../config/registry.js';
-import { usageError } from '../errors.js';
+import { PemError, configError, usageError } from '../errors.js';
 import { FINAL_STATUSES, RunRecorder, checkName, type FinalStatus } from '../record/recorder.js';
 import type { RunError } from '../warehouse/run-row.js';
 import { parseRunId } from '../record/run-id.js';
@@ -206,7 +207,13 @@ async function resolveTarget(flags: TargetFlags): Promise<Target> {
     const registry = await loadCheckedRegistry(flags.config).catch(() => null);
     return { table: flags.table, registry };
   }
-  const registry = await loadCheckedRegistry(flags.config);
+  // A processor that does not ship the registry names its table instead: say so where the registry is missing.
+  const registry = await loadCheckedRegistry(flags.config).catch((error: unknown) => {
+    if (error instanceof PemError && existsSync(flags.config) === false) {
+      throw configError(`${error.message.replace(/\)$/, '')}, or --table DATASET.processor_run_history to record without it)`);
+    }
+    throw error;
+  });
   return { table: runHistoryTable(registry), registry };
 }
 

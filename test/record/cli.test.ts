@@ -38,6 +38,21 @@ describe('pem record start', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('names --table beside --config when the registry is missing (a processor that does not ship it)', async () => {
+    const missing = join(scenario.dir, 'absent.js');
+    const run = await runCli(['record', 'start', '--processor', 'gamebook', '--date', '2025-10-07', '--config', missing, '--database', scenario.databasePath], { now: NOW });
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: registry file ${missing} does not exist (pass --config PATH to a .js or .json registry, or --table DATASET.processor_run_history to record without it)\n`,
+    });
+    const withTable = await runCli(
+      ['record', 'start', '--processor', 'gamebook', '--date', '2025-10-07', '--config', missing, '--table', 'nba_reference.processor_run_history', '--database', scenario.databasePath],
+      { now: NOW },
+    );
+    expect(withTable).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('exits 2 on a bad PEM_RECORD_TIMEOUT_MS', async () => {
     const run = await record(['start', '--processor', 'gamebook', '--date', '2025-10-07'], { PEM_RECORD_TIMEOUT_MS: 'soon' });
     expect(run.code).toBe(2);
