@@ -8,8 +8,9 @@
  *   Slack messages       checks that sent Slack anything (one message per run)
  *   never alerted        (processor, date) problem dates no alert ever covered while they were one
  *   flaps                issues resolved within two hours of being raised
- *   detection latency    per alerted problem date: its due instant to the first check at which an
- *                        alert covered it (its processor's, or, when held by a dependency, its root's)
+ *   detection latency    per alerted problem date due during the replay: its due instant to the first
+ *                        check at which an alert covered it (its processor's, or, when held by a
+ *                        dependency, its root's)
  */
 import type { CheckResult } from '../check/report.js';
 import { collectIssues, type StateDestination } from '../alerts/issues.js';
@@ -69,6 +70,8 @@ export class AlertSimulation {
   private readonly problems = new Map<string, ProblemDate>();
   private checks = 0;
   private eventCount = 0;
+  /** The first check's instant: a date due before it was due before the replay began. */
+  private startedAt: number | null = null;
 
   constructor(
     private readonly options: { dataset: string; renotifyHours: number; timezone: string },
@@ -78,6 +81,7 @@ export class AlertSimulation {
   step(at: Date, result: CheckResult, silences: readonly ActiveSilence[]): void {
     this.checks++;
     const t = at.getTime();
+    this.startedAt ??= t;
     const week = weekOf(t, this.options.timezone);
     const issues = collectIssues(result, this.options.dataset);
     const checked = new Set(result.report.processors.map((p) => p.name));
@@ -143,11 +147,15 @@ export class AlertSimulation {
   figures(): BacktestFigures {
     const problems = [...this.problems.values()];
     const latencyOf = (p: ProblemDate) => (p.alertedAt === null ? null : Math.max(0, Math.round((p.alertedAt - (p.dueAt ?? p.alertedAt)) / 60_000)));
+    // A date that was due before the first check was alerted (if at all) before the replay began,
+    // which starts with no alert state: its first alert in the replay says when the replay began,
+    // not how fast the registry alerts, so it has no latency (it is still a problem date).
+    const dueInReplay = (p: ProblemDate) => p.dueAt === null || this.startedAt === null || p.dueAt >= this.startedAt;
     const figuresOf = (filter: { week?: string; processor?: string }): Figures => {
       const inWeek = (week: string | null) => filter.week === undefined || week === filter.week;
       const forProcessor = (name: string) => filter.processor === undefined || filter.processor === name;
       const dates = problems.filter((p) => forProcessor(p.processor));
-      const alerted = dates.filter((p) => p.alertedAt !== null && inWeek(p.alertedWeek));
+      const alerted = dates.filter((p) => p.alertedAt !== null && dueInReplay(p) && inWeek(p.alertedWeek));
       return {
         pages: this.pages.filter((e) => inWeek(e.week) && forProcessor(e.processor)).length,
         slack_messages:

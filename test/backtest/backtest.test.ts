@@ -40,8 +40,9 @@ describe('pem backtest, computed by hand', () => {
    *   r  only 10-04 missing, alert_after_dates 2: held by the threshold the whole time -> never alerted.
    * Slack messages: 10-05 00:00 (q), 10-05 03:00 (p), 10-06 00:00 (q), 10-06 03:00 (p) = 4; pages 1.
    * Problem dates: p 10-04 (due 10-05 02:30, alerted 03:00: 30 min), q 10-02 (due 10-03 02:30,
-   * alerted 10-05 00:00: 2,730 min), q 10-03 (1,290 min), q 10-04 (30), q 10-05 (30), r 10-04 (never).
-   * Latency of the 5 alerted dates, nearest rank: p50 30, p95 2,730, max 2,730.
+   * before the first check: alerted at 10-05 00:00 but no latency, the replay starts with no alert
+   * state), q 10-03 (due 10-04 02:30: the same), q 10-04 (30), q 10-05 (30), r 10-04 (never).
+   * Latency of the 3 alerted dates due in the replay, nearest rank: p50 30, p95 30, max 30.
    */
   const registry = {
     dataset: 'nba_reference',
@@ -71,7 +72,7 @@ describe('pem backtest, computed by hand', () => {
       problem_dates: 6,
       never_alerted_dates: 1,
       flaps: 0,
-      latency: { alerted_dates: 5, p50_minutes: 30, p95_minutes: 2730, max_minutes: 2730 },
+      latency: { alerted_dates: 3, p50_minutes: 30, p95_minutes: 30, max_minutes: 30 },
     });
     expect(run.never_alerted).toEqual([{ processor: 'r', date: '2025-10-04' }]);
     const byName = Object.fromEntries(run.processors.map((p: any) => [p.processor, p]));
@@ -157,7 +158,17 @@ describe('pem backtest, computed by hand', () => {
       ),
     );
     expect(lines).toEqual(expected);
-    expect(lines[0]).toBe(`${scenario.registryPath},total,,1,4,6,1,0,5,30,2730,2730`);
+    expect(lines[0]).toBe(`${scenario.registryPath},total,,1,4,6,1,0,3,30,30,30`);
+  });
+
+  it('measures the latency of a date the same whichever --from the replay starts at, once the date is due in it', async () => {
+    scenario = await createScenario(registry, rows);
+    // From 10-03 00:00, q's 10-02 (due 10-03 02:30) and 10-03 (due 10-04 02:30) are due in the replay: 30 min each.
+    const earlier = (await backtest(['--from', '2025-10-03', '--to', '2025-10-06'])).runs[0].processors.find((p: any) => p.processor === 'q');
+    expect(earlier.latency).toEqual({ alerted_dates: 4, p50_minutes: 30, p95_minutes: 30, max_minutes: 30 });
+    const later = (await backtest(['--from', '2025-10-05', '--to', '2025-10-06'])).runs[0].processors.find((p: any) => p.processor === 'q');
+    expect(later.latency).toEqual({ alerted_dates: 2, p50_minutes: 30, p95_minutes: 30, max_minutes: 30 });
+    expect(later.problem_dates).toBe(4);
   });
 
   it('takes --format json as --json-output, and refuses the two when they disagree', async () => {
