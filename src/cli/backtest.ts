@@ -4,7 +4,7 @@
  * would have sent. Sends nothing and writes nothing; reads the warehouse as of each instant.
  */
 import { Option, type Command } from 'commander';
-import { DEFAULT_LOOKBACK_DAYS, parseDate, parseLookbackDays, selectProcessors } from '../check/inputs.js';
+import { DEFAULT_LOOKBACK_DAYS, parseDate, parseLookbackDays, selectProcessors, todayIn } from '../check/inputs.js';
 import { usageError } from '../errors.js';
 import { parseEvery } from '../backtest/cadence.js';
 import { BACKTEST_FORMATS, renderBacktestCsv, renderBacktestJson, renderBacktestText, type BacktestFormat, type BacktestReport } from '../backtest/render.js';
@@ -37,7 +37,7 @@ export function registerBacktestCommand(program: Command, context: CliContext): 
     .command('backtest')
     .description('replay pem check over a period: pages, Slack messages, never-alerted dates, flaps and detection latency')
     .requiredOption('--from <YYYY-MM-DD>', 'first date of the period (its 00:00 in the registry time zone)')
-    .requiredOption('--to <YYYY-MM-DD>', 'last date of the period (to its end)')
+    .requiredOption('--to <YYYY-MM-DD>', 'last date of the period (to its end), today at the latest')
     .addOption(new Option('--every <interval>', 'cadence of the checks, whole minutes from 5m to 24h: 1h, 30m, 1h30m').default('1h'))
     .addOption(configOption())
     .option('--compare <path>', 'a second registry, replayed on the same history and shown side by side')
@@ -72,8 +72,12 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
     if (registry.timezone !== timezone) throw usageError(`--compare ${path}: its time zone ${registry.timezone} differs from ${timezone}; the two replays would not check at the same instants`);
     selectProcessors(registry, flags.processors);
   }
+  // A check dated after today sees the history as it is now, with every later date missing: its
+  // pages and problem dates would be made up.
+  const today = todayIn(timezone, context.now());
+  if (to > today) throw usageError(`--to ${to} is after today (${today} in ${timezone}): a backtest replays checks that could have run, so end it today at the latest`);
 
-  const warehouse = await openWarehouse(flags, context.settings, { create: false , warn: (message) => context.log.warn(message) });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => context.log.warn(message) });
   try {
     const runs: BacktestReport['runs'] = [];
     for (const { path, registry } of registries) {

@@ -22,7 +22,7 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
   ]);
   addWarehouseOptions(apply).action(async (flags: { config: string; engine?: string; database?: string; project?: string; location?: string }) => {
     const registry = await loadCheckedRegistry(flags.config);
-    const warehouse = await openWarehouse(flags, context.settings, { create: true , warn: (message) => context.log.warn(message) });
+    const warehouse = await openWarehouse(flags, context.settings, { create: true, warn: (message) => context.log.warn(message) });
     try {
       for (const statement of renderSchemaSql(warehouse.dialect, registry)) await warehouse.execute(statement);
       // CREATE TABLE IF NOT EXISTS keeps a table that was there before, whatever its columns.

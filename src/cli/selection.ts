@@ -77,7 +77,7 @@ export async function withCheckSession<T>(
   use: (session: CheckSession) => Promise<T>,
 ): Promise<T> {
   const { registry, inputs } = prepared instanceof Date ? await prepareCheck(flags, prepared) : prepared;
-  const warehouse = await openWarehouse(flags, context.settings, { create: false , warn: (message) => context.log.warn(message) });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => context.log.warn(message) });
   try {
     return await use({ registry, inputs, warehouse });
   } finally {

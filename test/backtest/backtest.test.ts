@@ -22,8 +22,11 @@ afterEach(() => {
 const nightly = (processor: string, dates: string[]): RowSpec[] =>
   dates.flatMap((d) => runRows(`${processor}-${d}`, processor, d, 'success', `${addDays(d, 1)}T00:30:00Z`));
 
+/** The instant the tests run at: after every period they replay (a backtest ends today at the latest). */
+const NOW = new Date('2026-01-01T12:00:00Z');
+
 async function backtest(args: string[]) {
-  const run = await runCli(['backtest', '--config', scenario!.registryPath, '--database', scenario!.databasePath, '--json-output', ...args]);
+  const run = await runCli(['backtest', '--config', scenario!.registryPath, '--database', scenario!.databasePath, '--json-output', ...args], { now: NOW });
   expect(run.stderr).not.toMatch(/^error/m);
   expect(run.code).toBe(0);
   return JSON.parse(run.stdout);
@@ -200,6 +203,12 @@ describe('pem backtest, computed by hand', () => {
     expect([every.code, every.stderr.trim()]).toEqual([2, "error: --every '90s' must be whole minutes from 5m to 24h, for example 1h, 30m or 1h30m"]);
     const backwards = await runCli([...base, '--from', '2025-10-06', '--to', '2025-10-05']);
     expect([backwards.code, backwards.stderr.trim()]).toEqual([2, 'error: --to 2025-10-05 is before --from 2025-10-06']);
+    // A check of a date not yet come would see every later date missing: made-up pages.
+    const future = await runCli([...base, '--from', '2025-10-07', '--to', '2025-10-09'], { now: new Date('2025-10-08T12:00:00Z') });
+    expect([future.code, future.stderr.trim()]).toEqual([
+      2,
+      'error: --to 2025-10-09 is after today (2025-10-08 in UTC): a backtest replays checks that could have run, so end it today at the latest',
+    ]);
   });
 });
 
