@@ -14,6 +14,9 @@ export interface Silence extends ActiveSilence {
   created_at: string;
   created_by: string | null;
   removed_at: string | null;
+  /** Who removed it, and why (`pem silence remove --by/--reason`); null while it is not removed. */
+  removed_by: string | null;
+  removal_reason: string | null;
   state: SilenceState;
 }
 
@@ -29,6 +32,8 @@ export async function listSilences(warehouse: Warehouse, table: string, now: Dat
     created_at: String(row.created_at),
     created_by: row.created_by === null ? null : String(row.created_by),
     removed_at: row.removed_at === null ? null : String(row.removed_at),
+    removed_by: row.removed_by == null ? null : String(row.removed_by),
+    removal_reason: row.removal_reason == null ? null : String(row.removal_reason),
     state: String(row.state) as SilenceState,
   }));
 }

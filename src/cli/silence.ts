@@ -20,7 +20,7 @@ import { printable } from '../printable.js';
 
 export const SILENCE_LIST_FORMATS = ['table', 'json', 'csv'] as const;
 /** The CSV columns of `pem silence list`: the JSON array's fields, in its order. */
-const SILENCE_COLUMNS = ['silence_id', 'processor_name', 'silenced_until', 'state', 'created_at', 'created_by', 'removed_at', 'reason'] as const satisfies readonly (keyof Silence)[];
+const SILENCE_COLUMNS = ['silence_id', 'processor_name', 'silenced_until', 'state', 'created_at', 'created_by', 'removed_at', 'reason', 'removed_by', 'removal_reason'] as const satisfies readonly (keyof Silence)[];
 
 interface WarehouseFlags {
   config: string;
@@ -185,12 +185,19 @@ async function withSilences<T>(
   }
 }
 
+/** Who removed a removed silence, and why, after its reason: ` (removed by alice: fixed upstream)`. */
+function removal(s: Silence): string {
+  if (s.state !== 'removed') return '';
+  const why = s.removal_reason ? `: ${s.removal_reason}` : '';
+  return ` (removed${s.removed_by ? ` by ${s.removed_by}` : ''}${why})`;
+}
+
 /** The human listing: one line per silence, aligned. Pure. */
 export function renderSilences(silences: readonly Silence[], all: boolean): string {
   if (silences.length === 0) return all ? 'No silences.\n' : 'No active silences.\n';
   // Reasons and authors are whatever was typed, stored in the warehouse: shown without control characters.
   const rows = silences.map((s) =>
-    [s.silence_id, s.processor_name, s.silenced_until.replace('.000Z', 'Z'), s.state, s.created_by ?? '', s.reason ?? ''].map(printable),
+    [s.silence_id, s.processor_name, s.silenced_until.replace('.000Z', 'Z'), s.state, s.created_by ?? '', `${s.reason ?? ''}${removal(s)}`].map(printable),
   );
   const head = ['ID', 'PROCESSOR', 'UNTIL', 'STATE', 'BY', 'REASON'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

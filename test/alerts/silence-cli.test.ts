@@ -106,6 +106,8 @@ describe('pem silence list, as a table', () => {
       created_at: '2025-10-08T00:00:00.000Z',
       created_by: 'eve\u001b]0;title\u0007',
       removed_at: null,
+      removed_by: null,
+      removal_reason: null,
       state: 'active' as const,
     };
     expect(renderSilences([silence], false)).toBe(
@@ -134,8 +136,8 @@ describe('pem silence list', () => {
     const csv = await silence(['list', '--format', 'csv']);
     expect(csv.code).toBe(0);
     expect(csv.stdout).toBe(
-      'silence_id,processor_name,silenced_until,state,created_at,created_by,removed_at,reason\n' +
-        `${id},gamebook_processor,2025-10-10T00:00:00.000Z,active,2025-10-08T12:00:00.000Z,ops-oncall,,"vendor, ""late"""\n`,
+      'silence_id,processor_name,silenced_until,state,created_at,created_by,removed_at,reason,removed_by,removal_reason\n' +
+        `${id},gamebook_processor,2025-10-10T00:00:00.000Z,active,2025-10-08T12:00:00.000Z,ops-oncall,,"vendor, ""late""",,\n`,
     );
   });
 
@@ -150,7 +152,7 @@ describe('pem silence list', () => {
     const active = await add('gamebook_processor', '2025-10-10T00:00:00Z', 'waiting on the vendor');
     const short = await add('roster_processor', '2025-10-08T13:00:00Z');
     const removed = await add('roster_processor', '2025-10-12T00:00:00Z');
-    expect((await silence(['remove', removed])).code).toBe(0);
+    expect((await silence(['remove', removed, '--reason', 'fixed upstream', '--by', 'alice'])).code).toBe(0);
 
     const later = new Date('2025-10-08T14:00:00Z');
     const list = await silence(['list'], later);
@@ -163,6 +165,11 @@ describe('pem silence list', () => {
 
     const all = JSON.parse((await silence(['list', '--all', '--json-output'], later)).stdout) as { silence_id: string; state: string }[];
     expect(Object.fromEntries(all.map((s) => [s.silence_id, s.state]))).toEqual({ [active]: 'active', [short]: 'expired', [removed]: 'removed' });
+    // Who removed it and why, beside who added it and why.
+    expect(all.find((s) => s.silence_id === removed)).toMatchObject({ created_by: 'ops-oncall', removed_by: 'alice', removal_reason: 'fixed upstream' });
+    expect(all.find((s) => s.silence_id === active)).toMatchObject({ removed_by: null, removal_reason: null });
+    const table = (await silence(['list', '--all'], later)).stdout;
+    expect(table.split('\n').find((line) => line.startsWith(removed))).toMatch(/ removed\s+ops-oncall\s+\S.* \(removed by alice: fixed upstream\)$/);
   });
 
   it('says so when there is nothing to list', async () => {
