@@ -126,6 +126,7 @@ const routeLabel = (destination: string, route: string) => (route === DEFAULT_RO
  */
 async function loadPlan(
   options: DeliverOptions,
+  windowEnd: string,
   issues: Issue[],
   checked: ReadonlySet<string>,
   configured: Routing,
@@ -134,7 +135,16 @@ async function loadPlan(
   const { warehouse, registry } = options;
   const silences: ActiveSilence[] = await listSilences(warehouse, alertSilencesTable(registry), now, { activeOnly: true });
   const state = await readDeliveredState(warehouse, alertStateTable(registry), [...checked]);
-  return { plan: planDeliveries({ issues, state, silences, configured, checked, renotifyHours: registry.renotify_hours, now }), state };
+  const window = { end: windowEnd, timezone: registry.timezone };
+  const plan = planDeliveries({ issues, state, silences, configured, checked, renotifyHours: registry.renotify_hours, now, window });
+  if (plan.heldResolves > 0) {
+    const one = plan.heldResolves === 1;
+    options.log.info(
+      `alerts: ${plan.heldResolves} open issue${one ? '' : 's'} not declared recovered: this check's window ends ${windowEnd}, more than a day before ` +
+        `${one ? 'it was' : 'they were'} last notified, so it does not see the dates ${one ? 'it was' : 'they were'} raised for; a check of today resolves what has cleared`,
+    );
+  }
+  return { plan, state };
 }
 
 /**
@@ -220,7 +230,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   let plan: DeliveryPlan;
   let state: DeliveredState[];
   try {
-    ({ plan, state } = await loadPlan(options, issues, checked, routing, now));
+    ({ plan, state } = await loadPlan(options, report.window_end, issues, checked, routing, now));
   } catch (error) {
     return finish(null, null, [
       `alert state unavailable (${describeError(error)}); \`pem schema apply\` creates ${stateTable} and ${alertSilencesTable(registry)}; nothing was sent`,
@@ -613,7 +623,7 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
   const now = new Date(result.report.now);
   let plan: DeliveryPlan | null = null;
   try {
-    ({ plan } = await loadPlan(options, issues, checked, routing, now));
+    ({ plan } = await loadPlan(options, result.report.window_end, issues, checked, routing, now));
   } catch (error) {
     log.warn(`dry run: alert state unavailable (${describeError(error)}); showing nothing to send`);
   }

@@ -16,6 +16,7 @@
  * out, so a silence never leaves a PagerDuty incident open or a Slack thread without its ending.
  */
 import type { Issue, IssueKind, StateDestination } from './issues.js';
+import { addDays, todayIn } from '../check/inputs.js';
 
 export interface DeliveredState {
   alert_key: string;
@@ -58,6 +59,8 @@ export interface DeliveryPlan {
   open: Record<StateDestination, string[]>;
   /** Processors with issues held back by a silence. */
   silenced: ActiveSilence[];
+  /** Cleared issues not declared recovered: the check's window ends too early to tell (`PlanInputs.window`). */
+  heldResolves: number;
 }
 
 export interface PlanInputs {
@@ -73,6 +76,15 @@ export interface PlanInputs {
   checked: ReadonlySet<string>;
   renotifyHours: number;
   now: Date;
+  /**
+   * The end date E of this check's window and the registry's time zone. An open issue is declared
+   * recovered only by a check whose window ends no more than a day before the issue was last
+   * notified (in that zone): a check of an older window (`--date` weeks back) does not see the
+   * dates the issue was raised for, so its absence there says nothing about now; resolving would
+   * close an open incident, and the next scheduled check would page again for the same outage.
+   * Without it (the backtest, whose E is always its instant's date) every cleared issue resolves.
+   */
+  window?: { end: string; timezone: string };
 }
 
 const HOUR_MS = 3_600_000;
@@ -130,10 +142,15 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
     }
   }
 
+  let heldResolves = 0;
   for (const last of inputs.state) {
     if (last.event !== 'notified') continue;
     if (!inputs.configured.has(last.destination, last.processor_name) || !inputs.checked.has(last.processor_name)) continue;
     if (current[last.destination]?.has(last.alert_key)) continue;
+    if (inputs.window && inputs.window.end < addDays(todayIn(inputs.window.timezone, last.event_at), -1)) {
+      heldResolves++;
+      continue;
+    }
     due.push({
       key: last.alert_key,
       destination: last.destination,
@@ -148,6 +165,7 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
 
   return {
     due,
+    heldResolves,
     open: { slack: [...open.slack].sort(), pagerduty: [...open.pagerduty].sort() },
     silenced: [...silenced.values()].sort((a, b) => a.processor_name.localeCompare(b.processor_name)),
   };

@@ -151,6 +151,23 @@ describe('pem check with Slack and PagerDuty configured', () => {
     expect(pagerduty.requests).toHaveLength(4);
   });
 
+  it('declares nothing recovered from a look at an older window: the open incident stays open, and nothing pages twice', async () => {
+    await check();
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
+    // On 10-02 the two stale processors had just run; that says nothing about now.
+    const past = await check({ now: at(1), args: ['--date', '2025-10-02', '--lookback-days', '1', '--processors', 'gamebook_processor,bettingpros_props_processor'] });
+    expect(past.code).toBe(0);
+    expect(past.json.processors.map((p: any) => p.level)).toEqual(['OK', 'OK']);
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
+    expect(slack.requests).toHaveLength(1);
+    expect(past.stderr).toContain(
+      "alerts: 6 open issues not declared recovered: this check's window ends 2025-10-02, more than a day before they were last notified, so it does not see the dates they were raised for",
+    );
+    const current = await check({ now: at(2) });
+    expect(current.code).toBe(0);
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
+  });
+
   it('pages again when a resolved issue comes back', async () => {
     await check();
     await addRows(successes('bettingpros_props_processor', '2025-10-04', AS_OF));

@@ -85,6 +85,23 @@ describe('planDeliveries', () => {
     expect(cleared.due).toMatchObject([{ action: 'resolve' }]);
   });
 
+  it('resolves a cleared issue only from a check whose window ends no more than a day before the issue was last notified', () => {
+    // Notified two hours before NOW, whose date in UTC is the day `today` names.
+    const state = [delivered('a', 'pagerduty', 'notified', hoursAgo(2))];
+    const notifiedOn = hoursAgo(2).toISOString().slice(0, 10);
+    const dayBefore = new Date(Date.parse(`${notifiedOn}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    const weeksBefore = new Date(Date.parse(`${notifiedOn}T00:00:00Z`) - 14 * 86_400_000).toISOString().slice(0, 10);
+    for (const end of [notifiedOn, dayBefore]) {
+      const p = plan({ state, window: { end, timezone: 'UTC' } });
+      expect(p.due).toMatchObject([{ processor: 'a', action: 'resolve' }]);
+      expect(p.heldResolves).toBe(0);
+    }
+    // A look at a window two weeks back does not see the dates the issue was raised for.
+    const old = plan({ state, window: { end: weeksBefore, timezone: 'UTC' } });
+    expect(old.due).toEqual([]);
+    expect(old.heldResolves).toBe(1);
+  });
+
   it('shows a processor with several silences as silenced until the last of them ends', () => {
     // As listSilences orders them: latest end first.
     const longer = { silence_id: 'sil_2', processor_name: 'a', silenced_until: '2025-10-12T00:00:00.000Z', reason: 'migration' };
