@@ -15,7 +15,7 @@
  * Silences hold back triggers and reminders only. Recoveries of issues that were notified still go
  * out, so a silence never leaves a PagerDuty incident open or a Slack thread without its ending.
  */
-import type { Issue, IssueKind, StateDestination } from './issues.js';
+import { PAGING_KINDS, type Issue, type IssueKind, type StateDestination } from './issues.js';
 import { addDays, todayIn } from '../check/inputs.js';
 
 export interface DeliveredState {
@@ -98,6 +98,30 @@ function dueTrigger(issue: Issue, destination: StateDestination, reason: DueReas
 }
 
 /**
+ * One incident per outage: a processor paged as a scheduler issue that then goes stale too (or
+ * paged as stale that then has no runs at all) is paged as `stale` alone from then on (collectIssues),
+ * which would resolve the open incident and open another for the same outage. Such a page goes on
+ * under the key PagerDuty already has open, and with its kind, until the processor has no paging
+ * issue left. Returns the issue to page instead, for the paging issues concerned.
+ */
+function carriedPages(issues: readonly Issue[], latestPages: ReadonlyMap<string, DeliveredState>): Map<Issue, Issue> {
+  const carried = new Map<Issue, Issue>();
+  const paging = issues.filter((i) => PAGING_KINDS.has(i.kind) && i.destinations.includes('pagerduty'));
+  if (paging.length === 0) return carried;
+  const pagedKeys = new Set(paging.map((i) => i.key));
+  const openPageOf = new Map<string, DeliveredState>();
+  for (const s of latestPages.values()) {
+    if (s.event === 'notified' && PAGING_KINDS.has(s.issue_kind) && !pagedKeys.has(s.alert_key)) openPageOf.set(s.processor_name, s);
+  }
+  for (const issue of paging) {
+    const last = latestPages.get(issue.key);
+    const open = openPageOf.get(issue.processor);
+    if (open && (!last || last.event === 'resolved')) carried.set(issue, { ...issue, key: open.alert_key, kind: open.issue_kind });
+  }
+  return carried;
+}
+
+/**
  * Issue keys per destination. Keyed by the issue key itself, not a `key|destination` string: at
  * 20,000 issues, building and hashing those strings was most of the planning time (SPEC §14).
  */
@@ -121,10 +145,12 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
   const open: Record<StateDestination, Set<string>> = { slack: new Set(), pagerduty: new Set() };
   const silenced = new Map<string, ActiveSilence>();
   const current = byDestination<true>();
+  const carriedPage = carriedPages(inputs.issues, latest.pagerduty);
 
-  for (const issue of inputs.issues) {
-    const silence = silencedBy.get(issue.processor);
-    for (const destination of issue.destinations) {
+  for (const found of inputs.issues) {
+    const silence = silencedBy.get(found.processor);
+    for (const destination of found.destinations) {
+      const issue = destination === 'pagerduty' ? (carriedPage.get(found) ?? found) : found;
       current[destination].set(issue.key, true);
       if (!inputs.configured.has(destination, issue.processor) || issue.held) continue;
       if (silence) {

@@ -102,6 +102,22 @@ describe('planDeliveries', () => {
     expect(old.heldResolves).toBe(1);
   });
 
+  it('keeps one incident when a processor paged for a scheduler issue goes stale too: the page goes on under its open key', () => {
+    const schedulerKey = issueKey('ds', 'a', 'scheduler_issue');
+    const paged: DeliveredState = { ...delivered('a', 'pagerduty', 'notified', hoursAgo(2)), alert_key: schedulerKey, issue_kind: 'scheduler_issue', event_id: 'page-1' };
+    // Both now: the stale issue pages, the scheduler issue goes to Slack only (collectIssues).
+    const both = [issue('a'), { ...issue('a', ['slack']), key: schedulerKey, kind: 'scheduler_issue' as const }];
+    const quiet = plan({ issues: both, state: [paged] });
+    expect(quiet.due.map((d) => `${d.destination} ${d.action} ${d.kind}`)).toEqual(['slack trigger stale', 'slack trigger scheduler_issue']);
+    expect(quiet.open.pagerduty).toEqual(['a']);
+    // Its reminder comes under the open key, then it resolves once nothing pages any more.
+    const reminder = plan({ issues: both, state: [{ ...paged, event_at: hoursAgo(25) }] });
+    expect(reminder.due.filter((d) => d.destination === 'pagerduty')).toMatchObject([{ key: schedulerKey, kind: 'scheduler_issue', action: 'trigger', reason: 'reminder', basis: 'page-1' }]);
+    expect(plan({ issues: [], state: [paged] }).due).toMatchObject([{ key: schedulerKey, action: 'resolve' }]);
+    // Without an open page of the other kind, stale pages as itself.
+    expect(plan({ issues: both, state: [] }).due.filter((d) => d.destination === 'pagerduty')).toMatchObject([{ key: issueKey('ds', 'a', 'stale'), reason: 'new' }]);
+  });
+
   it('shows a processor with several silences as silenced until the last of them ends', () => {
     // As listSilences orders them: latest end first.
     const longer = { silence_id: 'sil_2', processor_name: 'a', silenced_until: '2025-10-12T00:00:00.000Z', reason: 'migration' };
