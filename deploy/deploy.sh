@@ -566,6 +566,12 @@ if [[ $APPLY_SCHEMA == true ]]; then
   quote "deploy.sh: no Application Default Credentials, which pem schema apply uses: run gcloud auth application-default login on a workstation; in Cloud Build or CI the build's own service account provides them"
   emit_here "$(cmd gcloud auth application-default print-access-token) >/dev/null 2>&1 || { printf '%s\\n' $QUOTED >&2; exit 2; }"
 fi
+# The registry's execution_table / calendar_table datasets outside DATASET: the job reads them, and
+# Dataform declares them as sources of its views. Read before anything changes, because it also
+# refuses a DATASET other than the registry's (schema apply and the job take theirs from the
+# registry: the grants and Dataform would go to one dataset and the tables to another).
+# shellcheck disable=SC2016 # printed for the real run to evaluate
+emit_here "SOURCE_DATASETS=\"\$($(cmd node "$ROOT/deploy/source-datasets.mjs" "--config=$PEM_CONFIG" "--project=$PROJECT_ID" "--dataset=$DATASET"))\""
 if [[ -z $DEPLOYER ]]; then
   # shellcheck disable=SC2016 # printed for the real run to evaluate
   emit_here 'DEPLOYER="$(gcloud config get-value account 2>/dev/null)"'
@@ -620,10 +626,6 @@ if [[ $APPLY_SCHEMA == true ]]; then
   # Table-level grants need the tables to exist; `pem schema apply` creates them if missing.
   emit "$(cmd node "$PEM_BIN" schema apply --engine=bigquery "--project=$PROJECT_ID" "--location=$BQ_LOCATION" "--config=$PEM_CONFIG")"
 fi
-# The registry's execution_table / calendar_table datasets outside DATASET: the job reads them, and
-# Dataform declares them as sources of its views.
-# shellcheck disable=SC2016 # printed for the real run to evaluate
-emit_here "SOURCE_DATASETS=\"\$($(cmd node "$ROOT/deploy/source-datasets.mjs" "--config=$PEM_CONFIG" "--project=$PROJECT_ID" "--dataset=$DATASET"))\""
 read_members=("$JOB_MEMBER")
 [[ $DATAFORM == false ]] || read_members+=("$DATAFORM_MEMBER")
 

@@ -2,6 +2,7 @@
 // Prints, one per line as `project:dataset`, the datasets of the registry's execution_table and
 // calendar_table sources that lie outside the monitor's own dataset: deploy.sh grants the job's and
 // Dataform's accounts BigQuery Data Viewer on each (Dataform declares those tables as sources).
+// Exits 2 when --dataset is not the registry's `dataset`: deploy.sh runs it before changing anything.
 //
 //   node deploy/source-datasets.mjs --config=includes/processors.js --project=my-project --dataset=nba_reference
 //
@@ -17,6 +18,11 @@ try {
   if (!values.config || !values.project || !values.dataset) throw new Error('usage: --config=REGISTRY --project=PROJECT --dataset=DATASET');
   const pemSql = require('../includes/pem_sql.js');
   const registry = pemSql.loadRegistry(require(resolve(values.config)));
+  if (registry.dataset !== values.dataset) {
+    throw new Error(
+      `DATASET '${values.dataset}' is not the registry's dataset '${registry.dataset}' (${values.config}): pem schema apply and the job use the registry's, so deploy with DATASET=${registry.dataset}, or change the registry`,
+    );
+  }
   const datasets = new Set();
   for (const table of pemSql.sourceTables(registry)) {
     const parts = table.split('.');

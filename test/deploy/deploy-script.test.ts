@@ -279,6 +279,21 @@ describe('deploy.sh --dry-run', () => {
     }
   });
 
+  it("refuses a DATASET other than the registry's before anything changes (the tables would go to the registry's)", () => {
+    const lines = dryRun({ DATASET: 'other_ds' });
+    const lookup = lines.findIndex((line) => line.startsWith('SOURCE_DATASETS='));
+    const firstChange = lines.findIndex((line) => /^(gcloud|bq) /.test(line) && !/ (describe|show|print-access-token|get-value)\b/.test(line));
+    expect(lookup).toBeGreaterThan(-1);
+    expect(lookup).toBeLessThan(firstChange);
+    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'deploy', 'source-datasets.mjs'), `--config=${join(REPO_ROOT, 'includes', 'processors.js')}`, `--project=${PROJECT}`, '--dataset=other_ds'], {
+      encoding: 'utf8',
+    });
+    expect([run.status, run.stdout]).toEqual([2, '']);
+    expect(run.stderr).toBe(
+      `deploy/source-datasets.mjs: DATASET 'other_ds' is not the registry's dataset 'nba_reference' (${join(REPO_ROOT, 'includes', 'processors.js')}): pem schema apply and the job use the registry's, so deploy with DATASET=nba_reference, or change the registry\n`,
+    );
+  });
+
   it('grants no broad role on the project to anyone', () => {
     const { calls } = execute(dryRun().join('\n'), { exists: false });
     const projectRoles = find(calls, 'gcloud', 'projects', 'add-iam-policy-binding').map((call) => flag(call, '--role'));
