@@ -290,10 +290,14 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
     .filter(Boolean)
     .join(', ');
   const recoveredText = input.recoveries.length > 0 ? `${input.recoveries.length} recovered` : null;
-  const headline = [levelText || null, recoveredText].filter(Boolean).join(', ') || 'all healthy';
   // The icon says what the message brings: an alarm for new or reminded trouble, a check mark
-  // for a message of recoveries only (whatever else is still open and already notified).
+  // for a message of recoveries only, whose headline then leads with them and names what is still
+  // open after them (a push notification reading "✅ 1 critical" would say the opposite).
   const worstTrigger = ordered[0]?.level;
+  const headline =
+    worstTrigger === undefined && recoveredText
+      ? `${recoveredText}${levelText ? `; still open: ${levelText}` : ''}`
+      : [levelText || null, recoveredText].filter(Boolean).join(', ') || 'all healthy';
   const emoji = worstTrigger === 'CRITICAL' ? ':rotating_light:' : worstTrigger === 'ERROR' ? ':warning:' : ':white_check_mark:';
 
   const header: SlackBlock = {

@@ -269,8 +269,9 @@ describe('Slack limits', () => {
       silenced: [],
       renotifyHours: 24,
     });
-    expect(built.message.blocks[0]).toMatchObject({ type: 'header' });
+    // The check mark leads with what recovered, then what is still open: never "✅ 1 error" first.
+    expect(built.message.blocks[0]).toMatchObject({ type: 'header', text: { text: ':white_check_mark: pem: 1 recovered; still open: 1 error in nba_reference' } });
     expect(JSON.stringify(built.message.blocks)).toContain('`still_bad` no longer stale; still ERROR');
-    expect(built.message.text).toBe('pem: 1 error, 1 recovered in nba_reference');
+    expect(built.message.text).toBe('pem: 1 recovered; still open: 1 error in nba_reference');
   });
 });
