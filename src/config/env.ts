@@ -136,7 +136,7 @@ export function readSettings(env: Environment = environmentOf()): Settings {
       return read();
     } catch (error) {
       if (!(error instanceof PemError)) throw error;
-      problems.push(error.message);
+      problems.push(...(error.details.length > 0 ? error.details : [error.message]));
       return fallback;
     }
   };
@@ -154,9 +154,14 @@ export function readSettings(env: Environment = environmentOf()): Settings {
     secrets: secretValues(env),
     environment: env,
   };
+  throwProblems(problems);
+  return settings;
+}
+
+/** The problems found, as one usage error (exit 2): the problem itself, or a count with every one in `details`. */
+function throwProblems(problems: readonly string[]): void {
   if (problems.length === 1) throw usageError(problems[0]!);
   if (problems.length > 1) throw new PemError('usage', `${problems.length} environment variables are not valid`, problems);
-  return settings;
 }
 
 /** FORCE_COLOR: 0 or false turn colours off; 1, 2, 3, true or empty turn them on. Else NO_COLOR. */
@@ -200,31 +205,35 @@ function engineFrom(env: Environment): Engine | null {
 }
 
 function bigQueryFrom(env: Environment): BigQuerySettings {
+  const problems: string[] = [];
   const apiEndpoint = env.PEM_BIGQUERY_API_ENDPOINT;
   if (apiEndpoint && !httpUrl(apiEndpoint)) {
-    throw usageError(`PEM_BIGQUERY_API_ENDPOINT '${apiEndpoint}' is not an http(s) URL, for example https://bigquery.googleapis.com`);
+    problems.push(`PEM_BIGQUERY_API_ENDPOINT '${apiEndpoint}' is not an http(s) URL, for example https://bigquery.googleapis.com`);
   }
   const timeoutMs = wholePositive(env.PEM_BIGQUERY_TIMEOUT_MS);
   if (timeoutMs === null) {
-    throw usageError(`PEM_BIGQUERY_TIMEOUT_MS '${env.PEM_BIGQUERY_TIMEOUT_MS}' must be a whole number of milliseconds, for example 300000`);
+    problems.push(`PEM_BIGQUERY_TIMEOUT_MS '${env.PEM_BIGQUERY_TIMEOUT_MS}' must be a whole number of milliseconds, for example 300000`);
   }
+  throwProblems(problems);
   return {
     project: env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT,
     location: env.PEM_BIGQUERY_LOCATION,
     apiEndpoint: apiEndpoint || undefined,
-    timeoutMs,
+    timeoutMs: timeoutMs ?? undefined,
   };
 }
 
 function duckDbFrom(env: Environment): DuckDbSettings {
+  const problems: string[] = [];
   const lockTimeoutMs = wholePositive(env.PEM_DUCKDB_LOCK_TIMEOUT_MS);
   if (lockTimeoutMs === null) {
-    throw usageError(`PEM_DUCKDB_LOCK_TIMEOUT_MS '${env.PEM_DUCKDB_LOCK_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds, for example 30000`);
+    problems.push(`PEM_DUCKDB_LOCK_TIMEOUT_MS '${env.PEM_DUCKDB_LOCK_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds, for example 30000`);
   }
   const memoryLimit = env.PEM_DUCKDB_MEMORY_LIMIT?.trim() || DEFAULT_DUCKDB_MEMORY_LIMIT;
   if (duckDbMemoryBytes(memoryLimit) === null) {
-    throw usageError(`PEM_DUCKDB_MEMORY_LIMIT '${memoryLimit}' must be a size such as 256MB or 1GiB`);
+    problems.push(`PEM_DUCKDB_MEMORY_LIMIT '${memoryLimit}' must be a size such as 256MB or 1GiB`);
   }
+  throwProblems(problems);
   return { lockTimeoutMs: lockTimeoutMs ?? DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, memoryLimit };
 }
 
@@ -253,15 +262,18 @@ export function duckDbMemoryBytes(size: string): number | null {
 /** PEM_ALERT_*: the retry knobs that are set. */
 export function alertRetryFrom(env: Environment): AlertRetryOverrides {
   const overrides: AlertRetryOverrides = {};
+  const problems: string[] = [];
   for (const [name, knob] of Object.entries(ALERT_RETRY_KNOBS)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     const value = Number(raw.trim());
     if (!/^\d+$/.test(raw.trim()) || value < knob.min || value > knob.max) {
-      throw usageError(`${name} '${raw}' must be a whole number from ${knob.min} to ${knob.max}, for example ${name}=${knob.example}`);
+      problems.push(`${name} '${raw}' must be a whole number from ${knob.min} to ${knob.max}, for example ${name}=${knob.example}`);
+      continue;
     }
     overrides[knob.key] = value;
   }
+  throwProblems(problems);
   return overrides;
 }
 

@@ -1,0 +1,38 @@
+/** Settings from the environment (README "Environment"): every bad value is named at once, in one error, exit 2. */
+import { describe, expect, it } from 'vitest';
+import { readSettings } from '../../src/config/env.js';
+import { PemError } from '../../src/errors.js';
+
+function problemsOf(env: Record<string, string>): { message: string; details: readonly string[] } {
+  try {
+    readSettings(env);
+  } catch (error) {
+    if (error instanceof PemError && error.code === 'usage') return { message: error.message, details: error.details };
+    throw error;
+  }
+  throw new Error('no problem found');
+}
+
+describe('readSettings', () => {
+  it('names every bad value, also several of one group (alert retries, DuckDB, BigQuery), not only the first', () => {
+    const found = problemsOf({
+      PEM_ALERT_TIMEOUT_MS: 'abc',
+      PEM_ALERT_RETRIES: '99',
+      PEM_DUCKDB_LOCK_TIMEOUT_MS: 'x',
+      PEM_DUCKDB_MEMORY_LIMIT: 'lots',
+      PEM_BIGQUERY_API_ENDPOINT: 'nowhere',
+      PEM_BIGQUERY_TIMEOUT_MS: 'soon',
+    });
+    expect(found.message).toBe('6 environment variables are not valid');
+    expect(found.details.map((line) => line.split(' ')[0]).sort()).toEqual(
+      ['PEM_ALERT_RETRIES', 'PEM_ALERT_TIMEOUT_MS', 'PEM_BIGQUERY_API_ENDPOINT', 'PEM_BIGQUERY_TIMEOUT_MS', 'PEM_DUCKDB_LOCK_TIMEOUT_MS', 'PEM_DUCKDB_MEMORY_LIMIT'],
+    );
+  });
+
+  it('gives one bad value as the message itself', () => {
+    expect(problemsOf({ PEM_ALERT_RETRIES: '99' })).toEqual({
+      message: "PEM_ALERT_RETRIES '99' must be a whole number from 0 to 10, for example PEM_ALERT_RETRIES=3",
+      details: [],
+    });
+  });
+});
