@@ -238,5 +238,9 @@ export function describe(error: unknown): string {
   // PartialFailureError (insertAll): errors[] per row, each with errors[] of {reason, message}.
   const rowError = e.errors?.find((r) => r.errors?.length)?.errors?.[0];
   const detail = rowError?.message ?? e.errors?.[0]?.message ?? e.message ?? String(error);
+  // An answer that is not BigQuery's JSON (a proxy's 500 page, say): the client lists what it got
+  // under "Multiple errors occurred during the request", numbered, after a line that says nothing.
+  const listed = /^Multiple errors occurred/.test(detail) ? [...detail.matchAll(/^\s*\d+\.\s+(.+)$/gm)].map((m) => m[1]!.trim()) : [];
+  if (listed.length > 0) return `${typeof e.code === 'number' ? `HTTP ${e.code}: ` : ''}${listed.join('; ')}`;
   return firstLine(detail);
 }

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PemError } from '../../src/errors.js';
-import { openBigQuery } from '../../src/warehouse/bigquery.js';
+import { describe as describeBigQueryError, openBigQuery } from '../../src/warehouse/bigquery.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { QueryParams, Warehouse } from '../../src/warehouse/types.js';
 import { guardLoopback, type LoopbackGuard } from './support/loopback-guard.js';
@@ -267,6 +267,18 @@ describe('BigQuery errors', () => {
     const refused = await openBigQuery({ projectId: 'pem-test', location: 'US', apiEndpoint: await unreachableUrl(), retry: noRetryWithin });
     await expect(refused.query('SELECT 1')).rejects.toThrow(/^BigQuery project pem-test \(US\): .*ECONNREFUSED/);
     expect(Date.now() - started).toBeLessThan(noRetryWithin.minTimeoutMs);
+  });
+
+  it("names the status and what came back when the answer is not BigQuery's JSON (a proxy's 500 page)", () => {
+    // The client's error for a text/plain 500 (@google-cloud/bigquery 8.1.1, seen against a stand-in).
+    const proxyPage = Object.assign(
+      new Error('Multiple errors occurred during the request. Please see the `errors` array for complete details.\n\n    1. Internal Server Error\n    2. rollup_error\n\n'),
+      { code: 500, errors: [] },
+    );
+    expect(describeBigQueryError(proxyPage)).toBe('HTTP 500: Internal Server Error; rollup_error');
+    expect(describeBigQueryError(Object.assign(new Error('Access Denied: Table p:d.t'), { code: 403, errors: [{ message: 'Access Denied: Table p:d.t' }] }))).toBe(
+      'Access Denied: Table p:d.t',
+    );
   });
 
   it('rejects an endpoint that is not an http(s) URL, naming the variable', async () => {
