@@ -716,6 +716,9 @@ describe('deploy.sh input checks', () => {
     [{ PROJECT_ID: PROJECT, REGION: 'us west2' }, "REGION='us west2' is not valid"],
     [{ PROJECT_ID: PROJECT, BUILD_IMAGE: 'yes' }, "BUILD_IMAGE='yes' is not valid (example: BUILD_IMAGE=true)"],
     [{ PROJECT_ID: PROJECT, WRITABLE_TABLES: 'pem_alert_state *' }, "WRITABLE_TABLES: '*' is not a table name"],
+    [{ PROJECT_ID: PROJECT, SCHEDULE: 'not a cron' }, "SCHEDULE='not a cron' is not valid (example: SCHEDULE='0 8 * * *')"],
+    [{ PROJECT_ID: PROJECT, BQ_LOCATION: 'mars' }, "BQ_LOCATION='mars' is not valid (example: BQ_LOCATION=US)"],
+    [{ PROJECT_ID: PROJECT, TIME_ZONE: 'Mars Base' }, "TIME_ZONE='Mars Base' is not valid"],
     [{ PROJECT_ID: PROJECT, SLACK_WEBHOOK_SECRET: 'https://hooks.slack.com/x' }, 'is not a Secret Manager secret id'],
   ])('refuses %j with one clear line and exit 2', (env, message) => {
     const run = deploy(['--dry-run'], env);
