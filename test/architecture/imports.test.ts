@@ -67,6 +67,7 @@ function cycles(edges: ReadonlyMap<string, readonly string[]>): string[][] {
 const LAYER: Record<string, number> = {
   'errors.ts': 0,
   'log.ts': 0,
+  'printable.ts': 0,
   config: 1,
   sql: 2,
   warehouse: 3,
