@@ -21,6 +21,7 @@ import { chosenFormat, formatOption } from './format.js';
 import { startProgress, type Progress } from './progress.js';
 import { CHECK_FORMATS, prepareCheck, writeCheckResult, type CheckFormat, type PreparedCheck } from './selection.js';
 import { writeHtmlReport } from './report.js';
+import { MONITOR_PROCESSOR } from './self-record.js';
 
 export const DEMO_DATABASE = '.pem/demo.duckdb';
 /** The demo ends with a backtest of the week before today (SPEC §13): what its registry would have sent. */
@@ -112,9 +113,9 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
 /**
  * `pem demo` rebuilds its file from scratch, so a `--database` that holds anything else is
  * refused (exit 2) before it is removed: a typo must not cost a registry or a run history. A demo's
- * file is a DuckDB database with the demo's game schedule, whose run history holds only the demo
- * registry's processors (a file an earlier version built passes too; so does one where `pem
- * silence` or `pem record` was tried out on the demo's processors).
+ * file is a DuckDB database with the demo season's game schedule, whose run history holds only the
+ * demo registry's processors and pem check's record of itself (so one where `pem check`, `pem
+ * silence` or `pem record` was tried out on the demo's processors passes too).
  */
 async function refuseAnythingButADemo(path: string, registry: Registry): Promise<void> {
   if (!existsSync(path)) return;
@@ -138,7 +139,13 @@ async function refuseAnythingButADemo(path: string, registry: Registry): Promise
     const runHistory = runHistoryTable(registry);
     const missing = [runHistory, `${registry.dataset}.game_schedule`].filter((table) => !names.has(table.split('.').at(-1)!));
     if (missing.length > 0) throw refuse(`it has no ${missing.join(' nor ')}`);
-    const demoProcessors = registry.processors.map((p) => p.name);
+    // The demo's schedule is of its own season: a real game schedule (this is an NBA project) is not.
+    const seasons = await warehouse
+      .query(`SELECT DISTINCT CAST(season AS VARCHAR) AS season FROM ${registry.dataset}.game_schedule`)
+      .catch(() => [{ season: null }]);
+    if (seasons.some((row) => row.season !== DEMO_SEASON)) throw refuse(`its ${registry.dataset}.game_schedule is not the demo's ${DEMO_SEASON} season`);
+    // The demo's processors, and pem check's record of itself (the demo suggests a check on it).
+    const demoProcessors = [...registry.processors.map((p) => p.name), MONITOR_PROCESSOR];
     const others = await warehouse.query(
       `SELECT DISTINCT processor_name FROM ${runHistory} WHERE NOT list_contains($demo, processor_name) ORDER BY 1 LIMIT 4`,
       { demo: { type: 'ARRAY<STRING>', value: demoProcessors } },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { DEMO_REGISTRY } from '../../src/cli/demo.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 
 describe('pem demo', () => {
@@ -28,9 +29,13 @@ describe('pem demo', () => {
   }, 90_000);
 
   it('keeps stdout to the JSON document with --json-output, and names the report on stderr', async () => {
-    // The first test's file: pem demo rebuilds a database it built.
+    // The first test's file: pem demo rebuilds a database it built, after the check it suggests
+    // has recorded itself there (processor_execution_monitor), at the same instant as the demo.
     const database = join(dir, 'text', 'demo.duckdb');
-    const { code, stdout, stderr } = await runCli(['demo', '--database', database, '--json-output']);
+    const now = new Date();
+    const checked = await runCli(['check', '--config', DEMO_REGISTRY, '--database', database, '--format', 'csv'], { now });
+    expect(checked.code, checked.stderr).toBe(0);
+    const { code, stdout, stderr } = await runCli(['demo', '--database', database, '--json-output'], { now });
     expect(code).toBe(0);
     const json = JSON.parse(stdout);
     expect(json.processors.length).toBeGreaterThan(0);
@@ -70,10 +75,16 @@ describe('pem demo', () => {
       expect((await runCli(['schema', 'apply', '--config', registry, '--database', path])).code).toBe(0);
       const started = await runCli(['record', 'start', '--processor', 'mine', '--date', '2025-10-07', '--config', registry, '--database', path]);
       expect(started.code).toBe(0);
-      // Even with a game_schedule table, as the demo's.
+      // Even with a game_schedule table: first a real one, then one of the demo's season.
       const warehouse = await openDuckDb({ path, create: false });
-      await warehouse.execute('CREATE TABLE nba_reference.game_schedule (game_date DATE)');
+      await warehouse.execute("CREATE TABLE nba_reference.game_schedule AS SELECT DATE '2025-10-21' AS game_date, '2025-26' AS season");
       await warehouse.close();
+      const real = await runCli(['demo', '--database', path]);
+      expect(real.code).toBe(2);
+      expect(real.stderr).toContain("(its nba_reference.game_schedule is not the demo's 2026-27 season)");
+      const seasonal = await openDuckDb({ path, create: false });
+      await seasonal.execute("UPDATE nba_reference.game_schedule SET season = '2026-27'");
+      await seasonal.close();
       const { code, stderr } = await runCli(['demo', '--database', path]);
       expect(code).toBe(2);
       expect(stderr).toContain(`(its run history has processors the demo does not have: mine)`);
