@@ -37,7 +37,7 @@ export function registerBacktestCommand(program: Command, context: CliContext): 
     .command('backtest')
     .description('replay pem check over a period: pages, Slack messages, never-alerted dates, flaps and detection latency')
     .requiredOption('--from <YYYY-MM-DD>', 'first date of the period (its 00:00 in the registry time zone)')
-    .requiredOption('--to <YYYY-MM-DD>', 'last date of the period (to its end), today at the latest')
+    .requiredOption('--to <YYYY-MM-DD>', 'last date of the period (to its end; today at the latest, then to now)')
     .addOption(new Option('--every <interval>', 'cadence of the checks, whole minutes from 5m to 24h: 1h, 30m, 1h30m').default('1h'))
     .addOption(configOption())
     .option('--compare <path>', 'a second registry, replayed on the same history and shown side by side')
@@ -82,7 +82,7 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
     const runs: BacktestReport['runs'] = [];
     for (const { path, registry } of registries) {
       const started = performance.now();
-      const run = await runBacktest(warehouse, registry, { from, to, everyMs, lookbackDays, processors: selectProcessors(registry, flags.processors) });
+      const run = await runBacktest(warehouse, registry, { from, to, everyMs, lookbackDays, processors: selectProcessors(registry, flags.processors), until: context.now() });
       context.log.info(`backtest ${path}: ${run.checks} checks replayed with ${run.queries} detection queries in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       runs.push({ config: path, ...run });
     }

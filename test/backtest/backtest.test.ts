@@ -164,6 +164,16 @@ describe('pem backtest, computed by hand', () => {
     expect(lines[0]).toBe(`${scenario.registryPath},total,,1,4,6,1,0,3,30,30,30`);
   });
 
+  it('replays today only up to now: a later check would see dates not yet due as missing', async () => {
+    scenario = await createScenario(registry, rows);
+    const run = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--json-output', '--from', '2025-10-05', '--to', '2025-10-06'], {
+      now: new Date('2025-10-06T05:30:00Z'),
+    });
+    expect(run.code).toBe(0);
+    // 24 checks on 10-05, then 00:00 .. 05:00 on 10-06.
+    expect(JSON.parse(run.stdout).runs[0].checks).toBe(30);
+  });
+
   it('measures the latency of a date the same whichever --from the replay starts at, once the date is due in it', async () => {
     scenario = await createScenario(registry, rows);
     // From 10-03 00:00, q's 10-02 (due 10-03 02:30) and 10-03 (due 10-04 02:30) are due in the replay: 30 min each.
