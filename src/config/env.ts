@@ -282,8 +282,10 @@ function destinationsFrom(env: Environment): DestinationSettings {
   const pagerDutyRoutingKey = trimmed(env[PAGERDUTY_ROUTING_KEY_ENV]) ?? null;
   const pagerDutyEventsUrl = trimmed(env[PAGERDUTY_URL_ENV]) ?? DEFAULT_PAGERDUTY_EVENTS_URL;
   // Never print the values: a webhook URL is a secret, and an events URL may carry credentials.
-  if (slackWebhookUrl && !httpUrl(slackWebhookUrl)) throw usageError(`${SLACK_ENV} is not an http(s) URL: set it to the incoming webhook URL Slack gave you`);
-  if (pagerDutyRoutingKey && !httpUrl(pagerDutyEventsUrl)) throw usageError(`${PAGERDUTY_URL_ENV} is not an http(s) URL, for example ${DEFAULT_PAGERDUTY_EVENTS_URL}`);
+  const problems: string[] = [];
+  if (slackWebhookUrl && !httpUrl(slackWebhookUrl)) problems.push(`${SLACK_ENV} is not an http(s) URL: set it to the incoming webhook URL Slack gave you`);
+  if (pagerDutyRoutingKey && !httpUrl(pagerDutyEventsUrl)) problems.push(`${PAGERDUTY_URL_ENV} is not an http(s) URL, for example ${DEFAULT_PAGERDUTY_EVENTS_URL}`);
+  throwProblems(problems);
   return { slackWebhookUrl, pagerDutyRoutingKey, pagerDutyEventsUrl };
 }
 
@@ -308,12 +310,20 @@ function selfRecordEnabled(raw: string | undefined): boolean {
 }
 
 function selfRecordFrom(env: Environment): SelfRecordSettings {
+  const problems: string[] = [];
   const timeoutMs = wholePositive(env.PEM_RECORD_TIMEOUT_MS);
   if (timeoutMs === null) {
-    throw usageError(`PEM_RECORD_TIMEOUT_MS '${env.PEM_RECORD_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds, for example 10000`);
+    problems.push(`PEM_RECORD_TIMEOUT_MS '${env.PEM_RECORD_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds, for example 10000`);
   }
+  let enabled = true;
+  try {
+    enabled = selfRecordEnabled(env.PEM_RECORD_SELF);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  throwProblems(problems);
   return {
-    enabled: selfRecordEnabled(env.PEM_RECORD_SELF),
+    enabled,
     timeoutMs: timeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS,
     triggerSource: trimmed(env.PEM_TRIGGER_SOURCE) ?? (isCloudRun(env) ? 'scheduler' : 'manual'),
     cloudRunExecution: env.CLOUD_RUN_EXECUTION || null,
@@ -353,8 +363,7 @@ export function routeDestinationsFrom(env: Environment, routes: Readonly<Record<
       }
       return { route, slackVariable: variables.slack_webhook_env, slackWebhookUrl, pagerDutyVariable: variables.pagerduty_routing_key_env, pagerDutyRoutingKey };
     });
-  if (problems.length === 1) throw usageError(problems[0]!);
-  if (problems.length > 1) throw new PemError('usage', `${problems.length} environment variables are not valid`, problems);
+  throwProblems(problems);
   return out;
 }
 

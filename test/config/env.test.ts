@@ -22,11 +22,25 @@ describe('readSettings', () => {
       PEM_DUCKDB_MEMORY_LIMIT: 'lots',
       PEM_BIGQUERY_API_ENDPOINT: 'nowhere',
       PEM_BIGQUERY_TIMEOUT_MS: 'soon',
+      SLACK_WEBHOOK_URL: 'nope',
+      PAGERDUTY_ROUTING_KEY: 'k',
+      PAGERDUTY_EVENTS_URL: 'bad',
+      PEM_RECORD_SELF: 'maybe',
+      PEM_RECORD_TIMEOUT_MS: 'x',
     });
-    expect(found.message).toBe('6 environment variables are not valid');
-    expect(found.details.map((line) => line.split(' ')[0]).sort()).toEqual(
-      ['PEM_ALERT_RETRIES', 'PEM_ALERT_TIMEOUT_MS', 'PEM_BIGQUERY_API_ENDPOINT', 'PEM_BIGQUERY_TIMEOUT_MS', 'PEM_DUCKDB_LOCK_TIMEOUT_MS', 'PEM_DUCKDB_MEMORY_LIMIT'],
-    );
+    expect(found.message).toBe('10 environment variables are not valid');
+    expect(found.details.map((line) => line.split(' ')[0]).sort()).toEqual([
+      'PAGERDUTY_EVENTS_URL',
+      'PEM_ALERT_RETRIES',
+      'PEM_ALERT_TIMEOUT_MS',
+      'PEM_BIGQUERY_API_ENDPOINT',
+      'PEM_BIGQUERY_TIMEOUT_MS',
+      'PEM_DUCKDB_LOCK_TIMEOUT_MS',
+      'PEM_DUCKDB_MEMORY_LIMIT',
+      'PEM_RECORD_SELF',
+      'PEM_RECORD_TIMEOUT_MS',
+      'SLACK_WEBHOOK_URL',
+    ]);
   });
 
   it('gives one bad value as the message itself', () => {
