@@ -140,7 +140,7 @@ async function loadPlan(
   if (plan.heldResolves > 0) {
     const one = plan.heldResolves === 1;
     options.log.info(
-      `alerts: ${plan.heldResolves} open issue${one ? '' : 's'} not declared recovered: this check's window ends ${windowEnd}, more than a day before ` +
+      `${options.dryRun ? 'dry run' : 'alerts'}: ${plan.heldResolves} open issue${one ? '' : 's'} not declared recovered: this check's window ends ${windowEnd}, more than a day before ` +
         `${one ? 'it was' : 'they were'} last notified, so it does not see the dates ${one ? 'it was' : 'they were'} raised for; a check of today resolves what has cleared`,
     );
   }

@@ -59,7 +59,7 @@ export interface DeliveryPlan {
   open: Record<StateDestination, string[]>;
   /** Processors with issues held back by a silence. */
   silenced: ActiveSilence[];
-  /** Cleared issues not declared recovered: the check's window ends too early to tell (`PlanInputs.window`). */
+  /** Cleared issues (each counted once, whatever its destinations) not declared recovered: the check's window ends too early to tell (`PlanInputs.window`). */
   heldResolves: number;
 }
 
@@ -101,8 +101,8 @@ function dueTrigger(issue: Issue, destination: StateDestination, reason: DueReas
  * One incident per outage: a processor paged as a scheduler issue that then goes stale too (or
  * paged as stale that then has no runs at all) is paged as `stale` alone from then on (collectIssues),
  * which would resolve the open incident and open another for the same outage. Such a page goes on
- * under the key PagerDuty already has open, and with its kind, until the processor has no paging
- * issue left. Returns the issue to page instead, for the paging issues concerned.
+ * under the key PagerDuty already has open (saying what is wrong now), until the processor has no
+ * paging issue left. Returns the issue to page instead, for the paging issues concerned.
  */
 function carriedPages(issues: readonly Issue[], latestPages: ReadonlyMap<string, DeliveredState>): Map<Issue, Issue> {
   const carried = new Map<Issue, Issue>();
@@ -116,7 +116,8 @@ function carriedPages(issues: readonly Issue[], latestPages: ReadonlyMap<string,
   for (const issue of paging) {
     const last = latestPages.get(issue.key);
     const open = openPageOf.get(issue.processor);
-    if (open && (!last || last.event === 'resolved')) carried.set(issue, { ...issue, key: open.alert_key, kind: open.issue_kind });
+    // The key only: the page says what is wrong now (stale, with its last success), under the incident already open.
+    if (open && (!last || last.event === 'resolved')) carried.set(issue, { ...issue, key: open.alert_key });
   }
   return carried;
 }
@@ -168,13 +169,13 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
     }
   }
 
-  let heldResolves = 0;
+  const heldResolves = new Set<string>();
   for (const last of inputs.state) {
     if (last.event !== 'notified') continue;
     if (!inputs.configured.has(last.destination, last.processor_name) || !inputs.checked.has(last.processor_name)) continue;
     if (current[last.destination]?.has(last.alert_key)) continue;
     if (inputs.window && inputs.window.end < addDays(todayIn(inputs.window.timezone, last.event_at), -1)) {
-      heldResolves++;
+      heldResolves.add(last.alert_key);
       continue;
     }
     due.push({
@@ -191,7 +192,7 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
 
   return {
     due,
-    heldResolves,
+    heldResolves: heldResolves.size,
     open: { slack: [...open.slack].sort(), pagerduty: [...open.pagerduty].sort() },
     silenced: [...silenced.values()].sort((a, b) => a.processor_name.localeCompare(b.processor_name)),
   };

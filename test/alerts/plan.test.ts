@@ -112,7 +112,8 @@ describe('planDeliveries', () => {
     expect(quiet.open.pagerduty).toEqual(['a']);
     // Its reminder comes under the open key, then it resolves once nothing pages any more.
     const reminder = plan({ issues: both, state: [{ ...paged, event_at: hoursAgo(25) }] });
-    expect(reminder.due.filter((d) => d.destination === 'pagerduty')).toMatchObject([{ key: schedulerKey, kind: 'scheduler_issue', action: 'trigger', reason: 'reminder', basis: 'page-1' }]);
+    // Saying what is wrong now (stale), under the incident already open.
+    expect(reminder.due.filter((d) => d.destination === 'pagerduty')).toMatchObject([{ key: schedulerKey, kind: 'stale', action: 'trigger', reason: 'reminder', basis: 'page-1' }]);
     expect(plan({ issues: [], state: [paged] }).due).toMatchObject([{ key: schedulerKey, action: 'resolve' }]);
     // Without an open page of the other kind, stale pages as itself.
     expect(plan({ issues: both, state: [] }).due.filter((d) => d.destination === 'pagerduty')).toMatchObject([{ key: issueKey('ds', 'a', 'stale'), reason: 'new' }]);
