@@ -141,7 +141,7 @@ export function parseDurationMs(value: string, flag: string): number {
   const text = value.trim();
   const ms = DURATION.test(text) ? parseDuration(text) : null;
   if (ms === null || !Number.isFinite(ms) || ms <= 0) {
-    throw usageError(`${flag} '${value}' is not a duration: use a number and a unit, for example 90m, 2h, 3d or 1h30m`);
+    throw usageError(`${flag} '${value}' is not a duration: use numbers with units of s, m, h, d or w, for example 90m, 2h, 3d or 1h30m`);
   }
   return ms;
 }
