@@ -208,10 +208,12 @@ check DEPLOYER '^((user|serviceAccount|group):[^[:space:]@]+@[^[:space:]]+|domai
 check DATAFORM_ROLE_ID '^[A-Za-z0-9_.]{3,64}$' pemDataformPublisher
 # Five cron fields (Cloud Scheduler and Dataform take unix-cron), a BigQuery location (multi-region
 # or region), and a time zone this machine knows when it has the tz database.
-for name in SCHEDULE DATAFORM_RELEASE_SCHEDULE DATAFORM_WORKFLOW_SCHEDULE; do check "$name" '^[^[:space:]]+( +[^[:space:]]+){4}$' "'0 8 * * *'"; done
-check BQ_LOCATION '^([Uu][Ss]|[Ee][Uu]|[a-z]+-[a-z]+[0-9]+)$' US
-check TIME_ZONE '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$' America/New_York
-[[ ! -d /usr/share/zoneinfo || -f /usr/share/zoneinfo/$TIME_ZONE ]] || die "TIME_ZONE='$TIME_ZONE' is not a time zone (example: TIME_ZONE=America/New_York)"
+for name in SCHEDULE DATAFORM_RELEASE_SCHEDULE DATAFORM_WORKFLOW_SCHEDULE; do check "$name" '^[[:space:]]*[^[:space:]]+([[:space:]]+[^[:space:]]+){4}[[:space:]]*$' "'0 8 * * *'"; done
+# US or EU, a region (us-west2, europe-west12), or a BigQuery Omni one (aws-us-east-1), any case.
+check BQ_LOCATION '^([A-Za-z]{2}|[A-Za-z]+(-[A-Za-z0-9]+)+)$' US
+check TIME_ZONE '^[A-Za-z_][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' America/New_York
+[[ $TIME_ZONE != posix/* && $TIME_ZONE != right/* && (! -d /usr/share/zoneinfo || -f /usr/share/zoneinfo/$TIME_ZONE) ]] ||
+  die "TIME_ZONE='$TIME_ZONE' is not a time zone (example: TIME_ZONE=America/New_York)"
 check MAX_RETRIES '^[0-9]+$' 1
 check RETRY_BASE_SECONDS '^[0-9]+$' 5
 check PROJECT_NUMBER '^[0-9]*$' 123456789012

@@ -728,6 +728,18 @@ describe('deploy.sh input checks', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('accepts the time zones, locations and schedules people use', () => {
+    for (const env of [
+      { TIME_ZONE: 'EST5EDT', BQ_LOCATION: 'aws-us-east-1', SCHEDULE: '0 8 * * MON-FRI' },
+      { TIME_ZONE: 'Etc/GMT+5', BQ_LOCATION: 'europe-west12', SCHEDULE: '*/15 6-22 * * 1-5' },
+      { TIME_ZONE: 'America/Argentina/Buenos_Aires', BQ_LOCATION: 'eu', SCHEDULE: '0 8 * * *' },
+    ]) {
+      const run = deploy(['--dry-run'], { ...BASE_ENV, ...env });
+      expect([run.code, run.stderr], JSON.stringify(env)).toEqual([0, '']);
+    }
+    expect(deploy(['--dry-run'], { ...BASE_ENV, TIME_ZONE: 'posix/America/New_York' }).stderr).toContain("TIME_ZONE='posix/America/New_York' is not a time zone");
+  });
+
   it('refuses --dry-run with --check', () => {
     const run = deploy(['--dry-run', '--check'], BASE_ENV);
     expect(run.code).toBe(2);
