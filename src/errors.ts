@@ -56,3 +56,8 @@ export function annotated(error: unknown, note: string): PemError {
   named.cause = error;
   return named;
 }
+
+/** A message without the `source: ` it starts with (a warehouse's description), when a caller names the source itself. */
+export function withoutSource(message: string, source: string): string {
+  return message.startsWith(`${source}: `) ? message.slice(source.length + 2) : message;
+}

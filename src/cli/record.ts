@@ -17,7 +17,7 @@ import { parseDate } from '../check/inputs.js';
 import { runHistoryTable } from '../config/names.js';
 import { TABLE_NAME } from '../config/registry.js';
 import type { Registry } from '../config/registry.js';
-import { PemError, configError, usageError } from '../errors.js';
+import { configError, usageError } from '../errors.js';
 import { FINAL_STATUSES, RunRecorder, checkName, type FinalStatus } from '../record/recorder.js';
 import type { RunError } from '../warehouse/run-row.js';
 import { parseRunId } from '../record/run-id.js';
@@ -208,12 +208,12 @@ async function resolveTarget(flags: TargetFlags): Promise<Target> {
     return { table: flags.table, registry };
   }
   // A processor that does not ship the registry names its table instead: say so where the registry is missing.
-  const registry = await loadCheckedRegistry(flags.config).catch((error: unknown) => {
-    if (error instanceof PemError && existsSync(flags.config) === false) {
-      throw configError(`${error.message.replace(/\)$/, '')}, or --table DATASET.processor_run_history to record without it)`);
-    }
-    throw error;
-  });
+  if (!existsSync(flags.config)) {
+    throw configError(
+      `registry file ${flags.config} does not exist (pass --config PATH to a .js or .json registry, or --table DATASET.processor_run_history to record without it)`,
+    );
+  }
+  const registry = await loadCheckedRegistry(flags.config);
   return { table: runHistoryTable(registry), registry };
 }
 

@@ -13,7 +13,7 @@
  */
 import { DEFAULT_RECORD_TIMEOUT_MS, environmentOf, isCloudRun, readSettings } from '../config/env.js';
 import { FINAL_STATUSES, type FinalStatus } from '../config/names.js';
-import { PemError, firstLine, usageError } from '../errors.js';
+import { PemError, firstLine, usageError, withoutSource } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { boundRunErrors, runErrorFrom, truncate } from './run-error.js';
 import { newRunId, parseRunId } from './run-id.js';
@@ -331,8 +331,8 @@ export class RunRecorder {
     this.lastKept = keptIn !== null;
     const said = cause instanceof Error ? firstLine(cause.message) : String(cause);
     // The warehouse's errors start with its description, which `what` already names ("in DuckDB x").
-    const reason = said.startsWith(`${this.sink.description}: `) ? said.slice(this.sink.description.length + 2) : said;
-    const kept = keptIn === null ? '' : `; kept in ${keptIn}, added by the next \`pem record\` or \`pem check\``;
+    const reason = withoutSource(said, this.sink.description);
+    const kept = keptIn === null ? '' : `; kept in ${keptIn}, added by the next \`pem record\` or \`pem check\` that can write it`;
     const message = `${what}: ${reason}${kept}`;
     if (this.strict) {
       throw cause instanceof PemError && cause.code === 'usage' ? usageError(message) : new PemError('runtime', message);

@@ -25,7 +25,7 @@ import {
   timestampValue,
 } from './duckdb-api.js';
 import { duckDbMemoryBytes } from '../config/env.js';
-import { describeError, runtimeError, type PemError } from '../errors.js';
+import { describeError, runtimeError, withoutSource, type PemError } from '../errors.js';
 import { forgetSpooled, readSpool, type SpooledRow } from './duckdb-spool.js';
 import type { RunRow } from './run-row.js';
 import type { PlainValue, QueryBatchesOptions, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
@@ -259,8 +259,7 @@ class DuckDbWarehouse implements Warehouse {
         // table: the file is opened again between a check's statements.
         if (this.spoolKeptTold.has(table)) continue;
         this.spoolKeptTold.add(table);
-        const said = describeError(error);
-        this.options.onSpoolKept?.(table, entries.length, said.startsWith(`${this.description}: `) ? said.slice(this.description.length + 2) : said);
+        this.options.onSpoolKept?.(table, entries.length, withoutSource(describeError(error), this.description));
       }
     }
   }

@@ -37,11 +37,13 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
       create: mode.create,
       lockWaitMs: settings.duckDb?.lockTimeoutMs ?? DEFAULT_DUCKDB_LOCK_TIMEOUT_MS,
       memoryLimit: settings.duckDb?.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT,
-      onSpoolKept: (table, rows, reason) =>
+      onSpoolKept: (table, rows, reason) => {
+        const one = rows === 1;
         mode.warn?.(
-          `${rows} run row${rows === 1 ? '' : 's'} kept in ${spoolDirOf(path)} cannot be added to ${table} yet: ${reason.replace(/\.$/, '')}; ` +
-            'they stay there, and are added once the table accepts them',
-        ),
+          `${rows} run row${one ? '' : 's'} kept in ${spoolDirOf(path)} cannot be added to ${table} yet: ${reason.replace(/[.!]+$/, '')}; ` +
+            `${one ? 'it stays' : 'they stay'} there, and ${one ? 'is' : 'are'} added once the table accepts ${one ? 'it' : 'them'}`,
+        );
+      },
     });
   },
   bigquery: async (options, settings) => {
