@@ -22,9 +22,17 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
   ]);
   addWarehouseOptions(apply).action(async (flags: { config: string; engine?: string; database?: string; project?: string; location?: string }) => {
     const registry = await loadCheckedRegistry(flags.config);
-    const warehouse = await openWarehouse(flags, context.settings, { create: true, warn: (message) => context.log.warn(message) });
+    // No word yet about run rows a spool keeps for a table that does not exist: it may be one of these.
+    const creating = await openWarehouse(flags, context.settings, { create: true });
     try {
-      for (const statement of renderSchemaSql(warehouse.dialect, registry)) await warehouse.execute(statement);
+      for (const statement of renderSchemaSql(creating.dialect, registry)) await creating.execute(statement);
+    } finally {
+      await creating.close();
+    }
+    // Opened again once the tables exist: rows spooled for them (a `pem record` before the schema)
+    // are added now, and what still cannot be is said.
+    const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => context.log.warn(message) });
+    try {
       // CREATE TABLE IF NOT EXISTS keeps a table that was there before, whatever its columns.
       const runHistory = runHistoryTable(registry);
       const mismatches = columnMismatches(runHistoryColumns(warehouse.dialect, registry), await warehouse.tableColumns(runHistory));

@@ -244,6 +244,22 @@ describe('pem record, for a row no check would see', () => {
 // can (nothing lost). While the table still refuses it, the check says so, once, instead of the rows
 // waiting unseen.
 describe('run rows spooled for a table that does not exist yet', () => {
+  it('are added by pem schema apply when it creates the table, without a warning that they cannot be', async () => {
+    const path = join(scenario.dir, 'before-schema.duckdb');
+    await (await openDuckDb({ path, create: true })).close();
+    const started = await runCli(['record', 'start', '--processor', 'gamebook', '--date', '2025-10-07', '--config', scenario.registryPath, '--database', path], { now: NOW });
+    expect(started.stderr).toContain(`kept in ${spoolDirOf(path)}`);
+    const applied = await runCli(['schema', 'apply', '--config', scenario.registryPath, '--database', path], { now: NOW });
+    expect(applied).toMatchObject({ code: 0, stderr: '' });
+    expect(readdirSync(spoolDirOf(path))).toEqual([]);
+    const warehouse = await openDuckDb({ path, create: false });
+    try {
+      expect(await warehouse.query('SELECT run_id FROM nba_reference.processor_run_history')).toEqual([{ run_id: started.stdout.trim() }]);
+    } finally {
+      await warehouse.close();
+    }
+  });
+
   it('are named by every check while they wait, once each, and added once the table exists', async () => {
     const spool = spoolDirOf(scenario.databasePath);
     const recorded = [];
