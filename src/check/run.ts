@@ -6,7 +6,7 @@
 import { runHistoryTable } from '../config/names.js';
 import type { Registry } from '../config/registry.js';
 import { annotated, describeError, runtimeError } from '../errors.js';
-import { columnMismatches, runHistoryColumns } from '../sql/run-history-columns.js';
+import { columnMismatches, otherColumnsNote, runHistoryColumns } from '../sql/run-history-columns.js';
 import { renderCheckSql, renderTableProbeSql } from '../sql/statements.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { checkParams, withUpstreams, type CheckInputs } from './inputs.js';
@@ -188,7 +188,7 @@ async function explainedFailure(error: unknown, warehouse: Warehouse, registry: 
     return error;
   }
   if (mismatches.length === 0) return error;
-  return annotated(error, `${table} has other columns than the run history's, SPEC §2: ${mismatches.join('; ')}`);
+  return annotated(error, otherColumnsNote(table, mismatches));
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

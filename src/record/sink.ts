@@ -108,18 +108,16 @@ export function duckDbFileSink(path: string, table: string): RunSink {
  * is put right. The SQL renderer is loaded only here: a run that records pays nothing for it.
  */
 async function withColumnMismatches(error: unknown, warehouse: Warehouse, table: string): Promise<unknown> {
-  let mismatches: string[];
   try {
-    const { columnMismatches, runHistoryColumnsOf } = await import('../sql/run-history-columns.js');
+    const { columnMismatches, otherColumnsNote, runHistoryColumnsOf } = await import('../sql/run-history-columns.js');
     const columns = await warehouse.tableColumns(table);
     // A missing table is the warehouse's own error to tell, not ten missing columns.
     if (columns.length === 0) return error;
-    mismatches = columnMismatches(runHistoryColumnsOf(warehouse.dialect, table), columns);
+    const mismatches = columnMismatches(runHistoryColumnsOf(warehouse.dialect, table), columns);
+    return mismatches.length === 0 ? error : annotated(error, otherColumnsNote(table, mismatches));
   } catch {
     return error;
   }
-  if (mismatches.length === 0) return error;
-  return annotated(error, `${table} has other columns than the run history's, SPEC §2: ${mismatches.join('; ')}`);
 }
 
 /** The file wait of a recorder's write: until its bound aborts the signal. */

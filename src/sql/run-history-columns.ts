@@ -33,3 +33,8 @@ export function columnMismatches(expected: readonly { name: string; type: string
     return normal(found) === normal(type) ? [] : [`${name} is ${found}, not ${type}`];
   });
 }
+
+/** How a failed statement names a run-history table's columns that differ from SPEC §2 (check, record). */
+export function otherColumnsNote(table: string, mismatches: readonly string[]): string {
+  return `${table} has other columns than the run history's, SPEC §2: ${mismatches.join('; ')}`;
+}
