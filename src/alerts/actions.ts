@@ -91,7 +91,7 @@ function formatLocalTime(iso: string, timezone: string): string {
 }
 
 /** Shell-safe as one argument: plain words stay bare, anything else is single-quoted. */
-function shellWord(text: string): string {
+export function shellWord(text: string): string {
   return /^[A-Za-z0-9_./:=,@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 

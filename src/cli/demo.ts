@@ -6,6 +6,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
+import { shellWord } from '../alerts/actions.js';
 import { sendingNothing } from '../alerts/deliver.js';
 import { runBacktest } from '../backtest/replay.js';
 import { addDays } from '../check/inputs.js';
@@ -89,10 +90,12 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
       context.log.info(`wrote the HTML report: ${reportPath}`);
       return;
     }
-    const registryPath = relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY;
+    // Paths as shell words: the lines below are for pasting into a shell, whatever the folder's name.
+    const registryPath = shellWord(relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY);
+    const database = shellWord(flags.database);
     context.stdout.write(
-      `\nNext: pem check --config ${registryPath} --database ${flags.database} --lookback-days 14` +
-        `\n      pem check --config ${registryPath} --database ${flags.database} --json-output\n`,
+      `\nNext: pem check --config ${registryPath} --database ${database} --lookback-days 14` +
+        `\n      pem check --config ${registryPath} --database ${database} --json-output\n`,
     );
     context.stdout.write(`\nHTML report: ${reportPath} (open it in a browser; pem report --html <file> writes one for any window)\n`);
     // SPEC §13: what this registry would have sent over the week before today, checked hourly.
@@ -103,7 +106,7 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
     context.stdout.write(
       `\nBacktest ${from} .. ${to}, hourly: ${perWeek(backtest.totals.pages)} PagerDuty pages and ${perWeek(backtest.totals.slack_messages)} Slack messages per week, ` +
         `${backtest.totals.never_alerted_dates} problem dates never alerted` +
-        `\n      pem backtest --config ${registryPath} --database ${flags.database} --from ${from} --to ${to} [--compare OTHER_REGISTRY]\n`,
+        `\n      pem backtest --config ${registryPath} --database ${database} --from ${from} --to ${to} [--compare OTHER_REGISTRY]\n`,
     );
   } finally {
     await warehouse.close();

@@ -6,15 +6,18 @@ import { runCli } from '../support/cli.js';
 import { DEMO_REGISTRY } from '../../src/cli/demo.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 
+/** A folder name a shell would split or choke on: the commands the demo prints must survive a paste. */
+const FOLDER = "it's a demo";
+
 describe('pem demo', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pem-demo-report-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('writes the HTML report beside its database and prints its path', async () => {
-    const database = join(dir, 'text', 'demo.duckdb');
+    const database = join(dir, FOLDER, 'demo.duckdb');
     const { code, stdout } = await runCli(['demo', '--database', database]);
     expect(code).toBe(0);
-    const reportPath = join(dir, 'text', 'demo-report.html');
+    const reportPath = join(dir, FOLDER, 'demo-report.html');
     expect(stdout).toContain(`HTML report: ${reportPath}`);
     const html = readFileSync(reportPath, 'utf8');
     const rows = html.match(/<tr data-processor="/g)?.length ?? 0;
@@ -23,6 +26,11 @@ describe('pem demo', () => {
     // It ends with what the demo registry would have sent over the week before today (SPEC §13).
     expect(stdout).toMatch(/\nBacktest \d{4}-\d{2}-\d{2} \.\. \d{4}-\d{2}-\d{2}, hourly: \d+\.\d PagerDuty pages and \d+\.\d Slack messages per week, \d+ problem dates never alerted\n/);
     expect(stdout).toContain('pem backtest --config');
+    // Every command line it prints names the database as one shell word.
+    const quoted = `'${database.replace(/'/g, `'\\''`)}'`;
+    const commands = stdout.split('\n').filter((line) => /^(Next: | {6})pem /.test(line));
+    expect(commands).toHaveLength(3);
+    for (const line of commands) expect(line).toContain(`--database ${quoted} `);
     expect(stdout).toContain('(not sent: dry run)');
     expect(stdout).not.toContain('not sent: unknown');
     // Builds a season, checks it and replays a week hourly (a few seconds alone; more on a busy machine).
@@ -31,7 +39,7 @@ describe('pem demo', () => {
   it('keeps stdout to the JSON document with --json-output, and names the report on stderr', async () => {
     // The first test's file: pem demo rebuilds a database it built, after the check it suggests
     // has recorded itself there (processor_execution_monitor), at the same instant as the demo.
-    const database = join(dir, 'text', 'demo.duckdb');
+    const database = join(dir, FOLDER, 'demo.duckdb');
     const now = new Date();
     const checked = await runCli(['check', '--config', DEMO_REGISTRY, '--database', database, '--format', 'csv'], { now });
     expect(checked.code, checked.stderr).toBe(0);
@@ -49,8 +57,8 @@ describe('pem demo', () => {
     // The demo sends nothing, and every alert says why (SPEC §11).
     expect(json.alerts.length).toBeGreaterThan(0);
     for (const alert of json.alerts) expect(alert).toMatchObject({ sent: false, reason: 'dry_run' });
-    expect(stderr).toContain(`wrote the HTML report: ${join(dir, 'text', 'demo-report.html')}`);
-    expect(existsSync(join(dir, 'text', 'demo-report.html'))).toBe(true);
+    expect(stderr).toContain(`wrote the HTML report: ${join(dir, FOLDER, 'demo-report.html')}`);
+    expect(existsSync(join(dir, FOLDER, 'demo-report.html'))).toBe(true);
   });
 
   describe('refuses a --database that holds anything but a demo, and leaves it as it was', () => {
