@@ -80,7 +80,14 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
         return color(symbol.padStart(2));
       })
       .join(' ');
-    lines.push(`${levelColor(p.level)(p.level.padEnd(9))}${p.name.padEnd(nameWidth + 2)}${grid}`);
+    if (p.name.length <= nameWidth) {
+      lines.push(`${levelColor(p.level)(p.level.padEnd(9))}${p.name.padEnd(nameWidth + 2)}${grid}`);
+    } else {
+      // A key longer than the column keeps its whole name on a line of its own (it is what
+      // --processors takes), and its days stay under the header's.
+      lines.push(`${levelColor(p.level)(p.level.padEnd(9))}${p.name}`);
+      lines.push(`${' '.repeat(9 + nameWidth + 2)}${grid}`);
+    }
     if (p.level === 'OK' && p.recovered_failure_dates.length === 0) continue;
     const indent = ' '.repeat(9);
     const tags = [p.priority + ' priority', p.revenue_impact ? 'revenue impact' : null].filter(Boolean).join(', ');

@@ -138,6 +138,27 @@ describe('text from the run history', () => {
   });
 });
 
+describe('the day grid', () => {
+  it('stays under its header for a processor key longer than the name column (40), whose whole name gets a line', async () => {
+    const long = 'a_processor_key_that_is_much_longer_than_forty_characters';
+    const scenario = await createScenario({ dataset: 'nba_reference', processors: { gamebook: {}, [long]: {} } }, [...successes('gamebook'), ...successes(long, ['2025-10-06'])]);
+    try {
+      const run = await scenario.check(WINDOW, { env: { NO_COLOR: '1' } });
+      expect(run.code).toBe(0);
+      const lines = run.stdout.split('\n');
+      const header = lines.find((line) => line.startsWith('LEVEL'))!;
+      const gridAt = header.indexOf('01');
+      const named = lines.findIndex((line) => line.endsWith(long));
+      expect(lines[named]).toBe(`ERROR    ${long}`);
+      // Each day right-aligned in its header's two columns, as on every row.
+      expect(lines[named + 1]).toBe(`${' '.repeat(gridAt)} S  S  S  S  S  M  S`);
+      expect(lines.find((line) => line.startsWith('OK       gamebook'))!.slice(gridAt)).toBe(' S  S  S  S  S  S  S');
+    } finally {
+      scenario.cleanup();
+    }
+  });
+});
+
 describe('colours', () => {
   it.each([
     ['a terminal', true, {}, true],
