@@ -16,7 +16,8 @@
  * out, so a silence never leaves a PagerDuty incident open or a Slack thread without its ending.
  */
 import { PAGING_KINDS, type Issue, type IssueKind, type StateDestination } from './issues.js';
-import { addDays, todayIn } from '../check/inputs.js';
+import { DateTime } from 'luxon';
+import { addDays } from '../check/inputs.js';
 
 export interface DeliveredState {
   alert_key: string;
@@ -169,12 +170,17 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
     }
   }
 
+  // "E no more than a day before the notification's date" is "notified before the start of E + 2
+  // days" in the registry's zone: one instant for the run, not a zoned date per state row.
+  const resolvesNotifiedBefore = inputs.window
+    ? DateTime.fromISO(addDays(inputs.window.end, 2), { zone: inputs.window.timezone }).startOf('day').toMillis()
+    : Infinity;
   const heldResolves = new Set<string>();
   for (const last of inputs.state) {
     if (last.event !== 'notified') continue;
     if (!inputs.configured.has(last.destination, last.processor_name) || !inputs.checked.has(last.processor_name)) continue;
     if (current[last.destination]?.has(last.alert_key)) continue;
-    if (inputs.window && inputs.window.end < addDays(todayIn(inputs.window.timezone, last.event_at), -1)) {
+    if (last.event_at.getTime() >= resolvesNotifiedBefore) {
       heldResolves.add(last.alert_key);
       continue;
     }
