@@ -11,13 +11,12 @@
  * (`record/selected-by.ts`): no check would ever see it.
  */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import { parseDate } from '../check/inputs.js';
 // The registry's own rule for table names: `dataset.table` or `project.dataset.table`.
 import { runHistoryTable } from '../config/names.js';
 import { TABLE_NAME } from '../config/registry.js';
 import type { Registry } from '../config/registry.js';
-import { configError, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
 import { FINAL_STATUSES, RunRecorder, checkName, type FinalStatus } from '../record/recorder.js';
 import type { RunError } from '../warehouse/run-row.js';
 import { parseRunId } from '../record/run-id.js';
@@ -208,12 +207,7 @@ async function resolveTarget(flags: TargetFlags): Promise<Target> {
     return { table: flags.table, registry };
   }
   // A processor that does not ship the registry names its table instead: say so where the registry is missing.
-  if (!existsSync(flags.config)) {
-    throw configError(
-      `registry file ${flags.config} does not exist (pass --config PATH to a .js or .json registry, or --table DATASET.processor_run_history to record without it)`,
-    );
-  }
-  const registry = await loadCheckedRegistry(flags.config);
+  const registry = await loadCheckedRegistry(flags.config, { otherwise: '--table DATASET.processor_run_history to record without it' });
   return { table: runHistoryTable(registry), registry };
 }
 

@@ -54,11 +54,16 @@ export interface RegistryReadOptions {
   output?: Writable;
   /** The flag that named the file, for the hint when it does not exist (default `--config`). */
   flag?: string;
+  /** What else the command can do without the file, added to that hint (`pem record`: `--table`). */
+  otherwise?: string;
 }
 
 export async function readRegistryDocument(path: string, options: RegistryReadOptions = {}): Promise<unknown> {
   const absolute = resolve(path);
-  if (!existsSync(absolute)) throw configError(`registry file ${path} does not exist (pass ${options.flag ?? '--config'} PATH to a .js or .json registry)`);
+  if (!existsSync(absolute)) {
+    const otherwise = options.otherwise ? `, or ${options.otherwise}` : '';
+    throw configError(`registry file ${path} does not exist (pass ${options.flag ?? '--config'} PATH to a .js or .json registry${otherwise})`);
+  }
   const extension = extname(absolute);
   if (extension === '.json') {
     try {
