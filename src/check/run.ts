@@ -6,7 +6,7 @@
 import { runHistoryTable } from '../config/names.js';
 import type { Registry } from '../config/registry.js';
 import { annotated, describeError, runtimeError } from '../errors.js';
-import { columnMismatches, otherColumnsNote, runHistoryColumns } from '../sql/run-history-columns.js';
+import { otherColumnsNote, runHistoryMismatches } from '../sql/run-history-columns.js';
 import { renderCheckSql, renderTableProbeSql } from '../sql/statements.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { checkParams, withUpstreams, type CheckInputs } from './inputs.js';
@@ -181,14 +181,8 @@ async function explainedFailure(error: unknown, warehouse: Warehouse, registry: 
   if (explained !== error || !WRONG_COLUMN_TYPE.test(describeError(error))) return explained;
   const table = runHistoryTable(registry);
   if (!registry.processors.some((p) => readers.has(p.name) && p.execution_table === table)) return error;
-  let mismatches: string[];
-  try {
-    mismatches = columnMismatches(runHistoryColumns(warehouse.dialect, registry), await warehouse.tableColumns(table));
-  } catch {
-    return error;
-  }
-  if (mismatches.length === 0) return error;
-  return annotated(error, otherColumnsNote(table, mismatches));
+  const mismatches = await runHistoryMismatches(warehouse, table).catch(() => []);
+  return mismatches.length === 0 ? error : annotated(error, otherColumnsNote(table, mismatches));
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
 import { configError } from '../errors.js';
-import { columnMismatches, runHistoryColumns } from '../sql/run-history-columns.js';
+import { runHistoryMismatches } from '../sql/run-history-columns.js';
 import { renderSchemaSql } from '../sql/statements.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
@@ -35,7 +35,7 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
     try {
       // CREATE TABLE IF NOT EXISTS keeps a table that was there before, whatever its columns.
       const runHistory = runHistoryTable(registry);
-      const mismatches = columnMismatches(runHistoryColumns(warehouse.dialect, registry), await warehouse.tableColumns(runHistory));
+      const mismatches = await runHistoryMismatches(warehouse, runHistory);
       if (mismatches.length > 0) {
         throw configError(`${runHistory} in ${warehouse.description} already exists with other columns than the run history's (SPEC §2): ${mismatches.join('; ')}`);
       }

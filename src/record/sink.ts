@@ -109,11 +109,8 @@ export function duckDbFileSink(path: string, table: string): RunSink {
  */
 async function withColumnMismatches(error: unknown, warehouse: Warehouse, table: string): Promise<unknown> {
   try {
-    const { columnMismatches, otherColumnsNote, runHistoryColumnsOf } = await import('../sql/run-history-columns.js');
-    const columns = await warehouse.tableColumns(table);
-    // A missing table is the warehouse's own error to tell, not ten missing columns.
-    if (columns.length === 0) return error;
-    const mismatches = columnMismatches(runHistoryColumnsOf(warehouse.dialect, table), columns);
+    const { otherColumnsNote, runHistoryMismatches } = await import('../sql/run-history-columns.js');
+    const mismatches = await runHistoryMismatches(warehouse, table);
     return mismatches.length === 0 ? error : annotated(error, otherColumnsNote(table, mismatches));
   } catch {
     return error;

@@ -1,23 +1,17 @@
 /**
- * What `pem schema apply` compares an existing run-history table with: the columns and types the
- * dialect's DDL declares. Runner-only (Dataform's include does not bundle it).
+ * What an existing run-history table is compared with (`pem schema apply`, a failed check or
+ * record): the columns and types the dialect's DDL declares. Runner-only (Dataform's include does
+ * not bundle it).
  */
-import type { Registry } from '../config/registry.js';
-import { runHistoryTable } from '../config/names.js';
 import { rendererFor } from './load.js';
 import type { Dialect, SqlRenderer } from './render.js';
 
 /**
  * The run-history columns and their types as the dialect's DDL writes them, read from the rendered
- * `run_history_ddl` (the one place they are declared), for `pem schema apply` to compare with a
- * table that already exists.
+ * `run_history_ddl` (the one place they are declared), for a table that already exists to be
+ * compared with (`runHistoryMismatches`).
  */
-export function runHistoryColumns(dialect: Dialect | SqlRenderer, registry: Registry): { name: string; type: string }[] {
-  return runHistoryColumnsOf(dialect, runHistoryTable(registry));
-}
-
-/** The same, for a run-history table named directly (`pem record --table`, or a sink's table). */
-export function runHistoryColumnsOf(dialect: Dialect | SqlRenderer, table: string): { name: string; type: string }[] {
+export function runHistoryColumns(dialect: Dialect | SqlRenderer, table: string): { name: string; type: string }[] {
   const ddl = rendererFor(dialect).render('run_history_ddl', { table });
   const body = ddl.slice(ddl.indexOf('(') + 1, ddl.lastIndexOf(')'));
   return [...body.matchAll(/^\s*([a-z_]+) (.+?)(?: NOT NULL)?,?$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
@@ -32,6 +26,22 @@ export function columnMismatches(expected: readonly { name: string; type: string
     if (found === undefined) return [`${name} is missing`];
     return normal(found) === normal(type) ? [] : [`${name} is ${found}, not ${type}`];
   });
+}
+
+/** Where a table's columns are read from: a warehouse (`Warehouse.tableColumns`, empty for a table that does not exist). */
+export interface TableColumnSource {
+  readonly dialect: Dialect;
+  tableColumns(table: string): Promise<{ name: string; type: string }[]>;
+}
+
+/**
+ * How the run-history table `table` in `warehouse` differs from SPEC §2 (`pem schema apply`, and a
+ * check or a recorder whose statement failed on it); empty when it agrees or does not exist (a
+ * missing table is the warehouse's own error to tell, not ten missing columns).
+ */
+export async function runHistoryMismatches(warehouse: TableColumnSource, table: string): Promise<string[]> {
+  const columns = await warehouse.tableColumns(table);
+  return columns.length === 0 ? [] : columnMismatches(runHistoryColumns(warehouse.dialect, table), columns);
 }
 
 /** How a failed statement names a run-history table's columns that differ from SPEC §2 (check, record). */
