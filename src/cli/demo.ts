@@ -134,19 +134,16 @@ async function refuseAnythingButADemo(path: string, registry: Registry): Promise
     throw refuse(/not a (valid )?DuckDB database file/.test(said) ? 'it is not a DuckDB database file' : said);
   }
   try {
-    const tables = await warehouse.query(
-      `SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = $dataset`,
-      { dataset: { type: 'STRING', value: registry.dataset } },
-    );
-    const names = new Set(tables.map((row) => String(row.table_name)));
     const runHistory = runHistoryTable(registry);
-    const missing = [runHistory, `${registry.dataset}.game_schedule`].filter((table) => !names.has(table.split('.').at(-1)!));
+    const schedule = `${registry.dataset}.game_schedule`;
+    const [historyColumns, scheduleColumns] = [await warehouse.tableColumns(runHistory), await warehouse.tableColumns(schedule)];
+    const missing = [historyColumns.length === 0 ? runHistory : null, scheduleColumns.length === 0 ? schedule : null].filter(Boolean);
     if (missing.length > 0) throw refuse(`it has no ${missing.join(' nor ')}`);
     // The demo's schedule is of its own season: a real game schedule (this is an NBA project) is not.
-    const seasons = await warehouse
-      .query(`SELECT DISTINCT CAST(season AS VARCHAR) AS season FROM ${registry.dataset}.game_schedule`)
-      .catch(() => [{ season: null }]);
-    if (seasons.some((row) => row.season !== DEMO_SEASON)) throw refuse(`its ${registry.dataset}.game_schedule is not the demo's ${DEMO_SEASON} season`);
+    const seasons = scheduleColumns.some((c) => c.name === 'season')
+      ? await warehouse.query(`SELECT DISTINCT CAST(season AS VARCHAR) AS season FROM ${schedule}`)
+      : [{ season: null }];
+    if (seasons.some((row) => row.season !== DEMO_SEASON)) throw refuse(`its ${schedule} is not the demo's ${DEMO_SEASON} season`);
     // The demo's processors, and pem check's record of itself (the demo suggests a check on it).
     const demoProcessors = [...registry.processors.map((p) => p.name), MONITOR_PROCESSOR];
     const others = await warehouse.query(
