@@ -301,12 +301,11 @@ function reportPublishFrom(env: Environment): ReportPublishSettings {
 const OFF_VALUES = new Set(['0', 'off', 'false', 'no']);
 const ON_VALUES = new Set(['1', 'on', 'true', 'yes']);
 
-/** PEM_RECORD_SELF: unset or empty is on; anything but a clear on or off value is refused. */
-function selfRecordEnabled(raw: string | undefined): boolean {
+/** PEM_RECORD_SELF: unset or empty is on; null for anything but a clear on or off value (refused). */
+function selfRecordEnabled(raw: string | undefined): boolean | null {
   const value = (raw ?? '').trim().toLowerCase();
   if (value === '' || ON_VALUES.has(value)) return true;
-  if (OFF_VALUES.has(value)) return false;
-  throw usageError(`PEM_RECORD_SELF '${raw!.trim()}' must be on or off (1, on, true, yes / 0, off, false, no), for example PEM_RECORD_SELF=off`);
+  return OFF_VALUES.has(value) ? false : null;
 }
 
 function selfRecordFrom(env: Environment): SelfRecordSettings {
@@ -315,15 +314,13 @@ function selfRecordFrom(env: Environment): SelfRecordSettings {
   if (timeoutMs === null) {
     problems.push(`PEM_RECORD_TIMEOUT_MS '${env.PEM_RECORD_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds, for example 10000`);
   }
-  let enabled = true;
-  try {
-    enabled = selfRecordEnabled(env.PEM_RECORD_SELF);
-  } catch (error) {
-    problems.push((error as Error).message);
+  const enabled = selfRecordEnabled(env.PEM_RECORD_SELF);
+  if (enabled === null) {
+    problems.push(`PEM_RECORD_SELF '${env.PEM_RECORD_SELF!.trim()}' must be on or off (1, on, true, yes / 0, off, false, no), for example PEM_RECORD_SELF=off`);
   }
   throwProblems(problems);
   return {
-    enabled,
+    enabled: enabled ?? true,
     timeoutMs: timeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS,
     triggerSource: trimmed(env.PEM_TRIGGER_SOURCE) ?? (isCloudRun(env) ? 'scheduler' : 'manual'),
     cloudRunExecution: env.CLOUD_RUN_EXECUTION || null,
