@@ -139,6 +139,13 @@ async function recordComplete(flags: CompleteFlags, context: CliContext): Promis
       : null;
   const metadata = flags.metadata === undefined ? undefined : parseMetadata(flags.metadata);
   const target = await resolveTarget(flags);
+  // Stored as given (a success may carry what went wrong on the way), but a check shows the errors
+  // of failed runs only: a failure recorded as a success would otherwise pass unnoticed.
+  if (errors && flags.status !== 'failed') {
+    context.log.warn(
+      `--error-type/--error-message are stored with this ${flags.status} row, but pem shows errors of failed runs only: pass --status failed if the run failed`,
+    );
+  }
   const recorder = recorderFor(flags, context, target.table);
   await recorder.recordRunComplete(flags.runId, {
     status: flags.status as FinalStatus,
@@ -246,10 +253,20 @@ function parseRecords(value: string): number {
 
 function parseMetadata(value: string | undefined): unknown {
   if (value === undefined) return null;
+  let tooLarge: string | null = null;
+  let parsed: unknown;
   try {
-    return JSON.parse(value) as unknown;
+    // JSON.parse reads 1e999 as Infinity, which JSON cannot store: the row would say null.
+    parsed = JSON.parse(value, (_key, item: unknown) => {
+      if (typeof item === 'number' && !Number.isFinite(item)) tooLarge ??= String(item);
+      return item;
+    }) as unknown;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw usageError(`--metadata is not valid JSON (${why}), for example '{"rows_in": 1200}'`);
   }
+  if (tooLarge !== null) {
+    throw usageError(`--metadata has a number beyond what JSON stores (read as ${tooLarge}): pass it as a string, for example '{"total": "1e999"}'`);
+  }
+  return parsed;
 }

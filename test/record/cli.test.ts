@@ -30,6 +30,7 @@ describe('pem record start', () => {
     [['--date', '07/10/2025', '--processor', 'gamebook'], "error: --date '07/10/2025' is not a valid date"],
     [['--date', '2025-10-07', '--processor', ' '], "error: --processor must be a non-empty string, for example 'gamebook'"],
     [['--date', '2025-10-07', '--processor', 'gamebook', '--metadata', '{oops'], 'error: --metadata is not valid JSON'],
+    [['--date', '2025-10-07', '--processor', 'gamebook', '--metadata', '{"total": [1, -1e999]}'], "error: --metadata has a number beyond what JSON stores (read as -Infinity): pass it as a string"],
     [['--date', '2025-10-07', '--processor', 'gamebook', '--table', 'no_dataset'], "error: --table 'no_dataset' is not a table name"],
     [['--date', '2025-10-07'], "error: required option '--processor <name>' not specified"],
   ])('exits 2 on %j with one clear line', async (args, message) => {
@@ -129,6 +130,19 @@ describe('pem record complete', () => {
     expect(run.code).toBe(2);
     expect(run.stderr.split('\n')[0]).toContain(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('stores errors given with a success, and warns that a check shows the errors of failed runs only', async () => {
+    const runId = await started();
+    const run = await record(['complete', '--run-id', runId, '--status', 'success', '--error-type', 'Timeout', '--error-message', 'gave up']);
+    expect(run).toEqual({
+      code: 0,
+      stdout: '',
+      stderr:
+        'warning: --error-type/--error-message are stored with this success row, but pem shows errors of failed runs only: pass --status failed if the run failed\n',
+    });
+    const failed = await record(['complete', '--run-id', await started(), '--status', 'failed', '--error-type', 'Timeout']);
+    expect(failed).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
   it('exits 2 on an empty run id: every run completed with it would be one run', async () => {
