@@ -5,6 +5,7 @@
  * with what the check found; it decides nothing about health.
  */
 import { DateTime } from 'luxon';
+import { dateRuns } from '../check/date-runs.js';
 import { streakProblemDates, type ProcessorReport } from '../check/report.js';
 import { fillTemplate, type ProcessorConfig } from '../config/registry.js';
 
@@ -48,15 +49,10 @@ export interface CheckCommandContext {
  */
 export function compactRanges(dates: readonly string[]): string {
   if (dates.length === 0) return '';
-  const parsed = [...new Set(dates)].sort().map((d) => DateTime.fromISO(d, { zone: 'UTC' }));
-  const oneYear = parsed.every((d) => d.year === parsed[0]!.year);
+  const ranges = dateRuns(dates).map(([from, to]) => [DateTime.fromISO(from, { zone: 'UTC' }), DateTime.fromISO(to, { zone: 'UTC' })] as const);
+  const oneYear = ranges.every(([from, to]) => from.year === ranges[0]![0].year && to.year === from.year);
   const label = (d: DateTime) => d.toFormat(oneYear ? 'LLL d' : 'LLL d, yyyy');
-  const ranges: [DateTime, DateTime][] = [];
-  for (const d of parsed) {
-    const last = ranges[ranges.length - 1];
-    if (last && d.diff(last[1], 'days').days === 1) last[1] = d;
-    else ranges.push([d, d]);
-  }
+  const count = new Set(dates).size;
   const text = ranges
     .map(([from, to]) => {
       if (from.equals(to)) return label(from);
@@ -65,7 +61,7 @@ export function compactRanges(dates: readonly string[]): string {
       return `${label(from)}–${end}`;
     })
     .join(', ');
-  return `${text} (${parsed.length} date${parsed.length === 1 ? '' : 's'})`;
+  return `${text} (${count} date${count === 1 ? '' : 's'})`;
 }
 
 /**

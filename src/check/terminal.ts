@@ -4,6 +4,7 @@
  */
 import pc from 'picocolors';
 import { ANOMALY_LABEL, anomalyDates } from './anomalies.js';
+import { isoDateRanges } from './date-runs.js';
 import { ANOMALIES, byUrgency, type AlertReason, type CheckResult, type DayStatus } from './report.js';
 import { printable } from '../printable.js';
 
@@ -109,14 +110,14 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
       ['hung', p.hung_dates],
       ['recovered failures', p.recovered_failure_dates],
     ] as const) {
-      if (dates.length > 0) lines.push(`${indent}${label}: ${dates.join(', ')}`);
+      if (dates.length > 0) lines.push(...dateListLines(`${indent}${label}: `, dates));
     }
     for (const anomaly of ANOMALIES) {
       const dates = anomalyDates(days, anomaly);
-      if (dates.length > 0) lines.push(`${indent}${ANOMALY_LABEL[anomaly]}: ${dates.join(', ')}`);
+      if (dates.length > 0) lines.push(...wrappedList(`${indent}${ANOMALY_LABEL[anomaly]}: `, dates));
     }
-    for (const b of p.blocked_by) lines.push(`${indent}blocked by ${b.processor}: ${b.dates.join(', ')}`);
-    if (detail?.also_affected.length) lines.push(`${indent}also affected: ${detail.also_affected.join(', ')}`);
+    for (const b of p.blocked_by) lines.push(...dateListLines(`${indent}blocked by ${b.processor}: `, b.dates));
+    if (detail?.also_affected.length) lines.push(...wrappedList(`${indent}also affected: `, detail.also_affected));
     const failure = detail?.latest_failure;
     if (failure && (failure.error_type || failure.error_message)) {
       lines.push(`${indent}latest error (${failure.date}): ${printable([failure.error_type, failure.error_message].filter(Boolean).join(': '))}`);
@@ -136,4 +137,42 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
     lines.push(`  ${alert.level.padEnd(8)} ${who} -> ${alert.destinations.join(', ')}${route} (${outcome})`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** The width the report's lists keep to: an 80-column terminal. */
+const LINE_WIDTH = 80;
+
+/**
+ * A list of dates after its label: as the dates themselves while the line fits 80 columns (up to
+ * five dates), else as ranges with their count (`2026-11-21 .. 2026-12-02 (12 dates)`), wrapped:
+ * a 90-day window's missing dates were one line of a thousand characters.
+ */
+function dateListLines(prefix: string, dates: readonly string[]): string[] {
+  const plain = `${prefix}${dates.join(', ')}`;
+  if (plain.length <= LINE_WIDTH) return [plain];
+  const ranges = isoDateRanges(dates);
+  // The count stays with the last range; the ranges are split at their commas.
+  return wrappedList(prefix, ranges.split(', '));
+}
+
+/**
+ * `prefix` and the items joined by `, `, continued on lines indented under the first item
+ * whenever the next item would pass 80 columns (an item longer than a line keeps a line of its own).
+ */
+function wrappedList(prefix: string, items: readonly string[]): string[] {
+  const lines: string[] = [];
+  let line = prefix;
+  let empty = true;
+  for (const [i, item] of items.entries()) {
+    const piece = i < items.length - 1 ? `${item},` : item;
+    if (!empty && line.length + 1 + piece.length > LINE_WIDTH) {
+      lines.push(line);
+      line = ' '.repeat(prefix.length);
+      empty = true;
+    }
+    line += empty ? piece : ` ${piece}`;
+    empty = false;
+  }
+  lines.push(line);
+  return lines;
 }

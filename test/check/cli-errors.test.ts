@@ -167,7 +167,7 @@ describe('terminal report', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Level CRITICAL: 2 processors checked, 2 critical, 0 error, 0 ok');
     expect(run.stdout).toMatch(/CRITICAL gamebook_processor\s+M {2}M {2}M {2}M {2}M {2}M {2}M/);
-    expect(run.stdout).toContain('missing: 2025-10-01, 2025-10-02');
+    expect(run.stdout).toContain('missing: 2025-10-01 .. 2025-10-07 (7 dates)');
     expect(run.stdout).toContain('stale: never succeeded');
     expect(run.stdout).toContain('CRITICAL gamebook_processor -> pagerduty, slack (not sent: no destination configured)');
   });

@@ -1,0 +1,88 @@
+/** The terminal report's lists of dates at long windows: whole, and within 80 columns. */
+import { describe, expect, it } from 'vitest';
+import { renderTerminalReport } from '../../src/check/terminal.js';
+import { dateRuns, isoDateRanges } from '../../src/check/date-runs.js';
+import { syntheticResult } from '../report/fixtures.js';
+
+/** The dates a list line names, ranges expanded: `2025-10-01 .. 2025-10-03` is three. */
+function datesNamed(text: string): string[] {
+  const dates: string[] = [];
+  for (const match of text.matchAll(/(\d{4}-\d{2}-\d{2})(?: \.\. (\d{4}-\d{2}-\d{2}))?/g)) {
+    const last = Date.parse(`${match[2] ?? match[1]}T00:00:00Z`);
+    for (let day = Date.parse(`${match[1]}T00:00:00Z`); day <= last; day += 86_400_000) dates.push(new Date(day).toISOString().slice(0, 10));
+  }
+  return dates;
+}
+
+/** The lines of one processor's block whose list starts with `label: `, continuation lines included. */
+function listText(report: string, processor: string, label: string): string {
+  const lines = report.split('\n');
+  const start = lines.findIndex((line) => line.includes(` ${processor} `));
+  const at = lines.findIndex((line, i) => i > start && line.startsWith(`         ${label}: `));
+  if (at < 0) return '';
+  const indent = `         ${label}: `.length;
+  const block = [lines[at]!];
+  for (let i = at + 1; i < lines.length && lines[i]!.startsWith(' '.repeat(indent)); i++) block.push(lines[i]!);
+  return block.join('\n');
+}
+
+describe('dateRuns and isoDateRanges', () => {
+  it('make runs of consecutive dates, across month ends, ignoring repeats and order', () => {
+    expect(dateRuns(['2025-12-02', '2025-11-30', '2025-12-01', '2025-12-01', '2025-12-04'])).toEqual([
+      ['2025-11-30', '2025-12-02'],
+      ['2025-12-04', '2025-12-04'],
+    ]);
+    expect(isoDateRanges(['2024-02-28', '2024-02-29', '2024-03-01', '2024-03-03'])).toBe('2024-02-28 .. 2024-03-01, 2024-03-03 (4 dates)');
+    expect(isoDateRanges(['2025-10-05'])).toBe('2025-10-05 (1 date)');
+  });
+});
+
+describe('terminal report lists', () => {
+  it('name every date of a 90-day window within 80 columns, as ranges once the plain list is too long', () => {
+    const result = syntheticResult(12, 90);
+    const text = renderTerminalReport(result, { color: false });
+    let ranged = 0;
+    for (const p of result.report.processors) {
+      for (const [label, dates] of [
+        ['missing', p.missing_dates],
+        ['failed', p.failed_dates],
+        ['hung', p.hung_dates],
+        ['recovered failures', p.recovered_failure_dates],
+      ] as const) {
+        const list = listText(text, p.name, label);
+        expect(datesNamed(list), `${p.name} ${label}`).toEqual(dates);
+        if (list.includes(' .. ')) ranged++;
+        const plain = `         ${label}: ${dates.join(', ')}`;
+        if (dates.length > 0 && list !== plain) expect(list).toContain(`(${dates.length} date${dates.length === 1 ? '' : 's'})`);
+      }
+    }
+    expect(ranged).toBeGreaterThan(0);
+    // Lists wrap; the day grid (as wide as the window) and free text (names, errors) do not.
+    const listLines = text.split('\n').filter((line) => line.startsWith('         ') && !/^ {9}(latest error|Synthetic processor)/.test(line));
+    expect(listLines.length).toBeGreaterThan(24);
+    for (const line of listLines) expect(line.length, line).toBeLessThanOrEqual(80);
+  });
+
+  it('keeps a list that fits as the dates themselves', () => {
+    const result = syntheticResult(12, 7);
+    const p = result.report.processors.find((q) => q.missing_dates.length > 0)!;
+    expect(p).toBeDefined();
+    expect(renderTerminalReport(result, { color: false })).toContain(`         missing: ${p.missing_dates.join(', ')}\n`);
+  });
+
+  it('wraps anomalies with their numbers one after another, every one kept', () => {
+    const result = syntheticResult(1, 60);
+    const p = result.report.processors[0]!;
+    const low = p.days.filter((_, i) => i % 4 === 0).map((d) => d.date);
+    // Days are read through a getter on long windows; a 60-day synthetic result holds plain objects.
+    for (const day of p.days) {
+      if (low.includes(day.date)) Object.assign(day, { status: 'success', anomalies: ['low_volume'], records: 0, baseline_records: 1_234.5 });
+    }
+    const text = renderTerminalReport(result, { color: false });
+    const list = listText(text, p.name, 'low volume');
+    expect(datesNamed(list)).toEqual(low);
+    expect(list).toContain('(0 records; usual 1,234.5)');
+    for (const line of list.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    expect(list.split('\n').length).toBeGreaterThan(3);
+  });
+});
