@@ -38,6 +38,11 @@ const LEADING_COLUMNS = 8;
 const MAX_ERROR_CHARS = 500;
 /** How many processors the "needs action first" strip names before "and N more". */
 const SUMMARY_ITEMS = 5;
+/**
+ * A display name longer than this wraps in the summary strip (at 22em or more); shorter ones stay
+ * on one line. Unwrapped, a sentence-long name pushed "What is wrong" off the page's right edge.
+ */
+const LONG_SUMMARY_NAME = 40;
 
 /** One processor as the page shows it: the check's facts plus what presentation derives. */
 interface ProcessorRow {
@@ -197,7 +202,7 @@ function renderSummary(rows: readonly ProcessorRow[], start: string, end: string
     const error = r.error ? `<td class="err" title="${esc(r.error.text)}"><small>${esc(r.error.date)}</small> ${esc(r.error.text)}</td>` : '<td class="err"></td>';
     return (
       `<tr><td><span class="badge lv-${esc(p.level)}">${esc(p.level)}</span></td>` +
-      `<td><button type="button" class="jump" data-processor="${esc(p.name)}">${esc(p.display_name)}</button></td>` +
+      `<td${p.display_name.length > LONG_SUMMARY_NAME ? ' class="long"' : ''}><button type="button" class="jump" data-processor="${esc(p.name)}">${esc(p.display_name)}</button></td>` +
       `<td class="what">${esc(r.reasons.join(', '))}</td><td class="since">${since}</td>${error}` +
       `<td>${esc(p.priority)}<span class="lbl"> priority</span>${p.revenue_impact ? ', revenue' : ''}</td></tr>`
     );

@@ -236,6 +236,22 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     await page.close();
   });
 
+  it('wraps a sentence-long display name in the summary strip, keeping every column on the page', async () => {
+    const result = syntheticResult(3, 7);
+    const long = result.report.processors[0]!;
+    long.display_name = 'Gamebook registry processor for the official play-by-play PDF gamebooks of every arena, regular season and playoffs alike';
+    const { page } = await openReport(browser!.context, writeReport(dir, 'long-name.html', result));
+    const item = page.locator('#summary tbody tr').filter({ has: page.locator(`button[data-processor="${long.name}"]`) });
+    for (const cell of ['td.what', 'td.since', 'td.err']) expect(await inView(item.locator(cell)), cell).toBe(true);
+    expect(await item.locator('button.jump').textContent()).toBe(long.display_name);
+    // Shorter names stay on one line.
+    const short = page.locator('#summary tbody tr').filter({ has: page.locator(`button[data-processor="${result.report.processors[1]!.name}"]`) });
+    const lineHeight = await short.locator('button.jump').evaluate((el: any) => parseFloat((globalThis as any).getComputedStyle(el).lineHeight) || el.getBoundingClientRect().height);
+    expect((await short.locator('button.jump').boundingBox())!.height).toBeLessThan(lineHeight * 1.5);
+    await page.screenshot({ path: join(ARTIFACTS, 'report-long-name-desktop.png') });
+    await page.close();
+  });
+
   it('shows hostile registry and run-history strings as text and runs none of them', async () => {
     const { page, problems } = await openReport(browser!.context, reportPath);
     const row = rowOf(page, 'xss_processor');
