@@ -175,12 +175,23 @@ export class RunRecorder {
     const completedAt = this.clock();
     const found = this.findRun(runId, options);
     const problem = (FINAL_STATUSES as readonly string[]).includes(options.status)
-      ? (checkRecords(options.recordsProcessed) ?? (typeof found === 'string' ? found : null))
+      ? typeof found === 'string'
+        ? found
+        : null
       : `status '${String(options.status)}' is not a final status: use success, failed or skipped`;
     if (problem !== null || typeof found === 'string') {
       await this.fail(`cannot record the end of run ${runId}`, usageError(problem ?? String(found)));
       return;
     }
+    // A count the table cannot hold must not cost the run its final row: without it a run that
+    // succeeded reads as hung, then stale. Drivers give counts as BigInt or strings: those are read.
+    // Strict mode (tests, development) still refuses it, as any bad input.
+    const records = recordsValue(options.recordsProcessed);
+    if (records.problem && this.strict) {
+      await this.fail(`cannot record the end of run ${runId}`, usageError(records.problem));
+      return;
+    }
+    if (records.problem) this.log.warn(`run ${runId}: ${records.problem}; its ${options.status} row is stored without it`);
     const run = found;
     this.open.delete(runId);
     const errors = options.errors && options.errors.length > 0 ? boundRunErrors(options.errors) : null;
@@ -191,7 +202,7 @@ export class RunRecorder {
       status: options.status,
       started_at: run.startedAt,
       completed_at: completedAt,
-      records_processed: options.recordsProcessed ?? null,
+      records_processed: records.value,
       errors,
       trigger_source: options.triggerSource === undefined ? run.triggerSource : boundTrigger(options.triggerSource),
       metadata: options.metadata === undefined ? run.metadata : this.jsonOrNull(options.metadata, runId),
@@ -397,10 +408,25 @@ function checkRunId(value: unknown): string | null {
   return null;
 }
 
-function checkRecords(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return null;
-  return `records processed ${String(value)} must be a whole number of 0 or more, for example 1200`;
+/**
+ * `records_processed` as stored: a whole number of 0 or more up to 2^53 − 1 (what JSON and the
+ * table's INT64 agree on exactly), given as a number, a BigInt or a string of digits; anything else
+ * is stored as null, with the problem named.
+ */
+function recordsValue(value: unknown): { value: number | null; problem: string | null } {
+  if (value === undefined || value === null) return { value: null, problem: null };
+  const count = typeof value === 'bigint' ? value : typeof value === 'string' && /^\d+$/.test(value) ? BigInt(value) : null;
+  const max = BigInt(Number.MAX_SAFE_INTEGER);
+  if (count !== null && count >= 0n && count <= max) return { value: Number(count), problem: null };
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return { value, problem: null };
+  const shown = typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? `'${value}'` : String(value);
+  const beyond = (count !== null && count > max) || (typeof value === 'number' && Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER);
+  return {
+    value: null,
+    problem: beyond
+      ? `records processed ${shown} is more than pem can store exactly (${Number.MAX_SAFE_INTEGER})`
+      : `records processed ${shown} (${typeof value}) is not a whole number of 0 or more`,
+  };
 }
 
 

@@ -20,7 +20,27 @@ const MAX_CAUSE_DEPTH = 3;
  * are not errors get their type (`string`, `object`, …). Causes are appended to the message.
  */
 export function runErrorFrom(thrown: unknown): RunError {
-  return boundRunError({ error_type: errorType(thrown), error_message: errorMessage(thrown, 0) });
+  // A thrown value can throw in turn when read (a getter, a Proxy's traps): the run is still failed.
+  const read = (part: () => string, fallback: string): string => {
+    try {
+      return part();
+    } catch (error) {
+      return `${fallback} (${safeText(error)})`;
+    }
+  };
+  return boundRunError({
+    error_type: read(() => errorType(thrown), 'Unreadable'),
+    error_message: read(() => errorMessage(thrown, 0), 'the thrown value could not be read'),
+  });
+}
+
+/** What a value says of itself, whatever it does when read. */
+function safeText(value: unknown): string {
+  try {
+    return value instanceof Error ? `${value.name}: ${value.message}` : String(value);
+  } catch {
+    return 'a value that cannot be read';
+  }
 }
 
 /** Cuts an error's type and message to the stored bounds. */

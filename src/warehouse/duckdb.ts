@@ -2,8 +2,8 @@
  * The embedded engine: a DuckDB file through `@duckdb/node-api`. The dataset of the registry is
  * a schema inside the file (`nba_reference.processor_run_history`).
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   DATE,
   DuckDBAppender,
@@ -96,6 +96,25 @@ const SLICE_FILE_HOLD_MS = 2_000;
  */
 const SLICE_FILE_TURN_MS = LOCK_RETRY_MAX_MS + 10;
 
+/**
+ * The files an instance of this process has attached, by canonical path. DuckDB's lock on a file
+ * is a POSIX lock, which belongs to the process: a second instance of the same process attaching
+ * the same file is not kept out, and two such instances writing it lose rows and then corrupt it
+ * (`WAL cannot contain more than one checkpoint marker`): a processor's `withRun`s side by side
+ * (`Promise.all`) did. So an open waits for an instance of its own process as for another process.
+ */
+const filesHeldInProcess = new Set<string>();
+
+/** One key per file, however it is named (`./x.duckdb`, `x.duckdb`, a link to its folder). */
+function fileKey(path: string): string {
+  const full = resolve(path);
+  try {
+    return join(realpathSync(dirname(full)), basename(full));
+  } catch {
+    return full;
+  }
+}
+
 /** The catalog name a database file is attached under; a dataset may not share it. */
 export const DUCKDB_CATALOG = 'pem_warehouse';
 
@@ -173,6 +192,8 @@ class DuckDbWarehouse implements Warehouse {
   private spares: DuckDBConnection[] = [];
   /** Statements holding a connection (main or spare) right now: `release` must not close the instance under them. */
   private statementsInFlight = 0;
+  /** The key in `filesHeldInProcess` while this warehouse's instance has the file attached. */
+  private heldKey: string | null = null;
   /** When the file was last opened (`performance.now()`), for `betweenSlices`. */
   private openedAt = 0;
 
@@ -212,17 +233,26 @@ class DuckDbWarehouse implements Warehouse {
         // Attached under a fixed catalog name: opened directly, the file's catalog is named after
         // it, and `monitoring.processor_run_history` in `monitoring.duckdb` (the defaults) would be
         // an ambiguous catalog-or-schema reference.
+        const key = fileKey(this.path);
         for (;;) {
-          try {
-            await connection.run(`ATTACH '${this.path.replaceAll("'", "''")}' AS ${DUCKDB_CATALOG}`);
-            break;
-          } catch (error) {
-            if (!isLockConflict(error)) throw error;
-            if (signal?.aborted || Date.now() >= deadline) throw new Error(`another process holds the file (waited ${lockWaitMs} ms)`);
-            if (!waited) onLockWait?.(new Error(`another process holds DuckDB ${this.path}`));
-            waited = true;
-            await pause(LOCK_RETRY_MIN_MS + Math.random() * (LOCK_RETRY_MAX_MS - LOCK_RETRY_MIN_MS));
+          let holder = 'another process';
+          if (filesHeldInProcess.has(key)) {
+            holder = 'another open in this process';
+          } else {
+            filesHeldInProcess.add(key);
+            try {
+              await connection.run(`ATTACH '${this.path.replaceAll("'", "''")}' AS ${DUCKDB_CATALOG}`);
+              this.heldKey = key;
+              break;
+            } catch (error) {
+              filesHeldInProcess.delete(key);
+              if (!isLockConflict(error)) throw error;
+            }
           }
+          if (signal?.aborted || Date.now() >= deadline) throw new Error(`${holder} holds the file (waited ${lockWaitMs} ms)`);
+          if (!waited) onLockWait?.(new Error(`${holder} holds DuckDB ${this.path}`));
+          waited = true;
+          await pause(LOCK_RETRY_MIN_MS + Math.random() * (LOCK_RETRY_MAX_MS - LOCK_RETRY_MIN_MS));
         }
         // DuckDB attaches some files that are not databases (an existing `.json` file, say) as an
         // empty database in memory, where everything written is lost: refuse those.
@@ -236,6 +266,7 @@ class DuckDbWarehouse implements Warehouse {
       this.openedAt = performance.now();
     } catch (error) {
       instance?.closeSync();
+      this.letGoOfFile();
       throw duckDbFailure(`cannot open DuckDB database ${this.path}`, error);
     }
     if (!inMemory) await this.drainSpool();
@@ -560,6 +591,13 @@ class DuckDbWarehouse implements Warehouse {
     for (const spare of this.spares.splice(0)) spare.closeSync();
     open?.connection.closeSync();
     open?.instance.closeSync();
+    this.letGoOfFile();
+  }
+
+  /** The file is free for another open of this process (its instance is closed, or never opened). */
+  private letGoOfFile(): void {
+    if (this.heldKey !== null) filesHeldInProcess.delete(this.heldKey);
+    this.heldKey = null;
   }
 }
 

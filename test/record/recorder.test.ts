@@ -100,8 +100,41 @@ describe('RunRecorder', () => {
       "status 'done' is not a final status",
     );
     await expect(recorder.recordRunComplete(newRunId('g', '2025-10-07', new Date()), { status: 'success', recordsProcessed: -1 })).rejects.toThrow(
-      'records processed -1 must be a whole number',
+      'records processed -1 (number) is not a whole number of 0 or more',
     );
+  });
+
+  it('stores the final row of a run whose count it cannot store, without the count, and says why', async () => {
+    const { recorder, rows, logged } = setup();
+    const counts: unknown[] = [10n, '12', 1.5, -1, Number.NaN, 2 ** 60, '1e3', -3n, 2n ** 60n];
+    for (const count of counts) {
+      await recorder.withRun('gamebook', '2025-10-07', (run) => run.setRecordsProcessed(count as number));
+    }
+    const finals = rows.filter((row) => row.status === 'success');
+    expect(finals.map((row) => row.records_processed)).toEqual([10, 12, null, null, null, null, null, null, null]);
+    expect(logged().trim().split('\n').map((line) => line.replace(/^warning: run \S+: /, ''))).toEqual([
+      'records processed 1.5 (number) is not a whole number of 0 or more; its success row is stored without it',
+      'records processed -1 (number) is not a whole number of 0 or more; its success row is stored without it',
+      'records processed NaN (number) is not a whole number of 0 or more; its success row is stored without it',
+      'records processed 1152921504606847000 is more than pem can store exactly (9007199254740991); its success row is stored without it',
+      "records processed '1e3' (string) is not a whole number of 0 or more; its success row is stored without it",
+      'records processed -3n (bigint) is not a whole number of 0 or more; its success row is stored without it',
+      'records processed 1152921504606846976n is more than pem can store exactly (9007199254740991); its success row is stored without it',
+    ]);
+  });
+
+  it('records a failure whose thrown value throws when read', async () => {
+    const { recorder, rows } = setup();
+    const unreadable = new Error('x');
+    Object.defineProperty(unreadable, 'message', { get: () => { throw new Error('no message for you'); } });
+    const trap = new Proxy({}, { get: () => { throw new TypeError('trapped'); }, getPrototypeOf: () => { throw new TypeError('trapped'); } });
+    for (const thrown of [unreadable, trap]) {
+      await expect(recorder.withRun('gamebook', '2025-10-07', () => { throw thrown; })).rejects.toBe(thrown);
+    }
+    const failed = rows.filter((row) => row.status === 'failed');
+    expect(failed).toHaveLength(2);
+    expect(failed[0]!.errors).toEqual([{ error_type: 'Error', error_message: 'the thrown value could not be read (Error: no message for you)' }]);
+    expect(failed[1]!.errors![0]!.error_message).toMatch(/^the thrown value could not be read \(|^\{\}$/);
   });
 
   it('stores metadata JSON cannot hold as null, and still records the run', async () => {

@@ -1,0 +1,62 @@
+/**
+ * Runs recorded side by side in one process (`Promise.all` over a processor's dates) into one
+ * DuckDB file. DuckDB's file lock belongs to the process, so its instances do not keep each other
+ * out: they lost rows and then corrupted the file (`WAL cannot contain more than one checkpoint
+ * marker`) until each open waited for an open of its own process as for another process.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+import { RunRecorder } from '../../src/record/recorder.js';
+import { duckDbFileSink } from '../../src/record/sink.js';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+
+const DATES = Array.from({ length: 8 }, (_, i) => `2025-10-${String(i + 1).padStart(2, '0')}`);
+const warnings: string[] = [];
+let scenario: Scenario;
+
+beforeAll(async () => {
+  scenario = await createScenario({ dataset: 'nba_reference', processors: { gamebook: {}, roster: {} } });
+}, 60_000);
+
+afterAll(() => scenario?.cleanup());
+
+describe('withRun side by side in one process', () => {
+  it('stores every start and every end, and leaves the file whole for the next open', async () => {
+    const log = createLogger({ write: (chunk: string) => warnings.push(chunk) }, { json: false });
+    const recorder = new RunRecorder({ sink: duckDbFileSink(scenario.databasePath, 'nba_reference.processor_run_history'), log, timeoutMs: 30_000 });
+    for (let round = 0; round < 2; round++) {
+      await Promise.all(
+        ['gamebook', 'roster'].flatMap((processor) =>
+          DATES.map((date) => recorder.withRun(processor, date, async (run) => run.setRecordsProcessed(round + 1))),
+        ),
+      );
+    }
+    expect(warnings).toEqual([]);
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const rows = await warehouse.query('SELECT status, count(*) AS n FROM nba_reference.processor_run_history GROUP BY status ORDER BY status');
+      expect(rows).toEqual([
+        { status: 'running', n: 2 * 2 * DATES.length },
+        { status: 'success', n: 2 * 2 * DATES.length },
+      ]);
+    } finally {
+      await warehouse.close();
+    }
+  }, 120_000);
+
+  it('lets an open of the same file through a different name wait its turn too', async () => {
+    const first = await openDuckDb({ path: scenario.databasePath, create: false });
+    const relative = `${scenario.databasePath.replace(/[^/]+$/, '')}./${scenario.databasePath.split('/').pop()}`;
+    try {
+      await expect(openDuckDb({ path: relative, create: false })).rejects.toThrow(/another open in this process holds the file \(waited 0 ms\)/);
+      const waiting = openDuckDb({ path: relative, create: false, lockWaitMs: 10_000 });
+      setTimeout(() => void first.close(), 200);
+      const second = await waiting;
+      expect(await second.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      await second.close();
+    } finally {
+      await first.close();
+    }
+  });
+});
