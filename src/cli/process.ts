@@ -1,29 +1,45 @@
 /**
  * `pem` as a process (`bin/pem.js`): what only a real process has — closed pipes, library
- * warnings, SIGTERM — handled around `main`, which knows nothing of them.
+ * warnings, SIGTERM and SIGINT — handled around `main`, which knows nothing of them.
  */
 import { environmentOf, isCloudRun, secretValues } from '../config/env.js';
 import { createLogger } from '../log.js';
 import { main } from './main.js';
-import { createStopControl, STOP_GRACE_MS, STOPPED_BY_SIGTERM } from './stop.js';
+import { firstLine } from '../errors.js';
+import { createStopControl, STOP_GRACE_MS, STOP_REASONS, type StopSignal } from './stop.js';
+
+export interface PemProcessOptions {
+  /**
+   * Signals that arrived while the modules were loading (`bin/pem.js` holds them: loading takes up
+   * to a second or more), handled as soon as pem's own handling is in place. Read once, when it is:
+   * a signal held later reaches pem's own listeners too.
+   */
+  earlySignals?: readonly StopSignal[];
+}
 
 /** Runs `pem argv…` in this process and ends it with the command's exit code. */
-export async function runPemProcess(argv: string[]): Promise<void> {
+export async function runPemProcess(argv: string[], options: PemProcessOptions = {}): Promise<void> {
   // Its own lines as `main` writes its own: a JSON log entry in Cloud Run, plain text elsewhere.
   const env = environmentOf();
   const log = createLogger(process.stderr, { json: isCloudRun(env), redact: secretValues(env) });
-  // SIGTERM's stop request, and whether `main` has returned (see below).
+  // The stop request (SIGTERM, SIGINT), and whether `main` has returned (see below).
   const stop = createStopControl();
   let finished = false;
+  // Only `pem check` delivers alerts: the other commands' stop lines do not speak of them.
+  const deliversAlerts = argv[0] === 'check';
 
-  // `pem check | head` closes stdout early: that is the reader's choice, not a failure to report.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      // Stopped by SIGTERM while the report was going out: the command still did not finish.
-      if (error.code === 'EPIPE') process.exit(stop.signal.aborted && !finished ? 1 : (process.exitCode ?? 0));
-      throw error;
-    });
-  }
+  // `pem check | head` closes stdout early: that is the reader's choice, not a failure to report;
+  // the command goes on to its end (its alerts, its own run row, its heartbeat) with its exit code.
+  // Any other failure to write stdout (a full disk, /dev/full) loses output the user asked for:
+  // one line, and the command ends with exit 1 once the rest of its work is done.
+  let outputLost: NodeJS.ErrnoException | null = null;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || outputLost) return;
+    outputLost = error;
+    log.error(`cannot write the output to stdout (${firstLine(error.message)}): it is incomplete`);
+  });
+  // Nothing is left to tell anyone about stderr itself.
+  process.stderr.on('error', () => undefined);
 
   // Library warnings as one plain line each. google-auth's MetadataLookupWarning (no metadata
   // server off Google Cloud) only precedes the credentials error that pem reports itself.
@@ -33,28 +49,34 @@ export async function runPemProcess(argv: string[]): Promise<void> {
     log.warn(String(warning.message).split('\n')[0] ?? '');
   });
 
-  // SIGTERM (a Cloud Run task's timeout or cancellation; `stop.ts` says why): at once, one line and
-  // exit 1, unless alert delivery is running; then it settles (records what went out, gives back
-  // the rest) and `main` prints why the command failed (exit 1), all within STOP_GRACE_MS.
-  const stopNow = () => {
+  // SIGTERM (a Cloud Run task's timeout or cancellation; `stop.ts` says why) and SIGINT (Ctrl-C):
+  // at once, one line and exit 1, unless work that settles itself is running (alert delivery, a
+  // run row being written); then it settles (records what went out, gives back the rest, spools
+  // the row) and `main` says why the command failed, all within STOP_GRACE_MS.
+  const stopNow = (reason: string) => {
     // `main` has printed its line: only what it wrote may still be on its way out.
     if (finished) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
-    log.error(`${STOPPED_BY_SIGTERM}; ${stop.settled ? 'alert delivery had finished' : 'alerts not yet delivered stay unsent'}`);
+    const alerts = deliversAlerts ? `; ${stop.settled ? 'alert delivery had finished' : 'alerts not yet delivered stay unsent'}` : '';
+    log.error(`${reason}${alerts}`);
     process.exit(1);
   };
-  // `on`, not `once`: a second SIGTERM (a supervisor that repeats it) must not kill the process by
-  // the default action in the middle of settling; the first one's handling stands.
-  process.on('SIGTERM', () => {
+  // `on`, not `once`: a second signal (a supervisor that repeats SIGTERM, a second Ctrl-C) must not
+  // kill the process by the default action in the middle of settling; the first one's handling stands.
+  const onSignal = (signal: StopSignal) => {
     if (stop.signal.aborted) return;
-    if (stop.request(STOPPED_BY_SIGTERM)) setTimeout(stopNow, STOP_GRACE_MS).unref();
-    else stopNow();
-  });
+    const reason = STOP_REASONS[signal];
+    if (stop.request(reason)) setTimeout(() => stopNow(reason), STOP_GRACE_MS).unref();
+    else stopNow(reason);
+  };
+  for (const signal of Object.keys(STOP_REASONS) as StopSignal[]) process.on(signal, () => onSignal(signal));
+  for (const signal of [...(options.earlySignals ?? [])]) onSignal(signal);
 
   const code = await main(argv, { stop });
   finished = true;
-  process.exitCode = code;
+  process.exitCode = outputLost && (code === 0 || code === 3) ? 1 : code;
   if (!stop.signal.aborted) return;
   // Stopped: a send left unheeded (its request still open) must not hold the process to SIGKILL.
   // Exit once what was written to stdout and stderr has been handed over (or at the grace bound).
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  const exitCode = process.exitCode;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(exitCode)));
 }

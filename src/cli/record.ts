@@ -72,8 +72,10 @@ export function registerRecordCommand(program: Command, context: CliContext): vo
     ['pem record start --processor gamebook --date 2025-10-07 --trigger backfill', 'a backfill run'],
     ['pem record start --processor roster --date 2025-10-07 --metadata \'{"rows_in": 1200}\'', 'with free-form metadata'],
   ]);
+  // Stoppable: a SIGTERM or SIGINT while the row waits for the file spools it (late, not lost)
+  // instead of ending the process with the row nowhere.
   addTargetOptions(start).action(async (flags: StartFlags) => {
-    await recordStart(flags, context);
+    await context.stop.whileStoppable(() => recordStart(flags, context));
   });
 
   const complete = record
@@ -92,7 +94,7 @@ export function registerRecordCommand(program: Command, context: CliContext): vo
     ['pem record complete --run-id airflow-17 --processor gamebook --date 2025-10-07 --status skipped', 'a run started elsewhere'],
   ]);
   addTargetOptions(complete).action(async (flags: CompleteFlags) => {
-    await recordComplete(flags, context);
+    await context.stop.whileStoppable(() => recordComplete(flags, context));
   });
 }
 
@@ -194,7 +196,7 @@ function resolveRun(flags: CompleteFlags): { processor?: string; processingDate?
 function recorderFor(flags: TargetFlags, context: CliContext, table: string): RunRecorder {
   const { timeoutMs } = context.settings.selfRecord;
   const sink = openRunSink({ ...flags, table, timeoutMs }, context.settings);
-  return new RunRecorder({ sink, clock: context.now, log: context.log, timeoutMs, strict: Boolean(flags.strict) });
+  return new RunRecorder({ sink, clock: context.now, log: context.log, timeoutMs, strict: Boolean(flags.strict), stopSignal: context.stop.signal });
 }
 
 interface Target {

@@ -108,9 +108,20 @@ function* jsonDocumentLines({ report }: CheckResult): Generator<string> {
 
 /** Writes pieces to stdout in batches, waiting for the stream to drain after each: never the whole text at once. */
 async function writePieces(context: CliContext, pieces: Iterable<string>): Promise<void> {
-  const stdout = context.stdout as CliContext['stdout'] & { once?: (event: 'drain', listener: () => void) => unknown };
+  const stdout = context.stdout as CliContext['stdout'] & Partial<Pick<NodeJS.WriteStream, 'once' | 'off' | 'destroyed'>>;
   const write = async (text: string) => {
-    if (stdout.write(text) === false && typeof stdout.once === 'function') await new Promise<void>((resolve) => stdout.once!('drain', resolve));
+    // Closed by its reader (`| head`) or failed (a full disk; cli/process.ts says so): nothing more reaches it.
+    if (stdout.destroyed === true) return;
+    if (stdout.write(text) === false && typeof stdout.once === 'function') {
+      await new Promise<void>((resolve) => {
+        // A stream that fails or closes while full never drains: stop waiting then too.
+        const done = () => {
+          for (const event of ['drain', 'close', 'error']) stdout.off?.(event, done);
+          resolve();
+        };
+        for (const event of ['drain', 'close', 'error']) stdout.once!(event, done);
+      });
+    }
   };
   let batch = '';
   for (const piece of pieces) {

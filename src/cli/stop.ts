@@ -1,5 +1,5 @@
 /**
- * A stop request (SIGTERM) while pem runs as a process.
+ * A stop request (SIGTERM, or SIGINT: Ctrl-C) while pem runs as a process.
  *
  * Cloud Run ends a task at its timeout, or on cancellation, with SIGTERM and SIGKILL 10 s later
  * (https://cloud.google.com/run/docs/container-contract#lifecycle). As a container's PID 1, node
@@ -16,6 +16,12 @@
 export const STOP_GRACE_MS = 5_000;
 
 export const STOPPED_BY_SIGTERM = 'stopped by SIGTERM (task timeout or cancellation) before the command finished';
+/** Ctrl-C at a terminal is handled as SIGTERM: what went out is recorded, the rest given back. */
+export const STOPPED_BY_SIGINT = 'stopped by SIGINT (Ctrl-C) before the command finished';
+
+/** The stop request each signal pem handles makes. */
+export const STOP_REASONS = { SIGTERM: STOPPED_BY_SIGTERM, SIGINT: STOPPED_BY_SIGINT } as const;
+export type StopSignal = keyof typeof STOP_REASONS;
 
 export interface StopControl {
   /** Aborted once a stop was requested; its reason says by what. */

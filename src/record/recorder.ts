@@ -46,6 +46,11 @@ export interface RunRecorderOptions {
   log?: Logger;
   /** `trigger_source` of runs whose start does not name one (default null). */
   triggerSource?: string | null;
+  /**
+   * Ends a pending write at once when aborted, as its bound would (the row is spooled where the
+   * sink can keep it): `pem record` passes its SIGTERM/SIGINT stop request.
+   */
+  stopSignal?: AbortSignal;
 }
 
 export interface RunStartOptions {
@@ -109,6 +114,7 @@ export class RunRecorder {
   private readonly strict: boolean;
   private readonly log: Logger;
   private readonly defaultTrigger: string | null;
+  private readonly stopSignal: AbortSignal | undefined;
   private readonly open = new Map<string, OpenRun>();
   /** The cause last logged; the same cause is not logged again until a write succeeds. */
   private quietCause: string | null = null;
@@ -125,6 +131,7 @@ export class RunRecorder {
     this.strict = options.strict ?? false;
     this.log = options.log ?? createLogger(process.stderr, { json: isCloudRun(environmentOf()) });
     this.defaultTrigger = options.triggerSource ?? null;
+    this.stopSignal = options.stopSignal;
   }
 
   /** Whether the latest record (start or end) was stored; false before any. */
@@ -288,7 +295,17 @@ export class RunRecorder {
     const controller = new AbortController();
     let lastRetryCause: Error | null = null;
     let timer: NodeJS.Timeout | undefined;
+    let onStop: (() => void) | undefined;
     const deadline = new Promise<never>((_, reject) => {
+      // A stop request ends the wait as the bound would: the row is spooled, not lost.
+      onStop = () => {
+        const reason: unknown = this.stopSignal?.reason;
+        const error = new Error(reason instanceof Error ? reason.message : 'stopped before the write finished');
+        controller.abort(error);
+        reject(error);
+      };
+      if (this.stopSignal?.aborted) onStop();
+      else this.stopSignal?.addEventListener('abort', onStop, { once: true });
       timer = setTimeout(() => {
         const last = lastRetryCause ? firstLine(lastRetryCause.message) : null;
         const error: Error & { underlying?: string } = new Error(`no answer within ${this.timeoutMs} ms${last ? ` (last attempt: ${last})` : ''}`);
@@ -322,6 +339,7 @@ export class RunRecorder {
       await this.fail(`cannot record ${what} in ${this.sink.description}`, cause, keptIn);
     } finally {
       clearTimeout(timer);
+      if (onStop) this.stopSignal?.removeEventListener('abort', onStop);
     }
   }
 

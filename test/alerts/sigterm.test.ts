@@ -34,8 +34,13 @@ interface Signalled extends ChildRun {
   stopMs: number;
 }
 
-/** Runs `pem check` in a child process with `env` and sends it SIGTERM once `ready()` holds. */
-async function checkStoppedWhen(env: Record<string, string>, ready: () => boolean | Promise<boolean>, args: string[] = []): Promise<Signalled> {
+/** Runs `pem check` in a child process with `env` and sends it SIGTERM (or `signal`) once `ready()` holds. */
+async function checkStoppedWhen(
+  env: Record<string, string>,
+  ready: () => boolean | Promise<boolean>,
+  args: string[] = [],
+  signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM',
+): Promise<Signalled> {
   let child: ChildProcess | undefined;
   const running = cli.run(
     ['check', '--json-output', '--date', AS_OF, '--now', NOW, '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath, ...args],
@@ -51,11 +56,11 @@ async function checkStoppedWhen(env: Record<string, string>, ready: () => boolea
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const signalledAt = performance.now();
-  child!.kill('SIGTERM');
-  // Repeated while the first is being handled, as a supervisor may: the first one's handling
-  // stands (the default action would kill the process, exit by signal, nothing settled).
+  child!.kill(signal);
+  // Repeated while the first is being handled, as a supervisor (or an impatient Ctrl-C) may: the
+  // first one's handling stands (the default action would kill the process, nothing settled).
   await new Promise((resolve) => setTimeout(resolve, 150));
-  if (!exited) child!.kill('SIGTERM');
+  if (!exited) child!.kill(signal);
   const run = await running;
   return { ...run, stopMs: performance.now() - signalledAt };
 }
@@ -103,6 +108,26 @@ describe('SIGTERM while a Slack webhook hangs', () => {
     expect(later.code, later.stderr).toBe(0);
     expect(rig.slack.requests).toHaveLength(2);
     expect((await stateRows()).filter((row) => row.event === 'notified')).toHaveLength(12);
+  }, 60_000);
+});
+
+describe('SIGINT (Ctrl-C) while a Slack webhook hangs', () => {
+  it('settles as SIGTERM does: the message given back, exit 1, one line naming Ctrl-C; the next run sends it at once', async () => {
+    rig.slack.answer(() => 'hang');
+    const run = await checkStoppedWhen(alertEnv(rig.slack, null, HANGING), () => rig.slack.requests.length === 1, [], 'SIGINT');
+    expect(run.code).toBe(1);
+    expect(run.stopMs).toBeLessThan(STOP_GRACE_MS);
+    expect(lines(run.stderr).at(-1)).toBe(
+      'error: stopped by SIGINT (Ctrl-C) before the command finished; alert delivery: slack (stopped); 12 notifications not delivered were given back: the next run sends them',
+    );
+    expect((await stateRows()).map((row) => row.event).sort()).toEqual([...Array(12).fill('claimed'), ...Array(12).fill('released')]);
+    rig.slack.answer(slackOk);
+    const later = await runCli(
+      ['check', '--json-output', '--date', AS_OF, '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath],
+      { env: alertEnv(rig.slack, null), now: oneMinuteLater },
+    );
+    expect(later.code, later.stderr).toBe(0);
+    expect(rig.slack.requests).toHaveLength(2);
   }, 60_000);
 });
 
@@ -181,6 +206,59 @@ describe('SIGTERM elsewhere', () => {
     expect(run.stopMs).toBeLessThan(3_000);
     expect(run.stdout).toBe('');
     expect(lines(run.stderr)).toEqual(['error: stopped by SIGTERM (task timeout or cancellation) before the command finished; alerts not yet delivered stay unsent']);
+  }, 60_000);
+
+  it('while pem is still loading its modules: held until its handling is in place, then one line, exit 1', async () => {
+    let child: ChildProcess | undefined;
+    const running = cli.run(['check', '--json-output', '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath], {}, (started) => (child = started));
+    // Node reaches the entry's first line within ~100–200 ms here; loading the bundle takes longer
+    // (a signal before that first line is Node's to handle: exit by signal).
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    child!.kill('SIGTERM');
+    const run = await running;
+    expect(run.code, `${run.stderr} ${run.stdout.slice(0, 300)}`).toBe(1);
+    expect(lines(run.stderr)).toEqual(['error: stopped by SIGTERM (task timeout or cancellation) before the command finished; alerts not yet delivered stay unsent']);
+    expect(await stateRows()).toEqual([]);
+  }, 60_000);
+
+  it('while pem record waits for the file: the row is spooled (late, not lost), no word of alerts', async () => {
+    const holder = await openDuckDb({ path: rig.scenario.databasePath, create: false });
+    let child: ChildProcess | undefined;
+    let stderr = '';
+    const running = cli.run(
+      ['record', 'start', '--processor', 'gamebook_processor', '--date', AS_OF, '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath],
+      { PEM_RECORD_TIMEOUT_MS: '60000' },
+      (started) => {
+        child = started;
+        started.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      },
+    );
+    let runId = '';
+    try {
+      // The recorder says nothing while it waits: give it time to be waiting for the file.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      child!.kill('SIGTERM');
+      const run = await running;
+      runId = run.stdout.trim();
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^gamebook_processor\/2025-10-07\/\S+\n$/);
+      expect(lines(run.stderr)).toEqual([
+        expect.stringMatching(/^warning: cannot record the start of run \S+ in DuckDB .*: stopped by SIGTERM \(task timeout or cancellation\) before the command finished; kept in \S+\.spool, added by the next/),
+      ]);
+      expect(stderr).not.toContain('alerts');
+    } finally {
+      await holder.close();
+    }
+    // The next open of the file adds it.
+    const rows = (await (async () => {
+      const warehouse = await openDuckDb({ path: rig.scenario.databasePath, create: false });
+      try {
+        return await warehouse.query('SELECT run_id FROM nba_reference.processor_run_history WHERE run_id = $runId', { runId: { type: 'STRING', value: runId } });
+      } finally {
+        await warehouse.close();
+      }
+    })()) as { run_id: string }[];
+    expect(rows).toEqual([{ run_id: runId }]);
   }, 60_000);
 
   it('ends delivery that cannot settle (the database held by another process) at the grace bound', async () => {

@@ -17,9 +17,14 @@ export interface ChildRun {
   stderr: string;
 }
 
+export interface ChildRunOptions {
+  /** A file descriptor for the child's stdout instead of a pipe (its output is then not collected). */
+  stdoutFd?: number;
+}
+
 export interface ChildCli {
   /** Runs `pem args…` with exactly `env` (plus PATH), resolving when the process exits; `started` gets the process (to signal it). */
-  run(args: string[], env?: Record<string, string>, started?: (child: ChildProcess) => void): Promise<ChildRun>;
+  run(args: string[], env?: Record<string, string>, started?: (child: ChildProcess) => void, options?: ChildRunOptions): Promise<ChildRun>;
   cleanup(): void;
 }
 
@@ -30,15 +35,28 @@ export async function bundleCli(): Promise<ChildCli> {
   await build({ entryPoints: [join(REPO, 'src', 'cli', 'process.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: bundle, logLevel: 'silent' });
   const entry = join(dir, 'pem.mjs');
   // What bin/pem.js does, with the bundle in place of dist/.
-  writeFileSync(entry, `import { runPemProcess } from './main.mjs';\nawait runPemProcess(process.argv.slice(2));\n`);
+  writeFileSync(
+    entry,
+    [
+      'const earlySignals = [];',
+      "for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => earlySignals.push(signal));",
+      "const { runPemProcess } = await import('./main.mjs');",
+      'await runPemProcess(process.argv.slice(2), { earlySignals });',
+      '',
+    ].join('\n'),
+  );
   return {
-    run(args, env = {}, started) {
+    run(args, env = {}, started, options = {}) {
       return new Promise((done, fail) => {
-        const child = spawn(process.execPath, [entry, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [entry, ...args], {
+          cwd: dir,
+          env: { PATH: process.env.PATH ?? '', ...env },
+          stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         child.on('error', fail);
         started?.(child);
         child.on('close', (code) => done({ code, stdout, stderr }));
