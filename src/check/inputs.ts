@@ -152,7 +152,7 @@ export function parseInstantOrDuration(value: string, flag: string, now: Date): 
   try {
     return new Date(now.getTime() + parseDurationMs(value, flag));
   } catch {
-    throw usageError(`${flag} '${value}' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2025-10-09T18:00:00Z`);
+    throw usageError(`${flag} '${value}' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2099-10-09T18:00:00Z`);
   }
 }
 

@@ -61,14 +61,14 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     .command('add')
     .description('silence a processor until a given time (it is still checked and shown)')
     .requiredOption('--processor <name>', 'registry key of the processor')
-    .requiredOption('--until <when>', 'when the silence ends: a duration from now (2h, 3d, 90m, 1h30m) or an instant (2025-10-09T18:00:00Z)')
+    .requiredOption('--until <when>', 'when the silence ends: a duration from now (2h, 3d, 90m, 1h30m) or an instant (2099-10-09T18:00:00Z)')
     .requiredOption('--reason <text>', 'why, for whoever reads the alerts next')
     .addOption(new Option('--by <name>', 'who is silencing (default: $USER, else your OS user name)'))
     .addOption(configOption());
   addExamples(add, [
     ['pem silence add --processor gamebook_processor --until 2h --reason "NBA.com outage"', 'for the next two hours'],
     ['pem silence add --processor roster_processor --until 3d --reason "backfill of 2025-10-01..07"', 'for three days'],
-    ['pem silence add --processor roster_processor --until 2025-10-09T18:00:00Z --reason "vendor fix due"', 'until an instant (UTC without an offset)'],
+    ['pem silence add --processor roster_processor --until 2099-10-09T18:00:00Z --reason "vendor fix due"', 'until an instant (UTC without an offset)'],
   ]);
   addWarehouseOptions(add).action(async (flags: AddFlags) => {
     const registry = await loadCheckedRegistry(flags.config);

@@ -35,7 +35,7 @@ describe('pem silence add', () => {
 
   it.each([
     [['--processor', 'nope', '--until', '2025-10-09T00:00:00Z', '--reason', 'x'], "--processor 'nope' is not in the registry; it has gamebook_processor, roster_processor"],
-    [['--processor', 'gamebook_processor', '--until', 'tomorrow', '--reason', 'x'], "--until 'tomorrow' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2025-10-09T18:00:00Z"],
+    [['--processor', 'gamebook_processor', '--until', 'tomorrow', '--reason', 'x'], "--until 'tomorrow' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2099-10-09T18:00:00Z"],
     [['--processor', 'gamebook_processor', '--until', '2', '--reason', 'x'], "--until '2' is not an ISO-8601 instant nor a duration"],
     [['--processor', 'gamebook_processor', '--until', '-2h', '--reason', 'x'], "--until '-2h' is not an ISO-8601 instant nor a duration"],
     [['--processor', 'gamebook_processor', '--until', '0m', '--reason', 'x'], "--until '0m' is not an ISO-8601 instant nor a duration"],
@@ -84,7 +84,7 @@ describe('a duration (pem silence add --until, pem backtest --every)', () => {
 
   it('refuses a silence --until that is not a clean duration, in one line, exit 2', async () => {
     const result = await silence(['add', '--processor', 'gamebook_processor', '--until', '2h ago', '--reason', 'x']);
-    expect([result.code, result.stderr]).toEqual([2, "error: --until '2h ago' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2025-10-09T18:00:00Z\n"]);
+    expect([result.code, result.stderr]).toEqual([2, "error: --until '2h ago' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2099-10-09T18:00:00Z\n"]);
   });
 
   it('backtest --every takes the same durations, in whole minutes from 5m to 24h', () => {
