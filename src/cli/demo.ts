@@ -91,11 +91,13 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
       return;
     }
     // Paths as shell words: the lines below are for pasting into a shell, whatever the folder's name.
+    // --dry-run: without it, a check sends to any Slack webhook or PagerDuty key set in the
+    // environment and writes what it delivered and its own run into the demo's file.
     const registryPath = shellWord(relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY);
     const database = shellWord(flags.database);
     context.stdout.write(
-      `\nNext: pem check --config ${registryPath} --database ${database} --lookback-days 14` +
-        `\n      pem check --config ${registryPath} --database ${database} --json-output\n`,
+      `\nNext: pem check --config ${registryPath} --database ${database} --dry-run --lookback-days 14` +
+        `\n      pem check --config ${registryPath} --database ${database} --dry-run --json-output\n`,
     );
     context.stdout.write(`\nHTML report: ${reportPath} (open it in a browser; pem report --html <file> writes one for any window)\n`);
     // SPEC §13: what this registry would have sent over the week before today, checked hourly.

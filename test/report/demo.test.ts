@@ -31,6 +31,10 @@ describe('pem demo', () => {
     const commands = stdout.split('\n').filter((line) => /^(Next: | {6})pem /.test(line));
     expect(commands).toHaveLength(3);
     for (const line of commands) expect(line).toContain(`--database ${quoted} `);
+    // The checks it suggests send nothing and write nothing, whatever destinations the environment sets.
+    const checks = commands.filter((line) => line.includes('pem check '));
+    expect(checks).toHaveLength(2);
+    for (const line of checks) expect(line).toContain(' --dry-run ');
     expect(stdout).toContain('(not sent: dry run)');
     expect(stdout).not.toContain('not sent: unknown');
     // Builds a season, checks it and replays a week hourly (a few seconds alone; more on a busy machine).
