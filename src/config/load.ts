@@ -73,7 +73,7 @@ export async function readRegistryDocument(path: string, options: RegistryReadOp
     }
   }
   if (extension === '.js' || extension === '.cjs') return loadModuleIsolated(path, absolute, options);
-  throw configError(`registry file ${path} must be a .js (CommonJS) or .json file`);
+  throw configError(`registry file ${path} must be a .js or .cjs (CommonJS) or .json file`);
 }
 
 /**
@@ -120,11 +120,20 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { createRequire } = require('node:module');
 const firstLine = (error) => String(error && error.message !== undefined ? error.message : error).split('\\n')[0].trim() || 'unknown error';
 (() => {
+  // A package.json above the file saying "type": "module" makes it an ES module: module.exports is
+  // then not its export. Node versions say so differently (require() refused, module undefined in
+  // ES module scope, or its namespace given back, which cannot be posted): one message for all.
+  const ES_MODULE = 'it is loaded as an ES module (a package.json above it says "type": "module"), where module.exports is not its export: name it .cjs, put a package.json saying {"type": "commonjs"} beside it, or use .json';
   let exported;
   try {
     exported = createRequire(workerData.path)(workerData.path);
   } catch (error) {
-    parentPort.postMessage({ error: firstLine(error) });
+    const esm = error && (error.code === 'ERR_REQUIRE_ESM' || /in ES module scope/.test(String(error.message)));
+    parentPort.postMessage({ error: esm ? ES_MODULE : firstLine(error) });
+    return;
+  }
+  if (Object.prototype.toString.call(exported) === '[object Module]') {
+    parentPort.postMessage({ error: ES_MODULE });
     return;
   }
   try {

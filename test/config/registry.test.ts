@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -271,12 +271,25 @@ describe('pem config validate', () => {
     ['a JSON array', writeRegistry('array.json', '[]'), 'array.json: must be an object such as {"dataset": "nba_reference", "processors": {…}}, not array'],
     ['JSON null', writeRegistry('null.json', 'null'), 'null.json: must be an object such as {"dataset": "nba_reference", "processors": {…}}, not null'],
     ['malformed JSON', writeRegistry('broken.json', '{"processors": {'), 'cannot be read'],
-    ['a .yaml file', writeRegistry('reg.yaml', 'processors: {}'), 'must be a .js (CommonJS) or .json file'],
+    ['a .yaml file', writeRegistry('reg.yaml', 'processors: {}'), 'must be a .js or .cjs (CommonJS) or .json file'],
   ])('gives one line and exit 2 for %s', async (_name, path, message) => {
     const run = await runCli(['config', 'validate', '--config', path]);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain(message);
+  });
+
+  it('names the cause when a .js registry is loaded as an ES module ("type": "module" above it)', async () => {
+    const esm = join(dir, 'esm-project');
+    mkdirSync(esm, { recursive: true });
+    writeFileSync(join(esm, 'package.json'), '{"type": "module"}');
+    writeFileSync(join(esm, 'processors.js'), 'module.exports = { dataset: "nba_reference", processors: { gamebook: {} } };');
+    const run = await runCli(['config', 'validate', '--config', join(esm, 'processors.js')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain(
+      'cannot be read: it is loaded as an ES module (a package.json above it says "type": "module"), where module.exports is not its export: name it .cjs, put a package.json saying {"type": "commonjs"} beside it, or use .json',
+    );
   });
 
   it('refuses to check with an invalid registry', async () => {
