@@ -212,10 +212,10 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
     consoleSent = true;
   }
 
-  const finish = (outcome: Delivered | null, plan: DeliveryPlan | null, errors: string[]) => {
+  const finish = (outcome: Delivered | null, plan: DeliveryPlan | null, errors: string[], held: readonly DueItem[] | null = null) => {
     const marked: CheckResult = {
       ...result,
-      report: { ...report, alerts: markSent(report.alerts, { routing, outcome, plan, consoleSent, broken: errors.length > 0 && outcome === null }) },
+      report: { ...report, alerts: markSent(report.alerts, { routing, outcome, plan, held, consoleSent, broken: errors.length > 0 && outcome === null }) },
     };
     // Asked to stop (SIGTERM): that is the cause to name first, then what became of the alerts.
     const stopped = options.stop?.aborted ? `${describeError(options.stop.reason)}; alert delivery: ` : null;
@@ -284,7 +284,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
 
   await warehouse.release();
   logSummary(log, plan, slack.sentByRoute, pagerduty.deliveredByRoute);
-  return finish({ slack: slack.outcome, pagerduty, warningSent: slack.warningSent }, plan, errors);
+  return finish({ slack: slack.outcome, pagerduty, warningSent: slack.warningSent }, plan, errors, mine);
 }
 
 /** A note per route and destination the alerts are routed to but whose variable is not set (SPEC §5, §11). */
@@ -541,6 +541,11 @@ interface MarkContext {
   /** What the destinations did; null when nothing was attempted. */
   outcome: Delivered | null;
   plan: DeliveryPlan | null;
+  /**
+   * What this run claimed, once it claimed: what it owed. What another run claimed first is that
+   * run's to send (`already_open`, SPEC §11), not a failure of this one. Null before claiming.
+   */
+  held: readonly DueItem[] | null;
   consoleSent: boolean;
   /** The alert state could not be read or claimed: nothing owed could be sent. */
   broken: boolean;
@@ -567,7 +572,7 @@ function markSent(alerts: readonly AlertReport[], ctx: MarkContext): AlertReport
   for (const { name: d } of DESTINATIONS) {
     delivered[d] = processorsOf(ctx.outcome?.[d].delivered);
     failed[d] = processorsOf(ctx.outcome?.[d].failed);
-    owed[d] = processorsOf(ctx.plan?.due.filter((i) => i.destination === d));
+    owed[d] = processorsOf((ctx.held ?? ctx.plan?.due)?.filter((i) => i.destination === d));
     for (const name of delivered[d]) owed[d].delete(name);
   }
   const silenced = new Set((ctx.plan?.silenced ?? []).map((s) => s.processor_name));

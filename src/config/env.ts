@@ -192,9 +192,16 @@ export function httpUrl(raw: string): URL | null {
 
 const trimmed = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value.trim());
 
+/**
+ * The longest wait Node's timers keep (2^31 − 1 ms, about 24.8 days): a longer one fires at once
+ * (with a warning), so a PEM_RECORD_TIMEOUT_MS of 99999999999 timed out every write immediately.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A timeout in whole milliseconds, 1 to MAX_TIMER_MS; undefined when unset, null when not one. */
 function wholePositive(raw: string | undefined): number | undefined | null {
   if (raw === undefined || raw.trim() === '') return undefined;
-  return /^\d+$/.test(raw.trim()) && Number(raw) > 0 ? Number(raw) : null;
+  return /^\d+$/.test(raw.trim()) && Number(raw) > 0 && Number(raw) <= MAX_TIMER_MS ? Number(raw) : null;
 }
 
 function engineFrom(env: Environment): Engine | null {
@@ -212,7 +219,7 @@ function bigQueryFrom(env: Environment): BigQuerySettings {
   }
   const timeoutMs = wholePositive(env.PEM_BIGQUERY_TIMEOUT_MS);
   if (timeoutMs === null) {
-    problems.push(`PEM_BIGQUERY_TIMEOUT_MS '${env.PEM_BIGQUERY_TIMEOUT_MS}' must be a whole number of milliseconds, for example 300000`);
+    problems.push(`PEM_BIGQUERY_TIMEOUT_MS '${env.PEM_BIGQUERY_TIMEOUT_MS}' must be a whole number of milliseconds from 1 to 2147483647, for example 300000`);
   }
   throwProblems(problems);
   return {
@@ -227,7 +234,7 @@ function duckDbFrom(env: Environment): DuckDbSettings {
   const problems: string[] = [];
   const lockTimeoutMs = wholePositive(env.PEM_DUCKDB_LOCK_TIMEOUT_MS);
   if (lockTimeoutMs === null) {
-    problems.push(`PEM_DUCKDB_LOCK_TIMEOUT_MS '${env.PEM_DUCKDB_LOCK_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds, for example 30000`);
+    problems.push(`PEM_DUCKDB_LOCK_TIMEOUT_MS '${env.PEM_DUCKDB_LOCK_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds from 1 to 2147483647, for example 30000`);
   }
   const memoryLimit = env.PEM_DUCKDB_MEMORY_LIMIT?.trim() || DEFAULT_DUCKDB_MEMORY_LIMIT;
   if (duckDbMemoryBytes(memoryLimit) === null) {
@@ -312,7 +319,7 @@ function selfRecordFrom(env: Environment): SelfRecordSettings {
   const problems: string[] = [];
   const timeoutMs = wholePositive(env.PEM_RECORD_TIMEOUT_MS);
   if (timeoutMs === null) {
-    problems.push(`PEM_RECORD_TIMEOUT_MS '${env.PEM_RECORD_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds, for example 10000`);
+    problems.push(`PEM_RECORD_TIMEOUT_MS '${env.PEM_RECORD_TIMEOUT_MS!.trim()}' must be a whole number of milliseconds from 1 to 2147483647, for example 10000`);
   }
   const enabled = selfRecordEnabled(env.PEM_RECORD_SELF);
   if (enabled === null) {
@@ -378,6 +385,6 @@ export function heartbeatFrom(env: Environment): HeartbeatSettings {
   const method = (env.PEM_HEARTBEAT_METHOD ?? 'GET').trim().toUpperCase();
   if (method !== 'GET' && method !== 'POST') return { kind: 'skipped', reason: `PEM_HEARTBEAT_METHOD '${method}' must be GET or POST` };
   const timeoutMs = wholePositive(env.PEM_HEARTBEAT_TIMEOUT_MS);
-  if (timeoutMs === null) return { kind: 'skipped', reason: 'PEM_HEARTBEAT_TIMEOUT_MS must be a whole number of milliseconds, for example 5000' };
+  if (timeoutMs === null) return { kind: 'skipped', reason: 'PEM_HEARTBEAT_TIMEOUT_MS must be a whole number of milliseconds from 1 to 2147483647, for example 5000' };
   return { kind: 'ping', url, method, timeoutMs: timeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS };
 }

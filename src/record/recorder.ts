@@ -11,7 +11,7 @@
  * - `withRun` returns the processor's own result, or rethrows its own error, whatever happened
  *   to the records.
  */
-import { DEFAULT_RECORD_TIMEOUT_MS, environmentOf, isCloudRun, readSettings } from '../config/env.js';
+import { DEFAULT_RECORD_TIMEOUT_MS, MAX_TIMER_MS, environmentOf, isCloudRun, readSettings } from '../config/env.js';
 import { FINAL_STATUSES, type FinalStatus } from '../config/names.js';
 import { PemError, firstLine, usageError, withoutSource } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -125,8 +125,8 @@ export class RunRecorder {
     this.sink = options.sink;
     this.clock = options.clock ?? (() => new Date());
     this.timeoutMs = options.timeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS;
-    if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
-      throw usageError(`RunRecorder timeoutMs ${String(options.timeoutMs)} must be a positive number of milliseconds, for example 10000`);
+    if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0 || this.timeoutMs > MAX_TIMER_MS) {
+      throw usageError(`RunRecorder timeoutMs ${String(options.timeoutMs)} must be a positive number of milliseconds up to ${MAX_TIMER_MS}, for example 10000`);
     }
     this.strict = options.strict ?? false;
     this.log = options.log ?? createLogger(process.stderr, { json: isCloudRun(environmentOf()) });
@@ -377,7 +377,7 @@ export class RunRecorder {
     if (value === undefined || value === null) return null;
     try {
       const text = JSON.stringify(value);
-      return text === undefined ? null : (JSON.parse(text) as unknown);
+      return text === undefined ? null : wellFormed(JSON.parse(text) as unknown);
     } catch (error) {
       this.log.warn(`run ${runId}: metadata is not JSON (${firstLine(error instanceof Error ? error.message : String(error))}); stored as null`);
       return null;
@@ -424,6 +424,23 @@ function checkRunId(value: unknown): string | null {
   if (typeof value !== 'string' || value.trim() === '') return 'runId must be a non-empty string';
   if (value.length > MAX_RUN_ID_CHARS) return `runId is longer than ${MAX_RUN_ID_CHARS} characters`;
   return null;
+}
+
+/** A lone UTF-16 surrogate: JSON.stringify writes it as `\ud800`, which DuckDB's JSON refuses ever after. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Plain JSON data with every lone surrogate (in keys and strings) replaced by U+FFFD: stored as
+ * given, a metadata string cut inside an emoji made every JSON function over the table fail
+ * (`Malformed JSON … no low surrogate`), and BigQuery's JSON type refuses it.
+ */
+function wellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(LONE_SURROGATE, '\uFFFD');
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key.replace(LONE_SURROGATE, '\uFFFD'), wellFormed(item)]));
+  }
+  return value;
 }
 
 /**

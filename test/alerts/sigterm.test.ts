@@ -39,7 +39,7 @@ async function checkStoppedWhen(
   env: Record<string, string>,
   ready: () => boolean | Promise<boolean>,
   args: string[] = [],
-  signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM',
+  signal: 'SIGTERM' | 'SIGINT' | 'SIGKILL' = 'SIGTERM',
 ): Promise<Signalled> {
   let child: ChildProcess | undefined;
   const running = cli.run(
@@ -128,6 +128,25 @@ describe('SIGINT (Ctrl-C) while a Slack webhook hangs', () => {
     );
     expect(later.code, later.stderr).toBe(0);
     expect(rig.slack.requests).toHaveLength(2);
+  }, 60_000);
+});
+
+describe('a run killed while sending (SIGKILL: nothing settles)', () => {
+  it("leaves its claims to lapse; until then the next run names those alerts already_open (another run's to send), not failed, exit 0", async () => {
+    rig.slack.answer(() => 'hang');
+    const killed = await checkStoppedWhen(alertEnv(rig.slack, null, HANGING), () => rig.slack.requests.length === 1, [], 'SIGKILL');
+    expect(killed.code).toBeNull();
+    rig.slack.answer(slackOk);
+    const next = await runCli(
+      ['check', '--json-output', '--date', AS_OF, '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath],
+      { env: alertEnv(rig.slack, null), now: oneMinuteLater },
+    );
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toContain('alerts: 12 notifications are being sent by another run; not sending them twice');
+    const slackAlerts = JSON.parse(next.stdout).alerts.filter((a: any) => a.processor !== null && a.destinations.includes('slack') && a.reason !== 'threshold' && a.reason !== 'dependency');
+    expect(slackAlerts.length).toBeGreaterThan(0);
+    expect(new Set(slackAlerts.map((a: any) => `${a.sent} ${a.reason}`))).toEqual(new Set(['false already_open']));
+    expect(rig.slack.requests).toHaveLength(1);
   }, 60_000);
 });
 

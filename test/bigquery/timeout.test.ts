@@ -55,6 +55,6 @@ describe('pem check --engine bigquery against an endpoint that never answers', (
       env: { PEM_BIGQUERY_API_ENDPOINT: url, PEM_BIGQUERY_TIMEOUT_MS: '5m', PEM_RECORD_SELF: 'off' },
     });
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toBe("error: PEM_BIGQUERY_TIMEOUT_MS '5m' must be a whole number of milliseconds, for example 300000");
+    expect(run.stderr.trim()).toBe("error: PEM_BIGQUERY_TIMEOUT_MS '5m' must be a whole number of milliseconds from 1 to 2147483647, for example 300000");
   });
 });

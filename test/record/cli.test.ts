@@ -59,7 +59,12 @@ describe('pem record start', () => {
   it('exits 2 on a bad PEM_RECORD_TIMEOUT_MS', async () => {
     const run = await record(['start', '--processor', 'gamebook', '--date', '2025-10-07'], { PEM_RECORD_TIMEOUT_MS: 'soon' });
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe("error: PEM_RECORD_TIMEOUT_MS 'soon' must be a whole number of milliseconds, for example 10000\n");
+    expect(run.stderr).toBe("error: PEM_RECORD_TIMEOUT_MS 'soon' must be a whole number of milliseconds from 1 to 2147483647, for example 10000\n");
+    // Beyond Node's longest timer every write timed out at once and was spooled.
+    for (const value of ['99999999999', '0']) {
+      const beyond = await record(['start', '--processor', 'gamebook', '--date', '2025-10-07'], { PEM_RECORD_TIMEOUT_MS: value });
+      expect(beyond).toMatchObject({ code: 2, stderr: `error: PEM_RECORD_TIMEOUT_MS '${value}' must be a whole number of milliseconds from 1 to 2147483647, for example 10000\n` });
+    }
   });
 
   it('still prints a run id and exits 0 when the warehouse cannot be written, with one warning', async () => {

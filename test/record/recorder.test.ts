@@ -146,8 +146,18 @@ describe('RunRecorder', () => {
     expect(logged()).toMatch(/metadata is not JSON .*stored as null/);
   });
 
+  it('stores metadata with lone surrogates (a string cut inside an emoji) as well-formed JSON', async () => {
+    const { recorder, rows } = setup();
+    const cut = '😀'.slice(0, 1);
+    await recorder.recordRunStart('gamebook', '2025-10-07', { metadata: { note: `x${cut}`, [`k${'😀'.slice(1)}`]: [cut, 'fine 😀'] } });
+    expect(rows[0]!.metadata).toEqual({ note: 'x\uFFFD', 'k\uFFFD': ['\uFFFD', 'fine 😀'] });
+    expect(JSON.stringify(rows[0]!.metadata)).not.toMatch(/\\ud[89a-f]/i);
+  });
+
   it('refuses a timeout that is not a positive number', () => {
     expect(() => setup({ timeoutMs: 0 })).toThrow('timeoutMs 0 must be a positive number of milliseconds');
+    // Node's timers fire at once beyond 2^31 - 1 ms: every write would time out.
+    expect(() => setup({ timeoutMs: 1e12 })).toThrow('timeoutMs 1000000000000 must be a positive number of milliseconds up to 2147483647');
   });
 });
 
