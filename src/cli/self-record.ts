@@ -47,28 +47,40 @@ export async function runMonitoredCheck<T>(
     return outcome;
   }
   const { recorder, notes } = own;
+  // The start does not wait for a DuckDB file another process holds: it is spooled at once, and
+  // the check's own open adds it after the one wait PEM_DUCKDB_LOCK_TIMEOUT_MS documents (waiting
+  // here too made a held file's 3 s lock timeout a 24 s wait, 50 s with the defaults).
+  own.fileWait.enabled = false;
   const runId = await recorder.recordRunStart(MONITOR_PROCESSOR, own.processingDate, { triggerSource: own.triggerSource, metadata: own.metadata });
   const started = recorder.lastWriteKept;
+  const spooled = started && !recorder.lastWriteSucceeded;
   let outcome: T;
   try {
     outcome = await check();
   } catch (error) {
     // When the start could not be written the warehouse is most likely what failed the check:
-    // a second bounded wait would only delay the exit.
+    // a second bounded wait would only delay the exit (a spooled start's end is spooled at once).
+    own.fileWait.enabled = !spooled;
     if (started) await recorder.recordRunComplete(runId, { status: 'failed', recordsProcessed: own.processors, errors: [runErrorFrom(error)] });
     // The check's own error is the one line to read ("DuckDB database … does not exist" once, not
     // three times); recording problems resurface on the next check that runs.
     notes.drop();
     throw error;
   }
+  own.fileWait.enabled = true;
   await recorder.recordRunComplete(runId, { status: 'success', recordsProcessed: own.processors });
-  notes.flush();
+  // The end written, a start spooled for a held file was added by the check's own open of it (which
+  // says so itself when it cannot): its warning would only alarm.
+  if (spooled && recorder.lastWriteSucceeded) notes.drop();
+  else notes.flush();
   await pingHeartbeat(context.env, context.log, { runId, processor: MONITOR_PROCESSOR, processingDate: own.processingDate });
   return outcome;
 }
 
 interface OwnRun {
   recorder: RunRecorder;
+  /** Whether the recorder's next DuckDB write waits for a file another process holds. */
+  fileWait: { enabled: boolean };
   /** The recorder's log lines, held until the check's outcome is known. */
   notes: HeldLog;
   processingDate: string;
@@ -89,10 +101,12 @@ function planOwnRun(flags: CheckFlags, context: CliContext, { registry, inputs }
   if (!enabled) return null;
   try {
     const engine = resolveEngine(flags.engine, settings);
-    const sink = openRunSink({ ...flags, table: runHistoryTable(registry), timeoutMs }, settings);
     const notes = holdLog(context.log);
+    const fileWait = { enabled: true };
+    const sink = openRunSink({ ...flags, table: runHistoryTable(registry), timeoutMs, waitForFile: () => fileWait.enabled }, settings);
     return {
       recorder: new RunRecorder({ sink, clock: context.now, log: notes.log, timeoutMs }),
+      fileWait,
       notes,
       processingDate: inputs.endDate,
       processors: inputs.processors.length,

@@ -28,6 +28,13 @@ export interface RunTarget extends WarehouseOptions {
   timeoutMs?: number;
   /** BigQuery only: credentials other than Application Default Credentials. */
   authClient?: BigQueryRunSinkOptions['authClient'];
+  /**
+   * DuckDB only: whether a write waits for a file another process holds, up to the recorder's bound
+   * (default: always). Asked at each write; when it says no the row is spooled at once: `pem
+   * check`'s own start row, which the check's own open of the file adds moments later, after the
+   * one wait it documents (PEM_DUCKDB_LOCK_TIMEOUT_MS).
+   */
+  waitForFile?: () => boolean;
 }
 
 /**
@@ -42,7 +49,7 @@ export function openRunSink(target: RunTarget, settings: WarehouseSettings): Run
 
 /** One sink per engine (the engine itself is chosen in `warehouse/open.ts`). */
 const SINK_FOR_ENGINE: Record<Engine, (target: RunTarget, settings: WarehouseSettings) => RunSink> = {
-  duckdb: (target) => duckDbFileSink(target.database ?? DEFAULT_DUCKDB_PATH, target.table),
+  duckdb: (target) => duckDbFileSink(target.database ?? DEFAULT_DUCKDB_PATH, target.table, { waitForFile: target.waitForFile }),
   bigquery: (target, settings) => lazyBigQuerySink(target, settings),
 };
 
@@ -80,11 +87,12 @@ function lazyBigQuerySink(target: RunTarget, settings: WarehouseSettings): RunSi
  * not be written is spooled beside an existing file (`warehouse/duckdb-spool.ts`) for the next
  * writer to add: late, never lost. A file that does not exist is a mistake to report, not to wait for.
  */
-export function duckDbFileSink(path: string, table: string): RunSink {
+export function duckDbFileSink(path: string, table: string, { waitForFile }: Pick<RunTarget, 'waitForFile'> = {}): RunSink {
   return {
     description: path === ':memory:' ? 'DuckDB (in memory)' : `DuckDB ${path}`,
     async write(rows, options) {
-      const warehouse = await openDuckDb({ path, create: false, lockWaitMs: WAIT_FOR_SIGNAL_MS, signal: options?.signal, onLockWait: options?.onRetry });
+      const lockWaitMs = (waitForFile?.() ?? true) ? WAIT_FOR_SIGNAL_MS : 0;
+      const warehouse = await openDuckDb({ path, create: false, lockWaitMs, signal: options?.signal, onLockWait: options?.onRetry });
       try {
         await warehouse.insertRunRows(table, rows);
       } catch (error) {

@@ -194,6 +194,39 @@ describe('a check that fails', () => {
   });
 });
 
+describe('a check whose DuckDB file another writer holds', () => {
+  let scenario: Scenario;
+  afterEach(() => scenario.cleanup());
+
+  it('waits for it once (PEM_DUCKDB_LOCK_TIMEOUT_MS), not again for its own rows, which are kept in the spool', async () => {
+    scenario = await createScenario({ dataset: 'nba_reference', processors: { gamebook: {} } });
+    const holder = await openDuckDb({ path: scenario.databasePath, create: false });
+    let run;
+    const started = performance.now();
+    try {
+      run = await scenario.check(CHECK, { now: CLOCK, env: { PEM_DUCKDB_LOCK_TIMEOUT_MS: '1500', PEM_RECORD_TIMEOUT_MS: '10000' } });
+    } finally {
+      await holder.close();
+    }
+    const tookMs = performance.now() - started;
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: cannot open DuckDB database .*holds the file \(waited 1500 ms\)$/)]);
+    // The start and the end each waited PEM_RECORD_TIMEOUT_MS (10 s) before.
+    expect(tookMs).toBeLessThan(8_000);
+    expect((await ownRows(scenario)).map((r) => r.status)).toEqual(['running', 'failed']);
+  }, 60_000);
+
+  it('whose start was spooled while the file was held is added by the check itself, without a warning', async () => {
+    scenario = await createScenario({ dataset: 'nba_reference', processors: { gamebook: {} } });
+    const holder = await openDuckDb({ path: scenario.databasePath, create: false });
+    setTimeout(() => void holder.close(), 300);
+    const run = await scenario.check(CHECK, { now: CLOCK, env: { PEM_DUCKDB_LOCK_TIMEOUT_MS: '20000' } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(ownLines(run.stderr)).toEqual([]);
+    expect((await ownRows(scenario)).map((r) => r.status)).toEqual(['running', 'success']);
+  }, 60_000);
+});
+
 describe('the heartbeat', () => {
   let scenario: Scenario;
   beforeAll(async () => {
