@@ -27,6 +27,9 @@ export function createSlackTransport(webhookUrl: string, policy: RetryPolicy): T
         try {
           await webhook.send(message);
         } catch (error) {
+          // Slack answered 2xx, then the connection broke before its body ended: the message is
+          // Slack's (a retry, or the next run, would post it twice).
+          if (acceptedBeforeFailure(error)) return;
           throw slackError(error, policy.timeoutMs);
         }
       }, policy, signal);
@@ -40,6 +43,12 @@ interface SlackClientError {
     code?: string;
     response?: { status: number; headers?: Record<string, unknown>; data?: unknown };
   };
+}
+
+/** Whether the client failed after Slack had answered with a 2xx status. */
+function acceptedBeforeFailure(error: unknown): boolean {
+  const status = (error as SlackClientError).original?.response?.status;
+  return typeof status === 'number' && status >= 200 && status < 300;
 }
 
 /**

@@ -16,7 +16,8 @@ export interface Recorded {
 }
 
 /** What the server answers: a status (and body, headers), or 'hang' to never answer. */
-export type Reply = { status: number; body?: string; headers?: Record<string, string> } | 'hang';
+/** 'hang': no answer; 'accept-then-drop': a 200 status line, then the connection reset mid-body. */
+export type Reply = { status: number; body?: string; headers?: Record<string, string> } | 'hang' | 'accept-then-drop';
 export type Handler = (request: Recorded, index: number) => Reply;
 
 export interface FakeServer {
@@ -48,6 +49,11 @@ export async function startFakeServer(path: string, initial: Handler): Promise<F
       const reply = handler(recorded, requests.length - 1);
       if (reply === 'hang') {
         hanging.push(res);
+        return;
+      }
+      if (reply === 'accept-then-drop') {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+        res.write('o', () => res.socket?.destroy());
         return;
       }
       res.writeHead(reply.status, { 'content-type': 'text/plain', ...(reply.headers ?? {}) });
