@@ -291,6 +291,7 @@ function destinationsFrom(env: Environment): DestinationSettings {
   // Never print the values: a webhook URL is a secret, and an events URL may carry credentials.
   const problems: string[] = [];
   if (slackWebhookUrl && !httpUrl(slackWebhookUrl)) problems.push(`${SLACK_ENV} is not an http(s) URL: set it to the incoming webhook URL Slack gave you`);
+  if (pagerDutyRoutingKey && !routingKeyShape(pagerDutyRoutingKey)) problems.push(routingKeyProblem(PAGERDUTY_ROUTING_KEY_ENV));
   if (pagerDutyRoutingKey && !httpUrl(pagerDutyEventsUrl)) problems.push(`${PAGERDUTY_URL_ENV} is not an http(s) URL, for example ${DEFAULT_PAGERDUTY_EVENTS_URL}`);
   throwProblems(problems);
   return { slackWebhookUrl, pagerDutyRoutingKey, pagerDutyEventsUrl };
@@ -350,6 +351,19 @@ export interface RouteDestinationSettings {
 }
 
 /**
+ * A PagerDuty Events API v2 routing key is the 32-character integration key of a service or
+ * ruleset (https://developer.pagerduty.com/docs/events-API-v2/trigger-events). A pasted URL, a key
+ * cut short or one with a line break in it was sent as it was, and every run failed with HTTP 400.
+ */
+function routingKeyShape(value: string): boolean {
+  return /^[A-Za-z0-9]{32}$/.test(value);
+}
+
+function routingKeyProblem(variable: string): string {
+  return `${variable} is not a PagerDuty routing key (32 letters and digits): set it to the Integration Key of the service's Events API v2 integration`;
+}
+
+/**
  * Each route's webhook URL and routing key, read from the environment variables the registry
  * names (SPEC §11). An unset variable leaves that destination of the route off (skipped with a
  * note by the caller); a webhook that is not an http(s) URL is a usage error naming the variable,
@@ -365,6 +379,7 @@ export function routeDestinationsFrom(env: Environment, routes: Readonly<Record<
       if (slackWebhookUrl && !httpUrl(slackWebhookUrl)) {
         problems.push(`${variables.slack_webhook_env} (route ${route}) is not an http(s) URL: set it to the incoming webhook URL Slack gave you`);
       }
+      if (pagerDutyRoutingKey && !routingKeyShape(pagerDutyRoutingKey)) problems.push(routingKeyProblem(`${variables.pagerduty_routing_key_env} (route ${route})`));
       return { route, slackVariable: variables.slack_webhook_env, slackWebhookUrl, pagerDutyVariable: variables.pagerduty_routing_key_env, pagerDutyRoutingKey };
     });
   throwProblems(problems);

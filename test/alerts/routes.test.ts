@@ -9,8 +9,8 @@ import { runCli } from '../support/cli.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
 import { alertEnv, AS_OF, badMorning, CHECK_ARGS, NOW, pagerDutyOk, ROUTING_KEY, run, SLACK_PATH, slackOk, startFakeServer, successes, type FakeServer } from './support.js';
 
-const STATS_KEY = 'STATSK3Y0000000000000000000SECRET';
-const PROPS_KEY = 'PROPSK3Y0000000000000000000SECRET';
+const STATS_KEY = 'STATSK3Y000000000000000000SECRET';
+const PROPS_KEY = 'PROPSK3Y000000000000000000SECRET';
 const HOUR = 3_600_000;
 const at = (hours: number) => new Date(new Date(NOW).getTime() + hours * HOUR);
 

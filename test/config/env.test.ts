@@ -28,9 +28,10 @@ describe('readSettings', () => {
       PEM_RECORD_SELF: 'maybe',
       PEM_RECORD_TIMEOUT_MS: 'x',
     });
-    expect(found.message).toBe('10 environment variables are not valid');
+    expect(found.message).toBe('11 environment variables are not valid');
     expect(found.details.map((line) => line.split(' ')[0]).sort()).toEqual([
       'PAGERDUTY_EVENTS_URL',
+      'PAGERDUTY_ROUTING_KEY',
       'PEM_ALERT_RETRIES',
       'PEM_ALERT_TIMEOUT_MS',
       'PEM_BIGQUERY_API_ENDPOINT',
@@ -41,6 +42,16 @@ describe('readSettings', () => {
       'PEM_RECORD_TIMEOUT_MS',
       'SLACK_WEBHOOK_URL',
     ]);
+  });
+
+  it('refuses a PagerDuty routing key that is not 32 letters and digits (a URL, a key cut short, a line break), never printing it', () => {
+    for (const key of ['https://events.pagerduty.com/v2/enqueue', 'abc', 'R0UT1NGK3Y0000000000000000SECRE\n', 'R0UT1NGK3Y 000000000000000SECRET']) {
+      const found = problemsOf({ PAGERDUTY_ROUTING_KEY: key });
+      expect(found.message).toBe(
+        "PAGERDUTY_ROUTING_KEY is not a PagerDuty routing key (32 letters and digits): set it to the Integration Key of the service's Events API v2 integration",
+      );
+    }
+    expect(() => readSettings({ PAGERDUTY_ROUTING_KEY: ' R0UT1NGK3Y0000000000000000SECRET ' })).not.toThrow();
   });
 
   it('gives one bad value as the message itself', () => {
