@@ -81,7 +81,61 @@ describe('the shell example', () => {
   }, 60_000);
 });
 
+describe('the shell example stopped by SIGTERM (a Cloud Run task timeout)', () => {
+  it('passes the signal on to the command and records the run as failed with its exit status', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn('bash', ['with-run.sh', 'roster', '2025-10-08', 'sleep', '30'], { cwd: scenario.dir, env });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // `pem record start` has printed the run id once the command is running: wait for the running row.
+    const deadline = Date.now() + 30_000;
+    while (!(await finalRows('roster')).some((r) => r.processing_date === '2025-10-08')) {
+      if (Date.now() > deadline) throw new Error(`the run never started: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect((await finalRows('roster')).filter((r) => r.processing_date === '2025-10-08').map((r) => [r.status, r.errors])).toEqual([
+      ['running', null],
+      ['failed', [{ error_type: 'ExitStatus', error_message: 'sleep exited with status 143' }]],
+    ]);
+  }, 60_000);
+});
+
 describe('the Python example', () => {
+  it.skipIf(!HAS_PYTHON)('(needs python3 on PATH) records what ends a run in unusual ways: a NUL byte, a 200,000-character message, sys.exit(0)', async () => {
+    const script = `
+import sys
+from pem_run import recorded_run
+for date, error in (("2025-10-01", ValueError("bad\\x00byte")), ("2025-10-02", RuntimeError("Q" * 200000))):
+    try:
+        with recorded_run("gamebook", date):
+            raise error
+    except Exception:
+        pass
+try:
+    with recorded_run("gamebook", "2025-10-03") as run:
+        run.records = 7
+        sys.exit(0)
+except SystemExit:
+    print("exited")
+`;
+    const { stdout } = await run('python3', ['-c', script], { cwd: scenario.dir, env, maxBuffer: 1 << 24 });
+    expect(stdout).toBe('exited\n');
+    const finals = (await finalRows('gamebook')).filter((r) => r.status !== 'running' && String(r.processing_date) < '2025-10-04');
+    expect(finals.map((r) => [r.processing_date, r.status])).toEqual([
+      ['2025-10-01', 'failed'],
+      ['2025-10-02', 'failed'],
+      ['2025-10-03', 'success'],
+    ]);
+    const errors = finals.map((r) => (r.errors as { error_type: string; error_message: string }[] | null)?.[0] ?? null);
+    expect(errors[0]).toEqual({ error_type: 'ValueError', error_message: 'bad?byte' });
+    expect(errors[1]!.error_message).toMatch(/^Q{3000,}/);
+    expect(errors[2]).toBeNull();
+  }, 60_000);
+
   it.skipIf(!HAS_PYTHON)('(needs python3 on PATH) records a run that succeeds and one that raises, re-raising the error', async () => {
     const script = `
 from pem_run import recorded_run
@@ -96,7 +150,7 @@ except ValueError as error:
     const { stdout, stderr } = await run('python3', ['-c', script], { cwd: scenario.dir, env });
     expect(stderr).toBe('');
     expect(stdout).toBe('re-raised: -1 is not a valid score\n');
-    expect((await finalRows('gamebook')).filter((r) => r.status !== 'running')).toEqual([
+    expect((await finalRows('gamebook')).filter((r) => r.status !== 'running' && String(r.processing_date) >= '2025-10-06')).toEqual([
       { processing_date: '2025-10-06', status: 'success', records_processed: 42, errors: null, trigger_source: null },
       {
         processing_date: '2025-10-07',

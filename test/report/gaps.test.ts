@@ -220,21 +220,23 @@ describe('pem gaps', () => {
 
   it('the DuckDB rendering of the processor_backfill_queue view returns the same rows in the same order', async () => {
     const registry = await loadCheckedRegistry(scenario.registryPath);
-    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
-    try {
-      for (const [date, lookback] of [['2025-10-07', 7], ['2025-10-06', 30]] as const) {
-        const rows = await warehouse.query(renderBackfillQueueSql(sqlRenderer('duckdb'), registry), {
+    for (const [date, lookback] of [['2025-10-07', 7], ['2025-10-06', 30]] as const) {
+      // Closed before the CLI opens the file: one process opens a DuckDB file once at a time.
+      const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+      let rows;
+      try {
+        rows = await warehouse.query(renderBackfillQueueSql(sqlRenderer('duckdb'), registry), {
           end_date: { type: 'DATE', value: date },
           lookback_days: { type: 'INT64', value: lookback },
           now: { type: 'TIMESTAMP', value: new Date('2025-10-08T12:00:00Z') },
           processors: { type: 'ARRAY<STRING>', value: registry.processors.filter((p) => p.enabled).map((p) => p.name) },
         });
-        const cli = await gaps(scenario, ['--date', date, '--lookback-days', String(lookback), '--now', '2025-10-08T12:00:00Z', '--format', 'json']);
-        expect(rows.length).toBeGreaterThan(0);
-        expect(rows).toEqual(JSON.parse(cli.stdout));
+      } finally {
+        await warehouse.close();
       }
-    } finally {
-      await warehouse.close();
+      const cli = await gaps(scenario, ['--date', date, '--lookback-days', String(lookback), '--now', '2025-10-08T12:00:00Z', '--format', 'json']);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows).toEqual(JSON.parse(cli.stdout));
     }
   });
 
