@@ -27,6 +27,7 @@ export {
   type RunRecorderOptions,
   type RunStartOptions,
   type RunCompleteOptions,
+  type RecordsCount,
   type RunContext,
 } from './record/recorder.js';
 export { openRunSink, duckDbFileSink, warehouseRunSink, type RunSink, type RunTarget } from './record/sink.js';

@@ -143,8 +143,8 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
 const LINE_WIDTH = 80;
 
 /**
- * A list of dates after its label: as the dates themselves while the line fits 80 columns (up to
- * five dates), else as ranges with their count (`2026-11-21 .. 2026-12-02 (12 dates)`), wrapped:
+ * A list of dates after its label: as the dates themselves while the line fits 80 columns, else
+ * as ranges with their count (`2026-11-21 .. 2026-12-02 (12 dates)`), wrapped:
  * a 90-day window's missing dates were one line of a thousand characters.
  */
 function dateListLines(prefix: string, dates: readonly string[]): string[] {
@@ -155,23 +155,31 @@ function dateListLines(prefix: string, dates: readonly string[]): string[] {
   return wrappedList(prefix, ranges.split(', '));
 }
 
+/** A label longer than this (`blocked by <a long key>: `) has its list continue under the report's indent. */
+const MAX_HANGING_INDENT = 40;
+
 /**
- * `prefix` and the items joined by `, `, continued on lines indented under the first item
- * whenever the next item would pass 80 columns (an item longer than a line keeps a line of its own).
+ * `prefix` and the items joined by `, `, continued on lines indented under the first item (or, after
+ * a long label, under the report's indent) whenever the next item would pass 80 columns; an item
+ * longer than a line keeps a line of its own.
  */
 function wrappedList(prefix: string, items: readonly string[]): string[] {
   const lines: string[] = [];
+  const long = prefix.length > MAX_HANGING_INDENT;
+  const indent = ' '.repeat(long ? 13 : prefix.length);
   let line = prefix;
-  let empty = true;
+  // Nothing after the label (or the indent) yet; a long label may stand on a line of its own.
+  let atStart = true;
   for (const [i, item] of items.entries()) {
     const piece = i < items.length - 1 ? `${item},` : item;
-    if (!empty && line.length + 1 + piece.length > LINE_WIDTH) {
-      lines.push(line);
-      line = ' '.repeat(prefix.length);
-      empty = true;
+    const mayBreak = !atStart || (long && line === prefix);
+    if (mayBreak && line.length + (atStart ? 0 : 1) + piece.length > LINE_WIDTH) {
+      lines.push(line.trimEnd());
+      line = indent;
+      atStart = true;
     }
-    line += empty ? piece : ` ${piece}`;
-    empty = false;
+    line += atStart ? piece : ` ${piece}`;
+    atStart = false;
   }
   lines.push(line);
   return lines;

@@ -132,7 +132,7 @@ async function refuseAnythingButADemo(path: string, registry: Registry): Promise
     warehouse = await openDuckDb({ path, create: false });
   } catch (error) {
     const said = describeError(error);
-    if (said.includes('another process holds the file')) throw runtimeError(`cannot rebuild ${path}: another process holds it; try again when it has finished`);
+    if (said.includes('holds the file')) throw runtimeError(`cannot rebuild ${path}: another process holds it; try again when it has finished`);
     throw refuse(/not a (valid )?DuckDB database file/.test(said) ? 'it is not a DuckDB database file' : said);
   }
   try {

@@ -25,8 +25,8 @@ export async function runPemProcess(argv: string[], options: PemProcessOptions =
   // The stop request (SIGTERM, SIGINT), and whether `main` has returned (see below).
   const stop = createStopControl();
   let finished = false;
-  // Only `pem check` delivers alerts: the other commands' stop lines do not speak of them.
-  const deliversAlerts = argv[0] === 'check';
+  // Only `pem check` delivers alerts (not with --dry-run): other stop lines do not speak of them.
+  const deliversAlerts = argv[0] === 'check' && !argv.includes('--dry-run');
 
   // `pem check | head` closes stdout early: that is the reader's choice, not a failure to report;
   // the command goes on to its end (its alerts, its own run row, its heartbeat) with its exit code.

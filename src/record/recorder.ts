@@ -62,9 +62,16 @@ export interface RunStartOptions {
   runId?: string;
 }
 
+/**
+ * A count as processors have it: a number, or a BigInt or a string of digits as database drivers
+ * give `COUNT(*)`. Stored when it is a whole number from 0 to 2^53 − 1; otherwise the row is stored
+ * without it, with a warning.
+ */
+export type RecordsCount = number | bigint | string;
+
 export interface RunCompleteOptions {
   status: FinalStatus;
-  recordsProcessed?: number | null;
+  recordsProcessed?: RecordsCount | null;
   errors?: readonly RunError[] | null;
   /** Stored on the final row (default: the start's metadata when this recorder started the run). */
   metadata?: unknown;
@@ -81,8 +88,8 @@ export interface RunContext {
   readonly runId: string;
   readonly processor: string;
   readonly processingDate: string;
-  /** `records_processed` of the final row. */
-  setRecordsProcessed(count: number): void;
+  /** `records_processed` of the final row (see `RecordsCount`). */
+  setRecordsProcessed(count: RecordsCount): void;
   /** End the run as `skipped` (it ran and had nothing to do) instead of `success`. */
   markSkipped(): void;
 }
@@ -230,7 +237,7 @@ export class RunRecorder {
     options: RunStartOptions = {},
   ): Promise<T> {
     const runId = await this.recordRunStart(processor, processingDate, options);
-    let recordsProcessed: number | null = null;
+    let recordsProcessed: RecordsCount | null = null;
     let skipped = false;
     const context: RunContext = {
       runId,

@@ -21,16 +21,16 @@ const MAX_CAUSE_DEPTH = 3;
  */
 export function runErrorFrom(thrown: unknown): RunError {
   // A thrown value can throw in turn when read (a getter, a Proxy's traps): the run is still failed.
-  const read = (part: () => string, fallback: string): string => {
+  const read = (part: () => string, fallback: string, detail: boolean): string => {
     try {
       return part();
     } catch (error) {
-      return `${fallback} (${safeText(error)})`;
+      return detail ? `${fallback} (${safeText(error)})` : fallback;
     }
   };
   return boundRunError({
-    error_type: read(() => errorType(thrown), 'Unreadable'),
-    error_message: read(() => errorMessage(thrown, 0), 'the thrown value could not be read'),
+    error_type: read(() => errorType(thrown), 'Unreadable', false),
+    error_message: read(() => errorMessage(thrown, 0), 'the thrown value could not be read', true),
   });
 }
 

@@ -27,7 +27,7 @@ dl div{display:flex;gap:6px}dt{color:#555}dd{margin:0;font-weight:600}
 .sum th{font-weight:600;color:#555;text-align:left;padding:0 12px 2px 0;font-size:12px}
 .sum td{padding:1px 12px 1px 0;vertical-align:top;white-space:nowrap}
 .sum td.what{white-space:normal;min-width:260px}
-.sum td.long{white-space:normal;min-width:22em;overflow-wrap:break-word}
+.sum td.long{white-space:normal;min-width:22em;overflow-wrap:anywhere}
 .sum td.err{width:40%;max-width:0;overflow:hidden;text-overflow:ellipsis;color:#8A2A00}
 .sum small{color:#555}
 .sum .lbl{display:none}

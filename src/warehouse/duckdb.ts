@@ -105,13 +105,18 @@ const SLICE_FILE_TURN_MS = LOCK_RETRY_MAX_MS + 10;
  */
 const filesHeldInProcess = new Set<string>();
 
-/** One key per file, however it is named (`./x.duckdb`, `x.duckdb`, a link to its folder). */
+/** One key per file, however it is named (`./x.duckdb`, a link to it or to its folder). */
 function fileKey(path: string): string {
   const full = resolve(path);
   try {
-    return join(realpathSync(dirname(full)), basename(full));
+    return realpathSync(full);
   } catch {
-    return full;
+    // Not there yet (an open that creates it): its folder's real path and its name.
+    try {
+      return join(realpathSync(dirname(full)), basename(full));
+    } catch {
+      return full;
+    }
   }
 }
 
@@ -269,11 +274,21 @@ class DuckDbWarehouse implements Warehouse {
       this.letGoOfFile();
       throw duckDbFailure(`cannot open DuckDB database ${this.path}`, error);
     }
-    if (!inMemory) await this.drainSpool();
-    // https://duckdb.org/docs/stable/operations_manual/securing_duckdb/overview: no file, URL or
-    // extension reached from SQL after this; the attached database stays readable and writable.
-    await this.open.connection.run('SET enable_external_access = false');
-    return this.open.connection;
+    const opened = this.open;
+    try {
+      if (!inMemory) await this.drainSpool();
+      // https://duckdb.org/docs/stable/operations_manual/securing_duckdb/overview: no file, URL or
+      // extension reached from SQL after this; the attached database stays readable and writable.
+      await opened.connection.run('SET enable_external_access = false');
+    } catch (error) {
+      // Not opened after all: nobody holds this warehouse to close it.
+      this.open = null;
+      opened.connection.closeSync();
+      opened.instance.closeSync();
+      this.letGoOfFile();
+      throw duckDbFailure(`cannot open DuckDB database ${this.path}`, error);
+    }
+    return opened.connection;
   }
 
   /** Adds the spooled rows of this file to their tables, then forgets them. */
@@ -586,6 +601,9 @@ class DuckDbWarehouse implements Warehouse {
   }
 
   async close(): Promise<void> {
+    // An open still connecting finishes first: closed under it, it would attach the file after this
+    // close, for no one to close (and hold the file against every later open of this process).
+    await this.connecting?.catch(() => undefined);
     const open = this.open;
     this.open = null;
     for (const spare of this.spares.splice(0)) spare.closeSync();

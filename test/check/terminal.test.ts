@@ -63,6 +63,19 @@ describe('terminal report lists', () => {
     for (const line of listLines) expect(line.length, line).toBeLessThanOrEqual(80);
   });
 
+  it('continues a list after a long label (blocked by a long key) under the report indent, within 80 columns', () => {
+    const result = syntheticResult(2, 90);
+    const [upstream, downstream] = result.report.processors;
+    const dates = downstream!.days.filter((_, i) => i % 3 === 0).map((d) => d.date);
+    downstream!.blocked_by = [{ processor: `${upstream!.name}_with_a_much_longer_key_than_usual`, dates }];
+    const lines = renderTerminalReport(result, { color: false }).split('\n');
+    const at = lines.findIndex((line) => line.startsWith('         blocked by '));
+    const block = [lines[at]!, ...lines.slice(at + 1).filter((line, i, rest) => rest.slice(0, i + 1).every((l) => l.startsWith('             ')))];
+    expect(block.length).toBeGreaterThan(2);
+    for (const line of block) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(datesNamed(block.join('\n').replace(/^.*?: /, ''))).toEqual(dates);
+  });
+
   it('keeps a list that fits as the dates themselves', () => {
     const result = syntheticResult(12, 7);
     const p = result.report.processors.find((q) => q.missing_dates.length > 0)!;

@@ -4,6 +4,8 @@
  * out: they lost rows and then corrupted the file (`WAL cannot contain more than one checkpoint
  * marker`) until each open waited for an open of its own process as for another process.
  */
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { RunRecorder } from '../../src/record/recorder.js';
@@ -45,12 +47,13 @@ describe('withRun side by side in one process', () => {
     }
   }, 120_000);
 
-  it('lets an open of the same file through a different name wait its turn too', async () => {
+  it('lets an open of the same file through another name (a link to it) wait its turn too', async () => {
     const first = await openDuckDb({ path: scenario.databasePath, create: false });
-    const relative = `${scenario.databasePath.replace(/[^/]+$/, '')}./${scenario.databasePath.split('/').pop()}`;
+    const alias = join(scenario.dir, 'alias.duckdb');
+    symlinkSync(scenario.databasePath, alias);
     try {
-      await expect(openDuckDb({ path: relative, create: false })).rejects.toThrow(/another open in this process holds the file \(waited 0 ms\)/);
-      const waiting = openDuckDb({ path: relative, create: false, lockWaitMs: 10_000 });
+      await expect(openDuckDb({ path: alias, create: false })).rejects.toThrow(/another open in this process holds the file \(waited 0 ms\)/);
+      const waiting = openDuckDb({ path: alias, create: false, lockWaitMs: 10_000 });
       setTimeout(() => void first.close(), 200);
       const second = await waiting;
       expect(await second.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
@@ -58,5 +61,15 @@ describe('withRun side by side in one process', () => {
     } finally {
       await first.close();
     }
+  });
+
+  it('lets go of the file when closed while it is opening it again (a statement after release)', async () => {
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    await warehouse.release();
+    const statement = warehouse.query('SELECT 1 AS one').catch(() => null);
+    await warehouse.close();
+    await statement;
+    const next = await openDuckDb({ path: scenario.databasePath, create: false });
+    await next.close();
   });
 });

@@ -236,10 +236,14 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     await page.close();
   });
 
-  it('wraps a sentence-long display name in the summary strip, keeping every column on the page', async () => {
+  it.each([
+    ['a sentence', 'Gamebook registry processor for the official play-by-play PDF gamebooks of every arena, regular season and playoffs alike'],
+    // display_name defaults to the key, usually snake_case: one long word.
+    ['a long key', 'nba_com_official_play_by_play_gamebook_pdf_processor_for_every_arena_regular_season_and_playoffs_alike'],
+  ])('wraps %s as a display name in the summary strip, keeping every column on the page', async (_kind, name) => {
     const result = syntheticResult(3, 7);
     const long = result.report.processors[0]!;
-    long.display_name = 'Gamebook registry processor for the official play-by-play PDF gamebooks of every arena, regular season and playoffs alike';
+    long.display_name = name;
     const { page } = await openReport(browser!.context, writeReport(dir, 'long-name.html', result));
     const item = page.locator('#summary tbody tr').filter({ has: page.locator(`button[data-processor="${long.name}"]`) });
     for (const cell of ['td.what', 'td.since', 'td.err']) expect(await inView(item.locator(cell)), cell).toBe(true);

@@ -5,7 +5,7 @@
  * packages resolve from `node_modules` as the CLI's do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -34,17 +34,11 @@ export async function bundleCli(): Promise<ChildCli> {
   const bundle = join(dir, 'main.mjs');
   await build({ entryPoints: [join(REPO, 'src', 'cli', 'process.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: bundle, logLevel: 'silent' });
   const entry = join(dir, 'pem.mjs');
-  // What bin/pem.js does, with the bundle in place of dist/.
-  writeFileSync(
-    entry,
-    [
-      'const earlySignals = [];',
-      "for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => earlySignals.push(signal));",
-      "const { runPemProcess } = await import('./main.mjs');",
-      'await runPemProcess(process.argv.slice(2), { earlySignals });',
-      '',
-    ].join('\n'),
-  );
+  // bin/pem.js itself, with the bundle in place of dist/: what it does before loading (holding
+  // early signals) is tested as shipped.
+  const bin = readFileSync(join(REPO, 'bin', 'pem.js'), 'utf8');
+  if (!bin.includes("'../dist/cli/process.js'")) throw new Error('bin/pem.js no longer imports ../dist/cli/process.js: update test/support/child-cli.ts');
+  writeFileSync(entry, bin.replace("'../dist/cli/process.js'", "'./main.mjs'"));
   return {
     run(args, env = {}, started, options = {}) {
       return new Promise((done, fail) => {
