@@ -77,17 +77,18 @@ async function stateRows(): Promise<{ event: string; destination: string; alert_
 const lines = (text: string) => text.split('\n').filter(Boolean);
 const oneMinuteLater = new Date(new Date(NOW).getTime() + 60_000);
 
-describe('SIGTERM while a Slack webhook hangs', () => {
+describe.each([
+  ['SIGTERM', 'stopped by SIGTERM (task timeout or cancellation) before the command finished'],
+  ['SIGINT', 'stopped by SIGINT (Ctrl-C) before the command finished'],
+] as const)('%s while a Slack webhook hangs', (signal, stopped) => {
   it('gives the Slack message back and exits 1 within the grace bound; the next run sends it at once', async () => {
     rig.slack.answer(() => 'hang');
-    const run = await checkStoppedWhen(alertEnv(rig.slack, null, HANGING), () => rig.slack.requests.length === 1);
+    const run = await checkStoppedWhen(alertEnv(rig.slack, null, HANGING), () => rig.slack.requests.length === 1, [], signal);
     expect(run.code).toBe(1);
     expect(run.stopMs).toBeLessThan(STOP_GRACE_MS);
     const last = lines(run.stderr).at(-1)!;
-    expect(last).toBe(
-      'error: stopped by SIGTERM (task timeout or cancellation) before the command finished; alert delivery: slack (stopped); 12 notifications not delivered were given back: the next run sends them',
-    );
-    expect(lines(run.stderr).filter((line) => line.includes('SIGTERM'))).toHaveLength(1);
+    expect(last).toBe(`error: ${stopped}; alert delivery: slack (stopped); 12 notifications not delivered were given back: the next run sends them`);
+    expect(lines(run.stderr).filter((line) => line.includes(signal))).toHaveLength(1);
     // The document is still printed, saying that the Slack alerts did not go out.
     const json = JSON.parse(run.stdout);
     const unsent = json.alerts.filter((a: any) => a.destinations.includes('slack') && a.processor !== null && !a.sent);
@@ -108,26 +109,6 @@ describe('SIGTERM while a Slack webhook hangs', () => {
     expect(later.code, later.stderr).toBe(0);
     expect(rig.slack.requests).toHaveLength(2);
     expect((await stateRows()).filter((row) => row.event === 'notified')).toHaveLength(12);
-  }, 60_000);
-});
-
-describe('SIGINT (Ctrl-C) while a Slack webhook hangs', () => {
-  it('settles as SIGTERM does: the message given back, exit 1, one line naming Ctrl-C; the next run sends it at once', async () => {
-    rig.slack.answer(() => 'hang');
-    const run = await checkStoppedWhen(alertEnv(rig.slack, null, HANGING), () => rig.slack.requests.length === 1, [], 'SIGINT');
-    expect(run.code).toBe(1);
-    expect(run.stopMs).toBeLessThan(STOP_GRACE_MS);
-    expect(lines(run.stderr).at(-1)).toBe(
-      'error: stopped by SIGINT (Ctrl-C) before the command finished; alert delivery: slack (stopped); 12 notifications not delivered were given back: the next run sends them',
-    );
-    expect((await stateRows()).map((row) => row.event).sort()).toEqual([...Array(12).fill('claimed'), ...Array(12).fill('released')]);
-    rig.slack.answer(slackOk);
-    const later = await runCli(
-      ['check', '--json-output', '--date', AS_OF, '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath],
-      { env: alertEnv(rig.slack, null), now: oneMinuteLater },
-    );
-    expect(later.code, later.stderr).toBe(0);
-    expect(rig.slack.requests).toHaveLength(2);
   }, 60_000);
 });
 
