@@ -227,8 +227,9 @@ export class RunRecorder {
    * Runs `fn` as one run of `processor` for `processingDate`: records its start, then `success`
    * (or `skipped`, see `RunContext.markSkipped`) with its result, or `failed` with the thrown
    * error's type and message, and rethrows that error. Recording adds at most two write bounds
-   * to the processor's time. In strict mode a recording failure is thrown only when `fn`
-   * succeeded: the processor's own error always wins.
+   * to the processor's time. In strict mode a start that cannot be recorded throws before `fn`
+   * runs, and an end that cannot be recorded is thrown only when `fn` succeeded: the processor's
+   * own error always wins.
    */
   async withRun<T>(
     processor: string,
