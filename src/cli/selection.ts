@@ -77,9 +77,14 @@ export async function withCheckSession<T>(
   use: (session: CheckSession) => Promise<T>,
 ): Promise<T> {
   const { registry, inputs } = prepared instanceof Date ? await prepareCheck(flags, prepared) : prepared;
-  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => context.log.warn(message) });
+  // Warnings of the warehouse (spooled run rows it cannot add) are said once the command has run:
+  // a command that fails says one thing, its error (a damaged file named it twice, once as a spool).
+  const warnings: string[] = [];
+  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => void warnings.push(message) });
   try {
-    return await use({ registry, inputs, warehouse });
+    const outcome = await use({ registry, inputs, warehouse });
+    for (const message of warnings.splice(0)) context.log.warn(message);
+    return outcome;
   } finally {
     await warehouse.close();
   }

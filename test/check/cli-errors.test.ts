@@ -5,6 +5,8 @@ import { createScenario, type Scenario } from '../support/scenario.js';
 import { runCli } from '../support/cli.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
 let scenario: Scenario;
 beforeAll(async () => {
   scenario = await createScenario({ dataset: 'nba_reference', processors: { gamebook_processor: {}, roster_processor: {} } });
@@ -80,6 +82,22 @@ describe('pem check runtime failures exit 1 with one line', () => {
     expect(oneLine(run.stderr)).toEqual([
       `error: DuckDB database ${path} does not exist: create it with \`pem schema apply --database ${path}\`, or try \`pem demo\``,
     ]);
+  });
+
+  it('of a damaged file is its error alone, run after run: not also the spooled rows of its own record', { timeout: 60_000 }, async () => {
+    const { statSync, truncateSync } = await import('node:fs');
+    // The demo's file cut to three eighths: its catalog reads, its run history does not (as a disk
+    // that filled up mid-write leaves it).
+    const path = join(scenario.dir, 'damaged.duckdb');
+    const built = await runCli(['demo', '--database', path]);
+    expect(built.code, built.stderr).toBe(0);
+    truncateSync(path, Math.floor((statSync(path).size * 3) / 8));
+    const registry = join(REPO_ROOT, 'demo', 'processors.json');
+    for (let run = 0; run < 2; run++) {
+      const checked = await runCli(['check', '--config', registry, '--database', path], { env: { PEM_RECORD_SELF: 'on' } });
+      expect(checked.code).toBe(1);
+      expect(oneLine(checked.stderr)).toEqual([expect.stringMatching(/^error: .*damaged\.duckdb/)]);
+    }
   });
 
   it('names a missing execution table instead of printing a stack', async () => {
