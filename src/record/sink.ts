@@ -17,6 +17,7 @@ import { spoolRunRows } from '../warehouse/duckdb-spool.js';
 import type { Warehouse } from '../warehouse/types.js';
 import type { BigQueryRunSinkOptions } from './bigquery.js';
 import type { RunSink } from './run-sink.js';
+import type { RunRow } from '../warehouse/run-row.js';
 
 export type { RunSink, RunSinkWriteOptions } from './run-sink.js';
 
@@ -88,24 +89,91 @@ function lazyBigQuerySink(target: RunTarget, settings: WarehouseSettings): RunSi
  * writer to add: late, never lost. A file that does not exist is a mistake to report, not to wait for.
  */
 export function duckDbFileSink(path: string, table: string, { waitForFile }: Pick<RunTarget, 'waitForFile'> = {}): RunSink {
+  // Rows written side by side (a processor's `withRun`s under `Promise.all`) go in batches: one
+  // open of the file for all the rows waiting, not one each (~70 ms apiece, one at a time: a
+  // hundred runs started at once waited seconds, and past the recorder's bound were spooled).
+  const waiting: PendingWrite[] = [];
+  let writing = false;
+
+  const writeBatches = async (): Promise<void> => {
+    if (writing) return;
+    writing = true;
+    try {
+      for (;;) {
+        const batch = waiting.splice(0).filter((entry) => !entry.settled);
+        if (batch.length === 0) return;
+        // The wait for the file ends when every writer of the batch has stopped waiting (its bound).
+        const allGone = new AbortController();
+        const onGone = () => {
+          if (batch.every((entry) => entry.settled)) allGone.abort(new Error('every write of the batch was given up'));
+        };
+        for (const entry of batch) entry.onGone = onGone;
+        try {
+          const lockWaitMs = batch.some((entry) => entry.waitForFile) ? WAIT_FOR_SIGNAL_MS : 0;
+          const onLockWait = (cause: Error) => batch.forEach((entry) => entry.onRetry?.(cause));
+          const warehouse = await openDuckDb({ path, create: false, lockWaitMs, signal: allGone.signal, onLockWait });
+          try {
+            await warehouse.insertRunRows(table, batch.flatMap((entry) => entry.rows));
+          } catch (error) {
+            throw await withColumnMismatches(error, warehouse, table);
+          } finally {
+            await warehouse.close();
+          }
+          for (const entry of batch) entry.settle(null);
+        } catch (error) {
+          for (const entry of batch) entry.settle(error);
+        }
+      }
+    } finally {
+      writing = false;
+    }
+  };
+
   return {
     description: path === ':memory:' ? 'DuckDB (in memory)' : `DuckDB ${path}`,
-    async write(rows, options) {
-      const lockWaitMs = (waitForFile?.() ?? true) ? WAIT_FOR_SIGNAL_MS : 0;
-      const warehouse = await openDuckDb({ path, create: false, lockWaitMs, signal: options?.signal, onLockWait: options?.onRetry });
-      try {
-        await warehouse.insertRunRows(table, rows);
-      } catch (error) {
-        throw await withColumnMismatches(error, warehouse, table);
-      } finally {
-        await warehouse.close();
-      }
+    write(rows, options) {
+      return new Promise<void>((resolve, reject) => {
+        const entry: PendingWrite = {
+          rows,
+          waitForFile: waitForFile?.() ?? true,
+          onRetry: options?.onRetry,
+          settled: false,
+          onGone: null,
+          settle(error) {
+            if (entry.settled) return;
+            entry.settled = true;
+            options?.signal?.removeEventListener('abort', abandon);
+            if (error === null) resolve();
+            else reject(error);
+          },
+        };
+        // Given up by its writer (the recorder's bound): it is spooled there. Should the batch
+        // still store it, the spooled copy is added later as a repeat, which is not stored twice.
+        const abandon = () => {
+          entry.settle(options?.signal?.reason ?? new Error('write abandoned'));
+          entry.onGone?.();
+        };
+        if (options?.signal?.aborted) return abandon();
+        options?.signal?.addEventListener('abort', abandon, { once: true });
+        waiting.push(entry);
+        void writeBatches();
+      });
     },
     async spool(rows) {
       if (path === ':memory:' || !existsSync(path)) return null;
       return spoolRunRows(path, table, rows);
     },
   };
+}
+
+interface PendingWrite {
+  rows: readonly RunRow[];
+  waitForFile: boolean;
+  onRetry: ((cause: Error) => void) | undefined;
+  settled: boolean;
+  /** Tells the batch this write belongs to that its writer gave up. */
+  onGone: (() => void) | null;
+  settle(error: unknown): void;
 }
 
 /**

@@ -49,7 +49,8 @@ beforeAll(async () => {
 afterAll(() => scenario?.cleanup());
 
 async function finalRows(processor: string): Promise<Record<string, unknown>[]> {
-  const warehouse = await openDuckDb({ path: join(scenario.dir, '.pem', 'monitoring.duckdb'), create: false });
+  // A `pem record` of an example may be writing the file right now: wait for its turn.
+  const warehouse = await openDuckDb({ path: join(scenario.dir, '.pem', 'monitoring.duckdb'), create: false, lockWaitMs: 10_000 });
   try {
     return await warehouse.query(
       `SELECT processing_date, status, records_processed, errors, trigger_source FROM nba_reference.processor_run_history

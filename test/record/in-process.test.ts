@@ -26,7 +26,7 @@ afterAll(() => scenario?.cleanup());
 describe('withRun side by side in one process', () => {
   it('stores every start and every end, and leaves the file whole for the next open', async () => {
     const log = createLogger({ write: (chunk: string) => warnings.push(chunk) }, { json: false });
-    const recorder = new RunRecorder({ sink: duckDbFileSink(scenario.databasePath, 'nba_reference.processor_run_history'), log, timeoutMs: 30_000 });
+    const recorder = new RunRecorder({ sink: duckDbFileSink(scenario.databasePath, 'nba_reference.processor_run_history'), log });
     for (let round = 0; round < 2; round++) {
       await Promise.all(
         ['gamebook', 'roster'].flatMap((processor) =>
@@ -46,6 +46,22 @@ describe('withRun side by side in one process', () => {
       await warehouse.close();
     }
   }, 120_000);
+
+  it('writes a hundred runs started at once in batches, well within the default bound, none spooled', async () => {
+    const noted: string[] = [];
+    const log = createLogger({ write: (chunk: string) => noted.push(chunk) }, { json: false });
+    const recorder = new RunRecorder({ sink: duckDbFileSink(scenario.databasePath, 'nba_reference.processor_run_history'), log });
+    const dates = Array.from({ length: 100 }, (_, i) => new Date(Date.UTC(2024, 0, 1 + i)).toISOString().slice(0, 10));
+    await Promise.all(dates.map((date) => recorder.withRun('gamebook', date, (run) => run.setRecordsProcessed(1))));
+    expect(noted).toEqual([]);
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const rows = await warehouse.query("SELECT count(*) AS n FROM nba_reference.processor_run_history WHERE processing_date < DATE '2025-01-01'");
+      expect(rows).toEqual([{ n: 200 }]);
+    } finally {
+      await warehouse.close();
+    }
+  }, 60_000);
 
   it('lets an open of the same file through another name (a link to it) wait its turn too', async () => {
     const first = await openDuckDb({ path: scenario.databasePath, create: false });
