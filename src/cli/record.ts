@@ -20,7 +20,7 @@ import { usageError } from '../errors.js';
 import { FINAL_STATUSES, RunRecorder, checkName, type FinalStatus } from '../record/recorder.js';
 import type { RunError } from '../warehouse/run-row.js';
 import { parseRunId } from '../record/run-id.js';
-import { processorsSelecting, unseenRowWarning, type RecordedRow } from '../record/selected-by.js';
+import { processorsSelecting, suggestedProcessorName, unseenRowWarning, type RecordedRow } from '../record/selected-by.js';
 import { openRunSink } from '../record/sink.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';
@@ -228,7 +228,11 @@ async function resolveTarget(flags: TargetFlags): Promise<Target> {
 async function warnWhenNoCheckSees(target: Target, registryPath: string, context: CliContext, row: RecordedRow): Promise<void> {
   if (target.registry === null) return;
   try {
-    const warning = unseenRowWarning(await processorsSelecting(target.registry, target.table, row), row, target.table, registryPath);
+    const selection = await processorsSelecting(target.registry, target.table, row);
+    const unseen = unseenRowWarning(selection, row, target.table, registryPath);
+    // Only for a row nobody sees: what a custom filter would select under another name.
+    const suggested = unseen === null || selection.selecting.length > 0 ? null : await suggestedProcessorName(target.registry, target.table, row);
+    const warning = suggested === null ? unseen : unseenRowWarning(selection, row, target.table, registryPath, suggested);
     if (warning) context.log.warn(warning, { processor: row.processor_name });
   } catch {
     // Advisory: a filter DuckDB cannot evaluate is not worth a line in every job's log.

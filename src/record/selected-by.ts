@@ -71,7 +71,7 @@ export async function processorsSelecting(registry: Registry, table: string, row
  * nothing, the nearest processor name when the row's looks like a typo, and that the row was
  * recorded all the same (instrumentation never fails the job it instruments).
  */
-export function unseenRowWarning(selection: Selection, row: RecordedRow, table: string, registryPath: string): string | null {
+export function unseenRowWarning(selection: Selection, row: RecordedRow, table: string, registryPath: string, suggested: string | null = null): string | null {
   const { readers, byKey, selecting } = selection;
   if (selecting.some((p) => p.enabled)) return null;
   // The text logger already starts the line with the processor name (the `processor` field).
@@ -80,7 +80,7 @@ export function unseenRowWarning(selection: Selection, row: RecordedRow, table: 
     return `only disabled processor${selecting.length === 1 ? '' : 's'} ${names} of ${registryPath} select${selecting.length === 1 ? 's' : ''} this row in ${table}: checks skip it unless named with --processors (recorded anyway)`;
   }
   if (readers.length === 0) return `no processor of ${registryPath} reads ${table}, so no check will see this row (recorded anyway)`;
-  const hint = nearestKey(row.processor_name, byKey);
+  const hint = suggested ?? nearestKey(row.processor_name, byKey);
   return `no processor of ${registryPath} selects this row in ${table}, so no check will see it${hint ? `; did you mean --processor ${hint}?` : ''} (recorded anyway)`;
 }
 
@@ -95,4 +95,25 @@ function nearestKey(name: string, keys: readonly string[]): string | null {
   if (keys.length === 0) return null;
   const nearest = closest(name, [...keys]);
   return distance(name, nearest) <= Math.max(2, Math.floor(nearest.length / 4)) ? nearest : null;
+}
+
+/**
+ * The processor name a row no filter selects most likely meant, when a custom filter selects it:
+ * `--processor gamebook_processor` (the registry key, which `pem check --processors` takes) where
+ * the key's filter is `processor_name = 'gamebook'`. The candidates are the quoted strings of the
+ * readers' custom filters (the key's own first, then the nearest); one is suggested only when the
+ * filters, asked again, select the row under that name for an enabled processor. Null otherwise.
+ */
+export async function suggestedProcessorName(registry: Registry, table: string, row: RecordedRow): Promise<string | null> {
+  const custom = registry.processors.filter((p) => p.enabled && sameTable(p.execution_table, table) && p.processor_filter !== defaultProcessorFilter(p.name));
+  const literalsOf = (filter: string) => [...filter.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]!.replaceAll("''", "'"));
+  const own = custom.find((p) => p.name === row.processor_name);
+  const others = [...new Set(custom.flatMap((p) => literalsOf(p.processor_filter)))].filter((name) => name !== row.processor_name);
+  const near = others.filter((name) => name.includes(row.processor_name) || row.processor_name.includes(name) || distance(name, row.processor_name) <= Math.max(2, Math.floor(name.length / 4)));
+  const candidates = [...new Set([...(own ? literalsOf(own.processor_filter) : []), ...near])].filter((name) => name !== row.processor_name && name.trim() !== '').slice(0, 3);
+  for (const name of candidates) {
+    const selection = await processorsSelecting(registry, table, { ...row, processor_name: name });
+    if (selection.selecting.some((p) => p.enabled)) return name;
+  }
+  return null;
 }

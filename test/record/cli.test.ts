@@ -216,6 +216,17 @@ describe('pem record, for a row no check would see', () => {
     expect(run.stderr).toMatch(/^warning: gamebook: no processor of .* selects this row in nba_reference\.processor_run_history, so no check will see it \(recorded anyway\)\n$/);
   });
 
+  it("suggests the name a custom filter selects when given its registry key (the name pem check --processors takes)", async () => {
+    const run = await start(['--processor', 'gamebook_processor']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(
+      `warning: gamebook_processor: no processor of ${watched.registryPath} selects this row in nba_reference.processor_run_history, so no check will see it; did you mean --processor gamebook? (recorded anyway)\n`,
+    );
+    // A near miss of the filter's name too; but never a name the filter would not select either.
+    expect((await start(['--processor', 'gamebok'])).stderr).toContain('did you mean --processor gamebook?');
+    expect((await start(['--processor', 'gamebook_processor', '--trigger', 'test'])).stderr).not.toContain('did you mean');
+  });
+
   it('says when only a disabled processor selects it', async () => {
     const run = await start(['--processor', 'legacy']);
     expect(run.stderr).toBe(
