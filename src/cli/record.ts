@@ -231,7 +231,8 @@ async function warnWhenNoCheckSees(target: Target, registryPath: string, context
     const selection = await processorsSelecting(target.registry, target.table, row);
     const unseen = unseenRowWarning(selection, row, target.table, registryPath);
     // Only for a row nobody sees: what a custom filter would select under another name.
-    const suggested = unseen === null || selection.selecting.length > 0 ? null : await suggestedProcessorName(target.registry, target.table, row);
+    const suggested =
+      unseen === null || selection.selecting.length > 0 ? null : await suggestedProcessorName(target.registry, target.table, row).catch(() => null);
     const warning = suggested === null ? unseen : unseenRowWarning(selection, row, target.table, registryPath, suggested);
     if (warning) context.log.warn(warning, { processor: row.processor_name });
   } catch {

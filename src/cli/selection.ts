@@ -10,6 +10,7 @@ import { jsonDocumentPieces } from '../check/json-document.js';
 import { renderTerminalReport } from '../check/terminal.js';
 import type { Registry } from '../config/registry.js';
 import { csvLines, type CsvValue } from '../report/csv.js';
+import { describeError, withoutSource } from '../errors.js';
 import { openWarehouse } from '../warehouse/open.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { addWarehouseOptions, colorFor, configOption, type CliContext } from './context.js';
@@ -77,14 +78,21 @@ export async function withCheckSession<T>(
   use: (session: CheckSession) => Promise<T>,
 ): Promise<T> {
   const { registry, inputs } = prepared instanceof Date ? await prepareCheck(flags, prepared) : prepared;
-  // Warnings of the warehouse (spooled run rows it cannot add) are said once the command has run:
-  // a command that fails says one thing, its error (a damaged file named it twice, once as a spool).
+  // Warnings of the warehouse (spooled run rows it cannot add) are said once the command has run,
+  // and when it fails, only those that do not repeat its error: a damaged file was named twice,
+  // once as the spool of the check's own run rows, on every run.
   const warnings: string[] = [];
   const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => void warnings.push(message) });
   try {
     const outcome = await use({ registry, inputs, warehouse });
     for (const message of warnings.splice(0)) context.log.warn(message);
     return outcome;
+  } catch (error) {
+    // The same failure met twice differs only in its figures (which block could not be read).
+    const figureless = (text: string) => text.replace(/\d+/g, '#');
+    const cause = figureless(withoutSource(describeError(error), warehouse.description));
+    for (const message of warnings.splice(0)) if (!figureless(message).includes(cause)) context.log.warn(message);
+    throw error;
   } finally {
     await warehouse.close();
   }

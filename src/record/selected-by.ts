@@ -101,16 +101,22 @@ function nearestKey(name: string, keys: readonly string[]): string | null {
  * The processor name a row no filter selects most likely meant, when a custom filter selects it:
  * `--processor gamebook_processor` (the registry key, which `pem check --processors` takes) where
  * the key's filter is `processor_name = 'gamebook'`. The candidates are the quoted strings of the
- * readers' custom filters (the key's own first, then the nearest); one is suggested only when the
- * filters, asked again, select the row under that name for an enabled processor. Null otherwise.
+ * readers' custom filters (the key's own first, then the nearest by edit distance; no LIKE or GLOB
+ * pattern); one is suggested only when the filters, asked again, select the row under that name
+ * for an enabled processor. Null otherwise.
  */
 export async function suggestedProcessorName(registry: Registry, table: string, row: RecordedRow): Promise<string | null> {
   const custom = registry.processors.filter((p) => p.enabled && sameTable(p.execution_table, table) && p.processor_filter !== defaultProcessorFilter(p.name));
   const literalsOf = (filter: string) => [...filter.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]!.replaceAll("''", "'"));
   const own = custom.find((p) => p.name === row.processor_name);
   const others = [...new Set(custom.flatMap((p) => literalsOf(p.processor_filter)))].filter((name) => name !== row.processor_name);
-  const near = others.filter((name) => name.includes(row.processor_name) || row.processor_name.includes(name) || distance(name, row.processor_name) <= Math.max(2, Math.floor(name.length / 4)));
-  const candidates = [...new Set([...(own ? literalsOf(own.processor_filter) : []), ...near])].filter((name) => name !== row.processor_name && name.trim() !== '').slice(0, 3);
+  const near = others
+    .filter((name) => name.includes(row.processor_name) || row.processor_name.includes(name) || distance(name, row.processor_name) <= Math.max(2, Math.floor(name.length / 4)))
+    .sort((a, b) => distance(a, row.processor_name) - distance(b, row.processor_name));
+  // A LIKE or GLOB pattern matches its own text, but is no name to pass.
+  const candidates = [...new Set([...(own ? literalsOf(own.processor_filter) : []), ...near])]
+    .filter((name) => name !== row.processor_name && name.trim() !== '' && !/[%*?[\]]/.test(name))
+    .slice(0, 3);
   for (const name of candidates) {
     const selection = await processorsSelecting(registry, table, { ...row, processor_name: name });
     if (selection.selecting.some((p) => p.enabled)) return name;

@@ -94,38 +94,67 @@ export function duckDbFileSink(path: string, table: string, { waitForFile }: Pic
   // hundred runs started at once waited seconds, and past the recorder's bound were spooled).
   const waiting: PendingWrite[] = [];
   let writing = false;
+  /** Why the batch being written waits for the file, told to the writes that join the queue meanwhile. */
+  let waitingFor: Error | null = null;
 
   const writeBatches = async (): Promise<void> => {
     if (writing) return;
     writing = true;
     try {
       for (;;) {
-        const batch = waiting.splice(0).filter((entry) => !entry.settled);
-        if (batch.length === 0) return;
-        // The wait for the file ends when every writer of the batch has stopped waiting (its bound).
-        const allGone = new AbortController();
-        const onGone = () => {
-          if (batch.every((entry) => entry.settled)) allGone.abort(new Error('every write of the batch was given up'));
-        };
-        for (const entry of batch) entry.onGone = onGone;
-        try {
-          const lockWaitMs = batch.some((entry) => entry.waitForFile) ? WAIT_FOR_SIGNAL_MS : 0;
-          const onLockWait = (cause: Error) => batch.forEach((entry) => entry.onRetry?.(cause));
-          const warehouse = await openDuckDb({ path, create: false, lockWaitMs, signal: allGone.signal, onLockWait });
-          try {
-            await warehouse.insertRunRows(table, batch.flatMap((entry) => entry.rows));
-          } catch (error) {
-            throw await withColumnMismatches(error, warehouse, table);
-          } finally {
-            await warehouse.close();
-          }
-          for (const entry of batch) entry.settle(null);
-        } catch (error) {
-          for (const entry of batch) entry.settle(error);
-        }
+        // One batch per kind of write: one that must not wait for a held file never waits behind one that may.
+        const pending = waiting.splice(0).filter((entry) => !entry.settled);
+        if (pending.length === 0) return;
+        const batch = pending.filter((entry) => entry.waitForFile === pending[0]!.waitForFile);
+        waiting.unshift(...pending.filter((entry) => !batch.includes(entry)));
+        await writeBatch(batch);
       }
     } finally {
       writing = false;
+    }
+  };
+
+  const writeBatch = async (batch: PendingWrite[]): Promise<void> => {
+    // The wait for the file ends when every writer of the batch has stopped waiting (its bound).
+    const allGone = new AbortController();
+    const onGone = () => {
+      if (batch.every((entry) => entry.settled)) allGone.abort(new Error('every write of the batch was given up'));
+    };
+    for (const entry of batch) entry.onGone = onGone;
+    const onLockWait = (cause: Error) => {
+      waitingFor = cause;
+      for (const entry of batch) entry.hear(cause);
+    };
+    let warehouse: Awaited<ReturnType<typeof openDuckDb>>;
+    try {
+      warehouse = await openDuckDb({ path, create: false, lockWaitMs: batch[0]!.waitForFile ? WAIT_FOR_SIGNAL_MS : 0, signal: allGone.signal, onLockWait });
+    } catch (error) {
+      for (const entry of batch) entry.settle(error);
+      return;
+    } finally {
+      waitingFor = null;
+    }
+    try {
+      try {
+        await warehouse.insertRunRows(table, batch.flatMap((entry) => entry.rows));
+        for (const entry of batch) entry.settle(null);
+      } catch (error) {
+        if (batch.length === 1) throw error;
+        // One writer's row the table refuses (a constraint) must not fail the others: each on its own.
+        for (const entry of batch) {
+          try {
+            await warehouse.insertRunRows(table, entry.rows);
+            entry.settle(null);
+          } catch (own) {
+            entry.settle(await withColumnMismatches(own, warehouse, table));
+          }
+        }
+      }
+    } catch (error) {
+      const described = await withColumnMismatches(error, warehouse, table);
+      for (const entry of batch) entry.settle(described);
+    } finally {
+      await warehouse.close();
     }
   };
 
@@ -136,9 +165,15 @@ export function duckDbFileSink(path: string, table: string, { waitForFile }: Pic
         const entry: PendingWrite = {
           rows,
           waitForFile: waitForFile?.() ?? true,
-          onRetry: options?.onRetry,
           settled: false,
           onGone: null,
+          hear(cause) {
+            try {
+              options?.onRetry?.(cause);
+            } catch {
+              // The writer's listener is its own affair: the write goes on.
+            }
+          },
           settle(error) {
             if (entry.settled) return;
             entry.settled = true;
@@ -155,6 +190,8 @@ export function duckDbFileSink(path: string, table: string, { waitForFile }: Pic
         };
         if (options?.signal?.aborted) return abandon();
         options?.signal?.addEventListener('abort', abandon, { once: true });
+        // Queued behind a batch that waits for a held file: it waits for the same reason.
+        if (waitingFor) entry.hear(waitingFor);
         waiting.push(entry);
         void writeBatches();
       });
@@ -169,7 +206,8 @@ export function duckDbFileSink(path: string, table: string, { waitForFile }: Pic
 interface PendingWrite {
   rows: readonly RunRow[];
   waitForFile: boolean;
-  onRetry: ((cause: Error) => void) | undefined;
+  /** Tells the writer why its write waits (its recorder names it if the bound passes). */
+  hear(cause: Error): void;
   settled: boolean;
   /** Tells the batch this write belongs to that its writer gave up. */
   onGone: (() => void) | null;

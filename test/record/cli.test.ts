@@ -176,6 +176,7 @@ describe('pem record, for a row no check would see', () => {
       dataset: 'nba_reference',
       processors: {
         gamebook_processor: { processor_filter: "processor_name = 'gamebook' AND trigger_source IS DISTINCT FROM 'test'" },
+        props: { processor_filter: "processor_name LIKE 'player_props%'" },
         roster: {},
         legacy: { enabled: false },
         foreign: { execution_table: 'ops.other_runs' },
@@ -225,6 +226,8 @@ describe('pem record, for a row no check would see', () => {
     // A near miss of the filter's name too; but never a name the filter would not select either.
     expect((await start(['--processor', 'gamebok'])).stderr).toContain('did you mean --processor gamebook?');
     expect((await start(['--processor', 'gamebook_processor', '--trigger', 'test'])).stderr).not.toContain('did you mean');
+    // A LIKE pattern matches its own text, but is no name to pass.
+    expect((await start(['--processor', 'player_prop'])).stderr).not.toContain('did you mean');
   });
 
   it('says when only a disabled processor selects it', async () => {

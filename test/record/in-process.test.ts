@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log.js';
 import { RunRecorder } from '../../src/record/recorder.js';
 import { duckDbFileSink } from '../../src/record/sink.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
+import type { RunRow } from '../../src/warehouse/run-row.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
 
 const DATES = Array.from({ length: 8 }, (_, i) => `2025-10-${String(i + 1).padStart(2, '0')}`);
@@ -62,6 +63,49 @@ describe('withRun side by side in one process', () => {
       await warehouse.close();
     }
   }, 60_000);
+
+  it("settles each write of a batch with its own outcome: one row the table refuses fails only its writer", async () => {
+    const setup = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      await setup.execute(
+        "CREATE TABLE nba_reference.guarded (run_id VARCHAR NOT NULL, processor_name VARCHAR NOT NULL CHECK (processor_name <> 'bad'), " +
+          'processing_date DATE NOT NULL, status VARCHAR NOT NULL, started_at TIMESTAMP, completed_at TIMESTAMP, records_processed BIGINT, ' +
+          'errors STRUCT(error_type VARCHAR, error_message VARCHAR)[], trigger_source VARCHAR, metadata JSON)',
+      );
+    } finally {
+      await setup.close();
+    }
+    const sink = duckDbFileSink(scenario.databasePath, 'nba_reference.guarded');
+    const row = (processor: string, i: number): RunRow => ({
+      run_id: `${processor}-${i}`, processor_name: processor, processing_date: '2025-10-07', status: 'running',
+      started_at: null, completed_at: null, records_processed: null, errors: null, trigger_source: null, metadata: null,
+    });
+    const signal = new AbortController().signal;
+    const outcomes = await Promise.allSettled(['gamebook', 'bad', 'gamebook', 'roster'].map((name, i) => sink.write([row(name, i)], { signal })));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+  });
+
+  it('tells a write queued behind a batch that waits for a held file why it waits', async () => {
+    const holder = await openDuckDb({ path: scenario.databasePath, create: false });
+    const sink = duckDbFileSink(scenario.databasePath, 'nba_reference.processor_run_history');
+    const heard: string[][] = [[], []];
+    const controllers = [new AbortController(), new AbortController()];
+    const row = (i: number): RunRow => ({
+      run_id: `queued-${i}`, processor_name: 'gamebook', processing_date: '2025-10-07', status: 'running',
+      started_at: null, completed_at: null, records_processed: null, errors: null, trigger_source: null, metadata: null,
+    });
+    try {
+      const first = sink.write([row(0)], { signal: controllers[0]!.signal, onRetry: (cause) => heard[0]!.push(cause.message) });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const second = sink.write([row(1)], { signal: controllers[1]!.signal, onRetry: (cause) => heard[1]!.push(cause.message) });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (const controller of controllers) controller.abort(new Error('bound'));
+      await Promise.allSettled([first, second]);
+    } finally {
+      await holder.close();
+    }
+    for (const messages of heard) expect(messages).toEqual([expect.stringMatching(/^another open in this process holds DuckDB /)]);
+  });
 
   it('lets an open of the same file through another name (a link to it) wait its turn too', async () => {
     const first = await openDuckDb({ path: scenario.databasePath, create: false });
