@@ -52,7 +52,7 @@ export function addExamples(command: Command, examples: readonly (readonly [stri
 
 /** Options shared by every command that reads the registry. */
 export const configOption = () =>
-  new Option('--config <path>', 'processor registry (.js or .json)').default('includes/processors.js');
+  new Option('--config <path>', 'processor registry (.js, .cjs or .json)').default('includes/processors.js');
 
 /** Options shared by every command that talks to a warehouse. */
 export function addWarehouseOptions(command: Command): Command {

@@ -105,6 +105,16 @@ function addTargetOptions(command: Command): Command {
     .option('--table <dataset.table>', 'run-history table (default: <registry dataset>.processor_run_history)')
     .option('--strict', 'exit 1 when the row cannot be written (default: warn and exit 0)')
     .addOption(configOption());
+  command.addHelpText(
+    'after',
+    [
+      'A row not written within PEM_RECORD_TIMEOUT_MS (default 10000: a DuckDB file',
+      'another process holds, a BigQuery that does not answer) is one warning line and',
+      'exit 0; on DuckDB it is kept in <database>.spool/ and added by the next',
+      '`pem record` or `pem check` that can write it. SIGTERM or Ctrl-C while it waits',
+      'keeps it there too.',
+    ].join('\n'),
+  );
   return addWarehouseOptions(command);
 }
 

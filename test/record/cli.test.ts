@@ -56,6 +56,14 @@ describe('pem record start', () => {
     expect(withTable).toMatchObject({ code: 0, stderr: '' });
   });
 
+  it('says in --help what becomes of a row it cannot write in time', async () => {
+    for (const sub of ['start', 'complete']) {
+      const help = await runCli(['record', sub, '--help']);
+      expect(help.stdout).toContain('A row not written within PEM_RECORD_TIMEOUT_MS (default 10000');
+      expect(help.stdout).toContain('kept in <database>.spool/');
+    }
+  });
+
   it('exits 2 on a bad PEM_RECORD_TIMEOUT_MS', async () => {
     const run = await record(['start', '--processor', 'gamebook', '--date', '2025-10-07'], { PEM_RECORD_TIMEOUT_MS: 'soon' });
     expect(run.code).toBe(2);
