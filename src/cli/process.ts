@@ -37,6 +37,8 @@ export async function runPemProcess(argv: string[], options: PemProcessOptions =
     if (error.code === 'EPIPE' || outputLost) return;
     outputLost = error;
     log.error(`cannot write the output to stdout (${firstLine(error.message)}): it is incomplete`);
+    // The last write's failure can be told after `main` has returned (the report is one write).
+    if (finished && (process.exitCode === 0 || process.exitCode === 3 || process.exitCode === undefined)) process.exitCode = 1;
   });
   // Nothing is left to tell anyone about stderr itself.
   process.stderr.on('error', () => undefined);

@@ -60,6 +60,12 @@ describe.skipIf(!existsSync('/dev/full'))('a stdout that cannot be written (/dev
       expect(rig.slack.requests).toHaveLength(1);
       expect(rig.pagerduty.requests.length).toBeGreaterThan(0);
       expect((await monitorRows()).length).toBe(2);
+      // The report for a person is one write, whose failure can be told after the command returned.
+      const report = await cli.run(['check', '--dry-run', '--date', AS_OF, '--now', NOW, '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath], {}, undefined, { stdoutFd: full });
+      expect(report.code).toBe(1);
+      expect(lines(report.stderr).filter((line) => line.startsWith('error: '))).toEqual([
+        'error: cannot write the output to stdout (ENOSPC: no space left on device, write): it is incomplete',
+      ]);
     } finally {
       closeSync(full);
     }
