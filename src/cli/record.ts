@@ -184,6 +184,10 @@ async function recordComplete(flags: CompleteFlags, context: CliContext): Promis
 /** The processor and date of the run: from the run id, or from --processor/--date for a foreign id. */
 function resolveRun(flags: CompleteFlags): { processor?: string; processingDate?: string } {
   if (flags.runId.trim() === '') throw usageError('--run-id is empty: pass the id `pem record start` printed, for example --run-id "$run_id"');
+  // ' gamebook/2025-10-07/…' would complete a run of processor ' gamebook', a new one nobody checks.
+  if (flags.runId !== flags.runId.trim()) {
+    throw usageError(`--run-id '${flags.runId}' has spaces at its ends: pass the id as \`pem record start\` printed it, for example --run-id "$run_id"`);
+  }
   const parsed = parseRunId(flags.runId);
   const processor = flags.processor === undefined ? undefined : checkedName(flags.processor);
   const date = flags.date === undefined ? undefined : parseDate(flags.date, '--date');

@@ -96,9 +96,9 @@ export function registerReportCommand(program: Command, context: CliContext): vo
     .description('write the health report (heatmap of day statuses, worst first) as one self-contained HTML file')
     .requiredOption('--html <file>', 'HTML file to write (its folder is created)');
   addExamples(command, [
-    ['pem report --html report.html', 'the last 7 days of every enabled processor'],
-    ['pem report --html q3.html --date 2025-09-30 --lookback-days 90', 'a quarter'],
-    ['pem report --html gamebook.html --processors gamebook_processor', 'one processor'],
+    ['pem report --html .pem/report.html', 'the last 7 days of every enabled processor'],
+    ['pem report --html .pem/q3.html --date 2025-09-30 --lookback-days 90', 'a quarter'],
+    ['pem report --html .pem/gamebook.html --processors gamebook_processor', 'one processor'],
   ]);
   addCheckSelectionOptions(command).action(async (flags: CheckSelectionFlags & { html: string }) => {
     // Before the check runs: an empty name would fail only at the write, after all the work.

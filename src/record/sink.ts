@@ -11,7 +11,7 @@
  */
 import { annotated, usageError } from '../errors.js';
 import { resolveEngine, bigQueryOptionsFrom, type Engine, type WarehouseOptions, type WarehouseSettings } from '../warehouse/open.js';
-import { existsSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from '../warehouse/duckdb.js';
 import { spoolRunRows } from '../warehouse/duckdb-spool.js';
 import type { Warehouse } from '../warehouse/types.js';
@@ -197,10 +197,26 @@ export function duckDbFileSink(path: string, table: string, { waitForFile }: Pic
       });
     },
     async spool(rows) {
-      if (path === ':memory:' || !existsSync(path)) return null;
+      // Beside a DuckDB file only: a mistyped --database (a registry, a notes file) is a mistake to
+      // report, not a folder of rows to leave beside it.
+      if (path === ':memory:' || !isDuckDbFile(path)) return null;
       return spoolRunRows(path, table, rows);
     },
   };
+}
+
+/** Whether `path` is a DuckDB database file: its header carries `DUCK` at byte 8. */
+function isDuckDbFile(path: string): boolean {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const header = Buffer.alloc(12);
+    return readSync(fd, header, 0, 12, 0) === 12 && header.toString('latin1', 8, 12) === 'DUCK';
+  } catch {
+    return false;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
 }
 
 interface PendingWrite {

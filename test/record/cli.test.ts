@@ -1,5 +1,5 @@
 /** `pem record start|complete`: bad input is exit 2 with one line; a warehouse problem never fails the caller unless --strict. */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -156,6 +156,23 @@ describe('pem record complete', () => {
     });
     const failed = await record(['complete', '--run-id', await started(), '--status', 'failed', '--error-type', 'Timeout']);
     expect(failed).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('exits 2 on a run id with spaces at its ends: it would complete a run of another processor', async () => {
+    const runId = await started();
+    const run = await record(['complete', '--run-id', ` ${runId}`, '--status', 'success']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`error: --run-id ' ${runId}' has spaces at its ends: pass the id as \`pem record start\` printed it, for example --run-id "$run_id"\n`);
+  });
+
+  it('leaves no spool beside a --database that is not a DuckDB file (a mistake to report, not to keep rows beside)', async () => {
+    const notes = join(scenario.dir, 'notes.js');
+    writeFileSync(notes, 'module.exports = {};\n');
+    const run = await runCli(['record', 'start', '--processor', 'gamebook', '--date', '2025-10-07', '--table', 'nba_reference.processor_run_history', '--database', notes], { now: NOW });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^warning: cannot record the start of run \S+ in DuckDB .*notes\.js: .*not a valid DuckDB database file/);
+    expect(run.stderr).not.toContain('spool');
+    expect(existsSync(`${notes}.spool`)).toBe(false);
   });
 
   it('exits 2 on an empty run id: every run completed with it would be one run', async () => {
