@@ -240,6 +240,8 @@ class DuckDbWarehouse implements Warehouse {
         // an ambiguous catalog-or-schema reference.
         const key = fileKey(this.path);
         for (;;) {
+          // Given up while it waited (the recorder's bound): it must not take the file after all.
+          if (signal?.aborted) throw new Error('stopped waiting for the file');
           let holder = 'another process';
           if (filesHeldInProcess.has(key)) {
             holder = 'another open in this process';
