@@ -157,6 +157,8 @@ function dateListLines(prefix: string, dates: readonly string[]): string[] {
 
 /** A label longer than this (`blocked by <a long key>: `) has its list continue under the report's indent. */
 const MAX_HANGING_INDENT = 40;
+/** Where such a list continues: the report's indent of a processor's lines (9), and four more. */
+const LONG_LABEL_INDENT = 9 + 4;
 
 /**
  * `prefix` and the items joined by `, `, continued on lines indented under the first item (or, after
@@ -166,7 +168,7 @@ const MAX_HANGING_INDENT = 40;
 function wrappedList(prefix: string, items: readonly string[]): string[] {
   const lines: string[] = [];
   const long = prefix.length > MAX_HANGING_INDENT;
-  const indent = ' '.repeat(long ? 13 : prefix.length);
+  const indent = ' '.repeat(long ? LONG_LABEL_INDENT : prefix.length);
   let line = prefix;
   // Nothing after the label (or the indent) yet; a long label may stand on a line of its own.
   let atStart = true;

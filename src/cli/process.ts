@@ -33,12 +33,14 @@ export async function runPemProcess(argv: string[], options: PemProcessOptions =
   // Any other failure to write stdout (a full disk, /dev/full) loses output the user asked for:
   // one line, and the command ends with exit 1 once the rest of its work is done.
   let outputLost: NodeJS.ErrnoException | null = null;
+  // A command that succeeded (or found what --fail-on asks about) did not deliver its output: 1.
+  const withOutputLost = (code: number | undefined): number => (code === 0 || code === 3 || code === undefined ? 1 : code);
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE' || outputLost) return;
     outputLost = error;
     log.error(`cannot write the output to stdout (${firstLine(error.message)}): it is incomplete`);
     // The last write's failure can be told after `main` has returned (the report is one write).
-    if (finished && (process.exitCode === 0 || process.exitCode === 3 || process.exitCode === undefined)) process.exitCode = 1;
+    if (finished) process.exitCode = withOutputLost(typeof process.exitCode === 'number' ? process.exitCode : undefined);
   });
   // Nothing is left to tell anyone about stderr itself.
   process.stderr.on('error', () => undefined);
@@ -75,7 +77,7 @@ export async function runPemProcess(argv: string[], options: PemProcessOptions =
 
   const code = await main(argv, { stop });
   finished = true;
-  process.exitCode = outputLost && (code === 0 || code === 3) ? 1 : code;
+  process.exitCode = outputLost ? withOutputLost(code) : code;
   if (!stop.signal.aborted) return;
   // Stopped: a send left unheeded (its request still open) must not hold the process to SIGKILL.
   // Exit once what was written to stdout and stderr has been handed over (or at the grace bound).

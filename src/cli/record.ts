@@ -243,11 +243,12 @@ async function warnWhenNoCheckSees(target: Target, registryPath: string, context
   if (target.registry === null) return;
   try {
     const selection = await processorsSelecting(target.registry, target.table, row);
-    const unseen = unseenRowWarning(selection, row, target.table, registryPath);
-    // Only for a row nobody sees: what a custom filter would select under another name.
+    // Only for a row that processors read but none selects: what a custom filter would select under another name.
     const suggested =
-      unseen === null || selection.selecting.length > 0 ? null : await suggestedProcessorName(target.registry, target.table, row).catch(() => null);
-    const warning = suggested === null ? unseen : unseenRowWarning(selection, row, target.table, registryPath, suggested);
+      selection.readers.length > 0 && selection.selecting.length === 0
+        ? await suggestedProcessorName(target.registry, target.table, row).catch(() => null)
+        : null;
+    const warning = unseenRowWarning(selection, row, target.table, registryPath, suggested);
     if (warning) context.log.warn(warning, { processor: row.processor_name });
   } catch {
     // Advisory: a filter DuckDB cannot evaluate is not worth a line in every job's log.

@@ -94,7 +94,12 @@ function nearestKey(name: string, keys: readonly string[]): string | null {
   if (containing.length === 1) return containing[0]!;
   if (keys.length === 0) return null;
   const nearest = closest(name, [...keys]);
-  return distance(name, nearest) <= Math.max(2, Math.floor(nearest.length / 4)) ? nearest : null;
+  return withinTypo(name, nearest) ? nearest : null;
+}
+
+/** Whether `name` is a typo's distance from `candidate`: 2 edits, or a quarter of the candidate. */
+function withinTypo(name: string, candidate: string): boolean {
+  return distance(name, candidate) <= Math.max(2, Math.floor(candidate.length / 4));
 }
 
 /**
@@ -111,7 +116,7 @@ export async function suggestedProcessorName(registry: Registry, table: string, 
   const own = custom.find((p) => p.name === row.processor_name);
   const others = [...new Set(custom.flatMap((p) => literalsOf(p.processor_filter)))].filter((name) => name !== row.processor_name);
   const near = others
-    .filter((name) => name.includes(row.processor_name) || row.processor_name.includes(name) || distance(name, row.processor_name) <= Math.max(2, Math.floor(name.length / 4)))
+    .filter((name) => name.includes(row.processor_name) || row.processor_name.includes(name) || withinTypo(row.processor_name, name))
     .sort((a, b) => distance(a, row.processor_name) - distance(b, row.processor_name));
   // A LIKE or GLOB pattern matches its own text, but is no name to pass.
   const candidates = [...new Set([...(own ? literalsOf(own.processor_filter) : []), ...near])]

@@ -135,11 +135,12 @@ export function duckDbFileSink(path: string, table: string, { waitForFile }: Pic
       waitingFor = null;
     }
     try {
-      try {
-        await warehouse.insertRunRows(table, batch.flatMap((entry) => entry.rows));
-        for (const entry of batch) entry.settle(null);
-      } catch (error) {
-        if (batch.length === 1) throw error;
+      await warehouse.insertRunRows(table, batch.flatMap((entry) => entry.rows));
+      for (const entry of batch) entry.settle(null);
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.settle(await withColumnMismatches(error, warehouse, table));
+      } else {
         // One writer's row the table refuses (a constraint) must not fail the others: each on its own.
         for (const entry of batch) {
           try {
@@ -150,9 +151,6 @@ export function duckDbFileSink(path: string, table: string, { waitForFile }: Pic
           }
         }
       }
-    } catch (error) {
-      const described = await withColumnMismatches(error, warehouse, table);
-      for (const entry of batch) entry.settle(described);
     } finally {
       await warehouse.close();
     }

@@ -284,10 +284,7 @@ class DuckDbWarehouse implements Warehouse {
       await opened.connection.run('SET enable_external_access = false');
     } catch (error) {
       // Not opened after all: nobody holds this warehouse to close it.
-      this.open = null;
-      opened.connection.closeSync();
-      opened.instance.closeSync();
-      this.letGoOfFile();
+      this.closeInstance();
       throw duckDbFailure(`cannot open DuckDB database ${this.path}`, error);
     }
     return opened.connection;
@@ -606,6 +603,11 @@ class DuckDbWarehouse implements Warehouse {
     // An open still connecting finishes first: closed under it, it would attach the file after this
     // close, for no one to close (and hold the file against every later open of this process).
     await this.connecting?.catch(() => undefined);
+    this.closeInstance();
+  }
+
+  /** Closes the instance (its connections first) and lets go of the file; nothing when none is open. */
+  private closeInstance(): void {
     const open = this.open;
     this.open = null;
     for (const spare of this.spares.splice(0)) spare.closeSync();
