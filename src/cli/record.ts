@@ -290,5 +290,25 @@ function parseMetadata(value: string | undefined): unknown {
   if (tooLarge !== null) {
     throw usageError(`--metadata has a number beyond what JSON stores (read as ${tooLarge}): pass it as a string, for example '{"total": "1e999"}'`);
   }
+  const inexact = inexactInteger(value);
+  if (inexact !== null) {
+    throw usageError(
+      `--metadata has the whole number ${inexact}, beyond 2^53: it would be stored as ${BigInt(Number(inexact))}; pass it as a string, for example '{"job_id": "${inexact}"}'`,
+    );
+  }
   return parsed;
+}
+
+/**
+ * The first integer literal of valid JSON `text` that a double cannot hold exactly (its last digits
+ * would change: an id from another system, a byte count), or null. Decimals and exponents are read
+ * as the floating-point numbers they say they are.
+ */
+function inexactInteger(text: string): string | null {
+  const outsideStrings = text.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  for (const [literal] of outsideStrings.matchAll(/-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g)) {
+    if (!/^-?\d+$/.test(literal)) continue;
+    if (BigInt(Number(literal)) !== BigInt(literal)) return literal;
+  }
+  return null;
 }

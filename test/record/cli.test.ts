@@ -25,12 +25,29 @@ describe('pem record start', () => {
     expect(run.stdout).toMatch(/^gamebook\/2025-10-07\/20251008T060000000Z-[0-9a-f]{12}\n$/);
   });
 
+  it('stores --metadata as given: whole numbers a double holds exactly, decimals, digits inside strings', async () => {
+    const metadata = '{"ids": [9007199254740992, -9007199254740991, 1e21], "ratio": 0.30000000000000004, "job": "a \\"12345678901234567891\\" b"}';
+    const run = await record(['start', '--processor', 'gamebook', '--date', '2025-10-07', '--metadata', metadata]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const rows = await warehouse.query('SELECT metadata::VARCHAR AS metadata FROM nba_reference.processor_run_history WHERE run_id = $runId', { runId: { type: 'STRING', value: run.stdout.trim() } });
+      expect(JSON.parse(String(rows[0]!.metadata))).toEqual(JSON.parse(metadata));
+    } finally {
+      await warehouse.close();
+    }
+  });
+
   it.each([
     [['--date', '2025-02-30', '--processor', 'gamebook'], "error: --date '2025-02-30' is not a valid date: use YYYY-MM-DD, for example 2025-10-07"],
     [['--date', '07/10/2025', '--processor', 'gamebook'], "error: --date '07/10/2025' is not a valid date"],
     [['--date', '2025-10-07', '--processor', ' '], "error: --processor must be a non-empty string, for example 'gamebook'"],
     [['--date', '2025-10-07', '--processor', 'gamebook', '--metadata', '{oops'], 'error: --metadata is not valid JSON'],
     [['--date', '2025-10-07', '--processor', 'gamebook', '--metadata', '{"total": [1, -1e999]}'], "error: --metadata has a number beyond what JSON stores (read as -Infinity): pass it as a string"],
+    [
+      ['--date', '2025-10-07', '--processor', 'gamebook', '--metadata', '{"note": "12345678901234567891", "ids": [9007199254740993]}'],
+      "error: --metadata has the whole number 9007199254740993, beyond 2^53: it would be stored as 9007199254740992; pass it as a string, for example '{\"job_id\": \"9007199254740993\"}'",
+    ],
     [['--date', '2025-10-07', '--processor', 'gamebook', '--table', 'no_dataset'], "error: --table 'no_dataset' is not a table name"],
     [['--date', '2025-10-07'], "error: required option '--processor <name>' not specified"],
   ])('exits 2 on %j with one clear line', async (args, message) => {
