@@ -32,6 +32,9 @@ async function post(target: PagerDutyTarget, body: string, timeoutMs: number, st
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body,
+      // Never followed: a 302 would drop the body (the event lost, yet answered 2xx by the new
+      // address), a 307 would send the routing key to another host. PagerDuty never redirects.
+      redirect: 'manual',
       signal: stop ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
@@ -46,6 +49,9 @@ async function post(target: PagerDutyTarget, body: string, timeoutMs: number, st
     // The status decides; an unreadable body adds nothing.
   }
   if (response.ok) return;
+  if (response.status >= 300 && response.status < 400) {
+    throw httpError(response.status, 'a redirect, not followed: set PAGERDUTY_EVENTS_URL to the address itself', null);
+  }
   throw httpError(response.status, describeBody(text, target.routingKey), parseRetryAfter(response.headers.get('retry-after')));
 }
 

@@ -181,6 +181,16 @@ describe('the PagerDuty transport', () => {
     expect(error.message).not.toContain(ROUTING_KEY);
   });
 
+  it.each([302, 307])('follows no redirect (HTTP %i): the event is neither dropped nor sent with its key to another host', async (status) => {
+    const elsewhere = await server('/v2/enqueue', pagerDutyOk);
+    const pd = await server('/v2/enqueue', () => ({ status, headers: { location: elsewhere.url } }));
+    const error = await failure(createPagerDutyTransport(target(pd.url), fastPolicy()).send(buildPagerDutyResolve('k')));
+    expect(pd.requests).toHaveLength(1);
+    expect(elsewhere.requests).toHaveLength(0);
+    expect(error.status).toBe(status);
+    expect(error.message).toBe(`HTTP ${status} (a redirect, not followed: set PAGERDUTY_EVENTS_URL to the address itself)`);
+  });
+
   it('times out a server that never answers', async () => {
     const pd = await server('/v2/enqueue', () => 'hang');
     const error = await failure(createPagerDutyTransport(target(pd.url), fastPolicy({ retries: 1, timeoutMs: 150 })).send(buildPagerDutyResolve('k')));
