@@ -1,8 +1,23 @@
 /**
- * Text from the warehouse (error messages of the run history, silence reasons and authors) as a
+ * Text shown to people, made safe to show.
+ *
+ * `printable`: text from the warehouse (error messages of the run history, silence reasons and authors) as a
  * terminal may show it: control characters (line breaks that break a table's layout, escape
  * sequences that clear the screen or rewrite what was printed before) become `?`. Tables and
  * reports for people use it; JSON and CSV keep the text as it is, escaped by their own rules.
  */
 // eslint-disable-next-line no-control-regex
 export const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+
+/**
+ * `text` cut to at most `max` UTF-16 units, ending in `…` when cut. Never inside a surrogate pair:
+ * half an emoji is a lone surrogate, which Slack and PagerDuty receive as invalid JSON text
+ * (`jq`: "Invalid \\uXXXX\\uXXXX surrogate pair escape") and a terminal shows as garbage.
+ */
+export function ellipsize(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - 1);
+  const last = text.charCodeAt(end - 1);
+  if (end > 0 && last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}

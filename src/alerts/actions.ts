@@ -7,6 +7,7 @@
 import { DateTime } from 'luxon';
 import { dateRuns } from '../check/date-runs.js';
 import { streakProblemDates, type ProcessorReport } from '../check/report.js';
+import { ellipsize } from '../printable.js';
 import { fillTemplate, type ProcessorConfig } from '../config/registry.js';
 
 /** Backfill commands shown per processor; the rest is one `pem gaps --format commands` away. */
@@ -104,7 +105,6 @@ export function checkCommandLine(context: CheckCommandContext, processor?: strin
   return words.map(shellWord).join(' ');
 }
 
-const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 export function processorActions(p: ProcessorReport, config: ProcessorConfig | undefined, context: CheckCommandContext): ProcessorActions {
   const problemDates = streakProblemDates(p.days, p.problem_since);
@@ -117,7 +117,7 @@ export function processorActions(p: ProcessorReport, config: ProcessorConfig | u
     problemRanges: problemDates.length > 0 ? compactRanges(problemDates) : null,
     // `{date}` in a runbook is the latest problem date (SPEC §11); without one, E.
     runbookUrl: config?.runbook_url ? fillTemplate(config.runbook_url, { processor: p.name, date: latest ?? context.asOfDate }) : null,
-    backfillCommands: shown.map((date) => clip(fillTemplate(template!, { processor: p.name, date }), MAX_COMMAND_TEXT)),
+    backfillCommands: shown.map((date) => ellipsize(fillTemplate(template!, { processor: p.name, date }), MAX_COMMAND_TEXT)),
     moreBackfillDates: template === null ? 0 : problemDates.length - shown.length,
     checkCommand: checkCommandLine(context, p.name),
   };

@@ -10,6 +10,7 @@
  *   `custom_details` carries since when, the backfill commands and the `pem check` line.
  */
 import { processorNamed, type AlertLevel, type CheckResult, type ProcessorReport } from '../check/report.js';
+import { ellipsize } from '../printable.js';
 import { localTime, type ProcessorActions } from './actions.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 
@@ -26,8 +27,7 @@ const MAX_SUMMARY = 1024;
 /** Error messages are unbounded; the whole event must stay under PagerDuty's 512 KB. */
 const MAX_DETAIL_TEXT = 2000;
 
-const clip = (text: string | null, max: number): string | null =>
-  text === null || text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+const clip = (text: string | null, max: number): string | null => (text === null ? null : ellipsize(text, max));
 
 export interface PagerDutyTrigger {
   event_action: 'trigger';

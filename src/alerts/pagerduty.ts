@@ -4,6 +4,7 @@
  *
  * The events themselves are built by `pagerduty-event.ts` (pure); this file only delivers one.
  */
+import { ellipsize } from '../printable.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import type { PagerDutyEvent } from './pagerduty-event.js';
 import { connectionError, httpError, parseRetryAfter, redact, type Transport } from './transport.js';
@@ -63,7 +64,7 @@ function describeBody(text: string, routingKey: string): string | null {
       .filter((part): part is string => typeof part === 'string' && part.length > 0);
     if (parts.length === 0) return null;
     const detail = parts.join(': ');
-    return redact(detail.length > 200 ? `${detail.slice(0, 199)}…` : detail, [routingKey]);
+    return redact(ellipsize(detail, 200), [routingKey]);
   } catch {
     return null;
   }

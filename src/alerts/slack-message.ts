@@ -13,6 +13,7 @@
 import { anomalyDates } from '../check/anomalies.js';
 import type { CheckResult, ProcessorDetail, ProcessorReport } from '../check/report.js';
 import { byUrgency } from '../check/report.js';
+import { ellipsize } from '../printable.js';
 import { localTime, type ProcessorActions } from './actions.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 import type { ActiveSilence, DueReason } from './plan.js';
@@ -106,9 +107,6 @@ function code(text: string): string {
   return `\`${escapeMrkdwn(text.replace(/`/g, "'"))}\``;
 }
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 function dateList(dates: readonly string[]): string {
   const shown = dates.slice(0, MAX_DATES_SHOWN).join(', ');
@@ -174,9 +172,9 @@ export function processorSection(
   reportUrl?: string | null,
 ): string {
   const lines: string[] = [];
-  const name = escapeMrkdwn(truncate(p.display_name, MAX_NAME_TEXT));
+  const name = escapeMrkdwn(ellipsize(p.display_name, MAX_NAME_TEXT));
   lines.push(`${LEVEL_EMOJI[p.level] ?? ''} *${p.level} · ${name}*`);
-  const tags = [code(truncate(p.name, MAX_NAME_TEXT)), `${p.priority} priority`, p.revenue_impact ? ':moneybag: revenue impact' : null, tag(trigger)];
+  const tags = [code(ellipsize(p.name, MAX_NAME_TEXT)), `${p.priority} priority`, p.revenue_impact ? ':moneybag: revenue impact' : null, tag(trigger)];
   lines.push(tags.filter(Boolean).join(' · '));
   const threshold = detail ? ` (threshold ${plural(detail.staleness_threshold_days, 'day')})` : '';
   if (p.is_stale) {
@@ -201,16 +199,16 @@ export function processorSection(
   if (actions?.since && actions.problemRanges) lines.push(`• *Since* ${actions.since}: ${escapeMrkdwn(actions.problemRanges)}`);
   const failure = detail?.latest_failure;
   if (failure && (failure.error_type || failure.error_message)) {
-    const type = failure.error_type ? `${code(truncate(failure.error_type, MAX_NAME_TEXT))} ` : '';
-    const message = failure.error_message ? escapeMrkdwn(truncate(failure.error_message.replace(/\s+/g, ' ').trim(), MAX_ERROR_TEXT)) : '';
+    const type = failure.error_type ? `${code(ellipsize(failure.error_type, MAX_NAME_TEXT))} ` : '';
+    const message = failure.error_message ? escapeMrkdwn(ellipsize(failure.error_message.replace(/\s+/g, ' ').trim(), MAX_ERROR_TEXT)) : '';
     lines.push(`• *Latest error* (${failure.date}): ${type}${message}`.trimEnd());
   }
   if (p.blocked_by.length > 0) {
-    lines.push(`• *Blocked by:* ${p.blocked_by.map((b) => `${code(truncate(b.processor, MAX_NAME_TEXT))} (${dateList(b.dates)})`).join(', ')}`);
+    lines.push(`• *Blocked by:* ${p.blocked_by.map((b) => `${code(ellipsize(b.processor, MAX_NAME_TEXT))} (${dateList(b.dates)})`).join(', ')}`);
   }
   // SPEC §12: the downstream processors held because this one's dates explain theirs.
   const affected = detail?.also_affected ?? [];
-  if (affected.length > 0) lines.push(`• *Also affected:* ${affected.map((name) => code(truncate(name, MAX_NAME_TEXT))).join(', ')}`);
+  if (affected.length > 0) lines.push(`• *Also affected:* ${affected.map((name) => code(ellipsize(name, MAX_NAME_TEXT))).join(', ')}`);
   const worst = trigger.kinds.map((k) => k.kind).sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b])[0];
   if (worst) lines.push(`:wrench: ${escapeMrkdwn(RUNBOOK_HINT[worst])}`);
   const links = [actions?.runbookUrl ? link(actions.runbookUrl, 'Runbook') : null, reportUrl ? link(reportUrl, 'Report') : null].filter(Boolean);
@@ -221,8 +219,8 @@ export function processorSection(
   }
   if (actions) lines.push(`*Reproduce:* ${code(actions.checkCommand)}`);
   const owners = [...(detail?.owners ?? []), ...(detail?.slack_channel ? [detail.slack_channel] : [])];
-  if (owners.length > 0) lines.push(`:busts_in_silhouette: ${escapeMrkdwn(truncate(owners.join(' · '), 300))}`);
-  return truncate(lines.join('\n'), MAX_SECTION_TEXT);
+  if (owners.length > 0) lines.push(`:busts_in_silhouette: ${escapeMrkdwn(ellipsize(owners.join(' · '), 300))}`);
+  return ellipsize(lines.join('\n'), MAX_SECTION_TEXT);
 }
 
 const KIND_ORDER: Record<IssueKind, number> = {
@@ -245,8 +243,8 @@ function recoveredSection(recoveries: readonly SlackRecovery[], byName: Readonly
     const now = byName.get(r.processor);
     const line =
       now && now.level !== 'OK'
-        ? `• ${code(truncate(r.processor, MAX_NAME_TEXT))} no longer ${kinds}; still ${now.level}`
-        : `• ${code(truncate(r.processor, MAX_NAME_TEXT))} healthy again (was ${kinds})`;
+        ? `• ${code(ellipsize(r.processor, MAX_NAME_TEXT))} no longer ${kinds}; still ${now.level}`
+        : `• ${code(ellipsize(r.processor, MAX_NAME_TEXT))} healthy again (was ${kinds})`;
     const rest = recoveries.length - shown - 1;
     const reserve = rest > 0 ? 30 : 0;
     if ([...lines, line].join('\n').length + reserve > RECOVERED_TEXT) break;
@@ -263,7 +261,7 @@ function overflowSection(names: readonly string[], byName: ReadonlyMap<string, P
   const parts: string[] = [];
   for (const name of names) {
     const level = byName.get(name)?.level ?? '';
-    const part = `${code(truncate(name, MAX_NAME_TEXT))} ${level}`.trim();
+    const part = `${code(ellipsize(name, MAX_NAME_TEXT))} ${level}`.trim();
     if (head.length + [...parts, part].join(', ').length + tail.length + 2 > OVERFLOW_TEXT) {
       parts.push('…');
       break;
@@ -302,7 +300,7 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
 
   const header: SlackBlock = {
     type: 'header',
-    text: { type: 'plain_text', text: truncate(`${emoji} pem: ${headline} in ${input.dataset}${routeText}`, MAX_HEADER_TEXT), emoji: true },
+    text: { type: 'plain_text', text: ellipsize(`${emoji} pem: ${headline} in ${input.dataset}${routeText}`, MAX_HEADER_TEXT), emoji: true },
   };
   const news = input.triggers.filter((t) => t.kinds.some((k) => k.reason === 'new')).length;
   const summary: SlackBlock = {
@@ -337,7 +335,7 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
 
   const footerElements: TextObject[] = [];
   if (input.alsoOpen.length > 0) {
-    const names = input.alsoOpen.slice(0, 5).map((n) => code(truncate(n, 60))).join(', ');
+    const names = input.alsoOpen.slice(0, 5).map((n) => code(ellipsize(n, 60))).join(', ');
     const more = input.alsoOpen.length > 5 ? ` +${input.alsoOpen.length - 5}` : '';
     footerElements.push({
       type: 'mrkdwn',
@@ -347,7 +345,7 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
   if (input.silenced.length > 0) {
     const names = input.silenced
       .slice(0, 5)
-      .map((s) => `${code(truncate(s.processor_name, 60))} until ${formatInstant(s.silenced_until, timezone)}`)
+      .map((s) => `${code(ellipsize(s.processor_name, 60))} until ${formatInstant(s.silenced_until, timezone)}`)
       .join(', ');
     const more = input.silenced.length > 5 ? ` +${input.silenced.length - 5}` : '';
     footerElements.push({ type: 'mrkdwn', text: `Silenced, not sent: ${names}${more}.` });
@@ -391,7 +389,7 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
 
   const blocks: SlackBlock[] = [header, summary, { type: 'divider' }, ...sections, ...(recovered ? [recovered] : []), { type: 'divider' }, footer];
   const fallbackNames = ordered.slice(0, 5).map((p) => p.name).join(', ');
-  const fallback = truncate(`pem: ${headline} in ${input.dataset}${fallbackNames ? ` (${fallbackNames}${ordered.length > 5 ? ', …' : ''})` : ''}`, MAX_FALLBACK_TEXT);
+  const fallback = ellipsize(`pem: ${headline} in ${input.dataset}${fallbackNames ? ` (${fallbackNames}${ordered.length > 5 ? ', …' : ''})` : ''}`, MAX_FALLBACK_TEXT);
   return {
     message: { text: fallback, blocks, unfurl_links: false, unfurl_media: false },
     detailed,

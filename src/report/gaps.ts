@@ -10,7 +10,7 @@
 import { fillTemplate, type Priority, type Registry } from '../config/registry.js';
 import type { Anomaly, CheckResult, DayReport, DayStatus } from '../check/report.js';
 import { renderCsv } from './csv.js';
-import { printable } from '../printable.js';
+import { ellipsize, printable } from '../printable.js';
 
 export const GAP_STATUSES = ['missing', 'failed', 'hung'] as const satisfies readonly DayStatus[];
 /** A slow run wrote what it should: only volume anomalies call for a re-run. */
@@ -137,7 +137,7 @@ export function renderGapsTable(gaps: readonly Gap[], window: { start: string; e
     g.status,
     String(g.runs),
     String(g.failed_runs),
-    truncate(printable([g.last_error_type, g.last_error_message].filter((s) => s !== null).join(': ')), TABLE_MESSAGE_WIDTH),
+    ellipsize(printable([g.last_error_type, g.last_error_message].filter((s) => s !== null).join(': ')), TABLE_MESSAGE_WIDTH),
   ]);
   // A loop, not Math.max(...rows): spread arguments overflow the stack at ~150,000 gaps.
   const widths = header.map((h, i) => rows.reduce((width, r) => Math.max(width, r[i]!.length), h.length));
@@ -156,4 +156,3 @@ export function renderGapsTable(gaps: readonly Gap[], window: { start: string; e
   ].join('\n') + '\n';
 }
 
-const truncate = (text: string, width: number): string => (text.length <= width ? text : `${text.slice(0, width - 1)}…`);

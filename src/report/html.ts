@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { dayStartMs, instantMs } from '../check/instants.js';
 import { byUrgency, type CheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
+import { ellipsize } from '../printable.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page.js';
 import { DISPLAY_STATUSES, STATUS_STYLES, dayNotes, displayStatus, streakProblemDates, type DisplayStatus } from './statuses.js';
 
@@ -424,7 +425,7 @@ export function formatInstant(iso: string, timezone: string): string {
   return DateTime.fromISO(iso, { zone: timezone }).toFormat('yyyy-LL-dd HH:mm:ss ZZ');
 }
 
-const clip = (text: string): string => (text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text);
+const clip = (text: string): string => ellipsize(text, MAX_ERROR_CHARS);
 
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 

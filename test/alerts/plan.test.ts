@@ -182,6 +182,15 @@ describe('issues and PagerDuty events', () => {
     expect(event.payload.severity).toBe('critical');
   });
 
+  it('never cuts an emoji in half in the summary (a lone surrogate is invalid JSON text to PagerDuty)', () => {
+    const emoji = '\u{1F600}';
+    const result = report({ display_name: emoji.repeat(600) });
+    const event = buildPagerDutyTrigger(result, 'gamebook_processor', 'stale', 'k', 'nba_reference');
+    expect(event.payload.summary.length).toBeLessThanOrEqual(1024);
+    expect(event.payload.summary).toMatch(new RegExp(`${emoji}…$`, 'u'));
+    expect(JSON.stringify(event)).not.toMatch(/\\ud[89a-f][0-9a-f]{2}/i);
+  });
+
   it('pages a scheduler issue on its own when the processor is not stale', () => {
     const issues = collectIssues(report({ is_stale: false }), 'ds');
     expect(issues.find((i) => i.kind === 'scheduler_issue')!.destinations).toEqual(['pagerduty', 'slack']);

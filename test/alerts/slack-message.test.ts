@@ -245,6 +245,21 @@ describe('Slack limits', () => {
     expect(built.summarized).toEqual([]);
   });
 
+  it('never cuts an emoji in half (a lone surrogate is invalid JSON text to Slack)', () => {
+    const emoji = '\u{1F600}';
+    const built = build(
+      resultOf(
+        [processor('p', { display_name: emoji.repeat(600) })],
+        [detail('p', { latest_failure: { date: '2025-10-06', error_type: 'E', error_message: emoji.repeat(3000) } })],
+      ),
+    );
+    expectWithinLimits(built.message);
+    const text = JSON.stringify(built.message);
+    expect(text).toContain(`${emoji}…`);
+    // JSON.stringify escapes a lone surrogate as \udXXX; a whole pair stays as it is.
+    expect(text).not.toMatch(/\\ud[89a-f][0-9a-f]{2}/i);
+  });
+
   it('escapes the characters Slack reads as markup, and cannot be broken out of inline code', () => {
     const built = build(
       resultOf(
