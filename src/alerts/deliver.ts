@@ -26,6 +26,7 @@ import { randomUUID } from 'node:crypto';
 import { httpUrl, routeDestinationsFrom, type RouteDestinationSettings, type Settings } from '../config/env.js';
 import { alertSilencesTable, alertStateTable } from '../config/names.js';
 import { DEFAULT_ROUTE, type Registry } from '../config/registry.js';
+import type { HoldReason } from '../check/noise.js';
 import { byUrgency, type AlertReason, type AlertReport, type CheckResult } from '../check/report.js';
 import { checkCommandLine, processorActions, type CheckCommandContext, type ProcessorActions } from './actions.js';
 import { PemError, describeError, runtimeError } from '../errors.js';
@@ -284,7 +285,8 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
 
   await warehouse.release();
   logSummary(log, plan, slack.sentByRoute, pagerduty.deliveredByRoute);
-  return finish({ slack: slack.outcome, pagerduty, warningSent: slack.warningSent }, plan, errors, mine);
+  if (slack.warningSent && !slack.sentByRoute.has(DEFAULT_ROUTE)) log.info('slack: sent the WARNING summary alone (the default route had no message of its own)');
+  return finish({ slack: slack.outcome, pagerduty, warningSent: slack.warningSent, warningFailed: slack.warningFailed }, plan, errors, mine);
 }
 
 /** A note per route and destination the alerts are routed to but whose variable is not set (SPEC §5, §11). */
@@ -325,11 +327,18 @@ function contentContext(result: CheckResult, options: DeliverOptions, routing: R
   let warning: ContentContext['warning'] = null;
   if (report.alerts.some((a) => a.level === 'WARNING')) {
     const byRoute: Record<string, number> = {};
-    const troubled = report.processors.filter((p) => p.level !== 'OK');
+    // As the check counted them for the summary (planAlerts): a held alert (SPEC §12) is not counted.
+    const held = new Set(heldAlerts(report.alerts).map((h) => h.processor));
+    const troubled = report.processors.filter((p) => p.level !== 'OK' && !held.has(p.name));
     for (const p of troubled) byRoute[p.route] = (byRoute[p.route] ?? 0) + 1;
     warning = { processors: troubled.length, byRoute };
   }
   return { result, registry: options.registry, routing, actions, checkCommand: checkCommandLine(command), warning, stop: options.stop };
+}
+
+/** The processors whose alert the check held (SPEC §12), and why. */
+function heldAlerts(alerts: readonly AlertReport[]): { processor: string; reason: HoldReason }[] {
+  return alerts.flatMap((a) => (a.processor !== null && (a.reason === 'threshold' || a.reason === 'dependency') ? [{ processor: a.processor, reason: a.reason }] : []));
 }
 
 /** Items grouped by the route of their processor, routes in name order. */
@@ -356,6 +365,8 @@ interface SlackDelivery {
   sentByRoute: Map<string, DueItem[]>;
   /** The default route's message went out with the WARNING summary. */
   warningSent: boolean;
+  /** The default route's message, which carried the WARNING summary, failed. */
+  warningFailed: boolean;
 }
 
 async function sendSlack(
@@ -366,8 +377,16 @@ async function sendSlack(
   state: readonly DeliveredState[],
   issues: readonly Issue[],
 ): Promise<SlackDelivery> {
-  const delivery: SlackDelivery = { outcome: { delivered: [], failed: [], error: null }, companions: [], errors: [], sentByRoute: new Map(), warningSent: false };
-  for (const [route, routeItems] of byRoute(items, context.routing)) {
+  const delivery: SlackDelivery = {
+    outcome: { delivered: [], failed: [], error: null },
+    companions: [],
+    errors: [],
+    sentByRoute: new Map(),
+    warningSent: false,
+    warningFailed: false,
+  };
+  const routes = byRoute(items, context.routing);
+  for (const [route, routeItems] of routes) {
     const transport = transports.routes[route]?.slack;
     if (!transport) continue;
     const built = buildSlackMessage(slackInput(context, route, routeItems, plan));
@@ -376,6 +395,7 @@ async function sendSlack(
     } catch (error) {
       delivery.outcome.failed.push(...routeItems);
       delivery.errors.push(`${routeLabel('slack', route)} (${failureText(error)})`);
+      if (route === DEFAULT_ROUTE && context.warning) delivery.warningFailed = true;
       continue;
     }
     delivery.outcome.delivered.push(...routeItems);
@@ -386,7 +406,34 @@ async function sendSlack(
     const shown = new Set([...built.detailed, ...built.summarized]);
     for (const item of slackCompanions(issues, shown, [...routeItems, ...plan.due], state)) delivery.companions.push({ item, event: 'notified' });
   }
+  await sendWarningAlone(context, transports, routes, plan, delivery);
   return delivery;
+}
+
+/**
+ * The WARNING summary goes to the default route (SPEC §11) on that route's message. When other
+ * routes' messages went out and the default route had none of its own (all its processors are
+ * fine, silenced or already notified), it goes alone: else a team whose failing processors all
+ * route elsewhere never hears that several are down at once. Only when a message went out, so it
+ * comes no more often than the news it sums up.
+ */
+async function sendWarningAlone(
+  context: ContentContext,
+  transports: Transports,
+  routes: ReadonlyMap<string, DueItem[]>,
+  plan: DeliveryPlan,
+  delivery: SlackDelivery,
+): Promise<void> {
+  const transport = transports.routes[DEFAULT_ROUTE]?.slack;
+  if (!context.warning || !transport || routes.has(DEFAULT_ROUTE) || delivery.sentByRoute.size === 0) return;
+  const built = buildSlackMessage(slackInput(context, DEFAULT_ROUTE, [], plan));
+  try {
+    await sendUnlessStopped(transport, built.message, context.stop);
+    delivery.warningSent = true;
+  } catch (error) {
+    delivery.warningFailed = true;
+    delivery.errors.push(`${routeLabel('slack', DEFAULT_ROUTE)} (the WARNING summary: ${failureText(error)})`);
+  }
 }
 
 function slackInput(context: ContentContext, route: string, items: DueItem[], plan: DeliveryPlan): SlackMessageInput {
@@ -419,6 +466,9 @@ function slackInput(context: ContentContext, route: string, items: DueItem[], pl
     timezone: registry.timezone,
     reportUrl: registry.report_url,
     warning: route === DEFAULT_ROUTE ? context.warning : null,
+    held: heldAlerts(result.report.alerts)
+      .filter((h) => scope.has(h.processor))
+      .sort((a, b) => a.processor.localeCompare(b.processor)),
     checkCommand: context.checkCommand,
   };
 }
@@ -534,6 +584,7 @@ interface Delivered {
   slack: DestinationOutcome;
   pagerduty: DestinationOutcome;
   warningSent: boolean;
+  warningFailed: boolean;
 }
 
 interface MarkContext {
@@ -585,8 +636,7 @@ function markSent(alerts: readonly AlertReport[], ctx: MarkContext): AlertReport
     if (alert.processor === null) {
       // The WARNING summary rides on the default route's Slack message.
       if (!ctx.routing.hasRoute(DEFAULT_ROUTE, 'slack')) return mark(false, 'no_destination');
-      const defaultFailed = [...failed.slack].some((name) => ctx.routing.routeOf(name) === DEFAULT_ROUTE);
-      return mark(Boolean(ctx.outcome?.warningSent), ctx.broken || defaultFailed ? 'failed' : 'already_open');
+      return mark(Boolean(ctx.outcome?.warningSent), ctx.broken || ctx.outcome?.warningFailed ? 'failed' : 'already_open');
     }
     const name = alert.processor;
     const routes = alert.destinations.filter((d): d is StateDestination => d !== 'console' && ctx.routing.has(d, name));

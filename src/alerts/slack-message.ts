@@ -11,7 +11,9 @@
  *     within MESSAGE_TEXT_BUDGET, well under that. What does not fit becomes "…and N more".
  */
 import { anomalyDates } from '../check/anomalies.js';
+import type { HoldReason } from '../check/noise.js';
 import type { CheckResult, ProcessorDetail, ProcessorReport } from '../check/report.js';
+import { REASON_WORDS } from '../check/terminal.js';
 import { byUrgency } from '../check/report.js';
 import { ellipsize } from '../printable.js';
 import { localTime, type ProcessorActions } from './actions.js';
@@ -85,6 +87,11 @@ export interface SlackMessageInput {
   warning?: { processors: number; byRoute: Record<string, number> } | null;
   /** `pem check …` for the whole run (the footer's "full report" line). */
   checkCommand?: string;
+  /**
+   * The route's processors whose alert noise control held (SPEC §12), named in the footer: the
+   * header counts them by level, and a reader should see why they have no section.
+   */
+  held?: readonly { processor: string; reason: HoldReason }[];
 }
 
 export interface BuiltSlackMessage {
@@ -292,11 +299,14 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
   // for a message of recoveries only, whose headline then leads with them and names what is still
   // open after them (a push notification reading "✅ 1 critical" would say the opposite).
   const worstTrigger = ordered[0]?.level;
-  const headline =
-    worstTrigger === undefined && recoveredText
+  // The WARNING summary alone (deliver.ts): the route's own processors may all be fine.
+  const warningAlone = input.warning && ordered.length === 0 && input.recoveries.length === 0 ? input.warning : null;
+  const headline = warningAlone
+    ? `WARNING: ${plural(warningAlone.processors, 'processor')} with issues across all routes`
+    : worstTrigger === undefined && recoveredText
       ? `${recoveredText}${levelText ? `; still open: ${levelText}` : ''}`
       : [levelText || null, recoveredText].filter(Boolean).join(', ') || 'all healthy';
-  const emoji = worstTrigger === 'CRITICAL' ? ':rotating_light:' : worstTrigger === 'ERROR' ? ':warning:' : ':white_check_mark:';
+  const emoji = worstTrigger === 'CRITICAL' ? ':rotating_light:' : worstTrigger === 'ERROR' || warningAlone ? ':warning:' : ':white_check_mark:';
 
   const header: SlackBlock = {
     type: 'header',
@@ -349,6 +359,15 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
       .join(', ');
     const more = input.silenced.length > 5 ? ` +${input.silenced.length - 5}` : '';
     footerElements.push({ type: 'mrkdwn', text: `Silenced, not sent: ${names}${more}.` });
+  }
+  const held = input.held ?? [];
+  if (held.length > 0) {
+    const names = held
+      .slice(0, 5)
+      .map((h) => `${code(ellipsize(h.processor, 60))} (${REASON_WORDS[h.reason]})`)
+      .join(', ');
+    const more = held.length > 5 ? ` +${held.length - 5}` : '';
+    footerElements.push({ type: 'mrkdwn', text: `Held by noise control, not sent: ${names}${more}.` });
   }
   const fullReport = [
     `Full report: ${code(input.checkCommand ?? `pem check --date ${report.as_of_date}`)}`,

@@ -64,6 +64,35 @@ describe('noise control with destinations', () => {
     expect(pagerduty.requests[0]!.body.payload.custom_details.also_affected).toEqual(['boxscores', 'props']);
   });
 
+  it('counts no held processor in the WARNING summary, and names the held ones in the footer of their route', async () => {
+    const rows = [
+      ...runsOn('gamebook', datesBetween('2025-09-25', '2025-10-02')),
+      ...runsOn('gamebook', datesBetween('2025-10-03', '2025-10-07'), 'failed'),
+      ...runsOn('boxscores', datesBetween('2025-09-25', '2025-10-02')),
+      ...except('injuries', ['2025-10-06']),
+      ...except('rosters', ['2025-10-07']),
+    ];
+    scenario = await createScenario(
+      {
+        dataset: 'nba_reference',
+        timezone: 'UTC',
+        processors: { gamebook: {}, boxscores: { depends_on: ['gamebook'] }, injuries: {}, rosters: { alert_after_dates: 2 } },
+      },
+      rows,
+    );
+    const json = await check();
+    expect(json.alerts.map((a: any) => [a.level, a.processor, a.sent, a.reason])).toEqual([
+      ['CRITICAL', 'boxscores', false, 'dependency'],
+      ['CRITICAL', 'gamebook', true, null],
+      ['ERROR', 'injuries', true, null],
+      ['ERROR', 'rosters', false, 'threshold'],
+      ['WARNING', null, true, null],
+    ]);
+    expect(slack.requests).toHaveLength(1);
+    expect(slackText()).toContain(':warning: *WARNING:* 2 processors with issues across all routes (default: 2).');
+    expect(slackText()).toContain('Held by noise control, not sent: `boxscores` (explained by an upstream processor), `rosters` (below its alert threshold).');
+  });
+
   it('holds an ERROR below its threshold without sending it, and sends it once the threshold is reached', async () => {
     scenario = await createScenario({ dataset: 'nba_reference', timezone: 'UTC', processors: { p: { alert_after_dates: 2, alert_within_dates: 3 } } }, except('p', ['2025-10-07']));
     const held = await check();

@@ -113,6 +113,38 @@ describe('routes (SPEC §11)', () => {
     expect(alertOf(result.json, null)).toEqual({ level: 'WARNING', processor: null, destinations: ['slack'], route: 'default', sent: true, reason: null });
   });
 
+  it('sends the WARNING summary alone on the default route when only other routes have news, once', async () => {
+    const base = ['--config', scenario.registryPath, '--database', scenario.databasePath];
+    for (const processor of ['gamebook_processor', 'espn_scoreboard_processor', 'nbac_injury_report_processor', 'br_roster_processor']) {
+      const silence = await runCli(['silence', 'add', ...base, '--processor', processor, '--until', '2025-10-09T00:00:00Z', '--reason', 'outage'], { now: new Date(NOW) });
+      expect(silence.code).toBe(0);
+    }
+    const result = await check();
+    expect([slack.requests.length, stats.requests.length, props.requests.length]).toEqual([1, 1, 1]);
+    const blocks = slack.requests[0]!.body.blocks;
+    expect(blocks[0].text.text).toBe(':warning: pem: WARNING: 8 processors with issues across all routes in nba_reference');
+    expect(JSON.stringify(blocks)).toContain(':warning: *WARNING:* 8 processors with issues across all routes (default: 4, props: 2, stats: 2).');
+    expect(sectionsOf(slack)).toEqual([]);
+    expect(alertOf(result.json, null)).toMatchObject({ level: 'WARNING', sent: true, reason: null });
+    expect(result.stderr).toContain('slack: sent the WARNING summary alone (the default route had no message of its own)');
+    // Nothing new anywhere: no summary either.
+    const again = await check({ now: at(1) });
+    expect(slack.requests).toHaveLength(1);
+    expect(alertOf(again.json, null)).toMatchObject({ level: 'WARNING', sent: false, reason: 'already_open' });
+  });
+
+  it('says the WARNING summary failed when the message carrying it alone failed', async () => {
+    const base = ['--config', scenario.registryPath, '--database', scenario.databasePath];
+    for (const processor of ['gamebook_processor', 'espn_scoreboard_processor', 'nbac_injury_report_processor', 'br_roster_processor']) {
+      await runCli(['silence', 'add', ...base, '--processor', processor, '--until', '2025-10-09T00:00:00Z', '--reason', 'outage'], { now: new Date(NOW) });
+    }
+    slack.answer(() => ({ status: 404, body: "no_service" }));
+    const result = await check();
+    expect(result.code).toBe(1);
+    expect(alertOf(result.json, null)).toMatchObject({ level: 'WARNING', sent: false, reason: 'failed' });
+    expect(result.stderr).toContain('(the WARNING summary: ');
+  });
+
   it("pages with each route's routing key", async () => {
     await check();
     expect(pagesBy(ROUTING_KEY)).toEqual(['trigger gamebook_processor']);
