@@ -685,6 +685,7 @@ const __pem_modules = {
         problems.push(...dependencyProblems(processors));
         if (problems.length > 0)
             return { ok: false, problems, processors };
+        const { effective, notes } = ignoredDependencies(processors);
         return {
             ok: true,
             registry: {
@@ -693,9 +694,30 @@ const __pem_modules = {
                 renotify_hours: top.success ? (top.data.renotify_hours ?? 24) : 24,
                 routes,
                 report_url: top.success ? (top.data.report_url ?? null) : null,
-                processors,
+                processors: effective,
             },
+            notes,
         };
+    }
+    /**
+     * A dependency on a disabled processor is left out, with a note. A disabled processor is not
+     * checked (SPEC §3), so it has no days to explain anything by; kept, its dates read as missing
+     * and held every alert of its downstreams for good (reason `dependency`) with no root alert to
+     * list them: retiring a processor by disabling it silenced the ones that still depended on it.
+     */
+    function ignoredDependencies(processors) {
+        const disabled = new Set(processors.filter((p) => !p.enabled).map((p) => p.name));
+        const notes = [];
+        const effective = processors.map((p) => {
+            const ignored = p.depends_on.filter((d) => disabled.has(d.processor));
+            if (ignored.length === 0)
+                return p;
+            for (const name of new Set(ignored.map((d) => d.processor))) {
+                notes.push(`processors.${p.name}.depends_on: "${name}" is disabled, so it explains none of ${p.name}'s dates: the dependency is ignored until it is enabled`);
+            }
+            return { ...p, depends_on: p.depends_on.filter((d) => !disabled.has(d.processor)) };
+        });
+        return { effective, notes };
     }
     function withDefaults(name, input, dataset, registryTimezone) {
         const owners = input.owners === undefined ? [] : Array.isArray(input.owners) ? input.owners : [input.owners];
@@ -756,7 +778,9 @@ const __pem_modules = {
             p.depends_on.forEach((d, i) => {
                 const where = `processors.${p.name}.depends_on[${i}]`;
                 if (!known.has(d.processor)) {
-                    const hint = known.size > 0 ? (0, fastest_levenshtein_1.closest)(d.processor, [...known]) : '';
+                    // Never the processor itself: a dependency on itself is an error of its own.
+                    const others = [...known].filter((name) => name !== p.name);
+                    const hint = others.length > 0 ? (0, fastest_levenshtein_1.closest)(d.processor, others) : '';
                     const suggestion = hint && (0, fastest_levenshtein_1.distance)(d.processor, hint) <= 2 ? ` (did you mean "${hint}"?)` : '';
                     problems.push(`${where}: unknown processor "${d.processor}"${suggestion}`);
                 }

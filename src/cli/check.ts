@@ -70,7 +70,7 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
     const format = chosenFormat(self, flags);
     // Bad input stops here (exit 2) and is no run; the registry is loaded and the clock read once.
     const publishTo = reportLocation(flags, context);
-    const prepared = await prepareCheck(flags, context.now());
+    const prepared = await prepareCheck(flags, context.now(), (note) => context.log.warn(note));
     // The routes' variables (SPEC §11) are settings too: a malformed one is bad input, before any run.
     routeDestinationsFrom(context.settings.environment, prepared.registry.routes);
     // Recorded as a run of processor_execution_monitor, then the heartbeat (not on --dry-run).

@@ -22,7 +22,7 @@ export function registerConfigCommand(program: Command, context: CliContext): vo
   ]);
   validate.action(async (flags: { config: string; format: (typeof VALIDATE_FORMATS)[number] }) => {
     if (flags.format === 'json') return validateAsJson(flags.config, context);
-    const registry = await loadCheckedRegistry(flags.config);
+    const registry = await loadCheckedRegistry(flags.config, { onNote: (note) => context.log.warn(note) });
     const enabled = registry.processors.filter((p) => p.enabled).length;
     context.stdout.write(
       `${flags.config}: valid, ${registry.processors.length} processor${registry.processors.length === 1 ? '' : 's'} ` +
@@ -37,11 +37,13 @@ export function registerConfigCommand(program: Command, context: CliContext): vo
  */
 async function validateAsJson(path: string, context: CliContext): Promise<void> {
   try {
-    const registry = await loadCheckedRegistry(path);
+    const notes: string[] = [];
+    const registry = await loadCheckedRegistry(path, { onNote: (note) => notes.push(note) });
     const verdict = {
       config: path,
       valid: true,
       problems: [],
+      notes,
       dataset: registry.dataset,
       timezone: registry.timezone,
       processors: registry.processors.length,
@@ -51,7 +53,7 @@ async function validateAsJson(path: string, context: CliContext): Promise<void> 
   } catch (error) {
     if (error instanceof PemError && error.code === 'config') {
       const problems = error.details.length > 0 ? error.details : [error.message];
-      const verdict = { config: path, valid: false, problems, dataset: null, timezone: null, processors: null, enabled_processors: null };
+      const verdict = { config: path, valid: false, problems, notes: [], dataset: null, timezone: null, processors: null, enabled_processors: null };
       context.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
     }
     throw error;

@@ -57,8 +57,8 @@ export interface PreparedCheck {
 }
 
 /** Validates the registry and the flags (bad input is exit 2 whatever the warehouse's state). */
-export async function prepareCheck(flags: CheckSelectionFlags, clock: Date): Promise<PreparedCheck> {
-  const registry = await loadCheckedRegistry(flags.config);
+export async function prepareCheck(flags: CheckSelectionFlags, clock: Date, onNote?: (note: string) => void): Promise<PreparedCheck> {
+  const registry = await loadCheckedRegistry(flags.config, { onNote });
   const inputs = resolveCheckInputs(
     { date: flags.date, lookbackDays: flags.lookbackDays, now: flags.now, processors: flags.processors },
     registry,

@@ -7,7 +7,7 @@ import type { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { extname, resolve } from 'node:path';
 import { configError, describeError } from '../errors.js';
-import { defaultProcessorFilter, filterShapeProblem, parseRegistry, type Registry } from './registry.js';
+import { defaultProcessorFilter, filterShapeProblem, parseRegistry, type ParseResult, type Registry } from './registry.js';
 
 export const DEFAULT_REGISTRY_PATH = 'includes/processors.js';
 
@@ -41,7 +41,9 @@ export async function loadRegistry(path: string, parseFilter?: FilterParser, opt
   // One problem is one line (the house rule for bad input); several are a count and a list.
   if (problems.length === 1) throw configError(`invalid registry ${path}: ${problems[0]}`);
   if (problems.length > 1) throw configError(`invalid registry ${path}: ${problems.length} problems`, problems);
-  return (result as { ok: true; registry: Registry }).registry;
+  const valid = result as Extract<ParseResult, { ok: true }>;
+  for (const note of valid.notes) options.onNote?.(note);
+  return valid.registry;
 }
 
 /** How long a `.js` registry may take to load before it is given up on. */
@@ -56,6 +58,8 @@ export interface RegistryReadOptions {
   flag?: string;
   /** What else the command can do without the file, added to that hint (`pem record`: `--table`). */
   otherwise?: string;
+  /** Told each note of a valid registry (what it does that its author may not expect); default: dropped. */
+  onNote?: (note: string) => void;
 }
 
 export async function readRegistryDocument(path: string, options: RegistryReadOptions = {}): Promise<unknown> {

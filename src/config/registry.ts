@@ -359,7 +359,8 @@ export type RegistryProblems = string[];
  * On failure, `processors` still holds every processor that could be read with its faulty keys
  * left out, so the loader can check their filters too and report everything in one pass.
  */
-export type ParseResult = { ok: true; registry: Registry } | { ok: false; problems: RegistryProblems; processors: ProcessorConfig[] };
+/** `notes`: what a valid registry does that its author may not expect (`ignoredDependencies`). */
+export type ParseResult = { ok: true; registry: Registry; notes: string[] } | { ok: false; problems: RegistryProblems; processors: ProcessorConfig[] };
 
 /**
  * Validates a registry document and applies the defaults of SPEC §3. Collects every problem
@@ -416,6 +417,7 @@ export function parseRegistry(document: unknown): ParseResult {
 
   problems.push(...dependencyProblems(processors));
   if (problems.length > 0) return { ok: false, problems, processors };
+  const { effective, notes } = ignoredDependencies(processors);
   return {
     ok: true,
     registry: {
@@ -424,9 +426,30 @@ export function parseRegistry(document: unknown): ParseResult {
       renotify_hours: top.success ? (top.data.renotify_hours ?? 24) : 24,
       routes,
       report_url: top.success ? (top.data.report_url ?? null) : null,
-      processors,
+      processors: effective,
     },
+    notes,
   };
+}
+
+/**
+ * A dependency on a disabled processor is left out, with a note. A disabled processor is not
+ * checked (SPEC §3), so it has no days to explain anything by; kept, its dates read as missing
+ * and held every alert of its downstreams for good (reason `dependency`) with no root alert to
+ * list them: retiring a processor by disabling it silenced the ones that still depended on it.
+ */
+function ignoredDependencies(processors: readonly ProcessorConfig[]): { effective: ProcessorConfig[]; notes: string[] } {
+  const disabled = new Set(processors.filter((p) => !p.enabled).map((p) => p.name));
+  const notes: string[] = [];
+  const effective = processors.map((p) => {
+    const ignored = p.depends_on.filter((d) => disabled.has(d.processor));
+    if (ignored.length === 0) return p;
+    for (const name of new Set(ignored.map((d) => d.processor))) {
+      notes.push(`processors.${p.name}.depends_on: "${name}" is disabled, so it explains none of ${p.name}'s dates: the dependency is ignored until it is enabled`);
+    }
+    return { ...p, depends_on: p.depends_on.filter((d) => !disabled.has(d.processor)) };
+  });
+  return { effective, notes };
 }
 
 function withDefaults(name: string, input: ProcessorInput, dataset: string, registryTimezone: string): ProcessorConfig {
@@ -489,7 +512,9 @@ export function dependencyProblems(processors: readonly ProcessorConfig[]): Regi
     p.depends_on.forEach((d, i) => {
       const where = `processors.${p.name}.depends_on[${i}]`;
       if (!known.has(d.processor)) {
-        const hint = known.size > 0 ? closest(d.processor, [...known]) : '';
+        // Never the processor itself: a dependency on itself is an error of its own.
+        const others = [...known].filter((name) => name !== p.name);
+        const hint = others.length > 0 ? closest(d.processor, others) : '';
         const suggestion = hint && distance(d.processor, hint) <= 2 ? ` (did you mean "${hint}"?)` : '';
         problems.push(`${where}: unknown processor "${d.processor}"${suggestion}`);
       } else if (d.processor === p.name) {

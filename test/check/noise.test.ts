@@ -182,6 +182,15 @@ describe('dependencies: depends_on', () => {
     expect(json.alerts.map((a: any) => a.level)).toEqual(['ERROR', 'ERROR']);
   });
 
+  it('explains nothing by a disabled upstream (not checked, it has no days): the downstream alerts on its own, with a warning', async () => {
+    scenario = await createScenario({ dataset: 'nba_reference', timezone: 'UTC', processors: { old: { enabled: false }, down: { depends_on: ['old'] } } }, successesExcept('down', ['2025-10-06']));
+    const result = await scenario.check(['--json-output', '--date', E, '--now', NOW]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`warning: processors.down.depends_on: "old" is disabled, so it explains none of down's dates: the dependency is ignored until it is enabled`);
+    expect(processor(result.json, 'down')).toMatchObject({ level: 'ERROR', missing_dates: ['2025-10-06'], blocked_by: [] });
+    expect(alertOf(result.json, 'down').reason).toBe('no_destination');
+  });
+
   it('does not explain a downstream date whose upstream date succeeded', async () => {
     const json = await check({ up: {}, down: { depends_on: ['up'] } }, [
       ...successesExcept('up', ['2025-10-06']),
@@ -332,6 +341,19 @@ describe('registry validation (exit 2, one line each)', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('processors.b.depends_on[0].offset_days: 1 is positive');
     expect(result.stderr).toContain('processors.b.alert_within_dates: must be at least alert_after_dates (3)');
+  });
+
+  it('never suggests the processor itself for an unknown key in its own depends_on', async () => {
+    const result = await validate({ a: { depends_on: ['b'] }, longname: {} });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('processors.a.depends_on[0]: unknown processor "b"\n');
+  });
+
+  it('accepts a dependency on a disabled processor, with a note that it is ignored', async () => {
+    const result = await validate({ old: { enabled: false }, b: { depends_on: ['old'] } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/: valid, 2 processors \(1 enabled\)/);
+    expect(result.stderr).toBe(`warning: processors.b.depends_on: "old" is disabled, so it explains none of b's dates: the dependency is ignored until it is enabled\n`);
   });
 
   it('refuses a processor that depends on itself', async () => {

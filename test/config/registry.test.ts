@@ -234,6 +234,7 @@ describe('pem config validate', () => {
       config: 'includes/processors.js',
       valid: true,
       problems: [],
+      notes: [],
       dataset: 'nba_reference',
       timezone: 'America/New_York',
       processors: 2,
