@@ -45,7 +45,7 @@ const ANONYMOUS = {
 export function createBigQueryClient(options: BigQueryClientOptions): BigQuery {
   const endpoint = options.apiEndpoint ? parseEndpoint(options.apiEndpoint) : null;
   const authClient = options.authClient ?? (endpoint?.protocol === 'http:' ? ANONYMOUS : undefined);
-  return new BigQuery({
+  const client = new BigQuery({
     projectId: options.projectId,
     ...(options.location ? { location: options.location } : {}),
     ...(endpoint ? { apiEndpoint: endpoint.origin + endpoint.pathname.replace(/\/$/, '') } : {}),
@@ -53,6 +53,37 @@ export function createBigQueryClient(options: BigQueryClientOptions): BigQuery {
     // Retries happen in `retryTransient`, where they can stop when the caller stops waiting.
     retryOptions: { autoRetry: false, maxRetries: 0 },
   });
+  refuseAnswersWithoutJob(client);
+  return client;
+}
+
+type JobsQueryCallback = (error: Error | null, job: unknown, response: unknown) => void;
+
+/**
+ * The client (8.1) reads a 2xx answer to `jobs.query` without a job reference (`{}`, a proxy's or
+ * login page's HTML, anything but BigQuery behind a wrong endpoint) as a job of `null` and then
+ * calls `null.getQueryResults` inside its own callback: an uncaught TypeError that ended pem with a
+ * stack trace, its own run row unwritten. Such an answer is now the query's error.
+ */
+function refuseAnswersWithoutJob(client: BigQuery): void {
+  const inner = client as unknown as { runJobsQuery?: (request: unknown, callback: JobsQueryCallback) => void };
+  const runJobsQuery = inner.runJobsQuery;
+  if (typeof runJobsQuery !== 'function') return;
+  inner.runJobsQuery = (request, callback) =>
+    runJobsQuery.call(client, request, (error, job, response) => {
+      if (error === null && (job === null || job === undefined)) {
+        callback(new Error(`the endpoint's answer to a query is not BigQuery's (no job in it: ${answerShape(response)}); is PEM_BIGQUERY_API_ENDPOINT, or a proxy, pointing elsewhere?`), null, response);
+        return;
+      }
+      callback(error, job, response);
+    });
+}
+
+function answerShape(response: unknown): string {
+  if (typeof response === 'string') return response.trimStart().startsWith('<') ? 'an HTML page' : 'text';
+  if (response === null || typeof response !== 'object') return String(response);
+  const keys = Object.keys(response);
+  return keys.length === 0 ? 'an empty JSON object' : `JSON with ${keys.slice(0, 5).join(', ')}`;
 }
 
 function parseEndpoint(raw: string): URL {

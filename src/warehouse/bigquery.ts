@@ -47,9 +47,16 @@ export interface RetryPolicy {
 /** Retries of a transient failure (the rule is `isTransient` in `bigquery-client.ts`), and the first delay (doubling, jittered). */
 export const DEFAULT_RETRY: RetryPolicy = { retries: 3, minTimeoutMs: 1_000 };
 
+/** A project ID, or a legacy domain-scoped one (`example.com:my-project`). */
+const PROJECT_ID = /^(?:[a-z0-9][a-z0-9.-]*:)?[a-z0-9][a-z0-9-]*$/i;
+
 export async function openBigQuery(options: BigQueryOptions): Promise<Warehouse> {
   if (!options.projectId) {
     throw usageError('BigQuery needs a project: pass --project ID or set GOOGLE_CLOUD_PROJECT');
+  }
+  // It becomes a path segment of every request: `../x` or `a/b` would address another resource.
+  if (!PROJECT_ID.test(options.projectId)) {
+    throw usageError(`BigQuery project '${options.projectId}' is not a project ID (letters, digits and hyphens, for example my-project-123)`);
   }
   const client = createBigQueryClient({ projectId: options.projectId, location: options.location, apiEndpoint: options.apiEndpoint });
   return new BigQueryWarehouse(client, options.projectId, options.location, options.retry ?? DEFAULT_RETRY, options.timeoutMs ?? DEFAULT_BIGQUERY_TIMEOUT_MS);
@@ -240,7 +247,11 @@ export function describe(error: unknown): string {
   const detail = rowError?.message ?? e.errors?.[0]?.message ?? e.message ?? String(error);
   // An answer that is not BigQuery's JSON (a proxy's 500 page, say): the client lists what it got
   // under "Multiple errors occurred during the request", numbered, after a line that says nothing.
+  // An HTML page's text says nothing a person can use in one line: left out.
   const listed = /^Multiple errors occurred/.test(detail) ? [...detail.matchAll(/^\s*\d+\.\s+(.+)$/gm)].map((m) => m[1]!.trim()) : [];
-  if (listed.length > 0) return `${typeof e.code === 'number' ? `HTTP ${e.code}: ` : ''}${listed.join('; ')}`;
+  if (listed.length > 0) {
+    const said = listed.filter((part) => !part.startsWith('<'));
+    return `${typeof e.code === 'number' ? `HTTP ${e.code}: ` : ''}${said.length > 0 ? said.join('; ') : 'an HTML page'}`;
+  }
   return firstLine(detail);
 }

@@ -3,6 +3,7 @@
  * stand-in of the REST API: what it sends (SQL, parameter names and types) and how it decodes
  * BigQuery's wire format into the same plain values as the DuckDB adapter.
  */
+import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PemError } from '../../src/errors.js';
@@ -276,9 +277,36 @@ describe('BigQuery errors', () => {
       { code: 500, errors: [] },
     );
     expect(describeBigQueryError(proxyPage)).toBe('HTTP 500: Internal Server Error; rollup_error');
+    // A proxy's HTML page: its markup is left out of the one line.
+    const htmlPage = Object.assign(new Error('Multiple errors occurred during the request.\n\n    1. Bad Gateway\n    2. <html><body><h1>502 Bad Gateway</h1>\n'), { code: 502, errors: [] });
+    expect(describeBigQueryError(htmlPage)).toBe('HTTP 502: Bad Gateway');
+    const onlyHtml = Object.assign(new Error('Multiple errors occurred during the request.\n\n    1. <!DOCTYPE HTML>\n'), { code: 501, errors: [] });
+    expect(describeBigQueryError(onlyHtml)).toBe('HTTP 501: an HTML page');
     expect(describeBigQueryError(Object.assign(new Error('Access Denied: Table p:d.t'), { code: 403, errors: [{ message: 'Access Denied: Table p:d.t' }] }))).toBe(
       'Access Denied: Table p:d.t',
     );
+  });
+
+  it.each([
+    ['an empty JSON object', '{}', 'application/json'],
+    ['a login page', '<html><body>Sign in</body></html>', 'text/html'],
+    ['a job not complete and no job reference', '{"jobComplete": false}', 'application/json'],
+  ])("fails in one line, never an uncaught TypeError, when a 2xx answer to a query is not BigQuery's: %s", async (_what, body, type) => {
+    const server = http.createServer((_request, response) => response.writeHead(200, { 'content-type': type }).end(body));
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const warehouse = await openBigQuery({ projectId: 'pem-test', location: 'US', apiEndpoint: `http://127.0.0.1:${port}`, retry: FAST_RETRY });
+      await expect(warehouse.query('SELECT 1')).rejects.toThrow(/^BigQuery project pem-test \(US\): the endpoint's answer to a query is not BigQuery's \(no job in it: /);
+    } finally {
+      await new Promise((closed) => server.close(closed));
+    }
+  });
+
+  it.each(['../../x', 'my/proj', 'a project'])('refuses the project %j, which would address another resource, as bad usage', async (projectId) => {
+    const error = await openBigQuery({ projectId, location: 'US' }).catch((e: unknown) => e);
+    expect((error as PemError).code).toBe('usage');
+    expect((error as PemError).message).toBe(`BigQuery project '${projectId}' is not a project ID (letters, digits and hyphens, for example my-project-123)`);
   });
 
   it('rejects an endpoint that is not an http(s) URL, naming the variable', async () => {
