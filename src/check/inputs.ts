@@ -33,6 +33,12 @@ export interface RawCheckOptions {
 
 const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 const MIN_YEAR = 1900;
+/**
+ * The last year a date or instant may fall in: a check reads the day after E (due instants) and
+ * BigQuery's DATE ends at 9999-12-31 (`Adding 1 DAY to date 9999-12-31 causes overflow`), and a
+ * duration from now must stay a date JavaScript can hold (`--until 99999999d` was NaN).
+ */
+const MAX_YEAR = 9998;
 const MAX_OFFSET_MINUTES = 18 * 60;
 
 /** A calendar date, or a usage error naming the flag and the value. */
@@ -43,6 +49,7 @@ export function parseDate(value: string, flag: string): string {
   }
   // Both warehouses stop at 0001-01-01 and a window reaches a year back: keep to a sane range.
   if (parsed.year < MIN_YEAR) throw usageError(`${flag} '${value}' is before ${MIN_YEAR}-01-01`);
+  if (parsed.year > MAX_YEAR) throw usageError(`${flag} '${value}' is after ${MAX_YEAR}-12-31`);
   return value;
 }
 
@@ -57,6 +64,7 @@ export function parseInstant(value: string, flag: string): Date {
     throw usageError(`${flag} '${value}' has a UTC offset outside -18:00..+18:00, for example 2025-10-08T12:00:00-04:00`);
   }
   if (parsed.toUTC().year < MIN_YEAR) throw usageError(`${flag} '${value}' is before ${MIN_YEAR}-01-01T00:00:00Z`);
+  if (parsed.toUTC().year > MAX_YEAR) throw usageError(`${flag} '${value}' is after ${MAX_YEAR}-12-31T23:59:59Z`);
   return parsed.toJSDate();
 }
 
@@ -104,6 +112,9 @@ export function resolveCheckInputs(raw: RawCheckOptions, registry: Registry, clo
   if (raw.date === undefined && Number(endDate.slice(0, 4)) < MIN_YEAR) {
     throw usageError(`--now '${raw.now}' is ${endDate} in ${registry.timezone}, before ${MIN_YEAR}-01-01`);
   }
+  if (raw.date === undefined && Number(endDate.slice(0, 4)) > MAX_YEAR) {
+    throw usageError(`--now '${raw.now}' is ${endDate} in ${registry.timezone}, after ${MAX_YEAR}-12-31`);
+  }
   const lookbackDays = raw.lookbackDays === undefined ? DEFAULT_LOOKBACK_DAYS : parseLookbackDays(raw.lookbackDays);
   return {
     endDate,
@@ -149,11 +160,14 @@ export function parseDurationMs(value: string, flag: string): number {
 /** An instant given as ISO-8601, or as a duration from `now` (`2h` = two hours from now). */
 export function parseInstantOrDuration(value: string, flag: string, now: Date): Date {
   if (/^\d{4}-\d{2}-\d{2}/.test(value.trim())) return parseInstant(value.trim(), flag);
+  let at: Date;
   try {
-    return new Date(now.getTime() + parseDurationMs(value, flag));
+    at = new Date(now.getTime() + parseDurationMs(value, flag));
   } catch {
     throw usageError(`${flag} '${value}' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2099-10-09T18:00:00Z`);
   }
+  if (Number.isNaN(at.getTime()) || at.getUTCFullYear() > MAX_YEAR) throw usageError(`${flag} '${value}' ends after ${MAX_YEAR}-12-31T23:59:59Z`);
+  return at;
 }
 
 /**

@@ -39,6 +39,8 @@ describe('pem silence add', () => {
     [['--processor', 'gamebook_processor', '--until', '2', '--reason', 'x'], "--until '2' is not an ISO-8601 instant nor a duration"],
     [['--processor', 'gamebook_processor', '--until', '-2h', '--reason', 'x'], "--until '-2h' is not an ISO-8601 instant nor a duration"],
     [['--processor', 'gamebook_processor', '--until', '0m', '--reason', 'x'], "--until '0m' is not an ISO-8601 instant nor a duration"],
+    [['--processor', 'gamebook_processor', '--until', '99999999d', '--reason', 'x'], "--until '99999999d' ends after 9998-12-31T23:59:59Z"],
+    [['--processor', 'gamebook_processor', '--until', '1000000w', '--reason', 'x'], "--until '1000000w' ends after 9998-12-31T23:59:59Z"],
     [['--processor', 'gamebook_processor', '--until', '2025-10-08T11:00:00Z', '--reason', 'x'], "--until '2025-10-08T11:00:00Z' is not in the future"],
     [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', '  '], '--reason is empty'],
     [['--processor', 'gamebook_processor', '--reason', 'x'], "required option '--until <when>' not specified"],
