@@ -7,10 +7,14 @@
  *   pages                PagerDuty triggers that open an incident (reason "new"; reminders are not pages)
  *   Slack messages       checks that sent Slack anything (one message per run)
  *   never alerted        (processor, date) problem dates no alert ever covered while they were one
- *   flaps                issues resolved within two hours of being raised
+ *   flaps                a processor's alert resolved within two hours of being raised: every issue
+ *                        of it resolved (one alert of three kinds is one flap; a date missing, then
+ *                        failed, is no flap: the processor never stopped being wrong)
  *   detection latency    per alerted problem date due during the replay: its due instant to the first
- *                        check at which an alert covered it (its processor's, or, when held by a
- *                        dependency, its root's)
+ *                        check that sent an alert about it (its processor's, or, when held by a
+ *                        dependency, its root's, which lists it). An issue already open is not sent
+ *                        again until its reminder, so a new date of it waits for the reminder, as
+ *                        in `pem check`; having some issue of the processor open does not cover it.
  */
 import type { CheckResult } from '../check/report.js';
 import { collectIssues, type StateDestination } from '../alerts/issues.js';
@@ -62,11 +66,13 @@ interface Counted {
 
 export class AlertSimulation {
   private readonly state = new Map<string, DeliveredState>();
-  private readonly openedAt = new Map<string, number>();
   private readonly pages: Counted[] = [];
   private readonly mentions: Counted[] = [];
   private readonly messages: { at: number; week: string }[] = [];
   private readonly flaps: Counted[] = [];
+  /** Per processor: how many of its issues are notified (open), and since when one has been. */
+  private readonly openIssues = new Map<string, number>();
+  private readonly alertOpenedAt = new Map<string, number>();
   private readonly problems = new Map<string, ProblemDate>();
   private checks = 0;
   private eventCount = 0;
@@ -96,14 +102,14 @@ export class AlertSimulation {
       delivered.push(...slackCompanions(issues, shown, plan.due, state));
       for (const processor of new Set(slackItems.map((i) => i.processor))) this.mentions.push({ at: t, week, processor });
     }
+    const resolvedNow = new Set<string>();
     for (const item of delivered) {
       const key = `${item.key}|${item.destination}`;
       if (item.destination === 'pagerduty' && item.action === 'trigger' && item.reason === 'new') this.pages.push({ at: t, week, processor: item.processor });
-      if (item.action === 'trigger' && item.reason === 'new') this.openedAt.set(key, t);
-      if (item.action === 'resolve' && item.destination === 'slack') {
-        const opened = this.openedAt.get(key);
-        if (opened !== undefined && t - opened <= FLAP_MS) this.flaps.push({ at: t, week, processor: item.processor });
-      }
+      if (item.action === 'resolve') resolvedNow.add(item.processor);
+      const wasOpen = this.state.get(key)?.event === 'notified';
+      const isOpen = item.action !== 'resolve';
+      if (wasOpen !== isOpen) this.openIssues.set(item.processor, (this.openIssues.get(item.processor) ?? 0) + (isOpen ? 1 : -1));
       this.state.set(key, {
         alert_key: item.key,
         destination: item.destination,
@@ -115,11 +121,21 @@ export class AlertSimulation {
         event_at: at,
       });
     }
-    this.trackProblemDates(t, week, result);
+    for (const processor of new Set(delivered.map((i) => i.processor))) {
+      const open = (this.openIssues.get(processor) ?? 0) > 0;
+      const since = this.alertOpenedAt.get(processor);
+      if (open && since === undefined) this.alertOpenedAt.set(processor, t);
+      if (!open && since !== undefined) {
+        this.alertOpenedAt.delete(processor);
+        if (resolvedNow.has(processor) && t - since <= FLAP_MS) this.flaps.push({ at: t, week, processor });
+      }
+    }
+    const told = new Set(delivered.filter((i) => i.action === 'trigger').map((i) => i.processor));
+    this.trackProblemDates(t, week, result, told);
   }
 
-  private trackProblemDates(t: number, week: string, result: CheckResult): void {
-    const open = new Set([...this.state.values()].filter((s) => s.event === 'notified').map((s) => s.processor_name));
+  /** `told`: the processors an alert sent at this check was about (it lists their problem dates). */
+  private trackProblemDates(t: number, week: string, result: CheckResult, told: ReadonlySet<string>): void {
     const rootsOf = new Map<string, string[]>();
     for (const [root, detail] of Object.entries(result.details)) {
       for (const downstream of detail.also_affected) rootsOf.set(downstream, [...(rootsOf.get(downstream) ?? []), root]);
@@ -127,7 +143,7 @@ export class AlertSimulation {
     for (const p of result.report.processors) {
       const detail = result.details[p.name];
       if (!detail) continue;
-      const covered = open.has(p.name) || (detail.held === 'dependency' && (rootsOf.get(p.name) ?? []).some((root) => open.has(root)));
+      const covered = told.has(p.name) || (detail.held === 'dependency' && (rootsOf.get(p.name) ?? []).some((root) => told.has(root)));
       for (const day of detail.days) {
         if (!day.is_problem_date) continue;
         const id = `${p.name}|${day.date}`;

@@ -44,8 +44,10 @@ describe('pem backtest, computed by hand', () => {
    * Slack messages: 10-05 00:00 (q), 10-05 03:00 (p), 10-06 00:00 (q), 10-06 03:00 (p) = 4; pages 1.
    * Problem dates: p 10-04 (due 10-05 02:30, alerted 03:00: 30 min), q 10-02 (due 10-03 02:30,
    * before the first check: alerted at 10-05 00:00 but no latency, the replay starts with no alert
-   * state), q 10-03 (due 10-04 02:30: the same), q 10-04 (30), q 10-05 (30), r 10-04 (never).
-   * Latency of the 3 alerted dates due in the replay, nearest rank: p50 30, p95 30, max 30.
+   * state), q 10-03 (due 10-04 02:30: the same), q 10-04 (due 10-05 02:30; q's missing issue is
+   * already open, so no message tells of it until q's reminder at 10-06 00:00: 1,290 min), q 10-05
+   * (due 10-06 02:30; q's next reminder is after the period: never), r 10-04 (never).
+   * Latency of the 2 alerted dates due in the replay, nearest rank: p50 30, p95 1,290, max 1,290.
    */
   const registry = {
     dataset: 'nba_reference',
@@ -73,14 +75,17 @@ describe('pem backtest, computed by hand', () => {
       pages: 1,
       slack_messages: 4,
       problem_dates: 6,
-      never_alerted_dates: 1,
+      never_alerted_dates: 2,
       flaps: 0,
-      latency: { alerted_dates: 3, p50_minutes: 30, p95_minutes: 30, max_minutes: 30 },
+      latency: { alerted_dates: 2, p50_minutes: 30, p95_minutes: 1290, max_minutes: 1290 },
     });
-    expect(run.never_alerted).toEqual([{ processor: 'r', date: '2025-10-04' }]);
+    expect(run.never_alerted).toEqual([
+      { processor: 'q', date: '2025-10-05' },
+      { processor: 'r', date: '2025-10-04' },
+    ]);
     const byName = Object.fromEntries(run.processors.map((p: any) => [p.processor, p]));
     expect(byName.p).toMatchObject({ pages: 0, slack_messages: 2, problem_dates: 1, latency: { alerted_dates: 1, max_minutes: 30 } });
-    expect(byName.q).toMatchObject({ pages: 1, slack_messages: 2, problem_dates: 4, never_alerted_dates: 0 });
+    expect(byName.q).toMatchObject({ pages: 1, slack_messages: 2, problem_dates: 4, never_alerted_dates: 1, latency: { alerted_dates: 1, max_minutes: 1290 } });
     expect(byName.r).toMatchObject({ pages: 0, slack_messages: 0, problem_dates: 1, never_alerted_dates: 1 });
     // 10-05 is a Sunday: the period spans two ISO weeks.
     expect(run.weeks.map((w: any) => [w.week, w.pages, w.slack_messages])).toEqual([
@@ -93,7 +98,7 @@ describe('pem backtest, computed by hand', () => {
     const retired = { ...registry, processors: { ...registry.processors, old: { enabled: false, execution_table: 'legacy.old_runs' } } };
     scenario = await createScenario(retired, rows);
     const json = await backtest(['--from', '2025-10-05', '--to', '2025-10-06']);
-    expect(json.runs[0].totals).toMatchObject({ pages: 1, slack_messages: 4, problem_dates: 6, never_alerted_dates: 1 });
+    expect(json.runs[0].totals).toMatchObject({ pages: 1, slack_messages: 4, problem_dates: 6, never_alerted_dates: 2 });
   });
 
   it('names --compare, not --config, when the second registry does not exist', async () => {
@@ -110,17 +115,18 @@ describe('pem backtest, computed by hand', () => {
     writeFileSync(other, JSON.stringify({ ...registry, processors: { ...registry.processors, r: { grace_hours: 2.5, staleness_threshold_days: 5 } } }));
     const json = await backtest(['--from', '2025-10-05', '--to', '2025-10-06', '--compare', other]);
     expect(json.runs.map((r: any) => [r.config, r.totals.slack_messages, r.totals.never_alerted_dates])).toEqual([
-      [scenario.registryPath, 4, 1],
-      [other, 4, 0],
+      [scenario.registryPath, 4, 2],
+      [other, 4, 1],
     ]);
     const text = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-06', '--compare', other]);
-    expect(text.stdout).toMatch(/never alerted\s+1\s+0\s+-1/);
-    expect(text.stdout).toContain('Never alerted (A): r 2025-10-04');
+    expect(text.stdout).toMatch(/never alerted\s+2\s+1\s+-1/);
+    expect(text.stdout).toContain('Never alerted (A): q 2025-10-05, r 2025-10-04');
   });
 
   it('holds back alerts while a silence that starts and ends inside the period is active', async () => {
     // s: 10-04 missing from 10-05 03:00; silenced from 10-05 01:00 until 12:00: first told at 12:00
-    // (570 min after due), reminded at 10-06 12:00; its 10-05 (missing from 10-06 03:00) joins the open alert.
+    // (570 min after due), reminded at 10-06 12:00; its 10-05 (missing from 10-06 02:30) joins the open
+    // alert, so it is told of by that reminder: 570 min too.
     scenario = await createScenario(
       { dataset: 'nba_reference', timezone: 'UTC', processors: { s: { grace_hours: 2.5, staleness_threshold_days: 5 } } },
       nightly('s', datesBetween('2025-09-25', '2025-10-03')),
@@ -132,7 +138,7 @@ describe('pem backtest, computed by hand', () => {
     expect(added.code).toBe(0);
     const [run] = (await backtest(['--from', '2025-10-05', '--to', '2025-10-06'])).runs;
     expect(run.totals).toMatchObject({ pages: 0, slack_messages: 2, problem_dates: 2, never_alerted_dates: 0 });
-    expect(run.totals.latency).toEqual({ alerted_dates: 2, p50_minutes: 30, p95_minutes: 570, max_minutes: 570 });
+    expect(run.totals.latency).toEqual({ alerted_dates: 2, p50_minutes: 570, p95_minutes: 570, max_minutes: 570 });
   });
 
   it('counts an alert resolved within two hours as a flap', async () => {
@@ -143,6 +149,26 @@ describe('pem backtest, computed by hand', () => {
     ]);
     const [run] = (await backtest(['--from', '2025-10-05', '--to', '2025-10-06'])).runs;
     expect(run.totals).toMatchObject({ pages: 0, slack_messages: 2, flaps: 1, problem_dates: 1, never_alerted_dates: 0 });
+  });
+
+  it('counts one flap for an alert of several issues that all resolve, and none while the processor stays wrong', async () => {
+    // g: stale and missing 10-02, 10-03 at 10-05 00:00 (a page and a message); its backfills land at
+    // 01:00 and every issue resolves: one alert resolved within two hours, one flap (not one per kind).
+    // z: 10-04 missing at 03:00, then a failed run at 03:40: no longer missing, but failed: no flap.
+    scenario = await createScenario(
+      { dataset: 'nba_reference', timezone: 'UTC', processors: { g: { grace_hours: 2.5 }, z: { grace_hours: 2.5, staleness_threshold_days: 5 } } },
+      [
+        ...nightly('g', datesBetween('2025-09-25', '2025-10-01')),
+        ...['2025-10-02', '2025-10-03', '2025-10-04'].flatMap((d) => runRows(`g-backfill-${d}`, 'g', d, 'success', '2025-10-05T00:50:00Z')),
+        ...nightly('z', [...datesBetween('2025-09-25', '2025-10-03'), '2025-10-05']),
+        ...runRows('z-late', 'z', '2025-10-04', 'failed', '2025-10-05T03:30:00Z'),
+      ],
+    );
+    const [run] = (await backtest(['--from', '2025-10-05', '--to', '2025-10-05'])).runs;
+    const byName = Object.fromEntries(run.processors.map((p: any) => [p.processor, p]));
+    expect(byName.g).toMatchObject({ pages: 1, flaps: 1 });
+    expect(byName.z).toMatchObject({ flaps: 0 });
+    expect(run.totals.flaps).toBe(1);
   });
 
   it('prints the same figures as CSV with --format csv: a total, each week and each processor, per registry', async () => {
@@ -161,7 +187,7 @@ describe('pem backtest, computed by hand', () => {
       ),
     );
     expect(lines).toEqual(expected);
-    expect(lines[0]).toBe(`${scenario.registryPath},total,,1,4,6,1,0,3,30,30,30`);
+    expect(lines[0]).toBe(`${scenario.registryPath},total,,1,4,6,2,0,2,30,1290,1290`);
   });
 
   it('replays today only up to now: a later check would see dates not yet due as missing', async () => {
@@ -176,11 +202,16 @@ describe('pem backtest, computed by hand', () => {
 
   it('measures the latency of a date the same whichever --from the replay starts at, once the date is due in it', async () => {
     scenario = await createScenario(registry, rows);
-    // From 10-03 00:00, q's 10-02 (due 10-03 02:30) and 10-03 (due 10-04 02:30) are due in the replay: 30 min each.
+    // From 10-03 00:00, q's 10-02 (due 10-03 02:30) and 10-03 (due 10-04 02:30) are due in the replay.
+    // 10-02 opens q's missing issue at 03:00 (30 min); q turns stale at 10-04 00:00 (a page and a
+    // message), so 10-03, 10-04 join issues already open and are told of by the reminders at
+    // 10-05 00:00 and 10-06 00:00: 1,290 min each; 10-05's reminder falls after the period.
     const earlier = (await backtest(['--from', '2025-10-03', '--to', '2025-10-06'])).runs[0].processors.find((p: any) => p.processor === 'q');
-    expect(earlier.latency).toEqual({ alerted_dates: 4, p50_minutes: 30, p95_minutes: 30, max_minutes: 30 });
+    expect(earlier.latency).toEqual({ alerted_dates: 3, p50_minutes: 1290, p95_minutes: 1290, max_minutes: 1290 });
+    // From 10-05, the replay starts with no alert state: q is new at 00:00, reminded at 10-06 00:00.
+    // 10-04 waits for that reminder as above (1,290 min): the same latency whichever --from.
     const later = (await backtest(['--from', '2025-10-05', '--to', '2025-10-06'])).runs[0].processors.find((p: any) => p.processor === 'q');
-    expect(later.latency).toEqual({ alerted_dates: 2, p50_minutes: 30, p95_minutes: 30, max_minutes: 30 });
+    expect(later.latency).toEqual({ alerted_dates: 1, p50_minutes: 1290, p95_minutes: 1290, max_minutes: 1290 });
     expect(later.problem_dates).toBe(4);
   });
 
