@@ -13,6 +13,7 @@ import { openWarehouse } from '../warehouse/open.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { chosenFormat, formatOption } from './format.js';
 import { loadCheckedRegistry } from './registry.js';
+import type { ProcessorConfig, Registry } from '../config/registry.js';
 
 interface BacktestFlags {
   from: string;
@@ -59,6 +60,32 @@ export function registerBacktestCommand(program: Command, context: CliContext): 
   });
 }
 
+/**
+ * Keys of a processor that the check statement does not read: the runner applies them (SPEC §12's
+ * alert_after_dates, routing) or only shows them. Every other key shapes detection.
+ */
+const RUNNER_KEYS: ReadonlySet<string> = new Set(['name', 'display_name', 'priority', 'revenue_impact', 'slack_channel', 'owners', 'route', 'runbook_url', 'backfill_command', 'alert_after_dates']);
+
+/** Where two registries differ in what detection reads: `processors.a.staleness_threshold_days`, a processor only one has, the dataset. */
+export function detectionDifferences(a: Registry, b: Registry): string[] {
+  const differences: string[] = [];
+  if (a.dataset !== b.dataset) differences.push('dataset');
+  const byName = new Map(b.processors.map((p) => [p.name, p]));
+  for (const p of a.processors) {
+    const other = byName.get(p.name);
+    if (!other) {
+      differences.push(`processors.${p.name} (only in --config)`);
+      continue;
+    }
+    byName.delete(p.name);
+    for (const key of Object.keys(p) as (keyof ProcessorConfig)[]) {
+      if (!RUNNER_KEYS.has(key) && JSON.stringify(p[key]) !== JSON.stringify(other[key])) differences.push(`processors.${p.name}.${key}`);
+    }
+  }
+  for (const name of byName.keys()) differences.push(`processors.${name} (only in --compare)`);
+  return differences;
+}
+
 export async function backtestReport(flags: BacktestFlags, context: CliContext): Promise<BacktestReport> {
   const from = parseDate(flags.from, '--from');
   const to = parseDate(flags.to, '--to');
@@ -79,6 +106,16 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
 
   const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => context.log.warn(message) });
   try {
+    if (flags.compare && warehouse.detectsWithDeployedRegistry) {
+      const differences = detectionDifferences(registries[0]!.registry, registries[1]!.registry);
+      if (differences.length > 0) {
+        throw usageError(
+          `--compare ${flags.compare}: ${differences.slice(0, 3).join(', ')}${differences.length > 3 ? ` and ${differences.length - 3} more` : ''} differ from ${flags.config}, ` +
+            `but ${warehouse.description} detects with the registry Dataform deployed, so both replays would show the same: ` +
+            `there, compare only alert_after_dates (alert_within_dates unchanged) and renotify_hours (docs/noise.md)`,
+        );
+      }
+    }
     const runs: BacktestReport['runs'] = [];
     for (const { path, registry } of registries) {
       const started = performance.now();

@@ -92,6 +92,7 @@ export class BigQueryWarehouse implements Warehouse {
    * output is filtered), so each slice would be billed for the same scans again (SPEC §14).
    */
   readonly checkProcessorDaysPerQuery = null;
+  readonly detectsWithDeployedRegistry = true;
   readonly checkProcessorsPerQuery = null;
   readonly holdsFile = false;
   readonly description: string;

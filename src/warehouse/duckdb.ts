@@ -185,6 +185,7 @@ export const LARGE_RESULT_MEMORY_SHARE = 5 / 8;
 class DuckDbWarehouse implements Warehouse {
   readonly dialect = 'duckdb' as const;
   readonly checkProcessorDaysPerQuery = DUCKDB_CHECK_PROCESSOR_DAYS;
+  readonly detectsWithDeployedRegistry = false;
   readonly checkProcessorsPerQuery = DUCKDB_CHECK_PROCESSORS;
   get holdsFile(): boolean {
     return this.path !== ':memory:';

@@ -56,6 +56,12 @@ export interface Warehouse {
    */
   readonly checkProcessorDaysPerQuery: number | null;
   /**
+   * The check statement reads the registry deployed beside the history (BigQuery: the table
+   * function and processor_last_success Dataform keeps), not the one bound from the runner's file:
+   * a detection setting edited in the file reaches checks only after the next deployment.
+   */
+  readonly detectsWithDeployedRegistry: boolean;
+  /**
    * The most processors one check statement should report, or null for no limit: a DuckDB
    * statement's memory grows with its processors as well as with its days (SPEC §14).
    */

@@ -9,6 +9,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cadenceInstants, parseEvery, weekOf } from '../../src/backtest/cadence.js';
 import { percentiles } from '../../src/backtest/simulate.js';
 import { runCli } from '../support/cli.js';
+import { detectionDifferences } from '../../src/cli/backtest.js';
+import { parseRegistry, type Registry } from '../../src/config/registry.js';
+
+const parseOk = (document: unknown): Registry => {
+  const parsed = parseRegistry(document);
+  if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+  return parsed.registry;
+};
 import { addDays, datesBetween, runRows } from '../support/runs.js';
 import { createScenario, type RowSpec, type Scenario } from '../support/scenario.js';
 
@@ -169,6 +177,30 @@ describe('pem backtest, computed by hand', () => {
     expect(byName.g).toMatchObject({ pages: 1, flaps: 1 });
     expect(byName.z).toMatchObject({ flaps: 0 });
     expect(run.totals.flaps).toBe(1);
+  });
+
+  it('refuses --compare on BigQuery when the registries differ in what detection reads there from the deployed registry', async () => {
+    scenario = await createScenario(registry, []);
+    const other = join(scenario.dir, 'stricter.json');
+    writeFileSync(other, JSON.stringify({ ...registry, processors: { ...registry.processors, p: { grace_hours: 2.5, staleness_threshold_days: 30 } } }));
+    const run = await runCli(
+      ['backtest', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', '--from', '2025-10-05', '--to', '2025-10-06', '--compare', other],
+      { now: NOW, env: { PEM_BIGQUERY_API_ENDPOINT: 'http://127.0.0.1:9' } },
+    );
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toBe(
+      `error: --compare ${other}: processors.p.staleness_threshold_days differ from ${scenario.registryPath}, but BigQuery project pem-test (US) detects with the registry Dataform deployed, ` +
+        'so both replays would show the same: there, compare only alert_after_dates (alert_within_dates unchanged) and renotify_hours (docs/noise.md)\n',
+    );
+    // What the runner applies itself may differ; alert_within_dates (which defaults to alert_after_dates) is read by the statement.
+    const thresholds = { ...registry, renotify_hours: 12, processors: { ...registry.processors, r: { ...registry.processors.r, alert_after_dates: 1, alert_within_dates: 2, owners: ['ops'] } } };
+    expect(detectionDifferences(parseOk(registry), parseOk(thresholds))).toEqual([]);
+    const implicitWithin = { ...registry, processors: { ...registry.processors, p: { ...registry.processors.p, alert_after_dates: 3 } } };
+    expect(detectionDifferences(parseOk(registry), parseOk(implicitWithin))).toEqual(['processors.p.alert_within_dates']);
+    expect(detectionDifferences(parseOk(registry), parseOk({ ...registry, processors: { p: registry.processors.p, q: registry.processors.q, extra: {} } }))).toEqual([
+      'processors.r (only in --config)',
+      'processors.extra (only in --compare)',
+    ]);
   });
 
   it('prints the same figures as CSV with --format csv: a total, each week and each processor, per registry', async () => {
