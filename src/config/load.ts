@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { extname, resolve } from 'node:path';
+import { parse as parseJson, type ValueNode } from '@humanwhocodes/momoa';
 import { configError, describeError } from '../errors.js';
 import { defaultProcessorFilter, filterShapeProblem, parseRegistry, type ParseResult, type Registry } from './registry.js';
 
@@ -46,6 +47,52 @@ export async function loadRegistry(path: string, parseFilter?: FilterParser, opt
   return valid.registry;
 }
 
+/**
+ * A JSON registry's document. Beyond `JSON.parse`: a byte-order mark (editors on Windows write one)
+ * is skipped; a syntax error says its line and column; and a key given twice in one object is an
+ * error, where JSON.parse keeps the last silently (two merged registries lost a processor's route
+ * or owners without a word).
+ */
+export function parseRegistryJson(raw: string, path: string): unknown {
+  const text = raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (error) {
+    // V8 says where as an offset ("… in JSON at position 32"): a person counts lines.
+    const message = describeError(error).replace(/ at position (\d+)/, (_all, offset: string) => {
+      const before = text.slice(0, Number(offset)).split('\n');
+      return ` at line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
+    });
+    throw configError(`registry file ${path} is not valid JSON: ${message}`);
+  }
+  const duplicates = duplicateKeys(parseJson(text, { mode: 'json' }).body, []);
+  if (duplicates.length === 1) throw configError(`invalid registry ${path}: ${duplicates[0]}`);
+  if (duplicates.length > 1) throw configError(`invalid registry ${path}: ${duplicates.length} problems`, duplicates);
+  return value;
+}
+
+/** `processors.a: given 2 times (line 3, column 5; line 9, column 5); …` for each key repeated in an object. */
+function duplicateKeys(node: ValueNode, path: string[]): string[] {
+  if (node.type === 'Array') return node.elements.flatMap((element, i) => duplicateKeys(element.value, [...path, String(i)]));
+  if (node.type !== 'Object') return [];
+  const problems: string[] = [];
+  const places = new Map<string, string[]>();
+  for (const member of node.members) {
+    const key = member.name.type === 'String' ? member.name.value : member.name.name;
+    const { line, column } = member.name.loc.start;
+    places.set(key, [...(places.get(key) ?? []), `line ${line}, column ${column}`]);
+  }
+  for (const [key, at] of places) {
+    if (at.length > 1) problems.push(`${[...path, key].join('.')}: given ${at.length} times (${at.join('; ')}); JSON keeps only the last, so give it once`);
+  }
+  for (const member of node.members) {
+    const key = member.name.type === 'String' ? member.name.value : member.name.name;
+    problems.push(...duplicateKeys(member.value, [...path, key]));
+  }
+  return problems;
+}
+
 /** How long a `.js` registry may take to load before it is given up on. */
 export const REGISTRY_LOAD_TIMEOUT_MS = 10_000;
 
@@ -70,11 +117,13 @@ export async function readRegistryDocument(path: string, options: RegistryReadOp
   }
   const extension = extname(absolute);
   if (extension === '.json') {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(absolute, 'utf8')) as unknown;
+      text = readFileSync(absolute, 'utf8');
     } catch (error) {
       throw configError(`registry file ${path} cannot be read: ${describeError(error)}`);
     }
+    return parseRegistryJson(text, path);
   }
   if (extension === '.js' || extension === '.cjs') return loadModuleIsolated(path, absolute, options);
   throw configError(`registry file ${path} must be a .js or .cjs (CommonJS) or .json file`);

@@ -271,13 +271,32 @@ describe('pem config validate', () => {
     ['a missing file', join(dir, 'nope.json'), 'does not exist (pass --config PATH to a .js or .json registry)'],
     ['a JSON array', writeRegistry('array.json', '[]'), 'array.json: must be an object such as {"dataset": "nba_reference", "processors": {…}}, not array'],
     ['JSON null', writeRegistry('null.json', 'null'), 'null.json: must be an object such as {"dataset": "nba_reference", "processors": {…}}, not null'],
-    ['malformed JSON', writeRegistry('broken.json', '{"processors": {'), 'cannot be read'],
+    ['malformed JSON', writeRegistry('broken.json', '{"processors": {'), "broken.json is not valid JSON: Expected property name or '}' in JSON at line 1, column 17"],
+    ['a comma too many, on line 3', writeRegistry('comma.json', '{\n  "processors": {\n    "a": {},,\n  }\n}'), 'comma.json is not valid JSON: Expected double-quoted property name in JSON at line 3, column 13'],
     ['a .yaml file', writeRegistry('reg.yaml', 'processors: {}'), 'must be a .js or .cjs (CommonJS) or .json file'],
   ])('gives one line and exit 2 for %s', async (_name, path, message) => {
     const run = await runCli(['config', 'validate', '--config', path]);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain(message);
+  });
+
+  it('refuses a key given twice in one object, which JSON.parse would drop silently, naming where each is', async () => {
+    const path = writeRegistry('dup.json', '{\n  "processors": {\n    "a": {"priority": "high"},\n    "a": {"priority": "low", "owners": "x", "owners": "y"}\n  }\n}');
+    const run = await runCli(['config', 'validate', '--config', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      `error: invalid registry ${path}: 2 problems\n` +
+        '  - processors.a: given 2 times (line 3, column 5; line 4, column 5); JSON keeps only the last, so give it once\n' +
+        '  - processors.a.owners: given 2 times (line 4, column 30; line 4, column 45); JSON keeps only the last, so give it once\n',
+    );
+  });
+
+  it('reads a JSON registry saved with a byte-order mark', async () => {
+    const path = writeRegistry('bom.json', '\uFEFF{"dataset": "nba_reference", "processors": {"a": {}}}');
+    const run = await runCli(['config', 'validate', '--config', path]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toContain('valid, 1 processor');
   });
 
   it('names the cause when a .js registry is loaded as an ES module ("type": "module" above it)', async () => {
