@@ -177,15 +177,18 @@ const ratio = (key: string, example: number) =>
     .positive(`must be more than 0 (null turns the rule off), for example "${key}": ${example}`)
     .max(1_000_000, `must be at most 1000000, for example "${key}": ${example}`);
 
-const enumOf = <T extends readonly [string, ...string[]]>(values: T, key: string) =>
-  z.enum(values, {
-    errorMap: (issue, ctx) => ({
+/** `inList`: the values are a list's elements, so the example shows a list (`"expected_weekdays": ["MON"]`). */
+const enumOf = <T extends readonly [string, ...string[]]>(values: T, key: string, inList = false) => {
+  const example = inList ? `"${key}": ["${values[0]}"]` : `"${key}": "${values[0]}"`;
+  return z.enum(values, {
+    errorMap: (issue) => ({
       message:
         issue.code === 'invalid_enum_value'
-          ? `"${String(issue.received)}" is not one of ${values.join(', ')}; for example "${key}": "${values[0]}"`
-          : `must be one of ${values.join(', ')}; for example "${key}": "${values[0]}"`,
+          ? `"${String(issue.received)}" is not one of ${values.join(', ')}; for example ${example}`
+          : `must be one of ${values.join(', ')}; for example ${example}`,
     }),
   });
+};
 
 /** Thresholds count at most this many dates: a year of daily dates is already more than a window reads. */
 export const MAX_THRESHOLD_DATES = 366;
@@ -277,7 +280,7 @@ const processorShape = z
     running_statuses: statusList('"running"', 0),
     expected_frequency: enumOf(FREQUENCIES, 'expected_frequency'),
     expected_weekdays: z
-      .array(enumOf(WEEKDAYS, 'expected_weekdays'), {
+      .array(enumOf(WEEKDAYS, 'expected_weekdays', true), {
         invalid_type_error: 'must be a list of weekdays, for example ["MON", "THU"]',
       })
       .min(1, 'must list at least one weekday, for example ["MON"]'),

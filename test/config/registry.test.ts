@@ -154,6 +154,7 @@ describe('registry problems', () => {
     [{ a: { execution_table: 'run history' } }, 'processors.a.execution_table: must be a table name'],
     [{ a: { date_field: 'processing date' } }, 'processors.a.date_field: must be a column name'],
     [{ a: { expected_frequency: 'weekly', expected_weekdays: ['MONDAY'] } }, 'processors.a.expected_weekdays.0: "MONDAY" is not one of MON'],
+    [{ a: { expected_frequency: 'weekly', expected_weekdays: ['FUNDAY'] } }, 'for example "expected_weekdays": ["MON"]'],
     [{ a: { expected_frequency: 'calendar' } }, 'processors.a.calendar_table: is required when expected_frequency is "calendar"'],
     [{ a: { expected_weekdays: ['TUE'] } }, 'processors.a.expected_weekdays: only applies when expected_frequency is "weekly"'],
     [{ a: { failure_statuses: ['success'] } }, 'processors.a.failure_statuses: "success" is also listed in success_statuses'],
