@@ -54,6 +54,14 @@ describe('readSettings', () => {
     expect(() => readSettings({ PAGERDUTY_ROUTING_KEY: ' R0UT1NGK3Y0000000000000000SECRET ' })).not.toThrow();
   });
 
+  it('refuses a PagerDuty events URL with a user name or password in it (fetch refuses it: every page failed as a network error), never printing it', () => {
+    const found = problemsOf({ PAGERDUTY_ROUTING_KEY: 'R0UT1NGK3Y0000000000000000SECRET', PAGERDUTY_EVENTS_URL: 'https://ops:hunter2@events.example.com/v2/enqueue' });
+    expect(found.message).toBe(
+      'PAGERDUTY_EVENTS_URL has a user name or password in it (user:password@), which requests cannot carry: PagerDuty authenticates by the routing key',
+    );
+    expect(JSON.stringify(found)).not.toContain('hunter2');
+  });
+
   it('gives one bad value as the message itself', () => {
     expect(problemsOf({ PEM_ALERT_RETRIES: '99' })).toEqual({
       message: "PEM_ALERT_RETRIES '99' must be a whole number from 0 to 10, for example PEM_ALERT_RETRIES=3",
