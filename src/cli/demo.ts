@@ -9,7 +9,7 @@ import { Option, type Command } from 'commander';
 import { shellWord } from '../alerts/actions.js';
 import { sendingNothing } from '../alerts/deliver.js';
 import { runBacktest } from '../backtest/replay.js';
-import { addDays } from '../check/inputs.js';
+import { addDays, todayIn } from '../check/inputs.js';
 import { runCheck } from '../check/run.js';
 import { DEMO_SEASON, buildDemoHistory } from '../demo/history.js';
 import { runHistoryTable } from '../config/names.js';
@@ -95,9 +95,11 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
     // environment and writes what it delivered and its own run into the demo's file.
     const registryPath = shellWord(relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY);
     const database = shellWord(flags.database);
+    // The demo's history is made for its --now: a check without it reads that history at another instant.
+    const now = flags.now === undefined ? '' : ` --now ${shellWord(flags.now)}`;
     context.stdout.write(
-      `\nNext: pem check --config ${registryPath} --database ${database} --dry-run --lookback-days 14` +
-        `\n      pem check --config ${registryPath} --database ${database} --dry-run --json-output\n`,
+      `\nNext: pem check --config ${registryPath} --database ${database} --dry-run --lookback-days 14${now}` +
+        `\n      pem check --config ${registryPath} --database ${database} --dry-run --json-output${now}\n`,
     );
     context.stdout.write(`\nHTML report: ${reportPath} (open it in a browser; pem report --html <file> writes one for any window)\n`);
     // SPEC §13: what this registry would have sent over the week before today, checked hourly.
@@ -105,10 +107,12 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
     const to = addDays(inputs.endDate, -1);
     const backtest = await runBacktest(warehouse, registry, { from, to, everyMs: 3_600_000, lookbackDays: inputs.lookbackDays, processors: inputs.processors });
     const perWeek = (n: number) => (n / DEMO_BACKTEST_WEEKS).toFixed(1);
+    // pem backtest replays up to today only: a demo --now later than today has no command to offer.
+    const replayable = to <= todayIn(registry.timezone, context.now());
     context.stdout.write(
       `\nBacktest ${from} .. ${to}, hourly: ${perWeek(backtest.totals.pages)} PagerDuty pages and ${perWeek(backtest.totals.slack_messages)} Slack messages per week, ` +
         `${backtest.totals.never_alerted_dates} problem dates never alerted` +
-        `\n      pem backtest --config ${registryPath} --database ${database} --from ${from} --to ${to} [--compare OTHER_REGISTRY]\n`,
+        (replayable ? `\n      pem backtest --config ${registryPath} --database ${database} --from ${from} --to ${to} [--compare OTHER_REGISTRY]\n` : '\n'),
     );
   } finally {
     await warehouse.close();

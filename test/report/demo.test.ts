@@ -40,6 +40,17 @@ describe('pem demo', () => {
     // Builds a season, checks it and replays a week hourly (a few seconds alone; more on a busy machine).
   }, 90_000);
 
+  it('carries --now into the checks it suggests, and suggests no backtest of a week after today', async () => {
+    const database = join(dir, 'later', 'demo.duckdb');
+    const { code, stdout } = await runCli(['demo', '--database', database, '--now', '2030-01-01T12:00:00Z'], { now: new Date('2026-12-03T12:00:00Z') });
+    expect(code).toBe(0);
+    const checks = stdout.split('\n').filter((line) => /^(Next: | {6})pem check /.test(line));
+    expect(checks).toHaveLength(2);
+    for (const line of checks) expect(line.endsWith(' --now 2030-01-01T12:00:00Z')).toBe(true);
+    expect(stdout).toMatch(/\nBacktest 2029-12-25 \.\. 2029-12-31, hourly: /);
+    expect(stdout).not.toContain('pem backtest');
+  }, 90_000);
+
   it('keeps stdout to the JSON document with --json-output, and names the report on stderr', async () => {
     // The first test's file: pem demo rebuilds a database it built, after the check it suggests
     // has recorded itself there (processor_execution_monitor), at the same instant as the demo.
