@@ -40,6 +40,8 @@ export interface BacktestOptions {
    * would see dates not yet due as missing and runs still going as hung: made-up problems.
    */
   until?: Date;
+  /** Hears each replayed check (1-based) of how many, with its instant: a long replay shows progress. */
+  onCheck?: (done: number, total: number, at: Date) => void;
 }
 
 export interface BacktestRun extends BacktestFigures {
@@ -152,6 +154,7 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   let lastPause = performance.now();
   const merged = new Map<string, { report: ProcessorReport; detail: ProcessorDetail }>();
   let silences: ActiveSilence[] = [];
+  let replayed = 0;
   try {
     for (const step of steps) {
       if (step.wanted.length > 0) {
@@ -179,6 +182,7 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
       );
       simulation.step(step.window.now, result, silences);
       simulateMs += performance.now() - started;
+      options.onCheck?.(++replayed, steps.length, step.window.now);
     }
   } finally {
     // Never leave a statement running behind a failure: the caller closes the warehouse next.

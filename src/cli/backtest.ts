@@ -12,6 +12,7 @@ import { runBacktest } from '../backtest/replay.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { chosenFormat, formatOption } from './format.js';
+import { withProgress } from './progress.js';
 import { loadCheckedRegistry } from './registry.js';
 import type { ProcessorConfig, Registry } from '../config/registry.js';
 
@@ -119,7 +120,18 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
     const runs: BacktestReport['runs'] = [];
     for (const { path, registry } of registries) {
       const started = performance.now();
-      const run = await runBacktest(warehouse, registry, { from, to, everyMs, lookbackDays, processors: selectProcessors(registry, flags.processors), until: context.now() });
+      const processors = selectProcessors(registry, flags.processors);
+      const run = await withProgress(context, `replaying ${path}`, (progress) =>
+        runBacktest(warehouse, registry, {
+          from,
+          to,
+          everyMs,
+          lookbackDays,
+          processors,
+          until: context.now(),
+          onCheck: (done, total, at) => progress.step(`replaying ${path}: check ${done} of ${total} (${at.toISOString().slice(0, 16)}Z)`),
+        }),
+      );
       context.log.info(`backtest ${path}: ${run.checks} checks replayed with ${run.queries} detection queries in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       runs.push({ config: path, ...run });
     }

@@ -102,6 +102,16 @@ describe('pem backtest, computed by hand', () => {
     ]);
   });
 
+  it('shows which check it is replaying on a terminal, and nothing when stderr is not one', async () => {
+    scenario = await createScenario(registry, rows);
+    const args = ['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-06'];
+    const shown = await runCli(args, { now: NOW, stderrTty: true });
+    expect(shown.code).toBe(0);
+    expect(shown.stderr).toContain(`replaying ${scenario.registryPath}: check 48 of 48 (2025-10-06T23:00Z)`);
+    const piped = await runCli(args, { now: NOW });
+    expect(piped.stderr).not.toContain('replaying');
+  });
+
   it("gives the same figures with a disabled processor whose table is gone: it reads only the replayed processors' tables", async () => {
     const retired = { ...registry, processors: { ...registry.processors, old: { enabled: false, execution_table: 'legacy.old_runs' } } };
     scenario = await createScenario(retired, rows);
