@@ -31,7 +31,7 @@ import { byUrgency, type AlertReason, type AlertReport, type CheckResult } from 
 import { checkCommandLine, processorActions, type CheckCommandContext, type ProcessorActions } from './actions.js';
 import { PemError, describeError, runtimeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Warehouse } from '../warehouse/types.js';
+import { MISSING_TABLE, type Warehouse } from '../warehouse/types.js';
 import { buildConsoleMessage, createConsoleTransport } from './console.js';
 import { collectIssues, type Issue, type IssueKind, type StateDestination } from './issues.js';
 import { buildPagerDutyResolve, buildPagerDutyTrigger, type PagerDutyEvent } from './pagerduty-event.js';
@@ -233,9 +233,9 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   try {
     ({ plan, state } = await loadPlan(options, report.window_end, issues, checked, routing, now));
   } catch (error) {
-    return finish(null, null, [
-      `alert state unavailable (${describeError(error)}); \`pem schema apply\` creates ${stateTable} and ${alertSilencesTable(registry)}; nothing was sent`,
-    ]);
+    const why = describeError(error);
+    const fix = MISSING_TABLE.test(why) ? `; \`pem schema apply\` creates ${stateTable} and ${alertSilencesTable(registry)}` : '';
+    return finish(null, null, [`alert state unavailable (${why})${fix}; nothing was sent`]);
   }
 
   // Asked to stop before claiming: claiming only to give it all back would spend the seconds left.

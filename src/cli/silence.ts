@@ -10,7 +10,7 @@ import { PemError, describeError, runtimeError, usageError } from '../errors.js'
 import { addSilence, listSilences, removeSilences, type Silence } from '../alerts/silences.js';
 import { alertSilencesTable } from '../config/names.js';
 import type { Registry } from '../config/registry.js';
-import type { Warehouse } from '../warehouse/types.js';
+import { MISSING_TABLE, type Warehouse } from '../warehouse/types.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { renderCsv } from '../report/csv.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
@@ -179,7 +179,8 @@ async function withSilences<T>(
     return await fn(warehouse, table);
   } catch (error) {
     if (error instanceof PemError && error.code !== 'runtime') throw error;
-    throw runtimeError(`${describeError(error)} (if ${table} does not exist yet, run \`pem schema apply\`)`);
+    const why = describeError(error);
+    throw runtimeError(MISSING_TABLE.test(why) ? `${why} (${table} does not exist yet: \`pem schema apply\` creates it)` : why);
   } finally {
     await warehouse.close();
   }

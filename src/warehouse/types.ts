@@ -101,3 +101,10 @@ export interface Warehouse {
   betweenSlices(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * A warehouse's own word that a table (or its dataset) does not exist: DuckDB's "Catalog Error:
+ * Table with name X does not exist", BigQuery's "Not found: Table p:d.t" / "Not found: Dataset".
+ * Only then is `pem schema apply` the fix to suggest; a permission or a held file is not.
+ */
+export const MISSING_TABLE = /Catalog Error: Table with name|Not found: (?:Table|Dataset)/;

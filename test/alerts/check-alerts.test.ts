@@ -320,6 +320,16 @@ describe('pem check without destinations, in dry runs, and when healthy', () => 
     expect(pagerduty.requests).toHaveLength(0);
   });
 
+  it('suggests pem schema apply only when the table is missing, not when it cannot be read otherwise', async () => {
+    await scenario.sql('DROP TABLE nba_reference.pem_alert_state');
+    await scenario.sql('CREATE TABLE nba_reference.pem_alert_state (event_id INTEGER)');
+    const result = await check();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/error: alert delivery failed: alert state unavailable \(.*\); nothing was sent/);
+    expect(result.stderr).not.toContain('schema apply');
+    expect(slack.requests).toHaveLength(0);
+  });
+
   it('--dry-run without any destination prints no alert lines at all', async () => {
     const dry = await check({ env: { PEM_RECORD_SELF: 'off' }, args: ['--dry-run'] });
     expect(dry.code).toBe(0);
