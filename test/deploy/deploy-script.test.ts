@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './dockerfile.js';
 
@@ -292,6 +292,16 @@ describe('deploy.sh --dry-run', () => {
     expect(run.stderr).toBe(
       `deploy/source-datasets.mjs: DATASET 'other_ds' is not the registry's dataset 'nba_reference' (${join(REPO_ROOT, 'includes', 'processors.js')}): pem schema apply and the job use the registry's, so deploy with DATASET=nba_reference, or change the registry\n`,
     );
+  });
+
+  it("refuses that DATASET in a dry run too, before printing any of the plan, when node is there to ask", () => {
+    const run = deploy(['--dry-run'], { ...BASE_ENV, DATASET: 'other_ds' }, dirname(process.execPath));
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `deploy/source-datasets.mjs: DATASET 'other_ds' is not the registry's dataset 'nba_reference' (${join(REPO_ROOT, 'includes', 'processors.js')}): pem schema apply and the job use the registry's, so deploy with DATASET=nba_reference, or change the registry\n`,
+    });
+    expect(deploy(['--dry-run'], BASE_ENV, dirname(process.execPath)).code).toBe(0);
   });
 
   it('grants no broad role on the project to anyone', () => {
