@@ -6,6 +6,7 @@
  */
 import { DateTime } from 'luxon';
 import { dateRuns } from '../check/date-runs.js';
+import { addDays } from '../check/inputs.js';
 import { streakProblemDates, type ProcessorReport } from '../check/report.js';
 import { ellipsize } from '../printable.js';
 import { fillTemplate, type ProcessorConfig } from '../config/registry.js';
@@ -19,8 +20,16 @@ export interface ProcessorActions {
   since: string | null;
   /** The problem dates of the current streak, ascending. */
   problemDates: string[];
-  /** The streak as compact ranges with its count: `Nov 25–27, Nov 29 (4 dates)`; null without one. */
+  /**
+   * The streak as compact ranges with its count: `Nov 25–27, Nov 29 (4 dates)`; null without one.
+   * When it began before the window (`streakBeforeWindow`), it says so and since which success.
+   */
   problemRanges: string | null;
+  /**
+   * The streak runs back to the window's first date, and the last success is older than the day
+   * before it (or there is none): the streak began before the window, which `since` cannot see.
+   */
+  streakBeforeWindow: boolean;
   runbookUrl: string | null;
   /** Filled `backfill_command`s of the first problem dates (at most MAX_BACKFILL_COMMANDS). */
   backfillCommands: string[];
@@ -111,10 +120,18 @@ export function processorActions(p: ProcessorReport, config: ProcessorConfig | u
   const latest = problemDates[problemDates.length - 1] ?? null;
   const template = config?.backfill_command ?? null;
   const shown = template === null ? [] : problemDates.slice(0, MAX_BACKFILL_COMMANDS);
+  const windowStart = p.days[0]?.date ?? null;
+  const streakBeforeWindow =
+    windowStart !== null && p.problem_since === windowStart && (p.last_success_date === null || p.last_success_date < addDays(windowStart, -1));
+  const ranges = problemDates.length > 0 ? compactRanges(problemDates) : null;
   return {
     since: p.problem_since,
     problemDates,
-    problemRanges: problemDates.length > 0 ? compactRanges(problemDates) : null,
+    problemRanges:
+      ranges !== null && streakBeforeWindow
+        ? `${ranges.replace(/\)$/, ' in the window')}; it began before the window, ${p.last_success_date === null ? 'with no success on record' : `after the last success on ${p.last_success_date}`})`
+        : ranges,
+    streakBeforeWindow,
     // `{date}` in a runbook is the latest problem date (SPEC §11); without one, E.
     runbookUrl: config?.runbook_url ? fillTemplate(config.runbook_url, { processor: p.name, date: latest ?? context.asOfDate }) : null,
     backfillCommands: shown.map((date) => ellipsize(fillTemplate(template!, { processor: p.name, date }), MAX_COMMAND_TEXT)),

@@ -203,7 +203,9 @@ export function processorSection(
   if (p.high_volume_dates.length > 0) lines.push(`• *High volume:* ${dateList(anomalyDates(days, 'high_volume'))}`);
   if (p.slow_dates.length > 0) lines.push(`• *Slow:* ${dateList(anomalyDates(days, 'slow'))}`);
   if (p.recovered_failure_dates.length > 0) lines.push(`• *Recovered failures:* ${dateList(p.recovered_failure_dates)}`);
-  if (actions?.since && actions.problemRanges) lines.push(`• *Since* ${actions.since}: ${escapeMrkdwn(actions.problemRanges)}`);
+  if (actions?.since && actions.problemRanges) {
+    lines.push(`• *Since* ${actions.streakBeforeWindow ? 'before ' : ''}${actions.since}: ${escapeMrkdwn(actions.problemRanges)}`);
+  }
   const failure = detail?.latest_failure;
   if (failure && (failure.error_type || failure.error_message)) {
     const type = failure.error_type ? `${code(ellipsize(failure.error_type, MAX_NAME_TEXT))} ` : '';

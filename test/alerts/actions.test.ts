@@ -55,11 +55,26 @@ describe('processorActions', () => {
       since: '2025-11-26',
       problemDates: ['2025-11-26', '2025-11-27', '2025-11-29'],
       problemRanges: 'Nov 26–27, Nov 29 (3 dates)',
+      streakBeforeWindow: false,
       runbookUrl: 'https://wiki.example.com/p/2025-11-29',
       backfillCommands: ['rerun p 2025-11-26', 'rerun p 2025-11-27', 'rerun p 2025-11-29'],
       moreBackfillDates: 0,
       checkCommand: 'pem check --date 2025-11-30 --processors p',
     });
+  });
+
+  it('says when the streak began before the window: it reaches its first date, and the last success is older', () => {
+    const failing = (last: string | null) =>
+      ({ name: 'p', days: [day('2025-11-26', 'failed'), day('2025-11-27', 'missing'), day('2025-11-28', 'failed')], problem_since: '2025-11-26', last_success_date: last }) as ProcessorReport;
+    const context = { asOfDate: '2025-11-28', lookbackDays: 3 };
+    expect(processorActions(failing('2025-11-09'), config({}), context)).toMatchObject({
+      since: '2025-11-26',
+      streakBeforeWindow: true,
+      problemRanges: 'Nov 26–28 (3 dates in the window; it began before the window, after the last success on 2025-11-09)',
+    });
+    expect(processorActions(failing(null), config({}), context).problemRanges).toBe('Nov 26–28 (3 dates in the window; it began before the window, with no success on record)');
+    // The last success the day before the window: the streak began at its first date.
+    expect(processorActions(failing('2025-11-25'), config({}), context)).toMatchObject({ streakBeforeWindow: false, problemRanges: 'Nov 26–28 (3 dates)' });
   });
 
   it('has no commands and no runbook when the registry gives none', () => {

@@ -218,6 +218,7 @@ describe('Slack limits', () => {
           since: '2025-10-01',
           problemDates: ['2025-10-01', '2025-10-02', '2025-10-03', '2025-10-05'],
           problemRanges: 'Oct 1–3, Oct 5 (4 dates)',
+          streakBeforeWindow: false,
           runbookUrl: `https://runbooks.example.com/${p.name}?date=2025-10-05&${'q'.repeat(400)}`,
           backfillCommands: ['2025-10-01', '2025-10-02', '2025-10-03'].map((d) => `gcloud run jobs execute ${p.name} --region=us-west2 --args=--date=${d},${'a'.repeat(240)}`),
           moreBackfillDates: 1,
