@@ -153,7 +153,17 @@ export async function runCheck(
     }
     if (perQuery < total) options.onStatement?.(Math.min(i + perQuery, total), total);
   }
-  return builder.finish();
+  const result = builder.finish();
+  // The statement gives every processor asked a row per date (a calendar spine). Fewer is not an
+  // answer to read as "all healthy": an emulator, a proxy or a deployment answering something else.
+  if (result.report.processors.length < total) {
+    const seen = new Set(result.report.processors.map((p) => p.name));
+    const absent = inputs.processors.filter((name) => !seen.has(name));
+    throw runtimeError(
+      `${warehouse.description} answered the check with no rows for ${absent.length} of the ${total} processors asked (${absent.slice(0, 5).join(', ')}${absent.length > 5 ? ', …' : ''}): not the answer of pem's statement`,
+    );
+  }
+  return result;
 }
 
 /**

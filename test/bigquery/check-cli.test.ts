@@ -15,7 +15,7 @@ import type { Scenario } from '../support/scenario.js';
 import { startZetaSql, type ZetaSql } from '../support/zetasql.js';
 import { duckDbScenario, registryOf } from './support/fixtures.js';
 import { guardLoopback, type LoopbackGuard } from './support/loopback-guard.js';
-import { unreachableUrl, type StandIn } from './support/rest-standin.js';
+import { startBigQueryStandIn, unreachableUrl, type StandIn } from './support/rest-standin.js';
 import { SCENARIOS } from './support/scenarios.js';
 import { zetaBackedStandIn } from './support/zeta-standin.js';
 
@@ -141,6 +141,25 @@ describe('pem check --engine bigquery with a registry ahead of the deployment', 
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^error: BigQuery project pem-test \(US\): .*not deployed to BigQuery \(run the Dataform project\): aa_new, zz_new$/);
       expect(standIn.queries).toHaveLength(1);
+    } finally {
+      await standIn.close();
+      scenario.cleanup();
+    }
+  });
+});
+
+describe('pem check --engine bigquery against an endpoint that answers with no rows', () => {
+  it('fails in one line instead of reporting every processor healthy (an emulator or a proxy answering something else)', async () => {
+    const fixture = SCENARIOS[1]!.fixture;
+    const scenario = await duckDbScenario(fixture);
+    const standIn = await startBigQueryStandIn({ answer: () => ({ columns: [{ name: 'processor_name', type: 'STRING' }], rows: [] }) });
+    try {
+      const run = await runCli(['check', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', '--date', '2025-06-03', '--dry-run'], {
+        env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url, PEM_RECORD_SELF: 'off' },
+      });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/^error: BigQuery project pem-test \(US\) answered the check with no rows for \d+ of the \d+ processors asked \(.+\): not the answer of pem's statement\n$/);
     } finally {
       await standIn.close();
       scenario.cleanup();
