@@ -444,8 +444,10 @@ const __pem_modules = {
     exports.TABLE_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
     const DATASET_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*$/;
     const nonEmpty = (example) => zod_1.z.string({ invalid_type_error: `must be a string, for example ${example}` }).min(1, `must not be empty, for example ${example}`);
-    const tableName = (example) => nonEmpty(example).regex(exports.TABLE_NAME, `must be a table name "dataset.table" or "project.dataset.table", for example ${example}`);
-    const fieldName = (example) => nonEmpty(example).regex(FIELD_NAME, `must be a column name (letters, digits, _), for example ${example}`);
+    /** A non-empty string of a shape; an empty one is told only that it is empty, not that too. */
+    const nonEmptyMatching = (example, shape, message) => nonEmpty(example).refine((value) => value === '' || shape.test(value), message);
+    const tableName = (example) => nonEmptyMatching(example, exports.TABLE_NAME, `must be a table name "dataset.table" or "project.dataset.table", for example ${example}`);
+    const fieldName = (example) => nonEmptyMatching(example, FIELD_NAME, `must be a column name (letters, digits, _), for example ${example}`);
     /** Zone names already asked: luxon builds an Intl formatter per question, and 10,000 processors ask a few names (15 ms at 10,000). */
     const knownZones = new Map();
     function isTimeZone(name) {
@@ -473,13 +475,17 @@ const __pem_modules = {
         .number({ invalid_type_error: `must be a number or null, for example "${key}": ${example}` })
         .positive(`must be more than 0 (null turns the rule off), for example "${key}": ${example}`)
         .max(1000000, `must be at most 1000000, for example "${key}": ${example}`);
-    const enumOf = (values, key) => zod_1.z.enum(values, {
-        errorMap: (issue, ctx) => ({
-            message: issue.code === 'invalid_enum_value'
-                ? `"${String(issue.received)}" is not one of ${values.join(', ')}; for example "${key}": "${values[0]}"`
-                : `must be one of ${values.join(', ')}; for example "${key}": "${values[0]}"`,
-        }),
-    });
+    /** `inList`: the values are a list's elements, so the example shows a list (`"expected_weekdays": ["MON"]`). */
+    const enumOf = (values, key, inList = false) => {
+        const example = inList ? `"${key}": ["${values[0]}"]` : `"${key}": "${values[0]}"`;
+        return zod_1.z.enum(values, {
+            errorMap: (issue) => ({
+                message: issue.code === 'invalid_enum_value'
+                    ? `"${String(issue.received)}" is not one of ${values.join(', ')}; for example ${example}`
+                    : `must be one of ${values.join(', ')}; for example ${example}`,
+            }),
+        });
+    };
     /** Thresholds count at most this many dates: a year of daily dates is already more than a window reads. */
     exports.MAX_THRESHOLD_DATES = 366;
     const dependencyShape = zod_1.z.union([
@@ -544,7 +550,7 @@ const __pem_modules = {
         if (url && !/^https?:\/\/[^\s]+$/.test(value))
             ctx.addIssue({ code: zod_1.z.ZodIssueCode.custom, message: `must be an http(s) URL, for example ${example}` });
     });
-    const httpLink = (example) => nonEmpty(example).regex(/^https?:\/\/[^\s]+$/, `must be an http(s) URL, for example ${example}`);
+    const httpLink = (example) => nonEmptyMatching(example, /^https?:\/\/[^\s]+$/, `must be an http(s) URL, for example ${example}`);
     const processorShape = zod_1.z
         .object({
         display_name: nonEmpty('"Gamebook registry processor"'),
@@ -560,7 +566,7 @@ const __pem_modules = {
         running_statuses: statusList('"running"', 0),
         expected_frequency: enumOf(exports.FREQUENCIES, 'expected_frequency'),
         expected_weekdays: zod_1.z
-            .array(enumOf(exports.WEEKDAYS, 'expected_weekdays'), {
+            .array(enumOf(exports.WEEKDAYS, 'expected_weekdays', true), {
             invalid_type_error: 'must be a list of weekdays, for example ["MON", "THU"]',
         })
             .min(1, 'must list at least one weekday, for example ["MON"]'),
@@ -612,7 +618,7 @@ const __pem_modules = {
         .strict();
     const registryShape = zod_1.z
         .object({
-        dataset: nonEmpty('"nba_reference"').regex(DATASET_NAME, 'must be a dataset name, for example "nba_reference"').optional(),
+        dataset: nonEmptyMatching('"nba_reference"', DATASET_NAME, 'must be a dataset name, for example "nba_reference"').optional(),
         timezone: timezone.optional(),
         renotify_hours: zod_1.z
             .number({ invalid_type_error: 'must be a number of hours, for example "renotify_hours": 24' })

@@ -136,11 +136,14 @@ const DATASET_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*$/;
 const nonEmpty = (example: string) =>
   z.string({ invalid_type_error: `must be a string, for example ${example}` }).min(1, `must not be empty, for example ${example}`);
 
+/** A non-empty string of a shape; an empty one is told only that it is empty, not that too. */
+const nonEmptyMatching = (example: string, shape: RegExp, message: string) => nonEmpty(example).refine((value) => value === '' || shape.test(value), message);
+
 const tableName = (example: string) =>
-  nonEmpty(example).regex(TABLE_NAME, `must be a table name "dataset.table" or "project.dataset.table", for example ${example}`);
+  nonEmptyMatching(example, TABLE_NAME, `must be a table name "dataset.table" or "project.dataset.table", for example ${example}`);
 
 const fieldName = (example: string) =>
-  nonEmpty(example).regex(FIELD_NAME, `must be a column name (letters, digits, _), for example ${example}`);
+  nonEmptyMatching(example, FIELD_NAME, `must be a column name (letters, digits, _), for example ${example}`);
 
 /** Zone names already asked: luxon builds an Intl formatter per question, and 10,000 processors ask a few names (15 ms at 10,000). */
 const knownZones = new Map<string, boolean>();
@@ -263,7 +266,7 @@ const template = (example: string, { url }: { url: boolean }) =>
     if (url && !/^https?:\/\/[^\s]+$/.test(value)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an http(s) URL, for example ${example}` });
   });
 
-const httpLink = (example: string) => nonEmpty(example).regex(/^https?:\/\/[^\s]+$/, `must be an http(s) URL, for example ${example}`);
+const httpLink = (example: string) => nonEmptyMatching(example, /^https?:\/\/[^\s]+$/, `must be an http(s) URL, for example ${example}`);
 
 const processorShape = z
   .object({
@@ -334,7 +337,7 @@ const processorShape = z
 
 const registryShape = z
   .object({
-    dataset: nonEmpty('"nba_reference"').regex(DATASET_NAME, 'must be a dataset name, for example "nba_reference"').optional(),
+    dataset: nonEmptyMatching('"nba_reference"', DATASET_NAME, 'must be a dataset name, for example "nba_reference"').optional(),
     timezone: timezone.optional(),
     renotify_hours: z
       .number({ invalid_type_error: 'must be a number of hours, for example "renotify_hours": 24' })

@@ -170,6 +170,14 @@ describe('registry problems', () => {
     expect(problems.every((p) => p.startsWith(`processors.${Object.keys(processors)[0]}`))).toBe(true);
   });
 
+  it('says an empty name is empty, once, not also that it has the wrong shape', () => {
+    expect(problemsOf({ dataset: '', processors: { a: { execution_table: '', date_field: '' } } })).toEqual([
+      'dataset: must not be empty, for example "nba_reference"',
+      'processors.a.execution_table: must not be empty, for example "nba_reference.processor_run_history"',
+      'processors.a.date_field: must not be empty, for example "processing_date"',
+    ]);
+  });
+
   it('reports every problem at once', () => {
     const problems = problemsOf({
       datset: 'x',
