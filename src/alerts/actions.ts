@@ -115,21 +115,41 @@ export function checkCommandLine(context: CheckCommandContext, processor?: strin
 }
 
 
+const ISO_WEEKDAY: Record<string, number> = { MON: 1, TUE: 2, WED: 3, THU: 4, FRI: 5, SAT: 6, SUN: 7 };
+
+/**
+ * The first date after `date` that the processor's frequency expects, or null when the registry
+ * alone cannot tell (a calendar's dates are in a table; `none` expects nothing). A date between
+ * the last success and the window that was never expected (a weekend) starts no streak.
+ */
+export function firstExpectedAfter(config: Pick<ProcessorConfig, 'expected_frequency' | 'expected_weekdays'>, date: string): string | null {
+  const weekdays =
+    config.expected_frequency === 'daily' ? [1, 2, 3, 4, 5, 6, 7]
+    : config.expected_frequency === 'weekdays' ? [1, 2, 3, 4, 5]
+    : config.expected_frequency === 'weekly' ? config.expected_weekdays.map((d) => ISO_WEEKDAY[d]!)
+    : [];
+  if (weekdays.length === 0) return null;
+  for (let next = addDays(date, 1), i = 0; i < 7; next = addDays(next, 1), i++) {
+    if (weekdays.includes(DateTime.fromISO(next, { zone: 'UTC' }).weekday)) return next;
+  }
+  return null;
+}
+
 export function processorActions(p: ProcessorReport, config: ProcessorConfig | undefined, context: CheckCommandContext): ProcessorActions {
   const problemDates = streakProblemDates(p.days, p.problem_since);
   const latest = problemDates[problemDates.length - 1] ?? null;
   const template = config?.backfill_command ?? null;
   const shown = template === null ? [] : problemDates.slice(0, MAX_BACKFILL_COMMANDS);
-  const windowStart = p.days[0]?.date ?? null;
-  const streakBeforeWindow =
-    windowStart !== null && p.problem_since === windowStart && (p.last_success_date === null || p.last_success_date < addDays(windowStart, -1));
+  const windowStart = addDays(context.asOfDate, 1 - context.lookbackDays);
+  const firstExpected = p.last_success_date === null || !config ? null : firstExpectedAfter(config, p.last_success_date);
+  const streakBeforeWindow = p.problem_since === windowStart && firstExpected !== null && firstExpected < windowStart;
   const ranges = problemDates.length > 0 ? compactRanges(problemDates) : null;
   return {
     since: p.problem_since,
     problemDates,
     problemRanges:
       ranges !== null && streakBeforeWindow
-        ? `${ranges.replace(/\)$/, ' in the window')}; it began before the window, ${p.last_success_date === null ? 'with no success on record' : `after the last success on ${p.last_success_date}`})`
+        ? `${ranges.replace(/\)$/, ' in the window')}; it began before the window, after the last success on ${p.last_success_date})`
         : ranges,
     streakBeforeWindow,
     // `{date}` in a runbook is the latest problem date (SPEC §11); without one, E.

@@ -1,6 +1,6 @@
 /** What an alert lets a person do (SPEC §11): since-when ranges, templates, the pem check line, local times. */
 import { describe, expect, it } from 'vitest';
-import { checkCommandLine, compactRanges, localTime, processorActions } from '../../src/alerts/actions.js';
+import { checkCommandLine, compactRanges, firstExpectedAfter, localTime, processorActions } from '../../src/alerts/actions.js';
 import type { DayReport, ProcessorReport } from '../../src/check/report.js';
 import { parseRegistry, type ProcessorConfig } from '../../src/config/registry.js';
 
@@ -63,7 +63,7 @@ describe('processorActions', () => {
     });
   });
 
-  it('says when the streak began before the window: it reaches its first date, and the last success is older', () => {
+  it('says when the streak began before the window: it reaches its first date, and a date after the last success was expected before it', () => {
     const failing = (last: string | null) =>
       ({ name: 'p', days: [day('2025-11-26', 'failed'), day('2025-11-27', 'missing'), day('2025-11-28', 'failed')], problem_since: '2025-11-26', last_success_date: last }) as ProcessorReport;
     const context = { asOfDate: '2025-11-28', lookbackDays: 3 };
@@ -72,9 +72,23 @@ describe('processorActions', () => {
       streakBeforeWindow: true,
       problemRanges: 'Nov 26–28 (3 dates in the window; it began before the window, after the last success on 2025-11-09)',
     });
-    expect(processorActions(failing(null), config({}), context).problemRanges).toBe('Nov 26–28 (3 dates in the window; it began before the window, with no success on record)');
-    // The last success the day before the window: the streak began at its first date.
+    // The last success the day before the window: the streak began at its first date. Never a success: no claim.
     expect(processorActions(failing('2025-11-25'), config({}), context)).toMatchObject({ streakBeforeWindow: false, problemRanges: 'Nov 26–28 (3 dates)' });
+    expect(processorActions(failing(null), config({}), context).streakBeforeWindow).toBe(false);
+    // Weekdays: the last success on Friday 11-21, the window from Monday 11-24: the weekend was not expected.
+    const monday = { ...failing('2025-11-21'), days: [day('2025-11-24', 'failed'), day('2025-11-25', 'failed')], problem_since: '2025-11-24' } as ProcessorReport;
+    expect(processorActions(monday, config({ expected_frequency: 'weekdays' }), { asOfDate: '2025-11-25', lookbackDays: 2 }).streakBeforeWindow).toBe(false);
+    expect(processorActions(monday, config({}), { asOfDate: '2025-11-25', lookbackDays: 2 }).streakBeforeWindow).toBe(true);
+    // A calendar's dates are in a table: no claim either way.
+    expect(processorActions(failing('2025-11-09'), config({ expected_frequency: 'calendar', calendar_table: 'ds.games', calendar_date_field: 'game_date' }), context).streakBeforeWindow).toBe(false);
+  });
+
+  it('finds the first expected date after another, by frequency', () => {
+    expect(firstExpectedAfter({ expected_frequency: 'daily', expected_weekdays: ['MON'] }, '2025-11-21')).toBe('2025-11-22');
+    expect(firstExpectedAfter({ expected_frequency: 'weekdays', expected_weekdays: ['MON'] }, '2025-11-21')).toBe('2025-11-24');
+    expect(firstExpectedAfter({ expected_frequency: 'weekly', expected_weekdays: ['WED', 'SUN'] }, '2025-11-21')).toBe('2025-11-23');
+    expect(firstExpectedAfter({ expected_frequency: 'weekly', expected_weekdays: ['FRI'] }, '2025-11-21')).toBe('2025-11-28');
+    expect(firstExpectedAfter({ expected_frequency: 'none', expected_weekdays: ['MON'] }, '2025-11-21')).toBeNull();
   });
 
   it('has no commands and no runbook when the registry gives none', () => {
