@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { extname, resolve } from 'node:path';
-import { parse as parseJson, type ValueNode } from '@humanwhocodes/momoa';
+import { parse as parseJson } from '@humanwhocodes/momoa';
 import { configError, describeError } from '../errors.js';
 import { defaultProcessorFilter, filterShapeProblem, parseRegistry, type ParseResult, type Registry } from './registry.js';
 
@@ -59,38 +59,124 @@ export function parseRegistryJson(raw: string, path: string): unknown {
   try {
     value = JSON.parse(text) as unknown;
   } catch (error) {
-    // V8 says where as an offset ("… in JSON at position 32"): a person counts lines.
-    const message = describeError(error).replace(/ at position (\d+)/, (_all, offset: string) => {
-      const before = text.slice(0, Number(offset)).split('\n');
-      return ` at line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
-    });
-    throw configError(`registry file ${path} is not valid JSON: ${message}`);
+    throw configError(`registry file ${path} is not valid JSON${syntaxErrorPlace(text)}: ${describeError(error).replace(/ at position \d+/, '').replace(/^(Unexpected token '.+?'), (?:"|\.\.\.").*$/s, '$1')}`);
   }
-  const duplicates = duplicateKeys(parseJson(text, { mode: 'json' }).body, []);
+  // Counting is cheap; finding where is not (at 10,000 processors): only a document with fewer
+  // keys than its text spells has a key given twice.
+  const duplicates = countKeys(value) === countKeyTokens(text) ? [] : duplicateKeys(text);
   if (duplicates.length === 1) throw configError(`invalid registry ${path}: ${duplicates[0]}`);
   if (duplicates.length > 1) throw configError(`invalid registry ${path}: ${duplicates.length} problems`, duplicates);
   return value;
 }
 
-/** `processors.a: given 2 times (line 3, column 5; line 9, column 5); …` for each key repeated in an object. */
-function duplicateKeys(node: ValueNode, path: string[]): string[] {
-  if (node.type === 'Array') return node.elements.flatMap((element, i) => duplicateKeys(element.value, [...path, String(i)]));
-  if (node.type !== 'Object') return [];
-  const problems: string[] = [];
-  const places = new Map<string, string[]>();
-  for (const member of node.members) {
-    const key = member.name.type === 'String' ? member.name.value : member.name.name;
-    const { line, column } = member.name.loc.start;
-    places.set(key, [...(places.get(key) ?? []), `line ${line}, column ${column}`]);
+/**
+ * Where invalid JSON goes wrong, as ` at line L, column C` (V8's own message gives an offset, or
+ * nothing at all for an unexpected token). Read by momoa, only once the document is known bad.
+ */
+function syntaxErrorPlace(text: string): string {
+  try {
+    parseJson(text, { mode: 'json' });
+  } catch (error) {
+    const at = error as { line?: unknown; column?: unknown };
+    if (typeof at.line === 'number' && typeof at.column === 'number') return ` at line ${at.line}, column ${at.column}`;
   }
-  for (const [key, at] of places) {
-    if (at.length > 1) problems.push(`${[...path, key].join('.')}: given ${at.length} times (${at.join('; ')}); JSON keeps only the last, so give it once`);
+  return '';
+}
+
+/** The keys of every object in a parsed JSON value. Iterative: a registry may nest deeper than the call stack. */
+function countKeys(value: unknown): number {
+  let count = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (next === null || typeof next !== 'object') continue;
+    if (Array.isArray(next)) {
+      for (const item of next) pending.push(item);
+    } else {
+      for (const key in next) {
+        count++;
+        pending.push((next as Record<string, unknown>)[key]);
+      }
+    }
   }
-  for (const member of node.members) {
-    const key = member.name.type === 'String' ? member.name.value : member.name.name;
-    problems.push(...duplicateKeys(member.value, [...path, key]));
+  return count;
+}
+
+/** The object keys spelled in valid JSON `text`: the strings before a `:`. */
+function countKeyTokens(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 58) count++;
+    else if (ch === 34) for (i++; text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
   }
-  return problems;
+  return count;
+}
+
+/**
+ * `processors.a: given 2 times (line 3, column 5; line 4, column 5); …` for each key repeated in
+ * one object of `text`, valid JSON. One pass with an explicit stack: no recursion (a registry may
+ * nest deeper than the call stack), and no syntax tree (a 10,000-processor registry is megabytes).
+ */
+export function duplicateKeys(text: string): string[] {
+  interface Container {
+    /** For an object: the offset of each key's first spelling; for an array: null. */
+    keys: Map<string, number> | null;
+    /** Keys seen again, with every offset; null until there is one (most objects never need it). */
+    repeated: Map<string, number[]> | null;
+    /** The key or index the current value sits at. */
+    at: string;
+    expectKey: boolean;
+    index: number;
+  }
+  const stack: Container[] = [];
+  const problems: { path: string[]; text: string }[] = [];
+  const place = (offset: number) => {
+    const before = text.slice(0, offset);
+    const lineStart = before.lastIndexOf('\n') + 1;
+    return `line ${before.split('\n').length}, column ${offset - lineStart + 1}`;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    const top = stack[stack.length - 1];
+    if (ch === 123 || ch === 91) {
+      // { or [: a new container, at the key or index of its parent.
+      if (top && top.keys === null) top.at = String(top.index);
+      stack.push({ keys: ch === 123 ? new Map() : null, repeated: null, at: '', expectKey: ch === 123, index: 0 });
+    } else if (ch === 125 || ch === 93) {
+      // } or ]: the container ends (its parent's path is still on the stack while it is reported).
+      for (const [key, offsets] of top?.repeated ?? []) {
+        const path = [...stack.slice(0, -1).map((c) => c.at), key];
+        problems.push({ path, text: `${path.join('.')}: given ${offsets.length} times (${offsets.map(place).join('; ')}); JSON keeps only the last, so give it once` });
+      }
+      stack.pop();
+    } else if (ch === 44 && top) {
+      if (top.keys !== null) top.expectKey = true;
+      else top.index++;
+    } else if (ch === 34) {
+      const start = i;
+      let escaped = false;
+      for (i++; text.charCodeAt(i) !== 34; i++) {
+        if (text.charCodeAt(i) === 92) {
+          escaped = true;
+          i++;
+        }
+      }
+      if (top && top.keys !== null && top.expectKey) {
+        const key = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
+        const first = top.keys.get(key);
+        if (first === undefined) top.keys.set(key, start);
+        else {
+          top.repeated ??= new Map();
+          top.repeated.set(key, [...(top.repeated.get(key) ?? [first]), start]);
+        }
+        top.at = key;
+        top.expectKey = false;
+      }
+    }
+  }
+  // Inner objects end first: in path order, an object's own repeats come before those within it.
+  return problems.sort((a, b) => a.path.join('\u0000').localeCompare(b.path.join('\u0000'))).map((p) => p.text);
 }
 
 /** How long a `.js` registry may take to load before it is given up on. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { filterShapeProblem, parseRegistry } from '../../src/config/registry.js';
+import { duplicateKeys } from '../../src/config/load.js';
 import { runCli } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pem-registry-'));
@@ -280,8 +281,8 @@ describe('pem config validate', () => {
     ['a missing file', join(dir, 'nope.json'), 'does not exist (pass --config PATH to a .js or .json registry)'],
     ['a JSON array', writeRegistry('array.json', '[]'), 'array.json: must be an object such as {"dataset": "nba_reference", "processors": {…}}, not array'],
     ['JSON null', writeRegistry('null.json', 'null'), 'null.json: must be an object such as {"dataset": "nba_reference", "processors": {…}}, not null'],
-    ['malformed JSON', writeRegistry('broken.json', '{"processors": {'), "broken.json is not valid JSON: Expected property name or '}' in JSON at line 1, column 17"],
-    ['a comma too many, on line 3', writeRegistry('comma.json', '{\n  "processors": {\n    "a": {},,\n  }\n}'), 'comma.json is not valid JSON: Expected double-quoted property name in JSON at line 3, column 13'],
+    ['malformed JSON', writeRegistry('broken.json', '{"processors": {'), "broken.json is not valid JSON at line 1, column 16: Expected property name or '}' in JSON"],
+    ['a comma too many, on line 3', writeRegistry('comma.json', '{\n  "processors": {\n    "a": {},,\n  }\n}'), 'comma.json is not valid JSON at line 3, column 13: Expected double-quoted property name in JSON'],
     ['a .yaml file', writeRegistry('reg.yaml', 'processors: {}'), 'must be a .js or .cjs (CommonJS) or .json file'],
   ])('gives one line and exit 2 for %s', async (_name, path, message) => {
     const run = await runCli(['config', 'validate', '--config', path]);
@@ -299,6 +300,23 @@ describe('pem config validate', () => {
         '  - processors.a: given 2 times (line 3, column 5; line 4, column 5); JSON keeps only the last, so give it once\n' +
         '  - processors.a.owners: given 2 times (line 4, column 30; line 4, column 45); JSON keeps only the last, so give it once\n',
     );
+  });
+
+  it('finds repeated keys in one pass: escaped spellings, inside lists, at any depth, in path order', () => {
+    expect(duplicateKeys('{"a": 1, "\\u0061": 2, "b": [{"x": 1}, {"x": 2, "x": 3}], "c": {"a": {"a": 1}}}')).toEqual([
+      'a: given 2 times (line 1, column 2; line 1, column 10); JSON keeps only the last, so give it once',
+      'b.1.x: given 2 times (line 1, column 40; line 1, column 48); JSON keeps only the last, so give it once',
+    ]);
+    expect(duplicateKeys('{"s": "a \\" \\\\ \\"", "s2": "{\\"s\\": 1, \\"s\\": 2}"}')).toEqual([]);
+    const deep = `{"owners": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    expect(duplicateKeys(deep)).toEqual([]);
+  });
+
+  it('says where a JSON registry goes wrong for every kind of syntax error', async () => {
+    const path = writeRegistry('token.json', '{\n  "processors": {\n    "a": {"grace_hours": x}\n  }\n}');
+    const run = await runCli(['config', 'validate', '--config', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`^error: registry file ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON at line 3, column 26: Unexpected token 'x'\n$`));
   });
 
   it('reads a JSON registry saved with a byte-order mark', async () => {
