@@ -567,8 +567,9 @@ DATAFORM_AGENT_MEMBER="serviceAccount:service-${PROJECT_NUMBER:-$PROJECT_NUMBER_
 DEPLOYER_MEMBER="${DEPLOYER:-$DEPLOYER_REF}"
 
 # A dry run refuses a DATASET other than the registry's too, before printing any of the plan
-# (source-datasets.mjs, below, needs only node): a plan for the wrong dataset is no plan to review.
-if [[ $DRY_RUN == true ]] && command -v node >/dev/null 2>&1; then
+# (source-datasets.mjs, below, needs node and the checkout's node_modules, from npm ci): a plan for
+# the wrong dataset is no plan to review.
+if [[ $DRY_RUN == true && -d $ROOT/node_modules ]] && command -v node >/dev/null 2>&1; then
   node "$ROOT/deploy/source-datasets.mjs" "--config=$PEM_CONFIG" "--project=$PROJECT_ID" "--dataset=$DATASET" >/dev/null || exit 2
 fi
 

@@ -65,25 +65,36 @@ export function registerBacktestCommand(program: Command, context: CliContext): 
  * Keys of a processor that the check statement does not read: the runner applies them (SPEC §12's
  * alert_after_dates, routing) or only shows them. Every other key shapes detection.
  */
-const RUNNER_KEYS: ReadonlySet<string> = new Set(['name', 'display_name', 'priority', 'revenue_impact', 'slack_channel', 'owners', 'route', 'runbook_url', 'backfill_command', 'alert_after_dates']);
+const RUNNER_KEYS: ReadonlySet<string> = new Set([
+  'name',
+  'display_name',
+  'priority',
+  'revenue_impact',
+  'slack_channel',
+  'owners',
+  'route',
+  'runbook_url',
+  'backfill_command',
+  'alert_after_dates',
+  // Which processors a replay checks is the runner's choice (selectProcessors), not the function's.
+  'enabled',
+]);
 
-/** Where two registries differ in what detection reads: `processors.a.staleness_threshold_days`, a processor only one has, the dataset. */
+/**
+ * Where two registries differ in what detection reads: `processors.a.staleness_threshold_days`,
+ * the dataset. A processor only one of them has is no difference: that replay checks one fewer.
+ */
 export function detectionDifferences(a: Registry, b: Registry): string[] {
   const differences: string[] = [];
   if (a.dataset !== b.dataset) differences.push('dataset');
   const byName = new Map(b.processors.map((p) => [p.name, p]));
   for (const p of a.processors) {
     const other = byName.get(p.name);
-    if (!other) {
-      differences.push(`processors.${p.name} (only in --config)`);
-      continue;
-    }
-    byName.delete(p.name);
+    if (!other) continue;
     for (const key of Object.keys(p) as (keyof ProcessorConfig)[]) {
       if (!RUNNER_KEYS.has(key) && JSON.stringify(p[key]) !== JSON.stringify(other[key])) differences.push(`processors.${p.name}.${key}`);
     }
   }
-  for (const name of byName.keys()) differences.push(`processors.${name} (only in --compare)`);
   return differences;
 }
 

@@ -293,8 +293,9 @@ function destinationsFrom(env: Environment): DestinationSettings {
   if (slackWebhookUrl && !httpUrl(slackWebhookUrl)) problems.push(`${SLACK_ENV} is not an http(s) URL: set it to the incoming webhook URL Slack gave you`);
   if (pagerDutyRoutingKey && !routingKeyShape(pagerDutyRoutingKey)) problems.push(routingKeyProblem(PAGERDUTY_ROUTING_KEY_ENV));
   if (pagerDutyRoutingKey && !httpUrl(pagerDutyEventsUrl)) problems.push(`${PAGERDUTY_URL_ENV} is not an http(s) URL, for example ${DEFAULT_PAGERDUTY_EVENTS_URL}`);
-  // fetch refuses a URL with credentials in it: every page would fail as a "network error".
-  else if (pagerDutyRoutingKey && hasCredentials(pagerDutyEventsUrl)) {
+  // fetch refuses a URL with credentials in it: every page would fail as a "network error". Checked
+  // whenever the URL is usable, as a route's routing key (not only the default one) pages through it.
+  else if (httpUrl(pagerDutyEventsUrl) && hasCredentials(pagerDutyEventsUrl)) {
     problems.push(`${PAGERDUTY_URL_ENV} has a user name or password in it (user:password@), which requests cannot carry: PagerDuty authenticates by the routing key`);
   }
   throwProblems(problems);
@@ -354,16 +355,17 @@ export interface RouteDestinationSettings {
   pagerDutyRoutingKey: string | null;
 }
 
-/**
- * A PagerDuty Events API v2 routing key is the 32-character integration key of a service or
- * ruleset (https://developer.pagerduty.com/docs/events-API-v2/trigger-events). A pasted URL, a key
- * cut short or one with a line break in it was sent as it was, and every run failed with HTTP 400.
- */
+/** A URL with a user name or password in it, which fetch refuses to request. */
 function hasCredentials(value: string): boolean {
   const url = new URL(value);
   return url.username !== '' || url.password !== '';
 }
 
+/**
+ * A PagerDuty Events API v2 routing key is the 32-character integration key of a service or
+ * ruleset (https://developer.pagerduty.com/docs/events-API-v2/trigger-events). A pasted URL, a key
+ * cut short or one with a line break in it was sent as it was, and every run failed with HTTP 400.
+ */
 function routingKeyShape(value: string): boolean {
   return /^[A-Za-z0-9]{32}$/.test(value);
 }

@@ -60,6 +60,8 @@ describe('readSettings', () => {
       'PAGERDUTY_EVENTS_URL has a user name or password in it (user:password@), which requests cannot carry: PagerDuty authenticates by the routing key',
     );
     expect(JSON.stringify(found)).not.toContain('hunter2');
+    // Without the default routing key too: a route's key pages through the same URL.
+    expect(problemsOf({ PAGERDUTY_EVENTS_URL: 'https://ops:hunter2@events.example.com/v2/enqueue' }).message).toBe(found.message);
   });
 
   it('gives one bad value as the message itself', () => {
