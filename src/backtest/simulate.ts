@@ -121,13 +121,16 @@ export class AlertSimulation {
         event_at: at,
       });
     }
+    const levels = new Map(result.report.processors.map((p) => [p.name, p.level]));
     for (const processor of new Set(delivered.map((i) => i.processor))) {
       const open = (this.openIssues.get(processor) ?? 0) > 0;
       const since = this.alertOpenedAt.get(processor);
       if (open && since === undefined) this.alertOpenedAt.set(processor, t);
       if (!open && since !== undefined) {
         this.alertOpenedAt.delete(processor);
-        if (resolvedNow.has(processor) && t - since <= FLAP_MS) this.flaps.push({ at: t, week, processor });
+        // Resolved and OK: a kind that resolved while its successor is held (silenced, explained
+        // by an upstream) leaves no issue open, but the processor never stopped being wrong.
+        if (resolvedNow.has(processor) && levels.get(processor) === 'OK' && t - since <= FLAP_MS) this.flaps.push({ at: t, week, processor });
       }
     }
     const told = new Set(delivered.filter((i) => i.action === 'trigger').map((i) => i.processor));

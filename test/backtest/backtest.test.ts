@@ -174,18 +174,28 @@ describe('pem backtest, computed by hand', () => {
     // 01:00 and every issue resolves: one alert resolved within two hours, one flap (not one per kind).
     // z: 10-04 missing at 03:00, then a failed run at 03:40: no longer missing, but failed: no flap.
     scenario = await createScenario(
-      { dataset: 'nba_reference', timezone: 'UTC', processors: { g: { grace_hours: 2.5 }, z: { grace_hours: 2.5, staleness_threshold_days: 5 } } },
+      { dataset: 'nba_reference', timezone: 'UTC', processors: { g: { grace_hours: 2.5 }, y: { grace_hours: 2.5, staleness_threshold_days: 5 }, z: { grace_hours: 2.5, staleness_threshold_days: 5 } } },
       [
         ...nightly('g', datesBetween('2025-09-25', '2025-10-01')),
         ...['2025-10-02', '2025-10-03', '2025-10-04'].flatMap((d) => runRows(`g-backfill-${d}`, 'g', d, 'success', '2025-10-05T00:50:00Z')),
         ...nightly('z', [...datesBetween('2025-09-25', '2025-10-03'), '2025-10-05']),
         ...runRows('z-late', 'z', '2025-10-04', 'failed', '2025-10-05T03:30:00Z'),
+        ...nightly('y', [...datesBetween('2025-09-25', '2025-10-03'), '2025-10-05']),
+        ...runRows('y-late', 'y', '2025-10-04', 'failed', '2025-10-05T03:30:00Z'),
       ],
     );
+    // y: as z, but silenced from 03:30: its missing resolves at 04:00 while its failed is held by the
+    // silence, so no issue stays open; it is still wrong, so no flap either.
+    const silenced = await runCli(
+      ['silence', 'add', '--config', scenario.registryPath, '--database', scenario.databasePath, '--processor', 'y', '--until', '2025-10-06T00:00:00Z', '--reason', 'r'],
+      { now: new Date('2025-10-05T03:30:00Z') },
+    );
+    expect(silenced.code).toBe(0);
     const [run] = (await backtest(['--from', '2025-10-05', '--to', '2025-10-05'])).runs;
     const byName = Object.fromEntries(run.processors.map((p: any) => [p.processor, p]));
     expect(byName.g).toMatchObject({ pages: 1, flaps: 1 });
     expect(byName.z).toMatchObject({ flaps: 0 });
+    expect(byName.y).toMatchObject({ flaps: 0, slack_messages: 2 });
     expect(run.totals.flaps).toBe(1);
   });
 
