@@ -11,7 +11,8 @@
  *
  * Routes (SPEC §11): each processor's alerts go to its route's Slack webhook and PagerDuty routing
  * key, read from the variables the registry names. Slack gets one message per route per run; the
- * WARNING summary rides on the `default` route's message. Alert state is keyed by issue and
+ * WARNING summary rides on the `default` route's message, or goes alone to that route when only
+ * other routes had a message (`sendWarningAlone`). Alert state is keyed by issue and
  * destination, never by route, so a processor that changes route is neither re-notified nor lost.
  *
  * `sent` in the JSON document: an alert is marked sent when this run delivered it to at least one
@@ -636,7 +637,9 @@ function markSent(alerts: readonly AlertReport[], ctx: MarkContext): AlertReport
     if (alert.processor === null) {
       // The WARNING summary rides on the default route's Slack message.
       if (!ctx.routing.hasRoute(DEFAULT_ROUTE, 'slack')) return mark(false, 'no_destination');
-      return mark(Boolean(ctx.outcome?.warningSent), ctx.broken || ctx.outcome?.warningFailed ? 'failed' : 'already_open');
+      // A failed Slack message of another route also sent no summary (it goes alone only after news went out).
+      const slackFailed = ctx.outcome?.warningFailed || (ctx.outcome?.slack.failed.length ?? 0) > 0;
+      return mark(Boolean(ctx.outcome?.warningSent), ctx.broken || slackFailed ? 'failed' : 'already_open');
     }
     const name = alert.processor;
     const routes = alert.destinations.filter((d): d is StateDestination => d !== 'console' && ctx.routing.has(d, name));
@@ -686,8 +689,13 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
   if (plan) {
     const slack = plan.due.filter((i) => i.destination === 'slack');
     if (slack.length > 0) {
-      const messages = byRoute(slack, routing).size;
-      parts.push(`${messages} Slack message${messages === 1 ? '' : 's'} (${new Set(slack.map((i) => i.processor)).size} processors)`);
+      const routes = byRoute(slack, routing);
+      // As sendWarningAlone decides: the summary goes alone when the default route has no message.
+      const warningAlone = result.report.alerts.some((a) => a.level === 'WARNING') && routing.hasRoute(DEFAULT_ROUTE, 'slack') && !routes.has(DEFAULT_ROUTE);
+      const messages = routes.size + (warningAlone ? 1 : 0);
+      parts.push(
+        `${messages} Slack message${messages === 1 ? '' : 's'} (${new Set(slack.map((i) => i.processor)).size} processors${warningAlone ? '; one the WARNING summary alone' : ''})`,
+      );
     }
     const pd = plan.due.filter((i) => i.destination === 'pagerduty');
     if (pd.length > 0) {

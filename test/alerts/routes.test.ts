@@ -119,6 +119,9 @@ describe('routes (SPEC §11)', () => {
       const silence = await runCli(['silence', 'add', ...base, '--processor', processor, '--until', '2025-10-09T00:00:00Z', '--reason', 'outage'], { now: new Date(NOW) });
       expect(silence.code).toBe(0);
     }
+    // A dry run counts it among what it would send.
+    const dry = await check({ args: ['--dry-run'] });
+    expect(dry.stderr).toContain('dry run: would send 3 Slack messages (4 processors; one the WARNING summary alone)');
     const result = await check();
     expect([slack.requests.length, stats.requests.length, props.requests.length]).toEqual([1, 1, 1]);
     const blocks = slack.requests[0]!.body.blocks;
@@ -143,6 +146,19 @@ describe('routes (SPEC §11)', () => {
     expect(result.code).toBe(1);
     expect(alertOf(result.json, null)).toMatchObject({ level: 'WARNING', sent: false, reason: 'failed' });
     expect(result.stderr).toContain('(the WARNING summary: ');
+  });
+
+  it('says the WARNING summary failed when the other routes failed, so none went alone', async () => {
+    const base = ['--config', scenario.registryPath, '--database', scenario.databasePath];
+    for (const processor of ['gamebook_processor', 'espn_scoreboard_processor', 'nbac_injury_report_processor', 'br_roster_processor']) {
+      await runCli(['silence', 'add', ...base, '--processor', processor, '--until', '2025-10-09T00:00:00Z', '--reason', 'outage'], { now: new Date(NOW) });
+    }
+    stats.answer(() => ({ status: 404, body: 'no_service' }));
+    props.answer(() => ({ status: 404, body: 'no_service' }));
+    const result = await check();
+    expect(result.code).toBe(1);
+    expect(slack.requests).toHaveLength(0);
+    expect(alertOf(result.json, null)).toMatchObject({ level: 'WARNING', sent: false, reason: 'failed' });
   });
 
   it("pages with each route's routing key", async () => {
