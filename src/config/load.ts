@@ -6,7 +6,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { extname, resolve } from 'node:path';
-import { parse as parseJson } from '@humanwhocodes/momoa';
 import { configError, describeError } from '../errors.js';
 import { defaultProcessorFilter, filterShapeProblem, parseRegistry, type ParseResult, type Registry } from './registry.js';
 
@@ -53,13 +52,13 @@ export async function loadRegistry(path: string, parseFilter?: FilterParser, opt
  * error, where JSON.parse keeps the last silently (two merged registries lost a processor's route
  * or owners without a word).
  */
-export function parseRegistryJson(raw: string, path: string): unknown {
+export async function parseRegistryJson(raw: string, path: string): Promise<unknown> {
   const text = raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
   } catch (error) {
-    throw configError(`registry file ${path} is not valid JSON${syntaxErrorPlace(text)}: ${describeError(error).replace(/ at position \d+/, '').replace(/^(Unexpected token '.+?'), (?:"|\.\.\.").*$/s, '$1')}`);
+    throw configError(`registry file ${path} is not valid JSON${await syntaxErrorPlace(text)}: ${describeError(error).replace(/ at position \d+/, '').replace(/^(Unexpected token '.+?'), (?:"|\.\.\.").*$/s, '$1')}`);
   }
   // Counting is cheap; finding where is not (at 10,000 processors): only a document with fewer
   // keys than its text spells has a key given twice.
@@ -71,11 +70,12 @@ export function parseRegistryJson(raw: string, path: string): unknown {
 
 /**
  * Where invalid JSON goes wrong, as ` at line L, column C` (V8's own message gives an offset, or
- * nothing at all for an unexpected token). Read by momoa, only once the document is known bad.
+ * nothing at all for an unexpected token). Read by momoa, loaded only once the document is known bad.
  */
-function syntaxErrorPlace(text: string): string {
+async function syntaxErrorPlace(text: string): Promise<string> {
+  const { parse } = await import('@humanwhocodes/momoa');
   try {
-    parseJson(text, { mode: 'json' });
+    parse(text, { mode: 'json' });
   } catch (error) {
     const at = error as { line?: unknown; column?: unknown };
     if (typeof at.line === 'number' && typeof at.column === 'number') return ` at line ${at.line}, column ${at.column}`;
