@@ -782,7 +782,7 @@ const __pem_modules = {
         for (const p of processors) {
             const seen = new Set();
             p.depends_on.forEach((d, i) => {
-                const where = `processors.${p.name}.depends_on[${i}]`;
+                const where = `processors.${p.name}.depends_on.${i}`;
                 if (!known.has(d.processor)) {
                     // Never the processor itself: a dependency on itself is an error of its own.
                     const others = [...known].filter((name) => name !== p.name);

@@ -516,7 +516,7 @@ export function dependencyProblems(processors: readonly ProcessorConfig[]): Regi
   for (const p of processors) {
     const seen = new Set<string>();
     p.depends_on.forEach((d, i) => {
-      const where = `processors.${p.name}.depends_on[${i}]`;
+      const where = `processors.${p.name}.depends_on.${i}`;
       if (!known.has(d.processor)) {
         // Never the processor itself: a dependency on itself is an error of its own.
         const others = [...known].filter((name) => name !== p.name);

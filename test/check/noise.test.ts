@@ -326,7 +326,7 @@ describe('registry validation (exit 2, one line each)', () => {
   it('refuses an unknown processor key in depends_on', async () => {
     const result = await validate({ gamebook: {}, boxscores: { depends_on: ['gamebok'] } });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('processors.boxscores.depends_on[0]: unknown processor "gamebok" (did you mean "gamebook"?)');
+    expect(result.stderr).toContain('processors.boxscores.depends_on.0: unknown processor "gamebok" (did you mean "gamebook"?)');
   });
 
   it('refuses a cycle, naming it once', async () => {
@@ -339,14 +339,14 @@ describe('registry validation (exit 2, one line each)', () => {
   it('refuses a positive offset and an alert_within_dates below alert_after_dates', async () => {
     const result = await validate({ a: {}, b: { depends_on: [{ processor: 'a', offset_days: 1 }], alert_after_dates: 3, alert_within_dates: 2 } });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('processors.b.depends_on[0].offset_days: 1 is positive');
+    expect(result.stderr).toContain('processors.b.depends_on.0.offset_days: 1 is positive');
     expect(result.stderr).toContain('processors.b.alert_within_dates: must be at least alert_after_dates (3)');
   });
 
   it('never suggests the processor itself for an unknown key in its own depends_on', async () => {
     const result = await validate({ a: { depends_on: ['b'] }, longname: {} });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('processors.a.depends_on[0]: unknown processor "b"\n');
+    expect(result.stderr).toContain('processors.a.depends_on.0: unknown processor "b"\n');
   });
 
   it('accepts a dependency on a disabled processor, with a note that it is ignored', async () => {
@@ -359,6 +359,6 @@ describe('registry validation (exit 2, one line each)', () => {
   it('refuses a processor that depends on itself', async () => {
     const result = await validate({ a: { depends_on: [{ processor: 'a', offset_days: -1 }] } });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('processors.a.depends_on[0]: a processor cannot depend on itself');
+    expect(result.stderr).toContain('processors.a.depends_on.0: a processor cannot depend on itself');
   });
 });

@@ -39,7 +39,7 @@ describe('registry defaults (SPEC §3)', () => {
   });
 
   it('reports a dependency listed twice, a bad shape and alert_within_dates without alert_after_dates', () => {
-    expect(problemsOf({ processors: { up: {}, down: { depends_on: ['up', { processor: 'up' }] } } })).toEqual(['processors.down.depends_on[1]: "up" is listed twice']);
+    expect(problemsOf({ processors: { up: {}, down: { depends_on: ['up', { processor: 'up' }] } } })).toEqual(['processors.down.depends_on.1: "up" is listed twice']);
     expect(problemsOf({ processors: { down: { depends_on: [{ processor: 'up', offset: -1 }] } } })).toEqual(['processors.down.depends_on.0.offset: unknown key']);
     expect(problemsOf({ processors: { down: { depends_on: [7] } } })[0]).toMatch(/^processors\.down\.depends_on\.0: each dependency is a processor key or/);
     expect(problemsOf({ processors: { p: { alert_within_dates: 3 } } })).toEqual([
