@@ -6,28 +6,20 @@
  * cannot settle is cut short at the grace bound.
  */
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStopControl, STOP_GRACE_MS, type StopControl } from '../../src/cli/stop.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../src/warehouse/types.js';
-import { bundleCli, type ChildCli, type ChildRun } from '../support/child-cli.js';
+import type { ChildCli, ChildRun } from '../support/child-cli.js';
 import { runCli } from '../support/cli.js';
-import { alertEnv, AS_OF, badMorningWithReceivers, NOW, pagerDutyOk, ROUTING_KEY, SLACK_PATH, slackOk, type BadMorningRig } from './support.js';
+import { alertEnv, AS_OF, childCliOnBadMornings, NOW, pagerDutyOk, ROUTING_KEY, SLACK_PATH, slackOk, type BadMorningRig } from './support.js';
 
 /** Long enough that only SIGTERM (never a timeout) can end a hanging send within a test. */
 const HANGING = { PEM_ALERT_TIMEOUT_MS: '60000' };
 
 let cli: ChildCli;
 let rig: BadMorningRig;
-
-beforeAll(async () => {
-  cli = await bundleCli();
-}, 60_000);
-afterAll(() => cli?.cleanup());
-beforeEach(async () => {
-  rig = await badMorningWithReceivers();
-});
-afterEach(() => rig.close());
+childCliOnBadMornings({ cli: (c) => (cli = c), rig: (r) => (rig = r) });
 
 interface Signalled extends ChildRun {
   /** Milliseconds from SIGTERM to the process's exit. */

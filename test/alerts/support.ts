@@ -5,6 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DateTime } from 'luxon';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { bundleCli, type ChildCli } from '../support/child-cli.js';
 import { createScenario, type RowSpec, type Scenario } from '../support/scenario.js';
 
 export interface Recorded {
@@ -256,4 +258,21 @@ export async function badMorningWithReceivers(): Promise<BadMorningRig> {
       scenario.cleanup();
     },
   };
+}
+
+/**
+ * The hooks of a file of child-process tests on the bad morning: one `pem` bundled for the file,
+ * and a new rig (database and receivers) for each test, handed to the file's own variables.
+ */
+export function childCliOnBadMornings(use: { cli(cli: ChildCli): void; rig(rig: BadMorningRig): void }): void {
+  let cli: ChildCli | undefined;
+  let rig: BadMorningRig | undefined;
+  beforeAll(async () => {
+    use.cli((cli = await bundleCli()));
+  }, 60_000);
+  afterAll(() => cli?.cleanup());
+  beforeEach(async () => {
+    use.rig((rig = await badMorningWithReceivers()));
+  });
+  afterEach(() => rig?.close());
 }

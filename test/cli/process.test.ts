@@ -5,22 +5,14 @@
  * stack trace. Either way the rest of the run's work is done: alerts, alert state, its own run row.
  */
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
-import { alertEnv, AS_OF, badMorningWithReceivers, NOW, type BadMorningRig } from '../alerts/support.js';
-import { bundleCli, type ChildCli } from '../support/child-cli.js';
+import { alertEnv, AS_OF, childCliOnBadMornings, NOW, type BadMorningRig } from '../alerts/support.js';
+import type { ChildCli } from '../support/child-cli.js';
 
 let cli: ChildCli;
 let rig: BadMorningRig;
-
-beforeAll(async () => {
-  cli = await bundleCli();
-}, 60_000);
-afterAll(() => cli?.cleanup());
-beforeEach(async () => {
-  rig = await badMorningWithReceivers();
-});
-afterEach(() => rig.close());
+childCliOnBadMornings({ cli: (c) => (cli = c), rig: (r) => (rig = r) });
 
 const check = () => ['check', '--json-output', '--date', AS_OF, '--now', NOW, '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath];
 const lines = (text: string) => text.split('\n').filter(Boolean);
