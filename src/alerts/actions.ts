@@ -9,7 +9,7 @@ import { dateRuns } from '../check/date-runs.js';
 import { addDays } from '../check/inputs.js';
 import { streakProblemDates, type ProcessorReport } from '../check/report.js';
 import { ellipsize } from '../printable.js';
-import { fillTemplate, type ProcessorConfig } from '../config/registry.js';
+import { fillTemplate, WEEKDAYS, type ProcessorConfig } from '../config/registry.js';
 
 /** Backfill commands shown per processor; the rest is one `pem gaps --format commands` away. */
 export const MAX_BACKFILL_COMMANDS = 3;
@@ -115,8 +115,6 @@ export function checkCommandLine(context: CheckCommandContext, processor?: strin
 }
 
 
-const ISO_WEEKDAY: Record<string, number> = { MON: 1, TUE: 2, WED: 3, THU: 4, FRI: 5, SAT: 6, SUN: 7 };
-
 /**
  * The first date after `date` that the processor's frequency expects, or null when the registry
  * alone cannot tell (a calendar's dates are in a table; `none` expects nothing). A date between
@@ -126,7 +124,7 @@ export function firstExpectedAfter(config: Pick<ProcessorConfig, 'expected_frequ
   const weekdays =
     config.expected_frequency === 'daily' ? [1, 2, 3, 4, 5, 6, 7]
     : config.expected_frequency === 'weekdays' ? [1, 2, 3, 4, 5]
-    : config.expected_frequency === 'weekly' ? config.expected_weekdays.map((d) => ISO_WEEKDAY[d]!)
+    : config.expected_frequency === 'weekly' ? config.expected_weekdays.map((d) => WEEKDAYS.indexOf(d) + 1)
     : [];
   if (weekdays.length === 0) return null;
   for (let next = addDays(date, 1), i = 0; i < 7; next = addDays(next, 1), i++) {

@@ -114,7 +114,6 @@ function code(text: string): string {
   return `\`${escapeMrkdwn(text.replace(/`/g, "'"))}\``;
 }
 
-
 function dateList(dates: readonly string[]): string {
   const shown = dates.slice(0, MAX_DATES_SHOWN).join(', ');
   return dates.length > MAX_DATES_SHOWN ? `${shown} (+${dates.length - MAX_DATES_SHOWN} more)` : shown;
@@ -346,30 +345,24 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
   };
 
   const footerElements: TextObject[] = [];
+  /** The first five, then `+N`: a footer line names, never lists everything. */
+  const firstFive = <T>(items: readonly T[], show: (item: T) => string) =>
+    `${items.slice(0, 5).map(show).join(', ')}${items.length > 5 ? ` +${items.length - 5}` : ''}`;
+  const footerName = (name: string) => code(ellipsize(name, 60));
   if (input.alsoOpen.length > 0) {
-    const names = input.alsoOpen.slice(0, 5).map((n) => code(ellipsize(n, 60))).join(', ');
-    const more = input.alsoOpen.length > 5 ? ` +${input.alsoOpen.length - 5}` : '';
     footerElements.push({
       type: 'mrkdwn',
-      text: `Still open, already notified: ${names}${more} (reminder every ${input.renotifyHours} h).`,
+      text: `Still open, already notified: ${firstFive(input.alsoOpen, footerName)} (reminder every ${input.renotifyHours} h).`,
     });
   }
   if (input.silenced.length > 0) {
-    const names = input.silenced
-      .slice(0, 5)
-      .map((s) => `${code(ellipsize(s.processor_name, 60))} until ${formatInstant(s.silenced_until, timezone)}`)
-      .join(', ');
-    const more = input.silenced.length > 5 ? ` +${input.silenced.length - 5}` : '';
-    footerElements.push({ type: 'mrkdwn', text: `Silenced, not sent: ${names}${more}.` });
+    const names = firstFive(input.silenced, (s) => `${footerName(s.processor_name)} until ${formatInstant(s.silenced_until, timezone)}`);
+    footerElements.push({ type: 'mrkdwn', text: `Silenced, not sent: ${names}.` });
   }
   const held = input.held ?? [];
   if (held.length > 0) {
-    const names = held
-      .slice(0, 5)
-      .map((h) => `${code(ellipsize(h.processor, 60))} (${REASON_WORDS[h.reason]})`)
-      .join(', ');
-    const more = held.length > 5 ? ` +${held.length - 5}` : '';
-    footerElements.push({ type: 'mrkdwn', text: `Held by noise control, not sent: ${names}${more}.` });
+    const names = firstFive(held, (h) => `${footerName(h.processor)} (${REASON_WORDS[h.reason]})`);
+    footerElements.push({ type: 'mrkdwn', text: `Held by noise control, not sent: ${names}.` });
   }
   const fullReport = [
     `Full report: ${code(input.checkCommand ?? `pem check --date ${report.as_of_date}`)}`,

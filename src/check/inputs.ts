@@ -41,6 +41,13 @@ const MIN_YEAR = 1900;
 const MAX_YEAR = 9998;
 const MAX_OFFSET_MINUTES = 18 * 60;
 
+/** Why `year` is outside MIN_YEAR..MAX_YEAR (`before 1900-01-01`, `after 9998-12-31`, with `time` an instant's), or null. */
+function outsideYears(year: number, time = false): string | null {
+  if (year < MIN_YEAR) return `before ${MIN_YEAR}-01-01${time ? 'T00:00:00Z' : ''}`;
+  if (year > MAX_YEAR) return `after ${MAX_YEAR}-12-31${time ? 'T23:59:59Z' : ''}`;
+  return null;
+}
+
 /** A calendar date, or a usage error naming the flag and the value. */
 export function parseDate(value: string, flag: string): string {
   const parsed = DateTime.fromFormat(value, 'yyyy-MM-dd', { zone: 'UTC' });
@@ -48,8 +55,8 @@ export function parseDate(value: string, flag: string): string {
     throw usageError(`${flag} '${value}' is not a valid date: use YYYY-MM-DD, for example 2025-10-07`);
   }
   // Both warehouses stop at 0001-01-01 and a window reaches a year back: keep to a sane range.
-  if (parsed.year < MIN_YEAR) throw usageError(`${flag} '${value}' is before ${MIN_YEAR}-01-01`);
-  if (parsed.year > MAX_YEAR) throw usageError(`${flag} '${value}' is after ${MAX_YEAR}-12-31`);
+  const outside = outsideYears(parsed.year);
+  if (outside) throw usageError(`${flag} '${value}' is ${outside}`);
   return value;
 }
 
@@ -63,8 +70,8 @@ export function parseInstant(value: string, flag: string): Date {
   if (Math.abs(parsed.offset) > MAX_OFFSET_MINUTES) {
     throw usageError(`${flag} '${value}' has a UTC offset outside -18:00..+18:00, for example 2025-10-08T12:00:00-04:00`);
   }
-  if (parsed.toUTC().year < MIN_YEAR) throw usageError(`${flag} '${value}' is before ${MIN_YEAR}-01-01T00:00:00Z`);
-  if (parsed.toUTC().year > MAX_YEAR) throw usageError(`${flag} '${value}' is after ${MAX_YEAR}-12-31T23:59:59Z`);
+  const outside = outsideYears(parsed.toUTC().year, true);
+  if (outside) throw usageError(`${flag} '${value}' is ${outside}`);
   return parsed.toJSDate();
 }
 
@@ -109,12 +116,8 @@ export function resolveCheckInputs(raw: RawCheckOptions, registry: Registry, clo
   const now = raw.now === undefined ? clockNow : parseInstant(raw.now, '--now');
   const endDate = raw.date === undefined ? todayIn(registry.timezone, now) : parseDate(raw.date, '--date');
   // The same range as --date, for the date --now falls on in the registry's zone (1900-01-01T00:00Z is 1899-12-31 in New York).
-  if (raw.date === undefined && Number(endDate.slice(0, 4)) < MIN_YEAR) {
-    throw usageError(`--now '${raw.now}' is ${endDate} in ${registry.timezone}, before ${MIN_YEAR}-01-01`);
-  }
-  if (raw.date === undefined && Number(endDate.slice(0, 4)) > MAX_YEAR) {
-    throw usageError(`--now '${raw.now}' is ${endDate} in ${registry.timezone}, after ${MAX_YEAR}-12-31`);
-  }
+  const outside = raw.date === undefined ? outsideYears(Number(endDate.slice(0, 4))) : null;
+  if (outside) throw usageError(`--now '${raw.now}' is ${endDate} in ${registry.timezone}, ${outside}`);
   const lookbackDays = raw.lookbackDays === undefined ? DEFAULT_LOOKBACK_DAYS : parseLookbackDays(raw.lookbackDays);
   return {
     endDate,

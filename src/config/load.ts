@@ -102,13 +102,20 @@ function countKeys(value: unknown): number {
   return count;
 }
 
+/** The index of the `"` closing the JSON string whose opening `"` is at `open` (escapes skipped). */
+function closingQuote(text: string, open: number): number {
+  let i = open + 1;
+  for (; text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+  return i;
+}
+
 /** The object keys spelled in valid JSON `text`: the strings before a `:`. */
 function countKeyTokens(text: string): number {
   let count = 0;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (ch === 58) count++;
-    else if (ch === 34) for (i++; text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+    else if (ch === 34) i = closingQuote(text, i);
   }
   return count;
 }
@@ -155,15 +162,10 @@ export function duplicateKeys(text: string): string[] {
       else top.index++;
     } else if (ch === 34) {
       const start = i;
-      let escaped = false;
-      for (i++; text.charCodeAt(i) !== 34; i++) {
-        if (text.charCodeAt(i) === 92) {
-          escaped = true;
-          i++;
-        }
-      }
+      i = closingQuote(text, start);
       if (top && top.keys !== null && top.expectKey) {
-        const key = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
+        const spelled = text.slice(start + 1, i);
+        const key = spelled.includes('\\') ? (JSON.parse(`"${spelled}"`) as string) : spelled;
         const first = top.keys.get(key);
         if (first === undefined) top.keys.set(key, start);
         else {

@@ -362,10 +362,11 @@ type ProcessorInput = z.infer<typeof processorShape>;
 export type RegistryProblems = string[];
 
 /**
- * On failure, `processors` still holds every processor that could be read with its faulty keys
- * left out, so the loader can check their filters too and report everything in one pass.
+ * On success, `notes` say what the registry does that its author may not expect
+ * (`ignoredDependencies`). On failure, `processors` still holds every processor that could be read
+ * with its faulty keys left out, so the loader can check their filters too and report everything
+ * in one pass.
  */
-/** `notes`: what a valid registry does that its author may not expect (`ignoredDependencies`). */
 export type ParseResult = { ok: true; registry: Registry; notes: string[] } | { ok: false; problems: RegistryProblems; processors: ProcessorConfig[] };
 
 /**
