@@ -15,8 +15,9 @@
  * - Partial failures: insertAll answers 200 with `insertErrors` when rows are rejected (a schema
  *   mismatch, say). They are surfaced with each rejected row's run id, status and reason.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { BigQuery, type BigQueryOptions as ClientOptions, type Table } from '@google-cloud/bigquery';
+import { BigQuery, type BigQueryOptions as ClientOptions, type Job, type Table } from '@google-cloud/bigquery';
 import pRetry, { AbortError } from 'p-retry';
 import { firstLine, usageError } from '../errors.js';
 import type { RunRow } from './run-row.js';
@@ -53,30 +54,48 @@ export function createBigQueryClient(options: BigQueryClientOptions): BigQuery {
     // Retries happen in `retryTransient`, where they can stop when the caller stops waiting.
     retryOptions: { autoRetry: false, maxRetries: 0 },
   });
-  refuseAnswersWithoutJob(client);
+  watchJobsQuery(client);
   return client;
 }
 
 type JobsQueryCallback = (error: Error | null, job: unknown, response: unknown) => void;
 
+/** The jobs a piece of work left running, in the order BigQuery made them (see `withJobsWatched`). */
+const unfinishedJobs = new AsyncLocalStorage<Job[]>();
+
 /**
- * The client (8.1) reads a 2xx answer to `jobs.query` without a job reference (`{}`, a proxy's or
- * login page's HTML, anything but BigQuery behind a wrong endpoint) as a job of `null` and then
- * calls `null.getQueryResults` inside its own callback: an uncaught TypeError that ended pem with a
- * stack trace, its own run row unwritten. Such an answer is now the query's error.
+ * Runs `work`, collecting in `jobs` every query job BigQuery answered "not complete yet" for
+ * (`jobs.query` timed out on its side and the client went on to poll it). Such a job keeps
+ * running, and billing, when pem stops waiting for it: the caller cancels what it collected.
  */
-function refuseAnswersWithoutJob(client: BigQuery): void {
+export function withJobsWatched<T>(jobs: Job[], work: () => Promise<T>): Promise<T> {
+  return unfinishedJobs.run(jobs, work);
+}
+
+/**
+ * Wraps the client's `jobs.query` call (private in 8.1, the one path every query of pem takes):
+ *
+ * - The client reads a 2xx answer without a job reference (`{}`, a proxy's or login page's HTML,
+ *   anything but BigQuery behind a wrong endpoint) as a job of `null` and then calls
+ *   `null.getQueryResults` inside its own callback: an uncaught TypeError that ended pem with a
+ *   stack trace, its own run row unwritten. Such an answer is now the query's error.
+ * - A job not complete when `jobs.query` answers is handed to `withJobsWatched`'s list.
+ */
+function watchJobsQuery(client: BigQuery): void {
   const inner = client as unknown as { runJobsQuery?: (request: unknown, callback: JobsQueryCallback) => void };
   const runJobsQuery = inner.runJobsQuery;
   if (typeof runJobsQuery !== 'function') return;
-  inner.runJobsQuery = (request, callback) =>
+  inner.runJobsQuery = (request, callback) => {
+    const watched = unfinishedJobs.getStore();
     runJobsQuery.call(client, request, (error, job, response) => {
       if (error === null && (job === null || job === undefined)) {
         callback(new Error(`the endpoint's answer to a query is not BigQuery's (no job in it: ${answerShape(response)}); is PEM_BIGQUERY_API_ENDPOINT, or a proxy, pointing elsewhere?`), null, response);
         return;
       }
+      if (error === null && watched && (response as { jobComplete?: unknown } | null)?.jobComplete === false) watched.push(job as Job);
       callback(error, job, response);
     });
+  };
 }
 
 function answerShape(response: unknown): string {

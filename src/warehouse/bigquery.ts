@@ -12,9 +12,10 @@ import {
   BigQueryTime,
   BigQueryTimestamp,
   Geography,
+  type Job,
 } from '@google-cloud/bigquery';
 import { firstLine, runtimeError, usageError } from '../errors.js';
-import { bigQueryTable, createBigQueryClient, retryTransient, streamRunRows } from './bigquery-client.js';
+import { bigQueryTable, createBigQueryClient, retryTransient, streamRunRows, withJobsWatched } from './bigquery-client.js';
 import { withBoundedRequests } from './bounded-requests.js';
 import type { RunRow } from './run-row.js';
 import type { PlainValue, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
@@ -113,12 +114,15 @@ export class BigQueryWarehouse implements Warehouse {
    */
   private async withRetries<T>(call: () => Promise<T>): Promise<T> {
     const signal = AbortSignal.timeout(this.timeoutMs);
+    const unfinished: Job[] = [];
     try {
       return await withBoundedRequests({ timeoutMs: Math.min(REQUEST_IDLE_TIMEOUT_MS, this.timeoutMs), signal }, () =>
-        retryTransient(call, { retries: this.retry.retries, minTimeoutMs: this.retry.minTimeoutMs, maxTimeoutMs: 8 * this.retry.minTimeoutMs, signal }),
+        withJobsWatched(unfinished, () =>
+          retryTransient(call, { retries: this.retry.retries, minTimeoutMs: this.retry.minTimeoutMs, maxTimeoutMs: 8 * this.retry.minTimeoutMs, signal }),
+        ),
       );
     } catch (error) {
-      if (signal.aborted) throw new Error(`no answer within ${this.timeoutMs} ms (PEM_BIGQUERY_TIMEOUT_MS)`);
+      if (signal.aborted) throw new Error(`no answer within ${this.timeoutMs} ms (PEM_BIGQUERY_TIMEOUT_MS)${await cancelJobs(unfinished)}`);
       throw error;
     }
   }
@@ -205,6 +209,26 @@ function ddlType(field: SchemaField): string {
   const name = DDL_TYPE_NAMES[field.type] ?? field.type;
   const base = name === 'STRUCT' ? `STRUCT<${(field.fields ?? []).map((f) => `${f.name} ${ddlType(f)}`).join(', ')}>` : name;
   return field.mode === 'REPEATED' ? `ARRAY<${base}>` : base;
+}
+
+/** How long pem waits for BigQuery to take a cancellation, after it stopped waiting for the job. */
+const CANCEL_TIMEOUT_MS = 10_000;
+
+/**
+ * Asks BigQuery to cancel jobs pem stopped waiting for, so they neither run on nor hold slots; says
+ * what became of them, as the end of the statement's error line. (A job's creator may cancel it with
+ * the `bigquery.jobs.create` it ran it with; a cancelled job may still be billed for what it read:
+ * https://cloud.google.com/bigquery/docs/reference/rest/v2/jobs/cancel.)
+ */
+async function cancelJobs(jobs: readonly Job[]): Promise<string> {
+  if (jobs.length === 0) return '';
+  const outcomes = await Promise.allSettled(
+    jobs.map((job) => withBoundedRequests({ timeoutMs: CANCEL_TIMEOUT_MS, signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) }, () => job.cancel())),
+  );
+  const failed = outcomes.flatMap((outcome, i) => (outcome.status === 'rejected' ? [`${jobs[i]!.id}: ${describe(outcome.reason)}`] : []));
+  const job = (count: number) => (count === 1 ? 'job' : 'jobs');
+  if (failed.length === 0) return `; asked BigQuery to cancel its ${job(jobs.length)} ${jobs.map((j) => j.id).join(', ')}`;
+  return `; cancelling its ${job(failed.length)} failed (${failed.join('; ')}): cancel ${failed.length === 1 ? 'it' : 'them'} with bq cancel or in the console`;
 }
 
 /** BigQuery client values (BigQueryDate, BigQueryTimestamp, Big numbers, …) → plain forms. */

@@ -187,6 +187,49 @@ describe('BigQuery results that arrive later and in pages', () => {
       await standIn.close();
     }
   });
+
+  it('cancels a job that does not complete within PEM_BIGQUERY_TIMEOUT_MS, and says so in its one line', async () => {
+    const standIn = await startBigQueryStandIn({ answer: () => TYPED, neverCompleteMs: 30 });
+    try {
+      const warehouse = await openBigQuery({ projectId: 'pem-test', location: 'US', apiEndpoint: standIn.url, retry: FAST_RETRY, timeoutMs: 400 });
+      const error = await warehouse.query('SELECT 1').then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(PemError);
+      expect((error as Error).message).toBe(
+        'BigQuery project pem-test (US): no answer within 400 ms (PEM_BIGQUERY_TIMEOUT_MS); asked BigQuery to cancel its job pem_standin_1',
+      );
+      expect(standIn.cancelled).toEqual(['pem_standin_1']);
+      // The client polled the job before giving up: the cancel is of a job it had been waiting for.
+      expect(standIn.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/queries/pem_standin_1')).length).toBeGreaterThan(0);
+    } finally {
+      await standIn.close();
+    }
+  });
+
+  it('names the job and how to cancel it when BigQuery refuses the cancellation', async () => {
+    const standIn = await startBigQueryStandIn({ answer: () => TYPED, neverCompleteMs: 30, refuseCancel: { status: 403, message: 'Access Denied: bigquery.jobs.update' } });
+    try {
+      const warehouse = await openBigQuery({ projectId: 'pem-test', location: 'US', apiEndpoint: standIn.url, retry: FAST_RETRY, timeoutMs: 400 });
+      const error = await warehouse.query('SELECT 1').then(() => null, (e: unknown) => e);
+      expect((error as Error).message).toBe(
+        'BigQuery project pem-test (US): no answer within 400 ms (PEM_BIGQUERY_TIMEOUT_MS); cancelling its job failed ' +
+          '(pem_standin_1: Access Denied: bigquery.jobs.update): cancel it with bq cancel or in the console',
+      );
+      expect(standIn.cancelled).toEqual([]);
+    } finally {
+      await standIn.close();
+    }
+  });
+
+  it('cancels nothing when a query finishes within the bound', async () => {
+    const standIn = await startBigQueryStandIn({ answer: () => TYPED, pollFirst: true });
+    try {
+      await withWarehouse(standIn, (wh) => wh.query('SELECT 1'));
+      expect(standIn.cancelled).toEqual([]);
+      expect(standIn.requests.some((r) => r.path.endsWith('/cancel'))).toBe(false);
+    } finally {
+      await standIn.close();
+    }
+  });
 });
 
 describe('BigQuery decoding matches DuckDB decoding', () => {

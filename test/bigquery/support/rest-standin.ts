@@ -5,6 +5,7 @@
  *   POST /bigquery/v2/projects/{p}/queries                          jobs.query
  *   POST /bigquery/v2/projects/{p}/jobs                             jobs.insert (query jobs)
  *   GET  /bigquery/v2/projects/{p}/queries/{jobId}                  jobs.getQueryResults
+ *   POST /bigquery/v2/projects/{p}/jobs/{jobId}/cancel              jobs.cancel
  *   POST /bigquery/v2/projects/{p}/datasets/{d}/tables/{t}/insertAll  tabledata.insertAll
  *   GET  /bigquery/v2/projects/{p}/datasets/{d}/tables/{t}            tables.get (the schema)
  *
@@ -115,6 +116,13 @@ export interface StandInOptions {
   insertErrors?: (insert: ReceivedInsert) => { index: number; message: string; reason?: string }[];
   /** Reply to jobs.query with `jobComplete: false`, so the client polls getQueryResults. */
   pollFirst?: boolean;
+  /**
+   * Queries never complete: jobs.query and every getQueryResults answer `jobComplete: false` after
+   * this many milliseconds (BigQuery long-polls ~10 s), until the job is cancelled.
+   */
+  neverCompleteMs?: number;
+  /** jobs.cancel answers this HTTP error instead of cancelling. */
+  refuseCancel?: { status: number; message: string };
   /** Rows per page: more rows come with a pageToken. */
   pageSize?: number;
   /** The columns of a table for tables.get, or null when there is no such table (404). */
@@ -130,6 +138,8 @@ export interface StandIn {
   inserts: ReceivedInsert[];
   /** Rows stored, after insertId de-duplication, in arrival order. */
   stored: InsertAllRow[];
+  /** Ids of the jobs cancelled (jobs.cancel), in order. */
+  cancelled: string[];
   /** Behaviour of the next requests, one each; then `fallback`. */
   queue: Behaviour[];
   fallback: Behaviour;
@@ -347,7 +357,8 @@ export async function startBigQueryStandIn(options: StandInOptions = {}): Promis
     if (method === 'POST' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/queries$/.exec(path))) {
       const job = await runQuery(receivedQuery('jobs.query', decodeURIComponent(match[1]!), body));
       const int64 = Boolean((body.formatOptions as { useInt64Timestamp?: boolean } | undefined)?.useInt64Timestamp);
-      if (options.pollFirst) {
+      if (options.pollFirst || options.neverCompleteMs !== undefined) {
+        if (options.neverCompleteMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.neverCompleteMs));
         return [200, { kind: 'bigquery#queryResponse', jobReference: { projectId: job.project, jobId: job.id, location: job.location }, jobComplete: false }];
       }
       return [200, { kind: 'bigquery#queryResponse', ...page(job, null, (body.maxResults as number | undefined) ?? null, int64) }];
@@ -368,9 +379,21 @@ export async function startBigQueryStandIn(options: StandInOptions = {}): Promis
     if (method === 'GET' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/queries\/([^/]+)$/.exec(path))) {
       const job = jobs.get(decodeURIComponent(match[2]!));
       if (!job) return [404, errorBody(404, `Not found: Job ${match[1]}:${match[2]}`, 'notFound')];
+      if (options.neverCompleteMs !== undefined) {
+        await new Promise((resolve) => setTimeout(resolve, options.neverCompleteMs));
+        if (!standIn.cancelled.includes(job.id)) return [200, { kind: 'bigquery#getQueryResultsResponse', jobReference: { projectId: job.project, jobId: job.id, location: job.location }, jobComplete: false }];
+        return [400, errorBody(400, 'Job execution was cancelled: User requested cancellation', 'stopped')];
+      }
       const int64 = url.searchParams.get('formatOptions.useInt64Timestamp') === 'true';
       const maxResults = url.searchParams.get('maxResults');
       return [200, { kind: 'bigquery#getQueryResultsResponse', ...page(job, url.searchParams.get('pageToken'), maxResults ? Number(maxResults) : null, int64) }];
+    }
+    if (method === 'POST' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/jobs\/([^/]+)\/cancel$/.exec(path))) {
+      const job = jobs.get(decodeURIComponent(match[2]!));
+      if (!job) return [404, errorBody(404, `Not found: Job ${match[1]}:${match[2]}`, 'notFound')];
+      if (options.refuseCancel) return [options.refuseCancel.status, errorBody(options.refuseCancel.status, options.refuseCancel.message, 'accessDenied')];
+      standIn.cancelled.push(job.id);
+      return [200, { kind: 'bigquery#jobCancelResponse', job: { jobReference: { projectId: job.project, jobId: job.id, location: job.location }, status: { state: 'DONE' } } }];
     }
     if (method === 'POST' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/.exec(path))) {
       const insert: ReceivedInsert = {
@@ -428,6 +451,7 @@ export async function startBigQueryStandIn(options: StandInOptions = {}): Promis
     queries: [],
     inserts: [],
     stored: [],
+    cancelled: [],
     queue: [],
     fallback: { kind: 'ok' },
     close: () =>
