@@ -5,6 +5,7 @@
  * 3 when `pem check --fail-on` was reached.
  */
 import { Command, CommanderError } from 'commander';
+import { closest, distance } from 'fastest-levenshtein';
 import { PemError, describeError, exitCodeFor } from '../errors.js';
 import { environmentOf, isCloudRun, readSettings, secretValues, type Settings } from '../config/env.js';
 import { createLogger } from '../log.js';
@@ -42,12 +43,6 @@ export function buildProgram(context: CliContext, commands: Register[] = COMMAND
   const program = new Command('pem')
     .description('Processor Execution Monitor: is every data processor running, succeeding and fresh?')
     .version('0.1.0', '-V, --version')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => context.stdout.write(text),
-      writeErr: (text) => writeErr(context, text),
-      outputError: (text, write) => write(text),
-    })
     .addHelpText(
       'after',
       `
@@ -62,8 +57,8 @@ Start here: pem demo`,
     ['pem help check', 'the flags of one command, with examples'],
   ]);
   for (const register of commands) register(program, context);
-  // Sub-commands inherit exit and output handling.
-  for (const command of program.commands) inheritErrorHandling(command, context);
+  // Every command, sub-commands too, has the same exit and output handling.
+  handleErrors(program, context);
   return program;
 }
 
@@ -73,12 +68,57 @@ function writeErr(context: CliContext, text: string): void {
   else context.stderr.write(text);
 }
 
-function inheritErrorHandling(command: Command, context: CliContext): void {
-  command.exitOverride().configureOutput({
-    writeOut: (text) => context.stdout.write(text),
-    writeErr: (text) => writeErr(context, text),
-  });
-  for (const sub of command.commands) inheritErrorHandling(sub, context);
+/**
+ * Commander throws instead of exiting (`main` returns the exit code), and its usage errors are
+ * written as one line each (SPEC §6). Its message is held until the exit, so that a mistyped
+ * option (`--procesor`) is what is named, not the required option it left unset, which commander
+ * checks first; and its "Did you mean" second line joins the first.
+ */
+function handleErrors(command: Command, context: CliContext): void {
+  let pending = '';
+  command
+    .configureOutput({
+      writeOut: (text) => context.stdout.write(text),
+      writeErr: (text) => writeErr(context, text),
+      outputError: (text) => void (pending += text),
+    })
+    .exitOverride((error) => {
+      const message = pending;
+      pending = '';
+      const mistyped =
+        error.code === 'commander.unknownOption' ? (/unknown option '([^']+)'/.exec(error.message)?.[1] ?? null)
+        : error.code === 'commander.missingMandatoryOptionValue' ? firstUnknownOption(command)
+        : null;
+      if (mistyped === null) {
+        // Help and version exits come here too, having written nothing through outputError.
+        if (message !== '') writeErr(context, message.replace(/\n\(Did you mean (.+)\?\)\n?$/, ' (did you mean $1?)\n'));
+        throw error;
+      }
+      const line = `error: unknown option '${mistyped}'${optionSuggestion(command, mistyped)}`;
+      writeErr(context, `${line}\n`);
+      throw new CommanderError(error.exitCode, 'commander.unknownOption', line);
+    });
+  for (const sub of command.commands) handleErrors(sub, context);
+}
+
+/** The options a command takes, long and short (`--processor`, `-h`). */
+function optionFlags(command: Command): string[] {
+  return command.options.flatMap((option) => [option.long, option.short]).filter((flag): flag is string => flag !== undefined);
+}
+
+/** The first argument that looks like an option the command does not take (commander keeps them in `args`). */
+function firstUnknownOption(command: Command): string | null {
+  const known = new Set(optionFlags(command));
+  return command.args.find((arg) => /^--?[A-Za-z]/.test(arg) && !known.has(arg.split('=')[0]!)) ?? null;
+}
+
+/** ` (did you mean --processor?)` for a long option within two edits of one the command takes. */
+function optionSuggestion(command: Command, flag: string): string {
+  const name = flag.split('=')[0]!;
+  const longs = optionFlags(command).filter((f) => f.startsWith('--'));
+  if (!name.startsWith('--') || longs.length === 0) return '';
+  const hint = closest(name, longs);
+  return distance(name, hint) <= 2 ? ` (did you mean ${hint}?)` : '';
 }
 
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {

@@ -172,6 +172,26 @@ describe('help', () => {
     expect([run.code, oneLine(run.stderr)]).toEqual([2, ["error: unknown option '--bogus'"]]);
   });
 
+  it.each([
+    [['check', '--dry-rn'], "error: unknown option '--dry-rn' (did you mean --dry-run?)"],
+    // A mistyped required option is named as mistyped, not as the required one it left unset.
+    [['record', 'start', '--procesor', 'gamebook', '--date', '2025-10-07'], "error: unknown option '--procesor' (did you mean --processor?)"],
+    [['record', 'start', '--date', '2025-10-07', '--procesor=gamebook'], "error: unknown option '--procesor=gamebook' (did you mean --processor?)"],
+    [['silence', 'add', '--processor', 'x', '--reason', 'y', '--untill', '2h'], "error: unknown option '--untill' (did you mean --until?)"],
+    [['record', 'start', '--date', '2025-10-07'], "error: required option '--processor <name>' not specified"],
+  ])('names a mistyped option with its likely intent, in one line: %j', async (args, line) => {
+    const run = await runCli(args);
+    expect([run.code, run.stdout, oneLine(run.stderr)]).toEqual([2, '', [line]]);
+  });
+
+  it('writes nothing for a help that commander printed itself: no empty line, no empty log entry in Cloud Run', async () => {
+    const run = await runCli(['config'], { env: { CLOUD_RUN_JOB: 'pem-check' } });
+    expect(run.code).toBe(2);
+    const entries = oneLine(run.stderr).map((line) => JSON.parse(line) as { message: string });
+    expect(entries[0]?.message).toMatch(/^Usage: pem config \[options\] \[command\]\n/);
+    expect(entries.filter((entry) => entry.message.trim() === '')).toEqual([]);
+  });
+
   it('lists the flags of check with their defaults', async () => {
     const run = await runCli(['check', '--help']);
     expect(run.code).toBe(0);
