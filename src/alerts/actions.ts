@@ -1,6 +1,6 @@
 /**
  * What a person woken by an alert can act on (SPEC §11): since when the processor has been in
- * trouble, the runbook, the backfill commands of the first problem dates, the report, and a
+ * trouble, the runbook, the backfill commands of the window's first dates to re-run, the report, and a
  * `pem check` line that shows the same finding again. Pure: it fills the registry's templates
  * with what the check found; it decides nothing about health.
  */
@@ -8,6 +8,7 @@ import { DateTime } from 'luxon';
 import { dateRuns } from '../check/date-runs.js';
 import { addDays } from '../check/inputs.js';
 import { streakProblemDates, type ProcessorReport } from '../check/report.js';
+import { gapStatus } from '../report/gaps.js';
 import { ellipsize } from '../printable.js';
 import { fillTemplate, WEEKDAYS, type ProcessorConfig } from '../config/registry.js';
 
@@ -31,9 +32,9 @@ export interface ProcessorActions {
    */
   streakBeforeWindow: boolean;
   runbookUrl: string | null;
-  /** Filled `backfill_command`s of the first problem dates (at most MAX_BACKFILL_COMMANDS). */
+  /** Filled `backfill_command`s of the window's first dates to re-run (`gapStatus`), oldest first (at most MAX_BACKFILL_COMMANDS). */
   backfillCommands: string[];
-  /** Problem dates beyond those shown. */
+  /** Dates to re-run beyond those shown. */
   moreBackfillDates: number;
   /** `pem check …` reproducing this processor's finding. */
   checkCommand: string;
@@ -137,7 +138,10 @@ export function processorActions(p: ProcessorReport, config: ProcessorConfig | u
   const problemDates = streakProblemDates(p.days, p.problem_since);
   const latest = problemDates[problemDates.length - 1] ?? null;
   const template = config?.backfill_command ?? null;
-  const shown = template === null ? [] : problemDates.slice(0, MAX_BACKFILL_COMMANDS);
+  // The window's dates to re-run, as `pem gaps --format commands` lists them, not only the streak's:
+  // a date missing before the last success is as empty as one after it (a slow date is not re-run).
+  const backfillDates = template === null ? [] : p.days.filter((d) => gapStatus(d) !== null).map((d) => d.date);
+  const shown = backfillDates.slice(0, MAX_BACKFILL_COMMANDS);
   const windowStart = addDays(context.asOfDate, 1 - context.lookbackDays);
   const firstExpected = p.last_success_date === null || !config ? null : firstExpectedAfter(config, p.last_success_date);
   const streakBeforeWindow = p.problem_since === windowStart && firstExpected !== null && firstExpected < windowStart;
@@ -153,7 +157,7 @@ export function processorActions(p: ProcessorReport, config: ProcessorConfig | u
     // `{date}` in a runbook is the latest problem date (SPEC §11); without one, E.
     runbookUrl: config?.runbook_url ? fillTemplate(config.runbook_url, { processor: p.name, date: latest ?? context.asOfDate }) : null,
     backfillCommands: shown.map((date) => ellipsize(fillTemplate(template!, { processor: p.name, date }), MAX_COMMAND_TEXT)),
-    moreBackfillDates: template === null ? 0 : problemDates.length - shown.length,
+    moreBackfillDates: backfillDates.length - shown.length,
     checkCommand: checkCommandLine(context, p.name),
   };
 }

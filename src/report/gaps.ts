@@ -49,7 +49,7 @@ export const GAP_COLUMNS = [
 const PRIORITY_RANK: Record<Priority, number> = { high: 0, medium: 1, low: 2 };
 
 /** Why a date is re-run, or null: its day status, or a volume anomaly of a success (as the view's CASE). */
-function gapStatus(day: DayReport): GapStatus | null {
+export function gapStatus(day: DayReport): GapStatus | null {
   const anomaly = GAP_ANOMALIES.find((a) => day.anomalies.includes(a));
   if (anomaly) return anomaly;
   return (GAP_STATUSES as readonly string[]).includes(day.status) ? (day.status as GapStatus) : null;

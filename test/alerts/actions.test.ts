@@ -49,7 +49,7 @@ describe('processorActions', () => {
     problem_since: '2025-11-26',
   } as ProcessorReport;
 
-  it('fills the runbook with the latest problem date and backfill commands for the first problem dates of the streak', () => {
+  it('fills the runbook with the latest problem date, and backfill commands for the first problem dates of the window, the streak or before it', () => {
     const actions = processorActions(p, config({ runbook_url: 'https://wiki.example.com/{processor}/{date}', backfill_command: 'rerun {processor} {date}' }), { asOfDate: '2025-11-30', lookbackDays: 7 });
     expect(actions).toEqual({
       since: '2025-11-26',
@@ -57,10 +57,22 @@ describe('processorActions', () => {
       problemRanges: 'Nov 26–27, Nov 29 (3 dates)',
       streakBeforeWindow: false,
       runbookUrl: 'https://wiki.example.com/p/2025-11-29',
-      backfillCommands: ['rerun p 2025-11-26', 'rerun p 2025-11-27', 'rerun p 2025-11-29'],
-      moreBackfillDates: 0,
+      // 11-24 failed before the success of 11-25: out of the streak, still to be re-run (as `pem gaps` lists it).
+      backfillCommands: ['rerun p 2025-11-24', 'rerun p 2025-11-26', 'rerun p 2025-11-27'],
+      moreBackfillDates: 1,
       checkCommand: 'pem check --date 2025-11-30 --processors p',
     });
+  });
+
+  it('lists volume anomalies among the dates to re-run, not a slow date (the dates of pem gaps --format commands)', () => {
+    const anomalous = (date: string, anomaly: DayReport['anomalies'][number]): DayReport => ({ ...day(date, 'success'), anomalies: [anomaly] });
+    const q = { name: 'q', days: [anomalous('2025-11-28', 'slow'), anomalous('2025-11-29', 'low_volume'), day('2025-11-30', 'missing')], problem_since: '2025-11-28' } as ProcessorReport;
+    const actions = processorActions(q, config({ backfill_command: 'rerun {processor} {date}' }), { asOfDate: '2025-11-30', lookbackDays: 3 });
+    expect([actions.problemDates, actions.backfillCommands, actions.moreBackfillDates]).toEqual([
+      ['2025-11-28', '2025-11-29', '2025-11-30'],
+      ['rerun q 2025-11-29', 'rerun q 2025-11-30'],
+      0,
+    ]);
   });
 
   it('says when the streak began before the window: it reaches its first date, and a date after the last success was expected before it', () => {
