@@ -61,6 +61,9 @@ export async function pingHeartbeat(
 function networkReason(error: unknown, timeoutMs: number): string {
   const e = error as { name?: string; cause?: { code?: unknown; name?: unknown } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  // fetch refuses some ports outright (https://fetch.spec.whatwg.org/#port-blocking): its cause says
+  // only "bad port", under a bare Error.
+  if ((e?.cause as { message?: unknown } | undefined)?.message === 'bad port') return "the URL's port is one fetch never connects to (a blocked port: https://fetch.spec.whatwg.org/#port-blocking)";
   const code = typeof e?.cause?.code === 'string' ? e.cause.code : typeof e?.cause?.name === 'string' ? e.cause.name : e?.name;
   return `network error${code ? ` (${code})` : ''}`;
 }

@@ -69,14 +69,14 @@ describe('the shell example', () => {
     expect('code' in failed ? failed.code : 0).toBe(1);
     expect(await finalRows('roster')).toEqual([
       { processing_date: '2025-10-06', status: 'running', records_processed: null, errors: null, trigger_source: 'scheduler' },
-      { processing_date: '2025-10-06', status: 'success', records_processed: null, errors: null, trigger_source: null },
+      { processing_date: '2025-10-06', status: 'success', records_processed: null, errors: null, trigger_source: 'scheduler' },
       { processing_date: '2025-10-07', status: 'running', records_processed: null, errors: null, trigger_source: 'scheduler' },
       {
         processing_date: '2025-10-07',
         status: 'failed',
         records_processed: null,
         errors: [{ error_type: 'ExitStatus', error_message: 'false exited with status 1' }],
-        trigger_source: null,
+        trigger_source: 'scheduler',
       },
     ]);
   }, 60_000);
@@ -152,13 +152,13 @@ except ValueError as error:
     expect(stderr).toBe('');
     expect(stdout).toBe('re-raised: -1 is not a valid score\n');
     expect((await finalRows('gamebook')).filter((r) => r.status !== 'running' && String(r.processing_date) >= '2025-10-06')).toEqual([
-      { processing_date: '2025-10-06', status: 'success', records_processed: 42, errors: null, trigger_source: null },
+      { processing_date: '2025-10-06', status: 'success', records_processed: 42, errors: null, trigger_source: 'scheduler' },
       {
         processing_date: '2025-10-07',
         status: 'failed',
         records_processed: null,
         errors: [{ error_type: 'ValueError', error_message: '-1 is not a valid score' }],
-        trigger_source: null,
+        trigger_source: 'scheduler',
       },
     ]);
   }, 60_000);

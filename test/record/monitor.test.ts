@@ -290,6 +290,12 @@ describe('the heartbeat', () => {
       expect(logged).toBe('warning: heartbeat ping failed: network error (ECONNREFUSED)\n');
     });
 
+    it('says a port fetch refuses to use is the reason, not a bare "network error (Error)"', async () => {
+      const url = `http://127.0.0.1:1/ping/${TOKEN}`;
+      expect(await pingHeartbeat({ PEM_HEARTBEAT_URL: url }, log(), details)).toBe(false);
+      expect(logged).toBe("warning: heartbeat ping failed: the URL's port is one fetch never connects to (a blocked port: https://fetch.spec.whatwg.org/#port-blocking)\n");
+    });
+
     it.each([
       ['a URL that is not http(s)', 'ftp://example.invalid/ping/', 'heartbeat skipped: PEM_HEARTBEAT_URL is not an http(s) URL'],
       ['a URL that does not parse', 'not a url ', 'heartbeat skipped: PEM_HEARTBEAT_URL is not an http(s) URL'],
