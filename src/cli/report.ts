@@ -2,7 +2,7 @@
  * `pem report --html <file>`: the check's result as one self-contained HTML page.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CheckResult } from '../check/report.js';
@@ -10,7 +10,7 @@ import type { Registry } from '../config/registry.js';
 import { runtimeError, usageError } from '../errors.js';
 import { htmlReportPieces } from '../report/html.js';
 import { addExamples, type CliContext } from './context.js';
-import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } from './selection.js';
+import { addCheckSelectionOptions, checkFromFlags, writePieces, type CheckSelectionFlags } from './selection.js';
 
 /**
  * Writes the report, creating its folder; a write failure is the monitor failing (exit 1). Written
@@ -19,10 +19,10 @@ import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } fr
  * killed half-way, by SIGKILL or out of memory, leaves a `.pem-report-*.partial` beside it too).
  */
 export function writeHtmlReport(path: string, result: CheckResult, registry: Registry, generatedAt: Date): void {
-  const failure = (error: unknown) => runtimeError(`cannot write the HTML report to ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  const failure = (error: unknown) => runtimeError(`cannot write the HTML report to ${path}: ${fileErrorReason(error)}`);
   let plan: WritePlan;
   try {
-    mkdirSync(dirname(resolve(path)), { recursive: true });
+    makeFolders(dirname(resolve(path)));
     plan = writePlan(path);
   } catch (error) {
     throw failure(error);
@@ -62,32 +62,114 @@ interface WritePlan {
   mode: number | null;
 }
 
-/** Whether `path` names a folder (through a link too); a path that cannot be looked at is the write's to report. */
-function isFolder(path: string): boolean {
-  try {
-    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  } catch {
-    return false;
-  }
-}
-
 function writePlan(path: string): WritePlan {
   let target = path;
   let stat = lstatSync(path, { throwIfNoEntry: false });
   if (stat?.isSymbolicLink()) {
-    try {
-      target = realpathSync(path);
-    } catch {
-      // A link to nothing (or to a pipe, as /dev/stdout may be): written through, as before.
+    // What the link leads to, as a write through it would reach it: `/dev/stdout` leads to a pipe
+    // whose "path" (`/proc/<pid>/fd/pipe:[…]`) names no file beside which to write.
+    const reached = statSync(path, { throwIfNoEntry: false });
+    if (!reached?.isFile()) {
+      if (reached?.isDirectory()) throw new Error('it is a folder; name a file, for example report.html');
+      // A link to nothing (written through, creating its file) or to a pipe or a device.
       return { target: path, partial: null, mode: null };
     }
-    stat = lstatSync(target, { throwIfNoEntry: false });
+    target = realpathSync(path);
+    stat = reached;
   }
   if (stat?.isDirectory()) throw new Error('it is a folder; name a file, for example report.html');
   if (stat && !stat.isFile()) return { target, partial: null, mode: null };
   // Short and unique: beside a name near the file system's limit, and beside another container's write.
   const partial = join(dirname(target), `.pem-report-${process.pid}-${randomBytes(4).toString('hex')}.partial`);
   return { target, partial, mode: stat ? stat.mode & 0o7777 : null };
+}
+
+/**
+ * Makes `folder` and the folders above it that do not exist, one at a time. Not `mkdirSync`'s
+ * `recursive`: under a file system that refuses a new folder with ENOENT (`/proc/nope`), Node 20's
+ * recursive mkdir tries again for ever.
+ */
+function makeFolders(folder: string): void {
+  const missing: string[] = [];
+  for (let at = folder; ; at = dirname(at)) {
+    let stat;
+    try {
+      stat = statSync(at, { throwIfNoEntry: false });
+    } catch (error) {
+      // ENOTDIR: a file further up; that file is named when the walk reaches it.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    }
+    if (stat) {
+      if (!stat.isDirectory()) throw new Error(`${at} is a file, not a folder`);
+      break;
+    }
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const next of missing) {
+    try {
+      mkdirSync(next);
+    } catch (error) {
+      throw new Error(`cannot make the folder ${next}: ${fileErrorReason(error)}`);
+    }
+  }
+}
+
+/**
+ * A file system error without the path it names (the partial file's, never the one given) and
+ * without the system call: `EACCES: permission denied`, `ENOSPC: no space left on device`.
+ */
+function fileErrorReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return (error as NodeJS.ErrnoException).code ? error.message.replace(/, \w+ '.*'$/s, '') : error.message;
+}
+
+/** Whether the start of `file` reads as an HTML page (an earlier report, or any page), not data. */
+function looksLikeHtml(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(512);
+    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8').replace(/^\uFEFF/, '').trimStart().toLowerCase();
+    return text === '' || text.startsWith('<!doctype html') || text.startsWith('<html') || text.startsWith('<!--');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * What `--html` must not name, refused before the check runs (exit 2): a folder, and an existing
+ * file that is not an HTML page: a typo's `--html .pem/monitoring.duckdb` or `--html
+ * includes/processors.js` would have replaced the database or the registry with the page.
+ */
+function refuseHtmlTarget(path: string): void {
+  if (path.trim() === '') throw usageError('--html needs a file name, for example --html report.html');
+  const example = (folder: string) => `name a file, for example --html ${join(folder, 'report.html')}`;
+  if (/[/\\]$/.test(path)) throw usageError(`--html ${path} names a folder: ${example(path)}`);
+  let stat;
+  try {
+    stat = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    // A path that cannot be looked at is the write's to report.
+    return;
+  }
+  if (stat?.isDirectory()) throw usageError(`--html ${path} is a folder: ${example(path)}`);
+  let html = true;
+  try {
+    html = !stat?.isFile() || looksLikeHtml(path);
+  } catch {
+    // Unreadable (write-only): the write decides.
+  }
+  if (!html) throw usageError(`--html ${path} exists and is not an HTML page: pem replaces only pages; remove it first, or name another file`);
+}
+
+/** Whether `path` is this process's standard output (`/dev/stdout`, `/proc/self/fd/1`, the file it is redirected to). */
+function isProcessStdout(path: string): boolean {
+  try {
+    const [named, stdout] = [statSync(path), fstatSync(1)];
+    return named.dev === stdout.dev && named.ino === stdout.ino;
+  } catch {
+    return false;
+  }
 }
 
 export function registerReportCommand(program: Command, context: CliContext): void {
@@ -101,16 +183,17 @@ export function registerReportCommand(program: Command, context: CliContext): vo
     ['pem report --html .pem/gamebook.html --processors gamebook_processor', 'one processor'],
   ]);
   addCheckSelectionOptions(command).action(async (flags: CheckSelectionFlags & { html: string }) => {
-    // Before the check runs: an empty name would fail only at the write, after all the work.
-    if (flags.html.trim() === '') throw usageError('--html needs a file name, for example --html report.html');
-    if (isFolder(flags.html)) {
-      throw usageError(`--html ${flags.html} is a folder: name a file, for example --html ${join(flags.html, 'report.html')}`);
-    }
+    // Before the check runs: these would fail (or destroy a file) only at the write, after all the work.
+    refuseHtmlTarget(flags.html);
     const clock = context.now();
     const { registry, result } = await checkFromFlags(flags, context, clock);
-    writeHtmlReport(flags.html, result, registry, clock);
+    // The page itself on stdout (`--html /dev/stdout | …`): written as stdout is, whatever it is (a
+    // pipe, a socket that cannot be opened by name, a file), and the line saying so goes beside it.
+    const toStdout = isProcessStdout(flags.html);
+    if (toStdout) await writePieces(context, htmlReportPieces(result, { timezone: registry.timezone, generatedAt: clock }));
+    else writeHtmlReport(flags.html, result, registry, clock);
     const { report } = result;
-    context.stdout.write(
+    (toStdout ? context.stderr : context.stdout).write(
       `wrote ${flags.html}: ${report.processors.length} processor${report.processors.length === 1 ? '' : 's'} x ` +
         `${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'} (${report.window_start} .. ${report.window_end}), level ${report.level}\n`,
     );

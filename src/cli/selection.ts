@@ -120,7 +120,7 @@ function* jsonDocumentLines({ report }: CheckResult): Generator<string> {
 }
 
 /** Writes pieces to stdout in batches, waiting for the stream to drain after each: never the whole text at once. */
-async function writePieces(context: CliContext, pieces: Iterable<string>): Promise<void> {
+export async function writePieces(context: CliContext, pieces: Iterable<string>): Promise<void> {
   const stdout = context.stdout as CliContext['stdout'] & Partial<Pick<NodeJS.WriteStream, 'once' | 'off' | 'destroyed'>>;
   const write = async (text: string) => {
     // Closed by its reader (`| head`) or failed (a full disk; cli/process.ts says so): nothing more reaches it.

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli } from '../support/child-cli.js';
 import { runCli } from '../support/cli.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
 
@@ -29,6 +30,59 @@ describe('pem report usage', () => {
     expect(run).toMatchObject({ code: 2, stdout: '', stderr: `error: --html ${folder} is a folder: name a file, for example --html ${join(folder, 'report.html')}\n` });
     expect(readdirSync(folder)).toEqual([]);
   });
+
+  it('refuses to replace a file that is not an HTML page (the database, the registry), with exit 2 and one line, before checking anything', async () => {
+    for (const target of [scenario.databasePath, scenario.registryPath]) {
+      const before = readFileSync(target);
+      const run = await runCli(['report', '--html', target, '--config', scenario.registryPath, '--database', scenario.databasePath]);
+      expect(run).toMatchObject({ code: 2, stdout: '', stderr: `error: --html ${target} exists and is not an HTML page: pem replaces only pages; remove it first, or name another file\n` });
+      expect(readFileSync(target).equals(before)).toBe(true);
+    }
+    // An earlier page, any page and an empty file are replaced.
+    for (const [name, text] of [['earlier.html', '<!doctype html>\n<p>old'], ['other.html', '\uFEFF  <HTML><body>hand-made'], ['empty.html', '']] as const) {
+      const target = join(scenario.dir, name);
+      writeFileSync(target, text);
+      const run = await runCli(['report', '--html', target, '--config', scenario.registryPath, '--database', scenario.databasePath]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(readFileSync(target, 'utf8')).toMatch(/^<!doctype html>/);
+    }
+  });
+
+  it('refuses a name ending in a slash as a folder, with exit 2 and one line', async () => {
+    const folder = join(scenario.dir, 'not-yet', '');
+    const run = await runCli(['report', '--html', `${folder}/`, '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(run).toMatchObject({ code: 2, stdout: '', stderr: `error: --html ${folder}/ names a folder: name a file, for example --html ${join(folder, 'report.html')}\n` });
+    expect(existsSync(folder)).toBe(false);
+  });
+
+  it('names the file in the way of the folder, not the system call', async () => {
+    const blocker = join(scenario.dir, 'blocker');
+    writeFileSync(blocker, '');
+    const target = join(blocker, 'deeper', 'report.html');
+    const run = await runCli(['report', '--html', target, '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(run).toMatchObject({ code: 1, stdout: '', stderr: `error: cannot write the HTML report to ${target}: ${blocker} is a file, not a folder\n` });
+  });
+
+  it.skipIf(process.platform !== 'linux')('ends, in one line, where a file system refuses a new folder (Node 20 recursive mkdir spins on /proc)', async () => {
+    const run = await runCli(['report', '--html', '/proc/pem-no-such-folder/report.html', '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(run).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'error: cannot write the HTML report to /proc/pem-no-such-folder/report.html: cannot make the folder /proc/pem-no-such-folder: ENOENT: no such file or directory\n',
+    });
+  });
+
+  it('writes the page to /dev/stdout through a pipe, its summary line to stderr (not into the page)', async () => {
+    const cli = await bundleCli();
+    try {
+      const run = await cli.run(['report', '--html', '/dev/stdout', '--config', scenario.registryPath, '--database', scenario.databasePath]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^<!doctype html>[\s\S]*<\/html>\n$/);
+      expect(run.stderr).toMatch(/^wrote \/dev\/stdout: 1 processor x 7 days \(/);
+    } finally {
+      cli.cleanup();
+    }
+  }, 60_000);
 
   it('fails with exit 1 and one line when the file cannot be written', async () => {
     const blocker = join(scenario.dir, 'not-a-folder');
