@@ -25,10 +25,10 @@ dl div{display:flex;gap:6px}dt{color:#555}dd{margin:0;font-weight:600}
 #summary.ok{border-left-color:#009E73}
 .sum{border-collapse:collapse;width:100%}
 .sum th{font-weight:600;color:#555;text-align:left;padding:0 12px 2px 0;font-size:12px}
-.sum td{padding:1px 12px 1px 0;vertical-align:top;white-space:nowrap}
+.sum td{padding:1px 12px 1px 0;vertical-align:top;white-space:normal;overflow-wrap:break-word}
 .sum td.what{white-space:normal;min-width:260px}
 .sum td.long{white-space:normal;min-width:22em;overflow-wrap:anywhere}
-.sum td.err{width:40%;max-width:0;overflow:hidden;text-overflow:ellipsis;color:#8A2A00}
+.sum td.err{width:30%;max-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;color:#8A2A00}
 .sum small{color:#555}
 .sum .lbl{display:none}
 #summary .more{margin:2px 0 0;color:#555}
@@ -82,6 +82,18 @@ button:focus-visible,input:focus-visible{outline:2px solid #0050A0;outline-offse
 #details h2{margin:0 30px 6px 0;overflow-wrap:anywhere}
 #details-body{white-space:pre-line;overflow-wrap:anywhere}
 #details-close{position:absolute;top:4px;right:4px;width:32px;height:32px;font-size:20px;line-height:1;background:none;border:0;cursor:pointer}
+@media (min-width:1181px){
+.sum td{white-space:nowrap}
+.sum td.what,.sum td.long{white-space:normal}
+}
+@media (max-width:1180px){
+.c-er,.c-pr,.c-rv{display:none}
+}
+@media (max-width:900px){
+.c-ls,.c-dy{display:none}
+.sum td.what{min-width:160px}
+.sum td.long{min-width:10em}
+}
 @media (max-width:700px){
 body{padding:8px;height:auto;display:block}
 dl{gap:0 12px}
@@ -99,13 +111,23 @@ dl{gap:0 12px}
 tr[data-level=CRITICAL] th.c-nm{box-shadow:inset 5px 0 #D55E00}
 tr[data-level=ERROR] th.c-nm{box-shadow:inset 5px 0 #E69F00}
 tr[data-level=OK] th.c-nm{box-shadow:inset 5px 0 #009E73}
+tr[data-level=CRITICAL] .nm::before,tr[data-level=ERROR] .nm::before{display:inline-block;margin-right:4px;padding:0 3px;border-radius:3px;font:700 10px/14px system-ui,sans-serif;color:#000}
+tr[data-level=CRITICAL] .nm::before{content:"CRIT";background:#D55E00}
+tr[data-level=ERROR] .nm::before{content:"ERR";background:#E69F00}
 td.c-ps{padding:0 4px}
 .nm code{display:none}
 #heatmap td[data-status]{width:26px;min-width:26px;height:30px;font-size:12px;line-height:30px}
 thead th.d{width:26px;min-width:26px}
 #details{left:0;right:0;bottom:0;width:auto;max-width:none;max-height:55vh;border-radius:10px 10px 0 0}
 }
-@media print{.tools,#tip,#details{display:none}body{display:block;height:auto}.scroll{max-height:none;overflow:visible}}
+@media print{
+@page{size:landscape;margin:10mm}
+.tools,.hint,#tip,#details{display:none}
+body{display:block;height:auto;padding:0}
+.scroll{max-height:none;min-height:0;overflow:visible;border:0}
+.c-er,.c-ls,.c-pr,.c-rv,.c-ow{display:none}
+.c-lv,.c-nm,thead th{position:static}
+}
 `;
 
 export const PAGE_SCRIPT = `

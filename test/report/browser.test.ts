@@ -359,6 +359,27 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     await page.close();
   });
 
+  it('between phone and desktop widths, keeps the page from scrolling sideways and the newest date in view (the secondary columns give way)', async () => {
+    const { page } = await openReport(browser!.context, reportPath);
+    for (const width of [1180, 1024, 800, 701]) {
+      await page.setViewportSize({ width, height: 700 });
+      const layout = (await page.evaluate(`(() => {
+        const newest = document.querySelector('#heatmap thead th.d').getBoundingClientRect();
+        const box = document.querySelector('.scroll').getBoundingClientRect();
+        return { page: document.documentElement.scrollWidth, newestRight: newest.right, boxRight: box.right };
+      })()`)) as { page: number; newestRight: number; boxRight: number };
+      expect(layout.page, `page width at ${width}px`).toBeLessThanOrEqual(width);
+      expect(layout.newestRight, `newest date column at ${width}px`).toBeLessThanOrEqual(layout.boxRight);
+    }
+    // Printed on landscape A4 (277 mm between the margins, ~1047 CSS px): the whole 7-day table fits.
+    await page.setViewportSize({ width: 1047, height: 740 });
+    await page.emulateMedia({ media: 'print' });
+    const printed = (await page.evaluate(`[document.documentElement.scrollWidth, document.querySelector('#heatmap').getBoundingClientRect().right]`)) as number[];
+    expect(printed[0]).toBeLessThanOrEqual(1047);
+    expect(printed[1]).toBeLessThanOrEqual(1047);
+    await page.close();
+  });
+
   it('on a phone, a tap on a cell or a name shows its details: nothing is hover-only', async () => {
     const { page, problems } = await openReport(phone, reportPath);
     // The page itself fits the phone's width; only the heatmap scrolls sideways.
