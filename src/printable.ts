@@ -3,11 +3,16 @@
  *
  * `printable`: text from the warehouse (error messages of the run history, silence reasons and authors) as a
  * terminal may show it: control characters (line breaks that break a table's layout, escape
- * sequences that clear the screen or rewrite what was printed before) become `?`. Tables and
- * reports for people use it; JSON and CSV keep the text as it is, escaped by their own rules.
+ * sequences that clear the screen or rewrite what was printed before) and the invisible bidirectional
+ * controls (U+202E shows `reversed` as `desrever`, and can make a line read as another: "Trojan
+ * Source", CVE-2021-42574) become `?`. Tables and reports for people use it; JSON and CSV keep the
+ * text as it is, escaped by their own rules.
  */
 // eslint-disable-next-line no-control-regex
-export const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+export const printable = (text: string): string => withoutBidiControls(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+
+/** The invisible bidirectional controls as `?`: what the HTML report shows, where line breaks and tabs are its own to lay out. */
+export const withoutBidiControls = (text: string): string => text.replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
 
 /**
  * `text` cut to at most `max` UTF-16 units, ending in `…` when cut. Never inside a surrogate pair:

@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { dayStartMs, instantMs } from '../check/instants.js';
 import { byUrgency, type CheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
-import { ellipsize } from '../printable.js';
+import { ellipsize, withoutBidiControls } from '../printable.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page.js';
 import { DISPLAY_STATUSES, STATUS_STYLES, dayNotes, displayStatus, streakProblemDates, type DisplayStatus } from './statuses.js';
 
@@ -407,9 +407,9 @@ function* dataPieces(rows: readonly ProcessorRow[], dates: readonly string[], ti
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Escapes text for an HTML element or a quoted attribute value. */
+/** Escapes text for an HTML element or a quoted attribute value; bidirectional controls are shown as `?` (`printable`). */
 export function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+  return withoutBidiControls(text).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
 /**
@@ -417,7 +417,8 @@ export function esc(text: string): string {
  * `<!--`), `>` or `&`, and no U+2028/U+2029; JSON.parse reads the escapes back unchanged.
  */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Its strings become the tips' and details' text: bidirectional controls as `?`, as in the markup.
+  return withoutBidiControls(JSON.stringify(value)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** An instant in the registry time zone with its UTC offset, e.g. `2025-10-08 08:00:00 -04:00` (SPEC §11). */

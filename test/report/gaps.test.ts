@@ -338,6 +338,13 @@ describe('the gaps table', () => {
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
     expect(text).toContain('E: red ?[31malert?');
   });
+
+  it('shows bidirectional controls as ?, so a message cannot read reversed or as another line (Trojan Source)', () => {
+    const gap = { processor_name: 'a', processing_date: '2025-10-01', status: 'failed', priority: 'low', revenue_impact: false, runs: 1, failed_runs: 1, last_error_type: 'E' } as const;
+    const text = renderGapsTable([{ ...gap, last_error_message: 'x \u202Edesrever\u202C, \u2066isolated\u2069, \u200Fmark' }], { start: '2025-10-01', end: '2025-10-01' });
+    expect(text).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+    expect(text).toContain('E: x ?desrever?, ?isolated?, ?mark');
+  });
 });
 
 describe('pem gaps --format commands (SPEC §11)', () => {

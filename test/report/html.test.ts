@@ -70,6 +70,15 @@ describe('renderHtmlReport', () => {
     expect(reads.size).toBe(4);
   });
 
+  it('shows bidirectional controls as ?, in the markup and in the data the tips read (a name cannot read reversed)', () => {
+    const result = syntheticResult(1, 3);
+    const p = result.report.processors[0]!;
+    p.display_name = 'Box \u202Eerocs\u202C processor \u2067x\u2069';
+    const page = renderHtmlReport(result, OPTIONS);
+    expect(page).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+    expect(page).toContain('Box ?erocs? processor ?x?');
+  });
+
   it('shows a date an upstream explains as blocked, striped, with the upstream in its details', () => {
     const result = syntheticResult(2, 3);
     const [up, down] = result.report.processors;
