@@ -377,7 +377,7 @@ export const PAGE_SCRIPT = `
   function count() {
     var shown = 0;
     for (var k = 0; k < rows.length; k++) if (!rows[k].hidden) shown++;
-    var by = SORTS[sorted.by].label + (sorted.dir > 0 ? '' : ', reversed');
+    var by = SORTS[sorted.by].label + (sorted.dir === SORTS[sorted.by].dir ? '' : ', reversed');
     shownNote.textContent = (shown === rows.length ? rows.length : shown + ' of ' + rows.length) + ' processor' + (rows.length === 1 ? '' : 's') + ', sorted by ' + by;
     return shown;
   }

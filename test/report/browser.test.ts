@@ -325,6 +325,12 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     expect(dated).toEqual([...dated].sort());
     expect(since.slice(dated.length).every((s) => s === '')).toBe(true);
     expect(await page.locator('#shown').textContent()).toBe('5 processors, sorted by problem since');
+
+    // A column whose first order is newest first says "reversed" only once turned around.
+    await page.locator('#heatmap thead button[data-sort="error"]').click();
+    expect(await page.locator('#shown').textContent()).toBe('5 processors, sorted by latest error date');
+    await page.locator('#heatmap thead button[data-sort="error"]').click();
+    expect(await page.locator('#shown').textContent()).toBe('5 processors, sorted by latest error date, reversed');
     await page.close();
   });
 

@@ -4,6 +4,7 @@ import { byUrgency } from '../../src/check/report.js';
 import { esc, formatInstant, htmlReportBuffer, htmlReportPieces, jsonForScript, renderHtmlReport } from '../../src/report/html.js';
 import { DISPLAY_STATUSES, STATUS_STYLES } from '../../src/report/statuses.js';
 import { XSS, pageGoldenResult, syntheticResult } from './fixtures.js';
+import type { ProcessorReport } from '../../src/check/report.js';
 
 const OPTIONS = { timezone: 'America/New_York', generatedAt: new Date('2026-01-01T12:34:56Z') };
 
@@ -27,10 +28,11 @@ describe('renderHtmlReport', () => {
   it('makes, byte for byte, the page the code before pieces made (recorded at 4b5bb2d), however days are held', () => {
     // Recorded by rendering pageGoldenResult() with 4b5bb2d's renderHtmlReport (and the summary strip's
     // .sum td.long rule, then the rules for widths between phone and desktop, for print, and the
-    // phone's level labels: its only changes since, all in the style and its CSP hash; the page
-    // before those last rules was 388797ae…): run times not in toISOString's form, error text
+    // phone's level labels, all in the style and its CSP hash; the page before them was 388797ae…;
+    // and the sort line's "reversed" said only against a column's own first order, in the script
+    // and its hash): run times not in toISOString's form, error text
     // escaped in the data block, a blocked date, anomalies.
-    const RECORDED = '74ca930038c5cdaac2f41451cc4ccaaf32a2bbd691b89dd10456393c4becb3b7';
+    const RECORDED = '4155af24660b280fa519dce6981b5c82bc7b4e0cf21cb1867f5251133b6d87b6';
     const digest = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
     expect(digest(renderHtmlReport(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
     expect(digest(htmlReportBuffer(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
@@ -77,6 +79,16 @@ describe('renderHtmlReport', () => {
     const page = renderHtmlReport(result, OPTIONS);
     expect(page).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
     expect(page).toContain('Box ?erocs? processor ?x?');
+  });
+
+  it('marks "never" as over the limit only when the check found the processor stale (one that expects no date yet is OK)', () => {
+    const result = syntheticResult(2, 3);
+    const [quiet, stale] = result.report.processors as [ProcessorReport, ProcessorReport];
+    Object.assign(quiet, { last_success_date: null, days_since_success: null, is_stale: false });
+    Object.assign(stale, { last_success_date: null, days_since_success: null, is_stale: true });
+    const page = renderHtmlReport(result, OPTIONS);
+    const cellOf = (name: string) => new RegExp(`data-processor="${name}"[\\s\\S]*?<td class="(c-dy[^"]*)">never / `).exec(page)?.[1];
+    expect([cellOf(quiet.name), cellOf(stale.name)]).toEqual(['c-dy', 'c-dy over']);
   });
 
   it('shows a date an upstream explains as blocked, striped, with the upstream in its details', () => {
