@@ -403,7 +403,7 @@ const __pem_modules = {
      * Keys are snake_case because they are also the columns of the `processor_config` table
      * that Dataform deploys from the same file.
      */
-    const fastest_levenshtein_1 = require("fastest-levenshtein");
+    const suggest_js_1 = __pem_require("src/suggest.ts");
     const luxon_1 = require("luxon");
     const zod_1 = require("zod");
     const names_js_1 = __pem_require("src/config/names.ts");
@@ -786,8 +786,8 @@ const __pem_modules = {
                 if (!known.has(d.processor)) {
                     // Never the processor itself: a dependency on itself is an error of its own.
                     const others = [...known].filter((name) => name !== p.name);
-                    const hint = others.length > 0 ? (0, fastest_levenshtein_1.closest)(d.processor, others) : '';
-                    const suggestion = hint && (0, fastest_levenshtein_1.distance)(d.processor, hint) <= 2 ? ` (did you mean "${hint}"?)` : '';
+                    const hint = (0, suggest_js_1.nearestWithin)(d.processor, others);
+                    const suggestion = hint ? ` (did you mean "${hint}"?)` : '';
                     problems.push(`${where}: unknown processor "${d.processor}"${suggestion}`);
                 }
                 else if (d.processor === p.name) {
@@ -959,8 +959,8 @@ const __pem_modules = {
         if (issue.code === 'unrecognized_keys') {
             const known = where.length === 0 ? Object.keys(registryShape.shape) : where[0] === 'routes' ? Object.keys(routeShape.shape) : Object.keys(processorShape.shape);
             return issue.keys.map((key) => {
-                const hint = (0, fastest_levenshtein_1.closest)(key, known);
-                const suggestion = (0, fastest_levenshtein_1.distance)(key, hint) <= 2 ? ` (did you mean "${hint}"?)` : '';
+                const hint = (0, suggest_js_1.nearestWithin)(key, known);
+                const suggestion = hint ? ` (did you mean "${hint}"?)` : '';
                 return `${[...path, key].join('.')}: unknown key${suggestion}`;
             });
         }
@@ -973,6 +973,23 @@ const __pem_modules = {
             return [issue.code === 'invalid_type' ? `must be an object such as {"dataset": "nba_reference", "processors": {…}}, not ${issue.received}` : issue.message];
         }
         return [`${path.join('.')}: ${issue.message}`];
+    }
+  },
+  "src/suggest.ts": function (exports, module, __pem_require) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.nearestWithin = nearestWithin;
+    /**
+     * "Did you mean": the candidate nearest a mistyped name by edit distance, offered only when it is a
+     * typo away (registry keys and processor names, command-line options).
+     */
+    const fastest_levenshtein_1 = require("fastest-levenshtein");
+    /** The candidate nearest `name`, when within `maxEdits` edits of it; null when none is that near. */
+    function nearestWithin(name, candidates, maxEdits = 2) {
+        if (candidates.length === 0)
+            return null;
+        const nearest = (0, fastest_levenshtein_1.closest)(name, [...candidates]);
+        return (0, fastest_levenshtein_1.distance)(name, nearest) <= maxEdits ? nearest : null;
     }
   },
   "src/report/queue.ts": function (exports, module, __pem_require) {

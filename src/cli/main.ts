@@ -5,10 +5,10 @@
  * 3 when `pem check --fail-on` was reached.
  */
 import { Command, CommanderError } from 'commander';
-import { closest, distance } from 'fastest-levenshtein';
 import { PemError, describeError, exitCodeFor } from '../errors.js';
 import { environmentOf, isCloudRun, readSettings, secretValues, type Settings } from '../config/env.js';
 import { createLogger } from '../log.js';
+import { nearestWithin } from '../suggest.js';
 import { addExamples, type CliContext, type CliIo, type Register } from './context.js';
 import { registerBacktestCommand } from './backtest.js';
 import { registerCheckCommand } from './check.js';
@@ -85,10 +85,9 @@ function handleErrors(command: Command, context: CliContext): void {
     .exitOverride((error) => {
       const message = pending;
       pending = '';
-      const mistyped =
-        error.code === 'commander.unknownOption' ? (/unknown option '([^']+)'/.exec(error.message)?.[1] ?? null)
-        : error.code === 'commander.missingMandatoryOptionValue' ? firstUnknownOption(command)
-        : null;
+      // Commander's own unknown-option line keeps its suggestion (help and the parents' options
+      // included); only the missing-required-option error is told as the mistyped option instead.
+      const mistyped = error.code === 'commander.missingMandatoryOptionValue' ? firstUnknownOption(command) : null;
       if (mistyped === null) {
         // Help and version exits come here too, having written nothing through outputError.
         if (message !== '') writeErr(context, message.replace(/\n\(Did you mean (.+)\?\)\n?$/, ' (did you mean $1?)\n'));
@@ -112,13 +111,11 @@ function firstUnknownOption(command: Command): string | null {
   return command.args.find((arg) => /^--?[A-Za-z]/.test(arg) && !known.has(arg.split('=')[0]!)) ?? null;
 }
 
-/** ` (did you mean --processor?)` for a long option within two edits of one the command takes. */
+/** ` (did you mean --processor?)` for a long option within two edits of one the command takes (or `--help`). */
 function optionSuggestion(command: Command, flag: string): string {
   const name = flag.split('=')[0]!;
-  const longs = optionFlags(command).filter((f) => f.startsWith('--'));
-  if (!name.startsWith('--') || longs.length === 0) return '';
-  const hint = closest(name, longs);
-  return distance(name, hint) <= 2 ? ` (did you mean ${hint}?)` : '';
+  const hint = name.startsWith('--') ? nearestWithin(name, [...optionFlags(command).filter((f) => f.startsWith('--')), '--help']) : null;
+  return hint ? ` (did you mean ${hint}?)` : '';
 }
 
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {

@@ -3,7 +3,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import type { CheckResult } from '../check/report.js';
 import type { Registry } from '../config/registry.js';
@@ -110,6 +110,8 @@ function makeFolders(folder: string): void {
     try {
       mkdirSync(next);
     } catch (error) {
+      // Made meanwhile by another report writing beside this one: as good as made here.
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && statSync(next, { throwIfNoEntry: false })?.isDirectory()) continue;
       throw new Error(`cannot make the folder ${next}: ${fileErrorReason(error)}`);
     }
   }
@@ -129,8 +131,10 @@ function looksLikeHtml(file: string): boolean {
   const fd = openSync(file, 'r');
   try {
     const head = Buffer.alloc(512);
-    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8').replace(/^\uFEFF/, '').trimStart().toLowerCase();
-    return text === '' || text.startsWith('<!doctype html') || text.startsWith('<html') || text.startsWith('<!--');
+    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8').replace(/^\uFEFF/, '').toLowerCase();
+    // Comments may come first (in a page, and in Markdown or XML too): what follows them decides.
+    const start = text.replace(/^(?:\s|<!--[\s\S]*?-->)*/, '');
+    return text.trim() === '' || start.startsWith('<!doctype html') || start.startsWith('<html');
   } finally {
     closeSync(fd);
   }
@@ -143,8 +147,10 @@ function looksLikeHtml(file: string): boolean {
  */
 function refuseHtmlTarget(path: string): void {
   if (path.trim() === '') throw usageError('--html needs a file name, for example --html report.html');
+  // pem's own stdout (`--html /dev/stdout >> log`) is written as a stream, never replaced.
+  if (isProcessStdout(path)) return;
   const example = (folder: string) => `name a file, for example --html ${join(folder, 'report.html')}`;
-  if (/[/\\]$/.test(path)) throw usageError(`--html ${path} names a folder: ${example(path)}`);
+  if (path.endsWith('/') || path.endsWith(sep)) throw usageError(`--html ${path} names a folder: ${example(path)}`);
   let stat;
   try {
     stat = statSync(path, { throwIfNoEntry: false });

@@ -5,7 +5,7 @@
  * Keys are snake_case because they are also the columns of the `processor_config` table
  * that Dataform deploys from the same file.
  */
-import { closest, distance } from 'fastest-levenshtein';
+import { nearestWithin } from '../suggest.js';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { TABLES } from './names.js';
@@ -521,8 +521,8 @@ export function dependencyProblems(processors: readonly ProcessorConfig[]): Regi
       if (!known.has(d.processor)) {
         // Never the processor itself: a dependency on itself is an error of its own.
         const others = [...known].filter((name) => name !== p.name);
-        const hint = others.length > 0 ? closest(d.processor, others) : '';
-        const suggestion = hint && distance(d.processor, hint) <= 2 ? ` (did you mean "${hint}"?)` : '';
+        const hint = nearestWithin(d.processor, others);
+        const suggestion = hint ? ` (did you mean "${hint}"?)` : '';
         problems.push(`${where}: unknown processor "${d.processor}"${suggestion}`);
       } else if (d.processor === p.name) {
         problems.push(`${where}: a processor cannot depend on itself`);
@@ -676,8 +676,8 @@ function formatIssue(where: string[], issue: z.ZodIssue): string[] {
   if (issue.code === 'unrecognized_keys') {
     const known = where.length === 0 ? Object.keys(registryShape.shape) : where[0] === 'routes' ? Object.keys(routeShape.shape) : Object.keys(processorShape.shape);
     return issue.keys.map((key) => {
-      const hint = closest(key, known);
-      const suggestion = distance(key, hint) <= 2 ? ` (did you mean "${hint}"?)` : '';
+      const hint = nearestWithin(key, known);
+      const suggestion = hint ? ` (did you mean "${hint}"?)` : '';
       return `${[...path, key].join('.')}: unknown key${suggestion}`;
     });
   }

@@ -68,6 +68,7 @@ const LAYER: Record<string, number> = {
   'errors.ts': 0,
   'log.ts': 0,
   'printable.ts': 0,
+  'suggest.ts': 0,
   config: 1,
   sql: 2,
   warehouse: 3,

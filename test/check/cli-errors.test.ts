@@ -174,6 +174,8 @@ describe('help', () => {
 
   it.each([
     [['check', '--dry-rn'], "error: unknown option '--dry-rn' (did you mean --dry-run?)"],
+    [['check', '--hepl'], "error: unknown option '--hepl' (did you mean --help?)"],
+    [['gaps', '--hepl'], "error: unknown option '--hepl' (did you mean --help?)"],
     // A mistyped required option is named as mistyped, not as the required one it left unset.
     [['record', 'start', '--procesor', 'gamebook', '--date', '2025-10-07'], "error: unknown option '--procesor' (did you mean --processor?)"],
     [['record', 'start', '--date', '2025-10-07', '--procesor=gamebook'], "error: unknown option '--procesor=gamebook' (did you mean --processor?)"],

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleCli } from '../support/child-cli.js';
@@ -32,14 +32,16 @@ describe('pem report usage', () => {
   });
 
   it('refuses to replace a file that is not an HTML page (the database, the registry), with exit 2 and one line, before checking anything', async () => {
-    for (const target of [scenario.databasePath, scenario.registryPath]) {
+    const markdown = join(scenario.dir, 'README.md');
+    writeFileSync(markdown, '<!-- generated: do not edit -->\n# Processors\n');
+    for (const target of [scenario.databasePath, scenario.registryPath, markdown]) {
       const before = readFileSync(target);
       const run = await runCli(['report', '--html', target, '--config', scenario.registryPath, '--database', scenario.databasePath]);
       expect(run).toMatchObject({ code: 2, stdout: '', stderr: `error: --html ${target} exists and is not an HTML page: pem replaces only pages; remove it first, or name another file\n` });
       expect(readFileSync(target).equals(before)).toBe(true);
     }
     // An earlier page, any page and an empty file are replaced.
-    for (const [name, text] of [['earlier.html', '<!doctype html>\n<p>old'], ['other.html', '\uFEFF  <HTML><body>hand-made'], ['empty.html', '']] as const) {
+    for (const [name, text] of [['earlier.html', '<!doctype html>\n<p>old'], ['other.html', '\uFEFF  <HTML><body>hand-made'], ['commented.html', '<!-- built by hand -->\n<!DOCTYPE html><p>old'], ['empty.html', '']] as const) {
       const target = join(scenario.dir, name);
       writeFileSync(target, text);
       const run = await runCli(['report', '--html', target, '--config', scenario.registryPath, '--database', scenario.databasePath]);
@@ -79,6 +81,17 @@ describe('pem report usage', () => {
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/^<!doctype html>[\s\S]*<\/html>\n$/);
       expect(run.stderr).toMatch(/^wrote \/dev\/stdout: 1 processor x 7 days \(/);
+      // Stdout appended to a file that is not a page (`>> log`): written after what it holds, not refused.
+      const log = join(scenario.dir, 'appended.log');
+      writeFileSync(log, 'earlier line\n');
+      const fd = openSync(log, 'a');
+      try {
+        const appended = await cli.run(['report', '--html', '/dev/stdout', '--config', scenario.registryPath, '--database', scenario.databasePath], {}, undefined, { stdoutFd: fd });
+        expect(appended.code, appended.stderr).toBe(0);
+      } finally {
+        closeSync(fd);
+      }
+      expect(readFileSync(log, 'utf8')).toMatch(/^earlier line\n<!doctype html>[\s\S]*<\/html>\n$/);
     } finally {
       cli.cleanup();
     }
