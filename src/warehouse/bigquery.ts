@@ -114,17 +114,30 @@ export class BigQueryWarehouse implements Warehouse {
    */
   private async withRetries<T>(call: () => Promise<T>): Promise<T> {
     const signal = AbortSignal.timeout(this.timeoutMs);
+    // Jobs BigQuery answered "not complete yet" for: a retried call makes a new one, and a failed
+    // or abandoned call leaves its own running; pem cancels every one it no longer waits for.
     const unfinished: Job[] = [];
+    // How many of them the attempts before the current one made.
+    let beforeThisAttempt = 0;
+    const attempt = () => {
+      beforeThisAttempt = unfinished.length;
+      return call();
+    };
+    let result: T;
     try {
-      return await withBoundedRequests({ timeoutMs: Math.min(REQUEST_IDLE_TIMEOUT_MS, this.timeoutMs), signal }, () =>
+      result = await withBoundedRequests({ timeoutMs: Math.min(REQUEST_IDLE_TIMEOUT_MS, this.timeoutMs), signal }, () =>
         withJobsWatched(unfinished, () =>
-          retryTransient(call, { retries: this.retry.retries, minTimeoutMs: this.retry.minTimeoutMs, maxTimeoutMs: 8 * this.retry.minTimeoutMs, signal }),
+          retryTransient(attempt, { retries: this.retry.retries, minTimeoutMs: this.retry.minTimeoutMs, maxTimeoutMs: 8 * this.retry.minTimeoutMs, signal }),
         ),
       );
     } catch (error) {
-      if (signal.aborted) throw new Error(`no answer within ${this.timeoutMs} ms (PEM_BIGQUERY_TIMEOUT_MS)${await cancelJobs(unfinished)}`);
-      throw error;
+      const cancelled = await cancelJobs(unfinished);
+      if (signal.aborted) throw new Error(`no answer within ${this.timeoutMs} ms (PEM_BIGQUERY_TIMEOUT_MS)${cancelled}`);
+      throw cancelled === '' ? error : Object.assign(new Error(`${describe(error)}${cancelled}`), { cause: error });
     }
+    // The last attempt answered; the jobs of the attempts before it may still run.
+    if (beforeThisAttempt > 0) await cancelJobs(unfinished.slice(0, beforeThisAttempt));
+    return result;
   }
 
   async query(sql: string, params: QueryParams = {}): Promise<Row[]> {

@@ -220,6 +220,36 @@ describe('BigQuery results that arrive later and in pages', () => {
     }
   });
 
+  it('cancels the job a retried attempt left running, and not the one that answered', async () => {
+    const standIn = await startBigQueryStandIn({ answer: () => TYPED, pollFirst: true });
+    const unavailable = { kind: 'http-error', status: 503, reason: 'backendError', message: 'Backend error' } as const;
+    // jobs.query makes job 1; polling it fails (503), so the query is asked again: job 2 answers.
+    standIn.queue.push({ kind: 'ok' }, unavailable, { kind: 'ok' }, { kind: 'ok' });
+    try {
+      const rows = await withWarehouse(standIn, (wh) => wh.query('SELECT 1'));
+      expect(rows).toEqual(DECODED);
+      expect(standIn.cancelled).toEqual(['pem_standin_1']);
+    } finally {
+      await standIn.close();
+    }
+  });
+
+  it('cancels every job it made when the query fails for good, and says so in the error line', async () => {
+    const standIn = await startBigQueryStandIn({ answer: () => TYPED, pollFirst: true });
+    const unavailable = { kind: 'http-error', status: 503, reason: 'backendError', message: 'Backend error' } as const;
+    for (let attempt = 0; attempt < 4; attempt++) standIn.queue.push({ kind: 'ok' }, unavailable);
+    try {
+      const error = await withWarehouse(standIn, (wh) => wh.query('SELECT 1')).then(() => null, (e: unknown) => e);
+      expect((error as Error).message).toBe(
+        'BigQuery project pem-test (US): Backend error; asked BigQuery to cancel its jobs pem_standin_1, pem_standin_2, pem_standin_3, pem_standin_4',
+      );
+      // Asked side by side: they may arrive in any order.
+      expect([...standIn.cancelled].sort()).toEqual(['pem_standin_1', 'pem_standin_2', 'pem_standin_3', 'pem_standin_4']);
+    } finally {
+      await standIn.close();
+    }
+  });
+
   it('cancels nothing when a query finishes within the bound', async () => {
     const standIn = await startBigQueryStandIn({ answer: () => TYPED, pollFirst: true });
     try {
