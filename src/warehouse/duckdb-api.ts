@@ -14,6 +14,7 @@ export type { DuckDBDataChunk, DuckDBType, DuckDBValue } from '@duckdb/node-api'
 export type DuckDBAppender = DuckDbApi.DuckDBAppender;
 export type DuckDBConnection = DuckDbApi.DuckDBConnection;
 export type DuckDBInstance = DuckDbApi.DuckDBInstance;
+export type DuckDBPreparedStatement = DuckDbApi.DuckDBPreparedStatement;
 export type DuckDBTypeId = DuckDbApi.DuckDBTypeId;
 export const {
   BIGINT,

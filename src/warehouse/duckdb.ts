@@ -12,6 +12,7 @@ import {
   DuckDBInstance,
   DuckDBTypeId,
   INTEGER,
+  type DuckDBPreparedStatement,
   type DuckDBType,
   type DuckDBValue,
   LIST,
@@ -378,8 +379,9 @@ class DuckDbWarehouse implements Warehouse {
 
   async query(sql: string, params: QueryParams = {}): Promise<Row[]> {
     const lease = await this.lease();
+    let statement: DuckDBPreparedStatement | undefined;
     try {
-      const statement = await lease.connection.prepare(sql);
+      statement = await lease.connection.prepare(sql);
       bindAll(statement, params);
       const result = await statement.run();
       const decoders = result.columnTypes().map(decoderFor);
@@ -390,6 +392,7 @@ class DuckDbWarehouse implements Warehouse {
     } catch (error) {
       throw duckDbFailure(this.description, error);
     } finally {
+      statement?.destroySync();
       lease.done();
     }
   }
@@ -487,14 +490,22 @@ class DuckDbWarehouse implements Warehouse {
   /** One statement's rows, streamed: DuckDB hands over one chunk (2,048 rows) at a time instead of materialising the result. */
   private async *streamBatches(connection: DuckDBConnection, sql: string, params: QueryParams): AsyncIterable<Row[]> {
     const statement = await connection.prepare(sql);
-    bindAll(statement, params);
-    const result = await statement.stream();
-    const names = result.columnNames();
-    const decoders = result.columnTypes().map(decoderFor);
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) return;
-      yield decodeChunk(names, decoders, chunk, []);
+    try {
+      bindAll(statement, params);
+      const result = await statement.stream();
+      const names = result.columnNames();
+      const decoders = result.columnTypes().map(decoderFor);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) return;
+        yield decodeChunk(names, decoders, chunk, []);
+      }
+    } finally {
+      // What the statement's execution holds (hash tables, aggregate states: tens of MB for a
+      // check) is DuckDB's until the statement is destroyed, which the library leaves to V8's
+      // garbage collector: the next statement of a check, or a lowered memory_limit, found it still
+      // counted (duckdb_memory() tag ALLOCATOR), and ran out of memory it did not need.
+      statement.destroySync();
     }
   }
 
@@ -529,8 +540,12 @@ class DuckDbWarehouse implements Warehouse {
         return;
       }
       const statement = await lease.connection.prepare(sql);
-      bindAll(statement, params);
-      await statement.run();
+      try {
+        bindAll(statement, params);
+        await statement.run();
+      } finally {
+        statement.destroySync();
+      }
     } catch (error) {
       throw duckDbFailure(this.description, error);
     } finally {
