@@ -61,9 +61,8 @@ export function gapStatus(day: DayReport): GapStatus | null {
  */
 export function buildGaps({ report, details }: CheckResult): Gap[] {
   const gaps: Gap[] = [];
-  const blocked = new Set<string>();
+  const blocked = blockedGapKeys(report);
   for (const p of report.processors) {
-    for (const b of p.blocked_by) for (const date of b.dates) blocked.add(`${p.name}|${date}`);
     const dayDetails = new Map((details[p.name]?.days ?? []).map((d) => [d.date, d]));
     for (const day of p.days) {
       const status = gapStatus(day);
@@ -82,7 +81,7 @@ export function buildGaps({ report, details }: CheckResult): Gap[] {
       });
     }
   }
-  const isBlocked = (g: Gap) => Number(blocked.has(`${g.processor_name}|${g.processing_date}`));
+  const isBlocked = (g: Gap) => Number(blocked.has(gapKey(g)));
   return gaps.sort(
     (a, b) =>
       isBlocked(a) - isBlocked(b) ||
@@ -90,6 +89,16 @@ export function buildGaps({ report, details }: CheckResult): Gap[] {
       compare(a.processing_date, b.processing_date) ||
       compare(a.processor_name, b.processor_name),
   );
+}
+
+/** A gap's (processor, date), as `blockedGapKeys` holds them. */
+export const gapKey = (g: Pick<Gap, 'processor_name' | 'processing_date'>): string => `${g.processor_name}|${g.processing_date}`;
+
+/** The (processor, date) keys an upstream explains (SPEC §12 `blocked_by`): queued after the rest. */
+export function blockedGapKeys(report: CheckResult['report']): Set<string> {
+  const blocked = new Set<string>();
+  for (const p of report.processors) for (const b of p.blocked_by) for (const date of b.dates) blocked.add(gapKey({ processor_name: p.name, processing_date: date }));
+  return blocked;
 }
 
 /** Code-point order, so the CLI and the warehouse's ORDER BY agree whatever the locale. */
@@ -127,14 +136,15 @@ const TABLE_MESSAGE_WIDTH = 60;
  * A table for people. Error text comes from the run history, so control characters (terminal
  * escape sequences, line breaks) are shown as `?`, never sent to the terminal.
  */
-export function renderGapsTable(gaps: readonly Gap[], window: { start: string; end: string }): string {
+export function renderGapsTable(gaps: readonly Gap[], window: { start: string; end: string }, blocked: ReadonlySet<string> = new Set()): string {
   if (gaps.length === 0) return `No gaps: nothing to backfill in ${window.start} .. ${window.end}.\n`;
   const header = ['PRIORITY', 'DATE', 'PROCESSOR', 'STATUS', 'RUNS', 'FAILED', 'LAST ERROR'];
+  const waiting = gaps.filter((g) => blocked.has(gapKey(g))).length;
   const rows = gaps.map((g) => [
     g.priority + (g.revenue_impact ? ' $' : ''),
     g.processing_date,
     printable(g.processor_name),
-    g.status,
+    g.status + (blocked.has(gapKey(g)) ? ' ^' : ''),
     String(g.runs),
     String(g.failed_runs),
     ellipsize(printable([g.last_error_type, g.last_error_message].filter((s) => s !== null).join(': ')), TABLE_MESSAGE_WIDTH),
@@ -153,6 +163,9 @@ export function renderGapsTable(gaps: readonly Gap[], window: { start: string; e
     '',
     `${gaps.length} date${gaps.length === 1 ? '' : 's'} to backfill across ${processors} processor${processors === 1 ? '' : 's'} ` +
       `in ${window.start} .. ${window.end} ($ = revenue impact). Machine-readable: --format csv or --format json; runnable: --format commands.`,
+    ...(waiting > 0
+      ? [`^ ${waiting === 1 ? 'This date waits' : `These ${waiting} dates wait`} on an upstream's dates (blocked_by in pem check --json-output): listed last, to re-run once the upstream's are.`]
+      : []),
   ].join('\n') + '\n';
 }
 

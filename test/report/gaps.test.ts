@@ -81,6 +81,15 @@ describe('pem gaps', () => {
         'up,2025-10-07,missing,low',
         'down,2025-10-07,missing,high',
       ]);
+      // The table marks the date that waits and says why it comes last, high priority though it is.
+      const table = await gaps(deps, ['--date', '2025-10-07', '--lookback-days', '1', '--now', '2025-10-08T12:00:00Z']);
+      const lines = table.stdout.trimEnd().split('\n');
+      expect(lines.slice(1, 4).map((line) => line.split(/\s{2,}/).slice(0, 4).join(' | '))).toEqual([
+        'medium | 2025-10-07 | other | missing',
+        'low | 2025-10-07 | up | missing',
+        'high | 2025-10-07 | down | missing ^',
+      ]);
+      expect(lines.at(-1)).toBe("^ This date waits on an upstream's dates (blocked_by in pem check --json-output): listed last, to re-run once the upstream's are.");
     } finally {
       deps.cleanup();
     }
