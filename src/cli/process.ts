@@ -5,6 +5,7 @@
 import { environmentOf, isCloudRun, secretValues } from '../config/env.js';
 import { createLogger } from '../log.js';
 import { main } from './main.js';
+import { clearProgress } from './progress.js';
 import { firstLine } from '../errors.js';
 import { createStopControl, STOP_GRACE_MS, STOP_REASONS, type StopSignal } from './stop.js';
 
@@ -58,6 +59,8 @@ export async function runPemProcess(argv: string[], options: PemProcessOptions =
   // run row being written); then it settles (records what went out, gives back the rest, spools
   // the row) and `main` says why the command failed, all within STOP_GRACE_MS.
   const stopNow = (reason: string) => {
+    // A progress line is cleared, and the cursor it hid shown again, before anything else is said.
+    clearProgress();
     // `main` has printed its line: only what it wrote may still be on its way out.
     if (finished) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
     const alerts = deliversAlerts ? `; ${stop.settled ? 'alert delivery had finished' : 'alerts not yet delivered stay unsent'}` : '';

@@ -17,16 +17,32 @@ export interface Progress {
 
 const SILENT: Progress = { step: () => undefined, done: () => undefined };
 
+/** The spinners drawing now, for `clearProgress`. */
+const drawing = new Set<{ stop(): unknown; readonly isSpinning: boolean }>();
+
+/**
+ * Clears every progress line and shows the cursor again (the spinner hides it): before pem's own
+ * line when a signal stops it (`cli/process.ts`), which the spinner would otherwise draw itself
+ * under again, and leave the terminal without a cursor after the exit.
+ */
+export function clearProgress(): void {
+  for (const spinner of drawing) if (spinner.isSpinning) spinner.stop();
+  drawing.clear();
+}
+
 export function startProgress(context: CliContext, text: string): Progress {
   if (!context.stderr.isTTY) return SILENT;
-  // A terminal's stderr is process.stderr (a tty.WriteStream): what the spinner draws on.
-  const spinner = yoctoSpinner({ text, stream: context.stderr as unknown as Writable }).start();
+  // A terminal's stderr is process.stderr (a tty.WriteStream): what the spinner draws on. Signals
+  // are pem's to handle (cli/process.ts: exit codes, alerts to settle), not the spinner's.
+  const spinner = yoctoSpinner({ text, stream: context.stderr as unknown as Writable, handleSignals: false }).start();
+  drawing.add(spinner);
   return {
     step(next) {
       spinner.text = next;
     },
     done() {
       if (spinner.isSpinning) spinner.stop();
+      drawing.delete(spinner);
     },
   };
 }

@@ -1,0 +1,45 @@
+/**
+ * Progress on a terminal (src/cli/progress.ts): when a signal stops pem mid-work, its line is
+ * cleared and the cursor the spinner hid is shown again before pem says why, and the spinner
+ * leaves signals to pem (its own handler would exit 130 or 143 before pem settles alerts).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { clearProgress, startProgress } from '../../src/cli/progress.js';
+import type { CliContext } from '../../src/cli/context.js';
+
+const SHOW_CURSOR = '\u001B[?25h';
+const HIDE_CURSOR = '\u001B[?25l';
+
+function terminalContext(written: string[]): CliContext {
+  const stderr = { write: (chunk: string) => (written.push(chunk), true), isTTY: true, columns: 100, cursorTo: () => true, moveCursor: () => true, clearLine: () => true };
+  return { stderr } as unknown as CliContext;
+}
+
+afterEach(() => clearProgress());
+
+describe('clearProgress', () => {
+  it('stops every spinner drawing and shows the cursor again', () => {
+    const written: string[] = [];
+    const listeners = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') };
+    startProgress(terminalContext(written), 'replaying');
+    expect(written.join('')).toContain(HIDE_CURSOR);
+    // The spinner added no signal handler of its own.
+    expect({ SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') }).toEqual(listeners);
+    written.length = 0;
+    clearProgress();
+    expect(written.join('')).toContain(SHOW_CURSOR);
+    // Nothing is drawn after it: a later write is not followed by the spinner's line again.
+    written.length = 0;
+    clearProgress();
+    expect(written).toEqual([]);
+  });
+
+  it('is a no-op once the work cleared its own progress', () => {
+    const written: string[] = [];
+    const progress = startProgress(terminalContext(written), 'building');
+    progress.done();
+    written.length = 0;
+    clearProgress();
+    expect(written).toEqual([]);
+  });
+});
