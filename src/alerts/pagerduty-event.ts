@@ -64,8 +64,14 @@ export type PagerDutyEvent = PagerDutyTrigger | PagerDutyResolve;
 
 export const PAGERDUTY_CLIENT = 'Processor Execution Monitor (pem)';
 
+/** The display name's share of the summary: a long one must not push out what is wrong. */
+const MAX_SUMMARY_NAME = 200;
+/** Owners listed in `custom_details` (PagerDuty takes at most 512 KB an event): the rest are counted. */
+const MAX_OWNERS = 50;
+
 function summaryFor(p: ProcessorReport, kind: IssueKind, asOf: string, threshold: number | null): string {
-  const who = p.display_name === p.name ? p.name : `${p.display_name} (${p.name})`;
+  const name = ellipsize(p.name, MAX_SUMMARY_NAME);
+  const who = p.display_name === p.name ? name : `${ellipsize(p.display_name, MAX_SUMMARY_NAME)} (${name})`;
   switch (kind) {
     case 'scheduler_issue':
       return `${who}: no runs at all in the window while dates were due (scheduler issue)`;
@@ -114,7 +120,7 @@ export function buildPagerDutyTrigger(
       class: kind,
       custom_details: {
         processor,
-        display_name: p.display_name,
+        display_name: clip(p.display_name, MAX_DETAIL_TEXT),
         level: p.level,
         issue: KIND_LABEL[kind],
         scheduler_issue: p.scheduler_issue,
@@ -132,8 +138,8 @@ export function buildPagerDutyTrigger(
         latest_error: detail?.latest_failure
           ? { ...detail.latest_failure, error_message: clip(detail.latest_failure.error_message, MAX_DETAIL_TEXT) }
           : null,
-        owners: detail?.owners ?? [],
-        slack_channel: detail?.slack_channel ?? null,
+        owners: ownersWithin(detail?.owners ?? [], MAX_OWNERS),
+        slack_channel: clip(detail?.slack_channel ?? null, MAX_NAME_DETAIL),
         runbook: RUNBOOK_HINT[kind],
         route: context.route ?? null,
         evaluated_at: localTime(result.report.now, context.timezone ?? 'UTC'),
@@ -148,6 +154,15 @@ export function buildPagerDutyTrigger(
     },
     links,
   };
+}
+
+/** A registry value that names something (an owner, a channel) in `custom_details`, cut to this. */
+const MAX_NAME_DETAIL = 200;
+
+/** The first `max` owners (each cut to MAX_NAME_DETAIL), then `+N more`. */
+function ownersWithin(owners: readonly string[], max: number): string[] {
+  const shown = owners.slice(0, max).map((owner) => ellipsize(owner, MAX_NAME_DETAIL));
+  return owners.length > max ? [...shown, `+${owners.length - max} more`] : shown;
 }
 
 export function buildPagerDutyResolve(dedupKey: string): PagerDutyResolve {

@@ -212,11 +212,11 @@ export function processorSection(
     lines.push(`• *Latest error* (${failure.date}): ${type}${message}`.trimEnd());
   }
   if (p.blocked_by.length > 0) {
-    lines.push(`• *Blocked by:* ${p.blocked_by.map((b) => `${code(ellipsize(b.processor, MAX_NAME_TEXT))} (${dateList(b.dates)})`).join(', ')}`);
+    lines.push(`• *Blocked by:* ${firstOf(p.blocked_by, MAX_LISTED, (b) => `${code(ellipsize(b.processor, MAX_NAME_TEXT))} (${dateList(b.dates)})`)}`);
   }
   // SPEC §12: the downstream processors held because this one's dates explain theirs.
   const affected = detail?.also_affected ?? [];
-  if (affected.length > 0) lines.push(`• *Also affected:* ${affected.map((name) => code(ellipsize(name, MAX_NAME_TEXT))).join(', ')}`);
+  if (affected.length > 0) lines.push(`• *Also affected:* ${firstOf(affected, MAX_LISTED, (name) => code(ellipsize(name, MAX_NAME_TEXT)))}`);
   const worst = trigger.kinds.map((k) => k.kind).sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b])[0];
   if (worst) lines.push(`:wrench: ${escapeMrkdwn(RUNBOOK_HINT[worst])}`);
   const links = [actions?.runbookUrl ? link(actions.runbookUrl, 'Runbook') : null, reportUrl ? link(reportUrl, 'Report') : null].filter(Boolean);
@@ -227,8 +227,46 @@ export function processorSection(
   }
   if (actions) lines.push(`*Reproduce:* ${code(actions.checkCommand)}`);
   const owners = [...(detail?.owners ?? []), ...(detail?.slack_channel ? [detail.slack_channel] : [])];
-  if (owners.length > 0) lines.push(`:busts_in_silhouette: ${escapeMrkdwn(ellipsize(owners.join(' · '), 300))}`);
-  return ellipsize(lines.join('\n'), MAX_SECTION_TEXT);
+  if (owners.length > 0) lines.push(`:busts_in_silhouette: ${escapeMrkdwn(namesWithin(owners, MAX_OWNERS_TEXT))}`);
+  return fitSection(lines, MAX_SECTION_TEXT);
+}
+
+/** Names listed in a section line: more than this many end in `+N more`. */
+const MAX_LISTED = 10;
+/** The owners line's length before `+N more`. */
+const MAX_OWNERS_TEXT = 300;
+
+/** The first `max` items shown, then `+N more`. */
+function firstOf<T>(items: readonly T[], max: number, show: (item: T) => string): string {
+  return `${items.slice(0, max).map(show).join(', ')}${items.length > max ? ` +${items.length - max} more` : ''}`;
+}
+
+/** Names joined by ` · ` while they fit in `max` characters (the first one cut to fit), then `+N more`. */
+function namesWithin(names: readonly string[], max: number): string {
+  let text = ellipsize(names[0]!, max);
+  let shown = 1;
+  for (; shown < names.length; shown++) {
+    const next = `${text} · ${names[shown]}`;
+    if (next.length > max) break;
+    text = next;
+  }
+  return shown < names.length ? `${text} +${names.length - shown} more` : text;
+}
+
+/**
+ * A section's lines within Slack's limit, its last lines (what to do: the hint, links, backfill,
+ * reproduce, owners) kept: the longest line gives way first, cut to fit, and a line with a link,
+ * which a cut would break, is left out with a word saying so.
+ */
+function fitSection(lines: string[], max: number): string {
+  const fitted = [...lines];
+  for (let excess = fitted.join('\n').length - max; excess > 0; excess = fitted.join('\n').length - max) {
+    const longest = fitted.reduce((at, line, i) => (line.length > fitted[at]!.length ? i : at), 0);
+    const line = fitted[longest]!;
+    fitted[longest] = /<[a-z][a-z0-9+.-]*:[^|>]*\|/i.test(line) ? ':book: (a link too long for Slack: see the registry)' : ellipsize(line, Math.max(40, line.length - excess));
+    if (fitted[longest] === line) return ellipsize(fitted.join('\n'), max);
+  }
+  return fitted.join('\n');
 }
 
 const KIND_ORDER: Record<IssueKind, number> = {

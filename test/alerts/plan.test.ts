@@ -182,13 +182,36 @@ describe('issues and PagerDuty events', () => {
     expect(event.payload.severity).toBe('critical');
   });
 
-  it('never cuts an emoji in half in the summary (a lone surrogate is invalid JSON text to PagerDuty)', () => {
+  it('never cuts an emoji in half in the summary (a lone surrogate is invalid JSON text to PagerDuty), nor lets a long name push out what is wrong', () => {
     const emoji = '\u{1F600}';
     const result = report({ display_name: emoji.repeat(600) });
     const event = buildPagerDutyTrigger(result, 'gamebook_processor', 'stale', 'k', 'nba_reference');
     expect(event.payload.summary.length).toBeLessThanOrEqual(1024);
-    expect(event.payload.summary).toMatch(new RegExp(`${emoji}…$`, 'u'));
+    expect(event.payload.summary).toMatch(new RegExp(`^${emoji}+… \\(gamebook_processor\\) is stale: `, 'u'));
     expect(JSON.stringify(event)).not.toMatch(/\\ud[89a-f][0-9a-f]{2}/i);
+  });
+
+  it("keeps an event well under PagerDuty's 512 KB whatever the registry holds: owners beyond 50 are counted, long names cut", () => {
+    const result = report({});
+    result.details['gamebook_processor'] = {
+      name: 'gamebook_processor',
+      staleness_threshold_days: 2,
+      owners: Array.from({ length: 8000 }, (_, i) => `owner.${i}.${'o'.repeat(60)}@example.com`),
+      slack_channel: `#${'c'.repeat(100_000)}`,
+      enabled: true,
+      latest_failure: null,
+      days: [],
+      threshold_problem_dates: null,
+      alert_after_dates: null,
+      problems_explained: false,
+      held: null,
+      also_affected: [],
+    };
+    const event = buildPagerDutyTrigger(result, 'gamebook_processor', 'stale', 'k', 'nba_reference');
+    expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(64 * 1024);
+    const owners = event.payload.custom_details.owners as string[];
+    expect([owners.length, owners.at(-1)]).toEqual([51, '+7950 more']);
+    expect((event.payload.custom_details.slack_channel as string).length).toBe(200);
   });
 
   it('pages a scheduler issue on its own when the processor is not stale', () => {

@@ -238,6 +238,33 @@ describe('Slack limits', () => {
     expect(built.detailed.length + built.summarized.length).toBe(300);
   });
 
+  it('keeps what to do at the end of a section when a list or a link is huge: long lists end in +N more, a link too long is left out whole', () => {
+    const name = 'root';
+    const sectionOf = (built: ReturnType<typeof build>) => {
+      const section = built.message.blocks.find((b) => b.type === 'section' && b.text.text.includes('root'));
+      return section && section.type === 'section' ? section.text.text : '';
+    };
+    const actions = (runbookUrl: string | null) =>
+      new Map([[name, { since: '2025-10-06', problemDates: ['2025-10-06'], problemRanges: 'Oct 6 (1 date)', streakBeforeWindow: false, runbookUrl, backfillCommands: [], moreBackfillDates: 0, checkCommand: 'pem check --date 2025-10-07 --processors root' }]]);
+    // 400 dependents and 120 owners.
+    const crowded = build(
+      resultOf([processor(name)], [detail(name, { also_affected: Array.from({ length: 400 }, (_, i) => `dependent_processor_${i}`), owners: Array.from({ length: 120 }, (_, i) => `owner.${i}@example.com`) })]),
+      { actions: actions('https://wiki.example.com/root') },
+    );
+    expectWithinLimits(crowded.message);
+    const text = sectionOf(crowded);
+    expect(text).toContain('`dependent_processor_9` +390 more');
+    expect(text).toMatch(/:busts_in_silhouette: owner\.0@example\.com · .* \+\d+ more$/);
+    expect(text).toContain('*Reproduce:* `pem check --date 2025-10-07 --processors root`');
+    // A runbook URL of 3,000 characters: the line goes, the rest stays whole.
+    const linked = build(resultOf([processor(name)]), { actions: actions(`https://wiki.example.com/${'y'.repeat(3000)}`) });
+    expectWithinLimits(linked.message);
+    const withLink = sectionOf(linked);
+    expect(withLink).toContain(':book: (a link too long for Slack: see the registry)');
+    expect(withLink).toContain('*Reproduce:*');
+    expect(withLink).toMatch(/:busts_in_silhouette: data-eng@example\.com · #nba-data-alerts$/);
+  });
+
   it('truncates a huge error message instead of breaking the section', () => {
     const built = build(resultOf([processor('p')], [detail('p', { latest_failure: { date: '2025-10-06', error_type: 'E', error_message: 'y'.repeat(10_000) } })]));
     expectWithinLimits(built.message);
