@@ -5,6 +5,7 @@
  * The events themselves are built by `pagerduty-event.ts` (pure); this file only delivers one.
  */
 import { ellipsize } from '../printable.js';
+import { pagerDutyPacer, type SendPacer } from './pace.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import type { PagerDutyEvent } from './pagerduty-event.js';
 import { connectionError, httpError, parseRetryAfter, redact, type Transport } from './transport.js';
@@ -15,13 +16,23 @@ export interface PagerDutyTarget {
   url: string;
 }
 
-/** Sends events without the routing key; the transport adds it, so builders never hold it. */
-export function createPagerDutyTransport(target: PagerDutyTarget, policy: RetryPolicy): Transport<PagerDutyEvent> {
+/**
+ * Sends events without the routing key; the transport adds it, so builders never hold it. Events
+ * are paced to PagerDuty's limit per routing key (`pace.ts`): each waits its turn, retries included.
+ */
+export function createPagerDutyTransport(target: PagerDutyTarget, policy: RetryPolicy, pacer: SendPacer = pagerDutyPacer(target.routingKey)): Transport<PagerDutyEvent> {
   return {
     destination: 'pagerduty',
     async send(event, signal) {
       const body = JSON.stringify({ routing_key: target.routingKey, ...event });
-      await withRetries(() => post(target, body, policy.timeoutMs, signal), policy, signal);
+      await withRetries(
+        async () => {
+          await pacer.take(signal);
+          return post(target, body, policy.timeoutMs, signal);
+        },
+        policy,
+        signal,
+      );
     },
   };
 }
