@@ -4,6 +4,7 @@ import { collectIssues, issueKey, MAX_DEDUP_KEY, type Issue } from '../../src/al
 import { buildPagerDutyTrigger, SEVERITY } from '../../src/alerts/pagerduty-event.js';
 import { planDeliveries, type DeliveredState, type PlanInputs } from '../../src/alerts/plan.js';
 import { planAlerts, type CheckResult, type ProcessorReport } from '../../src/check/report.js';
+import { processorDetail } from './support.js';
 
 const NOW = new Date('2025-10-08T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
@@ -193,20 +194,10 @@ describe('issues and PagerDuty events', () => {
 
   it("keeps an event well under PagerDuty's 512 KB whatever the registry holds: owners beyond 50 are counted, long names cut", () => {
     const result = report({});
-    result.details['gamebook_processor'] = {
-      name: 'gamebook_processor',
-      staleness_threshold_days: 2,
+    result.details['gamebook_processor'] = processorDetail('gamebook_processor', {
       owners: Array.from({ length: 8000 }, (_, i) => `owner.${i}.${'o'.repeat(60)}@example.com`),
       slack_channel: `#${'c'.repeat(100_000)}`,
-      enabled: true,
-      latest_failure: null,
-      days: [],
-      threshold_problem_dates: null,
-      alert_after_dates: null,
-      problems_explained: false,
-      held: null,
-      also_affected: [],
-    };
+    });
     const event = buildPagerDutyTrigger(result, 'gamebook_processor', 'stale', 'k', 'nba_reference');
     expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(64 * 1024);
     const owners = event.payload.custom_details.owners as string[];

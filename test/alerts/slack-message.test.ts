@@ -21,7 +21,7 @@ import {
 } from '../../src/alerts/slack-message.js';
 import { runCli } from '../support/cli.js';
 import { createScenario } from '../support/scenario.js';
-import { alertEnv, badMorning, CHECK_ARGS, NOW, SLACK_PATH, slackOk, startFakeServer } from './support.js';
+import { alertEnv, badMorning, CHECK_ARGS, NOW, processorDetail as detail, SLACK_PATH, slackOk, startFakeServer } from './support.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '__golden__', 'bad-morning.slack.json');
 
@@ -120,24 +120,6 @@ function processor(name: string, overrides: Partial<ProcessorReport> = {}): Proc
     problem_since: null,
     blocked_by: [],
     route: 'default',
-    ...overrides,
-  };
-}
-
-function detail(name: string, overrides: Partial<ProcessorDetail> = {}): ProcessorDetail {
-  return {
-    name,
-    staleness_threshold_days: 2,
-    slack_channel: '#nba-data-alerts',
-    owners: ['data-eng@example.com'],
-    enabled: true,
-    latest_failure: { date: '2025-10-06', error_type: 'UpstreamTimeout', error_message: 'timed out after 300 s' },
-    days: [],
-    threshold_problem_dates: null,
-    alert_after_dates: null,
-    problems_explained: false,
-    held: null,
-    also_affected: [],
     ...overrides,
   };
 }

@@ -8,6 +8,26 @@ import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { bundleCli, type ChildCli } from '../support/child-cli.js';
 import { createScenario, type RowSpec, type Scenario } from '../support/scenario.js';
+import type { ProcessorDetail } from '../../src/check/report.js';
+
+/** A processor's detail as a check holds it (ProcessorDetail), with what a test changes. */
+export function processorDetail(name: string, overrides: Partial<ProcessorDetail> = {}): ProcessorDetail {
+  return {
+    name,
+    staleness_threshold_days: 2,
+    slack_channel: '#nba-data-alerts',
+    owners: ['data-eng@example.com'],
+    enabled: true,
+    latest_failure: { date: '2025-10-06', error_type: 'UpstreamTimeout', error_message: 'timed out after 300 s' },
+    days: [],
+    threshold_problem_dates: null,
+    alert_after_dates: null,
+    problems_explained: false,
+    held: null,
+    also_affected: [],
+    ...overrides,
+  };
+}
 
 export interface Recorded {
   method: string;
