@@ -255,15 +255,19 @@ function namesWithin(names: readonly string[], max: number): string {
 
 /**
  * A section's lines within Slack's limit, its last lines (what to do: the hint, links, backfill,
- * reproduce, owners) kept: the longest line gives way first, cut to fit, and a line with a link,
- * which a cut would break, is left out with a word saying so.
+ * reproduce, owners) kept: the longest line gives way first, cut to fit. A line a cut would break
+ * is left out instead, with a word saying so: a link, and the backfill commands' code block.
  */
 function fitSection(lines: string[], max: number): string {
   const fitted = [...lines];
   for (let excess = fitted.join('\n').length - max; excess > 0; excess = fitted.join('\n').length - max) {
     const longest = fitted.reduce((at, line, i) => (line.length > fitted[at]!.length ? i : at), 0);
     const line = fitted[longest]!;
-    fitted[longest] = /<[a-z][a-z0-9+.-]*:[^|>]*\|/i.test(line) ? ':book: (a link too long for Slack: see the registry)' : ellipsize(line, Math.max(40, line.length - excess));
+    fitted[longest] = /<[a-z][a-z0-9+.-]*:[^|>]*\|/i.test(line)
+      ? ':book: (a link too long for Slack: see the registry)'
+      : line.includes('```')
+        ? '*Backfill:* `pem gaps --format commands` (too long for this message)'
+        : ellipsize(line, Math.max(40, line.length - excess));
     if (fitted[longest] === line) return ellipsize(fitted.join('\n'), max);
   }
   return fitted.join('\n');

@@ -245,6 +245,14 @@ describe('Slack limits', () => {
     expect(withLink).toContain(':book: (a link too long for Slack: see the registry)');
     expect(withLink).toContain('*Reproduce:*');
     expect(withLink).toMatch(/:busts_in_silhouette: data-eng@example\.com · #nba-data-alerts$/);
+    // Backfill commands too long to show whole: the code block is not cut open, it points to pem gaps.
+    const longCommands = new Map([[name, { ...actions('https://wiki.example.com/root').get(name)!, backfillCommands: ['a', 'b', 'c'].map((d) => `rerun ${d} ${'x'.repeat(1_200)}`) }]]);
+    const commanded = build(resultOf([processor(name)]), { actions: longCommands });
+    expectWithinLimits(commanded.message);
+    const withCommands = sectionOf(commanded);
+    expect(withCommands).toContain('*Backfill:* `pem gaps --format commands` (too long for this message)');
+    expect(withCommands).not.toContain('```');
+    expect(withCommands).toContain('*Reproduce:*');
   });
 
   it('truncates a huge error message instead of breaking the section', () => {
