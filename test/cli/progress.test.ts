@@ -3,7 +3,7 @@
  * cleared and the cursor the spinner hid is shown again before pem says why, and the spinner
  * leaves signals to pem (its own handler would exit 130 or 143 before pem settles alerts).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearProgress, startProgress } from '../../src/cli/progress.js';
 import type { CliContext } from '../../src/cli/context.js';
 
@@ -15,7 +15,20 @@ function terminalContext(written: string[]): CliContext {
   return { stderr } as unknown as CliContext;
 }
 
-afterEach(() => clearProgress());
+// The spinner draws (and hides the cursor) only on what it takes for an interactive terminal: a
+// TTY, TERM not dumb, and no CI variable, which CI sets.
+const saved = { CI: process.env.CI, TERM: process.env.TERM };
+beforeEach(() => {
+  delete process.env.CI;
+  process.env.TERM = 'xterm-256color';
+});
+afterEach(() => {
+  clearProgress();
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
 
 describe('clearProgress', () => {
   it('stops every spinner drawing and shows the cursor again', () => {
