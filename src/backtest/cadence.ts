@@ -30,10 +30,20 @@ export function parseEvery(text: string): number {
 export function cadenceInstants(from: string, to: string, zone: string, everyMs: number): Date[] {
   const start = DateTime.fromISO(from, { zone }).startOf('day').toMillis();
   const end = DateTime.fromISO(to, { zone }).plus({ days: 1 }).startOf('day').toMillis();
-  if ((end - start) / everyMs > MAX_INSTANTS) throw usageError(`--from ${from} --to ${to} every ${everyMs / 60_000} minutes is more than ${MAX_INSTANTS} checks`);
+  const checks = Math.ceil((end - start) / everyMs);
+  if (checks > MAX_INSTANTS) throw usageError(tooManyChecks(from, to, everyMs, checks, end - start));
   const instants: Date[] = [];
   for (let t = start; t < end; t += everyMs) instants.push(new Date(t));
   return instants;
+}
+
+/** Why a period is refused, with what would fit: the least frequent `--every` that stays within MAX_INSTANTS, or a shorter period. */
+function tooManyChecks(from: string, to: string, everyMs: number, checks: number, periodMs: number): string {
+  const count = (n: number) => n.toLocaleString('en-US');
+  const minutes = Math.ceil(periodMs / MAX_INSTANTS / MINUTE_MS);
+  const every = minutes <= 60 ? `${minutes}m` : `${Math.ceil(minutes / 60)}h`;
+  const fix = minutes * MINUTE_MS <= MAX_EVERY_MS ? `check less often (--every ${every} or more) or replay a shorter period` : 'replay a shorter period';
+  return `--from ${from} --to ${to} every ${everyMs / MINUTE_MS} minutes is ${count(checks)} checks, more than the ${count(MAX_INSTANTS)} a backtest replays: ${fix}`;
 }
 
 /** The ISO week (Monday first) an instant falls in, in `zone`: `2025-W41`. */

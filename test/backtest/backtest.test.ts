@@ -304,6 +304,14 @@ describe('pem backtest, computed by hand', () => {
 });
 
 describe('the cadence', () => {
+  it('refuses more than 200,000 checks with their count and the --every that would fit', () => {
+    expect(() => cadenceInstants('2005-01-01', '2026-12-04', 'UTC', parseEvery('5m'))).toThrow(
+      '--from 2005-01-01 --to 2026-12-04 every 5 minutes is 2,306,304 checks, more than the 200,000 a backtest replays: check less often (--every 58m or more) or replay a shorter period',
+    );
+    expect(cadenceInstants('2005-01-01', '2026-12-04', 'UTC', parseEvery('58m'))).toHaveLength(198_820);
+    expect(() => cadenceInstants('1900-01-01', '2500-12-31', 'UTC', parseEvery('24h'))).toThrow(/: replay a shorter period$/);
+  });
+
   it('has 25 hourly checks on the day New York falls back, an hour apart from local midnight', () => {
     const instants = cadenceInstants('2025-11-02', '2025-11-02', 'America/New_York', parseEvery('1h'));
     expect(instants).toHaveLength(25);
