@@ -13,6 +13,7 @@ import { openWarehouse } from '../warehouse/open.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { chosenFormat, formatOption } from './format.js';
 import { withProgress } from './progress.js';
+import { localTime } from '../alerts/actions.js';
 import { loadCheckedRegistry } from './registry.js';
 import type { ProcessorConfig, Registry } from '../config/registry.js';
 
@@ -147,7 +148,8 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
           onCheck: (done, total, at) => {
             if (done < total && performance.now() - shownAt < PROGRESS_EVERY_MS) return;
             shownAt = performance.now();
-            progress.step(`replaying ${path}: check ${done} of ${total} (${at.toISOString().slice(0, 16)}Z)`);
+            // In the registry's time zone, as the report's dates and the alerts' times are.
+            progress.step(`replaying ${path}: check ${done} of ${total} (${localTime(at.toISOString(), registry.timezone)})`);
           },
         }),
       );

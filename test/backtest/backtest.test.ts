@@ -107,7 +107,7 @@ describe('pem backtest, computed by hand', () => {
     const args = ['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-06'];
     const shown = await runCli(args, { now: NOW, stderrTty: true });
     expect(shown.code).toBe(0);
-    expect(shown.stderr).toContain(`replaying ${scenario.registryPath}: check 48 of 48 (2025-10-06T23:00Z)`);
+    expect(shown.stderr).toContain(`replaying ${scenario.registryPath}: check 48 of 48 (2025-10-06 23:00 UTC)`);
     const piped = await runCli(args, { now: NOW });
     expect(piped.stderr).not.toContain('replaying');
   });
