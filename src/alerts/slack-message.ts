@@ -236,9 +236,9 @@ const MAX_LISTED = 10;
 /** The owners line's length before `+N more`. */
 const MAX_OWNERS_TEXT = 300;
 
-/** The first `max` items shown, then `+N more`. */
-function firstOf<T>(items: readonly T[], max: number, show: (item: T) => string): string {
-  return `${items.slice(0, max).map(show).join(', ')}${items.length > max ? ` +${items.length - max} more` : ''}`;
+/** The first `max` items shown, then `+N more` (`+N` with `more` empty, as in the footer). */
+function firstOf<T>(items: readonly T[], max: number, show: (item: T) => string, more = ' more'): string {
+  return `${items.slice(0, max).map(show).join(', ')}${items.length > max ? ` +${items.length - max}${more}` : ''}`;
 }
 
 /** Names joined by ` · ` while they fit in `max` characters (the first one cut to fit), then `+N more`. */
@@ -388,8 +388,7 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
 
   const footerElements: TextObject[] = [];
   /** The first five, then `+N`: a footer line names, never lists everything. */
-  const firstFive = <T>(items: readonly T[], show: (item: T) => string) =>
-    `${items.slice(0, 5).map(show).join(', ')}${items.length > 5 ? ` +${items.length - 5}` : ''}`;
+  const firstFive = <T>(items: readonly T[], show: (item: T) => string) => firstOf(items, 5, show, '');
   const footerName = (name: string) => code(ellipsize(name, 60));
   if (input.alsoOpen.length > 0) {
     footerElements.push({

@@ -147,8 +147,6 @@ function looksLikeHtml(file: string): boolean {
  */
 function refuseHtmlTarget(path: string): void {
   if (path.trim() === '') throw usageError('--html needs a file name, for example --html report.html');
-  // pem's own stdout (`--html /dev/stdout >> log`) is written as a stream, never replaced.
-  if (isProcessStdout(path)) return;
   const example = (folder: string) => `name a file, for example --html ${join(folder, 'report.html')}`;
   if (path.endsWith('/') || path.endsWith(sep)) throw usageError(`--html ${path} names a folder: ${example(path)}`);
   let stat;
@@ -189,13 +187,14 @@ export function registerReportCommand(program: Command, context: CliContext): vo
     ['pem report --html .pem/gamebook.html --processors gamebook_processor', 'one processor'],
   ]);
   addCheckSelectionOptions(command).action(async (flags: CheckSelectionFlags & { html: string }) => {
+    // The page itself on stdout (`--html /dev/stdout | …`, `>> log`): written as stdout is, whatever
+    // it is (a pipe, a socket that cannot be opened by name, a file), never replaced, and the line
+    // saying so goes beside it.
+    const toStdout = isProcessStdout(flags.html);
     // Before the check runs: these would fail (or destroy a file) only at the write, after all the work.
-    refuseHtmlTarget(flags.html);
+    if (!toStdout) refuseHtmlTarget(flags.html);
     const clock = context.now();
     const { registry, result } = await checkFromFlags(flags, context, clock);
-    // The page itself on stdout (`--html /dev/stdout | …`): written as stdout is, whatever it is (a
-    // pipe, a socket that cannot be opened by name, a file), and the line saying so goes beside it.
-    const toStdout = isProcessStdout(flags.html);
     if (toStdout) await writePieces(context, htmlReportPieces(result, { timezone: registry.timezone, generatedAt: clock }));
     else writeHtmlReport(flags.html, result, registry, clock);
     const { report } = result;

@@ -139,12 +139,13 @@ const TABLE_MESSAGE_WIDTH = 60;
 export function renderGapsTable(gaps: readonly Gap[], window: { start: string; end: string }, blocked: ReadonlySet<string> = new Set()): string {
   if (gaps.length === 0) return `No gaps: nothing to backfill in ${window.start} .. ${window.end}.\n`;
   const header = ['PRIORITY', 'DATE', 'PROCESSOR', 'STATUS', 'RUNS', 'FAILED', 'LAST ERROR'];
-  const waiting = gaps.filter((g) => blocked.has(gapKey(g))).length;
-  const rows = gaps.map((g) => [
+  const waits = gaps.map((g) => blocked.has(gapKey(g)));
+  const waiting = waits.filter(Boolean).length;
+  const rows = gaps.map((g, i) => [
     g.priority + (g.revenue_impact ? ' $' : ''),
     g.processing_date,
     printable(g.processor_name),
-    g.status + (blocked.has(gapKey(g)) ? ' ^' : ''),
+    g.status + (waits[i] ? ' ^' : ''),
     String(g.runs),
     String(g.failed_runs),
     ellipsize(printable([g.last_error_type, g.last_error_message].filter((s) => s !== null).join(': ')), TABLE_MESSAGE_WIDTH),
