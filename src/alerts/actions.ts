@@ -6,7 +6,7 @@
  */
 import { DateTime } from 'luxon';
 import { dateRuns } from '../check/date-runs.js';
-import { addDays } from '../check/inputs.js';
+import { addDays, isoWeekday } from '../check/inputs.js';
 import { streakProblemDates, type ProcessorReport } from '../check/report.js';
 import { gapStatus } from '../report/gaps.js';
 import { ellipsize } from '../printable.js';
@@ -129,7 +129,7 @@ export function firstExpectedAfter(config: Pick<ProcessorConfig, 'expected_frequ
     : [];
   if (weekdays.length === 0) return null;
   for (let next = addDays(date, 1), i = 0; i < 7; next = addDays(next, 1), i++) {
-    if (weekdays.includes(DateTime.fromISO(next, { zone: 'UTC' }).weekday)) return next;
+    if (weekdays.includes(isoWeekday(next))) return next;
   }
   return null;
 }

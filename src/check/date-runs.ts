@@ -3,7 +3,7 @@
  * terminal report's `2026-11-25 .. 2026-11-27, 2026-11-29` are both made from these runs.
  */
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /** Distinct `YYYY-MM-DD` dates, ascending, as `[first, last]` runs of consecutive days. */
 export function dateRuns(dates: readonly string[]): [string, string][] {

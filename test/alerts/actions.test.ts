@@ -47,6 +47,7 @@ describe('processorActions', () => {
     name: 'p',
     days: [day('2025-11-24', 'failed'), day('2025-11-25', 'success'), day('2025-11-26', 'missing'), day('2025-11-27', 'failed'), day('2025-11-28', 'not_expected'), day('2025-11-29', 'hung'), day('2025-11-30', 'pending')],
     problem_since: '2025-11-26',
+    last_success_date: '2025-11-25',
   } as ProcessorReport;
 
   it('fills the runbook with the latest problem date, and backfill commands for the first problem dates of the window, the streak or before it', () => {
@@ -66,7 +67,7 @@ describe('processorActions', () => {
 
   it('lists volume anomalies among the dates to re-run, not a slow date (the dates of pem gaps --format commands)', () => {
     const anomalous = (date: string, anomaly: DayReport['anomalies'][number]): DayReport => ({ ...day(date, 'success'), anomalies: [anomaly] });
-    const q = { name: 'q', days: [anomalous('2025-11-28', 'slow'), anomalous('2025-11-29', 'low_volume'), day('2025-11-30', 'missing')], problem_since: '2025-11-28' } as ProcessorReport;
+    const q = { name: 'q', days: [anomalous('2025-11-28', 'slow'), anomalous('2025-11-29', 'low_volume'), day('2025-11-30', 'missing')], problem_since: '2025-11-28', last_success_date: '2025-11-29' } as ProcessorReport;
     const actions = processorActions(q, config({ backfill_command: 'rerun {processor} {date}' }), { asOfDate: '2025-11-30', lookbackDays: 3 });
     expect([actions.problemDates, actions.backfillCommands, actions.moreBackfillDates]).toEqual([
       ['2025-11-28', '2025-11-29', '2025-11-30'],
