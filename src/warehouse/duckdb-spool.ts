@@ -8,11 +8,14 @@
  * whole rows or none and a crash leaves no half row. Adding is idempotent twice over: a row
  * spooled twice is one file, and the table's append skips a `(run_id, status)` it already holds.
  * Draining lists the folder, appends what it read, and removes only the files it read, so a row
- * spooled during a drain waits for the next one.
+ * spooled during a drain waits for the next one. A file that does not hold a whole run row (edited
+ * by hand, or written by a disk that failed) is set aside under another name, never deleted: left in
+ * place it would be read again at every open, and its table's other rows would fail with it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
 import type { RunRow } from './run-row.js';
 
 const ROW_FILE = /^[0-9a-f]{64}\.json$/;
@@ -22,6 +25,63 @@ export interface SpooledRow {
   file: string;
   table: string;
   row: RunRow;
+}
+
+/** A spool file that holds no whole run row, and why. */
+export interface DamagedSpoolFile {
+  file: string;
+  reason: string;
+}
+
+const instant = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'not an instant');
+const calendarDate = z.string().refine((text) => /^\d{4}-\d{2}-\d{2}$/.test(text) && new Date(Date.parse(text)).toISOString().slice(0, 10) === text, 'not a YYYY-MM-DD date');
+const text = z.string().min(1);
+/** What `spoolRunRows` writes, as the appender needs it (SPEC §2's columns; nullable ones may be absent). */
+const spooledFile = z.object({
+  table: text,
+  row: z.object({
+    run_id: text,
+    processor_name: text,
+    processing_date: calendarDate,
+    status: text,
+    started_at: instant.nullish(),
+    completed_at: instant.nullish(),
+    records_processed: z.number().int().nullish(),
+    errors: z.array(z.object({ error_type: z.string(), error_message: z.string() })).nullish(),
+    trigger_source: z.string().nullish(),
+    metadata: z.unknown(),
+  }),
+});
+
+/** Why `content` is not a spooled run row, in a few words (`row.started_at: not an instant`), or the row. */
+function parseSpooled(content: string): { table: string; row: RunRow } | string {
+  let document: unknown;
+  try {
+    document = JSON.parse(content);
+  } catch (error) {
+    return `not JSON: ${(error as Error).message}`;
+  }
+  const parsed = spooledFile.safeParse(document);
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    return issue ? `${issue.path.join('.') || 'the file'}: ${issue.message}` : 'not a run row';
+  }
+  const { table, row } = parsed.data;
+  return {
+    table,
+    row: {
+      run_id: row.run_id,
+      processor_name: row.processor_name,
+      processing_date: row.processing_date,
+      status: row.status,
+      started_at: row.started_at == null ? null : new Date(row.started_at),
+      completed_at: row.completed_at == null ? null : new Date(row.completed_at),
+      records_processed: row.records_processed ?? null,
+      errors: row.errors?.map((e) => ({ error_type: e.error_type, error_message: e.error_message })) ?? null,
+      trigger_source: row.trigger_source ?? null,
+      metadata: row.metadata ?? null,
+    },
+  };
 }
 
 /** The spool folder of a DuckDB file. */
@@ -44,34 +104,50 @@ export function spoolRunRows(databasePath: string, table: string, rows: readonly
   return dir;
 }
 
-/** The rows waiting in the spool of `databasePath` (none when it has no spool). */
-export function readSpool(databasePath: string): SpooledRow[] {
+/**
+ * The rows waiting in the spool of `databasePath` (none when it has no spool), and the files that
+ * hold no whole row (`setAsideDamaged`).
+ */
+export function readSpool(databasePath: string): { rows: SpooledRow[]; damaged: DamagedSpoolFile[] } {
   const dir = spoolDirOf(databasePath);
   let names: string[];
   try {
     names = readdirSync(dir).filter((name) => ROW_FILE.test(name));
   } catch {
-    return [];
+    return { rows: [], damaged: [] };
   }
   const rows: SpooledRow[] = [];
+  const damaged: DamagedSpoolFile[] = [];
   for (const name of names.sort()) {
     const file = join(dir, name);
+    let content: string;
     try {
-      const { table, row } = JSON.parse(readFileSync(file, 'utf8')) as { table: string; row: RunRow & { started_at: string | null; completed_at: string | null } };
-      rows.push({
-        file,
-        table,
-        row: {
-          ...row,
-          started_at: row.started_at === null ? null : new Date(row.started_at),
-          completed_at: row.completed_at === null ? null : new Date(row.completed_at),
-        },
-      });
+      content = readFileSync(file, 'utf8');
     } catch {
-      // Removed by a concurrent drain, or unreadable: left for the next drain to try.
+      // Removed by a concurrent drain (or unreadable to this user): left for the next drain to try.
+      continue;
     }
+    const spooled = parseSpooled(content);
+    if (typeof spooled === 'string') damaged.push({ file, reason: spooled });
+    else rows.push({ file, ...spooled });
   }
-  return rows;
+  return { rows, damaged };
+}
+
+/**
+ * Moves a damaged spool file out of the drain's way, beside the others
+ * (`<name>.<epoch ms>.damaged.json`), so a person can see what it held; returns the new path, or
+ * null when another drain moved it first.
+ */
+export function setAsideDamaged(damaged: DamagedSpoolFile, now = Date.now()): string | null {
+  const aside = join(damaged.file, '..', `${basename(damaged.file, '.json')}.${now}.damaged.json`);
+  try {
+    renameSync(damaged.file, aside);
+    return aside;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
 }
 
 /** Removes spooled rows once their table holds them. */

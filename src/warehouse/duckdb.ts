@@ -27,7 +27,7 @@ import {
 } from './duckdb-api.js';
 import { duckDbMemoryBytes } from '../config/env.js';
 import { describeError, runtimeError, withoutSource, type PemError } from '../errors.js';
-import { forgetSpooled, readSpool, type SpooledRow } from './duckdb-spool.js';
+import { forgetSpooled, readSpool, setAsideDamaged, type SpooledRow } from './duckdb-spool.js';
 import type { RunRow } from './run-row.js';
 import type { PlainValue, QueryBatchesOptions, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
 
@@ -60,6 +60,8 @@ export interface DuckDbOptions {
    * or has other columns): they stay spooled, and whoever runs the check should know they wait.
    */
   onSpoolKept?: (table: string, rows: number, reason: string) => void;
+  /** Hears of a spool file that held no whole run row (`why`), moved to `aside` and not added. */
+  onSpoolDamaged?: (file: string, why: string, aside: string) => void;
 }
 
 const DAY_MS = 86_400_000;
@@ -206,7 +208,7 @@ class DuckDbWarehouse implements Warehouse {
 
   constructor(
     private readonly path: string,
-    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait' | 'memoryLimit' | 'sliceFileHoldMs' | 'onSpoolKept'>,
+    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait' | 'memoryLimit' | 'sliceFileHoldMs' | 'onSpoolKept' | 'onSpoolDamaged'>,
     readonly description: string,
   ) {}
 
@@ -294,7 +296,11 @@ class DuckDbWarehouse implements Warehouse {
 
   /** Adds the spooled rows of this file to their tables, then forgets them. */
   private async drainSpool(): Promise<void> {
-    const spooled = readSpool(this.path);
+    const { rows: spooled, damaged } = readSpool(this.path);
+    for (const file of damaged) {
+      const aside = setAsideDamaged(file);
+      if (aside !== null) this.options.onSpoolDamaged?.(file.file, file.reason, aside);
+    }
     const byTable = new Map<string, SpooledRow[]>();
     for (const entry of spooled) byTable.set(entry.table, [...(byTable.get(entry.table) ?? []), entry]);
     for (const [table, entries] of byTable) {

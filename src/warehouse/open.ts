@@ -2,6 +2,7 @@
  * Chooses the warehouse adapter from the command line and the settings (SPEC §6): `--engine`,
  * else PEM_ENGINE, else duckdb. The one place that decides the engine.
  */
+import { basename } from 'node:path';
 import { DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, DEFAULT_DUCKDB_MEMORY_LIMIT, type Settings } from '../config/env.js';
 import { ENGINES, type Engine } from '../config/names.js';
 import { usageError } from '../errors.js';
@@ -42,6 +43,12 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
         mode.warn?.(
           `${rows} run row${one ? '' : 's'} kept in ${spoolDirOf(path)} cannot be added to ${table} yet: ${reason.replace(/[.!]+$/, '')}; ` +
             `${one ? 'it stays' : 'they stay'} there, and ${one ? 'is' : 'are'} added once the table accepts ${one ? 'it' : 'them'}`,
+        );
+      },
+      onSpoolDamaged: (file, why, aside) => {
+        mode.warn?.(
+          `${file} holds no whole run row (${why}): moved to ${basename(aside)} beside it and not added to the run history; ` +
+            'see what it holds, and record that run again (pem record) if it matters',
         );
       },
     });
