@@ -119,7 +119,7 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
   const today = todayIn(timezone, context.now());
   if (to > today) throw usageError(`--to ${to} is after today (${today} in ${timezone}): a backtest replays checks that could have run, so end it today at the latest`);
 
-  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => context.log.warn(message) });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => context.log.warn(message), atStop: context.stop.atStop });
   try {
     if (flags.compare && warehouse.detectsWithDeployedRegistry) {
       const differences = detectionDifferences(registries[0]!.registry, registries[1]!.registry);

@@ -7,7 +7,7 @@ import { createLogger } from '../log.js';
 import { main } from './main.js';
 import { clearProgress } from './progress.js';
 import { firstLine } from '../errors.js';
-import { createStopControl, STOP_GRACE_MS, STOP_REASONS, type StopSignal } from './stop.js';
+import { createStopControl, STOP_CLEANUP_MS, STOP_GRACE_MS, STOP_REASONS, type StopSignal } from './stop.js';
 
 export interface PemProcessOptions {
   /**
@@ -22,7 +22,9 @@ export interface PemProcessOptions {
 export async function runPemProcess(argv: string[], options: PemProcessOptions = {}): Promise<void> {
   // Its own lines as `main` writes its own: a JSON log entry in Cloud Run, plain text elsewhere.
   const env = environmentOf();
-  const log = createLogger(process.stderr, { json: isCloudRun(env), redact: secretValues(env) });
+  // Its own stream, kept apart from process.stderr: a stop mutes the command's output (below), not this.
+  const stderrWrite = process.stderr.write.bind(process.stderr) as (text: string) => boolean;
+  const log = createLogger({ write: (text: string) => stderrWrite(text) }, { json: isCloudRun(env), redact: secretValues(env) });
   // The stop request (SIGTERM, SIGINT), and whether `main` has returned (see below).
   const stop = createStopControl();
   let finished = false;
@@ -58,13 +60,19 @@ export async function runPemProcess(argv: string[], options: PemProcessOptions =
   // at once, one line and exit 1, unless work that settles itself is running (alert delivery, a
   // run row being written); then it settles (records what went out, gives back the rest, spools
   // the row) and `main` says why the command failed, all within STOP_GRACE_MS.
-  const stopNow = (reason: string) => {
+  const stopNow = async (reason: string) => {
     // A progress line is cleared, and the cursor it hid shown again, before anything else is said.
     clearProgress();
     // `main` has printed its line: only what it wrote may still be on its way out.
     if (finished) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
     const alerts = deliversAlerts ? `; ${stop.settled ? 'alert delivery had finished' : 'alerts not yet delivered stay unsent'}` : '';
-    log.error(`${reason}${alerts}`);
+    // What pem started elsewhere and would leave running (a BigQuery job) is cancelled first. The
+    // command goes on meanwhile and would say its statement failed, which is only the cancellation:
+    // its output is muted, and the stop line says what happened.
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    const cancelled = await stop.cleanUp(STOP_CLEANUP_MS);
+    log.error(`${reason}${alerts}${cancelled}`);
     process.exit(1);
   };
   // `on`, not `once`: a second signal (a supervisor that repeats SIGTERM, a second Ctrl-C) must not
@@ -72,8 +80,8 @@ export async function runPemProcess(argv: string[], options: PemProcessOptions =
   const onSignal = (signal: StopSignal) => {
     if (stop.signal.aborted) return;
     const reason = STOP_REASONS[signal];
-    if (stop.request(reason)) setTimeout(() => stopNow(reason), STOP_GRACE_MS).unref();
-    else stopNow(reason);
+    if (stop.request(reason)) setTimeout(() => void stopNow(reason), STOP_GRACE_MS).unref();
+    else void stopNow(reason);
   };
   for (const signal of Object.keys(STOP_REASONS) as StopSignal[]) process.on(signal, () => onSignal(signal));
   for (const signal of [...(options.earlySignals ?? [])]) onSignal(signal);

@@ -23,7 +23,7 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
   addWarehouseOptions(apply).action(async (flags: { config: string; engine?: string; database?: string; project?: string; location?: string }) => {
     const registry = await loadCheckedRegistry(flags.config);
     // No word yet about run rows a spool keeps for a table that does not exist: it may be one of these.
-    const creating = await openWarehouse(flags, context.settings, { create: true });
+    const creating = await openWarehouse(flags, context.settings, { create: true, atStop: context.stop.atStop });
     try {
       for (const statement of renderSchemaSql(creating.dialect, registry)) await creating.execute(statement);
     } finally {
@@ -31,7 +31,7 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
     }
     // Opened again once the tables exist: rows spooled for them (a `pem record` before the schema)
     // are added now, and what still cannot be is said.
-    const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => context.log.warn(message) });
+    const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => context.log.warn(message), atStop: context.stop.atStop });
     try {
       // CREATE TABLE IF NOT EXISTS keeps a table that was there before, whatever its columns.
       const runHistory = runHistoryTable(registry);

@@ -82,7 +82,7 @@ export async function withCheckSession<T>(
   // and when it fails, only those that do not repeat its error: a damaged file was named twice,
   // once as the spool of the check's own run rows, on every run.
   const warnings: string[] = [];
-  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => void warnings.push(message) });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => void warnings.push(message), atStop: context.stop.atStop });
   try {
     const outcome = await use({ registry, inputs, warehouse });
     for (const message of warnings.splice(0)) context.log.warn(message);

@@ -173,7 +173,7 @@ async function withSilences<T>(
   registry: Registry,
   fn: (warehouse: Warehouse, table: string) => Promise<T>,
 ): Promise<T> {
-  const warehouse = await openWarehouse(flags, context.settings, { create: false });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false, atStop: context.stop.atStop });
   const table = alertSilencesTable(registry);
   try {
     return await fn(warehouse, table);

@@ -15,6 +15,12 @@
 /** How long delivery may take to settle after SIGTERM; Cloud Run's SIGKILL comes at 10 s. */
 export const STOP_GRACE_MS = 5_000;
 
+/**
+ * How long a stop waits for `atStop` cleanups (BigQuery cancelling a job takes one request) before
+ * its line and exit; with STOP_GRACE_MS, still within Cloud Run's 10 s.
+ */
+export const STOP_CLEANUP_MS = 3_000;
+
 export const STOPPED_BY_SIGTERM = 'stopped by SIGTERM (task timeout or cancellation) before the command finished';
 /** Ctrl-C at a terminal is handled as SIGTERM: what went out is recorded, the rest given back. */
 export const STOPPED_BY_SIGINT = 'stopped by SIGINT (Ctrl-C) before the command finished';
@@ -32,12 +38,21 @@ export interface StopControl {
   request(reason: string): boolean;
   /** Stoppable work ran and settled, and none is running. */
   readonly settled: boolean;
+  /**
+   * Adds what to do before the process ends on a stop that found no stoppable work running: cancel
+   * what pem started elsewhere and would leave running (a BigQuery job). `cleanup` resolves to the
+   * end of the stop line (`; asked BigQuery to cancel its job …`), or ''.
+   */
+  atStop(cleanup: () => Promise<string>): void;
+  /** Runs every `atStop` cleanup side by side, for at most `boundMs`; their texts joined. */
+  cleanUp(boundMs: number): Promise<string>;
 }
 
 export function createStopControl(): StopControl {
   const controller = new AbortController();
   let settling = 0;
   let ran = false;
+  const cleanups: (() => Promise<string>)[] = [];
   return {
     signal: controller.signal,
     async whileStoppable(work) {
@@ -55,6 +70,20 @@ export function createStopControl(): StopControl {
     },
     get settled() {
       return ran && settling === 0;
+    },
+    atStop(cleanup) {
+      cleanups.push(cleanup);
+    },
+    async cleanUp(boundMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<string[]>((resolve) => (timer = setTimeout(() => resolve([]), boundMs)));
+      // A cleanup that fails or outlasts the bound says nothing: the stop line is said either way.
+      const texts = Promise.all(cleanups.map((cleanup) => cleanup().catch(() => '')));
+      try {
+        return (await Promise.race([texts, bound])).join('');
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -51,7 +51,7 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 3, minTimeoutMs: 1_000 };
 /** A project ID, or a legacy domain-scoped one (`example.com:my-project`). */
 const PROJECT_ID = /^(?:[a-z0-9][a-z0-9.-]*:)?[a-z0-9][a-z0-9-]*$/i;
 
-export async function openBigQuery(options: BigQueryOptions): Promise<Warehouse> {
+export async function openBigQuery(options: BigQueryOptions): Promise<BigQueryWarehouse> {
   if (!options.projectId) {
     throw usageError('BigQuery needs a project: pass --project ID or set GOOGLE_CLOUD_PROJECT');
   }
@@ -115,29 +115,47 @@ export class BigQueryWarehouse implements Warehouse {
   private async withRetries<T>(call: () => Promise<T>): Promise<T> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     // Jobs BigQuery answered "not complete yet" for: a retried call makes a new one, and a failed
-    // or abandoned call leaves its own running; pem cancels every one it no longer waits for.
+    // or abandoned call leaves its own running; pem cancels every one it no longer waits for (and,
+    // while it waits, a stop does: `cancelWaitingJobs`).
     const unfinished: Job[] = [];
+    this.waiting.add(unfinished);
     // How many of them the attempts before the current one made.
     let beforeThisAttempt = 0;
     const attempt = () => {
       beforeThisAttempt = unfinished.length;
       return call();
     };
-    let result: T;
     try {
-      result = await withBoundedRequests({ timeoutMs: Math.min(REQUEST_IDLE_TIMEOUT_MS, this.timeoutMs), signal }, () =>
-        withJobsWatched(unfinished, () =>
-          retryTransient(attempt, { retries: this.retry.retries, minTimeoutMs: this.retry.minTimeoutMs, maxTimeoutMs: 8 * this.retry.minTimeoutMs, signal }),
-        ),
-      );
-    } catch (error) {
-      const cancelled = await cancelJobs(unfinished);
-      if (signal.aborted) throw new Error(`no answer within ${this.timeoutMs} ms (PEM_BIGQUERY_TIMEOUT_MS)${cancelled}`);
-      throw cancelled === '' ? error : Object.assign(new Error(`${describe(error)}${cancelled}`), { cause: error });
+      let result: T;
+      try {
+        result = await withBoundedRequests({ timeoutMs: Math.min(REQUEST_IDLE_TIMEOUT_MS, this.timeoutMs), signal }, () =>
+          withJobsWatched(unfinished, () =>
+            retryTransient(attempt, { retries: this.retry.retries, minTimeoutMs: this.retry.minTimeoutMs, maxTimeoutMs: 8 * this.retry.minTimeoutMs, signal }),
+          ),
+        );
+      } catch (error) {
+        const cancelled = await cancelJobs(unfinished);
+        if (signal.aborted) throw new Error(`no answer within ${this.timeoutMs} ms (PEM_BIGQUERY_TIMEOUT_MS)${cancelled}`);
+        throw cancelled === '' ? error : Object.assign(new Error(`${describe(error)}${cancelled}`), { cause: error });
+      }
+      // The last attempt answered; the jobs of the attempts before it may still run.
+      if (beforeThisAttempt > 0) await cancelJobs(unfinished.slice(0, beforeThisAttempt));
+      return result;
+    } finally {
+      this.waiting.delete(unfinished);
     }
-    // The last attempt answered; the jobs of the attempts before it may still run.
-    if (beforeThisAttempt > 0) await cancelJobs(unfinished.slice(0, beforeThisAttempt));
-    return result;
+  }
+
+  /** The unfinished jobs of each call still waiting (`cancelWaitingJobs`). */
+  private readonly waiting = new Set<Job[]>();
+
+  /**
+   * Cancels the jobs of every statement still waiting for BigQuery, for a process about to end
+   * (SIGTERM: `StopControl.atStop`), which would otherwise leave them running and holding slots;
+   * says what became of them (`; asked BigQuery to cancel its job …`), or '' when none ran.
+   */
+  async cancelWaitingJobs(): Promise<string> {
+    return cancelJobs([...this.waiting].flat());
   }
 
   async query(sql: string, params: QueryParams = {}): Promise<Row[]> {

@@ -53,16 +53,23 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
       },
     });
   },
-  bigquery: async (options, settings) => {
+  bigquery: async (options, settings, mode) => {
     const { openBigQuery } = await import('./bigquery.js');
-    return openBigQuery(bigQueryOptionsFrom(options, settings));
+    const warehouse = await openBigQuery(bigQueryOptionsFrom(options, settings));
+    mode.atStop?.(() => warehouse.cancelWaitingJobs());
+    return warehouse;
   },
 };
 
-/** `create`: make a DuckDB file that does not exist. `warn`: where to say what the open found wrong but went on (run rows a spool still keeps). */
+/** `create`: make a DuckDB file that does not exist. `warn`: where to say what the open found wrong but went on (run rows a spool still keeps, a damaged spool file). */
 export interface OpenMode {
   create: boolean;
   warn?: (message: string) => void;
+  /**
+   * Where to leave what must be done if the process is stopped (SIGTERM) while it waits for the
+   * warehouse: BigQuery cancels the jobs it would leave running (`StopControl.atStop`).
+   */
+  atStop?: (cleanup: () => Promise<string>) => void;
 }
 
 export async function openWarehouse(options: WarehouseOptions, settings: WarehouseSettings, mode: OpenMode): Promise<Warehouse> {
