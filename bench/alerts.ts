@@ -4,7 +4,7 @@
  * the product's own builders (src/alerts). The check result is built from detection rows with
  * `buildCheckResult`, as `pem check` builds it; no network, nothing sent.
  */
-import { addDays } from '../src/check/inputs.js';
+import { addDays } from '../src/calendar.js';
 import { buildCheckResult, type CheckResult } from '../src/check/report.js';
 import { collectIssues, issueKinds } from '../src/alerts/issues.js';
 import { buildPagerDutyTrigger } from '../src/alerts/pagerduty-event.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBacktest, type BacktestRun } from '../src/backtest/replay.js';
-import { addDays } from '../src/check/inputs.js';
+import { addDays } from '../src/calendar.js';
 import { renderSchemaSql } from '../src/sql/statements.js';
 import { openDuckDb } from '../src/warehouse/duckdb.js';
 import { BENCH_END_DATE, generateHistory } from './dataset.js';

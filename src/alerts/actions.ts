@@ -6,7 +6,7 @@
  */
 import { DateTime } from 'luxon';
 import { dateRuns } from '../check/date-runs.js';
-import { addDays, isoWeekday } from '../check/inputs.js';
+import { addDays, isoWeekday } from '../calendar.js';
 import { streakProblemDates, type ProcessorReport } from '../check/report.js';
 import { gapStatus } from '../report/gaps.js';
 import { ellipsize } from '../printable.js';

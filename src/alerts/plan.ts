@@ -17,7 +17,7 @@
  */
 import { PAGING_KINDS, type Issue, type IssueKind, type StateDestination } from './issues.js';
 import { DateTime } from 'luxon';
-import { addDays } from '../check/inputs.js';
+import { addDays } from '../calendar.js';
 
 export interface DeliveredState {
   alert_key: string;

@@ -11,7 +11,8 @@
  */
 import { DateTime } from 'luxon';
 import { assembleCheckResult, type CheckResult, type CheckWindow, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
-import { addDays, todayIn, withUpstreams } from '../check/inputs.js';
+import { addDays } from '../calendar.js';
+import { todayIn, withUpstreams } from '../check/inputs.js';
 import { runCheck } from '../check/run.js';
 import type { Registry } from '../config/registry.js';
 import type { ActiveSilence } from '../alerts/plan.js';

@@ -2,8 +2,7 @@
  * Dates read by a person: consecutive dates as one run. The alerts' `Nov 25–27, Nov 29` and the
  * terminal report's `2026-11-25 .. 2026-11-27, 2026-11-29` are both made from these runs.
  */
-
-export const DAY_MS = 86_400_000;
+import { DAY_MS } from '../calendar.js';
 
 /** Distinct `YYYY-MM-DD` dates, ascending, as `[first, last]` runs of consecutive days. */
 export function dateRuns(dates: readonly string[]): [string, string][] {

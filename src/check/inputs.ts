@@ -3,7 +3,7 @@
  * reading `now` is passed in by the caller, never read here.
  */
 import { DateTime } from 'luxon';
-import { DAY_MS } from './date-runs.js';
+import { addDays } from '../calendar.js';
 import parseDuration from 'parse-duration';
 import { usageError } from '../errors.js';
 import type { Registry } from '../config/registry.js';
@@ -107,29 +107,6 @@ export function selectProcessors(registry: Registry, list: string | undefined): 
 /** Today in the registry's time zone: the default end date. */
 export function todayIn(timezone: string, now: Date): string {
   return DateTime.fromJSDate(now, { zone: timezone }).toISODate()!;
-}
-
-/**
- * Epoch milliseconds of a `YYYY-MM-DD` date at 00:00 UTC (ECMAScript reads a date-only ISO string
- * as UTC). Throws on anything else, `2025-02-30` included (which Date.parse rolls into March).
- */
-function utcMidnight(date: string): number {
-  const ms = DATE_SHAPE.test(date) ? Date.parse(date) : Number.NaN;
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date) throw new Error(`not a calendar date: '${date}'`);
-  return ms;
-}
-
-/**
- * `date` moved by `days` calendar days. Plain UTC arithmetic, not luxon: calendar dates have no zone
- * or daylight saving, and alert planning asks this tens of thousands of times a run (SPEC §14).
- */
-export function addDays(date: string, days: number): string {
-  return new Date(utcMidnight(date) + days * DAY_MS).toISOString().slice(0, 10);
-}
-
-/** The ISO weekday of a calendar date: 1 is Monday, 7 Sunday (luxon's `weekday`). */
-export function isoWeekday(date: string): number {
-  return new Date(utcMidnight(date)).getUTCDay() || 7;
 }
 
 export function resolveCheckInputs(raw: RawCheckOptions, registry: Registry, clockNow: Date): CheckInputs {

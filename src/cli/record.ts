@@ -124,7 +124,15 @@ async function recordStart(flags: StartFlags, context: CliContext): Promise<void
   const metadata = parseMetadata(flags.metadata);
   const target = await resolveTarget(flags);
   const recorder = recorderFor(flags, context, target.table);
-  const runId = await recorder.recordRunStart(processor, date, { triggerSource: flags.trigger ?? null, metadata });
+  let runId: string;
+  try {
+    runId = await recorder.recordRunStart(processor, date, { triggerSource: flags.trigger ?? null, metadata });
+  } catch (error) {
+    // --strict fails the command, but a row kept in the spool is still added later: without its id
+    // the run could never be completed, and would read as hung.
+    if (recorder.lastWriteKept && recorder.lastStartedRunId !== null) context.stdout.write(`${recorder.lastStartedRunId}\n`);
+    throw error;
+  }
   context.stdout.write(`${runId}\n`);
   if (recorder.lastWriteSucceeded) await warnWhenNoCheckSees(target, flags.config, context, {
     run_id: runId,
@@ -192,6 +200,8 @@ function resolveRun(flags: CompleteFlags): { processor?: string; processingDate?
   const processor = flags.processor === undefined ? undefined : checkedName(flags.processor);
   const date = flags.date === undefined ? undefined : parseDate(flags.date, '--date');
   if (parsed) {
+    // The run id's date is text the caller passed: refused as --date would refuse it (2025-02-30 would be stored as March 2).
+    parseDate(parsed.processingDate, "--run-id's date");
     if ((processor !== undefined && processor !== parsed.processor) || (date !== undefined && date !== parsed.processingDate)) {
       throw usageError(
         `--run-id '${flags.runId}' belongs to processor '${parsed.processor}' and date ${parsed.processingDate}: drop --processor and --date, or pass the ones it was started with`,

@@ -17,6 +17,7 @@ import { PemError, firstLine, usageError, withoutSource } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { boundRunErrors, runErrorFrom, truncate } from './run-error.js';
 import { newRunId, parseRunId } from './run-id.js';
+import { isCalendarDate } from '../calendar.js';
 import type { RunError, RunRow } from '../warehouse/run-row.js';
 import type { WarehouseSettings } from '../warehouse/open.js';
 import { openRunSink, type RunSink, type RunTarget } from './sink.js';
@@ -31,7 +32,6 @@ const MAX_RUN_ID_CHARS = 1_024;
 const MAX_TRIGGER_CHARS = 256;
 /** Started runs remembered for their completion; a process starting more forgets the oldest. */
 const MAX_OPEN_RUNS = 10_000;
-const DATE_SHAPE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 export interface RunRecorderOptions {
   /** Where rows go: `openRunSink`, `duckDbFileSink`, `warehouseRunSink`, or your own. */
@@ -152,6 +152,16 @@ export class RunRecorder {
   }
 
   /**
+   * The id of the run `recordRunStart` was last asked to start, also when it threw (`strict`): a
+   * row kept in the spool is added later, and its run can be completed only with this id.
+   */
+  get lastStartedRunId(): string | null {
+    return this.lastStarted;
+  }
+
+  private lastStarted: string | null = null;
+
+  /**
    * Writes the `running` row of a new run and returns its run id. The id is returned even when
    * the row could not be written (unless `strict`), so the run can still be completed.
    */
@@ -159,6 +169,7 @@ export class RunRecorder {
     const startedAt = this.clock();
     const problem = checkName('processor', processor) ?? checkDate(processingDate) ?? checkRunId(options.runId);
     const runId = options.runId ?? newRunId(String(processor), String(processingDate), startedAt);
+    this.lastStarted = runId;
     if (problem) {
       await this.fail(`cannot record the start of run ${runId}`, usageError(problem));
       return runId;
@@ -290,6 +301,10 @@ export class RunRecorder {
     if (!parsed) {
       return `run id '${runId}' was neither started by this recorder nor made by recordRunStart (processor/YYYY-MM-DD/…): pass processor and processingDate to complete it`;
     }
+    // A run id carries its date as text: 2025-13-01 (or 2025-02-30, which DuckDB would store as March 2) is no run's date.
+    if (checkDate(parsed.processingDate) !== null) {
+      return `run id '${runId}' carries processing date '${parsed.processingDate}', which is not a date from 1900-01-01 to 9998-12-31: it was not made by recordRunStart`;
+    }
     return { processor: parsed.processor, processingDate: parsed.processingDate, startedAt: parsed.startedAt, triggerSource: null, metadata: null };
   }
 
@@ -418,13 +433,11 @@ export function checkName(what: string, value: unknown): string | null {
 
 /** Why `value` cannot be a processing date ('YYYY-MM-DD', a real calendar date), or null. */
 export function checkDate(value: unknown): string | null {
-  const match = typeof value === 'string' ? DATE_SHAPE.exec(value) : null;
-  if (match) {
-    const [, y, m, d] = match.map(Number) as [number, number, number, number];
-    const date = new Date(Date.UTC(y, m - 1, d));
-    if (date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d) return null;
-  }
-  return `processing date '${String(value)}' is not a valid date: use YYYY-MM-DD, for example 2025-10-07`;
+  if (!isCalendarDate(value)) return `processing date '${String(value)}' is not a valid date: use YYYY-MM-DD, for example 2025-10-07`;
+  // The CLI's range (--date): both warehouses stop at 0001-01-01, and a window reaches a year back.
+  const year = Number(value.slice(0, 4));
+  if (year < 1900 || year > 9998) return `processing date '${value}' is outside 1900-01-01..9998-12-31`;
+  return null;
 }
 
 function checkRunId(value: unknown): string | null {

@@ -16,6 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
+import { isCalendarDate } from '../calendar.js';
 import type { RunRow } from './run-row.js';
 
 const ROW_FILE = /^[0-9a-f]{64}\.json$/;
@@ -34,7 +35,7 @@ export interface DamagedSpoolFile {
 }
 
 const instant = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'not an instant');
-const calendarDate = z.string().refine((text) => /^\d{4}-\d{2}-\d{2}$/.test(text) && new Date(Date.parse(text)).toISOString().slice(0, 10) === text, 'not a YYYY-MM-DD date');
+const calendarDate = z.string().refine(isCalendarDate, 'not a YYYY-MM-DD date');
 const text = z.string().min(1);
 /** What `spoolRunRows` writes, as the appender needs it (SPEC §2's columns; nullable ones may be absent). */
 const spooledFile = z.object({

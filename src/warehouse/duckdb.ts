@@ -27,6 +27,7 @@ import {
 } from './duckdb-api.js';
 import { duckDbMemoryBytes } from '../config/env.js';
 import { describeError, runtimeError, withoutSource, type PemError } from '../errors.js';
+import { DAY_MS, isCalendarDate, utcMidnight } from '../calendar.js';
 import { forgetSpooled, readSpool, setAsideDamaged, type SpooledRow } from './duckdb-spool.js';
 import type { RunRow } from './run-row.js';
 import type { PlainValue, QueryBatchesOptions, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
@@ -64,7 +65,6 @@ export interface DuckDbOptions {
   onSpoolDamaged?: (file: string, why: string, aside: string) => void;
 }
 
-const DAY_MS = 86_400_000;
 
 /**
  * DuckDB's allocator (its own jemalloc) keeps the pages a statement frees for reuse, and returns
@@ -560,6 +560,9 @@ class DuckDbWarehouse implements Warehouse {
   }
 
   async insertRunRows(table: string, rows: readonly RunRow[]): Promise<void> {
+    // Refused whole, before any row is appended: DuckDB would take 2025-02-30 as March 2.
+    const undated = rows.find((row) => !isCalendarDate(row.processing_date));
+    if (undated) throw new Error(`run ${undated.run_id}: processing_date '${undated.processing_date}' is not a calendar date (YYYY-MM-DD)`);
     const [schema, name] = splitTable(table);
     const fresh = await this.rowsNotYetIn(table, rows);
     const lease = await this.lease();
@@ -568,7 +571,7 @@ class DuckDbWarehouse implements Warehouse {
       for (const row of fresh) {
         appender.appendVarchar(row.run_id);
         appender.appendVarchar(row.processor_name);
-        appender.appendDate(dateValue(Date.parse(`${row.processing_date}T00:00:00Z`) / DAY_MS));
+        appender.appendDate(dateValue(utcMidnight(row.processing_date) / DAY_MS));
         appender.appendVarchar(row.status);
         appendNullable(appender, row.started_at, (v) => appender.appendTimestamp(timestampValue(BigInt(v.getTime()) * 1000n)));
         appendNullable(appender, row.completed_at, (v) => appender.appendTimestamp(timestampValue(BigInt(v.getTime()) * 1000n)));
@@ -704,7 +707,7 @@ function bindAll(statement: Awaited<ReturnType<DuckDBConnection['prepare']>>, pa
 export function toDuckDb(param: QueryParam): [DuckDBValue, DuckDBType] {
   switch (param.type) {
     case 'DATE':
-      return [dateValue(Date.parse(`${param.value}T00:00:00Z`) / DAY_MS), DATE];
+      return [dateValue(utcMidnight(param.value) / DAY_MS), DATE];
     case 'INT64':
       return [BigInt(param.value), BIGINT];
     case 'TIMESTAMP':

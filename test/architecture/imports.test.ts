@@ -69,6 +69,7 @@ const LAYER: Record<string, number> = {
   'log.ts': 0,
   'printable.ts': 0,
   'suggest.ts': 0,
+  'calendar.ts': 0,
   config: 1,
   sql: 2,
   warehouse: 3,

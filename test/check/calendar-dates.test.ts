@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { addDays, isoWeekday } from '../../src/check/inputs.js';
+import { addDays, isCalendarDate, isoWeekday } from '../../src/calendar.js';
 
 // addDays and isoWeekday are plain UTC arithmetic (alert planning calls them tens of thousands of
 // times a run); luxon, which they replaced, is the reference they must agree with.
@@ -32,11 +32,13 @@ describe('calendar date arithmetic', () => {
     expect(addDays('1900-01-01', -1)).toBe('1899-12-31');
     expect(isoWeekday('2025-11-23')).toBe(7); // a Sunday is 7, not JavaScript's 0
     expect(isoWeekday('2025-11-24')).toBe(1);
+    expect([isCalendarDate('2024-02-29'), isCalendarDate('2025-02-28'), isCalendarDate(20250228)]).toEqual([true, true, false]);
   });
 
   it('refuses what is not a calendar date instead of rolling it over', () => {
     // Date.parse reads 2025-02-30 as March 2; a caller passing it has a bug worth hearing about.
     for (const bad of ['2025-02-30', '2025-13-01', '2025-1-01', '2025-01-01T00:00:00Z', '', 'yesterday']) {
+      expect(isCalendarDate(bad), bad).toBe(false);
       expect(() => addDays(bad, 1), bad).toThrow(`not a calendar date: '${bad}'`);
       expect(() => isoWeekday(bad), bad).toThrow('not a calendar date');
     }

@@ -104,6 +104,20 @@ describe('RunRecorder', () => {
     );
   });
 
+  it('writes no row for a run whose date is not of the calendar, neither its start nor, through its id, its end', async () => {
+    // withRun with 2025-02-30: the start was refused, then the end was written from the run id, as 2025-03-02.
+    for (const date of ['2025-02-30', '2025-13-01', '1899-12-31']) {
+      const { recorder, rows, logged } = setup();
+      await recorder.withRun('gamebook', date, () => undefined);
+      expect(rows).toEqual([]);
+      expect(logged()).toContain(`processing date '${date}'`);
+      const strict = setup({ strict: true });
+      await expect(strict.recorder.recordRunComplete(newRunId('gamebook', date, new Date()), { status: 'success' })).rejects.toThrow(
+        `carries processing date '${date}', which is not a date from 1900-01-01 to 9998-12-31`,
+      );
+    }
+  });
+
   it('stores the final row of a run whose count it cannot store, without the count, and says why', async () => {
     const { recorder, rows, logged } = setup();
     const counts: unknown[] = [10n, '12', 1.5, -1, Number.NaN, 2 ** 60, '1e3', -3n, 2n ** 60n];

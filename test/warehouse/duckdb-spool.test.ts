@@ -28,6 +28,8 @@ describe('a damaged spool file', () => {
     // Whole JSON, but an instant the appender cannot take: before, its table's batch failed with it, every time.
     const badInstant = JSON.stringify({ table, row: { ...JSON.parse(JSON.stringify(row('bad-instant'))), started_at: 'yesterday' } });
     const wrongInstant = damagedFile(dir, 'b', badInstant);
+    // A month 13: its check threw inside validation, and every open of the file failed.
+    const monthThirteen = damagedFile(dir, 'c', JSON.stringify({ table, row: { ...JSON.parse(JSON.stringify(row('month-13'))), processing_date: '2025-13-07' } }));
 
     const told: { file: string; why: string; aside: string }[] = [];
     const kept: string[] = [];
@@ -49,6 +51,7 @@ describe('a damaged spool file', () => {
     expect(told.map(({ file, why }) => [file, why])).toEqual([
       [truncated, expect.stringMatching(/^not JSON: /)],
       [wrongInstant, 'row.started_at: not an instant'],
+      [monthThirteen, 'row.processing_date: not a YYYY-MM-DD date'],
     ]);
     // Moved beside the others, under a name the drain does not read, content untouched.
     for (const { file, aside } of told) {
@@ -61,14 +64,26 @@ describe('a damaged spool file', () => {
     const again = await open();
     await again.query('SELECT 1 AS one');
     await again.close();
-    expect(told).toHaveLength(2);
+    expect(told).toHaveLength(3);
+  });
+
+  it('is never written: DuckDB refuses a row whose date is not of the calendar, whole, before appending any', async () => {
+    scenario = await createScenario(registry);
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const rolled = { ...row('rolled'), processing_date: '2025-02-30' };
+      await expect(warehouse.insertRunRows(table, [row('fine'), rolled])).rejects.toThrow("run rolled: processing_date '2025-02-30' is not a calendar date (YYYY-MM-DD)");
+      expect(await warehouse.query(`SELECT run_id FROM ${table}`)).toEqual([]);
+    } finally {
+      await warehouse.close();
+    }
   });
 
   it('names the file and what to do in pem check, one line, and the check goes on', async () => {
     scenario = await createScenario(registry);
     const dir = spoolDirOf(scenario.databasePath);
     spoolRunRows(scenario.databasePath, table, [row('good-1')]);
-    const file = damagedFile(dir, 'c', JSON.stringify({ table, row: { run_id: 'x', processor_name: 'p', processing_date: '2025-02-30', status: 'success' } }));
+    const file = damagedFile(dir, 'd', JSON.stringify({ table, row: { run_id: 'x', processor_name: 'p', processing_date: '2025-02-30', status: 'success' } }));
     const run = await scenario.check(['--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z', '--dry-run', '--json-output']);
     expect(run.code).toBe(0);
     const warnings = run.stderr.split('\n').filter((line) => line.includes('run row'));
