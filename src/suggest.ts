@@ -1,12 +1,34 @@
 /**
- * "Did you mean": the candidate nearest a mistyped name by edit distance, offered only when it is a
- * typo away (registry keys and processor names, command-line options).
+ * "Did you mean": the candidate nearest a mistyped name, offered only when it is a typo away, or
+ * when the name is a whole-word part of exactly one candidate (`staleness_threshold` for
+ * `staleness_threshold_days`, `frequency` for `expected_frequency`: a key remembered short).
+ * Registry keys and processor names, command-line options.
  */
 import { closest, distance } from 'fastest-levenshtein';
 
-/** The candidate nearest `name`, when within `maxEdits` edits of it; null when none is that near. */
+/** The words of a name: `--lookback-days` → lookback, days. */
+const wordsOf = (name: string): string[] => name.split(/[-_.]+/).filter(Boolean);
+
+/** Whether `part`'s words run, in order and whole, inside `whole`'s. */
+function wordRunOf(part: readonly string[], whole: readonly string[]): boolean {
+  if (part.length === 0 || part.length >= whole.length) return false;
+  for (let start = 0; start + part.length <= whole.length; start++) {
+    if (part.every((word, i) => whole[start + i] === word)) return true;
+  }
+  return false;
+}
+
+/**
+ * The candidate nearest `name`: within `maxEdits` edits (fewer for a short name, where two edits
+ * reach any other short name: `zz` is not a typo of `b`), else the one candidate holding `name`'s
+ * words whole; null when none is that near.
+ */
 export function nearestWithin(name: string, candidates: readonly string[], maxEdits = 2): string | null {
   if (candidates.length === 0) return null;
   const nearest = closest(name, [...candidates]);
-  return distance(name, nearest) <= maxEdits ? nearest : null;
+  const allowed = Math.min(maxEdits, Math.max(1, Math.floor(name.length / 3)));
+  if (distance(name, nearest) <= allowed) return nearest;
+  const words = wordsOf(name.toLowerCase());
+  const holding = candidates.filter((candidate) => wordRunOf(words, wordsOf(candidate.toLowerCase())));
+  return holding.length === 1 ? holding[0]! : null;
 }

@@ -196,6 +196,9 @@ const enumOf = <T extends readonly [string, ...string[]]>(values: T, key: string
 /** Thresholds count at most this many dates: a year of daily dates is already more than a window reads. */
 export const MAX_THRESHOLD_DATES = 366;
 
+/** How far back a dependency may reach (`offset_days`), in days. */
+export const MAX_DEPENDENCY_OFFSET_DAYS = 366;
+
 const dependencyShape = z.union(
   [
     nonEmpty('"gamebook_processor"'),
@@ -204,7 +207,12 @@ const dependencyShape = z.union(
         processor: nonEmpty('"gamebook_processor"'),
         // Positive offsets (a date needing a later upstream date) are refused with their own line
         // in dependencyProblems, which names the processor and the offset.
-        offset_days: z.number({ invalid_type_error: 'must be a number of days, for example "offset_days": -1' }).int('must be a whole number of days, for example "offset_days": -1').optional(),
+        offset_days: z
+          .number({ invalid_type_error: 'must be a number of days, for example "offset_days": -1' })
+          .int('must be a whole number of days, for example "offset_days": -1')
+          // Every history scan reaches back by the largest offset (SPEC §14): a year is already far.
+          .min(-MAX_DEPENDENCY_OFFSET_DAYS, `must be -${MAX_DEPENDENCY_OFFSET_DAYS} or more (a year back at most), for example "offset_days": -1`)
+          .optional(),
       })
       .strict(),
   ],
@@ -247,6 +255,25 @@ export function envNameProblem(value: string): string | null {
 function looksLikeKey(value: string): boolean {
   return value.length >= 20 && /^[A-Za-z0-9-]+$/.test(value) && /[0-9]/.test(value) && /[A-Za-z]/.test(value);
 }
+
+const ownerShape = z.lazy(() => shownText('"data-eng@example.com"', 'owners are names people read', { urls: true }));
+
+/** A Slack webhook, a PagerDuty events URL, or a URL with a password in it: secrets wherever they are pasted. */
+const SECRET_URL = /hooks\.slack\.com|events\.pagerduty\.com|:\/\/[^/\s@]*:[^/\s@]*@/i;
+
+/**
+ * Text the registry shows people (a Slack channel, owners) that holds a secret instead: it would be
+ * sent in every Slack message and PagerDuty event, and printed in the report. Refused, not echoed.
+ */
+const shownText = (example: string, what: string, { urls }: { urls: boolean }) =>
+  nonEmpty(example).superRefine((value, ctx) => {
+    if (SECRET_URL.test(value) || (!urls && value.includes('://')) || value.split(/\s+/).some(looksLikeKey)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `looks like a secret (a URL or a key), which alerts would carry to everyone: ${what}, for example ${example}; a webhook URL or routing key belongs in an environment variable a route names (SPEC §11)`,
+      });
+    }
+  });
 
 const routeShape = z
   .object({
@@ -309,10 +336,10 @@ const processorShape = z
     priority: enumOf(PRIORITIES, 'priority'),
     revenue_impact: bool('revenue_impact'),
     alert_on_recovered_failures: bool('alert_on_recovered_failures'),
-    slack_channel: nonEmpty('"#nba-data-alerts"').nullable(),
-    owners: z.union([nonEmpty('"data-eng@example.com"'), z.array(nonEmpty('"data-eng@example.com"'))], {
+    slack_channel: shownText('"#nba-data-alerts"', 'slack_channel names the channel the alert is meant for', { urls: false }).nullable(),
+    owners: z.union([z.string(), z.array(z.string())], {
       errorMap: () => ({ message: 'must be a name or a list of names, for example ["data-eng@example.com"]' }),
-    }),
+    }).pipe(z.union([ownerShape, z.array(ownerShape)])),
     records_field: fieldName('"records_processed"').nullable(),
     baseline_days: wholeNumber('baseline_days', 28, 1, 366),
     baseline_min_dates: wholeNumber('baseline_min_dates', 7, 1, 366),
@@ -405,8 +432,9 @@ export function parseRegistry(document: unknown): ParseResult {
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         problems.push(...formatIssue(where, issue));
-        if (issue.code === 'unrecognized_keys') issue.keys.forEach((key) => faultyKeys.add(key));
-        else if (issue.path.length > 0) faultyKeys.add(String(issue.path[0]));
+        // An unknown key inside a key's value (`depends_on.0.offset`) makes that key the faulty one.
+        if (issue.path.length > 0) faultyKeys.add(String(issue.path[0]));
+        else if (issue.code === 'unrecognized_keys') issue.keys.forEach((key) => faultyKeys.add(key));
       }
       const isObject = input !== null && typeof input === 'object' && !Array.isArray(input);
       if (!isObject || faultyKeys.size === 0) continue;
@@ -422,7 +450,8 @@ export function parseRegistry(document: unknown): ParseResult {
     processors.push(processor);
   }
 
-  problems.push(...dependencyProblems(processors));
+  // Every processor the file names is known to its dependents, also one whose own keys are faulty.
+  problems.push(...dependencyProblems(processors, Object.keys(processorsInput)));
   if (problems.length > 0) return { ok: false, problems, processors };
   const { effective, notes } = ignoredDependencies(processors);
   return {
@@ -511,9 +540,9 @@ function withDefaults(name: string, input: ProcessorInput, dataset: string, regi
  * (explanation follows edges upstream, so a cycle would let two processors explain each other away).
  * One line per problem; each cycle once, named by its processors in order.
  */
-export function dependencyProblems(processors: readonly ProcessorConfig[]): RegistryProblems {
+export function dependencyProblems(processors: readonly ProcessorConfig[], names: readonly string[] = processors.map((p) => p.name)): RegistryProblems {
   const problems: RegistryProblems = [];
-  const known = new Set(processors.map((p) => p.name));
+  const known = new Set(names);
   for (const p of processors) {
     const seen = new Set<string>();
     p.depends_on.forEach((d, i) => {
@@ -674,7 +703,11 @@ export function filterShapeProblem(filter: string): string | null {
 function formatIssue(where: string[], issue: z.ZodIssue): string[] {
   const path = [...where, ...issue.path.map(String)];
   if (issue.code === 'unrecognized_keys') {
-    const known = where.length === 0 ? Object.keys(registryShape.shape) : where[0] === 'routes' ? Object.keys(routeShape.shape) : Object.keys(processorShape.shape);
+    const known =
+      where.length === 0 ? Object.keys(registryShape.shape)
+      : where[0] === 'routes' ? Object.keys(routeShape.shape)
+      : issue.path[0] === 'depends_on' ? ['processor', 'offset_days']
+      : Object.keys(processorShape.shape);
     return issue.keys.map((key) => {
       const hint = nearestWithin(key, known);
       const suggestion = hint ? ` (did you mean "${hint}"?)` : '';

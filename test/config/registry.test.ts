@@ -40,11 +40,39 @@ describe('registry defaults (SPEC §3)', () => {
 
   it('reports a dependency listed twice, a bad shape and alert_within_dates without alert_after_dates', () => {
     expect(problemsOf({ processors: { up: {}, down: { depends_on: ['up', { processor: 'up' }] } } })).toEqual(['processors.down.depends_on.1: "up" is listed twice']);
-    expect(problemsOf({ processors: { down: { depends_on: [{ processor: 'up', offset: -1 }] } } })).toEqual(['processors.down.depends_on.0.offset: unknown key']);
+    expect(problemsOf({ processors: { down: { depends_on: [{ processor: 'up', offset: -1 }] } } })).toEqual(['processors.down.depends_on.0.offset: unknown key (did you mean "offset_days"?)']);
+    // A processor whose own depends_on is faulty is still known to its dependents (it was called unknown).
+    expect(problemsOf({ processors: { gamebook: { depends_on: [{ processor: 'other', offset: -1 }] }, k: { depends_on: ['gamebook'] }, other: {} } })).toEqual([
+      'processors.gamebook.depends_on.0.offset: unknown key (did you mean "offset_days"?)',
+    ]);
+    // Every history scan reaches back by the largest offset: -100000 made a 3-minute check.
+    expect(problemsOf({ processors: { up: {}, down: { depends_on: [{ processor: 'up', offset_days: -367 }] } } })).toEqual([
+      'processors.down.depends_on.0.offset_days: must be -366 or more (a year back at most), for example "offset_days": -1',
+    ]);
+    expect(problemsOf({ processors: { up: {}, down: { depends_on: [{ processor: 'up', offset_days: -366 }] } } })).toEqual([]);
     expect(problemsOf({ processors: { down: { depends_on: [7] } } })[0]).toMatch(/^processors\.down\.depends_on\.0: each dependency is a processor key or/);
     expect(problemsOf({ processors: { p: { alert_within_dates: 3 } } })).toEqual([
       'processors.p.alert_within_dates: only applies with alert_after_dates, for example "alert_after_dates": 2, "alert_within_dates": 3',
     ]);
+  });
+
+  it('refuses a secret pasted where alerts show text to people (slack_channel, owners), without echoing it', () => {
+    const webhook = 'https://hooks.slack.com/services/T0000AAAA/B0000BBBB/OtherSecretToken999';
+    const problems = problemsOf({
+      processors: {
+        a: { slack_channel: webhook },
+        b: { owners: ['ok@example.com', webhook] },
+        c: { owners: 'R0123456789ABCDEFGHIJ0123456789AB' },
+        d: { slack_channel: 'https://example.com/channel' },
+        e: { owners: ['https://user:pa55word@wiki.example.com/team'] },
+        fine: { slack_channel: '#nba-data-alerts', owners: ['data-eng@example.com', 'https://wiki.example.com/teams/data', 'C0123ABCD'] },
+      },
+    });
+    expect(problems.map((p) => p.slice(0, p.indexOf(':')))).toEqual(['processors.a.slack_channel', 'processors.b.owners.1', 'processors.c.owners', 'processors.d.slack_channel', 'processors.e.owners.0']);
+    for (const problem of problems) {
+      expect(problem).toContain('looks like a secret (a URL or a key), which alerts would carry to everyone');
+      expect(problem).not.toMatch(/SecretToken|pa55word|R0123456789/);
+    }
   });
 
   it('fills every key a processor leaves out', () => {

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { nearestWithin } from '../src/suggest.js';
+
+const KEYS = ['staleness_threshold_days', 'expected_frequency', 'expected_weekdays', 'max_runtime_minutes', 'processor_filter', 'calendar_filter', 'grace_hours', 'runbook_url'];
+
+describe('nearestWithin ("did you mean")', () => {
+  it('offers the candidate a typo away', () => {
+    expect(nearestWithin('procesor', ['processor', 'owners'])).toBe('processor');
+    expect(nearestWithin('--dryrun', ['--dry-run', '--date'])).toBe('--dry-run');
+  });
+
+  it('offers the one candidate that holds a key remembered short, whole words only', () => {
+    expect(nearestWithin('staleness_threshold', KEYS)).toBe('staleness_threshold_days');
+    expect(nearestWithin('frequency', KEYS)).toBe('expected_frequency');
+    expect(nearestWithin('max_runtime', KEYS)).toBe('max_runtime_minutes');
+    expect(nearestWithin('grace', KEYS)).toBe('grace_hours');
+    // Two candidates hold it: no guess.
+    expect(nearestWithin('filter', KEYS)).toBeNull();
+    // A part of a word is not a word.
+    expect(nearestWithin('run', KEYS)).toBeNull();
+  });
+
+  it('does not call any short name a typo of another', () => {
+    expect(nearestWithin('zz', ['a', 'b', 'gamebook'])).toBeNull();
+    expect(nearestWithin('tz', KEYS)).toBeNull();
+    expect(nearestWithin('ab', ['a', 'gamebook'])).toBe('a');
+  });
+});
