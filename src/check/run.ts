@@ -4,8 +4,8 @@
  * its days) into the check result as they stream in; the rows are never all held at once.
  */
 import { runHistoryTable } from '../config/names.js';
-import type { Registry } from '../config/registry.js';
-import { annotated, describeError, runtimeError } from '../errors.js';
+import { defaultProcessorFilter, parseRegistry, type Registry } from '../config/registry.js';
+import { annotated, configError, describeError, runtimeError, withoutSource } from '../errors.js';
 import { otherColumnsNote, runHistoryMismatches } from '../sql/run-history-columns.js';
 import { renderCheckSql, renderTableProbeSql } from '../sql/statements.js';
 import type { Warehouse } from '../warehouse/types.js';
@@ -149,7 +149,7 @@ export async function runCheck(
         for (const row of batch) builder.addCheckRow(row);
       }
     } catch (error) {
-      throw await explainedFailure(error, warehouse, registry, readersOf());
+      throw await explainedFailure(error, warehouse, registry, readersOf(), slice);
     }
     if (perQuery < total) options.onStatement?.(Math.min(i + perQuery, total), total);
   }
@@ -186,13 +186,67 @@ const WRONG_COLUMN_TYPE = /Binder Error|Conversion Error|No matching signature/;
  * run-history table's columns that are not those of SPEC §2 (a table made by hand before
  * `pem schema apply`, which CREATE TABLE IF NOT EXISTS keeps whatever its columns).
  */
-async function explainedFailure(error: unknown, warehouse: Warehouse, registry: Registry, readers: ReadonlySet<string>): Promise<unknown> {
+async function explainedFailure(error: unknown, warehouse: Warehouse, registry: Registry, readers: ReadonlySet<string>, inputs: CheckInputs): Promise<unknown> {
   const explained = await withUnreadableTables(error, warehouse, registry, readers);
   if (explained !== error || !WRONG_COLUMN_TYPE.test(describeError(error))) return explained;
   const table = runHistoryTable(registry);
-  if (!registry.processors.some((p) => readers.has(p.name) && p.execution_table === table)) return error;
-  const mismatches = await runHistoryMismatches(warehouse, table).catch(() => []);
-  return mismatches.length === 0 ? error : annotated(error, otherColumnsNote(table, mismatches));
+  const mismatches = registry.processors.some((p) => readers.has(p.name) && p.execution_table === table)
+    ? await runHistoryMismatches(warehouse, table).catch(() => [])
+    : [];
+  if (mismatches.length > 0) return annotated(error, otherColumnsNote(table, mismatches));
+  return withMisreadProcessors(error, warehouse, registry, readers, inputs);
+}
+
+/** The registry keys that name what a processor reads from its tables: a typo in one is a column the warehouse cannot find. */
+const READ_KEYS = ['processor_filter', 'date_field', 'status_field', 'run_id_field', 'started_at_field', 'completed_at_field', 'records_field', 'calendar_filter', 'calendar_date_field'] as const;
+
+/** How many processors a failed check reads alone to find the ones the registry describes wrongly: the failure path only. */
+const MAX_MISREAD_PROBES = 50;
+
+/**
+ * A failed check statement's error, naming the processors whose registry keys do not fit their
+ * tables: a processor_filter or a *_field naming a column the table does not have, or a filter
+ * that is not a condition. The warehouse names the column ("Referenced column "procesor_name" not
+ * found"), not the processor or the key, and the statement reads every processor at once. Each
+ * processor that reads its rows its own way is checked alone, with its own statement, until one
+ * fails as the whole did; the registry is then what is wrong (exit 2). Only where the statement
+ * is rendered from this registry (DuckDB): BigQuery runs the deployed one, which Dataform built.
+ */
+async function withMisreadProcessors(error: unknown, warehouse: Warehouse, registry: Registry, readers: ReadonlySet<string>, inputs: CheckInputs): Promise<unknown> {
+  if (warehouse.detectsWithDeployedRegistry) return error;
+  const defaults = parseRegistry({ processors: { probe: {} } });
+  if (!defaults.ok) return error;
+  const standard = defaults.registry.processors[0]!;
+  const table = runHistoryTable(registry);
+  const ownWay = registry.processors.filter(
+    (p) =>
+      readers.has(p.name) &&
+      (p.execution_table !== table || p.processor_filter !== defaultProcessorFilter(p.name) || p.expected_frequency === 'calendar' || READ_KEYS.some((key) => key !== 'processor_filter' && p[key] !== standard[key])),
+  );
+  const misread: string[] = [];
+  for (const p of ownWay.slice(0, MAX_MISREAD_PROBES)) {
+    // Alone: its upstreams (read their own way, or not) are left out of its statement.
+    const alone: Registry = { ...registry, processors: [{ ...p, depends_on: [] }] };
+    try {
+      await warehouse.query(renderCheckSql(warehouse.dialect, alone, new Set([p.name])), checkParams({ ...inputs, processors: [p.name] }, alone));
+    } catch (probeError) {
+      const said = withoutSource(describeError(probeError), warehouse.description);
+      if (!WRONG_COLUMN_TYPE.test(said)) continue;
+      // Quoted ("procesor_name") or after "column" (a failed cast's "source column processor_name").
+      const columns = [...said.matchAll(/"([^"]+)"|\bcolumn (\w+)/g)].map((m) => (m[1] ?? m[2])!);
+      const keys = READ_KEYS.filter((key) => {
+        const value = p[key];
+        return typeof value === 'string' && columns.some((column) => new RegExp(`(^|[^\\w])${escapeRegExp(column)}($|[^\\w])`).test(value));
+      });
+      misread.push(`processor ${p.name}${keys.length > 0 ? ` (${keys.join(', ')})` : ''}: ${said}`);
+    }
+  }
+  if (misread.length === 0) return error;
+  const named = configError(
+    `the registry describes ${misread.length === 1 ? 'a table' : 'tables'} the warehouse reads otherwise: ${misread.join('; ')}; correct the registry (pem config validate cannot see a table's columns)`,
+  );
+  named.cause = error;
+  return named;
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
