@@ -3,6 +3,8 @@
  * `usage` and `config` exit 2 (bad input), `runtime` exits 1 (the monitor itself failed),
  * `threshold` exits 3 (the check ran and its level reached `pem check --fail-on`).
  */
+import { printable } from './printable.js';
+
 export type PemErrorCode = 'usage' | 'config' | 'runtime' | 'threshold';
 
 export class PemError extends Error {
@@ -11,10 +13,13 @@ export class PemError extends Error {
   readonly details: readonly string[];
 
   constructor(code: PemErrorCode, message: string, details: readonly string[] = []) {
-    super(message);
+    // Bad input is quoted back to whoever typed it: a line break in a value (--processor $'a\nb')
+    // would cut the line before its reason, an escape sequence would recolour the terminal.
+    const shown = code === 'usage' || code === 'config' ? printable : (text: string) => text;
+    super(shown(message));
     this.name = 'PemError';
     this.code = code;
-    this.details = details;
+    this.details = details.map(shown);
   }
 }
 

@@ -265,6 +265,18 @@ describe('pem config validate', () => {
     ]);
   });
 
+  it('shows a processor name holding an escape sequence or a line break without them, one line each', async () => {
+    const path = writeRegistry('escapes.json', { processors: { '\u001b[31mred\u001b[0m': {}, 'two\nlines': {} } });
+    const run = await runCli(['config', 'validate', '--config', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')).toEqual([
+      `error: invalid registry ${path}: 2 problems`,
+      '  - processors.?[31mred?[0m: processor names use letters, digits, "_", "-" and "."; for example "gamebook_processor"',
+      '  - processors.two?lines: processor names use letters, digits, "_", "-" and "."; for example "gamebook_processor"',
+      '',
+    ]);
+  });
+
   it('prints a JSON verdict with --format json, every problem listed, and still exits 2 when invalid', async () => {
     const valid = await runCli(['config', 'validate', '--format', 'json']);
     expect(valid.code).toBe(0);

@@ -101,6 +101,14 @@ describe('pem record start', () => {
     expect(run.stderr).toMatch(/^warning: cannot record the start of run gamebook\/2025-10-07\/.*\/absent\.duckdb does not exist/);
   });
 
+  it('quotes a value with a line break or an escape sequence back on its one line, its reason whole', async () => {
+    const broken = await record(['start', '--processor', 'game\nbook', '--date', '2025-10-07']);
+    expect(broken).toEqual({ code: 2, stdout: '', stderr: "error: --processor 'game?book' holds a control character\n" });
+    const coloured = await record(['start', '--processor', 'gamebook', '--date', '\u001b[31m2025-10-07']);
+    expect(coloured.code).toBe(2);
+    expect(coloured.stderr).toBe("error: --date '?[31m2025-10-07' is not a valid date: use YYYY-MM-DD, for example 2025-10-07\n");
+  });
+
   it('exits 1 with --strict when the warehouse cannot be written', async () => {
     const missing = join(scenario.dir, 'absent.duckdb');
     const run = await runCli(
