@@ -677,6 +677,8 @@ function crossFieldProblems(p: ProcessorConfig, input: ProcessorInput): string[]
 export function filterShapeProblem(filter: string): string | null {
   let depth = 0;
   let quote: string | null = null;
+  // The filter outside its quoted strings, where keywords and type names are read.
+  let bare = '';
   for (let i = 0; i < filter.length; i++) {
     const ch = filter[i]!;
     const next = filter[i + 1];
@@ -684,21 +686,40 @@ export function filterShapeProblem(filter: string): string | null {
     // end its string in one dialect and not the other, so a filter may not hold one at all.
     if (ch === '\\') return 'must not contain a backslash (\\)';
     if (quote) {
-      if (ch === quote) quote = null;
+      if (ch === quote) {
+        // DuckDB reads 'it''s' as one string, BigQuery as two (a syntax error).
+        if (ch === "'" && next === "'") return "must not write a quote twice inside a string ('it''s'): BigQuery reads it otherwise; a filter's strings cannot hold a quote";
+        quote = null;
+        bare += ' ';
+      }
       continue;
     }
-    if (ch === "'" || ch === '"' || ch === '`') quote = ch;
+    // "x" is a column to DuckDB and a string to BigQuery: the same filter would select other rows.
+    if (ch === '"') return "must not use double quotes: DuckDB reads \"x\" as a column, BigQuery as a string; write strings in 'single quotes' and columns bare";
+    if (ch === "'" || ch === '`') quote = ch;
     // DuckDB's $$dollar-quoted$$ strings would hide a ")" or a "'" from this reading.
     else if (ch === '$') return 'must not contain "$" outside a quoted string';
     else if (ch === ';') return 'must be one boolean expression: ";" is not allowed';
     else if ((ch === '-' && next === '-') || (ch === '/' && next === '*') || ch === '#') return 'must not contain SQL comments (--, /* */, #)';
+    else if (ch === ':' && next === ':') return 'must write a cast as CAST(x AS type): "::" is DuckDB\'s alone';
     else if (ch === '(') depth++;
     else if (ch === ')' && --depth < 0) return 'has a ")" without its "("';
+    if (!quote) bare += ch;
   }
   if (quote) return `has an unterminated ${quote} quote`;
   if (depth !== 0) return 'has a "(" without its ")"';
+  // The same text runs on both engines (the BigQuery rendering splices it as it is): only what both read alike.
+  if (/\bILIKE\b/i.test(bare)) return "must not use ILIKE, which BigQuery does not have: write LOWER(column) LIKE 'pattern'";
+  for (const [, type] of bare.matchAll(/\bAS\s+([A-Za-z_][A-Za-z0-9_]*)/gi)) {
+    if (!(FILTER_CAST_NAMES as readonly string[]).includes(type!.toUpperCase())) {
+      return `must CAST to ${FILTER_CAST_NAMES.join(', ')} (the names DuckDB and BigQuery both know), not ${type}`;
+    }
+  }
   return null;
 }
+
+/** The types a filter may CAST to, by the names both engines read the same way (DuckDB takes STRING and INT64 as aliases). */
+export const FILTER_CAST_NAMES = ['STRING', 'INT64', 'BOOL', 'BOOLEAN', 'DATE', 'TIMESTAMP'] as const;
 
 function formatIssue(where: string[], issue: z.ZodIssue): string[] {
   const path = [...where, ...issue.path.map(String)];

@@ -4,7 +4,7 @@
  * parser reads them (`json_serialize_sql` gives the syntax tree, without binding: the tables may
  * live elsewhere) and the tree is walked against an allow-list:
  *
- *   column references, literals, comparisons, AND / OR / NOT, IN lists, LIKE / ILIKE, BETWEEN,
+ *   column references, literals, comparisons, AND / OR / NOT, IN lists, LIKE, BETWEEN,
  *   IS [NOT] NULL, CAST to a basic type, and the functions of FILTER_FUNCTIONS.
  *
  * Anything else — a subquery, a table function such as read_csv or read_text, any other function —
@@ -19,10 +19,14 @@
 import { DuckDBInstance, VARCHAR } from './duckdb-api.js';
 import { firstLine } from '../errors.js';
 
-/** Scalar functions a filter may call (LIKE and ILIKE parse as the operators `~~` and `~~*`). */
+/** Scalar functions a filter may call (LIKE parses as the operator `~~`; ILIKE, `~~*`, is refused by the registry's rules). */
 export const FILTER_FUNCTIONS = ['lower', 'upper', 'trim', 'ltrim', 'rtrim', 'coalesce', 'substr', 'substring', 'starts_with', 'length'] as const;
-/** Types a filter may CAST to. */
-export const FILTER_CAST_TYPES = ['VARCHAR', 'BIGINT', 'INTEGER', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMP'] as const;
+/**
+ * Types a filter may CAST to, as DuckDB's parser names them: the registry's own rule
+ * (`filterShapeProblem`) has already kept the written names to those both engines know (STRING,
+ * INT64, BOOL, BOOLEAN, DATE, TIMESTAMP), which DuckDB reads as these.
+ */
+const FILTER_CAST_TYPES = ['VARCHAR', 'BIGINT', 'BOOLEAN', 'DATE', 'TIMESTAMP'] as const;
 
 const LIKE_OPERATORS = new Set(['~~', '!~~', '~~*', '!~~*']);
 const FUNCTIONS = new Set<string>([...FILTER_FUNCTIONS, ...LIKE_OPERATORS]);
@@ -40,7 +44,7 @@ const COMPARISONS = new Set([
 const OPERATORS = new Set(['OPERATOR_NOT', 'OPERATOR_IS_NULL', 'OPERATOR_IS_NOT_NULL', 'COMPARE_IN', 'COMPARE_NOT_IN', 'OPERATOR_COALESCE']);
 
 const ALLOWED =
-  `column references, literals, comparisons, AND/OR/NOT, IN (…), LIKE, BETWEEN, IS NULL, CAST to ${FILTER_CAST_TYPES.join('/')} ` +
+  'column references, literals, comparisons, AND/OR/NOT, IN (…), LIKE, BETWEEN, IS NULL, CAST to STRING/INT64/BOOL/DATE/TIMESTAMP ' +
   `and ${FILTER_FUNCTIONS.filter((f) => f !== 'substring').map((f) => f.toUpperCase()).join(', ')}`;
 
 /** The statement each filter is parsed in; its tree minus the WHERE clause must be this one's. */
@@ -149,6 +153,8 @@ export async function duckDbFilterParser(): Promise<{ check: (filters: readonly 
       const judge = (statement: NonNullable<Parsed['statements']>[number] | undefined): string | null => {
         const node = statement?.node;
         if (!node || node.type !== 'SELECT_NODE' || !node.where_clause || skeleton(node) !== expected) return 'must be one boolean expression';
+        // `WHERE (1)` selects every row on DuckDB and is an error on BigQuery: a filter is a condition.
+        if (node.where_clause.class === 'CONSTANT') return 'must be a condition over the row (a comparison, LIKE, IN, IS NULL, …), not a constant';
         const why = filterExpressionProblem(node.where_clause);
         return why ? `may only use ${ALLOWED}; not ${why}` : null;
       };

@@ -27,13 +27,13 @@ const HOSTNAME = readFileSync('/etc/hostname', 'utf8').trim();
 
 describe('a processor filter', () => {
   it.each([
-    ["processor_name = CAST((SELECT content FROM read_text('/etc/hostname')) AS INTEGER)::VARCHAR", 'a subquery'],
+    ["processor_name = CAST(CAST((SELECT content FROM read_text('/etc/hostname')) AS INT64) AS STRING)", 'a subquery'],
     ["processor_name = read_csv('/etc/passwd')", 'the function READ_CSV'],
     ["length(read_text('/etc/hostname')) > 0", 'the function READ_TEXT'],
     ["processor_name IN (SELECT processor_name FROM other_table)", 'a subquery'],
     ['getenv(\'HOME\') IS NOT NULL', 'the function GETENV'],
     ["processor_name = 'a' OR EXISTS (SELECT 1)", 'a subquery'],
-    ['CAST(processor_name AS INTEGER[]) IS NULL', 'a CAST to LIST'],
+    ['CAST(processor_name AS INT64[]) IS NULL', 'a CAST to LIST'],
   ])('%s is refused with one line naming %s, exit 2', async (filter, what) => {
     const run = await validate(filter);
     expect(run.code).toBe(2);
@@ -49,14 +49,31 @@ describe('a processor filter', () => {
   it.each([
     ["processor_name = 'gamebook'"],
     ["processor_name IN ('a', 'b') AND status NOT IN ('skipped')"],
-    ["LOWER(TRIM(processor_name)) LIKE 'game%' OR processor_name ILIKE 'GAME%'"],
+    ["LOWER(TRIM(processor_name)) LIKE 'game%' OR UPPER(processor_name) LIKE 'GAME%'"],
     ["processing_date BETWEEN DATE '2025-01-01' AND DATE '2025-12-31' AND records_processed IS NOT NULL"],
     ["COALESCE(trigger_source, 'scheduler') <> 'backfill' AND NOT (status = 'running')"],
-    ["STARTS_WITH(UPPER(SUBSTR(processor_name, 1, 4)), 'GAME') AND CAST(records_processed AS VARCHAR) = '1'"],
+    ["STARTS_WITH(UPPER(SUBSTR(processor_name, 1, 4)), 'GAME') AND CAST(records_processed AS STRING) = '1'"],
+    ["CAST(records_processed AS INT64) > 0 AND CAST(status AS STRING) <> 'x' AND processing_date = CAST('2025-10-07' AS DATE)"],
   ])('%s is an expression over the row', async (filter) => {
     const run = await validate(filter);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+  });
+
+  // The same text runs on BigQuery (test/bigquery/filters.test.ts proves the accepted ones there).
+  it.each([
+    ["processor_name ILIKE 'game%'", "must not use ILIKE, which BigQuery does not have: write LOWER(column) LIKE 'pattern'"],
+    ["CAST(records_processed AS VARCHAR) = '1'", 'must CAST to STRING, INT64, BOOL, BOOLEAN, DATE, TIMESTAMP (the names DuckDB and BigQuery both know), not VARCHAR'],
+    ['CAST(records_processed AS DOUBLE) > 1', 'must CAST to STRING, INT64, BOOL, BOOLEAN, DATE, TIMESTAMP (the names DuckDB and BigQuery both know), not DOUBLE'],
+    ["records_processed::VARCHAR = '1'", 'must write a cast as CAST(x AS type): "::" is DuckDB\'s alone'],
+    ["processor_name = 'it''s'", "must not write a quote twice inside a string ('it''s'): BigQuery reads it otherwise; a filter's strings cannot hold a quote"],
+    ['processor_name = "gamebook"', 'must not use double quotes: DuckDB reads "x" as a column, BigQuery as a string; write strings in \'single quotes\' and columns bare'],
+    ['1', 'must be a condition over the row (a comparison, LIKE, IN, IS NULL, …), not a constant'],
+  ])('%s is refused: it means something else on BigQuery, or nothing', async (filter, why) => {
+    const run = await validate(filter);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toMatch(new RegExp(`^error: invalid registry \\S+: processors\\.gamebook\\.processor_filter: `));
+    expect(run.stderr.trim().endsWith(why)).toBe(true);
   });
 
   it.each([
