@@ -389,7 +389,7 @@ const __pem_modules = {
   "src/config/registry.ts": function (exports, module, __pem_require) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.MAX_THRESHOLD_DATES = exports.TABLE_NAME = exports.TEMPLATE_PLACEHOLDERS = exports.DEFAULT_ROUTE_CONFIG = exports.DEFAULT_ROUTE = exports.AUTO_RUNTIME_FALLBACK_MINUTES = exports.AUTO_RUNTIME_FLOOR_MINUTES = exports.BASELINE_DEFAULTS = exports.RUN_HISTORY_TABLE = exports.DEFAULT_TIMEZONE = exports.DEFAULT_DATASET = exports.WEEKDAYS = exports.PRIORITIES = exports.FREQUENCIES = void 0;
+    exports.FILTER_CAST_NAMES = exports.MAX_DEPENDENCY_OFFSET_DAYS = exports.MAX_THRESHOLD_DATES = exports.TABLE_NAME = exports.TEMPLATE_PLACEHOLDERS = exports.DEFAULT_ROUTE_CONFIG = exports.DEFAULT_ROUTE = exports.AUTO_RUNTIME_FALLBACK_MINUTES = exports.AUTO_RUNTIME_FLOOR_MINUTES = exports.BASELINE_DEFAULTS = exports.RUN_HISTORY_TABLE = exports.DEFAULT_TIMEZONE = exports.DEFAULT_DATASET = exports.WEEKDAYS = exports.PRIORITIES = exports.FREQUENCIES = void 0;
     exports.fillTemplate = fillTemplate;
     exports.envNameProblem = envNameProblem;
     exports.parseRegistry = parseRegistry;
@@ -488,6 +488,8 @@ const __pem_modules = {
     };
     /** Thresholds count at most this many dates: a year of daily dates is already more than a window reads. */
     exports.MAX_THRESHOLD_DATES = 366;
+    /** How far back a dependency may reach (`offset_days`), in days. */
+    exports.MAX_DEPENDENCY_OFFSET_DAYS = 366;
     const dependencyShape = zod_1.z.union([
         nonEmpty('"gamebook_processor"'),
         zod_1.z
@@ -495,7 +497,12 @@ const __pem_modules = {
             processor: nonEmpty('"gamebook_processor"'),
             // Positive offsets (a date needing a later upstream date) are refused with their own line
             // in dependencyProblems, which names the processor and the offset.
-            offset_days: zod_1.z.number({ invalid_type_error: 'must be a number of days, for example "offset_days": -1' }).int('must be a whole number of days, for example "offset_days": -1').optional(),
+            offset_days: zod_1.z
+                .number({ invalid_type_error: 'must be a number of days, for example "offset_days": -1' })
+                .int('must be a whole number of days, for example "offset_days": -1')
+                // Every history scan reaches back by the largest offset (SPEC §14): a year is already far.
+                .min(-exports.MAX_DEPENDENCY_OFFSET_DAYS, `must be -${exports.MAX_DEPENDENCY_OFFSET_DAYS} or more (a year back at most), for example "offset_days": -1`)
+                .optional(),
         })
             .strict(),
     ], {
@@ -534,6 +541,21 @@ const __pem_modules = {
     function looksLikeKey(value) {
         return value.length >= 20 && /^[A-Za-z0-9-]+$/.test(value) && /[0-9]/.test(value) && /[A-Za-z]/.test(value);
     }
+    const ownerShape = zod_1.z.lazy(() => shownText('"data-eng@example.com"', 'owners are names people read', { urls: true }));
+    /** A Slack webhook, a PagerDuty events URL, or a URL with a password in it: secrets wherever they are pasted. */
+    const SECRET_URL = /hooks\.slack\.com|events\.pagerduty\.com|:\/\/[^/\s@]*:[^/\s@]*@/i;
+    /**
+     * Text the registry shows people (a Slack channel, owners) that holds a secret instead: it would be
+     * sent in every Slack message and PagerDuty event, and printed in the report. Refused, not echoed.
+     */
+    const shownText = (example, what, { urls }) => nonEmpty(example).superRefine((value, ctx) => {
+        if (SECRET_URL.test(value) || (!urls && value.includes('://')) || value.split(/\s+/).some(looksLikeKey)) {
+            ctx.addIssue({
+                code: zod_1.z.ZodIssueCode.custom,
+                message: `looks like a secret (a URL or a key), which alerts would carry to everyone: ${what}, for example ${example}; a webhook URL or routing key belongs in an environment variable a route names (SPEC §11)`,
+            });
+        }
+    });
     const routeShape = zod_1.z
         .object({
         slack_webhook_env: envVariableName('SLACK_WEBHOOK_URL_STATS'),
@@ -591,10 +613,10 @@ const __pem_modules = {
         priority: enumOf(exports.PRIORITIES, 'priority'),
         revenue_impact: bool('revenue_impact'),
         alert_on_recovered_failures: bool('alert_on_recovered_failures'),
-        slack_channel: nonEmpty('"#nba-data-alerts"').nullable(),
-        owners: zod_1.z.union([nonEmpty('"data-eng@example.com"'), zod_1.z.array(nonEmpty('"data-eng@example.com"'))], {
+        slack_channel: shownText('"#nba-data-alerts"', 'slack_channel names the channel the alert is meant for', { urls: false }).nullable(),
+        owners: zod_1.z.union([zod_1.z.string(), zod_1.z.array(zod_1.z.string())], {
             errorMap: () => ({ message: 'must be a name or a list of names, for example ["data-eng@example.com"]' }),
-        }),
+        }).pipe(zod_1.z.union([ownerShape, zod_1.z.array(ownerShape)])),
         records_field: fieldName('"records_processed"').nullable(),
         baseline_days: wholeNumber('baseline_days', 28, 1, 366),
         baseline_min_dates: wholeNumber('baseline_min_dates', 7, 1, 366),
@@ -668,10 +690,11 @@ const __pem_modules = {
             if (!parsed.success) {
                 for (const issue of parsed.error.issues) {
                     problems.push(...formatIssue(where, issue));
-                    if (issue.code === 'unrecognized_keys')
-                        issue.keys.forEach((key) => faultyKeys.add(key));
-                    else if (issue.path.length > 0)
+                    // An unknown key inside a key's value (`depends_on.0.offset`) makes that key the faulty one.
+                    if (issue.path.length > 0)
                         faultyKeys.add(String(issue.path[0]));
+                    else if (issue.code === 'unrecognized_keys')
+                        issue.keys.forEach((key) => faultyKeys.add(key));
                 }
                 const isObject = input !== null && typeof input === 'object' && !Array.isArray(input);
                 if (!isObject || faultyKeys.size === 0)
@@ -688,7 +711,8 @@ const __pem_modules = {
             problems.push(...crossProblems.map((p) => `${where.join('.')}.${p}`));
             processors.push(processor);
         }
-        problems.push(...dependencyProblems(processors));
+        // Every processor the file names is known to its dependents, also one whose own keys are faulty.
+        problems.push(...dependencyProblems(processors, Object.keys(processorsInput)));
         if (problems.length > 0)
             return { ok: false, problems, processors };
         const { effective, notes } = ignoredDependencies(processors);
@@ -776,9 +800,9 @@ const __pem_modules = {
      * (explanation follows edges upstream, so a cycle would let two processors explain each other away).
      * One line per problem; each cycle once, named by its processors in order.
      */
-    function dependencyProblems(processors) {
+    function dependencyProblems(processors, names = processors.map((p) => p.name)) {
         const problems = [];
-        const known = new Set(processors.map((p) => p.name));
+        const known = new Set(names);
         for (const p of processors) {
             const seen = new Set();
             p.depends_on.forEach((d, i) => {
@@ -922,6 +946,8 @@ const __pem_modules = {
     function filterShapeProblem(filter) {
         let depth = 0;
         let quote = null;
+        // The filter outside its quoted strings, where keywords and type names are read.
+        let bare = '';
         for (let i = 0; i < filter.length; i++) {
             const ch = filter[i];
             const next = filter[i + 1];
@@ -930,11 +956,19 @@ const __pem_modules = {
             if (ch === '\\')
                 return 'must not contain a backslash (\\)';
             if (quote) {
-                if (ch === quote)
+                if (ch === quote) {
+                    // DuckDB reads 'it''s' as one string, BigQuery as two (a syntax error).
+                    if (ch === "'" && next === "'")
+                        return "must not write a quote twice inside a string ('it''s'): BigQuery reads it otherwise; a filter's strings cannot hold a quote";
                     quote = null;
+                    bare += ' ';
+                }
                 continue;
             }
-            if (ch === "'" || ch === '"' || ch === '`')
+            // "x" is a column to DuckDB and a string to BigQuery: the same filter would select other rows.
+            if (ch === '"')
+                return "must not use double quotes: DuckDB reads \"x\" as a column, BigQuery as a string; write strings in 'single quotes' and columns bare";
+            if (ch === "'" || ch === '`')
                 quote = ch;
             // DuckDB's $$dollar-quoted$$ strings would hide a ")" or a "'" from this reading.
             else if (ch === '$')
@@ -943,21 +977,38 @@ const __pem_modules = {
                 return 'must be one boolean expression: ";" is not allowed';
             else if ((ch === '-' && next === '-') || (ch === '/' && next === '*') || ch === '#')
                 return 'must not contain SQL comments (--, /* */, #)';
+            else if (ch === ':' && next === ':')
+                return 'must write a cast as CAST(x AS type): "::" is DuckDB\'s alone';
             else if (ch === '(')
                 depth++;
             else if (ch === ')' && --depth < 0)
                 return 'has a ")" without its "("';
+            if (!quote)
+                bare += ch;
         }
         if (quote)
             return `has an unterminated ${quote} quote`;
         if (depth !== 0)
             return 'has a "(" without its ")"';
+        // The same text runs on both engines (the BigQuery rendering splices it as it is): only what both read alike.
+        if (/\bILIKE\b/i.test(bare))
+            return "must not use ILIKE, which BigQuery does not have: write LOWER(column) LIKE 'pattern'";
+        for (const [, type] of bare.matchAll(/\bAS\s+([A-Za-z_][A-Za-z0-9_]*)/gi)) {
+            if (!exports.FILTER_CAST_NAMES.includes(type.toUpperCase())) {
+                return `must CAST to ${exports.FILTER_CAST_NAMES.join(', ')} (the names DuckDB and BigQuery both know), not ${type}`;
+            }
+        }
         return null;
     }
+    /** The types a filter may CAST to, by the names both engines read the same way (DuckDB takes STRING and INT64 as aliases). */
+    exports.FILTER_CAST_NAMES = ['STRING', 'INT64', 'BOOL', 'BOOLEAN', 'DATE', 'TIMESTAMP'];
     function formatIssue(where, issue) {
         const path = [...where, ...issue.path.map(String)];
         if (issue.code === 'unrecognized_keys') {
-            const known = where.length === 0 ? Object.keys(registryShape.shape) : where[0] === 'routes' ? Object.keys(routeShape.shape) : Object.keys(processorShape.shape);
+            const known = where.length === 0 ? Object.keys(registryShape.shape)
+                : where[0] === 'routes' ? Object.keys(routeShape.shape)
+                    : issue.path[0] === 'depends_on' ? ['processor', 'offset_days']
+                        : Object.keys(processorShape.shape);
             return issue.keys.map((key) => {
                 const hint = (0, suggest_js_1.nearestWithin)(key, known);
                 const suggestion = hint ? ` (did you mean "${hint}"?)` : '';
@@ -980,16 +1031,39 @@ const __pem_modules = {
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.nearestWithin = nearestWithin;
     /**
-     * "Did you mean": the candidate nearest a mistyped name by edit distance, offered only when it is a
-     * typo away (registry keys and processor names, command-line options).
+     * "Did you mean": the candidate nearest a mistyped name, offered only when it is a typo away, or
+     * when the name is a whole-word part of exactly one candidate (`staleness_threshold` for
+     * `staleness_threshold_days`, `frequency` for `expected_frequency`: a key remembered short).
+     * Registry keys and processor names, command-line options.
      */
     const fastest_levenshtein_1 = require("fastest-levenshtein");
-    /** The candidate nearest `name`, when within `maxEdits` edits of it; null when none is that near. */
+    /** The words of a name: `--lookback-days` → lookback, days. */
+    const wordsOf = (name) => name.split(/[-_.]+/).filter(Boolean);
+    /** Whether `part`'s words run, in order and whole, inside `whole`'s. */
+    function wordRunOf(part, whole) {
+        if (part.length === 0 || part.length >= whole.length)
+            return false;
+        for (let start = 0; start + part.length <= whole.length; start++) {
+            if (part.every((word, i) => whole[start + i] === word))
+                return true;
+        }
+        return false;
+    }
+    /**
+     * The candidate nearest `name`: within `maxEdits` edits (fewer for a short name, where two edits
+     * reach any other short name: `zz` is not a typo of `b`), else the one candidate holding `name`'s
+     * words whole; null when none is that near.
+     */
     function nearestWithin(name, candidates, maxEdits = 2) {
         if (candidates.length === 0)
             return null;
         const nearest = (0, fastest_levenshtein_1.closest)(name, [...candidates]);
-        return (0, fastest_levenshtein_1.distance)(name, nearest) <= maxEdits ? nearest : null;
+        const allowed = Math.min(maxEdits, Math.max(1, Math.floor(name.length / 3)));
+        if ((0, fastest_levenshtein_1.distance)(name, nearest) <= allowed)
+            return nearest;
+        const words = wordsOf(name.toLowerCase());
+        const holding = candidates.filter((candidate) => wordRunOf(words, wordsOf(candidate.toLowerCase())));
+        return holding.length === 1 ? holding[0] : null;
     }
   },
   "src/report/queue.ts": function (exports, module, __pem_require) {
