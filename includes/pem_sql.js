@@ -542,6 +542,14 @@ const __pem_modules = {
         return value.length >= 20 && /^[A-Za-z0-9-]+$/.test(value) && /[0-9]/.test(value) && /[A-Za-z]/.test(value);
     }
     const ownerShape = zod_1.z.lazy(() => shownText('"data-eng@example.com"', 'owners are names people read', { urls: true }));
+    /**
+     * A word of shown text that is a token: a Slack token (`xoxb-…`), or 24 or more letters and digits
+     * mixed with no separator (a PagerDuty routing key is 32). Not `looksLikeKey`, which allows dashes:
+     * channel and team names are dashed words with years in them (`data-platform-alerts-2025`).
+     */
+    function looksLikeToken(word) {
+        return /^xox[a-z]-/i.test(word) || (/^[A-Za-z0-9]{24,}$/.test(word) && /[0-9]/.test(word) && /[A-Za-z]/.test(word));
+    }
     /** A Slack webhook, a PagerDuty events URL, or a URL with a password in it: secrets wherever they are pasted. */
     const SECRET_URL = /hooks\.slack\.com|events\.pagerduty\.com|:\/\/[^/\s@]*:[^/\s@]*@/i;
     /**
@@ -549,7 +557,7 @@ const __pem_modules = {
      * sent in every Slack message and PagerDuty event, and printed in the report. Refused, not echoed.
      */
     const shownText = (example, what, { urls }) => nonEmpty(example).superRefine((value, ctx) => {
-        if (SECRET_URL.test(value) || (!urls && value.includes('://')) || value.split(/\s+/).some(looksLikeKey)) {
+        if (SECRET_URL.test(value) || (!urls && value.includes('://')) || value.split(/\s+/).some(looksLikeToken)) {
             ctx.addIssue({
                 code: zod_1.z.ZodIssueCode.custom,
                 message: `looks like a secret (a URL or a key), which alerts would carry to everyone: ${what}, for example ${example}; a webhook URL or routing key belongs in an environment variable a route names (SPEC §11)`,
@@ -1000,8 +1008,12 @@ const __pem_modules = {
         }
         return null;
     }
-    /** The types a filter may CAST to, by the names both engines read the same way (DuckDB takes STRING and INT64 as aliases). */
-    exports.FILTER_CAST_NAMES = ['STRING', 'INT64', 'BOOL', 'BOOLEAN', 'DATE', 'TIMESTAMP'];
+    /**
+     * The types a filter may CAST to, by the names both engines read the same way: DuckDB takes STRING
+     * and INT64 as aliases, BigQuery BIGINT (https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#integer_types;
+     * not INTEGER, 32 bits in DuckDB).
+     */
+    exports.FILTER_CAST_NAMES = ['STRING', 'INT64', 'BIGINT', 'BOOL', 'BOOLEAN', 'DATE', 'TIMESTAMP'];
     function formatIssue(where, issue) {
         const path = [...where, ...issue.path.map(String)];
         if (issue.code === 'unrecognized_keys') {
@@ -1058,7 +1070,7 @@ const __pem_modules = {
         if (candidates.length === 0)
             return null;
         const nearest = (0, fastest_levenshtein_1.closest)(name, [...candidates]);
-        const allowed = Math.min(maxEdits, Math.max(1, Math.floor(name.length / 3)));
+        const allowed = Math.min(maxEdits, Math.ceil(name.length / 3));
         if ((0, fastest_levenshtein_1.distance)(name, nearest) <= allowed)
             return nearest;
         const words = wordsOf(name.toLowerCase());

@@ -23,7 +23,10 @@ export function utcMidnight(date: string): number {
 
 /** `date` moved by `days` calendar days. */
 export function addDays(date: string, days: number): string {
-  return new Date(utcMidnight(date) + days * DAY_MS).toISOString().slice(0, 10);
+  const moved = new Date(utcMidnight(date) + days * DAY_MS).toISOString().slice(0, 10);
+  // Past 9999-12-31 (or before year 0) an ISO string grows a sign: '+010000-01'.
+  if (!DATE_SHAPE.test(moved)) throw new Error(`${date} moved by ${days} days leaves the years 0000–9999`);
+  return moved;
 }
 
 /** The ISO weekday of a calendar date: 1 is Monday, 7 Sunday (luxon's `weekday`). */

@@ -24,5 +24,7 @@ describe('nearestWithin ("did you mean")', () => {
     expect(nearestWithin('zz', ['a', 'b', 'gamebook'])).toBeNull();
     expect(nearestWithin('tz', KEYS)).toBeNull();
     expect(nearestWithin('ab', ['a', 'gamebook'])).toBe('a');
+    // Four letters may be two edits away: a short key mistyped is still a typo.
+    expect(nearestWithin('ownr', ['owners', 'route'])).toBe('owners');
   });
 });

@@ -208,9 +208,10 @@ const MAX_MISREAD_PROBES = 50;
  * tables: a processor_filter or a *_field naming a column the table does not have, or a filter
  * that is not a condition. The warehouse names the column ("Referenced column "procesor_name" not
  * found"), not the processor or the key, and the statement reads every processor at once. Each
- * processor that reads its rows its own way is checked alone, with its own statement, until one
- * fails as the whole did; the registry is then what is wrong (exit 2). Only where the statement
- * is rendered from this registry (DuckDB): BigQuery runs the deployed one, which Dataform built.
+ * processor that reads its rows its own way (at most MAX_MISREAD_PROBES) is checked alone, with its
+ * own statement; when one of them fails as the whole did, the registry is what is wrong (exit 2),
+ * and every one that fails is named. Only where the statement is rendered from this registry
+ * (DuckDB): BigQuery runs the deployed one, which Dataform built.
  */
 async function withMisreadProcessors(error: unknown, warehouse: Warehouse, registry: Registry, readers: ReadonlySet<string>, inputs: CheckInputs): Promise<unknown> {
   if (warehouse.detectsWithDeployedRegistry) return error;
@@ -223,6 +224,12 @@ async function withMisreadProcessors(error: unknown, warehouse: Warehouse, regis
       readers.has(p.name) &&
       (p.execution_table !== table || p.processor_filter !== defaultProcessorFilter(p.name) || p.expected_frequency === 'calendar' || READ_KEYS.some((key) => key !== 'processor_filter' && p[key] !== standard[key])),
   );
+  // The probes explain the failure only if one of them fails as the whole did: the same message
+  // for a Binder error (a column is named), the same kind for a Conversion error (whose value
+  // quoted is the first row met, which differs between statements).
+  const original = withoutSource(describeError(error), warehouse.description);
+  const sameFailure = (said: string) => said === original || (/^Conversion Error/.test(said) && /^Conversion Error/.test(original));
+  let explainsIt = false;
   const misread: string[] = [];
   for (const p of ownWay.slice(0, MAX_MISREAD_PROBES)) {
     // Alone: its upstreams (read their own way, or not) are left out of its statement.
@@ -232,6 +239,7 @@ async function withMisreadProcessors(error: unknown, warehouse: Warehouse, regis
     } catch (probeError) {
       const said = withoutSource(describeError(probeError), warehouse.description);
       if (!WRONG_COLUMN_TYPE.test(said)) continue;
+      explainsIt ||= sameFailure(said);
       // Quoted ("procesor_name") or after "column" (a failed cast's "source column processor_name").
       const columns = [...said.matchAll(/"([^"]+)"|\bcolumn (\w+)/g)].map((m) => (m[1] ?? m[2])!);
       const keys = READ_KEYS.filter((key) => {
@@ -241,7 +249,7 @@ async function withMisreadProcessors(error: unknown, warehouse: Warehouse, regis
       misread.push(`processor ${p.name}${keys.length > 0 ? ` (${keys.join(', ')})` : ''}: ${said}`);
     }
   }
-  if (misread.length === 0) return error;
+  if (misread.length === 0 || !explainsIt) return error;
   const named = configError(
     `the registry describes ${misread.length === 1 ? 'a table' : 'tables'} the warehouse reads otherwise: ${misread.join('; ')}; correct the registry (pem config validate cannot see a table's columns)`,
   );

@@ -60,18 +60,24 @@ export async function runPemProcess(argv: string[], options: PemProcessOptions =
   // at once, one line and exit 1, unless work that settles itself is running (alert delivery, a
   // run row being written); then it settles (records what went out, gives back the rest, spools
   // the row) and `main` says why the command failed, all within STOP_GRACE_MS.
-  const stopNow = async (reason: string) => {
+  const stopNow = async (reason: string, cancelWaiting: boolean) => {
     // A progress line is cleared, and the cursor it hid shown again, before anything else is said.
     clearProgress();
     // `main` has printed its line: only what it wrote may still be on its way out.
     if (finished) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
     const alerts = deliversAlerts ? `; ${stop.settled ? 'alert delivery had finished' : 'alerts not yet delivered stay unsent'}` : '';
-    // What pem started elsewhere and would leave running (a BigQuery job) is cancelled first. The
-    // command goes on meanwhile and would say its statement failed, which is only the cancellation:
-    // its output is muted, and the stop line says what happened.
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    process.stderr.write = (() => true) as typeof process.stderr.write;
-    const cancelled = await stop.cleanUp(STOP_CLEANUP_MS);
+    // What pem started elsewhere and would leave running (a BigQuery job) is cancelled first, when
+    // nothing was settling: after the grace, a statement still running is settling's own (the
+    // record of what delivery sent), better finished without us than cancelled. The command goes on
+    // meanwhile and would say its statement failed, which is only the cancellation: its output is
+    // muted, and the stop line says what happened. Nothing to cancel: it ends at once, as before
+    // (a signal held while the modules loaded ends the process before `main` starts).
+    let cancelled = '';
+    if (cancelWaiting && stop.cleansUp) {
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      process.stderr.write = (() => true) as typeof process.stderr.write;
+      cancelled = await stop.cleanUp(STOP_CLEANUP_MS);
+    }
     log.error(`${reason}${alerts}${cancelled}`);
     process.exit(1);
   };
@@ -80,8 +86,8 @@ export async function runPemProcess(argv: string[], options: PemProcessOptions =
   const onSignal = (signal: StopSignal) => {
     if (stop.signal.aborted) return;
     const reason = STOP_REASONS[signal];
-    if (stop.request(reason)) setTimeout(() => void stopNow(reason), STOP_GRACE_MS).unref();
-    else void stopNow(reason);
+    if (stop.request(reason)) setTimeout(() => void stopNow(reason, false), STOP_GRACE_MS).unref();
+    else void stopNow(reason, true);
   };
   for (const signal of Object.keys(STOP_REASONS) as StopSignal[]) process.on(signal, () => onSignal(signal));
   for (const signal of [...(options.earlySignals ?? [])]) onSignal(signal);

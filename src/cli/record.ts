@@ -17,7 +17,7 @@ import { runHistoryTable } from '../config/names.js';
 import { TABLE_NAME } from '../config/registry.js';
 import type { Registry } from '../config/registry.js';
 import { usageError } from '../errors.js';
-import { FINAL_STATUSES, RunRecorder, checkName, type FinalStatus } from '../record/recorder.js';
+import { FINAL_STATUSES, RunRecorder, checkDate, checkName, type FinalStatus } from '../record/recorder.js';
 import type { RunError } from '../warehouse/run-row.js';
 import { parseRunId } from '../record/run-id.js';
 import { processorsSelecting, suggestedProcessorName, unseenRowWarning, type RecordedRow } from '../record/selected-by.js';
@@ -200,8 +200,12 @@ function resolveRun(flags: CompleteFlags): { processor?: string; processingDate?
   const processor = flags.processor === undefined ? undefined : checkedName(flags.processor);
   const date = flags.date === undefined ? undefined : parseDate(flags.date, '--date');
   if (parsed) {
-    // The run id's date is text the caller passed: refused as --date would refuse it (2025-02-30 would be stored as March 2).
-    parseDate(parsed.processingDate, "--run-id's date");
+    // The run id's date is text the caller passed: 2025-02-30 would be stored as March 2.
+    if (checkDate(parsed.processingDate) !== null) {
+      throw usageError(
+        `--run-id '${flags.runId}' carries the date ${parsed.processingDate}, which is not a date from 1900-01-01 to 9998-12-31: pass the id \`pem record start\` printed, or --processor and --date for a run started elsewhere`,
+      );
+    }
     if ((processor !== undefined && processor !== parsed.processor) || (date !== undefined && date !== parsed.processingDate)) {
       throw usageError(
         `--run-id '${flags.runId}' belongs to processor '${parsed.processor}' and date ${parsed.processingDate}: drop --processor and --date, or pass the ones it was started with`,

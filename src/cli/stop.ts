@@ -41,9 +41,12 @@ export interface StopControl {
   /**
    * Adds what to do before the process ends on a stop that found no stoppable work running: cancel
    * what pem started elsewhere and would leave running (a BigQuery job). `cleanup` resolves to the
-   * end of the stop line (`; asked BigQuery to cancel its job …`), or ''.
+   * end of the stop line (`; asked BigQuery to cancel its job …`), or ''; `unfinished` says what
+   * is left to do by hand when the cleanup outlasts its bound (`; … cancel it with bq cancel`).
    */
-  atStop(cleanup: () => Promise<string>): void;
+  atStop(cleanup: () => Promise<string>, unfinished: () => string): void;
+  /** Whether any `atStop` cleanup was added. */
+  readonly cleansUp: boolean;
   /** Runs every `atStop` cleanup side by side, for at most `boundMs`; their texts joined. */
   cleanUp(boundMs: number): Promise<string>;
 }
@@ -52,7 +55,7 @@ export function createStopControl(): StopControl {
   const controller = new AbortController();
   let settling = 0;
   let ran = false;
-  const cleanups: (() => Promise<string>)[] = [];
+  const cleanups: { cleanup: () => Promise<string>; unfinished: () => string }[] = [];
   return {
     signal: controller.signal,
     async whileStoppable(work) {
@@ -71,19 +74,28 @@ export function createStopControl(): StopControl {
     get settled() {
       return ran && settling === 0;
     },
-    atStop(cleanup) {
-      cleanups.push(cleanup);
+    atStop(cleanup, unfinished) {
+      cleanups.push({ cleanup, unfinished });
+    },
+    get cleansUp() {
+      return cleanups.length > 0;
     },
     async cleanUp(boundMs) {
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<string[]>((resolve) => (timer = setTimeout(() => resolve([]), boundMs)));
-      // A cleanup that fails or outlasts the bound says nothing: the stop line is said either way.
-      const texts = Promise.all(cleanups.map((cleanup) => cleanup().catch(() => '')));
-      try {
-        return (await Promise.race([texts, bound])).join('');
-      } finally {
-        clearTimeout(timer);
-      }
+      const texts = await Promise.all(
+        cleanups.map(async ({ cleanup, unfinished }) => {
+          // What is left when it outlasts the bound, known before it starts (the jobs it cancels).
+          const left = unfinished();
+          let timer: NodeJS.Timeout | undefined;
+          const bound = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(left), boundMs)));
+          try {
+            // A cleanup that fails says what is left, as one that outlasts the bound does.
+            return await Promise.race([cleanup().catch(() => left), bound]);
+          } finally {
+            clearTimeout(timer);
+          }
+        }),
+      );
+      return texts.join('');
     },
   };
 }

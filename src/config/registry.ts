@@ -258,6 +258,15 @@ function looksLikeKey(value: string): boolean {
 
 const ownerShape = z.lazy(() => shownText('"data-eng@example.com"', 'owners are names people read', { urls: true }));
 
+/**
+ * A word of shown text that is a token: a Slack token (`xoxb-…`), or 24 or more letters and digits
+ * mixed with no separator (a PagerDuty routing key is 32). Not `looksLikeKey`, which allows dashes:
+ * channel and team names are dashed words with years in them (`data-platform-alerts-2025`).
+ */
+function looksLikeToken(word: string): boolean {
+  return /^xox[a-z]-/i.test(word) || (/^[A-Za-z0-9]{24,}$/.test(word) && /[0-9]/.test(word) && /[A-Za-z]/.test(word));
+}
+
 /** A Slack webhook, a PagerDuty events URL, or a URL with a password in it: secrets wherever they are pasted. */
 const SECRET_URL = /hooks\.slack\.com|events\.pagerduty\.com|:\/\/[^/\s@]*:[^/\s@]*@/i;
 
@@ -267,7 +276,7 @@ const SECRET_URL = /hooks\.slack\.com|events\.pagerduty\.com|:\/\/[^/\s@]*:[^/\s
  */
 const shownText = (example: string, what: string, { urls }: { urls: boolean }) =>
   nonEmpty(example).superRefine((value, ctx) => {
-    if (SECRET_URL.test(value) || (!urls && value.includes('://')) || value.split(/\s+/).some(looksLikeKey)) {
+    if (SECRET_URL.test(value) || (!urls && value.includes('://')) || value.split(/\s+/).some(looksLikeToken)) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         message: `looks like a secret (a URL or a key), which alerts would carry to everyone: ${what}, for example ${example}; a webhook URL or routing key belongs in an environment variable a route names (SPEC §11)`,
@@ -718,8 +727,12 @@ export function filterShapeProblem(filter: string): string | null {
   return null;
 }
 
-/** The types a filter may CAST to, by the names both engines read the same way (DuckDB takes STRING and INT64 as aliases). */
-export const FILTER_CAST_NAMES = ['STRING', 'INT64', 'BOOL', 'BOOLEAN', 'DATE', 'TIMESTAMP'] as const;
+/**
+ * The types a filter may CAST to, by the names both engines read the same way: DuckDB takes STRING
+ * and INT64 as aliases, BigQuery BIGINT (https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#integer_types;
+ * not INTEGER, 32 bits in DuckDB).
+ */
+export const FILTER_CAST_NAMES = ['STRING', 'INT64', 'BIGINT', 'BOOL', 'BOOLEAN', 'DATE', 'TIMESTAMP'] as const;
 
 function formatIssue(where: string[], issue: z.ZodIssue): string[] {
   const path = [...where, ...issue.path.map(String)];

@@ -158,6 +158,14 @@ export class BigQueryWarehouse implements Warehouse {
     return cancelJobs([...this.waiting].flat());
   }
 
+  /** What to cancel by hand when `cancelWaitingJobs` cannot be waited for: the jobs still waited for, or ''. */
+  waitingJobsToCancel(): string {
+    const jobs = [...this.waiting].flat();
+    if (jobs.length === 0) return '';
+    const one = jobs.length === 1;
+    return `; its ${one ? 'job' : 'jobs'} ${jobs.map((job) => job.id).join(', ')} may still run: cancel ${one ? 'it' : 'them'} with bq cancel or in the console`;
+  }
+
   async query(sql: string, params: QueryParams = {}): Promise<Row[]> {
     const values: Record<string, unknown> = {};
     const types: Record<string, ParamType> = {};

@@ -24,7 +24,7 @@ export const FILTER_FUNCTIONS = ['lower', 'upper', 'trim', 'ltrim', 'rtrim', 'co
 /**
  * Types a filter may CAST to, as DuckDB's parser names them: the registry's own rule
  * (`filterShapeProblem`) has already kept the written names to those both engines know (STRING,
- * INT64, BOOL, BOOLEAN, DATE, TIMESTAMP), which DuckDB reads as these.
+ * INT64, BIGINT, BOOL, BOOLEAN, DATE, TIMESTAMP), which DuckDB reads as these.
  */
 const FILTER_CAST_TYPES = ['VARCHAR', 'BIGINT', 'BOOLEAN', 'DATE', 'TIMESTAMP'] as const;
 
@@ -44,7 +44,7 @@ const COMPARISONS = new Set([
 const OPERATORS = new Set(['OPERATOR_NOT', 'OPERATOR_IS_NULL', 'OPERATOR_IS_NOT_NULL', 'COMPARE_IN', 'COMPARE_NOT_IN', 'OPERATOR_COALESCE']);
 
 const ALLOWED =
-  'column references, literals, comparisons, AND/OR/NOT, IN (…), LIKE, BETWEEN, IS NULL, CAST to STRING/INT64/BOOL/DATE/TIMESTAMP ' +
+  'column references, literals, comparisons, AND/OR/NOT, IN (…), LIKE, BETWEEN, IS NULL, CAST to STRING/INT64/BIGINT/BOOL/DATE/TIMESTAMP ' +
   `and ${FILTER_FUNCTIONS.filter((f) => f !== 'substring').map((f) => f.toUpperCase()).join(', ')}`;
 
 /** The statement each filter is parsed in; its tree minus the WHERE clause must be this one's. */
@@ -65,6 +65,15 @@ interface Parsed {
   statements?: { node?: { type?: string; where_clause?: Expression | null } & Record<string, unknown> }[];
 }
 
+/**
+ * A constant where a condition belongs (`1 AND x = 1`, `NOT 'a'`): DuckDB casts it to a boolean,
+ * BigQuery refuses it. (TRUE and FALSE parse as casts, not constants.)
+ */
+function conditionsProblem(operands: unknown): string | null {
+  const constant = (Array.isArray(operands) ? operands : []).find((operand: Expression) => operand?.class === 'CONSTANT');
+  return constant ? 'a constant where a condition belongs' : null;
+}
+
 /** Why `expression` is not an expression over the row, or null. */
 export function filterExpressionProblem(expression: Expression): string | null {
   const children = (...values: unknown[]): string | null => {
@@ -81,9 +90,10 @@ export function filterExpressionProblem(expression: Expression): string | null {
     case 'COMPARISON':
       return COMPARISONS.has(String(expression.type)) ? children(expression.left, expression.right) : `the comparison ${String(expression.type)}`;
     case 'CONJUNCTION':
-      return children(expression.children);
+      return conditionsProblem(expression.children) ?? children(expression.children);
     case 'OPERATOR':
-      return OPERATORS.has(String(expression.type)) ? children(expression.children) : `the operator ${String(expression.type)}`;
+      if (!OPERATORS.has(String(expression.type))) return `the operator ${String(expression.type)}`;
+      return (expression.type === 'OPERATOR_NOT' ? conditionsProblem(expression.children) : null) ?? children(expression.children);
     case 'BETWEEN':
       return children(expression.input, expression.lower, expression.upper);
     case 'CAST': {

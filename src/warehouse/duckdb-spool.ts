@@ -10,7 +10,8 @@
  * Draining lists the folder, appends what it read, and removes only the files it read, so a row
  * spooled during a drain waits for the next one. A file that does not hold a whole run row (edited
  * by hand, or written by a disk that failed) is set aside under another name, never deleted: left in
- * place it would be read again at every open, and its table's other rows would fail with it.
+ * place it would be read again at every open, and its table's other rows would fail with it. Every
+ * open that can warn says so while such files remain (`damagedSpoolFiles`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -59,8 +60,9 @@ function parseSpooled(content: string): { table: string; row: RunRow } | string 
   let document: unknown;
   try {
     document = JSON.parse(content);
-  } catch (error) {
-    return `not JSON: ${(error as Error).message}`;
+  } catch {
+    // Not the parser's message: it quotes the file's text, which may hold anything.
+    return 'not JSON (cut short, or edited)';
   }
   const parsed = spooledFile.safeParse(document);
   if (!parsed.success) {
@@ -137,23 +139,43 @@ export function readSpool(databasePath: string): { rows: SpooledRow[]; damaged: 
 
 /**
  * Moves a damaged spool file out of the drain's way, beside the others
- * (`<name>.<epoch ms>.damaged.json`), so a person can see what it held; returns the new path, or
- * null when another drain moved it first.
+ * (`<name>.<epoch ms>.damaged.json`, DAMAGED_FILE), so a person can see what it held. When it cannot
+ * be moved (another drain moved it first, a read-only folder), it is left where it is.
  */
-export function setAsideDamaged(damaged: DamagedSpoolFile, now = Date.now()): string | null {
-  const aside = join(damaged.file, '..', `${basename(damaged.file, '.json')}.${now}.damaged.json`);
+export function setAsideDamaged(damaged: DamagedSpoolFile, now = Date.now()): void {
   try {
-    renameSync(damaged.file, aside);
-    return aside;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    renameSync(damaged.file, join(damaged.file, '..', `${basename(damaged.file, '.json')}.${now}.damaged.json`));
+  } catch {
+    // Left in place: read (and refused) again by the next drain, never added, never blocking others.
   }
 }
 
 /** Removes spooled rows once their table holds them. */
 export function forgetSpooled(rows: readonly SpooledRow[]): void {
   for (const { file } of rows) rmSync(file, { force: true });
+}
+
+const DAMAGED_FILE = /^[0-9a-f]{64}\.\d+\.damaged\.json$/;
+
+/** The damaged files set aside in the spool of `databasePath`, by name, each with why it holds no run row. */
+export function damagedSpoolFiles(databasePath: string): DamagedSpoolFile[] {
+  const dir = spoolDirOf(databasePath);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => DAMAGED_FILE.test(name)).sort();
+  } catch {
+    return [];
+  }
+  return names.map((name) => {
+    let why: string;
+    try {
+      const parsed = parseSpooled(readFileSync(join(dir, name), 'utf8'));
+      why = typeof parsed === 'string' ? parsed : 'a whole run row after all: add it with pem record';
+    } catch (error) {
+      why = `unreadable: ${(error as NodeJS.ErrnoException).code ?? 'error'}`;
+    }
+    return { file: name, reason: why };
+  });
 }
 
 function writeDurably(path: string, text: string): void {

@@ -28,7 +28,7 @@ import {
 import { duckDbMemoryBytes } from '../config/env.js';
 import { describeError, runtimeError, withoutSource, type PemError } from '../errors.js';
 import { DAY_MS, isCalendarDate, utcMidnight } from '../calendar.js';
-import { forgetSpooled, readSpool, setAsideDamaged, type SpooledRow } from './duckdb-spool.js';
+import { damagedSpoolFiles, forgetSpooled, readSpool, setAsideDamaged, type DamagedSpoolFile, type SpooledRow } from './duckdb-spool.js';
 import type { RunRow } from './run-row.js';
 import type { PlainValue, QueryBatchesOptions, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
 
@@ -61,8 +61,8 @@ export interface DuckDbOptions {
    * or has other columns): they stay spooled, and whoever runs the check should know they wait.
    */
   onSpoolKept?: (table: string, rows: number, reason: string) => void;
-  /** Hears of a spool file that held no whole run row (`why`), moved to `aside` and not added. */
-  onSpoolDamaged?: (file: string, why: string, aside: string) => void;
+  /** Hears, once, of the spool files set aside because they hold no whole run row (by name in the spool folder, and why). */
+  onSpoolDamaged?: (files: readonly DamagedSpoolFile[]) => void;
 }
 
 
@@ -297,9 +297,13 @@ class DuckDbWarehouse implements Warehouse {
   /** Adds the spooled rows of this file to their tables, then forgets them. */
   private async drainSpool(): Promise<void> {
     const { rows: spooled, damaged } = readSpool(this.path);
-    for (const file of damaged) {
-      const aside = setAsideDamaged(file);
-      if (aside !== null) this.options.onSpoolDamaged?.(file.file, file.reason, aside);
+    for (const file of damaged) setAsideDamaged(file);
+    // Said by every open that can warn (a check, gaps, report, schema apply), once per process, while
+    // damaged files remain: the drain that set them aside may have had no one to tell (pem record).
+    const setAside = this.options.onSpoolDamaged && !this.spoolDamagedTold ? damagedSpoolFiles(this.path) : [];
+    if (setAside.length > 0) {
+      this.spoolDamagedTold = true;
+      this.options.onSpoolDamaged!(setAside);
     }
     const byTable = new Map<string, SpooledRow[]>();
     for (const entry of spooled) byTable.set(entry.table, [...(byTable.get(entry.table) ?? []), entry]);
@@ -318,6 +322,7 @@ class DuckDbWarehouse implements Warehouse {
   }
 
   private readonly spoolKeptTold = new Set<string>();
+  private spoolDamagedTold = false;
 
   /**
    * Lets go of the file (and its lock) until the next statement, which opens it again: the check

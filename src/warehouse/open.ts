@@ -2,7 +2,6 @@
  * Chooses the warehouse adapter from the command line and the settings (SPEC §6): `--engine`,
  * else PEM_ENGINE, else duckdb. The one place that decides the engine.
  */
-import { basename } from 'node:path';
 import { DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, DEFAULT_DUCKDB_MEMORY_LIMIT, type Settings } from '../config/env.js';
 import { ENGINES, type Engine } from '../config/names.js';
 import { usageError } from '../errors.js';
@@ -45,10 +44,13 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
             `${one ? 'it stays' : 'they stay'} there, and ${one ? 'is' : 'are'} added once the table accepts ${one ? 'it' : 'them'}`,
         );
       },
-      onSpoolDamaged: (file, why, aside) => {
+      onSpoolDamaged: (files) => {
+        const one = files.length === 1;
+        const shown = files.slice(0, 3).map(({ file, reason }) => `${file} (${reason})`);
+        if (files.length > 3) shown.push(`and ${files.length - 3} more`);
         mode.warn?.(
-          `${file} holds no whole run row (${why}): moved to ${basename(aside)} beside it and not added to the run history; ` +
-            'see what it holds, and record that run again (pem record) if it matters',
+          `${files.length} file${one ? '' : 's'} in ${spoolDirOf(path)} held no whole run row and ${one ? 'was' : 'were'} set aside, not added to the run history: ` +
+            `${shown.join(', ')}; see what ${one ? 'it holds' : 'they hold'}, record ${one ? 'that run' : 'those runs'} again (pem record) if ${one ? 'it matters' : 'they matter'}, then delete ${one ? 'it' : 'them'}`,
         );
       },
     });
@@ -56,7 +58,7 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
   bigquery: async (options, settings, mode) => {
     const { openBigQuery } = await import('./bigquery.js');
     const warehouse = await openBigQuery(bigQueryOptionsFrom(options, settings));
-    mode.atStop?.(() => warehouse.cancelWaitingJobs());
+    mode.atStop?.(() => warehouse.cancelWaitingJobs(), () => warehouse.waitingJobsToCancel());
     return warehouse;
   },
 };
@@ -69,7 +71,7 @@ export interface OpenMode {
    * Where to leave what must be done if the process is stopped (SIGTERM) while it waits for the
    * warehouse: BigQuery cancels the jobs it would leave running (`StopControl.atStop`).
    */
-  atStop?: (cleanup: () => Promise<string>) => void;
+  atStop?: (cleanup: () => Promise<string>, unfinished: () => string) => void;
 }
 
 export async function openWarehouse(options: WarehouseOptions, settings: WarehouseSettings, mode: OpenMode): Promise<Warehouse> {

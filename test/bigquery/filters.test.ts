@@ -53,6 +53,7 @@ describe('registry filters on BigQuery', () => {
     'CAST(records_processed AS DOUBLE) > 1',
     "processor_name = 'it''s'",
     '1',
+    "1 AND processor_name = 'a'",
   ])('%s: refused by pem, and not BigQuery SQL', async (filter) => {
     expect(await pemProblem(filter)).not.toBeNull();
     expect(await bigQueryAnalysis(filter)).toMatchObject({ ok: false });

@@ -66,6 +66,20 @@ describe('a stop while pem waits for BigQuery', () => {
     }
   });
 
+  it('names the job to cancel by hand when BigQuery takes longer to cancel it than a stop waits', async () => {
+    const standIn = await startBigQueryStandIn({ answer: NO_ROWS, neverCompleteMs: 50, cancelDelayMs: 8_000 });
+    try {
+      const run = await signalledWhilePolling(standIn, ['check', '--dry-run', '--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z']);
+      expect(run.stderr.trim().split('\n')).toEqual([
+        'error: stopped by SIGTERM (task timeout or cancellation) before the command finished; its job pem_standin_1 may still run: cancel it with bq cancel or in the console',
+      ]);
+      expect(run.code).toBe(1);
+      expect(run.stopMs).toBeLessThan(STOP_GRACE_MS);
+    } finally {
+      await standIn.close();
+    }
+  });
+
   it('names the job to cancel by hand when BigQuery refuses, and still ends (Ctrl-C in pem gaps)', async () => {
     const standIn = await startBigQueryStandIn({ answer: NO_ROWS, neverCompleteMs: 50, refuseCancel: { status: 403, message: 'Access Denied: bigquery.jobs.update' } });
     try {

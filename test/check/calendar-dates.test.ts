@@ -30,6 +30,7 @@ describe('calendar date arithmetic', () => {
   it('reaches the last accepted date and the day after it', () => {
     expect(addDays('9998-12-31', 1)).toBe('9999-01-01');
     expect(addDays('1900-01-01', -1)).toBe('1899-12-31');
+    expect(() => addDays('9999-12-31', 1)).toThrow('9999-12-31 moved by 1 days leaves the years 0000–9999');
     expect(isoWeekday('2025-11-23')).toBe(7); // a Sunday is 7, not JavaScript's 0
     expect(isoWeekday('2025-11-24')).toBe(1);
     expect([isCalendarDate('2024-02-29'), isCalendarDate('2025-02-28'), isCalendarDate(20250228)]).toEqual([true, true, false]);

@@ -66,9 +66,19 @@ describe('registry defaults (SPEC §3)', () => {
         d: { slack_channel: 'https://example.com/channel' },
         e: { owners: ['https://user:pa55word@wiki.example.com/team'] },
         fine: { slack_channel: '#nba-data-alerts', owners: ['data-eng@example.com', 'https://wiki.example.com/teams/data', 'C0123ABCD'] },
+        // Dashed names with years and service ids: names, not keys.
+        named: { slack_channel: 'data-platform-alerts-2025', owners: ['data-platform-team-2024', 'PD service P1234567890ABCDEFGHIJ'] },
+        slack_token: { owners: ['xoxb-1234-5678-abcdefgh'] },
       },
     });
-    expect(problems.map((p) => p.slice(0, p.indexOf(':')))).toEqual(['processors.a.slack_channel', 'processors.b.owners.1', 'processors.c.owners', 'processors.d.slack_channel', 'processors.e.owners.0']);
+    expect(problems.map((p) => p.slice(0, p.indexOf(':')))).toEqual([
+      'processors.a.slack_channel',
+      'processors.b.owners.1',
+      'processors.c.owners',
+      'processors.d.slack_channel',
+      'processors.e.owners.0',
+      'processors.slack_token.owners.0',
+    ]);
     for (const problem of problems) {
       expect(problem).toContain('looks like a secret (a URL or a key), which alerts would carry to everyone');
       expect(problem).not.toMatch(/SecretToken|pa55word|R0123456789/);

@@ -216,10 +216,14 @@ describe('pem record complete', () => {
   });
 
   it('exits 2 on a run id whose date is not a date of the calendar, storing nothing (2025-02-30 was stored as March 2; month 13 blocked the file)', async () => {
-    for (const [date, why] of [['2025-02-30', 'is not a valid date: use YYYY-MM-DD, for example 2025-10-07'], ['2025-13-01', 'is not a valid date: use YYYY-MM-DD, for example 2025-10-07'], ['1899-12-31', 'is before 1900-01-01']]) {
+    for (const date of ['2025-02-30', '2025-13-01', '1899-12-31']) {
       const runId = `gamebook/${date}/20251008T050000000Z-0123456789ab`;
       const run = await record(['complete', '--run-id', runId, '--status', 'success']);
-      expect(run).toEqual({ code: 2, stdout: '', stderr: `error: --run-id's date '${date}' ${why}\n` });
+      expect(run).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `error: --run-id '${runId}' carries the date ${date}, which is not a date from 1900-01-01 to 9998-12-31: pass the id \`pem record start\` printed, or --processor and --date for a run started elsewhere\n`,
+      });
     }
     const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
     try {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spoolDirOf, spoolRunRows } from '../../src/warehouse/duckdb-spool.js';
+import { spoolDirOf, spoolRunRows, type DamagedSpoolFile } from '../../src/warehouse/duckdb-spool.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import { createScenario, toRunRow, type Scenario } from '../support/scenario.js';
 
@@ -31,40 +31,47 @@ describe('a damaged spool file', () => {
     // A month 13: its check threw inside validation, and every open of the file failed.
     const monthThirteen = damagedFile(dir, 'c', JSON.stringify({ table, row: { ...JSON.parse(JSON.stringify(row('month-13'))), processing_date: '2025-13-07' } }));
 
-    const told: { file: string; why: string; aside: string }[] = [];
+    // The file cut short holds an escape sequence and a line break: the warning must quote neither.
+    writeFileSync(truncated, '{"table":\n\u001b[31mred');
+    const told: DamagedSpoolFile[][] = [];
     const kept: string[] = [];
-    const open = () =>
+    const open = (withWarning = true) =>
       openDuckDb({
         path: scenario!.databasePath,
         create: false,
-        onSpoolDamaged: (file, why, aside) => told.push({ file, why, aside }),
+        ...(withWarning ? { onSpoolDamaged: (files: readonly DamagedSpoolFile[]) => void told.push([...files]) } : {}),
         onSpoolKept: (t, rows, reason) => kept.push(`${t} ${rows} ${reason}`),
       });
-    const warehouse = await open();
+    // Drained first by an open with no one to tell (a recorder's), as a check's own run row does.
+    const silent = await open(false);
     try {
-      const rows = await warehouse.query(`SELECT run_id FROM ${table} ORDER BY run_id`);
+      const rows = await silent.query(`SELECT run_id FROM ${table} ORDER BY run_id`);
       expect(rows.map((r) => r.run_id)).toEqual(['good-1', 'good-2']);
     } finally {
-      await warehouse.close();
+      await silent.close();
     }
     expect(kept).toEqual([]);
-    expect(told.map(({ file, why }) => [file, why])).toEqual([
-      [truncated, expect.stringMatching(/^not JSON: /)],
-      [wrongInstant, 'row.started_at: not an instant'],
-      [monthThirteen, 'row.processing_date: not a YYYY-MM-DD date'],
-    ]);
     // Moved beside the others, under a name the drain does not read, content untouched.
-    for (const { file, aside } of told) {
-      expect(aside).toMatch(new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/${basename(file, '.json')}\\.\\d+\\.damaged\\.json$`));
+    const names = readdirSync(dir).sort();
+    expect(names).toHaveLength(3);
+    for (const [i, file] of [truncated, wrongInstant, monthThirteen].entries()) {
+      expect(names[i]).toMatch(new RegExp(`^${basename(file, '.json')}\\.\\d+\\.damaged\\.json$`));
     }
-    expect(readFileSync(told[1]!.aside, 'utf8')).toBe(badInstant);
-    expect(readdirSync(dir).sort()).toEqual(told.map((t) => basename(t.aside)).sort());
+    expect(readFileSync(join(dir, names[1]!), 'utf8')).toBe(badInstant);
 
-    // The next open finds nothing to drain and says nothing again.
-    const again = await open();
-    await again.query('SELECT 1 AS one');
-    await again.close();
-    expect(told).toHaveLength(3);
+    // Every later open that can warn says so, once per warehouse, while the files remain.
+    const later = await open();
+    await later.query('SELECT 1 AS one');
+    await later.query('SELECT 2 AS two');
+    await later.close();
+    // With why, read again from each file: the open that set them aside had no one to tell.
+    expect(told).toEqual([
+      [
+        { file: names[0], reason: 'not JSON (cut short, or edited)' },
+        { file: names[1], reason: 'row.started_at: not an instant' },
+        { file: names[2], reason: 'row.processing_date: not a YYYY-MM-DD date' },
+      ],
+    ]);
   });
 
   it('is never written: DuckDB refuses a row whose date is not of the calendar, whole, before appending any', async () => {
@@ -79,18 +86,20 @@ describe('a damaged spool file', () => {
     }
   });
 
-  it('names the file and what to do in pem check, one line, and the check goes on', async () => {
+  it('is named with what is wrong and what to do by pem check, one line, also after its own run row drained the spool silently', async () => {
     scenario = await createScenario(registry);
     const dir = spoolDirOf(scenario.databasePath);
     spoolRunRows(scenario.databasePath, table, [row('good-1')]);
     const file = damagedFile(dir, 'd', JSON.stringify({ table, row: { run_id: 'x', processor_name: 'p', processing_date: '2025-02-30', status: 'success' } }));
-    const run = await scenario.check(['--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z', '--dry-run', '--json-output']);
-    expect(run.code).toBe(0);
+    // Not a dry run: the check records its own run row first, through an open that warns no one.
+    const run = await scenario.check(['--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z', '--json-output']);
+    expect(run.code, run.stderr).toBe(0);
     const warnings = run.stderr.split('\n').filter((line) => line.includes('run row'));
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(warnings).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^warning: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds no whole run row \\(row\\.processing_date: not a YYYY-MM-DD date\\): moved to ${basename(file, '.json')}\\.\\d+\\.damaged\\.json beside it and not added to the run history; see what it holds, and record that run again \\(pem record\\) if it matters$`,
+          `^warning: 1 file in ${escaped(dir)} held no whole run row and was set aside, not added to the run history: ${basename(file, '.json')}\\.\\d+\\.damaged\\.json \\(row\\.processing_date: not a YYYY-MM-DD date\\); see what it holds, record that run again \\(pem record\\) if it matters, then delete it$`,
         ),
       ),
     ]);

@@ -123,6 +123,8 @@ export interface StandInOptions {
   neverCompleteMs?: number;
   /** jobs.cancel answers this HTTP error instead of cancelling. */
   refuseCancel?: { status: number; message: string };
+  /** jobs.cancel answers after this many milliseconds. */
+  cancelDelayMs?: number;
   /** Rows per page: more rows come with a pageToken. */
   pageSize?: number;
   /** The columns of a table for tables.get, or null when there is no such table (404). */
@@ -392,6 +394,7 @@ export async function startBigQueryStandIn(options: StandInOptions = {}): Promis
       const job = jobs.get(decodeURIComponent(match[2]!));
       if (!job) return [404, errorBody(404, `Not found: Job ${match[1]}:${match[2]}`, 'notFound')];
       if (options.refuseCancel) return [options.refuseCancel.status, errorBody(options.refuseCancel.status, options.refuseCancel.message, 'accessDenied')];
+      if (options.cancelDelayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.cancelDelayMs));
       standIn.cancelled.push(job.id);
       return [200, { kind: 'bigquery#jobCancelResponse', job: { jobReference: { projectId: job.project, jobId: job.id, location: job.location }, status: { state: 'DONE' } } }];
     }
