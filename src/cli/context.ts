@@ -3,7 +3,7 @@
  * (read once per command) and the logger, plus the options several commands share. Kept apart
  * from `main.ts` so that commands never import the entry that imports them.
  */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Environment, Settings } from '../config/env.js';
 import { ENGINES } from '../config/names.js';
 import type { Logger, Writable } from '../log.js';
@@ -64,7 +64,13 @@ export function addWarehouseOptions(command: Command): Command {
         // the value together with PEM_ENGINE and names both in one line.
         .argParser((value) => value),
     )
-    .addOption(new Option('--database <path>', 'DuckDB file').default('.pem/monitoring.duckdb'))
+    .addOption(
+      new Option('--database <path>', 'DuckDB file').default('.pem/monitoring.duckdb').argParser((value: string) => {
+        // An empty variable expanded (--database "$DB"): not a file name, and not the default either.
+        if (value.trim() === '') throw new InvalidArgumentError('An empty name is no file: give the DuckDB file, for example --database .pem/monitoring.duckdb');
+        return value;
+      }),
+    )
     .addOption(new Option('--project <id>', 'BigQuery project (default: $GOOGLE_CLOUD_PROJECT)'))
     .addOption(new Option('--location <loc>', 'BigQuery location (default: $PEM_BIGQUERY_LOCATION, else US)'));
 }

@@ -17,7 +17,7 @@ import { runHistoryTable } from '../config/names.js';
 import { TABLE_NAME } from '../config/registry.js';
 import type { Registry } from '../config/registry.js';
 import { usageError } from '../errors.js';
-import { FINAL_STATUSES, RunRecorder, checkDate, checkName, type FinalStatus } from '../record/recorder.js';
+import { FINAL_STATUSES, MAX_TRIGGER_CHARS, RunRecorder, checkDate, checkName, type FinalStatus } from '../record/recorder.js';
 import type { RunError } from '../warehouse/run-row.js';
 import { parseRunId } from '../record/run-id.js';
 import { processorsSelecting, suggestedProcessorName, unseenRowWarning, type RecordedRow } from '../record/selected-by.js';
@@ -121,12 +121,13 @@ function addTargetOptions(command: Command): Command {
 async function recordStart(flags: StartFlags, context: CliContext): Promise<void> {
   const processor = checkedName(flags.processor);
   const date = parseDate(flags.date, '--date');
+  const trigger = checkedTrigger(flags.trigger);
   const metadata = parseMetadata(flags.metadata);
   const target = await resolveTarget(flags);
   const recorder = recorderFor(flags, context, target.table);
   let runId: string;
   try {
-    runId = await recorder.recordRunStart(processor, date, { triggerSource: flags.trigger ?? null, metadata });
+    runId = await recorder.recordRunStart(processor, date, { triggerSource: trigger, metadata });
   } catch (error) {
     // --strict fails the command, but a row kept in the spool is still added later: without its id
     // the run could never be completed, and would read as hung.
@@ -142,7 +143,7 @@ async function recordStart(flags: StartFlags, context: CliContext): Promise<void
     started_at: parseRunId(runId)?.startedAt ?? null,
     completed_at: null,
     records_processed: null,
-    trigger_source: flags.trigger ?? null,
+    trigger_source: trigger,
     metadata,
   });
 }
@@ -152,6 +153,7 @@ async function recordComplete(flags: CompleteFlags, context: CliContext): Promis
     throw usageError(`--status '${flags.status}' is not a final status: use success, failed or skipped`);
   }
   const recordsProcessed = flags.records === undefined ? null : parseRecords(flags.records);
+  const trigger = checkedTrigger(flags.trigger);
   const run = resolveRun(flags);
   const errors: RunError[] | null =
     flags.errorType !== undefined || flags.errorMessage !== undefined
@@ -171,7 +173,7 @@ async function recordComplete(flags: CompleteFlags, context: CliContext): Promis
     status: flags.status as FinalStatus,
     recordsProcessed,
     errors,
-    triggerSource: flags.trigger ?? null,
+    triggerSource: trigger,
     ...(metadata === undefined ? {} : { metadata }),
     ...run,
   });
@@ -184,7 +186,7 @@ async function recordComplete(flags: CompleteFlags, context: CliContext): Promis
     started_at: parsed?.startedAt ?? null,
     completed_at: context.now(),
     records_processed: recordsProcessed,
-    trigger_source: flags.trigger ?? null,
+    trigger_source: trigger,
     metadata: metadata ?? null,
   });
 }
@@ -267,6 +269,18 @@ async function warnWhenNoCheckSees(target: Target, registryPath: string, context
   } catch {
     // Advisory: a filter DuckDB cannot evaluate is not worth a line in every job's log.
   }
+}
+
+/**
+ * --trigger as given, or a usage error: the library cuts a long source and keeps anything, but a
+ * command line is typed, and `''`, a line break or 300 characters there are slips to say, not store.
+ */
+function checkedTrigger(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === '') throw usageError('--trigger is empty: leave it out, or name what started the run, for example --trigger backfill');
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw usageError(`--trigger '${value}' holds a control character`);
+  if (value.length > MAX_TRIGGER_CHARS) throw usageError(`--trigger is longer than ${MAX_TRIGGER_CHARS} characters: name the source, for example --trigger backfill`);
+  return value;
 }
 
 function checkedName(value: string): string {

@@ -20,6 +20,9 @@ import { printable } from '../printable.js';
 
 export const SILENCE_LIST_FORMATS = ['table', 'json', 'csv'] as const;
 /** The CSV columns of `pem silence list`: the JSON array's fields, in its order. */
+/** The longest --reason (and --removal reason) a silence keeps. */
+const MAX_REASON_CHARS = 500;
+
 const SILENCE_COLUMNS = ['silence_id', 'processor_name', 'silenced_until', 'state', 'created_at', 'created_by', 'removed_at', 'reason', 'removed_by', 'removal_reason'] as const satisfies readonly (keyof Silence)[];
 
 interface WarehouseFlags {
@@ -80,6 +83,8 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     }
     const reason = flags.reason.trim();
     if (!reason) throw usageError('--reason is empty: say why, for example --reason "backfill of 2025-10-01..07 in progress"');
+    // Shown in every `pem silence list` and beside the held alerts: a sentence, not a log pasted in.
+    if (reason.length > MAX_REASON_CHARS) throw usageError(`--reason is longer than ${MAX_REASON_CHARS} characters: say why in a sentence, and link to the rest`);
     const id = await withSilences(flags, context, registry, (warehouse, table) =>
       addSilence(warehouse, table, { processor, until, reason, createdBy: createdBy(flags.by, context) }, now),
     );
@@ -128,16 +133,23 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     }
     const registry = await loadCheckedRegistry(flags.config);
     const now = context.now();
-    const processor = flags.processor === undefined ? undefined : knownProcessor(registry, flags.processor);
+    // Not checked against the registry first: a processor taken out of it may still have silences
+    // to end. Only when it has none is an unknown name told as such (with its did-you-mean).
+    const processor = flags.processor;
+    const removalReason = flags.reason?.trim() || null;
+    if (removalReason !== null && removalReason.length > MAX_REASON_CHARS) {
+      throw usageError(`--reason is longer than ${MAX_REASON_CHARS} characters: say why in a sentence, and link to the rest`);
+    }
     const removed = await withSilences(flags, context, registry, async (warehouse, table) => {
       const active = await listSilences(warehouse, table, now, { activeOnly: true });
       const chosen = active.filter((s) => (id === undefined || s.silence_id === id) && (processor === undefined || s.processor_name === processor));
       if (chosen.length === 0) {
+        if (processor !== undefined && !registry.processors.some((p) => p.name === processor)) knownProcessor(registry, processor);
         const what = [id ? `id ${id}` : null, processor ? `processor ${processor}` : null].filter(Boolean).join(' and ');
         throw usageError(`no active silence with ${what}; \`pem silence list\` shows the active ones`);
       }
       await removeSilences(warehouse, table, chosen.map((s) => s.silence_id), now, {
-        reason: flags.reason?.trim() || null,
+        reason: removalReason,
         createdBy: createdBy(flags.by, context),
       });
       return chosen;

@@ -29,7 +29,7 @@ export { FINAL_STATUSES, type FinalStatus };
 
 const MAX_NAME_CHARS = 256;
 const MAX_RUN_ID_CHARS = 1_024;
-const MAX_TRIGGER_CHARS = 256;
+export const MAX_TRIGGER_CHARS = 256;
 /** Started runs remembered for their completion; a process starting more forgets the oldest. */
 const MAX_OPEN_RUNS = 10_000;
 
@@ -358,33 +358,40 @@ export class RunRecorder {
       this.lastKept = true;
     } catch (cause) {
       clearTimeout(timer);
-      const keptIn = await this.spool(row);
-      await this.fail(`cannot record ${what} in ${this.sink.description}`, cause, keptIn);
+      const spooled = await this.spool(row);
+      await this.fail(`cannot record ${what} in ${this.sink.description}`, cause, typeof spooled === 'object' && spooled !== null ? spooled.keptIn : null, typeof spooled === 'string' ? spooled : null);
     } finally {
       clearTimeout(timer);
       if (onStop) this.stopSignal?.removeEventListener('abort', onStop);
     }
   }
 
-  /** Where the sink kept a row it could not write (to be added by a later write), or null. */
-  private async spool(row: RunRow): Promise<string | null> {
+  /**
+   * Where the sink kept a row it could not write (to be added by a later write); why it could not
+   * keep it either (the row is then lost: the failure says so); null for a sink without a spool.
+   */
+  private async spool(row: RunRow): Promise<{ keptIn: string } | string | null> {
     if (!this.sink.spool) return null;
     try {
-      return await this.sink.spool([row]);
+      // null: no place to keep it (not beside a DuckDB file), a mistake the failure itself names.
+      const keptIn = await this.sink.spool([row]);
+      return keptIn === null ? null : { keptIn };
     } catch (error) {
-      this.log.warn(`cannot spool run ${row.run_id} (${row.status}): ${firstLine(error instanceof Error ? error.message : String(error))}`);
-      return null;
+      return firstLine(error instanceof Error ? error.message : String(error));
     }
   }
 
   /** Logs (once per cause) and swallows, or throws in strict mode. */
-  private async fail(what: string, cause: unknown, keptIn: string | null = null): Promise<void> {
+  private async fail(what: string, cause: unknown, keptIn: string | null = null, notKeptBecause: string | null = null): Promise<void> {
     this.lastOk = false;
     this.lastKept = keptIn !== null;
     const said = cause instanceof Error ? firstLine(cause.message) : String(cause);
     // The warehouse's errors start with its description, which `what` already names ("in DuckDB x").
     const reason = withoutSource(said, this.sink.description);
-    const kept = keptIn === null ? '' : `; kept in ${keptIn}, added by the next \`pem record\` or \`pem check\` that can write it`;
+    const kept =
+      keptIn !== null ? `; kept in ${keptIn}, added by the next \`pem record\` or \`pem check\` that can write it`
+      : notKeptBecause !== null ? `; it could not be kept for later either (${notKeptBecause}): this row is lost`
+      : '';
     const message = `${what}: ${reason}${kept}`;
     if (this.strict) {
       throw cause instanceof PemError && cause.code === 'usage' ? usageError(message) : new PemError('runtime', message);

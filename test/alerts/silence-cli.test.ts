@@ -1,4 +1,5 @@
 /** `pem silence add|list|remove` on a DuckDB scenario. */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEvery } from '../../src/backtest/cadence.js';
@@ -43,6 +44,7 @@ describe('pem silence add', () => {
     [['--processor', 'gamebook_processor', '--until', '1000000w', '--reason', 'x'], "--until '1000000w' ends after 9998-12-31T23:59:59Z"],
     [['--processor', 'gamebook_processor', '--until', '2025-10-08T11:00:00Z', '--reason', 'x'], "--until '2025-10-08T11:00:00Z' is not in the future"],
     [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', '  '], '--reason is empty'],
+    [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', 'x'.repeat(501)], '--reason is longer than 500 characters: say why in a sentence, and link to the rest'],
     [['--processor', 'gamebook_processor', '--reason', 'x'], "required option '--until <when>' not specified"],
   ])('exits 2 on %j with one clear line', async (args, message) => {
     const result = await silence(['add', ...args]);
@@ -201,6 +203,16 @@ describe('pem silence remove', () => {
     const result = await silence(['remove', ...args]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
+  });
+
+  it('ends the silences of a processor taken out of the registry since (they could be removed only one id at a time)', async () => {
+    const id = await add('roster_processor', '2025-10-10T00:00:00Z');
+    const registry = JSON.parse(readFileSync(scenario.registryPath, 'utf8'));
+    delete registry.processors.roster_processor;
+    writeFileSync(scenario.registryPath, JSON.stringify(registry));
+    const result = await silence(['remove', '--processor', 'roster_processor', '--reason', 'processor retired']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`removed ${id} (roster_processor`);
   });
 
   it('cannot remove the same silence twice', async () => {

@@ -109,6 +109,23 @@ describe('pem record start', () => {
     expect(coloured.stderr).toBe("error: --date '?[31m2025-10-07' is not a valid date: use YYYY-MM-DD, for example 2025-10-07\n");
   });
 
+  it('refuses a --trigger that is empty, holds a line break or runs past 256 characters (it was cut or stored as typed)', async () => {
+    const start = (trigger: string) => record(['start', '--processor', 'gamebook', '--date', '2025-10-07', '--trigger', trigger]);
+    expect(await start('')).toEqual({ code: 2, stdout: '', stderr: 'error: --trigger is empty: leave it out, or name what started the run, for example --trigger backfill\n' });
+    expect(await start('back\nfill')).toEqual({ code: 2, stdout: '', stderr: "error: --trigger 'back?fill' holds a control character\n" });
+    expect(await start('x'.repeat(257))).toEqual({ code: 2, stdout: '', stderr: 'error: --trigger is longer than 256 characters: name the source, for example --trigger backfill\n' });
+    expect((await start('x'.repeat(256))).code).toBe(0);
+  });
+
+  it('refuses an empty --database (an unset variable expanded) instead of looking for a file named ""', async () => {
+    const run = await runCli(['record', 'start', '--processor', 'gamebook', '--date', '2025-10-07', '--config', scenario.registryPath, '--database', ''], { now: NOW });
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "error: option '--database <path>' argument '' is invalid. An empty name is no file: give the DuckDB file, for example --database .pem/monitoring.duckdb\n",
+    });
+  });
+
   it('exits 1 with --strict when the warehouse cannot be written', async () => {
     const missing = join(scenario.dir, 'absent.duckdb');
     const run = await runCli(

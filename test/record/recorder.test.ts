@@ -104,6 +104,24 @@ describe('RunRecorder', () => {
     );
   });
 
+  it('says the row is lost when it can be neither written nor kept for later, in its one warning', async () => {
+    let logged = '';
+    const recorder = new RunRecorder({
+      sink: {
+        description: 'DuckDB db.duckdb',
+        write: async () => Promise.reject(new Error('DuckDB db.duckdb: another process holds the file')),
+        spool: async () => Promise.reject(new Error("EEXIST: file already exists, mkdir 'db.duckdb.spool'")),
+      },
+      clock: () => new Date('2025-10-08T06:00:00Z'),
+      log: createLogger({ write: (chunk: string) => (logged += chunk) }, { json: false }),
+    });
+    const runId = await recorder.recordRunStart('gamebook', '2025-10-07');
+    expect(logged.trim().split('\n')).toEqual([
+      `warning: cannot record the start of run ${runId} in DuckDB db.duckdb: another process holds the file; it could not be kept for later either (EEXIST: file already exists, mkdir 'db.duckdb.spool'): this row is lost (the run goes on; repeats of this failure are not logged)`,
+    ]);
+    expect(recorder.lastWriteKept).toBe(false);
+  });
+
   it('writes no row for a run whose date is not of the calendar, neither its start nor, through its id, its end', async () => {
     // withRun with 2025-02-30: the start was refused, then the end was written from the run id, as 2025-03-02.
     for (const date of ['2025-02-30', '2025-13-01', '1899-12-31']) {
