@@ -51,6 +51,12 @@ export interface RunRecorderOptions {
    * sink can keep it): `pem record` passes its SIGTERM/SIGINT stop request.
    */
   stopSignal?: AbortSignal;
+  /**
+   * What a logged failure ends with, in parentheses (default: `the run goes on; repeats of this
+   * failure are not logged`, for a processor recording many runs). `pem record`, one row per
+   * process, says what its exit code is instead.
+   */
+  failureNote?: string;
 }
 
 export interface RunStartOptions {
@@ -119,6 +125,7 @@ export class RunRecorder {
   private readonly clock: () => Date;
   private readonly timeoutMs: number;
   private readonly strict: boolean;
+  private readonly failureNote: string;
   private readonly log: Logger;
   private readonly defaultTrigger: string | null;
   private readonly stopSignal: AbortSignal | undefined;
@@ -136,6 +143,7 @@ export class RunRecorder {
       throw usageError(`RunRecorder timeoutMs ${String(options.timeoutMs)} must be a positive number of milliseconds up to ${MAX_TIMER_MS}, for example 10000`);
     }
     this.strict = options.strict ?? false;
+    this.failureNote = options.failureNote ?? 'the run goes on; repeats of this failure are not logged';
     this.log = options.log ?? createLogger(process.stderr, { json: isCloudRun(environmentOf()) });
     this.defaultTrigger = options.triggerSource ?? null;
     this.stopSignal = options.stopSignal;
@@ -399,7 +407,7 @@ export class RunRecorder {
     const key = (cause as { underlying?: string } | null)?.underlying ?? reason;
     if (this.quietCause === key) return;
     this.quietCause = key;
-    this.log.warn(`${message} (the run goes on; repeats of this failure are not logged)`);
+    this.log.warn(`${message} (${this.failureNote})`);
   }
 
   /** `value` as stored JSON; a value JSON cannot hold is logged and stored as null (the run still counts). */

@@ -99,6 +99,8 @@ describe('pem record start', () => {
     expect(run.stdout).toMatch(/^gamebook\/2025-10-07\//);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/^warning: cannot record the start of run gamebook\/2025-10-07\/.*\/absent\.duckdb does not exist/);
+    // What a one-row process's warning ends with: its exit code, not the library's "the run goes on".
+    expect(run.stderr.trim()).toMatch(/\(exit 0 all the same: recording never fails the caller; --strict makes it exit 1\)$/);
   });
 
   it('quotes a value with a line break or an escape sequence back on its one line, its reason whole', async () => {
