@@ -58,7 +58,9 @@ export async function parseRegistryJson(raw: string, path: string): Promise<unkn
   try {
     value = JSON.parse(text) as unknown;
   } catch (error) {
-    throw configError(`registry file ${path} is not valid JSON${await syntaxErrorPlace(text)}: ${describeError(error).replace(/ at position \d+/, '').replace(/^(Unexpected token '.+?'), (?:"|\.\.\.").*$/s, '$1')}`);
+    const said = describeError(error);
+    const place = (await syntaxErrorPlace(text)) || positionPlace(text, said);
+    throw configError(`registry file ${path} is not valid JSON${place}: ${said.replace(/ at position \d+.*$/, '').replace(/^(Unexpected token '.+?'), (?:"|\.\.\.").*$/s, '$1')}`);
   }
   // Counting is cheap; finding where is not (at 10,000 processors): only a document with fewer
   // keys than its text spells has a key given twice.
@@ -72,6 +74,18 @@ export async function parseRegistryJson(raw: string, path: string): Promise<unkn
  * Where invalid JSON goes wrong, as ` at line L, column C` (V8's own message gives an offset, or
  * nothing at all for an unexpected token). Read by momoa, loaded only once the document is known bad.
  */
+/**
+ * ` at line L, column C` from JSON.parse's own `at position N`, for what momoa lets pass (a tab
+ * inside a string, which strict JSON refuses); '' without one.
+ */
+function positionPlace(text: string, message: string): string {
+  const position = / at position (\d+)/.exec(message);
+  if (!position) return '';
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split('\n').length;
+  return ` at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
+}
+
 async function syntaxErrorPlace(text: string): Promise<string> {
   const { parse } = await import('@humanwhocodes/momoa');
   try {

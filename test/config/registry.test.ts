@@ -333,6 +333,8 @@ describe('pem config validate', () => {
     ['JSON null', writeRegistry('null.json', 'null'), 'null.json: must be an object such as {"dataset": "nba_reference", "processors": {…}}, not null'],
     ['malformed JSON', writeRegistry('broken.json', '{"processors": {'), "broken.json is not valid JSON at line 1, column 16: Expected property name or '}' in JSON"],
     ['a comma too many, on line 3', writeRegistry('comma.json', '{\n  "processors": {\n    "a": {},,\n  }\n}'), 'comma.json is not valid JSON at line 3, column 13: Expected double-quoted property name in JSON'],
+    // A tab typed inside a string: strict JSON refuses it, and the place comes from JSON.parse's own position.
+    ['a tab inside a string, on line 2', writeRegistry('tab.json', '{\n  "processors": {"a": {"display_name": "x\ty"}}}'), 'tab.json is not valid JSON at line 2, column 42: Bad control character in string literal in JSON'],
     ['a .yaml file', writeRegistry('reg.yaml', 'processors: {}'), 'must be a .js or .cjs (CommonJS) or .json file'],
   ])('gives one line and exit 2 for %s', async (_name, path, message) => {
     const run = await runCli(['config', 'validate', '--config', path]);
