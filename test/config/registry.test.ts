@@ -387,8 +387,19 @@ describe('pem config validate', () => {
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain(
-      'cannot be read: it is loaded as an ES module (a package.json above it says "type": "module"), where module.exports is not its export: name it .cjs, put a package.json saying {"type": "commonjs"} beside it, or use .json',
+      'cannot be read: it is loaded as an ES module (it uses import or export, or a package.json above it says "type": "module"), where module.exports is not its export: write module.exports = {…}, name it .cjs, put a package.json saying {"type": "commonjs"} beside it, or use .json',
     );
+  });
+
+  it('names the cause when a .js registry uses export syntax with no package.json above it', async () => {
+    const bare = join(dir, 'esm-syntax');
+    mkdirSync(bare, { recursive: true });
+    writeFileSync(join(bare, 'processors.js'), 'export default { dataset: "nba_reference", processors: { gamebook: {} } };');
+    const run = await runCli(['config', 'validate', '--config', join(bare, 'processors.js')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('cannot be read: ');
+    expect(run.stderr).not.toContain('stack');
   });
 
   it('refuses to check with an invalid registry', async () => {
