@@ -912,6 +912,12 @@ const __pem_modules = {
         if (input.expected_weekdays !== undefined && p.expected_frequency !== 'weekly') {
             problems.push(`expected_weekdays: only applies when expected_frequency is "weekly" (it is "${p.expected_frequency}")`);
         }
+        // As expected_weekdays: a calendar left on a processor that is no longer "calendar" is read by nothing.
+        for (const key of ['calendar_table', 'calendar_date_field', 'calendar_filter']) {
+            if (input[key] !== undefined && input[key] !== null && p.expected_frequency !== 'calendar') {
+                problems.push(`${key}: only applies when expected_frequency is "calendar" (it is "${p.expected_frequency}")`);
+            }
+        }
         if (p.baseline_min_dates > p.baseline_days) {
             problems.push(`baseline_min_dates: ${p.baseline_min_dates} dates can never fit in baseline_days (${p.baseline_days}); use at most ${p.baseline_days}, for example "baseline_min_dates": ${Math.min(7, p.baseline_days)}`);
         }

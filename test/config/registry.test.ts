@@ -56,6 +56,14 @@ describe('registry defaults (SPEC §3)', () => {
     ]);
   });
 
+  it('refuses calendar keys on a processor that is not "calendar", as it refuses expected_weekdays on one that is not "weekly"', () => {
+    expect(problemsOf({ processors: { a: { calendar_table: 'ds.games', calendar_date_field: 'game_date' }, b: { expected_frequency: 'weekly', calendar_filter: "season = '1'" } } })).toEqual([
+      'processors.a.calendar_table: only applies when expected_frequency is "calendar" (it is "daily")',
+      'processors.a.calendar_date_field: only applies when expected_frequency is "calendar" (it is "daily")',
+      'processors.b.calendar_filter: only applies when expected_frequency is "calendar" (it is "weekly")',
+    ]);
+  });
+
   it('refuses a secret pasted where alerts show text to people (slack_channel, owners), without echoing it', () => {
     const webhook = 'https://hooks.slack.com/services/T0000AAAA/B0000BBBB/OtherSecretToken999';
     const problems = problemsOf({
