@@ -21,7 +21,16 @@ function sourceDatasets(config: string, dataset = 'ops') {
 function registry(processors: Record<string, { execution_table: string; calendar_table?: string }>): string {
   const path = join(scratch, `registry-${Math.random().toString(36).slice(2)}.cjs`);
   const entries = Object.fromEntries(
-    Object.entries(processors).map(([name, tables]) => [name, { ...tables, date_field: 'processing_date', status_field: 'status', expected_frequency: 'daily' }]),
+    Object.entries(processors).map(([name, tables]) => [
+      name,
+      {
+        ...tables,
+        date_field: 'processing_date',
+        status_field: 'status',
+        // A calendar table is read only by a calendar processor (the registry refuses it elsewhere).
+        ...(tables.calendar_table ? { expected_frequency: 'calendar', calendar_date_field: 'game_date' } : { expected_frequency: 'daily' }),
+      },
+    ]),
   );
   writeFileSync(path, `module.exports = ${JSON.stringify({ dataset: 'ops', timezone: 'UTC', processors: entries })};\n`);
   return path;
