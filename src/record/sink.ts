@@ -50,7 +50,15 @@ export function openRunSink(target: RunTarget, settings: WarehouseSettings): Run
 
 /** One sink per engine (the engine itself is chosen in `warehouse/open.ts`). */
 const SINK_FOR_ENGINE: Record<Engine, (target: RunTarget, settings: WarehouseSettings) => RunSink> = {
-  duckdb: (target) => duckDbFileSink(target.database ?? DEFAULT_DUCKDB_PATH, target.table, { waitForFile: target.waitForFile }),
+  duckdb: (target) => {
+    // A BigQuery project names nothing in a DuckDB file: its rows would wait in the spool for a
+    // schema `a.b` nobody makes. Configuration, so raised now rather than on the first write.
+    const parts = target.table.split('.');
+    if (parts.length > 2) {
+      throw usageError(`table '${target.table}' names a project (${parts[0]}), which a DuckDB file does not have: use ${parts.slice(-2).join('.')}`);
+    }
+    return duckDbFileSink(target.database ?? DEFAULT_DUCKDB_PATH, target.table, { waitForFile: target.waitForFile });
+  },
   bigquery: (target, settings) => lazyBigQuerySink(target, settings),
 };
 

@@ -119,6 +119,16 @@ describe('pem record start', () => {
     expect((await start('x'.repeat(256))).code).toBe(0);
   });
 
+  it('refuses a --table with a project part on DuckDB (its row waited in the spool for a schema nobody makes)', async () => {
+    const run = await record(['start', '--processor', 'gamebook', '--date', '2025-10-07', '--table', 'my-project.nba_reference.processor_run_history']);
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "error: table 'my-project.nba_reference.processor_run_history' names a project (my-project), which a DuckDB file does not have: use nba_reference.processor_run_history\n",
+    });
+    expect(existsSync(spoolDirOf(scenario.databasePath)) ? readdirSync(spoolDirOf(scenario.databasePath)) : []).toEqual([]);
+  });
+
   it('refuses an empty --database (an unset variable expanded) instead of looking for a file named ""', async () => {
     const run = await runCli(['record', 'start', '--processor', 'gamebook', '--date', '2025-10-07', '--config', scenario.registryPath, '--database', ''], { now: NOW });
     expect(run).toEqual({
