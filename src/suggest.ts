@@ -26,7 +26,8 @@ function wordRunOf(part: readonly string[], whole: readonly string[]): boolean {
 export function nearestWithin(name: string, candidates: readonly string[], maxEdits = 2): string | null {
   if (candidates.length === 0) return null;
   const nearest = closest(name, [...candidates]);
-  const allowed = Math.min(maxEdits, Math.ceil(name.length / 3));
+  // Counted without an option's leading dashes: `--foo` is three letters, not a typo of `--now`.
+  const allowed = Math.min(maxEdits, Math.ceil(name.replace(/^-+/, '').length / 3));
   if (distance(name, nearest) <= allowed) return nearest;
   const words = wordsOf(name.toLowerCase());
   const holding = candidates.filter((candidate) => wordRunOf(words, wordsOf(candidate.toLowerCase())));

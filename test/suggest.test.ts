@@ -26,5 +26,8 @@ describe('nearestWithin ("did you mean")', () => {
     expect(nearestWithin('ab', ['a', 'gamebook'])).toBe('a');
     // Four letters may be two edits away: a short key mistyped is still a typo.
     expect(nearestWithin('ownr', ['owners', 'route'])).toBe('owners');
+    // An option's dashes are not letters.
+    expect(nearestWithin('--foo', ['--now', '--date'])).toBeNull();
+    expect(nearestWithin('--lookback', ['--lookback-days', '--now'])).toBe('--lookback-days');
   });
 });

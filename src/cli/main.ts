@@ -90,7 +90,11 @@ function handleErrors(command: Command, context: CliContext): void {
       const mistyped = error.code === 'commander.missingMandatoryOptionValue' ? firstUnknownOption(command) : null;
       if (mistyped === null) {
         // Help and version exits come here too, having written nothing through outputError.
-        if (message !== '') writeErr(context, message.replace(/\n\(Did you mean (.+)\?\)\n?$/, ' (did you mean $1?)\n'));
+        let line = message.replace(/\n\(Did you mean (.+)\?\)\n?$/, ' (did you mean $1?)\n');
+        // Commander suggests only near spellings: a long option remembered short (--lookback) gets ours.
+        const unknown = error.code === 'commander.unknownOption' && !/did you mean/.test(line) ? /unknown option '([^']+)'/.exec(line)?.[1] : undefined;
+        if (unknown !== undefined) line = line.replace(/\n?$/, `${optionSuggestion(command, unknown)}\n`);
+        if (line !== '') writeErr(context, line);
         throw error;
       }
       const line = `error: unknown option '${mistyped}'${optionSuggestion(command, mistyped)}`;

@@ -181,6 +181,9 @@ describe('help', () => {
     [['record', 'start', '--date', '2025-10-07', '--procesor=gamebook'], "error: unknown option '--procesor=gamebook' (did you mean --processor?)"],
     [['silence', 'add', '--processor', 'x', '--reason', 'y', '--untill', '2h'], "error: unknown option '--untill' (did you mean --until?)"],
     [['record', 'start', '--date', '2025-10-07'], "error: required option '--processor <name>' not specified"],
+    // A long option remembered short, which commander's spelling rule does not reach.
+    [['check', '--lookback', '3'], "error: unknown option '--lookback' (did you mean --lookback-days?)"],
+    [['check', '--json'], "error: unknown option '--json' (did you mean --json-output?)"],
   ])('names a mistyped option with its likely intent, in one line: %j', async (args, line) => {
     const run = await runCli(args);
     expect([run.code, run.stdout, oneLine(run.stderr)]).toEqual([2, '', [line]]);
