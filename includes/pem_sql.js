@@ -1076,7 +1076,8 @@ const __pem_modules = {
         if (candidates.length === 0)
             return null;
         const nearest = (0, fastest_levenshtein_1.closest)(name, [...candidates]);
-        const allowed = Math.min(maxEdits, Math.ceil(name.length / 3));
+        // Counted without an option's leading dashes: `--foo` is three letters, not a typo of `--now`.
+        const allowed = Math.min(maxEdits, Math.ceil(name.replace(/^-+/, '').length / 3));
         if ((0, fastest_levenshtein_1.distance)(name, nearest) <= allowed)
             return nearest;
         const words = wordsOf(name.toLowerCase());
