@@ -227,6 +227,14 @@ export class RunRecorder {
     if (records.problem) this.log.warn(`run ${runId}: ${records.problem}; its ${options.status} row is stored without it`);
     const run = found;
     this.open.delete(runId);
+    // A start after the end (the hosts that started and ended the run keep different time, or a
+    // run id made by hand): stored as it happened, but its duration reads negative and a baseline
+    // of durations (SPEC §10) takes it in; said, so the clock gets fixed.
+    if (run.startedAt !== null && run.startedAt.getTime() > completedAt.getTime()) {
+      this.log.warn(
+        `run ${runId}: it started at ${run.startedAt.toISOString()}, after it ended (${completedAt.toISOString()}), so its duration reads negative; are the clocks of the hosts that started and ended it apart?`,
+      );
+    }
     const errors = options.errors && options.errors.length > 0 ? boundRunErrors(options.errors) : null;
     await this.write(`the end of run ${runId} (${options.status})`, {
       run_id: runId,

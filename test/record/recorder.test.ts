@@ -104,6 +104,20 @@ describe('RunRecorder', () => {
     );
   });
 
+  it('says so when a run ended before it started (a start instant from a host whose clock is ahead), and stores it as it happened', async () => {
+    const { recorder, rows, logged } = setup();
+    const runId = newRunId('gamebook', '2025-10-07', new Date('2099-01-01T00:00:00Z'));
+    await recorder.recordRunComplete(runId, { status: 'success' });
+    expect(rows[0]).toMatchObject({ started_at: new Date('2099-01-01T00:00:00Z'), completed_at: new Date('2025-10-08T06:00:00Z') });
+    expect(logged().trim()).toBe(
+      `warning: run ${runId}: it started at 2099-01-01T00:00:00.000Z, after it ended (2025-10-08T06:00:00.000Z), so its duration reads negative; are the clocks of the hosts that started and ended it apart?`,
+    );
+    // An ordinary run says nothing.
+    const ordinary = setup();
+    await ordinary.recorder.withRun('gamebook', '2025-10-07', () => undefined);
+    expect(ordinary.logged()).toBe('');
+  });
+
   it('says the row is lost when it can be neither written nor kept for later, in its one warning', async () => {
     let logged = '';
     const recorder = new RunRecorder({
