@@ -135,7 +135,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     const now = context.now();
     // Not checked against the registry first: a processor taken out of it may still have silences
     // to end. Only when it has none is an unknown name told as such (with its did-you-mean).
-    const processor = flags.processor;
+    const processor = flags.processor?.trim();
     const removalReason = flags.reason?.trim() || null;
     if (removalReason !== null && removalReason.length > MAX_REASON_CHARS) {
       throw usageError(`--reason is longer than ${MAX_REASON_CHARS} characters: say why in a sentence, and link to the rest`);
@@ -144,7 +144,8 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
       const active = await listSilences(warehouse, table, now, { activeOnly: true });
       const chosen = active.filter((s) => (id === undefined || s.silence_id === id) && (processor === undefined || s.processor_name === processor));
       if (chosen.length === 0) {
-        if (processor !== undefined && !registry.processors.some((p) => p.name === processor)) knownProcessor(registry, processor);
+        // Throws, with the names the registry has, when it is not one of them.
+        if (processor !== undefined) knownProcessor(registry, processor);
         const what = [id ? `id ${id}` : null, processor ? `processor ${processor}` : null].filter(Boolean).join(' and ');
         throw usageError(`no active silence with ${what}; \`pem silence list\` shows the active ones`);
       }

@@ -215,6 +215,13 @@ describe('pem silence remove', () => {
     expect(result.stdout).toContain(`removed ${id} (roster_processor`);
   });
 
+  it('takes --processor with spaces at its ends, as add does', async () => {
+    const id = await add('roster_processor', '2025-10-10T00:00:00Z');
+    const result = await silence(['remove', '--processor', ' roster_processor ']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`removed ${id} (roster_processor`);
+  });
+
   it('cannot remove the same silence twice', async () => {
     const id = await add('gamebook_processor', '2025-10-09T00:00:00Z');
     expect((await silence(['remove', id])).code).toBe(0);
