@@ -19,10 +19,10 @@ import { loadCheckedRegistry } from './registry.js';
 import { printable } from '../printable.js';
 
 export const SILENCE_LIST_FORMATS = ['table', 'json', 'csv'] as const;
-/** The CSV columns of `pem silence list`: the JSON array's fields, in its order. */
-/** The longest --reason (and --removal reason) a silence keeps. */
+/** The longest --reason (of adding or of removing) a silence keeps. */
 const MAX_REASON_CHARS = 500;
 
+/** The CSV columns of `pem silence list`: the JSON array's fields, in its order. */
 const SILENCE_COLUMNS = ['silence_id', 'processor_name', 'silenced_until', 'state', 'created_at', 'created_by', 'removed_at', 'reason', 'removed_by', 'removal_reason'] as const satisfies readonly (keyof Silence)[];
 
 interface WarehouseFlags {
@@ -83,8 +83,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     }
     const reason = flags.reason.trim();
     if (!reason) throw usageError('--reason is empty: say why, for example --reason "backfill of 2025-10-01..07 in progress"');
-    // Shown in every `pem silence list` and beside the held alerts: a sentence, not a log pasted in.
-    if (reason.length > MAX_REASON_CHARS) throw usageError(`--reason is longer than ${MAX_REASON_CHARS} characters: say why in a sentence, and link to the rest`);
+    boundedReason(reason);
     const id = await withSilences(flags, context, registry, (warehouse, table) =>
       addSilence(warehouse, table, { processor, until, reason, createdBy: createdBy(flags.by, context) }, now),
     );
@@ -137,9 +136,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     // to end. Only when it has none is an unknown name told as such (with its did-you-mean).
     const processor = flags.processor?.trim();
     const removalReason = flags.reason?.trim() || null;
-    if (removalReason !== null && removalReason.length > MAX_REASON_CHARS) {
-      throw usageError(`--reason is longer than ${MAX_REASON_CHARS} characters: say why in a sentence, and link to the rest`);
-    }
+    if (removalReason !== null) boundedReason(removalReason);
     const removed = await withSilences(flags, context, registry, async (warehouse, table) => {
       const active = await listSilences(warehouse, table, now, { activeOnly: true });
       const chosen = active.filter((s) => (id === undefined || s.silence_id === id) && (processor === undefined || s.processor_name === processor));
@@ -157,6 +154,11 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     });
     for (const s of removed) context.stdout.write(`removed ${s.silence_id} (${s.processor_name}, was until ${s.silenced_until})\n`);
   });
+}
+
+/** A --reason is shown in every `pem silence list` and beside the held alerts: a sentence, not a log pasted in. */
+function boundedReason(reason: string): void {
+  if (reason.length > MAX_REASON_CHARS) throw usageError(`--reason is longer than ${MAX_REASON_CHARS} characters: say why in a sentence, and link to the rest`);
 }
 
 function knownProcessor(registry: Registry, name: string): string {

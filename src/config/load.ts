@@ -71,10 +71,6 @@ export async function parseRegistryJson(raw: string, path: string): Promise<unkn
 }
 
 /**
- * Where invalid JSON goes wrong, as ` at line L, column C` (V8's own message gives an offset, or
- * nothing at all for an unexpected token). Read by momoa, loaded only once the document is known bad.
- */
-/**
  * ` at line L, column C` from JSON.parse's own `at position N`, for what momoa lets pass (a tab
  * inside a string, which strict JSON refuses); '' without one.
  */
@@ -86,6 +82,10 @@ function positionPlace(text: string, message: string): string {
   return ` at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
 }
 
+/**
+ * Where invalid JSON goes wrong, as ` at line L, column C` (V8's own message gives an offset, or
+ * nothing at all for an unexpected token). Read by momoa, loaded only once the document is known bad.
+ */
 async function syntaxErrorPlace(text: string): Promise<string> {
   const { parse } = await import('@humanwhocodes/momoa');
   try {

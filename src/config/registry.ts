@@ -651,7 +651,6 @@ function crossFieldProblems(p: ProcessorConfig, input: ProcessorInput): string[]
       problems.push(`${key}: only applies when expected_frequency is "calendar" (it is "${p.expected_frequency}")`);
     }
   }
-
   if (p.baseline_min_dates > p.baseline_days) {
     problems.push(
       `baseline_min_dates: ${p.baseline_min_dates} dates can never fit in baseline_days (${p.baseline_days}); use at most ${p.baseline_days}, for example "baseline_min_dates": ${Math.min(7, p.baseline_days)}`,

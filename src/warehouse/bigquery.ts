@@ -149,18 +149,22 @@ export class BigQueryWarehouse implements Warehouse {
   /** The unfinished jobs of each call still waiting (`cancelWaitingJobs`). */
   private readonly waiting = new Set<Job[]>();
 
+  private waitingJobs(): Job[] {
+    return [...this.waiting].flat();
+  }
+
   /**
    * Cancels the jobs of every statement still waiting for BigQuery, for a process about to end
    * (SIGTERM: `StopControl.atStop`), which would otherwise leave them running and holding slots;
    * says what became of them (`; asked BigQuery to cancel its job …`), or '' when none ran.
    */
   async cancelWaitingJobs(): Promise<string> {
-    return cancelJobs([...this.waiting].flat());
+    return cancelJobs(this.waitingJobs());
   }
 
   /** What to cancel by hand when `cancelWaitingJobs` cannot be waited for: the jobs still waited for, or ''. */
   waitingJobsToCancel(): string {
-    const jobs = [...this.waiting].flat();
+    const jobs = this.waitingJobs();
     if (jobs.length === 0) return '';
     const one = jobs.length === 1;
     return `; its ${one ? 'job' : 'jobs'} ${jobs.map((job) => job.id).join(', ')} may still run: cancel ${one ? 'it' : 'them'} with bq cancel or in the console`;

@@ -21,6 +21,8 @@ import { isCalendarDate } from '../calendar.js';
 import type { RunRow } from './run-row.js';
 
 const ROW_FILE = /^[0-9a-f]{64}\.json$/;
+/** A ROW_FILE set aside because it held no whole run row (`setAsideDamaged`). */
+const DAMAGED_FILE = /^[0-9a-f]{64}\.\d+\.damaged\.json$/;
 
 /** A spooled row: the table it belongs to and the row. */
 export interface SpooledRow {
@@ -80,11 +82,20 @@ function parseSpooled(content: string): { table: string; row: RunRow } | string 
       started_at: row.started_at == null ? null : new Date(row.started_at),
       completed_at: row.completed_at == null ? null : new Date(row.completed_at),
       records_processed: row.records_processed ?? null,
-      errors: row.errors?.map((e) => ({ error_type: e.error_type, error_message: e.error_message })) ?? null,
+      errors: row.errors ?? null,
       trigger_source: row.trigger_source ?? null,
       metadata: row.metadata ?? null,
     },
   };
+}
+
+/** The names in a spool folder of one kind (`ROW_FILE`, `DAMAGED_FILE`), sorted; none when there is no folder. */
+function spoolFileNames(dir: string, kind: RegExp): string[] {
+  try {
+    return readdirSync(dir).filter((name) => kind.test(name)).sort();
+  } catch {
+    return [];
+  }
 }
 
 /** The spool folder of a DuckDB file. */
@@ -113,15 +124,9 @@ export function spoolRunRows(databasePath: string, table: string, rows: readonly
  */
 export function readSpool(databasePath: string): { rows: SpooledRow[]; damaged: DamagedSpoolFile[] } {
   const dir = spoolDirOf(databasePath);
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((name) => ROW_FILE.test(name));
-  } catch {
-    return { rows: [], damaged: [] };
-  }
   const rows: SpooledRow[] = [];
   const damaged: DamagedSpoolFile[] = [];
-  for (const name of names.sort()) {
+  for (const name of spoolFileNames(dir, ROW_FILE)) {
     const file = join(dir, name);
     let content: string;
     try {
@@ -155,18 +160,10 @@ export function forgetSpooled(rows: readonly SpooledRow[]): void {
   for (const { file } of rows) rmSync(file, { force: true });
 }
 
-const DAMAGED_FILE = /^[0-9a-f]{64}\.\d+\.damaged\.json$/;
-
 /** The damaged files set aside in the spool of `databasePath`, by name, each with why it holds no run row. */
 export function damagedSpoolFiles(databasePath: string): DamagedSpoolFile[] {
   const dir = spoolDirOf(databasePath);
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((name) => DAMAGED_FILE.test(name)).sort();
-  } catch {
-    return [];
-  }
-  return names.map((name) => {
+  return spoolFileNames(dir, DAMAGED_FILE).map((name) => {
     let why: string;
     try {
       const parsed = parseSpooled(readFileSync(join(dir, name), 'utf8'));

@@ -65,7 +65,6 @@ export interface DuckDbOptions {
   onSpoolDamaged?: (files: readonly DamagedSpoolFile[]) => void;
 }
 
-
 /**
  * DuckDB's allocator (its own jemalloc) keeps the pages a statement frees for reuse, and returns
  * them to the system after a bulk deallocation larger than this threshold (default 512 MiB, which a
