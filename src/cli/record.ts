@@ -161,13 +161,6 @@ async function recordComplete(flags: CompleteFlags, context: CliContext): Promis
       : null;
   const metadata = flags.metadata === undefined ? undefined : parseMetadata(flags.metadata);
   const target = await resolveTarget(flags);
-  // Stored as given (a success may carry what went wrong on the way), but a check shows the errors
-  // of failed runs only: a failure recorded as a success would otherwise pass unnoticed.
-  if (errors && flags.status !== 'failed') {
-    context.log.warn(
-      `--error-type/--error-message are stored with this ${flags.status} row, but pem shows errors of failed runs only: pass --status failed if the run failed`,
-    );
-  }
   const recorder = recorderFor(flags, context, target.table);
   await recorder.recordRunComplete(flags.runId, {
     status: flags.status as FinalStatus,
@@ -177,6 +170,14 @@ async function recordComplete(flags: CompleteFlags, context: CliContext): Promis
     ...(metadata === undefined ? {} : { metadata }),
     ...run,
   });
+  // Stored as given (a success may carry what went wrong on the way), but a check shows the errors
+  // of failed runs only: a failure recorded as a success would otherwise pass unnoticed. Said of a
+  // row stored or kept for later, not of one the table refused as a repeat (the recorder said so).
+  if (errors && flags.status !== 'failed' && recorder.lastWriteKept) {
+    context.log.warn(
+      `--error-type/--error-message are stored with this ${flags.status} row, but pem shows errors of failed runs only: pass --status failed if the run failed`,
+    );
+  }
   const parsed = parseRunId(flags.runId);
   if (recorder.lastWriteSucceeded) await warnWhenNoCheckSees(target, flags.config, context, {
     run_id: flags.runId,

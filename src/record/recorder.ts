@@ -18,7 +18,7 @@ import { createLogger, type Logger } from '../log.js';
 import { boundRunErrors, runErrorFrom, truncate } from './run-error.js';
 import { newRunId, parseRunId } from './run-id.js';
 import { isCalendarDate } from '../calendar.js';
-import type { RunError, RunRow } from '../warehouse/run-row.js';
+import { repeatDifferences, type RepeatedRunRow, type RunError, type RunRow } from '../warehouse/run-row.js';
 import type { WarehouseSettings } from '../warehouse/open.js';
 import { openRunSink, type RunSink, type RunTarget } from './sink.js';
 
@@ -367,8 +367,9 @@ export class RunRecorder {
     );
     // After a timeout nobody awaits the attempt: keep its late failure from being unhandled.
     attempt.catch(() => undefined);
+    let repeated: readonly RepeatedRunRow[] | void = [];
     try {
-      await Promise.race([attempt, deadline]);
+      repeated = await Promise.race([attempt, deadline]);
       this.quietCause = null;
       this.lastOk = true;
       this.lastKept = true;
@@ -380,6 +381,25 @@ export class RunRecorder {
       clearTimeout(timer);
       if (onStop) this.stopSignal?.removeEventListener('abort', onStop);
     }
+    for (const repeat of repeated ?? []) this.conflict(repeat);
+  }
+
+  /**
+   * A row skipped as a repeat of its (run_id, status) that says something else than the stored one
+   * (`pem record complete` run again with other --records): the first row stays and the check reads
+   * it, so the second must not pass in silence. A retry (the same values) says nothing.
+   */
+  private conflict(repeat: RepeatedRunRow): void {
+    const differences = repeatDifferences(repeat);
+    if (differences.length === 0) return;
+    this.lastOk = false;
+    this.lastKept = false;
+    const { run_id: runId, status } = repeat.row;
+    const message =
+      `run ${runId} already has a stored ${status} row, so this one was not stored (a run keeps its first row of each status, SPEC §2): ` +
+      `stored ${differences.join('; ')}. To record other values, record the date as a new run (pem record start)`;
+    if (this.strict) throw new PemError('runtime', message);
+    this.log.warn(message);
   }
 
   /**

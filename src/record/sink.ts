@@ -17,7 +17,7 @@ import { spoolRunRows } from '../warehouse/duckdb-spool.js';
 import type { Warehouse } from '../warehouse/types.js';
 import type { BigQueryRunSinkOptions } from './bigquery.js';
 import type { RunSink } from './run-sink.js';
-import type { RunRow } from '../warehouse/run-row.js';
+import type { RepeatedRunRow, RunRow } from '../warehouse/run-row.js';
 
 export type { RunSink, RunSinkWriteOptions } from './run-sink.js';
 
@@ -143,8 +143,8 @@ export function duckDbFileSink(path: string, table: string, { waitForFile }: Pic
       waitingFor = null;
     }
     try {
-      await warehouse.insertRunRows(table, batch.flatMap((entry) => entry.rows));
-      for (const entry of batch) entry.settle(null);
+      const repeated = await warehouse.insertRunRows(table, batch.flatMap((entry) => entry.rows));
+      for (const entry of batch) entry.settle(null, repeated.filter((repeat) => entry.rows.includes(repeat.row)));
     } catch (error) {
       if (batch.length === 1) {
         batch[0]!.settle(await withColumnMismatches(error, warehouse, table));
@@ -152,8 +152,7 @@ export function duckDbFileSink(path: string, table: string, { waitForFile }: Pic
         // One writer's row the table refuses (a constraint) must not fail the others: each on its own.
         for (const entry of batch) {
           try {
-            await warehouse.insertRunRows(table, entry.rows);
-            entry.settle(null);
+            entry.settle(null, await warehouse.insertRunRows(table, entry.rows));
           } catch (own) {
             entry.settle(await withColumnMismatches(own, warehouse, table));
           }
@@ -167,7 +166,7 @@ export function duckDbFileSink(path: string, table: string, { waitForFile }: Pic
   return {
     description: path === ':memory:' ? 'DuckDB (in memory)' : `DuckDB ${path}`,
     write(rows, options) {
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<readonly RepeatedRunRow[]>((resolve, reject) => {
         const entry: PendingWrite = {
           rows,
           waitForFile: waitForFile?.() ?? true,
@@ -180,11 +179,11 @@ export function duckDbFileSink(path: string, table: string, { waitForFile }: Pic
               // The writer's listener is its own affair: the write goes on.
             }
           },
-          settle(error) {
+          settle(error, repeated = []) {
             if (entry.settled) return;
             entry.settled = true;
             options?.signal?.removeEventListener('abort', abandon);
-            if (error === null) resolve();
+            if (error === null) resolve(repeated);
             else reject(error);
           },
         };
@@ -233,7 +232,8 @@ interface PendingWrite {
   settled: boolean;
   /** Tells the batch this write belongs to that its writer gave up. */
   onGone: (() => void) | null;
-  settle(error: unknown): void;
+  /** Ends the write: stored (`null`, with the rows skipped as repeats) or failed. */
+  settle(error: unknown, repeated?: readonly RepeatedRunRow[]): void;
 }
 
 /**
@@ -263,8 +263,8 @@ const WAIT_FOR_SIGNAL_MS = 24 * 3_600_000;
 export function warehouseRunSink(warehouse: Warehouse, table: string): RunSink {
   return {
     description: warehouse.description,
-    async write(rows) {
-      await warehouse.insertRunRows(table, rows);
+    write(rows) {
+      return warehouse.insertRunRows(table, rows);
     },
   };
 }

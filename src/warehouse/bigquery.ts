@@ -17,7 +17,7 @@ import {
 import { firstLine, runtimeError, usageError } from '../errors.js';
 import { bigQueryTable, createBigQueryClient, retryTransient, streamRunRows, withJobsWatched } from './bigquery-client.js';
 import { withBoundedRequests } from './bounded-requests.js';
-import type { RunRow } from './run-row.js';
+import type { RepeatedRunRow, RunRow } from './run-row.js';
 import type { PlainValue, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
 
 export interface BigQueryOptions {
@@ -204,13 +204,15 @@ export class BigQueryWarehouse implements Warehouse {
     await this.query(sql, params);
   }
 
-  async insertRunRows(table: string, rows: readonly RunRow[]): Promise<void> {
+  async insertRunRows(table: string, rows: readonly RunRow[]): Promise<RepeatedRunRow[]> {
     // Deterministic insertIds per (run_id, status), rejected rows named: see bigquery-client.ts.
     try {
       await this.withRetries(() => streamRunRows(bigQueryTable(this.client, table), rows));
     } catch (error) {
       throw runtimeError(`${this.description}: cannot insert into ${table}: ${describe(error)}`);
     }
+    // BigQuery drops a repeated insertId without saying so: no repeat can be named here.
+    return [];
   }
 
   /** From the table's schema (tables.get), spelled as BigQuery DDL spells types. */

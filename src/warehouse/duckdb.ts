@@ -29,7 +29,7 @@ import { duckDbMemoryBytes } from '../config/env.js';
 import { describeError, runtimeError, withoutSource, type PemError } from '../errors.js';
 import { DAY_MS, isCalendarDate, utcMidnight } from '../calendar.js';
 import { damagedSpoolFiles, forgetSpooled, readSpool, setAsideDamaged, type DamagedSpoolFile, type SpooledRow } from './duckdb-spool.js';
-import type { RunRow } from './run-row.js';
+import type { RepeatedRunRow, RunError, RunRow, StoredRunValues } from './run-row.js';
 import type { PlainValue, QueryBatchesOptions, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
 
 export const DEFAULT_DUCKDB_PATH = '.pem/monitoring.duckdb';
@@ -563,12 +563,12 @@ class DuckDbWarehouse implements Warehouse {
     }
   }
 
-  async insertRunRows(table: string, rows: readonly RunRow[]): Promise<void> {
+  async insertRunRows(table: string, rows: readonly RunRow[]): Promise<RepeatedRunRow[]> {
     // Refused whole, before any row is appended: DuckDB would take 2025-02-30 as March 2.
     const undated = rows.find((row) => !isCalendarDate(row.processing_date));
     if (undated) throw new Error(`run ${undated.run_id}: processing_date '${undated.processing_date}' is not a calendar date (YYYY-MM-DD)`);
     const [schema, name] = splitTable(table);
-    const fresh = await this.rowsNotYetIn(table, rows);
+    const { fresh, repeated } = await this.rowsNotYetIn(table, rows);
     const lease = await this.lease();
     try {
       const appender = await lease.connection.createAppender(name, schema);
@@ -596,6 +596,7 @@ class DuckDbWarehouse implements Warehouse {
     } finally {
       lease.done();
     }
+    return repeated;
   }
 
   async tableColumns(table: string): Promise<TableColumn[]> {
@@ -609,23 +610,63 @@ class DuckDbWarehouse implements Warehouse {
     return rows.map((row) => ({ name: String(row.column_name), type: String(row.data_type) }));
   }
 
-  /** The rows whose (run_id, status) neither the table nor an earlier row of the batch holds. */
-  private async rowsNotYetIn(table: string, rows: readonly RunRow[]): Promise<RunRow[]> {
+  /**
+   * The rows whose (run_id, status) neither the table nor an earlier row of the batch holds, and the
+   * others with the row they repeat (the stored one, or the batch's earlier one).
+   */
+  private async rowsNotYetIn(table: string, rows: readonly RunRow[]): Promise<{ fresh: RunRow[]; repeated: RepeatedRunRow[] }> {
     const key = (runId: unknown, status: unknown) => `${String(runId)}\u0000${String(status)}`;
     const quoted = splitTable(table)
       .filter((part): part is string => part !== null)
       .map((part) => `"${part.replace(/"/g, '""')}"`)
       .join('.');
-    const held = await this.query(`SELECT DISTINCT run_id, status FROM ${quoted} WHERE list_contains($run_ids, run_id)`, {
-      run_ids: { type: 'ARRAY<STRING>', value: [...new Set(rows.map((row) => row.run_id))] },
-    });
-    const seen = new Set(held.map((row) => key(row.run_id, row.status)));
-    return rows.filter((row) => {
+    const runIds = (list: readonly RunRow[]) => ({ run_ids: { type: 'ARRAY<STRING>' as const, value: [...new Set(list.map((row) => row.run_id))] } });
+    const held = await this.query(`SELECT DISTINCT run_id, status FROM ${quoted} WHERE list_contains($run_ids, run_id)`, runIds(rows));
+    const stored = new Map<string, StoredRunValues | null>(held.map((row) => [key(row.run_id, row.status), null]));
+    const fresh: RunRow[] = [];
+    const repeats: RunRow[] = [];
+    const earlier = new Map<string, RunRow>();
+    for (const row of rows) {
       const k = key(row.run_id, row.status);
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    });
+      if (stored.has(k) || earlier.has(k)) repeats.push(row);
+      else {
+        earlier.set(k, row);
+        fresh.push(row);
+      }
+    }
+    const repeatedStored = repeats.filter((row) => stored.has(key(row.run_id, row.status)));
+    if (repeatedStored.length > 0) {
+      // What the stored rows say, only when there are repeats (a retry, a second complete), as text:
+      // a table made by hand with other column types must still get its append's own error.
+      try {
+        const values = await this.query(
+          `SELECT run_id, status,
+                  CAST(first(processor_name ORDER BY completed_at NULLS LAST) AS VARCHAR) AS processor_name,
+                  CAST(first(processing_date ORDER BY completed_at NULLS LAST) AS VARCHAR) AS processing_date,
+                  CAST(first(records_processed ORDER BY completed_at NULLS LAST) AS VARCHAR) AS records_processed,
+                  CAST(to_json(first(errors ORDER BY completed_at NULLS LAST)) AS VARCHAR) AS errors
+           FROM ${quoted} WHERE list_contains($run_ids, run_id) GROUP BY run_id, status`,
+          runIds(repeatedStored),
+        );
+        for (const row of values) {
+          stored.set(key(row.run_id, row.status), {
+            processor_name: String(row.processor_name),
+            processing_date: String(row.processing_date),
+            records_processed: row.records_processed === null ? null : Number(row.records_processed),
+            errors: row.errors === null ? null : (JSON.parse(String(row.errors)) as RunError[] | null),
+          });
+        }
+      } catch {
+        // Unreadable as the run history (columns of other types): the repeats cannot be compared.
+      }
+    }
+    const repeated: RepeatedRunRow[] = [];
+    for (const row of repeats) {
+      const k = key(row.run_id, row.status);
+      const first = stored.get(k) ?? earlier.get(k);
+      if (first) repeated.push({ row, stored: first });
+    }
+    return { fresh, repeated };
   }
 
   async close(): Promise<void> {

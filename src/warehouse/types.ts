@@ -3,7 +3,7 @@
  * get plain rows back. Every adapter decodes its engine's values into the same plain forms,
  * so nothing above this layer knows which engine answered.
  */
-import type { RunRow } from './run-row.js';
+import type { RepeatedRunRow, RunRow } from './run-row.js';
 import type { Dialect } from '../sql/render.js';
 
 /** A bound parameter with its SQL type stated, never inferred (an empty array has no type). */
@@ -77,9 +77,11 @@ export interface Warehouse {
   /**
    * Appends run-history rows to `table` ('dataset.table'), each at most once per
    * (run_id, status), so a retried write adds nothing (BigQuery: insertIds; DuckDB: rows the table
-   * already holds are skipped). Never updates.
+   * already holds are skipped). Never updates. Returns the rows skipped as repeats, each with the
+   * stored row it repeats, so a caller can tell a retry from a conflicting second write (DuckDB;
+   * BigQuery drops a repeated insertId without saying, so it returns none).
    */
-  insertRunRows(table: string, rows: readonly RunRow[]): Promise<void>;
+  insertRunRows(table: string, rows: readonly RunRow[]): Promise<RepeatedRunRow[]>;
   /**
    * The columns of `table` ('dataset.table') and their types, spelled as the dialect's DDL spells
    * them (`VARCHAR`, `STRUCT(a VARCHAR)[]`; `STRING`, `ARRAY<STRUCT<a STRING>>`); empty when the

@@ -214,6 +214,38 @@ describe('pem record complete', () => {
     expect(failed).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
+  it('says when a second complete with other values is not stored: the first row stays, and the check reads it', async () => {
+    const runId = await started();
+    expect(await record(['complete', '--run-id', runId, '--status', 'success', '--records', '10'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    // A retry with the same values is what idempotency is for: nothing to say.
+    expect(await record(['complete', '--run-id', runId, '--status', 'success', '--records', '10', '--trigger', 'retry'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    const again = await record(['complete', '--run-id', runId, '--status', 'success', '--records', '20', '--error-type', 'Note', '--error-message', 'late rows']);
+    expect(again).toEqual({
+      code: 0,
+      stdout: '',
+      stderr:
+        `warning: run ${runId} already has a stored success row, so this one was not stored (a run keeps its first row of each status, SPEC §2): ` +
+        "stored records_processed 10, not 20; errors none, not 'Note: late rows'. To record other values, record the date as a new run (pem record start)\n",
+    });
+    const strict = await record(['complete', '--run-id', runId, '--status', 'success', '--records', '30', '--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toBe(
+      `error: run ${runId} already has a stored success row, so this one was not stored (a run keeps its first row of each status, SPEC §2): ` +
+        'stored records_processed 10, not 30. To record other values, record the date as a new run (pem record start)\n',
+    );
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const rows = await warehouse.query("SELECT records_processed FROM nba_reference.processor_run_history WHERE run_id = $runId AND status = 'success'", {
+        runId: { type: 'STRING', value: runId },
+      });
+      expect(rows.map((row) => Number(row.records_processed))).toEqual([10]);
+    } finally {
+      await warehouse.close();
+    }
+    // Another final status is another row: a failure after a success is stored (the check orders them).
+    expect(await record(['complete', '--run-id', runId, '--status', 'failed', '--error-type', 'Late'])).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
   it('exits 2 on a run id with spaces at its ends: it would complete a run of another processor', async () => {
     const runId = await started();
     const run = await record(['complete', '--run-id', ` ${runId}`, '--status', 'success']);

@@ -85,6 +85,32 @@ describe('withRun side by side in one process', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
   });
 
+  it('resolves each write of a batch with the rows it repeated, beside the stored row or the batch\'s earlier one', async () => {
+    const sink = duckDbFileSink(scenario.databasePath, 'nba_reference.processor_run_history');
+    const row = (runId: string, records: number): RunRow => ({
+      run_id: runId, processor_name: 'gamebook', processing_date: '2025-09-01', status: 'success',
+      started_at: null, completed_at: null, records_processed: records, errors: null, trigger_source: null, metadata: null,
+    });
+    const signal = new AbortController().signal;
+    expect(await sink.write([row('repeat-a', 5)], { signal })).toEqual([]);
+    // Side by side: a repeat of a stored row; then a new row and its repeat, written in one batch.
+    const [stored, fresh, inBatch] = await Promise.all([
+      sink.write([row('repeat-a', 6)], { signal }),
+      sink.write([row('repeat-b', 7)], { signal }),
+      sink.write([row('repeat-b', 8)], { signal }),
+    ]);
+    expect(stored).toEqual([{ row: row('repeat-a', 6), stored: { processor_name: 'gamebook', processing_date: '2025-09-01', records_processed: 5, errors: null } }]);
+    expect(fresh).toEqual([]);
+    expect(inBatch).toEqual([{ row: row('repeat-b', 8), stored: row('repeat-b', 7) }]);
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const rows = await warehouse.query("SELECT run_id, records_processed FROM nba_reference.processor_run_history WHERE run_id LIKE 'repeat-%' ORDER BY run_id");
+      expect(rows).toEqual([{ run_id: 'repeat-a', records_processed: 5 }, { run_id: 'repeat-b', records_processed: 7 }]);
+    } finally {
+      await warehouse.close();
+    }
+  });
+
   it('tells a write queued behind a batch that waits for a held file why it waits', async () => {
     const holder = await openDuckDb({ path: scenario.databasePath, create: false });
     const sink = duckDbFileSink(scenario.databasePath, 'nba_reference.processor_run_history');
