@@ -15,7 +15,7 @@ import { chosenFormat, formatOption } from './format.js';
 import { withProgress } from './progress.js';
 import { localTime } from '../alerts/actions.js';
 import { loadCheckedRegistry } from './registry.js';
-import type { ProcessorConfig, Registry } from '../config/registry.js';
+import { projectQualifiedKeys, type ProcessorConfig, type Registry } from '../config/registry.js';
 
 interface BacktestFlags {
   from: string;
@@ -119,7 +119,12 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
   const today = todayIn(timezone, context.now());
   if (to > today) throw usageError(`--to ${to} is after today (${today} in ${timezone}): a backtest replays checks that could have run, so end it today at the latest`);
 
-  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => context.log.warn(message), atStop: context.stop.atStop });
+  const warehouse = await openWarehouse(flags, context.settings, {
+    create: false,
+    warn: (message) => context.log.warn(message),
+    atStop: context.stop.atStop,
+    projectKeys: registries.flatMap(({ registry }) => projectQualifiedKeys(registry)),
+  });
   try {
     if (flags.compare && warehouse.detectsWithDeployedRegistry) {
       const differences = detectionDifferences(registries[0]!.registry, registries[1]!.registry);

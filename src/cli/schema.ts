@@ -7,6 +7,7 @@ import { renderSchemaSql } from '../sql/statements.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { loadCheckedRegistry } from './registry.js';
+import { projectQualifiedKeys } from '../config/registry.js';
 
 export function registerSchemaCommand(program: Command, context: CliContext): void {
   const schema = program.command('schema').description("manage the monitor's tables");
@@ -23,7 +24,7 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
   addWarehouseOptions(apply).action(async (flags: { config: string; engine?: string; database?: string; project?: string; location?: string }) => {
     const registry = await loadCheckedRegistry(flags.config);
     // No word yet about run rows a spool keeps for a table that does not exist: it may be one of these.
-    const creating = await openWarehouse(flags, context.settings, { create: true, atStop: context.stop.atStop });
+    const creating = await openWarehouse(flags, context.settings, { create: true, atStop: context.stop.atStop, projectKeys: projectQualifiedKeys(registry) });
     try {
       for (const statement of renderSchemaSql(creating.dialect, registry)) await creating.execute(statement);
     } finally {

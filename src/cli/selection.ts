@@ -8,7 +8,7 @@ import type { CheckResult, ProcessorReport } from '../check/report.js';
 import { runCheck } from '../check/run.js';
 import { jsonDocumentPieces } from '../check/json-document.js';
 import { renderTerminalReport } from '../check/terminal.js';
-import type { Registry } from '../config/registry.js';
+import { projectQualifiedKeys, type Registry } from '../config/registry.js';
 import { csvLines, type CsvValue } from '../report/csv.js';
 import { describeError, withoutSource } from '../errors.js';
 import { openWarehouse } from '../warehouse/open.js';
@@ -82,7 +82,7 @@ export async function withCheckSession<T>(
   // and when it fails, only those that do not repeat its error: a damaged file was named twice,
   // once as the spool of the check's own run rows, on every run.
   const warnings: string[] = [];
-  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => void warnings.push(message), atStop: context.stop.atStop });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => void warnings.push(message), atStop: context.stop.atStop, projectKeys: projectQualifiedKeys(registry) });
   try {
     const outcome = await use({ registry, inputs, warehouse });
     for (const message of warnings.splice(0)) context.log.warn(message);

@@ -9,7 +9,7 @@ import { parseInstantOrDuration } from '../check/inputs.js';
 import { PemError, describeError, runtimeError, usageError } from '../errors.js';
 import { addSilence, listSilences, removeSilences, type Silence } from '../alerts/silences.js';
 import { alertSilencesTable } from '../config/names.js';
-import type { Registry } from '../config/registry.js';
+import { projectQualifiedKeys, type Registry } from '../config/registry.js';
 import { MISSING_TABLE, type Warehouse } from '../warehouse/types.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { renderCsv } from '../report/csv.js';
@@ -188,7 +188,7 @@ async function withSilences<T>(
   registry: Registry,
   fn: (warehouse: Warehouse, table: string) => Promise<T>,
 ): Promise<T> {
-  const warehouse = await openWarehouse(flags, context.settings, { create: false, atStop: context.stop.atStop });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false, atStop: context.stop.atStop, projectKeys: projectQualifiedKeys(registry) });
   const table = alertSilencesTable(registry);
   try {
     return await fn(warehouse, table);

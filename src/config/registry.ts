@@ -123,6 +123,23 @@ export interface Registry {
   processors: ProcessorConfig[];
 }
 
+/**
+ * The registry keys that name a BigQuery project (`project.dataset`, `project.dataset.table`), each
+ * with its value: a DuckDB file has no projects, so an engine that is not BigQuery refuses them.
+ */
+export function projectQualifiedKeys(registry: Pick<Registry, 'dataset' | 'processors'>): Array<{ key: string; name: string }> {
+  const keys: Array<{ key: string; name: string }> = [];
+  if (registry.dataset.includes('.')) keys.push({ key: 'dataset', name: registry.dataset });
+  for (const p of registry.processors) {
+    // A table the dataset put there (the default execution_table) is named by `dataset` already.
+    if (p.execution_table.split('.').length > 2 && !p.execution_table.startsWith(`${registry.dataset}.`)) {
+      keys.push({ key: `processors.${p.name}.execution_table`, name: p.execution_table });
+    }
+    if (p.calendar_table !== null && p.calendar_table.split('.').length > 2) keys.push({ key: `processors.${p.name}.calendar_table`, name: p.calendar_table });
+  }
+  return keys;
+}
+
 // ---------------------------------------------------------------------------------------
 // Shapes. Messages say what is wrong and show a good value, because people fix registries
 // by reading the error, not the docs.

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, DEFAULT_DUCKDB_MEMORY_LIMIT, type Settings } from '../config/env.js';
 import { ENGINES, type Engine } from '../config/names.js';
-import { usageError } from '../errors.js';
+import { configError, usageError } from '../errors.js';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from './duckdb.js';
 import { spoolDirOf } from './duckdb-spool.js';
 import type { Warehouse } from './types.js';
@@ -31,6 +31,14 @@ export function resolveEngine(flag: string | undefined, settings: Pick<Settings,
 const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSettings, mode: OpenMode) => Promise<Warehouse>> = {
   // Waits while another process (a `pem record`, another check) holds the file.
   duckdb: (options, settings, mode) => {
+    const [named, ...more] = mode.projectKeys ?? [];
+    if (named) {
+      const others = more.length === 0 ? '' : ` (and ${more.length} other key${more.length === 1 ? '' : 's'}: ${more.slice(0, 3).map((k) => k.key).join(', ')}${more.length > 3 ? ', …' : ''})`;
+      throw configError(
+        `registry ${named.key} "${named.name}" names a BigQuery project (${named.name.split('.')[0]}), which a DuckDB file does not have${others}: ` +
+          `write "${named.name.split('.').slice(1).join('.')}" for DuckDB, or pass --engine bigquery`,
+      );
+    }
     const path = options.database ?? DEFAULT_DUCKDB_PATH;
     return openDuckDb({
       path,
@@ -72,6 +80,12 @@ export interface OpenMode {
    * warehouse: BigQuery cancels the jobs it would leave running (`StopControl.atStop`).
    */
   atStop?: (cleanup: () => Promise<string>, unfinished: () => string) => void;
+  /**
+   * The registry keys whose value names a BigQuery project (`projectQualifiedKeys`): DuckDB refuses
+   * them as configuration (exit 2) before opening, instead of failing on its first statement with
+   * `Catalog "p" does not exist` (exit 1).
+   */
+  projectKeys?: ReadonlyArray<{ key: string; name: string }>;
 }
 
 export async function openWarehouse(options: WarehouseOptions, settings: WarehouseSettings, mode: OpenMode): Promise<Warehouse> {

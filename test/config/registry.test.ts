@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -409,6 +409,24 @@ describe('pem config validate', () => {
     expect(run.stderr).toContain('cannot be read: ');
     expect(run.stderr).not.toContain('stack');
   });
+
+  it.each([['check'], ['gaps'], ['schema', 'apply'], ['silence', 'list'], ['report', '--html', 'r.html'], ['backtest', '--from', '2025-10-01', '--to', '2025-10-02']])(
+    'refuses a BigQuery project in a registry table on DuckDB before opening the file: pem %s exits 2 with one line',
+    async (...command) => {
+      const path = writeRegistry('projects.json', {
+        dataset: 'my-project.nba',
+        processors: { gamebook: { execution_table: 'other-project.nba.runs' }, games: { expected_frequency: 'calendar', calendar_table: 'my-project.nba.games', calendar_date_field: 'd' } },
+      });
+      const database = join(dir, `projects-${command[0]}.duckdb`);
+      const run = await runCli([...command, '--config', path, '--database', database], { now: new Date('2025-10-08T12:00:00Z') });
+      expect(run).toMatchObject({ code: 2, stdout: '' });
+      expect(run.stderr).toBe(
+        'error: registry dataset "my-project.nba" names a BigQuery project (my-project), which a DuckDB file does not have ' +
+          '(and 2 other keys: processors.gamebook.execution_table, processors.games.calendar_table): write "nba" for DuckDB, or pass --engine bigquery\n',
+      );
+      expect(existsSync(database)).toBe(false);
+    },
+  );
 
   it('refuses to check with an invalid registry', async () => {
     const path = writeRegistry('bad-check.json', { processors: { a: { priority: 'urgent' } } });
