@@ -391,6 +391,7 @@ const __pem_modules = {
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.FILTER_CAST_NAMES = exports.MAX_DEPENDENCY_OFFSET_DAYS = exports.MAX_THRESHOLD_DATES = exports.TABLE_NAME = exports.TEMPLATE_PLACEHOLDERS = exports.DEFAULT_ROUTE_CONFIG = exports.DEFAULT_ROUTE = exports.AUTO_RUNTIME_FALLBACK_MINUTES = exports.AUTO_RUNTIME_FLOOR_MINUTES = exports.BASELINE_DEFAULTS = exports.RUN_HISTORY_TABLE = exports.DEFAULT_TIMEZONE = exports.DEFAULT_DATASET = exports.WEEKDAYS = exports.PRIORITIES = exports.FREQUENCIES = void 0;
     exports.fillTemplate = fillTemplate;
+    exports.projectQualifiedKeys = projectQualifiedKeys;
     exports.envNameProblem = envNameProblem;
     exports.parseRegistry = parseRegistry;
     exports.dependencyProblems = dependencyProblems;
@@ -435,6 +436,24 @@ const __pem_modules = {
     function fillTemplate(template, values) {
         return template.replace(/\{(processor|date)\}/g, (_m, key) => values[key]);
     }
+    /**
+     * The registry keys that name a BigQuery project (`project.dataset`, `project.dataset.table`), each
+     * with its value: a DuckDB file has no projects, so an engine that is not BigQuery refuses them.
+     */
+    function projectQualifiedKeys(registry) {
+        const keys = [];
+        if (registry.dataset.includes('.'))
+            keys.push({ key: 'dataset', name: registry.dataset });
+        for (const p of registry.processors) {
+            // A table the dataset put there (the default execution_table) is named by `dataset` already.
+            if (p.execution_table.split('.').length > 2 && !p.execution_table.startsWith(`${registry.dataset}.`)) {
+                keys.push({ key: `processors.${p.name}.execution_table`, name: p.execution_table });
+            }
+            if (p.calendar_table !== null && p.calendar_table.split('.').length > 2)
+                keys.push({ key: `processors.${p.name}.calendar_table`, name: p.calendar_table });
+        }
+        return keys;
+    }
     // ---------------------------------------------------------------------------------------
     // Shapes. Messages say what is wrong and show a good value, because people fix registries
     // by reading the error, not the docs.
@@ -456,11 +475,40 @@ const __pem_modules = {
             knownZones.set(name, (valid = luxon_1.IANAZone.isValidZone(name)));
         return valid;
     }
+    /** The zone names ICU spells (its canonical ones), by lower case; empty where Intl cannot list them. */
+    let zoneSpellings = null;
+    /**
+     * How the IANA database spells a zone written in other letter case (`america/new_york`,
+     * `utc`), or null when `name` is spelled right or cannot be told. Intl and DuckDB take any case,
+     * BigQuery does not ("Invalid time zone: america/new_york" on every check), so the registry is
+     * held to the database's spelling. Exact for ICU's canonical names; an alias ICU does not list
+     * (`Asia/Kolkata`, `US/Eastern`) must at least start each part with a capital, as IANA's all do.
+     */
+    function zoneSpelling(name) {
+        if (zoneSpellings === null) {
+            const listed = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+            zoneSpellings = new Map([...listed, 'UTC'].map((zone) => [zone.toLowerCase(), zone]));
+        }
+        const listed = zoneSpellings.get(name.toLowerCase());
+        if (listed !== undefined)
+            return listed === name ? null : listed;
+        if (name.split('/').every((part) => /^[A-Z]/.test(part)))
+            return null;
+        // An alias in lower case: the zone it stands for, as ICU spells it (a name BigQuery reads too).
+        return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    }
     const timezone = zod_1.z
         .string({ invalid_type_error: 'must be an IANA time zone name, for example "America/New_York"' })
         .refine(isTimeZone, (tz) => ({
         message: `"${tz}" is not an IANA time zone; use a name such as "America/New_York" or "UTC"`,
-    }));
+    }))
+        .superRefine((tz, context) => {
+        // Only of a zone Intl knows (the refinement above has said what is wrong with another).
+        const spelled = isTimeZone(tz) ? zoneSpelling(tz) : null;
+        if (spelled !== null) {
+            context.addIssue({ code: zod_1.z.ZodIssueCode.custom, message: `"${tz}" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "${spelled}"` });
+        }
+    });
     const statusList = (example, min) => zod_1.z
         .array(nonEmpty(example), { invalid_type_error: `must be a list of status values, for example [${example}]` })
         .min(min, `must list at least ${min} status value, for example [${example}]`);

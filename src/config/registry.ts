@@ -170,11 +170,40 @@ function isTimeZone(name: string): boolean {
   return valid;
 }
 
+/** The zone names ICU spells (its canonical ones), by lower case; empty where Intl cannot list them. */
+let zoneSpellings: Map<string, string> | null = null;
+
+/**
+ * How the IANA database spells a zone written in other letter case (`america/new_york`,
+ * `utc`), or null when `name` is spelled right or cannot be told. Intl and DuckDB take any case,
+ * BigQuery does not ("Invalid time zone: america/new_york" on every check), so the registry is
+ * held to the database's spelling. Exact for ICU's canonical names; an alias ICU does not list
+ * (`Asia/Kolkata`, `US/Eastern`) must at least start each part with a capital, as IANA's all do.
+ */
+function zoneSpelling(name: string): string | null {
+  if (zoneSpellings === null) {
+    const listed = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+    zoneSpellings = new Map([...listed, 'UTC'].map((zone) => [zone.toLowerCase(), zone]));
+  }
+  const listed = zoneSpellings.get(name.toLowerCase());
+  if (listed !== undefined) return listed === name ? null : listed;
+  if (name.split('/').every((part) => /^[A-Z]/.test(part))) return null;
+  // An alias in lower case: the zone it stands for, as ICU spells it (a name BigQuery reads too).
+  return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+}
+
 const timezone = z
   .string({ invalid_type_error: 'must be an IANA time zone name, for example "America/New_York"' })
   .refine(isTimeZone, (tz) => ({
     message: `"${tz}" is not an IANA time zone; use a name such as "America/New_York" or "UTC"`,
-  }));
+  }))
+  .superRefine((tz, context) => {
+    // Only of a zone Intl knows (the refinement above has said what is wrong with another).
+    const spelled = isTimeZone(tz) ? zoneSpelling(tz) : null;
+    if (spelled !== null) {
+      context.addIssue({ code: z.ZodIssueCode.custom, message: `"${tz}" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "${spelled}"` });
+    }
+  });
 
 const statusList = (example: string, min: number) =>
   z

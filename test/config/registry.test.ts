@@ -176,11 +176,24 @@ describe('registry defaults (SPEC §3)', () => {
   });
 });
 
+describe('time zone spellings', () => {
+  it.each(['UTC', 'Etc/UTC', 'America/New_York', 'America/Port-au-Prince', 'America/Argentina/Buenos_Aires', 'Asia/Kolkata', 'Europe/Kyiv', 'US/Eastern', 'Etc/GMT+5', 'GMT'])(
+    'keeps %s as the IANA database spells it (aliases too)',
+    (timezone) => {
+      expect(problemsOf({ timezone, processors: { a: { timezone } } })).toEqual([]);
+    },
+  );
+});
+
 describe('registry problems', () => {
   it.each([
     [{ a: { priority: 'urgent' } }, 'processors.a.priority: "urgent" is not one of low, medium, high; for example "priority": "low"'],
     [{ a: { expected_frequency: 'hourly' } }, 'processors.a.expected_frequency: "hourly" is not one of daily, weekdays, weekly, calendar, none'],
     [{ a: { timezone: 'America/Gotham' } }, 'processors.a.timezone: "America/Gotham" is not an IANA time zone'],
+    // DuckDB and Intl read any letter case; BigQuery fails every check on "Invalid time zone: america/new_york".
+    [{ a: { timezone: 'america/new_york' } }, 'processors.a.timezone: "america/new_york" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "America/New_York"'],
+    [{ a: { timezone: 'utc' } }, 'processors.a.timezone: "utc" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "UTC"'],
+    [{ a: { timezone: 'us/eastern' } }, 'processors.a.timezone: "us/eastern" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "America/New_York"'],
     [{ a: { staleness_threshold_days: -1 } }, 'processors.a.staleness_threshold_days: must be at least 0'],
     [{ a: { staleness_threshold_days: '2' } }, 'processors.a.staleness_threshold_days: must be a number'],
     [{ a: { enabled: 'yes' } }, 'processors.a.enabled: must be true or false'],
