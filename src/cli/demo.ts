@@ -107,11 +107,12 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
     const from = addDays(inputs.endDate, -DEMO_BACKTEST_WEEKS * 7);
     const to = addDays(inputs.endDate, -1);
     const backtest = await runBacktest(warehouse, registry, { from, to, everyMs: 3_600_000, lookbackDays: inputs.lookbackDays, processors: inputs.processors });
-    const perWeek = (n: number) => (n / DEMO_BACKTEST_WEEKS).toFixed(1);
+    // Whole counts over one week ("2 pages", not "2.0"); a longer replay gives a mean per week.
+    const perWeek = (n: number) => (DEMO_BACKTEST_WEEKS === 1 ? String(n) : (n / DEMO_BACKTEST_WEEKS).toFixed(1));
     // pem backtest replays up to today only: a demo --now later than today has no command to offer.
     const replayable = to <= todayIn(registry.timezone, context.now());
     context.stdout.write(
-      `\nBacktest ${from} .. ${to}, hourly: ${perWeek(backtest.totals.pages)} PagerDuty pages and ${perWeek(backtest.totals.slack_messages)} Slack messages per week, ` +
+      `\nBacktest ${from} .. ${to}, hourly: ${perWeek(backtest.totals.pages)} PagerDuty page${backtest.totals.pages === 1 ? '' : 's'} and ${perWeek(backtest.totals.slack_messages)} Slack message${backtest.totals.slack_messages === 1 ? '' : 's'} ${DEMO_BACKTEST_WEEKS === 1 ? 'in the week' : 'per week'}, ` +
         `${backtest.totals.never_alerted_dates} problem dates never alerted` +
         (replayable ? `\n      pem backtest --config ${registryPath} --database ${database} --from ${from} --to ${to} [--compare OTHER_REGISTRY]\n` : '\n'),
     );
