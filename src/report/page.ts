@@ -235,6 +235,9 @@ export const PAGE_SCRIPT = `
   function activate(td, focus) {
     if (active && active !== td) active.removeAttribute('tabindex');
     td.tabIndex = 0;
+    /* Its accessible name: a screen reader would otherwise read the status letter alone ("F"). */
+    var lines = cellLines(td);
+    td.setAttribute('aria-label', lines[1] + ', ' + lines[0]);
     active = td;
     if (focus) td.focus();
   }

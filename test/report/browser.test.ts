@@ -340,10 +340,14 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     await rowOf(page, first.name).locator('button.nm').focus();
     await page.keyboard.press('ArrowRight');
     expect(await page.evaluate('document.activeElement.cellIndex')).toBe(8);
+    const newest = check.processors[0].days.map((d: any) => d.date).reverse();
+    // Read aloud as its date, status and processor, not as its letter.
+    const label = String(await page.evaluate('document.activeElement.getAttribute("aria-label")'));
+    expect(label).toMatch(new RegExp(`^${newest[0]} \\w{3}: [a-z][a-z ,()-]+, `));
+    expect(label.endsWith(`, ${first.display_name} (${first.name})`)).toBe(true);
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('#details').isVisible()).toBe(true);
-    const newest = check.processors[0].days.map((d: any) => d.date).reverse();
     expect(await page.locator('#details-title').textContent()).toBe(`${first.display_name} (${first.name})`);
     expect(await page.locator('#details-body').textContent()).toMatch(new RegExp(`^${newest[1]} \\w{3}: `));
     await page.keyboard.press('Escape');

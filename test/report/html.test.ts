@@ -29,10 +29,10 @@ describe('renderHtmlReport', () => {
     // Recorded by rendering pageGoldenResult() with 4b5bb2d's renderHtmlReport (and the summary strip's
     // .sum td.long rule, then the rules for widths between phone and desktop, for print, and the
     // phone's level labels, all in the style and its CSP hash; the page before them was 388797ae…;
-    // and the sort line's "reversed" said only against a column's own first order, in the script
-    // and its hash): run times not in toISOString's form, error text
+    // and the sort line's "reversed" said only against a column's own first order, then the active
+    // cell's aria-label, in the script and its hash): run times not in toISOString's form, error text
     // escaped in the data block, a blocked date, anomalies.
-    const RECORDED = '4155af24660b280fa519dce6981b5c82bc7b4e0cf21cb1867f5251133b6d87b6';
+    const RECORDED = '5fbf2e7083450a6b9bde3eb861c585639ead5bd9249c47ed6e8ebeed84edddbd';
     const digest = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
     expect(digest(renderHtmlReport(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
     expect(digest(htmlReportBuffer(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
