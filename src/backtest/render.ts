@@ -27,16 +27,23 @@ export function formatMinutes(minutes: number | null): string {
   return h === 0 ? `${m}m` : `${h}h${String(m).padStart(2, '0')}`;
 }
 
-/** Each figure: its label in the totals, its column in the breakdowns, and how it is shown. */
-const FIGURES: { label: string; column: string; value: (f: Figures) => string }[] = [
-  { label: 'PagerDuty pages', column: 'PAGES', value: (f) => String(f.pages) },
-  { label: 'Slack messages', column: 'SLACK', value: (f) => String(f.slack_messages) },
-  { label: 'problem dates', column: 'PROBLEMS', value: (f) => String(f.problem_dates) },
-  { label: 'never alerted', column: 'NEVER', value: (f) => String(f.never_alerted_dates) },
-  { label: 'flaps (resolved < 2 h)', column: 'FLAPS', value: (f) => String(f.flaps) },
-  { label: 'latency p50', column: 'P50', value: (f) => formatMinutes(f.latency.p50_minutes) },
-  { label: 'latency p95', column: 'P95', value: (f) => formatMinutes(f.latency.p95_minutes) },
-  { label: 'latency max', column: 'MAX', value: (f) => formatMinutes(f.latency.max_minutes) },
+/** B's minutes less A's, signed ('+24h00', '-1h00', '0m'); '-' when either run alerted nothing. */
+function minutesDelta(a: number | null, b: number | null): string {
+  if (a === null || b === null) return '-';
+  const delta = b - a;
+  return `${delta > 0 ? '+' : delta < 0 ? '-' : ''}${formatMinutes(Math.abs(delta))}`;
+}
+
+/** Each figure: its label in the totals, its column in the breakdowns, how it is shown, and B - A. */
+const FIGURES: { label: string; column: string; value: (f: Figures) => string; delta: (a: Figures, b: Figures) => string }[] = [
+  { label: 'PagerDuty pages', column: 'PAGES', value: (f) => String(f.pages), delta: (a, b) => String(b.pages - a.pages) },
+  { label: 'Slack messages', column: 'SLACK', value: (f) => String(f.slack_messages), delta: (a, b) => String(b.slack_messages - a.slack_messages) },
+  { label: 'problem dates', column: 'PROBLEMS', value: (f) => String(f.problem_dates), delta: (a, b) => String(b.problem_dates - a.problem_dates) },
+  { label: 'never alerted', column: 'NEVER', value: (f) => String(f.never_alerted_dates), delta: (a, b) => String(b.never_alerted_dates - a.never_alerted_dates) },
+  { label: 'flaps (resolved < 2 h)', column: 'FLAPS', value: (f) => String(f.flaps), delta: (a, b) => String(b.flaps - a.flaps) },
+  { label: 'latency p50', column: 'P50', value: (f) => formatMinutes(f.latency.p50_minutes), delta: (a, b) => minutesDelta(a.latency.p50_minutes, b.latency.p50_minutes) },
+  { label: 'latency p95', column: 'P95', value: (f) => formatMinutes(f.latency.p95_minutes), delta: (a, b) => minutesDelta(a.latency.p95_minutes, b.latency.p95_minutes) },
+  { label: 'latency max', column: 'MAX', value: (f) => formatMinutes(f.latency.max_minutes), delta: (a, b) => minutesDelta(a.latency.max_minutes, b.latency.max_minutes) },
 ];
 
 function table(header: string[], rows: string[][]): string[] {
@@ -69,12 +76,9 @@ export function renderBacktestText(report: BacktestReport): string {
   ];
   const header = ['', ...report.runs.map((run, i) => `${report.runs.length > 1 ? (i === 0 ? 'A: ' : 'B: ') : ''}${run.config}`)];
   if (b) header.push('B - A');
-  const rows = FIGURES.map(({ label, value }) => {
+  const rows = FIGURES.map(({ label, value, delta }) => {
     const row = [label, ...report.runs.map((run) => value(run.totals))];
-    if (b) {
-      const diff = (x: string, y: string) => (/^\d+$/.test(x) && /^\d+$/.test(y) ? String(Number(y) - Number(x)) : '');
-      row.push(diff(value(a!.totals), value(b.totals)));
-    }
+    if (b) row.push(delta(a!.totals, b.totals));
     return row;
   });
   lines.push(...table(header, rows), '');

@@ -138,6 +138,11 @@ describe('pem backtest, computed by hand', () => {
     ]);
     const text = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-06', '--compare', other]);
     expect(text.stdout).toMatch(/never alerted\s+2\s+1\s+-1/);
+    // Latency differs by signed minutes, like the counts (it was left blank).
+    const [a, b] = json.runs.map((r: any) => r.totals.latency.max_minutes as number | null);
+    const shown = (m: number) => (m < 60 ? `${m}m` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}`);
+    const delta = a === null || b === null ? '-' : b === a ? '0m' : `${b > a ? '+' : '-'}${shown(Math.abs(b - a))}`;
+    expect(text.stdout).toMatch(new RegExp(`latency max\\s+\\S+\\s+\\S+\\s+${delta.replace('+', '\\+')}\n`));
     expect(text.stdout).toContain('Never alerted (A): q 2025-10-05, r 2025-10-04');
   });
 
