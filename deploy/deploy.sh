@@ -228,7 +228,12 @@ for name in "${extra_read_datasets[@]}"; do
   [[ $name =~ ^([a-z][a-z0-9.:-]*[a-z0-9]:)?[A-Za-z0-9_]+$ ]] || die "EXTRA_READ_DATASETS: '$name' is not 'dataset' or 'project:dataset'"
 done
 for name in SLACK_WEBHOOK_SECRET PAGERDUTY_ROUTING_KEY_SECRET HEARTBEAT_URL_SECRET; do
-  [[ ${!name} =~ ^[A-Za-z0-9_-]{0,255}$ ]] || die "$name='${!name}' is not a Secret Manager secret id"
+  # Never echoed: what is pasted here by mistake is usually the secret itself (a webhook URL).
+  [[ ${!name} =~ ^[A-Za-z0-9_-]{0,255}$ ]] ||
+    die "$name is not a Secret Manager secret id (its value is not shown: it may be the secret itself); store the value in a secret and give that secret's id (example: $name=my-secret-id)"
+  # A PagerDuty routing key (32 letters and digits) is a valid id by its letters, and would be printed in --set-secrets.
+  [[ ${!name} =~ ^[A-Za-z0-9]{32}$ && ${!name} =~ [0-9] && ${!name} =~ [a-z] ]] &&
+    die "$name looks like a key itself (32 letters and digits), not a Secret Manager secret id; store the key in a secret and give that secret's id (example: $name=my-secret-id)"
 done
 read -r -a route_secrets <<<"$ROUTE_SECRETS"
 for pair in "${route_secrets[@]}"; do

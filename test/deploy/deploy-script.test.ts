@@ -729,13 +729,16 @@ describe('deploy.sh input checks', () => {
     [{ PROJECT_ID: PROJECT, SCHEDULE: 'not a cron' }, "SCHEDULE='not a cron' is not valid (example: SCHEDULE='0 8 * * *')"],
     [{ PROJECT_ID: PROJECT, BQ_LOCATION: 'mars' }, "BQ_LOCATION='mars' is not valid (example: BQ_LOCATION=US)"],
     [{ PROJECT_ID: PROJECT, TIME_ZONE: 'Mars Base' }, "TIME_ZONE='Mars Base' is not valid"],
-    [{ PROJECT_ID: PROJECT, SLACK_WEBHOOK_SECRET: 'https://hooks.slack.com/x' }, 'is not a Secret Manager secret id'],
+    [{ PROJECT_ID: PROJECT, SLACK_WEBHOOK_SECRET: 'https://hooks.slack.com/x' }, 'SLACK_WEBHOOK_SECRET is not a Secret Manager secret id (its value is not shown'],
+    [{ PROJECT_ID: PROJECT, PAGERDUTY_ROUTING_KEY_SECRET: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6' }, 'PAGERDUTY_ROUTING_KEY_SECRET looks like a key itself (32 letters and digits)'],
   ])('refuses %j with one clear line and exit 2', (env, message) => {
     const run = deploy(['--dry-run'], env);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    // A secret pasted where its id belongs is never echoed (SPEC §5).
+    for (const [name, value] of Object.entries(env)) if (name.endsWith('_SECRET')) expect(run.stderr).not.toContain(value.slice(8));
   });
 
   it('accepts the time zones, locations and schedules people use', () => {
