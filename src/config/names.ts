@@ -17,6 +17,9 @@ export const TABLES = {
 
 export type TableRole = keyof typeof TABLES;
 
+/** What only the Dataform workflow makes in the registry's dataset, and `pem` reads on BigQuery (`pem schema apply` does not make it). */
+export const DATAFORM_OBJECTS = [TABLES.lastSuccess, 'processor_health_daily_at', 'processor_health_daily', 'processor_health', 'processor_config', 'processor_runs', 'processor_backfill_queue'] as const;
+
 /** `<dataset>.<table>` of one of the monitor's tables. */
 export const tableIn = (registry: { dataset: string }, role: TableRole): string => `${registry.dataset}.${TABLES[role]}`;
 

@@ -15,6 +15,7 @@ import {
   type Job,
 } from '@google-cloud/bigquery';
 import { firstLine, runtimeError, usageError } from '../errors.js';
+import { DATAFORM_OBJECTS } from '../config/names.js';
 import { bigQueryTable, createBigQueryClient, retryTransient, streamRunRows, withJobsWatched } from './bigquery-client.js';
 import { withBoundedRequests } from './bounded-requests.js';
 import type { RepeatedRunRow, RunRow } from './run-row.js';
@@ -191,7 +192,7 @@ export class BigQueryWarehouse implements Warehouse {
       );
       return (rows as Record<string, unknown>[]).map((row) => decodeRow(row));
     } catch (error) {
-      throw runtimeError(`${this.description}: ${describe(error)}`);
+      throw runtimeError(`${this.description}: ${withDataformHint(describe(error))}`);
     }
   }
 
@@ -306,6 +307,17 @@ function decodeRow(row: Record<string, unknown>): Row {
  * One line for a person: BigQuery's own message when it sent one (`Syntax error: …`, a row's
  * insert error), else the transport's (`connect ECONNREFUSED …`). Never a stack.
  */
+/**
+ * BigQuery's "Not found" for an object only the Dataform workflow makes (`processor_last_success`,
+ * the table function): after a first deploy, or after `pem schema apply` alone, the next step is
+ * to run that workflow, which the message does not say.
+ */
+const DATAFORM_OBJECT_MISSING = new RegExp(`(Not found: (Table|Function)|Table-valued function not found:?) \\S*\\b(${DATAFORM_OBJECTS.join('|')})\\b`);
+
+function withDataformHint(said: string): string {
+  return DATAFORM_OBJECT_MISSING.test(said) ? `${said} (the Dataform project makes it, and pem reads it on BigQuery: run its workflow, docs/deployment.md "Run the Dataform workflow by hand")` : said;
+}
+
 export function describe(error: unknown): string {
   const e = error as {
     message?: string;

@@ -15,7 +15,7 @@ import type { Scenario } from '../support/scenario.js';
 import { startZetaSql, type ZetaSql } from '../support/zetasql.js';
 import { duckDbScenario, registryOf } from './support/fixtures.js';
 import { guardLoopback, type LoopbackGuard } from './support/loopback-guard.js';
-import { startBigQueryStandIn, unreachableUrl, type StandIn } from './support/rest-standin.js';
+import { BigQueryRestError, startBigQueryStandIn, unreachableUrl, type StandIn } from './support/rest-standin.js';
 import { SCENARIOS } from './support/scenarios.js';
 import { zetaBackedStandIn } from './support/zeta-standin.js';
 
@@ -141,6 +141,32 @@ describe('pem check --engine bigquery with a registry ahead of the deployment', 
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^error: BigQuery project pem-test \(US\): .*not deployed to BigQuery \(run the Dataform project\): aa_new, zz_new$/);
       expect(standIn.queries).toHaveLength(1);
+    } finally {
+      await standIn.close();
+      scenario.cleanup();
+    }
+  });
+});
+
+describe('pem check --engine bigquery before the Dataform workflow has run', () => {
+  it('says in its one line to run the Dataform workflow, which makes what the check reads (pem schema apply does not)', async () => {
+    const fixture = SCENARIOS[1]!.fixture;
+    const scenario = await duckDbScenario(fixture);
+    // What BigQuery answers when only `pem schema apply` made the dataset's tables.
+    const standIn = await startBigQueryStandIn({
+      answer: () => {
+        throw new BigQueryRestError('Not found: Table pem-test:nba_reference.processor_last_success was not found in location US', 404, 'notFound');
+      },
+    });
+    try {
+      const run = await runCli(['check', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', '--date', '2025-06-03', '--dry-run'], {
+        env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url, PEM_RECORD_SELF: 'off' },
+      });
+      expect(run).toMatchObject({ code: 1, stdout: '' });
+      expect(run.stderr).toBe(
+        'error: BigQuery project pem-test (US): Not found: Table pem-test:nba_reference.processor_last_success was not found in location US ' +
+          '(the Dataform project makes it, and pem reads it on BigQuery: run its workflow, docs/deployment.md "Run the Dataform workflow by hand")\n',
+      );
     } finally {
       await standIn.close();
       scenario.cleanup();
