@@ -37,7 +37,11 @@ export function holdReason(p: NoiseProcessor, detail: NoiseDetail | undefined): 
   if (p.level === 'OK' || !detail) return null;
   // Recovered failures the registry asked to hear about are this processor's own news.
   if (detail.problems_explained && p.recovered_failure_dates.length === 0) return 'dependency';
-  if (p.level === 'ERROR' && detail.alert_after_dates !== null && (detail.threshold_problem_dates ?? 0) < detail.alert_after_dates) return 'threshold';
+  // No count (null): the statement's registry has no threshold for it (BigQuery's deployed one,
+  // behind the runner's): nothing to hold the alert by, so it goes out (the check warns of the drift).
+  if (p.level === 'ERROR' && detail.alert_after_dates !== null && detail.threshold_problem_dates !== null && detail.threshold_problem_dates < detail.alert_after_dates) {
+    return 'threshold';
+  }
   return null;
 }
 

@@ -141,6 +141,11 @@ export interface UnusableRows {
 export interface CheckResult {
   report: CheckReport;
   details: Record<string, ProcessorDetail>;
+  /**
+   * BigQuery: where the registry Dataform deployed, which detection used, differs from the runner's
+   * (`check/deployed.ts`); absent where the statement is rendered from the runner's registry.
+   */
+  deployed_differences?: string[];
 }
 
 export interface CheckWindow {

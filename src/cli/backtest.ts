@@ -16,6 +16,7 @@ import { withProgress } from './progress.js';
 import { localTime } from '../alerts/actions.js';
 import { loadCheckedRegistry } from './registry.js';
 import { projectQualifiedKeys, type ProcessorConfig, type Registry } from '../config/registry.js';
+import { RUNNER_KEYS } from '../check/deployed.js';
 
 interface BacktestFlags {
   from: string;
@@ -61,25 +62,6 @@ export function registerBacktestCommand(program: Command, context: CliContext): 
     context.stdout.write(RENDERERS[format](report));
   });
 }
-
-/**
- * Keys of a processor that the check statement does not read: the runner applies them (SPEC §12's
- * alert_after_dates, routing) or only shows them. Every other key shapes detection.
- */
-const RUNNER_KEYS: ReadonlySet<string> = new Set([
-  'name',
-  'display_name',
-  'priority',
-  'revenue_impact',
-  'slack_channel',
-  'owners',
-  'route',
-  'runbook_url',
-  'backfill_command',
-  'alert_after_dates',
-  // Which processors a replay checks is the runner's choice (selectProcessors), not the function's.
-  'enabled',
-]);
 
 /**
  * Where two registries differ in what detection reads: `processors.a.staleness_threshold_days`,

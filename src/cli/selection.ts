@@ -16,6 +16,7 @@ import type { Warehouse } from '../warehouse/types.js';
 import { addWarehouseOptions, colorFor, configOption, type CliContext } from './context.js';
 import { withProgress, type Progress } from './progress.js';
 import { loadCheckedRegistry } from './registry.js';
+import { deployedConfigWarning } from '../check/deployed.js';
 
 /** What `pem check` (and `pem demo`) can print: the report, the JSON document (SPEC §7), or one CSV line per processor and date. */
 export const CHECK_FORMATS = ['table', 'json', 'csv'] as const;
@@ -209,11 +210,11 @@ export async function checkFromFlags(
 ): Promise<{ registry: Registry; result: CheckResult }> {
   return withCheckSession(flags, context, clock, async ({ registry, inputs, warehouse }) => {
     const checking = checkingText({ registry, inputs }, warehouse);
-    return {
-      registry,
-      result: await withProgress(context, checking, (progress) =>
-        runCheck(warehouse, registry, inputs, { dayDetails: true, onStatement: sliceProgress(checking, progress) }),
-      ),
-    };
+    const result = await withProgress(context, checking, (progress) =>
+      runCheck(warehouse, registry, inputs, { dayDetails: true, onStatement: sliceProgress(checking, progress) }),
+    );
+    const drift = deployedConfigWarning(result.deployed_differences ?? [], flags.config);
+    if (drift) context.log.warn(drift);
+    return { registry, result };
   });
 }

@@ -59,6 +59,8 @@ describe.each(CASES)('pem check --engine bigquery: $name', ({ fixture, check }) 
       env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url },
     });
     expect(bigquery.stderr).not.toMatch(/^error:/m);
+    // The deployed registry is this one: its config rows, read back as BigQuery's JSON, differ in nothing.
+    expect(bigquery.stderr).not.toContain('Dataform deployed');
     expect(bigquery.code).toBe(0);
     expect(JSON.parse(bigquery.stdout)).toEqual(duck.json);
 
@@ -167,6 +169,59 @@ describe('pem check --engine bigquery before the Dataform workflow has run', () 
         'error: BigQuery project pem-test (US): Not found: Table pem-test:nba_reference.processor_last_success was not found in location US ' +
           '(the Dataform project makes it, and pem reads it on BigQuery: run its workflow, docs/deployment.md "Run the Dataform workflow by hand")\n',
       );
+    } finally {
+      await standIn.close();
+      scenario.cleanup();
+    }
+  });
+});
+
+describe('pem check --engine bigquery with a registry whose settings differ from the deployed one', () => {
+  it('warns naming each difference, and sends an alert its local threshold would hold but the deployment never counted', async () => {
+    const fixture = SCENARIOS[1]!.fixture;
+    const deployed = registryOf(fixture);
+    const { standIn } = await zetaBackedStandIn(zeta, fixture, deployed);
+    const processors = fixture.registry.processors as Record<string, object>;
+    const changed = {
+      ...fixture,
+      registry: {
+        ...fixture.registry,
+        processors: { ...processors, careful: { ...processors.careful, alert_after_dates: 2, alert_within_dates: 3 }, relaxed: { ...processors.relaxed, staleness_threshold_days: 9, owners: ['@data-platform'] } },
+      },
+    };
+    const scenario = await duckDbScenario(changed);
+    try {
+      const run = await runCli(
+        ['check', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', '--date', '2025-06-03', '--now', '2025-06-04T12:00:00Z', '--dry-run', '--json-output'],
+        { env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url, PEM_RECORD_SELF: 'off' } },
+      );
+      expect(run.code).toBe(0);
+      const warnings = run.stderr.split('\n').filter((line) => line.includes('Dataform deployed'));
+      // Owners are the runner's own: no difference to detection.
+      expect(warnings).toEqual([
+        `warning: BigQuery detects with the registry Dataform deployed, which differs from ${scenario.registryPath}: ` +
+          'processors.careful.alert_after_dates (deployed none, here 2), processors.careful.alert_within_dates (deployed none, here 3), ' +
+          'processors.relaxed.staleness_threshold_days (deployed 2, here 9); this check used the deployed values for detection: ' +
+          'run the Dataform workflow to deploy this registry (docs/deployment.md "Run the Dataform workflow by hand")',
+      ]);
+      const careful = JSON.parse(run.stdout).alerts.find((alert: { processor: string }) => alert.processor === 'careful');
+      expect(careful).toMatchObject({ level: 'ERROR', reason: 'dry_run' });
+    } finally {
+      await standIn.close();
+      scenario.cleanup();
+    }
+  });
+
+  it('says nothing when the registry is the deployed one', async () => {
+    const fixture = SCENARIOS[1]!.fixture;
+    const { standIn } = await zetaBackedStandIn(zeta, fixture, registryOf(fixture));
+    const scenario = await duckDbScenario(fixture);
+    try {
+      const run = await runCli(['check', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', '--date', '2025-06-03', '--now', '2025-06-04T12:00:00Z', '--dry-run', '--json-output'], {
+        env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url, PEM_RECORD_SELF: 'off' },
+      });
+      expect(run.code).toBe(0);
+      expect(run.stderr).not.toContain('Dataform deployed');
     } finally {
       await standIn.close();
       scenario.cleanup();

@@ -9,6 +9,7 @@
  *   - the `processor_runs` view.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployedConfigDifferences } from '../../src/check/deployed.js';
 import { healthParams } from '../../src/check/inputs.js';
 import { checkDayRow } from '../../src/check/report.js';
 import type { Registry } from '../../src/config/registry.js';
@@ -129,8 +130,13 @@ describe.each(SCENARIOS)('$name', ({ fixture, checks }) => {
     // Exactly the statement the runner sends (one query, ordered by processor and date), its
     // compact rows (check_columns) read back into processor_health_daily's shape.
     const result = await zeta.evaluate(renderCheckSql('bigquery', registry), { catalog, content, params: zetaParams(registry, check) });
-    expect(result.columns.map((c) => c.name)).toEqual(['processor_name', 'verdict', 'day']);
+    expect(result.columns.map((c) => c.name)).toEqual(['processor_name', 'verdict', 'day', 'deployed_config']);
     expect(perDayRows(result.rows)).toEqual(duck);
+    // The deployed config on each processor's first row (beside its verdict), as the registry deployed it.
+    const configs = result.rows.filter((row) => row.deployed_config !== null);
+    expect(configs.map((row) => row.processor_name)).toEqual(result.rows.filter((row) => row.verdict !== null).map((row) => row.processor_name));
+    const deployed = new Map(configs.map((row) => [String(row.processor_name), JSON.parse(String(row.deployed_config)) as Record<string, unknown>]));
+    expect(deployedConfigDifferences(registry, deployed)).toEqual([]);
   });
 
   it('normalises runs the same way in the processor_runs view', async () => {
