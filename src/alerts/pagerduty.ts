@@ -38,27 +38,41 @@ export function createPagerDutyTransport(target: PagerDutyTarget, policy: RetryP
 }
 
 async function post(target: PagerDutyTarget, body: string, timeoutMs: number, stop: AbortSignal | undefined): Promise<void> {
+  // One controller ended by our own timer or by `stop`, both held here until the answer is read.
+  // Not AbortSignal.any([AbortSignal.timeout(…), stop]): on Node 20 the timeout signal inside it can
+  // be garbage-collected before it fires (nodejs/node#57736), and a PagerDuty that never answered
+  // then held the check for ever (seen: killed after 100–343 s).
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  const onStop = () => controller.abort(stop?.reason);
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener('abort', onStop, { once: true });
   let response: Response;
-  try {
-    response = await fetch(target.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body,
-      // Never followed: a 302 would drop the body (the event lost, yet answered 2xx by the new
-      // address), a 307 would send the routing key to another host. PagerDuty never redirects.
-      redirect: 'manual',
-      signal: stop ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    const e = error as { name?: string; cause?: { code?: string } };
-    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-    throw connectionError(e.cause?.code, timeoutMs, timedOut);
-  }
   let text = '';
   try {
-    text = await response.text();
-  } catch {
-    // The status decides; an unreadable body adds nothing.
+    try {
+      response = await fetch(target.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body,
+        // Never followed: a 302 would drop the body (the event lost, yet answered 2xx by the new
+        // address), a 307 would send the routing key to another host. PagerDuty never redirects.
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+    } catch (error) {
+      const e = error as { name?: string; cause?: { code?: string } };
+      const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+      throw connectionError(e.cause?.code, timeoutMs, timedOut);
+    }
+    try {
+      text = await response.text();
+    } catch {
+      // The status decides; an unreadable body adds nothing.
+    }
+  } finally {
+    clearTimeout(timer);
+    stop?.removeEventListener('abort', onStop);
   }
   if (response.ok) return;
   if (response.status >= 300 && response.status < 400) {

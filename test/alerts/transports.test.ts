@@ -3,6 +3,8 @@
  * `@slack/webhook` client and the real PagerDuty client (fetch). Waits are injected: Retry-After
  * is recorded instead of slept, and backoff is a millisecond.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildPagerDutyResolve } from '../../src/alerts/pagerduty-event.js';
 import { createPagerDutyTransport } from '../../src/alerts/pagerduty.js';
@@ -197,6 +199,24 @@ describe('the PagerDuty transport', () => {
     expect(pd.requests).toHaveLength(2);
     expect(error.message).toBe('timed out after 150 ms');
     expect(error.attempts).toBe(2);
+  });
+});
+
+describe('PagerDuty timeouts under garbage collection', () => {
+  it('times out a server that never answers though the heap is collected while it waits, when a stop signal is passed too', async () => {
+    // Node 20: the timeout signal inside AbortSignal.any([timeout, stop]) could be collected before
+    // it fired (nodejs/node#57736), and the request then waited for ever (a check held 100–343 s).
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const pd = await server('/v2/enqueue', () => 'hang');
+    const stop = new AbortController();
+    const sending = failure(createPagerDutyTransport({ routingKey: ROUTING_KEY, url: pd.url }, fastPolicy({ retries: 0, timeoutMs: 300 })).send(buildPagerDutyResolve('k'), stop.signal));
+    for (let i = 0; i < 5; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      gc();
+    }
+    const error = await Promise.race([sending, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still waiting after 5 s')), 5_000))]);
+    expect(error.message).toBe('timed out after 300 ms');
   });
 });
 
