@@ -10,7 +10,7 @@
  *   `custom_details` carries since when, the backfill commands and the `pem check` line.
  */
 import { processorNamed, type AlertLevel, type CheckResult, type ProcessorReport } from '../check/report.js';
-import { ellipsize } from '../printable.js';
+import { ellipsize, printable } from '../printable.js';
 import { localTime, type ProcessorActions } from './actions.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 
@@ -71,7 +71,9 @@ const MAX_OWNERS = 50;
 
 function summaryFor(p: ProcessorReport, kind: IssueKind, asOf: string, threshold: number | null): string {
   const name = ellipsize(p.name, MAX_SUMMARY_NAME);
-  const who = p.display_name === p.name ? name : `${ellipsize(p.display_name, MAX_SUMMARY_NAME)} (${name})`;
+  // The summary is what the page shows, texts and reads aloud: a display name's control characters
+  // and invisible bidirectional controls are shown as `?`, as on the terminal (`printable`).
+  const who = p.display_name === p.name ? name : `${ellipsize(printable(p.display_name), MAX_SUMMARY_NAME)} (${name})`;
   switch (kind) {
     case 'scheduler_issue':
       return `${who}: no runs at all in the window while dates were due (scheduler issue)`;

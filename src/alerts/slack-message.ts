@@ -15,7 +15,7 @@ import type { HoldReason } from '../check/noise.js';
 import type { CheckResult, ProcessorDetail, ProcessorReport } from '../check/report.js';
 import { REASON_WORDS } from '../check/terminal.js';
 import { byUrgency } from '../check/report.js';
-import { ellipsize } from '../printable.js';
+import { ellipsize, withoutBidiControls } from '../printable.js';
 import { localTime, type ProcessorActions } from './actions.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 import type { ActiveSilence, DueReason } from './plan.js';
@@ -104,9 +104,21 @@ export interface BuiltSlackMessage {
 
 const LEVEL_EMOJI: Record<string, string> = { CRITICAL: ':red_circle:', ERROR: ':large_orange_circle:', OK: ':large_green_circle:' };
 
-/** Slack's mrkdwn control characters (https://api.slack.com/reference/surfaces/formatting#escaping). */
+/**
+ * Slack's mrkdwn control characters (https://api.slack.com/reference/surfaces/formatting#escaping),
+ * and what text from processors must not carry into a channel: control characters and the invisible
+ * bidirectional controls become `?` as on the terminal (`printable`: "Trojan Source"; line breaks
+ * and tabs stay, a message's own layout), and a ``` becomes ''' so that it cannot open a code block
+ * that a later one (a backfill command) would close, turning the rest of the message inside out.
+ */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return withoutBidiControls(text)
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?')
+    .replace(/```/g, "'''")
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 /** Inline code that cannot be broken by the text it holds. */
@@ -134,7 +146,7 @@ function link(url: string, text: string): string {
 
 /** A code block that the text it holds cannot close early. */
 function codeBlock(lines: readonly string[]): string {
-  return `\`\`\`${escapeMrkdwn(lines.join('\n').replace(/```/g, "'''"))}\`\`\``;
+  return `\`\`\`${escapeMrkdwn(lines.join('\n'))}\`\`\``;
 }
 
 function levelCounts(processors: readonly ProcessorReport[]): { critical: number; error: number; ok: number } {

@@ -291,6 +291,21 @@ describe('Slack limits', () => {
     expect(text).not.toContain('<!channel>');
   });
 
+  it('keeps control characters, bidirectional controls and a stray ``` of a processor\'s text out of the channel', () => {
+    const built = build(
+      resultOf(
+        [processor('p', { display_name: 'Evil\u202e gnp.exe\u0007' })],
+        [detail('p', { latest_failure: { date: '2025-10-06', error_type: 'IOError', error_message: 'disk full ``` see \u001b[2Jlog' } })],
+      ),
+    );
+    const text = built.message.blocks.map((block) => JSON.stringify(block)).join('');
+    expect(text).toContain('Evil? gnp.exe?');
+    expect(text).toContain("disk full ''' see ?[2Jlog");
+    expect(text).not.toMatch(/[\u0000-\u0008\u001b\u202e]/);
+    // Every ``` left is one pem opened and closed itself.
+    expect((text.match(/```/g) ?? []).length % 2).toBe(0);
+  });
+
   it('sends a message for recoveries alone, saying what is still wrong', () => {
     const result = resultOf([processor('still_bad')]);
     const built = buildSlackMessage({
