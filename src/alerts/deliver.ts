@@ -693,8 +693,9 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
       // As sendWarningAlone decides: the summary goes alone when the default route has no message.
       const warningAlone = result.report.alerts.some((a) => a.level === 'WARNING') && routing.hasRoute(DEFAULT_ROUTE, 'slack') && !routes.has(DEFAULT_ROUTE);
       const messages = routes.size + (warningAlone ? 1 : 0);
+      const processors = new Set(slack.map((i) => i.processor)).size;
       parts.push(
-        `${messages} Slack message${messages === 1 ? '' : 's'} (${new Set(slack.map((i) => i.processor)).size} processors${warningAlone ? '; one the WARNING summary alone' : ''})`,
+        `${messages} Slack message${messages === 1 ? '' : 's'} (${processors} processor${processors === 1 ? '' : 's'}${warningAlone ? '; one the WARNING summary alone' : ''})`,
       );
     }
     const pd = plan.due.filter((i) => i.destination === 'pagerduty');
