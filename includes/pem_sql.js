@@ -1012,6 +1012,8 @@ const __pem_modules = {
         let quote = null;
         // The filter outside its quoted strings, where keywords and type names are read.
         let bare = '';
+        // The same with each quoted string as one operand (`S`), where what it starts or ends with is read.
+        let skeleton = '';
         for (let i = 0; i < filter.length; i++) {
             const ch = filter[i];
             const next = filter[i + 1];
@@ -1026,6 +1028,7 @@ const __pem_modules = {
                         return "must not write a quote twice inside a string ('it''s'): BigQuery reads it otherwise; a filter's strings cannot hold a quote";
                     quote = null;
                     bare += ' ';
+                    skeleton += ' S ';
                 }
                 continue;
             }
@@ -1047,13 +1050,23 @@ const __pem_modules = {
                 depth++;
             else if (ch === ')' && --depth < 0)
                 return 'has a ")" without its "("';
-            if (!quote)
+            if (!quote) {
                 bare += ch;
+                skeleton += ch;
+            }
         }
         if (quote)
             return `has an unterminated ${quote} quote`;
         if (depth !== 0)
             return 'has a "(" without its ")"';
+        // Cut short or begun halfway (`processor_name = `): DuckDB's parse says so, but a Dataform
+        // compile has no DuckDB, and would deploy a function that fails at its first run.
+        const dangling = /(?:^|\s)(=|<>|!=|<=|>=|<|>|\|\||\+|-|\*|\/|%|,|\(|AND|OR|NOT|LIKE|IN|BETWEEN|IS)\s*$/i.exec(skeleton);
+        if (dangling || /[=<>!|+*\/%,(]\s*$/.test(skeleton))
+            return `is cut short: it ends with "${(dangling?.[1] ?? skeleton.trim().slice(-1)).trim()}", with nothing after it`;
+        const leading = /^\s*(=|<>|!=|<=|>=|<|>|\|\||\*|\/|%|,|\)|AND|OR|IS|LIKE|IN|BETWEEN)(?=\s|\(|$)/i.exec(skeleton);
+        if (leading)
+            return `begins halfway: it starts with "${leading[1]}"`;
         // The same text runs on both engines (the BigQuery rendering splices it as it is): only what both read alike.
         if (/\bILIKE\b/i.test(bare))
             return "must not use ILIKE, which BigQuery does not have: write LOWER(column) LIKE 'pattern'";

@@ -7,6 +7,7 @@ import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filterShapeProblem } from '../../src/config/registry.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import { duckDbFilterParser } from '../../src/warehouse/duckdb-filter.js';
 import { runCli } from '../support/cli.js';
@@ -80,6 +81,25 @@ describe('a processor filter', () => {
     expect(run.stderr.trim()).toMatch(new RegExp(`^error: invalid registry \\S+: processors\\.gamebook\\.processor_filter: `));
     expect(run.stderr.trim().endsWith(why)).toBe(true);
   });
+
+  it.each([
+    ['processor_name = ', 'is cut short: it ends with "=", with nothing after it'],
+    ["processor_name = 'a' AND", 'is cut short: it ends with "AND", with nothing after it'],
+    ["processor_name='a' OR", 'is cut short: it ends with "OR", with nothing after it'],
+    ["AND processor_name = 'a'", 'begins halfway: it starts with "AND"'],
+  ])('%s is refused without a SQL parser (Dataform has none): %s', async (filter, why) => {
+    expect(filterShapeProblem(filter)).toBe(why);
+    const run = await validate(filter);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().endsWith(why)).toBe(true);
+  });
+
+  it.each(["processor_name = 'AND'", "processor_name IN ('a,', 'b')", 'records_processed = -1', "NOT (processor_name LIKE 'x%')", 'in_progress IS NOT NULL', 'records_processed/2 > 1'])(
+    '%s is not taken for one cut short',
+    (filter) => {
+      expect(filterShapeProblem(filter)).toBeNull();
+    },
+  );
 
   it.each([
     ["processor_name = 'a\\' OR TRUE", 'must not contain a backslash'],

@@ -59,6 +59,13 @@ describe('includes/pem_sql.js', () => {
     expect(bundle.runHistoryDdl('`p.ds.t`')).toBe(project.runHistoryDdl('p.ds.t'));
   });
 
+  it('refuses a filter cut short, which only DuckDB\'s parse caught: Dataform would deploy a function failing at its first run', () => {
+    const bundle = createRequire(import.meta.url)(join(REPO_ROOT, 'includes', 'pem_sql.js')) as DataformProject;
+    expect(() => bundle.loadRegistry({ processors: { c: { processor_filter: 'processor_name = ' } } })).toThrow(
+      /processors\.c\.processor_filter: is cut short: it ends with "=", with nothing after it/,
+    );
+  });
+
   it('lists every problem of an invalid registry, as Dataform will show them', () => {
     const bundle = createRequire(import.meta.url)(join(REPO_ROOT, 'includes', 'pem_sql.js')) as DataformProject;
     expect(() => bundle.loadRegistry({ processors: { a: { expected_frequency: 'hourly', priorty: 'high' } } })).toThrow(
