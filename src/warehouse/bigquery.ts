@@ -335,5 +335,18 @@ export function describe(error: unknown): string {
     const said = listed.filter((part) => !part.startsWith('<'));
     return `${typeof e.code === 'number' ? `HTTP ${e.code}: ` : ''}${said.length > 0 ? said.join('; ') : 'an HTML page'}`;
   }
-  return firstLine(detail);
+  return withCredentialsHint(firstLine(detail));
+}
+
+/**
+ * OpenSSL's word for a key it cannot read (`error:1E08010C:DECODER routines::unsupported`) names
+ * neither the file nor the credentials: the private key of the service-account file
+ * GOOGLE_APPLICATION_CREDENTIALS names (or of Application Default Credentials) is what failed.
+ */
+const UNREADABLE_KEY = /\b(DECODER|PEM|ASN1|RSA) routines\b|error:[0-9A-F]{8}:|\bprivate key\b/i;
+
+function withCredentialsHint(said: string): string {
+  return UNREADABLE_KEY.test(said)
+    ? `${said} (the credentials' private key cannot be read: check the key file GOOGLE_APPLICATION_CREDENTIALS names, or \`gcloud auth application-default login\`)`
+    : said;
 }

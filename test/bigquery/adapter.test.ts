@@ -288,6 +288,13 @@ describe('BigQuery decoding matches DuckDB decoding', () => {
 });
 
 describe('BigQuery errors', () => {
+  it('says that the credentials\' key is what OpenSSL could not read, which its own words do not', () => {
+    expect(describeBigQueryError(new Error('error:1E08010C:DECODER routines::unsupported'))).toBe(
+      "error:1E08010C:DECODER routines::unsupported (the credentials' private key cannot be read: check the key file GOOGLE_APPLICATION_CREDENTIALS names, or `gcloud auth application-default login`)",
+    );
+    expect(describeBigQueryError(new Error('Syntax error: Unexpected keyword FROM at [1:8]'))).toBe('Syntax error: Unexpected keyword FROM at [1:8]');
+  });
+
   it('turns a rejected query into one line with BigQuery’s own message', async () => {
     const standIn = await startBigQueryStandIn({
       answer: () => {
