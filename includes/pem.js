@@ -3,16 +3,33 @@
 // The SQL itself comes from includes/pem_sql.js, generated from sql/ by scripts/bundle-sql.mjs.
 const pemSql = require('./pem_sql.js');
 
-const registry = pemSql.loadRegistry(require('./processors.js'));
+// What is wrong with the registry or the vars, said once by definitions/pem_problems.js. Thrown
+// here, it would leave `pem` undefined in every definition: one real error among fifteen
+// "pem is not defined", each with its stack. So the other definitions compile against a stand-in
+// registry and the defaults, and the compilation still fails, on the one error that matters.
+const problems = [];
+
+function loadedRegistry() {
+  try {
+    return pemSql.loadRegistry(require('./processors.js'));
+  } catch (error) {
+    const said = error && error.message ? error.message : String(error);
+    problems.push(error instanceof SyntaxError ? `includes/processors.js cannot be loaded: ${said}` : said);
+    return pemSql.loadRegistry({ dataset: 'pem_invalid_registry', processors: { pem_invalid_registry: {} } });
+  }
+}
+
+const registry = loadedRegistry();
 const vars = (dataform.projectConfig && dataform.projectConfig.vars) || {};
 
-/** A whole-number var (Dataform vars are strings: `--vars=pem_health_lookback_days=14`). */
+/** A whole-number var (Dataform vars are strings: `--vars=pem_health_lookback_days=14`); a bad one is a problem, and its default stands in. */
 function wholeNumberVar(name, fallback, max) {
   const raw = vars[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new Error(`var ${name} must be a whole number from 1 to ${max}, for example --vars=${name}=${fallback} (got "${raw}")`);
+    problems.push(`var ${name} must be a whole number from 1 to ${max}, for example --vars=${name}=${fallback} (got "${raw}")`);
+    return fallback;
   }
   return value;
 }
@@ -42,6 +59,8 @@ function columnDescriptors(columns) {
 }
 
 module.exports = {
+  /** What stops this compilation (definitions/pem_problems.js throws it), or an empty list. */
+  problems,
   registry,
   dataset: registry.dataset,
   objects: pemSql.OBJECTS,
