@@ -240,6 +240,31 @@ for pair in "${route_secrets[@]}"; do
   # Only names here: a variable name and a secret id, never the secret's value.
   [[ $pair =~ ^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9_-]{1,255}$ ]] || die "ROUTE_SECRETS: '${pair%%=*}=…' is not VARIABLE=secret-id (example: SLACK_WEBHOOK_URL_STATS=pem-slack-stats)"
 done
+# PEM_ARGS are the job's `pem check` arguments: a typo there (--lookback-day=14, an unknown
+# processor) fails every scheduled run with exit 2. So pem check reads them itself, here, before
+# anything changes: on an empty DuckDB file made for the purpose, with nothing sent (--dry-run).
+read -r -a job_args <<<"$PEM_ARGS"
+for arg in "${job_args[@]}"; do
+  case $arg in
+    --engine | --engine=* | --database | --database=*) die "PEM_ARGS: $arg is the job's to decide (it checks BigQuery, PEM_ENGINE=bigquery): leave it out" ;;
+  esac
+done
+# Only with this checkout's pem, built (npm ci), and Node: the pem the image runs.
+if [[ ${#job_args[@]} -gt 0 && $PEM_BIN == "$ROOT/bin/pem.js" && -f $ROOT/dist/cli/main.js ]] && command -v node >/dev/null 2>&1; then
+  args_db="${TMPDIR:-/tmp}/pem-deploy-args-$$.duckdb"
+  node "$PEM_BIN" schema apply --engine=duckdb "--database=$args_db" "--config=$PEM_CONFIG" >/dev/null 2>&1 || true
+  args_status=0
+  args_said=$(PEM_RECORD_SELF=off node "$PEM_BIN" check "${job_args[@]}" --dry-run --engine=duckdb "--database=$args_db" "--config=$PEM_CONFIG" 2>&1 >/dev/null) || args_status=$?
+  node -e 'for (const f of process.argv.slice(1)) require("fs").rmSync(f, { force: true, recursive: true })' "$args_db" "$args_db.wal" "$args_db.spool"
+  # Exit 2 is bad usage (SPEC §6); anything else here is the empty file's doing, not the arguments'.
+  if [[ $args_status -eq 2 ]]; then
+    args_error=""
+    while IFS= read -r line; do
+      if [[ $line == "error: "* ]]; then args_error=${line#error: }; break; fi
+    done <<<"$args_said"
+    die "PEM_ARGS '$PEM_ARGS' would fail every scheduled run: ${args_error:-pem check exits 2 with them}"
+  fi
+fi
 
 JOB_SA="${JOB_SERVICE_ACCOUNT_NAME}@${PROJECT_ID}.iam.gserviceaccount.com"
 SCHEDULER_SA="${SCHEDULER_SERVICE_ACCOUNT_NAME}@${PROJECT_ID}.iam.gserviceaccount.com"
@@ -676,7 +701,6 @@ if [[ -n $REPORT_BUCKET ]]; then
 fi
 
 step "Cloud Run job"
-read -r -a job_args <<<"$PEM_ARGS"
 env_vars=("PEM_ENGINE=bigquery" "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "PEM_BIGQUERY_LOCATION=$BQ_LOCATION")
 [[ -z $PAGERDUTY_EVENTS_URL ]] || env_vars+=("PAGERDUTY_EVENTS_URL=$PAGERDUTY_EVENTS_URL")
 [[ -z $REPORT_BUCKET ]] || env_vars+=("PEM_REPORT_URI=gs://$REPORT_BUCKET/$REPORT_OBJECT")

@@ -731,8 +731,13 @@ describe('deploy.sh input checks', () => {
     [{ PROJECT_ID: PROJECT, TIME_ZONE: 'Mars Base' }, "TIME_ZONE='Mars Base' is not valid"],
     [{ PROJECT_ID: PROJECT, SLACK_WEBHOOK_SECRET: 'https://hooks.slack.com/x' }, 'SLACK_WEBHOOK_SECRET is not a Secret Manager secret id (its value is not shown'],
     [{ PROJECT_ID: PROJECT, PAGERDUTY_ROUTING_KEY_SECRET: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6' }, 'PAGERDUTY_ROUTING_KEY_SECRET looks like a key itself (32 letters and digits)'],
+    // Read by pem check itself (the dist/ that npm ci builds): each would fail every scheduled run.
+    [{ PROJECT_ID: PROJECT, PEM_ARGS: '--lookback-day=14' }, "PEM_ARGS '--lookback-day=14' would fail every scheduled run: unknown option '--lookback-day=14' (did you mean --lookback-days?)"],
+    [{ PROJECT_ID: PROJECT, PEM_ARGS: '--lookback-days=14 --processors=nope' }, "would fail every scheduled run: --processors: unknown processor 'nope'"],
+    [{ PROJECT_ID: PROJECT, PEM_ARGS: '--engine=duckdb' }, 'PEM_ARGS: --engine=duckdb is the job\'s to decide (it checks BigQuery, PEM_ENGINE=bigquery): leave it out'],
   ])('refuses %j with one clear line and exit 2', (env, message) => {
-    const run = deploy(['--dry-run'], env);
+    // Node on PATH (nothing else from it is used here): PEM_ARGS are read by pem check itself.
+    const run = deploy(['--dry-run'], env, `${dirname(process.execPath)}:${EMPTY_PATH}`);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(message);
