@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { ANOMALY_LABEL, anomalyDates } from './anomalies.js';
 import { isoDateRanges } from './date-runs.js';
 import { ANOMALIES, byUrgency, type AlertReason, type CheckResult, type DayStatus } from './report.js';
-import { printable } from '../printable.js';
+import { ellipsize, printable } from '../printable.js';
 
 /** SPEC §11 `reason`, in words: why an alert was not sent. */
 export const REASON_WORDS: Record<AlertReason, string> = {
@@ -120,7 +120,9 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
     if (detail?.also_affected.length) lines.push(...wrappedList(`${indent}also affected: `, detail.also_affected));
     const failure = detail?.latest_failure;
     if (failure && (failure.error_type || failure.error_message)) {
-      lines.push(`${indent}latest error (${failure.date}): ${printable([failure.error_type, failure.error_message].filter(Boolean).join(': '))}`);
+      // Cut as Slack cuts it (a stack trace in full buries the report); --json-output keeps it whole.
+      const said = printable([failure.error_type, failure.error_message].filter(Boolean).join(': '));
+      lines.push(`${indent}latest error (${failure.date}): ${ellipsize(said, MAX_TERMINAL_ERROR)}`);
     }
   }
   if (report.processors.length > 0) {
@@ -154,6 +156,9 @@ function dateListLines(prefix: string, dates: readonly string[]): string[] {
   // The count stays with the last range; the ranges are split at their commas.
   return wrappedList(prefix, ranges.split(', '));
 }
+
+/** A latest error's characters on the terminal: a few lines' worth, wrapped; the JSON document keeps every one. */
+const MAX_TERMINAL_ERROR = 500;
 
 /** A label longer than this (`blocked by <a long key>: `) has its list continue under the report's indent. */
 const MAX_HANGING_INDENT = 40;

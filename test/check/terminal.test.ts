@@ -99,3 +99,13 @@ describe('terminal report lists', () => {
     expect(list.split('\n').length).toBeGreaterThan(3);
   });
 });
+
+describe('terminal report errors', () => {
+  it('cuts a latest error (a stack trace) at 500 characters, where --json-output keeps it whole', () => {
+    const result = syntheticResult(1, 7);
+    const name = result.report.processors[0]!.name;
+    result.details[name]!.latest_failure = { date: '2025-10-01', error_type: 'Traceback', error_message: 'x'.repeat(5_000) };
+    const line = renderTerminalReport(result, { color: false }).split('\n').find((l) => l.includes('latest error ('))!;
+    expect(line).toBe(`         latest error (2025-10-01): Traceback: ${'x'.repeat(500 - 'Traceback: '.length - 1)}…`);
+  });
+});
