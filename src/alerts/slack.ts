@@ -62,7 +62,10 @@ function slackError(error: unknown, timeoutMs: number): TransportError {
   if (e.code === 'slack_webhook_http_error' && response) {
     const header = response.headers?.['retry-after'];
     const body = typeof response.data === 'string' && /^[a-z_]{1,60}$/.test(response.data.trim()) ? response.data.trim() : null;
-    return httpError(response.status, body, parseRetryAfter(header === undefined ? null : String(header)));
+    // As PagerDuty's: a redirect says what it is (Slack's webhooks never redirect; a proxy or a URL
+    // copied from a page that moves would).
+    const redirect = response.status >= 300 && response.status < 400 ? 'a redirect, not followed: set the webhook variable to the address Slack gave' : null;
+    return httpError(response.status, redirect ?? body, parseRetryAfter(header === undefined ? null : String(header)));
   }
   if (e.code === 'slack_webhook_request_error') {
     const code = e.original?.code;

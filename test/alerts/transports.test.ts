@@ -65,6 +65,14 @@ describe('the Slack transport', () => {
     expect(slack.requests).toHaveLength(1);
   });
 
+  it('says a redirect is one, as for PagerDuty, and follows none', async () => {
+    const elsewhere = await server(SLACK_PATH, slackOk);
+    const slack = await server(SLACK_PATH, () => ({ status: 302, headers: { location: elsewhere.url } }));
+    const error = await failure(createSlackTransport(slack.url, fastPolicy()).send(message));
+    expect(elsewhere.requests).toHaveLength(0);
+    expect(error.message).toBe('HTTP 302 (a redirect, not followed: set the webhook variable to the address Slack gave)');
+  });
+
   it('posts the message as JSON with nothing added by the client', async () => {
     const slack = await server(SLACK_PATH, slackOk);
     await createSlackTransport(slack.url, fastPolicy()).send(message);
