@@ -242,7 +242,9 @@ for pair in "${route_secrets[@]}"; do
 done
 # PEM_ARGS are the job's `pem check` arguments: a typo there (--lookback-day=14, an unknown
 # processor) fails every scheduled run with exit 2. So pem check reads them itself, here, before
-# anything changes: on an empty DuckDB file made for the purpose, with nothing sent (--dry-run).
+# anything changes, as the job would run it (BigQuery, this registry), with nothing sent (--dry-run)
+# and an endpoint that refuses at once: the arguments and the registry are read before any request,
+# so exit 2 is theirs, and the refused connection (exit 1) means they passed.
 read -r -a job_args <<<"$PEM_ARGS"
 for arg in "${job_args[@]}"; do
   case $arg in
@@ -251,12 +253,9 @@ for arg in "${job_args[@]}"; do
 done
 # Only with this checkout's pem, built (npm ci), and Node: the pem the image runs.
 if [[ ${#job_args[@]} -gt 0 && $PEM_BIN == "$ROOT/bin/pem.js" && -f $ROOT/dist/cli/main.js ]] && command -v node >/dev/null 2>&1; then
-  args_db="${TMPDIR:-/tmp}/pem-deploy-args-$$.duckdb"
-  node "$PEM_BIN" schema apply --engine=duckdb "--database=$args_db" "--config=$PEM_CONFIG" >/dev/null 2>&1 || true
   args_status=0
-  args_said=$(PEM_RECORD_SELF=off node "$PEM_BIN" check "${job_args[@]}" --dry-run --engine=duckdb "--database=$args_db" "--config=$PEM_CONFIG" 2>&1 >/dev/null) || args_status=$?
-  node -e 'for (const f of process.argv.slice(1)) require("fs").rmSync(f, { force: true, recursive: true })' "$args_db" "$args_db.wal" "$args_db.spool"
-  # Exit 2 is bad usage (SPEC §6); anything else here is the empty file's doing, not the arguments'.
+  args_said=$(PEM_RECORD_SELF=off PEM_BIGQUERY_API_ENDPOINT=http://127.0.0.1:9 node "$PEM_BIN" check "${job_args[@]}" --dry-run \
+    --engine=bigquery "--project=$PROJECT_ID" "--config=$PEM_CONFIG" 2>&1 >/dev/null) || args_status=$?
   if [[ $args_status -eq 2 ]]; then
     args_error=""
     while IFS= read -r line; do

@@ -4,7 +4,7 @@
  * would have sent. Sends nothing and writes nothing; reads the warehouse as of each instant.
  */
 import { Option, type Command } from 'commander';
-import { DEFAULT_LOOKBACK_DAYS, parseDate, parseLookbackDays, selectProcessors, todayIn } from '../check/inputs.js';
+import { DEFAULT_LOOKBACK_DAYS, parseDate, parseLookbackDays, selectProcessors, todayIn, withUpstreams } from '../check/inputs.js';
 import { usageError } from '../errors.js';
 import { parseEvery } from '../backtest/cadence.js';
 import { BACKTEST_FORMATS, renderBacktestCsv, renderBacktestJson, renderBacktestText, type BacktestFormat, type BacktestReport } from '../backtest/render.js';
@@ -105,7 +105,7 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
     create: false,
     warn: (message) => context.log.warn(message),
     atStop: context.stop.atStop,
-    projectKeys: registries.flatMap(({ registry }) => projectQualifiedKeys(registry)),
+    projectKeys: registries.flatMap(({ registry }) => projectQualifiedKeys(registry, withUpstreams(registry, selectProcessors(registry, flags.processors)))),
   });
   try {
     if (flags.compare && warehouse.detectsWithDeployedRegistry) {

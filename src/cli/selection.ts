@@ -3,7 +3,7 @@
  * (SPEC §6), and "load the registry, resolve the inputs, open the warehouse" around a use of it.
  */
 import { Option, type Command } from 'commander';
-import { resolveCheckInputs, type CheckInputs } from '../check/inputs.js';
+import { resolveCheckInputs, withUpstreams, type CheckInputs } from '../check/inputs.js';
 import type { CheckResult, ProcessorReport } from '../check/report.js';
 import { runCheck } from '../check/run.js';
 import { jsonDocumentPieces } from '../check/json-document.js';
@@ -83,7 +83,7 @@ export async function withCheckSession<T>(
   // and when it fails, only those that do not repeat its error: a damaged file was named twice,
   // once as the spool of the check's own run rows, on every run.
   const warnings: string[] = [];
-  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => void warnings.push(message), atStop: context.stop.atStop, projectKeys: projectQualifiedKeys(registry) });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => void warnings.push(message), atStop: context.stop.atStop, projectKeys: projectQualifiedKeys(registry, withUpstreams(registry, inputs.processors)) });
   try {
     const outcome = await use({ registry, inputs, warehouse });
     for (const message of warnings.splice(0)) context.log.warn(message);

@@ -126,16 +126,24 @@ export interface Registry {
 /**
  * The registry keys that name a BigQuery project (`project.dataset`, `project.dataset.table`), each
  * with its value: a DuckDB file has no projects, so an engine that is not BigQuery refuses them.
+ * Only the tables a command reads: the dataset's own, and those of `reads` (the processors it
+ * checks and their upstreams; none for `pem schema apply` and `pem silence`), so a registry
+ * deployed to BigQuery with one processor's table in another project still checks the others.
  */
-export function projectQualifiedKeys(registry: Pick<Registry, 'dataset' | 'processors'>): Array<{ key: string; name: string }> {
+export function projectQualifiedKeys(registry: Pick<Registry, 'dataset' | 'processors'>, reads: ReadonlySet<string> = new Set()): Array<{ key: string; name: string }> {
   const keys: Array<{ key: string; name: string }> = [];
-  if (registry.dataset.includes('.')) keys.push({ key: 'dataset', name: registry.dataset });
+  const datasetNamesProject = registry.dataset.includes('.');
+  if (datasetNamesProject) keys.push({ key: 'dataset', name: registry.dataset });
+  const defaultTable = `${registry.dataset}.${RUN_HISTORY_TABLE}`;
   for (const p of registry.processors) {
-    // A table the dataset put there (the default execution_table) is named by `dataset` already.
-    if (p.execution_table.split('.').length > 2 && !p.execution_table.startsWith(`${registry.dataset}.`)) {
+    if (!reads.has(p.name)) continue;
+    // The default execution_table is named by `dataset` already, when that names the project.
+    if (p.execution_table.split('.').length > 2 && !(datasetNamesProject && p.execution_table === defaultTable)) {
       keys.push({ key: `processors.${p.name}.execution_table`, name: p.execution_table });
     }
-    if (p.calendar_table !== null && p.calendar_table.split('.').length > 2) keys.push({ key: `processors.${p.name}.calendar_table`, name: p.calendar_table });
+    if (p.expected_frequency === 'calendar' && p.calendar_table !== null && p.calendar_table.split('.').length > 2) {
+      keys.push({ key: `processors.${p.name}.calendar_table`, name: p.calendar_table });
+    }
   }
   return keys;
 }

@@ -433,13 +433,27 @@ describe('pem config validate', () => {
       const database = join(dir, `projects-${command[0]}.duckdb`);
       const run = await runCli([...command, '--config', path, '--database', database], { now: new Date('2025-10-08T12:00:00Z') });
       expect(run).toMatchObject({ code: 2, stdout: '' });
+      // schema apply and silence read no processor's table: only the dataset's own are theirs.
+      const others = ['schema', 'silence'].includes(command[0]!) ? '' : ' (and 2 other keys: processors.gamebook.execution_table, processors.games.calendar_table)';
       expect(run.stderr).toBe(
-        'error: registry dataset "my-project.nba" names a BigQuery project (my-project), which a DuckDB file does not have ' +
-          '(and 2 other keys: processors.gamebook.execution_table, processors.games.calendar_table): write "nba" for DuckDB, or pass --engine bigquery\n',
+        `error: registry dataset "my-project.nba" names a BigQuery project (my-project), which a DuckDB file does not have${others}: write "nba" for DuckDB, or pass --engine bigquery\n`,
       );
       expect(existsSync(database)).toBe(false);
     },
   );
+
+  it('refuses only the tables a DuckDB command reads: a processor left out of --processors may keep its table in another project', async () => {
+    const path = writeRegistry('other-project.json', { dataset: 'nba_reference', processors: { a: {}, b: { execution_table: 'other-project.ds.runs' } } });
+    const database = join(dir, 'other-project.duckdb');
+    expect((await runCli(['schema', 'apply', '--config', path, '--database', database])).code).toBe(0);
+    const now = new Date('2025-10-08T12:00:00Z');
+    const narrow = await runCli(['check', '--config', path, '--database', database, '--processors', 'a', '--date', '2025-10-07', '--json-output', '--dry-run'], { now });
+    expect(narrow.stderr).not.toMatch(/^error:/m);
+    expect(narrow.code).toBe(0);
+    const all = await runCli(['check', '--config', path, '--database', database, '--date', '2025-10-07', '--dry-run'], { now });
+    expect(all).toMatchObject({ code: 2, stdout: '' });
+    expect(all.stderr).toContain('error: registry processors.b.execution_table "other-project.ds.runs" names a BigQuery project (other-project)');
+  });
 
   it('refuses to check with an invalid registry', async () => {
     const path = writeRegistry('bad-check.json', { processors: { a: { priority: 'urgent' } } });

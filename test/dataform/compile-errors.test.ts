@@ -21,14 +21,22 @@ afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 const messages = async (args: string[] = []) => {
   const run = await compileDataform(args, project);
-  return { code: run.code, errors: (run.graph?.graphErrors?.compilationErrors ?? []).map((e) => `${e.fileName}: ${e.message}`) };
+  const g = run.graph;
+  const actions = [...(g?.tables ?? []), ...(g?.operations ?? []), ...(g?.assertions ?? [])] as { disabled?: boolean }[];
+  return {
+    code: run.code,
+    errors: (g?.graphErrors?.compilationErrors ?? []).map((e) => `${e.fileName}: ${e.message}`),
+    enabled: actions.filter((a) => !a.disabled).length,
+  };
 };
 
 describe('dataform compile with a registry or vars it cannot use', () => {
   it('gives one error for an invalid registry, naming every problem, and no "pem is not defined"', async () => {
     writeFileSync(join(project, 'includes', 'processors.js'), "module.exports = { dataset: 'nba_reference', processors: { gamebook: { staleness_treshold_days: 2, priority: 'urgent' } } };\n");
-    const { code, errors } = await messages(['--vars=pem_health_lookback_days=soon']);
+    const { code, errors, enabled } = await messages(['--vars=pem_health_lookback_days=soon']);
     expect(code).toBe(1);
+    // The stand-in the other definitions compiled against: nothing of it would run.
+    expect(enabled).toBe(0);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^definitions\/pem_problems\.js: invalid processor registry \(includes\/processors\.js\):\n/);
     expect(errors[0]).toContain('processors.gamebook.staleness_treshold_days: unknown key (did you mean "staleness_threshold_days"?)');
@@ -38,6 +46,8 @@ describe('dataform compile with a registry or vars it cannot use', () => {
 
   it('compiles as before once the registry is put right', async () => {
     writeFileSync(join(project, 'includes', 'processors.js'), "module.exports = { dataset: 'nba_reference', processors: { gamebook: {} } };\n");
-    expect(await messages()).toEqual({ code: 0, errors: [] });
+    const { code, errors, enabled } = await messages();
+    expect({ code, errors }).toEqual({ code: 0, errors: [] });
+    expect(enabled).toBeGreaterThan(10);
   }, 60_000);
 });

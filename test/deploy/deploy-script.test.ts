@@ -746,6 +746,14 @@ describe('deploy.sh input checks', () => {
     for (const [name, value] of Object.entries(env)) if (name.endsWith('_SECRET')) expect(run.stderr).not.toContain(value.slice(8));
   });
 
+  it('lets PEM_ARGS through with a registry whose tables lie in other projects (read as the job reads them, on BigQuery)', () => {
+    const registry = join(scratch, 'other-project.json');
+    writeFileSync(registry, JSON.stringify({ dataset: 'nba_reference', processors: { a: {}, b: { execution_table: 'other-project.ds.runs' } } }));
+    const run = deploy(['--dry-run'], { PROJECT_ID: PROJECT, PEM_CONFIG: registry, PEM_ARGS: '--lookback-days=14 --processors=a,b' }, `${dirname(process.execPath)}:${EMPTY_PATH}`);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+  });
+
   it('accepts the time zones, locations and schedules people use', () => {
     for (const env of [
       { TIME_ZONE: 'EST5EDT', BQ_LOCATION: 'aws-us-east-1', SCHEDULE: '0 8 * * MON-FRI' },
