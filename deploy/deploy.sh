@@ -227,18 +227,25 @@ for name in "${writable_tables[@]}"; do [[ $name =~ ^[A-Za-z0-9_]+$ ]] || die "W
 for name in "${extra_read_datasets[@]}"; do
   [[ $name =~ ^([a-z][a-z0-9.:-]*[a-z0-9]:)?[A-Za-z0-9_]+$ ]] || die "EXTRA_READ_DATASETS: '$name' is not 'dataset' or 'project:dataset'"
 done
+# looks_like_key VALUE: 32 letters and digits with both in it, the shape of a PagerDuty routing key
+# (any letter case): a secret's value pasted where its id belongs.
+looks_like_key() {
+  [[ $1 =~ ^[A-Za-z0-9]{32}$ && $1 =~ [0-9] && $1 =~ [A-Za-z] ]]
+}
 for name in SLACK_WEBHOOK_SECRET PAGERDUTY_ROUTING_KEY_SECRET HEARTBEAT_URL_SECRET; do
   # Never echoed: what is pasted here by mistake is usually the secret itself (a webhook URL).
   [[ ${!name} =~ ^[A-Za-z0-9_-]{0,255}$ ]] ||
     die "$name is not a Secret Manager secret id (its value is not shown: it may be the secret itself); store the value in a secret and give that secret's id (example: $name=my-secret-id)"
   # A PagerDuty routing key (32 letters and digits) is a valid id by its letters, and would be printed in --set-secrets.
-  [[ ${!name} =~ ^[A-Za-z0-9]{32}$ && ${!name} =~ [0-9] && ${!name} =~ [a-z] ]] &&
+  looks_like_key "${!name}" &&
     die "$name looks like a key itself (32 letters and digits), not a Secret Manager secret id; store the key in a secret and give that secret's id (example: $name=my-secret-id)"
 done
 read -r -a route_secrets <<<"$ROUTE_SECRETS"
 for pair in "${route_secrets[@]}"; do
   # Only names here: a variable name and a secret id, never the secret's value.
   [[ $pair =~ ^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9_-]{1,255}$ ]] || die "ROUTE_SECRETS: '${pair%%=*}=…' is not VARIABLE=secret-id (example: SLACK_WEBHOOK_URL_STATS=pem-slack-stats)"
+  looks_like_key "${pair#*=}" &&
+    die "ROUTE_SECRETS: the id given for ${pair%%=*} looks like a key itself (32 letters and digits), not a Secret Manager secret id; store the key in a secret and give that secret's id"
 done
 # PEM_ARGS are the job's `pem check` arguments: a typo there (--lookback-day=14, an unknown
 # processor) fails every scheduled run with exit 2. So pem check reads them itself, here, before

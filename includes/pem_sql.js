@@ -23,7 +23,7 @@ const __pem_sql_files = {
   "create_dataset.sql.hbs": "CREATE SCHEMA IF NOT EXISTS {{> table name=dataset}}\n",
   "dialects/bigquery/backfill_source.hbs": "{{> table name=(concat dataset \".processor_health_daily\")}}(CURRENT_DATE({{> str value=timezone}}), {{lookback_days}})",
   "dialects/bigquery/baseline_values.hbs": "{{!--\n  baseline_values (a CTE of day_measures): for each date that needs a baseline (a success date of\n  the evaluated dates, and E when max_runtime_minutes is \"auto\"), the count and median aggregate\n  (median_agg) of records and of duration over the success dates in [D - baseline_days, D).\n  BigQuery: the range join (baseline_range_join), because PERCENTILE_CONT is analytic without a\n  window frame (https://cloud.google.com/bigquery/docs/reference/standard-sql/navigation_functions#percentile_cont):\n  no scan beyond what run_rows already bounded. DuckDB computes long windows as a framed window.\n--}}\n{{> baseline_range_join}}\n",
-  "dialects/bigquery/check_query.hbs": "{{!--\n  On BigQuery, `pem check` reads the table function Dataform deployed (definitions/), one query\n  for every processor, its rows in a compact form (check_columns). The registry is deployed with it, so\n  a processor the runner's registry names but the deployment does not know would silently have no\n  rows: `deployed` turns that into an error naming it (BigQuery's ERROR() fails the query; the\n  runner exits 1). It reads processor_last_success (one row per deployed processor), the table the\n  function reads its config from: no third table billed at BigQuery's 10 MB minimum (SPEC §14).\n  The same table gives, on each processor's first row, the config the function detects with\n  (`deployed_config`, its processor_config columns as JSON): the runner compares it with its own\n  registry and says where they differ (a filter or threshold changed but not yet deployed).\n--}}\nWITH deployed_configs AS (\n  -- One read of processor_last_success for both (a CTE runs once): the guard and the configs.\n  SELECT p AS processor_name, c.deployed_config\n  FROM UNNEST({{p.processors}}) AS p\n  LEFT JOIN (\n    SELECT processor_name AS deployed_name, TO_JSON_STRING(STRUCT({{> config_columns}})) AS deployed_config\n    FROM {{> table name=(concat dataset \".processor_last_success\")}}\n  ) AS c ON c.deployed_name = p\n),\ndeployed AS (\n  SELECT IF(COUNTIF(deployed_config IS NULL) = 0, TRUE, ERROR(CONCAT('not deployed to BigQuery (run the Dataform project): ', STRING_AGG(IF(deployed_config IS NULL, processor_name, NULL), ', ' ORDER BY processor_name)))) AS ok\n  FROM deployed_configs\n)\nSELECT\n{{> check_columns}},\n  CASE WHEN h.processing_date = {{> date_add date=p.end_date days=(concat \"1 - \" p.lookback_days)}} THEN c.deployed_config END AS deployed_config\n\nFROM {{> table name=(concat dataset \".processor_health_daily_at\")}}({{p.end_date}}, {{p.lookback_days}}, {{p.now}}) AS h\nCROSS JOIN deployed AS d\nLEFT JOIN deployed_configs AS c ON c.processor_name = h.processor_name\nWHERE d.ok AND h.processor_name IN UNNEST({{p.processors}})\nORDER BY h.processor_name, h.processing_date\n",
+  "dialects/bigquery/check_query.hbs": "{{!--\n  On BigQuery, `pem check` reads the table function Dataform deployed (definitions/), one query\n  for every processor, its rows in a compact form (check_columns). The registry is deployed with it, so\n  a processor the runner's registry names but the deployment does not know would silently have no\n  rows: `deployed` turns that into an error naming it (BigQuery's ERROR() fails the query; the\n  runner exits 1). It reads processor_last_success (one row per deployed processor), the table the\n  function reads its config from: no third table billed at BigQuery's 10 MB minimum (SPEC §14).\n  The same table gives, on each processor's first row, the config the function detects with\n  (`deployed_config`, its processor_config columns as JSON): the runner compares it with its own\n  registry and says where they differ (a filter or threshold changed but not yet deployed).\n--}}\nWITH deployed_configs AS (\n  -- One read of processor_last_success for both (a CTE runs once): the guard and the configs.\n  SELECT p AS processor_name, c.deployed_config\n  FROM UNNEST({{p.processors}}) AS p\n  LEFT JOIN (\n    -- The whole row, whatever columns the deployed version has: naming this version's config\n    -- columns would fail every check on a deployment older than the runner (Unrecognized name).\n    SELECT t.processor_name AS deployed_name, TO_JSON_STRING(t) AS deployed_config\n    FROM {{> table name=(concat dataset \".processor_last_success\")}} AS t\n  ) AS c ON c.deployed_name = p\n),\ndeployed AS (\n  SELECT IF(COUNTIF(deployed_config IS NULL) = 0, TRUE, ERROR(CONCAT('not deployed to BigQuery (run the Dataform project): ', STRING_AGG(IF(deployed_config IS NULL, processor_name, NULL), ', ' ORDER BY processor_name)))) AS ok\n  FROM deployed_configs\n)\nSELECT\n{{> check_columns}},\n  CASE WHEN h.processing_date = {{> date_add date=p.end_date days=(concat \"1 - \" p.lookback_days)}} THEN c.deployed_config END AS deployed_config\n\nFROM {{> table name=(concat dataset \".processor_health_daily_at\")}}({{p.end_date}}, {{p.lookback_days}}, {{p.now}}) AS h\nCROSS JOIN deployed AS d\nLEFT JOIN deployed_configs AS c ON c.processor_name = h.processor_name\nWHERE d.ok AND h.processor_name IN UNNEST({{p.processors}})\nORDER BY h.processor_name, h.processing_date\n",
   "dialects/bigquery/column.hbs": "{{alias}}.`{{name}}`",
   "dialects/bigquery/config_relation.hbs": "SELECT * FROM UNNEST(ARRAY<STRUCT<{{> config_column_types}}>>[\n{{#each processors}}  ({{> config_row}}){{#unless @last}},\n{{/unless}}{{/each}}\n])",
   "dialects/bigquery/contains_param.hbs": "{{value}} IN UNNEST({{> param name=list}})\n",
@@ -441,18 +441,26 @@ const __pem_modules = {
     /**
      * The registry keys that name a BigQuery project (`project.dataset`, `project.dataset.table`), each
      * with its value: a DuckDB file has no projects, so an engine that is not BigQuery refuses them.
+     * Only the tables a command reads: the dataset's own, and those of `reads` (the processors it
+     * checks and their upstreams; none for `pem schema apply` and `pem silence`), so a registry
+     * deployed to BigQuery with one processor's table in another project still checks the others.
      */
-    function projectQualifiedKeys(registry) {
+    function projectQualifiedKeys(registry, reads = new Set()) {
         const keys = [];
-        if (registry.dataset.includes('.'))
+        const datasetNamesProject = registry.dataset.includes('.');
+        if (datasetNamesProject)
             keys.push({ key: 'dataset', name: registry.dataset });
+        const defaultTable = `${registry.dataset}.${exports.RUN_HISTORY_TABLE}`;
         for (const p of registry.processors) {
-            // A table the dataset put there (the default execution_table) is named by `dataset` already.
-            if (p.execution_table.split('.').length > 2 && !p.execution_table.startsWith(`${registry.dataset}.`)) {
+            if (!reads.has(p.name))
+                continue;
+            // The default execution_table is named by `dataset` already, when that names the project.
+            if (p.execution_table.split('.').length > 2 && !(datasetNamesProject && p.execution_table === defaultTable)) {
                 keys.push({ key: `processors.${p.name}.execution_table`, name: p.execution_table });
             }
-            if (p.calendar_table !== null && p.calendar_table.split('.').length > 2)
+            if (p.expected_frequency === 'calendar' && p.calendar_table !== null && p.calendar_table.split('.').length > 2) {
                 keys.push({ key: `processors.${p.name}.calendar_table`, name: p.calendar_table });
+            }
         }
         return keys;
     }
@@ -1176,6 +1184,7 @@ const __pem_modules = {
     exports.processorConfigRows = processorConfigRows;
     exports.maxBaselineDays = maxBaselineDays;
     exports.processorConfigJson = processorConfigJson;
+    exports.configRuntime = configRuntime;
     exports.dependencyEdges = dependencyEdges;
     exports.thresholdReachDays = thresholdReachDays;
     exports.historyExtent = historyExtent;

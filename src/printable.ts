@@ -11,6 +11,13 @@
 // eslint-disable-next-line no-control-regex
 export const printable = (text: string): string => withoutBidiControls(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 
+/**
+ * Control characters and the invisible bidirectional controls as `?`, line breaks and tabs kept
+ * (a CRLF read as one line break): for text with a layout of its own, such as a Slack message.
+ */
+// eslint-disable-next-line no-control-regex
+export const withLayoutOnly = (text: string): string => withoutBidiControls(text.replace(/\r\n/g, '\n')).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+
 /** The invisible bidirectional controls as `?`: what the HTML report shows, where line breaks and tabs are its own to lay out. */
 export const withoutBidiControls = (text: string): string => text.replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
 

@@ -15,7 +15,7 @@ import type { HoldReason } from '../check/noise.js';
 import type { CheckResult, ProcessorDetail, ProcessorReport } from '../check/report.js';
 import { REASON_WORDS } from '../check/terminal.js';
 import { byUrgency } from '../check/report.js';
-import { ellipsize, withoutBidiControls } from '../printable.js';
+import { ellipsize, withLayoutOnly } from '../printable.js';
 import { localTime, type ProcessorActions } from './actions.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 import type { ActiveSilence, DueReason } from './plan.js';
@@ -112,9 +112,7 @@ const LEVEL_EMOJI: Record<string, string> = { CRITICAL: ':red_circle:', ERROR: '
  * that a later one (a backfill command) would close, turning the rest of the message inside out.
  */
 export function escapeMrkdwn(text: string): string {
-  return withoutBidiControls(text)
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?')
+  return withLayoutOnly(text)
     .replace(/```/g, "'''")
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

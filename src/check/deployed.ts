@@ -6,6 +6,7 @@
  * statement returns (`deployed_config`) with the runner's registry.
  */
 import type { ProcessorConfig, Registry } from '../config/registry.js';
+import { configRuntime } from '../sql/health.js';
 
 /**
  * Keys of a processor that the check statement does not read: the runner applies them (SPEC §12's
@@ -47,7 +48,7 @@ function shown(value: unknown): string {
 
 /** The registry's value of a `processor_config` column, as the config row holds it (undefined: not a key of this registry). */
 function localValue(p: ProcessorConfig, column: string): unknown {
-  if (column === 'max_runtime_minutes') return p.max_runtime_minutes === 'auto' ? null : p.max_runtime_minutes;
+  if (column === 'max_runtime_minutes') return configRuntime(p);
   return (p as unknown as Record<string, unknown>)[column];
 }
 
@@ -55,7 +56,9 @@ function localValue(p: ProcessorConfig, column: string): unknown {
  * Where the deployed config rows differ from `registry` in what detection reads, one phrase each:
  * `processors.gamebook.processor_filter (deployed 'a', here 'b')`. A threshold deployed or not
  * counts too (alert_after_dates is the runner's, but only a deployed one has its dates counted).
- * Columns the runner does not know (a deployment of another version) are left out.
+ * Only the columns both sides have are compared: a deployment of another version (older: a column
+ * this runner added is absent from the row; newer: one it does not know) is not a difference, and
+ * the row's own `last_success_date` and `built_through` are not registry keys.
  */
 export function deployedConfigDifferences(registry: Pick<Registry, 'processors'>, deployed: ReadonlyMap<string, Record<string, unknown>>): string[] {
   const differences: string[] = [];

@@ -157,7 +157,7 @@ export function processorConfigJson(processors: readonly ProcessorConfig[], temp
 }
 
 /** `max_runtime_minutes` as a `processor_config` row holds it (processorConfigRows). */
-function configRuntime(p: ProcessorConfig): number | null {
+export function configRuntime(p: ProcessorConfig): number | null {
   return p.max_runtime_minutes === 'auto' ? null : p.max_runtime_minutes;
 }
 

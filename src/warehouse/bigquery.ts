@@ -304,10 +304,6 @@ function decodeRow(row: Record<string, unknown>): Row {
 }
 
 /**
- * One line for a person: BigQuery's own message when it sent one (`Syntax error: …`, a row's
- * insert error), else the transport's (`connect ECONNREFUSED …`). Never a stack.
- */
-/**
  * BigQuery's "Not found" for an object only the Dataform workflow makes (`processor_last_success`,
  * the table function): after a first deploy, or after `pem schema apply` alone, the next step is
  * to run that workflow, which the message does not say.
@@ -318,6 +314,10 @@ function withDataformHint(said: string): string {
   return DATAFORM_OBJECT_MISSING.test(said) ? `${said} (the Dataform project makes it, and pem reads it on BigQuery: run its workflow, docs/deployment.md "Run the Dataform workflow by hand")` : said;
 }
 
+/**
+ * One line for a person: BigQuery's own message when it sent one (`Syntax error: …`, a row's
+ * insert error), else the transport's (`connect ECONNREFUSED …`). Never a stack.
+ */
 export function describe(error: unknown): string {
   const e = error as {
     message?: string;
@@ -343,7 +343,7 @@ export function describe(error: unknown): string {
  * neither the file nor the credentials: the private key of the service-account file
  * GOOGLE_APPLICATION_CREDENTIALS names (or of Application Default Credentials) is what failed.
  */
-const UNREADABLE_KEY = /\b(DECODER|PEM|ASN1|RSA) routines\b|error:[0-9A-F]{8}:|\bprivate key\b/i;
+const UNREADABLE_KEY = /\b(DECODER|PEM|ASN1|RSA) routines\b|\bprivate key\b/i;
 
 function withCredentialsHint(said: string): string {
   return UNREADABLE_KEY.test(said)

@@ -637,14 +637,16 @@ class DuckDbWarehouse implements Warehouse {
     const repeatedStored = repeats.filter((row) => stored.has(key(row.run_id, row.status)));
     if (repeatedStored.length > 0) {
       // What the stored rows say, only when there are repeats (a retry, a second complete), as text:
-      // a table made by hand with other column types must still get its append's own error.
+      // a table made by hand with other column types must still get its append's own error. Of
+      // several rows with one (run_id, status) (written by other tools), the latest completed_at
+      // is the one a check reads (SPEC §2).
       try {
         const values = await this.query(
           `SELECT run_id, status,
-                  CAST(first(processor_name ORDER BY completed_at NULLS LAST) AS VARCHAR) AS processor_name,
-                  CAST(first(processing_date ORDER BY completed_at NULLS LAST) AS VARCHAR) AS processing_date,
-                  CAST(first(records_processed ORDER BY completed_at NULLS LAST) AS VARCHAR) AS records_processed,
-                  CAST(to_json(first(errors ORDER BY completed_at NULLS LAST)) AS VARCHAR) AS errors
+                  CAST(first(processor_name ORDER BY completed_at DESC NULLS LAST) AS VARCHAR) AS processor_name,
+                  CAST(first(processing_date ORDER BY completed_at DESC NULLS LAST) AS VARCHAR) AS processing_date,
+                  CAST(first(records_processed ORDER BY completed_at DESC NULLS LAST) AS VARCHAR) AS records_processed,
+                  CAST(to_json(first(errors ORDER BY completed_at DESC NULLS LAST)) AS VARCHAR) AS errors
            FROM ${quoted} WHERE list_contains($run_ids, run_id) GROUP BY run_id, status`,
           runIds(repeatedStored),
         );

@@ -295,12 +295,13 @@ describe('Slack limits', () => {
     const built = build(
       resultOf(
         [processor('p', { display_name: 'Evil\u202e gnp.exe\u0007' })],
-        [detail('p', { latest_failure: { date: '2025-10-06', error_type: 'IOError', error_message: 'disk full ``` see \u001b[2Jlog' } })],
+        [detail('p', { latest_failure: { date: '2025-10-06', error_type: 'IOError', error_message: 'disk full ``` see \u001b[2Jlog\r\nline two' } })],
       ),
     );
     const text = built.message.blocks.map((block) => JSON.stringify(block)).join('');
     expect(text).toContain('Evil? gnp.exe?');
-    expect(text).toContain("disk full ''' see ?[2Jlog");
+    // The error is one line in Slack (its whitespace folded); a CRLF is not left as a '?'.
+    expect(text).toContain("disk full ''' see ?[2Jlog line two");
     expect(text).not.toMatch(/[\u0000-\u0008\u001b\u202e]/);
     // Every ``` left is one pem opened and closed itself.
     expect((text.match(/```/g) ?? []).length % 2).toBe(0);

@@ -293,6 +293,8 @@ describe('BigQuery errors', () => {
       "error:1E08010C:DECODER routines::unsupported (the credentials' private key cannot be read: check the key file GOOGLE_APPLICATION_CREDENTIALS names, or `gcloud auth application-default login`)",
     );
     expect(describeBigQueryError(new Error('Syntax error: Unexpected keyword FROM at [1:8]'))).toBe('Syntax error: Unexpected keyword FROM at [1:8]');
+    // OpenSSL's other words (an https endpoint that is really http, a proxy) are not about the key.
+    expect(describeBigQueryError(new Error('error:0A00010B:SSL routines::wrong version number'))).toBe('error:0A00010B:SSL routines::wrong version number');
   });
 
   it('turns a rejected query into one line with BigQuery’s own message', async () => {

@@ -731,6 +731,8 @@ describe('deploy.sh input checks', () => {
     [{ PROJECT_ID: PROJECT, TIME_ZONE: 'Mars Base' }, "TIME_ZONE='Mars Base' is not valid"],
     [{ PROJECT_ID: PROJECT, SLACK_WEBHOOK_SECRET: 'https://hooks.slack.com/x' }, 'SLACK_WEBHOOK_SECRET is not a Secret Manager secret id (its value is not shown'],
     [{ PROJECT_ID: PROJECT, PAGERDUTY_ROUTING_KEY_SECRET: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6' }, 'PAGERDUTY_ROUTING_KEY_SECRET looks like a key itself (32 letters and digits)'],
+    [{ PROJECT_ID: PROJECT, PAGERDUTY_ROUTING_KEY_SECRET: 'A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6' }, 'PAGERDUTY_ROUTING_KEY_SECRET looks like a key itself (32 letters and digits)'],
+    [{ PROJECT_ID: PROJECT, ROUTE_SECRETS: 'PAGERDUTY_ROUTING_KEY_STATS=a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6' }, 'ROUTE_SECRETS: the id given for PAGERDUTY_ROUTING_KEY_STATS looks like a key itself'],
     // Read by pem check itself (the dist/ that npm ci builds): each would fail every scheduled run.
     [{ PROJECT_ID: PROJECT, PEM_ARGS: '--lookback-day=14' }, "PEM_ARGS '--lookback-day=14' would fail every scheduled run: unknown option '--lookback-day=14' (did you mean --lookback-days?)"],
     [{ PROJECT_ID: PROJECT, PEM_ARGS: '--lookback-days=14 --processors=nope' }, "would fail every scheduled run: --processors: unknown processor 'nope'"],
@@ -743,7 +745,7 @@ describe('deploy.sh input checks', () => {
     expect(run.stderr).toContain(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     // A secret pasted where its id belongs is never echoed (SPEC §5).
-    for (const [name, value] of Object.entries(env)) if (name.endsWith('_SECRET')) expect(run.stderr).not.toContain(value.slice(8));
+    for (const [name, value] of Object.entries(env)) if (/_SECRETS?$/.test(name)) expect(run.stderr).not.toContain(value.slice(-24));
   });
 
   it('lets PEM_ARGS through with a registry whose tables lie in other projects (read as the job reads them, on BigQuery)', () => {

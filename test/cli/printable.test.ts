@@ -1,0 +1,15 @@
+/** What text from processors may carry into a terminal (`printable`) and into a message with a layout of its own (`withLayoutOnly`). */
+import { describe, expect, it } from 'vitest';
+import { printable, withLayoutOnly } from '../../src/printable.js';
+
+describe('printable and withLayoutOnly', () => {
+  const text = 'a\tb\r\nc\nd\re\u0007f\u001b[2J\u202eg\u0085';
+
+  it('printable shows every control character and invisible bidirectional control as ?', () => {
+    expect(printable(text)).toBe('a?b??c?d?e?f?[2J?g?');
+  });
+
+  it('withLayoutOnly keeps tabs and line breaks, reads a CRLF as one line break, and shows the rest as ?', () => {
+    expect(withLayoutOnly(text)).toBe('a\tb\nc\nd?e?f?[2J?g?');
+  });
+});
