@@ -103,7 +103,7 @@ function addTargetOptions(command: Command): Command {
     .option('--trigger <source>', 'trigger_source: scheduler, manual, backfill, …')
     .option('--metadata <json>', 'free-form JSON stored with the run, for example \'{"rows_in": 1200}\'')
     .option('--table <dataset.table>', 'run-history table (default: <registry dataset>.processor_run_history)')
-    .option('--strict', 'exit 1 when the row cannot be written (default: warn and exit 0)')
+    .option('--strict', 'exit 1 when the row cannot be written or is not stored (default: warn and exit 0)')
     .addOption(configOption());
   command.addHelpText(
     'after',
@@ -112,7 +112,8 @@ function addTargetOptions(command: Command): Command {
       'another process holds, a BigQuery that does not answer) is one warning line and',
       'exit 0; on DuckDB it is kept in <database>.spool/ and added by the next',
       '`pem record` or `pem check` that can write it. SIGTERM or Ctrl-C while it waits',
-      'keeps it there too.',
+      'keeps it there too. A run keeps its first row of each status: on DuckDB a second',
+      'one with other values (--records, errors) is not stored, and says so.',
     ].join('\n'),
   );
   return addWarehouseOptions(command);
