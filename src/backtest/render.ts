@@ -2,6 +2,8 @@
  * The backtest's figures for a person (a table; two registries side by side with --compare), as
  * JSON and as CSV. Pure: returns text.
  */
+import { DateTime } from 'luxon';
+import { localTime } from '../alerts/actions.js';
 import { renderCsv } from '../report/csv.js';
 import type { BacktestRun } from './replay.js';
 import type { Figures } from './simulate.js';
@@ -68,10 +70,34 @@ function breakdown<K extends 'week' | 'processor'>(report: BacktestReport, key: 
   return table(header, rows);
 }
 
+/**
+ * What to know when the period begins before the history: its checks saw no run and read every
+ * expected date as missing, so their pages and messages are about the history's absence. Null when
+ * the first check already saw history (the same history for both registries: A's is read).
+ */
+function historyNote(report: BacktestReport): string | null {
+  const run = report.runs[0];
+  if (!run || run.checks === 0) return null;
+  const seen = run.first_check_with_history;
+  if (seen === null) {
+    return 'No check in this period saw a run or a success of these processors: the period is before their history, or the history is elsewhere (--database, --config); every expected date read as missing.';
+  }
+  const firstCheck = DateTime.fromISO(report.from, { zone: report.timezone }).startOf('day');
+  if (Date.parse(seen) <= firstCheck.toMillis()) return null;
+  // Its windows reach lookback_days back: the first period whose windows all lie in the history.
+  const within = DateTime.fromISO(seen, { zone: 'UTC' }).setZone(report.timezone).plus({ days: report.lookback_days }).toISODate();
+  return (
+    `The history begins after this period does: the checks before ${localTime(seen, report.timezone)} saw no run and read every expected date as missing; ` +
+    `--from ${within} replays checks whose ${report.lookback_days}-day windows lie within the history.`
+  );
+}
+
 export function renderBacktestText(report: BacktestReport): string {
   const [a, b] = report.runs;
+  const note = historyNote(report);
   const lines = [
     `Backtest ${report.from} .. ${report.to}, a check every ${formatMinutes(report.every_minutes)} (${a!.checks} checks, ${report.lookback_days}-day window, ${report.timezone}); nothing sent, nothing written`,
+    ...(note ? [note] : []),
     '',
   ];
   const header = ['', ...report.runs.map((run, i) => `${report.runs.length > 1 ? (i === 0 ? 'A: ' : 'B: ') : ''}${run.config}`)];

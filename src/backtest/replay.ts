@@ -46,6 +46,13 @@ export interface BacktestOptions {
 }
 
 export interface BacktestRun extends BacktestFigures {
+  /**
+   * The first check (its instant) that saw a run row or a success of the processors replayed; null
+   * when none did. Later than the period's first check when the period begins before the history:
+   * the checks before it read every expected date as missing, which is not what the registry would
+   * have sent about the history itself.
+   */
+  first_check_with_history: string | null;
   /** Detection queries actually run (the rest of the checks carried results forward). */
   queries: number;
   /** Where the time went: waiting on the warehouse (detection, events, silences; checks run ahead) and the simulation. */
@@ -88,7 +95,7 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   const until = options.until?.getTime() ?? Infinity;
   const instants = cadenceInstants(options.from, options.to, registry.timezone, options.everyMs).filter((at) => at.getTime() <= until);
   const simulation = new AlertSimulation({ dataset: registry.dataset, renotifyHours: registry.renotify_hours, timezone: registry.timezone });
-  if (instants.length === 0 || options.processors.length === 0) return { ...simulation.figures(), queries: 0, query_ms: 0, simulate_ms: 0 };
+  if (instants.length === 0 || options.processors.length === 0) return { ...simulation.figures(), first_check_with_history: null, queries: 0, query_ms: 0, simulate_ms: 0 };
   let queryMs = 0;
   let simulateMs = 0;
   const timed = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -156,6 +163,7 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   const merged = new Map<string, { report: ProcessorReport; detail: ProcessorDetail }>();
   let silences: ActiveSilence[] = [];
   let replayed = 0;
+  let firstCheckWithHistory: string | null = null;
   try {
     for (const step of steps) {
       if (step.wanted.length > 0) {
@@ -171,6 +179,9 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
           lastPause = performance.now();
         }
         for (const report of result.report.processors) merged.set(report.name, { report, detail: result.details[report.name]! });
+        if (firstCheckWithHistory === null && result.report.processors.some((p) => p.last_success_date !== null || p.days.some((d) => d.runs > 0))) {
+          firstCheckWithHistory = step.window.now.toISOString();
+        }
       }
       if (step.readSilences) silences = await timed(() => listSilences(warehouse, alertSilencesTable(registry), step.window.now, { activeOnly: true }));
 
@@ -191,7 +202,13 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   }
   const started = performance.now();
   const figures = simulation.figures();
-  return { ...figures, queries: asked.length, query_ms: Math.round(queryMs), simulate_ms: Math.round(simulateMs + performance.now() - started) };
+  return {
+    ...figures,
+    first_check_with_history: firstCheckWithHistory,
+    queries: asked.length,
+    query_ms: Math.round(queryMs),
+    simulate_ms: Math.round(simulateMs + performance.now() - started),
+  };
 }
 
 /** A running row is hung after at most this long whatever its limit (the registry's largest max_runtime_minutes). */

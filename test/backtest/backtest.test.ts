@@ -347,3 +347,32 @@ describe('the cadence', () => {
     expect(percentiles([])).toEqual({ alerted_dates: 0, p50_minutes: null, p95_minutes: null, max_minutes: null });
   });
 });
+
+describe('pem backtest over a period that begins before the history', () => {
+  const registry = { dataset: 'nba_reference', timezone: 'UTC', processors: { p: { grace_hours: 2.5 } } };
+
+  it('names the first check that saw the history, and says which --from replays the history alone', async () => {
+    // p's first run: 2025-10-04 (done 10-05 00:30); the period begins on 10-01.
+    scenario = await createScenario(registry, nightly('p', datesBetween('2025-10-04', '2025-10-08')));
+    const json = await backtest(['--from', '2025-10-01', '--to', '2025-10-06']);
+    expect(json.runs[0].first_check_with_history).toBe('2025-10-05T01:00:00.000Z');
+    const text = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-01', '--to', '2025-10-06'], { now: NOW });
+    expect(text.stdout.split('\n')[1]).toBe(
+      'The history begins after this period does: the checks before 2025-10-05 01:00 UTC saw no run and read every expected date as missing; ' +
+        '--from 2025-10-12 replays checks whose 7-day windows lie within the history.',
+    );
+    // A period whose first check already sees the history says nothing of it.
+    const later = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-06', '--to', '2025-10-06'], { now: NOW });
+    expect(later.stdout.split('\n')[1]).toBe('');
+  });
+
+  it('says when no check saw any history at all (a period before it, or the wrong file)', async () => {
+    scenario = await createScenario(registry, nightly('p', datesBetween('2025-10-04', '2025-10-08')));
+    const json = await backtest(['--from', '2025-09-01', '--to', '2025-09-02']);
+    expect(json.runs[0].first_check_with_history).toBeNull();
+    const text = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-09-01', '--to', '2025-09-02'], { now: NOW });
+    expect(text.stdout.split('\n')[1]).toBe(
+      'No check in this period saw a run or a success of these processors: the period is before their history, or the history is elsewhere (--database, --config); every expected date read as missing.',
+    );
+  });
+});
