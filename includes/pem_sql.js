@@ -487,24 +487,48 @@ const __pem_modules = {
     }
     /** The zone names ICU spells (its canonical ones), by lower case; empty where Intl cannot list them. */
     let zoneSpellings = null;
-    /**
-     * How the IANA database spells a zone written in other letter case (`america/new_york`,
-     * `utc`), or null when `name` is spelled right or cannot be told. Intl and DuckDB take any case,
-     * BigQuery does not ("Invalid time zone: america/new_york" on every check), so the registry is
-     * held to the database's spelling. Exact for ICU's canonical names; an alias ICU does not list
-     * (`Asia/Kolkata`, `US/Eastern`) must at least start each part with a capital, as IANA's all do.
-     */
-    function zoneSpelling(name) {
+    /** The zone names ICU lists, by lower case (`'utc'` → `'UTC'`), built once. */
+    function listedZones() {
         if (zoneSpellings === null) {
             const listed = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
             zoneSpellings = new Map([...listed, 'UTC'].map((zone) => [zone.toLowerCase(), zone]));
         }
-        const listed = zoneSpellings.get(name.toLowerCase());
-        if (listed !== undefined)
-            return listed === name ? null : listed;
+        return zoneSpellings;
+    }
+    /**
+     * A listed zone written in other letter case (`america/new_york`, `utc`), as the IANA database
+     * spells it; null when `name` is spelled so or is not listed. Intl and DuckDB read any case,
+     * BigQuery does not ("Invalid time zone: america/new_york" on every check): the registry reads
+     * it as spelled there (and says so in a note), so both engines get the same zone.
+     */
+    function listedSpelling(name) {
+        const listed = listedZones().get(name.toLowerCase()) ?? resolvedSpelling(name);
+        return listed !== undefined && listed !== name ? listed : null;
+    }
+    /** Names already resolved: an Intl formatter costs ~0.1 ms, and 10,000 processors share a few zones. */
+    const resolvedZones = new Map();
+    /** The zone's name as Intl resolves it, when that is `name` in other letter case (`etc/gmt+5` → `Etc/GMT+5`). */
+    function resolvedSpelling(name) {
+        if (resolvedZones.has(name))
+            return resolvedZones.get(name);
+        let spelled;
+        if (isTimeZone(name)) {
+            const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+            spelled = resolved.toLowerCase() === name.toLowerCase() ? resolved : undefined;
+        }
+        resolvedZones.set(name, spelled);
+        return spelled;
+    }
+    /**
+     * For an alias ICU does not list (`Asia/Kolkata`, `US/Eastern`), whose spelling cannot be looked
+     * up: null when each part starts with a capital, as every IANA name does; else the zone it stands
+     * for as ICU names it, to suggest (`asia/kolkata` → `Asia/Calcutta`, a name BigQuery reads too).
+     */
+    function aliasMisspelling(name) {
+        if (listedZones().has(name.toLowerCase()) || resolvedSpelling(name) !== undefined)
+            return null;
         if (name.split('/').every((part) => /^[A-Z]/.test(part)))
             return null;
-        // An alias in lower case: the zone it stands for, as ICU spells it (a name BigQuery reads too).
         return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
     }
     const timezone = zod_1.z
@@ -514,11 +538,12 @@ const __pem_modules = {
     }))
         .superRefine((tz, context) => {
         // Only of a zone Intl knows (the refinement above has said what is wrong with another).
-        const spelled = isTimeZone(tz) ? zoneSpelling(tz) : null;
-        if (spelled !== null) {
-            context.addIssue({ code: zod_1.z.ZodIssueCode.custom, message: `"${tz}" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "${spelled}"` });
+        const suggested = isTimeZone(tz) ? aliasMisspelling(tz) : null;
+        if (suggested !== null) {
+            context.addIssue({ code: zod_1.z.ZodIssueCode.custom, message: `"${tz}" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "${suggested}"` });
         }
-    });
+    })
+        .transform((tz) => listedSpelling(tz) ?? tz);
     const statusList = (example, min) => zod_1.z
         .array(nonEmpty(example), { invalid_type_error: `must be a list of status values, for example [${example}]` })
         .min(min, `must list at least ${min} status value, for example [${example}]`);
@@ -782,6 +807,7 @@ const __pem_modules = {
         if (problems.length > 0)
             return { ok: false, problems, processors };
         const { effective, notes } = ignoredDependencies(processors);
+        notes.push(...zoneSpellingNotes(raw, processorsInput, registryTimezone, processors));
         return {
             ok: true,
             registry: {
@@ -794,6 +820,14 @@ const __pem_modules = {
             },
             notes,
         };
+    }
+    /** A note for each time zone read in the database's spelling rather than as written (`listedSpelling`). */
+    function zoneSpellingNotes(raw, processorsInput, registryTimezone, processors) {
+        const note = (key, given, read) => typeof given === 'string' && given !== read ? [`${key}: "${given}" is read as "${read}", the IANA database's spelling (BigQuery reads no other)`] : [];
+        const notes = note('timezone', raw.timezone, registryTimezone);
+        for (const p of processors)
+            notes.push(...note(`processors.${p.name}.timezone`, processorsInput[p.name]?.timezone, p.timezone));
+        return notes;
     }
     /**
      * A dependency on a disabled processor is left out, with a note. A disabled processor is not

@@ -177,6 +177,19 @@ describe('registry defaults (SPEC §3)', () => {
 });
 
 describe('time zone spellings', () => {
+  it('reads a listed zone written in other letter case as the database spells it, with a note (BigQuery reads no other spelling)', () => {
+    const result = parseRegistry({ timezone: 'america/new_york', processors: { a: { timezone: 'utc' }, b: { timezone: 'etc/gmt+5' }, c: {} } });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.registry.timezone).toBe('America/New_York');
+    expect(result.registry.processors.map((p) => p.timezone)).toEqual(['UTC', 'Etc/GMT+5', 'America/New_York']);
+    expect(result.notes).toEqual([
+      'timezone: "america/new_york" is read as "America/New_York", the IANA database\'s spelling (BigQuery reads no other)',
+      'processors.a.timezone: "utc" is read as "UTC", the IANA database\'s spelling (BigQuery reads no other)',
+      'processors.b.timezone: "etc/gmt+5" is read as "Etc/GMT+5", the IANA database\'s spelling (BigQuery reads no other)',
+    ]);
+  });
+
   it.each(['UTC', 'Etc/UTC', 'America/New_York', 'America/Port-au-Prince', 'America/Argentina/Buenos_Aires', 'Asia/Kolkata', 'Europe/Kyiv', 'US/Eastern', 'Etc/GMT+5', 'GMT'])(
     'keeps %s as the IANA database spells it (aliases too)',
     (timezone) => {
@@ -190,10 +203,11 @@ describe('registry problems', () => {
     [{ a: { priority: 'urgent' } }, 'processors.a.priority: "urgent" is not one of low, medium, high; for example "priority": "low"'],
     [{ a: { expected_frequency: 'hourly' } }, 'processors.a.expected_frequency: "hourly" is not one of daily, weekdays, weekly, calendar, none'],
     [{ a: { timezone: 'America/Gotham' } }, 'processors.a.timezone: "America/Gotham" is not an IANA time zone'],
-    // DuckDB and Intl read any letter case; BigQuery fails every check on "Invalid time zone: america/new_york".
-    [{ a: { timezone: 'america/new_york' } }, 'processors.a.timezone: "america/new_york" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "America/New_York"'],
-    [{ a: { timezone: 'utc' } }, 'processors.a.timezone: "utc" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "UTC"'],
+    // DuckDB and Intl read any letter case, BigQuery only the database's: an alias written in
+    // other case cannot be looked up, so it is refused with the zone's name (a listed zone is read
+    // in its spelling instead: 'time zone spellings' below).
     [{ a: { timezone: 'us/eastern' } }, 'processors.a.timezone: "us/eastern" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "America/New_York"'],
+    [{ a: { timezone: 'asia/kolkata' } }, 'processors.a.timezone: "asia/kolkata" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "Asia/Calcutta"'],
     [{ a: { staleness_threshold_days: -1 } }, 'processors.a.staleness_threshold_days: must be at least 0'],
     [{ a: { staleness_threshold_days: '2' } }, 'processors.a.staleness_threshold_days: must be a number'],
     [{ a: { enabled: 'yes' } }, 'processors.a.enabled: must be true or false'],
