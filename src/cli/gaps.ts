@@ -33,7 +33,7 @@ export function registerGapsCommand(program: Command, context: CliContext): void
         : format === 'json'
           ? renderGapsJson(gaps)
           : format === 'commands'
-            ? renderGapsCommands(gaps, registry)
+            ? renderGapsCommands(gaps, registry, blockedGapKeys(report))
             : renderGapsTable(gaps, { start: report.window_start, end: report.window_end }, blockedGapKeys(report));
     context.stdout.write(output);
   });

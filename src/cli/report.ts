@@ -180,7 +180,7 @@ export function registerReportCommand(program: Command, context: CliContext): vo
   const command = program
     .command('report')
     .description('write the health report (heatmap of day statuses, worst first) as one self-contained HTML file')
-    .requiredOption('--html <file>', 'HTML file to write (its folder is created)');
+    .requiredOption('--html <file>', 'HTML file to write (required; its folder is created)');
   addExamples(command, [
     ['pem report --html .pem/report.html', 'the last 7 days of every enabled processor'],
     ['pem report --html .pem/q3.html --date 2025-09-30 --lookback-days 90', 'a quarter'],

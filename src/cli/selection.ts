@@ -3,7 +3,7 @@
  * (SPEC §6), and "load the registry, resolve the inputs, open the warehouse" around a use of it.
  */
 import { Option, type Command } from 'commander';
-import { resolveCheckInputs, withUpstreams, type CheckInputs } from '../check/inputs.js';
+import { resolveCheckInputs, todayIn, withUpstreams, type CheckInputs } from '../check/inputs.js';
 import type { CheckResult, ProcessorReport } from '../check/report.js';
 import { runCheck } from '../check/run.js';
 import { jsonDocumentPieces } from '../check/json-document.js';
@@ -65,7 +65,25 @@ export async function prepareCheck(flags: CheckSelectionFlags, clock: Date, onNo
     registry,
     clock,
   );
+  for (const note of windowNotes(registry, inputs, flags.config)) onNote?.(note);
   return { registry, inputs };
+}
+
+/**
+ * What the window makes of a check that its reader may not see coming: no processor to check (a
+ * monitor watching nothing reads as healthy), or an end date after today (a typo for another
+ * year: its dates are not due, and staleness is counted up to it, so it pages for nothing).
+ */
+function windowNotes(registry: Registry, inputs: CheckInputs, configPath: string): string[] {
+  const notes: string[] = [];
+  if (inputs.processors.length === 0) notes.push(`no processor of ${configPath} is enabled: nothing is checked, so nothing can read as wrong`);
+  const today = todayIn(registry.timezone, inputs.now);
+  if (inputs.endDate > today) {
+    notes.push(
+      `--date ${inputs.endDate} is after today (${today} in ${registry.timezone}, at ${inputs.now.toISOString()}): its dates are not due and read as pending, and staleness is counted up to it`,
+    );
+  }
+  return notes;
 }
 
 /**
@@ -78,7 +96,7 @@ export async function withCheckSession<T>(
   prepared: Date | PreparedCheck,
   use: (session: CheckSession) => Promise<T>,
 ): Promise<T> {
-  const { registry, inputs } = prepared instanceof Date ? await prepareCheck(flags, prepared) : prepared;
+  const { registry, inputs } = prepared instanceof Date ? await prepareCheck(flags, prepared, (note) => context.log.warn(note)) : prepared;
   // Warnings of the warehouse (spooled run rows it cannot add) are said once the command has run,
   // and when it fails, only those that do not repeat its error: a damaged file was named twice,
   // once as the spool of the check's own run rows, on every run.

@@ -117,15 +117,18 @@ export function renderGapsCsv(gaps: readonly Gap[]): string {
 /**
  * The backfill queue as runnable lines (SPEC §11), in queue order: each gap's processor
  * `backfill_command` with `{processor}` and `{date}` filled in, or a `#` comment line naming the
- * processor and date when it has none, so piping the output into a shell runs what can be run.
+ * processor and date when it has none, so piping the output into a shell runs what can be run. A
+ * date an upstream explains (`blocked`, SPEC §12: queued last) is a comment too, its command after
+ * it: backfilled before the upstream's date is, it would read what is still missing; `pem gaps`
+ * run again once the upstream is put right gives it as a command.
  */
-export function renderGapsCommands(gaps: readonly Gap[], registry: Pick<Registry, 'processors'>): string {
+export function renderGapsCommands(gaps: readonly Gap[], registry: Pick<Registry, 'processors'>, blocked: ReadonlySet<string> = new Set()): string {
   const commands = new Map(registry.processors.map((p) => [p.name, p.backfill_command]));
   const lines = gaps.map((g) => {
     const template = commands.get(g.processor_name) ?? null;
-    return template === null
-      ? `# ${printable(g.processor_name)} ${g.processing_date} (${g.status}): no backfill_command in the registry`
-      : printable(fillTemplate(template, { processor: g.processor_name, date: g.processing_date }));
+    if (template === null) return `# ${printable(g.processor_name)} ${g.processing_date} (${g.status}): no backfill_command in the registry`;
+    const command = printable(fillTemplate(template, { processor: g.processor_name, date: g.processing_date }));
+    return blocked.has(gapKey(g)) ? `# waits on an upstream's date, run it after that one: ${command}` : command;
   });
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

@@ -237,6 +237,7 @@ describe('registry problems', () => {
     [{ a: { processor_filter: "name = 'a') OR (1 = 1" } }, 'processors.a.processor_filter: has a ")" without its "("'],
     [{ a: 'daily' }, 'processors.a: must be an object of settings'],
     [{ 'bad name!': {} }, 'processors.bad name!: processor names use letters'],
+    [{ '-rf': {} }, 'processors.-rf: processor names use letters, digits, "_", "-" and ".", and start with a letter, a digit or "_"'],
   ])('names the processor and the key: %j', (processors, message) => {
     const problems = problemsOf({ processors });
     expect(problems.length).toBeGreaterThan(0);
@@ -316,8 +317,8 @@ describe('pem config validate', () => {
     expect(run.code).toBe(2);
     expect(run.stderr.split('\n')).toEqual([
       `error: invalid registry ${path}: 2 problems`,
-      '  - processors.?[31mred?[0m: processor names use letters, digits, "_", "-" and "."; for example "gamebook_processor"',
-      '  - processors.two?lines: processor names use letters, digits, "_", "-" and "."; for example "gamebook_processor"',
+      '  - processors.?[31mred?[0m: processor names use letters, digits, "_", "-" and ".", and start with a letter, a digit or "_" (a leading "-" would read as an option in a backfill command); for example "gamebook_processor"',
+      '  - processors.two?lines: processor names use letters, digits, "_", "-" and ".", and start with a letter, a digit or "_" (a leading "-" would read as an option in a backfill command); for example "gamebook_processor"',
       '',
     ]);
   });
@@ -456,6 +457,25 @@ describe('pem config validate', () => {
     },
   );
 
+  it('warns of a check that cannot read as wrong: no processor enabled, or a --date after today', async () => {
+    const path = writeRegistry('quiet.json', { dataset: 'nba_reference', processors: { a: { enabled: false }, b: {} } });
+    const database = join(dir, 'quiet.duckdb');
+    expect((await runCli(['schema', 'apply', '--config', path, '--database', database])).code).toBe(0);
+    const now = new Date('2026-12-04T12:00:00Z');
+    const future = await runCli(['check', '--config', path, '--database', database, '--date', '2027-06-01', '--dry-run'], { now });
+    expect(future.code).toBe(0);
+    expect(future.stderr).toContain(
+      'warning: --date 2027-06-01 is after today (2026-12-04 in UTC, at 2026-12-04T12:00:00.000Z): its dates are not due and read as pending, and staleness is counted up to it\n',
+    );
+    const today = await runCli(['check', '--config', path, '--database', database, '--date', '2026-12-04', '--dry-run'], { now });
+    expect(today.stderr).not.toContain('is after today');
+    const none = writeRegistry('none-enabled.json', { dataset: 'nba_reference', processors: { a: { enabled: false } } });
+    const idle = await runCli(['gaps', '--config', none, '--database', database], { now });
+    expect(idle.code).toBe(0);
+    expect(idle.stderr).toContain('warning: no processor of');
+    expect(idle.stderr).toContain('is enabled: nothing is checked, so nothing can read as wrong\n');
+  });
+
   it('refuses only the tables a DuckDB command reads: a processor left out of --processors may keep its table in another project', async () => {
     const path = writeRegistry('other-project.json', { dataset: 'nba_reference', processors: { a: {}, b: { execution_table: 'other-project.ds.runs' } } });
     const database = join(dir, 'other-project.duckdb');
@@ -534,6 +554,7 @@ describe('routes and action templates (SPEC §11)', () => {
     ['a routing key', { routes: { stats: { pagerduty_routing_key_env: KEY } }, processors: {} }, 'routes.stats.pagerduty_routing_key_env: looks like a secret (a URL or a key)', KEY],
     ['an unknown route', { routes: { stats: {} }, processors: { a: { route: 'stast' } } }, 'processors.a.route: unknown route "stast"; the registry defines default, stats', null],
     ['an unknown placeholder', { processors: { a: { backfill_command: 'run {proc} {date}' } } }, 'processors.a.backfill_command: unknown placeholder {proc}: use {processor} and {date}', null],
+    ['every unknown placeholder at once', { processors: { a: { backfill_command: 'run {proc} {date} {DATE} {proc}' } } }, 'processors.a.backfill_command: unknown placeholders {proc}, {DATE}: use {processor} and {date}', null],
     ['a runbook that is not a URL', { processors: { a: { runbook_url: 'wiki/{processor}' } } }, 'processors.a.runbook_url: must be an http(s) URL', null],
     ['an unknown route key', { routes: { stats: { slack_webhok_env: 'X' } }, processors: {} }, 'routes.stats.slack_webhok_env: unknown key (did you mean "slack_webhook_env"?)', null],
   ])('refuses %s in one line, exit 2, without echoing a secret', async (_name, registry, message, secret) => {

@@ -71,7 +71,11 @@ describe('pem gaps', () => {
 
   it('lists the root upstream\'s dates before the downstream dates they explain, whatever the priorities', async () => {
     const deps = await createScenario(
-      { dataset: 'nba_reference', timezone: 'UTC', processors: { up: { priority: 'low' }, down: { priority: 'high', depends_on: ['up'] }, other: { priority: 'medium' } } },
+      {
+        dataset: 'nba_reference',
+        timezone: 'UTC',
+        processors: { up: { priority: 'low', backfill_command: 'run {processor} {date}' }, down: { priority: 'high', depends_on: ['up'], backfill_command: 'run {processor} {date}' }, other: { priority: 'medium' } },
+      },
       [],
     );
     try {
@@ -90,6 +94,14 @@ describe('pem gaps', () => {
         'high | 2025-10-07 | down | missing ^',
       ]);
       expect(lines.at(-1)).toBe("^ This date waits on an upstream's dates (blocked_by in pem check --json-output): listed last, to re-run once the upstream's are.");
+      // Piped into a shell, the waiting date is not re-run before its upstream's: it is a comment.
+      const runnable = await gaps(deps, ['--date', '2025-10-07', '--lookback-days', '1', '--now', '2025-10-08T12:00:00Z', '--format', 'commands']);
+      expect(runnable.stdout.split('\n')).toEqual([
+        '# other 2025-10-07 (missing): no backfill_command in the registry',
+        'run up 2025-10-07',
+        "# waits on an upstream's date, run it after that one: run down 2025-10-07",
+        '',
+      ]);
     } finally {
       deps.cleanup();
     }
