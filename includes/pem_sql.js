@@ -658,7 +658,12 @@ const __pem_modules = {
     const template = (example, { url }) => nonEmpty(example).superRefine((value, ctx) => {
         const unknown = [...value.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]).filter((name) => !exports.TEMPLATE_PLACEHOLDERS.includes(name));
         if (unknown.length > 0) {
-            ctx.addIssue({ code: zod_1.z.ZodIssueCode.custom, message: `unknown placeholder {${unknown[0]}}: use {processor} and {date}, for example ${example}` });
+            // Every one at once: fixing {proc} should not reveal {DATE} on the next run.
+            const named = [...new Set(unknown)].map((name) => `{${name}}`);
+            ctx.addIssue({
+                code: zod_1.z.ZodIssueCode.custom,
+                message: `unknown placeholder${named.length === 1 ? '' : 's'} ${named.join(', ')}: use {processor} and {date}, for example ${example}`,
+            });
         }
         if (url && !/^https?:\/\/[^\s]+$/.test(value))
             ctx.addIssue({ code: zod_1.z.ZodIssueCode.custom, message: `must be an http(s) URL, for example ${example}` });
@@ -770,7 +775,7 @@ const __pem_modules = {
         for (const name of Object.keys(processorsInput).sort()) {
             const where = ['processors', name];
             if (!PROCESSOR_NAME.test(name)) {
-                problems.push(`${where.join('.')}: processor names use letters, digits, "_", "-" and "."; for example "gamebook_processor"`);
+                problems.push(`${where.join('.')}: processor names use letters, digits, "_", "-" and ".", and start with a letter, a digit or "_" (a leading "-" would read as an option in a backfill command); for example "gamebook_processor"`);
                 continue;
             }
             const input = processorsInput[name];
