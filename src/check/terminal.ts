@@ -91,9 +91,12 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
     }
     if (p.level === 'OK' && p.recovered_failure_dates.length === 0) continue;
     const indent = ' '.repeat(9);
-    const tags = [p.priority + ' priority', p.revenue_impact ? 'revenue impact' : null].filter(Boolean).join(', ');
-    lines.push(`${indent}${printable(p.display_name)} (${tags})`);
     const detail = details[p.name];
+    // A disabled processor is checked only when named (--processors): said, so it is not taken for an enabled one.
+    const tags = [p.priority + ' priority', p.revenue_impact ? 'revenue impact' : null, detail?.enabled === false ? 'disabled, checked because named' : null]
+      .filter(Boolean)
+      .join(', ');
+    lines.push(`${indent}${printable(p.display_name)} (${tags})`);
     if (p.scheduler_issue) lines.push(`${indent}scheduler issue: no run rows at all in the window, though dates were due`);
     if (p.is_stale) {
       lines.push(

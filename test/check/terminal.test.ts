@@ -109,3 +109,16 @@ describe('terminal report errors', () => {
     expect(line).toBe(`         latest error (2025-10-01): Traceback: ${'x'.repeat(500 - 'Traceback: '.length - 1)}…`);
   });
 });
+
+describe('terminal report of a disabled processor named with --processors', () => {
+  it('says it is disabled and checked because named', () => {
+    const result = syntheticResult(1, 7);
+    const p = result.report.processors[0]!;
+    p.level = 'ERROR';
+    result.details[p.name]!.enabled = false;
+    const text = renderTerminalReport(result, { color: false });
+    expect(text).toContain(', disabled, checked because named)');
+    result.details[p.name]!.enabled = true;
+    expect(renderTerminalReport(result, { color: false })).not.toContain('disabled');
+  });
+});
