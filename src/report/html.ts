@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { dayStartMs, instantMs } from '../check/instants.js';
 import { byUrgency, type CheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
-import { ellipsize, withoutBidiControls } from '../printable.js';
+import { ellipsize, withLayoutOnly, withoutBidiControls } from '../printable.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page.js';
 import { DISPLAY_STATUSES, STATUS_STYLES, dayNotes, displayStatus, streakProblemDates, type DisplayStatus } from './statuses.js';
 
@@ -409,9 +409,13 @@ function* dataPieces(rows: readonly ProcessorRow[], dates: readonly string[], ti
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Escapes text for an HTML element or a quoted attribute value; bidirectional controls are shown as `?` (`printable`). */
+/**
+ * Escapes text for an HTML element or a quoted attribute value; control characters (an ESC of a
+ * coloured log line showed as a box) and bidirectional controls are shown as `?` (`printable`), line
+ * breaks and tabs kept.
+ */
 export function esc(text: string): string {
-  return withoutBidiControls(text).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+  return withLayoutOnly(text).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
 /**

@@ -235,3 +235,9 @@ describe('renderHtmlReport', () => {
     expect(html.match(/<th class="d/g)).toHaveLength(7);
   });
 });
+
+describe('esc', () => {
+  it('shows control characters as ? (an ESC showed as a box), keeps line breaks and tabs, and escapes markup', () => {
+    expect(esc('\u001b[31mred\u001b[0m <b> & "q"\nnext\tcol\r\n\u202e')).toBe('?[31mred?[0m &lt;b&gt; &amp; &quot;q&quot;\nnext\tcol\n?');
+  });
+});
