@@ -159,13 +159,7 @@ const __pem_modules = {
     /** The deployed objects' names inside the registry's dataset. */
     exports.OBJECTS = {
         runHistory: names_js_1.TABLES.runHistory,
-        processorConfig: 'processor_config',
-        processorRuns: 'processor_runs',
-        healthAt: 'processor_health_daily_at',
-        lastSuccess: 'processor_last_success',
-        healthDaily: 'processor_health_daily',
-        health: 'processor_health',
-        backfillQueue: 'processor_backfill_queue',
+        ...names_js_1.DATAFORM_ONLY_OBJECTS,
         alertState: names_js_1.TABLES.alertState,
         alertSilences: names_js_1.TABLES.alertSilences,
     };
@@ -348,7 +342,7 @@ const __pem_modules = {
      * routing table of SPEC §5. Everything else imports them from here instead of spelling them.
      */
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.ALERT_ROUTING = exports.FINAL_STATUSES = exports.RUN_STATUSES = exports.ENGINES = exports.alertSilencesTable = exports.alertStateTable = exports.runHistoryTable = exports.tableIn = exports.DATAFORM_OBJECTS = exports.TABLES = void 0;
+    exports.ALERT_ROUTING = exports.FINAL_STATUSES = exports.RUN_STATUSES = exports.ENGINES = exports.alertSilencesTable = exports.alertStateTable = exports.runHistoryTable = exports.tableIn = exports.DATAFORM_OBJECTS = exports.DATAFORM_ONLY_OBJECTS = exports.TABLES = void 0;
     /** The monitor's own tables, each in the registry's dataset. */
     exports.TABLES = {
         /** The append-only run history of SPEC §2. */
@@ -360,8 +354,21 @@ const __pem_modules = {
         /** Reserved for SPEC §14's incrementally maintained last success (one row per processor). */
         lastSuccess: 'processor_last_success',
     };
-    /** What only the Dataform workflow makes in the registry's dataset, and `pem` reads on BigQuery (`pem schema apply` does not make it). */
-    exports.DATAFORM_OBJECTS = [exports.TABLES.lastSuccess, 'processor_health_daily_at', 'processor_health_daily', 'processor_health', 'processor_config', 'processor_runs', 'processor_backfill_queue'];
+    /**
+     * What only the Dataform workflow makes in the registry's dataset (`pem schema apply` does not):
+     * the deployed objects beside the monitor's tables (`OBJECTS` in src/dataform/project.ts), which
+     * `pem` reads on BigQuery.
+     */
+    exports.DATAFORM_ONLY_OBJECTS = {
+        processorConfig: 'processor_config',
+        processorRuns: 'processor_runs',
+        healthAt: 'processor_health_daily_at',
+        lastSuccess: exports.TABLES.lastSuccess,
+        healthDaily: 'processor_health_daily',
+        health: 'processor_health',
+        backfillQueue: 'processor_backfill_queue',
+    };
+    exports.DATAFORM_OBJECTS = Object.values(exports.DATAFORM_ONLY_OBJECTS);
     /** `<dataset>.<table>` of one of the monitor's tables. */
     const tableIn = (registry, role) => `${registry.dataset}.${exports.TABLES[role]}`;
     exports.tableIn = tableIn;

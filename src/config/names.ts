@@ -17,8 +17,22 @@ export const TABLES = {
 
 export type TableRole = keyof typeof TABLES;
 
-/** What only the Dataform workflow makes in the registry's dataset, and `pem` reads on BigQuery (`pem schema apply` does not make it). */
-export const DATAFORM_OBJECTS = [TABLES.lastSuccess, 'processor_health_daily_at', 'processor_health_daily', 'processor_health', 'processor_config', 'processor_runs', 'processor_backfill_queue'] as const;
+/**
+ * What only the Dataform workflow makes in the registry's dataset (`pem schema apply` does not):
+ * the deployed objects beside the monitor's tables (`OBJECTS` in src/dataform/project.ts), which
+ * `pem` reads on BigQuery.
+ */
+export const DATAFORM_ONLY_OBJECTS = {
+  processorConfig: 'processor_config',
+  processorRuns: 'processor_runs',
+  healthAt: 'processor_health_daily_at',
+  lastSuccess: TABLES.lastSuccess,
+  healthDaily: 'processor_health_daily',
+  health: 'processor_health',
+  backfillQueue: 'processor_backfill_queue',
+} as const;
+
+export const DATAFORM_OBJECTS: readonly string[] = Object.values(DATAFORM_ONLY_OBJECTS);
 
 /** `<dataset>.<table>` of one of the monitor's tables. */
 export const tableIn = (registry: { dataset: string }, role: TableRole): string => `${registry.dataset}.${TABLES[role]}`;

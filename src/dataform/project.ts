@@ -7,7 +7,7 @@
  * exports are `dataformProject(<the bundled templates>)`. Definitions call it as
  * `pem_sql.<function>`; nothing here knows about Dataform's API: names arrive resolved.
  */
-import { FINAL_STATUSES, RUN_STATUSES, TABLES } from '../config/names.js';
+import { DATAFORM_ONLY_OBJECTS, FINAL_STATUSES, RUN_STATUSES, TABLES } from '../config/names.js';
 import { parseRegistry, type Registry } from '../config/registry.js';
 import { renderBackfillQueueSql } from '../report/queue.js';
 import { healthContext, processorConfigRows, type CalendarSource, type RunSource } from '../sql/health.js';
@@ -16,13 +16,7 @@ import { createSqlRenderer, type TemplateBundle } from '../sql/render.js';
 /** The deployed objects' names inside the registry's dataset. */
 export const OBJECTS = {
   runHistory: TABLES.runHistory,
-  processorConfig: 'processor_config',
-  processorRuns: 'processor_runs',
-  healthAt: 'processor_health_daily_at',
-  lastSuccess: 'processor_last_success',
-  healthDaily: 'processor_health_daily',
-  health: 'processor_health',
-  backfillQueue: 'processor_backfill_queue',
+  ...DATAFORM_ONLY_OBJECTS,
   alertState: TABLES.alertState,
   alertSilences: TABLES.alertSilences,
 } as const;
