@@ -6,6 +6,7 @@
  * statement returns (`deployed_config`) with the runner's registry.
  */
 import type { ProcessorConfig, Registry } from '../config/registry.js';
+import type { CheckResult } from './report.js';
 import { configRuntime } from '../sql/health.js';
 
 /**
@@ -77,6 +78,13 @@ export function deployedConfigDifferences(registry: Pick<Registry, 'processors'>
     }
   }
   return differences;
+}
+
+/** The one warning a check gives where the deployed registry it detected with differs from `registry` (none: null). */
+export function deployedConfigDrift(registry: Pick<Registry, 'processors'>, result: Pick<CheckResult, 'deployed_configs'>, registryPath: string): string | null {
+  if (!result.deployed_configs) return null;
+  const deployed = new Map([...result.deployed_configs].map(([name, json]) => [name, JSON.parse(json) as Record<string, unknown>]));
+  return deployedConfigWarning(deployedConfigDifferences(registry, deployed), registryPath);
 }
 
 /** The one warning a check gives for `differences` (none: null). */

@@ -142,10 +142,11 @@ export interface CheckResult {
   report: CheckReport;
   details: Record<string, ProcessorDetail>;
   /**
-   * BigQuery: where the registry Dataform deployed, which detection used, differs from the runner's
-   * (`check/deployed.ts`); absent where the statement is rendered from the runner's registry.
+   * BigQuery: each processor's config row as the registry Dataform deployed it (JSON, as the check
+   * statement returned it), which detection used (`check/deployed.ts` says where it differs from
+   * the runner's); absent where the statement is rendered from the runner's registry.
    */
-  deployed_differences?: string[];
+  deployed_configs?: ReadonlyMap<string, string>;
 }
 
 export interface CheckWindow {

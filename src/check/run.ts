@@ -11,7 +11,6 @@ import { renderCheckSql, renderTableProbeSql } from '../sql/statements.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { checkParams, withUpstreams, type CheckInputs } from './inputs.js';
 import { CheckResultBuilder, type BuildOptions, type CheckResult } from './report.js';
-import { deployedConfigDifferences } from './deployed.js';
 
 /*
  * Slices. A large check runs as several statements over consecutive slices of the (sorted)
@@ -132,7 +131,7 @@ export async function runCheck(
   // tells the warehouse about how much it holds so far, and DuckDB keeps as much less for itself.
   const heldPerProcessorDay = processorDays > (options.leaveRoomBeyond ?? LARGE_CHECK_PROCESSOR_DAYS) ? heldBytesPerProcessorDay(options) : 0;
   const builder = new CheckResultBuilder(registry, inputs, { ...options, packDayDetails });
-  const deployed = new Map<string, Record<string, unknown>>();
+  const deployed = new Map<string, string>();
   // The processors whose tables the statement reads; worked out again only to explain a failure, so
   // a backtest (hundreds of checks on one statement, `options.sql`) does not pay for it per check.
   const readersOf = () => withUpstreams(registry, inputs.processors);
@@ -150,8 +149,9 @@ export async function runCheck(
       for await (const batch of warehouse.queryBatches(sql, checkParams(slice, registry), { leaveRoomForCaller })) {
         for (const row of batch) {
           builder.addCheckRow(row);
-          // BigQuery: the config the deployed function detected with, on each processor's first row.
-          if (row.deployed_config != null) deployed.set(String(row.processor_name), JSON.parse(String(row.deployed_config)) as Record<string, unknown>);
+          // BigQuery: the config the deployed function detected with, on each processor's first row;
+          // kept as sent, read only by a command that says where it differs (a backtest never does).
+          if (row.deployed_config != null) deployed.set(String(row.processor_name), String(row.deployed_config));
         }
       }
     } catch (error) {
@@ -160,7 +160,7 @@ export async function runCheck(
     if (perQuery < total) options.onStatement?.(Math.min(i + perQuery, total), total);
   }
   const result = builder.finish();
-  if (deployed.size > 0) result.deployed_differences = deployedConfigDifferences(registry, deployed);
+  if (deployed.size > 0) result.deployed_configs = deployed;
   // The statement gives every processor asked a row per date (a calendar spine). Fewer is not an
   // answer to read as "all healthy": an emulator, a proxy or a deployment answering something else.
   if (result.report.processors.length < total) {

@@ -4,7 +4,7 @@ import type { CheckCommandContext } from '../alerts/actions.js';
 import { deliverAlerts } from '../alerts/deliver.js';
 import { retryPolicyWith } from '../alerts/retry.js';
 import { unusableRowNotes } from '../check/notes.js';
-import { deployedConfigWarning } from '../check/deployed.js';
+import { deployedConfigDrift } from '../check/deployed.js';
 import type { CheckResult, RunLevel } from '../check/report.js';
 import { runCheck } from '../check/run.js';
 import { routeDestinationsFrom } from '../config/env.js';
@@ -105,7 +105,7 @@ export async function checkAction(
       // them out (memory, SPEC §14).
       const found = await runCheck(warehouse, registry, inputs, { dayDetails: publishTo !== null, onStatement: sliceProgress(checking, progress) });
       for (const note of unusableRowNotes(found)) context.log.warn(note);
-      const drift = deployedConfigWarning(found.deployed_differences ?? [], flags.config);
+      const drift = deployedConfigDrift(registry, found, flags.config);
       if (drift) context.log.warn(drift);
       progress.step(flags.dryRun ? 'listing the alerts (dry run: nothing is sent)' : 'delivering the alerts');
       // Alerts go out before printing, so the report shows what was sent (SPEC §7 `sent`). A SIGTERM

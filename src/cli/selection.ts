@@ -16,7 +16,7 @@ import type { Warehouse } from '../warehouse/types.js';
 import { addWarehouseOptions, colorFor, configOption, type CliContext } from './context.js';
 import { withProgress, type Progress } from './progress.js';
 import { loadCheckedRegistry } from './registry.js';
-import { deployedConfigWarning } from '../check/deployed.js';
+import { deployedConfigDrift } from '../check/deployed.js';
 
 /** What `pem check` (and `pem demo`) can print: the report, the JSON document (SPEC §7), or one CSV line per processor and date. */
 export const CHECK_FORMATS = ['table', 'json', 'csv'] as const;
@@ -231,7 +231,7 @@ export async function checkFromFlags(
     const result = await withProgress(context, checking, (progress) =>
       runCheck(warehouse, registry, inputs, { dayDetails: true, onStatement: sliceProgress(checking, progress) }),
     );
-    const drift = deployedConfigWarning(result.deployed_differences ?? [], flags.config);
+    const drift = deployedConfigDrift(registry, result, flags.config);
     if (drift) context.log.warn(drift);
     return { registry, result };
   });
