@@ -502,29 +502,28 @@ const __pem_modules = {
         }
         return zoneSpellings;
     }
+    /** Intl's names of the zones asked, cached: an Intl formatter costs ~0.1 ms, and 10,000 processors share a few zones. */
+    const resolvedZones = new Map();
+    /** The zone's name as Intl resolves it (an alias to ICU's canonical name); `name` must be a zone (`isTimeZone`). */
+    function resolvedZone(name) {
+        let resolved = resolvedZones.get(name);
+        if (resolved === undefined)
+            resolvedZones.set(name, (resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone));
+        return resolved;
+    }
     /**
-     * A listed zone written in other letter case (`america/new_york`, `utc`), as the IANA database
-     * spells it; null when `name` is spelled so or is not listed. Intl and DuckDB read any case,
-     * BigQuery does not ("Invalid time zone: america/new_york" on every check): the registry reads
-     * it as spelled there (and says so in a note), so both engines get the same zone.
+     * A zone written in other letter case (`america/new_york`, `utc`, `etc/gmt+5`), as the IANA
+     * database spells it, when that can be looked up (ICU lists it, or resolves it to itself); null
+     * when `name` is spelled so or cannot be told. Intl and DuckDB read any case, BigQuery does not
+     * ("Invalid time zone: america/new_york" on every check): the registry reads it as spelled there
+     * (and says so in a note), so both engines get the same zone.
      */
     function listedSpelling(name) {
-        const listed = listedZones().get(name.toLowerCase()) ?? resolvedSpelling(name);
+        if (!isTimeZone(name))
+            return null;
+        const lower = name.toLowerCase();
+        const listed = listedZones().get(lower) ?? (resolvedZone(name).toLowerCase() === lower ? resolvedZone(name) : undefined);
         return listed !== undefined && listed !== name ? listed : null;
-    }
-    /** Names already resolved: an Intl formatter costs ~0.1 ms, and 10,000 processors share a few zones. */
-    const resolvedZones = new Map();
-    /** The zone's name as Intl resolves it, when that is `name` in other letter case (`etc/gmt+5` → `Etc/GMT+5`). */
-    function resolvedSpelling(name) {
-        if (resolvedZones.has(name))
-            return resolvedZones.get(name);
-        let spelled;
-        if (isTimeZone(name)) {
-            const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
-            spelled = resolved.toLowerCase() === name.toLowerCase() ? resolved : undefined;
-        }
-        resolvedZones.set(name, spelled);
-        return spelled;
     }
     /**
      * For an alias ICU does not list (`Asia/Kolkata`, `US/Eastern`), whose spelling cannot be looked
@@ -532,11 +531,12 @@ const __pem_modules = {
      * for as ICU names it, to suggest (`asia/kolkata` → `Asia/Calcutta`, a name BigQuery reads too).
      */
     function aliasMisspelling(name) {
-        if (listedZones().has(name.toLowerCase()) || resolvedSpelling(name) !== undefined)
+        const lower = name.toLowerCase();
+        if (listedZones().has(lower) || resolvedZone(name).toLowerCase() === lower)
             return null;
         if (name.split('/').every((part) => /^[A-Z]/.test(part)))
             return null;
-        return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+        return resolvedZone(name);
     }
     const timezone = zod_1.z
         .string({ invalid_type_error: 'must be an IANA time zone name, for example "America/New_York"' })
@@ -1115,9 +1115,10 @@ const __pem_modules = {
             return 'has a "(" without its ")"';
         // Cut short or begun halfway (`processor_name = `): DuckDB's parse says so, but a Dataform
         // compile has no DuckDB, and would deploy a function that fails at its first run.
-        const dangling = /(?:^|\s)(=|<>|!=|<=|>=|<|>|\|\||\+|-|\*|\/|%|,|\(|AND|OR|NOT|LIKE|IN|BETWEEN|IS)\s*$/i.exec(skeleton);
-        if (dangling || /[=<>!|+*\/%,(]\s*$/.test(skeleton))
-            return `is cut short: it ends with "${(dangling?.[1] ?? skeleton.trim().slice(-1)).trim()}", with nothing after it`;
+        // An operator needs no space before it to end the filter, a keyword does (`flag_is` is a column).
+        const dangling = /(<>|!=|<=|>=|\|\||[=<>!+\-*\/%,(]|(?:^|\s)(?:AND|OR|NOT|LIKE|IN|BETWEEN|IS))\s*$/i.exec(skeleton);
+        if (dangling)
+            return `is cut short: it ends with "${dangling[1].trim()}", with nothing after it`;
         const leading = /^\s*(=|<>|!=|<=|>=|<|>|\|\||\*|\/|%|,|\)|AND|OR|IS|LIKE|IN|BETWEEN)(?=\s|\(|$)/i.exec(skeleton);
         if (leading)
             return `begins halfway: it starts with "${leading[1]}"`;
