@@ -21,6 +21,9 @@ export const withLayoutOnly = (text: string): string => withoutBidiControls(text
 /** The invisible bidirectional controls as `?`: what the HTML report shows, where line breaks and tabs are its own to lay out. */
 export const withoutBidiControls = (text: string): string => text.replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
 
+/** `n` and the noun, plural unless one: `1 processor`, `3 processors` (every noun pem counts takes an s). */
+export const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /**
  * `text` cut to at most `max` UTF-16 units, ending in `…` when cut. Never inside a surrogate pair:
  * half an emoji is a lone surrogate, which Slack and PagerDuty receive as invalid JSON text

@@ -15,7 +15,7 @@ import type { HoldReason } from '../check/noise.js';
 import type { CheckResult, ProcessorDetail, ProcessorReport } from '../check/report.js';
 import { REASON_WORDS } from '../check/terminal.js';
 import { byUrgency } from '../check/report.js';
-import { ellipsize, withLayoutOnly } from '../printable.js';
+import { ellipsize, plural, withLayoutOnly } from '../printable.js';
 import { localTime, type ProcessorActions } from './actions.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 import type { ActiveSilence, DueReason } from './plan.js';
@@ -127,10 +127,6 @@ function code(text: string): string {
 function dateList(dates: readonly string[]): string {
   const shown = dates.slice(0, MAX_DATES_SHOWN).join(', ');
   return dates.length > MAX_DATES_SHOWN ? `${shown} (+${dates.length - MAX_DATES_SHOWN} more)` : shown;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function formatInstant(iso: string, timezone = 'UTC'): string {

@@ -23,6 +23,7 @@ import { chosenFormat, formatOption } from './format.js';
 import { startProgress, type Progress } from './progress.js';
 import { CHECK_FORMATS, prepareCheck, writeCheckResult, type CheckFormat, type PreparedCheck } from './selection.js';
 import { writeHtmlReport } from './report.js';
+import { plural } from '../printable.js';
 import { MONITOR_PROCESSOR } from './self-record.js';
 
 export const DEMO_DATABASE = '.pem/demo.duckdb';
@@ -107,12 +108,12 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
     const from = addDays(inputs.endDate, -DEMO_BACKTEST_WEEKS * 7);
     const to = addDays(inputs.endDate, -1);
     const backtest = await runBacktest(warehouse, registry, { from, to, everyMs: 3_600_000, lookbackDays: inputs.lookbackDays, processors: inputs.processors });
-    // Whole counts over one week ("2 pages", not "2.0"); a longer replay gives a mean per week.
-    const perWeek = (n: number) => (DEMO_BACKTEST_WEEKS === 1 ? String(n) : (n / DEMO_BACKTEST_WEEKS).toFixed(1));
+    // Whole counts over the period replayed ("2 pages", not the mean "2.0 per week").
+    const period = DEMO_BACKTEST_WEEKS === 1 ? 'the week' : `the ${DEMO_BACKTEST_WEEKS} weeks`;
     // pem backtest replays up to today only: a demo --now later than today has no command to offer.
     const replayable = to <= todayIn(registry.timezone, context.now());
     context.stdout.write(
-      `\nBacktest ${from} .. ${to}, hourly: ${perWeek(backtest.totals.pages)} PagerDuty page${backtest.totals.pages === 1 ? '' : 's'} and ${perWeek(backtest.totals.slack_messages)} Slack message${backtest.totals.slack_messages === 1 ? '' : 's'} ${DEMO_BACKTEST_WEEKS === 1 ? 'in the week' : 'per week'}, ` +
+      `\nBacktest ${from} .. ${to}, hourly: ${plural(backtest.totals.pages, 'PagerDuty page')} and ${plural(backtest.totals.slack_messages, 'Slack message')} in ${period}, ` +
         `${backtest.totals.never_alerted_dates} problem dates never alerted` +
         (replayable ? `\n      pem backtest --config ${registryPath} --database ${database} --from ${from} --to ${to} [--compare OTHER_REGISTRY]\n` : '\n'),
     );

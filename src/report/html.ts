@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { dayStartMs, instantMs } from '../check/instants.js';
 import { byUrgency, type CheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
-import { ellipsize, withLayoutOnly, withoutBidiControls } from '../printable.js';
+import { ellipsize, plural, withLayoutOnly, withoutBidiControls } from '../printable.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page.js';
 import { DISPLAY_STATUSES, STATUS_STYLES, dayNotes, displayStatus, streakProblemDates, type DisplayStatus } from './statuses.js';
 
@@ -434,7 +434,6 @@ export function formatInstant(iso: string, timezone: string): string {
 
 const clip = (text: string): string => ellipsize(text, MAX_ERROR_CHARS);
 
-const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 const sha256 = (text: string): string => `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`;
 
