@@ -28,7 +28,7 @@ import { httpUrl, routeDestinationsFrom, type RouteDestinationSettings, type Set
 import { alertSilencesTable, alertStateTable } from '../config/names.js';
 import { DEFAULT_ROUTE, type Registry } from '../config/registry.js';
 import type { HoldReason } from '../check/noise.js';
-import { byUrgency, type AlertReason, type AlertReport, type CheckResult } from '../check/report.js';
+import { byUrgency, type AlertReason, type AlertReport, type CheckReport, type CheckResult } from '../check/report.js';
 import { checkCommandLine, processorActions, type CheckCommandContext, type ProcessorActions } from './actions.js';
 import { PemError, describeError, runtimeError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -40,7 +40,7 @@ import { planDeliveries, slackCompanions, type ActiveSilence, type DeliveredStat
 import { retryPolicyWith, type RetryPolicy } from './retry.js';
 import { listSilences } from './silences.js';
 import { buildSlackMessage, type SlackMessage, type SlackMessageInput, type SlackRecovery, type SlackTrigger } from './slack-message.js';
-import { claimDue, readDeliveredState, recordOutcome, type ClaimOutcome, type StateEvent } from './state.js';
+import { alertStateTableOf, claimDue, LOOKBACK_DAYS_COLUMN, readDeliveredState, recordOutcome, type AlertStateTable, type ClaimOutcome, type StateEvent } from './state.js';
 import { TransportError, redact, type Transport } from './transport.js';
 
 /** One route's destinations; null where its variable is unset. */
@@ -124,29 +124,46 @@ const routeLabel = (destination: string, route: string) => (route === DEFAULT_RO
 
 /**
  * What is due, read once per run: the delivered state and the active silences from the warehouse,
- * then the plan. Throws when the state cannot be read.
+ * then the plan. Throws when the state cannot be read. `table`: the state table as this run
+ * writes it (with the window length when it has the column).
  */
 async function loadPlan(
   options: DeliverOptions,
-  windowEnd: string,
+  report: Pick<CheckReport, 'window_end' | 'lookback_days'>,
   issues: Issue[],
   checked: ReadonlySet<string>,
   configured: Routing,
   now: Date,
-): Promise<{ plan: DeliveryPlan; state: DeliveredState[] }> {
+): Promise<{ plan: DeliveryPlan; state: DeliveredState[]; table: AlertStateTable }> {
   const { warehouse, registry } = options;
+  const say = options.dryRun ? 'dry run' : 'alerts';
+  const table = await alertStateTableOf(warehouse, alertStateTable(registry), report.lookback_days);
   const silences: ActiveSilence[] = await listSilences(warehouse, alertSilencesTable(registry), now, { activeOnly: true });
-  const state = await readDeliveredState(warehouse, alertStateTable(registry), [...checked]);
-  const window = { end: windowEnd, timezone: registry.timezone };
+  const state = await readDeliveredState(warehouse, table, [...checked]);
+  if (table.lookbackDays === undefined) {
+    options.log.warn(
+      `${say}: ${table.name} has no ${LOOKBACK_DAYS_COLUMN} column (made by an older pem); \`pem schema apply\` or the next Dataform workflow run adds it. ` +
+        `Until then a check of another --lookback-days can declare this check's open issues recovered`,
+    );
+  }
+  const window = { end: report.window_end, timezone: registry.timezone, lookbackDays: report.lookback_days };
   const plan = planDeliveries({ issues, state, silences, configured, checked, renotifyHours: registry.renotify_hours, now, window });
   if (plan.heldResolves > 0) {
     const one = plan.heldResolves === 1;
     options.log.info(
-      `${options.dryRun ? 'dry run' : 'alerts'}: ${plan.heldResolves} open issue${one ? '' : 's'} not declared recovered: this check's window ends ${windowEnd}, more than a day before ` +
+      `${say}: ${plan.heldResolves} open issue${one ? '' : 's'} not declared recovered: this check's window ends ${report.window_end}, more than a day before ` +
         `${one ? 'it was' : 'they were'} last notified, so it does not see the dates ${one ? 'it was' : 'they were'} raised for; a check of today resolves what has cleared`,
     );
   }
-  return { plan, state };
+  if (plan.heldForWindow.issues > 0) {
+    const one = plan.heldForWindow.issues === 1;
+    const theirs = plan.heldForWindow.lookbackDays.map((days) => `${days}-day`).join(' or ');
+    options.log.info(
+      `${say}: ${plan.heldForWindow.issues} open issue${one ? '' : 's'} not declared recovered: ${one ? 'it was' : 'they were'} raised by a ${theirs} check and this one looks back ` +
+        `${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'}, so it does not see what ${one ? 'it was' : 'they were'} raised for; the ${theirs} check resolves what has cleared`,
+    );
+  }
+  return { plan, state, table };
 }
 
 /**
@@ -231,8 +248,9 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   // blind would re-page every open issue on every run.
   let plan: DeliveryPlan;
   let state: DeliveredState[];
+  let stateWrites: AlertStateTable;
   try {
-    ({ plan, state } = await loadPlan(options, report.window_end, issues, checked, routing, now));
+    ({ plan, state, table: stateWrites } = await loadPlan(options, report, issues, checked, routing, now));
   } catch (error) {
     const why = describeError(error);
     const fix = MISSING_TABLE.test(why) ? `; \`pem schema apply\` creates ${stateTable} and ${alertSilencesTable(registry)}` : '';
@@ -245,7 +263,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   const runId = options.runId ?? randomUUID();
   let mine: DueItem[];
   try {
-    mine = await claimDue(warehouse, stateTable, plan.due, runId, now);
+    mine = await claimDue(warehouse, stateWrites, plan.due, runId, now);
   } catch (error) {
     return finish(null, plan, [`cannot claim alerts in ${stateTable} (${describeError(error)}); nothing was sent`]);
   }
@@ -271,7 +289,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   };
   const errors = [...slack.errors, ...pagerduty.errors];
   try {
-    await recordOutcome(warehouse, stateTable, outcome, runId, now);
+    await recordOutcome(warehouse, stateWrites, outcome, runId, now);
     const givenBack = mine.length - outcome.delivered.length;
     if (options.stop?.aborted && givenBack > 0) {
       errors.push(`${givenBack} notification${givenBack === 1 ? '' : 's'} not delivered ${givenBack === 1 ? 'was' : 'were'} given back: the next run sends ${givenBack === 1 ? 'it' : 'them'}`);
@@ -681,7 +699,7 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
   const now = new Date(result.report.now);
   let plan: DeliveryPlan | null = null;
   try {
-    ({ plan } = await loadPlan(options, result.report.window_end, issues, checked, routing, now));
+    ({ plan } = await loadPlan(options, result.report, issues, checked, routing, now));
   } catch (error) {
     log.warn(`dry run: alert state unavailable (${describeError(error)}); showing nothing to send`);
   }

@@ -7,7 +7,9 @@
  *   - notified `renotify_hours` ago or more   → trigger ("reminder")
  *   - notified less than that ago             → nothing ("open": not re-sent every run)
  * For each issue notified and not resolved whose processor was checked this run and is no longer
- * wrong in that way → resolve ("recovered"), once: the resolve is recorded, so it is not repeated.
+ * wrong in that way → resolve ("recovered"), once: the resolve is recorded, so it is not repeated;
+ * unless this check's window cannot tell (it ends too early, or a check of another window length
+ * raised the issue: `raisedByAnotherWindow`).
  *
  * Held issues (SPEC §12 thresholds and dependencies) are current but never triggered: an alert
  * already open stays open (no "recovered" while the processor is still not OK), none is opened.
@@ -28,6 +30,11 @@ export interface DeliveredState {
   event: 'notified' | 'resolved';
   event_id: string;
   event_at: Date;
+  /**
+   * The window length L of the check that wrote the event; absent on events written before the
+   * state table had the column (`alert_state_upgrade`), which any check may resolve as before.
+   */
+  lookback_days?: number;
 }
 
 export interface ActiveSilence {
@@ -62,6 +69,11 @@ export interface DeliveryPlan {
   silenced: ActiveSilence[];
   /** Cleared issues (each counted once, whatever its destinations) not declared recovered: the check's window ends too early to tell (`PlanInputs.window`). */
   heldResolves: number;
+  /**
+   * Cleared issues (each counted once) not declared recovered because a check of another window
+   * length raised them (`raisedByAnotherWindow`), and those lengths, ascending.
+   */
+  heldForWindow: { issues: number; lookbackDays: number[] };
 }
 
 export interface PlanInputs {
@@ -84,11 +96,32 @@ export interface PlanInputs {
    * dates the issue was raised for, so its absence there says nothing about now; resolving would
    * close an open incident, and the next scheduled check would page again for the same outage.
    * Without it (the backtest, whose E is always its instant's date) every cleared issue resolves.
+   * `lookbackDays`: this check's window length L, for `raisedByAnotherWindow`.
    */
-  window?: { end: string; timezone: string };
+  window?: { end: string; timezone: string; lookbackDays?: number };
 }
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * Whether a check of `lookbackDays` must leave this cleared issue open, because a check of another
+ * window length raised it and would not agree. A narrower window does not see every date the issue
+ * was raised for; a wider one sees other dates, and what it finds is its own: a scheduler issue (no
+ * run rows at all in the window) reads as cleared once older runs are in sight, and a processor's
+ * recovered failures are an issue only while it has no other problem, so a missing date further
+ * back turns them into another issue. Either way the resolve would close what the raising check
+ * pages again at its next run (or announce a recovery that is not one); when the issue has truly
+ * cleared, the raising check resolves it itself. The hold lasts while that check would still be
+ * acting on it: it re-notifies an issue it still sees every `renotify_hours`, so an issue without a
+ * reminder for that long and a day more was raised by a check that no longer runs (a one-off look
+ * at another window), and is left to this one.
+ */
+function raisedByAnotherWindow(last: DeliveredState, lookbackDays: number | undefined, nowMs: number, renotifyMs: number): boolean {
+  const raisedBy = last.lookback_days;
+  if (lookbackDays === undefined || raisedBy === undefined || raisedBy === lookbackDays) return false;
+  return nowMs - last.event_at.getTime() < renotifyMs + DAY_MS;
+}
 
 export function claimToken(item: Pick<DueItem, 'key' | 'destination' | 'action' | 'basis'>): string {
   return `${item.key}|${item.destination}|${item.action}|${item.basis}`;
@@ -176,12 +209,17 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
     ? DateTime.fromISO(addDays(inputs.window.end, 2), { zone: inputs.window.timezone }).startOf('day').toMillis()
     : Infinity;
   const heldResolves = new Set<string>();
+  const heldForWindow = new Map<string, number>();
   for (const last of inputs.state) {
     if (last.event !== 'notified') continue;
     if (!inputs.configured.has(last.destination, last.processor_name) || !inputs.checked.has(last.processor_name)) continue;
     if (current[last.destination]?.has(last.alert_key)) continue;
     if (last.event_at.getTime() >= resolvesNotifiedBefore) {
       heldResolves.add(last.alert_key);
+      continue;
+    }
+    if (raisedByAnotherWindow(last, inputs.window?.lookbackDays, nowMs, renotifyMs)) {
+      heldForWindow.set(last.alert_key, last.lookback_days!);
       continue;
     }
     due.push({
@@ -199,6 +237,7 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
   return {
     due,
     heldResolves: heldResolves.size,
+    heldForWindow: { issues: heldForWindow.size, lookbackDays: [...new Set(heldForWindow.values())].sort((a, b) => a - b) },
     open: { slack: [...open.slack].sort(), pagerduty: [...open.pagerduty].sort() },
     silenced: [...silenced.values()].sort((a, b) => a.processor_name.localeCompare(b.processor_name)),
   };

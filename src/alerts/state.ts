@@ -18,9 +18,40 @@ export function renderAlertSql(dialect: Dialect, template: string, context: Reco
   return sqlRenderer(dialect).render(template, context);
 }
 
-export async function readDeliveredState(warehouse: Warehouse, table: string, processors: readonly string[]): Promise<DeliveredState[]> {
+/**
+ * The alert state table as a run writes it: its name, and the check's window length L when the
+ * table has the column to record it in. A table created before the column existed lacks it until
+ * `pem schema apply` or the Dataform workflow adds it (alert_state_upgrade); until then a run
+ * reads and writes it as before. A plain name is such a table.
+ */
+export interface AlertStateTable {
+  name: string;
+  lookbackDays?: number;
+}
+
+/** The column `alert_state_upgrade` adds for the window length. */
+export const LOOKBACK_DAYS_COLUMN = 'lookback_days';
+
+/** Looks up whether `name` has the window length column (an empty answer for a table that does not exist: reading it then fails as before). */
+export async function alertStateTableOf(warehouse: Warehouse, name: string, lookbackDays: number): Promise<AlertStateTable> {
+  const columns = await warehouse.tableColumns(name);
+  return columns.some((c) => c.name === LOOKBACK_DAYS_COLUMN) ? { name, lookbackDays } : { name };
+}
+
+/** The templates' context for a table: its name, and whether rows carry the window length. */
+function tableContext(table: string | AlertStateTable): { table: string; lookback_days: boolean; lookbackDays?: number } {
+  const { name, lookbackDays } = typeof table === 'string' ? { name: table, lookbackDays: undefined } : table;
+  return { table: name, lookback_days: lookbackDays !== undefined, lookbackDays };
+}
+
+/** The window length parameter, for a table that records it. */
+function lookbackParam(lookbackDays: number | undefined): Record<string, QueryParam> {
+  return lookbackDays === undefined ? {} : { lookback_days: { type: 'INT64', value: lookbackDays } };
+}
+
+export async function readDeliveredState(warehouse: Warehouse, table: string | AlertStateTable, processors: readonly string[]): Promise<DeliveredState[]> {
   if (processors.length === 0) return [];
-  const [row] = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_latest', { table }), {
+  const [row] = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_latest', tableContext(table)), {
     processors: { type: 'ARRAY<STRING>', value: processors },
   });
   return parseDeliveredState(row?.state);
@@ -31,14 +62,20 @@ function aggregatedItems(value: unknown): string[] {
   return value === null || value === undefined || value === '' ? [] : String(value).split(';');
 }
 
-/** alert_state_latest's one string (its lines `key|destination|processor|kind|level|event|event_id|epoch ms`, joined by ';') as states. */
+/**
+ * alert_state_latest's one string (its lines `key|destination|processor|kind|level|event|event_id|epoch ms`,
+ * and `|lookback days` (empty for NULL) from a table that has the column, joined by ';') as states.
+ */
 export function parseDeliveredState(text: unknown): DeliveredState[] {
   return aggregatedItems(text).map((line) => {
     const fields = line.split('|');
     const eventAt = Number(fields[7]);
-    if (fields.length !== 8 || !Number.isFinite(eventAt)) throw new Error(`unreadable alert state line '${line}'`);
+    const lookbackDays = fields[8] === undefined || fields[8] === '' ? undefined : Number(fields[8]);
+    if (fields.length < 8 || fields.length > 9 || !Number.isFinite(eventAt) || (lookbackDays !== undefined && !Number.isInteger(lookbackDays))) {
+      throw new Error(`unreadable alert state line '${line}'`);
+    }
     const [alert_key, destination, processor_name, issue_kind, level, event, event_id] = fields as [string, ...string[]];
-    return {
+    const state: DeliveredState = {
       alert_key,
       destination: destination as StateDestination,
       processor_name: processor_name!,
@@ -48,6 +85,8 @@ export function parseDeliveredState(text: unknown): DeliveredState[] {
       event_id: event_id!,
       event_at: new Date(eventAt),
     };
+    if (lookbackDays !== undefined) state.lookback_days = lookbackDays;
+    return state;
   });
 }
 
@@ -88,7 +127,7 @@ const idPrefix = (): QueryParam => ({ type: 'STRING', value: `${randomUUID()}-` 
  */
 export async function claimDue(
   warehouse: Warehouse,
-  table: string,
+  table: string | AlertStateTable,
   items: readonly DueItem[],
   runId: string,
   now: Date,
@@ -96,14 +135,16 @@ export async function claimDue(
   if (items.length === 0) return [];
   const leaseStart = new Date(now.getTime() - CLAIM_LEASE_MS);
   const tokens = items.map(claimToken);
-  await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_claim', { table }), {
+  const context = tableContext(table);
+  await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_claim', context), {
     claims: { type: 'STRING', value: JSON.stringify(items.map((item, i) => eventRow(item, undefined, tokens[i]))) },
     id_prefix: idPrefix(),
     run_id: { type: 'STRING', value: runId },
     now: { type: 'TIMESTAMP', value: now },
     lease_start: { type: 'TIMESTAMP', value: leaseStart },
+    ...lookbackParam(context.lookbackDays),
   });
-  const [held] = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_claim_winners', { table }), {
+  const [held] = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_claim_winners', context), {
     run_id: { type: 'STRING', value: runId },
     lease_start: { type: 'TIMESTAMP', value: leaseStart },
   });
@@ -117,13 +158,15 @@ export interface StateEvent {
 }
 
 /** Appends delivered and released events of one run in one statement. */
-export async function appendEvents(warehouse: Warehouse, table: string, events: readonly StateEvent[], runId: string, now: Date): Promise<void> {
+export async function appendEvents(warehouse: Warehouse, table: string | AlertStateTable, events: readonly StateEvent[], runId: string, now: Date): Promise<void> {
   if (events.length === 0) return;
-  await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_append', { table }), {
+  const context = tableContext(table);
+  await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_append', context), {
     events: { type: 'STRING', value: JSON.stringify(events.map((e) => eventRow(e.item, e.event))) },
     id_prefix: idPrefix(),
     run_id: { type: 'STRING', value: runId },
     now: { type: 'TIMESTAMP', value: now },
+    ...lookbackParam(context.lookbackDays),
   });
 }
 
@@ -145,7 +188,7 @@ export interface ClaimOutcome {
  * → nothing. Only those exceptions and the unclaimed events travel: the 20,000 notifications of a
  * bad hour are copied inside the warehouse (SPEC §14).
  */
-export async function recordOutcome(warehouse: Warehouse, table: string, outcome: ClaimOutcome, runId: string, now: Date): Promise<void> {
+export async function recordOutcome(warehouse: Warehouse, table: string | AlertStateTable, outcome: ClaimOutcome, runId: string, now: Date): Promise<void> {
   // Each item's token built once: held and delivered are, item for item, among the claimed, and
   // building and hashing 20,000 fresh token strings five times over was most of this function.
   const tokenOf = new Map<DueItem, string>();
@@ -164,7 +207,7 @@ export async function recordOutcome(warehouse: Warehouse, table: string, outcome
     }
     return [...kept];
   };
-  if (outcome.held.length > 0) await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_record', { table }), {
+  if (outcome.held.length > 0) await warehouse.execute(renderAlertSql(warehouse.dialect, 'alert_state_record', tableContext(table)), {
     run_id: { type: 'STRING', value: runId },
     now: { type: 'TIMESTAMP', value: now },
     lost: { type: 'ARRAY<STRING>', value: tokens(outcome.claimed, (token) => !held.has(token)) },

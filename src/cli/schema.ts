@@ -14,7 +14,7 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
   addExamples(schema, [['pem schema apply', 'create the tables in .pem/monitoring.duckdb']]);
   const apply = schema
     .command('apply')
-    .description("create the run-history table and the monitor's own tables (safe to re-run)")
+    .description("create the run-history table and the monitor's own tables, and add the columns a table made by an older pem lacks (safe to re-run)")
     .addOption(configOption());
   addExamples(apply, [
     ['pem schema apply', 'in .pem/monitoring.duckdb, for the dataset of includes/processors.js'],

@@ -92,9 +92,13 @@ export function dataformProject(templates: TemplateBundle) {
     return bigquery.render('run_history_ddl', { table: unquote(table) });
   }
 
-  /** `CREATE TABLE IF NOT EXISTS` for the alert state (SPEC §5): the same DDL as `pem schema apply`. */
-  function alertStateDdl(table: string): string {
-    return bigquery.render('alert_state_ddl', { table: unquote(table) });
+  /**
+   * `CREATE TABLE IF NOT EXISTS` for the alert state (SPEC §5), then the columns a table created by
+   * an older version lacks (`ALTER TABLE … ADD COLUMN IF NOT EXISTS`): the same statements as
+   * `pem schema apply`, so a deployed table is upgraded in place by the next workflow run.
+   */
+  function alertStateDdl(table: string): string[] {
+    return [bigquery.render('alert_state_ddl', { table: unquote(table) }), bigquery.render('alert_state_upgrade', { table: unquote(table) })];
   }
 
   /** `CREATE TABLE IF NOT EXISTS` for the alert silences: the same DDL as `pem schema apply`. */

@@ -17,13 +17,17 @@ export function renderHealthSql(
   return renderer.render('processor_health_daily', healthContext(registry, options, renderer.templates));
 }
 
-/** The statements `pem schema apply` runs: the dataset, the contract run-history table, and the alert state and silences tables. */
+/**
+ * The statements `pem schema apply` runs: the dataset, the contract run-history table, and the
+ * alert state (with the columns an older table lacks, added in place) and silences tables.
+ */
 export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Registry): string[] {
   const renderer = rendererFor(dialect);
   return [
     renderer.render('create_dataset', { dataset: registry.dataset }),
     renderer.render('run_history_ddl', { table: runHistoryTable(registry) }),
     renderer.render('alert_state_ddl', { table: alertStateTable(registry) }),
+    renderer.render('alert_state_upgrade', { table: alertStateTable(registry) }),
     renderer.render('alert_silences_ddl', { table: alertSilencesTable(registry) }),
   ];
 }

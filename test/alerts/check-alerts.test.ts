@@ -168,6 +168,82 @@ describe('pem check with Slack and PagerDuty configured', () => {
     expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
   });
 
+  it('declares nothing recovered from a check of another window length, which does not see what the scheduled check raised', async () => {
+    await check();
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
+    const scheduledSlack = slackSections(slack, 0).join('\n');
+    // Fourteen days back, nbac_player_list_processor's last runs (09-20 to 09-28) are in the window:
+    // it has run rows, so the scheduler issue the 7-day check raised reads as cleared there.
+    const wider = await check({ now: at(1), args: ['--lookback-days', '14'] });
+    expect(wider.code).toBe(0);
+    expect(wider.json.processors.find((p: any) => p.name === 'nbac_player_list_processor').scheduler_issue).toBe(false);
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
+    expect(slack.requests.slice(1).flatMap((_, i) => slackSections(slack, i + 1)).join('\n')).not.toContain('*Recovered* (');
+    expect(wider.stderr).toMatch(/alerts: \d+ open issues? not declared recovered: (it was|they were) raised by a 7-day check and this one looks back 14 days/);
+    // One day back, the scheduled check's older dates are out of sight: nothing is declared recovered either.
+    const narrower = await check({ now: at(2), args: ['--lookback-days', '1'] });
+    expect(narrower.code).toBe(0);
+    expect(pdEvents(pagerduty).filter((e) => e.startsWith('resolve'))).toEqual([]);
+    expect(narrower.stderr).toMatch(/not declared recovered: (it was|they were) raised by a (7-day|7-day or 14-day) check and this one looks back 1 day,/);
+    // The scheduled check an hour later: its incidents are still open, so nothing pages again.
+    const scheduled = await check({ now: at(3) });
+    expect(scheduled.code).toBe(0);
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
+    expect(scheduledSlack).toContain('nbac_player_list_processor');
+    // Every row the checks wrote says the window it saw.
+    const wh = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const windows = await wh.query('SELECT DISTINCT lookback_days FROM nba_reference.pem_alert_state ORDER BY 1');
+      expect(windows.map((r) => r.lookback_days)).toEqual(expect.arrayContaining([7]));
+      expect(windows.map((r) => r.lookback_days)).not.toContain(null);
+    } finally {
+      await wh.close();
+    }
+  });
+
+  it('leaves the issues a one-off wider check raised to the scheduled check once they have had no reminder for renotify_hours and a day', async () => {
+    await check();
+    await check({ now: at(1), args: ['--lookback-days', '14'] });
+    const raisedByWider = slack.requests.length;
+    // The wider check told Slack about 09-24 (no processor ran that day); the 7-day check does not see it.
+    const soon = await check({ now: at(2) });
+    expect(slack.requests).toHaveLength(raisedByWider);
+    expect(soon.stderr).toContain('raised by a 14-day check and this one looks back 7 days');
+    const later = await check({ now: at(1 + 24 + 24 + 1) });
+    expect(later.code).toBe(0);
+    expect(later.stderr).not.toContain('raised by a 14-day check');
+    expect(slackSections(slack, slack.requests.length - 1).join('\n')).toContain('*Recovered*');
+  });
+
+  it('keeps alerting on a state table made before lookback_days, says how to add it, and records the window once it is added', async () => {
+    const wh = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      await wh.execute('ALTER TABLE nba_reference.pem_alert_state DROP COLUMN lookback_days');
+    } finally {
+      await wh.close();
+    }
+    const old = await check();
+    expect(old.code).toBe(0);
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
+    expect(old.stderr).toContain(
+      'warning: alerts: nba_reference.pem_alert_state has no lookback_days column (made by an older pem); `pem schema apply` or the next Dataform workflow run adds it.',
+    );
+    const applied = await runCli(['schema', 'apply', '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(applied.code).toBe(0);
+    const upgraded = await check({ now: at(1), args: ['--lookback-days', '14'] });
+    expect(upgraded.code).toBe(0);
+    expect(upgraded.stderr).not.toContain('has no lookback_days column');
+    // The rows written before the upgrade say no window, so any check may resolve them, as before.
+    expect(upgraded.stderr).not.toContain('raised by a 7-day check');
+    const after = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const rows = await after.query("SELECT lookback_days, count(*) AS n FROM nba_reference.pem_alert_state WHERE event = 'notified' GROUP BY 1 ORDER BY 1 NULLS FIRST");
+      expect(rows.map((r) => r.lookback_days)).toEqual([null, 14]);
+    } finally {
+      await after.close();
+    }
+  });
+
   it('pages again when a resolved issue comes back', async () => {
     await check();
     await addRows(successes('bettingpros_props_processor', '2025-10-04', AS_OF));

@@ -103,6 +103,38 @@ describe('planDeliveries', () => {
     expect(old.heldResolves).toBe(1);
   });
 
+  it('leaves a cleared issue to the check of the window length that raised it, until that check has gone a reminder and a day without it', () => {
+    const raised = (lookback_days: number | undefined, hours: number): DeliveredState => ({
+      ...delivered('a', 'pagerduty', 'notified', hoursAgo(hours)),
+      alert_key: issueKey('ds', 'a', 'scheduler_issue'),
+      issue_kind: 'scheduler_issue',
+      ...(lookback_days === undefined ? {} : { lookback_days }),
+    });
+    const today = NOW.toISOString().slice(0, 10);
+    const resolves = (state: DeliveredState, lookbackDays: number) =>
+      plan({ state: [state], window: { end: today, timezone: 'UTC', lookbackDays } });
+    // The same window length, or an event written before the column existed: resolved as before.
+    expect(resolves(raised(7, 2), 7).due).toMatchObject([{ action: 'resolve', reason: 'recovered' }]);
+    expect(resolves(raised(undefined, 2), 14).due).toMatchObject([{ action: 'resolve' }]);
+    // Wider (sees older runs) or narrower (misses dates): held, and said so with the raising length.
+    for (const lookbackDays of [14, 1]) {
+      const held = resolves(raised(7, 2), lookbackDays);
+      expect(held.due).toEqual([]);
+      expect(held.heldForWindow).toEqual({ issues: 1, lookbackDays: [7] });
+      expect(held.heldResolves).toBe(0);
+    }
+    // No reminder for renotify_hours (24) and a day: the raising check no longer runs; this one resolves.
+    expect(resolves(raised(7, 47.9), 14).due).toEqual([]);
+    expect(resolves(raised(7, 48), 14).due).toMatchObject([{ action: 'resolve' }]);
+    expect(resolves(raised(7, 48), 14).heldForWindow).toEqual({ issues: 0, lookbackDays: [] });
+    // Counted once per issue, whatever its destinations; lengths listed once each, ascending.
+    const both = plan({
+      state: [raised(30, 2), { ...raised(30, 2), destination: 'slack' }, { ...delivered('b', 'slack', 'notified', hoursAgo(3)), lookback_days: 14 }],
+      window: { end: today, timezone: 'UTC', lookbackDays: 7 },
+    });
+    expect(both.heldForWindow).toEqual({ issues: 2, lookbackDays: [14, 30] });
+  });
+
   it('keeps one incident when a processor paged for a scheduler issue goes stale too: the page goes on under its open key', () => {
     const schedulerKey = issueKey('ds', 'a', 'scheduler_issue');
     const paged: DeliveredState = { ...delivered('a', 'pagerduty', 'notified', hoursAgo(2)), alert_key: schedulerKey, issue_kind: 'scheduler_issue', event_id: 'page-1' };

@@ -41,6 +41,11 @@ const STATEMENTS: [string, Record<string, unknown>, Record<string, string>][] = 
   ['alert_state_claim', { table: STATE }, { claims: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', lease_start: 'TIMESTAMP', id_prefix: 'STRING' }],
   ['alert_state_claim_winners', { table: STATE }, { run_id: 'STRING', lease_start: 'TIMESTAMP' }],
   ['alert_state_append', { table: STATE }, { events: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', id_prefix: 'STRING' }],
+  // A table with the window length column (alert_state_upgrade): each row records the check's L.
+  ['alert_state_latest', { table: STATE, lookback_days: true }, { processors: 'ARRAY<STRING>' }],
+  ['alert_state_claim', { table: STATE, lookback_days: true }, { claims: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', lease_start: 'TIMESTAMP', id_prefix: 'STRING', lookback_days: 'INT64' }],
+  ['alert_state_append', { table: STATE, lookback_days: true }, { events: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', id_prefix: 'STRING', lookback_days: 'INT64' }],
+  ['alert_state_record', { table: STATE, lookback_days: true }, { run_id: 'STRING', now: 'TIMESTAMP', lost: 'ARRAY<STRING>', released: 'ARRAY<STRING>', resolved: 'ARRAY<STRING>', id_prefix: 'STRING' }],
   ['alert_silences_list', { table: SILENCES, active_only: true }, { now: 'TIMESTAMP' }],
   ['alert_silences_list', { table: SILENCES, active_only: false }, { now: 'TIMESTAMP' }],
   ['alert_silences_add', { table: SILENCES }, { silence_id: 'STRING', processor: 'STRING', reason: 'STRING', created_by: 'STRING', until: 'TIMESTAMP', now: 'TIMESTAMP' }],
@@ -67,12 +72,36 @@ describe('pem schema apply', () => {
     expect(Object.keys(catalog.tables[STATE]!)).toContain('claim_token');
   });
 
-  it.each(bigQueryDdl.filter((s) => s.includes('pem_alert')).map((s) => [s.split('\n').find((l) => l.startsWith('CREATE'))!, s]))(
+  it.each(bigQueryDdl.filter((s) => s.includes('pem_alert')).map((s) => [s.split('\n').find((l) => /^(CREATE|ALTER) /.test(l))!, s]))(
     'is BigQuery DDL ZetaSQL accepts: %s',
     async (_name, sql) => {
-      expect(await zeta.analyze(sql, { catalog: { tables: {} } })).toMatchObject({ ok: true });
+      // The upgrade alters the table the DDL before it created.
+      const tables = sql.startsWith('ALTER') ? catalog.tables : {};
+      expect(await zeta.analyze(sql, { catalog: { tables } })).toMatchObject({ ok: true });
     },
   );
+
+  it.each(DIALECTS)('upgrades an alert state table made before lookback_days in place, keeping its rows (%s)', async (dialect) => {
+    const statements = renderSchemaSql(dialect, registry);
+    const upgrade = statements.find((s) => s.startsWith('ALTER TABLE'))!;
+    expect(upgrade).toMatch(/ADD COLUMN IF NOT EXISTS lookback_days (INT64|BIGINT)\s*$/);
+    if (dialect !== 'duckdb') return;
+    const duck = await openDuckDb({ path: ':memory:', create: true });
+    try {
+      // The table as the previous version's DDL made it, with a row.
+      const ddl = statements.find((s) => s.includes('TABLE IF NOT EXISTS') && s.includes('pem_alert_state'))!;
+      await duck.execute('CREATE SCHEMA IF NOT EXISTS nba_reference');
+      await duck.execute(ddl.replace(/,\n\s+lookback_days BIGINT/, ''));
+      await duck.execute(`INSERT INTO ${STATE} (event_id, event, alert_key, destination, processor_name, issue_kind, run_id, event_at) VALUES ('e1', 'notified', 'k', 'slack', 'a', 'stale', 'r', TIMESTAMP '2025-10-07 12:00:00')`);
+      expect((await duck.tableColumns(STATE)).map((c) => c.name)).not.toContain('lookback_days');
+      for (const statement of statements) await duck.execute(statement);
+      for (const statement of statements) await duck.execute(statement); // and again: nothing changes
+      expect((await duck.tableColumns(STATE)).map((c) => c.name)).toContain('lookback_days');
+      expect(await duck.query(`SELECT event_id, lookback_days FROM ${STATE}`)).toEqual([{ event_id: 'e1', lookback_days: null }]);
+    } finally {
+      await duck.close();
+    }
+  });
 });
 
 describe('the BigQuery alert statements', () => {
@@ -87,11 +116,12 @@ describe('the BigQuery alert statements', () => {
 
   it('reads the latest delivered state and the active silences as DuckDB does', async () => {
     const state = [
-      ['e1', 'notified', 'k1', 'slack', 'a', 'stale', 'CRITICAL', 't1', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z'],
-      ['e2', 'resolved', 'k1', 'slack', 'a', 'stale', 'CRITICAL', 't2', 'r2', '2025-10-08T12:00:00Z', '2025-10-08T12:00:01Z'],
-      ['e3', 'claimed', 'k1', 'pagerduty', 'a', 'stale', 'CRITICAL', 't3', 'r2', '2025-10-08T12:00:00Z', '2025-10-08T12:00:01Z'],
-      ['e4', 'notified', 'k2', 'pagerduty', 'a', 'stale', 'CRITICAL', 't4', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z'],
-      ['e5', 'notified', 'k3', 'slack', 'other', 'missing', 'ERROR', 't5', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z'],
+      // The last column, lookback_days: NULL on a row written before the column existed.
+      ['e1', 'notified', 'k1', 'slack', 'a', 'stale', 'CRITICAL', 't1', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z', 7],
+      ['e2', 'resolved', 'k1', 'slack', 'a', 'stale', 'CRITICAL', 't2', 'r2', '2025-10-08T12:00:00Z', '2025-10-08T12:00:01Z', 14],
+      ['e3', 'claimed', 'k1', 'pagerduty', 'a', 'stale', 'CRITICAL', 't3', 'r2', '2025-10-08T12:00:00Z', '2025-10-08T12:00:01Z', 14],
+      ['e4', 'notified', 'k2', 'pagerduty', 'a', 'stale', 'CRITICAL', 't4', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z', null],
+      ['e5', 'notified', 'k3', 'slack', 'other', 'missing', 'ERROR', 't5', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z', 7],
     ];
     const silences = [
       ['s1', 'add', 'a', '2025-10-09T00:00:00Z', 'vendor', '2025-10-08T00:00:00Z', 'ops'],
@@ -109,7 +139,7 @@ describe('the BigQuery alert statements', () => {
       for (const statement of renderSchemaSql('duckdb', registry)) await duck.execute(statement);
       const insert = (table: string, columns: string[], rows: unknown[][]) =>
         duck.execute(
-          `INSERT INTO ${table} VALUES ${rows.map((r) => `(${r.map((v) => (v === null ? 'NULL' : `'${String(v).replace(/^(\d{4}-\d\d-\d\d)T(.*)Z$/, '$1 $2')}'`)).join(', ')})`).join(', ')}`,
+          `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.map((r) => `(${r.map((v) => (v === null ? 'NULL' : `'${String(v).replace(/^(\d{4}-\d\d-\d\d)T(.*)Z$/, '$1 $2')}'`)).join(', ')})`).join(', ')}`,
         );
       await insert(STATE, stateColumns, state);
       await insert(SILENCES, silenceColumns, silences);
@@ -117,6 +147,7 @@ describe('the BigQuery alert statements', () => {
       const now = '2025-10-08T12:00:00.000Z';
       const cases: [string, Record<string, unknown>, QueryParams, Record<string, [string, unknown]>][] = [
         ['alert_state_latest', { table: STATE }, { processors: { type: 'ARRAY<STRING>', value: ['a'] } }, { processors: ['ARRAY<STRING>', ['a']] }],
+        ['alert_state_latest', { table: STATE, lookback_days: true }, { processors: { type: 'ARRAY<STRING>', value: ['a'] } }, { processors: ['ARRAY<STRING>', ['a']] }],
         [
           'alert_state_claim_winners',
           { table: STATE },

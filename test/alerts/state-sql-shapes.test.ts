@@ -76,7 +76,7 @@ describe('the alert state statements of a 20,000-issue run', () => {
     const duck = await openDuckDb({ path: ':memory:', create: true });
     try {
       for (const statement of renderSchemaSql('duckdb', registry)) await duck.execute(statement);
-      await duck.execute(`INSERT INTO ${STATE} VALUES ${state.map((r) => `(${r.map((v) => `'${v.replace(/^(\d{4}-\d\d-\d\d)T(.*)Z$/, '$1 $2')}'`).join(', ')})`).join(', ')}`);
+      await duck.execute(`INSERT INTO ${STATE} (${stateColumns.slice(0, state[0]!.length).join(', ')}) VALUES ${state.map((r) => `(${r.map((v) => `'${v.replace(/^(\d{4}-\d\d-\d\d)T(.*)Z$/, '$1 $2')}'`).join(', ')})`).join(', ')}`);
       const held: Record<string, unknown[]> = {};
       for (const run of ['r1', 'r2']) {
         const sql = (dialect: 'bigquery' | 'duckdb') => renderAlertSql(dialect, 'alert_state_claim_winners', { table: STATE });

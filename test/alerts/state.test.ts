@@ -107,6 +107,17 @@ describe('delivered state', () => {
       "unreadable alert state line 'pem/ds/a/stale|slack|a|stale|ERROR|notified|e-1|not-a-time'",
     );
     expect(() => parseDeliveredState('pem/ds/a/stale|slack|a')).toThrow(/unreadable alert state line/);
+    expect(() => parseDeliveredState('pem/ds/a/stale|slack|a|stale|ERROR|notified|e-1|0|7.5')).toThrow(/unreadable alert state line/);
+    expect(() => parseDeliveredState('pem/ds/a/stale|slack|a|stale|ERROR|notified|e-1|0|7|x')).toThrow(/unreadable alert state line/);
+  });
+
+  it('reads the window length of the check that wrote an event, and none from a row written before the column existed', () => {
+    const [withLength, withoutLength, fromOldTable] = parseDeliveredState(
+      'k1|slack|a|stale|ERROR|notified|e-1|0|14;k2|slack|a|stale|ERROR|notified|e-2|0|;k3|slack|a|stale|ERROR|notified|e-3|0',
+    );
+    expect(withLength!.lookback_days).toBe(14);
+    expect(withoutLength).not.toHaveProperty('lookback_days');
+    expect(fromOldTable).not.toHaveProperty('lookback_days');
   });
 
   it('follows a delivered event with a new claim token, so the next reminder can be claimed', async () => {

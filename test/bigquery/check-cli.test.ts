@@ -79,11 +79,16 @@ describe.each(CASES)('pem check --engine bigquery: $name', ({ fixture, check }) 
 });
 
 describe('pem check --engine bigquery, alerting for real', () => {
-  it('sends only valid BigQuery: the detection, alert-state reads, claims and appends', async () => {
+  it.each([
+    ['', true],
+    [' on a state table deployed before lookback_days (it warns, and writes what the table has)', false],
+  ])('sends only valid BigQuery: the detection, alert-state reads, claims and appends%s', async (_label, upgraded) => {
     const fixture = SCENARIOS[0]!.fixture;
     const registry = registryOf(fixture);
     const scenario = await duckDbScenario(fixture);
-    const { standIn, analyzed } = await zetaBackedStandIn(zeta, fixture, registry);
+    const { standIn, analyzed, catalog } = await zetaBackedStandIn(zeta, fixture, registry);
+    // tables.get answers from the catalog: without the column, as BigQuery would for an older table.
+    if (!upgraded) delete catalog.tables[`${registry.dataset}.pem_alert_state`]!.lookback_days;
     const delivered: string[] = [];
     const receiver = createServer((request, response) => {
       delivered.push(request.url ?? '');
@@ -113,6 +118,10 @@ describe('pem check --engine bigquery, alerting for real', () => {
       expect(kinds).toContain('insert_stmt');
       // Every statement was analyzed before it was answered; a rejected one would have failed the run.
       expect(analyzed).toHaveLength(standIn.queries.length);
+      const inserts = standIn.queries.filter((q) => q.sql.startsWith('INSERT')).map((q) => q.sql);
+      expect(inserts.length).toBeGreaterThan(0);
+      expect(inserts.every((sql) => sql.includes('lookback_days'))).toBe(upgraded);
+      expect(run.stderr.includes('has no lookback_days column')).toBe(!upgraded);
 
       // The state written through BigQuery is read back: a second run re-sends nothing.
       const sent = delivered.length;
@@ -263,7 +272,7 @@ describe('pem schema apply --engine bigquery', () => {
       const statements = renderSchemaSql('bigquery', registry);
       expect(standIn.queries.map((q) => q.sql)).toEqual(statements);
       // Every statement was accepted by ZetaSQL before the stand-in answered.
-      expect(analyzed.map((a) => a.kind)).toEqual(['create_schema_stmt', ...statements.slice(1).map(() => 'create_table_stmt')]);
+      expect(analyzed.map((a) => a.kind)).toEqual(['create_schema_stmt', ...statements.slice(1).map((s) => (s.startsWith('ALTER') ? 'alter_table_stmt' : 'create_table_stmt'))]);
       expect(standIn.queries[1]!.sql).toMatch(/PARTITION BY processing_date\s+CLUSTER BY processor_name, status/);
     } finally {
       await standIn.close();

@@ -34,7 +34,7 @@ export async function zetaBackedStandIn(
     ],
   };
   // The monitor's own tables (alert state, silences), as `pem schema apply` creates them.
-  for (const ddl of renderSchemaSql('bigquery', registry).slice(2)) {
+  for (const ddl of renderSchemaSql('bigquery', registry).slice(2).filter((s) => !s.startsWith('ALTER'))) {
     const created = await zeta.analyze(ddl, { catalog: withFunction });
     const name = /TABLE IF NOT EXISTS `([^`]+)`/.exec(ddl)?.[1];
     if (!created.ok || !name) throw new Error(`cannot create ${name}: ${created.ok ? 'no name' : created.error}`);
