@@ -102,12 +102,17 @@ export function shellWord(text: string): string {
   return /^[A-Za-z0-9_./:=,@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `pem check` (for one processor, or the whole run) with the flags that made this finding (defaults left out). */
+/**
+ * `pem check` (for one processor, or the whole run) with the flags that made this finding (defaults
+ * left out), and `--dry-run`: pasted from Slack or PagerDuty by whoever looks into it, the line
+ * must show the finding, not send alerts, write alert state and record a monitor run of its own.
+ */
 export function checkCommandLine(context: CheckCommandContext, processor?: string): string {
   const words = ['pem', 'check', '--date', context.asOfDate];
   if (context.lookbackDays !== 7) words.push('--lookback-days', String(context.lookbackDays));
   if (processor) words.push('--processors', processor);
   if (context.now) words.push('--now', context.now);
+  words.push('--dry-run');
   if (context.config) words.push('--config', context.config);
   if (context.engine) words.push('--engine', context.engine);
   if (context.database) words.push('--database', context.database);

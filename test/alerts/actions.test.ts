@@ -28,11 +28,11 @@ describe('localTime', () => {
 });
 
 describe('checkCommandLine', () => {
-  it('keeps the flags that made the finding and leaves the defaults out', () => {
-    expect(checkCommandLine({ asOfDate: '2025-10-07', lookbackDays: 7 }, 'p')).toBe('pem check --date 2025-10-07 --processors p');
+  it('keeps the flags that made the finding and leaves the defaults out, as a dry run: pasted from an alert, it only shows', () => {
+    expect(checkCommandLine({ asOfDate: '2025-10-07', lookbackDays: 7 }, 'p')).toBe('pem check --date 2025-10-07 --processors p --dry-run');
     expect(
       checkCommandLine({ asOfDate: '2025-10-07', lookbackDays: 14, now: '2025-10-08T12:00:00.000Z', config: 'my registry.json', engine: 'bigquery', project: 'acme-data' }, 'p'),
-    ).toBe("pem check --date 2025-10-07 --lookback-days 14 --processors p --now 2025-10-08T12:00:00.000Z --config 'my registry.json' --engine bigquery --project acme-data");
+    ).toBe("pem check --date 2025-10-07 --lookback-days 14 --processors p --now 2025-10-08T12:00:00.000Z --dry-run --config 'my registry.json' --engine bigquery --project acme-data");
   });
 });
 
@@ -61,7 +61,7 @@ describe('processorActions', () => {
       // 11-24 failed before the success of 11-25: out of the streak, still to be re-run (as `pem gaps` lists it).
       backfillCommands: ['rerun p 2025-11-24', 'rerun p 2025-11-26', 'rerun p 2025-11-27'],
       moreBackfillDates: 1,
-      checkCommand: 'pem check --date 2025-11-30 --processors p',
+      checkCommand: 'pem check --date 2025-11-30 --processors p --dry-run',
     });
   });
 
