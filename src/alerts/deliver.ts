@@ -219,8 +219,8 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   const stateTable = alertStateTable(registry);
 
   if (options.dryRun) {
-    await describeDryRun(result, options, routing, issues, checked);
-    return { result: sendingNothing(result), error: null };
+    const silenced = await describeDryRun(result, options, routing, issues, checked);
+    return { result: sendingNothing(result, silenced), error: null };
   }
 
   noteUnconfigured(report.alerts, transports, log);
@@ -625,8 +625,13 @@ interface MarkContext {
  * The result of a run that sends nothing (`--dry-run`, `pem demo`): every alert is unsent and says
  * why (SPEC §11), `dry_run` unless the check gave a reason of its own (threshold, dependency).
  */
-export function sendingNothing(result: CheckResult): CheckResult {
-  return withReasons(result, (alert) => alert.reason ?? 'dry_run');
+/**
+ * The result with nothing sent (a dry run, the demo). An alert the check held keeps its reason, and
+ * one of a processor silenced now says `silenced`, as a real run would: checking a silence with
+ * `--dry-run` then shows it working.
+ */
+export function sendingNothing(result: CheckResult, silenced: ReadonlySet<string> = new Set()): CheckResult {
+  return withReasons(result, (alert) => alert.reason ?? (alert.processor !== null && silenced.has(alert.processor) ? 'silenced' : 'dry_run'));
 }
 
 /** Every alert with `reason` from `why` when not sent (here: all of them, e.g. a dry run). */
@@ -692,10 +697,11 @@ function logSummary(log: Logger, plan: DeliveryPlan, slack: ReadonlyMap<string, 
   for (const s of plan.silenced) log.info(`alerts: ${s.processor_name} silenced until ${s.silenced_until} (${s.silence_id}); not sent`);
 }
 
-async function describeDryRun(result: CheckResult, options: DeliverOptions, routing: Routing, issues: Issue[], checked: ReadonlySet<string>): Promise<void> {
+/** Says what a dry run would have sent; returns the processors silenced now (none when nothing could be sent). */
+async function describeDryRun(result: CheckResult, options: DeliverOptions, routing: Routing, issues: Issue[], checked: ReadonlySet<string>): Promise<Set<string>> {
   const { log } = options;
   // Without any destination there is nothing a dry run could have sent, and nothing to say.
-  if (!routing.any) return;
+  if (!routing.any) return new Set();
   const now = new Date(result.report.now);
   let plan: DeliveryPlan | null = null;
   try {
@@ -724,4 +730,5 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
     for (const s of plan.silenced) log.info(`dry run: ${s.processor_name} silenced until ${s.silenced_until} (${s.silence_id})`);
   }
   log.info(`dry run: would send ${parts.length > 0 ? parts.join(' and ') : 'nothing'}; nothing sent, no alert state written`);
+  return new Set((plan?.silenced ?? []).map((s) => s.processor_name));
 }

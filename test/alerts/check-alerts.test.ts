@@ -462,6 +462,12 @@ describe('silences', () => {
     expect(added.code).toBe(0);
     const id = /\((sil_[0-9a-f]{8})\)/.exec(added.stdout)![1]!;
 
+    // A dry run shows the silence as a real run would (its JSON too), and sends nothing.
+    const dry = await check({ args: ['--dry-run'] });
+    expect(dry.json.alerts.find((a: any) => a.processor === 'gamebook_processor').reason).toBe('silenced');
+    expect(dry.json.alerts.find((a: any) => a.processor === 'nbac_player_list_processor').reason).toBe('dry_run');
+    expect(slack.requests).toHaveLength(0);
+
     const silenced = await check();
     expect(silenced.code).toBe(0);
     expect(silenced.json.processors.find((p: any) => p.name === 'gamebook_processor').level).toBe('CRITICAL');
