@@ -279,7 +279,7 @@ const firstLine = (error) => String(error && error.message !== undefined ? error
   // export in its text) makes it an ES module: module.exports is
   // then not its export. Node versions say so differently (require() refused, module undefined in
   // ES module scope, or its namespace given back, which cannot be posted): one message for all.
-  const ES_MODULE = 'it is loaded as an ES module (it uses import or export, or a package.json above it says "type": "module"), where module.exports is not its export: write module.exports = {…}, name it .cjs, put a package.json saying {"type": "commonjs"} beside it, or use .json';
+  const ES_MODULE = 'it is loaded as an ES module (it uses import or export, or a package.json above it says "type": "module"), where module.exports is not its export: name it .cjs or put a package.json saying {"type": "commonjs"} beside it (and export with module.exports = {…}, not export), or use .json';
   let exported;
   try {
     exported = createRequire(workerData.path)(workerData.path);

@@ -423,7 +423,7 @@ describe('pem config validate', () => {
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain(
-      'cannot be read: it is loaded as an ES module (it uses import or export, or a package.json above it says "type": "module"), where module.exports is not its export: write module.exports = {…}, name it .cjs, put a package.json saying {"type": "commonjs"} beside it, or use .json',
+      'cannot be read: it is loaded as an ES module (it uses import or export, or a package.json above it says "type": "module"), where module.exports is not its export: name it .cjs or put a package.json saying {"type": "commonjs"} beside it (and export with module.exports = {…}, not export), or use .json',
     );
   });
 
