@@ -174,13 +174,18 @@ export class RunRecorder {
    * the row could not be written (unless `strict`), so the run can still be completed.
    */
   async recordRunStart(processor: string, processingDate: string, options: RunStartOptions = {}): Promise<string> {
+    return (await this.start(processor, processingDate, options)).runId;
+  }
+
+  /** recordRunStart, and whether its input was refused (a bad name or date), which its end would be too. */
+  private async start(processor: string, processingDate: string, options: RunStartOptions): Promise<{ runId: string; refused: boolean }> {
     const startedAt = this.clock();
     const problem = checkName('processor', processor) ?? checkDate(processingDate) ?? checkRunId(options.runId);
     const runId = options.runId ?? newRunId(String(processor), String(processingDate), startedAt);
     this.lastStarted = runId;
     if (problem) {
       await this.fail(`cannot record the start of run ${runId}`, usageError(problem));
-      return runId;
+      return { runId, refused: true };
     }
     const triggerSource = boundTrigger(options.triggerSource === undefined ? this.defaultTrigger : options.triggerSource);
     const metadata = this.jsonOrNull(options.metadata, runId);
@@ -197,7 +202,7 @@ export class RunRecorder {
       trigger_source: triggerSource,
       metadata,
     });
-    return runId;
+    return { runId, refused: false };
   }
 
   /**
@@ -264,7 +269,10 @@ export class RunRecorder {
     fn: (run: RunContext) => T | Promise<T>,
     options: RunStartOptions = {},
   ): Promise<T> {
-    const runId = await this.recordRunStart(processor, processingDate, options);
+    const { runId, refused } = await this.start(processor, processingDate, options);
+    // A start refused for its processor or date: its end would be refused too, and said a second
+    // time in other words (the warning already says the run goes on unrecorded).
+    const complete = (ending: RunCompleteOptions) => (refused ? Promise.resolve() : this.recordRunComplete(runId, ending));
     let recordsProcessed: RecordsCount | null = null;
     let skipped = false;
     const context: RunContext = {
@@ -283,13 +291,13 @@ export class RunRecorder {
       result = await fn(context);
     } catch (error) {
       try {
-        await this.recordRunComplete(runId, { status: 'failed', recordsProcessed, errors: [runErrorFrom(error)] });
+        await complete({ status: 'failed', recordsProcessed, errors: [runErrorFrom(error)] });
       } catch {
         // Strict mode: already logged by `fail`; the processor's error is the one to see.
       }
       throw error;
     }
-    await this.recordRunComplete(runId, { status: skipped ? 'skipped' : 'success', recordsProcessed });
+    await complete({ status: skipped ? 'skipped' : 'success', recordsProcessed });
     return result;
   }
 

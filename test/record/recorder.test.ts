@@ -143,6 +143,10 @@ describe('RunRecorder', () => {
       await recorder.withRun('gamebook', date, () => undefined);
       expect(rows).toEqual([]);
       expect(logged()).toContain(`processing date '${date}'`);
+      // Said once: the end is not tried, where it was refused again in other words ("not made by recordRunStart").
+      expect(logged().trim().split('\n')).toHaveLength(1);
+      await expect(recorder.withRun('gamebook', date, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+      expect(rows).toEqual([]);
       const strict = setup({ strict: true });
       await expect(strict.recorder.recordRunComplete(newRunId('gamebook', date, new Date()), { status: 'success' })).rejects.toThrow(
         `carries processing date '${date}', which is not a date from 1900-01-01 to 9998-12-31`,
