@@ -285,7 +285,10 @@ const firstLine = (error) => String(error && error.message !== undefined ? error
     exported = createRequire(workerData.path)(workerData.path);
   } catch (error) {
     const esm = error && (error.code === 'ERR_REQUIRE_ESM' || /in ES module scope/.test(String(error.message)));
-    parentPort.postMessage({ error: esm ? ES_MODULE : firstLine(error) });
+    // A syntax error's message has no position; its stack starts with "<file>:<line>" (JSON says where, so should this).
+    const at = error instanceof SyntaxError && typeof error.stack === 'string' && error.stack.startsWith(workerData.path + ':')
+      ? /^:(\\d+)/.exec(error.stack.slice(workerData.path.length)) : null;
+    parentPort.postMessage({ error: esm ? ES_MODULE : firstLine(error) + (at ? ' (at line ' + at[1] + ')' : '') });
     return;
   }
   if (Object.prototype.toString.call(exported) === '[object Module]') {

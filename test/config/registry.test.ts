@@ -414,6 +414,13 @@ describe('pem config validate', () => {
     expect(run.stdout).toContain('valid, 1 processor');
   });
 
+  it('says on which line a .js registry stops parsing, as it does for JSON', async () => {
+    const path = writeRegistry('broken.js', 'module.exports = {\n  dataset: "nba_reference",,\n  processors: {},\n};\n');
+    const run = await runCli(['config', 'validate', '--config', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`error: registry file ${path} cannot be read: Unexpected token ',' (at line 2)\n`);
+  });
+
   it('names the cause when a .js registry is loaded as an ES module ("type": "module" above it)', async () => {
     const esm = join(dir, 'esm-project');
     mkdirSync(esm, { recursive: true });
