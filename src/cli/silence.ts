@@ -87,7 +87,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     const id = await withSilences(flags, context, registry, (warehouse, table) =>
       addSilence(warehouse, table, { processor, until, reason, createdBy: createdBy(flags.by, context) }, now),
     );
-    context.stdout.write(`silenced ${processor} until ${until.toISOString()} (${id}): ${reason}\n`);
+    context.stdout.write(`silenced ${processor} until ${until.toISOString()} (${id}): ${printable(reason)}\n`);
   });
 
   const list = silence

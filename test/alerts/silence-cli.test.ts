@@ -34,6 +34,12 @@ describe('pem silence add', () => {
     expect(result.stdout).toMatch(/^silenced gamebook_processor until 2025-10-09T06:00:00.000Z \(sil_[0-9a-f]{8}\): NBA.com outage\n$/);
   });
 
+  it('confirms a reason without its control characters, as the list shows it (a terminal would obey an escape)', async () => {
+    const result = await silence(['add', '--processor', 'gamebook_processor', '--until', '2025-10-09T06:00:00Z', '--reason', 'two\nlines \u001b[2J']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/\): two\?lines \?\[2J\n$/);
+  });
+
   it.each([
     [['--processor', 'nope', '--until', '2025-10-09T00:00:00Z', '--reason', 'x'], "--processor 'nope' is not in the registry; it has gamebook_processor, roster_processor"],
     [['--processor', 'gamebook_processor', '--until', 'tomorrow', '--reason', 'x'], "--until 'tomorrow' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2099-10-09T18:00:00Z"],
