@@ -6,7 +6,7 @@
  * has none), for piping into a shell.
  */
 import type { Command } from 'commander';
-import { GAP_FORMATS, blockedGapKeys, buildGaps, renderGapsCommands, renderGapsCsv, renderGapsJson, renderGapsTable, type GapFormat } from '../report/gaps.js';
+import { GAP_FORMATS, buildGaps, renderGapsCommands, renderGapsCsv, renderGapsJson, renderGapsTable, type GapFormat } from '../report/gaps.js';
 import { addExamples, type CliContext } from './context.js';
 import { formatOption } from './format.js';
 import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } from './selection.js';
@@ -33,8 +33,8 @@ export function registerGapsCommand(program: Command, context: CliContext): void
         : format === 'json'
           ? renderGapsJson(gaps)
           : format === 'commands'
-            ? renderGapsCommands(gaps, registry, blockedGapKeys(report))
-            : renderGapsTable(gaps, { start: report.window_start, end: report.window_end }, blockedGapKeys(report));
+            ? renderGapsCommands(gaps, registry)
+            : renderGapsTable(gaps, { start: report.window_start, end: report.window_end });
     context.stdout.write(output);
   });
 }

@@ -8,7 +8,7 @@
  * (`sql/processor_backfill_queue.sql.hbs`).
  */
 import { fillTemplate, type Priority, type Registry } from '../config/registry.js';
-import type { Anomaly, CheckResult, DayReport, DayStatus } from '../check/report.js';
+import type { Anomaly, CheckResult, DayReport, DayStatus, ProcessorReport } from '../check/report.js';
 import { renderCsv } from './csv.js';
 import { ellipsize, printable } from '../printable.js';
 
@@ -31,6 +31,12 @@ export interface Gap {
   failed_runs: number;
   last_error_type: string | null;
   last_error_message: string | null;
+  /**
+   * The upstreams whose own problem dates explain this one (SPEC §12), comma-separated in name
+   * order, as the health view's `blocked_by`; null when none does. Such a date is re-run after
+   * theirs: backfilled first, it would read what is still missing.
+   */
+  blocked_by: string | null;
 }
 
 export const GAP_COLUMNS = [
@@ -43,6 +49,7 @@ export const GAP_COLUMNS = [
   'failed_runs',
   'last_error_type',
   'last_error_message',
+  'blocked_by',
 ] as const satisfies readonly (keyof Gap)[];
 
 /** High priority first; the view orders by the same ranks. */
@@ -61,9 +68,9 @@ export function gapStatus(day: DayReport): GapStatus | null {
  */
 export function buildGaps({ report, details }: CheckResult): Gap[] {
   const gaps: Gap[] = [];
-  const blocked = blockedGapKeys(report);
   for (const p of report.processors) {
     const dayDetails = new Map((details[p.name]?.days ?? []).map((d) => [d.date, d]));
+    const upstreamsOf = blockingUpstreams(p.blocked_by);
     for (const day of p.days) {
       const status = gapStatus(day);
       if (status === null) continue;
@@ -78,10 +85,11 @@ export function buildGaps({ report, details }: CheckResult): Gap[] {
         failed_runs: day.failed_runs,
         last_error_type: detail?.last_error_type ?? null,
         last_error_message: detail?.last_error_message ?? null,
+        blocked_by: upstreamsOf.get(day.date) ?? null,
       });
     }
   }
-  const isBlocked = (g: Gap) => Number(blocked.has(gapKey(g)));
+  const isBlocked = (g: Gap) => Number(g.blocked_by !== null);
   return gaps.sort(
     (a, b) =>
       isBlocked(a) - isBlocked(b) ||
@@ -91,14 +99,16 @@ export function buildGaps({ report, details }: CheckResult): Gap[] {
   );
 }
 
-/** A gap's (processor, date), as `blockedGapKeys` holds them. */
-export const gapKey = (g: Pick<Gap, 'processor_name' | 'processing_date'>): string => `${g.processor_name}|${g.processing_date}`;
-
-/** The (processor, date) keys an upstream explains (SPEC §12 `blocked_by`): queued after the rest. */
-export function blockedGapKeys(report: CheckResult['report']): Set<string> {
-  const blocked = new Set<string>();
-  for (const p of report.processors) for (const b of p.blocked_by) for (const date of b.dates) blocked.add(gapKey({ processor_name: p.name, processing_date: date }));
-  return blocked;
+/** A processor's blocked dates (SPEC §12 `blocked_by`, upstreams in name order) as date → 'a,b'. */
+function blockingUpstreams(blockedBy: ProcessorReport['blocked_by']): Map<string, string> {
+  const upstreams = new Map<string, string>();
+  for (const b of blockedBy) {
+    for (const date of b.dates) {
+      const known = upstreams.get(date);
+      upstreams.set(date, known === undefined ? b.processor : `${known},${b.processor}`);
+    }
+  }
+  return upstreams;
 }
 
 /** Code-point order, so the CLI and the warehouse's ORDER BY agree whatever the locale. */
@@ -118,17 +128,17 @@ export function renderGapsCsv(gaps: readonly Gap[]): string {
  * The backfill queue as runnable lines (SPEC §11), in queue order: each gap's processor
  * `backfill_command` with `{processor}` and `{date}` filled in, or a `#` comment line naming the
  * processor and date when it has none, so piping the output into a shell runs what can be run. A
- * date an upstream explains (`blocked`, SPEC §12: queued last) is a comment too, its command after
+ * date an upstream explains (`blocked_by`, SPEC §12: queued last) is a comment too, its command after
  * it: backfilled before the upstream's date is, it would read what is still missing; `pem gaps`
  * run again once the upstream is put right gives it as a command.
  */
-export function renderGapsCommands(gaps: readonly Gap[], registry: Pick<Registry, 'processors'>, blocked: ReadonlySet<string> = new Set()): string {
+export function renderGapsCommands(gaps: readonly Gap[], registry: Pick<Registry, 'processors'>): string {
   const commands = new Map(registry.processors.map((p) => [p.name, p.backfill_command]));
   const lines = gaps.map((g) => {
     const template = commands.get(g.processor_name) ?? null;
     if (template === null) return `# ${printable(g.processor_name)} ${g.processing_date} (${g.status}): no backfill_command in the registry`;
     const command = printable(fillTemplate(template, { processor: g.processor_name, date: g.processing_date }));
-    return blocked.has(gapKey(g)) ? `# waits on an upstream's date, run it after that one: ${command}` : command;
+    return g.blocked_by !== null ? `# waits on an upstream's date, run it after that one: ${command}` : command;
   });
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
@@ -139,10 +149,10 @@ const TABLE_MESSAGE_WIDTH = 60;
  * A table for people. Error text comes from the run history, so control characters (terminal
  * escape sequences, line breaks) are shown as `?`, never sent to the terminal.
  */
-export function renderGapsTable(gaps: readonly Gap[], window: { start: string; end: string }, blocked: ReadonlySet<string> = new Set()): string {
+export function renderGapsTable(gaps: readonly Gap[], window: { start: string; end: string }): string {
   if (gaps.length === 0) return `No gaps: nothing to backfill in ${window.start} .. ${window.end}.\n`;
   const header = ['PRIORITY', 'DATE', 'PROCESSOR', 'STATUS', 'RUNS', 'FAILED', 'LAST ERROR'];
-  const waits = gaps.map((g) => blocked.has(gapKey(g)));
+  const waits = gaps.map((g) => g.blocked_by !== null);
   const waiting = waits.filter(Boolean).length;
   const rows = gaps.map((g, i) => [
     g.priority + (g.revenue_impact ? ' $' : ''),
@@ -168,7 +178,7 @@ export function renderGapsTable(gaps: readonly Gap[], window: { start: string; e
     `${gaps.length} date${gaps.length === 1 ? '' : 's'} to backfill across ${processors} processor${processors === 1 ? '' : 's'} ` +
       `in ${window.start} .. ${window.end} ($ = revenue impact). Machine-readable: --format csv or --format json; runnable: --format commands.`,
     ...(waiting > 0
-      ? [`^ ${waiting === 1 ? 'This date waits' : `These ${waiting} dates wait`} on an upstream's dates (blocked_by in pem check --json-output): listed last, to re-run once the upstream's are.`]
+      ? [`^ ${waiting === 1 ? 'This date waits' : `These ${waiting} dates wait`} on an upstream's dates (blocked_by in --format csv or json): listed last, to re-run once the upstream's are.`]
       : []),
   ].join('\n') + '\n';
 }

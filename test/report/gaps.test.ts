@@ -56,14 +56,14 @@ describe('pem gaps', () => {
     expect(code).toBe(0);
     expect(stdout).toBe(
       [
-        'processor_name,processing_date,status,priority,revenue_impact,runs,failed_runs,last_error_type,last_error_message',
-        'alpha_high,2025-10-03,failed,high,true,1,1,ValueError,"bad ""row"", at line 2"',
-        'delta_pending,2025-10-03,missing,high,false,0,0,,',
-        'alpha_high,2025-10-04,missing,high,true,0,0,,',
-        `xss_processor,2025-10-05,failed,medium,false,1,1,${XSS.errorType},"<script>window.__pwned=3</script>, ""quoted"", line1\nline2"`,
-        'beta_medium,2025-10-06,hung,medium,false,1,0,,',
-        'beta_medium,2025-10-07,missing,medium,false,0,0,,',
-        'gamma_low,2025-10-06,failed,low,false,1,1,Timeout,took too long',
+        'processor_name,processing_date,status,priority,revenue_impact,runs,failed_runs,last_error_type,last_error_message,blocked_by',
+        'alpha_high,2025-10-03,failed,high,true,1,1,ValueError,"bad ""row"", at line 2",',
+        'delta_pending,2025-10-03,missing,high,false,0,0,,,',
+        'alpha_high,2025-10-04,missing,high,true,0,0,,,',
+        `xss_processor,2025-10-05,failed,medium,false,1,1,${XSS.errorType},"<script>window.__pwned=3</script>, ""quoted"", line1\nline2",`,
+        'beta_medium,2025-10-06,hung,medium,false,1,0,,,',
+        'beta_medium,2025-10-07,missing,medium,false,0,0,,,',
+        'gamma_low,2025-10-06,failed,low,false,1,1,Timeout,took too long,',
         '',
       ].join('\n'),
     );
@@ -93,7 +93,23 @@ describe('pem gaps', () => {
         'low | 2025-10-07 | up | missing',
         'high | 2025-10-07 | down | missing ^',
       ]);
-      expect(lines.at(-1)).toBe("^ This date waits on an upstream's dates (blocked_by in pem check --json-output): listed last, to re-run once the upstream's are.");
+      expect(lines.at(-1)).toBe("^ This date waits on an upstream's dates (blocked_by in --format csv or json): listed last, to re-run once the upstream's are.");
+      // A script reading the queue sees which upstream a date waits on, as the BigQuery view says it.
+      const json = await gaps(deps, ['--date', '2025-10-07', '--lookback-days', '1', '--now', '2025-10-08T12:00:00Z', '--format', 'json']);
+      expect(JSON.parse(json.stdout).map((g: Gap) => [g.processor_name, g.blocked_by])).toEqual([['other', null], ['up', null], ['down', 'up']]);
+      const registry = await loadCheckedRegistry(deps.registryPath);
+      const warehouse = await openDuckDb({ path: deps.databasePath, create: false });
+      try {
+        const view = await warehouse.query(renderBackfillQueueSql(sqlRenderer('duckdb'), registry), {
+          end_date: { type: 'DATE', value: '2025-10-07' },
+          lookback_days: { type: 'INT64', value: 1 },
+          now: { type: 'TIMESTAMP', value: new Date('2025-10-08T12:00:00Z') },
+          processors: { type: 'ARRAY<STRING>', value: registry.processors.map((p) => p.name) },
+        });
+        expect(view).toEqual(JSON.parse(json.stdout));
+      } finally {
+        await warehouse.close();
+      }
       // Piped into a shell, the waiting date is not re-run before its upstream's: it is a comment.
       const runnable = await gaps(deps, ['--date', '2025-10-07', '--lookback-days', '1', '--now', '2025-10-08T12:00:00Z', '--format', 'commands']);
       expect(runnable.stdout.split('\n')).toEqual([
@@ -111,9 +127,9 @@ describe('pem gaps', () => {
     const { code, stdout } = await gaps(scenario, [...WINDOW_ARGS, '--format', 'json', '--processors', 'beta_medium,gamma_low']);
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual([
-      { processor_name: 'beta_medium', processing_date: '2025-10-06', status: 'hung', priority: 'medium', revenue_impact: false, runs: 1, failed_runs: 0, last_error_type: null, last_error_message: null },
-      { processor_name: 'beta_medium', processing_date: '2025-10-07', status: 'missing', priority: 'medium', revenue_impact: false, runs: 0, failed_runs: 0, last_error_type: null, last_error_message: null },
-      { processor_name: 'gamma_low', processing_date: '2025-10-06', status: 'failed', priority: 'low', revenue_impact: false, runs: 1, failed_runs: 1, last_error_type: 'Timeout', last_error_message: 'took too long' },
+      { processor_name: 'beta_medium', processing_date: '2025-10-06', status: 'hung', priority: 'medium', revenue_impact: false, runs: 1, failed_runs: 0, last_error_type: null, last_error_message: null, blocked_by: null },
+      { processor_name: 'beta_medium', processing_date: '2025-10-07', status: 'missing', priority: 'medium', revenue_impact: false, runs: 0, failed_runs: 0, last_error_type: null, last_error_message: null, blocked_by: null },
+      { processor_name: 'gamma_low', processing_date: '2025-10-06', status: 'failed', priority: 'low', revenue_impact: false, runs: 1, failed_runs: 1, last_error_type: 'Timeout', last_error_message: 'took too long', blocked_by: null },
     ]);
   });
 
@@ -207,7 +223,7 @@ describe('pem gaps', () => {
   it('prints an empty CSV (header only) and an empty JSON array when nothing needs a backfill', async () => {
     const args = ['--date', '2025-10-02', '--lookback-days', '2', '--now', '2025-10-08T12:00:00Z', '--processors', 'beta_medium'];
     expect((await gaps(scenario, [...args, '--format', 'csv'])).stdout).toBe(
-      'processor_name,processing_date,status,priority,revenue_impact,runs,failed_runs,last_error_type,last_error_message\n',
+      'processor_name,processing_date,status,priority,revenue_impact,runs,failed_runs,last_error_type,last_error_message,blocked_by\n',
     );
     expect((await gaps(scenario, [...args, '--format', 'json'])).stdout).toBe('[]\n');
     expect((await gaps(scenario, args)).stdout).toBe('No gaps: nothing to backfill in 2025-10-01 .. 2025-10-02.\n');
@@ -328,7 +344,7 @@ describe('the BigQuery view processor_backfill_queue', () => {
         '--date', '2025-10-07', '--lookback-days', '30', '--now', '2025-10-08T12:00:00Z', '--format', 'json',
       ]);
       expect(result.columns.map((c) => `${c.name} ${c.type}`)).toEqual(
-        ['processor_name STRING', 'processing_date DATE', 'status STRING', 'priority STRING', 'revenue_impact BOOL', 'runs INT64', 'failed_runs INT64', 'last_error_type STRING', 'last_error_message STRING'],
+        ['processor_name STRING', 'processing_date DATE', 'status STRING', 'priority STRING', 'revenue_impact BOOL', 'runs INT64', 'failed_runs INT64', 'last_error_type STRING', 'last_error_message STRING', 'blocked_by STRING'],
       );
       expect(result.rows.length).toBeGreaterThan(0);
       expect(result.rows).toEqual(JSON.parse(cli.stdout));
@@ -352,6 +368,7 @@ describe('the gaps table', () => {
           failed_runs: 1,
           last_error_type: 'E',
           last_error_message: 'red \u001b[31malert\u0007',
+          blocked_by: null,
         },
       ],
       { start: '2025-10-01', end: '2025-10-01' },
@@ -361,7 +378,7 @@ describe('the gaps table', () => {
   });
 
   it('shows bidirectional controls as ?, so a message cannot read reversed or as another line (Trojan Source)', () => {
-    const gap = { processor_name: 'a', processing_date: '2025-10-01', status: 'failed', priority: 'low', revenue_impact: false, runs: 1, failed_runs: 1, last_error_type: 'E' } as const;
+    const gap = { processor_name: 'a', processing_date: '2025-10-01', status: 'failed', priority: 'low', revenue_impact: false, runs: 1, failed_runs: 1, last_error_type: 'E', blocked_by: null } as const;
     const text = renderGapsTable([{ ...gap, last_error_message: 'x \u202Edesrever\u202C, \u2066isolated\u2069, \u200Fmark' }], { start: '2025-10-01', end: '2025-10-01' });
     expect(text).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
     expect(text).toContain('E: x ?desrever?, ?isolated?, ?mark');
