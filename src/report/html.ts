@@ -265,6 +265,8 @@ function renderRow({ p, detail, since, streak, error, reasons }: ProcessorRow): 
   const owners = detail?.owners ?? [];
   const nameTitle = [
     `${p.display_name} (${p.name})`,
+    // Named in --processors though the registry disables it, as the terminal report says.
+    detail?.enabled === false ? 'disabled in the registry: shown because named' : null,
     owners.length ? `owners: ${owners.join(', ')}` : null,
     detail?.slack_channel ? `slack: ${detail.slack_channel}` : null,
   ]
@@ -286,7 +288,7 @@ function renderRow({ p, detail, since, streak, error, reasons }: ProcessorRow): 
   return (
     `<tr data-processor="${esc(p.name)}" data-level="${esc(p.level)}">` +
     `<th class="c-lv" scope="row"><span class="badge lv-${esc(p.level)}" title="${esc(reasons.join('; ') || 'healthy')}">${esc(p.level)}</span></th>` +
-    `<th class="c-nm" scope="row" title="${esc(nameTitle)}"><button type="button" class="nm">${esc(p.display_name)} <code>${esc(p.name)}</code></button></th>` +
+    `<th class="c-nm" scope="row" title="${esc(nameTitle)}"><button type="button" class="nm">${detail?.enabled === false ? '<i class="tag">disabled</i>' : ''}${esc(p.display_name)} <code>${esc(p.name)}</code></button></th>` +
     `<td class="c-ps"${since !== null && since === days[0]?.date ? ' title="The first date of the window: the streak may have begun earlier"' : ''}>` +
     `${since ? `${esc(since)} <small>${streak.length}</small>` : ''}</td>` +
     (error ? `<td class="c-er" title="${esc(error.text)}"><small>${esc(error.date)}</small> ${esc(error.text)}</td>` : '<td class="c-er"></td>') +

@@ -69,6 +69,7 @@ td.c-er{width:300px;min-width:300px;max-width:300px;overflow:hidden;text-overflo
 td.c-rv{border-right:1px solid #999}
 td.c-dy.over{color:#B13F00;font-weight:700}
 .tag{font-style:normal;font-size:10px;border:1px solid currentColor;border-radius:3px;padding:0 3px;margin-left:4px}
+.nm .tag{margin:0 4px 0 0}
 tbody tr:hover th,tbody tr:hover td:not([data-status]){background:#EEF3FF}
 #heatmap td[data-status]{width:15px;min-width:15px;height:16px;padding:0;text-align:center;font:700 10px/16px ui-monospace,Menlo,Consolas,monospace;border-right:1px solid #fff;border-bottom:1px solid #fff;cursor:pointer}
 ${statusRules}

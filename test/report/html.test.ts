@@ -30,9 +30,10 @@ describe('renderHtmlReport', () => {
     // .sum td.long rule, then the rules for widths between phone and desktop, for print, and the
     // phone's level labels, all in the style and its CSP hash; the page before them was 388797ae…;
     // and the sort line's "reversed" said only against a column's own first order, then the active
-    // cell's aria-label, in the script and its hash): run times not in toISOString's form, error text
-    // escaped in the data block, a blocked date, anomalies.
-    const RECORDED = '5fbf2e7083450a6b9bde3eb861c585639ead5bd9249c47ed6e8ebeed84edddbd';
+    // cell's aria-label, in the script and its hash; then the name cell's tag rule, in the style and
+    // its hash): run times not in toISOString's form, error text escaped in the data block, a
+    // blocked date, anomalies.
+    const RECORDED = '45b57fb6455bb66c7245d828b80171a3b1ffcd05fda20e49637baa8d750759f2';
     const digest = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
     expect(digest(renderHtmlReport(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
     expect(digest(htmlReportBuffer(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
@@ -89,6 +90,21 @@ describe('renderHtmlReport', () => {
     const page = renderHtmlReport(result, OPTIONS);
     const cellOf = (name: string) => new RegExp(`data-processor="${name}"[\\s\\S]*?<td class="(c-dy[^"]*)">never / `).exec(page)?.[1];
     expect([cellOf(quiet.name), cellOf(stale.name)]).toEqual(['c-dy', 'c-dy over']);
+  });
+
+  it('labels a processor the registry disables, shown because it was named (as the terminal report does)', () => {
+    const result = syntheticResult(2, 3);
+    const [off, on] = result.report.processors as [ProcessorReport, ProcessorReport];
+    result.details[off.name]!.enabled = false;
+    const html = renderHtmlReport(result, OPTIONS);
+    const rowOf = (name: string) => {
+      const row = html.slice(html.indexOf(`<tr data-processor="${name}"`));
+      return row.slice(0, row.indexOf('</tr>'));
+    };
+    // Before the name, which the column may cut short.
+    expect(rowOf(off.name)).toContain('<button type="button" class="nm"><i class="tag">disabled</i>');
+    expect(rowOf(off.name)).toContain('disabled in the registry: shown because named');
+    expect(rowOf(on.name)).not.toContain('disabled');
   });
 
   it('shows a date an upstream explains as blocked, striped, with the upstream in its details', () => {
