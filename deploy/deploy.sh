@@ -465,6 +465,7 @@ permissions=(
   "bigquery.datasets.get roles/bigquery.dataOwner"
   "bigquery.datasets.setIamPolicy roles/bigquery.dataOwner"
   "bigquery.tables.create roles/bigquery.dataOwner"
+  "bigquery.tables.update roles/bigquery.dataOwner"
   "bigquery.tables.setIamPolicy roles/bigquery.dataOwner"
   "bigquery.jobs.create roles/bigquery.jobUser"
   "run.jobs.create roles/run.admin"

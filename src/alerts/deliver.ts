@@ -137,15 +137,10 @@ async function loadPlan(
 ): Promise<{ plan: DeliveryPlan; state: DeliveredState[]; table: AlertStateTable }> {
   const { warehouse, registry } = options;
   const say = options.dryRun ? 'dry run' : 'alerts';
-  const table = await alertStateTableOf(warehouse, alertStateTable(registry), report.lookback_days);
+  const { table, note } = await stateTableOf(options, say);
   const silences: ActiveSilence[] = await listSilences(warehouse, alertSilencesTable(registry), now, { activeOnly: true });
   const state = await readDeliveredState(warehouse, table, [...checked]);
-  if (table.lookbackDays === undefined) {
-    options.log.warn(
-      `${say}: ${table.name} has no ${LOOKBACK_DAYS_COLUMN} column (made by an older pem); \`pem schema apply\` or the next Dataform workflow run adds it. ` +
-        `Until then a check of another --lookback-days can declare this check's open issues recovered`,
-    );
-  }
+  if (note !== null) options.log.warn(note);
   const window = { end: report.window_end, timezone: registry.timezone, lookbackDays: report.lookback_days };
   const plan = planDeliveries({ issues, state, silences, configured, checked, renotifyHours: registry.renotify_hours, now, window });
   if (plan.heldResolves > 0) {
@@ -159,11 +154,37 @@ async function loadPlan(
     const one = plan.heldForWindow.issues === 1;
     const theirs = plan.heldForWindow.lookbackDays.map((days) => `${days}-day`).join(' or ');
     options.log.info(
-      `${say}: ${plan.heldForWindow.issues} open issue${one ? '' : 's'} not declared recovered: ${one ? 'it was' : 'they were'} raised by a ${theirs} check and this one looks back ` +
-        `${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'}, so it does not see what ${one ? 'it was' : 'they were'} raised for; the ${theirs} check resolves what has cleared`,
+      `${say}: ${plan.heldForWindow.issues} open issue${one ? '' : 's'} not declared recovered: a ${theirs} check raised ${one ? 'it' : 'them'}, and this one's window ` +
+        `(${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'}) holds other dates; the ${theirs} check resolves what has cleared ` +
+        `(any check does once ${one ? 'it has' : 'they have'} had no reminder for renotify_hours and a day)`,
     );
   }
   return { plan, state, table };
+}
+
+/**
+ * The state table as this run reads and writes it: whether it has the window length column. A
+ * table made by an older pem lacks it, and one whose columns cannot be read (a role without
+ * `bigquery.tables.get`) is written without it too: either way alerts go out as before, with one
+ * warning (`note`, said once the table has been read: a table that is not pem's fails that read,
+ * and the warning would only mislead), since the column only refines which check may resolve an
+ * issue.
+ */
+async function stateTableOf(options: DeliverOptions, say: string): Promise<{ table: AlertStateTable; note: string | null }> {
+  const name = alertStateTable(options.registry);
+  let table: AlertStateTable | null;
+  try {
+    table = await alertStateTableOf(options.warehouse, name);
+  } catch (error) {
+    return { table: { name, recordsWindow: false }, note: `${say}: cannot read the columns of ${name} (${describeError(error)}); writing it without ${LOOKBACK_DAYS_COLUMN}` };
+  }
+  // No table at all: reading it fails next, naming `pem schema apply`.
+  if (table === null) return { table: { name, recordsWindow: false }, note: null };
+  const note = table.recordsWindow
+    ? null
+    : `${say}: ${name} has no ${LOOKBACK_DAYS_COLUMN} column (made by an older pem); \`pem schema apply\` or the next Dataform workflow run adds it. ` +
+      `Until then a check of another --lookback-days can declare this check's open issues recovered`;
+  return { table, note };
 }
 
 /**
@@ -423,7 +444,7 @@ async function sendSlack(
     // Every processor in the message was told about all of its current problems, so all of them
     // are recorded as notified: their reminders then come together, not one kind at a time.
     const shown = new Set([...built.detailed, ...built.summarized]);
-    for (const item of slackCompanions(issues, shown, [...routeItems, ...plan.due], state)) delivery.companions.push({ item, event: 'notified' });
+    for (const item of slackCompanions(issues, shown, [...routeItems, ...plan.due], state, context.result.report.lookback_days)) delivery.companions.push({ item, event: 'notified' });
   }
   await sendWarningAlone(context, transports, routes, plan, delivery);
   return delivery;

@@ -31,7 +31,8 @@ export interface DeliveredState {
   event_id: string;
   event_at: Date;
   /**
-   * The window length L of the check that wrote the event; absent on events written before the
+   * The window length L of the check that raised the issue (the `new` notification; reminders and
+   * Slack companions carry it on, whichever check sends them); absent on events written before the
    * state table had the column (`alert_state_upgrade`), which any check may resolve as before.
    */
   lookback_days?: number;
@@ -59,6 +60,12 @@ export interface DueItem {
    * same state compute the same claim token, which is how they find out about each other.
    */
   basis: string;
+  /**
+   * The window length recorded with the notification: the raising check's (this check's for a new
+   * issue or a resolve; the one the issue was raised with for a reminder). Absent when the plan
+   * was given no window length (the backtest).
+   */
+  lookbackDays?: number;
 }
 
 export interface DeliveryPlan {
@@ -112,10 +119,13 @@ const DAY_MS = 24 * HOUR_MS;
  * recovered failures are an issue only while it has no other problem, so a missing date further
  * back turns them into another issue. Either way the resolve would close what the raising check
  * pages again at its next run (or announce a recovery that is not one); when the issue has truly
- * cleared, the raising check resolves it itself. The hold lasts while that check would still be
- * acting on it: it re-notifies an issue it still sees every `renotify_hours`, so an issue without a
- * reminder for that long and a day more was raised by a check that no longer runs (a one-off look
- * at another window), and is left to this one.
+ * cleared, the raising check resolves it itself. The length stays the raising check's through
+ * reminders, whichever check sends them (`DueItem.lookbackDays`), so a one-off check that happens
+ * to send a reminder does not take the issue over. The hold lasts while the issue is still being
+ * re-notified: a check that still sees it sends a reminder every `renotify_hours`, so an issue
+ * without one for that long and a day more was raised by a check that no longer runs (a one-off
+ * look at another window), and is left to this one. (A silence holds reminders back too, so a
+ * silenced issue of another length may be resolved that much sooner.)
  */
 function raisedByAnotherWindow(last: DeliveredState, lookbackDays: number | undefined, nowMs: number, renotifyMs: number): boolean {
   const raisedBy = last.lookback_days;
@@ -127,8 +137,10 @@ export function claimToken(item: Pick<DueItem, 'key' | 'destination' | 'action' 
   return `${item.key}|${item.destination}|${item.action}|${item.basis}`;
 }
 
-function dueTrigger(issue: Issue, destination: StateDestination, reason: DueReason, basis: string): DueItem {
-  return { key: issue.key, destination, processor: issue.processor, kind: issue.kind, level: issue.level, action: 'trigger', reason, basis };
+function dueTrigger(issue: Issue, destination: StateDestination, reason: DueReason, basis: string, lookbackDays: number | undefined): DueItem {
+  const item: DueItem = { key: issue.key, destination, processor: issue.processor, kind: issue.kind, level: issue.level, action: 'trigger', reason, basis };
+  if (lookbackDays !== undefined) item.lookbackDays = lookbackDays;
+  return item;
 }
 
 /**
@@ -175,6 +187,7 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
     if (!kept || Date.parse(s.silenced_until) > Date.parse(kept.silenced_until)) silencedBy.set(s.processor_name, s);
   }
   const renotifyMs = inputs.renotifyHours * HOUR_MS;
+  const lookbackDays = inputs.window?.lookbackDays;
   const nowMs = inputs.now.getTime();
   const due: DueItem[] = [];
   const open: Record<StateDestination, Set<string>> = { slack: new Set(), pagerduty: new Set() };
@@ -194,9 +207,9 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
       }
       const last = latest[destination].get(issue.key);
       if (!last || last.event === 'resolved') {
-        due.push(dueTrigger(issue, destination, 'new', last?.event_id ?? 'none'));
+        due.push(dueTrigger(issue, destination, 'new', last?.event_id ?? 'none', lookbackDays));
       } else if (nowMs - last.event_at.getTime() >= renotifyMs) {
-        due.push(dueTrigger(issue, destination, 'reminder', last.event_id));
+        due.push(dueTrigger(issue, destination, 'reminder', last.event_id, last.lookback_days ?? lookbackDays));
       } else {
         open[destination].add(issue.processor);
       }
@@ -218,7 +231,7 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
       heldResolves.add(last.alert_key);
       continue;
     }
-    if (raisedByAnotherWindow(last, inputs.window?.lookbackDays, nowMs, renotifyMs)) {
+    if (raisedByAnotherWindow(last, lookbackDays, nowMs, renotifyMs)) {
       heldForWindow.set(last.alert_key, last.lookback_days!);
       continue;
     }
@@ -231,6 +244,7 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
       action: 'resolve',
       reason: 'recovered',
       basis: last.event_id,
+      ...(lookbackDays === undefined ? {} : { lookbackDays }),
     });
   }
 
@@ -246,26 +260,23 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
 /**
  * Every processor in a Slack message was told about all of its current problems, so the issues it
  * has beyond the due items are recorded as notified too (each with its own basis): their reminders
- * then come together, not one kind at a time. Held issues were not told.
+ * then come together, not one kind at a time. Held issues were not told. `lookbackDays`: this
+ * check's window length, recorded for an issue not open before; an open one keeps the length it
+ * was raised with (`DueItem.lookbackDays`).
  */
 export function slackCompanions(
   issues: readonly Issue[],
   shown: ReadonlySet<string>,
   items: readonly Pick<DueItem, 'key' | 'destination'>[],
   state: readonly DeliveredState[],
+  lookbackDays?: number,
 ): DueItem[] {
   const taken = new Set(items.filter((i) => i.destination === 'slack').map((i) => i.key));
   const lastSlack = new Map(state.filter((s) => s.destination === 'slack').map((s) => [s.alert_key, s]));
   return issues
     .filter((issue) => shown.has(issue.processor) && !taken.has(issue.key) && !issue.held && issue.destinations.includes('slack'))
-    .map((issue) => ({
-      key: issue.key,
-      destination: 'slack',
-      processor: issue.processor,
-      kind: issue.kind,
-      level: issue.level,
-      action: 'trigger',
-      reason: 'reminder',
-      basis: lastSlack.get(issue.key)?.event_id ?? 'none',
-    }));
+    .map((issue) => {
+      const last = lastSlack.get(issue.key);
+      return dueTrigger(issue, 'slack', 'reminder', last?.event_id ?? 'none', (last?.event === 'notified' ? last.lookback_days : undefined) ?? lookbackDays);
+    });
 }

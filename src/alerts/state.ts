@@ -19,34 +19,28 @@ export function renderAlertSql(dialect: Dialect, template: string, context: Reco
 }
 
 /**
- * The alert state table as a run writes it: its name, and the check's window length L when the
- * table has the column to record it in. A table created before the column existed lacks it until
- * `pem schema apply` or the Dataform workflow adds it (alert_state_upgrade); until then a run
- * reads and writes it as before. A plain name is such a table.
+ * The alert state table as a run reads and writes it: its name, and whether it has the column for
+ * each issue's window length (`DueItem.lookbackDays`). A table created before the column existed
+ * lacks it until `pem schema apply` or the Dataform workflow adds it (alert_state_upgrade); until
+ * then a run reads and writes it as before. A plain name is such a table.
  */
 export interface AlertStateTable {
   name: string;
-  lookbackDays?: number;
+  recordsWindow: boolean;
 }
 
 /** The column `alert_state_upgrade` adds for the window length. */
 export const LOOKBACK_DAYS_COLUMN = 'lookback_days';
 
-/** Looks up whether `name` has the window length column (an empty answer for a table that does not exist: reading it then fails as before). */
-export async function alertStateTableOf(warehouse: Warehouse, name: string, lookbackDays: number): Promise<AlertStateTable> {
+/** Looks up whether `name` has the window length column; null for a table that does not exist (reading it then fails, naming the fix). */
+export async function alertStateTableOf(warehouse: Warehouse, name: string): Promise<AlertStateTable | null> {
   const columns = await warehouse.tableColumns(name);
-  return columns.some((c) => c.name === LOOKBACK_DAYS_COLUMN) ? { name, lookbackDays } : { name };
+  return columns.length === 0 ? null : { name, recordsWindow: columns.some((c) => c.name === LOOKBACK_DAYS_COLUMN) };
 }
 
 /** The templates' context for a table: its name, and whether rows carry the window length. */
-function tableContext(table: string | AlertStateTable): { table: string; lookback_days: boolean; lookbackDays?: number } {
-  const { name, lookbackDays } = typeof table === 'string' ? { name: table, lookbackDays: undefined } : table;
-  return { table: name, lookback_days: lookbackDays !== undefined, lookbackDays };
-}
-
-/** The window length parameter, for a table that records it. */
-function lookbackParam(lookbackDays: number | undefined): Record<string, QueryParam> {
-  return lookbackDays === undefined ? {} : { lookback_days: { type: 'INT64', value: lookbackDays } };
+function tableContext(table: string | AlertStateTable): { table: string; lookback_days: boolean } {
+  return typeof table === 'string' ? { table, lookback_days: false } : { table: table.name, lookback_days: table.recordsWindow };
 }
 
 export async function readDeliveredState(warehouse: Warehouse, table: string | AlertStateTable, processors: readonly string[]): Promise<DeliveredState[]> {
@@ -99,6 +93,8 @@ interface EventRow {
   issue_kind: string;
   level: string;
   claim_token: string;
+  /** Read only by a table that records it (`AlertStateTable.recordsWindow`). */
+  lookback_days: number | null;
 }
 
 /** One object shape for every row (a conditional spread made each its own: 4 µs a row to build and serialise). */
@@ -111,6 +107,7 @@ function eventRow(item: DueItem, event?: string, token = claimToken(item)): Even
     issue_kind: item.kind,
     level: item.level,
     claim_token: token,
+    lookback_days: item.lookbackDays ?? null,
   };
 }
 
@@ -142,7 +139,6 @@ export async function claimDue(
     run_id: { type: 'STRING', value: runId },
     now: { type: 'TIMESTAMP', value: now },
     lease_start: { type: 'TIMESTAMP', value: leaseStart },
-    ...lookbackParam(context.lookbackDays),
   });
   const [held] = await warehouse.query(renderAlertSql(warehouse.dialect, 'alert_state_claim_winners', context), {
     run_id: { type: 'STRING', value: runId },
@@ -166,7 +162,6 @@ export async function appendEvents(warehouse: Warehouse, table: string | AlertSt
     id_prefix: idPrefix(),
     run_id: { type: 'STRING', value: runId },
     now: { type: 'TIMESTAMP', value: now },
-    ...lookbackParam(context.lookbackDays),
   });
 }
 

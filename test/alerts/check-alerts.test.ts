@@ -179,12 +179,12 @@ describe('pem check with Slack and PagerDuty configured', () => {
     expect(wider.json.processors.find((p: any) => p.name === 'nbac_player_list_processor').scheduler_issue).toBe(false);
     expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
     expect(slack.requests.slice(1).flatMap((_, i) => slackSections(slack, i + 1)).join('\n')).not.toContain('*Recovered* (');
-    expect(wider.stderr).toMatch(/alerts: \d+ open issues? not declared recovered: (it was|they were) raised by a 7-day check and this one looks back 14 days/);
+    expect(wider.stderr).toMatch(/alerts: \d+ open issues? not declared recovered: a 7-day check raised (it|them), and this one's window \(14 days\) holds other dates/);
     // One day back, the scheduled check's older dates are out of sight: nothing is declared recovered either.
     const narrower = await check({ now: at(2), args: ['--lookback-days', '1'] });
     expect(narrower.code).toBe(0);
     expect(pdEvents(pagerduty).filter((e) => e.startsWith('resolve'))).toEqual([]);
-    expect(narrower.stderr).toMatch(/not declared recovered: (it was|they were) raised by a (7-day|7-day or 14-day) check and this one looks back 1 day,/);
+    expect(narrower.stderr).toMatch(/not declared recovered: a (7-day|7-day or 14-day) check raised (it|them), and this one's window \(1 day\)/);
     // The scheduled check an hour later: its incidents are still open, so nothing pages again.
     const scheduled = await check({ now: at(3) });
     expect(scheduled.code).toBe(0);
@@ -208,11 +208,25 @@ describe('pem check with Slack and PagerDuty configured', () => {
     // The wider check told Slack about 09-24 (no processor ran that day); the 7-day check does not see it.
     const soon = await check({ now: at(2) });
     expect(slack.requests).toHaveLength(raisedByWider);
-    expect(soon.stderr).toContain('raised by a 14-day check and this one looks back 7 days');
+    expect(soon.stderr).toContain("a 14-day check raised them, and this one's window (7 days) holds other dates");
     const later = await check({ now: at(1 + 24 + 24 + 1) });
     expect(later.code).toBe(0);
-    expect(later.stderr).not.toContain('raised by a 14-day check');
+    expect(later.stderr).not.toContain('a 14-day check raised');
     expect(slackSections(slack, slack.requests.length - 1).join('\n')).toContain('*Recovered*');
+  });
+
+  it('keeps the window an issue was raised with through a reminder a check of another length sends, so the raising check still resolves it', async () => {
+    await check();
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
+    // A look at 14 days a day later (the next date's window), not a dry run: the pages are due again
+    // and it sends the reminders.
+    await check({ now: at(25), args: ['--date', '2025-10-08', '--lookback-days', '14'] });
+    expect(pdEvents(pagerduty).slice(3)).toEqual(CRITICAL_PAGES);
+    // gamebook_processor is put right; the scheduled 7-day check resolves the incident it raised.
+    await addRows(successes('gamebook_processor', '2025-10-03', '2025-10-08'));
+    const scheduled = await check({ now: at(26), args: ['--date', '2025-10-08'] });
+    expect(scheduled.code).toBe(0);
+    expect(pdEvents(pagerduty).slice(6)).toEqual(['resolve pem/nba_reference/gamebook_processor/stale']);
   });
 
   it('keeps alerting on a state table made before lookback_days, says how to add it, and records the window once it is added', async () => {
@@ -233,8 +247,11 @@ describe('pem check with Slack and PagerDuty configured', () => {
     const upgraded = await check({ now: at(1), args: ['--lookback-days', '14'] });
     expect(upgraded.code).toBe(0);
     expect(upgraded.stderr).not.toContain('has no lookback_days column');
-    // The rows written before the upgrade say no window, so any check may resolve them, as before.
-    expect(upgraded.stderr).not.toContain('raised by a 7-day check');
+    // The rows written before the upgrade say no window, so any check may resolve them, as before:
+    // the 14-day window sees nbac_player_list_processor's runs of 09-20..09-28, so its scheduler issue
+    // (raised by the 7-day check, before the column) is declared recovered, not held.
+    expect(upgraded.stderr).not.toContain('a 7-day check raised');
+    expect(slackSections(slack, slack.requests.length - 1).join('\n')).toMatch(/`nbac_player_list_processor` no longer scheduler issue/);
     const after = await openDuckDb({ path: scenario.databasePath, create: false });
     try {
       const rows = await after.query("SELECT lookback_days, count(*) AS n FROM nba_reference.pem_alert_state WHERE event = 'notified' GROUP BY 1 ORDER BY 1 NULLS FIRST");

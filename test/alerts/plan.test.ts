@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectIssues, issueKey, MAX_DEDUP_KEY, type Issue } from '../../src/alerts/issues.js';
 import { buildPagerDutyTrigger, SEVERITY } from '../../src/alerts/pagerduty-event.js';
-import { planDeliveries, type DeliveredState, type PlanInputs } from '../../src/alerts/plan.js';
+import { planDeliveries, slackCompanions, type DeliveredState, type PlanInputs } from '../../src/alerts/plan.js';
 import { planAlerts, type CheckResult, type ProcessorReport } from '../../src/check/report.js';
 import { processorDetail } from './support.js';
 
@@ -133,6 +133,29 @@ describe('planDeliveries', () => {
       window: { end: today, timezone: 'UTC', lookbackDays: 7 },
     });
     expect(both.heldForWindow).toEqual({ issues: 2, lookbackDays: [14, 30] });
+  });
+
+  it('records the window length an issue was raised with on its reminders and Slack companions, whichever check sends them', () => {
+    const today = NOW.toISOString().slice(0, 10);
+    const raisedBy7 = { ...delivered('a', 'pagerduty', 'notified', hoursAgo(25)), lookback_days: 7 };
+    const byOneOff = plan({ issues: [issue('a', ['pagerduty'])], state: [raisedBy7], window: { end: today, timezone: 'UTC', lookbackDays: 14 } });
+    expect(byOneOff.due).toMatchObject([{ reason: 'reminder', lookbackDays: 7 }]);
+    // A new issue, a resolve, and a reminder of an event from before the column: this check's length.
+    expect(plan({ issues: [issue('b', ['pagerduty'])], window: { end: today, timezone: 'UTC', lookbackDays: 14 } }).due).toMatchObject([{ reason: 'new', lookbackDays: 14 }]);
+    expect(plan({ state: [{ ...raisedBy7, event_at: hoursAgo(2) }], window: { end: today, timezone: 'UTC', lookbackDays: 7 } }).due).toMatchObject([
+      { action: 'resolve', lookbackDays: 7 },
+    ]);
+    const { lookback_days: _, ...beforeColumn } = raisedBy7;
+    expect(plan({ issues: [issue('a', ['pagerduty'])], state: [beforeColumn], window: { end: today, timezone: 'UTC', lookbackDays: 14 } }).due).toMatchObject([
+      { reason: 'reminder', lookbackDays: 14 },
+    ]);
+    // Without a window length (the backtest) nothing is recorded.
+    expect(plan({ issues: [issue('b')] }).due.every((d) => !('lookbackDays' in d))).toBe(true);
+    // Slack companions: an open issue keeps its length; one resolved or never told gets this check's.
+    const missing: Issue = { ...issue('a', ['slack']), key: issueKey('ds', 'a', 'missing'), kind: 'missing', level: 'ERROR' };
+    const stale = issue('a', ['slack']);
+    const companions = slackCompanions([stale, missing], new Set(['a']), [], [{ ...delivered('a', 'slack', 'notified', hoursAgo(2)), lookback_days: 7 }], 14);
+    expect(companions.map((c) => [c.kind, c.lookbackDays])).toEqual([['stale', 7], ['missing', 14]]);
   });
 
   it('keeps one incident when a processor paged for a scheduler issue goes stale too: the page goes on under its open key', () => {

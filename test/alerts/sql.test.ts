@@ -43,8 +43,8 @@ const STATEMENTS: [string, Record<string, unknown>, Record<string, string>][] = 
   ['alert_state_append', { table: STATE }, { events: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', id_prefix: 'STRING' }],
   // A table with the window length column (alert_state_upgrade): each row records the check's L.
   ['alert_state_latest', { table: STATE, lookback_days: true }, { processors: 'ARRAY<STRING>' }],
-  ['alert_state_claim', { table: STATE, lookback_days: true }, { claims: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', lease_start: 'TIMESTAMP', id_prefix: 'STRING', lookback_days: 'INT64' }],
-  ['alert_state_append', { table: STATE, lookback_days: true }, { events: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', id_prefix: 'STRING', lookback_days: 'INT64' }],
+  ['alert_state_claim', { table: STATE, lookback_days: true }, { claims: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', lease_start: 'TIMESTAMP', id_prefix: 'STRING' }],
+  ['alert_state_append', { table: STATE, lookback_days: true }, { events: 'STRING', run_id: 'STRING', now: 'TIMESTAMP', id_prefix: 'STRING' }],
   ['alert_state_record', { table: STATE, lookback_days: true }, { run_id: 'STRING', now: 'TIMESTAMP', lost: 'ARRAY<STRING>', released: 'ARRAY<STRING>', resolved: 'ARRAY<STRING>', id_prefix: 'STRING' }],
   ['alert_silences_list', { table: SILENCES, active_only: true }, { now: 'TIMESTAMP' }],
   ['alert_silences_list', { table: SILENCES, active_only: false }, { now: 'TIMESTAMP' }],

@@ -80,15 +80,20 @@ describe.each(CASES)('pem check --engine bigquery: $name', ({ fixture, check }) 
 
 describe('pem check --engine bigquery, alerting for real', () => {
   it.each([
-    ['', true],
-    [' on a state table deployed before lookback_days (it warns, and writes what the table has)', false],
-  ])('sends only valid BigQuery: the detection, alert-state reads, claims and appends%s', async (_label, upgraded) => {
+    ['', 'upgraded'],
+    [' on a state table deployed before lookback_days (it warns, and writes what the table has)', 'older'],
+    [' when its role cannot read the state table\'s schema (it warns, and writes without the window)', 'schema refused'],
+  ] as const)('sends only valid BigQuery: the detection, alert-state reads, claims and appends%s', async (_label, table) => {
+    const upgraded = table === 'upgraded';
     const fixture = SCENARIOS[0]!.fixture;
     const registry = registryOf(fixture);
     const scenario = await duckDbScenario(fixture);
-    const { standIn, analyzed, catalog } = await zetaBackedStandIn(zeta, fixture, registry);
+    const { standIn, analyzed, catalog, refusedTables } = await zetaBackedStandIn(zeta, fixture, registry);
     // tables.get answers from the catalog: without the column, as BigQuery would for an older table.
-    if (!upgraded) delete catalog.tables[`${registry.dataset}.pem_alert_state`]!.lookback_days;
+    if (table === 'older') delete catalog.tables[`${registry.dataset}.pem_alert_state`]!.lookback_days;
+    if (table === 'schema refused') {
+      refusedTables.set(`${registry.dataset}.pem_alert_state`, new BigQueryRestError('Access Denied: Table pem-test:nba_reference.pem_alert_state: Permission bigquery.tables.get denied', 403, 'accessDenied'));
+    }
     const delivered: string[] = [];
     const receiver = createServer((request, response) => {
       delivered.push(request.url ?? '');
@@ -121,7 +126,8 @@ describe('pem check --engine bigquery, alerting for real', () => {
       const inserts = standIn.queries.filter((q) => q.sql.startsWith('INSERT')).map((q) => q.sql);
       expect(inserts.length).toBeGreaterThan(0);
       expect(inserts.every((sql) => sql.includes('lookback_days'))).toBe(upgraded);
-      expect(run.stderr.includes('has no lookback_days column')).toBe(!upgraded);
+      expect(run.stderr.includes('has no lookback_days column')).toBe(table === 'older');
+      expect(run.stderr.includes('cannot read the columns of nba_reference.pem_alert_state')).toBe(table === 'schema refused');
 
       // The state written through BigQuery is read back: a second run re-sends nothing.
       const sent = delivered.length;

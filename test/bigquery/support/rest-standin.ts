@@ -127,7 +127,7 @@ export interface StandInOptions {
   cancelDelayMs?: number;
   /** Rows per page: more rows come with a pageToken. */
   pageSize?: number;
-  /** The columns of a table for tables.get, or null when there is no such table (404). */
+  /** The columns of a table for tables.get, or null when there is no such table (404); a BigQueryRestError thrown is answered as its status. */
   tables?: (dataset: string, table: string) => AnswerColumn[] | null;
 }
 
@@ -409,7 +409,14 @@ export async function startBigQueryStandIn(options: StandInOptions = {}): Promis
     }
     if (method === 'GET' && (match = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)$/.exec(path))) {
       const [projectId, datasetId, tableId] = [match[1]!, match[2]!, match[3]!].map(decodeURIComponent) as [string, string, string];
-      const columns = options.tables?.(datasetId, tableId) ?? null;
+      let columns: AnswerColumn[] | null;
+      try {
+        columns = options.tables?.(datasetId, tableId) ?? null;
+      } catch (error) {
+        // A refusal the test asks for (e.g. 403 accessDenied: a role without bigquery.tables.get).
+        if (error instanceof BigQueryRestError) return [error.status, errorBody(error.status, error.message, error.reason)];
+        throw error;
+      }
       if (!columns) return [404, errorBody(404, `Not found: Table ${projectId}:${datasetId}.${tableId}`, 'notFound')];
       return [
         200,

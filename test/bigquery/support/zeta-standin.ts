@@ -20,7 +20,7 @@ export async function zetaBackedStandIn(
   zeta: ZetaSql,
   fixture: Fixture,
   registry: Registry,
-): Promise<{ standIn: StandIn; analyzed: { sql: string; kind: string }[]; catalog: CatalogSpec }> {
+): Promise<{ standIn: StandIn; analyzed: { sql: string; kind: string }[]; catalog: CatalogSpec; refusedTables: Map<string, BigQueryRestError> }> {
   // processor_config and processor_last_success as Dataform deploys them (the function reads the latter).
   const { catalog, content, lastSuccessName } = await deployedFixture(zeta, fixture, registry);
   const withFunction: CatalogSpec = {
@@ -42,6 +42,8 @@ export async function zetaBackedStandIn(
     content[name] = [];
   }
   const analyzed: { sql: string; kind: string }[] = [];
+  // tables.get answers for these with the error (a test's refusal), queries on them still run.
+  const refusedTables = new Map<string, BigQueryRestError>();
   const answer = async (query: ReceivedQuery): Promise<QueryAnswer> => {
     const declared = Object.fromEntries(query.params.map((p) => [p.name, p.type]));
     const analysis = await zeta.analyze(query.sql, { catalog: withFunction, params: declared });
@@ -67,8 +69,10 @@ export async function zetaBackedStandIn(
   };
   // tables.get answers with the catalog's columns, as BigQuery answers with the table's schema.
   const tables = (dataset: string, table: string) => {
+    const refusal = refusedTables.get(`${dataset}.${table}`);
+    if (refusal) throw refusal;
     const columns = withFunction.tables[`${dataset}.${table}`];
     return columns ? Object.entries(columns).map(([name, type]) => ({ name, type: String(type) })) : null;
   };
-  return { standIn: await startBigQueryStandIn({ answer, tables }), analyzed, catalog: withFunction };
+  return { standIn: await startBigQueryStandIn({ answer, tables }), analyzed, catalog: withFunction, refusedTables };
 }
