@@ -25,7 +25,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { httpUrl, routeDestinationsFrom, type RouteDestinationSettings, type Settings } from '../config/env.js';
-import { alertSilencesTable, alertStateTable } from '../config/names.js';
+import { ALERT_STATE_ADDED_COLUMNS, alertSilencesTable, alertStateTable } from '../config/names.js';
 import { DEFAULT_ROUTE, type Registry } from '../config/registry.js';
 import type { HoldReason } from '../check/noise.js';
 import { byUrgency, type AlertReason, type AlertReport, type CheckReport, type CheckResult } from '../check/report.js';
@@ -40,7 +40,7 @@ import { planDeliveries, slackCompanions, type ActiveSilence, type DeliveredStat
 import { retryPolicyWith, type RetryPolicy } from './retry.js';
 import { listSilences } from './silences.js';
 import { buildSlackMessage, type SlackMessage, type SlackMessageInput, type SlackRecovery, type SlackTrigger } from './slack-message.js';
-import { alertStateTableOf, claimDue, LOOKBACK_DAYS_COLUMN, readDeliveredState, recordOutcome, type AlertStateTable, type ClaimOutcome, type StateEvent } from './state.js';
+import { alertStateTableOf, claimDue, readDeliveredState, recordOutcome, type AlertStateTable, type ClaimOutcome, type StateEvent } from './state.js';
 import { TransportError, redact, type Transport } from './transport.js';
 
 /** One route's destinations; null where its variable is unset. */
@@ -176,13 +176,14 @@ async function stateTableOf(options: DeliverOptions, say: string): Promise<{ tab
   try {
     table = await alertStateTableOf(options.warehouse, name);
   } catch (error) {
-    return { table: { name, recordsWindow: false }, note: `${say}: cannot read the columns of ${name} (${describeError(error)}); writing it without ${LOOKBACK_DAYS_COLUMN}` };
+    // The warehouse's message names the table already ("cannot read the schema of …").
+    return { table: { name, recordsWindow: false }, note: `${say}: ${describeError(error)}; writing ${name} without the window length columns` };
   }
   // No table at all: reading it fails next, naming `pem schema apply`.
   if (table === null) return { table: { name, recordsWindow: false }, note: null };
   const note = table.recordsWindow
     ? null
-    : `${say}: ${name} has no ${LOOKBACK_DAYS_COLUMN} column (made by an older pem); \`pem schema apply\` or the next Dataform workflow run adds it. ` +
+    : `${say}: ${name} lacks the window length columns (${ALERT_STATE_ADDED_COLUMNS.join(', ')}; made by an older pem); \`pem schema apply\` or the next Dataform workflow run adds them. ` +
       `Until then a check of another --lookback-days can declare this check's open issues recovered`;
   return { table, note };
 }

@@ -30,12 +30,15 @@ export interface DeliveredState {
   event: 'notified' | 'resolved';
   event_id: string;
   event_at: Date;
-  /**
-   * The window length L of the check that raised the issue (the `new` notification; reminders and
-   * Slack companions carry it on, whichever check sends them); absent on events written before the
-   * state table had the column (`alert_state_upgrade`), which any check may resolve as before.
-   */
+  /** The window length L of the check that wrote the event. */
   lookback_days?: number;
+  /**
+   * The window length the issue was raised with: the check that sent its `new` notification;
+   * reminders and Slack companions carry it on, whichever check sends them. Absent on events
+   * written before the state table had the columns (`alert_state_upgrade`) and on their
+   * reminders: any check may resolve those, as before.
+   */
+  raised_lookback_days?: number;
 }
 
 export interface ActiveSilence {
@@ -60,12 +63,10 @@ export interface DueItem {
    * same state compute the same claim token, which is how they find out about each other.
    */
   basis: string;
-  /**
-   * The window length recorded with the notification: the raising check's (this check's for a new
-   * issue or a resolve; the one the issue was raised with for a reminder). Absent when the plan
-   * was given no window length (the backtest).
-   */
+  /** This check's window length, recorded with the event; absent when the plan was given none (the backtest). */
   lookbackDays?: number;
+  /** The window length the issue was raised with (`DeliveredState.raised_lookback_days`): this check's for a new issue. */
+  raisedLookbackDays?: number;
 }
 
 export interface DeliveryPlan {
@@ -78,7 +79,7 @@ export interface DeliveryPlan {
   heldResolves: number;
   /**
    * Cleared issues (each counted once) not declared recovered because a check of another window
-   * length raised them (`raisedByAnotherWindow`), and those lengths, ascending.
+   * length raised them (`raisedByAnotherWindow`), and the lengths they were raised with, ascending.
    */
   heldForWindow: { issues: number; lookbackDays: number[] };
 }
@@ -112,24 +113,28 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /**
- * Whether a check of `lookbackDays` must leave this cleared issue open, because a check of another
- * window length raised it and would not agree. A narrower window does not see every date the issue
- * was raised for; a wider one sees other dates, and what it finds is its own: a scheduler issue (no
- * run rows at all in the window) reads as cleared once older runs are in sight, and a processor's
- * recovered failures are an issue only while it has no other problem, so a missing date further
- * back turns them into another issue. Either way the resolve would close what the raising check
- * pages again at its next run (or announce a recovery that is not one); when the issue has truly
- * cleared, the raising check resolves it itself. The length stays the raising check's through
- * reminders, whichever check sends them (`DueItem.lookbackDays`), so a one-off check that happens
- * to send a reminder does not take the issue over. The hold lasts while the issue is still being
+ * Whether a check of `lookbackDays` must leave this cleared issue open, because it was raised by a
+ * check of another window length and last notified by one too, and they would not agree. A
+ * narrower window does not see every date the issue was raised for; a wider one sees other dates,
+ * and what it finds is its own: a scheduler issue (no run rows at all in the window) reads as
+ * cleared once older runs are in sight, and a processor's recovered failures are an issue only
+ * while it has no other problem, so a missing date further back turns them into another issue.
+ * Either way the resolve would close what the raising check pages again at its next run (or
+ * announce a recovery that is not one); when the issue has truly cleared, that check resolves it.
+ *
+ * Both lengths count: the one it was raised with (kept through reminders, whichever check sends
+ * them), so a one-off check that sends a reminder does not take the issue over; and the one of the
+ * check that last notified it, so the scheduled check that keeps re-notifying an issue a one-off
+ * check happened to raise first may resolve it. The hold lasts while the issue is still being
  * re-notified: a check that still sees it sends a reminder every `renotify_hours`, so an issue
- * without one for that long and a day more was raised by a check that no longer runs (a one-off
- * look at another window), and is left to this one. (A silence holds reminders back too, so a
- * silenced issue of another length may be resolved that much sooner.)
+ * without one for that long and a day more is left to this check (the checks that notified it no
+ * longer run, or no longer see it). A silence holds reminders back too, so a silenced issue of
+ * another length may be resolved that much sooner; and an issue a one-off check raised first, that
+ * clears before the scheduled check's first reminder, waits that long.
  */
 function raisedByAnotherWindow(last: DeliveredState, lookbackDays: number | undefined, nowMs: number, renotifyMs: number): boolean {
-  const raisedBy = last.lookback_days;
-  if (lookbackDays === undefined || raisedBy === undefined || raisedBy === lookbackDays) return false;
+  const raisedWith = last.raised_lookback_days;
+  if (lookbackDays === undefined || raisedWith === undefined || raisedWith === lookbackDays || last.lookback_days === lookbackDays) return false;
   return nowMs - last.event_at.getTime() < renotifyMs + DAY_MS;
 }
 
@@ -137,9 +142,11 @@ export function claimToken(item: Pick<DueItem, 'key' | 'destination' | 'action' 
   return `${item.key}|${item.destination}|${item.action}|${item.basis}`;
 }
 
-function dueTrigger(issue: Issue, destination: StateDestination, reason: DueReason, basis: string, lookbackDays: number | undefined): DueItem {
+/** `lengths`: this check's window length and the one the issue was raised with (DueItem), when known. */
+function dueTrigger(issue: Issue, destination: StateDestination, reason: DueReason, basis: string, lengths: { lookbackDays?: number; raisedWith?: number }): DueItem {
   const item: DueItem = { key: issue.key, destination, processor: issue.processor, kind: issue.kind, level: issue.level, action: 'trigger', reason, basis };
-  if (lookbackDays !== undefined) item.lookbackDays = lookbackDays;
+  if (lengths.lookbackDays !== undefined) item.lookbackDays = lengths.lookbackDays;
+  if (lengths.raisedWith !== undefined) item.raisedLookbackDays = lengths.raisedWith;
   return item;
 }
 
@@ -207,9 +214,9 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
       }
       const last = latest[destination].get(issue.key);
       if (!last || last.event === 'resolved') {
-        due.push(dueTrigger(issue, destination, 'new', last?.event_id ?? 'none', lookbackDays));
+        due.push(dueTrigger(issue, destination, 'new', last?.event_id ?? 'none', { lookbackDays, raisedWith: lookbackDays }));
       } else if (nowMs - last.event_at.getTime() >= renotifyMs) {
-        due.push(dueTrigger(issue, destination, 'reminder', last.event_id, last.lookback_days ?? lookbackDays));
+        due.push(dueTrigger(issue, destination, 'reminder', last.event_id, { lookbackDays, raisedWith: last.raised_lookback_days }));
       } else {
         open[destination].add(issue.processor);
       }
@@ -232,7 +239,7 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
       continue;
     }
     if (raisedByAnotherWindow(last, lookbackDays, nowMs, renotifyMs)) {
-      heldForWindow.set(last.alert_key, last.lookback_days!);
+      heldForWindow.set(last.alert_key, last.raised_lookback_days!);
       continue;
     }
     due.push({
@@ -261,8 +268,8 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
  * Every processor in a Slack message was told about all of its current problems, so the issues it
  * has beyond the due items are recorded as notified too (each with its own basis): their reminders
  * then come together, not one kind at a time. Held issues were not told. `lookbackDays`: this
- * check's window length, recorded for an issue not open before; an open one keeps the length it
- * was raised with (`DueItem.lookbackDays`).
+ * check's window length, also the one an issue not open before is raised with; an open one keeps
+ * the length it was raised with (`DueItem.raisedLookbackDays`).
  */
 export function slackCompanions(
   issues: readonly Issue[],
@@ -277,6 +284,7 @@ export function slackCompanions(
     .filter((issue) => shown.has(issue.processor) && !taken.has(issue.key) && !issue.held && issue.destinations.includes('slack'))
     .map((issue) => {
       const last = lastSlack.get(issue.key);
-      return dueTrigger(issue, 'slack', 'reminder', last?.event_id ?? 'none', (last?.event === 'notified' ? last.lookback_days : undefined) ?? lookbackDays);
+      const raisedWith = last?.event === 'notified' ? last.raised_lookback_days : lookbackDays;
+      return dueTrigger(issue, 'slack', 'reminder', last?.event_id ?? 'none', { lookbackDays, raisedWith });
     });
 }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { sqlRenderer } from '../sql/load.js';
 import type { Dialect } from '../sql/render.js';
 import type { QueryParam, Warehouse } from '../warehouse/types.js';
+import { ALERT_STATE_ADDED_COLUMNS } from '../config/names.js';
 import type { IssueKind, StateDestination } from './issues.js';
 import { claimToken, type DeliveredState, type DueItem } from './plan.js';
 
@@ -19,23 +20,21 @@ export function renderAlertSql(dialect: Dialect, template: string, context: Reco
 }
 
 /**
- * The alert state table as a run reads and writes it: its name, and whether it has the column for
- * each issue's window length (`DueItem.lookbackDays`). A table created before the column existed
- * lacks it until `pem schema apply` or the Dataform workflow adds it (alert_state_upgrade); until
- * then a run reads and writes it as before. A plain name is such a table.
+ * The alert state table as a run reads and writes it: its name, and whether it has the window
+ * length columns (`ALERT_STATE_ADDED_COLUMNS`: `DueItem.lookbackDays`, `raisedLookbackDays`). A
+ * table created before they existed lacks them until `pem schema apply` or the Dataform workflow
+ * adds them (alert_state_upgrade); until then a run reads and writes it as before. A plain name
+ * is such a table.
  */
 export interface AlertStateTable {
   name: string;
   recordsWindow: boolean;
 }
 
-/** The column `alert_state_upgrade` adds for the window length. */
-export const LOOKBACK_DAYS_COLUMN = 'lookback_days';
-
-/** Looks up whether `name` has the window length column; null for a table that does not exist (reading it then fails, naming the fix). */
+/** Looks up whether `name` has the window length columns; null for a table that does not exist (reading it then fails, naming the fix). */
 export async function alertStateTableOf(warehouse: Warehouse, name: string): Promise<AlertStateTable | null> {
-  const columns = await warehouse.tableColumns(name);
-  return columns.length === 0 ? null : { name, recordsWindow: columns.some((c) => c.name === LOOKBACK_DAYS_COLUMN) };
+  const columns = new Set((await warehouse.tableColumns(name)).map((c) => c.name));
+  return columns.size === 0 ? null : { name, recordsWindow: ALERT_STATE_ADDED_COLUMNS.every((c) => columns.has(c)) };
 }
 
 /** The templates' context for a table: its name, and whether rows carry the window length. */
@@ -56,16 +55,20 @@ function aggregatedItems(value: unknown): string[] {
   return value === null || value === undefined || value === '' ? [] : String(value).split(';');
 }
 
+/** A window length field of alert_state_latest: undefined when empty (NULL), NaN when not a whole number. */
+const lengthField = (field: string | undefined): number | undefined => (field === undefined || field === '' ? undefined : /^\d+$/.test(field) ? Number(field) : NaN);
+
 /**
  * alert_state_latest's one string (its lines `key|destination|processor|kind|level|event|event_id|epoch ms`,
- * and `|lookback days` (empty for NULL) from a table that has the column, joined by ';') as states.
+ * and `|lookback days|raised lookback days` (each empty for NULL) from a table that has those
+ * columns, joined by ';') as states.
  */
 export function parseDeliveredState(text: unknown): DeliveredState[] {
   return aggregatedItems(text).map((line) => {
     const fields = line.split('|');
     const eventAt = Number(fields[7]);
-    const lookbackDays = fields[8] === undefined || fields[8] === '' ? undefined : Number(fields[8]);
-    if (fields.length < 8 || fields.length > 9 || !Number.isFinite(eventAt) || (lookbackDays !== undefined && !Number.isInteger(lookbackDays))) {
+    const [lookbackDays, raisedLookbackDays] = [lengthField(fields[8]), lengthField(fields[9])];
+    if ((fields.length !== 8 && fields.length !== 10) || !Number.isFinite(eventAt) || Number.isNaN(lookbackDays) || Number.isNaN(raisedLookbackDays)) {
       throw new Error(`unreadable alert state line '${line}'`);
     }
     const [alert_key, destination, processor_name, issue_kind, level, event, event_id] = fields as [string, ...string[]];
@@ -80,6 +83,7 @@ export function parseDeliveredState(text: unknown): DeliveredState[] {
       event_at: new Date(eventAt),
     };
     if (lookbackDays !== undefined) state.lookback_days = lookbackDays;
+    if (raisedLookbackDays !== undefined) state.raised_lookback_days = raisedLookbackDays;
     return state;
   });
 }
@@ -93,8 +97,9 @@ interface EventRow {
   issue_kind: string;
   level: string;
   claim_token: string;
-  /** Read only by a table that records it (`AlertStateTable.recordsWindow`). */
+  /** Read only by a table that records them (`AlertStateTable.recordsWindow`). */
   lookback_days: number | null;
+  raised_lookback_days: number | null;
 }
 
 /** One object shape for every row (a conditional spread made each its own: 4 µs a row to build and serialise). */
@@ -108,6 +113,7 @@ function eventRow(item: DueItem, event?: string, token = claimToken(item)): Even
     level: item.level,
     claim_token: token,
     lookback_days: item.lookbackDays ?? null,
+    raised_lookback_days: item.raisedLookbackDays ?? null,
   };
 }
 

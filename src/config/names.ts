@@ -18,6 +18,13 @@ export const TABLES = {
 export type TableRole = keyof typeof TABLES;
 
 /**
+ * The alert state columns added since its table was first made (the window lengths,
+ * src/alerts/plan.ts): `alert_state_upgrade` adds them in place to a table an older pem made, in
+ * `pem schema apply` and the Dataform operation; a runner reads and writes them when all are there.
+ */
+export const ALERT_STATE_ADDED_COLUMNS = ['lookback_days', 'raised_lookback_days'] as const;
+
+/**
  * What only the Dataform workflow makes in the registry's dataset (`pem schema apply` does not):
  * the deployed objects beside the monitor's tables (`OBJECTS` in src/dataform/project.ts), which
  * `pem` reads on BigQuery.

@@ -7,7 +7,7 @@
  * exports are `dataformProject(<the bundled templates>)`. Definitions call it as
  * `pem_sql.<function>`; nothing here knows about Dataform's API: names arrive resolved.
  */
-import { DATAFORM_ONLY_OBJECTS, FINAL_STATUSES, RUN_STATUSES, TABLES } from '../config/names.js';
+import { ALERT_STATE_ADDED_COLUMNS, DATAFORM_ONLY_OBJECTS, FINAL_STATUSES, RUN_STATUSES, TABLES } from '../config/names.js';
 import { parseRegistry, type Registry } from '../config/registry.js';
 import { renderBackfillQueueSql } from '../report/queue.js';
 import { healthContext, processorConfigRows, type CalendarSource, type RunSource } from '../sql/health.js';
@@ -98,7 +98,10 @@ export function dataformProject(templates: TemplateBundle) {
    * `pem schema apply`, so a deployed table is upgraded in place by the next workflow run.
    */
   function alertStateDdl(table: string): string[] {
-    return [bigquery.render('alert_state_ddl', { table: unquote(table) }), bigquery.render('alert_state_upgrade', { table: unquote(table) })];
+    return [
+      bigquery.render('alert_state_ddl', { table: unquote(table) }),
+      ...ALERT_STATE_ADDED_COLUMNS.map((column) => bigquery.render('alert_state_upgrade', { table: unquote(table), column })),
+    ];
   }
 
   /** `CREATE TABLE IF NOT EXISTS` for the alert silences: the same DDL as `pem schema apply`. */

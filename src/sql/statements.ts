@@ -2,7 +2,7 @@
  * The statements the runner sends (`pem check`, `pem schema apply`, `pem sql`), rendered from the
  * templates on disk (`sql/load.ts`) or by a renderer given explicitly.
  */
-import { alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
+import { ALERT_STATE_ADDED_COLUMNS, alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
 import type { Registry } from '../config/registry.js';
 import { healthContext, type HealthRenderOptions } from './health.js';
 import { rendererFor } from './load.js';
@@ -27,7 +27,7 @@ export function renderSchemaSql(dialect: Dialect | SqlRenderer, registry: Regist
     renderer.render('create_dataset', { dataset: registry.dataset }),
     renderer.render('run_history_ddl', { table: runHistoryTable(registry) }),
     renderer.render('alert_state_ddl', { table: alertStateTable(registry) }),
-    renderer.render('alert_state_upgrade', { table: alertStateTable(registry) }),
+    ...ALERT_STATE_ADDED_COLUMNS.map((column) => renderer.render('alert_state_upgrade', { table: alertStateTable(registry), column })),
     renderer.render('alert_silences_ddl', { table: alertSilencesTable(registry) }),
   ];
 }

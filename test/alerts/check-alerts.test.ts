@@ -233,6 +233,7 @@ describe('pem check with Slack and PagerDuty configured', () => {
     const wh = await openDuckDb({ path: scenario.databasePath, create: false });
     try {
       await wh.execute('ALTER TABLE nba_reference.pem_alert_state DROP COLUMN lookback_days');
+      await wh.execute('ALTER TABLE nba_reference.pem_alert_state DROP COLUMN raised_lookback_days');
     } finally {
       await wh.close();
     }
@@ -240,13 +241,13 @@ describe('pem check with Slack and PagerDuty configured', () => {
     expect(old.code).toBe(0);
     expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
     expect(old.stderr).toContain(
-      'warning: alerts: nba_reference.pem_alert_state has no lookback_days column (made by an older pem); `pem schema apply` or the next Dataform workflow run adds it.',
+      'warning: alerts: nba_reference.pem_alert_state lacks the window length columns (lookback_days, raised_lookback_days; made by an older pem); `pem schema apply` or the next Dataform workflow run adds them.',
     );
     const applied = await runCli(['schema', 'apply', '--config', scenario.registryPath, '--database', scenario.databasePath]);
     expect(applied.code).toBe(0);
     const upgraded = await check({ now: at(1), args: ['--lookback-days', '14'] });
     expect(upgraded.code).toBe(0);
-    expect(upgraded.stderr).not.toContain('has no lookback_days column');
+    expect(upgraded.stderr).not.toContain('lacks the window length columns');
     // The rows written before the upgrade say no window, so any check may resolve them, as before:
     // the 14-day window sees nbac_player_list_processor's runs of 09-20..09-28, so its scheduler issue
     // (raised by the 7-day check, before the column) is declared recovered, not held.

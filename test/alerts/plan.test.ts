@@ -103,19 +103,23 @@ describe('planDeliveries', () => {
     expect(old.heldResolves).toBe(1);
   });
 
-  it('leaves a cleared issue to the check of the window length that raised it, until that check has gone a reminder and a day without it', () => {
-    const raised = (lookback_days: number | undefined, hours: number): DeliveredState => ({
+  it('leaves a cleared issue to the checks of the window lengths that raised and last notified it, until it has gone a reminder and a day without one', () => {
+    /** A scheduler issue raised with `raisedWith` days, last notified by a check of `sentBy`, `hours` ago. */
+    const raised = (raisedWith: number | undefined, hours: number, sentBy = raisedWith): DeliveredState => ({
       ...delivered('a', 'pagerduty', 'notified', hoursAgo(hours)),
       alert_key: issueKey('ds', 'a', 'scheduler_issue'),
       issue_kind: 'scheduler_issue',
-      ...(lookback_days === undefined ? {} : { lookback_days }),
+      ...(sentBy === undefined ? {} : { lookback_days: sentBy }),
+      ...(raisedWith === undefined ? {} : { raised_lookback_days: raisedWith }),
     });
     const today = NOW.toISOString().slice(0, 10);
     const resolves = (state: DeliveredState, lookbackDays: number) =>
       plan({ state: [state], window: { end: today, timezone: 'UTC', lookbackDays } });
-    // The same window length, or an event written before the column existed: resolved as before.
-    expect(resolves(raised(7, 2), 7).due).toMatchObject([{ action: 'resolve', reason: 'recovered' }]);
+    // The same window length, or an event written before the columns existed: resolved as before.
+    expect(resolves(raised(7, 2), 7).due).toMatchObject([{ action: 'resolve', reason: 'recovered', lookbackDays: 7 }]);
     expect(resolves(raised(undefined, 2), 14).due).toMatchObject([{ action: 'resolve' }]);
+    // A reminder of such an event, sent by a 14-day check: still no raising length, so not held.
+    expect(resolves(raised(undefined, 2, 14), 7).due).toMatchObject([{ action: 'resolve' }]);
     // Wider (sees older runs) or narrower (misses dates): held, and said so with the raising length.
     for (const lookbackDays of [14, 1]) {
       const held = resolves(raised(7, 2), lookbackDays);
@@ -123,13 +127,22 @@ describe('planDeliveries', () => {
       expect(held.heldForWindow).toEqual({ issues: 1, lookbackDays: [7] });
       expect(held.heldResolves).toBe(0);
     }
+    // Raised by a 7-day check, last reminded by a one-off 14-day one: the 7-day check resolves it.
+    expect(resolves(raised(7, 2, 14), 7).due).toMatchObject([{ action: 'resolve' }]);
+    // Raised first by a one-off 1-day check, re-notified since by the scheduled 7-day one: that one resolves it.
+    expect(resolves(raised(1, 2, 7), 7).due).toMatchObject([{ action: 'resolve' }]);
+    expect(resolves(raised(1, 2, 7), 14).heldForWindow).toEqual({ issues: 1, lookbackDays: [1] });
     // No reminder for renotify_hours (24) and a day: the raising check no longer runs; this one resolves.
     expect(resolves(raised(7, 47.9), 14).due).toEqual([]);
     expect(resolves(raised(7, 48), 14).due).toMatchObject([{ action: 'resolve' }]);
     expect(resolves(raised(7, 48), 14).heldForWindow).toEqual({ issues: 0, lookbackDays: [] });
     // Counted once per issue, whatever its destinations; lengths listed once each, ascending.
     const both = plan({
-      state: [raised(30, 2), { ...raised(30, 2), destination: 'slack' }, { ...delivered('b', 'slack', 'notified', hoursAgo(3)), lookback_days: 14 }],
+      state: [
+        raised(30, 2),
+        { ...raised(30, 2), destination: 'slack' },
+        { ...delivered('b', 'slack', 'notified', hoursAgo(3)), lookback_days: 14, raised_lookback_days: 14 },
+      ],
       window: { end: today, timezone: 'UTC', lookbackDays: 7 },
     });
     expect(both.heldForWindow).toEqual({ issues: 2, lookbackDays: [14, 30] });
@@ -137,25 +150,25 @@ describe('planDeliveries', () => {
 
   it('records the window length an issue was raised with on its reminders and Slack companions, whichever check sends them', () => {
     const today = NOW.toISOString().slice(0, 10);
-    const raisedBy7 = { ...delivered('a', 'pagerduty', 'notified', hoursAgo(25)), lookback_days: 7 };
+    const raisedBy7 = { ...delivered('a', 'pagerduty', 'notified', hoursAgo(25)), lookback_days: 7, raised_lookback_days: 7 };
     const byOneOff = plan({ issues: [issue('a', ['pagerduty'])], state: [raisedBy7], window: { end: today, timezone: 'UTC', lookbackDays: 14 } });
-    expect(byOneOff.due).toMatchObject([{ reason: 'reminder', lookbackDays: 7 }]);
-    // A new issue, a resolve, and a reminder of an event from before the column: this check's length.
-    expect(plan({ issues: [issue('b', ['pagerduty'])], window: { end: today, timezone: 'UTC', lookbackDays: 14 } }).due).toMatchObject([{ reason: 'new', lookbackDays: 14 }]);
-    expect(plan({ state: [{ ...raisedBy7, event_at: hoursAgo(2) }], window: { end: today, timezone: 'UTC', lookbackDays: 7 } }).due).toMatchObject([
-      { action: 'resolve', lookbackDays: 7 },
+    expect(byOneOff.due).toMatchObject([{ reason: 'reminder', lookbackDays: 14, raisedLookbackDays: 7 }]);
+    // A new issue: this check's length both ways.
+    expect(plan({ issues: [issue('b', ['pagerduty'])], window: { end: today, timezone: 'UTC', lookbackDays: 14 } }).due).toMatchObject([
+      { reason: 'new', lookbackDays: 14, raisedLookbackDays: 14 },
     ]);
-    const { lookback_days: _, ...beforeColumn } = raisedBy7;
-    expect(plan({ issues: [issue('a', ['pagerduty'])], state: [beforeColumn], window: { end: today, timezone: 'UTC', lookbackDays: 14 } }).due).toMatchObject([
-      { reason: 'reminder', lookbackDays: 14 },
-    ]);
+    // A reminder of an event from before the columns: no raising length, as before.
+    const { lookback_days: _, raised_lookback_days: __, ...beforeColumns } = raisedBy7;
+    const [reminder] = plan({ issues: [issue('a', ['pagerduty'])], state: [beforeColumns], window: { end: today, timezone: 'UTC', lookbackDays: 14 } }).due;
+    expect(reminder).toMatchObject({ reason: 'reminder', lookbackDays: 14 });
+    expect(reminder).not.toHaveProperty('raisedLookbackDays');
     // Without a window length (the backtest) nothing is recorded.
-    expect(plan({ issues: [issue('b')] }).due.every((d) => !('lookbackDays' in d))).toBe(true);
-    // Slack companions: an open issue keeps its length; one resolved or never told gets this check's.
+    expect(plan({ issues: [issue('b')] }).due.every((d) => !('lookbackDays' in d) && !('raisedLookbackDays' in d))).toBe(true);
+    // Slack companions: an open issue keeps its raising length; one never told is raised with this check's.
     const missing: Issue = { ...issue('a', ['slack']), key: issueKey('ds', 'a', 'missing'), kind: 'missing', level: 'ERROR' };
     const stale = issue('a', ['slack']);
-    const companions = slackCompanions([stale, missing], new Set(['a']), [], [{ ...delivered('a', 'slack', 'notified', hoursAgo(2)), lookback_days: 7 }], 14);
-    expect(companions.map((c) => [c.kind, c.lookbackDays])).toEqual([['stale', 7], ['missing', 14]]);
+    const companions = slackCompanions([stale, missing], new Set(['a']), [], [{ ...delivered('a', 'slack', 'notified', hoursAgo(2)), lookback_days: 1, raised_lookback_days: 7 }], 14);
+    expect(companions.map((c) => [c.kind, c.lookbackDays, c.raisedLookbackDays])).toEqual([['stale', 14, 7], ['missing', 14, 14]]);
   });
 
   it('keeps one incident when a processor paged for a scheduler issue goes stale too: the page goes on under its open key', () => {

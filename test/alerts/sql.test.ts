@@ -81,23 +81,23 @@ describe('pem schema apply', () => {
     },
   );
 
-  it.each(DIALECTS)('upgrades an alert state table made before lookback_days in place, keeping its rows (%s)', async (dialect) => {
+  it.each(DIALECTS)('upgrades an alert state table made before the window columns in place, keeping its rows (%s)', async (dialect) => {
     const statements = renderSchemaSql(dialect, registry);
-    const upgrade = statements.find((s) => s.startsWith('ALTER TABLE'))!;
-    expect(upgrade).toMatch(/ADD COLUMN IF NOT EXISTS lookback_days (INT64|BIGINT)\s*$/);
+    const upgrades = statements.filter((s) => s.startsWith('ALTER TABLE'));
+    expect(upgrades.map((s) => /ADD COLUMN IF NOT EXISTS (\w+) (INT64|BIGINT)\s*$/.exec(s)?.[1])).toEqual(['lookback_days', 'raised_lookback_days']);
     if (dialect !== 'duckdb') return;
     const duck = await openDuckDb({ path: ':memory:', create: true });
     try {
       // The table as the previous version's DDL made it, with a row.
       const ddl = statements.find((s) => s.includes('TABLE IF NOT EXISTS') && s.includes('pem_alert_state'))!;
       await duck.execute('CREATE SCHEMA IF NOT EXISTS nba_reference');
-      await duck.execute(ddl.replace(/,\n\s+lookback_days BIGINT/, ''));
+      await duck.execute(ddl.replace(/,\n\s+lookback_days BIGINT,\n\s+raised_lookback_days BIGINT/, ''));
       await duck.execute(`INSERT INTO ${STATE} (event_id, event, alert_key, destination, processor_name, issue_kind, run_id, event_at) VALUES ('e1', 'notified', 'k', 'slack', 'a', 'stale', 'r', TIMESTAMP '2025-10-07 12:00:00')`);
       expect((await duck.tableColumns(STATE)).map((c) => c.name)).not.toContain('lookback_days');
       for (const statement of statements) await duck.execute(statement);
       for (const statement of statements) await duck.execute(statement); // and again: nothing changes
-      expect((await duck.tableColumns(STATE)).map((c) => c.name)).toContain('lookback_days');
-      expect(await duck.query(`SELECT event_id, lookback_days FROM ${STATE}`)).toEqual([{ event_id: 'e1', lookback_days: null }]);
+      expect((await duck.tableColumns(STATE)).map((c) => c.name).slice(-2)).toEqual(['lookback_days', 'raised_lookback_days']);
+      expect(await duck.query(`SELECT event_id, lookback_days, raised_lookback_days FROM ${STATE}`)).toEqual([{ event_id: 'e1', lookback_days: null, raised_lookback_days: null }]);
     } finally {
       await duck.close();
     }
@@ -116,12 +116,12 @@ describe('the BigQuery alert statements', () => {
 
   it('reads the latest delivered state and the active silences as DuckDB does', async () => {
     const state = [
-      // The last column, lookback_days: NULL on a row written before the column existed.
-      ['e1', 'notified', 'k1', 'slack', 'a', 'stale', 'CRITICAL', 't1', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z', 7],
-      ['e2', 'resolved', 'k1', 'slack', 'a', 'stale', 'CRITICAL', 't2', 'r2', '2025-10-08T12:00:00Z', '2025-10-08T12:00:01Z', 14],
-      ['e3', 'claimed', 'k1', 'pagerduty', 'a', 'stale', 'CRITICAL', 't3', 'r2', '2025-10-08T12:00:00Z', '2025-10-08T12:00:01Z', 14],
-      ['e4', 'notified', 'k2', 'pagerduty', 'a', 'stale', 'CRITICAL', 't4', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z', null],
-      ['e5', 'notified', 'k3', 'slack', 'other', 'missing', 'ERROR', 't5', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z', 7],
+      // The last columns, lookback_days and raised_lookback_days: NULL on a row written before they existed.
+      ['e1', 'notified', 'k1', 'slack', 'a', 'stale', 'CRITICAL', 't1', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z', 7, 1],
+      ['e2', 'resolved', 'k1', 'slack', 'a', 'stale', 'CRITICAL', 't2', 'r2', '2025-10-08T12:00:00Z', '2025-10-08T12:00:01Z', 14, null],
+      ['e3', 'claimed', 'k1', 'pagerduty', 'a', 'stale', 'CRITICAL', 't3', 'r2', '2025-10-08T12:00:00Z', '2025-10-08T12:00:01Z', 14, 14],
+      ['e4', 'notified', 'k2', 'pagerduty', 'a', 'stale', 'CRITICAL', 't4', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z', null, null],
+      ['e5', 'notified', 'k3', 'slack', 'other', 'missing', 'ERROR', 't5', 'r1', '2025-10-07T12:00:00Z', '2025-10-07T12:00:01Z', 7, 7],
     ];
     const silences = [
       ['s1', 'add', 'a', '2025-10-09T00:00:00Z', 'vendor', '2025-10-08T00:00:00Z', 'ops'],

@@ -107,16 +107,18 @@ describe('delivered state', () => {
       "unreadable alert state line 'pem/ds/a/stale|slack|a|stale|ERROR|notified|e-1|not-a-time'",
     );
     expect(() => parseDeliveredState('pem/ds/a/stale|slack|a')).toThrow(/unreadable alert state line/);
-    expect(() => parseDeliveredState('pem/ds/a/stale|slack|a|stale|ERROR|notified|e-1|0|7.5')).toThrow(/unreadable alert state line/);
+    expect(() => parseDeliveredState('pem/ds/a/stale|slack|a|stale|ERROR|notified|e-1|0|7.5|7')).toThrow(/unreadable alert state line/);
     expect(() => parseDeliveredState('pem/ds/a/stale|slack|a|stale|ERROR|notified|e-1|0|7|x')).toThrow(/unreadable alert state line/);
+    expect(() => parseDeliveredState('pem/ds/a/stale|slack|a|stale|ERROR|notified|e-1|0|7')).toThrow(/unreadable alert state line/);
   });
 
-  it('reads the window length of the check that wrote an event, and none from a row written before the column existed', () => {
-    const [withLength, withoutLength, fromOldTable] = parseDeliveredState(
-      'k1|slack|a|stale|ERROR|notified|e-1|0|14;k2|slack|a|stale|ERROR|notified|e-2|0|;k3|slack|a|stale|ERROR|notified|e-3|0',
+  it('reads the window lengths of an event (its check\'s, and the one its issue was raised with), and none from a row written before the columns existed', () => {
+    const [withLengths, withoutLengths, fromOldTable] = parseDeliveredState(
+      'k1|slack|a|stale|ERROR|notified|e-1|0|14|7;k2|slack|a|stale|ERROR|notified|e-2|0||;k3|slack|a|stale|ERROR|notified|e-3|0',
     );
-    expect(withLength!.lookback_days).toBe(14);
-    expect(withoutLength).not.toHaveProperty('lookback_days');
+    expect(withLengths).toMatchObject({ lookback_days: 14, raised_lookback_days: 7 });
+    expect(withoutLengths).not.toHaveProperty('lookback_days');
+    expect(withoutLengths).not.toHaveProperty('raised_lookback_days');
     expect(fromOldTable).not.toHaveProperty('lookback_days');
   });
 

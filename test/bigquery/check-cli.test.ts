@@ -88,9 +88,12 @@ describe('pem check --engine bigquery, alerting for real', () => {
     const fixture = SCENARIOS[0]!.fixture;
     const registry = registryOf(fixture);
     const scenario = await duckDbScenario(fixture);
-    const { standIn, analyzed, catalog, refusedTables } = await zetaBackedStandIn(zeta, fixture, registry);
+    const { standIn, analyzed, catalog, refusedTables, content } = await zetaBackedStandIn(zeta, fixture, registry);
     // tables.get answers from the catalog: without the column, as BigQuery would for an older table.
-    if (table === 'older') delete catalog.tables[`${registry.dataset}.pem_alert_state`]!.lookback_days;
+    if (table === 'older') {
+      delete catalog.tables[`${registry.dataset}.pem_alert_state`]!.lookback_days;
+      delete catalog.tables[`${registry.dataset}.pem_alert_state`]!.raised_lookback_days;
+    }
     if (table === 'schema refused') {
       refusedTables.set(`${registry.dataset}.pem_alert_state`, new BigQueryRestError('Access Denied: Table pem-test:nba_reference.pem_alert_state: Permission bigquery.tables.get denied', 403, 'accessDenied'));
     }
@@ -126,8 +129,13 @@ describe('pem check --engine bigquery, alerting for real', () => {
       const inserts = standIn.queries.filter((q) => q.sql.startsWith('INSERT')).map((q) => q.sql);
       expect(inserts.length).toBeGreaterThan(0);
       expect(inserts.every((sql) => sql.includes('lookback_days'))).toBe(upgraded);
-      expect(run.stderr.includes('has no lookback_days column')).toBe(table === 'older');
-      expect(run.stderr.includes('cannot read the columns of nba_reference.pem_alert_state')).toBe(table === 'schema refused');
+      // What BigQuery stored: the check's window length (7), the one each issue was raised with (7: all new).
+      const notified = content[`${registry.dataset}.pem_alert_state`]!.filter((row) => row.event === 'notified');
+      expect(notified.length).toBeGreaterThan(0);
+      const lengths = new Set(notified.map((row) => `${row.lookback_days ?? 'NULL'}/${row.raised_lookback_days ?? 'NULL'}`));
+      expect([...lengths]).toEqual([upgraded ? '7/7' : 'NULL/NULL']);
+      expect(run.stderr.includes('lacks the window length columns (lookback_days, raised_lookback_days; made by an older pem)')).toBe(table === 'older');
+      expect(run.stderr.includes('Permission bigquery.tables.get denied; writing nba_reference.pem_alert_state without the window length columns')).toBe(table === 'schema refused');
 
       // The state written through BigQuery is read back: a second run re-sends nothing.
       const sent = delivered.length;

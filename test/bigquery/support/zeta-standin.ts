@@ -20,7 +20,14 @@ export async function zetaBackedStandIn(
   zeta: ZetaSql,
   fixture: Fixture,
   registry: Registry,
-): Promise<{ standIn: StandIn; analyzed: { sql: string; kind: string }[]; catalog: CatalogSpec; refusedTables: Map<string, BigQueryRestError> }> {
+): Promise<{
+  standIn: StandIn;
+  analyzed: { sql: string; kind: string }[];
+  catalog: CatalogSpec;
+  refusedTables: Map<string, BigQueryRestError>;
+  /** The tables' rows, INSERTs applied (the monitor's alert state among them). */
+  content: Record<string, Record<string, unknown>[]>;
+}> {
   // processor_config and processor_last_success as Dataform deploys them (the function reads the latter).
   const { catalog, content, lastSuccessName } = await deployedFixture(zeta, fixture, registry);
   const withFunction: CatalogSpec = {
@@ -74,5 +81,5 @@ export async function zetaBackedStandIn(
     const columns = withFunction.tables[`${dataset}.${table}`];
     return columns ? Object.entries(columns).map(([name, type]) => ({ name, type: String(type) })) : null;
   };
-  return { standIn: await startBigQueryStandIn({ answer, tables }), analyzed, catalog: withFunction, refusedTables };
+  return { standIn: await startBigQueryStandIn({ answer, tables }), analyzed, catalog: withFunction, refusedTables, content };
 }
