@@ -154,7 +154,7 @@ async function loadPlan(
     const one = plan.heldForWindow.issues === 1;
     const theirs = plan.heldForWindow.lookbackDays.map((days) => `${days}-day`).join(' or ');
     options.log.info(
-      `${say}: ${plan.heldForWindow.issues} open issue${one ? '' : 's'} not declared recovered: a ${theirs} check raised ${one ? 'it' : 'them'}, and this one's window ` +
+      `${say}: ${plan.heldForWindow.issues} open issue${one ? '' : 's'} not declared recovered: a ${theirs} check raised or last notified ${one ? 'it' : 'them'}, and this one's window ` +
         `(${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'}) holds other dates; the ${theirs} check resolves what has cleared ` +
         `(any check does once ${one ? 'it has' : 'they have'} had no reminder for renotify_hours and a day)`,
     );
@@ -163,11 +163,11 @@ async function loadPlan(
 }
 
 /**
- * The state table as this run reads and writes it: whether it has the window length column. A
- * table made by an older pem lacks it, and one whose columns cannot be read (a role without
- * `bigquery.tables.get`) is written without it too: either way alerts go out as before, with one
+ * The state table as this run reads and writes it: whether it has the window length columns. A
+ * table made by an older pem lacks them, and one whose columns cannot be read (a role without
+ * `bigquery.tables.get`) is written without them too: either way alerts go out as before, with one
  * warning (`note`, said once the table has been read: a table that is not pem's fails that read,
- * and the warning would only mislead), since the column only refines which check may resolve an
+ * and the warning would only mislead), since the columns only refine which check may resolve an
  * issue.
  */
 async function stateTableOf(options: DeliverOptions, say: string): Promise<{ table: AlertStateTable; note: string | null }> {
@@ -183,7 +183,8 @@ async function stateTableOf(options: DeliverOptions, say: string): Promise<{ tab
   if (table === null) return { table: { name, recordsWindow: false }, note: null };
   const note = table.recordsWindow
     ? null
-    : `${say}: ${name} lacks the window length columns (${ALERT_STATE_ADDED_COLUMNS.join(', ')}; made by an older pem); \`pem schema apply\` or the next Dataform workflow run adds them. ` +
+    : `${say}: ${name} lacks the window length column${table.missing?.length === 1 ? '' : 's'} ${(table.missing ?? ALERT_STATE_ADDED_COLUMNS).join(', ')} (made by an older pem); ` +
+      `\`pem schema apply\` or the next Dataform workflow run adds ${table.missing?.length === 1 ? 'it' : 'them'}. ` +
       `Until then a check of another --lookback-days can declare this check's open issues recovered`;
   return { table, note };
 }

@@ -78,8 +78,8 @@ export interface DeliveryPlan {
   /** Cleared issues (each counted once, whatever its destinations) not declared recovered: the check's window ends too early to tell (`PlanInputs.window`). */
   heldResolves: number;
   /**
-   * Cleared issues (each counted once) not declared recovered because a check of another window
-   * length raised them (`raisedByAnotherWindow`), and the lengths they were raised with, ascending.
+   * Cleared issues (each counted once) not declared recovered because checks of other window
+   * lengths raised and last notified them (`raisedByAnotherWindow`), and those lengths, ascending.
    */
   heldForWindow: { issues: number; lookbackDays: number[] };
 }
@@ -123,14 +123,16 @@ const DAY_MS = 24 * HOUR_MS;
  * announce a recovery that is not one); when the issue has truly cleared, that check resolves it.
  *
  * Both lengths count: the one it was raised with (kept through reminders, whichever check sends
- * them), so a one-off check that sends a reminder does not take the issue over; and the one of the
- * check that last notified it, so the scheduled check that keeps re-notifying an issue a one-off
- * check happened to raise first may resolve it. The hold lasts while the issue is still being
+ * them), so a one-off check that sends a reminder does not take the issue over from the check that
+ * raised it; and the one of the check that last notified it, so the scheduled check that keeps
+ * re-notifying an issue a one-off check happened to raise first may resolve it. (So a one-off check
+ * that sent the last reminder may resolve it too, until the scheduled check's next reminder: pem
+ * does not know which length is the scheduled one.) The hold lasts while the issue is still being
  * re-notified: a check that still sees it sends a reminder every `renotify_hours`, so an issue
  * without one for that long and a day more is left to this check (the checks that notified it no
  * longer run, or no longer see it). A silence holds reminders back too, so a silenced issue of
  * another length may be resolved that much sooner; and an issue a one-off check raised first, that
- * clears before the scheduled check's first reminder, waits that long.
+ * clears before the scheduled check's first reminder, is resolved that much later.
  */
 function raisedByAnotherWindow(last: DeliveredState, lookbackDays: number | undefined, nowMs: number, renotifyMs: number): boolean {
   const raisedWith = last.raised_lookback_days;
@@ -229,7 +231,7 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
     ? DateTime.fromISO(addDays(inputs.window.end, 2), { zone: inputs.window.timezone }).startOf('day').toMillis()
     : Infinity;
   const heldResolves = new Set<string>();
-  const heldForWindow = new Map<string, number>();
+  const heldForWindow = new Map<string, (number | undefined)[]>();
   for (const last of inputs.state) {
     if (last.event !== 'notified') continue;
     if (!inputs.configured.has(last.destination, last.processor_name) || !inputs.checked.has(last.processor_name)) continue;
@@ -239,7 +241,7 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
       continue;
     }
     if (raisedByAnotherWindow(last, lookbackDays, nowMs, renotifyMs)) {
-      heldForWindow.set(last.alert_key, last.raised_lookback_days!);
+      heldForWindow.set(last.alert_key, [last.raised_lookback_days!, last.lookback_days]);
       continue;
     }
     due.push({
@@ -258,7 +260,10 @@ export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
   return {
     due,
     heldResolves: heldResolves.size,
-    heldForWindow: { issues: heldForWindow.size, lookbackDays: [...new Set(heldForWindow.values())].sort((a, b) => a - b) },
+    heldForWindow: {
+      issues: heldForWindow.size,
+      lookbackDays: [...new Set([...heldForWindow.values()].flat().filter((days): days is number => days !== undefined))].sort((a, b) => a - b),
+    },
     open: { slack: [...open.slack].sort(), pagerduty: [...open.pagerduty].sort() },
     silenced: [...silenced.values()].sort((a, b) => a.processor_name.localeCompare(b.processor_name)),
   };

@@ -29,12 +29,16 @@ export function renderAlertSql(dialect: Dialect, template: string, context: Reco
 export interface AlertStateTable {
   name: string;
   recordsWindow: boolean;
+  /** The window length columns it lacks (all of them when its columns could not be read). */
+  missing?: readonly string[];
 }
 
 /** Looks up whether `name` has the window length columns; null for a table that does not exist (reading it then fails, naming the fix). */
 export async function alertStateTableOf(warehouse: Warehouse, name: string): Promise<AlertStateTable | null> {
   const columns = new Set((await warehouse.tableColumns(name)).map((c) => c.name));
-  return columns.size === 0 ? null : { name, recordsWindow: ALERT_STATE_ADDED_COLUMNS.every((c) => columns.has(c)) };
+  if (columns.size === 0) return null;
+  const missing = ALERT_STATE_ADDED_COLUMNS.filter((c) => !columns.has(c));
+  return { name, recordsWindow: missing.length === 0, missing };
 }
 
 /** The templates' context for a table: its name, and whether rows carry the window length. */

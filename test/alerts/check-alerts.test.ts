@@ -179,12 +179,12 @@ describe('pem check with Slack and PagerDuty configured', () => {
     expect(wider.json.processors.find((p: any) => p.name === 'nbac_player_list_processor').scheduler_issue).toBe(false);
     expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
     expect(slack.requests.slice(1).flatMap((_, i) => slackSections(slack, i + 1)).join('\n')).not.toContain('*Recovered* (');
-    expect(wider.stderr).toMatch(/alerts: \d+ open issues? not declared recovered: a 7-day check raised (it|them), and this one's window \(14 days\) holds other dates/);
+    expect(wider.stderr).toMatch(/alerts: \d+ open issues? not declared recovered: a 7-day check raised or last notified (it|them), and this one's window \(14 days\) holds other dates/);
     // One day back, the scheduled check's older dates are out of sight: nothing is declared recovered either.
     const narrower = await check({ now: at(2), args: ['--lookback-days', '1'] });
     expect(narrower.code).toBe(0);
     expect(pdEvents(pagerduty).filter((e) => e.startsWith('resolve'))).toEqual([]);
-    expect(narrower.stderr).toMatch(/not declared recovered: a (7-day|7-day or 14-day) check raised (it|them), and this one's window \(1 day\)/);
+    expect(narrower.stderr).toMatch(/not declared recovered: a (7-day|7-day or 14-day) check raised or last notified (it|them), and this one's window \(1 day\)/);
     // The scheduled check an hour later: its incidents are still open, so nothing pages again.
     const scheduled = await check({ now: at(3) });
     expect(scheduled.code).toBe(0);
@@ -208,7 +208,7 @@ describe('pem check with Slack and PagerDuty configured', () => {
     // The wider check told Slack about 09-24 (no processor ran that day); the 7-day check does not see it.
     const soon = await check({ now: at(2) });
     expect(slack.requests).toHaveLength(raisedByWider);
-    expect(soon.stderr).toContain("a 14-day check raised them, and this one's window (7 days) holds other dates");
+    expect(soon.stderr).toContain("a 14-day check raised or last notified them, and this one's window (7 days) holds other dates");
     const later = await check({ now: at(1 + 24 + 24 + 1) });
     expect(later.code).toBe(0);
     expect(later.stderr).not.toContain('a 14-day check raised');
@@ -222,11 +222,30 @@ describe('pem check with Slack and PagerDuty configured', () => {
     // and it sends the reminders.
     await check({ now: at(25), args: ['--date', '2025-10-08', '--lookback-days', '14'] });
     expect(pdEvents(pagerduty).slice(3)).toEqual(CRITICAL_PAGES);
+    // The reminder's row says both: written by a 14-day check, for an issue raised with 7.
+    const wh = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      const [reminder] = await wh.query(
+        "SELECT lookback_days, raised_lookback_days FROM nba_reference.pem_alert_state WHERE event = 'notified' AND destination = 'pagerduty' " +
+          "AND alert_key = 'pem/nba_reference/gamebook_processor/stale' ORDER BY recorded_at DESC LIMIT 1",
+      );
+      expect(reminder).toEqual({ lookback_days: 14, raised_lookback_days: 7 });
+    } finally {
+      await wh.close();
+    }
     // gamebook_processor is put right; the scheduled 7-day check resolves the incident it raised.
     await addRows(successes('gamebook_processor', '2025-10-03', '2025-10-08'));
     const scheduled = await check({ now: at(26), args: ['--date', '2025-10-08'] });
     expect(scheduled.code).toBe(0);
     expect(pdEvents(pagerduty).slice(6)).toEqual(['resolve pem/nba_reference/gamebook_processor/stale']);
+  });
+
+  it('names only the window column a partly upgraded state table lacks', async () => {
+    await scenario.sql('ALTER TABLE nba_reference.pem_alert_state DROP COLUMN raised_lookback_days');
+    const partial = await check();
+    expect(partial.code).toBe(0);
+    expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
+    expect(partial.stderr).toContain('nba_reference.pem_alert_state lacks the window length column raised_lookback_days (made by an older pem); `pem schema apply` or the next Dataform workflow run adds it.');
   });
 
   it('keeps alerting on a state table made before lookback_days, says how to add it, and records the window once it is added', async () => {
@@ -241,7 +260,7 @@ describe('pem check with Slack and PagerDuty configured', () => {
     expect(old.code).toBe(0);
     expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES);
     expect(old.stderr).toContain(
-      'warning: alerts: nba_reference.pem_alert_state lacks the window length columns (lookback_days, raised_lookback_days; made by an older pem); `pem schema apply` or the next Dataform workflow run adds them.',
+      'warning: alerts: nba_reference.pem_alert_state lacks the window length columns lookback_days, raised_lookback_days (made by an older pem); `pem schema apply` or the next Dataform workflow run adds them.',
     );
     const applied = await runCli(['schema', 'apply', '--config', scenario.registryPath, '--database', scenario.databasePath]);
     expect(applied.code).toBe(0);

@@ -131,7 +131,7 @@ describe('planDeliveries', () => {
     expect(resolves(raised(7, 2, 14), 7).due).toMatchObject([{ action: 'resolve' }]);
     // Raised first by a one-off 1-day check, re-notified since by the scheduled 7-day one: that one resolves it.
     expect(resolves(raised(1, 2, 7), 7).due).toMatchObject([{ action: 'resolve' }]);
-    expect(resolves(raised(1, 2, 7), 14).heldForWindow).toEqual({ issues: 1, lookbackDays: [1] });
+    expect(resolves(raised(1, 2, 7), 14).heldForWindow).toEqual({ issues: 1, lookbackDays: [1, 7] });
     // No reminder for renotify_hours (24) and a day: the raising check no longer runs; this one resolves.
     expect(resolves(raised(7, 47.9), 14).due).toEqual([]);
     expect(resolves(raised(7, 48), 14).due).toMatchObject([{ action: 'resolve' }]);

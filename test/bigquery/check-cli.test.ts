@@ -134,7 +134,7 @@ describe('pem check --engine bigquery, alerting for real', () => {
       expect(notified.length).toBeGreaterThan(0);
       const lengths = new Set(notified.map((row) => `${row.lookback_days ?? 'NULL'}/${row.raised_lookback_days ?? 'NULL'}`));
       expect([...lengths]).toEqual([upgraded ? '7/7' : 'NULL/NULL']);
-      expect(run.stderr.includes('lacks the window length columns (lookback_days, raised_lookback_days; made by an older pem)')).toBe(table === 'older');
+      expect(run.stderr.includes('lacks the window length columns lookback_days, raised_lookback_days (made by an older pem)')).toBe(table === 'older');
       expect(run.stderr.includes('Permission bigquery.tables.get denied; writing nba_reference.pem_alert_state without the window length columns')).toBe(table === 'schema refused');
 
       // The state written through BigQuery is read back: a second run re-sends nothing.
