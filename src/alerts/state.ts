@@ -29,7 +29,7 @@ export function renderAlertSql(dialect: Dialect, template: string, context: Reco
 export interface AlertStateTable {
   name: string;
   recordsWindow: boolean;
-  /** The window length columns it lacks (all of them when its columns could not be read). */
+  /** The window length columns it lacks (alertStateTableOf). */
   missing?: readonly string[];
 }
 
