@@ -1,6 +1,6 @@
 /** `pem schema apply`: creates the contract tables in the chosen warehouse. Idempotent. */
 import type { Command } from 'commander';
-import { alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
+import { ALERT_STATE_ADDED_COLUMNS, alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
 import { configError } from '../errors.js';
 import { runHistoryMismatches } from '../sql/run-history-columns.js';
 import { renderSchemaSql } from '../sql/statements.js';
@@ -25,8 +25,12 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
     const registry = await loadCheckedRegistry(flags.config);
     // No word yet about run rows a spool keeps for a table that does not exist: it may be one of these.
     const creating = await openWarehouse(flags, context.settings, { create: true, atStop: context.stop.atStop, projectKeys: projectQualifiedKeys(registry) });
+    // The columns an existing alert state table gains (an upgrade), said once they are there.
+    let added: string[] = [];
     try {
+      const before = new Set((await creating.tableColumns(alertStateTable(registry))).map((c) => c.name));
       for (const statement of renderSchemaSql(creating.dialect, registry)) await creating.execute(statement);
+      if (before.size > 0) added = ALERT_STATE_ADDED_COLUMNS.filter((column) => !before.has(column));
     } finally {
       await creating.close();
     }
@@ -42,6 +46,7 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
       }
       const tables = [runHistoryTable(registry), alertStateTable(registry), alertSilencesTable(registry)];
       context.stdout.write(`schema applied to ${warehouse.description}: ${tables.join(', ')}\n`);
+      if (added.length > 0) context.stdout.write(`added to ${alertStateTable(registry)}: ${added.join(', ')} (its rows kept)\n`);
     } finally {
       await warehouse.close();
     }

@@ -264,6 +264,11 @@ describe('pem check with Slack and PagerDuty configured', () => {
     );
     const applied = await runCli(['schema', 'apply', '--config', scenario.registryPath, '--database', scenario.databasePath]);
     expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('added to nba_reference.pem_alert_state: lookback_days, raised_lookback_days (its rows kept)\n');
+    // Applied again: nothing to add, nothing said about it.
+    const again = await runCli(['schema', 'apply', '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain('added to');
     const upgraded = await check({ now: at(1), args: ['--lookback-days', '14'] });
     expect(upgraded.code).toBe(0);
     expect(upgraded.stderr).not.toContain('lacks the window length columns');
