@@ -125,7 +125,7 @@ const routeLabel = (destination: string, route: string) => (route === DEFAULT_RO
 /**
  * What is due, read once per run: the delivered state and the active silences from the warehouse,
  * then the plan. Throws when the state cannot be read. `table`: the state table as this run
- * writes it (with the window length when it has the column).
+ * writes it (with the window lengths when it has their columns).
  */
 async function loadPlan(
   options: DeliverOptions,
@@ -177,15 +177,17 @@ async function stateTableOf(options: DeliverOptions, say: string): Promise<{ tab
     table = await alertStateTableOf(options.warehouse, name);
   } catch (error) {
     // The warehouse's message names the table already ("cannot read the schema of …").
-    return { table: { name, recordsWindow: false }, note: `${say}: ${describeError(error)}; writing ${name} without the window length columns` };
+    return { table: { name, missing: ALERT_STATE_ADDED_COLUMNS }, note: `${say}: ${describeError(error)}; writing ${name} without the window length columns` };
   }
   // No table at all: reading it fails next, naming `pem schema apply`.
-  if (table === null) return { table: { name, recordsWindow: false }, note: null };
-  const note = table.recordsWindow
-    ? null
-    : `${say}: ${name} lacks the window length column${table.missing?.length === 1 ? '' : 's'} ${(table.missing ?? ALERT_STATE_ADDED_COLUMNS).join(', ')} (made by an older pem); ` +
-      `\`pem schema apply\` or the next Dataform workflow run adds ${table.missing?.length === 1 ? 'it' : 'them'}. ` +
-      `Until then a check of another --lookback-days can declare this check's open issues recovered`;
+  if (table === null) return { table: { name, missing: ALERT_STATE_ADDED_COLUMNS }, note: null };
+  const one = table.missing.length === 1;
+  const note =
+    table.missing.length === 0
+      ? null
+      : `${say}: ${name} lacks the window length column${one ? '' : 's'} ${table.missing.join(', ')} (made by an older pem); ` +
+        `\`pem schema apply\` or the next Dataform workflow run adds ${one ? 'it' : 'them'}. ` +
+        `Until then a check of another --lookback-days can declare this check's open issues recovered`;
   return { table, note };
 }
 
@@ -646,12 +648,9 @@ interface MarkContext {
 
 /**
  * The result of a run that sends nothing (`--dry-run`, `pem demo`): every alert is unsent and says
- * why (SPEC §11), `dry_run` unless the check gave a reason of its own (threshold, dependency).
- */
-/**
- * The result with nothing sent (a dry run, the demo). An alert the check held keeps its reason, and
- * one of a processor silenced now says `silenced`, as a real run would: checking a silence with
- * `--dry-run` then shows it working.
+ * why (SPEC §11), `dry_run` unless the check gave a reason of its own (threshold, dependency) or
+ * its processor is silenced now (`silenced`, as a real run says: checking a silence with
+ * `--dry-run` then shows it working).
  */
 export function sendingNothing(result: CheckResult, silenced: ReadonlySet<string> = new Set()): CheckResult {
   return withReasons(result, (alert) => alert.reason ?? (alert.processor !== null && silenced.has(alert.processor) ? 'silenced' : 'dry_run'));

@@ -28,22 +28,19 @@ export function renderAlertSql(dialect: Dialect, template: string, context: Reco
  */
 export interface AlertStateTable {
   name: string;
-  recordsWindow: boolean;
-  /** The window length columns it lacks (alertStateTableOf). */
-  missing?: readonly string[];
+  /** The window length columns it lacks: it records the lengths when there are none. */
+  missing: readonly string[];
 }
 
-/** Looks up whether `name` has the window length columns; null for a table that does not exist (reading it then fails, naming the fix). */
+/** Looks up which window length columns `name` lacks; null for a table that does not exist (reading it then fails, naming the fix). */
 export async function alertStateTableOf(warehouse: Warehouse, name: string): Promise<AlertStateTable | null> {
   const columns = new Set((await warehouse.tableColumns(name)).map((c) => c.name));
-  if (columns.size === 0) return null;
-  const missing = ALERT_STATE_ADDED_COLUMNS.filter((c) => !columns.has(c));
-  return { name, recordsWindow: missing.length === 0, missing };
+  return columns.size === 0 ? null : { name, missing: ALERT_STATE_ADDED_COLUMNS.filter((c) => !columns.has(c)) };
 }
 
-/** The templates' context for a table: its name, and whether rows carry the window length. */
+/** The templates' context for a table: its name, and whether rows carry the window lengths. */
 function tableContext(table: string | AlertStateTable): { table: string; lookback_days: boolean } {
-  return typeof table === 'string' ? { table, lookback_days: false } : { table: table.name, lookback_days: table.recordsWindow };
+  return typeof table === 'string' ? { table, lookback_days: false } : { table: table.name, lookback_days: table.missing.length === 0 };
 }
 
 export async function readDeliveredState(warehouse: Warehouse, table: string | AlertStateTable, processors: readonly string[]): Promise<DeliveredState[]> {
@@ -101,7 +98,7 @@ interface EventRow {
   issue_kind: string;
   level: string;
   claim_token: string;
-  /** Read only by a table that records them (`AlertStateTable.recordsWindow`). */
+  /** Read only by a table that records them (`AlertStateTable.missing` empty). */
   lookback_days: number | null;
   raised_lookback_days: number | null;
 }

@@ -1,6 +1,7 @@
 /** `pem schema apply`: creates the contract tables in the chosen warehouse. Idempotent. */
 import type { Command } from 'commander';
-import { ALERT_STATE_ADDED_COLUMNS, alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
+import { alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
+import { alertStateTableOf } from '../alerts/state.js';
 import { configError } from '../errors.js';
 import { runHistoryMismatches } from '../sql/run-history-columns.js';
 import { renderSchemaSql } from '../sql/statements.js';
@@ -26,11 +27,11 @@ export function registerSchemaCommand(program: Command, context: CliContext): vo
     // No word yet about run rows a spool keeps for a table that does not exist: it may be one of these.
     const creating = await openWarehouse(flags, context.settings, { create: true, atStop: context.stop.atStop, projectKeys: projectQualifiedKeys(registry) });
     // The columns an existing alert state table gains (an upgrade), said once they are there.
-    let added: string[] = [];
+    let added: readonly string[] = [];
     try {
-      const before = new Set((await creating.tableColumns(alertStateTable(registry))).map((c) => c.name));
+      const before = await alertStateTableOf(creating, alertStateTable(registry));
       for (const statement of renderSchemaSql(creating.dialect, registry)) await creating.execute(statement);
-      if (before.size > 0) added = ALERT_STATE_ADDED_COLUMNS.filter((column) => !before.has(column));
+      added = before?.missing ?? [];
     } finally {
       await creating.close();
     }
