@@ -201,13 +201,13 @@ describe('SIGTERM elsewhere', () => {
   }, 60_000);
 
   it('while pem is still loading its modules: held until its handling is in place, then one line, exit 1', async () => {
-    let child: ChildProcess | undefined;
-    const running = cli.run(['check', '--json-output', '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath], {}, (started) => (child = started));
-    // Node reaches the entry's first line within ~100–200 ms here; loading the bundle takes longer
-    // (a signal before that first line is Node's to handle: exit by signal).
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    child!.kill('SIGTERM');
-    const run = await running;
+    const run = await cli.run(['check', '--json-output', '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath], {}, undefined, {
+      // The signal arrives while bin/pem.js waits for the CLI to load, and is delivered before loading goes on.
+      whileLoading: async (child) => {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      },
+    });
     expect(run.code, `${run.stderr} ${run.stdout.slice(0, 300)}`).toBe(1);
     expect(lines(run.stderr)).toEqual(['error: stopped by SIGTERM (task timeout or cancellation) before the command finished; alerts not yet delivered stay unsent']);
     expect(await stateRows()).toEqual([]);

@@ -5,8 +5,10 @@
  * packages resolve from `node_modules` as the CLI's do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
@@ -20,6 +22,12 @@ export interface ChildRun {
 export interface ChildRunOptions {
   /** A file descriptor for the child's stdout instead of a pipe (its output is then not collected). */
   stdoutFd?: number;
+  /**
+   * Holds the child in bin/pem.js's import of the CLI (after its first lines ran, before pem's own
+   * handling is loaded) until this resolves: what happens while pem loads, without guessing how
+   * long loading takes on this machine.
+   */
+  whileLoading?: (child: ChildProcess) => Promise<void>;
 }
 
 export interface ChildCli {
@@ -39,12 +47,18 @@ export async function bundleCli(): Promise<ChildCli> {
   const bin = readFileSync(join(REPO, 'bin', 'pem.js'), 'utf8');
   if (!bin.includes("'../dist/cli/process.js'")) throw new Error('bin/pem.js no longer imports ../dist/cli/process.js: update test/support/child-cli.ts');
   writeFileSync(entry, bin.replace("'../dist/cli/process.js'", "'./main.mjs'"));
+  // Module hooks (run with --import) that hold the import of ./main.mjs while a file is missing.
+  writeFileSync(join(dir, 'hold-hooks.mjs'), HOLD_HOOKS);
+  writeFileSync(join(dir, 'hold.mjs'), "import { register } from 'node:module';\nregister('./hold-hooks.mjs', import.meta.url);\n");
+  let holds = 0;
   return {
     run(args, env = {}, started, options = {}) {
+      const hold = options.whileLoading && { marker: join(dir, `held-${++holds}`), release: join(dir, `release-${holds}`) };
+      const holdEnv = hold ? { NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'hold.mjs')).href}`, HOLD_MARKER: hold.marker, HOLD_RELEASE: hold.release } : {};
       return new Promise((done, fail) => {
         const child = spawn(process.execPath, [entry, ...args], {
           cwd: dir,
-          env: { PATH: process.env.PATH ?? '', ...env },
+          env: { PATH: process.env.PATH ?? '', ...env, ...holdEnv },
           stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'],
         });
         let stdout = '';
@@ -54,10 +68,35 @@ export async function bundleCli(): Promise<ChildCli> {
         child.on('error', fail);
         started?.(child);
         child.on('close', (code) => done({ code, stdout, stderr }));
+        if (hold) void releaseAfter(hold, child, options.whileLoading!).catch(fail);
       });
     },
     cleanup() {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const HOLD_HOOKS = `import { existsSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+const { HOLD_MARKER: marker, HOLD_RELEASE: release } = process.env;
+export async function resolve(specifier, context, next) {
+  if (specifier === './main.mjs' && marker) {
+    writeFileSync(marker, '');
+    const deadline = Date.now() + 30000;
+    while (!existsSync(release) && Date.now() < deadline) await sleep(10);
+  }
+  return next(specifier, context);
+}
+`;
+
+/** Waits until the child is held loading, runs `whileLoading`, then lets the child go on. */
+async function releaseAfter(hold: { marker: string; release: string }, child: ChildProcess, whileLoading: (child: ChildProcess) => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(hold.marker)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error('the child never reached the import of the CLI');
+    await sleep(10);
+  }
+  await whileLoading(child);
+  writeFileSync(hold.release, '');
 }
