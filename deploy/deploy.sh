@@ -55,7 +55,8 @@ Environment (default in brackets):
   ARTIFACT_REPOSITORY             Artifact Registry repository used by --build [pem]
   BUILD_IMAGE                     true: build IMAGE with Cloud Build [false]
   PEM_ARGS                        arguments appended to `pem check` in the job, whitespace-separated,
-                                  e.g. "--lookback-days=14 --processors=a,b" [none]
+                                  e.g. "--lookback-days=14 --processors=a,b"; not --engine, --database,
+                                  --config, --project, --location, --now or --date [none]
   SCHEDULE                        Cloud Scheduler cron for the job [0 8 * * *]
   TIME_ZONE                       time zone of SCHEDULE and the Dataform schedules [America/New_York]
   SCHEDULER_JOB_NAME              Cloud Scheduler job [JOB_NAME-trigger]
@@ -256,6 +257,14 @@ read -r -a job_args <<<"$PEM_ARGS"
 for arg in "${job_args[@]}"; do
   case $arg in
     --engine | --engine=* | --database | --database=*) die "PEM_ARGS: $arg is the job's to decide (it checks BigQuery, PEM_ENGINE=bigquery): leave it out" ;;
+    # Set here from the deploy's own variables; given again in PEM_ARGS they would win in the job
+    # (the last value counts) while the reading below, which adds this script's, never saw them.
+    --config | --config=*) die "PEM_ARGS: $arg: the job reads the registry in its image (includes/processors.js, built with --build): leave it out" ;;
+    --project | --project=*) die "PEM_ARGS: $arg: the job checks PROJECT_ID ($PROJECT_ID, GOOGLE_CLOUD_PROJECT in the job): set PROJECT_ID instead" ;;
+    --location | --location=*) die "PEM_ARGS: $arg: the job's BigQuery location is BQ_LOCATION ($BQ_LOCATION): set BQ_LOCATION instead" ;;
+    # Either would make every scheduled run look at one fixed moment. (--dry-run is let through: a
+    # trial deployment that sends nothing.)
+    --now | --now=* | --date | --date=*) die "PEM_ARGS: ${arg%%=*} would pin every scheduled run to one moment: leave it out (a scheduled check reads the clock)" ;;
   esac
 done
 # Only with this checkout's pem, built (npm ci), and Node: the pem the image runs.

@@ -737,6 +737,11 @@ describe('deploy.sh input checks', () => {
     [{ PROJECT_ID: PROJECT, PEM_ARGS: '--lookback-day=14' }, "PEM_ARGS '--lookback-day=14' would fail every scheduled run: unknown option '--lookback-day=14' (did you mean --lookback-days?)"],
     [{ PROJECT_ID: PROJECT, PEM_ARGS: '--lookback-days=14 --processors=nope' }, "would fail every scheduled run: --processors: unknown processor 'nope'"],
     [{ PROJECT_ID: PROJECT, PEM_ARGS: '--engine=duckdb' }, 'PEM_ARGS: --engine=duckdb is the job\'s to decide (it checks BigQuery, PEM_ENGINE=bigquery): leave it out'],
+    // Given by the job's environment and image: in PEM_ARGS they would win in the job, unread here.
+    [{ PROJECT_ID: PROJECT, PEM_ARGS: '--lookback-days=14 --config=/nonexistent.js' }, 'PEM_ARGS: --config=/nonexistent.js: the job reads the registry in its image'],
+    [{ PROJECT_ID: PROJECT, PEM_ARGS: '--project other-project' }, `PEM_ARGS: --project: the job checks PROJECT_ID (${PROJECT}`],
+    [{ PROJECT_ID: PROJECT, PEM_ARGS: '--location=EU' }, 'PEM_ARGS: --location=EU: the job\'s BigQuery location is BQ_LOCATION (US)'],
+    [{ PROJECT_ID: PROJECT, PEM_ARGS: '--now=2026-01-01T00:00:00Z' }, 'PEM_ARGS: --now would pin every scheduled run to one moment'],
   ])('refuses %j with one clear line and exit 2', (env, message) => {
     // Node on PATH (nothing else from it is used here): PEM_ARGS are read by pem check itself.
     const run = deploy(['--dry-run'], env, `${dirname(process.execPath)}:${EMPTY_PATH}`);
