@@ -543,6 +543,11 @@ check_prerequisites() {
   if [[ $APPLY_SCHEMA == true && $PEM_BIN == "$ROOT/bin/pem.js" && ! -f $ROOT/dist/cli/main.js ]]; then
     missing "$ROOT/dist (pem schema apply runs from it): run npm ci in $ROOT"
   fi
+  # The registry against DATASET, read as a real run and a dry run read it before anything changes.
+  if [[ -d $ROOT/node_modules ]] && command -v node >/dev/null 2>&1; then
+    out=$(node "$ROOT/deploy/source-datasets.mjs" "--config=$PEM_CONFIG" "--project=$PROJECT_ID" "--dataset=$DATASET" 2>&1 >/dev/null) ||
+      missing "a registry deploy.sh can deploy: $(first_line "${out#deploy/source-datasets.mjs: }")"
+  fi
   if [[ -z $DEPLOYER ]]; then
     account=$(gcloud config get-value account 2>/dev/null) || account=""
     [[ -n $account ]] || missing "a gcloud account: run gcloud auth login (or set DEPLOYER)"

@@ -18,6 +18,13 @@ try {
   if (!values.config || !values.project || !values.dataset) throw new Error('usage: --config=REGISTRY --project=PROJECT --dataset=DATASET');
   const pemSql = require('../includes/pem_sql.js');
   const registry = pemSql.loadRegistry(require(resolve(values.config)));
+  // Dataform deploys into its own project, so the registry's dataset cannot name another.
+  if (registry.dataset.includes('.')) {
+    const [project, dataset] = registry.dataset.split('.');
+    throw new Error(
+      `the registry's dataset '${registry.dataset}' (${values.config}) names a project, and the Dataform project and the job deploy into PROJECT_ID: give '${dataset}' as the registry's dataset and deploy with PROJECT_ID=${project} DATASET=${dataset}`,
+    );
+  }
   if (registry.dataset !== values.dataset) {
     throw new Error(
       `DATASET '${values.dataset}' is not the registry's dataset '${registry.dataset}' (${values.config}): pem schema apply and the job use the registry's, so deploy with DATASET=${registry.dataset}, or change the registry`,

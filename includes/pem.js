@@ -10,13 +10,26 @@ const pemSql = require('./pem_sql.js');
 const problems = [];
 
 function loadedRegistry() {
+  const standIn = () => pemSql.loadRegistry({ dataset: 'pem_invalid_registry', processors: { pem_invalid_registry: {} } });
+  let loaded;
   try {
-    return pemSql.loadRegistry(require('./processors.js'));
+    loaded = pemSql.loadRegistry(require('./processors.js'));
   } catch (error) {
     const said = error && error.message ? error.message : String(error);
     problems.push(error instanceof SyntaxError ? `includes/processors.js cannot be loaded: ${said}` : said);
-    return pemSql.loadRegistry({ dataset: 'pem_invalid_registry', processors: { pem_invalid_registry: {} } });
+    return standIn();
   }
+  // The runner may read a dataset of another project (`project.dataset`), but Dataform deploys every
+  // action into its own project (defaultDatabase): each would fail on the dot, one error apiece.
+  if (loaded.dataset.includes('.')) {
+    const [project, dataset] = loaded.dataset.split('.');
+    problems.push(
+      `invalid processor registry (includes/processors.js): dataset "${loaded.dataset}" names a project, and the Dataform project deploys into its own ` +
+        `(defaultDatabase, --default-database): give "${dataset}" as the dataset and deploy the Dataform project (and the job: PROJECT_ID) in ${project}`,
+    );
+    return standIn();
+  }
+  return loaded;
 }
 
 const registry = loadedRegistry();

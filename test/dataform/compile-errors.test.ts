@@ -44,6 +44,17 @@ describe('dataform compile with a registry or vars it cannot use', () => {
     expect(errors[0]).toContain('var pem_health_lookback_days must be a whole number from 1 to 366');
   }, 60_000);
 
+  it('says once that a dataset naming a project cannot be deployed by Dataform, instead of an error per action', async () => {
+    writeFileSync(join(project, 'includes', 'processors.js'), "module.exports = { dataset: 'other-proj.nba_reference', processors: { gamebook: {} } };\n");
+    const { code, errors, enabled } = await messages();
+    expect(code).toBe(1);
+    expect(enabled).toBe(0);
+    expect(errors).toEqual([
+      'definitions/pem_problems.js: invalid processor registry (includes/processors.js): dataset "other-proj.nba_reference" names a project, and the Dataform project deploys into its own ' +
+        '(defaultDatabase, --default-database): give "nba_reference" as the dataset and deploy the Dataform project (and the job: PROJECT_ID) in other-proj',
+    ]);
+  }, 60_000);
+
   it('compiles as before once the registry is put right', async () => {
     writeFileSync(join(project, 'includes', 'processors.js'), "module.exports = { dataset: 'nba_reference', processors: { gamebook: {} } };\n");
     const { code, errors, enabled } = await messages();

@@ -703,6 +703,19 @@ describe('deploy.sh --check', () => {
     expect(asked).toEqual(expect.arrayContaining(['iam.serviceAccounts.setIamPolicy', 'dataform.releaseConfigs.update', 'cloudbuild.builds.create']));
   });
 
+  it('reads the registry against DATASET, as a real run does before anything changes', () => {
+    // Node is a stand-in here, failing as source-datasets.mjs does (its own words are tested above, with Node).
+    const said = "deploy/source-datasets.mjs: DATASET 'other_ds' is not the registry's dataset 'nba_reference' (includes/processors.js): deploy with DATASET=nba_reference";
+    const source = join(REPO_ROOT, 'deploy', 'source-datasets.mjs');
+    const { calls, run } = realRun({ FAKE_EXISTS: '1', FAKE_ENABLED_APIS: ALL_APIS, DATASET: 'other_ds', FAKE_FAIL: `node ${source}`, FAKE_FAIL_MESSAGE: said }, ['--check']);
+    expect(run.code).toBe(1);
+    expect(mutations(calls)).toEqual([]);
+    expect(one(calls, 'node', source)).toContain('--dataset=other_ds');
+    expect(run.stdout.trim().split('\n')).toEqual([
+      "missing: a registry deploy.sh can deploy: DATASET 'other_ds' is not the registry's dataset 'nba_reference' (includes/processors.js): deploy with DATASET=nba_reference",
+    ]);
+  });
+
   it('notes APIs it would enable itself instead of calling them missing', () => {
     const { run } = realRun({ FAKE_EXISTS: '1', FAKE_ENABLED_APIS: 'run.googleapis.com' }, ['--check']);
     expect(run.code).toBe(0);
@@ -751,6 +764,18 @@ describe('deploy.sh input checks', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     // A secret pasted where its id belongs is never echoed (SPEC §5).
     for (const [name, value] of Object.entries(env)) if (/_SECRETS?$/.test(name)) expect(run.stderr).not.toContain(value.slice(-24));
+  });
+
+  it('refuses a registry whose dataset names a project, with the deployment that works instead', () => {
+    const registry = join(scratch, 'dataset-in-project.json');
+    writeFileSync(registry, JSON.stringify({ dataset: 'other-proj.nba_reference', processors: { a: {} } }));
+    const run = deploy(['--dry-run'], { PROJECT_ID: PROJECT, PEM_CONFIG: registry }, `${dirname(process.execPath)}:${EMPTY_PATH}`);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      `deploy/source-datasets.mjs: the registry's dataset 'other-proj.nba_reference' (${registry}) names a project, and the Dataform project and the job deploy into PROJECT_ID: ` +
+        "give 'nba_reference' as the registry's dataset and deploy with PROJECT_ID=other-proj DATASET=nba_reference\n",
+    );
   });
 
   it('lets PEM_ARGS through with a registry whose tables lie in other projects (read as the job reads them, on BigQuery)', () => {
