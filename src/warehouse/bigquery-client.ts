@@ -134,8 +134,11 @@ export function bigQueryTable(client: BigQuery, name: string): Table {
 const TRANSIENT_HTTP = new Set([408, 429, 500, 502, 503, 504]);
 /** BigQuery error reasons a retry can cure (https://cloud.google.com/bigquery/docs/error-messages). 'stopped': an insertAll row rejected because another row was. */
 const TRANSIENT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'backendError', 'internalError', 'jobBackendError', 'timeout', 'stopped']);
-/** Transport errors of a misconfigured or absent endpoint. */
-const PERMANENT_NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ERR_INVALID_URL', 'ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT']);
+/**
+ * Transport errors of a misconfigured or absent endpoint, and a credentials file that is not there
+ * or cannot be read (GOOGLE_APPLICATION_CREDENTIALS, keyFilename): no retry makes it appear.
+ */
+const PERMANENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ERR_INVALID_URL', 'ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'ELOOP']);
 
 /** Whether trying the same API call again can succeed. */
 export function isTransient(error: unknown): boolean {
@@ -143,7 +146,7 @@ export function isTransient(error: unknown): boolean {
   if (typeof e.retryable === 'boolean') return e.retryable;
   if (typeof e.code === 'number') return TRANSIENT_HTTP.has(e.code) || (e.errors ?? []).some((r) => TRANSIENT_REASONS.has(r.reason ?? ''));
   const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : null;
-  return code !== null && !PERMANENT_NETWORK.has(code);
+  return code !== null && !PERMANENT_CODES.has(code);
 }
 
 export interface RetryBudget {

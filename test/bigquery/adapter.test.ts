@@ -7,7 +7,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PemError } from '../../src/errors.js';
+import { BigQuery } from '@google-cloud/bigquery';
 import { describe as describeBigQueryError, openBigQuery } from '../../src/warehouse/bigquery.js';
+import { isTransient } from '../../src/warehouse/bigquery-client.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { QueryParams, Warehouse } from '../../src/warehouse/types.js';
 import { guardLoopback, type LoopbackGuard } from './support/loopback-guard.js';
@@ -295,6 +297,16 @@ describe('BigQuery errors', () => {
     expect(describeBigQueryError(new Error('Syntax error: Unexpected keyword FROM at [1:8]'))).toBe('Syntax error: Unexpected keyword FROM at [1:8]');
     // OpenSSL's other words (an https endpoint that is really http, a proxy) are not about the key.
     expect(describeBigQueryError(new Error('error:0A00010B:SSL routines::wrong version number'))).toBe('error:0A00010B:SSL routines::wrong version number');
+  });
+
+  it('does not retry a credentials file that is not there: no retry makes it appear (it took 11 s to say so)', async () => {
+    // The client's own error, before any request: it reads the key file first.
+    const missingKey = await new BigQuery({ projectId: 'pem-test', keyFilename: '/nonexistent/pem-key.json' }).query('SELECT 1').catch((e: unknown) => e);
+    expect((missingKey as { code?: string }).code).toBe('ENOENT');
+    expect(isTransient(missingKey)).toBe(false);
+    expect(isTransient(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }))).toBe(false);
+    // A connection dropped mid-answer is still worth another try.
+    expect(isTransient(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
   });
 
   it('turns a rejected query into one line with BigQuery’s own message', async () => {
