@@ -2,6 +2,7 @@
  * Reads the registry file (a CommonJS `.js` module, as Dataform includes are, or `.json`) and
  * validates it. Every problem is reported at once; nothing runs on an invalid registry.
  */
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
@@ -238,6 +239,9 @@ export async function readRegistryDocument(path: string, options: RegistryReadOp
  * back structured-cloned as plain data (a getter that throws, or a function, is a config error).
  * https://nodejs.org/docs/latest-v20.x/api/worker_threads.html#new-workerfilename-options
  */
+/** How long a `.js` registry's worker may go on after exporting (a timer it left) before it is ended. */
+const OUTPUT_GRACE_MS = 250;
+
 function loadModuleIsolated(path: string, absolute: string, options: RegistryReadOptions): Promise<unknown> {
   const timeoutMs = options.timeoutMs ?? REGISTRY_LOAD_TIMEOUT_MS;
   const output = options.output ?? process.stderr;
@@ -252,6 +256,8 @@ function loadModuleIsolated(path: string, absolute: string, options: RegistryRea
     });
     worker.stdout.on('data', (chunk: Buffer) => output.write(chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => output.write(chunk.toString()));
+    // Both streams end once the worker has exited and all it wrote has come through.
+    const outputEnded = Promise.all([once(worker.stdout, 'end'), once(worker.stderr, 'end')]);
     let settled = false;
     const settle = (outcome: () => void) => {
       if (settled) return;
@@ -261,11 +267,27 @@ function loadModuleIsolated(path: string, absolute: string, options: RegistryRea
       outcome();
     };
     const timer = setTimeout(() => settle(() => reject(fail(`it did not finish loading within ${timeoutMs} ms`))), timeoutMs);
-    worker.on('message', (message: { document?: unknown; error?: string }) =>
-      settle(() => ('error' in message ? reject(fail(message.error ?? 'unknown error')) : done(message.document))),
-    );
-    worker.on('error', (error) => settle(() => reject(fail(describeError(error)))));
-    worker.on('exit', (code) => settle(() => reject(fail(`it ended the process (exit code ${code}) before exporting a registry`))));
+    let answered = false;
+    worker.on('message', (message: { document?: unknown; error?: string }) => {
+      if (settled || answered) return;
+      answered = true;
+      clearTimeout(timer);
+      // Not terminated at once: its output still on its way (a console.log's later lines) was lost.
+      // The worker ends by itself once the registry is read; one that keeps a timer is ended after
+      // OUTPUT_GRACE_MS, which ends the streams too.
+      const linger = setTimeout(() => void worker.terminate(), OUTPUT_GRACE_MS);
+      void outputEnded.then(() => {
+        clearTimeout(linger);
+        settle(() => ('error' in message ? reject(fail(message.error ?? 'unknown error')) : done(message.document)));
+      });
+    });
+    // After its export, what the registry's own code does (a timer that throws) is no concern of the command's.
+    worker.on('error', (error) => {
+      if (!answered) settle(() => reject(fail(describeError(error))));
+    });
+    worker.on('exit', (code) => {
+      if (!answered) settle(() => reject(fail(`it ended the process (exit code ${code}) before exporting a registry`)));
+    });
   });
 }
 

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/config/load.js';
 import { bundleCli, type ChildCli } from '../support/child-cli.js';
@@ -38,6 +39,22 @@ describe('a .js registry', () => {
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).processors.map((p: { name: string }) => p.name)).toEqual(['gamebook']);
     expect(run.stderr).toContain('loading processors');
+  });
+
+  it('has all it prints passed on, in order, not only what came before its export reached pem', async () => {
+    const path = registryFile('talks.js', `console.log('one'); console.error('two'); process.stdout.write('three\\n'); console.log('four'); module.exports = ${REGISTRY};`);
+    // The later lines were lost at random (4 runs in 10) when the worker was ended on its export.
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      let said = '';
+      const output = new Writable({ write: (chunk: Buffer, _encoding, next) => ((said += chunk.toString()), next()) });
+      await loadRegistry(path, undefined, { output });
+      expect(said).toBe('one\ntwo\nthree\nfour\n');
+    }
+  });
+
+  it('that leaves a timer running is read, and its worker ended', async () => {
+    const path = registryFile('ticks.js', `setInterval(() => console.log('tick'), 60_000); module.exports = ${REGISTRY};`);
+    await expect(loadRegistry(path)).resolves.toMatchObject({ dataset: 'nba_reference' });
   });
 
   it('cannot end the check with process.exit(0): exit 2 naming the file', async () => {
