@@ -46,10 +46,13 @@ export function registerDemoCommand(program: Command, context: CliContext): void
   ]);
   command.action(async (flags: DemoFlags, self: Command) => {
     const format = chosenFormat(self, flags);
+    // Every setting is read before the file is rebuilt: a bad one (a Slack webhook that is not a URL)
+    // stops the demo with nothing done, as it stops any other command.
+    const { memoryLimit } = context.settings.duckDb;
     const prepared = await prepareCheck({ config: DEMO_REGISTRY, now: flags.now }, context.now());
     const progress = startProgress(context, 'building a season of run history');
     try {
-      await buildAndCheck(flags, format, prepared, context, progress);
+      await buildAndCheck(flags, format, prepared, context, progress, memoryLimit);
     } finally {
       progress.done();
     }
@@ -63,12 +66,19 @@ interface DemoFlags {
   now?: string;
 }
 
-async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, inputs }: PreparedCheck, context: CliContext, progress: Progress): Promise<void> {
+async function buildAndCheck(
+  flags: DemoFlags,
+  format: CheckFormat,
+  { registry, inputs }: PreparedCheck,
+  context: CliContext,
+  progress: Progress,
+  memoryLimit: string | null,
+): Promise<void> {
   const history = buildDemoHistory(inputs.endDate, inputs.now);
   await refuseAnythingButADemo(flags.database, registry);
   for (const suffix of ['', '.wal']) rmSync(`${flags.database}${suffix}`, { force: true });
   progress.step(`writing ${history.runs.length} run rows to ${flags.database}`);
-  const warehouse = await openDuckDb({ path: flags.database, create: true });
+  const warehouse = await openDuckDb({ path: flags.database, create: true, memoryLimit });
   try {
     for (const statement of renderSchemaSql('duckdb', registry)) await warehouse.execute(statement);
     await warehouse.insertRunRows(runHistoryTable(registry), history.runs);
@@ -85,7 +95,8 @@ async function buildAndCheck(flags: DemoFlags, format: CheckFormat, { registry, 
     const result = sendingNothing(await runCheck(warehouse, registry, inputs));
     const reportPath = join(dirname(flags.database), 'demo-report.html');
     progress.step(`writing ${reportPath}`);
-    writeHtmlReport(reportPath, result, registry, inputs.now);
+    // Generated now, evaluated at --now (as `pem report` says both).
+    writeHtmlReport(reportPath, result, registry, context.now());
     progress.done();
     await writeCheckResult(result, context, format);
     if (format !== 'table') {

@@ -49,7 +49,21 @@ describe('pem demo', () => {
     for (const line of checks) expect(line.endsWith(' --now 2030-01-01T12:00:00Z')).toBe(true);
     expect(stdout).toMatch(/\nBacktest 2029-12-25 \.\. 2029-12-31, hourly: /);
     expect(stdout).not.toContain('pem backtest');
+    // Its page says when it was made (the clock) apart from the instant it evaluates (--now), as pem report's does.
+    const html = readFileSync(join(dir, 'later', 'demo-report.html'), 'utf8');
+    expect(html).toContain('<time id="generated-at" datetime="2026-12-03T12:00:00.000Z">');
+    expect(html).toContain('<time id="evaluated-at" datetime="2030-01-01T12:00:00.000Z">');
   }, 90_000);
+
+  it('reads every setting before it rebuilds anything: a bad one stops it with nothing done', async () => {
+    const database = join(dir, 'bad-settings', 'demo.duckdb');
+    const { code, stdout, stderr } = await runCli(['demo', '--database', database], { env: { SLACK_WEBHOOK_URL: 'not-a-url', PAGERDUTY_ROUTING_KEY: 'x' } });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^error: 2 environment variables are not valid\n/);
+    expect(stderr).not.toContain('built ');
+    expect(existsSync(database)).toBe(false);
+  });
 
   it('keeps stdout to the JSON document with --json-output, and names the report on stderr', async () => {
     // The first test's file: pem demo rebuilds a database it built, after the check it suggests
