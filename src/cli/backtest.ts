@@ -5,10 +5,11 @@
  */
 import { Option, type Command } from 'commander';
 import { DEFAULT_LOOKBACK_DAYS, parseDate, parseLookbackDays, selectProcessors, todayIn, withUpstreams } from '../check/inputs.js';
-import { usageError } from '../errors.js';
+import { PemError, describeError, runtimeError, usageError } from '../errors.js';
 import { parseEvery } from '../backtest/cadence.js';
 import { BACKTEST_FORMATS, renderBacktestCsv, renderBacktestJson, renderBacktestText, type BacktestFormat, type BacktestReport } from '../backtest/render.js';
 import { runBacktest } from '../backtest/replay.js';
+import { runCheck } from '../check/run.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { chosenFormat, formatOption } from './format.js';
@@ -83,6 +84,18 @@ export function detectionDifferences(a: Registry, b: Registry): string[] {
 
 const PROGRESS_EVERY_MS = 100;
 
+/** `error`, saying which registry it is about (`--compare b.json: …`), with its exit code kept. */
+function fromRegistry(error: unknown, registry: string): unknown {
+  if (error instanceof PemError) {
+    const named = new PemError(error.code, `${registry}: ${error.message}`, error.details);
+    named.cause = error;
+    return named;
+  }
+  const named = runtimeError(`${registry}: ${describeError(error)}`);
+  named.cause = error;
+  return named;
+}
+
 export async function backtestReport(flags: BacktestFlags, context: CliContext): Promise<BacktestReport> {
   const from = parseDate(flags.from, '--from');
   const to = parseDate(flags.to, '--to');
@@ -92,9 +105,15 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
   const registries = [{ path: flags.config, registry: await loadCheckedRegistry(flags.config) }];
   if (flags.compare) registries.push({ path: flags.compare, registry: await loadCheckedRegistry(flags.compare, { flag: '--compare' }) });
   const timezone = registries[0]!.registry.timezone;
-  for (const { path, registry } of registries) {
+  // With two registries, an error says which one it is about.
+  const whose = (i: number) => (flags.compare ? (error: unknown) => fromRegistry(error, i === 0 ? `--config ${flags.config}` : `--compare ${flags.compare}`) : (error: unknown) => error);
+  for (const [i, { path, registry }] of registries.entries()) {
     if (registry.timezone !== timezone) throw usageError(`--compare ${path}: its time zone ${registry.timezone} differs from ${timezone}; the two replays would not check at the same instants`);
-    selectProcessors(registry, flags.processors);
+    try {
+      selectProcessors(registry, flags.processors);
+    } catch (error) {
+      throw whose(i)(error);
+    }
   }
   // A check dated after today sees the history as it is now, with every later date missing: its
   // pages and problem dates would be made up.
@@ -117,6 +136,17 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
             `there, compare only alert_after_dates (alert_within_dates unchanged) and renotify_hours (docs/noise.md)`,
         );
       }
+    }
+    // Each registry's tables read once, as pem check reads them, before anything is replayed: one
+    // that misreads them (a filter or field naming a column the table lacks, a missing table) is
+    // named with its processors and keys, as check, gaps and report name them, and before the other
+    // registry has been replayed for nothing. Its result is not used.
+    for (const [i, { registry }] of registries.entries()) {
+      const processors = selectProcessors(registry, flags.processors);
+      if (processors.length === 0) continue;
+      await runCheck(warehouse, registry, { endDate: to, windowStart: to, lookbackDays: 1, now: context.now(), processors }).catch((error: unknown) => {
+        throw whose(i)(error);
+      });
     }
     const runs: BacktestReport['runs'] = [];
     for (const { path, registry } of registries) {

@@ -126,6 +126,32 @@ describe('pem backtest, computed by hand', () => {
     expect(run.stderr).toBe('error: registry file nope.json does not exist (pass --compare PATH to a .js or .json registry)\n');
   });
 
+  it('names the processors and keys that misread their tables, as pem check does, and which registry with --compare, before replaying either', async () => {
+    scenario = await createScenario(registry, rows);
+    const misreading = { ...registry, processors: { ...registry.processors, q: { grace_hours: 2.5, processor_filter: 'nope_col = 1' }, r: { grace_hours: 2.5, records_field: 'nothere' } } };
+    const wrong = join(scenario.dir, 'wrong.json');
+    writeFileSync(wrong, JSON.stringify(misreading));
+    const period = ['--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-06'];
+    const alone = await runCli(['backtest', '--config', wrong, ...period], { now: NOW });
+    const checked = await runCli(['check', '--config', wrong, '--database', scenario.databasePath, '--date', '2025-10-06', '--dry-run'], { now: NOW });
+    expect(checked.code).toBe(2);
+    expect(alone).toMatchObject({ code: 2, stdout: '' });
+    // The same line as the check's: every processor and key at fault (it was exit 1, DuckDB's first Binder Error alone).
+    expect(alone.stderr).toBe(checked.stderr);
+    expect(alone.stderr).toMatch(/^error: .*processor q \(processor_filter\).*processor r \(records_field\)/);
+    // The second registry wrong: said at once, naming it, and the first not replayed for nothing.
+    const compared = await runCli(['backtest', '--config', scenario.registryPath, '--compare', wrong, ...period], { now: NOW, stderrTty: true });
+    expect(compared).toMatchObject({ code: 2, stdout: '' });
+    expect(compared.stderr).not.toContain('replaying');
+    expect(compared.stderr.trim().split('\n')).toEqual([checked.stderr.trim().replace(/^error: /, `error: --compare ${wrong}: `)]);
+    // --processors naming a processor the second registry lacks: that registry is named.
+    const fewer = join(scenario.dir, 'fewer.json');
+    writeFileSync(fewer, JSON.stringify({ ...registry, processors: { p: registry.processors.p } }));
+    const unknown = await runCli(['backtest', '--config', scenario.registryPath, '--compare', fewer, '--processors', 'q', ...period], { now: NOW });
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown.stderr).toBe(`error: --compare ${fewer}: --processors: unknown processor 'q'; the registry has p\n`);
+  });
+
   it('replays a second registry side by side with --compare', async () => {
     scenario = await createScenario(registry, rows);
     // r without its threshold: its 10-04 alerts at 10-05 03:00 in p's message, and is reminded with p's.
