@@ -4,6 +4,7 @@
  */
 import { DateTime } from 'luxon';
 import { localTime } from '../alerts/actions.js';
+import { plural } from '../printable.js';
 import { renderCsv } from '../report/csv.js';
 import type { BacktestRun } from './replay.js';
 import type { Figures } from './simulate.js';
@@ -96,7 +97,7 @@ export function renderBacktestText(report: BacktestReport): string {
   const [a, b] = report.runs;
   const note = historyNote(report);
   const lines = [
-    `Backtest ${report.from} .. ${report.to}, a check every ${formatMinutes(report.every_minutes)} (${a!.checks} checks, ${report.lookback_days}-day window, ${report.timezone}); nothing sent, nothing written`,
+    `Backtest ${report.from} .. ${report.to}, a check every ${formatMinutes(report.every_minutes)} (${plural(a!.checks, 'check')}, ${report.lookback_days}-day window, ${report.timezone}); nothing sent, nothing written`,
     ...(note ? [note] : []),
     '',
   ];

@@ -49,6 +49,11 @@ function outsideYears(year: number, time = false): string | null {
   return null;
 }
 
+/** Whether a 'YYYY-MM-DD' date is within the years a command accepts (`parseDate` would take it). */
+export function isAcceptedDate(date: string): boolean {
+  return outsideYears(Number(date.slice(0, 4))) === null;
+}
+
 /** A calendar date, or a usage error naming the flag and the value. */
 export function parseDate(value: string, flag: string): string {
   const parsed = DateTime.fromFormat(value, 'yyyy-MM-dd', { zone: 'UTC' });

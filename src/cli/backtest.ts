@@ -6,6 +6,7 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_LOOKBACK_DAYS, parseDate, parseLookbackDays, selectProcessors, todayIn, withUpstreams } from '../check/inputs.js';
 import { PemError, describeError, runtimeError, usageError } from '../errors.js';
+import { plural } from '../printable.js';
 import { parseEvery } from '../backtest/cadence.js';
 import { BACKTEST_FORMATS, renderBacktestCsv, renderBacktestJson, renderBacktestText, type BacktestFormat, type BacktestReport } from '../backtest/render.js';
 import { runBacktest } from '../backtest/replay.js';
@@ -170,7 +171,7 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
           },
         }),
       );
-      context.log.info(`backtest ${path}: ${run.checks} checks replayed with ${run.queries} detection queries in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      context.log.info(`backtest ${path}: ${plural(run.checks, 'check')} replayed with ${run.queries} detection quer${run.queries === 1 ? 'y' : 'ies'} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       runs.push({ config: path, ...run });
     }
     return { from, to, every_minutes: everyMs / 60_000, lookback_days: lookbackDays, timezone, runs };

@@ -10,7 +10,7 @@ import { shellWord } from '../alerts/actions.js';
 import { sendingNothing } from '../alerts/deliver.js';
 import { runBacktest } from '../backtest/replay.js';
 import { addDays } from '../calendar.js';
-import { todayIn } from '../check/inputs.js';
+import { isAcceptedDate, todayIn } from '../check/inputs.js';
 import { runCheck } from '../check/run.js';
 import { DEMO_SEASON, buildDemoHistory } from '../demo/history.js';
 import { runHistoryTable } from '../config/names.js';
@@ -121,8 +121,9 @@ async function buildAndCheck(
     const backtest = await runBacktest(warehouse, registry, { from, to, everyMs: 3_600_000, lookbackDays: inputs.lookbackDays, processors: inputs.processors });
     // Whole counts over the period replayed ("2 pages", not the mean "2.0 per week").
     const period = DEMO_BACKTEST_WEEKS === 1 ? 'the week' : `the ${DEMO_BACKTEST_WEEKS} weeks`;
-    // pem backtest replays up to today only: a demo --now later than today has no command to offer.
-    const replayable = to <= todayIn(registry.timezone, context.now());
+    // pem backtest replays up to today only, and from 1900: a demo --now later than today, or in
+    // the first week of 1900, has no command to offer.
+    const replayable = to <= todayIn(registry.timezone, context.now()) && isAcceptedDate(from);
     context.stdout.write(
       `\nBacktest ${from} .. ${to}, hourly: ${plural(backtest.totals.pages, 'PagerDuty page')} and ${plural(backtest.totals.slack_messages, 'Slack message')} in ${period}, ` +
         `${backtest.totals.never_alerted_dates} problem dates never alerted` +

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { CheckResult } from '../check/report.js';
 import type { Registry } from '../config/registry.js';
 import { runtimeError, usageError } from '../errors.js';
+import { printable } from '../printable.js';
 import { htmlReportPieces } from '../report/html.js';
 import { addExamples, type CliContext } from './context.js';
 import { addCheckSelectionOptions, checkFromFlags, writePieces, type CheckSelectionFlags } from './selection.js';
@@ -180,7 +181,7 @@ export function registerReportCommand(program: Command, context: CliContext): vo
   const command = program
     .command('report')
     .description('write the health report (heatmap of day statuses, worst first) as one self-contained HTML file')
-    .requiredOption('--html <file>', 'HTML file to write (required; its folder is created)');
+    .requiredOption('--html <file>', 'HTML file to write (required; its folder is created; - writes the page to stdout)');
   addExamples(command, [
     ['pem report --html .pem/report.html', 'the last 7 days of every enabled processor'],
     ['pem report --html .pem/q3.html --date 2025-09-30 --lookback-days 90', 'a quarter'],
@@ -190,7 +191,7 @@ export function registerReportCommand(program: Command, context: CliContext): vo
     // The page itself on stdout (`--html /dev/stdout | …`, `>> log`): written as stdout is, whatever
     // it is (a pipe, a socket that cannot be opened by name, a file), never replaced, and the line
     // saying so goes beside it.
-    const toStdout = isProcessStdout(flags.html);
+    const toStdout = flags.html === '-' || isProcessStdout(flags.html);
     // Before the check runs: these would fail (or destroy a file) only at the write, after all the work.
     if (!toStdout) refuseHtmlTarget(flags.html);
     const clock = context.now();
@@ -199,7 +200,7 @@ export function registerReportCommand(program: Command, context: CliContext): vo
     else writeHtmlReport(flags.html, result, registry, clock);
     const { report } = result;
     (toStdout ? context.stderr : context.stdout).write(
-      `wrote ${flags.html}: ${report.processors.length} processor${report.processors.length === 1 ? '' : 's'} x ` +
+      `wrote ${flags.html === '-' ? 'the page to stdout' : printable(flags.html)}: ${report.processors.length} processor${report.processors.length === 1 ? '' : 's'} x ` +
         `${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'} (${report.window_start} .. ${report.window_end}), level ${report.level}\n`,
     );
   });

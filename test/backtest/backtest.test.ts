@@ -152,6 +152,14 @@ describe('pem backtest, computed by hand', () => {
     expect(unknown.stderr).toBe(`error: --compare ${fewer}: --processors: unknown processor 'q'; the registry has p\n`);
   });
 
+  it('says "1 check" of a one-check replay, not "1 checks"', async () => {
+    scenario = await createScenario(registry, rows);
+    const run = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-05', '--every', '24h', '--format', 'table'], { now: NOW });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('a check every 24h00 (1 check, 7-day window, UTC)');
+    expect(run.stderr).toMatch(/backtest \S+: 1 check replayed with 1 detection query in /);
+  });
+
   it('replays a second registry side by side with --compare', async () => {
     scenario = await createScenario(registry, rows);
     // r without its threshold: its 10-04 alerts at 10-05 03:00 in p's message, and is reminded with p's.

@@ -97,6 +97,25 @@ describe('pem report usage', () => {
     }
   }, 60_000);
 
+  it('takes --html - as stdout (it wrote a file named -), and shows a file name with a line break as one line', async () => {
+    const cwd = process.cwd();
+    process.chdir(scenario.dir);
+    try {
+      const run = await runCli(['report', '--html', '-', '--config', scenario.registryPath, '--database', scenario.databasePath]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^<!doctype html>[\s\S]*<\/html>\n$/);
+      expect(run.stderr).toMatch(/^wrote the page to stdout: 1 processor x 7 days \([^\n]*\n$/);
+      expect(existsSync(join(scenario.dir, '-'))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+    }
+    const odd = join(scenario.dir, 'two\nlines.html');
+    const named = await runCli(['report', '--html', odd, '--config', scenario.registryPath, '--database', scenario.databasePath]);
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stdout.split('\n')).toEqual([expect.stringMatching(/^wrote .*two\?lines\.html: 1 processor x 7 days/), '']);
+    expect(existsSync(odd)).toBe(true);
+  });
+
   it('fails with exit 1 and one line when the file cannot be written', async () => {
     const blocker = join(scenario.dir, 'not-a-folder');
     writeFileSync(blocker, '');

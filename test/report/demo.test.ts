@@ -55,6 +55,14 @@ describe('pem demo', () => {
     expect(html).toContain('<time id="evaluated-at" datetime="2030-01-01T12:00:00.000Z">');
   }, 90_000);
 
+  it('suggests no backtest of a week before 1900, which pem backtest refuses', async () => {
+    const database = join(dir, 'earliest', 'demo.duckdb');
+    const { code, stdout } = await runCli(['demo', '--database', database, '--now', '1900-01-01T05:00:00Z']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/\nBacktest 1899-12-25 \.\. 1899-12-31, hourly: /);
+    expect(stdout).not.toContain('pem backtest');
+  }, 90_000);
+
   it('reads every setting before it rebuilds anything: a bad one stops it with nothing done', async () => {
     const database = join(dir, 'bad-settings', 'demo.duckdb');
     const { code, stdout, stderr } = await runCli(['demo', '--database', database], { env: { SLACK_WEBHOOK_URL: 'not-a-url', PAGERDUTY_ROUTING_KEY: 'x' } });
