@@ -110,11 +110,14 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
   const whose = (i: number) => (flags.compare ? (error: unknown) => fromRegistry(error, i === 0 ? `--config ${flags.config}` : `--compare ${flags.compare}`) : (error: unknown) => error);
   for (const [i, { path, registry }] of registries.entries()) {
     if (registry.timezone !== timezone) throw usageError(`--compare ${path}: its time zone ${registry.timezone} differs from ${timezone}; the two replays would not check at the same instants`);
+    let processors;
     try {
-      selectProcessors(registry, flags.processors);
+      processors = selectProcessors(registry, flags.processors);
     } catch (error) {
       throw whose(i)(error);
     }
+    // As pem check says it: a replay of nothing reads as a quiet period.
+    if (processors.length === 0) context.log.warn(`no processor of ${path} is enabled: nothing is replayed, so nothing can read as sent`);
   }
   // A check dated after today sees the history as it is now, with every later date missing: its
   // pages and problem dates would be made up.

@@ -160,6 +160,13 @@ describe('pem backtest, computed by hand', () => {
     expect(run.stderr).toMatch(/backtest \S+: 1 check replayed with 1 detection query in /);
   });
 
+  it('says that a registry with no processor enabled replays nothing, as pem check says it', async () => {
+    scenario = await createScenario({ ...registry, processors: { p: { enabled: false } } }, rows);
+    const run = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-05', '--format', 'table'], { now: NOW });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`warning: no processor of ${scenario.registryPath} is enabled: nothing is replayed, so nothing can read as sent\n`);
+  });
+
   it('replays a second registry side by side with --compare', async () => {
     scenario = await createScenario(registry, rows);
     // r without its threshold: its 10-04 alerts at 10-05 03:00 in p's message, and is reminded with p's.
