@@ -2,7 +2,6 @@
  * Reads the registry file (a CommonJS `.js` module, as Dataform includes are, or `.json`) and
  * validates it. Every problem is reported at once; nothing runs on an invalid registry.
  */
-import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
@@ -239,9 +238,6 @@ export async function readRegistryDocument(path: string, options: RegistryReadOp
  * back structured-cloned as plain data (a getter that throws, or a function, is a config error).
  * https://nodejs.org/docs/latest-v20.x/api/worker_threads.html#new-workerfilename-options
  */
-/** How long a `.js` registry's worker may go on after exporting (a timer it left) before it is ended. */
-const OUTPUT_GRACE_MS = 250;
-
 function loadModuleIsolated(path: string, absolute: string, options: RegistryReadOptions): Promise<unknown> {
   const timeoutMs = options.timeoutMs ?? REGISTRY_LOAD_TIMEOUT_MS;
   const output = options.output ?? process.stderr;
@@ -256,9 +252,9 @@ function loadModuleIsolated(path: string, absolute: string, options: RegistryRea
     });
     worker.stdout.on('data', (chunk: Buffer) => output.write(chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => output.write(chunk.toString()));
-    // Both streams end once the worker has exited and all it wrote has come through.
-    const outputEnded = Promise.all([once(worker.stdout, 'end'), once(worker.stderr, 'end')]);
     let settled = false;
+    // Ended at its answer, whatever it left running: a timer, or a call blocked in the system
+    // (which no wait could bound). Its output has come through first (REGISTRY_WORKER's `answer`).
     const settle = (outcome: () => void) => {
       if (settled) return;
       settled = true;
@@ -267,27 +263,11 @@ function loadModuleIsolated(path: string, absolute: string, options: RegistryRea
       outcome();
     };
     const timer = setTimeout(() => settle(() => reject(fail(`it did not finish loading within ${timeoutMs} ms`))), timeoutMs);
-    let answered = false;
-    worker.on('message', (message: { document?: unknown; error?: string }) => {
-      if (settled || answered) return;
-      answered = true;
-      clearTimeout(timer);
-      // Not terminated at once: its output still on its way (a console.log's later lines) was lost.
-      // The worker ends by itself once the registry is read; one that keeps a timer is ended after
-      // OUTPUT_GRACE_MS, which ends the streams too.
-      const linger = setTimeout(() => void worker.terminate(), OUTPUT_GRACE_MS);
-      void outputEnded.then(() => {
-        clearTimeout(linger);
-        settle(() => ('error' in message ? reject(fail(message.error ?? 'unknown error')) : done(message.document)));
-      });
-    });
-    // After its export, what the registry's own code does (a timer that throws) is no concern of the command's.
-    worker.on('error', (error) => {
-      if (!answered) settle(() => reject(fail(describeError(error))));
-    });
-    worker.on('exit', (code) => {
-      if (!answered) settle(() => reject(fail(`it ended the process (exit code ${code}) before exporting a registry`)));
-    });
+    worker.on('message', (message: { document?: unknown; error?: string }) =>
+      settle(() => ('error' in message ? reject(fail(message.error ?? 'unknown error')) : done(message.document))),
+    );
+    worker.on('error', (error) => settle(() => reject(fail(describeError(error)))));
+    worker.on('exit', (code) => settle(() => reject(fail(`it ended the process (exit code ${code}) before exporting a registry`))));
   });
 }
 
@@ -296,6 +276,22 @@ const REGISTRY_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createRequire } = require('node:module');
 const firstLine = (error) => String(error && error.message !== undefined ? error.message : error).split('\\n')[0].trim() || 'unknown error';
+// The answer ends the worker at once (loadModuleIsolated): what the registry printed is passed on
+// to pem first, or its later lines were lost (4 runs in 10). An export that is not plain data
+// cannot be posted, and is answered as such.
+const answer = (message) => {
+  let pending = 2;
+  const post = () => {
+    if (--pending > 0) return;
+    try {
+      parentPort.postMessage(message);
+    } catch (error) {
+      parentPort.postMessage({ error: 'its export is not plain data (' + firstLine(error) + ')' });
+    }
+  };
+  process.stdout.write('', post);
+  process.stderr.write('', post);
+};
 (() => {
   // A package.json above the file saying "type": "module" (or, in Node 20.19 and later, import or
   // export in its text) makes it an ES module: module.exports is
@@ -310,17 +306,13 @@ const firstLine = (error) => String(error && error.message !== undefined ? error
     // A syntax error's message has no position; its stack starts with "<file>:<line>" (JSON says where, so should this).
     const at = error instanceof SyntaxError && typeof error.stack === 'string' && error.stack.startsWith(workerData.path + ':')
       ? /^:(\\d+)/.exec(error.stack.slice(workerData.path.length)) : null;
-    parentPort.postMessage({ error: esm ? ES_MODULE : firstLine(error) + (at ? ' (at line ' + at[1] + ')' : '') });
+    answer({ error: esm ? ES_MODULE : firstLine(error) + (at ? ' (at line ' + at[1] + ')' : '') });
     return;
   }
   if (Object.prototype.toString.call(exported) === '[object Module]') {
-    parentPort.postMessage({ error: ES_MODULE });
+    answer({ error: ES_MODULE });
     return;
   }
-  try {
-    parentPort.postMessage({ document: exported });
-  } catch (error) {
-    parentPort.postMessage({ error: 'its export is not plain data (' + firstLine(error) + ')' });
-  }
+  answer({ document: exported });
 })();
 `;

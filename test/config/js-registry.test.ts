@@ -3,7 +3,7 @@
  * stderr, its export comes back as plain data, and any failure is exit 2 with one line naming the
  * file. Run as real `pem` processes, because what is at stake is the process's stdout and exit.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,15 @@ describe('a .js registry', () => {
   it('that leaves a timer running is read, and its worker ended', async () => {
     const path = registryFile('ticks.js', `setInterval(() => console.log('tick'), 60_000); module.exports = ${REGISTRY};`);
     await expect(loadRegistry(path)).resolves.toMatchObject({ dataset: 'nba_reference' });
+  });
+
+  it('is read without waiting for what it does after its export, even a call blocked in the system', async () => {
+    // A wait for the worker's end (to have its output whole) waited out this sleep; one blocked on
+    // a FIFO no writer opens was never ended, by SIGTERM either.
+    const done = join(scenario.dir, 'slept');
+    const path = registryFile('sleeps.js', `setTimeout(() => require('node:child_process').execSync('sleep 4 && touch ${done}'), 1_000); module.exports = ${REGISTRY};`);
+    await expect(loadRegistry(path)).resolves.toMatchObject({ dataset: 'nba_reference' });
+    expect(existsSync(done)).toBe(false);
   });
 
   it('cannot end the check with process.exit(0): exit 2 naming the file', async () => {
