@@ -85,6 +85,9 @@ describe('the .dockerignore', () => {
     'bench/run.ts',
     'scripts/docker-engine.sh',
     'artifacts/report.png',
+    'includes/.env',
+    'src/secret/sa-key.json',
+    'demo/.npmrc',
   ])(
     'keeps %s out of the build context',
     (path) => {
