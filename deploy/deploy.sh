@@ -56,7 +56,8 @@ Environment (default in brackets):
   BUILD_IMAGE                     true: build IMAGE with Cloud Build [false]
   PEM_ARGS                        arguments appended to `pem check` in the job, whitespace-separated,
                                   e.g. "--lookback-days=14 --processors=a,b"; not --engine, --database,
-                                  --config, --project, --location, --now or --date [none]
+                                  --config, --project, --location, --publish-report,
+                                  --now or --date [none]
   SCHEDULE                        Cloud Scheduler cron for the job [0 8 * * *]
   TIME_ZONE                       time zone of SCHEDULE and the Dataform schedules [America/New_York]
   SCHEDULER_JOB_NAME              Cloud Scheduler job [JOB_NAME-trigger]
@@ -262,6 +263,7 @@ for arg in "${job_args[@]}"; do
     --config | --config=*) die "PEM_ARGS: $arg: the job reads the registry in its image (includes/processors.js, built with --build): leave it out" ;;
     --project | --project=*) die "PEM_ARGS: $arg: the job checks PROJECT_ID ($PROJECT_ID, GOOGLE_CLOUD_PROJECT in the job): set PROJECT_ID instead" ;;
     --location | --location=*) die "PEM_ARGS: $arg: the job's BigQuery location is BQ_LOCATION ($BQ_LOCATION): set BQ_LOCATION instead" ;;
+    --publish-report | --publish-report=*) die "PEM_ARGS: $arg: the job publishes to REPORT_BUCKET/REPORT_OBJECT (PEM_REPORT_URI), the bucket it is granted: set REPORT_BUCKET instead" ;;
     # Either would make every scheduled run look at one fixed moment. (--dry-run is let through: a
     # trial deployment that sends nothing.)
     --now | --now=* | --date | --date=*) die "PEM_ARGS: ${arg%%=*} would pin every scheduled run to one moment: leave it out (a scheduled check reads the clock)" ;;
@@ -525,7 +527,7 @@ first_line() {
 }
 
 check_prerequisites() {
-  local missing=0 tool out api account entry permission role body secret
+  local missing=0 tool out said line api account entry permission role body secret
   missing() {
     printf 'missing: %s\n' "$1"
     missing=$((missing + 1))
@@ -545,8 +547,14 @@ check_prerequisites() {
   fi
   # The registry against DATASET, read as a real run and a dry run read it before anything changes.
   if [[ -d $ROOT/node_modules ]] && command -v node >/dev/null 2>&1; then
-    out=$(node "$ROOT/deploy/source-datasets.mjs" "--config=$PEM_CONFIG" "--project=$PROJECT_ID" "--dataset=$DATASET" 2>&1 >/dev/null) ||
-      missing "a registry deploy.sh can deploy: $(first_line "${out#deploy/source-datasets.mjs: }")"
+    # Its own line, not whatever the registry (a .js file, loaded in-process) printed before it.
+    if ! out=$(node "$ROOT/deploy/source-datasets.mjs" "--config=$PEM_CONFIG" "--project=$PROJECT_ID" "--dataset=$DATASET" 2>&1 >/dev/null); then
+      said=$(first_line "$out")
+      while IFS= read -r line; do
+        if [[ $line == "deploy/source-datasets.mjs: "* ]]; then said=${line#deploy/source-datasets.mjs: }; break; fi
+      done <<<"$out"
+      missing "a registry deploy.sh can deploy: $said"
+    fi
   fi
   if [[ -z $DEPLOYER ]]; then
     account=$(gcloud config get-value account 2>/dev/null) || account=""

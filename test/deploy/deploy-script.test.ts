@@ -705,7 +705,8 @@ describe('deploy.sh --check', () => {
 
   it('reads the registry against DATASET, as a real run does before anything changes', () => {
     // Node is a stand-in here, failing as source-datasets.mjs does (its own words are tested above, with Node).
-    const said = "deploy/source-datasets.mjs: DATASET 'other_ds' is not the registry's dataset 'nba_reference' (includes/processors.js): deploy with DATASET=nba_reference";
+    // After a line the registry printed as it loaded (a .js registry runs in the same process).
+    const said = "loading processors\ndeploy/source-datasets.mjs: DATASET 'other_ds' is not the registry's dataset 'nba_reference' (includes/processors.js): deploy with DATASET=nba_reference";
     const source = join(REPO_ROOT, 'deploy', 'source-datasets.mjs');
     const { calls, run } = realRun({ FAKE_EXISTS: '1', FAKE_ENABLED_APIS: ALL_APIS, DATASET: 'other_ds', FAKE_FAIL: `node ${source}`, FAKE_FAIL_MESSAGE: said }, ['--check']);
     expect(run.code).toBe(1);
@@ -754,6 +755,7 @@ describe('deploy.sh input checks', () => {
     [{ PROJECT_ID: PROJECT, PEM_ARGS: '--lookback-days=14 --config=/nonexistent.js' }, 'PEM_ARGS: --config=/nonexistent.js: the job reads the registry in its image'],
     [{ PROJECT_ID: PROJECT, PEM_ARGS: '--project other-project' }, `PEM_ARGS: --project: the job checks PROJECT_ID (${PROJECT}`],
     [{ PROJECT_ID: PROJECT, PEM_ARGS: '--location=EU' }, 'PEM_ARGS: --location=EU: the job\'s BigQuery location is BQ_LOCATION (US)'],
+    [{ PROJECT_ID: PROJECT, PEM_ARGS: '--publish-report=gs://elsewhere/r.html' }, 'PEM_ARGS: --publish-report=gs://elsewhere/r.html: the job publishes to REPORT_BUCKET/REPORT_OBJECT'],
     [{ PROJECT_ID: PROJECT, PEM_ARGS: '--now=2026-01-01T00:00:00Z' }, 'PEM_ARGS: --now would pin every scheduled run to one moment'],
   ])('refuses %j with one clear line and exit 2', (env, message) => {
     // Node on PATH (nothing else from it is used here): PEM_ARGS are read by pem check itself.
