@@ -103,14 +103,14 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
   if (to < from) throw usageError(`--to ${to} is before --from ${from}`);
   const everyMs = parseEvery(flags.every);
   const lookbackDays = flags.lookbackDays === undefined ? DEFAULT_LOOKBACK_DAYS : parseLookbackDays(flags.lookbackDays);
-  const registries = [{ path: flags.config, registry: await loadCheckedRegistry(flags.config) }];
-  if (flags.compare) registries.push({ path: flags.compare, registry: await loadCheckedRegistry(flags.compare, { flag: '--compare' }) });
-  const timezone = registries[0]!.registry.timezone;
+  const loaded = [{ path: flags.config, registry: await loadCheckedRegistry(flags.config) }];
+  if (flags.compare) loaded.push({ path: flags.compare, registry: await loadCheckedRegistry(flags.compare, { flag: '--compare' }) });
+  const timezone = loaded[0]!.registry.timezone;
   // With two registries, an error says which one it is about.
   const whose = (i: number) => (flags.compare ? (error: unknown) => fromRegistry(error, i === 0 ? `--config ${flags.config}` : `--compare ${flags.compare}`) : (error: unknown) => error);
-  for (const [i, { path, registry }] of registries.entries()) {
+  const registries = loaded.map(({ path, registry }, i) => {
     if (registry.timezone !== timezone) throw usageError(`--compare ${path}: its time zone ${registry.timezone} differs from ${timezone}; the two replays would not check at the same instants`);
-    let processors;
+    let processors: string[];
     try {
       processors = selectProcessors(registry, flags.processors);
     } catch (error) {
@@ -118,7 +118,8 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
     }
     // As pem check says it: a replay of nothing reads as a quiet period.
     if (processors.length === 0) context.log.warn(`no processor of ${path} is enabled: nothing is replayed, so nothing can read as sent`);
-  }
+    return { path, registry, processors, named: whose(i) };
+  });
   // A check dated after today sees the history as it is now, with every later date missing: its
   // pages and problem dates would be made up.
   const today = todayIn(timezone, context.now());
@@ -128,7 +129,7 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
     create: false,
     warn: (message) => context.log.warn(message),
     atStop: context.stop.atStop,
-    projectKeys: registries.flatMap(({ registry }) => projectQualifiedKeys(registry, withUpstreams(registry, selectProcessors(registry, flags.processors)))),
+    projectKeys: registries.flatMap(({ registry, processors }) => projectQualifiedKeys(registry, withUpstreams(registry, processors))),
   });
   try {
     if (flags.compare && warehouse.detectsWithDeployedRegistry) {
@@ -145,17 +146,15 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
     // that misreads them (a filter or field naming a column the table lacks, a missing table) is
     // named with its processors and keys, as check, gaps and report name them, and before the other
     // registry has been replayed for nothing. Its result is not used.
-    for (const [i, { registry }] of registries.entries()) {
-      const processors = selectProcessors(registry, flags.processors);
+    for (const { registry, processors, named } of registries) {
       if (processors.length === 0) continue;
       await runCheck(warehouse, registry, { endDate: to, windowStart: to, lookbackDays: 1, now: context.now(), processors }).catch((error: unknown) => {
-        throw whose(i)(error);
+        throw named(error);
       });
     }
     const runs: BacktestReport['runs'] = [];
-    for (const { path, registry } of registries) {
+    for (const { path, registry, processors, named } of registries) {
       const started = performance.now();
-      const processors = selectProcessors(registry, flags.processors);
       let shownAt = 0;
       const run = await withProgress(context, `replaying ${path}`, (progress) =>
         runBacktest(warehouse, registry, {
@@ -172,6 +171,9 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
             // In the registry's time zone, as the report's dates and the alerts' times are.
             progress.step(`replaying ${path}: check ${done} of ${total} (${localTime(at.toISOString(), registry.timezone)})`);
           },
+        }).catch((error: unknown) => {
+          // What the read above could not foresee (a value of another day that cannot be cast).
+          throw named(error);
         }),
       );
       context.log.info(`backtest ${path}: ${plural(run.checks, 'check')} replayed with ${run.queries} detection quer${run.queries === 1 ? 'y' : 'ies'} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
