@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { CheckResult } from '../check/report.js';
 import type { Registry } from '../config/registry.js';
 import { runtimeError, usageError } from '../errors.js';
-import { printable } from '../printable.js';
+import { plural, printable } from '../printable.js';
 import { htmlReportPieces } from '../report/html.js';
 import { addExamples, type CliContext } from './context.js';
 import { addCheckSelectionOptions, checkFromFlags, writePieces, type CheckSelectionFlags } from './selection.js';
@@ -200,8 +200,8 @@ export function registerReportCommand(program: Command, context: CliContext): vo
     else writeHtmlReport(flags.html, result, registry, clock);
     const { report } = result;
     (toStdout ? context.stderr : context.stdout).write(
-      `wrote ${flags.html === '-' ? 'the page to stdout' : printable(flags.html)}: ${report.processors.length} processor${report.processors.length === 1 ? '' : 's'} x ` +
-        `${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'} (${report.window_start} .. ${report.window_end}), level ${report.level}\n`,
+      `wrote ${flags.html === '-' ? 'the page to stdout' : printable(flags.html)}: ${plural(report.processors.length, 'processor')} x ` +
+        `${plural(report.lookback_days, 'day')} (${report.window_start} .. ${report.window_end}), level ${report.level}\n`,
     );
   });
 }

@@ -23,7 +23,7 @@ export interface ChildRunOptions {
   /** A file descriptor for the child's stdout instead of a pipe (its output is then not collected). */
   stdoutFd?: number;
   /**
-   * Holds the child in bin/pem.js's import of the CLI (after its first lines ran, before pem's own
+   * Holds the child (module hooks: Node 20.6 or later) in bin/pem.js's import of the CLI (after its first lines ran, before pem's own
    * handling is loaded) until this resolves: what happens while pem loads, without guessing how
    * long loading takes on this machine.
    */
@@ -68,7 +68,12 @@ export async function bundleCli(): Promise<ChildCli> {
         child.on('error', fail);
         started?.(child);
         child.on('close', (code) => done({ code, stdout, stderr }));
-        if (hold) void releaseAfter(hold, child, options.whileLoading!).catch(fail);
+        if (hold) {
+          void releaseAfter(hold, child, options.whileLoading!).catch((error: unknown) => {
+            child.kill('SIGKILL');
+            fail(error);
+          });
+        }
       });
     },
     cleanup() {
