@@ -106,19 +106,19 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
   const loaded = [{ path: flags.config, registry: await loadCheckedRegistry(flags.config) }];
   if (flags.compare) loaded.push({ path: flags.compare, registry: await loadCheckedRegistry(flags.compare, { flag: '--compare' }) });
   const timezone = loaded[0]!.registry.timezone;
-  // With two registries, an error says which one it is about.
-  const whose = (i: number) => (flags.compare ? (error: unknown) => fromRegistry(error, i === 0 ? `--config ${flags.config}` : `--compare ${flags.compare}`) : (error: unknown) => error);
   const registries = loaded.map(({ path, registry }, i) => {
     if (registry.timezone !== timezone) throw usageError(`--compare ${path}: its time zone ${registry.timezone} differs from ${timezone}; the two replays would not check at the same instants`);
+    // With two registries, an error says which one it is about.
+    const named = (error: unknown) => (flags.compare ? fromRegistry(error, `${i === 0 ? '--config' : '--compare'} ${path}`) : error);
     let processors: string[];
     try {
       processors = selectProcessors(registry, flags.processors);
     } catch (error) {
-      throw whose(i)(error);
+      throw named(error);
     }
     // As pem check says it: a replay of nothing reads as a quiet period.
     if (processors.length === 0) context.log.warn(`no processor of ${path} is enabled: nothing is replayed, so nothing can read as sent`);
-    return { path, registry, processors, named: whose(i) };
+    return { path, registry, processors, named };
   });
   // A check dated after today sees the history as it is now, with every later date missing: its
   // pages and problem dates would be made up.
