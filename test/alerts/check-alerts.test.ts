@@ -11,6 +11,7 @@ import {
   AS_OF,
   badMorningWithReceivers,
   CHECK_ARGS,
+  NEVER_ANSWERS,
   NOW,
   pagerDutyOk,
   ROUTING_KEY,
@@ -342,7 +343,7 @@ describe('pem check when a destination fails', () => {
 
   it('fails a destination that never answers by its timeout, without holding up the other', async () => {
     slack.answer(() => 'hang');
-    const failed = await check();
+    const failed = await check({ env: alertEnv(slack, pagerduty, NEVER_ANSWERS) });
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('slack (timed out after 400 ms after 3 attempts)');
     expect(pagerduty.requests).toHaveLength(3);
@@ -380,7 +381,7 @@ describe('pem check when a destination fails', () => {
     for (const answer of [() => ({ status: 500 }), () => 'hang' as const, () => ({ status: 404, body: 'no_service' })]) {
       slack.answer(answer);
       pagerduty.answer(() => ({ status: 400, body: JSON.stringify({ message: `bad key ${ROUTING_KEY}`, errors: [`${SLACK_PATH}`] }) }));
-      const result = await check();
+      const result = await check({ env: alertEnv(slack, pagerduty, NEVER_ANSWERS) });
       expect(result.code).toBe(1);
       outputs.push(result.stdout, result.stderr);
     }

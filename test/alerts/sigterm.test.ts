@@ -6,11 +6,12 @@
  * cannot settle is cut short at the grace bound.
  */
 import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStopControl, STOP_GRACE_MS, type StopControl } from '../../src/cli/stop.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../src/warehouse/types.js';
-import type { ChildCli, ChildRun } from '../support/child-cli.js';
+import { attachMarkersEnv, untilMarked, type ChildCli, type ChildRun } from '../support/child-cli.js';
 import { runCli } from '../support/cli.js';
 import { alertEnv, AS_OF, childCliOnBadMornings, NOW, pagerDutyOk, ROUTING_KEY, SLACK_PATH, slackOk, type BadMorningRig } from './support.js';
 
@@ -215,11 +216,12 @@ describe('SIGTERM elsewhere', () => {
 
   it('while pem record waits for the file: the row is spooled (late, not lost), no word of alerts', async () => {
     const holder = await openDuckDb({ path: rig.scenario.databasePath, create: false });
+    const lockWaitMarker = join(rig.scenario.dir, 'lock-wait-marker');
     let child: ChildProcess | undefined;
     let stderr = '';
     const running = cli.run(
       ['record', 'start', '--processor', 'gamebook_processor', '--date', AS_OF, '--config', rig.scenario.registryPath, '--database', rig.scenario.databasePath],
-      { PEM_RECORD_TIMEOUT_MS: '60000' },
+      { PEM_RECORD_TIMEOUT_MS: '60000', ...attachMarkersEnv({ lockWait: lockWaitMarker }) },
       (started) => {
         child = started;
         started.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -227,8 +229,8 @@ describe('SIGTERM elsewhere', () => {
     );
     let runId = '';
     try {
-      // The recorder says nothing while it waits: give it time to be waiting for the file.
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // The recorder says nothing while it waits: the preload marks DuckDB's first refusal.
+      await untilMarked(lockWaitMarker, () => child, 'waiting for the file');
       child!.kill('SIGTERM');
       const run = await running;
       runId = run.stdout.trim();

@@ -118,20 +118,27 @@ export const pagerDutyOk: Handler = (request) => ({
 export const SLACK_PATH = '/services/T0PEMTEST/B0PEMTEST/s3cr3tW3bh00kT0k3nXYZ';
 export const ROUTING_KEY = 'R0UT1NGK3Y0000000000000000SECRET';
 
-/** The environment of an alerting `pem check`: destinations on loopback, retries fast. */
+/**
+ * The environment of an alerting `pem check`: destinations on loopback, retries fast. The timeout
+ * is generous (a loaded machine must not turn a slow answer into a failure); a test of a
+ * destination that never answers sets its own short one (NEVER_ANSWERS).
+ */
 export function alertEnv(slack: FakeServer | null, pagerduty: FakeServer | null, extra: Record<string, string> = {}): Record<string, string> {
   return {
     ...(slack ? { SLACK_WEBHOOK_URL: slack.url } : {}),
     ...(pagerduty ? { PAGERDUTY_EVENTS_URL: pagerduty.url, PAGERDUTY_ROUTING_KEY: ROUTING_KEY } : {}),
     PEM_ALERT_RETRIES: '2',
     PEM_ALERT_BACKOFF_MS: '1',
-    PEM_ALERT_TIMEOUT_MS: '400',
+    PEM_ALERT_TIMEOUT_MS: '10000',
     PEM_ALERT_MAX_RETRY_AFTER_MS: '50',
     // The monitor's own run rows are another feature; keep these tests about alerts.
     PEM_RECORD_SELF: 'off',
     ...extra,
   };
 }
+
+/** For a destination that never answers ('hang'): a short timeout, so the test need not wait long. */
+export const NEVER_ANSWERS = { PEM_ALERT_TIMEOUT_MS: '400' };
 
 // ---------------------------------------------------------------------------------------
 // Rows.

@@ -33,7 +33,8 @@ function fastPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy & { slept
     retries: 3,
     minDelayMs: 1,
     maxDelayMs: 2,
-    timeoutMs: 300,
+    // Generous: a loaded machine must not time out an answer; tests of a server that never answers set their own.
+    timeoutMs: 5_000,
     maxRetryAfterMs: 60_000,
     sleep: async (ms) => {
       slept.push(ms);

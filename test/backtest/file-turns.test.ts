@@ -4,11 +4,12 @@
  * backtest lets go of the file every couple of seconds, as a large check does between its
  * statements (`betweenSlices`), and the check takes its turn.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleCli, type ChildCli } from '../support/child-cli.js';
+import { attachMarkersEnv, bundleCli, untilMarked, type ChildCli } from '../support/child-cli.js';
 
 const DEMO_REGISTRY = resolve(import.meta.dirname, '..', '..', 'demo', 'processors.json');
 const NOW = '2026-03-01T12:00:00Z';
@@ -35,11 +36,19 @@ describe('pem backtest beside a scheduled pem check on the same DuckDB file', ()
     // 45 days replayed hourly: about 15 s here. The backtest lets go of the file for 50 ms every
     // 2 s; the check waits up to 20 s for one of those turns. Without them it gets in only once
     // the backtest has ended, which the last assertion catches (however fast the machine).
+    // The check starts once the backtest holds the file (a preload marks its first ATTACH), not
+    // after a guessed time that a fast machine's backtest could outlast or a slow one not reach.
+    const attached = join(dir, 'backtest-attached');
     let backtestRunning = true;
+    let backtestChild: ChildProcess | undefined;
     const backtest = cli
-      .run(['backtest', '--config', DEMO_REGISTRY, '--database', database, '--from', '2026-01-01', '--to', '2026-02-14', '--json-output'])
+      .run(
+        ['backtest', '--config', DEMO_REGISTRY, '--database', database, '--from', '2026-01-01', '--to', '2026-02-14', '--json-output'],
+        attachMarkersEnv({ attached }),
+        (child) => (backtestChild = child),
+      )
       .finally(() => (backtestRunning = false));
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await untilMarked(attached, () => backtestChild, 'holding the file');
 
     const check = await cli.run(['check', '--config', DEMO_REGISTRY, '--database', database, '--dry-run', '--json-output', '--now', NOW], {
       PEM_DUCKDB_LOCK_TIMEOUT_MS: '20000',

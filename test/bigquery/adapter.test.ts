@@ -109,6 +109,8 @@ beforeAll(() => {
 afterAll(() => guard.restore());
 
 const FAST_RETRY = { retries: 3, minTimeoutMs: 10 };
+/** The bound for a job that never completes: long enough that a loaded machine has inserted and polled it before. */
+const NEVER_COMPLETES_TIMEOUT_MS = 2_000;
 
 async function withWarehouse<T>(standIn: StandIn, fn: (warehouse: Warehouse) => Promise<T>): Promise<T> {
   const warehouse = await openBigQuery({ projectId: 'pem-test', location: 'US', apiEndpoint: standIn.url, retry: FAST_RETRY });
@@ -193,11 +195,11 @@ describe('BigQuery results that arrive later and in pages', () => {
   it('cancels a job that does not complete within PEM_BIGQUERY_TIMEOUT_MS, and says so in its one line', async () => {
     const standIn = await startBigQueryStandIn({ answer: () => TYPED, neverCompleteMs: 30 });
     try {
-      const warehouse = await openBigQuery({ projectId: 'pem-test', location: 'US', apiEndpoint: standIn.url, retry: FAST_RETRY, timeoutMs: 400 });
+      const warehouse = await openBigQuery({ projectId: 'pem-test', location: 'US', apiEndpoint: standIn.url, retry: FAST_RETRY, timeoutMs: NEVER_COMPLETES_TIMEOUT_MS });
       const error = await warehouse.query('SELECT 1').then(() => null, (e: unknown) => e);
       expect(error).toBeInstanceOf(PemError);
       expect((error as Error).message).toBe(
-        'BigQuery project pem-test (US): no answer within 400 ms (PEM_BIGQUERY_TIMEOUT_MS); asked BigQuery to cancel its job pem_standin_1',
+        `BigQuery project pem-test (US): no answer within ${NEVER_COMPLETES_TIMEOUT_MS} ms (PEM_BIGQUERY_TIMEOUT_MS); asked BigQuery to cancel its job pem_standin_1`,
       );
       expect(standIn.cancelled).toEqual(['pem_standin_1']);
       // The client polled the job before giving up: the cancel is of a job it had been waiting for.
@@ -210,10 +212,10 @@ describe('BigQuery results that arrive later and in pages', () => {
   it('names the job and how to cancel it when BigQuery refuses the cancellation', async () => {
     const standIn = await startBigQueryStandIn({ answer: () => TYPED, neverCompleteMs: 30, refuseCancel: { status: 403, message: 'Access Denied: bigquery.jobs.update' } });
     try {
-      const warehouse = await openBigQuery({ projectId: 'pem-test', location: 'US', apiEndpoint: standIn.url, retry: FAST_RETRY, timeoutMs: 400 });
+      const warehouse = await openBigQuery({ projectId: 'pem-test', location: 'US', apiEndpoint: standIn.url, retry: FAST_RETRY, timeoutMs: NEVER_COMPLETES_TIMEOUT_MS });
       const error = await warehouse.query('SELECT 1').then(() => null, (e: unknown) => e);
       expect((error as Error).message).toBe(
-        'BigQuery project pem-test (US): no answer within 400 ms (PEM_BIGQUERY_TIMEOUT_MS); cancelling its job failed ' +
+        `BigQuery project pem-test (US): no answer within ${NEVER_COMPLETES_TIMEOUT_MS} ms (PEM_BIGQUERY_TIMEOUT_MS); cancelling its job failed ` +
           '(pem_standin_1: Access Denied: bigquery.jobs.update): cancel it with bq cancel or in the console',
       );
       expect(standIn.cancelled).toEqual([]);

@@ -37,6 +37,7 @@ async function signalledWhilePolling(standIn: StandIn, args: string[], signal: '
   }, (started) => (child = started));
   void running.then(() => (exited = true));
   const polled = () => standIn.requests.some((r) => r.method === 'GET' && r.path.endsWith('/queries/pem_standin_1'));
+  // Within the tests' 60 s, so a child that never polls fails here, with its reason.
   const deadline = Date.now() + 30_000;
   while (!polled()) {
     if (exited) throw new Error(`pem ended before it polled its job: ${(await running).stderr}`);
@@ -64,7 +65,7 @@ describe('a stop while pem waits for BigQuery', () => {
     } finally {
       await standIn.close();
     }
-  });
+  }, 60_000);
 
   it('names the job to cancel by hand when BigQuery takes longer to cancel it than a stop waits', async () => {
     const standIn = await startBigQueryStandIn({ answer: NO_ROWS, neverCompleteMs: 50, cancelDelayMs: 8_000 });
@@ -78,7 +79,7 @@ describe('a stop while pem waits for BigQuery', () => {
     } finally {
       await standIn.close();
     }
-  });
+  }, 60_000);
 
   it('names the job to cancel by hand when BigQuery refuses, and still ends (Ctrl-C in pem gaps)', async () => {
     const standIn = await startBigQueryStandIn({ answer: NO_ROWS, neverCompleteMs: 50, refuseCancel: { status: 403, message: 'Access Denied: bigquery.jobs.update' } });
@@ -94,5 +95,5 @@ describe('a stop while pem waits for BigQuery', () => {
     } finally {
       await standIn.close();
     }
-  });
+  }, 60_000);
 });

@@ -109,13 +109,14 @@ describe('pem record start while another process holds the file past the bound',
         holder.stdout!.once('data', () => done());
         holder.once('exit', () => fail(new Error('the holder could not open the file')));
       });
-      const held = await cli.run(['record', 'start', '--processor', 'held', '--date', '2025-10-07', ...target()], { PEM_RECORD_TIMEOUT_MS: '500' });
+      // 3 s: long enough that a loaded machine has tried the file (and been refused) before the bound, which the line names.
+      const held = await cli.run(['record', 'start', '--processor', 'held', '--date', '2025-10-07', ...target()], { PEM_RECORD_TIMEOUT_MS: '3000' });
       expect(held.code).toBe(0);
       expect(held.stdout).toMatch(/^held\/2025-10-07\//);
       const spool = spoolDirOf(scenario.databasePath);
       expect(held.stderr.trim().split('\n')).toEqual([
         expect.stringMatching(
-          new RegExp(`^warning: cannot record the start of run held/2025-10-07/\\S+ in DuckDB .*: no answer within 500 ms \\(last attempt: another process holds DuckDB .*\\); kept in ${spool.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, added by the next`),
+          new RegExp(`^warning: cannot record the start of run held/2025-10-07/\\S+ in DuckDB .*: no answer within 3000 ms \\(last attempt: another process holds DuckDB .*\\); kept in ${spool.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, added by the next`),
         ),
       ]);
       expect(readdirSync(spool)).toHaveLength(1);

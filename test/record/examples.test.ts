@@ -82,6 +82,12 @@ describe('the shell example', () => {
   }, 60_000);
 });
 
+/** Whether the process has a handler for SIGTERM (signal 15: bit 14 of the caught-signals mask in /proc, Linux). */
+function catchesSigterm(pid: number): boolean {
+  const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return caught !== undefined && (BigInt(`0x${caught}`) & (1n << 14n)) !== 0n;
+}
+
 describe('the shell example stopped by SIGTERM (a Cloud Run task timeout)', () => {
   it('passes the signal on to the command and records the run as failed with its exit status', async () => {
     const { spawn } = await import('node:child_process');
@@ -94,7 +100,12 @@ describe('the shell example stopped by SIGTERM (a Cloud Run task timeout)', () =
       if (Date.now() > deadline) throw new Error(`the run never started: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // …and the script passes a SIGTERM on once its trap is set: wait until bash catches SIGTERM
+    // (bit 15 of SigCgt in /proc, Linux), not for a guessed time.
+    while (!catchesSigterm(child.pid!)) {
+      if (Date.now() > deadline) throw new Error(`the script never set its trap: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(143);

@@ -109,7 +109,7 @@ describe('with DuckDB', () => {
     const path = join(dir, 'no-table.duckdb');
     const warehouse = await openDuckDb({ path, create: true });
     await warehouse.close();
-    const recorder = new RunRecorder({ sink: duckDbFileSink(path, TABLE), timeoutMs: BOUND_MS, log: log() });
+    const recorder = new RunRecorder({ sink: duckDbFileSink(path, TABLE), timeoutMs: 10_000, log: log() });
     await expect(recorder.withRun('gamebook', '2025-10-07', () => 7)).resolves.toBe(7);
     expect(loggedLines()).toHaveLength(1);
     expect(logged).toMatch(/processor_run_history/);
@@ -195,6 +195,8 @@ describe('process exit', () => {
       auth.setCredentials({ access_token: 't', expiry_date: Date.now() + 3600000 });
       const sink = bigQueryRunSink({ projectId: 'p', apiEndpoint: ${JSON.stringify(standIn.url)}, table: 'd.t', timeoutMs: ${boundMs}, authClient: auth });
       const recorder = new RunRecorder({ sink, timeoutMs: ${boundMs}, log: { log() {}, info() {}, warn() {}, error() {} } });
+      // For a warm-up write: the same client, bounded loosely, so a cold start on a loaded machine is not cut short.
+      const warmRecorder = new RunRecorder({ sink: bigQueryRunSink({ projectId: 'p', apiEndpoint: ${JSON.stringify(standIn.url)}, table: 'd.t', timeoutMs: 20000, authClient: auth }), timeoutMs: 20000, log: { log() {}, info() {}, warn() {}, error() {} } });
       ${body}
     `;
     const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -211,15 +213,15 @@ describe('process exit', () => {
   }
 
   it('is held no longer than the bound by a write nobody awaits, to a warehouse that never answers', async () => {
-    // A first, awaited write is answered, so the client's modules and connection are ready: on a
-    // loaded machine a cold first request could otherwise spend its whole per-request timeout
+    // A first, awaited write (bounded loosely) is answered, so the client's modules are loaded: on
+    // a loaded machine a cold first request could otherwise spend its whole per-request timeout
     // (half the bound) before reaching the stand-in, and the process would exit with no
     // connection held open, proving nothing.
     const boundMs = 1_000;
     standIn.queue.push({ kind: 'ok' });
     standIn.fallback = { kind: 'hang' };
     const run = await child(
-      `await recorder.recordRunStart('warm-up', '2025-10-07');
+      `await warmRecorder.recordRunStart('warm-up', '2025-10-07');
       void recorder.recordRunStart('gamebook', '2025-10-07'); console.log('done');`,
       boundMs,
     );

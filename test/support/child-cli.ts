@@ -105,3 +105,27 @@ async function releaseAfter(hold: { marker: string; release: string }, child: Ch
   await whileLoading(child);
   writeFileSync(hold.release, '');
 }
+
+/**
+ * The environment that preloads test/support/attach-markers-preload.mjs into a child: `attached`
+ * is written once it has attached a DuckDB file (holds it), `lockWait` once DuckDB first refused
+ * it the file for another process's lock (it is waiting).
+ */
+export function attachMarkersEnv(markers: { attached?: string; lockWait?: string }): Record<string, string> {
+  return {
+    NODE_OPTIONS: `--import=${pathToFileURL(join(REPO, 'test', 'support', 'attach-markers-preload.mjs')).href}`,
+    ...(markers.attached ? { ATTACHED_MARKER: markers.attached } : {}),
+    ...(markers.lockWait ? { LOCK_WAIT_MARKER: markers.lockWait } : {}),
+  };
+}
+
+/** Resolves once `marker` exists; fails if the child ends first or `timeoutMs` passes. */
+export async function untilMarked(marker: string, child: () => ChildProcess | undefined, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(marker)) {
+    const exited = child()?.exitCode;
+    if (exited != null) throw new Error(`the child ended (exit ${exited}) before ${what}`);
+    if (Date.now() > deadline) throw new Error(`the child did not reach ${what} within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}

@@ -116,7 +116,7 @@ describe('a DuckDB warehouse between the slices of a check', () => {
     } finally {
       await warehouse.close();
     }
-  }, 30_000);
+  }, 90_000);
 
   it('closes the instance instead, without failing the check, when DuckDB refuses the thread change', async () => {
     const warehouse = await openDuckDb({ path, create: true, sliceFileHoldMs: 60_000 });
