@@ -4,6 +4,7 @@
  */
 import { DateTime } from 'luxon';
 import { localTime } from '../alerts/actions.js';
+import { dateRuns } from '../check/date-runs.js';
 import { plural } from '../printable.js';
 import { renderCsv } from '../report/csv.js';
 import type { BacktestRun } from './replay.js';
@@ -113,11 +114,32 @@ export function renderBacktestText(report: BacktestReport): string {
   lines.push('Per processor:', ...breakdown(report, 'processor', 'PROCESSOR'), '');
   for (const [i, run] of report.runs.entries()) {
     if (run.never_alerted.length === 0) continue;
-    const shown = run.never_alerted.slice(0, 20).map((d) => `${d.processor} ${d.date}`);
-    const more = run.never_alerted.length > shown.length ? `, … and ${run.never_alerted.length - shown.length} more` : '';
-    lines.push(`Never alerted${report.runs.length > 1 ? ` (${i === 0 ? 'A' : 'B'})` : ''}: ${shown.join(', ')}${more}`);
+    lines.push(`Never alerted${report.runs.length > 1 ? ` (${i === 0 ? 'A' : 'B'})` : ''}:`, ...neverAlertedLines(run.never_alerted), '');
   }
   return lines.join('\n').trimEnd() + '\n';
+}
+
+/** Shown per registry: this many processors, each with this many runs of consecutive dates; --format json has them all. */
+const NEVER_ALERTED_PROCESSORS = 20;
+const NEVER_ALERTED_RUNS = 4;
+
+/** One line per processor: its never-alerted dates as runs (`2026-11-13 .. 2026-11-18`) and their count. */
+function neverAlertedLines(dates: BacktestRun['never_alerted']): string[] {
+  const byProcessor = new Map<string, string[]>();
+  for (const { processor, date } of dates) byProcessor.set(processor, [...(byProcessor.get(processor) ?? []), date]);
+  const shown = [...byProcessor].slice(0, NEVER_ALERTED_PROCESSORS);
+  const width = Math.max(...shown.map(([processor]) => processor.length));
+  const lines = shown.map(([processor, own]) => {
+    const runs = dateRuns(own);
+    const text = runs
+      .slice(0, NEVER_ALERTED_RUNS)
+      .map(([from, to]) => (from === to ? from : `${from} .. ${to}`))
+      .join(', ');
+    return `  ${processor.padEnd(width)}  ${text}${runs.length > NEVER_ALERTED_RUNS ? ', …' : ''} (${plural(new Set(own).size, 'date')})`;
+  });
+  const more = byProcessor.size - shown.length;
+  if (more > 0) lines.push(`  … and ${plural(more, 'more processor')} (--format json lists every date)`);
+  return lines;
 }
 
 export function renderBacktestJson(report: BacktestReport): string {

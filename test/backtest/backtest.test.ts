@@ -184,7 +184,7 @@ describe('pem backtest, computed by hand', () => {
     const shown = (m: number) => (m < 60 ? `${m}m` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}`);
     const delta = a === null || b === null ? '-' : b === a ? '0m' : `${b > a ? '+' : '-'}${shown(Math.abs(b - a))}`;
     expect(text.stdout).toMatch(new RegExp(`latency max\\s+\\S+\\s+\\S+\\s+${delta.replace('+', '\\+')}\n`));
-    expect(text.stdout).toContain('Never alerted (A): q 2025-10-05, r 2025-10-04');
+    expect(text.stdout).toContain('Never alerted (A):\n  q  2025-10-05 (1 date)\n  r  2025-10-04 (1 date)\n\nNever alerted (B):\n');
   });
 
   it('holds back alerts while a silence that starts and ends inside the period is active', async () => {
