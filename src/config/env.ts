@@ -393,6 +393,12 @@ export function routeDestinationsFrom(env: Environment, routes: Readonly<Record<
       if (pagerDutyRoutingKey && !routingKeyShape(pagerDutyRoutingKey)) problems.push(routingKeyProblem(`${variables.pagerduty_routing_key_env} (route ${route})`));
       return { route, slackVariable: variables.slack_webhook_env, slackWebhookUrl, pagerDutyVariable: variables.pagerduty_routing_key_env, pagerDutyRoutingKey };
     });
+  // A route's pages go through the same events URL as the default key's: checked here too, or a
+  // route alone (no PAGERDUTY_ROUTING_KEY) would lose every page at send time, run after run.
+  const paging = out.filter((r) => r.pagerDutyRoutingKey).map((r) => r.route);
+  if (paging.length > 0 && !httpUrl(trimmed(env[PAGERDUTY_URL_ENV]) ?? DEFAULT_PAGERDUTY_EVENTS_URL)) {
+    problems.push(`${PAGERDUTY_URL_ENV} is not an http(s) URL (${paging.length === 1 ? `route ${paging[0]} pages` : `routes ${paging.join(', ')} page`} through it), for example ${DEFAULT_PAGERDUTY_EVENTS_URL}`);
+  }
   throwProblems(problems);
   return out;
 }

@@ -195,6 +195,15 @@ describe('routes (SPEC §11)', () => {
     expect(slack.requests.length + stats.requests.length + props.requests.length + pagerduty.requests.length).toBe(0);
   });
 
+  it('exits 2 naming PAGERDUTY_EVENTS_URL when only a route pages through it (no default routing key), and sends nothing', async () => {
+    const result = await check({ env: env({ PAGERDUTY_EVENTS_URL: 'not a url' }, ['PAGERDUTY_ROUTING_KEY']) });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'error: PAGERDUTY_EVENTS_URL is not an http(s) URL (routes props, stats page through it), for example https://events.pagerduty.com/v2/enqueue',
+    ]);
+    expect(slack.requests.length + stats.requests.length + props.requests.length + pagerduty.requests.length).toBe(0);
+  });
+
   it('keeps alert state when a processor changes route: no second page, no resolve', async () => {
     await check();
     const { registry } = routedMorning();
