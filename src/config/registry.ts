@@ -357,12 +357,25 @@ const SECRET_URL = /hooks\.slack\.com|events\.pagerduty\.com|:\/\/[^/\s@]*:[^/\s
  */
 const shownText = (example: string, what: string, { urls }: { urls: boolean }) =>
   nonEmpty(example).superRefine((value, ctx) => {
-    if (SECRET_URL.test(value) || (!urls && value.includes('://')) || value.split(/\s+/).some(looksLikeToken)) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `looks like a secret (a URL or a key), which alerts would carry to everyone: ${what}, for example ${example}; a webhook URL or routing key belongs in an environment variable a route names (SPEC §11)`,
-      });
-    }
+    if (SECRET_URL.test(value) || (!urls && value.includes('://')) || value.split(/\s+/).some(looksLikeToken)) secretIssue(ctx, what, example);
+  });
+
+function secretIssue(ctx: z.RefinementCtx, what: string, example: string): void {
+  ctx.addIssue({
+    code: z.ZodIssueCode.custom,
+    message: `looks like a secret (a URL or a key), which alerts would carry to everyone: ${what}, for example ${example}; a webhook URL or routing key belongs in an environment variable a route names (SPEC §11)`,
+  });
+}
+
+/**
+ * A name, link or command alerts and the report show (display_name, runbook_url, backfill_command, report_url): a
+ * webhook, an events URL or a URL with a password in it would go out in every message. Only
+ * SECRET_URL here: a command may well hold a long hex word (a commit, a digest), a name a long
+ * word with digits (`NbaPlayerProps2025Processor`), that is no key.
+ */
+const withoutSecretUrl = <T extends z.ZodType<string>>(shape: T, what: string, example: string) =>
+  shape.superRefine((value, ctx) => {
+    if (SECRET_URL.test(value)) secretIssue(ctx, what, example);
   });
 
 const routeShape = z
@@ -388,11 +401,16 @@ const template = (example: string, { url }: { url: boolean }) =>
     if (url && !/^https?:\/\/[^\s]+$/.test(value)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an http(s) URL, for example ${example}` });
   });
 
+const DISPLAY_NAME_EXAMPLE = '"Gamebook registry processor"';
+const RUNBOOK_EXAMPLE = '"https://runbooks.example.com/{processor}?date={date}"';
+const BACKFILL_EXAMPLE = '"gcloud run jobs execute {processor} --region=us-west2 --args=--date={date}"';
+const REPORT_URL_EXAMPLE = '"https://storage.cloud.google.com/pem-reports/latest.html"';
+
 const httpLink = (example: string) => nonEmptyMatching(example, /^https?:\/\/[^\s]+$/, `must be an http(s) URL, for example ${example}`);
 
 const processorShape = z
   .object({
-    display_name: nonEmpty('"Gamebook registry processor"'),
+    display_name: withoutSecretUrl(nonEmpty(DISPLAY_NAME_EXAMPLE), 'display_name is the name people read', DISPLAY_NAME_EXAMPLE),
     execution_table: tableName('"nba_reference.processor_run_history"'),
     processor_filter: nonEmpty(`"processor_name = 'gamebook'"`),
     date_field: fieldName('"processing_date"'),
@@ -451,8 +469,8 @@ const processorShape = z
       invalid_type_error: 'must be a list of processor keys or {"processor": KEY, "offset_days": K}, for example ["gamebook_processor"]',
     }),
     route: nonEmpty('"stats"'),
-    runbook_url: template('"https://runbooks.example.com/{processor}?date={date}"', { url: true }),
-    backfill_command: template('"gcloud run jobs execute {processor} --region=us-west2 --args=--date={date}"', { url: false }),
+    runbook_url: withoutSecretUrl(template(RUNBOOK_EXAMPLE, { url: true }), 'runbook_url links to the runbook', RUNBOOK_EXAMPLE),
+    backfill_command: withoutSecretUrl(template(BACKFILL_EXAMPLE, { url: false }), 'backfill_command is the command that re-runs a date', BACKFILL_EXAMPLE),
   })
   .partial()
   .strict();
@@ -468,7 +486,7 @@ const registryShape = z
     routes: z
       .record(z.unknown(), { invalid_type_error: 'must be an object of routes keyed by name, for example {"stats": {"slack_webhook_env": "SLACK_WEBHOOK_URL_STATS"}}' })
       .optional(),
-    report_url: httpLink('"https://storage.cloud.google.com/pem-reports/latest.html"').optional(),
+    report_url: withoutSecretUrl(httpLink(REPORT_URL_EXAMPLE), 'report_url links to the report', REPORT_URL_EXAMPLE).optional(),
     processors: z.record(z.unknown(), {
       required_error: 'is required: an object of processors keyed by name, for example {"gamebook_processor": {}}',
       invalid_type_error: 'must be an object of processors keyed by name, for example {"gamebook_processor": {}}',

@@ -93,6 +93,36 @@ describe('registry defaults (SPEC §3)', () => {
     }
   });
 
+  it('refuses a secret URL in the other text alerts and the report show (display_name, runbook_url, backfill_command, report_url), without echoing it', () => {
+    const webhook = 'https://hooks.slack.com/services/T0000AAAA/B0000BBBB/OtherSecretToken999';
+    const problems = problemsOf({
+      report_url: 'https://user:hunter2@reports.example.com/r.html',
+      processors: {
+        a: { display_name: webhook },
+        b: { runbook_url: 'https://admin:pa55word@wiki.example.com/{processor}' },
+        c: { backfill_command: `curl -X POST ${webhook}` },
+        d: { backfill_command: 'curl https://events.pagerduty.com/v2/enqueue -d @event.json' },
+        // A long word with digits is a name or a commit here, not a key.
+        fine: {
+          display_name: 'NbaPlayerProps2025ProcessorV2',
+          runbook_url: 'https://wiki.example.com/runbooks/{processor}?date={date}',
+          backfill_command: 'git checkout 3f2a9c1b7e4d5a6b8c9d0e1f2a3b4c5d6e7f8a9b && ./rerun {processor} {date}',
+        },
+      },
+    });
+    expect(problems.map((p) => p.slice(0, p.indexOf(':')))).toEqual([
+      'report_url',
+      'processors.a.display_name',
+      'processors.b.runbook_url',
+      'processors.c.backfill_command',
+      'processors.d.backfill_command',
+    ]);
+    for (const problem of problems) {
+      expect(problem).toContain('looks like a secret (a URL or a key), which alerts would carry to everyone');
+      expect(problem).not.toMatch(/SecretToken|pa55word|hunter2/);
+    }
+  });
+
   it('fills every key a processor leaves out', () => {
     const result = parseRegistry({ processors: { rosters: {} } });
     expect(result.ok).toBe(true);
