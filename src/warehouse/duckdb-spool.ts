@@ -4,9 +4,12 @@
  * next process that opens it for writing adds them. Late, never lost.
  *
  * One file per row in `<database>.spool/`, named after `(table, run_id, status)`, written to a
- * temporary name, fsync'd and renamed into place (then the folder is fsync'd), so a reader sees
+ * temporary name, fsync'd and linked into place (then the folder is fsync'd), so a reader sees
  * whole rows or none and a crash leaves no half row. Adding is idempotent twice over: a row
  * spooled twice is one file, and the table's append skips a `(run_id, status)` it already holds.
+ * Either way the first row of a `(run_id, status)` is the one kept (SPEC §2), as when the table
+ * takes it at once: a second one that says something else is refused when it is spooled, and set
+ * aside with why when the drain finds the table already holding another (never dropped unsaid).
  * Draining lists the folder, appends what it read, and removes only the files it read, so a row
  * spooled during a drain waits for the next one. A file that does not hold a whole run row (edited
  * by hand, or written by a disk that failed) is set aside under another name, never deleted: left in
@@ -14,14 +17,14 @@
  * open that can warn says so while such files remain (`damagedSpoolFiles`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { isCalendarDate } from '../calendar.js';
-import type { RunRow } from './run-row.js';
+import { repeatDifferences, type RepeatedRunRow, type RunRow } from './run-row.js';
 
 const ROW_FILE = /^[0-9a-f]{64}\.json$/;
-/** A ROW_FILE set aside because it held no whole run row (`setAsideDamaged`). */
+/** A ROW_FILE set aside because it held no whole run row (`setAsideDamaged`), or one its table would not take (`setAsideRepeated`). */
 const DAMAGED_FILE = /^[0-9a-f]{64}\.\d+\.damaged\.json$/;
 
 /** A spooled row: the table it belongs to and the row. */
@@ -55,10 +58,12 @@ const spooledFile = z.object({
     trigger_source: z.string().nullish(),
     metadata: z.unknown(),
   }),
+  /** Written into a row set aside by `setAsideRepeated`: why it was not added. */
+  not_added: z.string().optional(),
 });
 
 /** Why `content` is not a spooled run row, in a few words (`row.started_at: not an instant`), or the row. */
-function parseSpooled(content: string): { table: string; row: RunRow } | string {
+function parseSpooled(content: string): { table: string; row: RunRow; notAdded?: string } | string {
   let document: unknown;
   try {
     document = JSON.parse(content);
@@ -71,9 +76,10 @@ function parseSpooled(content: string): { table: string; row: RunRow } | string 
     const [issue] = parsed.error.issues;
     return issue ? `${issue.path.join('.') || 'the file'}: ${issue.message}` : 'not a run row';
   }
-  const { table, row } = parsed.data;
+  const { table, row, not_added: notAdded } = parsed.data;
   return {
     table,
+    ...(notAdded === undefined ? {} : { notAdded }),
     row: {
       run_id: row.run_id,
       processor_name: row.processor_name,
@@ -103,19 +109,54 @@ export function spoolDirOf(databasePath: string): string {
   return `${databasePath}.spool`;
 }
 
-/** Keeps `rows` of `table` in the spool of `databasePath`, durably; returns the folder. */
+/**
+ * Keeps `rows` of `table` in the spool of `databasePath`, durably; returns the folder. A row whose
+ * `(run_id, status)` already waits there with other values is not kept (the first stays): once the
+ * others are kept, that is an error saying which and how they differ. The same values again are a
+ * retry, kept once.
+ */
 export function spoolRunRows(databasePath: string, table: string, rows: readonly RunRow[]): string {
   const dir = spoolDirOf(databasePath);
   mkdirSync(dir, { recursive: true });
+  const refused: string[] = [];
   for (const row of rows) {
     const name = createHash('sha256').update(`${table}\u0000${row.run_id}\u0000${row.status}`).digest('hex');
+    const file = join(dir, `${name}.json`);
     const temporary = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     writeDurably(temporary, JSON.stringify({ table, row }));
-    renameSync(temporary, join(dir, `${name}.json`));
+    try {
+      // A link, unlike a rename, never replaces a row already waiting: the first one stays.
+      linkSync(temporary, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const waiting = readWaiting(file);
+      if (waiting === null) {
+        // Damaged (or gone since): this whole row takes its place.
+        renameSync(temporary, file);
+        continue;
+      }
+      const differences = repeatDifferences({ row, stored: waiting });
+      if (differences.length > 0) {
+        refused.push(`run ${row.run_id} already has a ${row.status} row waiting in ${dir}, which says ${differences.join('; ')}; a run keeps its first row of each status`);
+      }
+    } finally {
+      rmSync(temporary, { force: true });
+    }
   }
-  // The renames themselves are durable only once the folder is.
+  // The links themselves are durable only once the folder is.
   syncPath(dir);
+  if (refused.length > 0) throw new Error(refused.join('; '));
   return dir;
+}
+
+/** The row a spool file holds, or null when it holds no whole row (or is gone). */
+function readWaiting(file: string): RunRow | null {
+  try {
+    const spooled = parseSpooled(readFileSync(file, 'utf8'));
+    return typeof spooled === 'string' ? null : spooled.row;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -155,6 +196,22 @@ export function setAsideDamaged(damaged: DamagedSpoolFile, now = Date.now()): vo
   }
 }
 
+/**
+ * Moves a spooled row its table did not take, because the table already holds another row of its
+ * `(run_id, status)` that says something else, out of the drain's way as `setAsideDamaged` does, with
+ * why written into it: every open that can warn then names it (`damagedSpoolFiles`), so the row
+ * that was not added is not passed over in silence. Left in place when it cannot be moved.
+ */
+export function setAsideRepeated({ file, table, row }: SpooledRow, repeat: RepeatedRunRow, now = Date.now()): void {
+  const why = `run ${row.run_id} already has a stored ${row.status} row, which says ${repeatDifferences(repeat).join('; ')}; a run keeps its first row of each status`;
+  try {
+    writeFileSync(join(file, '..', `${basename(file, '.json')}.${now}.damaged.json`), JSON.stringify({ table, row, not_added: why }), { flag: 'wx' });
+    rmSync(file, { force: true });
+  } catch {
+    // Left in place: skipped again as a repeat by the next drain.
+  }
+}
+
 /** Removes spooled rows once their table holds them. */
 export function forgetSpooled(rows: readonly SpooledRow[]): void {
   for (const { file } of rows) rmSync(file, { force: true });
@@ -167,7 +224,7 @@ export function damagedSpoolFiles(databasePath: string): DamagedSpoolFile[] {
     let why: string;
     try {
       const parsed = parseSpooled(readFileSync(join(dir, name), 'utf8'));
-      why = typeof parsed === 'string' ? parsed : 'a whole run row after all: add it with pem record';
+      why = typeof parsed === 'string' ? parsed : (parsed.notAdded ?? 'a whole run row after all: add it with pem record');
     } catch (error) {
       why = `unreadable: ${(error as NodeJS.ErrnoException).code ?? 'error'}`;
     }

@@ -28,8 +28,8 @@ import {
 import { duckDbMemoryBytes } from '../config/env.js';
 import { describeError, runtimeError, withoutSource, type PemError } from '../errors.js';
 import { DAY_MS, isCalendarDate, utcMidnight } from '../calendar.js';
-import { damagedSpoolFiles, forgetSpooled, readSpool, setAsideDamaged, type DamagedSpoolFile, type SpooledRow } from './duckdb-spool.js';
-import type { RepeatedRunRow, RunError, RunRow, StoredRunValues } from './run-row.js';
+import { damagedSpoolFiles, forgetSpooled, readSpool, setAsideDamaged, setAsideRepeated, type DamagedSpoolFile, type SpooledRow } from './duckdb-spool.js';
+import { repeatDifferences, type RepeatedRunRow, type RunError, type RunRow, type StoredRunValues } from './run-row.js';
 import type { PlainValue, QueryBatchesOptions, QueryParam, QueryParams, Row, TableColumn, Warehouse } from './types.js';
 
 export const DEFAULT_DUCKDB_PATH = '.pem/monitoring.duckdb';
@@ -297,19 +297,19 @@ class DuckDbWarehouse implements Warehouse {
   private async drainSpool(): Promise<void> {
     const { rows: spooled, damaged } = readSpool(this.path);
     for (const file of damaged) setAsideDamaged(file);
-    // Said by every open that can warn (a check, gaps, report, schema apply), once per process, while
-    // damaged files remain: the drain that set them aside may have had no one to tell (pem record).
-    const setAside = this.options.onSpoolDamaged && !this.spoolDamagedTold ? damagedSpoolFiles(this.path) : [];
-    if (setAside.length > 0) {
-      this.spoolDamagedTold = true;
-      this.options.onSpoolDamaged!(setAside);
-    }
     const byTable = new Map<string, SpooledRow[]>();
     for (const entry of spooled) byTable.set(entry.table, [...(byTable.get(entry.table) ?? []), entry]);
     for (const [table, entries] of byTable) {
       try {
-        await this.insertRunRows(table, entries.map((e) => e.row));
-        forgetSpooled(entries);
+        const repeated = await this.insertRunRows(table, entries.map((e) => e.row));
+        // A row the table skipped because it holds another of its (run_id, status) that says
+        // something else: set aside with why, not forgotten unsaid. A retry (the same values) is.
+        const conflicting = new Map(repeated.filter((repeat) => repeatDifferences(repeat).length > 0).map((repeat) => [repeat.row, repeat]));
+        for (const entry of entries) {
+          const repeat = conflicting.get(entry.row);
+          if (repeat) setAsideRepeated(entry, repeat);
+        }
+        forgetSpooled(entries.filter((entry) => !conflicting.has(entry.row)));
       } catch (error) {
         // The table is missing or refuses them: they stay spooled, for a later drain. Said once per
         // table: the file is opened again between a check's statements.
@@ -317,6 +317,13 @@ class DuckDbWarehouse implements Warehouse {
         this.spoolKeptTold.add(table);
         this.options.onSpoolKept?.(table, entries.length, withoutSource(describeError(error), this.description));
       }
+    }
+    // Said by every open that can warn (a check, gaps, report, schema apply), once per process, while
+    // set-aside files remain: the drain that set them aside may have had no one to tell (pem record).
+    const setAside = this.options.onSpoolDamaged && !this.spoolDamagedTold ? damagedSpoolFiles(this.path) : [];
+    if (setAside.length > 0) {
+      this.spoolDamagedTold = true;
+      this.options.onSpoolDamaged!(setAside);
     }
   }
 

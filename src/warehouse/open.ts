@@ -57,7 +57,7 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
         const shown = files.slice(0, 3).map(({ file, reason }) => `${file} (${reason})`);
         if (files.length > 3) shown.push(`and ${files.length - 3} more`);
         mode.warn?.(
-          `${files.length} file${one ? '' : 's'} in ${spoolDirOf(path)} held no whole run row and ${one ? 'was' : 'were'} set aside, not added to the run history: ` +
+          `${files.length} file${one ? '' : 's'} in ${spoolDirOf(path)} ${one ? 'was' : 'were'} set aside, not added to the run history: ` +
             `${shown.join(', ')}; see what ${one ? 'it holds' : 'they hold'}, record ${one ? 'that run' : 'those runs'} again (pem record) if ${one ? 'it matters' : 'they matter'}, then delete ${one ? 'it' : 'them'}`,
         );
       },

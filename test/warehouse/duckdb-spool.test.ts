@@ -94,15 +94,64 @@ describe('a damaged spool file', () => {
     // Not a dry run: the check records its own run row first, through an open that warns no one.
     const run = await scenario.check(['--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z', '--json-output']);
     expect(run.code, run.stderr).toBe(0);
-    const warnings = run.stderr.split('\n').filter((line) => line.includes('run row'));
+    const warnings = run.stderr.split('\n').filter((line) => line.includes('set aside'));
     const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(warnings).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^warning: 1 file in ${escaped(dir)} held no whole run row and was set aside, not added to the run history: ${basename(file, '.json')}\\.\\d+\\.damaged\\.json \\(row\\.processing_date: not a YYYY-MM-DD date\\); see what it holds, record that run again \\(pem record\\) if it matters, then delete it$`,
+          `^warning: 1 file in ${escaped(dir)} was set aside, not added to the run history: ${basename(file, '.json')}\\.\\d+\\.damaged\\.json \\(row\\.processing_date: not a YYYY-MM-DD date\\); see what it holds, record that run again \\(pem record\\) if it matters, then delete it$`,
         ),
       ),
     ]);
     expect(run.json.processors[0].days.at(-1)).toMatchObject({ date: '2025-10-07', status: 'success' });
+  });
+});
+
+describe('a second row of a (run_id, status) that says something else', () => {
+  const withRecords = (runId: string, records: number) => ({ ...row(runId), records_processed: records });
+
+  it('is refused when spooled, saying how it differs, and the first row waiting there stays; the same values again are a retry', async () => {
+    scenario = await createScenario(registry);
+    const dir = spoolRunRows(scenario.databasePath, table, [withRecords('twice', 10)]);
+    // A retry: kept once, nothing said.
+    expect(spoolRunRows(scenario.databasePath, table, [withRecords('twice', 10)])).toBe(dir);
+    expect(() => spoolRunRows(scenario!.databasePath, table, [withRecords('other', 3), withRecords('twice', 20)])).toThrow(
+      `run twice already has a success row waiting in ${dir}, which says records_processed 10, not 20; a run keeps its first row of each status`,
+    );
+    // No temporary file left behind; the other row of that call was kept.
+    expect(readdirSync(dir).filter((name) => !name.endsWith('.json'))).toEqual([]);
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      expect(await warehouse.query(`SELECT run_id, records_processed FROM ${table} ORDER BY run_id`)).toEqual([
+        { run_id: 'other', records_processed: 3 },
+        { run_id: 'twice', records_processed: 10 },
+      ]);
+    } finally {
+      await warehouse.close();
+    }
+  });
+
+  it('is set aside with why when the table already holds the first, and named by the next open that can warn', async () => {
+    scenario = await createScenario(registry);
+    const first = await openDuckDb({ path: scenario.databasePath, create: false });
+    await first.insertRunRows(table, [withRecords('stored', 10), withRecords('retried', 4)]);
+    await first.close();
+    // Spooled while the file was held: one that differs from the stored row, and a plain retry.
+    const dir = spoolRunRows(scenario.databasePath, table, [withRecords('stored', 20), withRecords('retried', 4)]);
+    const told: DamagedSpoolFile[][] = [];
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false, onSpoolDamaged: (files) => void told.push([...files]) });
+    try {
+      expect(await warehouse.query(`SELECT run_id, records_processed FROM ${table} ORDER BY run_id`)).toEqual([
+        { run_id: 'retried', records_processed: 4 },
+        { run_id: 'stored', records_processed: 10 },
+      ]);
+    } finally {
+      await warehouse.close();
+    }
+    const names = readdirSync(dir);
+    expect(names).toEqual([expect.stringMatching(/^[0-9a-f]{64}\.\d+\.damaged\.json$/)]);
+    expect(JSON.parse(readFileSync(join(dir, names[0]!), 'utf8')).row).toMatchObject({ run_id: 'stored', records_processed: 20 });
+    // Told by the very open whose drain set it aside.
+    expect(told).toEqual([[{ file: names[0], reason: 'run stored already has a stored success row, which says records_processed 10, not 20; a run keeps its first row of each status' }]]);
   });
 });
