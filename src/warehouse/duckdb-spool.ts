@@ -17,7 +17,7 @@
  * open that can warn says so while such files remain (`damagedSpoolFiles`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { isCalendarDate } from '../calendar.js';
@@ -104,9 +104,18 @@ function spoolFileNames(dir: string, kind: RegExp): string[] {
   }
 }
 
-/** The spool folder of a DuckDB file. */
+/**
+ * The spool folder of a DuckDB file: beside the file itself, also when it is reached through a
+ * link to it (a recorder given the link and a check given the file must share one spool).
+ */
 export function spoolDirOf(databasePath: string): string {
-  return `${databasePath}.spool`;
+  let file = databasePath;
+  try {
+    if (lstatSync(databasePath).isSymbolicLink()) file = realpathSync(databasePath);
+  } catch {
+    // No such file (or a dangling link): named as given, and reported as missing by whoever opens it.
+  }
+  return `${file}.spool`;
 }
 
 /**

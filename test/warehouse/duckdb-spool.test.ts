@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spoolDirOf, spoolRunRows, type DamagedSpoolFile } from '../../src/warehouse/duckdb-spool.js';
@@ -153,5 +153,21 @@ describe('a second row of a (run_id, status) that says something else', () => {
     expect(JSON.parse(readFileSync(join(dir, names[0]!), 'utf8')).row).toMatchObject({ run_id: 'stored', records_processed: 20 });
     // Told by the very open whose drain set it aside.
     expect(told).toEqual([[{ file: names[0], reason: 'run stored already has a stored success row, which says records_processed 10, not 20; a run keeps its first row of each status' }]]);
+  });
+});
+
+describe('a DuckDB file reached through a link', () => {
+  it('shares its spool with the file itself: rows spooled through the link are added by an open of the file', async () => {
+    scenario = await createScenario(registry);
+    const link = join(scenario.dir, 'link.duckdb');
+    symlinkSync(scenario.databasePath, link);
+    expect(spoolDirOf(link)).toBe(spoolDirOf(realpathSync(scenario.databasePath)));
+    spoolRunRows(link, table, [row('through-the-link')]);
+    const warehouse = await openDuckDb({ path: realpathSync(scenario.databasePath), create: false });
+    try {
+      expect(await warehouse.query(`SELECT run_id FROM ${table}`)).toEqual([{ run_id: 'through-the-link' }]);
+    } finally {
+      await warehouse.close();
+    }
   });
 });
