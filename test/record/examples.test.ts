@@ -146,6 +146,28 @@ except SystemExit:
     expect(errors[0]).toEqual({ error_type: 'ValueError', error_message: 'bad?byte' });
     expect(errors[1]!.error_message).toMatch(/^Q{3000,}/);
     expect(errors[2]).toBeNull();
+    // sys.exit(0) inside the block keeps the records set before it.
+    expect(finals[2]!.records_processed).toBe(7);
+  }, 60_000);
+
+  it.skipIf(!HAS_PYTHON)('(needs python3 on PATH) takes what a processor has at hand: a datetime.date, records as a float, records that are no number', async () => {
+    const script = `
+import datetime
+from pem_run import recorded_run
+with recorded_run("gamebook", datetime.date(2025, 9, 20)) as run:
+    run.records = 1200.0
+with recorded_run("gamebook", "2025-09-21") as run:
+    run.records = "many"
+print("ran")
+`;
+    const { stdout, stderr } = await run('python3', ['-c', script], { cwd: scenario.dir, env });
+    expect(stdout).toBe('ran\n');
+    expect(stderr).toBe("pem_run: records 'many' is not a whole number of records; the run is completed without it\n");
+    const finals = (await finalRows('gamebook')).filter((r) => r.status !== 'running' && ['2025-09-20', '2025-09-21'].includes(String(r.processing_date)));
+    expect(finals.map((r) => [r.processing_date, r.status, r.records_processed])).toEqual([
+      ['2025-09-20', 'success', 1200],
+      ['2025-09-21', 'success', null],
+    ]);
   }, 60_000);
 
   it.skipIf(!HAS_PYTHON)('(needs python3 on PATH) records a run that succeeds and one that raises, re-raising the error', async () => {
