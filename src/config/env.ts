@@ -205,7 +205,8 @@ function wholePositive(raw: string | undefined): number | undefined | null {
 }
 
 function engineFrom(env: Environment): Engine | null {
-  const value = env.PEM_ENGINE;
+  // Empty is unset, as for every other variable (`PEM_ENGINE=` in a .env file).
+  const value = trimmed(env.PEM_ENGINE);
   if (value === undefined) return null;
   if (!(ENGINES as readonly string[]).includes(value)) throw usageError(`PEM_ENGINE '${value}' is not an engine: use duckdb or bigquery`);
   return value as Engine;
@@ -223,8 +224,8 @@ function bigQueryFrom(env: Environment): BigQuerySettings {
   }
   throwProblems(problems);
   return {
-    project: env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT,
-    location: env.PEM_BIGQUERY_LOCATION,
+    project: trimmed(env.GOOGLE_CLOUD_PROJECT) ?? trimmed(env.GCLOUD_PROJECT),
+    location: trimmed(env.PEM_BIGQUERY_LOCATION),
     apiEndpoint: apiEndpoint || undefined,
     timeoutMs: timeoutMs ?? undefined,
   };

@@ -64,6 +64,15 @@ describe('readSettings', () => {
     expect(problemsOf({ PAGERDUTY_EVENTS_URL: 'https://ops:hunter2@events.example.com/v2/enqueue' }).message).toBe(found.message);
   });
 
+  it('reads an empty PEM_ENGINE, GOOGLE_CLOUD_PROJECT or PEM_BIGQUERY_LOCATION as unset, as every other variable, and trims them', () => {
+    expect(readSettings({ PEM_ENGINE: '' }).engine).toBeNull();
+    expect(readSettings({ PEM_ENGINE: ' bigquery ' }).engine).toBe('bigquery');
+    expect(readSettings({ GOOGLE_CLOUD_PROJECT: '', GCLOUD_PROJECT: 'myproj' }).bigQuery.project).toBe('myproj');
+    expect(readSettings({ GOOGLE_CLOUD_PROJECT: ' p1 ' }).bigQuery.project).toBe('p1');
+    expect(readSettings({ PEM_BIGQUERY_LOCATION: '' }).bigQuery.location).toBeUndefined();
+    expect(readSettings({ PEM_BIGQUERY_LOCATION: ' EU ' }).bigQuery.location).toBe('EU');
+  });
+
   it('gives one bad value as the message itself', () => {
     expect(problemsOf({ PEM_ALERT_RETRIES: '99' })).toEqual({
       message: "PEM_ALERT_RETRIES '99' must be a whole number from 0 to 10, for example PEM_ALERT_RETRIES=3",
