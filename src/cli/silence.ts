@@ -84,9 +84,8 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     const reason = flags.reason.trim();
     if (!reason) throw usageError('--reason is empty: say why, for example --reason "backfill of 2025-10-01..07 in progress"');
     boundedReason(reason);
-    const id = await withSilences(flags, context, registry, (warehouse, table) =>
-      addSilence(warehouse, table, { processor, until, reason, createdBy: createdBy(flags.by, context) }, now),
-    );
+    const by = createdBy(flags.by, context);
+    const id = await withSilences(flags, context, registry, (warehouse, table) => addSilence(warehouse, table, { processor, until, reason, createdBy: by }, now));
     context.stdout.write(`silenced ${processor} until ${until.toISOString()} (${id}): ${printable(reason)}\n`);
   });
 
@@ -137,6 +136,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     const processor = flags.processor?.trim();
     const removalReason = flags.reason?.trim() || null;
     if (removalReason !== null) boundedReason(removalReason);
+    const by = createdBy(flags.by, context);
     const removed = await withSilences(flags, context, registry, async (warehouse, table) => {
       const active = await listSilences(warehouse, table, now, { activeOnly: true });
       const chosen = active.filter((s) => (id === undefined || s.silence_id === id) && (processor === undefined || s.processor_name === processor));
@@ -148,7 +148,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
       }
       await removeSilences(warehouse, table, chosen.map((s) => s.silence_id), now, {
         reason: removalReason,
-        createdBy: createdBy(flags.by, context),
+        createdBy: by,
       });
       return chosen;
     });
@@ -170,6 +170,8 @@ function knownProcessor(registry: Registry, name: string): string {
 
 /** `--by`, else $USER / $LOGNAME (config/env.ts), else the OS account running pem. */
 function createdBy(flag: string | undefined, context: CliContext): string | null {
+  // Given but empty is a mistake (a variable that was not set), as an empty --reason is: not "me".
+  if (flag !== undefined && flag.trim() === '') throw usageError('--by is empty: name who it is, for example --by alice, or leave --by out for $USER');
   return flag?.trim() || context.settings.user || osUserName();
 }
 

@@ -152,7 +152,8 @@ export function projectQualifiedKeys(registry: Pick<Registry, 'dataset' | 'proce
 // Shapes. Messages say what is wrong and show a good value, because people fix registries
 // by reading the error, not the docs.
 
-const PROCESSOR_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+/** Processor and route names; `__proto__` (which the pattern lets through) is refused on its own: as a key it is no key. */
+const PROCESSOR_NAME = /^(?!__proto__$)[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `dataset.table` or `project.dataset.table`; project ids may hold dashes. */
 export const TABLE_NAME = /^([A-Za-z0-9_-]+\.)?[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
@@ -534,7 +535,7 @@ export function parseRegistry(document: unknown): ParseResult {
   for (const name of Object.keys(processorsInput).sort()) {
     const where = ['processors', name];
     if (!PROCESSOR_NAME.test(name)) {
-      problems.push(`${where.join('.')}: processor names use letters, digits, "_", "-" and ".", and start with a letter, a digit or "_" (a leading "-" would read as an option in a backfill command); for example "gamebook_processor"`);
+      problems.push(`${where.join('.')}: processor names use letters, digits, "_", "-" and ".", and start with a letter, a digit or "_" (a leading "-" would read as an option in a backfill command), and are not "__proto__"; for example "gamebook_processor"`);
       continue;
     }
     const input = processorsInput[name];
@@ -729,7 +730,7 @@ function parseRoutes(input: unknown, problems: RegistryProblems): Record<string,
     const base = name === DEFAULT_ROUTE ? DEFAULT_ROUTE_CONFIG : { slack_webhook_env: null, pagerduty_routing_key_env: null };
     routes[name] = { ...base };
     if (!PROCESSOR_NAME.test(name)) {
-      problems.push(`${where.join('.')}: route names use letters, digits, "_", "-" and "."; for example "stats"`);
+      problems.push(`${where.join('.')}: route names use letters, digits, "_", "-" and ".", and are not "__proto__"; for example "stats"`);
       continue;
     }
     const parsed = routeShape.safeParse(value);

@@ -44,7 +44,7 @@ const COMPARISONS = new Set([
 const OPERATORS = new Set(['OPERATOR_NOT', 'OPERATOR_IS_NULL', 'OPERATOR_IS_NOT_NULL', 'COMPARE_IN', 'COMPARE_NOT_IN', 'OPERATOR_COALESCE']);
 
 const ALLOWED =
-  'column references, literals, comparisons, AND/OR/NOT, IN (…), LIKE, BETWEEN, IS NULL, CAST to STRING/INT64/BIGINT/BOOL/DATE/TIMESTAMP ' +
+  'column references, literals, comparisons, AND/OR/NOT, IN (…), LIKE, BETWEEN, IS NULL, CAST to STRING/INT64/BIGINT/BOOL/BOOLEAN/DATE/TIMESTAMP ' +
   `and ${FILTER_FUNCTIONS.filter((f) => f !== 'substring').map((f) => f.toUpperCase()).join(', ')}`;
 
 /** The statement each filter is parsed in; its tree minus the WHERE clause must be this one's. */
@@ -74,6 +74,13 @@ function conditionsProblem(operands: unknown): string | null {
   return constant ? 'a constant where a condition belongs' : null;
 }
 
+/**
+ * SQL's clock and session keywords, which DuckDB's parser reads as column references (binding
+ * makes them calls): a filter over `CURRENT_DATE` selects other rows as the real clock moves, so a
+ * check `--now` in the past (SPEC §13: as-of reads, backtests) would not see what it saw then.
+ */
+const CLOCK_KEYWORDS = new Set(['current_date', 'current_time', 'current_timestamp', 'localtime', 'localtimestamp', 'current_user', 'session_user', 'current_role']);
+
 /** Why `expression` is not an expression over the row, or null. */
 export function filterExpressionProblem(expression: Expression): string | null {
   const children = (...values: unknown[]): string | null => {
@@ -84,7 +91,11 @@ export function filterExpressionProblem(expression: Expression): string | null {
     return null;
   };
   switch (expression.class) {
-    case 'COLUMN_REF':
+    case 'COLUMN_REF': {
+      const names = Array.isArray(expression.column_names) ? (expression.column_names as unknown[]) : [];
+      const name = names.length === 1 ? String(names[0]).toLowerCase() : '';
+      return CLOCK_KEYWORDS.has(name) ? `${name.toUpperCase()} (the real clock or session, not the check's --now)` : null;
+    }
     case 'CONSTANT':
       return null;
     case 'COMPARISON':

@@ -50,6 +50,7 @@ describe('pem silence add', () => {
     [['--processor', 'gamebook_processor', '--until', '1000000w', '--reason', 'x'], "--until '1000000w' ends after 9998-12-31T23:59:59Z"],
     [['--processor', 'gamebook_processor', '--until', '2025-10-08T11:00:00Z', '--reason', 'x'], "--until '2025-10-08T11:00:00Z' is not in the future"],
     [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', '  '], '--reason is empty'],
+    [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', 'x', '--by', ''], '--by is empty: name who it is, for example --by alice, or leave --by out for $USER'],
     [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', 'x'.repeat(501)], '--reason is longer than 500 characters: say why in a sentence, and link to the rest'],
     [['--processor', 'gamebook_processor', '--reason', 'x'], "required option '--until <when>' not specified"],
   ])('exits 2 on %j with one clear line', async (args, message) => {

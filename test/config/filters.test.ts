@@ -35,6 +35,10 @@ describe('a processor filter', () => {
     ['getenv(\'HOME\') IS NOT NULL', 'the function GETENV'],
     ["processor_name = 'a' OR EXISTS (SELECT 1)", 'a subquery'],
     ['CAST(processor_name AS INT64[]) IS NULL', 'a CAST to LIST'],
+    // The real clock: a check --now in the past (as-of reads, backtests) would select other rows.
+    ["processor_name = 'gamebook' AND processing_date > CURRENT_DATE", "CURRENT_DATE (the real clock or session, not the check's --now)"],
+    ['started_at < current_timestamp', "CURRENT_TIMESTAMP (the real clock or session, not the check's --now)"],
+    ['trigger_source = current_user', "CURRENT_USER (the real clock or session, not the check's --now)"],
   ])('%s is refused with one line naming %s, exit 2', async (filter, what) => {
     const run = await validate(filter);
     expect(run.code).toBe(2);

@@ -268,6 +268,7 @@ describe('registry problems', () => {
     [{ a: 'daily' }, 'processors.a: must be an object of settings'],
     [{ 'bad name!': {} }, 'processors.bad name!: processor names use letters'],
     [{ '-rf': {} }, 'processors.-rf: processor names use letters, digits, "_", "-" and ".", and start with a letter, a digit or "_"'],
+    [JSON.parse('{"__proto__": {}}'), 'processors.__proto__: processor names use letters'],
   ])('names the processor and the key: %j', (processors, message) => {
     const problems = problemsOf({ processors });
     expect(problems.length).toBeGreaterThan(0);
@@ -347,8 +348,8 @@ describe('pem config validate', () => {
     expect(run.code).toBe(2);
     expect(run.stderr.split('\n')).toEqual([
       `error: invalid registry ${path}: 2 problems`,
-      '  - processors.?[31mred?[0m: processor names use letters, digits, "_", "-" and ".", and start with a letter, a digit or "_" (a leading "-" would read as an option in a backfill command); for example "gamebook_processor"',
-      '  - processors.two?lines: processor names use letters, digits, "_", "-" and ".", and start with a letter, a digit or "_" (a leading "-" would read as an option in a backfill command); for example "gamebook_processor"',
+      '  - processors.?[31mred?[0m: processor names use letters, digits, "_", "-" and ".", and start with a letter, a digit or "_" (a leading "-" would read as an option in a backfill command), and are not "__proto__"; for example "gamebook_processor"',
+      '  - processors.two?lines: processor names use letters, digits, "_", "-" and ".", and start with a letter, a digit or "_" (a leading "-" would read as an option in a backfill command), and are not "__proto__"; for example "gamebook_processor"',
       '',
     ]);
   });
@@ -594,6 +595,7 @@ describe('routes and action templates (SPEC §11)', () => {
     ['every unknown placeholder at once', { processors: { a: { backfill_command: 'run {proc} {date} {DATE} {proc}' } } }, 'processors.a.backfill_command: unknown placeholders {proc}, {DATE}: use {processor} and {date}', null],
     ['a runbook that is not a URL', { processors: { a: { runbook_url: 'wiki/{processor}' } } }, 'processors.a.runbook_url: must be an http(s) URL', null],
     ['an unknown route key', { routes: { stats: { slack_webhok_env: 'X' } }, processors: {} }, 'routes.stats.slack_webhok_env: unknown key (did you mean "slack_webhook_env"?)', null],
+    ['a route named __proto__', { routes: JSON.parse('{"__proto__": {"slack_webhook_env": "X_URL"}}'), processors: {} }, 'routes.__proto__: route names use letters, digits, "_", "-" and ".", and are not "__proto__"', null],
   ])('refuses %s in one line, exit 2, without echoing a secret', async (_name, registry, message, secret) => {
     const path = writeRegistry(`routes-${_name.replace(/\W+/g, '-')}.json`, registry);
     for (const args of [['config', 'validate', '--config', path], ['check', '--config', path, '--database', join(dir, 'none.duckdb')]]) {
