@@ -532,6 +532,8 @@ export function parseRegistry(document: unknown): ParseResult {
   const routes = parseRoutes(raw.routes, problems);
 
   const processors: ProcessorConfig[] = [];
+  // A depends_on with a malformed item is left out as a whole; its other items are still checked.
+  const partlyFaultyDependencies: [string, (readonly [number, Dependency])[]][] = [];
   for (const name of Object.keys(processorsInput).sort()) {
     const where = ['processors', name];
     if (!PROCESSOR_NAME.test(name)) {
@@ -561,11 +563,13 @@ export function parseRegistry(document: unknown): ParseResult {
     }
     const crossProblems = crossFieldProblems(processor, parsed.data).filter((p) => !faultyKeys.has(p.slice(0, p.indexOf(':'))));
     problems.push(...crossProblems.map((p) => `${where.join('.')}.${p}`));
+    if (faultyKeys.has('depends_on')) partlyFaultyDependencies.push([name, wellFormedDependencies((input as Record<string, unknown>).depends_on)]);
     processors.push(processor);
   }
 
   // Every processor the file names is known to its dependents, also one whose own keys are faulty.
   problems.push(...dependencyProblems(processors, Object.keys(processorsInput)));
+  for (const [name, items] of partlyFaultyDependencies) problems.push(...dependencyItemProblems(name, items, new Set(Object.keys(processorsInput))));
   if (problems.length > 0) return { ok: false, problems, processors };
   const { effective, notes } = ignoredDependencies(processors);
   notes.push(...zoneSpellingNotes(raw, processorsInput, registryTimezone, processors));
@@ -651,7 +655,7 @@ function withDefaults(name: string, input: ProcessorInput, dataset: string, regi
     runtime_min_excess_minutes: input.runtime_min_excess_minutes ?? BASELINE_DEFAULTS.runtime_min_excess_minutes,
     alert_after_dates: input.alert_after_dates ?? null,
     alert_within_dates: input.alert_after_dates === undefined ? null : (input.alert_within_dates ?? input.alert_after_dates),
-    depends_on: (input.depends_on ?? []).map((d) => (typeof d === 'string' ? { processor: d, offset_days: 0 } : { processor: d.processor, offset_days: d.offset_days ?? 0 })),
+    depends_on: (input.depends_on ?? []).map(asDependency),
     route: input.route ?? DEFAULT_ROUTE,
     runbook_url: input.runbook_url ?? null,
     backfill_command: input.backfill_command ?? null,
@@ -667,28 +671,50 @@ function withDefaults(name: string, input: ProcessorInput, dataset: string, regi
 export function dependencyProblems(processors: readonly ProcessorConfig[], names: readonly string[] = processors.map((p) => p.name)): RegistryProblems {
   const problems: RegistryProblems = [];
   const known = new Set(names);
-  for (const p of processors) {
-    const seen = new Set<string>();
-    p.depends_on.forEach((d, i) => {
-      const where = `processors.${p.name}.depends_on.${i}`;
-      if (!known.has(d.processor)) {
-        // Never the processor itself: a dependency on itself is an error of its own.
-        const others = [...known].filter((name) => name !== p.name);
-        const hint = nearestWithin(d.processor, others);
-        const suggestion = hint ? ` (did you mean "${hint}"?)` : '';
-        problems.push(`${where}: unknown processor "${d.processor}"${suggestion}`);
-      } else if (d.processor === p.name) {
-        problems.push(`${where}: a processor cannot depend on itself`);
-      }
-      if (d.offset_days > 0) {
-        problems.push(`${where}.offset_days: ${d.offset_days} is positive; a date can only need the same or an earlier upstream date, for example "offset_days": -1`);
-      }
-      const key = `${d.processor}|${d.offset_days}`;
-      if (seen.has(key)) problems.push(`${where}: "${d.processor}" is listed twice`);
-      seen.add(key);
-    });
-  }
+  for (const p of processors) problems.push(...dependencyItemProblems(p.name, p.depends_on.map((d, i) => [i, d]), known));
   for (const cycle of dependencyCycles(processors)) problems.push(`processors.${cycle[0]}.depends_on: dependency cycle ${[...cycle, cycle[0]].join(' -> ')}`);
+  return problems;
+}
+
+/** The items of a `depends_on` value that are well-formed, by their index in it (none when it is no list). */
+function wellFormedDependencies(value: unknown): (readonly [number, Dependency])[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item, i) => {
+    const parsed = dependencyShape.safeParse(item);
+    return parsed.success ? [[i, asDependency(parsed.data)] as const] : [];
+  });
+}
+
+/** A `depends_on` item as written (a name, or a processor with an offset) as a Dependency. */
+function asDependency(d: z.infer<typeof dependencyShape>): Dependency {
+  return typeof d === 'string' ? { processor: d, offset_days: 0 } : { processor: d.processor, offset_days: d.offset_days ?? 0 };
+}
+
+/**
+ * The problems of a processor's dependencies, each with its index in `depends_on` (the items of a
+ * list with a malformed item are checked too, by their own indexes, so all show up in one pass).
+ */
+function dependencyItemProblems(name: string, items: readonly (readonly [number, Dependency])[], known: ReadonlySet<string>): RegistryProblems {
+  const problems: RegistryProblems = [];
+  const seen = new Set<string>();
+  for (const [i, d] of items) {
+    const where = `processors.${name}.depends_on.${i}`;
+    if (!known.has(d.processor)) {
+      // Never the processor itself: a dependency on itself is an error of its own.
+      const others = [...known].filter((other) => other !== name);
+      const hint = nearestWithin(d.processor, others);
+      const suggestion = hint ? ` (did you mean "${hint}"?)` : '';
+      problems.push(`${where}: unknown processor "${d.processor}"${suggestion}`);
+    } else if (d.processor === name) {
+      problems.push(`${where}: a processor cannot depend on itself`);
+    }
+    if (d.offset_days > 0) {
+      problems.push(`${where}.offset_days: ${d.offset_days} is positive; a date can only need the same or an earlier upstream date, for example "offset_days": -1`);
+    }
+    const key = `${d.processor}|${d.offset_days}`;
+    if (seen.has(key)) problems.push(`${where}: "${d.processor}" is listed twice`);
+    seen.add(key);
+  }
   return problems;
 }
 

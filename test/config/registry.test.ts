@@ -38,6 +38,15 @@ describe('registry defaults (SPEC §3)', () => {
     });
   });
 
+  it('reports every problem of a depends_on in one pass, also beside a malformed item', () => {
+    expect(problemsOf({ processors: { a: {}, b: { depends_on: [{ processor: 'a', offset_days: 1 }, 'nope', 'a', 'a', { processor: 'a', offset_days: -1.5 }] } } })).toEqual([
+      'processors.b.depends_on.4.offset_days: must be a whole number of days, for example "offset_days": -1',
+      'processors.b.depends_on.0.offset_days: 1 is positive; a date can only need the same or an earlier upstream date, for example "offset_days": -1',
+      'processors.b.depends_on.1: unknown processor "nope"',
+      'processors.b.depends_on.3: "a" is listed twice',
+    ]);
+  });
+
   it('reports a dependency listed twice, a bad shape and alert_within_dates without alert_after_dates', () => {
     expect(problemsOf({ processors: { up: {}, down: { depends_on: ['up', { processor: 'up' }] } } })).toEqual(['processors.down.depends_on.1: "up" is listed twice']);
     expect(problemsOf({ processors: { down: { depends_on: [{ processor: 'up', offset: -1 }] } } })).toEqual(['processors.down.depends_on.0.offset: unknown key (did you mean "offset_days"?)']);
