@@ -253,7 +253,11 @@ async function withMisreadProcessors(error: unknown, warehouse: Warehouse, regis
         const value = p[key];
         return typeof value === 'string' && columns.some((column) => new RegExp(`(^|[^\\w])${escapeRegExp(column)}($|[^\\w])`).test(value));
       });
-      misread.push(`processor ${p.name}${keys.length > 0 ? ` (${keys.join(', ')})` : ''}: ${said}`);
+      // A type mismatch names no column ("Cannot compare values of type VARCHAR and type DATE"):
+      // then the keys this processor sets its own way are where to look.
+      const ownKeys = READ_KEYS.filter((key) => key !== 'processor_filter' && p[key] !== standard[key]);
+      const where = keys.length > 0 ? keys.join(', ') : ownKeys.length === 1 ? ownKeys[0] : ownKeys.length > 1 ? `one of ${ownKeys.join(', ')}` : null;
+      misread.push(`processor ${p.name}${where ? ` (${where})` : ''}: ${said}`);
     }
   }
   if (misread.length === 0 || !explainsIt) return error;

@@ -40,4 +40,19 @@ describe('a registry that reads its tables wrongly', () => {
     const alone = await scenario.check([...ARGS, '--processors', 'fine']);
     expect(alone.code, alone.stderr).toBe(0);
   });
+
+  it('names the keys a processor sets its own way when the warehouse names no column (a type mismatch)', async () => {
+    scenario = await createScenario(
+      { dataset: 'monitoring', processors: { fine: {}, status_as_date: { date_field: 'status' }, two_own: { date_field: 'status', records_field: 'records_processed', started_at_field: 'completed_at' } } },
+      runsOn('fine', ['2025-10-06', '2025-10-07']),
+    );
+    const run = await scenario.check(ARGS);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'error: the registry describes tables the warehouse reads otherwise: ' +
+        'processor status_as_date (date_field): Binder Error: Cannot compare values of type VARCHAR and type DATE - an explicit cast is required; ' +
+        'processor two_own (one of date_field, started_at_field): Binder Error: Cannot compare values of type VARCHAR and type DATE - an explicit cast is required; ' +
+        "correct the registry (pem config validate cannot see a table's columns)",
+    ]);
+  });
 });
