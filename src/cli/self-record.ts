@@ -54,6 +54,20 @@ export async function runMonitoredCheck<T>(
   const runId = await recorder.recordRunStart(MONITOR_PROCESSOR, own.processingDate, { triggerSource: own.triggerSource, metadata: own.metadata });
   const started = recorder.lastWriteKept;
   const spooled = started && !recorder.lastWriteSucceeded;
+  // Whether this run's end is being recorded (then a stop leaves it to that write).
+  let ending = false;
+  // A stop (SIGTERM, Ctrl-C) that finds no alert delivery to settle ends the process at once,
+  // before the check could fail below (it may be waiting for the DuckDB file, or for BigQuery):
+  // its end is recorded as failed then, without waiting for a held file (spooled: the stop is bounded).
+  if (started) {
+    context.stop.atStop(async () => {
+      if (ending) return '';
+      ending = true;
+      own.fileWait.enabled = false;
+      await recorder.recordRunComplete(runId, { status: 'failed', recordsProcessed: own.processors, errors: [runErrorFrom(context.stop.signal.reason)] });
+      return '';
+    }, () => '');
+  }
   let outcome: T;
   try {
     outcome = await check();
@@ -61,6 +75,11 @@ export async function runMonitoredCheck<T>(
     // When the start could not be written the warehouse is most likely what failed the check:
     // a second bounded wait would only delay the exit (a spooled start's end is spooled at once).
     own.fileWait.enabled = !spooled;
+    if (ending) {
+      notes.drop();
+      throw error;
+    }
+    ending = true;
     if (started) await recorder.recordRunComplete(runId, { status: 'failed', recordsProcessed: own.processors, errors: [runErrorFrom(error)] });
     // The check's own error is the one line to read ("DuckDB database … does not exist" once, not
     // three times); recording problems resurface on the next check that runs.
@@ -68,6 +87,8 @@ export async function runMonitoredCheck<T>(
     throw error;
   }
   own.fileWait.enabled = true;
+  if (ending) return outcome;
+  ending = true;
   await recorder.recordRunComplete(runId, { status: 'success', recordsProcessed: own.processors });
   // The end written, a start spooled for a held file was added by the check's own open of it (which
   // says so itself when it cannot): its warning would only alarm.

@@ -6,6 +6,7 @@
  * cannot settle is cut short at the grace bound.
  */
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStopControl, STOP_GRACE_MS, type StopControl } from '../../src/cli/stop.js';
@@ -253,6 +254,35 @@ describe('SIGTERM elsewhere', () => {
       }
     })()) as { run_id: string }[];
     expect(rows).toEqual([{ run_id: runId }]);
+  }, 60_000);
+
+  it("while pem check waits for the file: its own run is recorded failed (spooled), not left running", async () => {
+    const holder = await openDuckDb({ path: rig.scenario.databasePath, create: false });
+    const lockWaitMarker = join(rig.scenario.dir, 'check-lock-wait');
+    const refusals = () => (existsSync(lockWaitMarker) ? readFileSync(lockWaitMarker, 'utf8').split('\n').filter(Boolean).length : 0);
+    let run: Signalled;
+    try {
+      // Self-recording on: the start is spooled at once (the file is held), then the check waits for the file.
+      run = await checkStoppedWhen(
+        { PEM_DUCKDB_LOCK_TIMEOUT_MS: '60000', ...attachMarkersEnv({ lockWait: lockWaitMarker }) },
+        // Refused twice: the start's one attempt, then the check's own wait.
+        () => refusals() >= 2,
+      );
+    } finally {
+      await holder.close();
+    }
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual(['error: stopped by SIGTERM (task timeout or cancellation) before the command finished; alerts not yet delivered stay unsent']);
+    const warehouse = await openDuckDb({ path: rig.scenario.databasePath, create: false });
+    try {
+      const own = await warehouse.query("SELECT status, errors FROM nba_reference.processor_run_history WHERE processor_name = 'processor_execution_monitor' ORDER BY status DESC");
+      expect(own).toEqual([
+        { status: 'running', errors: null },
+        { status: 'failed', errors: [{ error_type: 'Error', error_message: 'stopped by SIGTERM (task timeout or cancellation) before the command finished' }] },
+      ]);
+    } finally {
+      await warehouse.close();
+    }
   }, 60_000);
 
   it('ends delivery that cannot settle (the database held by another process) at the grace bound', async () => {

@@ -1,11 +1,11 @@
 /**
  * Preloaded into a child `pem` (NODE_OPTIONS=--import=…) by tests that must act at a moment the
  * child does not announce: writes the file named by ATTACHED_MARKER once DuckDB has attached a
- * database file (the child holds it), and the one named by LOCK_WAIT_MARKER the first time DuckDB
- * refuses an ATTACH for its lock (the child is waiting for the file). The statement and its
- * outcome are untouched.
+ * database file (the child holds it), and adds a line to the one named by LOCK_WAIT_MARKER each
+ * time DuckDB refuses an ATTACH for its lock (the child is waiting for the file). The statement
+ * and its outcome are untouched.
  */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { DuckDBConnection } from '@duckdb/node-api';
 
 const { ATTACHED_MARKER: attachedMarker, LOCK_WAIT_MARKER: lockWaitMarker } = process.env;
@@ -17,7 +17,7 @@ DuckDBConnection.prototype.run = async function (sql, ...rest) {
     if (attach && attachedMarker) writeFileSync(attachedMarker, '');
     return result;
   } catch (error) {
-    if (attach && lockWaitMarker && /could not set lock/i.test(String(error))) writeFileSync(lockWaitMarker, '');
+    if (attach && lockWaitMarker && /could not set lock/i.test(String(error))) appendFileSync(lockWaitMarker, 'refused\n');
     throw error;
   }
 };

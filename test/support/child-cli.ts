@@ -108,8 +108,8 @@ async function releaseAfter(hold: { marker: string; release: string }, child: Ch
 
 /**
  * The environment that preloads test/support/attach-markers-preload.mjs into a child: `attached`
- * is written once it has attached a DuckDB file (holds it), `lockWait` once DuckDB first refused
- * it the file for another process's lock (it is waiting).
+ * is written once it has attached a DuckDB file (holds it), `lockWait` gets a line each time DuckDB
+ * refused it the file for another process's lock (it is waiting).
  */
 export function attachMarkersEnv(markers: { attached?: string; lockWait?: string }): Record<string, string> {
   return {
