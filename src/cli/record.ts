@@ -210,6 +210,9 @@ function resolveRun(flags: CompleteFlags): { processor?: string; processingDate?
         `--run-id '${flags.runId}' carries the date ${parsed.processingDate}, which is not a date from 1900-01-01 to 9998-12-31: pass the id \`pem record start\` printed, or --processor and --date for a run started elsewhere`,
       );
     }
+    // Its processor too: `pem record start` refuses a name with a control character in it.
+    const nameProblem = checkName('the processor of --run-id', parsed.processor);
+    if (nameProblem) throw usageError(`${nameProblem}: pass the id \`pem record start\` printed`);
     if ((processor !== undefined && processor !== parsed.processor) || (date !== undefined && date !== parsed.processingDate)) {
       throw usageError(
         `--run-id '${flags.runId}' belongs to processor '${parsed.processor}' and date ${parsed.processingDate}: drop --processor and --date, or pass the ones it was started with`,

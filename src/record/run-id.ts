@@ -36,7 +36,8 @@ export function parseRunId(runId: string): RunIdParts | null {
   if (!instant) return null;
   const [, y, mo, d, h, mi, s, ms] = instant;
   const startedAt = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
-  if (Number.isNaN(startedAt.getTime())) return null;
+  // An instant that is none (February 30, 25:00) would roll over to another: not an id newRunId made.
+  if (Number.isNaN(startedAt.getTime()) || compactInstant(startedAt) !== match[3]) return null;
   return { processor: match[1]!, processingDate: match[2]!, startedAt };
 }
 

@@ -109,6 +109,9 @@ describe('pem record start', () => {
     const coloured = await record(['start', '--processor', 'gamebook', '--date', '\u001b[31m2025-10-07']);
     expect(coloured.code).toBe(2);
     expect(coloured.stderr).toBe("error: --date '?[31m2025-10-07' is not a valid date: use YYYY-MM-DD, for example 2025-10-07\n");
+    // The same name carried in a run id is refused too, as start refuses it.
+    const carried = await record(['complete', '--run-id', 'game\u0001book/2025-10-07/20251008T060000000Z-0123456789ab', '--status', 'success']);
+    expect(carried).toEqual({ code: 2, stdout: '', stderr: "error: the processor of --run-id 'game?book' holds a control character: pass the id `pem record start` printed\n" });
   });
 
   it('refuses a --trigger that is empty, holds a line break or runs past 256 characters (it was cut or stored as typed)', async () => {

@@ -220,7 +220,7 @@ describe('run ids', () => {
     }
   });
 
-  it.each(['', 'gamebook', 'gamebook/2025-10-07', 'gamebook/2025-10-07/20251008T060708009Z-XYZ', 'gamebook/2025-10-07/20251308T060708009Z-0123456789ab'])(
+  it.each(['', 'gamebook', 'gamebook/2025-10-07', 'gamebook/2025-10-07/20251008T060708009Z-XYZ', 'gamebook/2025-10-07/20251308T060708009Z-0123456789ab', 'gamebook/2025-10-07/20260230T000000000Z-0123456789ab', 'gamebook/2025-10-07/20251008T250000000Z-0123456789ab'])(
     'are not read into %j',
     (runId) => {
       expect(parseRunId(runId)).toBeNull();
