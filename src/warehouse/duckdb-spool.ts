@@ -53,7 +53,8 @@ const spooledFile = z.object({
     status: text,
     started_at: instant.nullish(),
     completed_at: instant.nullish(),
-    records_processed: z.number().int().nullish(),
+    // A count the table's BIGINT holds exactly (what pem record writes); a larger one failed its table's whole drain.
+    records_processed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullish(),
     errors: z.array(z.object({ error_type: z.string(), error_message: z.string() })).nullish(),
     trigger_source: z.string().nullish(),
     metadata: z.unknown(),

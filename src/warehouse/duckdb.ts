@@ -300,23 +300,22 @@ class DuckDbWarehouse implements Warehouse {
     const byTable = new Map<string, SpooledRow[]>();
     for (const entry of spooled) byTable.set(entry.table, [...(byTable.get(entry.table) ?? []), entry]);
     for (const [table, entries] of byTable) {
-      try {
-        const repeated = await this.insertRunRows(table, entries.map((e) => e.row));
-        // A row the table skipped because it holds another of its (run_id, status) that says
-        // something else: set aside with why, not forgotten unsaid. A retry (the same values) is.
-        const conflicting = new Map(repeated.filter((repeat) => repeatDifferences(repeat).length > 0).map((repeat) => [repeat.row, repeat]));
-        for (const entry of entries) {
-          const repeat = conflicting.get(entry.row);
-          if (repeat) setAsideRepeated(entry, repeat);
-        }
-        forgetSpooled(entries.filter((entry) => !conflicting.has(entry.row)));
-      } catch (error) {
-        // The table is missing or refuses them: they stay spooled, for a later drain. Said once per
-        // table: the file is opened again between a check's statements.
-        if (this.spoolKeptTold.has(table)) continue;
-        this.spoolKeptTold.add(table);
-        this.options.onSpoolKept?.(table, entries.length, withoutSource(describeError(error), this.description));
-      }
+      // All at once; when the table refuses that, each on its own, so that one row it refuses (a
+      // value out of its column's range) does not keep the others out with it.
+      const refused = await this.addSpooled(table, entries).then(
+        () => [],
+        async (error: unknown) => {
+          if (entries.length === 1) return [{ entry: entries[0]!, error }];
+          const each: { entry: SpooledRow; error: unknown }[] = [];
+          for (const entry of entries) await this.addSpooled(table, [entry]).catch((own: unknown) => each.push({ entry, error: own }));
+          return each;
+        },
+      );
+      // They stay spooled, for a later drain (the table is missing, or refuses them). Said once per
+      // table: the file is opened again between a check's statements.
+      if (refused.length === 0 || this.spoolKeptTold.has(table)) continue;
+      this.spoolKeptTold.add(table);
+      this.options.onSpoolKept?.(table, refused.length, withoutSource(describeError(refused[0]!.error), this.description));
     }
     // Said by every open that can warn (a check, gaps, report, schema apply), once per process, while
     // set-aside files remain: the drain that set them aside may have had no one to tell (pem record).
@@ -325,6 +324,19 @@ class DuckDbWarehouse implements Warehouse {
       this.spoolDamagedTold = true;
       this.options.onSpoolDamaged!(setAside);
     }
+  }
+
+  /** Adds spooled rows to their table and forgets them; throws (keeping them) when the table refuses them. */
+  private async addSpooled(table: string, entries: readonly SpooledRow[]): Promise<void> {
+    const repeated = await this.insertRunRows(table, entries.map((e) => e.row));
+    // A row the table skipped because it holds another of its (run_id, status) that says
+    // something else: set aside with why, not forgotten unsaid. A retry (the same values) is.
+    const conflicting = new Map(repeated.filter((repeat) => repeatDifferences(repeat).length > 0).map((repeat) => [repeat.row, repeat]));
+    for (const entry of entries) {
+      const repeat = conflicting.get(entry.row);
+      if (repeat) setAsideRepeated(entry, repeat);
+    }
+    forgetSpooled(entries.filter((entry) => !conflicting.has(entry.row)));
   }
 
   private readonly spoolKeptTold = new Set<string>();

@@ -171,3 +171,28 @@ describe('a DuckDB file reached through a link', () => {
     }
   });
 });
+
+describe('a spooled row its table refuses', () => {
+  it('stays spooled alone, said once, while the other rows of its table are added', async () => {
+    scenario = await createScenario(registry);
+    const setUp = await openDuckDb({ path: scenario.databasePath, create: false });
+    try {
+      // A table made by hand whose count is a 32-bit INTEGER: it refuses a count of three billion.
+      await setUp.execute(`CREATE TABLE monitoring.narrow AS SELECT * REPLACE (CAST(records_processed AS INTEGER) AS records_processed) FROM ${table} LIMIT 0`);
+      await setUp.execute(`DROP TABLE ${table}`);
+      await setUp.execute('ALTER TABLE monitoring.narrow RENAME TO processor_run_history');
+    } finally {
+      await setUp.close();
+    }
+    const dir = spoolRunRows(scenario.databasePath, table, [row('good-1'), { ...row('too-many'), records_processed: 3_000_000_000 }, row('good-2')]);
+    const kept: string[] = [];
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false, onSpoolKept: (t, rows, reason) => kept.push(`${t} ${rows} ${reason}`) });
+    try {
+      expect((await warehouse.query(`SELECT run_id FROM ${table} ORDER BY run_id`)).map((r) => r.run_id)).toEqual(['good-1', 'good-2']);
+    } finally {
+      await warehouse.close();
+    }
+    expect(kept).toEqual([expect.stringMatching(/^monitoring\.processor_run_history 1 .*out of range/i)]);
+    expect(readdirSync(dir)).toHaveLength(1);
+  });
+});
