@@ -133,8 +133,9 @@ export function spoolRunRows(databasePath: string, table: string, rows: readonly
     const name = createHash('sha256').update(`${table}\u0000${row.run_id}\u0000${row.status}`).digest('hex');
     const file = join(dir, `${name}.json`);
     const temporary = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    writeDurably(temporary, JSON.stringify({ table, row }));
     try {
+      // A full or read-only disk fails here: the half-written temporary goes with the failure.
+      writeDurably(temporary, JSON.stringify({ table, row }));
       // A link, unlike a rename, never replaces a row already waiting: the first one stays.
       linkSync(temporary, file);
     } catch (error) {
