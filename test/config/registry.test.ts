@@ -20,6 +20,15 @@ const problemsOf = (doc: unknown) => {
   return result.ok ? [] : result.problems;
 };
 
+/** The problems are exactly a secret refused at each of `keys`, in order, none echoing what `hidden` matches. */
+function expectSecretsRefused(problems: readonly string[], keys: readonly string[], hidden: RegExp): void {
+  expect(problems.map((p) => p.slice(0, p.indexOf(':')))).toEqual(keys);
+  for (const problem of problems) {
+    expect(problem).toContain('looks like a secret (a URL or a key), which alerts would carry to everyone');
+    expect(problem).not.toMatch(hidden);
+  }
+}
+
 describe('registry defaults (SPEC §3)', () => {
   it('reads thresholds with M defaulting to N, and dependencies as keys or {processor, offset_days}', () => {
     const result = parseRegistry({
@@ -88,18 +97,11 @@ describe('registry defaults (SPEC §3)', () => {
         slack_token: { owners: ['xoxb-1234-5678-abcdefgh'] },
       },
     });
-    expect(problems.map((p) => p.slice(0, p.indexOf(':')))).toEqual([
-      'processors.a.slack_channel',
-      'processors.b.owners.1',
-      'processors.c.owners',
-      'processors.d.slack_channel',
-      'processors.e.owners.0',
-      'processors.slack_token.owners.0',
-    ]);
-    for (const problem of problems) {
-      expect(problem).toContain('looks like a secret (a URL or a key), which alerts would carry to everyone');
-      expect(problem).not.toMatch(/SecretToken|pa55word|R0123456789/);
-    }
+    expectSecretsRefused(
+      problems,
+      ['processors.a.slack_channel', 'processors.b.owners.1', 'processors.c.owners', 'processors.d.slack_channel', 'processors.e.owners.0', 'processors.slack_token.owners.0'],
+      /SecretToken|pa55word|R0123456789/,
+    );
   });
 
   it('refuses a secret URL in the other text alerts and the report show (display_name, runbook_url, backfill_command, report_url), without echoing it', () => {
@@ -119,17 +121,11 @@ describe('registry defaults (SPEC §3)', () => {
         },
       },
     });
-    expect(problems.map((p) => p.slice(0, p.indexOf(':')))).toEqual([
-      'report_url',
-      'processors.a.display_name',
-      'processors.b.runbook_url',
-      'processors.c.backfill_command',
-      'processors.d.backfill_command',
-    ]);
-    for (const problem of problems) {
-      expect(problem).toContain('looks like a secret (a URL or a key), which alerts would carry to everyone');
-      expect(problem).not.toMatch(/SecretToken|pa55word|hunter2/);
-    }
+    expectSecretsRefused(
+      problems,
+      ['report_url', 'processors.a.display_name', 'processors.b.runbook_url', 'processors.c.backfill_command', 'processors.d.backfill_command'],
+      /SecretToken|pa55word|hunter2/,
+    );
   });
 
   it('fills every key a processor leaves out', () => {

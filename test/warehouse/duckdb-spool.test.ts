@@ -109,6 +109,15 @@ describe('a damaged spool file', () => {
 
 describe('a second row of a (run_id, status) that says something else', () => {
   const withRecords = (runId: string, records: number) => ({ ...row(runId), records_processed: records });
+  /** The table's runs and counts, read by an open (which drains the spool first, telling `onSpoolDamaged`). */
+  const countsAfterOpen = async (onSpoolDamaged?: (files: readonly DamagedSpoolFile[]) => void) => {
+    const warehouse = await openDuckDb({ path: scenario!.databasePath, create: false, ...(onSpoolDamaged ? { onSpoolDamaged } : {}) });
+    try {
+      return await warehouse.query(`SELECT run_id, records_processed FROM ${table} ORDER BY run_id`);
+    } finally {
+      await warehouse.close();
+    }
+  };
 
   it('is refused when spooled, saying how it differs, and the first row waiting there stays; the same values again are a retry', async () => {
     scenario = await createScenario(registry);
@@ -120,15 +129,10 @@ describe('a second row of a (run_id, status) that says something else', () => {
     );
     // No temporary file left behind; the other row of that call was kept.
     expect(readdirSync(dir).filter((name) => !name.endsWith('.json'))).toEqual([]);
-    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
-    try {
-      expect(await warehouse.query(`SELECT run_id, records_processed FROM ${table} ORDER BY run_id`)).toEqual([
-        { run_id: 'other', records_processed: 3 },
-        { run_id: 'twice', records_processed: 10 },
-      ]);
-    } finally {
-      await warehouse.close();
-    }
+    expect(await countsAfterOpen()).toEqual([
+      { run_id: 'other', records_processed: 3 },
+      { run_id: 'twice', records_processed: 10 },
+    ]);
   });
 
   it('is set aside with why when the table already holds the first, and named by the next open that can warn', async () => {
@@ -139,15 +143,10 @@ describe('a second row of a (run_id, status) that says something else', () => {
     // Spooled while the file was held: one that differs from the stored row, and a plain retry.
     const dir = spoolRunRows(scenario.databasePath, table, [withRecords('stored', 20), withRecords('retried', 4)]);
     const told: DamagedSpoolFile[][] = [];
-    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false, onSpoolDamaged: (files) => void told.push([...files]) });
-    try {
-      expect(await warehouse.query(`SELECT run_id, records_processed FROM ${table} ORDER BY run_id`)).toEqual([
-        { run_id: 'retried', records_processed: 4 },
-        { run_id: 'stored', records_processed: 10 },
-      ]);
-    } finally {
-      await warehouse.close();
-    }
+    expect(await countsAfterOpen((files) => void told.push([...files]))).toEqual([
+      { run_id: 'retried', records_processed: 4 },
+      { run_id: 'stored', records_processed: 10 },
+    ]);
     const names = readdirSync(dir);
     expect(names).toEqual([expect.stringMatching(/^[0-9a-f]{64}\.\d+\.damaged\.json$/)]);
     expect(JSON.parse(readFileSync(join(dir, names[0]!), 'utf8')).row).toMatchObject({ run_id: 'stored', records_processed: 20 });
