@@ -278,7 +278,10 @@ export function describeInsertError(error: unknown, rowCount = 0): RunInsertErro
   // No HTTP status: no answer (reset, timed out, refused, DNS); `isTransient` tells which a retry can cure.
   const message = firstLine(e.message ?? String(error));
   const reason = /reason: (.*)$/.exec(message)?.[1] ?? message;
-  return new RunInsertError(`BigQuery request failed: ${reason}`, isTransient(error) || !hasNetworkCode(error));
+  // A connection dropped after the request went out (not refused, not unresolved): BigQuery may
+  // have stored the rows before it went, which "failed" alone would deny.
+  const sent = /socket hang up|ECONNRESET|EPIPE/i.test(`${message} ${String((e as { code?: unknown }).code ?? '')}`) ? ' (the connection dropped after the request was sent: BigQuery may have stored it all the same)' : '';
+  return new RunInsertError(`BigQuery request failed: ${reason}${sent}`, isTransient(error) || !hasNetworkCode(error));
 }
 
 /** Whether a failure without an HTTP status names its network cause (otherwise it is a request this process gave up on). */

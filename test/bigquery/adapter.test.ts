@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PemError } from '../../src/errors.js';
 import { BigQuery } from '@google-cloud/bigquery';
 import { describe as describeBigQueryError, openBigQuery } from '../../src/warehouse/bigquery.js';
-import { isTransient } from '../../src/warehouse/bigquery-client.js';
+import { describeInsertError, isTransient } from '../../src/warehouse/bigquery-client.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { QueryParams, Warehouse } from '../../src/warehouse/types.js';
 import { guardLoopback, type LoopbackGuard } from './support/loopback-guard.js';
@@ -309,6 +309,13 @@ describe('BigQuery errors', () => {
     expect(isTransient(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }))).toBe(false);
     // A connection dropped mid-answer is still worth another try.
     expect(isTransient(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
+  });
+
+  it('says a run row whose connection dropped after it was sent may be stored all the same, and not one that never connected', () => {
+    expect(describeInsertError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 1).message).toBe(
+      'BigQuery request failed: socket hang up (the connection dropped after the request was sent: BigQuery may have stored it all the same)',
+    );
+    expect(describeInsertError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), 1).message).toBe('BigQuery request failed: connect ECONNREFUSED 127.0.0.1:9');
   });
 
   it('turns a rejected query into one line with BigQuery’s own message', async () => {
