@@ -4,7 +4,7 @@
  */
 import { DateTime } from 'luxon';
 import { localTime } from '../alerts/actions.js';
-import { dateRuns } from '../check/date-runs.js';
+import { isoDateRanges } from '../check/date-runs.js';
 import { plural } from '../printable.js';
 import { renderCsv } from '../report/csv.js';
 import type { BacktestRun } from './replay.js';
@@ -129,14 +129,7 @@ function neverAlertedLines(dates: BacktestRun['never_alerted']): string[] {
   for (const { processor, date } of dates) byProcessor.set(processor, [...(byProcessor.get(processor) ?? []), date]);
   const shown = [...byProcessor].slice(0, NEVER_ALERTED_PROCESSORS);
   const width = Math.max(...shown.map(([processor]) => processor.length));
-  const lines = shown.map(([processor, own]) => {
-    const runs = dateRuns(own);
-    const text = runs
-      .slice(0, NEVER_ALERTED_RUNS)
-      .map(([from, to]) => (from === to ? from : `${from} .. ${to}`))
-      .join(', ');
-    return `  ${processor.padEnd(width)}  ${text}${runs.length > NEVER_ALERTED_RUNS ? ', …' : ''} (${plural(new Set(own).size, 'date')})`;
-  });
+  const lines = shown.map(([processor, own]) => `  ${processor.padEnd(width)}  ${isoDateRanges(own, NEVER_ALERTED_RUNS)}`);
   const more = byProcessor.size - shown.length;
   if (more > 0) lines.push(`  … and ${plural(more, 'more processor')} (--format json lists every date)`);
   return lines;

@@ -18,11 +18,16 @@ export function dateRuns(dates: readonly string[]): [string, string][] {
   return runs;
 }
 
-/** `2026-11-21 .. 2026-12-02, 2026-12-04 (13 dates)`: the runs of `dates` in ISO form, with their count. */
-export function isoDateRanges(dates: readonly string[]): string {
+/**
+ * `2026-11-21 .. 2026-12-02, 2026-12-04 (13 dates)`: the runs of `dates` in ISO form, with their
+ * count; past `maxRuns` runs, `…` stands for the rest.
+ */
+export function isoDateRanges(dates: readonly string[], maxRuns = Number.POSITIVE_INFINITY): string {
   const count = new Set(dates).size;
-  const text = dateRuns(dates)
+  const runs = dateRuns(dates);
+  const text = runs
+    .slice(0, maxRuns)
     .map(([from, to]) => (from === to ? from : `${from} .. ${to}`))
     .join(', ');
-  return `${text} (${count} date${count === 1 ? '' : 's'})`;
+  return `${text}${runs.length > maxRuns ? ', …' : ''} (${count} date${count === 1 ? '' : 's'})`;
 }

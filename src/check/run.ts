@@ -255,7 +255,7 @@ async function withMisreadProcessors(error: unknown, warehouse: Warehouse, regis
       });
       // A type mismatch names no column ("Cannot compare values of type VARCHAR and type DATE"):
       // then the keys this processor sets its own way are where to look.
-      const ownKeys = READ_KEYS.filter((key) => key !== 'processor_filter' && p[key] !== standard[key]);
+      const ownKeys = READ_KEYS.filter((key) => (key === 'processor_filter' ? p[key] !== defaultProcessorFilter(p.name) : p[key] !== standard[key]));
       const where = keys.length > 0 ? keys.join(', ') : ownKeys.length === 1 ? ownKeys[0] : ownKeys.length > 1 ? `one of ${ownKeys.join(', ')}` : null;
       misread.push(`processor ${p.name}${where ? ` (${where})` : ''}: ${said}`);
     }

@@ -13,6 +13,8 @@
  * - PEM_RECORD_SELF=off turns the run rows off (the heartbeat still goes); PEM_TRIGGER_SOURCE
  *   overrides the trigger (default `scheduler` on Cloud Run, else `manual`).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { STOP_CLEANUP_MS } from './stop.js';
 import type { CliContext } from './context.js';
 import type { CheckSelectionFlags, PreparedCheck } from './selection.js';
 import { runHistoryTable } from '../config/names.js';
@@ -54,17 +56,23 @@ export async function runMonitoredCheck<T>(
   const runId = await recorder.recordRunStart(MONITOR_PROCESSOR, own.processingDate, { triggerSource: own.triggerSource, metadata: own.metadata });
   const started = recorder.lastWriteKept;
   const spooled = started && !recorder.lastWriteSucceeded;
-  // Whether this run's end is being recorded (then a stop leaves it to that write).
-  let ending = false;
-  // A stop (SIGTERM, Ctrl-C) that finds no alert delivery to settle ends the process at once,
-  // before the check could fail below (it may be waiting for the DuckDB file, or for BigQuery):
-  // its end is recorded as failed then, without waiting for a held file (spooled: the stop is bounded).
+  // The run's one end row: whichever of the check's outcome and a stop records it first.
+  let endWrite: Promise<void> | null = null;
+  const recordEnd = (completion: Parameters<RunRecorder['recordRunComplete']>[1]) => (endWrite ??= recorder.recordRunComplete(runId, completion).then(() => undefined));
+  // A stop (SIGTERM, Ctrl-C) that finds no alert delivery to settle ends the process once its
+  // cleanups are done (STOP_CLEANUP_MS), before the check could fail below (it may be waiting for
+  // the DuckDB file, or for BigQuery): the run's end is recorded as failed then, or the end being
+  // written is let finish. A write still waiting for a held DuckDB file near the bound is ended
+  // and spooled: late, not lost, and never left `running`.
   if (started) {
     context.stop.atStop(async () => {
-      if (ending) return '';
-      ending = true;
       own.fileWait.enabled = false;
-      await recorder.recordRunComplete(runId, { status: 'failed', recordsProcessed: own.processors, errors: [runErrorFrom(context.stop.signal.reason)] });
+      const writing = endWrite ?? recordEnd({ status: 'failed', recordsProcessed: own.processors, errors: [runErrorFrom(context.stop.signal.reason)] });
+      const landed = await Promise.race([writing.then(() => true), sleep(END_WRITE_WAIT_MS, false, { ref: false })]);
+      if (!landed) {
+        own.endNow.abort(context.stop.signal.reason);
+        await writing;
+      }
       return '';
     }, () => '');
   }
@@ -74,22 +82,16 @@ export async function runMonitoredCheck<T>(
   } catch (error) {
     // When the start could not be written the warehouse is most likely what failed the check:
     // a second bounded wait would only delay the exit (a spooled start's end is spooled at once).
-    own.fileWait.enabled = !spooled;
-    if (ending) {
-      notes.drop();
-      throw error;
-    }
-    ending = true;
-    if (started) await recorder.recordRunComplete(runId, { status: 'failed', recordsProcessed: own.processors, errors: [runErrorFrom(error)] });
+    // Nor after a stop, whose grace would end the process while the row waited for the file.
+    own.fileWait.enabled = !spooled && !context.stop.signal.aborted;
+    if (started) await recordEnd({ status: 'failed', recordsProcessed: own.processors, errors: [runErrorFrom(error)] });
     // The check's own error is the one line to read ("DuckDB database … does not exist" once, not
     // three times); recording problems resurface on the next check that runs.
     notes.drop();
     throw error;
   }
   own.fileWait.enabled = true;
-  if (ending) return outcome;
-  ending = true;
-  await recorder.recordRunComplete(runId, { status: 'success', recordsProcessed: own.processors });
+  await recordEnd({ status: 'success', recordsProcessed: own.processors });
   // The end written, a start spooled for a held file was added by the check's own open of it (which
   // says so itself when it cannot): its warning would only alarm.
   if (spooled && recorder.lastWriteSucceeded) notes.drop();
@@ -98,8 +100,13 @@ export async function runMonitoredCheck<T>(
   return outcome;
 }
 
+/** How long a stop lets the run's end write land before it ends a wait for a held file (within STOP_CLEANUP_MS). */
+const END_WRITE_WAIT_MS = STOP_CLEANUP_MS - 1_000;
+
 interface OwnRun {
   recorder: RunRecorder;
+  /** Ends the recorder's pending write at once (a DuckDB row then spooled): a stop's last resort. */
+  endNow: AbortController;
   /** Whether the recorder's next DuckDB write waits for a file another process holds. */
   fileWait: { enabled: boolean };
   /** The recorder's log lines, held until the check's outcome is known. */
@@ -125,8 +132,10 @@ function planOwnRun(flags: CheckFlags, context: CliContext, { registry, inputs }
     const notes = holdLog(context.log);
     const fileWait = { enabled: true };
     const sink = openRunSink({ ...flags, table: runHistoryTable(registry), timeoutMs, waitForFile: () => fileWait.enabled }, settings);
+    const endNow = new AbortController();
     return {
-      recorder: new RunRecorder({ sink, clock: context.now, log: notes.log, timeoutMs }),
+      recorder: new RunRecorder({ sink, clock: context.now, log: notes.log, timeoutMs, stopSignal: endNow.signal }),
+      endNow,
       fileWait,
       notes,
       processingDate: inputs.endDate,

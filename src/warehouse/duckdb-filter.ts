@@ -79,7 +79,7 @@ function conditionsProblem(operands: unknown): string | null {
  * makes them calls): a filter over `CURRENT_DATE` selects other rows as the real clock moves, so a
  * check `--now` in the past (SPEC §13: as-of reads, backtests) would not see what it saw then.
  */
-const CLOCK_KEYWORDS = new Set(['current_date', 'current_time', 'current_timestamp', 'localtime', 'localtimestamp', 'current_user', 'session_user', 'current_role']);
+const CLOCK_KEYWORDS = new Set(['current_date', 'current_time', 'current_timestamp', 'localtime', 'localtimestamp', 'current_user', 'session_user', 'current_role', 'current_catalog', 'current_schema']);
 
 /** Why `expression` is not an expression over the row, or null. */
 export function filterExpressionProblem(expression: Expression): string | null {

@@ -17,7 +17,7 @@
  * open that can warn says so while such files remain (`damagedSpoolFiles`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { isCalendarDate } from '../calendar.js';
@@ -136,14 +136,12 @@ export function spoolRunRows(databasePath: string, table: string, rows: readonly
     try {
       // A full or read-only disk fails here: the half-written temporary goes with the failure.
       writeDurably(temporary, JSON.stringify({ table, row }));
-      // A link, unlike a rename, never replaces a row already waiting: the first one stays.
-      linkSync(temporary, file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (placeFirst(temporary, file)) continue;
       const waiting = readWaiting(file);
       if (waiting === null) {
-        // Damaged (or gone since): this whole row takes its place.
-        renameSync(temporary, file);
+        // Damaged (or gone since): set aside as the drain would (never deleted), and this whole row takes its place.
+        setAsideDamaged({ file, reason: 'held no whole run row' });
+        if (!placeFirst(temporary, file)) refused.push(`run ${row.run_id}: another ${row.status} row took its place in ${dir} meanwhile`);
         continue;
       }
       const differences = repeatDifferences({ row, stored: waiting });
@@ -158,6 +156,30 @@ export function spoolRunRows(databasePath: string, table: string, rows: readonly
   syncPath(dir);
   if (refused.length > 0) throw new Error(refused.join('; '));
   return dir;
+}
+
+/**
+ * Puts `temporary` in place as `file` unless a file is there already (false): a link, which unlike
+ * a rename never replaces a row already waiting. Where the file system has no hard links (FAT,
+ * some network and FUSE mounts), an exclusive copy instead, then fsync'd.
+ */
+function placeFirst(temporary: string, file: string): boolean {
+  try {
+    linkSync(temporary, file);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw error;
+  }
+  try {
+    copyFileSync(temporary, file, constants.COPYFILE_EXCL);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  syncPath(file);
+  return true;
 }
 
 /** The row a spool file holds, or null when it holds no whole row (or is gone). */
@@ -214,9 +236,11 @@ export function setAsideDamaged(damaged: DamagedSpoolFile, now = Date.now()): vo
  * that was not added is not passed over in silence. Left in place when it cannot be moved.
  */
 export function setAsideRepeated({ file, table, row }: SpooledRow, repeat: RepeatedRunRow, now = Date.now()): void {
-  const why = `run ${row.run_id} already has a stored ${row.status} row, which says ${repeatDifferences(repeat).join('; ')}; a run keeps its first row of each status`;
+  const why = `run ${row.run_id} already has a stored ${row.status} row, which says ${repeatDifferences(repeat).join('; ')}; a run keeps its first row of each status, so record the date as a new run (pem record start) to keep these values`;
   try {
-    writeFileSync(join(file, '..', `${basename(file, '.json')}.${now}.damaged.json`), JSON.stringify({ table, row, not_added: why }), { flag: 'wx' });
+    // Durably before the original goes: a crash in between leaves both, never neither.
+    writeDurably(join(file, '..', `${basename(file, '.json')}.${now}.damaged.json`), JSON.stringify({ table, row, not_added: why }));
+    syncPath(join(file, '..'));
     rmSync(file, { force: true });
   } catch {
     // Left in place: skipped again as a repeat by the next drain.

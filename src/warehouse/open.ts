@@ -58,7 +58,7 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
         if (files.length > 3) shown.push(`and ${files.length - 3} more`);
         mode.warn?.(
           `${files.length} file${one ? '' : 's'} in ${spoolDirOf(path)} ${one ? 'was' : 'were'} set aside, not added to the run history: ` +
-            `${shown.join(', ')}; see what ${one ? 'it holds' : 'they hold'}, record ${one ? 'that run' : 'those runs'} again (pem record) if ${one ? 'it matters' : 'they matter'}, then delete ${one ? 'it' : 'them'}`,
+            `${shown.join(', ')}; see what ${one ? 'it holds' : 'they hold'} and, if ${one ? 'it matters' : 'they matter'}, record ${one ? 'it' : 'them'} with pem record (as a new run where the reason says so), then delete ${one ? 'it' : 'them'}`,
         );
       },
     });

@@ -43,13 +43,23 @@ describe('a registry that reads its tables wrongly', () => {
 
   it('names the keys a processor sets its own way when the warehouse names no column (a type mismatch)', async () => {
     scenario = await createScenario(
-      { dataset: 'monitoring', processors: { fine: {}, status_as_date: { date_field: 'status' }, two_own: { date_field: 'status', records_field: 'records_processed', started_at_field: 'completed_at' } } },
+      {
+        dataset: 'monitoring',
+        processors: {
+          fine: {},
+          status_as_date: { date_field: 'status' },
+          two_own: { date_field: 'status', records_field: 'records_processed', started_at_field: 'completed_at' },
+          // The filter is its own too: named beside the other key, not left out.
+          own_filter: { processor_filter: "processor_name = 'own_filter' AND status > CAST('2025-10-07' AS DATE)", started_at_field: 'completed_at' },
+        },
+      },
       runsOn('fine', ['2025-10-06', '2025-10-07']),
     );
     const run = await scenario.check(ARGS);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toEqual([
       'error: the registry describes tables the warehouse reads otherwise: ' +
+        "processor own_filter (one of processor_filter, started_at_field): Binder Error: Cannot compare values of type VARCHAR and type DATE - an explicit cast is required; " +
         'processor status_as_date (date_field): Binder Error: Cannot compare values of type VARCHAR and type DATE - an explicit cast is required; ' +
         'processor two_own (one of date_field, started_at_field): Binder Error: Cannot compare values of type VARCHAR and type DATE - an explicit cast is required; ' +
         "correct the registry (pem config validate cannot see a table's columns)",

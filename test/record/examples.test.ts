@@ -101,7 +101,7 @@ describe('the shell example stopped by SIGTERM (a Cloud Run task timeout)', () =
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // …and the script passes a SIGTERM on once its trap is set: wait until bash catches SIGTERM
-    // (bit 15 of SigCgt in /proc, Linux), not for a guessed time.
+    // (signal 15: bit 14 of SigCgt in /proc, Linux), not for a guessed time.
     while (!catchesSigterm(child.pid!)) {
       if (Date.now() > deadline) throw new Error(`the script never set its trap: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -162,7 +162,7 @@ print("ran")
 `;
     const { stdout, stderr } = await run('python3', ['-c', script], { cwd: scenario.dir, env });
     expect(stdout).toBe('ran\n');
-    expect(stderr).toBe("pem_run: records 'many' is not a whole number of records; the run is completed without it\n");
+    expect(stderr).toBe("pem_run: records 'many' is not a count pem stores (a whole number from 0 to 2**53 - 1); the run is completed without it\n");
     const finals = (await finalRows('gamebook')).filter((r) => r.status !== 'running' && ['2025-09-20', '2025-09-21'].includes(String(r.processing_date)));
     expect(finals.map((r) => [r.processing_date, r.status, r.records_processed])).toEqual([
       ['2025-09-20', 'success', 1200],

@@ -123,7 +123,9 @@ describe('withRun side by side in one process', () => {
     try {
       const first = sink.write([row(0)], { signal: controllers[0]!.signal, onRetry: (cause) => heard[0]!.push(cause.message) });
       // The batch is waiting for the held file once it has said why.
-      while (heard[0]!.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      for (const deadline = Date.now() + 20_000; heard[0]!.length === 0; await new Promise((resolve) => setTimeout(resolve, 5))) {
+        if (Date.now() > deadline) throw new Error('the first write never said it waits for the held file');
+      }
       // Queued behind it, the second write is told at once (in write itself).
       const second = sink.write([row(1)], { signal: controllers[1]!.signal, onRetry: (cause) => heard[1]!.push(cause.message) });
       for (const controller of controllers) controller.abort(new Error('bound'));

@@ -54,7 +54,10 @@ export async function bundleCli(): Promise<ChildCli> {
   return {
     run(args, env = {}, started, options = {}) {
       const hold = options.whileLoading && { marker: join(dir, `held-${++holds}`), release: join(dir, `release-${holds}`) };
-      const holdEnv = hold ? { NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'hold.mjs')).href}`, HOLD_MARKER: hold.marker, HOLD_RELEASE: hold.release } : {};
+      // Beside any preload the caller gives (attachMarkersEnv), not instead of it.
+      const holdEnv = hold
+        ? { NODE_OPTIONS: [env.NODE_OPTIONS, `--import=${pathToFileURL(join(dir, 'hold.mjs')).href}`].filter(Boolean).join(' '), HOLD_MARKER: hold.marker, HOLD_RELEASE: hold.release }
+        : {};
       return new Promise((done, fail) => {
         const child = spawn(process.execPath, [entry, ...args], {
           cwd: dir,
@@ -97,11 +100,7 @@ export async function resolve(specifier, context, next) {
 
 /** Waits until the child is held loading, runs `whileLoading`, then lets the child go on. */
 async function releaseAfter(hold: { marker: string; release: string }, child: ChildProcess, whileLoading: (child: ChildProcess) => Promise<void>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!existsSync(hold.marker)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error('the child never reached the import of the CLI');
-    await sleep(10);
-  }
+  await untilMarked(hold.marker, () => child, 'the import of the CLI');
   await whileLoading(child);
   writeFileSync(hold.release, '');
 }

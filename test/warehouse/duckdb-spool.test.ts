@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spoolDirOf, spoolRunRows, type DamagedSpoolFile } from '../../src/warehouse/duckdb-spool.js';
@@ -99,7 +100,7 @@ describe('a damaged spool file', () => {
     expect(warnings).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^warning: 1 file in ${escaped(dir)} was set aside, not added to the run history: ${basename(file, '.json')}\\.\\d+\\.damaged\\.json \\(row\\.processing_date: not a YYYY-MM-DD date\\); see what it holds, record that run again \\(pem record\\) if it matters, then delete it$`,
+          `^warning: 1 file in ${escaped(dir)} was set aside, not added to the run history: ${basename(file, '.json')}\\.\\d+\\.damaged\\.json \\(row\\.processing_date: not a YYYY-MM-DD date\\); see what it holds and, if it matters, record it with pem record \\(as a new run where the reason says so\\), then delete it$`,
         ),
       ),
     ]);
@@ -135,6 +136,19 @@ describe('a second row of a (run_id, status) that says something else', () => {
     ]);
   });
 
+  it('takes the place of a damaged file waiting under its name, which is set aside, never deleted', async () => {
+    scenario = await createScenario(registry);
+    const dir = spoolDirOf(scenario.databasePath);
+    mkdirSync(dir, { recursive: true });
+    const name = createHash('sha256').update(`${table}\u0000twice\u0000success`).digest('hex');
+    writeFileSync(join(dir, `${name}.json`), '{"table":"cut sh');
+    spoolRunRows(scenario.databasePath, table, [withRecords('twice', 10)]);
+    const names = readdirSync(dir).sort();
+    expect(names).toEqual([expect.stringMatching(new RegExp(`^${name}\\.\\d+\\.damaged\\.json$`)), `${name}.json`]);
+    expect(readFileSync(join(dir, names[0]!), 'utf8')).toBe('{"table":"cut sh');
+    expect(await countsAfterOpen()).toEqual([{ run_id: 'twice', records_processed: 10 }]);
+  });
+
   it('is set aside with why when the table already holds the first, and named by the next open that can warn', async () => {
     scenario = await createScenario(registry);
     const first = await openDuckDb({ path: scenario.databasePath, create: false });
@@ -151,7 +165,7 @@ describe('a second row of a (run_id, status) that says something else', () => {
     expect(names).toEqual([expect.stringMatching(/^[0-9a-f]{64}\.\d+\.damaged\.json$/)]);
     expect(JSON.parse(readFileSync(join(dir, names[0]!), 'utf8')).row).toMatchObject({ run_id: 'stored', records_processed: 20 });
     // Told by the very open whose drain set it aside.
-    expect(told).toEqual([[{ file: names[0], reason: 'run stored already has a stored success row, which says records_processed 10, not 20; a run keeps its first row of each status' }]]);
+    expect(told).toEqual([[{ file: names[0], reason: 'run stored already has a stored success row, which says records_processed 10, not 20; a run keeps its first row of each status, so record the date as a new run (pem record start) to keep these values' }]]);
   });
 });
 
