@@ -196,24 +196,28 @@ function readWaiting(file: string): RunRow | null {
  * The rows waiting in the spool of `databasePath` (none when it has no spool), and the files that
  * hold no whole row (`setAsideDamaged`).
  */
-export function readSpool(databasePath: string): { rows: SpooledRow[]; damaged: DamagedSpoolFile[] } {
+export function readSpool(databasePath: string): { rows: SpooledRow[]; damaged: DamagedSpoolFile[]; unreadable: DamagedSpoolFile[] } {
   const dir = spoolDirOf(databasePath);
   const rows: SpooledRow[] = [];
   const damaged: DamagedSpoolFile[] = [];
+  const unreadable: DamagedSpoolFile[] = [];
   for (const name of spoolFileNames(dir, ROW_FILE)) {
     const file = join(dir, name);
     let content: string;
     try {
       content = readFileSync(file, 'utf8');
-    } catch {
-      // Removed by a concurrent drain (or unreadable to this user): left for the next drain to try.
+    } catch (error) {
+      // Removed by a concurrent drain: gone, nothing to say. Unreadable to this user (written by
+      // another, mode 0600): left for a drain that can read it, and said, or it waits unseen.
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      if (code !== 'ENOENT') unreadable.push({ file: name, reason: `cannot be read: ${code}` });
       continue;
     }
     const spooled = parseSpooled(content);
     if (typeof spooled === 'string') damaged.push({ file, reason: spooled });
     else rows.push({ file, ...spooled });
   }
-  return { rows, damaged };
+  return { rows, damaged, unreadable };
 }
 
 /**

@@ -63,6 +63,8 @@ export interface DuckDbOptions {
   onSpoolKept?: (table: string, rows: number, reason: string) => void;
   /** Hears, once, of the spool files set aside because they hold no whole run row (by name in the spool folder, and why). */
   onSpoolDamaged?: (files: readonly DamagedSpoolFile[]) => void;
+  /** Hears, once, of the spool files this process cannot read (another user's): they wait for a drain that can. */
+  onSpoolUnreadable?: (files: readonly DamagedSpoolFile[]) => void;
 }
 
 /**
@@ -207,7 +209,7 @@ class DuckDbWarehouse implements Warehouse {
 
   constructor(
     private readonly path: string,
-    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait' | 'memoryLimit' | 'sliceFileHoldMs' | 'onSpoolKept' | 'onSpoolDamaged'>,
+    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait' | 'memoryLimit' | 'sliceFileHoldMs' | 'onSpoolKept' | 'onSpoolDamaged' | 'onSpoolUnreadable'>,
     readonly description: string,
   ) {}
 
@@ -295,7 +297,11 @@ class DuckDbWarehouse implements Warehouse {
 
   /** Adds the spooled rows of this file to their tables, then forgets them. */
   private async drainSpool(): Promise<void> {
-    const { rows: spooled, damaged } = readSpool(this.path);
+    const { rows: spooled, damaged, unreadable } = readSpool(this.path);
+    if (unreadable.length > 0 && !this.spoolUnreadableTold) {
+      this.spoolUnreadableTold = Boolean(this.options.onSpoolUnreadable);
+      this.options.onSpoolUnreadable?.(unreadable);
+    }
     for (const file of damaged) setAsideDamaged(file);
     const byTable = new Map<string, SpooledRow[]>();
     for (const entry of spooled) byTable.set(entry.table, [...(byTable.get(entry.table) ?? []), entry]);
@@ -341,6 +347,7 @@ class DuckDbWarehouse implements Warehouse {
 
   private readonly spoolKeptTold = new Set<string>();
   private spoolDamagedTold = false;
+  private spoolUnreadableTold = false;
 
   /**
    * Lets go of the file (and its lock) until the next statement, which opens it again: the check

@@ -52,6 +52,15 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
             `${one ? 'it stays' : 'they stay'} there, and ${one ? 'is' : 'are'} added once the table accepts ${one ? 'it' : 'them'}`,
         );
       },
+      onSpoolUnreadable: (files) => {
+        const one = files.length === 1;
+        const shown = files.slice(0, 3).map(({ file, reason }) => `${file} (${reason})`);
+        if (files.length > 3) shown.push(`and ${files.length - 3} more`);
+        mode.warn?.(
+          `${files.length} file${one ? '' : 's'} in ${spoolDirOf(path)} cannot be read by this user, so the run row${one ? '' : 's'} in ${one ? 'it' : 'them'} ${one ? 'waits' : 'wait'}: ` +
+            `${shown.join(', ')}; run pem as the user that wrote ${one ? 'it' : 'them'} (a pem record beside a check run as another user), or make ${one ? 'it' : 'them'} readable`,
+        );
+      },
       onSpoolDamaged: (files) => {
         const one = files.length === 1;
         const shown = files.slice(0, 3).map(({ file, reason }) => `${file} (${reason})`);

@@ -209,3 +209,33 @@ describe('a spooled row its table refuses', () => {
     expect(readdirSync(dir)).toHaveLength(1);
   });
 });
+
+describe('a spool file this process cannot read', () => {
+  it('is left for a drain that can, said once by an open that warns, and keeps no other row out', async () => {
+    scenario = await createScenario(registry);
+    const dir = spoolRunRows(scenario.databasePath, table, [row('readable')]);
+    // What root cannot read either: a folder under a row file's name (another user's 0600 file reads as EACCES).
+    mkdirSync(join(dir, `${'e'.repeat(64)}.json`));
+    const told: DamagedSpoolFile[][] = [];
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false, onSpoolUnreadable: (files) => void told.push([...files]) });
+    try {
+      expect(await warehouse.query(`SELECT run_id FROM ${table}`)).toEqual([{ run_id: 'readable' }]);
+      await warehouse.query('SELECT 1 AS again');
+    } finally {
+      await warehouse.close();
+    }
+    expect(told).toEqual([[{ file: `${'e'.repeat(64)}.json`, reason: 'cannot be read: EISDIR' }]]);
+    expect(readdirSync(dir)).toEqual([`${'e'.repeat(64)}.json`]);
+  });
+
+  it('is named by pem check in one line, with what to do', async () => {
+    scenario = await createScenario(registry);
+    const dir = spoolDirOf(scenario.databasePath);
+    mkdirSync(join(dir, `${'f'.repeat(64)}.json`), { recursive: true });
+    const run = await scenario.check(['--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z', '--json-output', '--dry-run']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.split('\n').filter((line) => line.includes('cannot be read'))).toEqual([
+      `warning: 1 file in ${dir} cannot be read by this user, so the run row in it waits: ${'f'.repeat(64)}.json (cannot be read: EISDIR); run pem as the user that wrote it (a pem record beside a check run as another user), or make it readable`,
+    ]);
+  });
+});
