@@ -138,6 +138,11 @@ export function spoolRunRows(databasePath: string, table: string, rows: readonly
       writeDurably(temporary, JSON.stringify({ table, row }));
       if (placeFirst(temporary, file)) continue;
       const waiting = readWaiting(file);
+      if (waiting === 'unreadable') {
+        // Another user's row (mode 0600): not this process's to set aside or compare; the first stays.
+        refused.push(`run ${row.run_id} already has a ${row.status} row waiting in ${dir}, which this user cannot read; a run keeps its first row of each status`);
+        continue;
+      }
       if (waiting === null) {
         // Damaged (or gone since): set aside as the drain would (never deleted), and this whole row takes its place.
         setAsideDamaged({ file, reason: 'held no whole run row' });
@@ -182,14 +187,16 @@ function placeFirst(temporary: string, file: string): boolean {
   return true;
 }
 
-/** The row a spool file holds, or null when it holds no whole row (or is gone). */
-function readWaiting(file: string): RunRow | null {
+/** The row a spool file holds; null when it holds no whole row (or is gone); 'unreadable' when this user cannot read it. */
+function readWaiting(file: string): RunRow | null | 'unreadable' {
+  let content: string;
   try {
-    const spooled = parseSpooled(readFileSync(file, 'utf8'));
-    return typeof spooled === 'string' ? null : spooled.row;
-  } catch {
-    return null;
+    content = readFileSync(file, 'utf8');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : 'unreadable';
   }
+  const spooled = parseSpooled(content);
+  return typeof spooled === 'string' ? null : spooled.row;
 }
 
 /**

@@ -228,6 +228,17 @@ describe('a spool file this process cannot read', () => {
     expect(readdirSync(dir)).toEqual([`${'e'.repeat(64)}.json`]);
   });
 
+  it('is not set aside by a row spooled under its name, which is refused instead (the first stays)', async () => {
+    scenario = await createScenario(registry);
+    const dir = spoolDirOf(scenario.databasePath);
+    const name = createHash('sha256').update(`${table}\u0000other-user\u0000success`).digest('hex');
+    mkdirSync(join(dir, `${name}.json`), { recursive: true });
+    expect(() => spoolRunRows(scenario!.databasePath, table, [row('other-user')])).toThrow(
+      `run other-user already has a success row waiting in ${dir}, which this user cannot read; a run keeps its first row of each status`,
+    );
+    expect(readdirSync(dir)).toEqual([`${name}.json`]);
+  });
+
   it('is named by pem check in one line, with what to do', async () => {
     scenario = await createScenario(registry);
     const dir = spoolDirOf(scenario.databasePath);
