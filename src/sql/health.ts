@@ -29,18 +29,27 @@ export interface RunSource {
   has_errors: boolean;
   /** Processors with the default filter share a branch keyed by the table's processor_name. */
   shared: boolean;
-  processor: string | null;
-  filter: string | null;
+  /**
+   * The other branches: every processor that selects its rows with its own filter from this table
+   * layout, read in one scan (each row takes the name of every member whose filter it passes).
+   */
+  filtered: FilteredMember[] | null;
   /** Shared branches only: the processor names it may claim, or those it must leave alone. */
   only: string[] | null;
   except: string[] | null;
 }
 
-export interface CalendarSource {
+/** A processor and the filter that selects its rows (`filtered_names`); null: every row. */
+export interface FilteredMember {
   processor: string;
+  filter: string | null;
+}
+
+/** A calendar table and date column, read in one scan for every calendar processor on it (`members`, each with its calendar_filter). */
+export interface CalendarSource {
   table: string;
   date_field: string;
-  filter: string | null;
+  members: FilteredMember[];
 }
 
 export interface HealthRenderOptions {
@@ -77,7 +86,9 @@ export interface HealthRenderOptions {
 export function runSources(registry: Registry): RunSource[] {
   const contractTable = runHistoryTable(registry);
   const shared = new Map<string, RunSource & { members: string[] }>();
-  const own: RunSource[] = [];
+  // Processors with their own filter, one scan per table layout too: a branch (a scan) each made
+  // DuckDB hold a scan's buffers per processor, three times over, and 50 of them ran out of 256 MB.
+  const own = new Map<string, RunSource & { filtered: FilteredMember[] }>();
   for (const p of registry.processors) {
     const layout = {
       table: p.execution_table,
@@ -93,10 +104,13 @@ export function runSources(registry: Registry): RunSource[] {
       // One scan per table layout, however many processors read it (10,000 processors, one branch).
       const key = JSON.stringify(layout);
       let source = shared.get(key);
-      if (!source) shared.set(key, (source = { ...layout, shared: true, processor: null, filter: null, only: null, except: null, members: [] }));
+      if (!source) shared.set(key, (source = { ...layout, shared: true, filtered: null, only: null, except: null, members: [] }));
       source.members.push(p.name);
     } else {
-      own.push({ ...layout, shared: false, processor: p.name, filter: p.processor_filter, only: null, except: null });
+      const key = JSON.stringify(layout);
+      let source = own.get(key);
+      if (!source) own.set(key, (source = { ...layout, shared: false, filtered: [], only: null, except: null }));
+      source.filtered.push({ processor: p.name, filter: p.processor_filter });
     }
   }
   // A shared branch keys rows by their processor_name column, so it must not also claim the rows
@@ -109,18 +123,20 @@ export function runSources(registry: Registry): RunSource[] {
     if (others.length === 0) return source;
     return members.length <= others.length ? { ...source, only: members } : { ...source, except: others };
   });
-  return [...sharedSources, ...own];
+  return [...sharedSources, ...own.values()];
 }
 
 export function calendarSources(processors: readonly ProcessorConfig[]): CalendarSource[] {
-  return processors
-    .filter((p) => p.expected_frequency === 'calendar' && p.calendar_table && p.calendar_date_field)
-    .map((p) => ({
-      processor: p.name,
-      table: p.calendar_table!,
-      date_field: p.calendar_date_field!,
-      filter: p.calendar_filter,
-    }));
+  // One scan per calendar table and date column, however many processors read it (a scan each ran out of memory).
+  const sources = new Map<string, CalendarSource>();
+  for (const p of processors) {
+    if (p.expected_frequency !== 'calendar' || !p.calendar_table || !p.calendar_date_field) continue;
+    const key = JSON.stringify([p.calendar_table, p.calendar_date_field]);
+    let source = sources.get(key);
+    if (!source) sources.set(key, (source = { table: p.calendar_table, date_field: p.calendar_date_field, members: [] }));
+    source.members.push({ processor: p.name, filter: p.calendar_filter });
+  }
+  return [...sources.values()];
 }
 
 /** A processor as a `processor_config` row: `max_runtime_minutes: "auto"` is NULL there (SPEC §10). */
