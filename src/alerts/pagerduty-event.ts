@@ -10,7 +10,7 @@
  *   `custom_details` carries since when, the backfill commands and the `pem check` line.
  */
 import { processorNamed, type AlertLevel, type CheckResult, type ProcessorReport } from '../check/report.js';
-import { ellipsize, printable } from '../printable.js';
+import { ellipsize, plural, printable } from '../printable.js';
 import { localTime, type ProcessorActions } from './actions.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 
@@ -81,7 +81,7 @@ function summaryFor(p: ProcessorReport, kind: IssueKind, asOf: string, threshold
       const silent = p.scheduler_issue ? '; no runs at all in the window (scheduler issue)' : '';
       return p.last_success_date === null
         ? `${who} is stale: it never succeeded${silent}`
-        : `${who} is stale: last success ${p.last_success_date}, ${p.days_since_success} days before ${asOf}` +
+        : `${who} is stale: last success ${p.last_success_date}, ${plural(p.days_since_success ?? 0, 'day')} before ${asOf}` +
             (threshold === null ? '' : ` (threshold ${threshold})`) +
             silent;
     }

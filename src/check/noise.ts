@@ -25,6 +25,7 @@ export interface NoiseDetail {
   threshold_problem_dates: number | null;
   alert_after_dates: number | null;
   problems_explained: boolean;
+  alert_on_recovered_failures: boolean;
 }
 
 export interface NoiseDecision {
@@ -35,8 +36,9 @@ export interface NoiseDecision {
 
 export function holdReason(p: NoiseProcessor, detail: NoiseDetail | undefined): HoldReason | null {
   if (p.level === 'OK' || !detail) return null;
-  // Recovered failures the registry asked to hear about are this processor's own news.
-  if (detail.problems_explained && p.recovered_failure_dates.length === 0) return 'dependency';
+  // Recovered failures the registry asked to hear about are this processor's own news; those it
+  // did not ask about are no reason to send what an upstream explains.
+  if (detail.problems_explained && (p.recovered_failure_dates.length === 0 || !detail.alert_on_recovered_failures)) return 'dependency';
   // No count (null): the statement's registry has no threshold for it (BigQuery's deployed one,
   // behind the runner's): nothing to hold the alert by, so it goes out (the check warns of the drift).
   if (p.level === 'ERROR' && detail.alert_after_dates !== null && detail.threshold_problem_dates !== null && detail.threshold_problem_dates < detail.alert_after_dates) {

@@ -122,6 +122,8 @@ export interface ProcessorDetail {
   alert_after_dates: number | null;
   /** SPEC §12, from the SQL: every problem date explained by an upstream (and, if stale, every date since the last success). */
   problems_explained: boolean;
+  /** The registry's alert_on_recovered_failures: its recovered failures are its own news, never an upstream's. */
+  alert_on_recovered_failures: boolean;
   /** Why its alert is held (SPEC §12), or null. */
   held: HoldReason | null;
   /** Downstream processors whose problems this one's alert carries ("also affected"), sorted. */
@@ -557,6 +559,7 @@ export class CheckResultBuilder {
       threshold_problem_dates: verdict.threshold_problem_dates === null || verdict.threshold_problem_dates === undefined ? null : num(verdict.threshold_problem_dates),
       alert_after_dates: config?.alert_after_dates ?? null,
       problems_explained: verdict.problems_explained === true,
+      alert_on_recovered_failures: config?.alert_on_recovered_failures ?? false,
       held: null,
       also_affected: [],
     };

@@ -249,6 +249,12 @@ describe('issues and PagerDuty events', () => {
       'Gamebook (gamebook_processor) is stale: last success 2025-09-28, 9 days before 2025-10-07; no runs at all in the window (scheduler issue)',
     );
     expect(event.payload.severity).toBe('critical');
+    // One day is a day, as Slack says it.
+    const dayAgo = report({ last_success_date: '2025-10-06', days_since_success: 1, scheduler_issue: false });
+    const staleKey = collectIssues(dayAgo, 'nba_reference').find((i) => i.kind === 'stale')!.key;
+    expect(buildPagerDutyTrigger(dayAgo, 'gamebook_processor', 'stale', staleKey, 'nba_reference').payload.summary).toBe(
+      'Gamebook (gamebook_processor) is stale: last success 2025-10-06, 1 day before 2025-10-07',
+    );
   });
 
   it('never cuts an emoji in half in the summary (a lone surrogate is invalid JSON text to PagerDuty), nor lets a long name push out what is wrong', () => {

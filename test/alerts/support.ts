@@ -23,6 +23,7 @@ export function processorDetail(name: string, overrides: Partial<ProcessorDetail
     threshold_problem_dates: null,
     alert_after_dates: null,
     problems_explained: false,
+    alert_on_recovered_failures: false,
     held: null,
     also_affected: [],
     ...overrides,

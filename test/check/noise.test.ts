@@ -182,6 +182,22 @@ describe('dependencies: depends_on', () => {
     expect(json.alerts.map((a: any) => a.level)).toEqual(['ERROR', 'ERROR']);
   });
 
+  it('holds a downstream with a recovered failure, unless its registry asks to hear of recovered failures (then they are its own news)', async () => {
+    const rows = (down: string) => [
+      ...successesExcept('up', ['2025-10-06']),
+      ...runsOn('up', ['2025-10-06'], 'failed'),
+      ...successesExcept(down, ['2025-10-06']),
+      // A failure on 10-03 that a later run of the same date recovered.
+      ...runRows(`${down}-recovered`, down, '2025-10-03', 'failed', '2025-10-04T09:00:00Z'),
+    ];
+    const quiet = await check({ up: {}, down: { depends_on: ['up'], alert_on_recovered_failures: false } }, rows('down'));
+    expect(processor(quiet, 'down')).toMatchObject({ recovered_failure_dates: ['2025-10-03'], blocked_by: [{ processor: 'up', dates: ['2025-10-06'] }] });
+    expect(alertOf(quiet, 'down').reason).toBe('dependency');
+    scenario?.cleanup();
+    const told = await check({ up: {}, down: { depends_on: ['up'], alert_on_recovered_failures: true } }, rows('down'));
+    expect(alertOf(told, 'down').reason).toBe('no_destination');
+  });
+
   it('explains nothing by a disabled upstream (not checked, it has no days): the downstream alerts on its own, with a warning', async () => {
     scenario = await createScenario({ dataset: 'nba_reference', timezone: 'UTC', processors: { old: { enabled: false }, down: { depends_on: ['old'] } } }, successesExcept('down', ['2025-10-06']));
     const result = await scenario.check(['--json-output', '--date', E, '--now', NOW]);

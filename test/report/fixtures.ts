@@ -166,6 +166,7 @@ export function syntheticResult(processorCount: number, dayCount: number, { heal
       threshold_problem_dates: null,
       alert_after_dates: null,
       problems_explained: false,
+      alert_on_recovered_failures: false,
       held: null,
       also_affected: [],
     };
