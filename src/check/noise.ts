@@ -9,7 +9,9 @@
  *   dependency  every problem date explained by an upstream (and, if stale, every date since the
  *               last success): the root upstream's alert lists it as "also affected"
  *
- * A dependency hold wins over a threshold: it says where the cause is.
+ * A dependency hold wins over a threshold: it says where the cause is. A CRITICAL downstream is held
+ * only while a root upstream's alert pages (CRITICAL, not held itself): noise control never turns
+ * a page into a Slack line, or into nothing.
  */
 export type HoldReason = 'threshold' | 'dependency';
 
@@ -66,6 +68,20 @@ export function holdReasons(processors: readonly NoiseProcessor[], details: Read
     }
     return out;
   };
+  // A page is never lost to noise control: a CRITICAL downstream stays held only while a root's
+  // alert pages for it (a CRITICAL root that is not held); behind roots that only reach Slack, or
+  // whose own alerts are held by a threshold, it alerts on its own. Released ones become roots of
+  // their own downstreams, so this runs until nothing more is released.
+  const pagingRoot = (root: string) => byName.get(root)?.level === 'CRITICAL' && !held.has(root);
+  for (let released = true; released; ) {
+    released = false;
+    for (const [name, reason] of held) {
+      if (reason !== 'dependency' || byName.get(name)?.level !== 'CRITICAL') continue;
+      if (roots(name, new Set([name])).some(pagingRoot)) continue;
+      held.delete(name);
+      released = true;
+    }
+  }
   const alsoAffected = new Map<string, Set<string>>();
   for (const [name, reason] of held) {
     if (reason !== 'dependency') continue;

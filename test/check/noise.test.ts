@@ -247,7 +247,29 @@ describe('dependencies: depends_on', () => {
     const rows = [...runsOn('up', ['2025-10-05'], 'failed'), ...runsOn('up', ['2025-10-06', '2025-10-07']), ...runsOn('down', datesBetween('2025-10-01', '2025-10-06'))];
     const json = await check({ up: {}, down: { depends_on: [{ processor: 'up', offset_days: -2 }] } }, rows, ['--lookback-days', '1']);
     expect(processor(json, 'down').blocked_by).toEqual([{ processor: 'up', dates: ['2025-10-07'] }]);
-    expect(alertOf(json, 'down').reason).toBe('dependency');
+    // No run in its one-day window: CRITICAL (scheduler issue). Its root is OK in its own window and
+    // pages for nothing, so the downstream's page is its own (noise control never loses a page).
+    expect(processor(json, 'down').level).toBe('CRITICAL');
+    expect(alertOf(json, 'down').reason).toBe('no_destination');
+  });
+
+  it('holds a CRITICAL downstream only while a root pages for it: behind an ERROR root, or one held by its threshold, it pages itself', async () => {
+    // down is stale (threshold 1 day) since 10-05; every date since is explained by up's missing dates.
+    const rows = [...runsOn('up', datesBetween('2025-10-01', '2025-10-04')), ...runsOn('down', datesBetween('2025-10-01', '2025-10-04'))];
+    const heldRoot = await check({ up: { alert_after_dates: 4, staleness_threshold_days: 5 }, down: { depends_on: ['up'], staleness_threshold_days: 1 } }, rows);
+    expect(processor(heldRoot, 'up').level).toBe('ERROR');
+    expect(processor(heldRoot, 'down')).toMatchObject({ level: 'CRITICAL', is_stale: true });
+    expect(alertOf(heldRoot, 'up').reason).toBe('threshold');
+    expect(alertOf(heldRoot, 'down').reason).toBe('no_destination');
+    scenario?.cleanup();
+    const slackRoot = await check({ up: { staleness_threshold_days: 5 }, down: { depends_on: ['up'], staleness_threshold_days: 1 } }, rows);
+    expect(alertOf(slackRoot, 'up')).toMatchObject({ level: 'ERROR', reason: 'no_destination' });
+    expect(alertOf(slackRoot, 'down')).toMatchObject({ level: 'CRITICAL', reason: 'no_destination' });
+    scenario?.cleanup();
+    // A root that pages (stale itself) carries it: held, listed as also affected.
+    const pagingRoot = await check({ up: { staleness_threshold_days: 1 }, down: { depends_on: ['up'], staleness_threshold_days: 1 } }, rows);
+    expect(alertOf(pagingRoot, 'up')).toMatchObject({ level: 'CRITICAL', reason: 'no_destination' });
+    expect(alertOf(pagingRoot, 'down').reason).toBe('dependency');
   });
 
   it('is transitive: a -> b -> c, only the root alerts and lists the others as also affected', async () => {
