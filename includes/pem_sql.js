@@ -1226,6 +1226,7 @@ const __pem_modules = {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.nearestWithin = nearestWithin;
+    exports.knownNamesHint = knownNamesHint;
     /**
      * "Did you mean": the candidate nearest a mistyped name, offered only when it is a typo away, or
      * when the name is a whole-word part of exactly one candidate (`staleness_threshold` for
@@ -1261,6 +1262,21 @@ const __pem_modules = {
         const words = wordsOf(name.toLowerCase());
         const holding = candidates.filter((candidate) => wordRunOf(words, wordsOf(candidate.toLowerCase())));
         return holding.length === 1 ? holding[0] : null;
+    }
+    /** How many of the registry's names an "unknown processor" line lists before it counts the rest. */
+    const LISTED_NAMES = 10;
+    /**
+     * What follows "unknown processor 'x'": the name it is a typo of, when one is near, and the
+     * registry's names (`subject` has them), the first LISTED_NAMES of them: a registry of thousands
+     * made one line of pages.
+     */
+    function knownNamesHint(unknown, known, subject = 'the registry') {
+        const nearest = unknown.map((name) => nearestWithin(name, known)).filter((name) => name !== null);
+        const meant = nearest.length > 0 ? `did you mean ${nearest.map((name) => `'${name}'`).join(', ')}? ` : '';
+        if (known.length === 0)
+            return `${meant}${subject} has no processors`;
+        const rest = known.length > LISTED_NAMES ? `, and ${known.length - LISTED_NAMES} more` : '';
+        return `${meant}${subject} has ${known.slice(0, LISTED_NAMES).join(', ')}${rest}`;
     }
   },
   "src/report/queue.ts": function (exports, module, __pem_require) {

@@ -33,3 +33,19 @@ export function nearestWithin(name: string, candidates: readonly string[], maxEd
   const holding = candidates.filter((candidate) => wordRunOf(words, wordsOf(candidate.toLowerCase())));
   return holding.length === 1 ? holding[0]! : null;
 }
+
+/** How many of the registry's names an "unknown processor" line lists before it counts the rest. */
+const LISTED_NAMES = 10;
+
+/**
+ * What follows "unknown processor 'x'": the name it is a typo of, when one is near, and the
+ * registry's names (`subject` has them), the first LISTED_NAMES of them: a registry of thousands
+ * made one line of pages.
+ */
+export function knownNamesHint(unknown: readonly string[], known: readonly string[], subject = 'the registry'): string {
+  const nearest = unknown.map((name) => nearestWithin(name, known)).filter((name): name is string => name !== null);
+  const meant = nearest.length > 0 ? `did you mean ${nearest.map((name) => `'${name}'`).join(', ')}? ` : '';
+  if (known.length === 0) return `${meant}${subject} has no processors`;
+  const rest = known.length > LISTED_NAMES ? `, and ${known.length - LISTED_NAMES} more` : '';
+  return `${meant}${subject} has ${known.slice(0, LISTED_NAMES).join(', ')}${rest}`;
+}

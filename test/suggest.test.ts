@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nearestWithin } from '../src/suggest.js';
+import { knownNamesHint, nearestWithin } from '../src/suggest.js';
 
 const KEYS = ['staleness_threshold_days', 'expected_frequency', 'expected_weekdays', 'max_runtime_minutes', 'processor_filter', 'calendar_filter', 'grace_hours', 'runbook_url'];
 
@@ -29,5 +29,15 @@ describe('nearestWithin ("did you mean")', () => {
     // An option's dashes are not letters.
     expect(nearestWithin('--foo', ['--now', '--date'])).toBeNull();
     expect(nearestWithin('--lookback', ['--lookback-days', '--now'])).toBe('--lookback-days');
+  });
+});
+
+describe('knownNamesHint', () => {
+  it('offers the name a typo is of, and lists ten of a large registry, counting the rest', () => {
+    const known = Array.from({ length: 308 }, (_, i) => `boxscore_processor_${String(i).padStart(3, '0')}`);
+    const hint = knownNamesHint(['boxscore_processor_02'], known);
+    expect(hint).toBe(`did you mean 'boxscore_processor_002'? the registry has ${known.slice(0, 10).join(', ')}, and 298 more`);
+    expect(knownNamesHint(['zzz'], ['gamebook_processor', 'roster_processor'], 'it')).toBe('it has gamebook_processor, roster_processor');
+    expect(knownNamesHint(['x'], [])).toBe('the registry has no processors');
   });
 });

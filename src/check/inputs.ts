@@ -9,6 +9,7 @@ import { usageError } from '../errors.js';
 import type { Registry } from '../config/registry.js';
 import { processorConfigJson } from '../sql/health.js';
 import { loadTemplateBundle } from '../sql/load.js';
+import { knownNamesHint } from '../suggest.js';
 import type { QueryParams } from '../warehouse/types.js';
 
 export const DEFAULT_LOOKBACK_DAYS = 7;
@@ -103,7 +104,7 @@ export function selectProcessors(registry: Registry, list: string | undefined): 
   if (unknown.length > 0) {
     const plural = unknown.length > 1 ? 's' : '';
     throw usageError(
-      `--processors: unknown processor${plural} ${unknown.map((n) => `'${n}'`).join(', ')}; the registry has ${[...known].join(', ') || 'none'}`,
+      `--processors: unknown processor${plural} ${unknown.map((n) => `'${n}'`).join(', ')}; ${knownNamesHint(unknown, [...known])}`,
     );
   }
   return names.sort();

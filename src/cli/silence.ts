@@ -15,6 +15,7 @@ import { openWarehouse } from '../warehouse/open.js';
 import { renderCsv } from '../report/csv.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { chosenFormat, formatOption } from './format.js';
+import { knownNamesHint } from '../suggest.js';
 import { loadCheckedRegistry } from './registry.js';
 import { printable } from '../printable.js';
 
@@ -164,8 +165,7 @@ function boundedReason(reason: string): void {
 function knownProcessor(registry: Registry, name: string): string {
   const trimmed = name.trim();
   if (registry.processors.some((p) => p.name === trimmed)) return trimmed;
-  const known = registry.processors.map((p) => p.name);
-  throw usageError(`--processor '${name}' is not in the registry; it has ${known.join(', ') || 'no processors'}`);
+  throw usageError(`--processor '${name}' is not in the registry; ${knownNamesHint([trimmed], registry.processors.map((p) => p.name), 'it')}`);
 }
 
 /** `--by`, else $USER / $LOGNAME (config/env.ts), else the OS account running pem. */

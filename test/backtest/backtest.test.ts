@@ -149,7 +149,7 @@ describe('pem backtest, computed by hand', () => {
     writeFileSync(fewer, JSON.stringify({ ...registry, processors: { p: registry.processors.p } }));
     const unknown = await runCli(['backtest', '--config', scenario.registryPath, '--compare', fewer, '--processors', 'q', ...period], { now: NOW });
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
-    expect(unknown.stderr).toBe(`error: --compare ${fewer}: --processors: unknown processor 'q'; the registry has p\n`);
+    expect(unknown.stderr).toBe(`error: --compare ${fewer}: --processors: unknown processor 'q'; did you mean 'p'? the registry has p\n`);
   });
 
   it('says "1 check" of a one-check replay, not "1 checks"', async () => {
