@@ -27,8 +27,10 @@ export interface ProcessorActions {
    */
   problemRanges: string | null;
   /**
-   * The streak runs back to the window's first date, and the last success is older than the day
-   * before it (or there is none): the streak began before the window, which `since` cannot see.
+   * The streak runs back to the window's first expected date, and the frequency expected a date
+   * after the last success and before the window: the streak began before the window, which
+   * `since` cannot see. (No success at all, or a calendar's dates: no claim; `problemRanges` says
+   * which.)
    */
   streakBeforeWindow: boolean;
   runbookUrl: string | null;
@@ -148,16 +150,25 @@ export function processorActions(p: ProcessorReport, config: ProcessorConfig | u
   const backfillDates = template === null ? [] : p.days.filter((d) => gapStatus(d) !== null).map((d) => d.date);
   const shown = backfillDates.slice(0, MAX_BACKFILL_COMMANDS);
   const windowStart = addDays(context.asOfDate, 1 - context.lookbackDays);
+  // The streak starts at the window's first expected date (a weekend or a day without a game
+  // before it is no date of it), after a success older than the window, or none.
+  const firstWindowDate = p.days.find((d) => d.status !== 'not_expected')?.date ?? null;
+  const startsWindow = p.problem_since !== null && p.problem_since === firstWindowDate && (p.last_success_date === null || p.last_success_date < windowStart);
   const firstExpected = p.last_success_date === null || !config ? null : firstExpectedAfter(config, p.last_success_date);
-  const streakBeforeWindow = p.problem_since === windowStart && firstExpected !== null && firstExpected < windowStart;
+  // Before the window for sure when the frequency expected a date between that success and it.
+  const streakBeforeWindow = startsWindow && firstExpected !== null && firstExpected < windowStart;
   const ranges = problemDates.length > 0 ? compactRanges(problemDates) : null;
+  const inWindow = (text: string, note: string) => `${text.replace(/\)$/, ' in the window')}; ${note})`;
   return {
     since: p.problem_since,
     problemDates,
     problemRanges:
-      ranges !== null && streakBeforeWindow
-        ? `${ranges.replace(/\)$/, ' in the window')}; it began before the window, after the last success on ${p.last_success_date})`
-        : ranges,
+      ranges === null ? null
+      : streakBeforeWindow ? inWindow(ranges, `it began before the window, after the last success on ${p.last_success_date}`)
+      // What the registry alone cannot date (a calendar's dates are in a table), or no success at all: said as it is.
+      : startsWindow && p.last_success_date === null ? inWindow(ranges, 'it has never succeeded')
+      : startsWindow && firstExpected === null ? inWindow(ranges, `the last success was on ${p.last_success_date}`)
+      : ranges,
     streakBeforeWindow,
     // `{date}` in a runbook is the latest problem date (SPEC §11); without one, E.
     runbookUrl: config?.runbook_url ? fillTemplate(config.runbook_url, { processor: p.name, date: latest ?? context.asOfDate }) : null,

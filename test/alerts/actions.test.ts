@@ -87,13 +87,23 @@ describe('processorActions', () => {
     });
     // The last success the day before the window: the streak began at its first date. Never a success: no claim.
     expect(processorActions(failing('2025-11-25'), config({}), context)).toMatchObject({ streakBeforeWindow: false, problemRanges: 'Nov 26–28 (3 dates)' });
-    expect(processorActions(failing(null), config({}), context).streakBeforeWindow).toBe(false);
+    // Never a success: no claim of "before", but said.
+    expect(processorActions(failing(null), config({}), context)).toMatchObject({ streakBeforeWindow: false, problemRanges: 'Nov 26–28 (3 dates in the window; it has never succeeded)' });
     // Weekdays: the last success on Friday 11-21, the window from Monday 11-24: the weekend was not expected.
     const monday = { ...failing('2025-11-21'), days: [day('2025-11-24', 'failed'), day('2025-11-25', 'failed')], problem_since: '2025-11-24' } as ProcessorReport;
     expect(processorActions(monday, config({ expected_frequency: 'weekdays' }), { asOfDate: '2025-11-25', lookbackDays: 2 }).streakBeforeWindow).toBe(false);
     expect(processorActions(monday, config({}), { asOfDate: '2025-11-25', lookbackDays: 2 }).streakBeforeWindow).toBe(true);
-    // A calendar's dates are in a table: no claim either way.
-    expect(processorActions(failing('2025-11-09'), config({ expected_frequency: 'calendar', calendar_table: 'ds.games', calendar_date_field: 'game_date' }), context).streakBeforeWindow).toBe(false);
+    // A window that starts on days not expected (a weekend): the streak starts at its first expected date.
+    const fromSaturday = { ...failing('2025-11-10'), days: [day('2025-11-22', 'not_expected'), day('2025-11-23', 'not_expected'), day('2025-11-24', 'failed'), day('2025-11-25', 'failed')], problem_since: '2025-11-24' } as ProcessorReport;
+    expect(processorActions(fromSaturday, config({ expected_frequency: 'weekdays' }), { asOfDate: '2025-11-25', lookbackDays: 4 })).toMatchObject({
+      streakBeforeWindow: true,
+      problemRanges: 'Nov 24–25 (2 dates in the window; it began before the window, after the last success on 2025-11-10)',
+    });
+    // A calendar's dates are in a table: no claim of "before", but the last success is said.
+    expect(processorActions(failing('2025-11-09'), config({ expected_frequency: 'calendar', calendar_table: 'ds.games', calendar_date_field: 'game_date' }), context)).toMatchObject({
+      streakBeforeWindow: false,
+      problemRanges: 'Nov 26–28 (3 dates in the window; the last success was on 2025-11-09)',
+    });
   });
 
   it('finds the first expected date after another, by frequency', () => {
