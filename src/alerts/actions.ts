@@ -166,7 +166,7 @@ export function processorActions(p: ProcessorReport, config: ProcessorConfig | u
       ranges === null ? null
       : streakBeforeWindow ? inWindow(ranges, `it began before the window, after the last success on ${p.last_success_date}`)
       // What the registry alone cannot date (a calendar's dates are in a table), or no success at all: said as it is.
-      : startsWindow && p.last_success_date === null ? inWindow(ranges, 'it has never succeeded')
+      : startsWindow && p.last_success_date === null ? inWindow(ranges, 'no success on record')
       : startsWindow && firstExpected === null ? inWindow(ranges, `the last success was on ${p.last_success_date}`)
       : ranges,
     streakBeforeWindow,

@@ -71,15 +71,23 @@ export function holdReasons(processors: readonly NoiseProcessor[], details: Read
   // A page is never lost to noise control: a CRITICAL downstream stays held only while a root's
   // alert pages for it (a CRITICAL root that is not held); behind roots that only reach Slack, or
   // whose own alerts are held by a threshold, it alerts on its own. Released ones become roots of
-  // their own downstreams, so this runs until nothing more is released.
+  // their own downstreams.
+  // Decided upstream first (the graph has no cycles): a CRITICAL downstream waits while one upstream
+  // of it is still undecided, so what it is held behind never depends on the processors' names.
   const pagingRoot = (root: string) => byName.get(root)?.level === 'CRITICAL' && !held.has(root);
-  for (let released = true; released; ) {
-    released = false;
-    for (const [name, reason] of held) {
-      if (reason !== 'dependency' || byName.get(name)?.level !== 'CRITICAL') continue;
-      if (roots(name, new Set([name])).some(pagingRoot)) continue;
-      held.delete(name);
-      released = true;
+  const undecided = new Set([...held].filter(([name, reason]) => reason === 'dependency' && byName.get(name)?.level === 'CRITICAL').map(([name]) => name));
+  const waitsOnUndecided = (name: string, seen: Set<string>): boolean =>
+    (byName.get(name)?.blocked_by ?? []).some((b) => {
+      if (seen.has(b.processor)) return false;
+      seen.add(b.processor);
+      return undecided.has(b.processor) || (held.get(b.processor) === 'dependency' && waitsOnUndecided(b.processor, seen));
+    });
+  while (undecided.size > 0) {
+    const ready = [...undecided].filter((name) => !waitsOnUndecided(name, new Set([name])));
+    // Never empty without a cycle; should one slip through, decide the rest as they are.
+    for (const name of ready.length > 0 ? ready : [...undecided]) {
+      undecided.delete(name);
+      if (!roots(name, new Set([name])).some(pagingRoot)) held.delete(name);
     }
   }
   const alsoAffected = new Map<string, Set<string>>();

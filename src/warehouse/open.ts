@@ -57,8 +57,8 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
         const shown = files.slice(0, 3).map(({ file, reason }) => `${file} (${reason})`);
         if (files.length > 3) shown.push(`and ${files.length - 3} more`);
         mode.warn?.(
-          `${files.length} file${one ? '' : 's'} in ${spoolDirOf(path)} cannot be read by this user, so the run row${one ? '' : 's'} in ${one ? 'it' : 'them'} ${one ? 'waits' : 'wait'}: ` +
-            `${shown.join(', ')}; run pem as the user that wrote ${one ? 'it' : 'them'} (a pem record beside a check run as another user), or make ${one ? 'it' : 'them'} readable`,
+          `${files.length} file${one ? '' : 's'} in ${spoolDirOf(path)} cannot be read, so the run row${one ? '' : 's'} in ${one ? 'it' : 'them'} ${one ? 'waits' : 'wait'}: ` +
+            `${shown.join(', ')}; where another user wrote ${one ? 'it' : 'them'} (EACCES: a pem record run as another user than the check), run pem as that user or make ${one ? 'it' : 'them'} readable`,
         );
       },
       onSpoolDamaged: (files) => {

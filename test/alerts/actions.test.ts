@@ -88,7 +88,7 @@ describe('processorActions', () => {
     // The last success the day before the window: the streak began at its first date. Never a success: no claim.
     expect(processorActions(failing('2025-11-25'), config({}), context)).toMatchObject({ streakBeforeWindow: false, problemRanges: 'Nov 26–28 (3 dates)' });
     // Never a success: no claim of "before", but said.
-    expect(processorActions(failing(null), config({}), context)).toMatchObject({ streakBeforeWindow: false, problemRanges: 'Nov 26–28 (3 dates in the window; it has never succeeded)' });
+    expect(processorActions(failing(null), config({}), context)).toMatchObject({ streakBeforeWindow: false, problemRanges: 'Nov 26–28 (3 dates in the window; no success on record)' });
     // Weekdays: the last success on Friday 11-21, the window from Monday 11-24: the weekend was not expected.
     const monday = { ...failing('2025-11-21'), days: [day('2025-11-24', 'failed'), day('2025-11-25', 'failed')], problem_since: '2025-11-24' } as ProcessorReport;
     expect(processorActions(monday, config({ expected_frequency: 'weekdays' }), { asOfDate: '2025-11-25', lookbackDays: 2 }).streakBeforeWindow).toBe(false);

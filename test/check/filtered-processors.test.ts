@@ -41,8 +41,9 @@ describe('many processors with their own filter on one table', () => {
     const registry = (processors: Record<string, unknown>) => ({ dataset: 'monitoring', processors });
     const foreign = { execution_table: 'monitoring.runs_without_ids', run_id_field: null, started_at_field: null, completed_at_field: null, records_field: null };
     const setup = [
-      'CREATE TABLE monitoring.runs_without_ids (processor_name VARCHAR, processing_date DATE, status VARCHAR)',
-      "INSERT INTO monitoring.runs_without_ids VALUES ('x', DATE '2025-10-07', 'failed'), ('x', DATE '2025-10-07', 'failed'), ('x', DATE '2025-10-07', 'success')",
+      // A column named as pem's own name for a row's member: no ambiguity.
+      'CREATE TABLE monitoring.runs_without_ids (processor_name VARCHAR, processing_date DATE, status VARCHAR, pem_filtered_processor VARCHAR)',
+      "INSERT INTO monitoring.runs_without_ids VALUES ('x', DATE '2025-10-07', 'failed', 'q'), ('x', DATE '2025-10-07', 'failed', 'q'), ('x', DATE '2025-10-07', 'success', 'q')",
     ];
     const both = { one: { ...foreign, processor_filter: "processor_name = 'x'" }, two: { ...foreign, processor_filter: "status <> 'skipped'" } };
     scenario = await createScenario(registry(both), [], setup);

@@ -246,7 +246,7 @@ describe('a spool file this process cannot read', () => {
     const run = await scenario.check(['--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z', '--json-output', '--dry-run']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr.split('\n').filter((line) => line.includes('cannot be read'))).toEqual([
-      `warning: 1 file in ${dir} cannot be read by this user, so the run row in it waits: ${'f'.repeat(64)}.json (cannot be read: EISDIR); run pem as the user that wrote it (a pem record beside a check run as another user), or make it readable`,
+      `warning: 1 file in ${dir} cannot be read, so the run row in it waits: ${'f'.repeat(64)}.json (cannot be read: EISDIR); where another user wrote it (EACCES: a pem record run as another user than the check), run pem as that user or make it readable`,
     ]);
   });
 });
