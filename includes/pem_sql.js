@@ -1331,10 +1331,11 @@ const __pem_modules = {
     const PREFILTER_MAX_MEMBERS = 16;
     function runSources(registry) {
         const contractTable = (0, names_js_1.runHistoryTable)(registry);
-        const shared = new Map();
-        // Processors with their own filter, one scan per table layout too: a branch (a scan) each made
-        // DuckDB hold a scan's buffers per processor, three times over, and 50 of them ran out of 256 MB.
-        const own = new Map();
+        // One scan per table layout, however many processors read it (10,000 processors, one branch):
+        // those with the default filter in one, keyed by processor_name; those with their own filter in
+        // another (a branch, a scan, each made DuckDB hold a scan's buffers per processor, three times
+        // over, and 50 of them ran out of 256 MB).
+        const groups = new Map();
         for (const p of registry.processors) {
             const layout = {
                 table: p.execution_table,
@@ -1346,34 +1347,35 @@ const __pem_modules = {
                 records_field: p.records_field,
                 has_errors: p.execution_table === contractTable,
             };
-            if (p.processor_filter === (0, registry_js_1.defaultProcessorFilter)(p.name)) {
-                // One scan per table layout, however many processors read it (10,000 processors, one branch).
-                const key = JSON.stringify(layout);
-                let source = shared.get(key);
-                if (!source)
-                    shared.set(key, (source = { ...layout, shared: true, filtered: null, prefilter: false, only: null, except: null, members: [] }));
-                source.members.push(p.name);
-            }
-            else {
-                const key = JSON.stringify(layout);
-                let source = own.get(key);
-                if (!source)
-                    own.set(key, (source = { ...layout, shared: false, filtered: [], prefilter: false, only: null, except: null }));
-                source.filtered.push({ processor: p.name, filter: p.processor_filter });
-            }
+            const shared = p.processor_filter === (0, registry_js_1.defaultProcessorFilter)(p.name);
+            const key = JSON.stringify([shared, layout]);
+            const group = groups.get(key) ?? { layout, shared, members: [] };
+            groups.set(key, group);
+            group.members.push(p);
         }
         // A shared branch keys rows by their processor_name column, so it must not also claim the rows
         // of processors that select theirs with their own filter or read another table: name its
         // members, or the others, whichever list is shorter (usually a handful of custom filters).
         const everyone = registry.processors.map((p) => p.name);
-        const sharedSources = [...shared.values()].map(({ members, ...source }) => {
-            const memberSet = new Set(members);
+        const sources = (shared) => [...groups.values()].filter((group) => group.shared === shared);
+        const sharedSources = sources(true).map(({ layout, members }) => {
+            const source = { ...layout, shared: true, filtered: null, prefilter: false, only: null, except: null };
+            const names = members.map((p) => p.name);
+            const memberSet = new Set(names);
             const others = everyone.filter((name) => !memberSet.has(name));
             if (others.length === 0)
                 return source;
-            return members.length <= others.length ? { ...source, only: members } : { ...source, except: others };
+            return names.length <= others.length ? { ...source, only: names } : { ...source, except: others };
         });
-        return [...sharedSources, ...[...own.values()].map((source) => ({ ...source, prefilter: source.filtered.length <= PREFILTER_MAX_MEMBERS }))];
+        const filteredSources = sources(false).map(({ layout, members }) => ({
+            ...layout,
+            shared: false,
+            filtered: members.map((p) => ({ processor: p.name, filter: p.processor_filter })),
+            prefilter: members.length <= PREFILTER_MAX_MEMBERS,
+            only: null,
+            except: null,
+        }));
+        return [...sharedSources, ...filteredSources];
     }
     function calendarSources(processors) {
         // One scan per calendar table and date column, however many processors read it (a scan each ran out of memory).

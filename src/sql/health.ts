@@ -45,6 +45,9 @@ export interface RunSource {
   except: string[] | null;
 }
 
+/** Where and how a table holds a processor's runs: processors alike in all of it can share a scan. */
+type RunLayout = Pick<RunSource, 'table' | 'date_field' | 'status_field' | 'run_id_field' | 'started_at_field' | 'completed_at_field' | 'records_field' | 'has_errors'>;
+
 /** A processor and the filter that selects its rows (`filtered_names`); null: every row. */
 export interface FilteredMember {
   processor: string;
@@ -94,12 +97,13 @@ const PREFILTER_MAX_MEMBERS = 16;
 
 export function runSources(registry: Registry): RunSource[] {
   const contractTable = runHistoryTable(registry);
-  const shared = new Map<string, RunSource & { members: string[] }>();
-  // Processors with their own filter, one scan per table layout too: a branch (a scan) each made
-  // DuckDB hold a scan's buffers per processor, three times over, and 50 of them ran out of 256 MB.
-  const own = new Map<string, RunSource & { filtered: FilteredMember[] }>();
+  // One scan per table layout, however many processors read it (10,000 processors, one branch):
+  // those with the default filter in one, keyed by processor_name; those with their own filter in
+  // another (a branch, a scan, each made DuckDB hold a scan's buffers per processor, three times
+  // over, and 50 of them ran out of 256 MB).
+  const groups = new Map<string, { layout: RunLayout; shared: boolean; members: ProcessorConfig[] }>();
   for (const p of registry.processors) {
-    const layout = {
+    const layout: RunLayout = {
       table: p.execution_table,
       date_field: p.date_field,
       status_field: p.status_field,
@@ -109,30 +113,34 @@ export function runSources(registry: Registry): RunSource[] {
       records_field: p.records_field,
       has_errors: p.execution_table === contractTable,
     };
-    if (p.processor_filter === defaultProcessorFilter(p.name)) {
-      // One scan per table layout, however many processors read it (10,000 processors, one branch).
-      const key = JSON.stringify(layout);
-      let source = shared.get(key);
-      if (!source) shared.set(key, (source = { ...layout, shared: true, filtered: null, prefilter: false, only: null, except: null, members: [] }));
-      source.members.push(p.name);
-    } else {
-      const key = JSON.stringify(layout);
-      let source = own.get(key);
-      if (!source) own.set(key, (source = { ...layout, shared: false, filtered: [], prefilter: false, only: null, except: null }));
-      source.filtered.push({ processor: p.name, filter: p.processor_filter });
-    }
+    const shared = p.processor_filter === defaultProcessorFilter(p.name);
+    const key = JSON.stringify([shared, layout]);
+    const group = groups.get(key) ?? { layout, shared, members: [] };
+    groups.set(key, group);
+    group.members.push(p);
   }
   // A shared branch keys rows by their processor_name column, so it must not also claim the rows
   // of processors that select theirs with their own filter or read another table: name its
   // members, or the others, whichever list is shorter (usually a handful of custom filters).
   const everyone = registry.processors.map((p) => p.name);
-  const sharedSources = [...shared.values()].map(({ members, ...source }) => {
-    const memberSet = new Set(members);
+  const sources = (shared: boolean) => [...groups.values()].filter((group) => group.shared === shared);
+  const sharedSources = sources(true).map(({ layout, members }): RunSource => {
+    const source: RunSource = { ...layout, shared: true, filtered: null, prefilter: false, only: null, except: null };
+    const names = members.map((p) => p.name);
+    const memberSet = new Set(names);
     const others = everyone.filter((name) => !memberSet.has(name));
     if (others.length === 0) return source;
-    return members.length <= others.length ? { ...source, only: members } : { ...source, except: others };
+    return names.length <= others.length ? { ...source, only: names } : { ...source, except: others };
   });
-  return [...sharedSources, ...[...own.values()].map((source) => ({ ...source, prefilter: source.filtered.length <= PREFILTER_MAX_MEMBERS }))];
+  const filteredSources = sources(false).map(({ layout, members }): RunSource => ({
+    ...layout,
+    shared: false,
+    filtered: members.map((p) => ({ processor: p.name, filter: p.processor_filter })),
+    prefilter: members.length <= PREFILTER_MAX_MEMBERS,
+    only: null,
+    except: null,
+  }));
+  return [...sharedSources, ...filteredSources];
 }
 
 export function calendarSources(processors: readonly ProcessorConfig[]): CalendarSource[] {
