@@ -57,43 +57,44 @@ export function holdReasons(processors: readonly NoiseProcessor[], details: Read
   }
   const byName = new Map(processors.map((p) => [p.name, p]));
   // Explanation is transitive: follow blocked_by upstream through processors that are themselves
-  // explained, to the ones that are not (the roots). A root outside this check folds nothing.
-  const roots = (name: string, seen: Set<string>): string[] => {
-    const out: string[] = [];
-    for (const b of byName.get(name)?.blocked_by ?? []) {
-      if (seen.has(b.processor) || !byName.has(b.processor)) continue;
-      seen.add(b.processor);
-      if (held.get(b.processor) === 'dependency') out.push(...roots(b.processor, seen));
-      else out.push(b.processor);
-    }
-    return out;
+  // held by a dependency (`through`), to the ones that are not (the `roots`). A root outside this
+  // check folds nothing.
+  const upstream = (name: string): { roots: string[]; through: string[] } => {
+    const found = { roots: [] as string[], through: [] as string[] };
+    const seen = new Set([name]);
+    const walk = (from: string): void => {
+      for (const b of byName.get(from)?.blocked_by ?? []) {
+        if (seen.has(b.processor) || !byName.has(b.processor)) continue;
+        seen.add(b.processor);
+        if (held.get(b.processor) === 'dependency') {
+          found.through.push(b.processor);
+          walk(b.processor);
+        } else found.roots.push(b.processor);
+      }
+    };
+    walk(name);
+    return found;
   };
   // A page is never lost to noise control: a CRITICAL downstream stays held only while a root's
   // alert pages for it (a CRITICAL root that is not held); behind roots that only reach Slack, or
   // whose own alerts are held by a threshold, it alerts on its own. Released ones become roots of
-  // their own downstreams.
-  // Decided upstream first (the graph has no cycles): a CRITICAL downstream waits while one upstream
-  // of it is still undecided, so what it is held behind never depends on the processors' names.
+  // their own downstreams. Decided upstream first (the graph has no cycles): a CRITICAL downstream
+  // waits while one it is held through is undecided, so what it is held behind never depends on
+  // the processors' names.
   const pagingRoot = (root: string) => byName.get(root)?.level === 'CRITICAL' && !held.has(root);
   const undecided = new Set([...held].filter(([name, reason]) => reason === 'dependency' && byName.get(name)?.level === 'CRITICAL').map(([name]) => name));
-  const waitsOnUndecided = (name: string, seen: Set<string>): boolean =>
-    (byName.get(name)?.blocked_by ?? []).some((b) => {
-      if (seen.has(b.processor)) return false;
-      seen.add(b.processor);
-      return undecided.has(b.processor) || (held.get(b.processor) === 'dependency' && waitsOnUndecided(b.processor, seen));
-    });
   while (undecided.size > 0) {
-    const ready = [...undecided].filter((name) => !waitsOnUndecided(name, new Set([name])));
+    const ready = [...undecided].filter((name) => !upstream(name).through.some((u) => undecided.has(u)));
     // Never empty without a cycle; should one slip through, decide the rest as they are.
     for (const name of ready.length > 0 ? ready : [...undecided]) {
       undecided.delete(name);
-      if (!roots(name, new Set([name])).some(pagingRoot)) held.delete(name);
+      if (!upstream(name).roots.some(pagingRoot)) held.delete(name);
     }
   }
   const alsoAffected = new Map<string, Set<string>>();
   for (const [name, reason] of held) {
     if (reason !== 'dependency') continue;
-    for (const root of roots(name, new Set([name]))) {
+    for (const root of upstream(name).roots) {
       let list = alsoAffected.get(root);
       if (!list) alsoAffected.set(root, (list = new Set()));
       list.add(name);
