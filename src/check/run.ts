@@ -4,7 +4,7 @@
  * its days) into the check result as they stream in; the rows are never all held at once.
  */
 import { runHistoryTable } from '../config/names.js';
-import { defaultProcessorFilter, parseRegistry, type Registry } from '../config/registry.js';
+import { defaultProcessorFilter, parseRegistry, type ProcessorConfig, type Registry } from '../config/registry.js';
 import { annotated, configError, describeError, runtimeError, withoutSource } from '../errors.js';
 import { otherColumnsNote, runHistoryMismatches } from '../sql/run-history-columns.js';
 import { renderCheckSql, renderTableProbeSql } from '../sql/statements.js';
@@ -226,11 +226,9 @@ async function withMisreadProcessors(error: unknown, warehouse: Warehouse, regis
   if (!defaults.ok) return error;
   const standard = defaults.registry.processors[0]!;
   const table = runHistoryTable(registry);
-  const ownWay = registry.processors.filter(
-    (p) =>
-      readers.has(p.name) &&
-      (p.execution_table !== table || p.processor_filter !== defaultProcessorFilter(p.name) || p.expected_frequency === 'calendar' || READ_KEYS.some((key) => key !== 'processor_filter' && p[key] !== standard[key])),
-  );
+  // The read keys a processor sets its own way (its filter is its own unless it is the default).
+  const ownKeys = (p: ProcessorConfig) => READ_KEYS.filter((key) => (key === 'processor_filter' ? p[key] !== defaultProcessorFilter(p.name) : p[key] !== standard[key]));
+  const ownWay = registry.processors.filter((p) => readers.has(p.name) && (p.execution_table !== table || p.expected_frequency === 'calendar' || ownKeys(p).length > 0));
   // The probes explain the failure only if one of them fails as the whole did: the same message
   // for a Binder error (a column is named), the same kind for a Conversion error (whose value
   // quoted is the first row met, which differs between statements).
@@ -255,8 +253,8 @@ async function withMisreadProcessors(error: unknown, warehouse: Warehouse, regis
       });
       // A type mismatch names no column ("Cannot compare values of type VARCHAR and type DATE"):
       // then the keys this processor sets its own way are where to look.
-      const ownKeys = READ_KEYS.filter((key) => (key === 'processor_filter' ? p[key] !== defaultProcessorFilter(p.name) : p[key] !== standard[key]));
-      const where = keys.length > 0 ? keys.join(', ') : ownKeys.length === 1 ? ownKeys[0] : ownKeys.length > 1 ? `one of ${ownKeys.join(', ')}` : null;
+      const own = ownKeys(p);
+      const where = keys.length > 0 ? keys.join(', ') : own.length === 1 ? own[0] : own.length > 1 ? `one of ${own.join(', ')}` : null;
       misread.push(`processor ${p.name}${where ? ` (${where})` : ''}: ${said}`);
     }
   }
