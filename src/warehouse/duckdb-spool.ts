@@ -137,19 +137,19 @@ export function spoolRunRows(databasePath: string, table: string, rows: readonly
       // A full or read-only disk fails here: the half-written temporary goes with the failure.
       writeDurably(temporary, JSON.stringify({ table, row }));
       if (placeFirst(temporary, file)) continue;
-      const waiting = readWaiting(file);
-      if (waiting === 'unreadable') {
+      const waiting = readSpoolFile(file);
+      if (waiting !== null && 'unreadable' in waiting) {
         // Another user's row (mode 0600): not this process's to set aside or compare; the first stays.
         refused.push(`run ${row.run_id} already has a ${row.status} row waiting in ${dir}, which this user cannot read; a run keeps its first row of each status`);
         continue;
       }
-      if (waiting === null) {
+      if (waiting === null || 'damaged' in waiting) {
         // Damaged (or gone since): set aside as the drain would (never deleted), and this whole row takes its place.
-        setAsideDamaged({ file, reason: 'held no whole run row' });
+        setAsideDamaged({ file, reason: waiting?.damaged ?? 'gone' });
         if (!placeFirst(temporary, file)) refused.push(`run ${row.run_id}: another ${row.status} row took its place in ${dir} meanwhile`);
         continue;
       }
-      const differences = repeatDifferences({ row, stored: waiting });
+      const differences = repeatDifferences({ row, stored: waiting.row });
       if (differences.length > 0) {
         refused.push(`run ${row.run_id} already has a ${row.status} row waiting in ${dir}, which says ${differences.join('; ')}; a run keeps its first row of each status`);
       }
@@ -187,17 +187,22 @@ function placeFirst(temporary: string, file: string): boolean {
   return true;
 }
 
-/** The row a spool file holds; null when it holds no whole row (or is gone); 'unreadable' when this user cannot read it. */
-function readWaiting(file: string): RunRow | null | 'unreadable' {
+/**
+ * What one spool file holds: its row; why it holds no whole row (`damaged`); why this process
+ * cannot read it (`unreadable`: another user's); or nothing, gone (a concurrent drain removed it).
+ */
+function readSpoolFile(file: string): { table: string; row: RunRow; notAdded?: string } | { damaged: string } | { unreadable: string } | null {
   let content: string;
   try {
     content = readFileSync(file, 'utf8');
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : 'unreadable';
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    return code === 'ENOENT' ? null : { unreadable: code };
   }
   const spooled = parseSpooled(content);
-  return typeof spooled === 'string' ? null : spooled.row;
+  return typeof spooled === 'string' ? { damaged: spooled } : spooled;
 }
+
 
 /**
  * The rows waiting in the spool of `databasePath` (none when it has no spool), and the files that
@@ -210,19 +215,13 @@ export function readSpool(databasePath: string): { rows: SpooledRow[]; damaged: 
   const unreadable: DamagedSpoolFile[] = [];
   for (const name of spoolFileNames(dir, ROW_FILE)) {
     const file = join(dir, name);
-    let content: string;
-    try {
-      content = readFileSync(file, 'utf8');
-    } catch (error) {
-      // Removed by a concurrent drain: gone, nothing to say. Unreadable to this user (written by
-      // another, mode 0600): left for a drain that can read it, and said, or it waits unseen.
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      if (code !== 'ENOENT') unreadable.push({ file: name, reason: `cannot be read: ${code}` });
-      continue;
-    }
-    const spooled = parseSpooled(content);
-    if (typeof spooled === 'string') damaged.push({ file, reason: spooled });
-    else rows.push({ file, ...spooled });
+    const read = readSpoolFile(file);
+    // Gone (a concurrent drain): nothing to say. Unreadable to this user (written by another,
+    // mode 0600): left for a drain that can read it, and said, or it waits unseen.
+    if (read === null) continue;
+    if ('unreadable' in read) unreadable.push({ file: name, reason: `cannot be read: ${read.unreadable}` });
+    else if ('damaged' in read) damaged.push({ file, reason: read.damaged });
+    else rows.push({ file, ...read });
   }
   return { rows, damaged, unreadable };
 }

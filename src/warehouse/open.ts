@@ -6,7 +6,7 @@ import { DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, DEFAULT_DUCKDB_MEMORY_LIMIT, type Setti
 import { ENGINES, type Engine } from '../config/names.js';
 import { configError, usageError } from '../errors.js';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from './duckdb.js';
-import { spoolDirOf } from './duckdb-spool.js';
+import { spoolDirOf, type DamagedSpoolFile } from './duckdb-spool.js';
 import type { Warehouse } from './types.js';
 
 export { ENGINES, type Engine };
@@ -25,6 +25,13 @@ export function resolveEngine(flag: string | undefined, settings: Pick<Settings,
   if (flag === undefined) return settings.engine ?? 'duckdb';
   if (!(ENGINES as readonly string[]).includes(flag)) throw usageError(`--engine '${flag}' is not an engine: use duckdb or bigquery`);
   return flag as Engine;
+}
+
+/** Spool files as a warning names them: the first three, each with why, and how many more. */
+function spoolFilesShown(files: readonly DamagedSpoolFile[]): string[] {
+  const shown = files.slice(0, 3).map(({ file, reason }) => `${file} (${reason})`);
+  if (files.length > 3) shown.push(`and ${files.length - 3} more`);
+  return shown;
 }
 
 /** How each engine is opened; the BigQuery client is a large module, loaded only for BigQuery. */
@@ -54,8 +61,7 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
       },
       onSpoolUnreadable: (files) => {
         const one = files.length === 1;
-        const shown = files.slice(0, 3).map(({ file, reason }) => `${file} (${reason})`);
-        if (files.length > 3) shown.push(`and ${files.length - 3} more`);
+        const shown = spoolFilesShown(files);
         mode.warn?.(
           `${files.length} file${one ? '' : 's'} in ${spoolDirOf(path)} cannot be read, so the run row${one ? '' : 's'} in ${one ? 'it' : 'them'} ${one ? 'waits' : 'wait'}: ` +
             `${shown.join(', ')}; where another user wrote ${one ? 'it' : 'them'} (EACCES: a pem record run as another user than the check), run pem as that user or make ${one ? 'it' : 'them'} readable`,
@@ -63,8 +69,7 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
       },
       onSpoolDamaged: (files) => {
         const one = files.length === 1;
-        const shown = files.slice(0, 3).map(({ file, reason }) => `${file} (${reason})`);
-        if (files.length > 3) shown.push(`and ${files.length - 3} more`);
+        const shown = spoolFilesShown(files);
         mode.warn?.(
           `${files.length} file${one ? '' : 's'} in ${spoolDirOf(path)} ${one ? 'was' : 'were'} set aside, not added to the run history: ` +
             `${shown.join(', ')}; see what ${one ? 'it holds' : 'they hold'} and, if ${one ? 'it matters' : 'they matter'}, record ${one ? 'it' : 'them'} with pem record (as a new run where the reason says so), then delete ${one ? 'it' : 'them'}`,
