@@ -855,9 +855,11 @@ const __pem_modules = {
             processors.push(processor);
         }
         // Every processor the file names is known to its dependents, also one whose own keys are faulty.
-        problems.push(...dependencyProblems(processors, Object.keys(processorsInput)));
+        const names = Object.keys(processorsInput);
+        problems.push(...dependencyProblems(processors, names));
+        const known = new Set(names);
         for (const [name, items] of partlyFaultyDependencies)
-            problems.push(...dependencyItemProblems(name, items, new Set(Object.keys(processorsInput))));
+            problems.push(...dependencyItemProblems(name, items, known));
         if (problems.length > 0)
             return { ok: false, problems, processors };
         const { effective, notes } = ignoredDependencies(processors);

@@ -568,8 +568,10 @@ export function parseRegistry(document: unknown): ParseResult {
   }
 
   // Every processor the file names is known to its dependents, also one whose own keys are faulty.
-  problems.push(...dependencyProblems(processors, Object.keys(processorsInput)));
-  for (const [name, items] of partlyFaultyDependencies) problems.push(...dependencyItemProblems(name, items, new Set(Object.keys(processorsInput))));
+  const names = Object.keys(processorsInput);
+  problems.push(...dependencyProblems(processors, names));
+  const known = new Set(names);
+  for (const [name, items] of partlyFaultyDependencies) problems.push(...dependencyItemProblems(name, items, known));
   if (problems.length > 0) return { ok: false, problems, processors };
   const { effective, notes } = ignoredDependencies(processors);
   notes.push(...zoneSpellingNotes(raw, processorsInput, registryTimezone, processors));
