@@ -64,17 +64,23 @@ export function compactRanges(dates: readonly string[]): string {
   if (dates.length === 0) return '';
   const ranges = dateRuns(dates).map(([from, to]) => [DateTime.fromISO(from, { zone: 'UTC' }), DateTime.fromISO(to, { zone: 'UTC' })] as const);
   const oneYear = ranges.every(([from, to]) => from.year === ranges[0]![0].year && to.year === from.year);
-  const label = (d: DateTime) => d.toFormat(oneYear ? 'LLL d' : 'LLL d, yyyy');
   const count = new Set(dates).size;
-  const text = ranges
-    .map(([from, to]) => {
-      if (from.equals(to)) return label(from);
-      // Within one month and year the end is just its day: `Nov 25–27`.
-      const end = oneYear && from.month === to.month ? to.toFormat('d') : label(to);
-      return `${label(from)}–${end}`;
-    })
-    .join(', ');
+  const text = ranges.map(([from, to]) => rangeText(from, to, oneYear)).join(', ');
   return `${text} (${count} date${count === 1 ? '' : 's'})`;
+}
+
+/** One run of dates as `compactRanges` writes it, without a count: `Sep 30–Oct 6`, `Nov 25–27`. */
+export function dateRangeLabel(from: string, to: string): string {
+  const [start, end] = [DateTime.fromISO(from, { zone: 'UTC' }), DateTime.fromISO(to, { zone: 'UTC' })];
+  return rangeText(start, end, start.year === end.year);
+}
+
+function rangeText(from: DateTime, to: DateTime, oneYear: boolean): string {
+  const label = (d: DateTime) => d.toFormat(oneYear ? 'LLL d' : 'LLL d, yyyy');
+  if (from.equals(to)) return label(from);
+  // Within one month and year the end is just its day: `Nov 25–27`.
+  const end = oneYear && from.month === to.month ? to.toFormat('d') : label(to);
+  return `${label(from)}–${end}`;
 }
 
 /**

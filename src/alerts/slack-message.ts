@@ -12,12 +12,12 @@
  */
 import { anomalyDates } from '../check/anomalies.js';
 import type { HoldReason } from '../check/noise.js';
-import type { CheckResult, ProcessorDetail, ProcessorReport } from '../check/report.js';
+import type { CheckReport, CheckResult, ProcessorDetail, ProcessorReport } from '../check/report.js';
 import { REASON_WORDS } from '../check/terminal.js';
 import { byUrgency } from '../check/report.js';
 import { ellipsize, plural, withLayoutOnly } from '../printable.js';
-import { localTime, type ProcessorActions } from './actions.js';
-import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
+import { compactRanges, dateRangeLabel, localTime, type ProcessorActions } from './actions.js';
+import { KIND_LABEL, PAGING_KINDS, RUNBOOK_HINT, type IssueKind } from './issues.js';
 import type { ActiveSilence, DueReason } from './plan.js';
 
 export const MAX_BLOCKS = 50;
@@ -291,16 +291,29 @@ const KIND_ORDER: Record<IssueKind, number> = {
   recovered_failures: 8,
 };
 
-function recoveredSection(recoveries: readonly SlackRecovery[], byName: ReadonlyMap<string, ProcessorReport>): string {
+/**
+ * How a recovered processor reads. A kind of dates (failed, missing, hung, an anomaly) also clears
+ * when its dates only leave the window, unrepaired, and the check cannot tell which happened: such
+ * a processor is "all clear" for the window's dates, not "healthy again". Stale and scheduler
+ * issues clear only on new runs. Dates still running are named: a missing date whose run has only
+ * started is clear, not yet done.
+ */
+function recoveryLine(recovery: SlackRecovery, now: ProcessorReport | undefined, window: string): string {
+  const kinds = [...recovery.kinds].sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b]).map((k) => KIND_LABEL[k]).join(', ');
+  const name = code(ellipsize(recovery.processor, MAX_NAME_TEXT));
+  if (now && now.level !== 'OK') return `• ${name} no longer ${kinds}; still ${now.level}`;
+  const running = now ? now.days.filter((d) => d.status === 'running').map((d) => d.date) : [];
+  const stillRunning = running.length > 0 ? `; running: ${compactRanges(running)}` : '';
+  const ofDates = recovery.kinds.some((k) => !PAGING_KINDS.has(k) && k !== 'recovered_failures');
+  return ofDates ? `• ${name} all clear for ${window} (was ${kinds})${stillRunning}` : `• ${name} healthy again (was ${kinds})${stillRunning}`;
+}
+
+function recoveredSection(recoveries: readonly SlackRecovery[], byName: ReadonlyMap<string, ProcessorReport>, report: CheckReport): string {
   const lines = [`:white_check_mark: *Recovered* (${recoveries.length})`];
+  const window = dateRangeLabel(report.window_start, report.window_end);
   let shown = 0;
   for (const r of [...recoveries].sort((a, b) => a.processor.localeCompare(b.processor))) {
-    const kinds = [...r.kinds].sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b]).map((k) => KIND_LABEL[k]).join(', ');
-    const now = byName.get(r.processor);
-    const line =
-      now && now.level !== 'OK'
-        ? `• ${code(ellipsize(r.processor, MAX_NAME_TEXT))} no longer ${kinds}; still ${now.level}`
-        : `• ${code(ellipsize(r.processor, MAX_NAME_TEXT))} healthy again (was ${kinds})`;
+    const line = recoveryLine(r, byName.get(r.processor), window);
     const rest = recoveries.length - shown - 1;
     const reserve = rest > 0 ? 30 : 0;
     if ([...lines, line].join('\n').length + reserve > RECOVERED_TEXT) break;
@@ -419,7 +432,7 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
   const footer: SlackBlock = { type: 'context', elements: footerElements.slice(0, MAX_CONTEXT_ELEMENTS) };
 
   const recovered: SlackBlock | null =
-    input.recoveries.length > 0 ? { type: 'section', text: { type: 'mrkdwn', text: recoveredSection(input.recoveries, byName) } } : null;
+    input.recoveries.length > 0 ? { type: 'section', text: { type: 'mrkdwn', text: recoveredSection(input.recoveries, byName, input.result.report) } } : null;
 
   const fixed: SlackBlock[] = [header, summary, { type: 'divider' }, ...(recovered ? [recovered] : []), { type: 'divider' }, footer];
   // Room kept for the "…and N more" section whenever it may be needed.

@@ -142,8 +142,8 @@ describe('pem check with Slack and PagerDuty configured', () => {
     expect(slack.requests).toHaveLength(2);
     const text = slackSections(slack, 1).join('\n');
     expect(text).toContain('*Recovered* (2)');
-    expect(text).toContain('`bettingpros_props_processor` healthy again (was stale, missing)');
-    expect(text).toContain('`espn_scoreboard_processor` healthy again (was failed)');
+    expect(text).toContain('`bettingpros_props_processor` all clear for Oct 1–7 (was stale, missing)');
+    expect(text).toContain('`espn_scoreboard_processor` all clear for Oct 1–7 (was failed)');
     expect(pdEvents(pagerduty).slice(3)).toEqual(['resolve pem/nba_reference/bettingpros_props_processor/stale']);
     expect(pagerduty.requests[3]!.body).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: 'pem/nba_reference/bettingpros_props_processor/stale' });
 

@@ -323,4 +323,29 @@ describe('Slack limits', () => {
     expect(JSON.stringify(built.message.blocks)).toContain('`still_bad` no longer stale; still ERROR');
     expect(built.message.text).toBe('pem: 1 recovered; still open: 1 error in nba_reference');
   });
+
+  it('calls a processor whose problem dates cleared "all clear" for the window, not "healthy again": its dates may only have left the window', () => {
+    const ok = (name: string, days: DayReport[] = []) => processor(name, { level: 'OK', failed_dates: [], days });
+    const day = (date: string, status: DayReport['status']) => ({ date, status }) as DayReport;
+    const result = resultOf([ok('aged_out'), ok('paged'), ok('rerun_started', [day('2025-10-06', 'success'), day('2025-10-07', 'running')])]);
+    const built = buildSlackMessage({
+      result,
+      dataset: 'nba_reference',
+      triggers: [],
+      recoveries: [
+        { processor: 'aged_out', kinds: ['failed'] },
+        { processor: 'paged', kinds: ['stale'] },
+        { processor: 'rerun_started', kinds: ['missing'] },
+      ],
+      alsoOpen: [],
+      silenced: [],
+      renotifyHours: 24,
+    });
+    const text = JSON.stringify(built.message.blocks);
+    expect(text).toContain('`aged_out` all clear for Oct 1–7 (was failed)');
+    // A stale processor clears only on a new success.
+    expect(text).toContain('`paged` healthy again (was stale)');
+    expect(text).toContain('`rerun_started` all clear for Oct 1–7 (was missing); running: Oct 7 (1 date)');
+    expect(text).not.toContain('`aged_out` healthy again');
+  });
 });
