@@ -122,6 +122,22 @@ function optionSuggestion(command: Command, flag: string): string {
   return hint ? ` (did you mean ${hint}?)` : '';
 }
 
+/**
+ * `pem help config validate` as `pem config validate --help`: commander's help command looks one
+ * level down only, and printed the `config` group's help. A word that names no command is run as
+ * the command line it spells (`pem help chek` as `pem chek`), so it gets the one-line "unknown
+ * command" error, with its suggestion, instead of the whole help.
+ */
+function nestedHelp(program: Command, argv: string[]): string[] {
+  if (argv[0] !== 'help' || argv.length < 2) return argv;
+  let command: Command | undefined = program;
+  for (const name of argv.slice(1)) {
+    command = command.commands.find((sub) => sub.name() === name || sub.aliases().includes(name));
+    if (!command) return argv.slice(1);
+  }
+  return [...argv.slice(1), '--help'];
+}
+
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
   const env = environmentOf(io.env);
   let settings: Settings | undefined;
@@ -138,7 +154,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   };
   const program = buildProgram(context);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(nestedHelp(program, argv), { from: 'user' });
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -45,6 +45,24 @@ describe('--help', () => {
     expect(wide).toEqual([]);
   });
 
+  it.each(paths.filter((p) => p.length > 0).map((p) => [p.join(' '), p] as const))('`pem help %s` prints the same help as --help', async (_name, path) => {
+    const asked = await runCli(['help', ...path]);
+    expect(asked.code).toBe(0);
+    expect(asked.stdout).toBe((await runCli([...path, '--help'])).stdout);
+  });
+
+  it('answers `pem help` with a word that names no command in one line, exit 2', async () => {
+    for (const [words, line] of [
+      [['chek'], "error: unknown command 'chek' (did you mean check?)"],
+      [['config', 'validat'], "error: unknown command 'validat'"],
+    ] as const) {
+      const asked = await runCli(['help', ...words]);
+      expect(asked.code).toBe(2);
+      expect(asked.stdout).toBe('');
+      expect(asked.stderr.trim()).toMatch(new RegExp(`^${line.replace(/[()?]/g, '\\$&')}`));
+    }
+  });
+
   it('names exit code 3 of --fail-on beside the others', async () => {
     expect((await runCli(['--help'])).stdout).toContain('3 the run level reached `pem check --fail-on`');
     expect((await runCli(['check', '--help'])).stdout).toMatch(/--fail-on <level>\s+exit 3 when the run level reaches it/);
