@@ -30,6 +30,7 @@ const MAX_FALLBACK_TEXT = 300;
 const MAX_ERROR_TEXT = 280;
 const MAX_DATES_SHOWN = 6;
 const MAX_NAME_TEXT = 80;
+const MAX_SILENCE_REASON_TEXT = 80;
 const OVERFLOW_TEXT = 900;
 const RECOVERED_TEXT = 1500;
 
@@ -416,7 +417,9 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
     });
   }
   if (input.silenced.length > 0) {
-    const names = firstFive(input.silenced, (s) => `${footerName(s.processor_name)} until ${formatInstant(s.silenced_until, timezone)}`);
+    // The reason says why the team chose not to hear, and who to ask: one short line each.
+    const why = (reason: string | null) => (reason?.trim() ? ` (${escapeMrkdwn(ellipsize(reason.replace(/\s+/g, ' ').trim(), MAX_SILENCE_REASON_TEXT))})` : '');
+    const names = firstFive(input.silenced, (s) => `${footerName(s.processor_name)} until ${formatInstant(s.silenced_until, timezone)}${why(s.reason)}`);
     footerElements.push({ type: 'mrkdwn', text: `Silenced, not sent: ${names}.` });
   }
   const held = input.held ?? [];

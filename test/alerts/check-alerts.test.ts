@@ -520,7 +520,7 @@ describe('silences', () => {
     expect(pdEvents(pagerduty)).toEqual(CRITICAL_PAGES.slice(1));
     const sections = slackSections(slack, 0).join('\n');
     expect(sections).not.toContain('Gamebook registry processor');
-    expect(JSON.stringify(slack.requests[0]!.body)).toContain('Silenced, not sent: `gamebook_processor` until 2025-10-09 00:00 UTC');
+    expect(JSON.stringify(slack.requests[0]!.body)).toContain('Silenced, not sent: `gamebook_processor` until 2025-10-09 00:00 UTC (NBA.com outage, backfill tomorrow).');
     expect(silenced.stderr).toContain(`gamebook_processor silenced until 2025-10-09T00:00:00.000Z (${id}); not sent`);
 
     const removed = await runCli(['silence', 'remove', id, ...base], { now: at(1) });
