@@ -17,7 +17,7 @@ import { REASON_WORDS } from '../check/terminal.js';
 import { byUrgency } from '../check/report.js';
 import { ellipsize, plural, withLayoutOnly } from '../printable.js';
 import { compactRanges, dateRangeLabel, localTime, type ProcessorActions } from './actions.js';
-import { KIND_LABEL, PAGING_KINDS, RUNBOOK_HINT, type IssueKind } from './issues.js';
+import { issueKinds, KIND_LABEL, PAGING_KINDS, RUNBOOK_HINT, type IssueKind } from './issues.js';
 import type { ActiveSilence, DueReason } from './plan.js';
 
 export const MAX_BLOCKS = 50;
@@ -224,7 +224,9 @@ export function processorSection(
   // SPEC §12: the downstream processors held because this one's dates explain theirs.
   const affected = detail?.also_affected ?? [];
   if (affected.length > 0) lines.push(`• *Also affected:* ${firstOf(affected, MAX_LISTED, (name) => code(ellipsize(name, MAX_NAME_TEXT)))}`);
-  const worst = trigger.kinds.map((k) => k.kind).sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b])[0];
+  // The hint for the worst of what the section shows, not of what is due: a stale processor whose
+  // failed dates are new this run is still to be fixed as stale (backfill since the last success).
+  const worst = issueKinds(p)[0] ?? trigger.kinds.map((k) => k.kind).sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b])[0];
   if (worst) lines.push(`:wrench: ${escapeMrkdwn(RUNBOOK_HINT[worst])}`);
   const links = [actions?.runbookUrl ? link(actions.runbookUrl, 'Runbook') : null, reportUrl ? link(reportUrl, 'Report') : null].filter(Boolean);
   if (links.length > 0) lines.push(`:book: ${links.join(' · ')}`);

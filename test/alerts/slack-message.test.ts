@@ -183,7 +183,8 @@ describe('Slack limits', () => {
     });
     expectWithinLimits(built.message);
     expect(built.detailed.length + built.summarized.length).toBe(500);
-    expect(built.detailed.length).toBeGreaterThan(5);
+    // Sections this full (a 280-character error, seven dates, the stale hint) fit five at a time.
+    expect(built.detailed.length).toBeGreaterThanOrEqual(5);
     const text = JSON.stringify(built.message.blocks);
     expect(text).toContain(`…and ${built.summarized.length} more: `);
     expect(text).toContain('Run `pem check` for the full report.');
@@ -322,6 +323,15 @@ describe('Slack limits', () => {
     expect(built.message.blocks[0]).toMatchObject({ type: 'header', text: { text: ':white_check_mark: pem: 1 recovered; still open: 1 error in nba_reference' } });
     expect(JSON.stringify(built.message.blocks)).toContain('`still_bad` no longer stale; still ERROR');
     expect(built.message.text).toBe('pem: 1 recovered; still open: 1 error in nba_reference');
+  });
+
+  it('gives the hint of the worst problem the section shows, not of the kind that is due', () => {
+    // Stale and already paged; its failed dates are new this run.
+    const result = resultOf([processor('stale_and_failing', { level: 'CRITICAL', is_stale: true, days_since_success: 5, last_success_date: '2025-10-02' })]);
+    const built = build(result, { triggers: [{ processor: 'stale_and_failing', kinds: [{ kind: 'failed', reason: 'new' }] }] });
+    const text = JSON.stringify(built.message.blocks);
+    expect(text).toContain(':wrench: Fix the cause, then backfill every date since the last success');
+    expect(text).not.toContain('Read the latest error, fix it');
   });
 
   it('calls a processor whose problem dates cleared "all clear" for the window, not "healthy again": its dates may only have left the window', () => {
