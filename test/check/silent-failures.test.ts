@@ -202,6 +202,23 @@ describe('which run of a date counts', () => {
     expect(dayOf(p, E)).toMatchObject({ runs: 2, records: 5000, duration_seconds: 1200, anomalies: ['high_volume'] });
     expect(p.high_volume_dates).toEqual([E]);
   });
+
+  it("one run with two final success rows: the run's records are its latest final row's, null included (SPEC §2)", async () => {
+    const reg = registry({ p: { baseline_days: 3, baseline_min_dates: 3 } });
+    // Written as another writer may (pem's own keep the first row of a run and status): a second
+    // final row, completed later, without a count.
+    const rows = successes('p', ['2025-10-04', '2025-10-05', '2025-10-06'], { records: 1000 });
+    const json = await check(reg, rows, [], [
+      `INSERT INTO nba_reference.processor_run_history (run_id, processor_name, processing_date, status, started_at, completed_at, records_processed) VALUES
+        ('p-e', 'p', DATE '${E}', 'running', TIMESTAMPTZ '2025-10-08 10:00:00+00', NULL, NULL),
+        ('p-e', 'p', DATE '${E}', 'success', TIMESTAMPTZ '2025-10-08 10:00:00+00', TIMESTAMPTZ '2025-10-08 10:10:00+00', 10),
+        ('p-e', 'p', DATE '${E}', 'success', TIMESTAMPTZ '2025-10-08 10:00:00+00', TIMESTAMPTZ '2025-10-08 10:15:00+00', NULL)`,
+    ]);
+    const p = json.processors[0];
+    // Its state is the row completed at 10:15, which wrote no count: no records, so no low_volume from the 10 of the row before.
+    expect(dayOf(p, E)).toMatchObject({ status: 'success', runs: 1, records: null, duration_seconds: 900, anomalies: [] });
+    expect(p.low_volume_dates).toEqual([]);
+  });
 });
 
 describe('baselines over success dates only', () => {
@@ -315,6 +332,11 @@ describe('max_runtime_minutes: "auto"', () => {
     const history = successes('p', dates('2025-09-30', '2025-10-06'), { minutes: 20 });
     expect(await statusOfE({}, history, 60)).toBe('running');
     expect(await statusOfE({}, history, 61)).toBe('hung');
+  });
+
+  it('shows no baseline on E while it runs or hangs: the baseline that sets the limit belongs to success dates (SPEC §10)', async () => {
+    const json = await check(registry({ p: { max_runtime_minutes: 'auto' } }), [...successes('p', dates('2025-09-30', '2025-10-06'), { minutes: 20, records: 100 }), runningFor(61)]);
+    expect(dayOf(json.processors[0], E)).toMatchObject({ status: 'hung', records: null, duration_seconds: null, baseline_records: null, baseline_duration_seconds: null });
   });
 
   it('never goes below 30 minutes: 3 × 5 min would be 15', async () => {
