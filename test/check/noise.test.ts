@@ -336,6 +336,17 @@ describe('anomalous dates (SPEC §10) in noise control', () => {
     expect(processor(json, 'down').blocked_by).toEqual([{ processor: 'up', dates: ['2025-10-06'] }]);
     expect(alertOf(json, 'down').reason).toBe('dependency');
   });
+
+  it('holds a downstream whose only problems are anomalies when an upstream explains every anomalous date (a thin upstream makes a thin downstream)', async () => {
+    const json = await check(
+      { up: {}, down: { depends_on: ['up'] } },
+      [...volumes('up', datesBetween('2025-09-20', E), E), ...volumes('down', datesBetween('2025-09-20', E), E)],
+    );
+    expect(processor(json, 'down').low_volume_dates).toEqual([E]);
+    expect(processor(json, 'down').blocked_by).toEqual([{ processor: 'up', dates: [E] }]);
+    expect(alertOf(json, 'down').reason).toBe('dependency');
+    expect(alertOf(json, 'up').reason).toBe('no_destination');
+  });
 });
 
 describe('problem_since', () => {

@@ -515,9 +515,10 @@ export const SCENARIOS: NamedScenario[] = [
           ['nulls', '2025-10-07', 'baseline_records', 200],
           ['nulls', '2025-10-07', 'baseline_duration_seconds', 1200],
           ['nulls', '2025-10-07', 'is_low_volume', true],
-          // auto: 3 × 20 min = 60 min; the run of E started 61 min ago.
+          // auto: 3 × 20 min = 60 min; the run of E started 61 min ago. The 20 min baseline sets the
+          // limit but is not shown on E: a baseline belongs to a success date.
           ['auto_rt', '2025-10-07', 'day_status', 'hung'],
-          ['auto_rt', '2025-10-07', 'baseline_duration_seconds', 1200],
+          ['auto_rt', '2025-10-07', 'baseline_duration_seconds', null],
           ['auto_rt', null, 'processor_level', 'ERROR'],
           // auto: 3 × 5 min = 15 min, but never below 30: 20 minutes is still running.
           ['auto_floor', '2025-10-07', 'day_status', 'running'],
