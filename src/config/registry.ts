@@ -575,6 +575,7 @@ export function parseRegistry(document: unknown): ParseResult {
   if (problems.length > 0) return { ok: false, problems, processors };
   const { effective, notes } = ignoredDependencies(processors);
   notes.push(...zoneSpellingNotes(raw, processorsInput, registryTimezone, processors));
+  notes.push(...processors.flatMap(unreachableBaselineNote));
   return {
     ok: true,
     registry: {
@@ -587,6 +588,44 @@ export function parseRegistry(document: unknown): ParseResult {
     },
     notes,
   };
+}
+
+/**
+ * For a processor of `expected_frequency` weekdays or weekly: how many of its expected dates lie in
+ * the `days` days before each of its expected dates D (D excluded, as a baseline reads them), the
+ * fewest and the most over D's weekday. Null for other frequencies.
+ */
+function expectedDatesBefore(p: Pick<ProcessorConfig, 'expected_frequency' | 'expected_weekdays'>, days: number): { fewest: number; most: number } | null {
+  const listed = p.expected_frequency === 'weekdays' ? WEEKDAYS.slice(0, 5) : p.expected_frequency === 'weekly' ? p.expected_weekdays : null;
+  if (listed === null) return null;
+  const expected = new Set(listed.map((day) => WEEKDAYS.indexOf(day)));
+  const counts = [...expected].map((weekday) => {
+    let count = 0;
+    for (let back = 1; back <= days; back++) if (expected.has((((weekday - back) % 7) + 7) % 7)) count++;
+    return count;
+  });
+  return { fewest: Math.min(...counts), most: Math.max(...counts) };
+}
+
+/**
+ * A note for a processor whose expected dates can never make a baseline (SPEC §10): a weekly
+ * processor has at most 4 dates in the default 28 baseline days, fewer than the default 7 it needs,
+ * so its records and runtime were never compared, and nothing said so. Only when one of its rules
+ * would use a baseline; it may still get one from runs on other dates, so a note, not an error.
+ */
+function unreachableBaselineNote(p: ProcessorConfig): string[] {
+  const timed = p.started_at_field !== null && p.completed_at_field !== null;
+  const compared = (p.records_field !== null && (p.volume_min_ratio !== null || p.volume_max_ratio !== null)) || (timed && (p.runtime_max_ratio !== null || p.max_runtime_minutes === 'auto'));
+  const most = expectedDatesBefore(p, p.baseline_days)?.most;
+  if (!p.enabled || !compared || most === undefined || most >= p.baseline_min_dates) return [];
+  // Enough for every expected date to have its baseline.
+  let enough = p.baseline_days;
+  while (enough <= 366 && expectedDatesBefore(p, enough)!.fewest < p.baseline_min_dates) enough++;
+  const fix = enough <= 366 ? `set "baseline_days": ${enough}, or a lower "baseline_min_dates"` : `set a lower "baseline_min_dates"`;
+  return [
+    `processors.${p.name}.baseline_days: a ${p.expected_frequency} processor has at most ${most} expected dates in the ${p.baseline_days} days before each of them, fewer than baseline_min_dates (${p.baseline_min_dates}), ` +
+      `so unless it also succeeds on other dates it never has a baseline (SPEC §10): no low_volume, high_volume or slow${p.max_runtime_minutes === 'auto' ? `, and "auto" runtime stays at ${AUTO_RUNTIME_FALLBACK_MINUTES} minutes` : ''}; ${fix}`,
+  ];
 }
 
 /** A note for each time zone read in the database's spelling rather than as written (`listedSpelling`). */

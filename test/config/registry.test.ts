@@ -211,6 +211,45 @@ describe('registry defaults (SPEC §3)', () => {
   });
 });
 
+describe('a baseline the expected dates can never fill (SPEC §10)', () => {
+  const notesOf = (processors: Record<string, unknown>) => {
+    const result = parseRegistry({ timezone: 'UTC', processors });
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    return result.notes;
+  };
+
+  it('notes a weekly processor with the defaults: at most 4 Mondays in the 28 days before a Monday, of the 7 needed; 49 days would hold 7', () => {
+    expect(notesOf({ w: { expected_frequency: 'weekly' } })).toEqual([
+      'processors.w.baseline_days: a weekly processor has at most 4 expected dates in the 28 days before each of them, fewer than baseline_min_dates (7), ' +
+        'so unless it also succeeds on other dates it never has a baseline (SPEC §10): no low_volume, high_volume or slow; set "baseline_days": 49, or a lower "baseline_min_dates"',
+    ]);
+  });
+
+  it('suggests the days that give every expected weekday its baseline: weekdays needing 25 dates take 35 days', () => {
+    expect(notesOf({ d: { expected_frequency: 'weekdays', baseline_min_dates: 25 } })[0]).toMatch(/at most 20 expected dates in the 28 days .* set "baseline_days": 35,/);
+  });
+
+  it('says what "auto" runtime does without a baseline, and offers only a lower baseline_min_dates when no baseline_days can hold them', () => {
+    expect(notesOf({ w: { expected_frequency: 'weekly', max_runtime_minutes: 'auto', baseline_days: 60, baseline_min_dates: 60 } })[0]).toMatch(
+      /at most 8 expected dates .* and "auto" runtime stays at 120 minutes; set a lower "baseline_min_dates"$/,
+    );
+  });
+
+  it('says nothing when the dates can fill it, when no rule compares, or for a disabled processor', () => {
+    expect(
+      notesOf({
+        twice: { expected_frequency: 'weekly', expected_weekdays: ['MON', 'THU'] },
+        longer: { expected_frequency: 'weekly', baseline_days: 49 },
+        off: { expected_frequency: 'weekly', volume_min_ratio: null, runtime_max_ratio: null },
+        untimed: { expected_frequency: 'weekly', records_field: null, started_at_field: null },
+        retired: { expected_frequency: 'weekly', enabled: false },
+        weekdays: { expected_frequency: 'weekdays' },
+        daily: {},
+      }),
+    ).toEqual([]);
+  });
+});
+
 describe('time zone spellings', () => {
   it('reads a listed zone written in other letter case as the database spells it, with a note (BigQuery reads no other spelling)', () => {
     const result = parseRegistry({ timezone: 'america/new_york', processors: { a: { timezone: 'utc' }, b: { timezone: 'etc/gmt+5' }, c: {} } });
