@@ -422,6 +422,7 @@ const __pem_modules = {
     exports.projectQualifiedKeys = projectQualifiedKeys;
     exports.envNameProblem = envNameProblem;
     exports.parseRegistry = parseRegistry;
+    exports.unreachableBaselineNotes = unreachableBaselineNotes;
     exports.dependencyProblems = dependencyProblems;
     exports.defaultProcessorFilter = defaultProcessorFilter;
     exports.filterShapeProblem = filterShapeProblem;
@@ -864,7 +865,6 @@ const __pem_modules = {
             return { ok: false, problems, processors };
         const { effective, notes } = ignoredDependencies(processors);
         notes.push(...zoneSpellingNotes(raw, processorsInput, registryTimezone, processors));
-        notes.push(...processors.flatMap(unreachableBaselineNote));
         return {
             ok: true,
             registry: {
@@ -879,31 +879,48 @@ const __pem_modules = {
         };
     }
     /**
-     * The most expected dates a processor of `expected_frequency` weekdays or weekly has in any `days`
-     * consecutive days: whole weeks hold all of its weekdays, and the days left over at most as many.
+     * For a processor of `expected_frequency` weekdays or weekly: how many of its expected dates lie in
+     * the `days` days before each of its expected dates D (D excluded, as a baseline reads them), the
+     * fewest and the most over D's weekday. Null for other frequencies.
      */
-    function mostExpectedDates(p, days) {
-        const perWeek = p.expected_frequency === 'weekdays' ? 5 : p.expected_frequency === 'weekly' ? new Set(p.expected_weekdays).size : null;
-        return perWeek === null ? null : Math.floor(days / 7) * perWeek + Math.min(days % 7, perWeek);
+    function expectedDatesBefore(p, days) {
+        const listed = p.expected_frequency === 'weekdays' ? exports.WEEKDAYS.slice(0, 5) : p.expected_frequency === 'weekly' ? p.expected_weekdays : null;
+        if (listed === null)
+            return null;
+        const expected = new Set(listed.map((day) => exports.WEEKDAYS.indexOf(day)));
+        const counts = [...expected].map((weekday) => {
+            let count = 0;
+            for (let back = 1; back <= days; back++)
+                if (expected.has((((weekday - back) % 7) + 7) % 7))
+                    count++;
+            return count;
+        });
+        return { fewest: Math.min(...counts), most: Math.max(...counts) };
     }
     /**
-     * A note for a processor whose expected dates can never make a baseline (SPEC §10): a weekly
+     * Advice for each processor whose expected dates can never make a baseline (SPEC §10): a weekly
      * processor has at most 4 dates in the default 28 baseline days, fewer than the default 7 it needs,
      * so its records and runtime were never compared, and nothing said so. Only when one of its rules
-     * would use a baseline; it may still get one from runs on other dates, so a note, not an error.
+     * would use a baseline; it may still get one from runs on other dates, so advice, not an error.
+     * `pem config validate` gives it, not every command: a team that accepts it for a weekly
+     * processor would otherwise read it on every check.
      */
+    function unreachableBaselineNotes(processors) {
+        return processors.flatMap(unreachableBaselineNote);
+    }
     function unreachableBaselineNote(p) {
         const timed = p.started_at_field !== null && p.completed_at_field !== null;
         const compared = (p.records_field !== null && (p.volume_min_ratio !== null || p.volume_max_ratio !== null)) || (timed && (p.runtime_max_ratio !== null || p.max_runtime_minutes === 'auto'));
-        const most = mostExpectedDates(p, p.baseline_days);
-        if (!p.enabled || !compared || most === null || most >= p.baseline_min_dates)
+        const most = expectedDatesBefore(p, p.baseline_days)?.most;
+        if (!p.enabled || !compared || most === undefined || most >= p.baseline_min_dates)
             return [];
+        // Enough for every expected date to have its baseline.
         let enough = p.baseline_days;
-        while (enough <= 366 && (mostExpectedDates(p, enough) ?? 0) < p.baseline_min_dates)
+        while (enough <= 366 && expectedDatesBefore(p, enough).fewest < p.baseline_min_dates)
             enough++;
         const fix = enough <= 366 ? `set "baseline_days": ${enough}, or a lower "baseline_min_dates"` : `set a lower "baseline_min_dates"`;
         return [
-            `processors.${p.name}.baseline_days: a ${p.expected_frequency} processor expects at most ${most} dates in ${p.baseline_days} days, fewer than baseline_min_dates (${p.baseline_min_dates}), ` +
+            `processors.${p.name}.baseline_days: a ${p.expected_frequency} processor has at most ${most} expected dates in the ${p.baseline_days} days before each of them, fewer than baseline_min_dates (${p.baseline_min_dates}), ` +
                 `so unless it also succeeds on other dates it never has a baseline (SPEC §10): no low_volume, high_volume or slow${p.max_runtime_minutes === 'auto' ? `, and "auto" runtime stays at ${exports.AUTO_RUNTIME_FALLBACK_MINUTES} minutes` : ''}; ${fix}`,
         ];
     }

@@ -4,6 +4,7 @@ import { PemError } from '../errors.js';
 import { addExamples, configOption, type CliContext } from './context.js';
 import { formatOption } from './format.js';
 import { loadCheckedRegistry } from './registry.js';
+import { unreachableBaselineNotes } from '../config/registry.js';
 
 const VALIDATE_FORMATS = ['table', 'json'] as const;
 
@@ -23,6 +24,7 @@ export function registerConfigCommand(program: Command, context: CliContext): vo
   validate.action(async (flags: { config: string; format: (typeof VALIDATE_FORMATS)[number] }) => {
     if (flags.format === 'json') return validateAsJson(flags.config, context);
     const registry = await loadCheckedRegistry(flags.config, { onNote: (note) => context.log.warn(note) });
+    for (const note of unreachableBaselineNotes(registry.processors)) context.log.warn(note);
     const enabled = registry.processors.filter((p) => p.enabled).length;
     context.stdout.write(
       `${flags.config}: valid, ${registry.processors.length} processor${registry.processors.length === 1 ? '' : 's'} ` +
@@ -39,6 +41,7 @@ async function validateAsJson(path: string, context: CliContext): Promise<void> 
   try {
     const notes: string[] = [];
     const registry = await loadCheckedRegistry(path, { onNote: (note) => notes.push(note) });
+    notes.push(...unreachableBaselineNotes(registry.processors));
     const verdict = {
       config: path,
       valid: true,

@@ -575,7 +575,6 @@ export function parseRegistry(document: unknown): ParseResult {
   if (problems.length > 0) return { ok: false, problems, processors };
   const { effective, notes } = ignoredDependencies(processors);
   notes.push(...zoneSpellingNotes(raw, processorsInput, registryTimezone, processors));
-  notes.push(...processors.flatMap(unreachableBaselineNote));
   return {
     ok: true,
     registry: {
@@ -608,11 +607,17 @@ function expectedDatesBefore(p: Pick<ProcessorConfig, 'expected_frequency' | 'ex
 }
 
 /**
- * A note for a processor whose expected dates can never make a baseline (SPEC §10): a weekly
+ * Advice for each processor whose expected dates can never make a baseline (SPEC §10): a weekly
  * processor has at most 4 dates in the default 28 baseline days, fewer than the default 7 it needs,
  * so its records and runtime were never compared, and nothing said so. Only when one of its rules
- * would use a baseline; it may still get one from runs on other dates, so a note, not an error.
+ * would use a baseline; it may still get one from runs on other dates, so advice, not an error.
+ * `pem config validate` gives it, not every command: a team that accepts it for a weekly
+ * processor would otherwise read it on every check.
  */
+export function unreachableBaselineNotes(processors: readonly ProcessorConfig[]): string[] {
+  return processors.flatMap(unreachableBaselineNote);
+}
+
 function unreachableBaselineNote(p: ProcessorConfig): string[] {
   const timed = p.started_at_field !== null && p.completed_at_field !== null;
   const compared = (p.records_field !== null && (p.volume_min_ratio !== null || p.volume_max_ratio !== null)) || (timed && (p.runtime_max_ratio !== null || p.max_runtime_minutes === 'auto'));

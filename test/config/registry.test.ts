@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { filterShapeProblem, parseRegistry } from '../../src/config/registry.js';
+import { filterShapeProblem, parseRegistry, unreachableBaselineNotes } from '../../src/config/registry.js';
 import { duplicateKeys } from '../../src/config/load.js';
 import { runCli } from '../support/cli.js';
 
@@ -215,7 +215,7 @@ describe('a baseline the expected dates can never fill (SPEC §10)', () => {
   const notesOf = (processors: Record<string, unknown>) => {
     const result = parseRegistry({ timezone: 'UTC', processors });
     if (!result.ok) throw new Error(result.problems.join('\n'));
-    return result.notes;
+    return unreachableBaselineNotes(result.registry.processors);
   };
 
   it('notes a weekly processor with the defaults: at most 4 Mondays in the 28 days before a Monday, of the 7 needed; 49 days would hold 7', () => {
@@ -233,6 +233,20 @@ describe('a baseline the expected dates can never fill (SPEC §10)', () => {
     expect(notesOf({ w: { expected_frequency: 'weekly', max_runtime_minutes: 'auto', baseline_days: 60, baseline_min_dates: 60 } })[0]).toMatch(
       /at most 8 expected dates .* and "auto" runtime stays at 120 minutes; set a lower "baseline_min_dates"$/,
     );
+  });
+
+  it('is advice of pem config validate (both formats), not a warning on every check', async () => {
+    const path = writeRegistry('weekly-baseline.json', { dataset: 'monitoring', timezone: 'UTC', processors: { w: { expected_frequency: 'weekly' } } });
+    const validated = await runCli(['config', 'validate', '--config', path]);
+    expect(validated.code).toBe(0);
+    expect(validated.stderr).toMatch(/^warning: processors\.w\.baseline_days: a weekly processor has at most 4 expected dates/);
+    const asJson = await runCli(['config', 'validate', '--config', path, '--format', 'json']);
+    expect(JSON.parse(asJson.stdout).notes).toEqual([expect.stringContaining('set "baseline_days": 49')]);
+    const database = join(dir, 'weekly-baseline.duckdb');
+    expect((await runCli(['schema', 'apply', '--config', path, '--database', database])).code).toBe(0);
+    const checked = await runCli(['check', '--dry-run', '--config', path, '--database', database, '--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z']);
+    expect(checked.code).toBe(0);
+    expect(checked.stderr).not.toContain('baseline_days');
   });
 
   it('says nothing when the dates can fill it, when no rule compares, or for a disabled processor', () => {
