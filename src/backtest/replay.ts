@@ -109,7 +109,10 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   const first = instants[0]!.getTime();
   const last = instants[instants.length - 1]!.getTime();
 
-  const changes = [...(await timed(() => rowChanges(warehouse, registry, options.processors, first, last, options.everyMs))), ...dueChanges(registry, options, first, last)].sort(
+  // The processors whose rows and due dates can change a replayed one's result: it and its
+  // upstreams, which its check evaluates beside it (an upstream's re-run ends a dependency hold).
+  const read = [...withUpstreams(registry, options.processors)];
+  const changes = [...(await timed(() => rowChanges(warehouse, registry, read, first, last, options.everyMs))), ...dueChanges(registry, read, options, first, last)].sort(
     (a, b) => a.at - b.at,
   );
   const downstream = downstreamClosure(registry);
@@ -222,7 +225,7 @@ const LONGEST_RUNTIME_MS = 7 * 24 * 3_600_000;
  * looked at every check until it ends, rather than guessing when it turns hung.
  */
 async function rowChanges(warehouse: Warehouse, registry: Registry, processors: string[], from: number, to: number, everyMs: number): Promise<Change[]> {
-  const sql = renderBacktestEventsSql(warehouse.dialect, registry, withUpstreams(registry, processors));
+  const sql = renderBacktestEventsSql(warehouse.dialect, registry, new Set(processors));
   const rows = await warehouse.query(sql, {
     processors: { type: 'ARRAY<STRING>', value: processors },
     // A run that started up to a week before the period can still turn hung inside it.
@@ -262,9 +265,9 @@ async function rowChanges(warehouse: Warehouse, registry: Registry, processors: 
 }
 
 /** When dates become due: each processor's local midnight plus grace, for every date a check in the period reads. */
-function dueChanges(registry: Registry, options: BacktestOptions, from: number, to: number): Change[] {
+function dueChanges(registry: Registry, processors: readonly string[], options: BacktestOptions, from: number, to: number): Change[] {
   const groups = new Map<string, string[]>();
-  const selected = new Set(options.processors);
+  const selected = new Set(processors);
   for (const p of registry.processors) {
     if (!selected.has(p.name)) continue;
     const key = JSON.stringify([p.timezone, p.grace_hours]);

@@ -102,6 +102,33 @@ describe('pem backtest, computed by hand', () => {
     ]);
   });
 
+  it('re-checks a processor named by --processors when a row of its upstream changes, as the whole replay does', async () => {
+    /*
+     * Period 2025-10-05 .. 2025-10-07, hourly. down depends on up, grace 6 h: its 10-06 is due at
+     * 10-07 06:00. up's 10-06 fails at 10-07 01:05 and re-runs 07:30–07:40; down's 10-06 runs only
+     * at 12:00–12:10. From 06:00 to 07:40 up's failure explains down's missing date (held); from
+     * 08:00 it no longer does, and down alerts on its own (Slack) until its run at 12:00.
+     */
+    const chain = {
+      dataset: 'nba_reference',
+      timezone: 'UTC',
+      processors: { up: { grace_hours: 6 }, down: { grace_hours: 6, depends_on: ['up'] } },
+    };
+    const days = datesBetween('2025-09-25', '2025-10-05');
+    scenario = await createScenario(chain, [
+      ...nightly('up', days),
+      ...nightly('down', days),
+      ...runRows('up-fail', 'up', '2025-10-06', 'failed', '2025-10-07T00:55:00Z'),
+      ...runRows('up-rerun', 'up', '2025-10-06', 'success', '2025-10-07T07:30:00Z'),
+      ...runRows('down-late', 'down', '2025-10-06', 'success', '2025-10-07T12:00:00Z'),
+    ]);
+    const period = ['--from', '2025-10-05', '--to', '2025-10-07'];
+    const whole = (await backtest(period)).runs[0].processors.find((p: any) => p.processor === 'down');
+    expect(whole).toMatchObject({ slack_messages: 2, never_alerted_dates: 0 });
+    const named = (await backtest([...period, '--processors', 'down'])).runs[0].processors.find((p: any) => p.processor === 'down');
+    expect(named).toEqual(whole);
+  });
+
   it('shows which check it is replaying on a terminal, and nothing when stderr is not one', async () => {
     scenario = await createScenario(registry, rows);
     const args = ['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-06'];
