@@ -94,7 +94,7 @@ interface Change {
 export async function runBacktest(warehouse: Warehouse, registry: Registry, options: BacktestOptions): Promise<BacktestRun> {
   const until = options.until?.getTime() ?? Infinity;
   const instants = cadenceInstants(options.from, options.to, registry.timezone, options.everyMs).filter((at) => at.getTime() <= until);
-  const simulation = new AlertSimulation({ dataset: registry.dataset, renotifyHours: registry.renotify_hours, timezone: registry.timezone });
+  const simulation = new AlertSimulation({ dataset: registry.dataset, renotifyHours: registry.renotify_hours, timezone: registry.timezone, registry });
   if (instants.length === 0 || options.processors.length === 0) return { ...simulation.figures(), first_check_with_history: null, queries: 0, query_ms: 0, simulate_ms: 0 };
   let queryMs = 0;
   let simulateMs = 0;

@@ -5,7 +5,10 @@
  * in `pem check`. Pure: it reads check results and silences, and counts.
  *
  *   pages                PagerDuty triggers that open an incident (reason "new"; reminders are not pages)
- *   Slack messages       checks that sent Slack anything (one message per run)
+ *   Slack messages       one per route that sent Slack anything at a check (SPEC §11), and the
+ *                        WARNING summary when it went alone to the default route
+ * Every destination the registry's routes name is taken as set: a route without a PagerDuty
+ * variable pages no one, one without a Slack variable posts nothing.
  *   never alerted        (processor, date) problem dates no alert ever covered while they were one
  *   flaps                a processor's alert resolved within two hours of being raised: every issue
  *                        of it resolved (one alert of three kinds is one flap; a date missing, then
@@ -19,10 +22,21 @@
 import type { CheckResult } from '../check/report.js';
 import { collectIssues, type StateDestination } from '../alerts/issues.js';
 import { planDeliveries, slackCompanions, type ActiveSilence, type DeliveredState, type DueItem } from '../alerts/plan.js';
+import { DEFAULT_ROUTE, type Registry } from '../config/registry.js';
 import { weekOf } from './cadence.js';
 
 export const FLAP_MS = 2 * 3_600_000;
-const CONFIGURED: ReadonlySet<StateDestination> = new Set(['slack', 'pagerduty']);
+
+/** Which destinations each processor's route names (SPEC §11), as `planDeliveries` asks. */
+function routeDestinations(registry: Pick<Registry, 'processors' | 'routes'>): { routeOf(processor: string): string; has(destination: StateDestination, processor: string): boolean; hasSlack(route: string): boolean } {
+  const routeByProcessor = new Map(registry.processors.map((p) => [p.name, p.route]));
+  const routeOf = (processor: string) => routeByProcessor.get(processor) ?? DEFAULT_ROUTE;
+  const named = (route: string, destination: StateDestination) => {
+    const config = registry.routes[route];
+    return Boolean(destination === 'slack' ? config?.slack_webhook_env : config?.pagerduty_routing_key_env);
+  };
+  return { routeOf, has: (destination, processor) => named(routeOf(processor), destination), hasSlack: (route) => named(route, 'slack') };
+}
 
 export interface Latency {
   alerted_dates: number;
@@ -79,9 +93,13 @@ export class AlertSimulation {
   /** The first check's instant: a date due before it was due before the replay began. */
   private startedAt: number | null = null;
 
+  private readonly routing: ReturnType<typeof routeDestinations>;
+
   constructor(
-    private readonly options: { dataset: string; renotifyHours: number; timezone: string },
-  ) {}
+    private readonly options: { dataset: string; renotifyHours: number; timezone: string; registry: Pick<Registry, 'processors' | 'routes'> },
+  ) {
+    this.routing = routeDestinations(options.registry);
+  }
 
   /** One check at `at`: plan, deliver everything due, record state, count. */
   step(at: Date, result: CheckResult, silences: readonly ActiveSilence[]): void {
@@ -92,12 +110,17 @@ export class AlertSimulation {
     const issues = collectIssues(result, this.options.dataset);
     const checked = new Set(result.report.processors.map((p) => p.name));
     const state = [...this.state.values()];
-    const plan = planDeliveries({ issues, state, silences, configured: CONFIGURED, checked, renotifyHours: this.options.renotifyHours, now: at });
+    const plan = planDeliveries({ issues, state, silences, configured: this.routing, checked, renotifyHours: this.options.renotifyHours, now: at });
 
     const slackItems = plan.due.filter((i) => i.destination === 'slack');
     const delivered: DueItem[] = [...plan.due];
     if (slackItems.length > 0) {
-      this.messages.push({ at: t, week });
+      // One message per route (the plan holds Slack items only for routes that name Slack); the
+      // WARNING summary rides on the default route's, or goes alone when that route has none.
+      const routes = new Set(slackItems.map((i) => this.routing.routeOf(i.processor)));
+      for (let n = 0; n < routes.size; n++) this.messages.push({ at: t, week });
+      const warning = result.report.alerts.some((a) => a.level === 'WARNING');
+      if (warning && !routes.has(DEFAULT_ROUTE) && this.routing.hasSlack(DEFAULT_ROUTE)) this.messages.push({ at: t, week });
       const shown = new Set(slackItems.filter((i) => i.action === 'trigger').map((i) => i.processor));
       delivered.push(...slackCompanions(issues, shown, plan.due, state));
       for (const processor of new Set(slackItems.map((i) => i.processor))) this.mentions.push({ at: t, week, processor });

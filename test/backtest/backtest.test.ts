@@ -129,6 +129,30 @@ describe('pem backtest, computed by hand', () => {
     expect(named).toEqual(whole);
   });
 
+  it("counts one Slack message per route, the WARNING summary when it goes alone, and no page on a route without PagerDuty (SPEC §11)", async () => {
+    /*
+     * As above, with q on route chat, which names a Slack variable and no PagerDuty: q's stale
+     * alert pages no one. Messages: 10-05 00:00 chat (q); 03:00 default (p, with the WARNING: p and
+     * q in trouble, r held); 10-06 00:00 chat (q's reminder) and the WARNING alone on default, which
+     * has nothing else to say; 03:00 default (p's reminder) = 5.
+     */
+    const routed = {
+      ...registry,
+      routes: { chat: { slack_webhook_env: 'SLACK_WEBHOOK_URL_CHAT' } },
+      processors: { ...registry.processors, q: { ...registry.processors.q, route: 'chat' } },
+    };
+    scenario = await createScenario(routed, rows);
+    const [run] = (await backtest(['--from', '2025-10-05', '--to', '2025-10-06'])).runs;
+    expect(run.totals).toMatchObject({ pages: 0, slack_messages: 5 });
+    expect(run.weeks.map((w: any) => [w.week, w.pages, w.slack_messages])).toEqual([
+      ['2025-W40', 0, 2],
+      ['2025-W41', 0, 3],
+    ]);
+    const byName = Object.fromEntries(run.processors.map((p: any) => [p.processor, p]));
+    expect(byName.q).toMatchObject({ pages: 0, slack_messages: 2 });
+    expect(byName.p).toMatchObject({ pages: 0, slack_messages: 2 });
+  });
+
   it('shows which check it is replaying on a terminal, and nothing when stderr is not one', async () => {
     scenario = await createScenario(registry, rows);
     const args = ['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-06'];
