@@ -4,6 +4,7 @@
  */
 import { DateTime } from 'luxon';
 import { localTime } from '../alerts/actions.js';
+import { addDays } from '../calendar.js';
 import { isoDateRanges } from '../check/date-runs.js';
 import { plural } from '../printable.js';
 import { renderCsv } from '../report/csv.js';
@@ -86,12 +87,15 @@ function historyNote(report: BacktestReport): string | null {
   }
   const firstCheck = DateTime.fromISO(report.from, { zone: report.timezone }).startOf('day');
   if (Date.parse(seen) <= firstCheck.toMillis()) return null;
-  // Its windows reach lookback_days back: the first period whose windows all lie in the history.
-  const within = DateTime.fromISO(seen, { zone: 'UTC' }).setZone(report.timezone).plus({ days: report.lookback_days }).toISODate();
-  return (
-    `The history begins after this period does: the checks before ${localTime(seen, report.timezone)} saw no run and read every expected date as missing; ` +
-    `--from ${within} replays checks whose ${report.lookback_days}-day windows lie within the history.`
-  );
+  // A check dated D reads [D - L + 1, D]: the first whose window lies in the history is dated the
+  // history's first date + L - 1 (as far as the first check that saw it could tell).
+  const firstDate = run.first_date_with_history ?? DateTime.fromISO(seen, { zone: 'UTC' }).setZone(report.timezone).toISODate()!;
+  const within = addDays(firstDate, report.lookback_days - 1);
+  const advice =
+    within <= report.to
+      ? `--from ${within} replays checks whose ${report.lookback_days}-day windows lie within the history.`
+      : `no check of this period has its ${report.lookback_days}-day window within the history, which begins on ${firstDate}: replay up to ${within} or later, or use a shorter --lookback-days.`;
+  return `The history begins after this period does: the checks before ${localTime(seen, report.timezone)} saw no run and read every expected date as missing; ${advice}`;
 }
 
 export function renderBacktestText(report: BacktestReport): string {

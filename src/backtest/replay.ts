@@ -53,6 +53,12 @@ export interface BacktestRun extends BacktestFigures {
    * have sent about the history itself.
    */
   first_check_with_history: string | null;
+  /**
+   * The earliest date that check saw a run row or a success of (its processors' last success, or
+   * the first date of its window with a run): the history's first date as far as the check could
+   * see it, from which the first window within the history is told. Null with the check.
+   */
+  first_date_with_history: string | null;
   /** Detection queries actually run (the rest of the checks carried results forward). */
   queries: number;
   /** Where the time went: waiting on the warehouse (detection, events, silences; checks run ahead) and the simulation. */
@@ -95,7 +101,9 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   const until = options.until?.getTime() ?? Infinity;
   const instants = cadenceInstants(options.from, options.to, registry.timezone, options.everyMs).filter((at) => at.getTime() <= until);
   const simulation = new AlertSimulation({ dataset: registry.dataset, renotifyHours: registry.renotify_hours, timezone: registry.timezone, registry });
-  if (instants.length === 0 || options.processors.length === 0) return { ...simulation.figures(), first_check_with_history: null, queries: 0, query_ms: 0, simulate_ms: 0 };
+  if (instants.length === 0 || options.processors.length === 0) {
+    return { ...simulation.figures(), first_check_with_history: null, first_date_with_history: null, queries: 0, query_ms: 0, simulate_ms: 0 };
+  }
   let queryMs = 0;
   let simulateMs = 0;
   const timed = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -167,6 +175,7 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   let silences: ActiveSilence[] = [];
   let replayed = 0;
   let firstCheckWithHistory: string | null = null;
+  let firstDateWithHistory: string | null = null;
   try {
     for (const step of steps) {
       if (step.wanted.length > 0) {
@@ -182,8 +191,12 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
           lastPause = performance.now();
         }
         for (const report of result.report.processors) merged.set(report.name, { report, detail: result.details[report.name]! });
-        if (firstCheckWithHistory === null && result.report.processors.some((p) => p.last_success_date !== null || p.days.some((d) => d.runs > 0))) {
-          firstCheckWithHistory = step.window.now.toISOString();
+        if (firstCheckWithHistory === null) {
+          const seen = result.report.processors.flatMap((p) => [...(p.last_success_date === null ? [] : [p.last_success_date]), ...p.days.filter((d) => d.runs > 0).map((d) => d.date)]);
+          if (seen.length > 0) {
+            firstCheckWithHistory = step.window.now.toISOString();
+            firstDateWithHistory = seen.reduce((a, b) => (b < a ? b : a));
+          }
         }
       }
       if (step.readSilences) silences = await timed(() => listSilences(warehouse, alertSilencesTable(registry), step.window.now, { activeOnly: true }));
@@ -208,6 +221,7 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   return {
     ...figures,
     first_check_with_history: firstCheckWithHistory,
+    first_date_with_history: firstDateWithHistory,
     queries: asked.length,
     query_ms: Math.round(queryMs),
     simulate_ms: Math.round(simulateMs + performance.now() - started),

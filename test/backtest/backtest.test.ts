@@ -448,10 +448,18 @@ describe('pem backtest over a period that begins before the history', () => {
     scenario = await createScenario(registry, nightly('p', datesBetween('2025-10-04', '2025-10-08')));
     const json = await backtest(['--from', '2025-10-01', '--to', '2025-10-06']);
     expect(json.runs[0].first_check_with_history).toBe('2025-10-05T01:00:00.000Z');
-    const text = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-01', '--to', '2025-10-06'], { now: NOW });
+    expect(json.runs[0].first_date_with_history).toBe('2025-10-04');
+    const text = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-01', '--to', '2025-10-12'], { now: NOW });
+    // A check dated 10-10 reads 10-04 .. 10-10: the first window within the history.
     expect(text.stdout.split('\n')[1]).toBe(
       'The history begins after this period does: the checks before 2025-10-05 01:00 UTC saw no run and read every expected date as missing; ' +
-        '--from 2025-10-12 replays checks whose 7-day windows lie within the history.',
+        '--from 2025-10-10 replays checks whose 7-day windows lie within the history.',
+    );
+    // A suggestion past --to would be refused: it says what would do instead.
+    const short = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-01', '--to', '2025-10-06'], { now: NOW });
+    expect(short.stdout.split('\n')[1]).toBe(
+      'The history begins after this period does: the checks before 2025-10-05 01:00 UTC saw no run and read every expected date as missing; ' +
+        'no check of this period has its 7-day window within the history, which begins on 2025-10-04: replay up to 2025-10-10 or later, or use a shorter --lookback-days.',
     );
     // A period whose first check already sees the history says nothing of it.
     const later = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-06', '--to', '2025-10-06'], { now: NOW });

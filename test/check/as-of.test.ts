@@ -58,6 +58,18 @@ describe('as-of reads', () => {
     expect((await checkAt('2025-10-08T10:30:00Z', { p: {} }, [])).scheduler_issue).toBe(false);
   });
 
+  it('does not see a row of an unlisted status written after now: no run row for the scheduler rule, nothing to warn of', async () => {
+    // A 'queued' row (in none of the status lists) stamped 10-08 13:00: at 12:00 it did not exist.
+    const queued: RowSpec = { run_id: 'q', processor_name: 'p', processing_date: E, status: 'queued', started_at: '2025-10-08T13:00:00Z', completed_at: '2025-10-08T13:00:00Z' };
+    scenario = await createScenario({ dataset: 'nba_reference', timezone: 'UTC', processors: { p: {} } }, [queued]);
+    const before = await scenario.check(['--json-output', '--date', E, '--now', '2025-10-08T12:00:00Z']);
+    expect(before.json.processors[0].scheduler_issue).toBe(true);
+    expect(before.stderr).not.toContain('queued');
+    const after = await scenario.check(['--json-output', '--date', E, '--now', '2025-10-08T13:00:00Z']);
+    expect(after.json.processors[0].scheduler_issue).toBe(false);
+    expect(after.stderr).toContain('for example "queued"');
+  });
+
   it('always sees rows without those timestamps (a table with no completed_at column)', async () => {
     const p = await checkAt(
       '2025-10-01T00:00:00Z',
