@@ -135,6 +135,10 @@ export function buildPagerDutyTrigger(
         missing_dates: p.missing_dates,
         failed_dates: p.failed_dates,
         hung_dates: p.hung_dates,
+        // SPEC §10: successes that are wrong, which problem_dates counts too.
+        low_volume_dates: p.low_volume_dates,
+        high_volume_dates: p.high_volume_dates,
+        slow_dates: p.slow_dates,
         // SPEC §12: downstream processors held because this one explains their dates.
         also_affected: detail?.also_affected ?? [],
         latest_error: detail?.latest_failure

@@ -257,6 +257,12 @@ describe('issues and PagerDuty events', () => {
     );
   });
 
+  it("lists a stale processor's anomalous dates in custom_details, which its problem_dates counts (SPEC §10)", () => {
+    const result = report({ scheduler_issue: false, missing_dates: [], low_volume_dates: ['2025-10-05'], slow_dates: ['2025-10-06'] });
+    const details = buildPagerDutyTrigger(result, 'gamebook_processor', 'stale', 'k', 'nba_reference').payload.custom_details;
+    expect(details).toMatchObject({ low_volume_dates: ['2025-10-05'], high_volume_dates: [], slow_dates: ['2025-10-06'] });
+  });
+
   it('never cuts an emoji in half in the summary (a lone surrogate is invalid JSON text to PagerDuty), nor lets a long name push out what is wrong', () => {
     const emoji = '\u{1F600}';
     const result = report({ display_name: emoji.repeat(600) });
