@@ -39,6 +39,27 @@ export interface TerminalOptions {
 
 type Paint = (text: string) => string;
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A line over the grid's day numbers naming each month where it begins (`Oct` over 15, `Nov` over
+ * 01), when the window spans more than one: day numbers alone repeat (a 45-day window shows 15
+ * twice). Each day is three columns wide; a month with a single day at the window's start is left
+ * unnamed rather than run into the next. Null within one month, which the title's dates name.
+ */
+function monthLabels(dates: readonly string[]): string | null {
+  const starts = dates.flatMap((date, i) => (i === 0 || date.slice(0, 7) !== dates[i - 1]!.slice(0, 7) ? [i] : []));
+  if (starts.length < 2) return null;
+  let line = '';
+  for (const [n, i] of starts.entries()) {
+    const next = starts[n + 1];
+    if (next !== undefined && next - i < 2) continue;
+    const label = `${MONTHS[Number(dates[i]!.slice(5, 7)) - 1]}${dates[i]!.slice(5, 7) === '01' ? ` ${dates[i]!.slice(0, 4)}` : ''}`;
+    line = line.padEnd(i * 3) + label;
+  }
+  return line;
+}
+
 export function renderTerminalReport({ report, details }: CheckResult, options: TerminalOptions): string {
   // The caller decides (a terminal, NO_COLOR, FORCE_COLOR); picocolors only draws.
   const colors = pc.createColors(options.color);
@@ -60,6 +81,8 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
   const nameWidth = Math.min(40, Math.max(9, ...report.processors.map((p) => p.name.length)));
   if (report.processors.length > 0) {
     lines.push('');
+    const months = monthLabels(report.processors[0]!.days.map((d) => d.date));
+    if (months !== null) lines.push(`${' '.repeat(9 + nameWidth + 2)}${months}`);
     lines.push(`${'LEVEL'.padEnd(9)}${'PROCESSOR'.padEnd(nameWidth + 2)}${dayNumbers}`);
   }
   let anyAnomalous = false;

@@ -37,6 +37,26 @@ describe('dateRuns and isoDateRanges', () => {
   });
 });
 
+describe('the day grid', () => {
+  const headerOf = (days: number) => {
+    const lines = renderTerminalReport(syntheticResult(2, days), { color: false }).split('\n');
+    const level = lines.findIndex((line) => line.startsWith('LEVEL'));
+    return { months: lines[level - 1]!, days: lines[level]! };
+  };
+
+  it('names each month over the day it begins when the window spans several: 45 days to Dec 31 read 17 .. 31 twice otherwise', () => {
+    const { months, days } = headerOf(45);
+    // Nov 17 .. Dec 31: "Nov" over 17, "Dec" over 01.
+    expect(months.trim().split(/\s+/)).toEqual(['Nov', 'Dec']);
+    expect(months.indexOf('Nov')).toBe(days.indexOf('17'));
+    expect(months.indexOf('Dec')).toBe(days.indexOf(' 01') + 1);
+  });
+
+  it('adds no line within one month: the title names its dates', () => {
+    expect(headerOf(7).months).toBe('');
+  });
+});
+
 describe('terminal report lists', () => {
   it('name every date of a 90-day window within 80 columns, as ranges once the plain list is too long', () => {
     const result = syntheticResult(12, 90);
@@ -57,8 +77,9 @@ describe('terminal report lists', () => {
       }
     }
     expect(ranged).toBeGreaterThan(0);
-    // Lists wrap; the day grid (as wide as the window) and free text (names, errors) do not.
-    const listLines = text.split('\n').filter((line) => line.startsWith('         ') && !/^ {9}(latest error|Synthetic processor)/.test(line));
+    // Lists wrap; the day grid with its month line (as wide as the window) and free text (names, errors) do not.
+    const monthLine = /^ +[A-Z][a-z]{2}( \d{4})?( +[A-Z][a-z]{2}( \d{4})?)*$/;
+    const listLines = text.split('\n').filter((line) => line.startsWith('         ') && !/^ {9}(latest error|Synthetic processor)/.test(line) && !monthLine.test(line));
     expect(listLines.length).toBeGreaterThan(24);
     for (const line of listLines) expect(line.length, line).toBeLessThanOrEqual(80);
   });
