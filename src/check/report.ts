@@ -168,7 +168,7 @@ export function processorNamed(report: CheckReport, name: string): ProcessorRepo
 }
 
 const LEVEL_RANK: Record<ProcessorLevel, number> = { OK: 0, ERROR: 1, CRITICAL: 2 };
-const PRIORITY_ORDER = { high: 0, medium: 1, low: 2 } as const;
+export const PRIORITY_ORDER = { high: 0, medium: 1, low: 2 } as const;
 
 /** Worst first, then high priority and revenue impact, then name: the order of every report and alert. */
 export function byUrgency(a: ProcessorReport, b: ProcessorReport): number {

@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { dayStartMs, instantMs } from '../check/instants.js';
-import { byUrgency, type CheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
+import { byUrgency, PRIORITY_ORDER, type CheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
 import { ellipsize, plural, withLayoutOnly, withoutBidiControls } from '../printable.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page.js';
 import { DISPLAY_STATUSES, STATUS_STYLES, dayNotes, displayStatus, streakProblemDates, type DisplayStatus } from './statuses.js';
@@ -197,23 +197,52 @@ function renderSummary(rows: readonly ProcessorRow[], start: string, end: string
       `(no stale processor, no missing, failed or hung date${recovered ? `; ${plural(recovered, 'failure')} recovered by a re-run` : ''}).</p></section>`
     );
   }
-  const items = issues.slice(0, SUMMARY_ITEMS).map((r) => {
+  // A processor held by its dependency waits on an upstream (SPEC §12): the upstream is what to fix,
+  // and its row says how many wait on it. Held ones fill the strip only when no root is checked.
+  const roots = issues.filter((r) => r.detail?.held !== 'dependency');
+  const waiting = issues.length - roots.length;
+  const shown = roots.length > 0 ? [...roots].sort(byUrgencyWithWaiting(rows)) : issues;
+  const items = shown.slice(0, SUMMARY_ITEMS).map((r) => {
     const { p } = r;
+    const affected = r.detail?.also_affected ?? [];
+    const alsoAffected = affected.length > 0 ? `; <span title="${esc(affected.join(', '))}">${plural(affected.length, 'processor')} waiting on it</span>` : '';
     const since = r.since ? `<span class="lbl">since </span><b>${esc(r.since)}</b> <small>(${plural(r.streak.length, 'problem date')})</small>` : '';
     const error = r.error ? `<td class="err" title="${esc(r.error.text)}"><small>${esc(r.error.date)}</small> ${esc(r.error.text)}</td>` : '<td class="err"></td>';
     return (
       `<tr><td><span class="badge lv-${esc(p.level)}">${esc(p.level)}</span></td>` +
-      `<td${p.display_name.length > LONG_SUMMARY_NAME ? ' class="long"' : ''}><button type="button" class="jump" data-processor="${esc(p.name)}">${esc(p.display_name)}</button></td>` +
-      `<td class="what">${esc(r.reasons.join(', '))}</td><td class="since">${since}</td>${error}` +
+      `<td${p.display_name.length > LONG_SUMMARY_NAME ? ' class="long"' : ''}><button type="button" class="jump" data-processor="${esc(p.name)}"><bdi>${esc(p.display_name)}</bdi></button>` +
+      `${p.display_name === p.name ? '' : ` <code class="key">${esc(p.name)}</code>`}</td>` +
+      `<td class="what">${esc(r.reasons.join(', '))}${alsoAffected}</td><td class="since">${since}</td>${error}` +
       `<td>${esc(p.priority)}<span class="lbl"> priority</span>${p.revenue_impact ? ', revenue' : ''}</td></tr>`
     );
   });
-  const more = issues.length > SUMMARY_ITEMS ? `<p class="more">…and ${issues.length - SUMMARY_ITEMS} more with issues: the table below lists them worst first.</p>` : '';
+  const rest = shown.length - Math.min(shown.length, SUMMARY_ITEMS);
+  const notes = [
+    rest > 0 ? `${rest} more with issues` : null,
+    roots.length > 0 && waiting > 0 ? `${plural(waiting, 'processor')} waiting on an upstream (held by its dependency: fix the upstream first)` : null,
+  ].filter(Boolean);
+  const more = notes.length > 0 ? `<p class="more">…and ${notes.join('; ')}: the table below lists them worst first.</p>` : '';
   return (
     `${open(false)}<table class="sum"><thead><tr><th scope="col">Level</th><th scope="col">Processor</th><th scope="col">What is wrong</th>` +
     `<th scope="col">Problem since</th><th scope="col">Latest error</th><th scope="col">Priority</th></tr></thead>` +
     `<tbody>${items.join('')}</tbody></table>${more}</section>`
   );
+}
+
+/**
+ * Worst first, as the table, but a root upstream ranks with the processors waiting on it: a
+ * low-priority ingest that holds six high-priority, revenue processors is fixed before a
+ * medium-priority one that holds none.
+ */
+function byUrgencyWithWaiting(rows: readonly ProcessorRow[]): (a: ProcessorRow, b: ProcessorRow) => number {
+  const byName = new Map(rows.map((r) => [r.p.name, r.p]));
+  const ranked = (r: ProcessorRow): ProcessorReport => {
+    const waiting = (r.detail?.also_affected ?? []).flatMap((name) => byName.get(name) ?? []);
+    if (waiting.length === 0) return r.p;
+    const priority = [r.p, ...waiting].map((p) => p.priority).sort((x, y) => PRIORITY_ORDER[x] - PRIORITY_ORDER[y])[0]!;
+    return { ...r.p, priority, revenue_impact: r.p.revenue_impact || waiting.some((p) => p.revenue_impact) };
+  };
+  return (a, b) => byUrgency(ranked(a), ranked(b));
 }
 
 /** Each blocked date of a processor, with the upstreams that explain it (SPEC §12 blocked_by). */
@@ -288,7 +317,7 @@ function renderRow({ p, detail, since, streak, error, reasons }: ProcessorRow): 
   return (
     `<tr data-processor="${esc(p.name)}" data-level="${esc(p.level)}">` +
     `<th class="c-lv" scope="row"><span class="badge lv-${esc(p.level)}" title="${esc(reasons.join('; ') || 'healthy')}">${esc(p.level)}</span></th>` +
-    `<th class="c-nm" scope="row" title="${esc(nameTitle)}"><button type="button" class="nm">${detail?.enabled === false ? '<i class="tag">disabled</i>' : ''}${esc(p.display_name)} <code>${esc(p.name)}</code></button></th>` +
+    `<th class="c-nm" scope="row" title="${esc(nameTitle)}"><button type="button" class="nm">${detail?.enabled === false ? '<i class="tag">disabled</i>' : ''}<bdi>${esc(p.display_name)}</bdi> <code>${esc(p.name)}</code></button></th>` +
     `<td class="c-ps"${since !== null && since === days[0]?.date ? ' title="The first date of the window: the streak may have begun earlier"' : ''}>` +
     `${since ? `${esc(since)} <small>${streak.length}</small>` : ''}</td>` +
     (error ? `<td class="c-er" title="${esc(error.text)}"><small>${esc(error.date)}</small> ${esc(error.text)}</td>` : '<td class="c-er"></td>') +

@@ -30,6 +30,7 @@ dl div{display:flex;gap:6px}dt{color:#555}dd{margin:0;font-weight:600}
 .sum td.long{white-space:normal;min-width:22em;overflow-wrap:anywhere}
 .sum td.err{width:30%;max-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;color:#8A2A00}
 .sum small{color:#555}
+.sum code.key{display:block;color:#666;font-size:11px;overflow-wrap:anywhere}
 .sum .lbl{display:none}
 #summary .more{margin:2px 0 0;color:#555}
 .calm{margin:0;color:#14532D;font-weight:600}
@@ -57,9 +58,9 @@ thead th.d b{display:block;font-weight:700}
 thead th.we{color:#888}
 tbody th{font-weight:400;text-align:left}
 .c-lv{position:sticky;left:0;z-index:1;background:#fff;width:72px;min-width:72px;max-width:72px;padding:0 4px;box-sizing:border-box}
-.c-nm{position:sticky;left:72px;z-index:1;background:#fff;width:240px;min-width:240px;max-width:240px;padding:0 6px;box-sizing:border-box;border-right:1px solid #999}
+.c-nm{position:sticky;left:72px;z-index:1;background:#fff;width:clamp(240px,20vw,400px);min-width:clamp(240px,20vw,400px);max-width:clamp(240px,20vw,400px);padding:0 6px;box-sizing:border-box;border-right:1px solid #999}
 thead .c-lv,thead .c-nm{z-index:3}
-.nm{display:block;width:100%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.nm{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;width:100%;overflow:hidden;white-space:normal;overflow-wrap:anywhere;text-align:left}
 .nm code{color:#666;font-size:11px}
 td.c-ps,td.c-er,td.c-ls,td.c-dy,td.c-pr,td.c-rv,td.c-ow{padding:0 6px;color:#333}
 .c-ps{min-width:92px}
@@ -109,6 +110,7 @@ dl{gap:0 12px}
 .scroll{max-height:75vh;min-height:0}
 .c-lv,.c-er,.c-ls,.c-dy,.c-pr,.c-rv,.c-ow{display:none}
 .c-nm{left:0;width:150px;min-width:150px;max-width:150px;padding-left:10px}
+.nm{-webkit-line-clamp:3}
 tr[data-level=CRITICAL] th.c-nm{box-shadow:inset 5px 0 #D55E00}
 tr[data-level=ERROR] th.c-nm{box-shadow:inset 5px 0 #E69F00}
 tr[data-level=OK] th.c-nm{box-shadow:inset 5px 0 #009E73}
@@ -128,6 +130,7 @@ body{display:block;height:auto;padding:0}
 .scroll{max-height:none;min-height:0;overflow:visible;border:0}
 .c-er,.c-ls,.c-pr,.c-rv,.c-ow{display:none}
 .c-lv,.c-nm,thead th{position:static}
+.nm{display:block;-webkit-line-clamp:none}
 }
 `;
 

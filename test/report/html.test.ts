@@ -31,9 +31,10 @@ describe('renderHtmlReport', () => {
     // phone's level labels, all in the style and its CSP hash; the page before them was 388797ae…;
     // and the sort line's "reversed" said only against a column's own first order, then the active
     // cell's aria-label, in the script and its hash; then the name cell's tag rule, in the style and
-    // its hash): run times not in toISOString's form, error text escaped in the data block, a
-    // blocked date, anomalies.
-    const RECORDED = '45b57fb6455bb66c7245d828b80171a3b1ffcd05fda20e49637baa8d750759f2';
+    // its hash; then names wrapped to two lines (three on a phone) in a column that widens with the window, isolated
+    // with <bdi>, and the strip's keys, waiting processors and root-first order): run times not in
+    // toISOString's form, error text escaped in the data block, a blocked date, anomalies.
+    const RECORDED = '7b91da3290f1b5a1f7f490de6e2f8ae219ad708654d482684bb96065a6b0db07';
     const digest = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
     expect(digest(renderHtmlReport(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
     expect(digest(htmlReportBuffer(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
@@ -119,6 +120,27 @@ describe('renderHtmlReport', () => {
     expect(cells[1]).toBe('<td data-status="missing" data-blocked>');
     expect(cells.filter((cell) => cell.includes('data-blocked'))).toHaveLength(1);
     expect(html).toContain(`blocked by ${up!.name}`);
+  });
+
+  it('puts the upstream to fix in "Needs action first", not the processors held waiting on it, and ranks it with them', () => {
+    const result = syntheticResult(8, 3);
+    const processors = result.report.processors;
+    for (const p of processors) Object.assign(p, { level: 'CRITICAL', priority: 'high', revenue_impact: true, is_stale: true });
+    // A low-priority root holds five high-priority processors; two other roots hold none.
+    const [root, ...rest] = processors;
+    Object.assign(root!, { priority: 'low', revenue_impact: false, display_name: 'Schedule ingest' });
+    const held = rest.slice(0, 5);
+    result.details[root!.name]!.also_affected = held.map((p) => p.name);
+    for (const p of held) result.details[p.name]!.held = 'dependency';
+    const html = renderHtmlReport(result, OPTIONS);
+    const strip = html.slice(html.indexOf('<section id="summary"'), html.indexOf('</section>'));
+    const named = [...strip.matchAll(/data-processor="([^"]+)"/g)].map((m) => m[1]);
+    expect(named[0]).toBe(root!.name);
+    expect(named).not.toEqual(expect.arrayContaining([held[0]!.name]));
+    expect(named).toHaveLength(3);
+    expect(strip).toContain('5 processors waiting on it');
+    expect(strip).toContain(`<code class="key">${root!.name}</code>`);
+    expect(strip).toContain('…and 5 processors waiting on an upstream (held by its dependency: fix the upstream first)');
   });
 
   it('stays under 1.2 MB with one element per cell at 200 processors x 90 days', () => {
