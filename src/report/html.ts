@@ -121,7 +121,7 @@ export function* htmlReportPieces(result: CheckResult, options: HtmlReportOption
     '</dl>',
     '</header>',
     renderSummary(rows, report.window_start, report.window_end),
-    renderLegend(counts),
+    renderLegend(counts, rows.reduce((n, r) => n + blockedDates(r.p).size, 0)),
     '<div class="tools"><input type="search" id="filter" placeholder="Filter processors" aria-label="Filter processors by key or name">',
     '<label><input type="checkbox" id="issues-only"> only processors with issues</label>',
     `<span id="shown" role="status">${plural(rows.length, 'processor')}</span>`,
@@ -252,12 +252,12 @@ function blockedDates(p: ProcessorReport): Map<string, string[]> {
   return byDate;
 }
 
-function renderLegend(counts: Record<DisplayStatus, number>): string {
+function renderLegend(counts: Record<DisplayStatus, number>, blocked: number): string {
   const items = DISPLAY_STATUSES.map((status) => {
     const s = STATUS_STYLES[status];
     return `<li><span class="sw st-${status}">${esc(s.letter)}</span> ${esc(s.label)} <small>${esc(s.meaning)} (${counts[status]})</small></li>`;
   });
-  items.push(`<li><span class="sw" data-blocked>${esc(STATUS_STYLES.missing.letter)}</span> blocked <small>striped: an upstream it depends on explains the date</small></li>`);
+  items.push(`<li><span class="sw" data-blocked>${esc(STATUS_STYLES.missing.letter)}</span> blocked <small>striped: an upstream it depends on explains the date (${blocked})</small></li>`);
   return `<ul class="legend" aria-label="Legend">${items.join('')}</ul>`;
 }
 

@@ -241,7 +241,10 @@ export const PAGE_SCRIPT = `
     td.tabIndex = 0;
     /* Its accessible name: a screen reader would otherwise read the status letter alone ("F"). */
     var lines = cellLines(td);
-    td.setAttribute('aria-label', lines[1] + ', ' + lines[0]);
+    /* A blocked date says by whom: its stripes alone are lost on a screen reader and on paper. */
+    var c = dataOf(td.parentNode).c[dayIndex(td)] || [];
+    var note = td.hasAttribute('data-blocked') && c[5] != null ? '; ' + data.s[c[5]].split('\\n').join('; ') : '';
+    td.setAttribute('aria-label', lines[1] + note + ', ' + lines[0]);
     active = td;
     if (focus) td.focus();
   }

@@ -11,7 +11,7 @@ import { STATUS_STYLES, type DisplayStatus } from '../../src/report/statuses.js'
 import { runCli } from '../support/cli.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
 import { CHROMIUM_MISSING, SKIP_BROWSER_TESTS, launchChromium, type Browser } from './browser.js';
-import { STATUS_REGISTRY, STATUS_ROWS, WINDOW_ARGS, XSS, syntheticResult } from './fixtures.js';
+import { STATUS_REGISTRY, STATUS_ROWS, WINDOW_ARGS, XSS, pageGoldenResult, syntheticResult } from './fixtures.js';
 
 /** Screenshots for people to look at (gitignored; CI may keep them as artefacts). */
 const ARTIFACTS = fileURLToPath(new URL('../../artifacts/', import.meta.url));
@@ -408,6 +408,18 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     const body = (await page.locator('#details-body').textContent()) ?? '';
     expect(body).toContain('problem since: 2025-10-03 (2 problem dates since)');
     expect(body).toContain('latest error (2025-10-03): ValueError: bad "row", at line 2');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('reads a blocked date aloud with the upstream that explains it, and counts blocked dates in the legend', async () => {
+    const file = writeReport(dir, 'blocked.html', pageGoldenResult());
+    const { page, problems } = await openReport(browser!.context, file);
+    expect(await page.locator('.legend').textContent()).toContain('explains the date (1)');
+    const cell = page.locator('#heatmap td[data-blocked]');
+    await cell.click();
+    await page.keyboard.press('Escape');
+    expect(await cell.getAttribute('aria-label')).toMatch(/^\d{4}-\d{2}-\d{2} \w{3}: [a-z][a-z ,()-]+; blocked by [^,]+, /);
     expect(problems).toEqual([]);
     await page.close();
   });
