@@ -139,7 +139,7 @@ async function publish(result: CheckResult, registry: Registry, to: ReportLocati
     context.log.info(`dry run: would publish the HTML report to ${to.uri}; nothing uploaded`);
     return null;
   }
-  const html = htmlReportBuffer(result, { timezone: registry.timezone, generatedAt: context.now() });
+  const html = htmlReportBuffer(result, { timezone: registry.timezone, generatedAt: context.now(), configs: new Map(registry.processors.map((p) => [p.name, p])) });
   const policy = retryPolicyWith(context.settings.alertRetry);
   try {
     await publishReport(html, to, {

@@ -32,7 +32,7 @@ export function writeHtmlReport(path: string, result: CheckResult, registry: Reg
   try {
     fd = openSync(plan.partial ?? plan.target, 'w');
     if (plan.partial !== null && plan.mode !== null) fchmodSync(fd, plan.mode);
-    for (const piece of htmlReportPieces(result, { timezone: registry.timezone, generatedAt })) {
+    for (const piece of htmlReportPieces(result, { timezone: registry.timezone, generatedAt, configs: new Map(registry.processors.map((p) => [p.name, p])) })) {
       const bytes = Buffer.from(piece, 'utf8');
       for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
     }
@@ -196,7 +196,7 @@ export function registerReportCommand(program: Command, context: CliContext): vo
     if (!toStdout) refuseHtmlTarget(flags.html);
     const clock = context.now();
     const { registry, result } = await checkFromFlags(flags, context, clock);
-    if (toStdout) await writePieces(context, htmlReportPieces(result, { timezone: registry.timezone, generatedAt: clock }));
+    if (toStdout) await writePieces(context, htmlReportPieces(result, { timezone: registry.timezone, generatedAt: clock, configs: new Map(registry.processors.map((p) => [p.name, p])) }));
     else writeHtmlReport(flags.html, result, registry, clock);
     const { report } = result;
     (toStdout ? context.stderr : context.stdout).write(

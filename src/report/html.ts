@@ -21,7 +21,9 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { dayStartMs, instantMs } from '../check/instants.js';
+import { processorActions, type ProcessorActions } from '../alerts/actions.js';
 import { byUrgency, PRIORITY_ORDER, type CheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
+import type { ProcessorConfig } from '../config/registry.js';
 import { ellipsize, plural, withLayoutOnly, withoutBidiControls } from '../printable.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page.js';
 import { DISPLAY_STATUSES, STATUS_STYLES, dayNotes, displayStatus, streakProblemDates, type DisplayStatus } from './statuses.js';
@@ -31,6 +33,11 @@ export interface HtmlReportOptions {
   timezone: string;
   /** When the report was rendered (the CLI's clock). */
   generatedAt: Date;
+  /**
+   * The registry's processors, for what to do (SPEC §11): each troubled processor's runbook link
+   * and backfill commands, as its alerts show them. Without it the page has none.
+   */
+  configs?: ReadonlyMap<string, ProcessorConfig>;
 }
 
 /** Columns before the first date cell (level, processor, since, error, success, days, priority, revenue). */
@@ -55,6 +62,8 @@ interface ProcessorRow {
   streak: string[];
   error: { date: string; text: string } | null;
   reasons: string[];
+  /** What to do (SPEC §11): runbook and backfill commands; null for a healthy one, or without the registry. */
+  actions: ProcessorActions | null;
 }
 
 export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions): string {
@@ -78,7 +87,9 @@ export function htmlReportBuffer(result: CheckResult, options: HtmlReportOptions
  */
 export function* htmlReportPieces(result: CheckResult, options: HtmlReportOptions): Generator<string> {
   const { report, details } = result;
-  const rows = [...report.processors].sort(byUrgency).map((p) => toRow(p, details[p.name]));
+  const command = { asOfDate: report.as_of_date, lookbackDays: report.lookback_days };
+  const actionsOf = (p: ProcessorReport) => (options.configs && p.level !== 'OK' ? processorActions(p, options.configs.get(p.name), command) : null);
+  const rows = [...report.processors].sort(byUrgency).map((p) => toRow(p, details[p.name], actionsOf(p)));
   const ascending = rows[0]?.p.days.map((d) => d.date) ?? datesOf(report.window_start, report.window_end);
   const dates = [...ascending].reverse();
 
@@ -153,7 +164,7 @@ export function* htmlReportPieces(result: CheckResult, options: HtmlReportOption
  * rows holding every processor's unpacked days at once would undo what packing saves (1,000 × 366
  * days: 396 → 445 MiB peak RSS).
  */
-function toRow(p: ProcessorReport, detail: ProcessorDetail | undefined): ProcessorRow {
+function toRow(p: ProcessorReport, detail: ProcessorDetail | undefined, actions: ProcessorActions | null): ProcessorRow {
   const { days } = p;
   const statusCounts = Object.fromEntries(DISPLAY_STATUSES.map((s) => [s, 0])) as Record<DisplayStatus, number>;
   for (const d of days) statusCounts[displayStatus(d)]++;
@@ -179,6 +190,7 @@ function toRow(p: ProcessorReport, detail: ProcessorDetail | undefined): Process
     streak: streakProblemDates({ days }, since),
     error: failure && errorText ? { date: failure.date, text: clip(errorText) } : null,
     reasons,
+    actions,
   };
 }
 
@@ -212,7 +224,7 @@ function renderSummary(rows: readonly ProcessorRow[], start: string, end: string
       `<tr><td><span class="badge lv-${esc(p.level)}">${esc(p.level)}</span></td>` +
       `<td${p.display_name.length > LONG_SUMMARY_NAME ? ' class="long"' : ''}><button type="button" class="jump" data-processor="${esc(p.name)}"><bdi>${esc(p.display_name)}</bdi></button>` +
       `${p.display_name === p.name ? '' : ` <code class="key">${esc(p.name)}</code>`}</td>` +
-      `<td class="what">${esc(r.reasons.join(', '))}${alsoAffected}</td><td class="since">${since}</td>${error}` +
+      `<td class="what">${esc(r.reasons.join(', '))}${alsoAffected}${runbookLink(r.actions)}</td><td class="since">${since}</td>${error}` +
       `<td>${esc(p.priority)}<span class="lbl"> priority</span>${p.revenue_impact ? ', revenue' : ''}</td></tr>`
     );
   });
@@ -227,6 +239,11 @@ function renderSummary(rows: readonly ProcessorRow[], start: string, end: string
     `<th scope="col">Problem since</th><th scope="col">Latest error</th><th scope="col">Priority</th></tr></thead>` +
     `<tbody>${items.join('')}</tbody></table>${more}</section>`
   );
+}
+
+/** The runbook of a strip row, filled for its latest problem date; registry URLs are http(s) only. */
+function runbookLink(actions: ProcessorActions | null): string {
+  return actions?.runbookUrl ? ` <a class="rb" href="${esc(actions.runbookUrl)}" rel="noopener noreferrer" target="_blank">Runbook</a>` : '';
 }
 
 /**
@@ -358,6 +375,10 @@ interface ReportData {
     rv: boolean;
     o: string;
     sl: string | null;
+    /** Runbook URL, backfill commands and how many dates more (`pem gaps --format commands`); absent without them. */
+    rb?: string;
+    bf?: string[];
+    bm?: number;
     c: (0 | (number | null)[])[];
   }[];
 }
@@ -382,7 +403,7 @@ function* dataPieces(rows: readonly ProcessorRow[], dates: readonly string[], ti
   /** Seconds from the processing date's 00:00 UTC: about half the digits of epoch seconds, on every cell. */
   const secondsAfter = (date: string, iso: string | null): number | null => (iso === null ? null : Math.round(((instantMs(iso) ?? Date.parse(iso)) - dayStartMs(date)) / 1000));
 
-  const entry = ({ p, detail, since, streak, error, reasons }: ProcessorRow): ReportData['p'][number] => {
+  const entry = ({ p, detail, since, streak, error, reasons, actions }: ProcessorRow): ReportData['p'][number] => {
     const { days } = p;
     const blocked = blockedDates(p);
     const dayDetails = new Map((detail?.days ?? []).map((d) => [d.date, d]));
@@ -402,6 +423,8 @@ function* dataPieces(rows: readonly ProcessorRow[], dates: readonly string[], ti
       rv: p.revenue_impact,
       o: (detail?.owners ?? []).join(', '),
       sl: detail?.slack_channel ?? null,
+      ...(actions?.runbookUrl ? { rb: actions.runbookUrl } : {}),
+      ...(actions && actions.backfillCommands.length > 0 ? { bf: actions.backfillCommands, bm: actions.moreBackfillDates } : {}),
       c: [...days].reverse().map((day) => {
         const dayDetail = dayDetails.get(day.date);
         const dayError = [dayDetail?.last_error_type, dayDetail?.last_error_message].filter((e): e is string => Boolean(e)).join(': ');

@@ -197,6 +197,8 @@ export const PAGE_SCRIPT = `
     lines.push('priority: ' + p.pr + (p.rv ? ', revenue impact' : ''));
     if (p.o) lines.push('owners: ' + p.o);
     if (p.sl) lines.push('slack: ' + p.sl);
+    if (p.rb) lines.push('runbook: ' + p.rb);
+    if (p.bf) lines.push('backfill' + (p.bm ? ' (first ' + p.bf.length + '; ' + p.bm + ' more with pem gaps --format commands)' : '') + ':\\n  ' + p.bf.join('\\n  '));
     return lines;
   }
 

@@ -6,6 +6,7 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/check/report.js';
 import { byUrgency } from '../../src/check/report.js';
+import { parseRegistry, type ProcessorConfig } from '../../src/config/registry.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import { STATUS_STYLES, type DisplayStatus } from '../../src/report/statuses.js';
 import { runCli } from '../support/cli.js';
@@ -83,9 +84,9 @@ async function inView(locator: Locator, leftEdge = 0): Promise<boolean> {
 
 const processorOrder = (page: Page) => page.$$eval('#heatmap tbody tr[data-processor]', (trs: any[]) => trs.map((tr) => tr.getAttribute('data-processor') as string));
 
-function writeReport(dir: string, name: string, result: CheckResult, timezone = 'America/New_York'): string {
+function writeReport(dir: string, name: string, result: CheckResult, timezone = 'America/New_York', configs?: Map<string, ProcessorConfig>): string {
   const file = join(dir, name);
-  writeFileSync(file, renderHtmlReport(result, { timezone, generatedAt: new Date('2026-01-01T12:00:00Z') }));
+  writeFileSync(file, renderHtmlReport(result, { timezone, generatedAt: new Date('2026-01-01T12:00:00Z'), ...(configs ? { configs } : {}) }));
   return file;
 }
 
@@ -420,6 +421,25 @@ describe.skipIf(SKIP_BROWSER_TESTS)('pem report --html in headless Chromium', ()
     await cell.click();
     await page.keyboard.press('Escape');
     expect(await cell.getAttribute('aria-label')).toMatch(/^\d{4}-\d{2}-\d{2} \w{3}: [a-z][a-z ,()-]+; blocked by [^,]+, /);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("shows a troubled processor's runbook and backfill commands in its details, and links the runbook from the strip", async () => {
+    const result = syntheticResult(3, 7);
+    const parsed = parseRegistry({
+      timezone: 'UTC',
+      processors: Object.fromEntries(result.report.processors.map((p) => [p.name, { runbook_url: 'https://runbooks.example.com/{processor}', backfill_command: 'pem-backfill {processor} {date}' }])),
+    });
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    const file = writeReport(dir, 'actions.html', result, 'UTC', new Map(parsed.registry.processors.map((p) => [p.name, p])));
+    const { page, problems } = await openReport(browser!.context, file);
+    const troubled = [...result.report.processors].sort(byUrgency)[0]!;
+    expect(await page.locator('#summary a.rb').first().getAttribute('href')).toBe(`https://runbooks.example.com/${troubled.name}`);
+    await rowOf(page, troubled.name).locator('button.nm').click();
+    const body = (await page.locator('#details-body').textContent()) ?? '';
+    expect(body).toContain(`runbook: https://runbooks.example.com/${troubled.name}`);
+    expect(body).toMatch(new RegExp(`backfill[^:]*:\\n  pem-backfill ${troubled.name} \\d{4}-\\d{2}-\\d{2}`));
     expect(problems).toEqual([]);
     await page.close();
   });

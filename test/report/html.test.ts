@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { byUrgency } from '../../src/check/report.js';
+import { parseRegistry } from '../../src/config/registry.js';
 import { esc, formatInstant, htmlReportBuffer, htmlReportPieces, jsonForScript, renderHtmlReport } from '../../src/report/html.js';
 import { DISPLAY_STATUSES, STATUS_STYLES } from '../../src/report/statuses.js';
 import { XSS, pageGoldenResult, syntheticResult } from './fixtures.js';
@@ -33,9 +34,10 @@ describe('renderHtmlReport', () => {
     // cell's aria-label, in the script and its hash; then the name cell's tag rule, in the style and
     // its hash; then names wrapped to two lines (three on a phone) in a column that widens with the window, isolated
     // with <bdi>, and the strip's keys, waiting processors and root-first order; then a blocked cell's
-    // upstream in its aria-label and the legend's count of blocked dates): run times not in
+    // upstream in its aria-label and the legend's count of blocked dates; then the runbook and
+    // backfill lines of a processor's details, in the script): run times not in
     // toISOString's form, error text escaped in the data block, a blocked date, anomalies.
-    const RECORDED = 'cbb8a8d41d0956fbbd107c5609f90261b132fcee0837208cfaee34a34b0d24ef';
+    const RECORDED = '96b8b28fe71079ae959f9a3f9b7a3be6290ae766fc8deac16233fd59eebf2bc3';
     const digest = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
     expect(digest(renderHtmlReport(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
     expect(digest(htmlReportBuffer(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
@@ -142,6 +144,30 @@ describe('renderHtmlReport', () => {
     expect(strip).toContain('5 processors waiting on it');
     expect(strip).toContain(`<code class="key">${root!.name}</code>`);
     expect(strip).toContain('…and 5 processors waiting on an upstream (held by its dependency: fix the upstream first)');
+  });
+
+  it("links a troubled processor's runbook and carries its backfill commands into its details, from the registry (SPEC §11)", () => {
+    const result = syntheticResult(3, 7);
+    const [troubled, healthy] = [...result.report.processors].sort(byUrgency);
+    const parsed = parseRegistry({
+      timezone: 'UTC',
+      processors: Object.fromEntries(
+        result.report.processors.map((p) => [p.name, { runbook_url: 'https://runbooks.example.com/{processor}?date={date}', backfill_command: 'pem-backfill {processor} {date}' }]),
+      ),
+    });
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    Object.assign(healthy!, { level: 'OK' });
+    const configs = new Map(parsed.registry.processors.map((p) => [p.name, p]));
+    const html = renderHtmlReport(result, { ...OPTIONS, configs });
+    const strip = html.slice(html.indexOf('<section id="summary"'), html.indexOf('</section>'));
+    expect(strip).toContain(`<a class="rb" href="https://runbooks.example.com/${troubled!.name}?date=`);
+    const data = JSON.parse(html.slice(html.indexOf('<script type="application/json"'), html.indexOf('</script>')).replace(/^[^>]*>/, ''));
+    const entry = (name: string) => data.p.find((p: any) => p.n === name);
+    expect(entry(troubled!.name).rb).toMatch(/^https:\/\/runbooks\.example\.com\//);
+    expect(entry(troubled!.name).bf[0]).toMatch(new RegExp(`^pem-backfill ${troubled!.name} \\d{4}-\\d{2}-\\d{2}$`));
+    expect(entry(healthy!.name)).not.toHaveProperty('rb');
+    // Without the registry, the page is as before: no link, no commands.
+    expect(renderHtmlReport(result, OPTIONS)).not.toContain('class="rb"');
   });
 
   it('stays under 1.2 MB with one element per cell at 200 processors x 90 days', () => {

@@ -15,7 +15,7 @@ import { PemError } from '../../src/errors.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import { syntheticResult } from './fixtures.js';
 
-const registry = { timezone: 'America/New_York' } as Registry;
+const registry = { timezone: 'America/New_York', processors: [] } as unknown as Registry;
 const generatedAt = new Date('2026-01-01T12:00:00Z');
 const page = (result = syntheticResult(3, 5)) => renderHtmlReport(result, { timezone: registry.timezone, generatedAt });
 
