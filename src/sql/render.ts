@@ -54,7 +54,9 @@ const PARAM_TEMPLATE = '{{> param name=name}}';
  * build or no build ran (src/ through tsx), is compiled from its text on first use instead: a
  * stale precompiled template is never used.
  */
-export type PrecompiledTemplates = ReadonlyMap<string, TemplateSpecification>;
+// Named through the import: handlebars declares TemplateSpecification as a global, which the
+// emitted .d.ts would name without importing it (a TypeScript user's build then fails).
+export type PrecompiledTemplates = ReadonlyMap<string, ReturnType<typeof Handlebars.precompile>>;
 
 /** Every text a renderer of `templates` compiles (in any dialect): what to precompile. */
 export function compiledSources(templates: TemplateBundle): string[] {
