@@ -62,7 +62,7 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
   addExamples(command, [
     ['pem check', 'today, the last 7 days, every enabled processor; sends the alerts'],
     ['pem check --dry-run --lookback-days 14', 'two weeks, nothing sent and no state written'],
-    ['pem check --date 2025-10-07 --processors gamebook_processor --json-output', 'one processor, the JSON document only'],
+    ['pem check --dry-run --date 2025-10-07 --processors gamebook_processor --json-output', 'one processor, the JSON document only'],
     ['pem check --dry-run --format csv > days.csv', 'one CSV line per processor and date'],
     ['pem check --dry-run --fail-on critical', 'in CI: exit 3 when anything is CRITICAL'],
     ['pem check --publish-report gs://my-pem-reports/health.html', 'also publish the HTML report, after the alerts'],
