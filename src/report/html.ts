@@ -180,7 +180,7 @@ function toRow(p: ProcessorReport, detail: ProcessorDetail | undefined, actions:
     p.low_volume_dates.length ? `${p.low_volume_dates.length} low volume` : null,
     p.high_volume_dates.length ? `${p.high_volume_dates.length} high volume` : null,
     p.slow_dates.length ? `${p.slow_dates.length} slow` : null,
-    p.recovered_failure_dates.length ? `${p.recovered_failure_dates.length} recovered` : null,
+    p.recovered_failure_dates.length ? plural(p.recovered_failure_dates.length, 'recovered failure') : null,
   ].filter((r): r is string => r !== null);
   return {
     p,

@@ -55,7 +55,8 @@ thead th[aria-sort=ascending] button::after{content:" \\25B2";font-size:9px}
 thead th[aria-sort=descending] button::after{content:" \\25BC";font-size:9px}
 thead th.d{padding:0;width:15px;min-width:15px;text-align:center;font:10px/12px ui-monospace,Menlo,Consolas,monospace;color:#333}
 thead th.d b{display:block;font-weight:700}
-thead th.we{color:#888}
+thead th.we{color:#666}
+thead th.we b{color:#333}
 tbody th{font-weight:400;text-align:left}
 .c-lv{position:sticky;left:0;z-index:1;background:#fff;width:72px;min-width:72px;max-width:72px;padding:0 4px;box-sizing:border-box}
 .c-nm{position:sticky;left:72px;z-index:1;background:#fff;width:clamp(240px,20vw,400px);min-width:clamp(240px,20vw,400px);max-width:clamp(240px,20vw,400px);padding:0 6px;box-sizing:border-box;border-right:1px solid #999}
