@@ -7,7 +7,7 @@ import { unusableRowNotes } from '../check/notes.js';
 import { deployedConfigDrift } from '../check/deployed.js';
 import type { CheckResult, RunLevel } from '../check/report.js';
 import { runCheck } from '../check/run.js';
-import { routeDestinationsFrom } from '../config/env.js';
+import { readSettings, routeDestinationsFrom } from '../config/env.js';
 import { DEFAULT_REGISTRY_PATH } from '../config/load.js';
 import type { Registry } from '../config/registry.js';
 import { PemError, describeError, runtimeError, thresholdError } from '../errors.js';
@@ -69,6 +69,8 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
   ]);
   addCheckSelectionOptions(command).action(async (flags: CheckFlags, self: Command) => {
     const format = chosenFormat(self, flags);
+    // Every setting, the alert destinations' too, in one pass: all that is wrong, said at once.
+    readSettings(context.env);
     // Bad input stops here (exit 2) and is no run; the registry is loaded and the clock read once.
     const publishTo = reportLocation(flags, context);
     const prepared = await prepareCheck(flags, context.now(), (note) => context.log.warn(note));

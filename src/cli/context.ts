@@ -27,8 +27,11 @@ export interface CliIo {
 export interface CliContext extends CliIo {
   log: Logger;
   /**
-   * Every PEM_* and destination setting, validated together on first use (`readSettings`): a bad
-   * one fails the command that needs it (exit 2), while `--help` or `pem sql render` still work.
+   * Every PEM_* setting, validated together on first use (`readSettings`): a bad one fails the
+   * command that needs it (exit 2), while `--help` or `pem sql render` still work. The alert
+   * destinations, retries and report location are read on their own first use (`pem check` reads
+   * every setting together first), so that a malformed SLACK_WEBHOOK_URL does not stop
+   * `pem record`, `pem gaps` or `pem report`.
    */
   readonly settings: Settings;
 }

@@ -149,7 +149,8 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     stop: io.stop ?? createStopControl(),
     log: createLogger(io.stderr ?? process.stderr, { json: isCloudRun(env), redact: secretValues(env) }),
     get settings() {
-      return (settings ??= readSettings(env));
+      // Alert settings are `pem check`'s, which reads them all first (checkAction's caller).
+      return (settings ??= readSettings(env, { alerting: false }));
     },
   };
   const program = buildProgram(context);

@@ -127,9 +127,10 @@ export function environmentOf(env?: Environment): Environment {
 
 /**
  * Every setting, validated together. Throws one usage error (exit 2): its message is the only
- * problem, or a count with every problem in `details`.
+ * problem, or a count with every problem in `details`. Without `alerting`, the settings of alert
+ * delivery and report publishing are left to their first use (`lazily`).
  */
-export function readSettings(env: Environment = environmentOf()): Settings {
+export function readSettings(env: Environment = environmentOf(), { alerting = true }: { alerting?: boolean } = {}): Settings {
   const problems: string[] = [];
   const attempt = <T>(read: () => T, fallback: T): T => {
     try {
@@ -144,9 +145,12 @@ export function readSettings(env: Environment = environmentOf()): Settings {
     engine: attempt(() => engineFrom(env), null),
     bigQuery: attempt(() => bigQueryFrom(env), { project: undefined, location: undefined, apiEndpoint: undefined, timeoutMs: undefined }),
     duckDb: attempt(() => duckDbFrom(env), { lockTimeoutMs: DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, memoryLimit: DEFAULT_DUCKDB_MEMORY_LIMIT }),
-    alertRetry: attempt(() => alertRetryFrom(env), {}),
-    destinations: attempt(() => destinationsFrom(env), { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL }),
-    reportPublish: attempt(() => reportPublishFrom(env), { uri: null, apiEndpoint: undefined }),
+    // Without `alerting`, placeholders until `lazily` below puts their readers in place.
+    alertRetry: alerting ? attempt(() => alertRetryFrom(env), {}) : {},
+    destinations: alerting
+      ? attempt(() => destinationsFrom(env), { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL })
+      : { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL },
+    reportPublish: alerting ? attempt(() => reportPublishFrom(env), { uri: null, apiEndpoint: undefined }) : { uri: null, apiEndpoint: undefined },
     selfRecord: attempt(() => selfRecordFrom(env), { enabled: false, timeoutMs: DEFAULT_RECORD_TIMEOUT_MS, triggerSource: 'manual', cloudRunExecution: null }),
     cloudRun: isCloudRun(env),
     color: colorModeFrom(env),
@@ -155,7 +159,38 @@ export function readSettings(env: Environment = environmentOf()): Settings {
     environment: env,
   };
   throwProblems(problems);
+  if (!alerting) {
+    // Read when first used, so that a malformed one stops only what uses it.
+    lazily(settings, 'alertRetry', () => alertRetryFrom(env));
+    lazily(settings, 'destinations', () => destinationsFrom(env));
+    lazily(settings, 'reportPublish', () => reportPublishFrom(env));
+  }
   return settings;
+}
+
+/**
+ * `settings[key]` read from the environment on first use: a malformed value throws its usage error
+ * there (exit 2). The alert destinations, retries and report location are `pem check`'s (which
+ * reads every setting first, `readSettings` with `alerting`): a typo in SLACK_WEBHOOK_URL must
+ * not stop `pem record` in a processor's container (its run would go unrecorded), `pem gaps` or
+ * `pem report`.
+ */
+function lazily<K extends 'alertRetry' | 'destinations' | 'reportPublish'>(settings: Settings, key: K, read: () => Settings[K]): void {
+  let value: Settings[K] | undefined;
+  Object.defineProperty(settings, key, {
+    enumerable: true,
+    get: () => {
+      if (value === undefined) {
+        try {
+          value = read();
+        } catch (error) {
+          if (error instanceof PemError) throwProblems(error.details.length > 0 ? error.details : [error.message]);
+          throw error;
+        }
+      }
+      return value;
+    },
+  });
 }
 
 /** The problems found, as one usage error (exit 2): the problem itself, or a count with every one in `details`. */

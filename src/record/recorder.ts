@@ -466,7 +466,8 @@ export class RunRecorder {
  */
 export function createRunRecorder(
   target: RunTarget & Omit<RunRecorderOptions, 'sink'>,
-  settings: WarehouseSettings = readSettings(),
+  // The warehouse's settings only: a processor's run is recorded whatever its alert variables say.
+  settings: WarehouseSettings = readSettings(undefined, { alerting: false }),
 ): RunRecorder {
   const { table, engine, database, project, location, authClient, ...options } = target;
   const timeoutMs = options.timeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS;

@@ -73,6 +73,16 @@ describe('readSettings', () => {
     expect(readSettings({ PEM_BIGQUERY_LOCATION: ' EU ' }).bigQuery.location).toBe('EU');
   });
 
+  it('without alerting, leaves the alert settings to their first use: a bad one fails only what reads it', () => {
+    const settings = readSettings({ SLACK_WEBHOOK_URL: 'nope', PEM_ALERT_RETRIES: '99', PEM_DUCKDB_MEMORY_LIMIT: '300MB' }, { alerting: false });
+    expect(settings.duckDb.memoryLimit).toBe('300MB');
+    expect(() => settings.destinations).toThrow(/^SLACK_WEBHOOK_URL is not an http\(s\) URL/);
+    expect(() => settings.alertRetry).toThrow(/^PEM_ALERT_RETRIES/);
+    expect(settings.reportPublish).toEqual({ uri: null, apiEndpoint: undefined });
+    // A core setting is still read at once.
+    expect(() => readSettings({ PEM_ENGINE: 'oracle', SLACK_WEBHOOK_URL: 'nope' }, { alerting: false })).toThrow(/^PEM_ENGINE 'oracle'/);
+  });
+
   it('gives one bad value as the message itself', () => {
     expect(problemsOf({ PEM_ALERT_RETRIES: '99' })).toEqual({
       message: "PEM_ALERT_RETRIES '99' must be a whole number from 0 to 10, for example PEM_ALERT_RETRIES=3",

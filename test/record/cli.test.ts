@@ -25,6 +25,12 @@ describe('pem record start', () => {
     expect(run.stdout).toMatch(/^gamebook\/2025-10-07\/20251008T060000000Z-[0-9a-f]{12}\n$/);
   });
 
+  it('records whatever the alert settings say: a malformed SLACK_WEBHOOK_URL in the container is not its to judge', async () => {
+    const run = await record(['start', '--processor', 'gamebook', '--date', '2025-10-07'], { SLACK_WEBHOOK_URL: 'hooks.slack.com/oops', PEM_ALERT_RETRIES: 'many' });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toMatch(/^gamebook\/2025-10-07\//);
+  });
+
   it('stores --metadata as given: whole numbers a double holds exactly, decimals, digits inside strings', async () => {
     const metadata = '{"ids": [9007199254740992, -9007199254740991, 1e21], "ratio": 0.30000000000000004, "job": "a \\"12345678901234567891\\" b"}';
     const run = await record(['start', '--processor', 'gamebook', '--date', '2025-10-07', '--metadata', metadata]);
