@@ -10,6 +10,7 @@ import { shellWord } from '../alerts/actions.js';
 import { sendingNothing } from '../alerts/deliver.js';
 import { runBacktest } from '../backtest/replay.js';
 import { addDays } from '../calendar.js';
+import { readSettings } from '../config/env.js';
 import { isAcceptedDate, todayIn } from '../check/inputs.js';
 import { runCheck } from '../check/run.js';
 import { DEMO_SEASON, buildDemoHistory } from '../demo/history.js';
@@ -46,8 +47,9 @@ export function registerDemoCommand(program: Command, context: CliContext): void
   ]);
   command.action(async (flags: DemoFlags, self: Command) => {
     const format = chosenFormat(self, flags);
-    // Every setting is read before the file is rebuilt: a bad one (a Slack webhook that is not a URL)
-    // stops the demo with nothing done, as it stops any other command.
+    // Every setting is read before the file is rebuilt, the alert ones too (its check sends as
+    // pem check does): a bad one (a Slack webhook that is not a URL) stops the demo with nothing done.
+    readSettings(context.env);
     const { memoryLimit } = context.settings.duckDb;
     const prepared = await prepareCheck({ config: DEMO_REGISTRY, now: flags.now }, context.now());
     const progress = startProgress(context, 'building a season of run history');

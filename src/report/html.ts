@@ -283,10 +283,20 @@ function sortable(key: string, label: string, className: string, title: string, 
   return `<th class="${className}" scope="col"${sorted ? ' aria-sort="ascending"' : ''} title="${esc(title)}"><button type="button" data-sort="${key}">${label}</button></th>`;
 }
 
+/** Columns between a month's name and its repeat on a Monday, in a window longer than a month. */
+const MONTH_REPEAT_GAP = 4;
+
 function renderHead(dates: readonly string[]): string {
+  // Each month is named over its newest date; in a long window, also over each Monday at least a
+  // few columns on, so a header scrolled into the middle of a month still says which it is.
+  const long = dates.length > 31;
+  let named = -Infinity;
   const cells = dates.map((date, i) => {
     const day = DateTime.fromISO(date, { zone: 'UTC' });
-    const month = i === 0 || date.slice(0, 7) !== dates[i - 1]!.slice(0, 7) ? `<b>${day.toFormat('LLL')}</b>` : '';
+    const begins = i === 0 || date.slice(0, 7) !== dates[i - 1]!.slice(0, 7);
+    const repeats = long && day.weekday === 1 && i - named >= MONTH_REPEAT_GAP && (dates[i + 1] === undefined || dates[i + 1]!.slice(0, 7) === date.slice(0, 7));
+    if (begins || repeats) named = i;
+    const month = begins || repeats ? `<b>${day.toFormat('LLL')}</b>` : '';
     const weekend = day.weekday >= 6 ? ' we' : '';
     return `<th class="d${weekend}" scope="col" data-date="${esc(date)}" title="${esc(date)} ${day.toFormat('ccc')}">${month}${day.toFormat('dd')}</th>`;
   });
