@@ -124,18 +124,23 @@ function optionSuggestion(command: Command, flag: string): string {
 
 /**
  * `pem help config validate` as `pem config validate --help`: commander's help command looks one
- * level down only, and printed the `config` group's help. A word that names no command is run as
- * the command line it spells (`pem help chek` as `pem chek`), so it gets the one-line "unknown
- * command" error, with its suggestion, instead of the whole help.
+ * level down only, and printed the `config` group's help. Only the words before the first option
+ * are read, and never run: `pem help check --date …` is the help of check, not a check. A word that
+ * names no command is given as the path it spells, up to it (`pem help chek` as `pem chek`), so it
+ * gets the one-line "unknown command" error, with its suggestion, instead of the whole help.
  */
 function nestedHelp(program: Command, argv: string[]): string[] {
-  if (argv[0] !== 'help' || argv.length < 2) return argv;
+  if (argv[0] !== 'help') return argv;
+  const words = argv.slice(1);
+  const firstOption = words.findIndex((word) => word.startsWith('-'));
+  const path = firstOption === -1 ? words : words.slice(0, firstOption);
+  if (path.length === 0) return argv;
   let command: Command | undefined = program;
-  for (const name of argv.slice(1)) {
+  for (const [i, name] of path.entries()) {
     command = command.commands.find((sub) => sub.name() === name || sub.aliases().includes(name));
-    if (!command) return argv.slice(1);
+    if (!command) return path.slice(0, i + 1);
   }
-  return [...argv.slice(1), '--help'];
+  return [...path, '--help'];
 }
 
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {

@@ -1,4 +1,7 @@
 /** Every command's `--help` reads cold: what it does, its flags, and examples to copy. */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
@@ -60,6 +63,21 @@ describe('--help', () => {
       expect(asked.code).toBe(2);
       expect(asked.stdout).toBe('');
       expect(asked.stderr.trim()).toMatch(new RegExp(`^${line.replace(/[()?]/g, '\\$&')}`));
+    }
+  });
+
+  it('prints help, and runs nothing, when options follow `pem help <command>`', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pem-help-'));
+    try {
+      const database = join(dir, 'x.duckdb');
+      const asked = await runCli(['help', 'schema', 'apply', '--database', database]);
+      expect(asked.code).toBe(0);
+      expect(asked.stdout).toBe((await runCli(['schema', 'apply', '--help'])).stdout);
+      expect(existsSync(database)).toBe(false);
+      const unknown = await runCli(['help', 'config', 'validat', '--config', 'x.json']);
+      expect([unknown.code, unknown.stdout, unknown.stderr.trim()]).toEqual([2, '', "error: unknown command 'validat' (did you mean validate?)"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
