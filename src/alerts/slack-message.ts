@@ -297,9 +297,10 @@ const KIND_ORDER: Record<IssueKind, number> = {
 /**
  * How a recovered processor reads. A kind of dates (failed, missing, hung, an anomaly) also clears
  * when its dates only leave the window, unrepaired, and the check cannot tell which happened: such
- * a processor is "all clear" for the window's dates, not "healthy again". Stale and scheduler
- * issues clear only on new runs. Dates still running are named: a missing date whose run has only
- * started is clear, not yet done.
+ * a processor is "all clear" for the window's dates, not "healthy again". So is a stale or
+ * scheduler issue that cleared with no success in the window (the window came to hold no due date:
+ * an off-season, a registry change). Dates still running are named: a missing date whose run has
+ * only started is clear, not yet done.
  */
 function recoveryLine(recovery: SlackRecovery, now: ProcessorReport | undefined, window: string): string {
   const kinds = [...recovery.kinds].sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b]).map((k) => KIND_LABEL[k]).join(', ');
@@ -308,7 +309,8 @@ function recoveryLine(recovery: SlackRecovery, now: ProcessorReport | undefined,
   const running = now ? now.days.filter((d) => d.status === 'running').map((d) => d.date) : [];
   const stillRunning = running.length > 0 ? `; running: ${compactRanges(running)}` : '';
   const ofDates = recovery.kinds.some((k) => !PAGING_KINDS.has(k) && k !== 'recovered_failures');
-  return ofDates ? `• ${name} all clear for ${window} (was ${kinds})${stillRunning}` : `• ${name} healthy again (was ${kinds})${stillRunning}`;
+  const succeeded = now?.days.some((d) => d.status === 'success') ?? false;
+  return ofDates || !succeeded ? `• ${name} all clear for ${window} (was ${kinds})${stillRunning}` : `• ${name} healthy again (was ${kinds})${stillRunning}`;
 }
 
 function recoveredSection(recoveries: readonly SlackRecovery[], byName: ReadonlyMap<string, ProcessorReport>, report: CheckReport): string {

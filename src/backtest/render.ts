@@ -91,6 +91,11 @@ function historyNote(report: BacktestReport): string | null {
   // history's first date + L - 1 (as far as the first check that saw it could tell).
   const firstDate = run.first_date_with_history ?? DateTime.fromISO(seen, { zone: 'UTC' }).setZone(report.timezone).toISODate()!;
   const within = addDays(firstDate, report.lookback_days - 1);
+  // Rows written after their dates (a late backfill) can put that check before --from itself:
+  // then no earlier --from would help, and there is nothing to advise.
+  if (within < report.from) {
+    return `The history begins after this period does: the checks before ${localTime(seen, report.timezone)} saw no run and read every expected date as missing.`;
+  }
   const advice =
     within <= report.to
       ? `--from ${within} replays checks whose ${report.lookback_days}-day windows lie within the history.`

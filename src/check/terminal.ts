@@ -44,17 +44,18 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /**
  * A line over the grid's day numbers naming each month where it begins (`Oct` over 15, `Nov` over
  * 01), when the window spans more than one: day numbers alone repeat (a 45-day window shows 15
- * twice). Each day is three columns wide; a month with a single day at the window's start is left
- * unnamed rather than run into the next. Null within one month, which the title's dates name.
+ * twice). Each day is three columns wide; a month whose name would run into the next one's (a
+ * day or two at the window's start) is left unnamed. Null within one month, which the title's
+ * dates name.
  */
 function monthLabels(dates: readonly string[]): string | null {
   const starts = dates.flatMap((date, i) => (i === 0 || date.slice(0, 7) !== dates[i - 1]!.slice(0, 7) ? [i] : []));
   if (starts.length < 2) return null;
   let line = '';
   for (const [n, i] of starts.entries()) {
-    const next = starts[n + 1];
-    if (next !== undefined && next - i < 2) continue;
     const label = `${MONTHS[Number(dates[i]!.slice(5, 7)) - 1]}${dates[i]!.slice(5, 7) === '01' ? ` ${dates[i]!.slice(0, 4)}` : ''}`;
+    const next = starts[n + 1];
+    if (next !== undefined && i * 3 + label.length + 1 > next * 3) continue;
     line = line.padEnd(i * 3) + label;
   }
   return line;

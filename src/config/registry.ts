@@ -620,7 +620,8 @@ export function unreachableBaselineNotes(processors: readonly ProcessorConfig[])
 
 function unreachableBaselineNote(p: ProcessorConfig): string[] {
   const timed = p.started_at_field !== null && p.completed_at_field !== null;
-  const compared = (p.records_field !== null && (p.volume_min_ratio !== null || p.volume_max_ratio !== null)) || (timed && (p.runtime_max_ratio !== null || p.max_runtime_minutes === 'auto'));
+  // "auto" runtime reads the baseline only through runtime_max_ratio (without it, 120 minutes).
+  const compared = (p.records_field !== null && (p.volume_min_ratio !== null || p.volume_max_ratio !== null)) || (timed && p.runtime_max_ratio !== null);
   const most = expectedDatesBefore(p, p.baseline_days)?.most;
   if (!p.enabled || !compared || most === undefined || most >= p.baseline_min_dates) return [];
   // Enough for every expected date to have its baseline.

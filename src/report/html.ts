@@ -211,7 +211,10 @@ function renderSummary(rows: readonly ProcessorRow[], start: string, end: string
   }
   // A processor held by its dependency waits on an upstream (SPEC §12): the upstream is what to fix,
   // and its row says how many wait on it. Held ones fill the strip only when no root is checked.
-  const roots = issues.filter((r) => r.detail?.held !== 'dependency');
+  // Only behind a root the strip can show: an upstream that is OK (its date running or pending
+  // explains a missing one) or not in this check leaves its downstream the thing to look at.
+  const waitingOnShown = new Set(issues.filter((r) => r.detail?.held !== 'dependency').flatMap((r) => r.detail?.also_affected ?? []));
+  const roots = issues.filter((r) => r.detail?.held !== 'dependency' || !waitingOnShown.has(r.p.name));
   const waiting = issues.length - roots.length;
   const shown = roots.length > 0 ? [...roots].sort(byUrgencyWithWaiting(rows)) : issues;
   const items = shown.slice(0, SUMMARY_ITEMS).map((r) => {

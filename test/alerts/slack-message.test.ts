@@ -337,7 +337,7 @@ describe('Slack limits', () => {
   it('calls a processor whose problem dates cleared "all clear" for the window, not "healthy again": its dates may only have left the window', () => {
     const ok = (name: string, days: DayReport[] = []) => processor(name, { level: 'OK', failed_dates: [], days });
     const day = (date: string, status: DayReport['status']) => ({ date, status }) as DayReport;
-    const result = resultOf([ok('aged_out'), ok('paged'), ok('rerun_started', [day('2025-10-06', 'success'), day('2025-10-07', 'running')])]);
+    const result = resultOf([ok('aged_out'), ok('paged', [day('2025-10-07', 'success')]), ok('off_season'), ok('rerun_started', [day('2025-10-06', 'success'), day('2025-10-07', 'running')])]);
     const built = buildSlackMessage({
       result,
       dataset: 'nba_reference',
@@ -345,6 +345,7 @@ describe('Slack limits', () => {
       recoveries: [
         { processor: 'aged_out', kinds: ['failed'] },
         { processor: 'paged', kinds: ['stale'] },
+        { processor: 'off_season', kinds: ['scheduler_issue'] },
         { processor: 'rerun_started', kinds: ['missing'] },
       ],
       alsoOpen: [],
@@ -353,8 +354,10 @@ describe('Slack limits', () => {
     });
     const text = JSON.stringify(built.message.blocks);
     expect(text).toContain('`aged_out` all clear for Oct 1–7 (was failed)');
-    // A stale processor clears only on a new success.
+    // Healthy again on a new success; a scheduler issue that cleared with no success in the
+    // window (no due date left in it) is only all clear.
     expect(text).toContain('`paged` healthy again (was stale)');
+    expect(text).toContain('`off_season` all clear for Oct 1–7 (was scheduler issue)');
     expect(text).toContain('`rerun_started` all clear for Oct 1–7 (was missing); running: Oct 7 (1 date)');
     expect(text).not.toContain('`aged_out` healthy again');
   });

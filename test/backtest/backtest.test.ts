@@ -466,6 +466,16 @@ describe('pem backtest over a period that begins before the history', () => {
     expect(later.stdout.split('\n')[1]).toBe('');
   });
 
+  it('advises no --from when the history was written after its dates (a late backfill): an earlier --from would not help', async () => {
+    // Dates 10-01 .. 10-03, all written on 10-20: the checks before then saw nothing.
+    const late = datesBetween('2025-10-01', '2025-10-03').flatMap((d) => runRows(`p-${d}`, 'p', d, 'success', '2025-10-20T00:30:00Z'));
+    scenario = await createScenario(registry, late);
+    const text = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-15', '--to', '2025-10-21'], { now: NOW });
+    expect(text.stdout.split('\n')[1]).toBe(
+      'The history begins after this period does: the checks before 2025-10-20 01:00 UTC saw no run and read every expected date as missing.',
+    );
+  });
+
   it('says when no check saw any history at all (a period before it, or the wrong file)', async () => {
     scenario = await createScenario(registry, nightly('p', datesBetween('2025-10-04', '2025-10-08')));
     const json = await backtest(['--from', '2025-09-01', '--to', '2025-09-02']);

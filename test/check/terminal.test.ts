@@ -52,6 +52,19 @@ describe('the day grid', () => {
     expect(months.indexOf('Dec')).toBe(days.indexOf(' 01') + 1);
   });
 
+  it('leaves a month unnamed whose name would run into the next: two days of January 2026 before February', () => {
+    const result = syntheticResult(1, 12);
+    // Shift the window to 2026-01-30 .. 2026-02-10.
+    const dates = Array.from({ length: 12 }, (_, i) => new Date(Date.parse('2026-01-30T00:00:00Z') + i * 86_400_000).toISOString().slice(0, 10));
+    const p = result.report.processors[0]!;
+    const days = p.days.map((d, i) => ({ ...d, date: dates[i]! }));
+    Object.defineProperty(p, 'days', { value: days });
+    const lines = renderTerminalReport(result, { color: false }).split('\n');
+    const level = lines.findIndex((line) => line.startsWith('LEVEL'));
+    expect(lines[level - 1]!.trim()).toBe('Feb');
+    expect(lines[level - 1]!.indexOf('Feb')).toBe(lines[level]!.indexOf(' 01') + 1);
+  });
+
   it('adds no line within one month: the title names its dates', () => {
     expect(headerOf(7).months).toBe('');
   });

@@ -256,6 +256,8 @@ describe('a baseline the expected dates can never fill (SPEC §10)', () => {
         longer: { expected_frequency: 'weekly', baseline_days: 49 },
         off: { expected_frequency: 'weekly', volume_min_ratio: null, runtime_max_ratio: null },
         untimed: { expected_frequency: 'weekly', records_field: null, started_at_field: null },
+        // "auto" reads a baseline only through runtime_max_ratio: without it, 120 minutes.
+        autoWithoutRatio: { expected_frequency: 'weekly', max_runtime_minutes: 'auto', runtime_max_ratio: null, volume_min_ratio: null },
         retired: { expected_frequency: 'weekly', enabled: false },
         weekdays: { expected_frequency: 'weekdays' },
         daily: {},

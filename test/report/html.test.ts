@@ -145,6 +145,14 @@ describe('renderHtmlReport', () => {
     expect(strip).toContain('5 processors waiting on it');
     expect(strip).toContain(`<code class="key">${root!.name}</code>`);
     expect(strip).toContain('…and 5 processors waiting on an upstream (held by its dependency: fix the upstream first)');
+
+    // Held behind an upstream the strip cannot show (OK: its date only running; or not checked):
+    // the held processor stays in the strip, the thing to look at.
+    Object.assign(root!, { level: 'OK' });
+    const behindOk = renderHtmlReport(result, OPTIONS);
+    const shownNow = behindOk.slice(behindOk.indexOf('<section id="summary"'), behindOk.indexOf('</section>'));
+    expect([...shownNow.matchAll(/data-processor="([^"]+)"/g)].map((m) => m[1])).toEqual(expect.arrayContaining([held[0]!.name]));
+    expect(shownNow).not.toContain('waiting on an upstream');
   });
 
   it("links a troubled processor's runbook and carries its backfill commands into its details, from the registry (SPEC §11)", () => {
