@@ -722,8 +722,14 @@ function logSummary(log: Logger, plan: DeliveryPlan, slack: ReadonlyMap<string, 
 /** Says what a dry run would have sent; returns the processors silenced now (none when nothing could be sent). */
 async function describeDryRun(result: CheckResult, options: DeliverOptions, routing: Routing, issues: Issue[], checked: ReadonlySet<string>): Promise<Set<string>> {
   const { log } = options;
-  // Without any destination there is nothing a dry run could have sent, and nothing to say.
-  if (!routing.any) return new Set();
+  // Without any destination there is nothing a dry run could have sent; a silence active at now
+  // still shows as one (reason `silenced`), so that a silence can be tried on a laptop or in CI.
+  // A monitor with no silences table (never `pem schema apply`'d) has none.
+  if (!routing.any) {
+    const active = await listSilences(options.warehouse, alertSilencesTable(options.registry), new Date(result.report.now), { activeOnly: true }).catch(() => []);
+    for (const s of active) log.info(`dry run: ${s.processor_name} silenced until ${s.silenced_until} (${s.silence_id})`);
+    return new Set(active.map((s) => s.processor_name));
+  }
   const now = new Date(result.report.now);
   let plan: DeliveryPlan | null = null;
   try {

@@ -93,6 +93,15 @@ describe('a duration (pem silence add --until, pem backtest --every)', () => {
     expect(() => parseDurationMs(text, '--until')).toThrow(`--until '${text}' is not a duration`);
   });
 
+  it('shows in a dry run with no destination set, as reason silenced: a silence can be tried on a laptop', async () => {
+    await add('gamebook_processor', '2025-10-09T06:00:00Z');
+    const dry = await runCli(['check', '--dry-run', '--json-output', '--date', '2025-10-07', ...base], { now: NOW, env: {} });
+    expect(dry.code).toBe(0);
+    const reasons = Object.fromEntries(JSON.parse(dry.stdout).alerts.filter((a: any) => a.processor).map((a: any) => [a.processor, a.reason]));
+    expect(reasons).toMatchObject({ gamebook_processor: 'silenced', roster_processor: 'dry_run' });
+    expect(dry.stderr).toMatch(/dry run: gamebook_processor silenced until 2025-10-09T06:00:00.000Z \(sil_[0-9a-f]{8}\)/);
+  });
+
   it('refuses a silence --until that is not a clean duration, in one line, exit 2', async () => {
     const result = await silence(['add', '--processor', 'gamebook_processor', '--until', '2h ago', '--reason', 'x']);
     expect([result.code, result.stderr]).toEqual([2, "error: --until '2h ago' is not an ISO-8601 instant nor a duration: use for example 2h, 3d, 90m or 2099-10-09T18:00:00Z\n"]);
