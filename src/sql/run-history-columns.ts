@@ -12,7 +12,12 @@ import type { Dialect, SqlRenderer } from './render.js';
  * compared with (`runHistoryMismatches`).
  */
 export function runHistoryColumns(dialect: Dialect | SqlRenderer, table: string): { name: string; type: string }[] {
-  const ddl = rendererFor(dialect).render('run_history_ddl', { table });
+  return ddlColumns(dialect, 'run_history_ddl', table);
+}
+
+/** The columns and types a `CREATE TABLE` template declares (run history, alert state, silences). */
+export function ddlColumns(dialect: Dialect | SqlRenderer, template: string, table: string): { name: string; type: string }[] {
+  const ddl = rendererFor(dialect).render(template, { table });
   const body = ddl.slice(ddl.indexOf('(') + 1, ddl.lastIndexOf(')'));
   return [...body.matchAll(/^\s*([a-z_]+) (.+?)(?: NOT NULL)?,?$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
 }

@@ -64,9 +64,12 @@ describe.each(CASES)('pem check --engine bigquery: $name', ({ fixture, check }) 
     expect(bigquery.code).toBe(0);
     expect(JSON.parse(bigquery.stdout)).toEqual(duck.json);
 
-    expect(standIn.queries).toHaveLength(1);
-    const [query] = standIn.queries;
+    // The detection, one query; and, as a dry run with no destination, the active silences (it says
+    // which alerts a silence holds), read after it.
+    expect(standIn.queries).toHaveLength(2);
+    const [query, silences] = standIn.queries;
     expect(query!.sql).toBe(renderCheckSql('bigquery', registry));
+    expect(silences!.sql).toContain('pem_alert_silences');
     expect(query!.params.map((p) => [p.name, p.type])).toEqual([
       ['end_date', 'DATE'],
       ['lookback_days', 'INT64'],
@@ -74,7 +77,7 @@ describe.each(CASES)('pem check --engine bigquery: $name', ({ fixture, check }) 
       ['processors', 'ARRAY<STRING>'],
     ]);
     expect(query!.params.find((p) => p.name === 'end_date')!.value).toBe(check.date);
-    expect(analyzed.map((a) => a.kind)).toEqual(['query_stmt']);
+    expect(analyzed.map((a) => a.kind)).toEqual(['query_stmt', 'query_stmt']);
   });
 });
 
@@ -310,8 +313,10 @@ describe('pem schema apply --engine bigquery', () => {
       expect(run.stdout).toBe('');
       expect(run.stderr).toBe(
         `error: ${registry.dataset}.processor_run_history in BigQuery project pem-test (US) already exists with other columns than the run history's (SPEC §2): ` +
-          'status is INT64, not STRING; started_at is STRING, not TIMESTAMP\n',
+          'status is INT64, not STRING; started_at is STRING, not TIMESTAMP: rename or drop it, or use another dataset\n',
       );
+      // Refused before any DDL ran: only the column reads reached BigQuery.
+      expect(standIn.queries.every((q) => !/^\s*(CREATE|ALTER)\b/i.test(q.sql))).toBe(true);
     } finally {
       await standIn.close();
       scenario.cleanup();
