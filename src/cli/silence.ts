@@ -22,6 +22,8 @@ import { printable } from '../printable.js';
 export const SILENCE_LIST_FORMATS = ['table', 'json', 'csv'] as const;
 /** The longest --reason (of adding or of removing) a silence keeps. */
 const MAX_REASON_CHARS = 500;
+/** The longest `--by`: a person's name or address. */
+const MAX_BY_CHARS = 100;
 
 /** The CSV columns of `pem silence list`: the JSON array's fields, in its order. */
 const SILENCE_COLUMNS = ['silence_id', 'processor_name', 'silenced_until', 'state', 'created_at', 'created_by', 'removed_at', 'reason', 'removed_by', 'removal_reason'] as const satisfies readonly (keyof Silence)[];
@@ -159,7 +161,8 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
 
 /** A --reason is shown in every `pem silence list` and beside the held alerts: a sentence, not a log pasted in. */
 function boundedReason(reason: string): void {
-  if (reason.length > MAX_REASON_CHARS) throw usageError(`--reason is longer than ${MAX_REASON_CHARS} characters: say why in a sentence, and link to the rest`);
+  // Characters as a person counts them (code points): an emoji is one, not two UTF-16 units.
+  if ([...reason].length > MAX_REASON_CHARS) throw usageError(`--reason is longer than ${MAX_REASON_CHARS} characters: say why in a sentence, and link to the rest`);
 }
 
 function knownProcessor(registry: Registry, name: string): string {
@@ -172,6 +175,8 @@ function knownProcessor(registry: Registry, name: string): string {
 function createdBy(flag: string | undefined, context: CliContext): string | null {
   // Given but empty is a mistake (a variable that was not set), as an empty --reason is: not "me".
   if (flag !== undefined && flag.trim() === '') throw usageError('--by is empty: name who it is, for example --by alice, or leave --by out for $USER');
+  // A name, not a text: one 5,000-character --by padded every row of `pem silence list`.
+  if (flag !== undefined && [...flag.trim()].length > MAX_BY_CHARS) throw usageError(`--by is longer than ${MAX_BY_CHARS} characters: name who it is, for example --by alice@example.com`);
   return flag?.trim() || context.settings.user || osUserName();
 }
 

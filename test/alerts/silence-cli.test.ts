@@ -52,12 +52,19 @@ describe('pem silence add', () => {
     [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', '  '], '--reason is empty'],
     [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', 'x', '--by', ''], '--by is empty: name who it is, for example --by alice, or leave --by out for $USER'],
     [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', 'x'.repeat(501)], '--reason is longer than 500 characters: say why in a sentence, and link to the rest'],
+    [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', '\u{1F6A7}'.repeat(501)], '--reason is longer than 500 characters'],
+    [['--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', 'x', '--by', 'b'.repeat(101)], '--by is longer than 100 characters: name who it is'],
     [['--processor', 'gamebook_processor', '--reason', 'x'], "required option '--until <when>' not specified"],
   ])('exits 2 on %j with one clear line', async (args, message) => {
     const result = await silence(['add', ...args]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('counts a reason in characters as a person does: 500 emoji are 500, not 1,000', async () => {
+    const result = await silence(['add', '--processor', 'gamebook_processor', '--until', '2025-10-09T00:00:00Z', '--reason', '\u{1F6A7}'.repeat(500)]);
+    expect(result.code).toBe(0);
   });
 });
 
