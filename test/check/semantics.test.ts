@@ -399,6 +399,36 @@ describe('processor filters', () => {
 });
 
 describe('foreign execution tables', () => {
+  it("reads all of E from a date_field that holds a time of day too (TIMESTAMP): E's rows are not dropped at its midnight", async () => {
+    const foreign = {
+      execution_table: 'ops.job_log',
+      processor_filter: "job = 'g'",
+      date_field: 'ran',
+      status_field: 'state',
+      run_id_field: null,
+      started_at_field: null,
+      completed_at_field: null,
+      records_field: null,
+      success_statuses: ['OK'],
+    };
+    const json = await check(
+      registry({ g: foreign, cal: { ...foreign, expected_frequency: 'calendar', calendar_table: 'ops.games', calendar_date_field: 'tip_off' } }),
+      [],
+      [],
+      [
+        'CREATE SCHEMA ops',
+        `CREATE TABLE ops.job_log AS SELECT 'g' AS job, 'OK' AS state, ran FROM (VALUES
+          (TIMESTAMP '2025-10-05 19:30:00'), (TIMESTAMP '2025-10-06 19:30:00'), (TIMESTAMP '2025-10-07 19:30:00')) t(ran)`,
+        `CREATE TABLE ops.games AS SELECT tip_off FROM (VALUES (TIMESTAMP '2025-10-06 19:30:00'), (TIMESTAMP '2025-10-07 19:30:00')) t(tip_off)`,
+      ],
+    );
+    const [cal, g] = json.processors;
+    expect(statuses(g).slice(-3)).toEqual(['success', 'success', 'success']);
+    expect(g.last_success_date).toBe(E);
+    // The calendar's game of E makes E an expected date, and its run a success.
+    expect(statuses(cal).slice(-2)).toEqual(['success', 'success']);
+  });
+
   it('maps a table with its own filter, fields and statuses; without run ids each row is a run', async () => {
     const json = await check(
       registry({
