@@ -72,6 +72,9 @@ export async function processorsSelecting(registry: Registry, table: string, row
  * recorded all the same (instrumentation never fails the job it instruments).
  */
 export function unseenRowWarning(selection: Selection, row: RecordedRow, table: string, registryPath: string, suggested: string | null = null): string | null {
+  // A run's end row takes its processor from the run id that `pem record start --processor` made:
+  // the name to correct is that one (complete takes no --processor).
+  const asked = row.status === 'running' ? '--processor' : 'pem record start --processor';
   const { readers, byKey, selecting } = selection;
   if (selecting.some((p) => p.enabled)) return null;
   // The text logger already starts the line with the processor name (the `processor` field).
@@ -81,7 +84,7 @@ export function unseenRowWarning(selection: Selection, row: RecordedRow, table: 
   }
   if (readers.length === 0) return `no processor of ${registryPath} reads ${table}, so no check will see this row (recorded anyway)`;
   const hint = suggested ?? nearestKey(row.processor_name, byKey);
-  return `no processor of ${registryPath} selects this row in ${table}, so no check will see it${hint ? `; did you mean --processor ${hint}?` : ''} (recorded anyway)`;
+  return `no processor of ${registryPath} selects this row in ${table}, so no check will see it${hint ? `; did you mean ${asked} ${hint}?` : ''} (recorded anyway)`;
 }
 
 /**

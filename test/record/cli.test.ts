@@ -351,6 +351,10 @@ describe('pem record, for a row no check would see', () => {
       `warning: rostr: no processor of ${watched.registryPath} selects this row in nba_reference.processor_run_history, so no check will see it; did you mean --processor roster? (recorded anyway)\n`,
     );
     expect(await recorded('rostr')).toEqual([{ status: 'running' }]);
+    // Its end takes the processor from the run id (complete has no --processor): the hint says where to correct it.
+    const end = await runCli(['record', 'complete', '--run-id', run.stdout.trim(), '--status', 'success', ...at()], { now: NOW });
+    expect(end.code).toBe(0);
+    expect(end.stderr).toContain('did you mean pem record start --processor roster? (recorded anyway)');
   });
 
   it('evaluates the whole filter, other columns included', async () => {
