@@ -256,11 +256,19 @@ function runbookLink(actions: ProcessorActions | null): string {
  */
 function byUrgencyWithWaiting(rows: readonly ProcessorRow[]): (a: ProcessorRow, b: ProcessorRow) => number {
   const byName = new Map(rows.map((r) => [r.p.name, r.p]));
+  // What byUrgency reads, once per row (not per comparison, and never the days: a packed
+  // report unpacks them on each read).
+  const rank = new Map<ProcessorRow, ProcessorReport>();
   const ranked = (r: ProcessorRow): ProcessorReport => {
-    const waiting = (r.detail?.also_affected ?? []).flatMap((name) => byName.get(name) ?? []);
-    if (waiting.length === 0) return r.p;
-    const priority = [r.p, ...waiting].map((p) => p.priority).sort((x, y) => PRIORITY_ORDER[x] - PRIORITY_ORDER[y])[0]!;
-    return { ...r.p, priority, revenue_impact: r.p.revenue_impact || waiting.some((p) => p.revenue_impact) };
+    let known = rank.get(r);
+    if (known === undefined) {
+      const waiting = (r.detail?.also_affected ?? []).flatMap((name) => byName.get(name) ?? []);
+      const priority = [r.p, ...waiting].map((p) => p.priority).sort((x, y) => PRIORITY_ORDER[x] - PRIORITY_ORDER[y])[0]!;
+      const revenue = r.p.revenue_impact || waiting.some((p) => p.revenue_impact);
+      known = { name: r.p.name, level: r.p.level, priority, revenue_impact: revenue } as ProcessorReport;
+      rank.set(r, known);
+    }
+    return known;
   };
   return (a, b) => byUrgency(ranked(a), ranked(b));
 }
