@@ -306,10 +306,12 @@ function recoveryLine(recovery: SlackRecovery, now: ProcessorReport | undefined,
   const kinds = [...recovery.kinds].sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b]).map((k) => KIND_LABEL[k]).join(', ');
   const name = code(ellipsize(recovery.processor, MAX_NAME_TEXT));
   if (now && now.level !== 'OK') return `• ${name} no longer ${kinds}; still ${now.level}`;
-  const running = now ? now.days.filter((d) => d.status === 'running').map((d) => d.date) : [];
+  // Read once: a long window's days are unpacked on each read (PackedDays, check/report.ts).
+  const days = now?.days ?? [];
+  const running = days.filter((d) => d.status === 'running').map((d) => d.date);
   const stillRunning = running.length > 0 ? `; running: ${compactRanges(running)}` : '';
   const ofDates = recovery.kinds.some((k) => !PAGING_KINDS.has(k) && k !== 'recovered_failures');
-  const succeeded = now?.days.some((d) => d.status === 'success') ?? false;
+  const succeeded = days.some((d) => d.status === 'success');
   return ofDates || !succeeded ? `• ${name} all clear for ${window} (was ${kinds})${stillRunning}` : `• ${name} healthy again (was ${kinds})${stillRunning}`;
 }
 
