@@ -726,9 +726,25 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
   // still shows as one (reason `silenced`), so that a silence can be tried on a laptop or in CI.
   // A monitor with no silences table (never `pem schema apply`'d) has none.
   if (!routing.any) {
-    const active = await listSilences(options.warehouse, alertSilencesTable(options.registry), new Date(result.report.now), { activeOnly: true }).catch(() => []);
-    for (const s of active) log.info(`dry run: ${s.processor_name} silenced until ${s.silenced_until} (${s.silence_id})`);
-    return new Set(active.map((s) => s.processor_name));
+    // Only when an alert names a processor the check could send for (not held): else nothing to read.
+    const alerting = new Set(result.report.alerts.flatMap((a) => (a.processor !== null && a.reason === null && checked.has(a.processor) ? [a.processor] : [])));
+    if (alerting.size === 0) return new Set();
+    let active: Awaited<ReturnType<typeof listSilences>> = [];
+    try {
+      active = await listSilences(options.warehouse, alertSilencesTable(options.registry), new Date(result.report.now), { activeOnly: true });
+    } catch (error) {
+      if (!MISSING_TABLE.test(describeError(error))) log.warn(`dry run: silences unavailable (${describeError(error)}); showing none`);
+    }
+    // Each processor once, with the silence that ends last, as planDeliveries holds it back.
+    const latest = new Map<string, (typeof active)[number]>();
+    for (const s of active) {
+      const kept = latest.get(s.processor_name);
+      if (alerting.has(s.processor_name) && (!kept || Date.parse(s.silenced_until) > Date.parse(kept.silenced_until))) latest.set(s.processor_name, s);
+    }
+    for (const s of [...latest.values()].sort((a, b) => a.processor_name.localeCompare(b.processor_name))) {
+      log.info(`dry run: ${s.processor_name} silenced until ${s.silenced_until} (${s.silence_id})`);
+    }
+    return new Set(latest.keys());
   }
   const now = new Date(result.report.now);
   let plan: DeliveryPlan | null = null;

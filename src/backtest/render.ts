@@ -93,7 +93,7 @@ function historyNote(report: BacktestReport): string | null {
   const within = addDays(firstDate, report.lookback_days - 1);
   // Rows written after their dates (a late backfill) can put that check before --from itself:
   // then no earlier --from would help, and there is nothing to advise.
-  if (within < report.from) {
+  if (within <= report.from) {
     return `The history begins after this period does: the checks before ${localTime(seen, report.timezone)} saw no run and read every expected date as missing.`;
   }
   const advice =

@@ -135,10 +135,13 @@ function nestedHelp(program: Command, argv: string[]): string[] {
   const firstOption = words.findIndex((word) => word.startsWith('-'));
   const path = firstOption === -1 ? words : words.slice(0, firstOption);
   if (path.length === 0) return argv;
-  let command: Command | undefined = program;
+  let command: Command = program;
   for (const [i, name] of path.entries()) {
-    command = command.commands.find((sub) => sub.name() === name || sub.aliases().includes(name));
-    if (!command) return path.slice(0, i + 1);
+    const sub = command.commands.find((c) => c.name() === name || c.aliases().includes(name));
+    // Past a command without subcommands, the words are its arguments: its help, never a run
+    // (`pem help silence remove sil_1` must not remove it).
+    if (!sub) return command.commands.length === 0 ? [...path.slice(0, i), '--help'] : path.slice(0, i + 1);
+    command = sub;
   }
   return [...path, '--help'];
 }

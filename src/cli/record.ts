@@ -180,6 +180,7 @@ async function recordComplete(flags: CompleteFlags, context: CliContext): Promis
     );
   }
   const parsed = parseRunId(flags.runId);
+  // The processor's name came from this --processor, else from the start that printed the run id.
   if (recorder.lastWriteSucceeded) await warnWhenNoCheckSees(target, flags.config, context, {
     run_id: flags.runId,
     processor_name: run.processor ?? parsed?.processor ?? '',
@@ -190,7 +191,7 @@ async function recordComplete(flags: CompleteFlags, context: CliContext): Promis
     records_processed: recordsProcessed,
     trigger_source: trigger,
     metadata: metadata ?? null,
-  });
+  }, flags.processor ? '--processor' : 'pem record start --processor');
 }
 
 /** The processor and date of the run: from the run id, or from --processor/--date for a foreign id. */
@@ -269,7 +270,7 @@ async function resolveTarget(flags: TargetFlags): Promise<Target> {
  * would ever see it. Advisory only: the row is written, the exit code is unchanged, and a
  * filter that cannot be evaluated in memory (a BigQuery-only function) means nothing is said.
  */
-async function warnWhenNoCheckSees(target: Target, registryPath: string, context: CliContext, row: RecordedRow): Promise<void> {
+async function warnWhenNoCheckSees(target: Target, registryPath: string, context: CliContext, row: RecordedRow, asked = '--processor'): Promise<void> {
   if (target.registry === null) return;
   try {
     const selection = await processorsSelecting(target.registry, target.table, row);
@@ -278,7 +279,7 @@ async function warnWhenNoCheckSees(target: Target, registryPath: string, context
       selection.readers.length > 0 && selection.selecting.length === 0
         ? await suggestedProcessorName(target.registry, target.table, row).catch(() => null)
         : null;
-    const warning = unseenRowWarning(selection, row, target.table, registryPath, suggested);
+    const warning = unseenRowWarning(selection, row, target.table, registryPath, suggested, asked);
     if (warning) context.log.warn(warning, { processor: row.processor_name });
   } catch {
     // Advisory: a filter DuckDB cannot evaluate is not worth a line in every job's log.

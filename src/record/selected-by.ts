@@ -71,10 +71,18 @@ export async function processorsSelecting(registry: Registry, table: string, row
  * nothing, the nearest processor name when the row's looks like a typo, and that the row was
  * recorded all the same (instrumentation never fails the job it instruments).
  */
-export function unseenRowWarning(selection: Selection, row: RecordedRow, table: string, registryPath: string, suggested: string | null = null): string | null {
-  // A run's end row takes its processor from the run id that `pem record start --processor` made:
-  // the name to correct is that one (complete takes no --processor).
-  const asked = row.status === 'running' ? '--processor' : 'pem record start --processor';
+/**
+ * `asked`: where the row's processor name was given, for the hint: `--processor` of this command,
+ * or (a `complete` of a run id `pem record start` printed) that start's `--processor`.
+ */
+export function unseenRowWarning(
+  selection: Selection,
+  row: RecordedRow,
+  table: string,
+  registryPath: string,
+  suggested: string | null = null,
+  asked = '--processor',
+): string | null {
   const { readers, byKey, selecting } = selection;
   if (selecting.some((p) => p.enabled)) return null;
   // The text logger already starts the line with the processor name (the `processor` field).

@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { dayStartMs, instantMs } from '../check/instants.js';
 import { processorActions, type ProcessorActions } from '../alerts/actions.js';
-import { byUrgency, PRIORITY_ORDER, type CheckResult, type ProcessorDetail, type ProcessorReport } from '../check/report.js';
+import { byUrgency, PRIORITY_ORDER, type CheckResult, type ProcessorDetail, type ProcessorReport, type UrgencyKey } from '../check/report.js';
 import type { ProcessorConfig } from '../config/registry.js';
 import { ellipsize, plural, withLayoutOnly, withoutBidiControls } from '../printable.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page.js';
@@ -258,14 +258,14 @@ function byUrgencyWithWaiting(rows: readonly ProcessorRow[]): (a: ProcessorRow, 
   const byName = new Map(rows.map((r) => [r.p.name, r.p]));
   // What byUrgency reads, once per row (not per comparison, and never the days: a packed
   // report unpacks them on each read).
-  const rank = new Map<ProcessorRow, ProcessorReport>();
-  const ranked = (r: ProcessorRow): ProcessorReport => {
+  const rank = new Map<ProcessorRow, UrgencyKey>();
+  const ranked = (r: ProcessorRow): UrgencyKey => {
     let known = rank.get(r);
     if (known === undefined) {
       const waiting = (r.detail?.also_affected ?? []).flatMap((name) => byName.get(name) ?? []);
       const priority = [r.p, ...waiting].map((p) => p.priority).sort((x, y) => PRIORITY_ORDER[x] - PRIORITY_ORDER[y])[0]!;
       const revenue = r.p.revenue_impact || waiting.some((p) => p.revenue_impact);
-      known = { name: r.p.name, level: r.p.level, priority, revenue_impact: revenue } as ProcessorReport;
+      known = { name: r.p.name, level: r.p.level, priority, revenue_impact: revenue };
       rank.set(r, known);
     }
     return known;

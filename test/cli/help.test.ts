@@ -74,6 +74,10 @@ describe('--help', () => {
       expect(asked.code).toBe(0);
       expect(asked.stdout).toBe((await runCli(['schema', 'apply', '--help'])).stdout);
       expect(existsSync(database)).toBe(false);
+      // A leaf command's arguments after it: its help, not a run.
+      const leaf = await runCli(['help', 'silence', 'remove', 'sil_12345678', '--database', database]);
+      expect([leaf.code, leaf.stdout]).toEqual([0, (await runCli(['silence', 'remove', '--help'])).stdout]);
+      expect(existsSync(database)).toBe(false);
       const unknown = await runCli(['help', 'config', 'validat', '--config', 'x.json']);
       expect([unknown.code, unknown.stdout, unknown.stderr.trim()]).toEqual([2, '', "error: unknown command 'validat' (did you mean validate?)"]);
     } finally {

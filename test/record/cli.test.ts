@@ -355,6 +355,10 @@ describe('pem record, for a row no check would see', () => {
     const end = await runCli(['record', 'complete', '--run-id', run.stdout.trim(), '--status', 'success', ...at()], { now: NOW });
     expect(end.code).toBe(0);
     expect(end.stderr).toContain('did you mean pem record start --processor roster? (recorded anyway)');
+    // A run id pem did not print takes its name from complete's own --processor.
+    const foreign = await runCli(['record', 'complete', '--run-id', 'airflow-17', '--processor', 'rostr', '--date', '2025-10-07', '--status', 'success', ...at()], { now: NOW });
+    expect(foreign.code).toBe(0);
+    expect(foreign.stderr).toContain('did you mean --processor roster? (recorded anyway)');
   });
 
   it('evaluates the whole filter, other columns included', async () => {
