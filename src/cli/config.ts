@@ -4,7 +4,8 @@ import { PemError } from '../errors.js';
 import { addExamples, configOption, type CliContext } from './context.js';
 import { formatOption } from './format.js';
 import { loadCheckedRegistry } from './registry.js';
-import { unreachableBaselineNotes } from '../config/registry.js';
+import { unreachableBaselineNotes, type Registry } from '../config/registry.js';
+import { readSettings, routeDestinationsFrom } from '../config/env.js';
 
 const VALIDATE_FORMATS = ['table', 'json'] as const;
 
@@ -24,13 +25,36 @@ export function registerConfigCommand(program: Command, context: CliContext): vo
   validate.action(async (flags: { config: string; format: (typeof VALIDATE_FORMATS)[number] }) => {
     if (flags.format === 'json') return validateAsJson(flags.config, context);
     const registry = await loadCheckedRegistry(flags.config, { onNote: (note) => context.log.warn(note) });
-    for (const note of unreachableBaselineNotes(registry.processors)) context.log.warn(note);
+    for (const note of [...unreachableBaselineNotes(registry.processors), ...environmentNotes(context, registry)]) context.log.warn(note);
     const enabled = registry.processors.filter((p) => p.enabled).length;
     context.stdout.write(
       `${flags.config}: valid, ${registry.processors.length} processor${registry.processors.length === 1 ? '' : 's'} ` +
         `(${enabled} enabled), dataset ${registry.dataset}, time zone ${registry.timezone}\n`,
     );
   });
+}
+
+/**
+ * What in this environment would stop `pem check` with this registry (exit 2 there): a registry
+ * found valid in a deploy pipeline whose job then fails on SLACK_WEBHOOK_URL is caught one step
+ * late. Notes, not problems: the environment validate runs in is often not the job's.
+ */
+function environmentNotes(context: CliContext, registry: Registry): string[] {
+  const problems: string[] = [];
+  for (const read of [() => readSettings(context.env), () => routeDestinationsFrom(context.env, registry.routes)]) {
+    try {
+      read();
+    } catch (error) {
+      if (!(error instanceof PemError)) throw error;
+      problems.push(...(error.details.length > 0 ? error.details : [error.message]));
+    }
+  }
+  // The default route's variables are the settings' own: each said once.
+  const variable = (problem: string) => problem.split(' ')[0];
+  const fromSettings = new Set(problems.filter((p) => !p.includes(' (route ')).map(variable));
+  return problems
+    .filter((p) => !(p.includes(' (route ') && fromSettings.has(variable(p))))
+    .map((p) => `this environment would stop pem check: ${p}`);
 }
 
 /**
@@ -41,7 +65,7 @@ async function validateAsJson(path: string, context: CliContext): Promise<void> 
   try {
     const notes: string[] = [];
     const registry = await loadCheckedRegistry(path, { onNote: (note) => notes.push(note) });
-    notes.push(...unreachableBaselineNotes(registry.processors));
+    notes.push(...unreachableBaselineNotes(registry.processors), ...environmentNotes(context, registry));
     const verdict = {
       config: path,
       valid: true,

@@ -249,6 +249,22 @@ describe('a baseline the expected dates can never fill (SPEC §10)', () => {
     expect(checked.stderr).not.toContain('baseline_days');
   });
 
+  it('warns, still exit 0, of what in the environment would stop pem check, each variable once and no secret', async () => {
+    const path = writeRegistry('env-notes.json', { dataset: 'monitoring', timezone: 'UTC', routes: { stats: { slack_webhook_env: 'SLACK_STATS' } }, processors: { a: {} } });
+    const env = { SLACK_WEBHOOK_URL: 'hooks.example.com/T000/B000/secretpart', SLACK_STATS: 'nope', PEM_ENGINE: 'oracle' };
+    const run = await runCli(['config', 'validate', '--config', path], { env });
+    expect(run.code).toBe(0);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      "warning: this environment would stop pem check: PEM_ENGINE 'oracle' is not an engine: use duckdb or bigquery",
+      'warning: this environment would stop pem check: SLACK_WEBHOOK_URL is not an http(s) URL: set it to the incoming webhook URL Slack gave you',
+      'warning: this environment would stop pem check: SLACK_STATS (route stats) is not an http(s) URL: set it to the incoming webhook URL Slack gave you',
+    ]);
+    expect(run.stderr).not.toContain('secretpart');
+    const json = await runCli(['config', 'validate', '--config', path, '--format', 'json'], { env });
+    expect(JSON.parse(json.stdout).notes).toHaveLength(3);
+    expect((await runCli(['config', 'validate', '--config', path])).stderr).toBe('');
+  });
+
   it('says nothing when the dates can fill it, when no rule compares, or for a disabled processor', () => {
     expect(
       notesOf({
