@@ -82,12 +82,15 @@ export function registerRecordCommand(program: Command, context: CliContext): vo
     .command('complete')
     .description("write a run's final row (success, failed or skipped)")
     .requiredOption('--run-id <id>', 'the run id `pem record start` printed')
-    .requiredOption('--status <status>', 'success, failed or skipped')
+    .requiredOption('--status <status>', 'how the run ended')
     .option('--records <n>', 'records_processed')
     .option('--error-type <type>', 'error_type of the failure, for example ValueError')
     .option('--error-message <text>', 'error_message of the failure (long messages are cut)')
     .option('--processor <name>', 'only for a run id not printed by `pem record start`')
     .option('--date <YYYY-MM-DD>', 'only for a run id not printed by `pem record start`');
+  // The statuses for --help and shell completion, without commander's check of them: pem's own
+  // says why ('running' is no final status) where commander would only list them.
+  complete.options.find((option) => option.long === '--status')!.argChoices = [...FINAL_STATUSES];
   addExamples(complete, [
     ['pem record complete --run-id "$run_id" --status success --records 1200', 'a success'],
     ['pem record complete --run-id "$run_id" --status failed --error-type Timeout --error-message "gave up after 300 s"', 'a failure'],

@@ -71,6 +71,8 @@ describe.skipIf(shellMissing('bash'))('pem completion bash', () => {
     expect(await bashComplete(['pem', 'gaps', '--engine', 'b'])).toEqual(['bigquery']);
     expect(await bashComplete(['pem', 'check', '--config', 'proc'])).toEqual(['processors.json']);
     expect(await bashComplete(['pem', 'completion', ''])).toEqual(['--help', '-h', 'bash', 'zsh'].sort());
+    // pem record complete checks --status itself (to say why 'running' is none), and offers them all the same.
+    expect(await bashComplete(['pem', 'record', 'complete', '--status', ''])).toEqual(['failed', 'skipped', 'success']);
   });
 
   it("offers pem backtest's formats, and files after --compare", async () => {
