@@ -149,6 +149,11 @@ export interface CheckResult {
    * the runner's); absent where the statement is rendered from the runner's registry.
    */
   deployed_configs?: ReadonlyMap<string, string>;
+  /**
+   * BigQuery, with `RunCheckOptions.allowUndeployed`: the processors asked that the deployment does
+   * not know yet, left out of `report` (which holds the others), sorted.
+   */
+  undeployed?: readonly string[];
 }
 
 export interface CheckWindow {

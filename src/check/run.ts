@@ -110,6 +110,17 @@ export interface RunCheckOptions extends BuildOptions {
    * are done: progress for a long check (10,000 processors × 90 days is 37 statements, ~20 s).
    */
   onStatement?: (processorsDone: number, processorsTotal: number) => void;
+  /**
+   * BigQuery: processors the deployment does not know yet (added to the registry before Dataform
+   * next ran) are left out of the result and named in `CheckResult.undeployed`, for `pem check` to
+   * alert on the others and then fail. Without it (gaps, report, backtest) they fail the check.
+   */
+  allowUndeployed?: boolean;
+}
+
+/** The processors a BigQuery deployment does not know yet, and what to do: one phrase. */
+export function undeployedText(names: readonly string[]): string {
+  return `not deployed to BigQuery (run the Dataform project): ${names.join(', ')}`;
 }
 
 export async function runCheck(
@@ -132,6 +143,8 @@ export async function runCheck(
   const heldPerProcessorDay = processorDays > (options.leaveRoomBeyond ?? LARGE_CHECK_PROCESSOR_DAYS) ? heldBytesPerProcessorDay(options) : 0;
   const builder = new CheckResultBuilder(registry, inputs, { ...options, packDayDetails });
   const deployed = new Map<string, string>();
+  // BigQuery: the processors asked that the deployment does not know (check_query's `undeployed`).
+  const undeployed = new Set<string>();
   // The processors whose tables the statement reads; worked out again only to explain a failure, so
   // a backtest (hundreds of checks on one statement, `options.sql`) does not pay for it per check.
   const readersOf = () => withUpstreams(registry, inputs.processors);
@@ -152,6 +165,7 @@ export async function runCheck(
           // BigQuery: the config the deployed function detected with, on each processor's first row;
           // kept as sent, read only by a command that says where it differs (a backtest never does).
           if (row.deployed_config != null) deployed.set(String(row.processor_name), String(row.deployed_config));
+          if (row.undeployed != null) for (const name of JSON.parse(String(row.undeployed)) as string[]) undeployed.add(name);
         }
       }
     } catch (error) {
@@ -166,6 +180,13 @@ export async function runCheck(
   if (result.report.processors.length < total) {
     const seen = new Set(result.report.processors.map((p) => p.name));
     const absent = inputs.processors.filter((name) => !seen.has(name));
+    if (absent.every((name) => undeployed.has(name))) {
+      if (options.allowUndeployed) {
+        result.undeployed = absent;
+        return result;
+      }
+      throw runtimeError(`${warehouse.description}: ${undeployedText(absent)}`);
+    }
     throw runtimeError(
       `${warehouse.description} answered the check with no rows for ${absent.length} of the ${total} processors asked (${absent.slice(0, 5).join(', ')}${absent.length > 5 ? ', …' : ''}): not the answer of pem's statement`,
     );

@@ -6,7 +6,8 @@ import { retryPolicyWith } from '../alerts/retry.js';
 import { unusableRowNotes } from '../check/notes.js';
 import { deployedConfigDrift } from '../check/deployed.js';
 import type { CheckResult, RunLevel } from '../check/report.js';
-import { runCheck } from '../check/run.js';
+import { runCheck, undeployedText } from '../check/run.js';
+import { plural } from '../printable.js';
 import { readSettings, routeDestinationsFrom } from '../config/env.js';
 import { DEFAULT_REGISTRY_PATH } from '../config/load.js';
 import type { Registry } from '../config/registry.js';
@@ -100,27 +101,33 @@ export async function checkAction(
   format: CheckFormat,
   publishTo: ReportLocation | null = null,
 ): Promise<RunLevel> {
-  const { result, deliveryError } = await withCheckSession(flags, context, prepared, async ({ registry, inputs, warehouse }) => {
+  const { result, deliveryError, undeployed } = await withCheckSession(flags, context, prepared, async ({ registry, inputs, warehouse }) => {
     const checking = checkingText(prepared, warehouse);
     const delivered = await withProgress(context, checking, async (progress) => {
       // Per-day run details are for the HTML report (and gaps): a check that publishes no report leaves
       // them out (memory, SPEC §14).
-      const found = await runCheck(warehouse, registry, inputs, { dayDetails: publishTo !== null, onStatement: sliceProgress(checking, progress) });
+      // Processors Dataform has not deployed yet do not stop the others' alerts: named after them (exit 1).
+      const found = await runCheck(warehouse, registry, inputs, { dayDetails: publishTo !== null, onStatement: sliceProgress(checking, progress), allowUndeployed: true });
       for (const note of unusableRowNotes(found)) context.log.warn(note);
       const drift = deployedConfigDrift(registry, found, flags.config);
       if (drift) context.log.warn(drift);
       progress.step(flags.dryRun ? 'listing the alerts (dry run: nothing is sent)' : 'delivering the alerts');
       // Alerts go out before printing, so the report shows what was sent (SPEC §7 `sent`). A SIGTERM
       // meanwhile lets delivery settle its alert state before the process ends (`stop.ts`).
-      return context.stop.whileStoppable(() =>
+      const sent = await context.stop.whileStoppable(() =>
         deliverAlerts(found, {
           registry, warehouse, settings: context.settings, log: context.log, dryRun: Boolean(flags.dryRun),
           checkCommand: reproduction(flags, context, prepared), stop: context.stop.signal,
         }),
       );
+      return { ...sent, undeployed: found.undeployed ?? [] };
     });
     await writeCheckResult(delivered.result, context, format);
-    return { result: delivered.result, deliveryError: delivered.error };
+    const undeployedError =
+      delivered.undeployed.length > 0
+        ? runtimeError(`${warehouse.description}: ${undeployedText(delivered.undeployed)}; ${plural(delivered.result.report.processors.length, 'other processor')} checked, their alerts delivered`)
+        : null;
+    return { result: delivered.result, deliveryError: delivered.error, undeployed: undeployedError };
   });
   // After the alerts and outside the warehouse session: a slow or failing upload never holds
   // the database nor an alert (SPEC §11).
@@ -130,7 +137,7 @@ export async function checkAction(
   // not finish (no upload, no heartbeat), which is exit 1 and says so.
   const stopped = context.stop.signal.aborted && deliveryError === null ? runtimeError(`${describeError(context.stop.signal.reason)}; alert delivery had finished`) : null;
   // A destination that failed after retries, or the upload, fails the run (exit 1), once the report is out.
-  const errors = [deliveryError, uploadError, stopped].filter((e): e is PemError => e !== null);
+  const errors = [undeployed, deliveryError, uploadError, stopped].filter((e): e is PemError => e !== null);
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw runtimeError(errors.map((e) => e.message).join('; '));
   return result.report.level;

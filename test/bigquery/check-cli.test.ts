@@ -5,6 +5,7 @@
  * the fixture, through the table function and config table that Dataform deploys. The JSON must
  * be the one `pem check` prints on DuckDB for the same rows.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,14 +155,41 @@ describe('pem check --engine bigquery, alerting for real', () => {
 });
 
 describe('pem check --engine bigquery with a registry ahead of the deployment', () => {
-  it('fails in one line naming the processors Dataform has not deployed, instead of reporting nothing for them', async () => {
+  it('checks the processors Dataform deployed, alerts on them, then fails in one line naming the others: an added processor does not stop every alert', async () => {
     const fixture = SCENARIOS[1]!.fixture;
     const deployed = registryOf(fixture);
     const { standIn } = await zetaBackedStandIn(zeta, fixture, deployed);
     const ahead = { ...fixture, registry: { ...fixture.registry, processors: { ...(fixture.registry.processors as object), zz_new: {}, aa_new: {} } } };
     const scenario = await duckDbScenario(ahead);
     try {
-      const run = await runCli(['check', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', '--date', '2025-06-03', '--dry-run'], {
+      const args = ['--date', '2025-06-03', '--dry-run', '--json-output'];
+      const run = await runCli(['check', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', ...args], {
+        env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url, PEM_RECORD_SELF: 'off' },
+      });
+      expect(run.code).toBe(1);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines.at(-1)).toMatch(/^error: BigQuery project pem-test \(US\): not deployed to BigQuery \(run the Dataform project\): aa_new, zz_new; \d+ other processors checked, their alerts delivered$/);
+      // The deployed processors' document, as a check of the deployed registry alone gives it.
+      const document = JSON.parse(run.stdout);
+      const alone = await runCli(['check', '--config', writeRegistry(scenario, fixture.registry), '--engine', 'bigquery', '--project', 'pem-test', ...args], {
+        env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url, PEM_RECORD_SELF: 'off' },
+      });
+      expect(alone.code, alone.stderr).toBe(0);
+      expect(document.processors).toEqual(JSON.parse(alone.stdout).processors);
+      expect(document.processors.map((p: any) => p.name)).not.toContain('aa_new');
+    } finally {
+      await standIn.close();
+      scenario.cleanup();
+    }
+  });
+
+  it('fails in one line when the deployment knows none of the processors asked', async () => {
+    const fixture = SCENARIOS[1]!.fixture;
+    const { standIn } = await zetaBackedStandIn(zeta, fixture, registryOf(fixture));
+    const ahead = { ...fixture, registry: { ...fixture.registry, processors: { ...(fixture.registry.processors as object), zz_new: {}, aa_new: {} } } };
+    const scenario = await duckDbScenario(ahead);
+    try {
+      const run = await runCli(['check', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', '--date', '2025-06-03', '--dry-run', '--processors', 'aa_new,zz_new'], {
         env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url, PEM_RECORD_SELF: 'off' },
       });
       expect(run.code).toBe(1);
@@ -169,12 +197,24 @@ describe('pem check --engine bigquery with a registry ahead of the deployment', 
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^error: BigQuery project pem-test \(US\): .*not deployed to BigQuery \(run the Dataform project\): aa_new, zz_new$/);
       expect(standIn.queries).toHaveLength(1);
+      // pem gaps, which has no alerts to send, fails on any processor not deployed.
+      const gaps = await runCli(['gaps', '--config', scenario.registryPath, '--engine', 'bigquery', '--project', 'pem-test', '--date', '2025-06-03'], {
+        env: { PEM_BIGQUERY_API_ENDPOINT: standIn.url },
+      });
+      expect([gaps.code, gaps.stderr.trim()]).toEqual([1, 'error: BigQuery project pem-test (US): not deployed to BigQuery (run the Dataform project): aa_new, zz_new']);
     } finally {
       await standIn.close();
       scenario.cleanup();
     }
   });
 });
+
+/** A registry document written beside the scenario's, for a second check. */
+function writeRegistry(scenario: Scenario, registry: unknown): string {
+  const path = `${scenario.dir}/deployed-registry.json`;
+  writeFileSync(path, JSON.stringify(registry));
+  return path;
+}
 
 describe('pem check --engine bigquery before the Dataform workflow has run', () => {
   it('says in its one line to run the Dataform workflow, which makes what the check reads (pem schema apply does not)', async () => {

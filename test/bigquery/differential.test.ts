@@ -130,8 +130,10 @@ describe.each(SCENARIOS)('$name', ({ fixture, checks }) => {
     // Exactly the statement the runner sends (one query, ordered by processor and date), its
     // compact rows (check_columns) read back into processor_health_daily's shape.
     const result = await zeta.evaluate(renderCheckSql('bigquery', registry), { catalog, content, params: zetaParams(registry, check) });
-    expect(result.columns.map((c) => c.name)).toEqual(['processor_name', 'verdict', 'day', 'deployed_config']);
+    expect(result.columns.map((c) => c.name)).toEqual(['processor_name', 'verdict', 'day', 'deployed_config', 'undeployed']);
     expect(perDayRows(result.rows)).toEqual(duck);
+    // Every processor asked is deployed here: none named as not.
+    expect(result.rows.every((row) => row.undeployed === null)).toBe(true);
     // The deployed config on each processor's first row (beside its verdict), as the registry deployed it.
     const configs = result.rows.filter((row) => row.deployed_config !== null);
     expect(configs.map((row) => row.processor_name)).toEqual(result.rows.filter((row) => row.verdict !== null).map((row) => row.processor_name));
