@@ -118,6 +118,16 @@ export interface RunCheckOptions extends BuildOptions {
   allowUndeployed?: boolean;
 }
 
+/** check_query's `undeployed` (a JSON array of names) as names; none for anything else. */
+function undeployedNames(value: unknown): string[] {
+  try {
+    const parsed: unknown = JSON.parse(String(value));
+    return Array.isArray(parsed) ? parsed.filter((name): name is string => typeof name === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 /** The processors a BigQuery deployment does not know yet, and what to do: one phrase. */
 export function undeployedText(names: readonly string[]): string {
   return `not deployed to BigQuery (run the Dataform project): ${names.join(', ')}`;
@@ -165,7 +175,9 @@ export async function runCheck(
           // BigQuery: the config the deployed function detected with, on each processor's first row;
           // kept as sent, read only by a command that says where it differs (a backtest never does).
           if (row.deployed_config != null) deployed.set(String(row.processor_name), String(row.deployed_config));
-          if (row.undeployed != null) for (const name of JSON.parse(String(row.undeployed)) as string[]) undeployed.add(name);
+          // BigQuery's check is one statement (never sliced): one row names them all. A value that
+          // is not a list of names is not pem's statement's answer, and names nothing.
+          if (row.undeployed != null) for (const name of undeployedNames(row.undeployed)) undeployed.add(name);
         }
       }
     } catch (error) {

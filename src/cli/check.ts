@@ -125,7 +125,7 @@ export async function checkAction(
     await writeCheckResult(delivered.result, context, format);
     const undeployedError =
       delivered.undeployed.length > 0
-        ? runtimeError(`${warehouse.description}: ${undeployedText(delivered.undeployed)}; ${plural(delivered.result.report.processors.length, 'other processor')} checked, their alerts delivered`)
+        ? runtimeError(`${warehouse.description}: ${undeployedText(delivered.undeployed)}; ${plural(delivered.result.report.processors.length, 'other processor')} checked`)
         : null;
     return { result: delivered.result, deliveryError: delivered.error, undeployed: undeployedError };
   });

@@ -6,6 +6,7 @@ import { formatOption } from './format.js';
 import { loadCheckedRegistry } from './registry.js';
 import { unreachableBaselineNotes, type Registry } from '../config/registry.js';
 import { readSettings, routeDestinationsFrom } from '../config/env.js';
+import { parseReportUri } from '../report/publish.js';
 
 const VALIDATE_FORMATS = ['table', 'json'] as const;
 
@@ -41,7 +42,17 @@ export function registerConfigCommand(program: Command, context: CliContext): vo
  */
 function environmentNotes(context: CliContext, registry: Registry): string[] {
   const problems: string[] = [];
-  for (const read of [() => readSettings(context.env), () => routeDestinationsFrom(context.env, registry.routes)]) {
+  // PEM_REPORT_URI is read as text by the settings, and refused by pem check where it parses it.
+  const reportUri = () => {
+    let uri: string | null = null;
+    try {
+      uri = readSettings(context.env, { alerting: false }).reportPublish.uri;
+    } catch {
+      return; // the settings' own problems, said once above
+    }
+    if (uri) parseReportUri(uri, 'PEM_REPORT_URI');
+  };
+  for (const read of [() => readSettings(context.env), () => routeDestinationsFrom(context.env, registry.routes), reportUri]) {
     try {
       read();
     } catch (error) {
@@ -51,9 +62,10 @@ function environmentNotes(context: CliContext, registry: Registry): string[] {
   }
   // The default route's variables are the settings' own: each said once.
   const variable = (problem: string) => problem.split(' ')[0];
-  const fromSettings = new Set(problems.filter((p) => !p.includes(' (route ')).map(variable));
-  return problems
-    .filter((p) => !(p.includes(' (route ') && fromSettings.has(variable(p))))
+  const ofRoutes = (problem: string) => / \(routes? /.test(problem);
+  const fromSettings = new Set(problems.filter((p) => !ofRoutes(p)).map(variable));
+  return [...new Set(problems)]
+    .filter((p) => !(ofRoutes(p) && fromSettings.has(variable(p))))
     .map((p) => `this environment would stop pem check: ${p}`);
 }
 

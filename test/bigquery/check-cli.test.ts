@@ -168,7 +168,7 @@ describe('pem check --engine bigquery with a registry ahead of the deployment', 
       });
       expect(run.code).toBe(1);
       const lines = run.stderr.trim().split('\n');
-      expect(lines.at(-1)).toMatch(/^error: BigQuery project pem-test \(US\): not deployed to BigQuery \(run the Dataform project\): aa_new, zz_new; \d+ other processors checked, their alerts delivered$/);
+      expect(lines.at(-1)).toMatch(/^error: BigQuery project pem-test \(US\): not deployed to BigQuery \(run the Dataform project\): aa_new, zz_new; \d+ other processors checked$/);
       // The deployed processors' document, as a check of the deployed registry alone gives it.
       const document = JSON.parse(run.stdout);
       const alone = await runCli(['check', '--config', writeRegistry(scenario, fixture.registry), '--engine', 'bigquery', '--project', 'pem-test', ...args], {

@@ -263,6 +263,15 @@ describe('a baseline the expected dates can never fill (SPEC §10)', () => {
     const json = await runCli(['config', 'validate', '--config', path, '--format', 'json'], { env });
     expect(JSON.parse(json.stdout).notes).toHaveLength(3);
     expect((await runCli(['config', 'validate', '--config', path])).stderr).toBe('');
+    // Several routes paging through one bad events URL: said once; a report URI check would refuse too.
+    const paging = writeRegistry('env-notes-pd.json', {
+      dataset: 'monitoring', timezone: 'UTC', routes: { a: { pagerduty_routing_key_env: 'PD_A' } }, processors: { x: { route: 'a' } },
+    });
+    const key = 'a'.repeat(32);
+    const pd = await runCli(['config', 'validate', '--config', paging], { env: { PAGERDUTY_ROUTING_KEY: key, PD_A: key, PAGERDUTY_EVENTS_URL: 'notaurl', PEM_REPORT_URI: 'ftp://bucket/x.html' } });
+    const lines = pd.stderr.trim().split('\n');
+    expect(lines.filter((l) => l.includes('PAGERDUTY_EVENTS_URL'))).toHaveLength(1);
+    expect(lines.some((l) => l.includes('PEM_REPORT_URI'))).toBe(true);
   });
 
   it('says nothing when the dates can fill it, when no rule compares, or for a disabled processor', () => {
