@@ -21,6 +21,11 @@ export class PemError extends Error {
     this.code = code;
     this.details = details.map(shown);
   }
+
+  /** Every problem it reports: its details when it lists them, else its message. */
+  get problems(): readonly string[] {
+    return this.details.length > 0 ? this.details : [this.message];
+  }
 }
 
 export const usageError = (message: string): PemError => new PemError('usage', message);

@@ -57,7 +57,7 @@ function environmentNotes(context: CliContext, registry: Registry): string[] {
       read();
     } catch (error) {
       if (!(error instanceof PemError)) throw error;
-      problems.push(...(error.details.length > 0 ? error.details : [error.message]));
+      problems.push(...error.problems);
     }
   }
   // The default route's variables are the settings' own: each said once.
@@ -91,7 +91,7 @@ async function validateAsJson(path: string, context: CliContext): Promise<void> 
     context.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
   } catch (error) {
     if (error instanceof PemError && error.code === 'config') {
-      const problems = error.details.length > 0 ? error.details : [error.message];
+      const problems = error.problems;
       const verdict = { config: path, valid: false, problems, notes: [], dataset: null, timezone: null, processors: null, enabled_processors: null };
       context.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
     }

@@ -137,7 +137,7 @@ export function readSettings(env: Environment = environmentOf(), { alerting = tr
       return read();
     } catch (error) {
       if (!(error instanceof PemError)) throw error;
-      problems.push(...(error.details.length > 0 ? error.details : [error.message]));
+      problems.push(...error.problems);
       return fallback;
     }
   };
@@ -184,7 +184,7 @@ function lazily<K extends 'alertRetry' | 'destinations' | 'reportPublish'>(setti
         try {
           value = read();
         } catch (error) {
-          if (error instanceof PemError) throwProblems(error.details.length > 0 ? error.details : [error.message]);
+          if (error instanceof PemError) throwProblems(error.problems);
           throw error;
         }
       }
