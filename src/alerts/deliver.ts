@@ -36,7 +36,7 @@ import { MISSING_TABLE, type Warehouse } from '../warehouse/types.js';
 import { buildConsoleMessage, createConsoleTransport } from './console.js';
 import { collectIssues, type Issue, type IssueKind, type StateDestination } from './issues.js';
 import { buildPagerDutyResolve, buildPagerDutyTrigger, type PagerDutyEvent } from './pagerduty-event.js';
-import { planDeliveries, slackCompanions, type ActiveSilence, type DeliveredState, type DeliveryPlan, type DueItem } from './plan.js';
+import { lastEndingSilences, planDeliveries, slackCompanions, slackMessageCount, type ActiveSilence, type DeliveredState, type DeliveryPlan, type DueItem } from './plan.js';
 import { retryPolicyWith, type RetryPolicy } from './retry.js';
 import { listSilences } from './silences.js';
 import { buildSlackMessage, type SlackMessage, type SlackMessageInput, type SlackRecovery, type SlackTrigger } from './slack-message.js';
@@ -736,11 +736,7 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
       if (!MISSING_TABLE.test(describeError(error))) log.warn(`dry run: silences unavailable (${describeError(error)}); showing none`);
     }
     // Each processor once, with the silence that ends last, as planDeliveries holds it back.
-    const latest = new Map<string, (typeof active)[number]>();
-    for (const s of active) {
-      const kept = latest.get(s.processor_name);
-      if (alerting.has(s.processor_name) && (!kept || Date.parse(s.silenced_until) > Date.parse(kept.silenced_until))) latest.set(s.processor_name, s);
-    }
+    const latest = lastEndingSilences(active.filter((s) => alerting.has(s.processor_name)));
     for (const s of [...latest.values()].sort((a, b) => a.processor_name.localeCompare(b.processor_name))) {
       log.info(`dry run: ${s.processor_name} silenced until ${s.silenced_until} (${s.silence_id})`);
     }
@@ -757,10 +753,9 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
   if (plan) {
     const slack = plan.due.filter((i) => i.destination === 'slack');
     if (slack.length > 0) {
-      const routes = byRoute(slack, routing);
+      const routes = new Set(byRoute(slack, routing).keys());
       // As sendWarningAlone decides: the summary goes alone when the default route has no message.
-      const warningAlone = result.report.alerts.some((a) => a.level === 'WARNING') && routing.hasRoute(DEFAULT_ROUTE, 'slack') && !routes.has(DEFAULT_ROUTE);
-      const messages = routes.size + (warningAlone ? 1 : 0);
+      const { messages, warningAlone } = slackMessageCount(routes, result.report.alerts.some((a) => a.level === 'WARNING'), routing.hasRoute(DEFAULT_ROUTE, 'slack'));
       const processors = new Set(slack.map((i) => i.processor)).size;
       parts.push(
         `${messages} Slack message${messages === 1 ? '' : 's'} (${processors} processor${processors === 1 ? '' : 's'}${warningAlone ? '; one the WARNING summary alone' : ''})`,

@@ -20,6 +20,7 @@
 import { PAGING_KINDS, type Issue, type IssueKind, type StateDestination } from './issues.js';
 import { DateTime } from 'luxon';
 import { addDays } from '../calendar.js';
+import { DEFAULT_ROUTE } from '../config/registry.js';
 
 export interface DeliveredState {
   alert_key: string;
@@ -184,17 +185,35 @@ function carriedPages(issues: readonly Issue[], latestPages: ReadonlyMap<string,
 type ByDestination<T> = Record<StateDestination, Map<string, T>>;
 const byDestination = <T>(): ByDestination<T> => ({ slack: new Map(), pagerduty: new Map() });
 
+/**
+ * Each silenced processor's silence that ends last: a processor with several active silences is
+ * held back until the last of them ends (and is shown so), where the first to end would say
+ * "until" an instant after which its alerts still wait.
+ */
+export function lastEndingSilences(silences: readonly ActiveSilence[]): Map<string, ActiveSilence> {
+  const silencedBy = new Map<string, ActiveSilence>();
+  for (const s of silences) {
+    const kept = silencedBy.get(s.processor_name);
+    if (!kept || Date.parse(s.silenced_until) > Date.parse(kept.silenced_until)) silencedBy.set(s.processor_name, s);
+  }
+  return silencedBy;
+}
+
+/**
+ * How many Slack messages a run sends (SPEC §11): one per route with Slack items, and the WARNING
+ * summary alone when there is one, the default route has Slack, and its own message is not among
+ * them (a team whose failing processors all route elsewhere still hears that several are down).
+ */
+export function slackMessageCount(routesWithItems: ReadonlySet<string>, warning: boolean, defaultRouteHasSlack: boolean): { messages: number; warningAlone: boolean } {
+  const warningAlone = warning && defaultRouteHasSlack && routesWithItems.size > 0 && !routesWithItems.has(DEFAULT_ROUTE);
+  return { messages: routesWithItems.size + (warningAlone ? 1 : 0), warningAlone };
+}
+
 export function planDeliveries(inputs: PlanInputs): DeliveryPlan {
   const latest = byDestination<DeliveredState>();
   // A destination pem no longer keeps state for (a row from elsewhere) is not read.
   for (const s of inputs.state) latest[s.destination]?.set(s.alert_key, s);
-  // A processor with several active silences is held back until the last of them ends (and is
-  // shown so): the first to end would say "until" an instant after which its alerts still wait.
-  const silencedBy = new Map<string, ActiveSilence>();
-  for (const s of inputs.silences) {
-    const kept = silencedBy.get(s.processor_name);
-    if (!kept || Date.parse(s.silenced_until) > Date.parse(kept.silenced_until)) silencedBy.set(s.processor_name, s);
-  }
+  const silencedBy = lastEndingSilences(inputs.silences);
   const renotifyMs = inputs.renotifyHours * HOUR_MS;
   const lookbackDays = inputs.window?.lookbackDays;
   const nowMs = inputs.now.getTime();

@@ -21,7 +21,7 @@
  */
 import type { CheckResult } from '../check/report.js';
 import { collectIssues, type StateDestination } from '../alerts/issues.js';
-import { planDeliveries, slackCompanions, type ActiveSilence, type DeliveredState, type DueItem } from '../alerts/plan.js';
+import { planDeliveries, slackCompanions, slackMessageCount, type ActiveSilence, type DeliveredState, type DueItem } from '../alerts/plan.js';
 import { DEFAULT_ROUTE, type Registry } from '../config/registry.js';
 import { weekOf } from './cadence.js';
 
@@ -118,9 +118,8 @@ export class AlertSimulation {
       // One message per route (the plan holds Slack items only for routes that name Slack); the
       // WARNING summary rides on the default route's, or goes alone when that route has none.
       const routes = new Set(slackItems.map((i) => this.routing.routeOf(i.processor)));
-      for (let n = 0; n < routes.size; n++) this.messages.push({ at: t, week });
-      const warning = result.report.alerts.some((a) => a.level === 'WARNING');
-      if (warning && !routes.has(DEFAULT_ROUTE) && this.routing.hasSlack(DEFAULT_ROUTE)) this.messages.push({ at: t, week });
+      const { messages } = slackMessageCount(routes, result.report.alerts.some((a) => a.level === 'WARNING'), this.routing.hasSlack(DEFAULT_ROUTE));
+      for (let n = 0; n < messages; n++) this.messages.push({ at: t, week });
       const shown = new Set(slackItems.filter((i) => i.action === 'trigger').map((i) => i.processor));
       delivered.push(...slackCompanions(issues, shown, plan.due, state));
       for (const processor of new Set(slackItems.map((i) => i.processor))) this.mentions.push({ at: t, week, processor });
