@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ALERT_STATE_ADDED_COLUMNS, alertSilencesTable, alertStateTable, runHistoryTable } from '../config/names.js';
 import { alertStateTableOf } from '../alerts/state.js';
 import { configError } from '../errors.js';
-import { columnMismatches, ddlColumns } from '../sql/run-history-columns.js';
+import { tableMismatches } from '../sql/run-history-columns.js';
 import { renderSchemaSql } from '../sql/statements.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
@@ -25,10 +25,7 @@ async function foreignTables(warehouse: Warehouse, registry: Registry): Promise<
   ];
   const found: string[] = [];
   for (const { table, template, what, optional } of tables) {
-    const columns = await warehouse.tableColumns(table);
-    if (columns.length === 0) continue;
-    const expected = ddlColumns(warehouse.dialect, template, table).filter((c) => !optional.has(c.name) || columns.some((a) => a.name.toLowerCase() === c.name));
-    const mismatches = columnMismatches(expected, columns);
+    const mismatches = await tableMismatches(warehouse, template, table, optional);
     if (mismatches.length > 0) found.push(`${table} in ${warehouse.description} already exists with other columns than ${what}: ${mismatches.join('; ')}`);
   }
   return found;

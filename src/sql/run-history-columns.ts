@@ -1,29 +1,21 @@
 /**
- * What an existing run-history table is compared with (`pem schema apply`, a failed check or
- * record): the columns and types the dialect's DDL declares. Runner-only (Dataform's include does
+ * What an existing table of the monitor's is compared with (`pem schema apply`; the run history
+ * also by a failed check or record): the columns and types the dialect's DDL declares, read from
+ * its rendered template (the one place they are declared). Runner-only (Dataform's include does
  * not bundle it).
  */
 import { rendererFor } from './load.js';
 import type { Dialect, SqlRenderer } from './render.js';
 
-/**
- * The run-history columns and their types as the dialect's DDL writes them, read from the rendered
- * `run_history_ddl` (the one place they are declared), for a table that already exists to be
- * compared with (`runHistoryMismatches`).
- */
-export function runHistoryColumns(dialect: Dialect | SqlRenderer, table: string): { name: string; type: string }[] {
-  return ddlColumns(dialect, 'run_history_ddl', table);
-}
-
 /** The columns and types a `CREATE TABLE` template declares (run history, alert state, silences). */
-export function ddlColumns(dialect: Dialect | SqlRenderer, template: string, table: string): { name: string; type: string }[] {
+function ddlColumns(dialect: Dialect | SqlRenderer, template: string, table: string): { name: string; type: string }[] {
   const ddl = rendererFor(dialect).render(template, { table });
   const body = ddl.slice(ddl.indexOf('(') + 1, ddl.lastIndexOf(')'));
   return [...body.matchAll(/^\s*([a-z_]+) (.+?)(?: NOT NULL)?,?$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
 }
 
 /** How an existing table's columns differ from `expected` (missing, or another type); empty when they agree. */
-export function columnMismatches(expected: readonly { name: string; type: string }[], actual: readonly { name: string; type: string }[]): string[] {
+function columnMismatches(expected: readonly { name: string; type: string }[], actual: readonly { name: string; type: string }[]): string[] {
   const actualTypes = new Map(actual.map((c) => [c.name.toLowerCase(), c.type]));
   const normal = (type: string) => type.replace(/\s+/g, ' ').toUpperCase();
   return expected.flatMap(({ name, type }) => {
@@ -45,8 +37,19 @@ export interface TableColumnSource {
  * missing table is the warehouse's own error to tell, not ten missing columns).
  */
 export async function runHistoryMismatches(warehouse: TableColumnSource, table: string): Promise<string[]> {
+  return tableMismatches(warehouse, 'run_history_ddl', table);
+}
+
+/**
+ * How the existing table `table` differs from what the DDL template declares (missing columns,
+ * other types); empty when it agrees or does not exist. `optional` columns (an upgrade adds them)
+ * are compared only when the table has them.
+ */
+export async function tableMismatches(warehouse: TableColumnSource, template: string, table: string, optional: ReadonlySet<string> = new Set()): Promise<string[]> {
   const columns = await warehouse.tableColumns(table);
-  return columns.length === 0 ? [] : columnMismatches(runHistoryColumns(warehouse.dialect, table), columns);
+  if (columns.length === 0) return [];
+  const has = new Set(columns.map((c) => c.name.toLowerCase()));
+  return columnMismatches(ddlColumns(warehouse.dialect, template, table).filter((c) => !optional.has(c.name) || has.has(c.name)), columns);
 }
 
 /** How a failed statement names a run-history table's columns that differ from SPEC §2 (check, record). */
