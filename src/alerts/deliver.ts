@@ -36,7 +36,7 @@ import { MISSING_TABLE, type Warehouse } from '../warehouse/types.js';
 import { buildConsoleMessage, createConsoleTransport } from './console.js';
 import { collectIssues, type Issue, type IssueKind, type StateDestination } from './issues.js';
 import { buildPagerDutyResolve, buildPagerDutyTrigger, type PagerDutyEvent } from './pagerduty-event.js';
-import { lastEndingSilences, planDeliveries, slackCompanions, slackMessageCount, type ActiveSilence, type DeliveredState, type DeliveryPlan, type DueItem } from './plan.js';
+import { lastEndingSilences, planDeliveries, routeOfProcessor, slackCompanions, slackMessageCount, type ActiveSilence, type DeliveredState, type DeliveryPlan, type DueItem } from './plan.js';
 import { retryPolicyWith, type RetryPolicy } from './retry.js';
 import { listSilences } from './silences.js';
 import { buildSlackMessage, type SlackMessage, type SlackMessageInput, type SlackRecovery, type SlackTrigger } from './slack-message.js';
@@ -109,8 +109,7 @@ interface Routing {
 }
 
 function routingOf(registry: Registry, transports: Transports): Routing {
-  const routeByProcessor = new Map(registry.processors.map((p) => [p.name, p.route]));
-  const routeOf = (processor: string) => routeByProcessor.get(processor) ?? DEFAULT_ROUTE;
+  const routeOf = routeOfProcessor(registry);
   return {
     routeOf,
     has: (destination, processor) => Boolean(transports.routes[routeOf(processor)]?.[destination]),

@@ -20,7 +20,7 @@
 import { PAGING_KINDS, type Issue, type IssueKind, type StateDestination } from './issues.js';
 import { DateTime } from 'luxon';
 import { addDays } from '../calendar.js';
-import { DEFAULT_ROUTE } from '../config/registry.js';
+import { DEFAULT_ROUTE, type Registry } from '../config/registry.js';
 
 export interface DeliveredState {
   alert_key: string;
@@ -197,6 +197,12 @@ export function lastEndingSilences(silences: readonly ActiveSilence[]): Map<stri
     if (!kept || Date.parse(s.silenced_until) > Date.parse(kept.silenced_until)) silencedBy.set(s.processor_name, s);
   }
   return silencedBy;
+}
+
+/** The route each processor's alerts take (SPEC §11): its `route`, and `default` for a name the registry lacks. */
+export function routeOfProcessor(registry: Pick<Registry, 'processors'>): (processor: string) => string {
+  const routeByProcessor = new Map(registry.processors.map((p) => [p.name, p.route]));
+  return (processor) => routeByProcessor.get(processor) ?? DEFAULT_ROUTE;
 }
 
 /**

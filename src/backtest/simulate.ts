@@ -21,7 +21,7 @@
  */
 import type { CheckResult } from '../check/report.js';
 import { collectIssues, type StateDestination } from '../alerts/issues.js';
-import { planDeliveries, slackCompanions, slackMessageCount, type ActiveSilence, type DeliveredState, type DueItem } from '../alerts/plan.js';
+import { planDeliveries, routeOfProcessor, slackCompanions, slackMessageCount, type ActiveSilence, type DeliveredState, type DueItem } from '../alerts/plan.js';
 import { DEFAULT_ROUTE, type Registry } from '../config/registry.js';
 import { weekOf } from './cadence.js';
 
@@ -29,8 +29,7 @@ export const FLAP_MS = 2 * 3_600_000;
 
 /** Which destinations each processor's route names (SPEC §11), as `planDeliveries` asks. */
 function routeDestinations(registry: Pick<Registry, 'processors' | 'routes'>): { routeOf(processor: string): string; has(destination: StateDestination, processor: string): boolean; hasSlack(route: string): boolean } {
-  const routeByProcessor = new Map(registry.processors.map((p) => [p.name, p.route]));
-  const routeOf = (processor: string) => routeByProcessor.get(processor) ?? DEFAULT_ROUTE;
+  const routeOf = routeOfProcessor(registry);
   const named = (route: string, destination: StateDestination) => {
     const config = registry.routes[route];
     return Boolean(destination === 'slack' ? config?.slack_webhook_env : config?.pagerduty_routing_key_env);
