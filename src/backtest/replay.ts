@@ -119,14 +119,15 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
 
   // The processors whose rows and due dates can change a replayed one's result: it and its
   // upstreams, which its check evaluates beside it (an upstream's re-run ends a dependency hold).
-  const read = [...withUpstreams(registry, options.processors)];
+  const readers = withUpstreams(registry, options.processors);
+  const read = [...readers];
   const changes = [...(await timed(() => rowChanges(warehouse, registry, read, first, last, options.everyMs))), ...dueChanges(registry, read, options, first, last)].sort(
     (a, b) => a.at - b.at,
   );
   const downstream = downstreamClosure(registry);
   const everyCheck = options.reevaluate === 'every_check';
   // Rendered once: the statement is the same at every instant, only its parameters move.
-  const checkSql = renderCheckSql(warehouse.dialect, registry, withUpstreams(registry, options.processors));
+  const checkSql = renderCheckSql(warehouse.dialect, registry, readers);
   const silenceTimes = await timed(() => silenceChangeTimes(warehouse, registry, new Date(last)));
 
   // First when to ask what (pure: it needs no result), then the asking, CHECKS_AHEAD queries ahead
