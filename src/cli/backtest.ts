@@ -127,6 +127,8 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
 
   const warehouse = await openWarehouse(flags, context.settings, {
     create: false,
+    // A replay writes nothing: its alert state is simulated.
+    readsOnly: true,
     warn: (message) => context.log.warn(message),
     atStop: context.stop.atStop,
     projectKeys: registries.flatMap(({ registry, processors }) => projectQualifiedKeys(registry, withUpstreams(registry, processors))),

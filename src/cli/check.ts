@@ -128,7 +128,7 @@ export async function checkAction(
         ? runtimeError(`${warehouse.description}: ${undeployedText(delivered.undeployed)}; ${plural(delivered.result.report.processors.length, 'other processor')} checked`)
         : null;
     return { result: delivered.result, deliveryError: delivered.error, undeployed: undeployedError };
-  });
+  }, Boolean(flags.dryRun));
   // After the alerts and outside the warehouse session: a slow or failing upload never holds
   // the database nor an alert (SPEC §11).
   // Not once the run was asked to stop (SIGTERM during delivery): its few seconds are for the alert state.

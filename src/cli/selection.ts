@@ -88,20 +88,22 @@ function windowNotes(registry: Registry, inputs: CheckInputs, configPath: string
 
 /**
  * Prepares the check (unless given a prepared one) before touching the warehouse, then lends
- * the open warehouse to `use` and closes it.
+ * the open warehouse to `use` and closes it. `readsOnly`: `use` writes nothing (a dry run, gaps, a
+ * report), so a DuckDB file this user may not write is read read-only.
  */
 export async function withCheckSession<T>(
   flags: CheckSelectionFlags,
   context: CliContext,
   prepared: Date | PreparedCheck,
   use: (session: CheckSession) => Promise<T>,
+  readsOnly = false,
 ): Promise<T> {
   const { registry, inputs } = prepared instanceof Date ? await prepareCheck(flags, prepared, (note) => context.log.warn(note)) : prepared;
   // Warnings of the warehouse (spooled run rows it cannot add) are said once the command has run,
   // and when it fails, only those that do not repeat its error: a damaged file was named twice,
   // once as the spool of the check's own run rows, on every run.
   const warnings: string[] = [];
-  const warehouse = await openWarehouse(flags, context.settings, { create: false, warn: (message) => void warnings.push(message), atStop: context.stop.atStop, projectKeys: projectQualifiedKeys(registry, withUpstreams(registry, inputs.processors)) });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false, readsOnly, warn: (message) => void warnings.push(message), atStop: context.stop.atStop, projectKeys: projectQualifiedKeys(registry, withUpstreams(registry, inputs.processors)) });
   try {
     const outcome = await use({ registry, inputs, warehouse });
     for (const message of warnings.splice(0)) context.log.warn(message);
@@ -234,5 +236,5 @@ export async function checkFromFlags(
     const drift = deployedConfigDrift(registry, result, flags.config);
     if (drift) context.log.warn(drift);
     return { registry, result };
-  });
+  }, true);
 }

@@ -108,8 +108,12 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     const format = chosenFormat(self, flags);
     const registry = await loadCheckedRegistry(flags.config);
     const now = context.now();
-    const silences = await withSilences(flags, context, registry, (warehouse, table) =>
-      listSilences(warehouse, table, now, { activeOnly: !flags.all }),
+    const silences = await withSilences(
+      flags,
+      context,
+      registry,
+      (warehouse, table) => listSilences(warehouse, table, now, { activeOnly: !flags.all }),
+      true,
     );
     if (format === 'json') context.stdout.write(`${JSON.stringify(silences, null, 2)}\n`);
     else if (format === 'csv') context.stdout.write(renderCsv(SILENCE_COLUMNS, silences));
@@ -189,13 +193,15 @@ function osUserName(): string | null {
   }
 }
 
+/** `readsOnly`: the command only lists (a DuckDB file this user may not write is read read-only). */
 async function withSilences<T>(
   flags: WarehouseFlags,
   context: CliContext,
   registry: Registry,
   fn: (warehouse: Warehouse, table: string) => Promise<T>,
+  readsOnly = false,
 ): Promise<T> {
-  const warehouse = await openWarehouse(flags, context.settings, { create: false, atStop: context.stop.atStop, projectKeys: projectQualifiedKeys(registry) });
+  const warehouse = await openWarehouse(flags, context.settings, { create: false, readsOnly, atStop: context.stop.atStop, projectKeys: projectQualifiedKeys(registry) });
   const table = alertSilencesTable(registry);
   try {
     return await fn(warehouse, table);

@@ -65,6 +65,14 @@ export interface DuckDbOptions {
   onSpoolDamaged?: (files: readonly DamagedSpoolFile[]) => void;
   /** Hears, once, of the spool files this process cannot read (another user's): they wait for a drain that can. */
   onSpoolUnreadable?: (files: readonly DamagedSpoolFile[]) => void;
+  /**
+   * The caller only reads (`pem check --dry-run`, gaps, report, silence list, backtest): a file this
+   * user may not write (its permissions, a read-only mount) is then opened read-only instead of
+   * refused. Its spooled run rows cannot be added by such an open (`onSpoolNotRead`).
+   */
+  readsOnly?: boolean;
+  /** Hears, once, how many spooled run rows a read-only open (`readsOnly`) reads without. */
+  onSpoolNotRead?: (rows: number) => void;
 }
 
 /**
@@ -145,6 +153,11 @@ export async function openDuckDb(options: DuckDbOptions): Promise<Warehouse> {
   return warehouse;
 }
 
+/** Whether DuckDB refused to open the file for writing: this user may not write it, or its file system is read-only. */
+function isNotWritable(error: unknown): boolean {
+  return /permission denied|read-only file system/i.test(error instanceof Error ? error.message : String(error));
+}
+
 /** Whether DuckDB refused the file because another process holds its lock. */
 function isLockConflict(error: unknown): boolean {
   return /could not set lock on file/i.test(error instanceof Error ? error.message : String(error));
@@ -206,10 +219,12 @@ class DuckDbWarehouse implements Warehouse {
   private heldKey: string | null = null;
   /** When the file was last opened (`performance.now()`), for `betweenSlices`. */
   private openedAt = 0;
+  /** The file is attached read-only (`readsOnly`, and this user may not write it); kept for the opens after the first. */
+  private attachedReadOnly = false;
 
   constructor(
     private readonly path: string,
-    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait' | 'memoryLimit' | 'sliceFileHoldMs' | 'onSpoolKept' | 'onSpoolDamaged' | 'onSpoolUnreadable'>,
+    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait' | 'memoryLimit' | 'sliceFileHoldMs' | 'onSpoolKept' | 'onSpoolDamaged' | 'onSpoolUnreadable' | 'readsOnly' | 'onSpoolNotRead'>,
     readonly description: string,
   ) {}
 
@@ -253,11 +268,16 @@ class DuckDbWarehouse implements Warehouse {
           } else {
             filesHeldInProcess.add(key);
             try {
-              await connection.run(`ATTACH '${this.path.replaceAll("'", "''")}' AS ${DUCKDB_CATALOG}`);
+              await connection.run(`ATTACH '${this.path.replaceAll("'", "''")}' AS ${DUCKDB_CATALOG}${this.attachedReadOnly ? ' (READ_ONLY)' : ''}`);
               this.heldKey = key;
               break;
             } catch (error) {
               filesHeldInProcess.delete(key);
+              // A command that only reads reads a file it may not write (a shared, read-only copy).
+              if (this.options.readsOnly && !this.attachedReadOnly && isNotWritable(error)) {
+                this.attachedReadOnly = true;
+                continue;
+              }
               if (!isLockConflict(error)) throw error;
             }
           }
@@ -279,11 +299,16 @@ class DuckDbWarehouse implements Warehouse {
     } catch (error) {
       instance?.closeSync();
       this.letGoOfFile();
-      throw duckDbFailure(`cannot open DuckDB database ${this.path}`, error);
+      // Said where a read would have worked: the commands that only read open such a file read-only.
+      const readersHint =
+        !this.options.readsOnly && isNotWritable(error)
+          ? ' (this command writes to it; pem check --dry-run, pem gaps, pem report and pem backtest can read a file this user may not write)'
+          : '';
+      throw duckDbFailure(`cannot open DuckDB database ${this.path}`, error, readersHint);
     }
     const opened = this.open;
     try {
-      if (!inMemory) await this.drainSpool();
+      if (!inMemory) await (this.attachedReadOnly ? this.tellSpoolWaiting() : this.drainSpool());
       // https://duckdb.org/docs/stable/operations_manual/securing_duckdb/overview: no file, URL or
       // extension reached from SQL after this; the attached database stays readable and writable.
       await opened.connection.run('SET enable_external_access = false');
@@ -331,6 +356,23 @@ class DuckDbWarehouse implements Warehouse {
       this.options.onSpoolDamaged!(setAside);
     }
   }
+
+  /**
+   * A read-only open cannot add the spooled run rows (nor set damaged files aside): it says, once,
+   * that what it reads goes without them.
+   */
+  private async tellSpoolWaiting(): Promise<void> {
+    const { rows: spooled, unreadable } = readSpool(this.path);
+    if (unreadable.length > 0 && !this.spoolUnreadableTold) {
+      this.spoolUnreadableTold = Boolean(this.options.onSpoolUnreadable);
+      this.options.onSpoolUnreadable?.(unreadable);
+    }
+    if (spooled.length > 0 && !this.spoolNotReadTold) {
+      this.spoolNotReadTold = Boolean(this.options.onSpoolNotRead);
+      this.options.onSpoolNotRead?.(spooled.length);
+    }
+  }
+  private spoolNotReadTold = false;
 
   /** Adds spooled rows to their table and forgets them; throws (keeping them) when the table refuses them. */
   private async addSpooled(table: string, entries: readonly SpooledRow[]): Promise<void> {
@@ -737,7 +779,8 @@ function isOutOfMemory(error: unknown): boolean {
  * A DuckDB failure as one line (exit 1). Running out of DuckDB's memory (its memory_limit) says so
  * and what to do about it, instead of DuckDB's own tuning advice on further lines.
  */
-function duckDbFailure(what: string, error: unknown): PemError {
+/** `hint`: said after DuckDB's own words. */
+function duckDbFailure(what: string, error: unknown, hint = ''): PemError {
   const message = describeError(error);
   const outOfMemory = OUT_OF_MEMORY.exec(message);
   if (outOfMemory) {
@@ -745,7 +788,7 @@ function duckDbFailure(what: string, error: unknown): PemError {
       `${what}: out of memory (${outOfMemory[1]}): check fewer processors at a time (--processors), a shorter window (--lookback-days), or raise PEM_DUCKDB_MEMORY_LIMIT`,
     );
   }
-  return runtimeError(`${what}: ${message}`);
+  return runtimeError(`${what}: ${message}${hint}`);
 }
 
 const ERRORS_TYPE = LIST(STRUCT({ error_type: VARCHAR, error_message: VARCHAR }));

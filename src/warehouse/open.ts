@@ -59,6 +59,14 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
             `${one ? 'it stays' : 'they stay'} there, and ${one ? 'is' : 'are'} added once the table accepts ${one ? 'it' : 'them'}`,
         );
       },
+      readsOnly: mode.readsOnly ?? false,
+      onSpoolNotRead: (rows) => {
+        const one = rows === 1;
+        mode.warn?.(
+          `${rows} run row${one ? '' : 's'} kept in ${spoolDirOf(path)} ${one ? 'is' : 'are'} not in what this reads: ${path} is opened read-only (this user may not write it); ` +
+            `the next pem check or pem record that can write it adds ${one ? 'it' : 'them'}`,
+        );
+      },
       onSpoolUnreadable: (files) => {
         const one = files.length === 1;
         const shown = spoolFilesShown(files);
@@ -88,6 +96,11 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
 /** `create`: make a DuckDB file that does not exist. `warn`: where to say what the open found wrong but went on (run rows a spool still keeps, a damaged spool file). */
 export interface OpenMode {
   create: boolean;
+  /**
+   * The command writes nothing to the warehouse (`pem check --dry-run`, gaps, report, silence list,
+   * backtest): a DuckDB file this user may not write is then read read-only instead of refused.
+   */
+  readsOnly?: boolean;
   warn?: (message: string) => void;
   /**
    * Where to leave what must be done if the process is stopped (SIGTERM) while it waits for the

@@ -5,7 +5,7 @@
  * packages resolve from `node_modules` as the CLI's do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -28,6 +28,8 @@ export interface ChildRunOptions {
    * long loading takes on this machine.
    */
   whileLoading?: (child: ChildProcess) => Promise<void>;
+  /** Runs the child as this user and group (the caller must be root): what another user may read and write. */
+  asUser?: { uid: number; gid: number };
 }
 
 export interface ChildCli {
@@ -58,8 +60,11 @@ export async function bundleCli(): Promise<ChildCli> {
       const holdEnv = hold
         ? { NODE_OPTIONS: [env.NODE_OPTIONS, `--import=${pathToFileURL(join(dir, 'hold.mjs')).href}`].filter(Boolean).join(' '), HOLD_MARKER: hold.marker, HOLD_RELEASE: hold.release }
         : {};
+      // The bundle's folder (made 0700) is read by the other user too.
+      if (options.asUser) chmodSync(dir, 0o755);
       return new Promise((done, fail) => {
         const child = spawn(process.execPath, [entry, ...args], {
+          ...(options.asUser ?? {}),
           cwd: dir,
           env: { PATH: process.env.PATH ?? '', ...env, ...holdEnv },
           stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'],
