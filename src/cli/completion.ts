@@ -106,6 +106,12 @@ ${fn}() {
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev=""
   [ "$COMP_CWORD" -gt 0 ] && prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  # --option=value: bash breaks the word at '=' (COMP_WORDBREAKS), so the option is the word before it.
+  if [ "$cur" = "=" ]; then
+    cur=""
+  elif [ "$prev" = "=" ] && [ "$COMP_CWORD" -gt 1 ]; then
+    prev="\${COMP_WORDS[COMP_CWORD-2]}"
+  fi
   cmd_path=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="\${COMP_WORDS[i]}"
@@ -151,6 +157,11 @@ ${fn}() {
     esac
   done
   prev="\${words[CURRENT-1]}"
+  # --option=value typed as one word: its value is completed after the '='.
+  if [[ "\${words[CURRENT]}" == --*=* ]]; then
+    prev="\${words[CURRENT]%%=*}"
+    compset -P '*='
+  fi
   case "$cmd_path:$prev" in
 ${valueArms(nodes, (c) =>
   c.kind === 'choices'

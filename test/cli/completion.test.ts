@@ -47,6 +47,7 @@ async function zshComplete(words: string[]): Promise<string> {
     'compadd() { shift; print -r -- "compadd: $*"; }',
     '_files() { print -r -- files; }',
     "_message() { print -r -- \"message: $1\"; }",
+    'compset() { print -r -- "compset: $*"; }',
     `source ${JSON.stringify(file)}`,
     `words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}`,
     '_pem',
@@ -88,6 +89,12 @@ describe.skipIf(shellMissing('bash'))('pem completion bash', () => {
   it('offers nothing made up for a value that is free text', async () => {
     expect(await bashComplete(['pem', 'check', '--date', ''])).toEqual([]);
   });
+
+  it('completes the value of --option=value, which bash breaks into three words at the =', async () => {
+    expect(await bashComplete(['pem', 'check', '--format', '='])).toEqual(['csv', 'json', 'table']);
+    expect(await bashComplete(['pem', 'gaps', '--format', '=', 'c'])).toEqual(['commands', 'csv']);
+    expect(await bashComplete(['pem', 'check', '--config', '=', 'proc'])).toEqual(['processors.json']);
+  });
 });
 
 describe.skipIf(shellMissing('zsh') && !process.env.CI)('pem completion zsh', () => {
@@ -109,6 +116,11 @@ describe.skipIf(shellMissing('zsh') && !process.env.CI)('pem completion zsh', ()
     expect(await zshComplete(['pem', 'check', '--fail-on', ''])).toBe('compadd: critical error');
     expect(await zshComplete(['pem', 'report', '--html', ''])).toBe('files');
     expect(await zshComplete(['pem', 'check', '--date', ''])).toBe('message: a value');
+  });
+
+  it('completes the value of --option=value typed as one word, after the =', async () => {
+    expect(await zshComplete(['pem', 'check', '--format=j'])).toBe('compset: -P *=\ncompadd: table json csv');
+    expect(await zshComplete(['pem', 'report', '--html=out'])).toBe('compset: -P *=\nfiles');
   });
 });
 
