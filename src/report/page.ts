@@ -66,7 +66,7 @@ thead .c-lv,thead .c-nm{z-index:3}
 td.c-ps,td.c-er,td.c-ls,td.c-dy,td.c-pr,td.c-rv,td.c-ow{padding:0 6px;color:#333}
 .c-ps{min-width:92px}
 .c-ps small{display:inline-block;min-width:14px;padding:0 3px;border-radius:7px;background:#eee;text-align:center;font-size:10px}
-td.c-er{width:300px;min-width:300px;max-width:300px;overflow:hidden;text-overflow:ellipsis;color:#8A2A00;cursor:pointer}
+td.c-er{width:clamp(160px,14vw,300px);min-width:clamp(160px,14vw,300px);max-width:clamp(160px,14vw,300px);overflow:hidden;text-overflow:ellipsis;color:#8A2A00;cursor:pointer}
 .c-er small,.err small{color:#555}
 td.c-rv{border-right:1px solid #999}
 td.c-dy.over{color:#B13F00;font-weight:700}

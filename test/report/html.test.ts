@@ -36,9 +36,10 @@ describe('renderHtmlReport', () => {
     // with <bdi>, and the strip's keys, waiting processors and root-first order; then a blocked cell's
     // upstream in its aria-label and the legend's count of blocked dates; then the runbook and
     // backfill lines of a processor's details, in the script; then darker weekend headers and
-    // "N recovered failures"; then a 40-day header's month repeated over Mondays): run times not in
+    // "N recovered failures"; then a 40-day header's month repeated over Mondays; then the latest
+    // error column narrowed to 14vw between 160 and 300 px, so that 14 days fit at 1366 px): run times not in
     // toISOString's form, error text escaped in the data block, a blocked date, anomalies.
-    const RECORDED = '872167e4011109b3a120ad7097d8bbfe79b63fd116c9543cea062b0257810cb4';
+    const RECORDED = '4050ed01950dbd4a83c7a3e10d1b77fffcda67f228c3a080923b34adcbb96389';
     const digest = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
     expect(digest(renderHtmlReport(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
     expect(digest(htmlReportBuffer(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
