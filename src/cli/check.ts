@@ -164,13 +164,18 @@ async function publish(result: CheckResult, registry: Registry, to: ReportLocati
   return null;
 }
 
-/** The flags of this run that a person needs to see the same finding again (defaults left out). */
+/**
+ * The flags of this run that a person needs to see the same finding again (defaults left out).
+ * The instant is always pinned (SPEC §11: the line reproduces the finding): a scheduled check gives
+ * none, and pasted an hour later without it, a re-run date would read fixed and a pending one
+ * missing. Run history is read as of `--now` (SPEC §13); dropping it shows the dates as they are now.
+ */
 function reproduction(flags: CheckFlags, context: CliContext, { inputs }: PreparedCheck): CheckCommandContext {
   const engine = resolveEngine(flags.engine, context.settings);
   return {
     asOfDate: inputs.endDate,
     lookbackDays: inputs.lookbackDays,
-    now: flags.now === undefined ? null : inputs.now.toISOString(),
+    now: inputs.now.toISOString(),
     config: flags.config && flags.config !== DEFAULT_REGISTRY_PATH ? flags.config : null,
     engine: engine === 'duckdb' ? null : engine,
     database: engine === 'duckdb' && flags.database && flags.database !== DEFAULT_DATABASE ? flags.database : null,

@@ -274,7 +274,7 @@ describe('what a page and a section let a person do (SPEC §11)', () => {
       ],
       more_backfill_dates: 1,
       evaluated_at: '2025-10-08 08:00 EDT (UTC-04:00)',
-      check_command: `pem check --date 2025-10-07 --processors bettingpros_props_processor --dry-run --config ${scenario.registryPath} --database ${scenario.databasePath}`,
+      check_command: `pem check --date 2025-10-07 --processors bettingpros_props_processor --now 2025-10-08T12:00:00.000Z --dry-run --config ${scenario.registryPath} --database ${scenario.databasePath}`,
     });
   });
 
@@ -283,7 +283,7 @@ describe('what a page and a section let a person do (SPEC §11)', () => {
     const section = sectionsOf(stats).find((t) => t.includes('bdl_boxscores_processor'))!;
     expect(section).toContain('• *Since* 2025-10-05: Oct 5 (1 date)');
     expect(section).toContain('```pem-backfill --processor bdl_boxscores_processor --date 2025-10-05```');
-    expect(section).toContain(`*Reproduce:* \`pem check --date 2025-10-07 --processors bdl_boxscores_processor --dry-run --config ${scenario.registryPath}`);
+    expect(section).toContain(`*Reproduce:* \`pem check --date 2025-10-07 --processors bdl_boxscores_processor --now 2025-10-08T12:00:00.000Z --dry-run --config ${scenario.registryPath}`);
     expect(JSON.stringify(stats.requests[0]!.body)).toContain('at 2025-10-08 08:00 EDT (UTC-04:00)');
   });
 });
