@@ -236,7 +236,7 @@ export function processorSection(
   }
   if (actions) lines.push(`*Reproduce:* ${code(actions.checkCommand)}`);
   const owners = [...(detail?.owners ?? []), ...(detail?.slack_channel ? [detail.slack_channel] : [])];
-  if (owners.length > 0) lines.push(`:busts_in_silhouette: ${escapeMrkdwn(namesWithin(owners, MAX_OWNERS_TEXT))}`);
+  if (owners.length > 0) lines.push(`:busts_in_silhouette: ${ownersWithin(owners, MAX_OWNERS_TEXT)}`);
   return fitSection(lines, MAX_SECTION_TEXT);
 }
 
@@ -250,12 +250,24 @@ function firstOf<T>(items: readonly T[], max: number, show: (item: T) => string,
   return `${items.slice(0, max).map(show).join(', ')}${items.length > max ? ` +${items.length - max}${more}` : ''}`;
 }
 
-/** Names joined by ` · ` while they fit in `max` characters (the first one cut to fit), then `+N more`. */
-function namesWithin(names: readonly string[], max: number): string {
-  let text = ellipsize(names[0]!, max);
+/**
+ * Slack's mention of a user, a user group or a channel (https://api.slack.com/reference/surfaces/formatting#mentioning-users),
+ * optionally with a label after `|`. Written so in `owners` or `slack_channel`, it is sent as is,
+ * and notifies them: a plain `@alice` or `#channel` in a webhook's message notifies no one.
+ */
+const SLACK_MENTION = /^<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+|!subteam\^S[A-Z0-9]+)(?:\|[^<>&|]*)?>$/;
+
+/** An owner as the section shows it: a Slack mention whole, anything else as text. */
+function ownerText(name: string, max: number): string {
+  return SLACK_MENTION.test(name) ? name : escapeMrkdwn(ellipsize(name, max));
+}
+
+/** Owners joined by ` · ` while they fit in `max` characters (the first one cut to fit), then `+N more`. */
+function ownersWithin(names: readonly string[], max: number): string {
+  let text = ownerText(names[0]!, max);
   let shown = 1;
   for (; shown < names.length; shown++) {
-    const next = `${text} · ${names[shown]}`;
+    const next = `${text} · ${ownerText(names[shown]!, max)}`;
     if (next.length > max) break;
     text = next;
   }

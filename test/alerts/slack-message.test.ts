@@ -256,6 +256,16 @@ describe('Slack limits', () => {
     expect(withCommands).toContain('*Reproduce:*');
   });
 
+  it("notifies the owners written as Slack mentions, and shows any other owner as text", () => {
+    const name = 'root';
+    const owners = ['<@U024BE7LH>', '<!subteam^SAZ94GDB8|@data-eng>', '<!channel>', '@alice', 'a&b <team>'];
+    const built = build(resultOf([processor(name)], [detail(name, { owners, slack_channel: '<#C024BE7LR>' })]));
+    const section = built.message.blocks.find((b) => b.type === 'section' && b.text.text.includes('root'));
+    const text = section && section.type === 'section' ? section.text.text : '';
+    // A broadcast (<!channel>) is not an owner's mention: shown, it notifies no one.
+    expect(text).toContain(':busts_in_silhouette: <@U024BE7LH> · <!subteam^SAZ94GDB8|@data-eng> · &lt;!channel&gt; · @alice · a&amp;b &lt;team&gt; · <#C024BE7LR>');
+  });
+
   it('truncates a huge error message instead of breaking the section', () => {
     const built = build(resultOf([processor('p')], [detail('p', { latest_failure: { date: '2025-10-06', error_type: 'E', error_message: 'y'.repeat(10_000) } })]));
     expectWithinLimits(built.message);
