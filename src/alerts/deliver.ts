@@ -36,7 +36,7 @@ import { MISSING_TABLE, type Warehouse } from '../warehouse/types.js';
 import { buildConsoleMessage, createConsoleTransport } from './console.js';
 import { collectIssues, type Issue, type IssueKind, type StateDestination } from './issues.js';
 import { buildPagerDutyResolve, buildPagerDutyTrigger, type PagerDutyEvent } from './pagerduty-event.js';
-import { lastEndingSilences, planDeliveries, routeOfProcessor, slackCompanions, slackMessageCount, type ActiveSilence, type DeliveredState, type DeliveryPlan, type DueItem } from './plan.js';
+import { lastEndingSilences, planDeliveries, routeOfProcessor, slackCompanions, slackMessageCount, slackNews, type ActiveSilence, type DeliveredState, type DeliveryPlan, type DueItem } from './plan.js';
 import { retryPolicyWith, type RetryPolicy } from './retry.js';
 import { listSilences } from './silences.js';
 import { buildSlackMessage, type SlackMessage, type SlackMessageInput, type SlackRecovery, type SlackTrigger } from './slack-message.js';
@@ -457,8 +457,9 @@ async function sendSlack(
  * The WARNING summary goes to the default route (SPEC §11) on that route's message. When other
  * routes' messages went out and the default route had none of its own (all its processors are
  * fine, silenced or already notified), it goes alone: else a team whose failing processors all
- * route elsewhere never hears that several are down at once. Only when a message went out, so it
- * comes no more often than the news it sums up.
+ * route elsewhere never hears that several are down at once. Only when a message with news went
+ * out (a new issue or a recovery), so it comes no more often than the news it sums up: a reminder
+ * on another route is no news, and its summary went out with the news before it.
  */
 async function sendWarningAlone(
   context: ContentContext,
@@ -468,7 +469,7 @@ async function sendWarningAlone(
   delivery: SlackDelivery,
 ): Promise<void> {
   const transport = transports.routes[DEFAULT_ROUTE]?.slack;
-  if (!context.warning || !transport || routes.has(DEFAULT_ROUTE) || delivery.sentByRoute.size === 0) return;
+  if (!context.warning || !transport || routes.has(DEFAULT_ROUTE) || !slackNews([...delivery.sentByRoute.values()].flat())) return;
   const built = buildSlackMessage(slackInput(context, DEFAULT_ROUTE, [], plan));
   try {
     await sendUnlessStopped(transport, built.message, context.stop);
@@ -754,7 +755,7 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
     if (slack.length > 0) {
       const routes = new Set(byRoute(slack, routing).keys());
       // As sendWarningAlone decides: the summary goes alone when the default route has no message.
-      const { messages, warningAlone } = slackMessageCount(routes, result.report.alerts.some((a) => a.level === 'WARNING'), routing.hasRoute(DEFAULT_ROUTE, 'slack'));
+      const { messages, warningAlone } = slackMessageCount(routes, slackNews(slack), result.report.alerts.some((a) => a.level === 'WARNING'), routing.hasRoute(DEFAULT_ROUTE, 'slack'));
       const processors = new Set(slack.map((i) => i.processor)).size;
       parts.push(
         `${messages} Slack message${messages === 1 ? '' : 's'} (${processors} processor${processors === 1 ? '' : 's'}${warningAlone ? '; one the WARNING summary alone' : ''})`,

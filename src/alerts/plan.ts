@@ -207,12 +207,23 @@ export function routeOfProcessor(registry: Pick<Registry, 'processors'>): (proce
 
 /**
  * How many Slack messages a run sends (SPEC §11): one per route with Slack items, and the WARNING
- * summary alone when there is one, the default route has Slack, and its own message is not among
- * them (a team whose failing processors all route elsewhere still hears that several are down).
+ * summary alone when there is one, the default route has Slack, its own message is not among
+ * them (a team whose failing processors all route elsewhere still hears that several are down),
+ * and the items hold news, not only reminders (`slackNews`).
  */
-export function slackMessageCount(routesWithItems: ReadonlySet<string>, warning: boolean, defaultRouteHasSlack: boolean): { messages: number; warningAlone: boolean } {
-  const warningAlone = warning && defaultRouteHasSlack && routesWithItems.size > 0 && !routesWithItems.has(DEFAULT_ROUTE);
+export function slackMessageCount(
+  routesWithItems: ReadonlySet<string>,
+  news: boolean,
+  warning: boolean,
+  defaultRouteHasSlack: boolean,
+): { messages: number; warningAlone: boolean } {
+  const warningAlone = warning && defaultRouteHasSlack && news && !routesWithItems.has(DEFAULT_ROUTE);
   return { messages: routesWithItems.size + (warningAlone ? 1 : 0), warningAlone };
+}
+
+/** Whether Slack items bring news (a new issue or a recovery): a run's reminders alone do not. */
+export function slackNews(items: readonly Pick<DueItem, 'reason'>[]): boolean {
+  return items.some((item) => item.reason !== 'reminder');
 }
 
 export function planDeliveries(inputs: PlanInputs): DeliveryPlan {

@@ -417,10 +417,15 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
             },
           ]
         : []),
-      {
-        type: 'mrkdwn',
-        text: `In this message: ${news} new, ${input.triggers.length - news} reminder${input.triggers.length - news === 1 ? '' : 's'}, ${input.recoveries.length} recovered.`,
-      },
+      // Said of a message with processors in it: the WARNING summary alone has none.
+      ...(warningAlone
+        ? []
+        : [
+            {
+              type: 'mrkdwn' as const,
+              text: `In this message: ${news} new, ${input.triggers.length - news} reminder${input.triggers.length - news === 1 ? '' : 's'}, ${input.recoveries.length} recovered.`,
+            },
+          ]),
     ],
   };
 
@@ -482,7 +487,9 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
     sections.push({ type: 'section', text: { type: 'mrkdwn', text: overflowSection(summarized, byName) } });
   }
 
-  const blocks: SlackBlock[] = [header, summary, { type: 'divider' }, ...sections, ...(recovered ? [recovered] : []), { type: 'divider' }, footer];
+  const body = [...sections, ...(recovered ? [recovered] : [])];
+  // One divider between the summary and the footer when there is nothing between them (the WARNING summary alone).
+  const blocks: SlackBlock[] = [header, summary, { type: 'divider' }, ...(body.length > 0 ? [...body, { type: 'divider' } as const] : []), footer];
   const fallbackNames = ordered.slice(0, 5).map((p) => p.name).join(', ');
   const fallback = ellipsize(`pem: ${headline} in ${input.dataset}${fallbackNames ? ` (${fallbackNames}${ordered.length > 5 ? ', …' : ''})` : ''}`, MAX_FALLBACK_TEXT);
   return {

@@ -21,7 +21,7 @@
  */
 import type { CheckResult } from '../check/report.js';
 import { collectIssues, type StateDestination } from '../alerts/issues.js';
-import { planDeliveries, routeOfProcessor, slackCompanions, slackMessageCount, type ActiveSilence, type DeliveredState, type DueItem } from '../alerts/plan.js';
+import { planDeliveries, routeOfProcessor, slackCompanions, slackMessageCount, slackNews, type ActiveSilence, type DeliveredState, type DueItem } from '../alerts/plan.js';
 import { DEFAULT_ROUTE, type Registry } from '../config/registry.js';
 import { weekOf } from './cadence.js';
 
@@ -117,7 +117,7 @@ export class AlertSimulation {
       // One message per route (the plan holds Slack items only for routes that name Slack); the
       // WARNING summary rides on the default route's, or goes alone when that route has none.
       const routes = new Set(slackItems.map((i) => this.routing.routeOf(i.processor)));
-      const { messages } = slackMessageCount(routes, result.report.alerts.some((a) => a.level === 'WARNING'), this.routing.hasSlack(DEFAULT_ROUTE));
+      const { messages } = slackMessageCount(routes, slackNews(slackItems), result.report.alerts.some((a) => a.level === 'WARNING'), this.routing.hasSlack(DEFAULT_ROUTE));
       for (let n = 0; n < messages; n++) this.messages.push({ at: t, week });
       const shown = new Set(slackItems.filter((i) => i.action === 'trigger').map((i) => i.processor));
       delivered.push(...slackCompanions(issues, shown, plan.due, state));

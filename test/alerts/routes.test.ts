@@ -116,7 +116,7 @@ describe('routes (SPEC §11)', () => {
   it('sends the WARNING summary alone on the default route when only other routes have news, once', async () => {
     const base = ['--config', scenario.registryPath, '--database', scenario.databasePath];
     for (const processor of ['gamebook_processor', 'espn_scoreboard_processor', 'nbac_injury_report_processor', 'br_roster_processor']) {
-      const silence = await runCli(['silence', 'add', ...base, '--processor', processor, '--until', '2025-10-09T00:00:00Z', '--reason', 'outage'], { now: new Date(NOW) });
+      const silence = await runCli(['silence', 'add', ...base, '--processor', processor, '--until', '2025-10-10T00:00:00Z', '--reason', 'outage'], { now: new Date(NOW) });
       expect(silence.code).toBe(0);
     }
     // A dry run counts it among what it would send.
@@ -128,12 +128,20 @@ describe('routes (SPEC §11)', () => {
     expect(blocks[0].text.text).toBe(':warning: pem: WARNING: 8 processors with issues across all routes in nba_reference');
     expect(JSON.stringify(blocks)).toContain(':warning: *WARNING:* 8 processors with issues across all routes (default: 4, props: 2, stats: 2).');
     expect(sectionsOf(slack)).toEqual([]);
+    // The summary, one divider and the footer: no processor, so no "In this message" count.
+    expect(blocks.map((b: any) => b.type)).toEqual(['header', 'context', 'divider', 'context']);
+    expect(JSON.stringify(blocks)).not.toContain('In this message');
     expect(alertOf(result.json, null)).toMatchObject({ level: 'WARNING', sent: true, reason: null });
     expect(result.stderr).toContain('slack: sent the WARNING summary alone (the default route had no message of its own)');
     // Nothing new anywhere: no summary either.
     const again = await check({ now: at(1) });
     expect(slack.requests).toHaveLength(1);
     expect(alertOf(again.json, null)).toMatchObject({ level: 'WARNING', sent: false, reason: 'already_open' });
+    // A day on, the other routes' reminders are no news: they go out, the summary does not again.
+    const reminded = await check({ now: at(25) });
+    expect([slack.requests.length, stats.requests.length, props.requests.length]).toEqual([1, 2, 2]);
+    expect(JSON.stringify(stats.requests[1]!.body)).toContain('In this message: 0 new, 2 reminders, 0 recovered.');
+    expect(alertOf(reminded.json, null)).toMatchObject({ level: 'WARNING', sent: false, reason: 'already_open' });
   });
 
   it('says the WARNING summary failed when the message carrying it alone failed', async () => {
