@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 import { dateRuns } from '../check/date-runs.js';
 import { addDays, isoWeekday } from '../calendar.js';
 import { streakProblemDates, type ProcessorReport } from '../check/report.js';
-import { gapStatus } from '../report/gaps.js';
+import { gapStatus, waitingOnUpstream } from '../report/gaps.js';
 import { ellipsize } from '../printable.js';
 import { fillTemplate, WEEKDAYS, type ProcessorConfig } from '../config/registry.js';
 
@@ -155,6 +155,7 @@ export function processorActions(p: ProcessorReport, config: ProcessorConfig | u
   // a date missing before the last success is as empty as one after it (a slow date is not re-run).
   const backfillDates = template === null ? [] : p.days.filter((d) => gapStatus(d) !== null).map((d) => d.date);
   const shown = backfillDates.slice(0, MAX_BACKFILL_COMMANDS);
+  const waitingDates = new Set(p.blocked_by.flatMap((b) => b.dates));
   const windowStart = addDays(context.asOfDate, 1 - context.lookbackDays);
   // The streak starts at the window's first expected date (a weekend or a day without a game
   // before it is no date of it), after a success older than the window, or none.
@@ -178,7 +179,11 @@ export function processorActions(p: ProcessorReport, config: ProcessorConfig | u
     streakBeforeWindow,
     // `{date}` in a runbook is the latest problem date (SPEC §11); without one, E.
     runbookUrl: config?.runbook_url ? fillTemplate(config.runbook_url, { processor: p.name, date: latest ?? context.asOfDate }) : null,
-    backfillCommands: shown.map((date) => ellipsize(fillTemplate(template!, { processor: p.name, date }), MAX_COMMAND_TEXT)),
+    // A date an upstream explains is re-run after the upstream's, as `pem gaps --format commands` says.
+    backfillCommands: shown.map((date) => {
+      const command = ellipsize(fillTemplate(template!, { processor: p.name, date }), MAX_COMMAND_TEXT);
+      return waitingDates.has(date) ? waitingOnUpstream(command) : command;
+    }),
     moreBackfillDates: backfillDates.length - shown.length,
     checkCommand: checkCommandLine(context, p.name),
   };
