@@ -19,5 +19,5 @@ export function createConsoleTransport(log: Logger): Transport<string> {
 export function buildConsoleMessage(report: CheckReport): string {
   const n = report.processors.length;
   if (n === 0) return `INFO: no processors to check for ${report.window_start}..${report.window_end}`;
-  return `INFO: all ${n} processor${n === 1 ? '' : 's'} healthy for ${report.window_start}..${report.window_end}`;
+  return `INFO: ${n === 1 ? '1 processor' : `all ${n} processors`} healthy for ${report.window_start}..${report.window_end}`;
 }
