@@ -498,7 +498,12 @@ export class CheckResultBuilder {
     const datesWith = (status: DayStatus) => days.filter((d) => d.status === status).map((d) => d.date);
     const datesWithAnomaly = (anomaly: Anomaly) => days.filter((d) => d.anomalies.includes(anomaly)).map((d) => d.date);
     const blockedBy = new Map<string, string[]>();
+    // The SQL explains every expected, due date not done, which the stale rule needs (SPEC §12);
+    // what the processor is blocked on is its problem dates, and a stale one's dates since its last
+    // success: a date still running, explained by an upstream's, is no date it waits on.
+    const isStale = verdict.is_stale === true;
     for (const r of dayRows) {
+      if (!isStale && r.is_problem_date !== true) continue;
       for (const upstream of r.blocked_by === null || r.blocked_by === undefined ? [] : String(r.blocked_by).split(',')) {
         let dates = blockedBy.get(upstream);
         if (!dates) blockedBy.set(upstream, (dates = []));

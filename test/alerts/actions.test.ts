@@ -48,7 +48,7 @@ describe('processorActions', () => {
     days: [day('2025-11-24', 'failed'), day('2025-11-25', 'success'), day('2025-11-26', 'missing'), day('2025-11-27', 'failed'), day('2025-11-28', 'not_expected'), day('2025-11-29', 'hung'), day('2025-11-30', 'pending')],
     problem_since: '2025-11-26',
     last_success_date: '2025-11-25',
-    blocked_by: [],
+    blocked_by: [] as ProcessorReport['blocked_by'],
   } as ProcessorReport;
 
   it('fills the runbook with the latest problem date, and backfill commands for the first problem dates of the window, the streak or before it', () => {
@@ -78,7 +78,7 @@ describe('processorActions', () => {
 
   it('lists volume anomalies among the dates to re-run, not a slow date (the dates of pem gaps --format commands)', () => {
     const anomalous = (date: string, anomaly: DayReport['anomalies'][number]): DayReport => ({ ...day(date, 'success'), anomalies: [anomaly] });
-    const q = { name: 'q', days: [anomalous('2025-11-28', 'slow'), anomalous('2025-11-29', 'low_volume'), day('2025-11-30', 'missing')], problem_since: '2025-11-28', last_success_date: '2025-11-29', blocked_by: [] } as ProcessorReport;
+    const q = { name: 'q', days: [anomalous('2025-11-28', 'slow'), anomalous('2025-11-29', 'low_volume'), day('2025-11-30', 'missing')], problem_since: '2025-11-28', last_success_date: '2025-11-29', blocked_by: [] as ProcessorReport['blocked_by'] } as ProcessorReport;
     const actions = processorActions(q, config({ backfill_command: 'rerun {processor} {date}' }), { asOfDate: '2025-11-30', lookbackDays: 3 });
     expect([actions.problemDates, actions.backfillCommands, actions.moreBackfillDates]).toEqual([
       ['2025-11-28', '2025-11-29', '2025-11-30'],
@@ -89,7 +89,7 @@ describe('processorActions', () => {
 
   it('says when the streak began before the window: it reaches its first date, and a date after the last success was expected before it', () => {
     const failing = (last: string | null) =>
-      ({ name: 'p', days: [day('2025-11-26', 'failed'), day('2025-11-27', 'missing'), day('2025-11-28', 'failed')], problem_since: '2025-11-26', last_success_date: last, blocked_by: [] }) as ProcessorReport;
+      ({ name: 'p', days: [day('2025-11-26', 'failed'), day('2025-11-27', 'missing'), day('2025-11-28', 'failed')], problem_since: '2025-11-26', last_success_date: last, blocked_by: [] as ProcessorReport['blocked_by'] }) as ProcessorReport;
     const context = { asOfDate: '2025-11-28', lookbackDays: 3 };
     expect(processorActions(failing('2025-11-09'), config({}), context)).toMatchObject({
       since: '2025-11-26',

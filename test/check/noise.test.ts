@@ -230,6 +230,18 @@ describe('dependencies: depends_on', () => {
     expect(alertOf(json, 'down').reason).toBe('dependency');
   });
 
+  it('lists in blocked_by only the dates a processor waits on: a date of its own still running is none, even where the upstream failed', async () => {
+    // up's 10-05 failed; down's 10-05 is running (limit 100 h, so not hung), its other dates succeeded.
+    const json = await check({ up: {}, down: { depends_on: ['up'], max_runtime_minutes: 6000 } }, [
+      ...successesExcept('up', ['2025-10-05']),
+      ...runsOn('up', ['2025-10-05'], 'failed'),
+      ...successesExcept('down', ['2025-10-05']),
+      { run_id: 'r', processor_name: 'down', processing_date: '2025-10-05', status: 'running', started_at: '2025-10-06T10:00:00Z' },
+    ]);
+    expect(processor(json, 'down').level).toBe('OK');
+    expect(processor(json, 'down').blocked_by).toEqual([]);
+  });
+
   it('honours offset_days: the downstream date D needs the upstream date D + K', async () => {
     // K = -1: down's 10-07 needs up's 10-06 (failed); up's 10-07 succeeded.
     const rows = [...successesExcept('up', ['2025-10-06']), ...runsOn('up', ['2025-10-06'], 'failed'), ...successesExcept('down', ['2025-10-07'])];
