@@ -346,6 +346,8 @@ export function healthContext(registry: Registry, options: HealthRenderOptions, 
     // Some processor is evaluated before W (thresholds, dependencies: SPEC §12); then, through the
     // days_before_window helper, for max(history_fixed_days, history_reach_days − L) days.
     extends_history: extended,
+    // How far before W a stale downstream's streak is still explained (stale_explanation).
+    dependency_history_days: DEPENDENCY_HISTORY_DAYS,
     history_fixed_days: fixedDays,
     history_reach_days: reachDays,
     // The same for the extended processors' run-history scan (their baseline days further), which

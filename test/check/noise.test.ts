@@ -319,6 +319,24 @@ describe('dependencies: depends_on', () => {
     expect(alertOf(json2, 'down').reason).toBe('no_destination');
   });
 
+  it('explains a stale downstream back to 28 days before W, however far another processor makes the check reach', async () => {
+    // down last succeeded 08-19, 42 days before W (10-01); up failed every day since 08-20.
+    const upFailing = [...runsOn('up', datesBetween('2025-08-10', '2025-08-19')), ...runsOn('up', datesBetween('2025-08-20', E), 'failed')];
+    const rows = [...upFailing, ...runsOn('down', datesBetween('2025-08-10', '2025-08-19'))];
+    const alone = await check({ up: {}, down: { depends_on: ['up'] } }, rows);
+    expect(processor(alone, 'down')).toMatchObject({ level: 'CRITICAL', is_stale: true, last_success_date: '2025-08-19' });
+    expect(alertOf(alone, 'down').reason).toBe('no_destination');
+    scenario?.cleanup();
+    // An unrelated pair with a 20-day offset has every processor evaluated 48 days before W: the
+    // same streak still pages on its own.
+    const reaching = await check({ up: {}, down: { depends_on: ['up'] }, y: {}, x: { depends_on: [{ processor: 'y', offset_days: -20 }] } }, rows);
+    expect(alertOf(reaching, 'down').reason).toBe('no_destination');
+    scenario?.cleanup();
+    // A window of 30 days (W from 09-08) reaches it: held behind up.
+    const longer = await check({ up: {}, down: { depends_on: ['up'] } }, rows, ['--lookback-days', '30']);
+    expect(alertOf(longer, 'down').reason).toBe('dependency');
+  });
+
   it('evaluates an upstream that --processors did not name, and shows only the named ones', async () => {
     const json = await check(
       { up: {}, down: { depends_on: ['up'] } },
