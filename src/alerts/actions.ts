@@ -83,28 +83,6 @@ function rangeText(from: DateTime, to: DateTime, oneYear: boolean): string {
   return `${label(from)}–${end}`;
 }
 
-/**
- * An instant in the registry's time zone with its offset: `2025-10-08 08:00 EDT (UTC-04:00)`;
- * `2025-10-08 12:00 UTC` in UTC, where the name is the offset.
- */
-export function localTime(iso: string, timezone: string): string {
-  // Every PagerDuty event of a run shows the same instant, and luxon's zone name costs ~0.1 ms
-  // (an Intl formatter's parts): thousands of events asked for it again and again (SPEC §14).
-  if (lastLocalTime?.iso === iso && lastLocalTime.timezone === timezone) return lastLocalTime.text;
-  const text = formatLocalTime(iso, timezone);
-  lastLocalTime = { iso, timezone, text };
-  return text;
-}
-
-let lastLocalTime: { iso: string; timezone: string; text: string } | null = null;
-
-function formatLocalTime(iso: string, timezone: string): string {
-  const t = DateTime.fromISO(iso, { zone: 'UTC' }).setZone(timezone);
-  if (!t.isValid) return iso;
-  const name = t.toFormat('ZZZZ');
-  return name === 'UTC' ? `${t.toFormat('yyyy-MM-dd HH:mm')} UTC` : `${t.toFormat('yyyy-MM-dd HH:mm')} ${name} (UTC${t.toFormat('ZZ')})`;
-}
-
 /** Shell-safe as one argument: plain words stay bare, anything else is single-quoted. */
 export function shellWord(text: string): string {
   return /^[A-Za-z0-9_./:=,@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;

@@ -30,6 +30,7 @@ import { DEFAULT_ROUTE, type Registry } from '../config/registry.js';
 import type { HoldReason } from '../check/noise.js';
 import { byUrgency, type AlertReason, type AlertReport, type CheckReport, type CheckResult } from '../check/report.js';
 import { checkCommandLine, processorActions, type CheckCommandContext, type ProcessorActions } from './actions.js';
+import { localTime } from '../local-time.js';
 import { PemError, describeError, runtimeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { MISSING_TABLE, type Warehouse } from '../warehouse/types.js';
@@ -327,7 +328,7 @@ export async function deliverAlerts(result: CheckResult, options: DeliverOptions
   }
 
   await warehouse.release();
-  logSummary(log, plan, slack.sentByRoute, pagerduty.deliveredByRoute);
+  logSummary(log, plan, slack.sentByRoute, pagerduty.deliveredByRoute, options.registry.timezone);
   if (slack.warningSent && !slack.sentByRoute.has(DEFAULT_ROUTE)) log.info('slack: sent the WARNING summary alone (the default route had no message of its own)');
   return finish({ slack: slack.outcome, pagerduty, warningSent: slack.warningSent, warningFailed: slack.warningFailed }, plan, errors, mine);
 }
@@ -701,7 +702,8 @@ function markSent(alerts: readonly AlertReport[], ctx: MarkContext): AlertReport
 }
 
 /** What went out and what was held back; failures are the run's error line, printed once by the CLI. */
-function logSummary(log: Logger, plan: DeliveryPlan, slack: ReadonlyMap<string, DueItem[]>, pagerduty: ReadonlyMap<string, DueItem[]>): void {
+/** `timezone`: the registry's, in which a silence's end is said. */
+function logSummary(log: Logger, plan: DeliveryPlan, slack: ReadonlyMap<string, DueItem[]>, pagerduty: ReadonlyMap<string, DueItem[]>, timezone: string): void {
   for (const [route, items] of slack) {
     const triggers = new Set(items.filter((i) => i.action === 'trigger').map((i) => i.processor)).size;
     const recoveries = new Set(items.filter((i) => i.action === 'resolve').map((i) => i.processor)).size;
@@ -716,7 +718,7 @@ function logSummary(log: Logger, plan: DeliveryPlan, slack: ReadonlyMap<string, 
   }
   const open = [...new Set([...plan.open.slack, ...plan.open.pagerduty])];
   if (open.length > 0) log.info(`alerts: ${open.length} processor${open.length === 1 ? '' : 's'} already notified, not re-sent until the reminder is due`);
-  for (const s of plan.silenced) log.info(`alerts: ${s.processor_name} silenced until ${s.silenced_until} (${s.silence_id}); not sent`);
+  for (const s of plan.silenced) log.info(`alerts: ${s.processor_name} silenced until ${localTime(s.silenced_until, timezone)} (${s.silence_id}); not sent`);
 }
 
 /** Says what a dry run would have sent; returns the processors silenced now (none when nothing could be sent). */
@@ -738,7 +740,7 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
     // Each processor once, with the silence that ends last, as planDeliveries holds it back.
     const latest = lastEndingSilences(active.filter((s) => alerting.has(s.processor_name)));
     for (const s of [...latest.values()].sort((a, b) => a.processor_name.localeCompare(b.processor_name))) {
-      log.info(`dry run: ${s.processor_name} silenced until ${s.silenced_until} (${s.silence_id})`);
+      log.info(`dry run: ${s.processor_name} silenced until ${localTime(s.silenced_until, options.registry.timezone)} (${s.silence_id})`);
     }
     return new Set(latest.keys());
   }
@@ -766,7 +768,7 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
       const triggers = pd.filter((i) => i.action === 'trigger').length;
       parts.push(`${pd.length} PagerDuty event${pd.length === 1 ? '' : 's'} (${triggers} trigger${triggers === 1 ? '' : 's'}, ${pd.length - triggers} resolve${pd.length - triggers === 1 ? '' : 's'})`);
     }
-    for (const s of plan.silenced) log.info(`dry run: ${s.processor_name} silenced until ${s.silenced_until} (${s.silence_id})`);
+    for (const s of plan.silenced) log.info(`dry run: ${s.processor_name} silenced until ${localTime(s.silenced_until, options.registry.timezone)} (${s.silence_id})`);
   }
   log.info(`dry run: would send ${parts.length > 0 ? parts.join(' and ') : 'nothing'}; nothing sent, no alert state written`);
   return new Set((plan?.silenced ?? []).map((s) => s.processor_name));

@@ -11,7 +11,8 @@
  */
 import { processorNamed, type AlertLevel, type CheckResult, type ProcessorReport } from '../check/report.js';
 import { ellipsize, plural, printable } from '../printable.js';
-import { localTime, type ProcessorActions } from './actions.js';
+import type { ProcessorActions } from './actions.js';
+import { localTime } from '../local-time.js';
 import { KIND_LABEL, RUNBOOK_HINT, type IssueKind } from './issues.js';
 
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';

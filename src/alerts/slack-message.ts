@@ -16,7 +16,8 @@ import type { CheckReport, CheckResult, ProcessorDetail, ProcessorReport } from 
 import { REASON_WORDS } from '../check/terminal.js';
 import { byUrgency } from '../check/report.js';
 import { ellipsize, plural, withLayoutOnly } from '../printable.js';
-import { compactRanges, dateRangeLabel, localTime, type ProcessorActions } from './actions.js';
+import { compactRanges, dateRangeLabel, type ProcessorActions } from './actions.js';
+import { localTime } from '../local-time.js';
 import { issueKinds, KIND_LABEL, PAGING_KINDS, RUNBOOK_HINT, type IssueKind } from './issues.js';
 import type { ActiveSilence, DueReason } from './plan.js';
 

@@ -3,7 +3,7 @@
  * JSON and as CSV. Pure: returns text.
  */
 import { DateTime } from 'luxon';
-import { localTime } from '../alerts/actions.js';
+import { localTime } from '../local-time.js';
 import { addDays } from '../calendar.js';
 import { isoDateRanges } from '../check/date-runs.js';
 import { plural } from '../printable.js';

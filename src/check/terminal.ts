@@ -6,6 +6,7 @@ import pc from 'picocolors';
 import { ANOMALY_LABEL, anomalyDates } from './anomalies.js';
 import { isoDateRanges } from './date-runs.js';
 import { ANOMALIES, byUrgency, type AlertReason, type CheckResult, type DayStatus } from './report.js';
+import { localTime } from '../local-time.js';
 import { ellipsize, printable } from '../printable.js';
 
 /** SPEC §11 `reason`, in words: why an alert was not sent. */
@@ -35,6 +36,8 @@ export const DAY_SYMBOL: Record<DayStatus, string> = {
 
 export interface TerminalOptions {
   color: boolean;
+  /** The registry's time zone: the evaluation instant is shown in it, with its offset (SPEC §11). */
+  timezone: string;
 }
 
 type Paint = (text: string) => string;
@@ -70,7 +73,7 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
   const counts = { CRITICAL: 0, ERROR: 0, OK: 0 };
   for (const p of report.processors) counts[p.level]++;
   lines.push(
-    `${colors.bold('Processor health')} ${report.window_start} .. ${report.window_end} (${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'}), evaluated at ${report.now}`,
+    `${colors.bold('Processor health')} ${report.window_start} .. ${report.window_end} (${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'}), evaluated at ${localTime(report.now, options.timezone)}`,
   );
   lines.push(
     `Level ${levelColor(report.level)(report.level)}: ${report.processors.length} processor${report.processors.length === 1 ? '' : 's'} checked, ` +

@@ -15,7 +15,7 @@ import { openWarehouse } from '../warehouse/open.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
 import { chosenFormat, formatOption } from './format.js';
 import { withProgress } from './progress.js';
-import { localTime } from '../alerts/actions.js';
+import { localTime } from '../local-time.js';
 import { loadCheckedRegistry } from './registry.js';
 import { projectQualifiedKeys, type ProcessorConfig, type Registry } from '../config/registry.js';
 import { RUNNER_KEYS } from '../check/deployed.js';

@@ -122,7 +122,7 @@ export async function checkAction(
       );
       return { ...sent, undeployed: found.undeployed ?? [] };
     });
-    await writeCheckResult(delivered.result, context, format);
+    await writeCheckResult(delivered.result, context, format, registry.timezone);
     const undeployedError =
       delivered.undeployed.length > 0
         ? runtimeError(`${warehouse.description}: ${undeployedText(delivered.undeployed)}; ${plural(delivered.result.report.processors.length, 'other processor')} checked`)

@@ -100,7 +100,7 @@ async function buildAndCheck(
     // Generated now, evaluated at --now (as `pem report` says both).
     writeHtmlReport(reportPath, result, registry, context.now());
     progress.done();
-    await writeCheckResult(result, context, format);
+    await writeCheckResult(result, context, format, registry.timezone);
     if (format !== 'table') {
       context.log.info(`wrote the HTML report: ${reportPath}`);
       return;

@@ -128,10 +128,10 @@ const WRITE_BATCH_CHARS = 1 << 20;
  * batch of processors at a time, waiting for the stream to drain: a pipe to a slow reader never
  * holds the whole document (a 90-day check of 10,000 processors is over 100 MB; SPEC §14).
  */
-export async function writeCheckResult(result: CheckResult, context: CliContext, format: CheckFormat): Promise<void> {
+export async function writeCheckResult(result: CheckResult, context: CliContext, format: CheckFormat, timezone: string): Promise<void> {
   if (format === 'json') await writePieces(context, jsonDocumentLines(result));
   else if (format === 'csv') await writePieces(context, checkCsvLines(result));
-  else context.stdout.write(renderTerminalReport(result, { color: colorFor(context, context.stdout) }));
+  else context.stdout.write(renderTerminalReport(result, { color: colorFor(context, context.stdout), timezone }));
 }
 
 /** The JSON document and its line end, in pieces. */

@@ -10,6 +10,7 @@ import { PemError, describeError, runtimeError, usageError } from '../errors.js'
 import { addSilence, listSilences, removeSilences, type Silence } from '../alerts/silences.js';
 import { alertSilencesTable } from '../config/names.js';
 import { projectQualifiedKeys, type Registry } from '../config/registry.js';
+import { localTime } from '../local-time.js';
 import { MISSING_TABLE, type Warehouse } from '../warehouse/types.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { renderCsv } from '../report/csv.js';
@@ -89,7 +90,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     boundedReason(reason);
     const by = createdBy(flags.by, context);
     const id = await withSilences(flags, context, registry, (warehouse, table) => addSilence(warehouse, table, { processor, until, reason, createdBy: by }, now));
-    context.stdout.write(`silenced ${processor} until ${until.toISOString()} (${id}): ${printable(reason)}\n`);
+    context.stdout.write(`silenced ${processor} until ${localTime(until.toISOString(), registry.timezone)} (${id}): ${printable(reason)}\n`);
   });
 
   const list = silence
@@ -117,7 +118,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     );
     if (format === 'json') context.stdout.write(`${JSON.stringify(silences, null, 2)}\n`);
     else if (format === 'csv') context.stdout.write(renderCsv(SILENCE_COLUMNS, silences));
-    else context.stdout.write(renderSilences(silences, Boolean(flags.all)));
+    else context.stdout.write(renderSilences(silences, Boolean(flags.all), registry.timezone));
   });
 
   const remove = silence
@@ -159,7 +160,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
       });
       return chosen;
     });
-    for (const s of removed) context.stdout.write(`removed ${s.silence_id} (${s.processor_name}, was until ${s.silenced_until})\n`);
+    for (const s of removed) context.stdout.write(`removed ${s.silence_id} (${s.processor_name}, was until ${localTime(s.silenced_until, registry.timezone)})\n`);
   });
 }
 
@@ -222,11 +223,12 @@ function removal(s: Silence): string {
 }
 
 /** The human listing: one line per silence, aligned. Pure. */
-export function renderSilences(silences: readonly Silence[], all: boolean): string {
+/** The table of `pem silence list`: each end in the registry's time zone, with its offset (the JSON and CSV keep UTC). */
+export function renderSilences(silences: readonly Silence[], all: boolean, timezone: string): string {
   if (silences.length === 0) return all ? 'No silences.\n' : 'No active silences.\n';
   // Reasons and authors are whatever was typed, stored in the warehouse: shown without control characters.
   const rows = silences.map((s) =>
-    [s.silence_id, s.processor_name, s.silenced_until.replace('.000Z', 'Z'), s.state, s.created_by ?? '', `${s.reason ?? ''}${removal(s)}`].map(printable),
+    [s.silence_id, s.processor_name, localTime(s.silenced_until, timezone), s.state, s.created_by ?? '', `${s.reason ?? ''}${removal(s)}`].map(printable),
   );
   const head = ['ID', 'PROCESSOR', 'UNTIL', 'STATE', 'BY', 'REASON'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

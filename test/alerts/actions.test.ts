@@ -1,6 +1,7 @@
 /** What an alert lets a person do (SPEC §11): since-when ranges, templates, the pem check line, local times. */
 import { describe, expect, it } from 'vitest';
-import { checkCommandLine, compactRanges, firstExpectedAfter, localTime, processorActions } from '../../src/alerts/actions.js';
+import { checkCommandLine, compactRanges, firstExpectedAfter, processorActions } from '../../src/alerts/actions.js';
+import { localTime } from '../../src/local-time.js';
 import type { DayReport, ProcessorReport } from '../../src/check/report.js';
 import { parseRegistry, type ProcessorConfig } from '../../src/config/registry.js';
 

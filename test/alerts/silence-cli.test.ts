@@ -31,7 +31,8 @@ describe('pem silence add', () => {
   it('records a silence and says until when, with its id', async () => {
     const result = await silence(['add', '--processor', 'gamebook_processor', '--until', '2025-10-09T06:00:00Z', '--reason', 'NBA.com outage']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^silenced gamebook_processor until 2025-10-09T06:00:00.000Z \(sil_[0-9a-f]{8}\): NBA.com outage\n$/);
+    // Said in the registry's time zone (UTC by default).
+    expect(result.stdout).toMatch(/^silenced gamebook_processor until 2025-10-09 06:00 UTC \(sil_[0-9a-f]{8}\): NBA.com outage\n$/);
   });
 
   it('confirms a reason without its control characters, as the list shows it (a terminal would obey an escape)', async () => {
@@ -70,11 +71,11 @@ describe('pem silence add', () => {
 
 describe('pem silence add --until as a duration', () => {
   it.each([
-    ['2h', '2025-10-08T14:00:00.000Z'],
-    ['3d', '2025-10-11T12:00:00.000Z'],
-    ['90m', '2025-10-08T13:30:00.000Z'],
-    ['1h30m', '2025-10-08T13:30:00.000Z'],
-    ['2 days', '2025-10-10T12:00:00.000Z'],
+    ['2h', '2025-10-08 14:00 UTC'],
+    ['3d', '2025-10-11 12:00 UTC'],
+    ['90m', '2025-10-08 13:30 UTC'],
+    ['1h30m', '2025-10-08 13:30 UTC'],
+    ['2 days', '2025-10-10 12:00 UTC'],
   ])('--until %s silences until %s (now is 2025-10-08T12:00:00Z)', async (until, expected) => {
     const result = await silence(['add', '--processor', 'gamebook_processor', '--until', until, '--reason', 'outage']);
     expect(result.code).toBe(0);
@@ -106,7 +107,7 @@ describe('a duration (pem silence add --until, pem backtest --every)', () => {
     expect(dry.code).toBe(0);
     const reasons = Object.fromEntries(JSON.parse(dry.stdout).alerts.filter((a: any) => a.processor).map((a: any) => [a.processor, a.reason]));
     expect(reasons).toMatchObject({ gamebook_processor: 'silenced', roster_processor: 'dry_run' });
-    expect(dry.stderr).toMatch(/dry run: gamebook_processor silenced until 2025-10-09T06:00:00.000Z \(sil_[0-9a-f]{8}\)/);
+    expect(dry.stderr).toMatch(/dry run: gamebook_processor silenced until 2025-10-09 06:00 UTC \(sil_[0-9a-f]{8}\)/);
     // Only for a processor the check could alert for: not one left out by --processors.
     const other = await runCli(['check', '--dry-run', '--json-output', '--date', '2025-10-07', '--processors', 'roster_processor', ...base], { now: NOW, env: {} });
     expect(other.stderr).not.toContain('silenced');
@@ -140,10 +141,12 @@ describe('pem silence list, as a table', () => {
       removal_reason: null,
       state: 'active' as const,
     };
-    expect(renderSilences([silence], false)).toBe(
+    expect(renderSilences([silence], false, 'UTC')).toBe(
       'ID     PROCESSOR           UNTIL                 STATE   BY             REASON\n' +
-        'sil_1  gamebook_processor  2025-10-09T00:00:00Z  active  eve?]0;title?  two?lines ?[2J\n',
+        'sil_1  gamebook_processor  2025-10-09 00:00 UTC  active  eve?]0;title?  two?lines ?[2J\n',
     );
+    // In the registry's time zone, with the offset.
+    expect(renderSilences([silence], false, 'America/New_York')).toContain('  2025-10-08 20:00 EDT (UTC-04:00)  active  ');
   });
 });
 
@@ -189,7 +192,7 @@ describe('pem silence list', () => {
     expect(list.code).toBe(0);
     expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+PROCESSOR\s+UNTIL\s+STATE\s+BY\s+REASON$/);
     expect(list.stdout).toContain(active);
-    expect(list.stdout).toContain('2025-10-10T00:00:00Z  active  ops-oncall  waiting on the vendor');
+    expect(list.stdout).toContain('2025-10-10 00:00 UTC  active  ops-oncall  waiting on the vendor');
     expect(list.stdout).not.toContain(short);
     expect(list.stdout).not.toContain(removed);
 

@@ -70,6 +70,7 @@ const LAYER: Record<string, number> = {
   'printable.ts': 0,
   'suggest.ts': 0,
   'calendar.ts': 0,
+  'local-time.ts': 0,
   config: 1,
   sql: 2,
   warehouse: 3,

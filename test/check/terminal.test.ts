@@ -39,7 +39,7 @@ describe('dateRuns and isoDateRanges', () => {
 
 describe('the day grid', () => {
   const headerOf = (days: number) => {
-    const lines = renderTerminalReport(syntheticResult(2, days), { color: false }).split('\n');
+    const lines = renderTerminalReport(syntheticResult(2, days), { color: false, timezone: 'UTC' }).split('\n');
     const level = lines.findIndex((line) => line.startsWith('LEVEL'));
     return { months: lines[level - 1]!, days: lines[level]! };
   };
@@ -59,7 +59,7 @@ describe('the day grid', () => {
     const p = result.report.processors[0]!;
     const days = p.days.map((d, i) => ({ ...d, date: dates[i]! }));
     Object.defineProperty(p, 'days', { value: days });
-    const lines = renderTerminalReport(result, { color: false }).split('\n');
+    const lines = renderTerminalReport(result, { color: false, timezone: 'UTC' }).split('\n');
     const level = lines.findIndex((line) => line.startsWith('LEVEL'));
     expect(lines[level - 1]!.trim()).toBe('Feb');
     expect(lines[level - 1]!.indexOf('Feb')).toBe(lines[level]!.indexOf(' 01') + 1);
@@ -73,7 +73,7 @@ describe('the day grid', () => {
 describe('terminal report lists', () => {
   it('name every date of a 90-day window within 80 columns, as ranges once the plain list is too long', () => {
     const result = syntheticResult(12, 90);
-    const text = renderTerminalReport(result, { color: false });
+    const text = renderTerminalReport(result, { color: false, timezone: 'UTC' });
     let ranged = 0;
     for (const p of result.report.processors) {
       for (const [label, dates] of [
@@ -102,7 +102,7 @@ describe('terminal report lists', () => {
     const [upstream, downstream] = result.report.processors;
     const dates = downstream!.days.filter((_, i) => i % 3 === 0).map((d) => d.date);
     downstream!.blocked_by = [{ processor: `${upstream!.name}_with_a_much_longer_key_than_usual`, dates }];
-    const lines = renderTerminalReport(result, { color: false }).split('\n');
+    const lines = renderTerminalReport(result, { color: false, timezone: 'UTC' }).split('\n');
     const at = lines.findIndex((line) => line.startsWith('         blocked by '));
     const block = [lines[at]!, ...lines.slice(at + 1).filter((line, i, rest) => rest.slice(0, i + 1).every((l) => l.startsWith('             ')))];
     expect(block.length).toBeGreaterThan(2);
@@ -114,7 +114,7 @@ describe('terminal report lists', () => {
     const result = syntheticResult(12, 7);
     const p = result.report.processors.find((q) => q.missing_dates.length > 0)!;
     expect(p).toBeDefined();
-    expect(renderTerminalReport(result, { color: false })).toContain(`         missing: ${p.missing_dates.join(', ')}\n`);
+    expect(renderTerminalReport(result, { color: false, timezone: 'UTC' })).toContain(`         missing: ${p.missing_dates.join(', ')}\n`);
   });
 
   it('wraps anomalies with their numbers one after another, every one kept', () => {
@@ -125,7 +125,7 @@ describe('terminal report lists', () => {
     for (const day of p.days) {
       if (low.includes(day.date)) Object.assign(day, { status: 'success', anomalies: ['low_volume'], records: 0, baseline_records: 1_234.5 });
     }
-    const text = renderTerminalReport(result, { color: false });
+    const text = renderTerminalReport(result, { color: false, timezone: 'UTC' });
     const list = listText(text, p.name, 'low volume');
     expect(datesNamed(list)).toEqual(low);
     expect(list).toContain('(0 records; usual 1,234.5)');
@@ -139,7 +139,7 @@ describe('terminal report errors', () => {
     const result = syntheticResult(1, 7);
     const name = result.report.processors[0]!.name;
     result.details[name]!.latest_failure = { date: '2025-10-01', error_type: 'Traceback', error_message: 'x'.repeat(5_000) };
-    const line = renderTerminalReport(result, { color: false }).split('\n').find((l) => l.includes('latest error ('))!;
+    const line = renderTerminalReport(result, { color: false, timezone: 'UTC' }).split('\n').find((l) => l.includes('latest error ('))!;
     expect(line).toBe(`         latest error (2025-10-01): Traceback: ${'x'.repeat(500 - 'Traceback: '.length - 1)}…`);
   });
 });
@@ -150,9 +150,19 @@ describe('terminal report of a disabled processor named with --processors', () =
     const p = result.report.processors[0]!;
     p.level = 'ERROR';
     result.details[p.name]!.enabled = false;
-    const text = renderTerminalReport(result, { color: false });
+    const text = renderTerminalReport(result, { color: false, timezone: 'UTC' });
     expect(text).toContain(', disabled, checked because named)');
     result.details[p.name]!.enabled = true;
-    expect(renderTerminalReport(result, { color: false })).not.toContain('disabled');
+    expect(renderTerminalReport(result, { color: false, timezone: 'UTC' })).not.toContain('disabled');
+  });
+});
+
+describe('the title line', () => {
+  it('gives the evaluation instant in the registry time zone, with its offset (SPEC §11)', () => {
+    const result = syntheticResult(1, 7);
+    const title = (timezone: string) => renderTerminalReport(result, { color: false, timezone }).split('\n')[0]!;
+    expect(result.report.now).toBe('2026-01-01T12:00:00.000Z');
+    expect(title('America/New_York')).toMatch(/, evaluated at 2026-01-01 07:00 EST \(UTC-05:00\)$/);
+    expect(title('UTC')).toMatch(/, evaluated at 2026-01-01 12:00 UTC$/);
   });
 });

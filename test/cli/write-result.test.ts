@@ -30,7 +30,7 @@ describe('writeCheckResult', () => {
 
   it('writes the JSON document whole, in several batches', async () => {
     const { stream, chunks } = slowStdout();
-    await writeCheckResult(result, { stdout: stream } as unknown as CliContext, 'json');
+    await writeCheckResult(result, { stdout: stream } as unknown as CliContext, 'json', 'UTC');
     await finished(stream);
     expect(chunks.join('')).toBe(`${JSON.stringify(result.report, null, 2)}\n`);
     expect(chunks.length).toBeGreaterThan(3);
@@ -38,7 +38,7 @@ describe('writeCheckResult', () => {
 
   it('writes the CSV whole, one line per processor and date, in several batches', async () => {
     const { stream, chunks } = slowStdout();
-    await writeCheckResult(result, { stdout: stream } as unknown as CliContext, 'csv');
+    await writeCheckResult(result, { stdout: stream } as unknown as CliContext, 'csv', 'UTC');
     await finished(stream);
     const lines = chunks.join('').split('\n');
     expect(lines[0]).toBe('processor_name,date,status,runs,failed_runs,anomalies,records,duration_seconds,processor_level,priority,revenue_impact');
