@@ -151,6 +151,8 @@ export function buildPagerDutyTrigger(
         route: context.route ?? null,
         evaluated_at: localTime(result.report.now, context.timezone ?? 'UTC'),
         problem_since: actions?.since ?? p.problem_since,
+        // problem_since is the window's first date then: the streak began before it, after the last success.
+        problem_since_before_window: actions?.streakBeforeWindow ?? false,
         problem_dates: actions?.problemRanges ?? null,
         runbook_url: actions?.runbookUrl ?? null,
         backfill_commands: actions?.backfillCommands ?? [],

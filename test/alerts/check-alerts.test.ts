@@ -103,7 +103,13 @@ describe('pem check with Slack and PagerDuty configured', () => {
       event_action: 'trigger',
       payload: { severity: 'critical', source: 'pem/nba_reference', component: 'gamebook_processor', class: 'stale' },
     });
-    expect(trigger.payload.custom_details).toMatchObject({ processor: 'gamebook_processor', priority: 'high', revenue_impact: true, last_success_date: '2025-10-02' });
+    expect(trigger.payload.custom_details).toMatchObject({
+      processor: 'gamebook_processor', priority: 'high', revenue_impact: true, last_success_date: '2025-10-02', problem_since: '2025-10-03', problem_since_before_window: false,
+    });
+    // Its last success (09-28) before the window, and dates expected since: problem_since is the
+    // window's first date, and the event says the streak began before it.
+    const player = pagerduty.requests.find((r) => r.body.payload.component === 'nbac_player_list_processor')!.body;
+    expect(player.payload.custom_details).toMatchObject({ problem_since: '2025-10-01', problem_since_before_window: true });
     expect(Object.values(sentOf(first.json)).every((sent) => sent === true)).toBe(true);
     expect(first.stderr).toContain('slack: sent 1 message (8 processors with issues, 0 recovered)');
     expect(first.stderr).toContain('pagerduty: sent 3 triggers, 0 resolves');
