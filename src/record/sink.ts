@@ -9,7 +9,7 @@
  *   cannot interleave with another writer; a writer waits its turn, and spools what it could not
  *   write in time.
  */
-import { annotated, usageError } from '../errors.js';
+import { annotated, describeError, usageError } from '../errors.js';
 import { resolveEngine, bigQueryOptionsFrom, type Engine, type WarehouseOptions, type WarehouseSettings } from '../warehouse/open.js';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from '../warehouse/duckdb.js';
@@ -247,7 +247,10 @@ async function withColumnMismatches(error: unknown, warehouse: Warehouse, table:
   try {
     const { otherColumnsNote, runHistoryMismatches } = await import('../sql/run-history-columns.js');
     const mismatches = await runHistoryMismatches(warehouse, table);
-    return mismatches.length === 0 ? error : annotated(error, otherColumnsNote(table, mismatches));
+    if (mismatches.length === 0) return error;
+    const note = otherColumnsNote(table, mismatches);
+    // DuckDB's append names them itself when the columns are not SPEC §2's in its order.
+    return describeError(error).includes(note) ? error : annotated(error, note);
   } catch {
     return error;
   }

@@ -25,6 +25,11 @@ function columnMismatches(expected: readonly { name: string; type: string }[], a
   });
 }
 
+/** The run history's columns and types as the dialect's DDL declares them, in its order. */
+export function runHistoryDdlColumns(dialect: Dialect | SqlRenderer, table: string): { name: string; type: string }[] {
+  return ddlColumns(dialect, 'run_history_ddl', table);
+}
+
 /** Where a table's columns are read from: a warehouse (`Warehouse.tableColumns`, empty for a table that does not exist). */
 export interface TableColumnSource {
   readonly dialect: Dialect;

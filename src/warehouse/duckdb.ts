@@ -153,6 +153,20 @@ export async function openDuckDb(options: DuckDbOptions): Promise<Warehouse> {
   return warehouse;
 }
 
+/**
+ * The run history's columns in the order `insertRunRows` appends them: the order of its DDL
+ * (run_history_ddl.sql.hbs; test/warehouse/duckdb-column-order.test.ts holds them equal).
+ */
+export const RUN_HISTORY_APPEND_ORDER = ['run_id', 'processor_name', 'processing_date', 'status', 'started_at', 'completed_at', 'records_processed', 'errors', 'trigger_source', 'metadata'] as const;
+
+/** Whether a table's columns are exactly `names`, in order (DuckDB's names are case-insensitive). */
+function sameNames(columns: readonly TableColumn[], names: readonly string[]): boolean {
+  return columns.length === names.length && columns.every((column, i) => column.name.toLowerCase() === names[i]);
+}
+
+/** Names the temporary tables of by-name appends apart, within a process. */
+let stageCount = 0;
+
 /** Whether DuckDB refused to open the file for writing: this user may not write it, or its file system is read-only. */
 function isNotWritable(error: unknown): boolean {
   return /permission denied|read-only file system/i.test(error instanceof Error ? error.message : String(error));
@@ -637,9 +651,17 @@ class DuckDbWarehouse implements Warehouse {
     if (undated) throw new Error(`run ${undated.run_id}: processing_date '${undated.processing_date}' is not a calendar date (YYYY-MM-DD)`);
     const [schema, name] = splitTable(table);
     const { fresh, repeated } = await this.rowsNotYetIn(table, rows);
+    // The appender fills columns by position: into a table made by hand with SPEC §2's columns in
+    // another order, a run id landed in processor_name and a status in trigger_source, silently.
+    // Such a table (or one with more columns, filled by their defaults) is given the rows by name,
+    // through a temporary table of the DDL's shape; one without SPEC §2's columns refuses them.
+    const columns = await this.tableColumns(table);
+    const byName = columns.length > 0 && !sameNames(columns, RUN_HISTORY_APPEND_ORDER);
+    const staged = byName ? await this.runRowsStage(table) : null;
     const lease = await this.lease();
     try {
-      const appender = await lease.connection.createAppender(name, schema);
+      if (staged) await lease.connection.run(staged.create);
+      const appender = staged ? await lease.connection.createAppender(staged.name, 'main', 'temp') : await lease.connection.createAppender(name, schema);
       for (const row of fresh) {
         appender.appendVarchar(row.run_id);
         appender.appendVarchar(row.processor_name);
@@ -659,12 +681,35 @@ class DuckDbWarehouse implements Warehouse {
         appender.endRow();
       }
       appender.closeSync();
+      if (staged) await lease.connection.run(staged.insert);
     } catch (error) {
       throw runtimeError(`${this.description}: cannot append to ${table}: ${describeError(error)}`);
     } finally {
+      if (staged) await lease.connection.run(`DROP TABLE IF EXISTS temp.main.${staged.name}`).catch(() => undefined);
       lease.done();
     }
     return repeated;
+  }
+
+  /**
+   * A temporary table of the run history's DDL shape and the statement that moves its rows into
+   * `table` by name, for a table whose columns are SPEC §2's in another order or with more of them;
+   * refuses (keeping the rows spooled, by its callers) a table that lacks SPEC §2's columns or has
+   * them with other types. The SQL renderer is loaded only for such a table.
+   */
+  private async runRowsStage(table: string): Promise<{ name: string; create: string; insert: string }> {
+    const { otherColumnsNote, runHistoryDdlColumns, runHistoryMismatches } = await import('../sql/run-history-columns.js');
+    const mismatches = await runHistoryMismatches(this, table);
+    if (mismatches.length > 0) throw runtimeError(`${this.description}: cannot append to ${table}: ${otherColumnsNote(table, mismatches)}`);
+    const name = `pem_run_rows_${++stageCount}`;
+    const quote = (part: string) => `"${part.replace(/"/g, '""')}"`;
+    const target = splitTable(table).filter((part): part is string => part !== null).map(quote).join('.');
+    const columns = runHistoryDdlColumns('duckdb', table);
+    return {
+      name,
+      create: `CREATE TEMP TABLE ${name} (${columns.map((c) => `${quote(c.name)} ${c.type}`).join(', ')})`,
+      insert: `INSERT INTO ${target} BY NAME SELECT * FROM temp.main.${name}`,
+    };
   }
 
   async tableColumns(table: string): Promise<TableColumn[]> {
