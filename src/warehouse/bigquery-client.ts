@@ -237,11 +237,23 @@ export class RunInsertError extends Error {
  * reported, not silently re-sent). Throws `RunInsertError`.
  */
 export async function streamRunRows(table: Table, rows: readonly RunRow[]): Promise<void> {
+  let answer: unknown;
   try {
-    await table.insert(rows.map(toInsertAllRow), { raw: true, partialRetries: 0 });
+    [answer] = await table.insert(rows.map(toInsertAllRow), { raw: true, partialRetries: 0 });
   } catch (error) {
     throw describeInsertError(error, rows.length);
   }
+  // An HTTP 200 that is no insertAll answer (a captive portal's or a proxy's page) stored nothing
+  // that anyone can tell: said, and retried (the insertIds keep a row that did arrive once).
+  if (!isInsertAllAnswer(answer)) {
+    const shown = firstLine(typeof answer === 'string' ? answer : JSON.stringify(answer) ?? String(answer)).slice(0, 80);
+    throw new RunInsertError(`BigQuery's endpoint answered HTTP 200 with no insertAll response (${shown || 'an empty body'}): the row may not be stored`, true);
+  }
+}
+
+/** Whether BigQuery's answer to tabledata.insertAll is one: an object of its kind (https://cloud.google.com/bigquery/docs/reference/rest/v2/tabledata/insertAll). */
+function isInsertAllAnswer(answer: unknown): boolean {
+  return typeof answer === 'object' && answer !== null && !Array.isArray(answer) && (answer as { kind?: unknown }).kind === 'bigquery#tableDataInsertAllResponse';
 }
 
 interface ClientError {

@@ -142,6 +142,21 @@ describe('the BigQuery run recorder', () => {
     expect(logged).toBe('');
   });
 
+  it('does not take an HTTP 200 that is no insertAll answer (a captive portal) for a stored row: retried, then said', async () => {
+    standIn.queue.push({ kind: 'page', body: '<html>captive portal</html>' });
+    const rec = recorder();
+    await rec.recordRunStart('gamebook', '2025-10-07');
+    // Retried, with the same insertId: the stand-in stores it at the second try.
+    expect(standIn.requests).toHaveLength(2);
+    expect(standIn.stored).toHaveLength(1);
+    expect(logged).toBe('');
+    standIn.fallback = { kind: 'page', body: '<html>captive portal</html>' };
+    const again = recorder();
+    await again.recordRunStart('gamebook', '2025-10-08');
+    expect(again.lastWriteSucceeded).toBe(false);
+    expect(logged).toContain("BigQuery's endpoint answered HTTP 200 with no insertAll response (<html>captive portal</html>): the row may not be stored");
+  });
+
   it('retries a 503 and stores the row once', async () => {
     standIn.queue.push({ kind: 'http-error', status: 503, reason: 'backendError', message: 'Backend error' });
     const rec = recorder();

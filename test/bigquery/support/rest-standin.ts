@@ -97,6 +97,8 @@ export type Behaviour =
   | { kind: 'http-error'; status: number; reason: string; message: string }
   /** Does the work (stores the rows, runs the query), then drops the connection unanswered. */
   | { kind: 'store-then-drop' }
+  /** Answers HTTP 200 with this body, as text/html, doing nothing (a captive portal or a proxy's page). */
+  | { kind: 'page'; body: string }
   | { kind: 'hang' };
 
 /** Thrown by `answer` to make the stand-in reply as BigQuery does to a bad query (HTTP 400). */
@@ -441,6 +443,11 @@ export async function startBigQueryStandIn(options: StandInOptions = {}): Promis
       const body = (received.body = await readJson(request));
       const behaviour = standIn.queue.shift() ?? standIn.fallback;
       if (behaviour.kind === 'hang') return;
+      if (behaviour.kind === 'page') {
+        response.writeHead(200, { 'content-type': 'text/html; charset=UTF-8', 'content-length': Buffer.byteLength(behaviour.body) });
+        response.end(behaviour.body);
+        return;
+      }
       if (behaviour.kind === 'http-error') {
         send(response, behaviour.status, errorBody(behaviour.status, behaviour.message, behaviour.reason));
         return;
