@@ -46,7 +46,7 @@ function environmentNotes(context: CliContext, registry: Registry): string[] {
   const reportUri = () => {
     let uri: string | null = null;
     try {
-      uri = readSettings(context.env, { alerting: false }).reportPublish.uri;
+      uri = readSettings(context.env, { eager: false }).reportPublish.uri;
     } catch {
       return; // the settings' own problems, said once above
     }

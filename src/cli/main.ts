@@ -158,7 +158,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     log: createLogger(io.stderr ?? process.stderr, { json: isCloudRun(env), redact: secretValues(env) }),
     get settings() {
       // Alert settings are `pem check`'s, which reads them all first (checkAction's caller).
-      return (settings ??= readSettings(env, { alerting: false }));
+      return (settings ??= readSettings(env, { eager: false }));
     },
   };
   const program = buildProgram(context);

@@ -125,12 +125,16 @@ export function environmentOf(env?: Environment): Environment {
   return env ?? process.env;
 }
 
+const NO_BIGQUERY_SETTINGS: Settings['bigQuery'] = { project: undefined, location: undefined, apiEndpoint: undefined, timeoutMs: undefined };
+const DEFAULT_DUCKDB_SETTINGS: Settings['duckDb'] = { lockTimeoutMs: DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, memoryLimit: DEFAULT_DUCKDB_MEMORY_LIMIT };
+
 /**
  * Every setting, validated together. Throws one usage error (exit 2): its message is the only
- * problem, or a count with every problem in `details`. Without `alerting`, the settings of alert
- * delivery and report publishing are left to their first use (`lazily`).
+ * problem, or a count with every problem in `details`. Without `eager` (every command but
+ * `pem check` and `pem demo`), the engines' settings and those of alert delivery and report
+ * publishing are left to their first use (`lazily`).
  */
-export function readSettings(env: Environment = environmentOf(), { alerting = true }: { alerting?: boolean } = {}): Settings {
+export function readSettings(env: Environment = environmentOf(), { eager = true }: { eager?: boolean } = {}): Settings {
   const problems: string[] = [];
   const attempt = <T>(read: () => T, fallback: T): T => {
     try {
@@ -143,14 +147,14 @@ export function readSettings(env: Environment = environmentOf(), { alerting = tr
   };
   const settings: Settings = {
     engine: attempt(() => engineFrom(env), null),
-    bigQuery: attempt(() => bigQueryFrom(env), { project: undefined, location: undefined, apiEndpoint: undefined, timeoutMs: undefined }),
-    duckDb: attempt(() => duckDbFrom(env), { lockTimeoutMs: DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, memoryLimit: DEFAULT_DUCKDB_MEMORY_LIMIT }),
-    // Without `alerting`, placeholders until `lazily` below puts their readers in place.
-    alertRetry: alerting ? attempt(() => alertRetryFrom(env), {}) : {},
-    destinations: alerting
+    bigQuery: eager ? attempt(() => bigQueryFrom(env), NO_BIGQUERY_SETTINGS) : NO_BIGQUERY_SETTINGS,
+    duckDb: eager ? attempt(() => duckDbFrom(env), DEFAULT_DUCKDB_SETTINGS) : DEFAULT_DUCKDB_SETTINGS,
+    // Without `eager`, placeholders until `lazily` below puts their readers in place.
+    alertRetry: eager ? attempt(() => alertRetryFrom(env), {}) : {},
+    destinations: eager
       ? attempt(() => destinationsFrom(env), { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL })
       : { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL },
-    reportPublish: alerting ? attempt(() => reportPublishFrom(env), { uri: null, apiEndpoint: undefined }) : { uri: null, apiEndpoint: undefined },
+    reportPublish: eager ? attempt(() => reportPublishFrom(env), { uri: null, apiEndpoint: undefined }) : { uri: null, apiEndpoint: undefined },
     selfRecord: attempt(() => selfRecordFrom(env), { enabled: false, timeoutMs: DEFAULT_RECORD_TIMEOUT_MS, triggerSource: 'manual', cloudRunExecution: null }),
     cloudRun: isCloudRun(env),
     color: colorModeFrom(env),
@@ -159,8 +163,11 @@ export function readSettings(env: Environment = environmentOf(), { alerting = tr
     environment: env,
   };
   throwProblems(problems);
-  if (!alerting) {
-    // Read when first used, so that a malformed one stops only what uses it.
+  if (!eager) {
+    // Read when first used, so that a malformed one stops only what uses it: the engine's own
+    // settings too (a bad PEM_BIGQUERY_API_ENDPOINT cost a DuckDB `pem record` its run row).
+    lazily(settings, 'bigQuery', () => bigQueryFrom(env));
+    lazily(settings, 'duckDb', () => duckDbFrom(env));
     lazily(settings, 'alertRetry', () => alertRetryFrom(env));
     lazily(settings, 'destinations', () => destinationsFrom(env));
     lazily(settings, 'reportPublish', () => reportPublishFrom(env));
@@ -171,11 +178,11 @@ export function readSettings(env: Environment = environmentOf(), { alerting = tr
 /**
  * `settings[key]` read from the environment on first use: a malformed value throws its usage error
  * there (exit 2). The alert destinations, retries and report location are `pem check`'s (which
- * reads every setting first, `readSettings` with `alerting`): a typo in SLACK_WEBHOOK_URL must
+ * reads every setting first, `readSettings` with `eager`): a typo in SLACK_WEBHOOK_URL must
  * not stop `pem record` in a processor's container (its run would go unrecorded), `pem gaps` or
  * `pem report`.
  */
-function lazily<K extends 'alertRetry' | 'destinations' | 'reportPublish'>(settings: Settings, key: K, read: () => Settings[K]): void {
+function lazily<K extends 'bigQuery' | 'duckDb' | 'alertRetry' | 'destinations' | 'reportPublish'>(settings: Settings, key: K, read: () => Settings[K]): void {
   let value: Settings[K] | undefined;
   Object.defineProperty(settings, key, {
     enumerable: true,

@@ -467,7 +467,7 @@ export class RunRecorder {
 export function createRunRecorder(
   target: RunTarget & Omit<RunRecorderOptions, 'sink'>,
   // The warehouse's settings only: a processor's run is recorded whatever its alert variables say.
-  settings: WarehouseSettings = readSettings(undefined, { alerting: false }),
+  settings: WarehouseSettings = readSettings(undefined, { eager: false }),
 ): RunRecorder {
   const { table, engine, database, project, location, authClient, ...options } = target;
   const timeoutMs = options.timeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS;

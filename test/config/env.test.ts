@@ -73,14 +73,21 @@ describe('readSettings', () => {
     expect(readSettings({ PEM_BIGQUERY_LOCATION: ' EU ' }).bigQuery.location).toBe('EU');
   });
 
-  it('without alerting, leaves the alert settings to their first use: a bad one fails only what reads it', () => {
-    const settings = readSettings({ SLACK_WEBHOOK_URL: 'nope', PEM_ALERT_RETRIES: '99', PEM_DUCKDB_MEMORY_LIMIT: '300MB' }, { alerting: false });
+  it('not eager, leaves the alert and engine settings to their first use: a bad one fails only what reads it', () => {
+    const settings = readSettings({ SLACK_WEBHOOK_URL: 'nope', PEM_ALERT_RETRIES: '99', PEM_DUCKDB_MEMORY_LIMIT: '300MB' }, { eager: false });
     expect(settings.duckDb.memoryLimit).toBe('300MB');
     expect(() => settings.destinations).toThrow(/^SLACK_WEBHOOK_URL is not an http\(s\) URL/);
     expect(() => settings.alertRetry).toThrow(/^PEM_ALERT_RETRIES/);
     expect(settings.reportPublish).toEqual({ uri: null, apiEndpoint: undefined });
-    // A core setting is still read at once.
-    expect(() => readSettings({ PEM_ENGINE: 'oracle', SLACK_WEBHOOK_URL: 'nope' }, { alerting: false })).toThrow(/^PEM_ENGINE 'oracle'/);
+    // A DuckDB command is not stopped by a BigQuery setting, nor a BigQuery one by DuckDB's.
+    const engines = readSettings({ PEM_BIGQUERY_API_ENDPOINT: 'ftp://x', PEM_DUCKDB_LOCK_TIMEOUT_MS: 'soon' }, { eager: false });
+    expect(() => engines.bigQuery).toThrow(/^PEM_BIGQUERY_API_ENDPOINT/);
+    expect(() => engines.duckDb).toThrow(/^PEM_DUCKDB_LOCK_TIMEOUT_MS/);
+    expect(engines.engine).toBeNull();
+    // Eager (pem check), every one is read at once.
+    expect(() => readSettings({ PEM_BIGQUERY_API_ENDPOINT: 'ftp://x' })).toThrow(/^PEM_BIGQUERY_API_ENDPOINT/);
+    // The engine is still read at once.
+    expect(() => readSettings({ PEM_ENGINE: 'oracle', SLACK_WEBHOOK_URL: 'nope' }, { eager: false })).toThrow(/^PEM_ENGINE 'oracle'/);
   });
 
   it('gives one bad value as the message itself', () => {
