@@ -435,14 +435,16 @@ export class RunRecorder {
     const kept =
       keptIn !== null ? `; kept in ${keptIn}, added by the next \`pem record\` or \`pem check\` that can write it`
       : notKeptBecause !== null ? `; it could not be kept for later either (${notKeptBecause}): this row is lost`
-      : '';
+      // No spool (BigQuery keeps none): said as plainly, since nothing adds it later.
+      : '; this row is not stored';
     const message = `${what}: ${reason}${kept}`;
     if (this.strict) {
       throw cause instanceof PemError && cause.code === 'usage' ? usageError(message) : new PemError('runtime', message);
     }
+    // Said once per cause while rows are kept for later; every row that is not, each time (its run is named).
     const key = (cause as { underlying?: string } | null)?.underlying ?? reason;
-    if (this.quietCause === key) return;
-    this.quietCause = key;
+    if (keptIn !== null && this.quietCause === key) return;
+    this.quietCause = keptIn !== null ? key : null;
     this.log.warn(`${message} (${this.failureNote})`);
   }
 

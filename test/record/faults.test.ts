@@ -1,7 +1,8 @@
 /**
  * A recorder failure never breaks the processor: with the warehouse down, slow, or rejecting
  * rows, `withRun` returns the processor's own result (or throws its own error) within the bound,
- * logs the cause once, and only `strict: true` turns a recording failure into an error.
+ * logs each row it could not store (a row kept for later, once per cause), and only
+ * `strict: true` turns a recording failure into an error.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -76,14 +77,17 @@ describe.each([
     /BigQuery rejected the row: invalid: no such field: metadata\./,
   ],
 ] as const)('with BigQuery %s', (_name, make, cause) => {
-  it("returns the processor's result within the bound and logs the cause once", async () => {
+  it("returns the processor's result within the bound and logs each row it could not store, as not stored", async () => {
     const recorder = await make();
     const { value, ms } = await timed(() => recorder.withRun('gamebook', '2025-10-07', async () => 42));
     expect(value).toBe(42);
     expect(ms).toBeLessThan(WITHIN_MS);
-    expect(loggedLines()).toHaveLength(1);
-    expect(logged).toMatch(cause);
-    expect(logged).toMatch(/^warning: cannot record the start of run gamebook\/2025-10-07\//);
+    // BigQuery keeps no spool: the start and the end are both lost, and each line names its run.
+    const lines = loggedLines();
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toMatch(cause);
+    expect(lines[0]).toMatch(/^warning: cannot record the start of run gamebook\/2025-10-07\/.*; this row is not stored \(/);
+    expect(lines[1]).toMatch(/^warning: cannot record the end of run gamebook\/2025-10-07\/.*; this row is not stored \(/);
   });
 
   it("rethrows the processor's own error within the bound", async () => {
@@ -96,13 +100,13 @@ describe.each([
 });
 
 describe('with DuckDB', () => {
-  it('returns the result when the database file does not exist, logging once', async () => {
+  it('returns the result when the database file does not exist, logging each row as not stored', async () => {
     const recorder = new RunRecorder({ sink: duckDbFileSink(join(dir, 'absent.duckdb'), TABLE), timeoutMs: BOUND_MS, log: log() });
     const { value, ms } = await timed(() => recorder.withRun('gamebook', '2025-10-07', () => 'ok'));
     expect(value).toBe('ok');
     expect(ms).toBeLessThan(WITHIN_MS);
-    expect(loggedLines()).toHaveLength(1);
-    expect(logged).toContain('absent.duckdb does not exist');
+    expect(loggedLines()).toHaveLength(2);
+    for (const line of loggedLines()) expect(line).toMatch(/absent\.duckdb does not exist.*this row is not stored/);
   });
 
   it('returns the result when the run-history table is missing, logging the cause', async () => {
@@ -148,13 +152,14 @@ describe('strict mode', () => {
 });
 
 describe('logging once', () => {
-  it('logs a repeated cause once, and again after a write succeeded in between', async () => {
+  it('logs a repeated cause once while its rows are kept for later, and again after a write succeeded in between', async () => {
     let fail = true;
     const sink: RunSink = {
       description: 'toggled sink',
       async write() {
         if (fail) throw new Error('quota exceeded');
       },
+      spool: async () => '/var/spool/pem',
     };
     const recorder = new RunRecorder({ sink, log: log() });
     await recorder.recordRunStart('a', '2025-10-07');
@@ -165,6 +170,22 @@ describe('logging once', () => {
     fail = true;
     await recorder.recordRunStart('d', '2025-10-07');
     expect(loggedLines()).toHaveLength(2);
+  });
+
+  it('logs every row it could not keep either, each naming its run: the log is what is left of it', async () => {
+    const sink: RunSink = {
+      description: 'failing sink',
+      async write() {
+        throw new Error('quota exceeded');
+      },
+    };
+    const recorder = new RunRecorder({ sink, log: log() });
+    await recorder.recordRunStart('a', '2025-10-07');
+    await recorder.recordRunStart('b', '2025-10-07');
+    const lines = loggedLines();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^warning: cannot record the start of run a\/2025-10-07\/.*: quota exceeded; this row is not stored/);
+    expect(lines[1]).toMatch(/^warning: cannot record the start of run b\/2025-10-07\//);
   });
 
   it('bounds a sink that throws synchronously or never settles', async () => {
