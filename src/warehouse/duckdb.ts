@@ -73,6 +73,8 @@ export interface DuckDbOptions {
   readsOnly?: boolean;
   /** Hears, once, how many spooled run rows a read-only open (`readsOnly`) reads without. */
   onSpoolNotRead?: (rows: number) => void;
+  /** Hears, once, of spooled run rows added to `table` whose spool files could not be removed. */
+  onSpoolNotRemoved?: (table: string, rows: number, reason: string) => void;
 }
 
 /**
@@ -238,7 +240,7 @@ class DuckDbWarehouse implements Warehouse {
 
   constructor(
     private readonly path: string,
-    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait' | 'memoryLimit' | 'sliceFileHoldMs' | 'onSpoolKept' | 'onSpoolDamaged' | 'onSpoolUnreadable' | 'readsOnly' | 'onSpoolNotRead'>,
+    private readonly options: Pick<DuckDbOptions, 'lockWaitMs' | 'signal' | 'onLockWait' | 'memoryLimit' | 'sliceFileHoldMs' | 'onSpoolKept' | 'onSpoolDamaged' | 'onSpoolUnreadable' | 'readsOnly' | 'onSpoolNotRead' | 'onSpoolNotRemoved'>,
     readonly description: string,
   ) {}
 
@@ -394,12 +396,22 @@ class DuckDbWarehouse implements Warehouse {
     // A row the table skipped because it holds another of its (run_id, status) that says
     // something else: set aside with why, not forgotten unsaid. A retry (the same values) is.
     const conflicting = new Map(repeated.filter((repeat) => repeatDifferences(repeat).length > 0).map((repeat) => [repeat.row, repeat]));
-    for (const entry of entries) {
-      const repeat = conflicting.get(entry.row);
-      if (repeat) setAsideRepeated(entry, repeat);
+    try {
+      for (const entry of entries) {
+        const repeat = conflicting.get(entry.row);
+        if (repeat) setAsideRepeated(entry, repeat);
+      }
+      forgetSpooled(entries.filter((entry) => !conflicting.has(entry.row)));
+    } catch (error) {
+      // The rows are in the table; only their files stay (a read-only spool folder): not a table
+      // refusing them. Said once; a later drain finds them stored and adds nothing.
+      if (!this.spoolNotRemovedTold) {
+        this.spoolNotRemovedTold = Boolean(this.options.onSpoolNotRemoved);
+        this.options.onSpoolNotRemoved?.(table, entries.length, describeError(error));
+      }
     }
-    forgetSpooled(entries.filter((entry) => !conflicting.has(entry.row)));
   }
+  private spoolNotRemovedTold = false;
 
   private readonly spoolKeptTold = new Set<string>();
   private spoolDamagedTold = false;

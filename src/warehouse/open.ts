@@ -67,6 +67,13 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
             `the next pem check or pem record that can write it adds ${one ? 'it' : 'them'}`,
         );
       },
+      onSpoolNotRemoved: (table, rows, reason) => {
+        const one = rows === 1;
+        mode.warn?.(
+          `${rows} run row${one ? '' : 's'} kept in ${spoolDirOf(path)} ${one ? 'is' : 'are'} now in ${table}, but ${one ? 'its file' : 'their files'} cannot be removed (${reason}): ` +
+            `remove ${one ? 'it' : 'them'} by hand (a later drain finds ${one ? 'it' : 'them'} stored and adds nothing)`,
+        );
+      },
       onSpoolUnreadable: (files) => {
         const one = files.length === 1;
         const shown = spoolFilesShown(files);

@@ -2,6 +2,7 @@
  * A DuckDB file this user may read but not write (a shared copy, a read-only mount): the commands
  * that only read (check --dry-run, gaps, silence list, backtest) read it read-only; a command that
  * writes fails in one line that says which commands can read it. The file is left as it was.
+ * And a spool this user may read but not empty: its rows are added, and its files said to stay.
  *
  * Root may write any file, so as root the commands run as another user (nobody, 65534), who may
  * read the scenario and not write it; as any other user, the file is made read-only.
@@ -101,5 +102,36 @@ describe.runIf(otherUserCanRunPem)('a DuckDB file this user may not write', () =
     );
     expect(fileHash()).toBe(before);
     expect(readdirSync(spoolDirOf(scenario.databasePath))).toHaveLength(1);
+  });
+});
+
+describe.runIf(otherUserCanRunPem)('a spool folder this user may not empty', () => {
+  it('has its rows added all the same, and says their files stay (not that the table refuses them)', async () => {
+    const spooled = await createScenario(registry, []);
+    let dir: string | undefined;
+    try {
+      dir = spoolRunRows(spooled.databasePath, 'monitoring.processor_run_history', [success('2025-10-06')]);
+      // The database and its folder writable by the user; the spool folder not.
+      chmodSync(spooled.dir, 0o777);
+      chmodSync(spooled.databasePath, 0o666);
+      chmodSync(spooled.registryPath, 0o644);
+      for (const file of readdirSync(dir)) chmodSync(join(dir, file), 0o644);
+      chmodSync(dir, 0o555);
+      const run = await cli.run(
+        ['check', '--dry-run', '--json-output', '--date', '2025-10-07', '--now', '2025-10-08T12:00:00Z', '--config', spooled.registryPath, '--database', spooled.databasePath],
+        {},
+        undefined,
+        runAs,
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout).processors[0].missing_dates).not.toContain('2025-10-06');
+      expect(run.stderr).toMatch(
+        new RegExp(`^warning: 1 run row kept in ${dir.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')} is now in monitoring\\.processor_run_history, but its file cannot be removed \\(EACCES`, 'm'),
+      );
+      expect(run.stderr).not.toContain('cannot be added');
+    } finally {
+      if (dir) chmodSync(dir, 0o755);
+      spooled.cleanup();
+    }
   });
 });
