@@ -244,16 +244,22 @@ export async function streamRunRows(table: Table, rows: readonly RunRow[]): Prom
     throw describeInsertError(error, rows.length);
   }
   // An HTTP 200 that is no insertAll answer (a captive portal's or a proxy's page) stored nothing
-  // that anyone can tell: said, and retried (the insertIds keep a row that did arrive once).
+  // that anyone can tell: said, and retried (BigQuery's insertIds keep a row that did arrive once).
   if (!isInsertAllAnswer(answer)) {
     const shown = firstLine(typeof answer === 'string' ? answer : JSON.stringify(answer) ?? String(answer)).slice(0, 80);
-    throw new RunInsertError(`BigQuery's endpoint answered HTTP 200 with no insertAll response (${shown || 'an empty body'}): the row may not be stored`, true);
+    throw new RunInsertError(`BigQuery's endpoint answered HTTP 200 with no insertAll response (${shown || 'an empty body'}): whether the row was stored cannot be told`, true);
   }
 }
 
-/** Whether BigQuery's answer to tabledata.insertAll is one: an object of its kind (https://cloud.google.com/bigquery/docs/reference/rest/v2/tabledata/insertAll). */
+/**
+ * Whether an answer to tabledata.insertAll is one: a JSON object, of its kind when it names one
+ * (https://cloud.google.com/bigquery/docs/reference/rest/v2/tabledata/insertAll). An emulator
+ * (goccy/bigquery-emulator, docs/bigquery.md) answers `{}`; a page arrives as a string.
+ */
 function isInsertAllAnswer(answer: unknown): boolean {
-  return typeof answer === 'object' && answer !== null && !Array.isArray(answer) && (answer as { kind?: unknown }).kind === 'bigquery#tableDataInsertAllResponse';
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return false;
+  const { kind } = answer as { kind?: unknown };
+  return kind === undefined || kind === 'bigquery#tableDataInsertAllResponse';
 }
 
 interface ClientError {

@@ -154,7 +154,16 @@ describe('the BigQuery run recorder', () => {
     const again = recorder();
     await again.recordRunStart('gamebook', '2025-10-08');
     expect(again.lastWriteSucceeded).toBe(false);
-    expect(logged).toContain("BigQuery's endpoint answered HTTP 200 with no insertAll response (<html>captive portal</html>): the row may not be stored");
+    expect(logged).toContain("BigQuery's endpoint answered HTTP 200 with no insertAll response (<html>captive portal</html>): whether the row was stored cannot be told");
+  });
+
+  it("takes an emulator's empty insertAll answer ({}, no kind) for a stored row", async () => {
+    standIn.queue.push({ kind: 'page', body: '{}', contentType: 'application/json' });
+    const rec = recorder();
+    await rec.recordRunStart('gamebook', '2025-10-07');
+    expect(standIn.requests).toHaveLength(1);
+    expect(rec.lastWriteSucceeded).toBe(true);
+    expect(logged).toBe('');
   });
 
   it('retries a 503 and stores the row once', async () => {

@@ -86,8 +86,8 @@ describe.each([
     const lines = loggedLines();
     expect(lines).toHaveLength(2);
     for (const line of lines) expect(line).toMatch(cause);
-    expect(lines[0]).toMatch(/^warning: cannot record the start of run gamebook\/2025-10-07\/.*; this row is not stored \(/);
-    expect(lines[1]).toMatch(/^warning: cannot record the end of run gamebook\/2025-10-07\/.*; this row is not stored \(/);
+    expect(lines[0]).toMatch(/^warning: cannot record the start of run gamebook\/2025-10-07\/.*; nothing keeps it for later: record it again once the warehouse can take it \(a repeat adds nothing\) \(/);
+    expect(lines[1]).toMatch(/^warning: cannot record the end of run gamebook\/2025-10-07\/.*; nothing keeps it for later: record it again once the warehouse can take it \(a repeat adds nothing\) \(/);
   });
 
   it("rethrows the processor's own error within the bound", async () => {
@@ -106,7 +106,7 @@ describe('with DuckDB', () => {
     expect(value).toBe('ok');
     expect(ms).toBeLessThan(WITHIN_MS);
     expect(loggedLines()).toHaveLength(2);
-    for (const line of loggedLines()) expect(line).toMatch(/absent\.duckdb does not exist.*this row is not stored/);
+    for (const line of loggedLines()) expect(line).toMatch(/absent\.duckdb does not exist.*; nothing keeps it for later/);
   });
 
   it('returns the result when the run-history table is missing, logging the cause', async () => {
@@ -184,7 +184,7 @@ describe('logging once', () => {
     await recorder.recordRunStart('b', '2025-10-07');
     const lines = loggedLines();
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^warning: cannot record the start of run a\/2025-10-07\/.*: quota exceeded; this row is not stored/);
+    expect(lines[0]).toMatch(/^warning: cannot record the start of run a\/2025-10-07\/.*: quota exceeded; nothing keeps it for later/);
     expect(lines[1]).toMatch(/^warning: cannot record the start of run b\/2025-10-07\//);
   });
 

@@ -97,8 +97,8 @@ export type Behaviour =
   | { kind: 'http-error'; status: number; reason: string; message: string }
   /** Does the work (stores the rows, runs the query), then drops the connection unanswered. */
   | { kind: 'store-then-drop' }
-  /** Answers HTTP 200 with this body, as text/html, doing nothing (a captive portal or a proxy's page). */
-  | { kind: 'page'; body: string }
+  /** Answers HTTP 200 with this body (as text/html unless given), doing nothing (a captive portal's page; an emulator's `{}`). */
+  | { kind: 'page'; body: string; contentType?: string }
   | { kind: 'hang' };
 
 /** Thrown by `answer` to make the stand-in reply as BigQuery does to a bad query (HTTP 400). */
@@ -444,7 +444,7 @@ export async function startBigQueryStandIn(options: StandInOptions = {}): Promis
       const behaviour = standIn.queue.shift() ?? standIn.fallback;
       if (behaviour.kind === 'hang') return;
       if (behaviour.kind === 'page') {
-        response.writeHead(200, { 'content-type': 'text/html; charset=UTF-8', 'content-length': Buffer.byteLength(behaviour.body) });
+        response.writeHead(200, { 'content-type': behaviour.contentType ?? 'text/html; charset=UTF-8', 'content-length': Buffer.byteLength(behaviour.body) });
         response.end(behaviour.body);
         return;
       }
