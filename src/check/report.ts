@@ -502,8 +502,10 @@ export class CheckResultBuilder {
     // what the processor is blocked on is its problem dates, and a stale one's dates since its last
     // success: a date still running, explained by an upstream's, is no date it waits on.
     const isStale = verdict.is_stale === true;
+    const lastSuccess = str(verdict.last_success_date);
     for (const r of dayRows) {
-      if (!isStale && r.is_problem_date !== true) continue;
+      const sinceLastSuccess = isStale && (lastSuccess === null || String(r.processing_date) > lastSuccess);
+      if (r.is_problem_date !== true && !sinceLastSuccess) continue;
       for (const upstream of r.blocked_by === null || r.blocked_by === undefined ? [] : String(r.blocked_by).split(',')) {
         let dates = blockedBy.get(upstream);
         if (!dates) blockedBy.set(upstream, (dates = []));

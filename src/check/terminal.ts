@@ -73,7 +73,7 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
   const counts = { CRITICAL: 0, ERROR: 0, OK: 0 };
   for (const p of report.processors) counts[p.level]++;
   lines.push(
-    `${colors.bold('Processor health')} ${report.window_start} .. ${report.window_end} (${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'}), evaluated at ${localTime(report.now, options.timezone)}`,
+    `${colors.bold('Processor health')} ${report.window_start} .. ${report.window_end} (${report.lookback_days} day${report.lookback_days === 1 ? '' : 's'}), evaluated at ${localTime(report.now, options.timezone, { seconds: true })}`,
   );
   lines.push(
     `Level ${levelColor(report.level)(report.level)}: ${report.processors.length} processor${report.processors.length === 1 ? '' : 's'} checked, ` +

@@ -106,10 +106,11 @@ ${fn}() {
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev=""
   [ "$COMP_CWORD" -gt 0 ] && prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  # --option=value: bash breaks the word at '=' (COMP_WORDBREAKS), so the option is the word before it.
-  if [ "$cur" = "=" ]; then
+  # --option=value: bash breaks the word at '=' (COMP_WORDBREAKS), so the option is the word before
+  # it (only an option's: an '=' inside a free-text value, --reason a=b, is left as it is).
+  if [ "$cur" = "=" ] && [[ "$prev" == --* ]]; then
     cur=""
-  elif [ "$prev" = "=" ] && [ "$COMP_CWORD" -gt 1 ]; then
+  elif [ "$prev" = "=" ] && [ "$COMP_CWORD" -gt 1 ] && [[ "\${COMP_WORDS[COMP_CWORD-2]}" == --* ]]; then
     prev="\${COMP_WORDS[COMP_CWORD-2]}"
   fi
   cmd_path=""

@@ -90,7 +90,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     boundedReason(reason);
     const by = createdBy(flags.by, context);
     const id = await withSilences(flags, context, registry, (warehouse, table) => addSilence(warehouse, table, { processor, until, reason, createdBy: by }, now));
-    context.stdout.write(`silenced ${processor} until ${localTime(until.toISOString(), registry.timezone)} (${id}): ${printable(reason)}\n`);
+    context.stdout.write(`silenced ${processor} until ${localTime(until.toISOString(), registry.timezone, { seconds: true })} (${id}): ${printable(reason)}\n`);
   });
 
   const list = silence
@@ -160,7 +160,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
       });
       return chosen;
     });
-    for (const s of removed) context.stdout.write(`removed ${s.silence_id} (${s.processor_name}, was until ${localTime(s.silenced_until, registry.timezone)})\n`);
+    for (const s of removed) context.stdout.write(`removed ${s.silence_id} (${s.processor_name}, was until ${localTime(s.silenced_until, registry.timezone, { seconds: true })})\n`);
   });
 }
 
@@ -228,7 +228,7 @@ export function renderSilences(silences: readonly Silence[], all: boolean, timez
   if (silences.length === 0) return all ? 'No silences.\n' : 'No active silences.\n';
   // Reasons and authors are whatever was typed, stored in the warehouse: shown without control characters.
   const rows = silences.map((s) =>
-    [s.silence_id, s.processor_name, localTime(s.silenced_until, timezone), s.state, s.created_by ?? '', `${s.reason ?? ''}${removal(s)}`].map(printable),
+    [s.silence_id, s.processor_name, localTime(s.silenced_until, timezone, { seconds: true }), s.state, s.created_by ?? '', `${s.reason ?? ''}${removal(s)}`].map(printable),
   );
   const head = ['ID', 'PROCESSOR', 'UNTIL', 'STATE', 'BY', 'REASON'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

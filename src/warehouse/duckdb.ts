@@ -318,7 +318,7 @@ class DuckDbWarehouse implements Warehouse {
       // Said where a read would have worked: the commands that only read open such a file read-only.
       const readersHint =
         !this.options.readsOnly && isNotWritable(error)
-          ? ' (this command writes to it; pem check --dry-run, pem gaps, pem report and pem backtest can read a file this user may not write)'
+          ? ' (this command writes to it; pem check --dry-run, pem gaps, pem report, pem backtest and pem silence list can read a file this user may not write)'
           : '';
       throw duckDbFailure(`cannot open DuckDB database ${this.path}`, error, readersHint);
     }
@@ -714,13 +714,11 @@ class DuckDbWarehouse implements Warehouse {
     const mismatches = await runHistoryMismatches(this, table);
     if (mismatches.length > 0) throw runtimeError(`${this.description}: cannot append to ${table}: ${otherColumnsNote(table, mismatches)}`);
     const name = `pem_run_rows_${++stageCount}`;
-    const quote = (part: string) => `"${part.replace(/"/g, '""')}"`;
-    const target = splitTable(table).filter((part): part is string => part !== null).map(quote).join('.');
     const columns = runHistoryDdlColumns('duckdb', table);
     return {
       name,
-      create: `CREATE TEMP TABLE ${name} (${columns.map((c) => `${quote(c.name)} ${c.type}`).join(', ')})`,
-      insert: `INSERT INTO ${target} BY NAME SELECT * FROM temp.main.${name}`,
+      create: `CREATE TEMP TABLE ${name} (${columns.map((c) => `${quotedName(c.name)} ${c.type}`).join(', ')})`,
+      insert: `INSERT INTO ${quotedTable(table)} BY NAME SELECT * FROM temp.main.${name}`,
     };
   }
 
@@ -741,10 +739,7 @@ class DuckDbWarehouse implements Warehouse {
    */
   private async rowsNotYetIn(table: string, rows: readonly RunRow[]): Promise<{ fresh: RunRow[]; repeated: RepeatedRunRow[] }> {
     const key = (runId: unknown, status: unknown) => `${String(runId)}\u0000${String(status)}`;
-    const quoted = splitTable(table)
-      .filter((part): part is string => part !== null)
-      .map((part) => `"${part.replace(/"/g, '""')}"`)
-      .join('.');
+    const quoted = quotedTable(table);
     const runIds = (list: readonly RunRow[]) => ({ run_ids: { type: 'ARRAY<STRING>' as const, value: [...new Set(list.map((row) => row.run_id))] } });
     const held = await this.query(`SELECT DISTINCT run_id, status FROM ${quoted} WHERE list_contains($run_ids, run_id)`, runIds(rows));
     const stored = new Map<string, StoredRunValues | null>(held.map((row) => [key(row.run_id, row.status), null]));
@@ -853,6 +848,19 @@ const ERRORS_TYPE = LIST(STRUCT({ error_type: VARCHAR, error_message: VARCHAR })
 function appendNullable<T>(appender: DuckDBAppender, value: T | null | undefined, append: (value: T) => void): void {
   if (value === null || value === undefined) appender.appendNull();
   else append(value);
+}
+
+/** A name as a DuckDB identifier, whatever it holds. */
+function quotedName(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** 'dataset.table' as a DuckDB table reference, each part quoted. */
+function quotedTable(table: string): string {
+  return splitTable(table)
+    .filter((part): part is string => part !== null)
+    .map(quotedName)
+    .join('.');
 }
 
 /** 'dataset.table' → [schema, table]; a bare name lives in DuckDB's default schema. */

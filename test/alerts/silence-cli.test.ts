@@ -32,7 +32,7 @@ describe('pem silence add', () => {
     const result = await silence(['add', '--processor', 'gamebook_processor', '--until', '2025-10-09T06:00:00Z', '--reason', 'NBA.com outage']);
     expect(result.code).toBe(0);
     // Said in the registry's time zone (UTC by default).
-    expect(result.stdout).toMatch(/^silenced gamebook_processor until 2025-10-09 06:00 UTC \(sil_[0-9a-f]{8}\): NBA.com outage\n$/);
+    expect(result.stdout).toMatch(/^silenced gamebook_processor until 2025-10-09 06:00:00 UTC \(sil_[0-9a-f]{8}\): NBA.com outage\n$/);
   });
 
   it('confirms a reason without its control characters, as the list shows it (a terminal would obey an escape)', async () => {
@@ -71,11 +71,11 @@ describe('pem silence add', () => {
 
 describe('pem silence add --until as a duration', () => {
   it.each([
-    ['2h', '2025-10-08 14:00 UTC'],
-    ['3d', '2025-10-11 12:00 UTC'],
-    ['90m', '2025-10-08 13:30 UTC'],
-    ['1h30m', '2025-10-08 13:30 UTC'],
-    ['2 days', '2025-10-10 12:00 UTC'],
+    ['2h', '2025-10-08 14:00:00 UTC'],
+    ['3d', '2025-10-11 12:00:00 UTC'],
+    ['90m', '2025-10-08 13:30:00 UTC'],
+    ['1h30m', '2025-10-08 13:30:00 UTC'],
+    ['2 days', '2025-10-10 12:00:00 UTC'],
   ])('--until %s silences until %s (now is 2025-10-08T12:00:00Z)', async (until, expected) => {
     const result = await silence(['add', '--processor', 'gamebook_processor', '--until', until, '--reason', 'outage']);
     expect(result.code).toBe(0);
@@ -142,11 +142,11 @@ describe('pem silence list, as a table', () => {
       state: 'active' as const,
     };
     expect(renderSilences([silence], false, 'UTC')).toBe(
-      'ID     PROCESSOR           UNTIL                 STATE   BY             REASON\n' +
-        'sil_1  gamebook_processor  2025-10-09 00:00 UTC  active  eve?]0;title?  two?lines ?[2J\n',
+      'ID     PROCESSOR           UNTIL                    STATE   BY             REASON\n' +
+        'sil_1  gamebook_processor  2025-10-09 00:00:00 UTC  active  eve?]0;title?  two?lines ?[2J\n',
     );
     // In the registry's time zone, with the offset.
-    expect(renderSilences([silence], false, 'America/New_York')).toContain('  2025-10-08 20:00 EDT (UTC-04:00)  active  ');
+    expect(renderSilences([silence], false, 'America/New_York')).toContain('  2025-10-08 20:00:00 EDT (UTC-04:00)  active  ');
   });
 });
 
@@ -192,7 +192,7 @@ describe('pem silence list', () => {
     expect(list.code).toBe(0);
     expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+PROCESSOR\s+UNTIL\s+STATE\s+BY\s+REASON$/);
     expect(list.stdout).toContain(active);
-    expect(list.stdout).toContain('2025-10-10 00:00 UTC  active  ops-oncall  waiting on the vendor');
+    expect(list.stdout).toContain('2025-10-10 00:00:00 UTC  active  ops-oncall  waiting on the vendor');
     expect(list.stdout).not.toContain(short);
     expect(list.stdout).not.toContain(removed);
 

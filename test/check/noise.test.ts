@@ -240,6 +240,16 @@ describe('dependencies: depends_on', () => {
     ]);
     expect(processor(json, 'down').level).toBe('OK');
     expect(processor(json, 'down').blocked_by).toEqual([]);
+    scenario?.cleanup();
+    // Stale since its success of 10-03: its dates since then are blocked, its running 10-02 before it is not.
+    const stale = await check({ up: {}, down: { depends_on: ['up'], max_runtime_minutes: 6000 } }, [
+      ...runsOn('up', ['2025-10-01', '2025-10-03']),
+      ...runsOn('up', ['2025-10-02', '2025-10-04', '2025-10-05', '2025-10-06', E], 'failed'),
+      ...runsOn('down', ['2025-10-01', '2025-10-03']),
+      { run_id: 'r', processor_name: 'down', processing_date: '2025-10-02', status: 'running', started_at: '2025-10-08T10:00:00Z' },
+    ]);
+    expect(processor(stale, 'down')).toMatchObject({ is_stale: true, last_success_date: '2025-10-03' });
+    expect(processor(stale, 'down').blocked_by).toEqual([{ processor: 'up', dates: ['2025-10-04', '2025-10-05', '2025-10-06', E] }]);
   });
 
   it('honours offset_days: the downstream date D needs the upstream date D + K', async () => {
@@ -320,7 +330,7 @@ describe('dependencies: depends_on', () => {
   });
 
   it('explains a stale downstream back to 28 days before W, however far another processor makes the check reach', async () => {
-    // down last succeeded 08-19, 42 days before W (10-01); up failed every day since 08-20.
+    // down last succeeded 08-19, 43 days before W (10-01); up failed every day since 08-20.
     const upFailing = [...runsOn('up', datesBetween('2025-08-10', '2025-08-19')), ...runsOn('up', datesBetween('2025-08-20', E), 'failed')];
     const rows = [...upFailing, ...runsOn('down', datesBetween('2025-08-10', '2025-08-19'))];
     const alone = await check({ up: {}, down: { depends_on: ['up'] } }, rows);

@@ -162,7 +162,7 @@ describe('the title line', () => {
     const result = syntheticResult(1, 7);
     const title = (timezone: string) => renderTerminalReport(result, { color: false, timezone }).split('\n')[0]!;
     expect(result.report.now).toBe('2026-01-01T12:00:00.000Z');
-    expect(title('America/New_York')).toMatch(/, evaluated at 2026-01-01 07:00 EST \(UTC-05:00\)$/);
-    expect(title('UTC')).toMatch(/, evaluated at 2026-01-01 12:00 UTC$/);
+    expect(title('America/New_York')).toMatch(/, evaluated at 2026-01-01 07:00:00 EST \(UTC-05:00\)$/);
+    expect(title('UTC')).toMatch(/, evaluated at 2026-01-01 12:00:00 UTC$/);
   });
 });

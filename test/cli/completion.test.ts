@@ -94,6 +94,8 @@ describe.skipIf(shellMissing('bash'))('pem completion bash', () => {
     expect(await bashComplete(['pem', 'check', '--format', '='])).toEqual(['csv', 'json', 'table']);
     expect(await bashComplete(['pem', 'gaps', '--format', '=', 'c'])).toEqual(['commands', 'csv']);
     expect(await bashComplete(['pem', 'check', '--config', '=', 'proc'])).toEqual(['processors.json']);
+    // An '=' inside a free-text value is no option's: nothing is made up after it.
+    expect(await bashComplete(['pem', 'silence', 'add', '--reason', 'a', '='])).toEqual([]);
   });
 });
 

@@ -97,7 +97,7 @@ describe.runIf(otherUserCanRunPem)('a DuckDB file this user may not write', () =
     expect(run.stderr).toMatch(
       new RegExp(
         `^error: cannot open DuckDB database ${scenario.databasePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*Permission denied ` +
-          '\\(this command writes to it; pem check --dry-run, pem gaps, pem report and pem backtest can read a file this user may not write\\)\\n$',
+          '\\(this command writes to it; pem check --dry-run, pem gaps, pem report, pem backtest and pem silence list can read a file this user may not write\\)\\n$',
       ),
     );
     expect(fileHash()).toBe(before);
