@@ -6,6 +6,8 @@
  * Cloud Logging turns a JSON line on stderr into a structured entry and reads its `severity`
  * and `message` keys: https://cloud.google.com/run/docs/logging#special-fields
  */
+import { withLayoutOnly } from './printable.js';
+
 export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
 
 export interface Logger {
@@ -78,6 +80,8 @@ function jsonSafe(_key: string, value: unknown): unknown {
 function textLines(severity: Severity, message: string, fields: Record<string, unknown>): string {
   const prefix = severity === 'CRITICAL' ? 'critical: ' : severity === 'ERROR' ? 'error: ' : severity === 'WARNING' ? 'warning: ' : '';
   const processor = typeof fields.processor === 'string' && fields.processor !== '' ? `${fields.processor}: ` : '';
-  const details = Array.isArray(fields.details) ? fields.details.map((line) => `  - ${String(line)}\n`).join('') : '';
-  return `${prefix}${processor}${message}\n${details}`;
+  const details = Array.isArray(fields.details) ? fields.details.map((line) => `  - ${withLayoutOnly(String(line))}\n`).join('') : '';
+  // What a server or a file said reaches the terminal without its escape sequences (a BigQuery
+  // error body, a run's error message): they could recolour or rewrite what was printed before.
+  return `${prefix}${withLayoutOnly(processor)}${withLayoutOnly(message)}\n${details}`;
 }

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { PemError, describeError, exitCodeFor } from '../errors.js';
 import { environmentOf, isCloudRun, readSettings, secretValues, type Settings } from '../config/env.js';
 import { createLogger } from '../log.js';
+import { printable } from '../printable.js';
 import { nearestWithin } from '../suggest.js';
 import { addExamples, type CliContext, type CliIo, type Register } from './context.js';
 import { registerBacktestCommand } from './backtest.js';
@@ -94,10 +95,11 @@ function handleErrors(command: Command, context: CliContext): void {
         // Commander suggests only near spellings: a long option remembered short (--lookback) gets ours.
         const unknown = error.code === 'commander.unknownOption' && !/did you mean/.test(line) ? /unknown option '([^']+)'/.exec(line)?.[1] : undefined;
         if (unknown !== undefined) line = line.replace(/\n?$/, `${optionSuggestion(command, unknown)}\n`);
-        if (line !== '') writeErr(context, line);
+        // The words quoted back are whatever was typed: no escape sequence or line break reaches the terminal.
+        if (line !== '') writeErr(context, `${printable(line.replace(/\n$/, ''))}\n`);
         throw error;
       }
-      const line = `error: unknown option '${mistyped}'${optionSuggestion(command, mistyped)}`;
+      const line = printable(`error: unknown option '${mistyped}'${optionSuggestion(command, mistyped)}`);
       writeErr(context, `${line}\n`);
       throw new CommanderError(error.exitCode, 'commander.unknownOption', line);
     });

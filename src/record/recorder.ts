@@ -15,6 +15,7 @@ import { DEFAULT_RECORD_TIMEOUT_MS, MAX_TIMER_MS, environmentOf, isCloudRun, rea
 import { FINAL_STATUSES, type FinalStatus } from '../config/names.js';
 import { PemError, firstLine, usageError, withoutSource } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
+import { printable } from '../printable.js';
 import { boundRunErrors, runErrorFrom, truncate } from './run-error.js';
 import { newRunId, parseRunId } from './run-id.js';
 import { isCalendarDate } from '../calendar.js';
@@ -406,8 +407,9 @@ export class RunRecorder {
     const message =
       `run ${runId} already has a stored ${status} row, so this one was not stored (a run keeps its first row of each status, SPEC §2): ` +
       `stored ${differences.join('; ')}. To record other values, record the date as a new run (pem record start)`;
-    if (this.strict) throw new PemError('runtime', message);
-    this.log.warn(message);
+    if (this.strict) throw new PemError('runtime', printable(message));
+    // The stored and the given values are whatever was recorded: one line, whatever they hold.
+    this.log.warn(printable(message));
   }
 
   /**

@@ -332,8 +332,10 @@ export function describe(error: unknown): string {
   // An HTML page's text says nothing a person can use in one line: left out.
   const listed = /^Multiple errors occurred/.test(detail) ? [...detail.matchAll(/^\s*\d+\.\s+(.+)$/gm)].map((m) => m[1]!.trim()) : [];
   if (listed.length > 0) {
-    const said = listed.filter((part) => !part.startsWith('<'));
-    return `${typeof e.code === 'number' ? `HTTP ${e.code}: ` : ''}${said.length > 0 ? said.join('; ') : 'an HTML page'}`;
+    // The client lists an error without a message as `undefined`, and a body it could not read as `[object Object]`.
+    const said = listed.filter((part) => !part.startsWith('<') && part !== 'undefined' && part !== '[object Object]');
+    const nothingSaid = listed.some((part) => part.startsWith('<')) ? 'an HTML page' : 'an answer without a message';
+    return `${typeof e.code === 'number' ? `HTTP ${e.code}: ` : ''}${said.length > 0 ? said.join('; ') : nothingSaid}`;
   }
   return withCredentialsHint(firstLine(detail));
 }

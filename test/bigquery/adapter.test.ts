@@ -385,6 +385,13 @@ describe('BigQuery errors', () => {
     expect(describeBigQueryError(htmlPage)).toBe('HTTP 502: Bad Gateway');
     const onlyHtml = Object.assign(new Error('Multiple errors occurred during the request.\n\n    1. <!DOCTYPE HTML>\n'), { code: 501, errors: [] });
     expect(describeBigQueryError(onlyHtml)).toBe('HTTP 501: an HTML page');
+    // Errors without a message, and a body the client could not read, as the client lists them.
+    const unsaid = Object.assign(new Error('Multiple errors occurred during the request.\n\n    1. Access Denied: Table p:d.t\n    2. undefined\n'), { code: 403, errors: [] });
+    expect(describeBigQueryError(unsaid)).toBe('HTTP 403: Access Denied: Table p:d.t');
+    const unread = Object.assign(new Error('Multiple errors occurred during the request.\n\n    1. Forbidden\n    2. [object Object]\n'), { code: 403, errors: [] });
+    expect(describeBigQueryError(unread)).toBe('HTTP 403: Forbidden');
+    const empty = Object.assign(new Error('Multiple errors occurred during the request.\n\n    1. undefined\n'), { code: 403, errors: [] });
+    expect(describeBigQueryError(empty)).toBe('HTTP 403: an answer without a message');
     expect(describeBigQueryError(Object.assign(new Error('Access Denied: Table p:d.t'), { code: 403, errors: [{ message: 'Access Denied: Table p:d.t' }] }))).toBe(
       'Access Denied: Table p:d.t',
     );

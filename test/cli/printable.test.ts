@@ -13,3 +13,14 @@ describe('printable and withLayoutOnly', () => {
     expect(withLayoutOnly(text)).toBe('a\tb\nc\nd?e?f?[2J?g?');
   });
 });
+
+describe("commander's own errors", () => {
+  it('quote back what was typed without its escape sequences or line breaks', async () => {
+    const { runCli } = await import('../support/cli.js');
+    expect((await runCli(['\u001b[31mX'])).stderr).toBe("error: unknown command '?[31mX'\n");
+    const choice = await runCli(['completion', 'a\nb']);
+    expect(choice.code).toBe(2);
+    expect(choice.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(choice.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});

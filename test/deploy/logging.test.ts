@@ -66,6 +66,12 @@ describe('the logger in a terminal (plain text)', () => {
       'built the demo database\nwarning: gamebook_processor: 3 missing dates\nerror: invalid registry\n  - a: bad\n  - b: worse\ncritical: roster_processor: stale for 5 days\n',
     );
   });
+
+  it("shows what a server or a file said without its escape sequences, which would recolour or rewrite the terminal", () => {
+    const out = capture({ json: false });
+    out.log.error('HTTP 403: Access Denied: \u001b[31mred\u001b[2J', { details: ['x \u001b]0;title\u0007'] });
+    expect(out.text()).toBe('error: HTTP 403: Access Denied: ?[31mred?[2J\n  - x ?]0;title?\n');
+  });
 });
 
 describe('secrets in log lines', () => {

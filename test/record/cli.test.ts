@@ -236,6 +236,10 @@ describe('pem record complete', () => {
         `warning: run ${runId} already has a stored success row, so this one was not stored (a run keeps its first row of each status, SPEC §2): ` +
         "stored records_processed 10, not 20; errors none, not 'Note: late rows'. To record other values, record the date as a new run (pem record start)\n",
     });
+    // Values with a line break or an escape sequence stay on the warning's one line.
+    const marked = await record(['complete', '--run-id', runId, '--status', 'success', '--records', '10', '--error-type', 'E', '--error-message', 'line1\nline2\u001b[31m']);
+    expect(marked.stderr).toContain("errors none, not 'E: line1?line2?[31m'. To record");
+    expect(marked.stderr.trimEnd().split('\n')).toHaveLength(1);
     const strict = await record(['complete', '--run-id', runId, '--status', 'success', '--records', '30', '--strict']);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toBe(
