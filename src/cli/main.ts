@@ -5,7 +5,7 @@
  * 3 when `pem check --fail-on` was reached.
  */
 import { Command, CommanderError } from 'commander';
-import { PemError, describeError, exitCodeFor } from '../errors.js';
+import { PemError, describeError, exitCodeFor, usageError } from '../errors.js';
 import { environmentOf, isCloudRun, readSettings, secretValues, type Settings } from '../config/env.js';
 import { createLogger } from '../log.js';
 import { printable } from '../printable.js';
@@ -60,7 +60,29 @@ Start here: pem demo`,
   for (const register of commands) register(program, context);
   // Every command, sub-commands too, has the same exit and output handling.
   handleErrors(program, context);
+  program.hook('preAction', (_program, action) => refuseOptionsAsValues(action));
   return program;
+}
+
+/**
+ * Commander takes the word after an option that needs a value as that value, even another
+ * option: `pem check --location --dry-run` ran a check that was no dry run, its location
+ * `--dry-run` (on DuckDB, ignored without a word). A value that is one of the command's own
+ * options is refused (exit 2); one that only starts with `--` (a reason, say) is a value.
+ */
+function refuseOptionsAsValues(command: Command): void {
+  const flags = new Set(optionFlags(command));
+  for (const option of command.options) {
+    if (!option.required && !option.optional) continue;
+    const name = option.attributeName();
+    if (command.getOptionValueSource(name) !== 'cli') continue;
+    const value: unknown = command.getOptionValue(name);
+    for (const given of Array.isArray(value) ? value : [value]) {
+      if (typeof given === 'string' && flags.has(given.split('=')[0]!)) {
+        throw usageError(`${option.long ?? option.flags} needs a value, and the word after it is the option ${given.split('=')[0]}: give ${option.long ?? option.flags} its value, or leave it out`);
+      }
+    }
+  }
 }
 
 /** Commander's own messages (unknown option, usage): one JSON log entry in Cloud Run, plain text in a terminal. */

@@ -1,0 +1,24 @@
+/**
+ * An option that needs a value never takes another option as its value: commander would, and
+ * `pem check --location --dry-run` ran a check that was no dry run (exit 0, alerts and state).
+ */
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+
+describe('an option followed by another option where its value belongs', () => {
+  it('is refused in one line, exit 2, before anything runs', async () => {
+    for (const [flag, next] of [['--location', '--dry-run'], ['--project', '--dry-run'], ['--now', '--dry-run'], ['--config', '--json-output']]) {
+      const run = await runCli(['check', flag!, next!]);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(`error: ${flag} needs a value, and the word after it is the option ${next}: give ${flag} its value, or leave it out\n`);
+    }
+  });
+
+  it('still takes a value that only starts with -- (a file named so): it is no option of the command', async () => {
+    const run = await runCli(['sql', 'render', '--config', '--no-such-registry.json']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--no-such-registry.json');
+    expect(run.stderr).not.toContain('needs a value');
+  });
+});
