@@ -2,15 +2,14 @@
  * `pem demo`: builds a DuckDB file with a season of realistic history and runs the check on it,
  * so a newcomer sees the product work in one command, with no cloud and no setup.
  */
-import { existsSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { shellWord } from '../alerts/actions.js';
 import { sendingNothing } from '../alerts/deliver.js';
 import { runBacktest } from '../backtest/replay.js';
 import { addDays } from '../calendar.js';
-import { readSettings } from '../config/env.js';
 import { isAcceptedDate, todayIn } from '../check/inputs.js';
 import { runCheck } from '../check/run.js';
 import { DEMO_SEASON, buildDemoHistory } from '../demo/history.js';
@@ -47,9 +46,8 @@ export function registerDemoCommand(program: Command, context: CliContext): void
   ]);
   command.action(async (flags: DemoFlags, self: Command) => {
     const format = chosenFormat(self, flags);
-    // Every setting is read before the file is rebuilt, the alert ones too (its check sends as
-    // pem check does): a bad one (a Slack webhook that is not a URL) stops the demo with nothing done.
-    readSettings(context.env);
+    // DuckDB's settings are read before the file is rebuilt: a bad one stops the demo with nothing
+    // done. The alert ones are pem check's alone: the demo sends nothing.
     const { memoryLimit } = context.settings.duckDb;
     const prepared = await prepareCheck({ config: DEMO_REGISTRY, now: flags.now }, context.now());
     const progress = startProgress(context, 'building a season of run history');
@@ -78,20 +76,33 @@ async function buildAndCheck(
 ): Promise<void> {
   const history = buildDemoHistory(inputs.endDate, inputs.now);
   await refuseAnythingButADemo(flags.database, registry);
-  for (const suffix of ['', '.wal']) rmSync(`${flags.database}${suffix}`, { force: true });
   progress.step(`writing ${history.runs.length} run rows to ${flags.database}`);
-  const warehouse = await openDuckDb({ path: flags.database, create: true, memoryLimit });
+  // Built beside it and renamed over it once whole: a demo stopped halfway (Ctrl-C, SIGTERM) leaves
+  // the last demo as it was, not a file without its tables that the next demo would refuse.
+  const building = join(dirname(flags.database), `.${basename(flags.database)}.building-${process.pid}`);
   try {
-    for (const statement of renderSchemaSql('duckdb', registry)) await warehouse.execute(statement);
-    await warehouse.insertRunRows(runHistoryTable(registry), history.runs);
-    await warehouse.execute(
-      `CREATE TABLE ${registry.dataset}.game_schedule AS SELECT CAST(unnest($dates) AS DATE) AS game_date, $season AS season`,
-      { dates: { type: 'ARRAY<STRING>', value: history.gameDates }, season: { type: 'STRING', value: DEMO_SEASON } },
-    );
-    // Written through the spinner's hook on stderr: it lands above the progress line.
-    context.log.info(
-      `built ${flags.database}: ${registry.processors.length} processors, ${history.runs.length} run rows over a ${history.gameDates.length}-game season`,
-    );
+    const builder = await openDuckDb({ path: building, create: true, memoryLimit });
+    try {
+      for (const statement of renderSchemaSql('duckdb', registry)) await builder.execute(statement);
+      await builder.insertRunRows(runHistoryTable(registry), history.runs);
+      await builder.execute(
+        `CREATE TABLE ${registry.dataset}.game_schedule AS SELECT CAST(unnest($dates) AS DATE) AS game_date, $season AS season`,
+        { dates: { type: 'ARRAY<STRING>', value: history.gameDates }, season: { type: 'STRING', value: DEMO_SEASON } },
+      );
+    } finally {
+      await builder.close();
+    }
+    rmSync(`${flags.database}.wal`, { force: true });
+    renameSync(building, flags.database);
+  } finally {
+    for (const suffix of ['', '.wal']) rmSync(`${building}${suffix}`, { force: true });
+  }
+  // Written through the spinner's hook on stderr: it lands above the progress line.
+  context.log.info(
+    `built ${flags.database}: ${registry.processors.length} processors, ${history.runs.length} run rows over a ${history.gameDates.length}-game season`,
+  );
+  const warehouse = await openDuckDb({ path: flags.database, create: false, memoryLimit });
+  try {
     progress.step(`checking ${inputs.processors.length} processors`);
     // The demo sends nothing: its alerts say so, as a dry run's do (SPEC §11).
     const result = sendingNothing(await runCheck(warehouse, registry, inputs));

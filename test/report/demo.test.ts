@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { attachMarkersEnv, bundleCli } from '../support/child-cli.js';
 import { runCli } from '../support/cli.js';
 import { DEMO_REGISTRY } from '../../src/cli/demo.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
@@ -63,15 +64,39 @@ describe('pem demo', () => {
     expect(stdout).not.toContain('pem backtest');
   }, 90_000);
 
-  it('reads every setting before it rebuilds anything: a bad one stops it with nothing done', async () => {
+  it('reads its DuckDB settings before it rebuilds anything: a bad one stops it with nothing done', async () => {
     const database = join(dir, 'bad-settings', 'demo.duckdb');
-    const { code, stdout, stderr } = await runCli(['demo', '--database', database], { env: { SLACK_WEBHOOK_URL: 'not-a-url', PAGERDUTY_ROUTING_KEY: 'x' } });
+    const { code, stdout, stderr } = await runCli(['demo', '--database', database], { env: { PEM_DUCKDB_MEMORY_LIMIT: 'lots' } });
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^error: 2 environment variables are not valid\n/);
+    expect(stderr).toMatch(/^error: PEM_DUCKDB_MEMORY_LIMIT 'lots'/);
     expect(stderr).not.toContain('built ');
     expect(existsSync(database)).toBe(false);
   });
+
+  it('does not read the alert settings: it sends nothing, and they are pem check\'s', async () => {
+    const database = join(dir, 'alert-settings', 'demo.duckdb');
+    const { code, stderr } = await runCli(['demo', '--database', database, '--json-output'], { env: { SLACK_WEBHOOK_URL: 'not-a-url', PEM_ALERT_RETRIES: '99' } });
+    expect(code, stderr).toBe(0);
+  }, 90_000);
+
+  it('leaves the last demo whole when a rebuild is stopped halfway: it builds beside it and renames', async () => {
+    const database = join(dir, 'stopped', 'demo.duckdb');
+    expect((await runCli(['demo', '--database', database, '--json-output'])).code).toBe(0);
+    const before = readFileSync(database);
+    // A rebuild that dies (SIGKILL: no cleanup at all) once it has written the new run history.
+    const cli = await bundleCli();
+    try {
+      const child = await cli.run(['demo', '--database', database], { ...attachMarkersEnv({}), KILL_ON_SQL: 'game_schedule AS SELECT' });
+      // Killed by its signal: no exit code.
+      expect(child.code, child.stderr).toBeNull();
+    } finally {
+      cli.cleanup();
+    }
+    expect(readFileSync(database).equals(before)).toBe(true);
+    // The next demo rebuilds it as usual.
+    expect((await runCli(['demo', '--database', database, '--json-output'])).code).toBe(0);
+  }, 120_000);
 
   it('keeps stdout to the JSON document with --json-output, and names the report on stderr', async () => {
     // The first test's file: pem demo rebuilds a database it built, after the check it suggests
