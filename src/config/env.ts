@@ -131,7 +131,7 @@ const DEFAULT_DUCKDB_SETTINGS: Settings['duckDb'] = { lockTimeoutMs: DEFAULT_DUC
 /**
  * Every setting, validated together. Throws one usage error (exit 2): its message is the only
  * problem, or a count with every problem in `details`. Without `eager` (every command but
- * `pem check` and `pem demo`), the engines' settings and those of alert delivery and report
+ * `pem check`), the engines' settings and those of alert delivery and report
  * publishing are left to their first use (`lazily`).
  */
 export function readSettings(env: Environment = environmentOf(), { eager = true }: { eager?: boolean } = {}): Settings {
