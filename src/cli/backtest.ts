@@ -12,7 +12,7 @@ import { BACKTEST_FORMATS, renderBacktestCsv, renderBacktestJson, renderBacktest
 import { runBacktest } from '../backtest/replay.js';
 import { runCheck } from '../check/run.js';
 import { openWarehouse } from '../warehouse/open.js';
-import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
+import { addExamples, addWarehouseOptions, configOption, joinRepeated, type CliContext } from './context.js';
 import { chosenFormat, formatOption } from './format.js';
 import { withProgress } from './progress.js';
 import { localTime } from '../local-time.js';
@@ -48,7 +48,7 @@ export function registerBacktestCommand(program: Command, context: CliContext): 
     .addOption(configOption())
     .option('--compare <path>', 'a second registry, replayed on the same history and shown side by side')
     .option('--lookback-days <n>', `window length L of each check (default: ${DEFAULT_LOOKBACK_DAYS})`)
-    .option('--processors <a,b>', 'only these registry keys')
+    .option('--processors <a,b>', 'only these registry keys (repeatable)', joinRepeated)
     .option('--json-output', 'print the figures as JSON on stdout and nothing else (same as --format json)')
     .addOption(formatOption(BACKTEST_FORMATS, 'csv'));
   addExamples(command, [

@@ -13,7 +13,7 @@ import { csvLines, type CsvValue } from '../report/csv.js';
 import { describeError, withoutSource } from '../errors.js';
 import { openWarehouse } from '../warehouse/open.js';
 import type { Warehouse } from '../warehouse/types.js';
-import { addWarehouseOptions, colorFor, configOption, type CliContext } from './context.js';
+import { addWarehouseOptions, colorFor, configOption, joinRepeated, type CliContext } from './context.js';
 import { withProgress, type Progress } from './progress.js';
 import { loadCheckedRegistry } from './registry.js';
 import { deployedConfigDrift } from '../check/deployed.js';
@@ -40,7 +40,7 @@ export function addCheckSelectionOptions(command: Command): Command {
   command
     .option('--date <YYYY-MM-DD>', 'end date E of the window (default: today in the registry time zone)')
     .option('--lookback-days <n>', 'window length L, 1-366 (default: 7)')
-    .option('--processors <a,b>', 'only these registry keys (disabled ones included when named)')
+    .option('--processors <a,b>', 'only these registry keys (disabled ones included when named; repeatable)', joinRepeated)
     .addOption(configOption())
     .addOption(new Option('--now <ISO-8601>', 'evaluation instant, for tests and backtests (default: now)'));
   return addWarehouseOptions(command);

@@ -224,6 +224,8 @@ export function secretValues(env: Environment): string[] {
 
 /** The URL when `raw` is an http(s) URL, else null. */
 export function httpUrl(raw: string): URL | null {
+  // URL() would percent-encode a space: one inside a pasted URL is a mistake, not part of it.
+  if (/\s/.test(raw)) return null;
   try {
     const url = new URL(raw);
     return url.protocol === 'https:' || url.protocol === 'http:' ? url : null;

@@ -22,3 +22,17 @@ describe('an option followed by another option where its value belongs', () => {
     expect(run.stderr).not.toContain('needs a value');
   });
 });
+
+describe('--processors given more than once', () => {
+  it('checks every processor named, not only the last', async () => {
+    const { createScenario } = await import('../support/scenario.js');
+    const scenario = await createScenario({ processors: { a: {}, b: {}, c: {} } });
+    try {
+      const json = await scenario.check(['--dry-run', '--json-output', '--date', '2025-10-07', '--processors', 'a', '--processors', 'c']);
+      expect(json.code, json.stderr).toBe(0);
+      expect(json.json.processors.map((p: { name: string }) => p.name)).toEqual(['a', 'c']);
+    } finally {
+      scenario.cleanup();
+    }
+  });
+});

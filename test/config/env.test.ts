@@ -90,6 +90,16 @@ describe('readSettings', () => {
     expect(() => readSettings({ PEM_ENGINE: 'oracle', SLACK_WEBHOOK_URL: 'nope' }, { eager: false })).toThrow(/^PEM_ENGINE 'oracle'/);
   });
 
+  it('refuses a URL with a space in it (a paste that took the next word along), without printing it', () => {
+    const secret = 'https://hooks.slack.com/services/T0/B0/SECRETXYZ extra';
+    expect(() => readSettings({ SLACK_WEBHOOK_URL: secret })).toThrow(/^SLACK_WEBHOOK_URL is not an http\(s\) URL/);
+    try {
+      readSettings({ SLACK_WEBHOOK_URL: secret });
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain('SECRETXYZ');
+    }
+  });
+
   it('gives one bad value as the message itself', () => {
     expect(problemsOf({ PEM_ALERT_RETRIES: '99' })).toEqual({
       message: "PEM_ALERT_RETRIES '99' must be a whole number from 0 to 10, for example PEM_ALERT_RETRIES=3",
