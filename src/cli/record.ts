@@ -13,11 +13,11 @@
 import type { Command } from 'commander';
 import { parseDate } from '../check/inputs.js';
 // The registry's own rule for table names: `dataset.table` or `project.dataset.table`.
-import { runHistoryTable } from '../config/names.js';
+import { runHistoryTable, triggerSourceProblem } from '../config/names.js';
 import { TABLE_NAME } from '../config/registry.js';
 import type { Registry } from '../config/registry.js';
 import { usageError } from '../errors.js';
-import { FINAL_STATUSES, MAX_TRIGGER_CHARS, RunRecorder, checkDate, checkName, type FinalStatus } from '../record/recorder.js';
+import { FINAL_STATUSES, RunRecorder, checkDate, checkName, type FinalStatus } from '../record/recorder.js';
 import type { RunError } from '../warehouse/run-row.js';
 import { parseRunId } from '../record/run-id.js';
 import { processorsSelecting, suggestedProcessorName, unseenRowWarning, type RecordedRow } from '../record/selected-by.js';
@@ -295,9 +295,8 @@ async function warnWhenNoCheckSees(target: Target, registryPath: string, context
  */
 function checkedTrigger(value: string | undefined): string | null {
   if (value === undefined) return null;
-  if (value.trim() === '') throw usageError('--trigger is empty: leave it out, or name what started the run, for example --trigger backfill');
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw usageError(`--trigger '${value}' holds a control character`);
-  if (value.length > MAX_TRIGGER_CHARS) throw usageError(`--trigger is longer than ${MAX_TRIGGER_CHARS} characters: name the source, for example --trigger backfill`);
+  const problem = triggerSourceProblem('--trigger', value, '--trigger backfill');
+  if (problem) throw usageError(problem);
   return value;
 }
 

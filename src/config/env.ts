@@ -9,7 +9,7 @@
  * after a check that ran, never a failed check (see `record/heartbeat.ts`).
  */
 import { PemError, usageError } from '../errors.js';
-import { ENGINES, type Engine } from './names.js';
+import { ENGINES, triggerSourceProblem, type Engine } from './names.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -376,11 +376,14 @@ function selfRecordFrom(env: Environment): SelfRecordSettings {
   if (enabled === null) {
     problems.push(`PEM_RECORD_SELF '${env.PEM_RECORD_SELF!.trim()}' must be on or off (1, on, true, yes / 0, off, false, no), for example PEM_RECORD_SELF=off`);
   }
+  const trigger = trimmed(env.PEM_TRIGGER_SOURCE);
+  const triggerProblem = trigger === undefined ? null : triggerSourceProblem('PEM_TRIGGER_SOURCE', trigger, 'PEM_TRIGGER_SOURCE=scheduler');
+  if (triggerProblem) problems.push(triggerProblem);
   throwProblems(problems);
   return {
     enabled: enabled ?? true,
     timeoutMs: timeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS,
-    triggerSource: trimmed(env.PEM_TRIGGER_SOURCE) ?? (isCloudRun(env) ? 'scheduler' : 'manual'),
+    triggerSource: trigger ?? (isCloudRun(env) ? 'scheduler' : 'manual'),
     cloudRunExecution: env.CLOUD_RUN_EXECUTION || null,
   };
 }

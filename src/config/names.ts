@@ -73,3 +73,17 @@ export const ALERT_ROUTING = {
   WARNING: ['slack'],
   INFO: ['console'],
 } as const satisfies Record<AlertLevel, readonly Destination[]>;
+
+/** The longest trigger_source pem stores: a source is a word (scheduler, backfill), not a message. */
+export const MAX_TRIGGER_CHARS = 256;
+
+/**
+ * What is wrong with a trigger source typed by a person (`--trigger`, PEM_TRIGGER_SOURCE), or null:
+ * an empty one, a control character or 300 characters there are slips to say, not to store.
+ */
+export function triggerSourceProblem(label: string, value: string, example: string): string | null {
+  if (value.trim() === '') return `${label} is empty: leave it out, or name what started the run, for example ${example}`;
+  if (/[\u0000-\u001f\u007f]/.test(value)) return `${label} '${value}' holds a control character`;
+  if (value.length > MAX_TRIGGER_CHARS) return `${label} is longer than ${MAX_TRIGGER_CHARS} characters: name the source, for example ${example}`;
+  return null;
+}

@@ -12,7 +12,7 @@
  *   to the records.
  */
 import { DEFAULT_RECORD_TIMEOUT_MS, MAX_TIMER_MS, environmentOf, isCloudRun, readSettings } from '../config/env.js';
-import { FINAL_STATUSES, type FinalStatus } from '../config/names.js';
+import { FINAL_STATUSES, MAX_TRIGGER_CHARS, type FinalStatus } from '../config/names.js';
 import { PemError, firstLine, usageError, withoutSource } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { printable } from '../printable.js';
@@ -30,7 +30,6 @@ export { FINAL_STATUSES, type FinalStatus };
 
 const MAX_NAME_CHARS = 256;
 const MAX_RUN_ID_CHARS = 1_024;
-export const MAX_TRIGGER_CHARS = 256;
 /** Started runs remembered for their completion; a process starting more forgets the oldest. */
 const MAX_OPEN_RUNS = 10_000;
 

@@ -100,6 +100,12 @@ describe('readSettings', () => {
     }
   });
 
+  it('checks PEM_TRIGGER_SOURCE as pem record checks --trigger: no control character, at most 256 characters', () => {
+    expect(readSettings({ PEM_TRIGGER_SOURCE: ' backfill ' }).selfRecord.triggerSource).toBe('backfill');
+    expect(() => readSettings({ PEM_TRIGGER_SOURCE: 'x\ny' })).toThrow(/^PEM_TRIGGER_SOURCE 'x\?y' holds a control character/);
+    expect(() => readSettings({ PEM_TRIGGER_SOURCE: 'x'.repeat(257) })).toThrow('PEM_TRIGGER_SOURCE is longer than 256 characters: name the source, for example PEM_TRIGGER_SOURCE=scheduler');
+  });
+
   it('gives one bad value as the message itself', () => {
     expect(problemsOf({ PEM_ALERT_RETRIES: '99' })).toEqual({
       message: "PEM_ALERT_RETRIES '99' must be a whole number from 0 to 10, for example PEM_ALERT_RETRIES=3",
