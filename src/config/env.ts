@@ -266,13 +266,25 @@ function bigQueryFrom(env: Environment): BigQuerySettings {
   if (timeoutMs === null) {
     problems.push(`PEM_BIGQUERY_TIMEOUT_MS '${env.PEM_BIGQUERY_TIMEOUT_MS}' must be a whole number of milliseconds from 1 to 2147483647, for example 300000`);
   }
+  const location = trimmed(env.PEM_BIGQUERY_LOCATION);
+  const locationProblem = location === undefined ? null : bigQueryLocationProblem('PEM_BIGQUERY_LOCATION', location);
+  if (locationProblem) problems.push(locationProblem);
   throwProblems(problems);
   return {
     project: trimmed(env.GOOGLE_CLOUD_PROJECT) ?? trimmed(env.GCLOUD_PROJECT),
-    location: trimmed(env.PEM_BIGQUERY_LOCATION),
+    location,
     apiEndpoint: apiEndpoint || undefined,
     timeoutMs: timeoutMs ?? undefined,
   };
+}
+
+/**
+ * What is wrong with a BigQuery location (PEM_BIGQUERY_LOCATION, --location), or null: a
+ * multi-region or region name (US, EU, us-central1, asia-northeast1), letters, digits and dashes
+ * (https://cloud.google.com/bigquery/docs/locations). Anything else reached BigQuery as is.
+ */
+export function bigQueryLocationProblem(label: string, location: string): string | null {
+  return /^[A-Za-z][A-Za-z0-9-]{1,62}$/.test(location) ? null : `${label} '${location}' is not a BigQuery location: name one such as US, EU or us-central1`;
 }
 
 function duckDbFrom(env: Environment): DuckDbSettings {

@@ -2,7 +2,7 @@
  * Chooses the warehouse adapter from the command line and the settings (SPEC §6): `--engine`,
  * else PEM_ENGINE, else duckdb. The one place that decides the engine.
  */
-import { DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, DEFAULT_DUCKDB_MEMORY_LIMIT, type Settings } from '../config/env.js';
+import { bigQueryLocationProblem, DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, DEFAULT_DUCKDB_MEMORY_LIMIT, type Settings } from '../config/env.js';
 import { ENGINES, type Engine } from '../config/names.js';
 import { configError, usageError } from '../errors.js';
 import { DEFAULT_DUCKDB_PATH, openDuckDb } from './duckdb.js';
@@ -126,6 +126,14 @@ export async function openWarehouse(options: WarehouseOptions, settings: Warehou
   return OPENERS[resolveEngine(options.engine, settings)](options, settings, mode);
 }
 
+/** --location as given, or a usage error (exit 2) for one that names no BigQuery location. */
+function checkedLocation(location: string | undefined): string | undefined {
+  if (location === undefined) return undefined;
+  const problem = bigQueryLocationProblem('--location', location);
+  if (problem) throw usageError(problem);
+  return location;
+}
+
 /** The BigQuery project, location, endpoint and timeout from flags and settings (also used by the run recorder). */
 export function bigQueryOptionsFrom(
   options: WarehouseOptions,
@@ -133,7 +141,7 @@ export function bigQueryOptionsFrom(
 ): { projectId: string | undefined; location: string; apiEndpoint: string | undefined; timeoutMs: number | undefined } {
   return {
     projectId: options.project ?? settings.bigQuery.project,
-    location: options.location ?? settings.bigQuery.location ?? 'US',
+    location: checkedLocation(options.location) ?? settings.bigQuery.location ?? 'US',
     apiEndpoint: settings.bigQuery.apiEndpoint,
     timeoutMs: settings.bigQuery.timeoutMs,
   };

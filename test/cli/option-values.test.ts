@@ -36,3 +36,11 @@ describe('--processors given more than once', () => {
     }
   });
 });
+
+describe('--location', () => {
+  it('is refused in one line, exit 2, when it names no BigQuery location', async () => {
+    const run = await runCli(['check', '--engine', 'bigquery', '--project', 'p', '--location', '', '--dry-run']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("error: --location '' is not a BigQuery location: name one such as US, EU or us-central1\n");
+  });
+});

@@ -106,6 +106,11 @@ describe('readSettings', () => {
     expect(() => readSettings({ PEM_TRIGGER_SOURCE: 'x'.repeat(257) })).toThrow('PEM_TRIGGER_SOURCE is longer than 256 characters: name the source, for example PEM_TRIGGER_SOURCE=scheduler');
   });
 
+  it('takes a BigQuery location that names one, and refuses any other text before it reaches BigQuery', () => {
+    for (const location of ['US', 'EU', 'us-central1', 'asia-northeast1']) expect(readSettings({ PEM_BIGQUERY_LOCATION: location }).bigQuery.location).toBe(location);
+    expect(() => readSettings({ PEM_BIGQUERY_LOCATION: 'US EAST; x' })).toThrow("PEM_BIGQUERY_LOCATION 'US EAST; x' is not a BigQuery location: name one such as US, EU or us-central1");
+  });
+
   it('gives one bad value as the message itself', () => {
     expect(problemsOf({ PEM_ALERT_RETRIES: '99' })).toEqual({
       message: "PEM_ALERT_RETRIES '99' must be a whole number from 0 to 10, for example PEM_ALERT_RETRIES=3",
