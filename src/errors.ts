@@ -15,7 +15,7 @@ export class PemError extends Error {
   constructor(code: PemErrorCode, message: string, details: readonly string[] = []) {
     // Bad input is quoted back to whoever typed it: a line break in a value (--processor $'a\nb')
     // would cut the line before its reason, an escape sequence would recolour the terminal.
-    const shown = code === 'usage' || code === 'config' ? printable : (text: string) => text;
+    const shown = code === 'usage' || code === 'config' ? (text: string) => shortened(printable(text)) : (text: string) => text;
     super(shown(message));
     this.name = 'PemError';
     this.code = code;
@@ -26,6 +26,17 @@ export class PemError extends Error {
   get problems(): readonly string[] {
     return this.details.length > 0 ? this.details : [this.message];
   }
+}
+
+/** The longest line of bad input quoted back: a 100,000-character --date was a 100 KB error line. */
+const MAX_QUOTED_LINE = 2_000;
+
+/** `text` within MAX_QUOTED_LINE, its start and its end kept (the end says what to do). */
+export function shortened(text: string): string {
+  if (text.length <= MAX_QUOTED_LINE) return text;
+  const head = text.slice(0, 1_400);
+  const tail = text.slice(-500);
+  return `${head} … (${text.length - head.length - tail.length} characters left out) … ${tail}`;
 }
 
 export const usageError = (message: string): PemError => new PemError('usage', message);

@@ -5,7 +5,7 @@
  * 3 when `pem check --fail-on` was reached.
  */
 import { Command, CommanderError } from 'commander';
-import { PemError, describeError, exitCodeFor, usageError } from '../errors.js';
+import { PemError, describeError, exitCodeFor, shortened, usageError } from '../errors.js';
 import { environmentOf, isCloudRun, readSettings, secretValues, type Settings } from '../config/env.js';
 import { createLogger } from '../log.js';
 import { printable } from '../printable.js';
@@ -118,7 +118,7 @@ function handleErrors(command: Command, context: CliContext): void {
         const unknown = error.code === 'commander.unknownOption' && !/did you mean/.test(line) ? /unknown option '([^']+)'/.exec(line)?.[1] : undefined;
         if (unknown !== undefined) line = line.replace(/\n?$/, `${optionSuggestion(command, unknown)}\n`);
         // The words quoted back are whatever was typed: no escape sequence or line break reaches the terminal.
-        if (line !== '') writeErr(context, `${printable(line.replace(/\n$/, ''))}\n`);
+        if (line !== '') writeErr(context, `${shortened(printable(line.replace(/\n$/, '')))}\n`);
         throw error;
       }
       const line = printable(`error: unknown option '${mistyped}'${optionSuggestion(command, mistyped)}`);

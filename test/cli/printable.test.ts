@@ -24,3 +24,17 @@ describe("commander's own errors", () => {
     expect(choice.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 });
+
+describe('bad input quoted back', () => {
+  it('is shortened to one readable line, keeping what to do at its end', async () => {
+    const { runCli } = await import('../support/cli.js');
+    const long = 'x'.repeat(100_000);
+    for (const args of [['check', '--date', long], ['check', '--format', long]]) {
+      const run = await runCli(args);
+      expect(run.code).toBe(2);
+      expect(run.stderr.length).toBeLessThan(2_100);
+      expect(run.stderr).toMatch(/ … \(\d+ characters left out\) … /);
+    }
+    expect((await runCli(['check', '--date', long])).stderr).toMatch(/is not a valid date: use YYYY-MM-DD, for example 2025-10-07\n$/);
+  });
+});
