@@ -34,8 +34,12 @@ const MAX_QUOTED_LINE = 2_000;
 /** `text` within MAX_QUOTED_LINE, its start and its end kept (the end says what to do). */
 export function shortened(text: string): string {
   if (text.length <= MAX_QUOTED_LINE) return text;
-  const head = text.slice(0, 1_400);
-  const tail = text.slice(-500);
+  // Never inside a surrogate pair: half an emoji is a character no terminal shows.
+  const highSurrogate = (at: number) => /[\ud800-\udbff]/.test(text.charAt(at));
+  const headEnd = highSurrogate(1_399) ? 1_399 : 1_400;
+  const tailStart = highSurrogate(text.length - 501) ? text.length - 501 : text.length - 500;
+  const head = text.slice(0, headEnd);
+  const tail = text.slice(tailStart);
   return `${head} … (${text.length - head.length - tail.length} characters left out) … ${tail}`;
 }
 

@@ -718,7 +718,7 @@ function logSummary(log: Logger, plan: DeliveryPlan, slack: ReadonlyMap<string, 
   }
   const open = [...new Set([...plan.open.slack, ...plan.open.pagerduty])];
   if (open.length > 0) log.info(`alerts: ${open.length} processor${open.length === 1 ? '' : 's'} already notified, not re-sent until the reminder is due`);
-  for (const s of plan.silenced) log.info(`alerts: ${s.processor_name} silenced until ${localTime(s.silenced_until, timezone)} (${s.silence_id}); not sent`);
+  for (const s of plan.silenced) log.info(`alerts: ${s.processor_name} silenced until ${localTime(s.silenced_until, timezone, { seconds: true })} (${s.silence_id}); not sent`);
 }
 
 /** Says what a dry run would have sent; returns the processors silenced now (none when nothing could be sent). */
@@ -740,7 +740,7 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
     // Each processor once, with the silence that ends last, as planDeliveries holds it back.
     const latest = lastEndingSilences(active.filter((s) => alerting.has(s.processor_name)));
     for (const s of [...latest.values()].sort((a, b) => a.processor_name.localeCompare(b.processor_name))) {
-      log.info(`dry run: ${s.processor_name} silenced until ${localTime(s.silenced_until, options.registry.timezone)} (${s.silence_id})`);
+      log.info(`dry run: ${s.processor_name} silenced until ${localTime(s.silenced_until, options.registry.timezone, { seconds: true })} (${s.silence_id})`);
     }
     return new Set(latest.keys());
   }
@@ -768,7 +768,7 @@ async function describeDryRun(result: CheckResult, options: DeliverOptions, rout
       const triggers = pd.filter((i) => i.action === 'trigger').length;
       parts.push(`${pd.length} PagerDuty event${pd.length === 1 ? '' : 's'} (${triggers} trigger${triggers === 1 ? '' : 's'}, ${pd.length - triggers} resolve${pd.length - triggers === 1 ? '' : 's'})`);
     }
-    for (const s of plan.silenced) log.info(`dry run: ${s.processor_name} silenced until ${localTime(s.silenced_until, options.registry.timezone)} (${s.silence_id})`);
+    for (const s of plan.silenced) log.info(`dry run: ${s.processor_name} silenced until ${localTime(s.silenced_until, options.registry.timezone, { seconds: true })} (${s.silence_id})`);
   }
   log.info(`dry run: would send ${parts.length > 0 ? parts.join(' and ') : 'nothing'}; nothing sent, no alert state written`);
   return new Set((plan?.silenced ?? []).map((s) => s.processor_name));

@@ -45,10 +45,6 @@ export function colorFor(context: CliContext, stream: CliStream): boolean {
 }
 
 /**
- * The Examples section every command's `--help` ends with (a test holds every command to it):
- * each example is what it does, as a `#` comment, above its command line.
- */
-/**
  * A list option given more than once (`--processors a --processors b`) as one list `a,b`: commander
  * keeps the last value only, and the first was dropped without a word.
  */
@@ -56,6 +52,10 @@ export function joinRepeated(value: string, previous: string | undefined): strin
   return previous === undefined ? value : `${previous},${value}`;
 }
 
+/**
+ * The Examples section every command's `--help` ends with (a test holds every command to it):
+ * each example is what it does, as a `#` comment, above its command line.
+ */
 export function addExamples(command: Command, examples: readonly (readonly [string, string])[]): Command {
   const text = examples.map(([line, what]) => `  # ${what}\n  $ ${line}`).join('\n\n');
   return command.addHelpText('after', `\nExamples:\n${text}\n`);

@@ -77,9 +77,17 @@ async function buildAndCheck(
   const history = buildDemoHistory(inputs.endDate, inputs.now);
   await refuseAnythingButADemo(flags.database, registry);
   progress.step(`writing ${history.runs.length} run rows to ${flags.database}`);
-  // Built beside it and renamed over it once whole: a demo stopped halfway (Ctrl-C, SIGTERM) leaves
-  // the last demo as it was, not a file without its tables that the next demo would refuse.
-  const building = join(dirname(flags.database), `.${basename(flags.database)}.building-${process.pid}`);
+  // Built beside it and renamed over it once whole: a demo stopped halfway (Ctrl-C, SIGTERM, a kill)
+  // leaves the last demo as it was, not a file without its tables that the next demo would refuse.
+  // One name per target: what a killed build left is removed before the next one starts (of two
+  // demos building one target at the same moment, one fails).
+  const building = join(dirname(flags.database), `.${basename(flags.database)}.building`);
+  const removeBuilding = () => {
+    for (const suffix of ['', '.wal']) rmSync(`${building}${suffix}`, { force: true });
+  };
+  removeBuilding();
+  // A stop (Ctrl-C, SIGTERM) ends the process without unwinding this function.
+  process.once('exit', removeBuilding);
   try {
     const builder = await openDuckDb({ path: building, create: true, memoryLimit });
     try {
@@ -95,7 +103,8 @@ async function buildAndCheck(
     rmSync(`${flags.database}.wal`, { force: true });
     renameSync(building, flags.database);
   } finally {
-    for (const suffix of ['', '.wal']) rmSync(`${building}${suffix}`, { force: true });
+    removeBuilding();
+    process.removeListener('exit', removeBuilding);
   }
   // Written through the spinner's hook on stderr: it lands above the progress line.
   context.log.info(

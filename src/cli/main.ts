@@ -60,7 +60,6 @@ Start here: pem demo`,
   for (const register of commands) register(program, context);
   // Every command, sub-commands too, has the same exit and output handling.
   handleErrors(program, context);
-  program.hook('preAction', (_program, action) => refuseOptionsAsValues(action));
   return program;
 }
 
@@ -70,17 +69,21 @@ Start here: pem demo`,
  * `--dry-run` (on DuckDB, ignored without a word). A value that is one of the command's own
  * options is refused (exit 2); one that only starts with `--` (a reason, say) is a value.
  */
-function refuseOptionsAsValues(command: Command): void {
-  const flags = new Set(optionFlags(command));
+function refuseOptionsAsValues(command: Command, rawArgs: readonly string[]): void {
+  // Help too, which commander keeps apart from the command's options (`--reason --help` made a silence).
+  const flags = new Set([...optionFlags(command), '-h', '--help']);
   for (const option of command.options) {
     if (!option.required && !option.optional) continue;
     const name = option.attributeName();
     if (command.getOptionValueSource(name) !== 'cli') continue;
     const value: unknown = command.getOptionValue(name);
-    for (const given of Array.isArray(value) ? value : [value]) {
-      if (typeof given === 'string' && flags.has(given.split('=')[0]!)) {
-        throw usageError(`${option.long ?? option.flags} needs a value, and the word after it is the option ${given.split('=')[0]}: give ${option.long ?? option.flags} its value, or leave it out`);
-      }
+    // A list given twice is joined with commas (`joinRepeated`): each of its words is a value.
+    const words = (Array.isArray(value) ? value : [value]).flatMap((given) => (typeof given === 'string' ? given.split(',') : []));
+    for (const word of words) {
+      const flag = word.split('=')[0]!;
+      // Given with `=` (`--reason=--by`), it is the value beyond doubt.
+      if (!flags.has(flag) || rawArgs.some((arg) => option.long !== undefined && arg.startsWith(`${option.long}=`))) continue;
+      throw usageError(`${option.long ?? option.flags} needs a value, and the word after it is the option ${flag}: give ${option.long ?? option.flags} its value, or leave it out`);
     }
   }
 }
@@ -121,7 +124,7 @@ function handleErrors(command: Command, context: CliContext): void {
         if (line !== '') writeErr(context, `${shortened(printable(line.replace(/\n$/, '')))}\n`);
         throw error;
       }
-      const line = printable(`error: unknown option '${mistyped}'${optionSuggestion(command, mistyped)}`);
+      const line = shortened(printable(`error: unknown option '${mistyped}'${optionSuggestion(command, mistyped)}`));
       writeErr(context, `${line}\n`);
       throw new CommanderError(error.exitCode, 'commander.unknownOption', line);
     });
@@ -186,6 +189,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     },
   };
   const program = buildProgram(context);
+  program.hook('preAction', (_program, action) => refuseOptionsAsValues(action, argv));
   try {
     await program.parseAsync(nestedHelp(program, argv), { from: 'user' });
     return 0;

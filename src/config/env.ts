@@ -155,7 +155,7 @@ export function readSettings(env: Environment = environmentOf(), { eager = true 
       ? attempt(() => destinationsFrom(env), { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL })
       : { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL },
     reportPublish: eager ? attempt(() => reportPublishFrom(env), { uri: null, apiEndpoint: undefined }) : { uri: null, apiEndpoint: undefined },
-    selfRecord: attempt(() => selfRecordFrom(env), { enabled: false, timeoutMs: DEFAULT_RECORD_TIMEOUT_MS, triggerSource: 'manual', cloudRunExecution: null }),
+    selfRecord: attempt(() => selfRecordFrom(env, eager), { enabled: false, timeoutMs: DEFAULT_RECORD_TIMEOUT_MS, triggerSource: 'manual', cloudRunExecution: null }),
     cloudRun: isCloudRun(env),
     color: colorModeFrom(env),
     user: env.USER || env.LOGNAME || null,
@@ -219,7 +219,8 @@ export function isCloudRun(env: Environment): boolean {
 
 /** The secret values present in an environment, for `LoggerOptions.redact`. */
 export function secretValues(env: Environment): string[] {
-  return SECRET_ENV_VARS.map((name) => env[name]).filter((value): value is string => Boolean(value));
+  // As set and as used (trimmed): a value pasted with a trailing line break is redacted either way.
+  return SECRET_ENV_VARS.flatMap((name) => [env[name], env[name]?.trim()]).filter((value): value is string => Boolean(value));
 }
 
 /** The URL when `raw` is an http(s) URL, else null. */
@@ -258,7 +259,7 @@ function engineFrom(env: Environment): Engine | null {
 
 function bigQueryFrom(env: Environment): BigQuerySettings {
   const problems: string[] = [];
-  const apiEndpoint = env.PEM_BIGQUERY_API_ENDPOINT;
+  const apiEndpoint = trimmed(env.PEM_BIGQUERY_API_ENDPOINT);
   if (apiEndpoint && !httpUrl(apiEndpoint)) {
     problems.push(`PEM_BIGQUERY_API_ENDPOINT '${apiEndpoint}' is not an http(s) URL, for example https://bigquery.googleapis.com`);
   }
@@ -378,7 +379,8 @@ function selfRecordEnabled(raw: string | undefined): boolean | null {
   return OFF_VALUES.has(value) ? false : null;
 }
 
-function selfRecordFrom(env: Environment): SelfRecordSettings {
+/** `checkTrigger`: PEM_TRIGGER_SOURCE is pem check's own (its run row): only an eager read checks it. */
+function selfRecordFrom(env: Environment, checkTrigger: boolean): SelfRecordSettings {
   const problems: string[] = [];
   const timeoutMs = wholePositive(env.PEM_RECORD_TIMEOUT_MS);
   if (timeoutMs === null) {
@@ -389,7 +391,7 @@ function selfRecordFrom(env: Environment): SelfRecordSettings {
     problems.push(`PEM_RECORD_SELF '${env.PEM_RECORD_SELF!.trim()}' must be on or off (1, on, true, yes / 0, off, false, no), for example PEM_RECORD_SELF=off`);
   }
   const trigger = trimmed(env.PEM_TRIGGER_SOURCE);
-  const triggerProblem = trigger === undefined ? null : triggerSourceProblem('PEM_TRIGGER_SOURCE', trigger, 'PEM_TRIGGER_SOURCE=scheduler');
+  const triggerProblem = trigger === undefined || !checkTrigger ? null : triggerSourceProblem('PEM_TRIGGER_SOURCE', trigger, 'PEM_TRIGGER_SOURCE=scheduler');
   if (triggerProblem) problems.push(triggerProblem);
   throwProblems(problems);
   return {

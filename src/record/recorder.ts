@@ -437,7 +437,7 @@ export class RunRecorder {
       keptIn !== null ? `; kept in ${keptIn}, added by the next \`pem record\` or \`pem check\` that can write it`
       : notKeptBecause !== null ? `; it could not be kept for later either (${notKeptBecause}): this row is lost`
       // No spool (BigQuery keeps none): said, since nothing adds it later.
-      : '; nothing keeps it for later: record it again once the warehouse can take it (a repeat adds nothing)';
+      : '; nothing keeps it for later: this line is all that is left of it';
     const message = `${what}: ${reason}${kept}`;
     if (this.strict) {
       throw cause instanceof PemError && cause.code === 'usage' ? usageError(message) : new PemError('runtime', message);

@@ -252,14 +252,15 @@ export async function streamRunRows(table: Table, rows: readonly RunRow[]): Prom
 }
 
 /**
- * Whether an answer to tabledata.insertAll is one: a JSON object, of its kind when it names one
- * (https://cloud.google.com/bigquery/docs/reference/rest/v2/tabledata/insertAll). An emulator
- * (goccy/bigquery-emulator, docs/bigquery.md) answers `{}`; a page arrives as a string.
+ * Whether an answer to tabledata.insertAll is one: a JSON object of its fields only, `kind` (its
+ * own, when named) and `insertErrors` (https://cloud.google.com/bigquery/docs/reference/rest/v2/tabledata/insertAll).
+ * An emulator (goccy/bigquery-emulator, docs/bigquery.md) answers `{}`; a page arrives as a
+ * string, and a proxy's `{"status":"ok"}` has fields of its own.
  */
 function isInsertAllAnswer(answer: unknown): boolean {
   if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return false;
   const { kind } = answer as { kind?: unknown };
-  return kind === undefined || kind === 'bigquery#tableDataInsertAllResponse';
+  return (kind === undefined || kind === 'bigquery#tableDataInsertAllResponse') && Object.keys(answer).every((key) => key === 'kind' || key === 'insertErrors');
 }
 
 interface ClientError {

@@ -527,7 +527,7 @@ describe('silences', () => {
     const sections = slackSections(slack, 0).join('\n');
     expect(sections).not.toContain('Gamebook registry processor');
     expect(JSON.stringify(slack.requests[0]!.body)).toContain('Silenced, not sent: `gamebook_processor` until 2025-10-09 00:00 UTC (NBA.com outage, backfill tomorrow).');
-    expect(silenced.stderr).toContain(`gamebook_processor silenced until 2025-10-09 00:00 UTC (${id}); not sent`);
+    expect(silenced.stderr).toContain(`gamebook_processor silenced until 2025-10-09 00:00:00 UTC (${id}); not sent`);
 
     const removed = await runCli(['silence', 'remove', id, ...base], { now: at(1) });
     expect(removed.code).toBe(0);

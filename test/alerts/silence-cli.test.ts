@@ -107,7 +107,7 @@ describe('a duration (pem silence add --until, pem backtest --every)', () => {
     expect(dry.code).toBe(0);
     const reasons = Object.fromEntries(JSON.parse(dry.stdout).alerts.filter((a: any) => a.processor).map((a: any) => [a.processor, a.reason]));
     expect(reasons).toMatchObject({ gamebook_processor: 'silenced', roster_processor: 'dry_run' });
-    expect(dry.stderr).toMatch(/dry run: gamebook_processor silenced until 2025-10-09 06:00 UTC \(sil_[0-9a-f]{8}\)/);
+    expect(dry.stderr).toMatch(/dry run: gamebook_processor silenced until 2025-10-09 06:00:00 UTC \(sil_[0-9a-f]{8}\)/);
     // Only for a processor the check could alert for: not one left out by --processors.
     const other = await runCli(['check', '--dry-run', '--json-output', '--date', '2025-10-07', '--processors', 'roster_processor', ...base], { now: NOW, env: {} });
     expect(other.stderr).not.toContain('silenced');

@@ -7,12 +7,22 @@ import { runCli } from '../support/cli.js';
 
 describe('an option followed by another option where its value belongs', () => {
   it('is refused in one line, exit 2, before anything runs', async () => {
-    for (const [flag, next] of [['--location', '--dry-run'], ['--project', '--dry-run'], ['--now', '--dry-run'], ['--config', '--json-output']]) {
+    for (const [flag, next] of [['--location', '--dry-run'], ['--project', '--dry-run'], ['--now', '--dry-run'], ['--config', '--json-output'], ['--location', '-h'], ['--location', '--help']]) {
       const run = await runCli(['check', flag!, next!]);
       expect(run.code).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr).toBe(`error: ${flag} needs a value, and the word after it is the option ${next}: give ${flag} its value, or leave it out\n`);
     }
+  });
+
+  it('catches an option among the words of a list given twice, and takes --option=value as the value it is', async () => {
+    const listed = await runCli(['check', '--processors', 'a', '--processors', '--dry-run']);
+    expect(listed.code).toBe(2);
+    expect(listed.stderr).toBe('error: --processors needs a value, and the word after it is the option --dry-run: give --processors its value, or leave it out\n');
+    // With '=', the value is meant: refused further on for what it is (an unknown processor), not as an option.
+    const meant = await runCli(['check', '--processors=--dry-run', '--dry-run']);
+    expect(meant.code).toBe(2);
+    expect(meant.stderr).not.toContain('needs a value');
   });
 
   it('still takes a value that only starts with -- (a file named so): it is no option of the command', async () => {

@@ -38,3 +38,13 @@ describe('bad input quoted back', () => {
     expect((await runCli(['check', '--date', long])).stderr).toMatch(/is not a valid date: use YYYY-MM-DD, for example 2025-10-07\n$/);
   });
 });
+
+describe('shortened', () => {
+  it('never cuts an emoji in half', async () => {
+    const { shortened } = await import('../../src/errors.js');
+    for (const pad of [0, 1]) {
+      const text = `${'x'.repeat(1_399 + pad)}${'\u{1F6A7}'.repeat(600)}`;
+      expect(shortened(text)).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+    }
+  });
+});

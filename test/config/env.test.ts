@@ -1,6 +1,6 @@
 /** Settings from the environment (README "Environment"): every bad value is named at once, in one error, exit 2. */
 import { describe, expect, it } from 'vitest';
-import { readSettings } from '../../src/config/env.js';
+import { readSettings, secretValues } from '../../src/config/env.js';
 import { PemError } from '../../src/errors.js';
 
 function problemsOf(env: Record<string, string>): { message: string; details: readonly string[] } {
@@ -98,6 +98,21 @@ describe('readSettings', () => {
     } catch (error) {
       expect(String((error as Error).message)).not.toContain('SECRETXYZ');
     }
+  });
+
+  it("leaves PEM_TRIGGER_SOURCE to pem check (eager): it is the check's own run's, and stops no other command", () => {
+    expect(readSettings({ PEM_TRIGGER_SOURCE: 'x'.repeat(300) }, { eager: false }).selfRecord.timeoutMs).toBeGreaterThan(0);
+  });
+
+  it('trims PEM_BIGQUERY_API_ENDPOINT as the other URLs: a pasted line break is no error', () => {
+    expect(readSettings({ PEM_BIGQUERY_API_ENDPOINT: 'http://127.0.0.1:9050\n' }).bigQuery.apiEndpoint).toBe('http://127.0.0.1:9050');
+  });
+
+  it('redacts a secret as set and as used (trimmed)', () => {
+    expect(secretValues({ SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/X\r\n' })).toEqual([
+      'https://hooks.slack.com/services/T0/B0/X\r\n',
+      'https://hooks.slack.com/services/T0/B0/X',
+    ]);
   });
 
   it('checks PEM_TRIGGER_SOURCE as pem record checks --trigger: no control character, at most 256 characters', () => {

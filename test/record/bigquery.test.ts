@@ -157,6 +157,14 @@ describe('the BigQuery run recorder', () => {
     expect(logged).toContain("BigQuery's endpoint answered HTTP 200 with no insertAll response (<html>captive portal</html>): whether the row was stored cannot be told");
   });
 
+  it("takes a proxy's own JSON answer ({\"status\":\"ok\"}) for no insertAll answer", async () => {
+    standIn.fallback = { kind: 'page', body: '{"status":"ok"}', contentType: 'application/json' };
+    const rec = recorder();
+    await rec.recordRunStart('gamebook', '2025-10-07');
+    expect(rec.lastWriteSucceeded).toBe(false);
+    expect(logged).toContain('no insertAll response ({"status":"ok"})');
+  });
+
   it("takes an emulator's empty insertAll answer ({}, no kind) for a stored row", async () => {
     standIn.queue.push({ kind: 'page', body: '{}', contentType: 'application/json' });
     const rec = recorder();

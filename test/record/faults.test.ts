@@ -86,8 +86,8 @@ describe.each([
     const lines = loggedLines();
     expect(lines).toHaveLength(2);
     for (const line of lines) expect(line).toMatch(cause);
-    expect(lines[0]).toMatch(/^warning: cannot record the start of run gamebook\/2025-10-07\/.*; nothing keeps it for later: record it again once the warehouse can take it \(a repeat adds nothing\) \(/);
-    expect(lines[1]).toMatch(/^warning: cannot record the end of run gamebook\/2025-10-07\/.*; nothing keeps it for later: record it again once the warehouse can take it \(a repeat adds nothing\) \(/);
+    expect(lines[0]).toMatch(/^warning: cannot record the start of run gamebook\/2025-10-07\/.*; nothing keeps it for later: this line is all that is left of it \(/);
+    expect(lines[1]).toMatch(/^warning: cannot record the end of run gamebook\/2025-10-07\/.*; nothing keeps it for later: this line is all that is left of it \(/);
   });
 
   it("rethrows the processor's own error within the bound", async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,8 +94,11 @@ describe('pem demo', () => {
       cli.cleanup();
     }
     expect(readFileSync(database).equals(before)).toBe(true);
-    // The next demo rebuilds it as usual.
+    // Killed, it could not remove its build; the next demo does, and rebuilds as usual.
+    const folder = join(dir, 'stopped');
+    expect(readdirSync(folder)).toContain('.demo.duckdb.building');
     expect((await runCli(['demo', '--database', database, '--json-output'])).code).toBe(0);
+    expect(readdirSync(folder).sort()).toEqual(['demo-report.html', 'demo.duckdb']);
   }, 120_000);
 
   it('keeps stdout to the JSON document with --json-output, and names the report on stderr', async () => {
