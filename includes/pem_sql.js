@@ -355,7 +355,8 @@ const __pem_modules = {
      * routing table of SPEC §5. Everything else imports them from here instead of spelling them.
      */
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.ALERT_ROUTING = exports.FINAL_STATUSES = exports.RUN_STATUSES = exports.ENGINES = exports.alertSilencesTable = exports.alertStateTable = exports.runHistoryTable = exports.tableIn = exports.DATAFORM_OBJECTS = exports.DATAFORM_ONLY_OBJECTS = exports.ALERT_STATE_ADDED_COLUMNS = exports.TABLES = void 0;
+    exports.MAX_TRIGGER_CHARS = exports.ALERT_ROUTING = exports.FINAL_STATUSES = exports.RUN_STATUSES = exports.ENGINES = exports.alertSilencesTable = exports.alertStateTable = exports.runHistoryTable = exports.tableIn = exports.DATAFORM_OBJECTS = exports.DATAFORM_ONLY_OBJECTS = exports.ALERT_STATE_ADDED_COLUMNS = exports.TABLES = void 0;
+    exports.triggerSourceProblem = triggerSourceProblem;
     /** The monitor's own tables, each in the registry's dataset. */
     exports.TABLES = {
         /** The append-only run history of SPEC §2. */
@@ -413,6 +414,21 @@ const __pem_modules = {
         WARNING: ['slack'],
         INFO: ['console'],
     };
+    /** The longest trigger_source pem stores: a source is a word (scheduler, backfill), not a message. */
+    exports.MAX_TRIGGER_CHARS = 256;
+    /**
+     * What is wrong with a trigger source typed by a person (`--trigger`, PEM_TRIGGER_SOURCE), or null:
+     * an empty one, a control character or 300 characters there are slips to say, not to store.
+     */
+    function triggerSourceProblem(label, value, example) {
+        if (value.trim() === '')
+            return `${label} is empty: leave it out, or name what started the run, for example ${example}`;
+        if (/[\u0000-\u001f\u007f]/.test(value))
+            return `${label} '${value}' holds a control character`;
+        if (value.length > exports.MAX_TRIGGER_CHARS)
+            return `${label} is longer than ${exports.MAX_TRIGGER_CHARS} characters: name the source, for example ${example}`;
+        return null;
+    }
   },
   "src/config/registry.ts": function (exports, module, __pem_require) {
     "use strict";
