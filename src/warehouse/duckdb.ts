@@ -388,7 +388,6 @@ class DuckDbWarehouse implements Warehouse {
       this.options.onSpoolNotRead?.(spooled.length);
     }
   }
-  private spoolNotReadTold = false;
 
   /** Adds spooled rows to their table and forgets them; throws (keeping them) when the table refuses them. */
   private async addSpooled(table: string, entries: readonly SpooledRow[]): Promise<void> {
@@ -411,9 +410,10 @@ class DuckDbWarehouse implements Warehouse {
       }
     }
   }
-  private spoolNotRemovedTold = false;
 
   private readonly spoolKeptTold = new Set<string>();
+  private spoolNotReadTold = false;
+  private spoolNotRemovedTold = false;
   private spoolDamagedTold = false;
   private spoolUnreadableTold = false;
 
@@ -828,10 +828,10 @@ function isOutOfMemory(error: unknown): boolean {
 }
 
 /**
- * A DuckDB failure as one line (exit 1). Running out of DuckDB's memory (its memory_limit) says so
- * and what to do about it, instead of DuckDB's own tuning advice on further lines.
+ * A DuckDB failure as one line (exit 1), `hint` after DuckDB's own words. Running out of DuckDB's
+ * memory (its memory_limit) says so and what to do about it, instead of DuckDB's own tuning advice
+ * on further lines.
  */
-/** `hint`: said after DuckDB's own words. */
 function duckDbFailure(what: string, error: unknown, hint = ''): PemError {
   const message = describeError(error);
   const outOfMemory = OUT_OF_MEMORY.exec(message);
