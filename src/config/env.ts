@@ -220,7 +220,7 @@ export function isCloudRun(env: Environment): boolean {
 /** The secret values present in an environment, for `LoggerOptions.redact`. */
 export function secretValues(env: Environment): string[] {
   // As set and as used (trimmed): a value pasted with a trailing line break is redacted either way.
-  return SECRET_ENV_VARS.flatMap((name) => [env[name], env[name]?.trim()]).filter((value): value is string => Boolean(value));
+  return [...new Set(SECRET_ENV_VARS.flatMap((name) => [env[name], env[name]?.trim()]))].filter((value): value is string => Boolean(value));
 }
 
 /** The URL when `raw` is an http(s) URL, else null. */
