@@ -305,9 +305,11 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * A failed check statement's error, naming the processors and registry keys behind the tables it
  * could not read: the warehouse's own message names only the table ("Table with name
  * game_schedule does not exist!"), and the registry may name it for one processor among
- * thousands. Only when the error is about a table (UNREADABLE_TABLE), and only the tables the
- * message names are probed (an empty read each, on the warehouse that just answered), so any
- * other failure comes back as it was and a check that runs pays nothing.
+ * thousands. Only when the error is about a table (UNREADABLE_TABLE) the registry names: then
+ * every table the checked processors read is probed (an empty read each, on the warehouse that just answered;
+ * processors share a few), since the warehouse stops at the first it cannot find and a second
+ * typo would only show on the next run. Any other failure comes back as it was, and a check that
+ * runs pays nothing.
  */
 async function withUnreadableTables(error: unknown, warehouse: Warehouse, registry: Registry, readers: ReadonlySet<string>): Promise<unknown> {
   const message = describeError(error);
@@ -318,14 +320,16 @@ async function withUnreadableTables(error: unknown, warehouse: Warehouse, regist
     const tables: [string, string][] = [[p.execution_table, 'execution_table']];
     if (p.expected_frequency === 'calendar' && p.calendar_table) tables.push([p.calendar_table, 'calendar_table']);
     for (const [table, key] of tables) {
-      // Warehouses name a table in full or by its last part (DuckDB: "Table with name game_schedule").
-      const lastPart = table.split('.').at(-1)!;
-      if (!new RegExp(`(^|[^\\w$-])${escapeRegExp(lastPart)}($|[^\\w$-])`).test(message)) continue;
       const entry = namedBy.get(`${key} ${table}`) ?? { table, key, names: [] };
       namedBy.set(`${key} ${table}`, entry);
       entry.names.push(p.name);
     }
   }
+  // Warehouses name a table in full or by its last part (DuckDB: "Table with name game_schedule").
+  // Only a failure over one of the registry's tables is the registry's to explain (not a table
+  // of pem's own, such as BigQuery's processor_last_success before Dataform has run).
+  const named = (table: string) => new RegExp(`(^|[^\\w$-])${escapeRegExp(table.split('.').at(-1)!)}($|[^\\w$-])`).test(message);
+  if (![...namedBy.values()].some(({ table }) => named(table))) return error;
   const unreadable: string[] = [];
   for (const { table, key, names } of namedBy.values()) {
     try {
@@ -337,5 +341,5 @@ async function withUnreadableTables(error: unknown, warehouse: Warehouse, regist
     }
   }
   if (unreadable.length === 0) return error;
-  return annotated(error, `${unreadable.join('; ')}: create it or correct the registry`);
+  return annotated(error, `${unreadable.join('; ')}: create ${unreadable.length === 1 ? 'it' : 'them'} or correct the registry`);
 }

@@ -378,6 +378,12 @@ describe('processor selection', () => {
     expect(calendar.stderr).toMatch(
       /^error: DuckDB .*game_schedule.* \(nba_reference\.game_schedule is the calendar_table of processor old_calendar: create it or correct the registry\)\n$/,
     );
+    // Both at once: DuckDB stops at the first table it cannot find, and the second is named all the same.
+    const both = await scenario.check(['--json-output', '--date', E, '--now', NOW, '--processors', 'old_runs,old_calendar']);
+    expect(both).toMatchObject({ code: 1, stdout: '' });
+    expect(both.stderr).toContain('legacy.old_runs is the execution_table of processor old_runs');
+    expect(both.stderr).toContain('nba_reference.game_schedule is the calendar_table of processor old_calendar');
+    expect(both.stderr).toMatch(/: create them or correct the registry\)\n$/);
   });
 });
 
