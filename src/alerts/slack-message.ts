@@ -126,6 +126,19 @@ function code(text: string): string {
   return `\`${escapeMrkdwn(text.replace(/`/g, "'"))}\``;
 }
 
+/**
+ * How long the newest hung date's run has been going, as the check saw it: ` (2025-10-07 running
+ * for 11 h 20 min)`; a hung run whose rows give no start says nothing more.
+ */
+function hungFor(hung: { date: string; started_at: string | null } | null, now: string | undefined): string {
+  if (!hung?.started_at || now === undefined) return '';
+  const minutes = Math.floor((Date.parse(now) - Date.parse(hung.started_at)) / 60_000);
+  if (!Number.isFinite(minutes) || minutes < 0) return '';
+  const [days, hours, mins] = [Math.floor(minutes / 1440), Math.floor((minutes % 1440) / 60), minutes % 60];
+  const text = days > 0 ? `${days} d ${hours} h` : hours > 0 ? `${hours} h ${mins} min` : `${mins} min`;
+  return ` (${hung.date} running for ${text})`;
+}
+
 function dateList(dates: readonly string[]): string {
   const shown = dates.slice(0, MAX_DATES_SHOWN).join(', ');
   return dates.length > MAX_DATES_SHOWN ? `${shown} (+${dates.length - MAX_DATES_SHOWN} more)` : shown;
@@ -184,6 +197,7 @@ export function processorSection(
   asOf: string,
   actions?: ProcessorActions,
   reportUrl?: string | null,
+  now?: string,
 ): string {
   const lines: string[] = [];
   const name = escapeMrkdwn(ellipsize(p.display_name, MAX_NAME_TEXT));
@@ -202,7 +216,7 @@ export function processorSection(
   }
   if (p.scheduler_issue) lines.push('• *Scheduler issue:* no run rows at all in the window, though dates were due');
   if (p.failed_dates.length > 0) lines.push(`• *Failed:* ${dateList(p.failed_dates)}`);
-  if (p.hung_dates.length > 0) lines.push(`• *Hung:* ${dateList(p.hung_dates)}`);
+  if (p.hung_dates.length > 0) lines.push(`• *Hung:* ${dateList(p.hung_dates)}${hungFor(detail?.latest_hung ?? null, now)}`);
   if (p.missing_dates.length > 0) lines.push(`• *Missing:* ${dateList(p.missing_dates)}`);
   // Read once, and only when shown: in a long window each read of `days` unpacks them (PackedDays).
   const days = p.low_volume_dates.length + p.high_volume_dates.length + p.slow_dates.length > 0 ? p.days : [];
@@ -472,7 +486,7 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
   let i = 0;
   for (; i < ordered.length; i++) {
     const p = ordered[i]!;
-    const text = processorSection(p, details[p.name], triggerByName.get(p.name)!, report.as_of_date, input.actions?.get(p.name), input.reportUrl);
+    const text = processorSection(p, details[p.name], triggerByName.get(p.name)!, report.as_of_date, input.actions?.get(p.name), input.reportUrl, report.now);
     // The last processor may use the reserve: no overflow line follows it.
     const isLast = i === ordered.length - 1;
     const extraBlocks = isLast ? overflowReserve.blocks : 0;

@@ -116,6 +116,8 @@ export interface ProcessorDetail {
   unusable?: UnusableRows;
   /** The newest failure in the window (by date, then completion), for "what went wrong". */
   latest_failure: { date: string; error_type: string | null; error_message: string | null } | null;
+  /** The newest hung date and when its first run started (ISO, null when the rows give no start); absent in results not built from detection rows. */
+  latest_hung?: { date: string; started_at: string | null } | null;
   days: DayDetail[];
   /** SPEC §12, from the SQL: problem dates among the alert_within_dates most recent expected, due dates (null: no threshold). */
   threshold_problem_dates: number | null;
@@ -538,7 +540,11 @@ export class CheckResultBuilder {
 
     const config = this.configByName.get(name);
     let newestFailure: Row | undefined;
-    for (const r of dayRows) if (r.last_error_type !== null || r.last_error_message !== null || String(r.day_status) === 'failed') newestFailure = r;
+    let newestHung: Row | undefined;
+    for (const r of dayRows) {
+      if (r.last_error_type !== null || r.last_error_message !== null || String(r.day_status) === 'failed') newestFailure = r;
+      if (String(r.day_status) === 'hung') newestHung = r;
+    }
     this.details[name] = {
       name,
       staleness_threshold_days: num(verdict.staleness_threshold_days),
@@ -558,6 +564,7 @@ export class CheckResultBuilder {
             error_message: str(newestFailure.last_error_message ?? null),
           }
         : null,
+      latest_hung: newestHung ? { date: String(newestHung.processing_date), started_at: isoInstant(newestHung.first_started_at) } : null,
       days: this.options.dayDetails
         ? dayRows.map((r) => ({
             date: this.shared(r.processing_date),

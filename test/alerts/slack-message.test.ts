@@ -266,6 +266,19 @@ describe('Slack limits', () => {
     expect(text).toContain(':busts_in_silhouette: <@U024BE7LH> · <!subteam^SAZ94GDB8|@data-eng> · &lt;!channel&gt; · @alice · a&amp;b &lt;team&gt; · <#C024BE7LR>');
   });
 
+  it('says how long the newest hung date has been running, when its rows give a start', () => {
+    const hung = processor('h', { failed_dates: [], hung_dates: ['2025-10-06', '2025-10-07'] });
+    const sectionOf = (latestHung: ProcessorDetail['latest_hung']) => {
+      const built = build(resultOf([hung], [detail('h', { latest_hung: latestHung })]));
+      const section = built.message.blocks.find((b) => b.type === 'section' && b.text.text.includes('Hung'));
+      return section && section.type === 'section' ? section.text.text : '';
+    };
+    // now is 2025-10-08T12:00Z.
+    expect(sectionOf({ date: '2025-10-07', started_at: '2025-10-08T00:40:00.000Z' })).toContain('• *Hung:* 2025-10-06, 2025-10-07 (2025-10-07 running for 11 h 20 min)');
+    expect(sectionOf({ date: '2025-10-07', started_at: '2025-10-06T10:00:00.000Z' })).toContain('(2025-10-07 running for 2 d 2 h)');
+    expect(sectionOf({ date: '2025-10-07', started_at: null })).toMatch(/• \*Hung:\* 2025-10-06, 2025-10-07\n/);
+  });
+
   it('truncates a huge error message instead of breaking the section', () => {
     const built = build(resultOf([processor('p')], [detail('p', { latest_failure: { date: '2025-10-06', error_type: 'E', error_message: 'y'.repeat(10_000) } })]));
     expectWithinLimits(built.message);
