@@ -5,7 +5,7 @@
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { shellWord } from '../alerts/actions.js';
 import { sendingNothing } from '../alerts/deliver.js';
 import { runBacktest } from '../backtest/replay.js';
@@ -35,7 +35,13 @@ export function registerDemoCommand(program: Command, context: CliContext): void
   const command = program
     .command('demo')
     .description('build a local DuckDB with a season of realistic run history and check it')
-    .addOption(new Option('--database <path>', 'DuckDB file to (re)build').default(DEMO_DATABASE))
+    .addOption(
+      new Option('--database <path>', 'DuckDB file to (re)build').default(DEMO_DATABASE).argParser((value: string) => {
+        // An empty variable expanded (--database "$DB"): not a file name, and not the default either.
+        if (value.trim() === '') throw new InvalidArgumentError(`An empty name is no file: give the file to build, for example --database ${DEMO_DATABASE}`);
+        return value;
+      }),
+    )
     .option('--json-output', 'print the JSON document instead of the report (same as --format json)')
     .addOption(formatOption(CHECK_FORMATS, 'json'))
     .addOption(new Option('--now <ISO-8601>', 'pretend it is this instant (default: now)'));

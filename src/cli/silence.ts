@@ -137,6 +137,8 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     if (id === undefined && flags.processor === undefined) {
       throw usageError('pem silence remove needs a silence id or --processor, for example `pem silence remove sil_1a2b3c4d`');
     }
+    // An empty variable expanded (pem silence remove "$ID"): no id at all.
+    if (id !== undefined && id.trim() === '') throw usageError('the silence id is empty: give one that `pem silence list` shows, for example `pem silence remove sil_1a2b3c4d`');
     const registry = await loadCheckedRegistry(flags.config);
     const now = context.now();
     // Not checked against the registry first: a processor taken out of it may still have silences

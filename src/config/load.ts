@@ -212,6 +212,8 @@ export interface RegistryReadOptions {
 }
 
 export async function readRegistryDocument(path: string, options: RegistryReadOptions = {}): Promise<unknown> {
+  // An empty variable expanded (--config "$REGISTRY"): it would read as the current folder.
+  if (path.trim() === '') throw configError(`${options.flag ?? '--config'} is empty: pass the registry file, for example ${options.flag ?? '--config'} includes/processors.js`);
   const absolute = resolve(path);
   if (!existsSync(absolute)) {
     const otherwise = options.otherwise ? `, or ${options.otherwise}` : '';

@@ -54,3 +54,17 @@ describe('--location', () => {
     expect(run.stderr).toBe("error: --location '' is not a BigQuery location: name one such as US, EU or us-central1\n");
   });
 });
+
+describe('an empty value where a name belongs (an empty variable expanded)', () => {
+  it('is refused in one line, exit 2, naming what is empty', async () => {
+    const cases: [string[], string][] = [
+      [['demo', '--database', ''], "error: option '--database <path>' argument '' is invalid. An empty name is no file: give the file to build, for example --database .pem/demo.duckdb\n"],
+      [['check', '--config', ''], 'error: --config is empty: pass the registry file, for example --config includes/processors.js\n'],
+      [['silence', 'remove', ''], 'error: the silence id is empty: give one that `pem silence list` shows, for example `pem silence remove sil_1a2b3c4d`\n'],
+    ];
+    for (const [args, stderr] of cases) {
+      const run = await runCli(args);
+      expect([run.code, run.stderr]).toEqual([2, stderr]);
+    }
+  });
+});
