@@ -701,8 +701,10 @@ function markSent(alerts: readonly AlertReport[], ctx: MarkContext): AlertReport
   });
 }
 
-/** What went out and what was held back; failures are the run's error line, printed once by the CLI. */
-/** `timezone`: the registry's, in which a silence's end is said. */
+/**
+ * What went out and what was held back; failures are the run's error line, printed once by the
+ * CLI. `timezone`: the registry's, in which a silence's end is said.
+ */
 function logSummary(log: Logger, plan: DeliveryPlan, slack: ReadonlyMap<string, DueItem[]>, pagerduty: ReadonlyMap<string, DueItem[]>, timezone: string): void {
   for (const [route, items] of slack) {
     const triggers = new Set(items.filter((i) => i.action === 'trigger').map((i) => i.processor)).size;

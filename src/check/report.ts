@@ -177,10 +177,10 @@ export function processorNamed(report: CheckReport, name: string): ProcessorRepo
 const LEVEL_RANK: Record<ProcessorLevel, number> = { OK: 0, ERROR: 1, CRITICAL: 2 };
 export const PRIORITY_ORDER = { high: 0, medium: 1, low: 2 } as const;
 
-/** Worst first, then high priority and revenue impact, then name: the order of every report and alert. */
 /** What urgency reads of a processor: never its days (a packed report unpacks them on each read). */
 export type UrgencyKey = Pick<ProcessorReport, 'level' | 'priority' | 'revenue_impact' | 'name'>;
 
+/** Worst first, then high priority and revenue impact, then name: the order of every report and alert. */
 export function byUrgency(a: UrgencyKey, b: UrgencyKey): number {
   return (
     LEVEL_RANK[b.level] - LEVEL_RANK[a.level] ||

@@ -119,7 +119,6 @@ export async function withCheckSession<T>(
   }
 }
 
-/** The check's result on stdout: the report for a person, the JSON document (SPEC §7), or CSV. */
 /** Pieces are gathered up to this size before a write: few writes, and never the whole document at once. */
 const WRITE_BATCH_CHARS = 1 << 20;
 

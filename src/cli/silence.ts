@@ -224,8 +224,10 @@ function removal(s: Silence): string {
   return ` (removed${s.removed_by ? ` by ${s.removed_by}` : ''}${why})`;
 }
 
-/** The human listing: one line per silence, aligned. Pure. */
-/** The table of `pem silence list`: each end in the registry's time zone, with its offset (the JSON and CSV keep UTC). */
+/**
+ * The human listing, `pem silence list`'s table: one line per silence, aligned, each end in the
+ * registry's time zone with its offset (the JSON and CSV keep UTC). Pure.
+ */
 export function renderSilences(silences: readonly Silence[], all: boolean, timezone: string): string {
   if (silences.length === 0) return all ? 'No silences.\n' : 'No active silences.\n';
   // Reasons and authors are whatever was typed, stored in the warehouse: shown without control characters.

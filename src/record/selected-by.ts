@@ -69,11 +69,9 @@ export async function processorsSelecting(registry: Registry, table: string, row
 /**
  * The one warning line when no check would see the row (null when one would): what selects
  * nothing, the nearest processor name when the row's looks like a typo, and that the row was
- * recorded all the same (instrumentation never fails the job it instruments).
- */
-/**
- * `asked`: where the row's processor name was given, for the hint: `--processor` of this command,
- * or (a `complete` of a run id `pem record start` printed) that start's `--processor`.
+ * recorded all the same (instrumentation never fails the job it instruments). `asked`: where the
+ * row's processor name was given, for the hint: `--processor` of this command, or (a `complete` of
+ * a run id `pem record start` printed) that start's `--processor`.
  */
 export function unseenRowWarning(
   selection: Selection,
