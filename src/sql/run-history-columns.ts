@@ -52,9 +52,18 @@ export async function runHistoryMismatches(warehouse: TableColumnSource, table: 
  */
 export async function tableMismatches(warehouse: TableColumnSource, template: string, table: string, optional: ReadonlySet<string> = new Set()): Promise<string[]> {
   const columns = await warehouse.tableColumns(table);
-  if (columns.length === 0) return [];
+  return columns.length === 0 ? [] : mismatchesOf(warehouse.dialect, template, table, columns, optional);
+}
+
+/** `tableMismatches` of columns already read (`columns`, the existing table's). */
+function mismatchesOf(dialect: Dialect, template: string, table: string, columns: readonly { name: string; type: string }[], optional: ReadonlySet<string> = new Set()): string[] {
   const has = new Set(columns.map((c) => c.name.toLowerCase()));
-  return columnMismatches(ddlColumns(warehouse.dialect, template, table).filter((c) => !optional.has(c.name) || has.has(c.name)), columns);
+  return columnMismatches(ddlColumns(dialect, template, table).filter((c) => !optional.has(c.name) || has.has(c.name)), columns);
+}
+
+/** How an existing run-history table whose columns were read (`columns`) differs from SPEC §2. */
+export function runHistoryColumnMismatches(dialect: Dialect, table: string, columns: readonly { name: string; type: string }[]): string[] {
+  return mismatchesOf(dialect, 'run_history_ddl', table, columns);
 }
 
 /** How a failed statement names a run-history table's columns that differ from SPEC §2 (check, record). */

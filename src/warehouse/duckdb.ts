@@ -669,7 +669,7 @@ class DuckDbWarehouse implements Warehouse {
     // through a temporary table of the DDL's shape; one without SPEC §2's columns refuses them.
     const columns = await this.tableColumns(table);
     const byName = columns.length > 0 && !sameNames(columns, RUN_HISTORY_APPEND_ORDER);
-    const staged = byName ? await this.runRowsStage(table) : null;
+    const staged = byName ? await this.runRowsStage(table, columns) : null;
     const lease = await this.lease();
     try {
       if (staged) await lease.connection.run(staged.create);
@@ -707,17 +707,17 @@ class DuckDbWarehouse implements Warehouse {
    * A temporary table of the run history's DDL shape and the statement that moves its rows into
    * `table` by name, for a table whose columns are SPEC §2's in another order or with more of them;
    * refuses (keeping the rows spooled, by its callers) a table that lacks SPEC §2's columns or has
-   * them with other types. The SQL renderer is loaded only for such a table.
+   * them with other types, judged from `columns` as `insertRunRows` read them. The SQL renderer is
+   * loaded only for such a table.
    */
-  private async runRowsStage(table: string): Promise<{ name: string; create: string; insert: string }> {
-    const { otherColumnsNote, runHistoryDdlColumns, runHistoryMismatches } = await import('../sql/run-history-columns.js');
-    const mismatches = await runHistoryMismatches(this, table);
+  private async runRowsStage(table: string, columns: readonly TableColumn[]): Promise<{ name: string; create: string; insert: string }> {
+    const { otherColumnsNote, runHistoryColumnMismatches, runHistoryDdlColumns } = await import('../sql/run-history-columns.js');
+    const mismatches = runHistoryColumnMismatches(this.dialect, table, columns);
     if (mismatches.length > 0) throw runtimeError(`${this.description}: cannot append to ${table}: ${otherColumnsNote(table, mismatches)}`);
     const name = `pem_run_rows_${++stageCount}`;
-    const columns = runHistoryDdlColumns('duckdb', table);
     return {
       name,
-      create: `CREATE TEMP TABLE ${name} (${columns.map((c) => `${quotedName(c.name)} ${c.type}`).join(', ')})`,
+      create: `CREATE TEMP TABLE ${name} (${runHistoryDdlColumns(this.dialect, table).map((c) => `${quotedName(c.name)} ${c.type}`).join(', ')})`,
       insert: `INSERT INTO ${quotedTable(table)} BY NAME SELECT * FROM temp.main.${name}`,
     };
   }
