@@ -2,7 +2,8 @@
  * Reads the registry file (a CommonJS `.js` module, as Dataform includes are, or `.json`) and
  * validates it. Every problem is reported at once; nothing runs on an invalid registry.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { extname, resolve } from 'node:path';
@@ -223,7 +224,7 @@ export async function readRegistryDocument(path: string, options: RegistryReadOp
   if (extension === '.json') {
     let text: string;
     try {
-      text = readFileSync(absolute, 'utf8');
+      text = statSync(absolute).isFIFO() ? await readNamedPipe(absolute, options.timeoutMs ?? REGISTRY_LOAD_TIMEOUT_MS) : readFileSync(absolute, 'utf8');
     } catch (error) {
       throw configError(`registry file ${path} cannot be read: ${describeError(error)}`);
     }
@@ -231,6 +232,36 @@ export async function readRegistryDocument(path: string, options: RegistryReadOp
   }
   if (extension === '.js' || extension === '.cjs') return loadModuleIsolated(path, absolute, options);
   throw configError(`registry file ${path} must be a .js or .cjs (CommonJS) or .json file`);
+}
+
+/**
+ * A named pipe's text (a registry piped in: `mkfifo r.json`), read without ever blocking: a pipe no
+ * one writes blocked the main thread in `open` or `read`, where SIGTERM and Ctrl-C were never
+ * handled, and a read in libuv's pool blocked the exit instead (it waits for the pool). Opened
+ * non-blocking, it reads end of file until a writer comes, and then until the writer closes it.
+ */
+async function readNamedPipe(absolute: string, timeoutMs: number): Promise<string> {
+  const fd = openSync(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const chunks: Buffer[] = [];
+    const buffer = Buffer.alloc(64 * 1024);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let read = -1;
+      try {
+        read = readSync(fd, buffer, 0, buffer.length, null);
+      } catch (error) {
+        // Nothing to read yet from a writer that has it open.
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      }
+      if (read > 0) chunks.push(Buffer.from(buffer.subarray(0, read)));
+      else if (read === 0 && chunks.length > 0) return Buffer.concat(chunks).toString('utf8');
+      else if (Date.now() > deadline) throw new Error(`nothing came through the named pipe within ${timeoutMs} ms`);
+      else await sleep(20);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
