@@ -82,6 +82,6 @@ export function addWarehouseOptions(command: Command): Command {
         return value;
       }),
     )
-    .addOption(new Option('--project <id>', 'BigQuery project (default: $GOOGLE_CLOUD_PROJECT)'))
+    .addOption(new Option('--project <id>', 'BigQuery project (default: $GOOGLE_CLOUD_PROJECT, else $GCLOUD_PROJECT)'))
     .addOption(new Option('--location <loc>', 'BigQuery location (default: $PEM_BIGQUERY_LOCATION, else US)'));
 }

@@ -1,7 +1,7 @@
 /**
  * `pem gaps`: the backfill queue — every missing, failed or hung (processor, processing date)
- * of the window, and every success with a volume anomaly (SPEC §10), high priority first, then by
- * date and processor. `--format csv|json` print exactly the rows and nothing else on stdout;
+ * of the window, and every success with a volume anomaly (SPEC §10): the dates no upstream explains
+ * first (SPEC §12), then high priority first, then by date and processor. `--format csv|json` print exactly the rows and nothing else on stdout;
  * `--format commands` prints each processor's `backfill_command` filled in (a `#` line where it
  * has none), for piping into a shell.
  */
@@ -14,7 +14,7 @@ import { addCheckSelectionOptions, checkFromFlags, type CheckSelectionFlags } fr
 export function registerGapsCommand(program: Command, context: CliContext): void {
   const command = program
     .command('gaps')
-    .description('list the backfill queue: every missing, failed or hung processing date, and every success with low or high volume, high priority first')
+    .description('list the backfill queue: every missing, failed or hung processing date, and every success with low or high volume, the dates no upstream explains first, then high priority first')
     .addOption(formatOption(GAP_FORMATS));
   addExamples(command, [
     ['pem gaps', 'the queue of the last 7 days, as a table'],

@@ -70,7 +70,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     .requiredOption('--processor <name>', 'registry key of the processor')
     .requiredOption('--until <when>', 'when the silence ends: a duration from now (2h, 3d, 90m, 1h30m) or an instant (2099-10-09T18:00:00Z)')
     .requiredOption('--reason <text>', 'why, for whoever reads the alerts next')
-    .addOption(new Option('--by <name>', 'who is silencing (default: $USER, else your OS user name)'))
+    .addOption(new Option('--by <name>', 'who is silencing (default: $USER, else $LOGNAME, else your OS user name)'))
     .addOption(configOption());
   addExamples(add, [
     ['pem silence add --processor gamebook_processor --until 2h --reason "NBA.com outage"', 'for the next two hours'],
@@ -127,7 +127,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
     .argument('[id]', 'silence id, as `pem silence list` shows it')
     .option('--processor <name>', 'end every active silence of this processor')
     .option('--reason <text>', 'why it ends early')
-    .addOption(new Option('--by <name>', 'who is removing it (default: $USER, else your OS user name)'))
+    .addOption(new Option('--by <name>', 'who is removing it (default: $USER, else $LOGNAME, else your OS user name)'))
     .addOption(configOption());
   addExamples(remove, [
     ['pem silence remove sil_1a2b3c4d', 'end one silence, by the id `pem silence list` shows'],

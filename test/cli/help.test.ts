@@ -89,4 +89,18 @@ describe('--help', () => {
     expect((await runCli(['--help'])).stdout).toContain('3 the run level reached `pem check --fail-on`');
     expect((await runCli(['check', '--help'])).stdout).toMatch(/--fail-on <level>\s+exit 3 when the run level reaches it/);
   });
+
+  it('names every fallback a default reads, as the README does', async () => {
+    // Commander wraps descriptions, so compare with the whitespace folded.
+    const help = async (...words: string[]) => (await runCli([...words, '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(await help('check')).toContain('BigQuery project (default: $GOOGLE_CLOUD_PROJECT, else $GCLOUD_PROJECT)');
+    expect(await help('silence', 'add')).toContain('(default: $USER, else $LOGNAME, else your OS user name)');
+    expect(await help('silence', 'remove')).toContain('(default: $USER, else $LOGNAME, else your OS user name)');
+  });
+
+  it('gives the order of pem gaps as the queue has it: the dates no upstream explains first, then priority', async () => {
+    const summary = (await runCli(['--help'])).stdout.replace(/\s+/g, ' ');
+    expect(summary).toContain('the dates no upstream explains first, then high priority first');
+    expect((await runCli(['gaps', '--help'])).stdout.replace(/\s+/g, ' ')).toContain('the dates no upstream explains first, then high priority first');
+  });
 });
