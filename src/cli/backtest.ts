@@ -47,8 +47,8 @@ export function registerBacktestCommand(program: Command, context: CliContext): 
     .addOption(new Option('--every <interval>', 'cadence of the checks, whole minutes from 5m to 24h: 1h, 30m, 1h30m').default('1h'))
     .addOption(configOption())
     .option('--compare <path>', 'a second registry, replayed on the same history and shown side by side')
-    .option('--lookback-days <n>', `window length L of each check (default: ${DEFAULT_LOOKBACK_DAYS})`)
-    .option('--processors <a,b>', 'only these registry keys (repeatable)', joinRepeated)
+    .option('--lookback-days <n>', `window length L of each check, 1-366 (default: ${DEFAULT_LOOKBACK_DAYS})`)
+    .option('--processors <a,b>', 'only these registry keys (disabled ones included when named; repeatable)', joinRepeated)
     .option('--json-output', 'print the figures as JSON on stdout and nothing else (same as --format json)')
     .addOption(formatOption(BACKTEST_FORMATS, 'csv'));
   addExamples(command, [

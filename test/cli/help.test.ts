@@ -98,6 +98,12 @@ describe('--help', () => {
     expect(await help('silence', 'remove')).toContain('(default: $USER, else $LOGNAME, else your OS user name)');
   });
 
+  it('gives backtest the range of --lookback-days and what --processors does with a disabled processor, as check has them', async () => {
+    const help = (await runCli(['backtest', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('window length L of each check, 1-366 (default: 7)');
+    expect(help).toContain('only these registry keys (disabled ones included when named; repeatable)');
+  });
+
   it('gives the order of pem gaps as the queue has it: the dates no upstream explains first, then priority', async () => {
     const summary = (await runCli(['--help'])).stdout.replace(/\s+/g, ' ');
     expect(summary).toContain('the dates no upstream explains first, then high priority first');
