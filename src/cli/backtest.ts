@@ -103,8 +103,11 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
   if (to < from) throw usageError(`--to ${to} is before --from ${from}`);
   const everyMs = parseEvery(flags.every);
   const lookbackDays = flags.lookbackDays === undefined ? DEFAULT_LOOKBACK_DAYS : parseLookbackDays(flags.lookbackDays);
-  const loaded = [{ path: flags.config, registry: await loadCheckedRegistry(flags.config) }];
-  if (flags.compare) loaded.push({ path: flags.compare, registry: await loadCheckedRegistry(flags.compare, { flag: '--compare' }) });
+  // What pem check warns of in a registry (a dependency on a disabled processor, ignored) shapes the
+  // replay as much: said the same way, naming the registry when there are two.
+  const noteOf = (flag: string, path: string) => (note: string) => context.log.warn(flags.compare ? `${flag} ${path}: ${note}` : note);
+  const loaded = [{ path: flags.config, registry: await loadCheckedRegistry(flags.config, { onNote: noteOf('--config', flags.config) }) }];
+  if (flags.compare) loaded.push({ path: flags.compare, registry: await loadCheckedRegistry(flags.compare, { flag: '--compare', onNote: noteOf('--compare', flags.compare) }) });
   const timezone = loaded[0]!.registry.timezone;
   const registries = loaded.map(({ path, registry }, i) => {
     if (registry.timezone !== timezone) throw usageError(`--compare ${path}: its time zone ${registry.timezone} differs from ${timezone}; the two replays would not check at the same instants`);

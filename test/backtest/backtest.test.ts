@@ -219,6 +219,23 @@ describe('pem backtest, computed by hand', () => {
     expect(run.stderr).toContain(`warning: no processor of ${scenario.registryPath} is enabled: nothing is replayed, so nothing can read as sent\n`);
   });
 
+  it("warns of a dependency on a disabled processor, as pem check does, naming the registry with --compare", async () => {
+    // The replay ignores q's dependency on the disabled old: the figures rest on it, so it is said.
+    const withRetired = { ...registry, processors: { ...registry.processors, old: { enabled: false }, q: { ...registry.processors.q, depends_on: ['old'] } } };
+    scenario = await createScenario(withRetired, rows);
+    const period = ['--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-05', '--every', '24h'];
+    const note = `processors.q.depends_on: "old" is disabled, so it explains none of q's dates: the dependency is ignored until it is enabled`;
+    const checked = await runCli(['check', '--config', scenario.registryPath, '--database', scenario.databasePath, '--date', '2025-10-05', '--dry-run', '--json-output'], { now: NOW });
+    expect(checked.stderr).toContain(`warning: ${note}\n`);
+    const alone = await runCli(['backtest', '--config', scenario.registryPath, ...period], { now: NOW });
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(alone.stderr).toContain(`warning: ${note}\n`);
+    const compared = await runCli(['backtest', '--config', scenario.registryPath, '--compare', scenario.registryPath, ...period], { now: NOW });
+    expect(compared.code, compared.stderr).toBe(0);
+    expect(compared.stderr).toContain(`warning: --config ${scenario.registryPath}: ${note}\n`);
+    expect(compared.stderr).toContain(`warning: --compare ${scenario.registryPath}: ${note}\n`);
+  });
+
   it('replays a second registry side by side with --compare', async () => {
     scenario = await createScenario(registry, rows);
     // r without its threshold: its 10-04 alerts at 10-05 03:00 in p's message, and is reminded with p's.
