@@ -45,7 +45,7 @@ const FIGURES: { label: string; column: string; value: (f: Figures) => string; d
   { label: 'Slack messages', column: 'SLACK', value: (f) => String(f.slack_messages), delta: (a, b) => String(b.slack_messages - a.slack_messages) },
   { label: 'problem dates', column: 'PROBLEMS', value: (f) => String(f.problem_dates), delta: (a, b) => String(b.problem_dates - a.problem_dates) },
   { label: 'never alerted', column: 'NEVER', value: (f) => String(f.never_alerted_dates), delta: (a, b) => String(b.never_alerted_dates - a.never_alerted_dates) },
-  { label: 'flaps (resolved < 2 h)', column: 'FLAPS', value: (f) => String(f.flaps), delta: (a, b) => String(b.flaps - a.flaps) },
+  { label: 'flaps (resolved within 2 h)', column: 'FLAPS', value: (f) => String(f.flaps), delta: (a, b) => String(b.flaps - a.flaps) },
   { label: 'latency p50', column: 'P50', value: (f) => formatMinutes(f.latency.p50_minutes), delta: (a, b) => minutesDelta(a.latency.p50_minutes, b.latency.p50_minutes) },
   { label: 'latency p95', column: 'P95', value: (f) => formatMinutes(f.latency.p95_minutes), delta: (a, b) => minutesDelta(a.latency.p95_minutes, b.latency.p95_minutes) },
   { label: 'latency max', column: 'MAX', value: (f) => formatMinutes(f.latency.max_minutes), delta: (a, b) => minutesDelta(a.latency.max_minutes, b.latency.max_minutes) },
