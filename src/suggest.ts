@@ -19,12 +19,16 @@ function wordRunOf(part: readonly string[], whole: readonly string[]): boolean {
 }
 
 /**
- * The candidate nearest `name`: within `maxEdits` edits (fewer for a short name, where two edits
- * reach any other short name: `zz` is not a typo of `b`), else the one candidate holding `name`'s
- * words whole; null when none is that near.
+ * The candidate nearest `name`: the one spelled the same in another case, else one within
+ * `maxEdits` edits (fewer for a short name, where two edits reach any other short name: `zz` is
+ * not a typo of `b`), else the one candidate holding `name`'s words whole; null when none is that near.
  */
 export function nearestWithin(name: string, candidates: readonly string[], maxEdits = 2): string | null {
   if (candidates.length === 0) return null;
+  // The same letters in another case (caps lock, a name copied from a title) are many edits away.
+  const folded = name.toLowerCase();
+  const sameLetters = candidates.filter((candidate) => candidate.toLowerCase() === folded);
+  if (sameLetters.length === 1) return sameLetters[0]!;
   const nearest = closest(name, [...candidates]);
   // Counted without an option's leading dashes: `--foo` is three letters, not a typo of `--now`.
   const allowed = Math.min(maxEdits, Math.ceil(name.replace(/^-+/, '').length / 3));

@@ -20,6 +20,13 @@ describe('nearestWithin ("did you mean")', () => {
     expect(nearestWithin('run', KEYS)).toBeNull();
   });
 
+  it('offers the candidate a name is in another case (caps lock, a name copied from a title)', () => {
+    expect(nearestWithin('GAMEBOOK_PROCESSOR', ['boxscore_processor', 'gamebook_processor'])).toBe('gamebook_processor');
+    expect(nearestWithin('Roster', ['roster', 'odds'])).toBe('roster');
+    // Two candidates differ only in case: which one was meant is not for pem to say.
+    expect(nearestWithin('ROSTER', ['Roster', 'roster'])).toBeNull();
+  });
+
   it('does not call any short name a typo of another', () => {
     expect(nearestWithin('zz', ['a', 'b', 'gamebook'])).toBeNull();
     expect(nearestWithin('tz', KEYS)).toBeNull();
