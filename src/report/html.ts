@@ -340,9 +340,10 @@ function renderRow({ p, detail, since, streak, error, reasons }: ProcessorRow): 
     .filter(Boolean)
     .join('\n');
   const daysSince = p.days_since_success === null ? 'never' : String(p.days_since_success);
-  // Never a success is over the limit only where the check says so: a processor that expects no
-  // date yet (`expected_frequency: none`, a new calendar) is OK, and its `never` is not a warning.
-  const over = p.days_since_success === null ? p.is_stale : threshold !== null && p.days_since_success > threshold;
+  // Over the limit only where the check says so (stale): a processor that expects no date
+  // (`expected_frequency: none`, a new calendar), or none due since its last success, is OK however
+  // many days have passed, and its `never` or `10 / 2` is not a warning.
+  const over = p.is_stale && (p.days_since_success === null || threshold === null || p.days_since_success > threshold);
   const tags = [p.is_stale ? '<i class="tag">stale</i>' : '', p.scheduler_issue ? '<i class="tag">no runs</i>' : ''].join('');
   const blocked = blockedDates(p);
   const cells = [...days].reverse().map((d) => {

@@ -98,6 +98,19 @@ describe('renderHtmlReport', () => {
     expect([cellOf(quiet.name), cellOf(stale.name)]).toEqual(['c-dy', 'c-dy over']);
   });
 
+  it('marks days past the threshold as over the limit only when the check found the processor stale', () => {
+    // Ten days since its last success against a threshold of 2, yet OK: it expects no date
+    // (`expected_frequency: none`), or none is due since that success. Red said it was late.
+    const result = syntheticResult(2, 3);
+    const [quiet, stale] = result.report.processors as [ProcessorReport, ProcessorReport];
+    Object.assign(quiet, { last_success_date: '2025-09-27', days_since_success: 10, is_stale: false, level: 'OK' });
+    Object.assign(stale, { last_success_date: '2025-09-27', days_since_success: 10, is_stale: true });
+    for (const p of [quiet, stale]) result.details[p.name]!.staleness_threshold_days = 2;
+    const page = renderHtmlReport(result, OPTIONS);
+    const cellOf = (name: string) => new RegExp(`data-processor="${name}"[\\s\\S]*?<td class="(c-dy[^"]*)">10 / 2`).exec(page)?.[1];
+    expect([cellOf(quiet.name), cellOf(stale.name)]).toEqual(['c-dy', 'c-dy over']);
+  });
+
   it('labels a processor the registry disables, shown because it was named (as the terminal report does)', () => {
     const result = syntheticResult(2, 3);
     const [off, on] = result.report.processors as [ProcessorReport, ProcessorReport];
