@@ -723,6 +723,11 @@ const __pem_modules = {
         }
         if (url && !/^https?:\/\/[^\s]+$/.test(value))
             ctx.addIssue({ code: zod_1.z.ZodIssueCode.custom, message: `must be an http(s) URL, for example ${example}` });
+        // A command is one line of `pem gaps --format commands` and of each alert: a line break or an
+        // escape there broke it (shown as `?`), where the registry could have said so.
+        if (!url && /[\u0000-\u001f\u007f]/.test(value)) {
+            ctx.addIssue({ code: zod_1.z.ZodIssueCode.custom, message: `must be one line without control characters (join steps with &&), for example ${example}` });
+        }
     });
     const DISPLAY_NAME_EXAMPLE = '"Gamebook registry processor"';
     const RUNBOOK_EXAMPLE = '"https://runbooks.example.com/{processor}?date={date}"';

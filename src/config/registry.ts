@@ -400,6 +400,11 @@ const template = (example: string, { url }: { url: boolean }) =>
       });
     }
     if (url && !/^https?:\/\/[^\s]+$/.test(value)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an http(s) URL, for example ${example}` });
+    // A command is one line of `pem gaps --format commands` and of each alert: a line break or an
+    // escape there broke it (shown as `?`), where the registry could have said so.
+    if (!url && /[\u0000-\u001f\u007f]/.test(value)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be one line without control characters (join steps with &&), for example ${example}` });
+    }
   });
 
 const DISPLAY_NAME_EXAMPLE = '"Gamebook registry processor"';

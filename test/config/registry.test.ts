@@ -679,6 +679,9 @@ describe('routes and action templates (SPEC §11)', () => {
     ['an unknown placeholder', { processors: { a: { backfill_command: 'run {proc} {date}' } } }, 'processors.a.backfill_command: unknown placeholder {proc}: use {processor} and {date}', null],
     ['every unknown placeholder at once', { processors: { a: { backfill_command: 'run {proc} {date} {DATE} {proc}' } } }, 'processors.a.backfill_command: unknown placeholders {proc}, {DATE}: use {processor} and {date}', null],
     ['a runbook that is not a URL', { processors: { a: { runbook_url: 'wiki/{processor}' } } }, 'processors.a.runbook_url: must be an http(s) URL', null],
+    // pem gaps --format commands gives each date one line: a line break there broke the command.
+    ['a backfill command of two lines', { processors: { a: { backfill_command: 'cd jobs\n./rerun {processor} {date}' } } }, 'processors.a.backfill_command: must be one line without control characters (join steps with &&)', null],
+    ['a backfill command with a control character', { processors: { a: { backfill_command: 'rerun {processor}\t{date}\u001b[2J' } } }, 'processors.a.backfill_command: must be one line without control characters', null],
     ['an unknown route key', { routes: { stats: { slack_webhok_env: 'X' } }, processors: {} }, 'routes.stats.slack_webhok_env: unknown key (did you mean "slack_webhook_env"?)', null],
     ['a route named __proto__', { routes: JSON.parse('{"__proto__": {"slack_webhook_env": "X_URL"}}'), processors: {} }, 'routes.__proto__: route names use letters, digits, "_", "-" and ".", and are not "__proto__"', null],
   ])('refuses %s in one line, exit 2, without echoing a secret', async (_name, registry, message, secret) => {
