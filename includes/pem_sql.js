@@ -142,11 +142,12 @@ const __pem_modules = {
   "src/dataform/project.ts": function (exports, module, __pem_require) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.LAST_SUCCESS_RESCAN_DAYS = exports.HEALTH_DAILY_ARGUMENTS = exports.HEALTH_AT_ARGUMENTS = exports.OBJECTS = void 0;
+    exports.LAST_SUCCESS_RESCAN_DAYS = exports.MAX_CONFIG_QUERY_CHARS = exports.HEALTH_DAILY_ARGUMENTS = exports.HEALTH_AT_ARGUMENTS = exports.OBJECTS = void 0;
     exports.unquote = unquote;
     exports.loadRegistry = loadRegistry;
     exports.sourceTables = sourceTables;
     exports.healthDailyDdl = healthDailyDdl;
+    exports.processorConfigPartName = processorConfigPartName;
     exports.dataformProject = dataformProject;
     /**
      * The SQL of every object the Dataform project (definitions/) deploys to BigQuery, rendered from
@@ -217,6 +218,18 @@ const __pem_modules = {
             `WHERE h.processor_name IN (SELECT c.processor_name FROM \`${unquote(configTable)}\` AS c WHERE c.enabled)`,
         ].join('\n');
     }
+    /**
+     * The longest `processor_config` query the project deploys as one. BigQuery refuses a query over
+     * 1,024K characters, comments and white space included
+     * (https://cloud.google.com/bigquery/quotas#query_jobs), and the registry as literal rows is about
+     * 800 characters a processor: 1,300 processors with every default already passed it. The rest is
+     * left for what Dataform wraps around the SELECT (CREATE OR REPLACE TABLE, its options).
+     */
+    exports.MAX_CONFIG_QUERY_CHARS = 900000;
+    /** The table holding part `index` (0-based) of a registry too long for one `processor_config` query. */
+    function processorConfigPartName(index) {
+        return `${exports.OBJECTS.processorConfig}_part_${index + 1}`;
+    }
     /** How many days back each incremental run of `processor_last_success` re-reads (late final rows, backfills). */
     exports.LAST_SUCCESS_RESCAN_DAYS = 35;
     /**
@@ -247,6 +260,36 @@ const __pem_modules = {
         /** The SELECT of the `processor_config` table: the registry as rows. */
         function processorConfigQuery(registry) {
             return bigquery.render('processor_config', { processors: (0, health_js_1.processorConfigRows)(registry.processors) });
+        }
+        /**
+         * The registry as `processor_config` SELECTs of at most `maxChars` each, processors in registry
+         * order: one (the table's own query) while the registry fits, else one per part table
+         * (processorConfigPartName), which the table then unions. Each processor's row is measured as
+         * rendered, so long filters or commands make smaller parts.
+         */
+        function processorConfigParts(registry, maxChars = exports.MAX_CONFIG_QUERY_CHARS) {
+            const rows = (0, health_js_1.processorConfigRows)(registry.processors);
+            const render = (part) => bigquery.render('processor_config', { processors: part });
+            const whole = render(rows);
+            if (whole.length <= maxChars)
+                return [whole];
+            // The literal around the rows, and each row with the separator the template puts between rows.
+            const frame = render([]).length;
+            const parts = [];
+            let part = [];
+            let size = frame;
+            for (const row of rows) {
+                const rowSize = render([row]).length - frame + 2;
+                if (part.length > 0 && size + rowSize > maxChars) {
+                    parts.push(part);
+                    part = [];
+                    size = frame;
+                }
+                part.push(row);
+                size += rowSize;
+            }
+            parts.push(part);
+            return parts.map(render);
         }
         function resolvedHealthContext(registry, resolve, configTable, options) {
             const context = (0, health_js_1.healthContext)(registry, {
@@ -337,6 +380,9 @@ const __pem_modules = {
             alertStateDdl,
             alertSilencesDdl,
             processorConfigQuery,
+            processorConfigParts,
+            processorConfigPartName,
+            MAX_CONFIG_QUERY_CHARS: exports.MAX_CONFIG_QUERY_CHARS,
             processorRunsQuery,
             healthAtBody,
             healthAtDdl,

@@ -1,5 +1,20 @@
 // The processor registry (includes/processors.js) as a table, defaults applied (SPEC §3): the
 // detection table function reads its settings from here, and analysts join it.
+//
+// A registry longer than one BigQuery query may be (1,024K characters: about 1,300 processors) is
+// written in parts, each a table of its own built by its own query, and this table unions them.
+const configParts = pem_sql.processorConfigParts(pem.registry);
+if (configParts.length > 1) {
+  configParts.forEach((query, i) => {
+    publish(pem_sql.processorConfigPartName(i), {
+      type: 'table',
+      schema: pem.dataset,
+      tags: pem.tags,
+      description: `Part ${i + 1} of ${configParts.length} of processor_config, which unions them: the registry is too long for one BigQuery query.`,
+    }).query(() => query);
+  });
+}
+
 publish(pem.objects.processorConfig, {
   type: 'table',
   schema: pem.dataset,
@@ -42,4 +57,6 @@ publish(pem.objects.processorConfig, {
     runtime_max_ratio: 'slow above this times the duration baseline; NULL: off.',
     runtime_min_excess_minutes: 'slow also needs the duration this many minutes over the baseline.',
   },
-}).query(() => pem_sql.processorConfigQuery(pem.registry));
+}).query((ctx) =>
+  configParts.length === 1 ? configParts[0] : configParts.map((_, i) => `SELECT * FROM ${ctx.ref(pem_sql.processorConfigPartName(i))}`).join('\nUNION ALL\n'),
+);

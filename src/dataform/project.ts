@@ -77,6 +77,20 @@ export function healthDailyDdl(name: string, healthAt: string, configTable: stri
   ].join('\n');
 }
 
+/**
+ * The longest `processor_config` query the project deploys as one. BigQuery refuses a query over
+ * 1,024K characters, comments and white space included
+ * (https://cloud.google.com/bigquery/quotas#query_jobs), and the registry as literal rows is about
+ * 800 characters a processor: 1,300 processors with every default already passed it. The rest is
+ * left for what Dataform wraps around the SELECT (CREATE OR REPLACE TABLE, its options).
+ */
+export const MAX_CONFIG_QUERY_CHARS = 900_000;
+
+/** The table holding part `index` (0-based) of a registry too long for one `processor_config` query. */
+export function processorConfigPartName(index: number): string {
+  return `${OBJECTS.processorConfig}_part_${index + 1}`;
+}
+
 /** How many days back each incremental run of `processor_last_success` re-reads (late final rows, backfills). */
 export const LAST_SUCCESS_RESCAN_DAYS = 35;
 
@@ -112,6 +126,36 @@ export function dataformProject(templates: TemplateBundle) {
   /** The SELECT of the `processor_config` table: the registry as rows. */
   function processorConfigQuery(registry: Registry): string {
     return bigquery.render('processor_config', { processors: processorConfigRows(registry.processors) });
+  }
+
+  /**
+   * The registry as `processor_config` SELECTs of at most `maxChars` each, processors in registry
+   * order: one (the table's own query) while the registry fits, else one per part table
+   * (processorConfigPartName), which the table then unions. Each processor's row is measured as
+   * rendered, so long filters or commands make smaller parts.
+   */
+  function processorConfigParts(registry: Registry, maxChars = MAX_CONFIG_QUERY_CHARS): string[] {
+    const rows = processorConfigRows(registry.processors);
+    const render = (part: typeof rows) => bigquery.render('processor_config', { processors: part });
+    const whole = render(rows);
+    if (whole.length <= maxChars) return [whole];
+    // The literal around the rows, and each row with the separator the template puts between rows.
+    const frame = render([]).length;
+    const parts: (typeof rows)[] = [];
+    let part: typeof rows = [];
+    let size = frame;
+    for (const row of rows) {
+      const rowSize = render([row]).length - frame + 2;
+      if (part.length > 0 && size + rowSize > maxChars) {
+        parts.push(part);
+        part = [];
+        size = frame;
+      }
+      part.push(row);
+      size += rowSize;
+    }
+    parts.push(part);
+    return parts.map(render);
   }
 
   function resolvedHealthContext(
@@ -223,6 +267,9 @@ export function dataformProject(templates: TemplateBundle) {
     alertStateDdl,
     alertSilencesDdl,
     processorConfigQuery,
+    processorConfigParts,
+    processorConfigPartName,
+    MAX_CONFIG_QUERY_CHARS,
     processorRunsQuery,
     healthAtBody,
     healthAtDdl,
