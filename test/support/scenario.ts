@@ -30,7 +30,8 @@ export interface RowSpec {
   started_at?: string | null;
   completed_at?: string | null;
   records_processed?: number | null;
-  errors?: { error_type: string; error_message: string }[] | null;
+  /** NULL inside an error too: a foreign writer's row may hold one (SPEC §2's columns are nullable), though `pem record` never writes it. */
+  errors?: { error_type: string | null; error_message: string | null }[] | null;
   trigger_source?: string | null;
 }
 
@@ -43,7 +44,7 @@ export function toRunRow(spec: RowSpec): RunRow {
     started_at: spec.started_at ? new Date(spec.started_at) : null,
     completed_at: spec.completed_at ? new Date(spec.completed_at) : null,
     records_processed: spec.records_processed ?? null,
-    errors: spec.errors ?? null,
+    errors: (spec.errors ?? null) as RunRow['errors'],
     trigger_source: spec.trigger_source ?? 'scheduler',
     metadata: null,
   };
