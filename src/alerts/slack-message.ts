@@ -358,6 +358,32 @@ function recoveredSection(recoveries: readonly SlackRecovery[], byName: Readonly
   return lines.join('\n');
 }
 
+/**
+ * The WARNING summary's processors per route: every route when they are few; else the routes with
+ * the most, then `+N more routes`. A context element holds at most 3,000 characters, and a
+ * registry with hundreds of routes in trouble would pass it, and Slack would refuse the whole
+ * message (`invalid_blocks`).
+ */
+function routeCounts(byRoute: Record<string, number>): string {
+  const entries = Object.entries(byRoute).sort(([a], [b]) => a.localeCompare(b));
+  const shown = entries.length > MAX_LISTED ? [...entries].sort(([, a], [, b]) => b - a) : entries;
+  return firstOf(shown, MAX_LISTED, ([route, n]) => `${escapeMrkdwn(ellipsize(route, MAX_NAME_TEXT))}: ${n}`, ' more routes');
+}
+
+/**
+ * The footer's last line: the `pem check` line of the whole run and the report link, within a
+ * context element's 3,000 characters. A link too long for it is left out whole, saying so, as in a
+ * section (a cut link is no link); a `pem check` line still too long (a very long `--config`
+ * path) is cut.
+ */
+function fullReportLine(checkCommand: string, reportUrl: string | null): string {
+  const command = `Full report: ${code(checkCommand)}`;
+  const withLink = reportUrl ? `${command} · ${link(reportUrl, 'HTML report')}` : command;
+  if (withLink.length <= MAX_SECTION_TEXT) return withLink;
+  const withoutLink = reportUrl ? `${command} · HTML report: a link too long for Slack, see the registry's report_url` : command;
+  return withoutLink.length <= MAX_SECTION_TEXT ? withoutLink : `Full report: ${code(ellipsize(checkCommand, MAX_SECTION_TEXT - 100))}`;
+}
+
 function overflowSection(names: readonly string[], byName: ReadonlyMap<string, ProcessorReport>): string {
   const head = `…and ${names.length} more: `;
   const tail = '\nRun `pem check` for the full report.';
@@ -415,7 +441,7 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
       {
         type: 'mrkdwn',
         text:
-          `${plural(inScope.length, 'processor')} checked in *${dataset}*${escapeMrkdwn(routeText)} for ${report.window_start} → ${report.window_end} ` +
+          `${plural(inScope.length, 'processor')} checked in *${dataset}*${escapeMrkdwn(ellipsize(routeText, MAX_NAME_TEXT))} for ${report.window_start} → ${report.window_end} ` +
           `at ${formatInstant(report.now, timezone)}: ${counts.critical} critical, ${counts.error} error, ${counts.ok} ok.`,
       },
       ...(input.warning
@@ -423,12 +449,7 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
             {
               type: 'mrkdwn' as const,
               text:
-                `:warning: *WARNING:* ${plural(input.warning.processors, 'processor')} with issues across all routes (` +
-                Object.entries(input.warning.byRoute)
-                  .sort(([a], [b]) => a.localeCompare(b))
-                  .map(([route, n]) => `${escapeMrkdwn(route)}: ${n}`)
-                  .join(', ') +
-                ').',
+                `:warning: *WARNING:* ${plural(input.warning.processors, 'processor')} with issues across all routes (${routeCounts(input.warning.byRoute)}).`,
             },
           ]
         : []),
@@ -465,11 +486,7 @@ export function buildSlackMessage(input: SlackMessageInput): BuiltSlackMessage {
     const names = firstFive(held, (h) => `${footerName(h.processor)} (${REASON_WORDS[h.reason]})`);
     footerElements.push({ type: 'mrkdwn', text: `Held by noise control, not sent: ${names}.` });
   }
-  const fullReport = [
-    `Full report: ${code(input.checkCommand ?? `pem check --date ${report.as_of_date}`)}`,
-    input.reportUrl ? link(input.reportUrl, 'HTML report') : null,
-  ].filter(Boolean);
-  footerElements.push({ type: 'mrkdwn', text: fullReport.join(' · ') });
+  footerElements.push({ type: 'mrkdwn', text: fullReportLine(input.checkCommand ?? `pem check --date ${report.as_of_date}`, input.reportUrl ?? null) });
   const footer: SlackBlock = { type: 'context', elements: footerElements.slice(0, MAX_CONTEXT_ELEMENTS) };
 
   const recovered: SlackBlock | null =

@@ -158,7 +158,11 @@ function expectWithinLimits(message: SlackMessage): void {
   for (const block of message.blocks) {
     if (block.type === 'section') expect(block.text.text.length).toBeLessThanOrEqual(MAX_SECTION_TEXT);
     if (block.type === 'header') expect(block.text.text.length).toBeLessThanOrEqual(MAX_HEADER_TEXT);
-    if (block.type === 'context') expect(block.elements.length).toBeLessThanOrEqual(MAX_CONTEXT_ELEMENTS);
+    if (block.type === 'context') {
+      expect(block.elements.length).toBeLessThanOrEqual(MAX_CONTEXT_ELEMENTS);
+      // A context element is a text object: at most 3,000 characters, as a section's text.
+      for (const element of block.elements) expect(element.text.length).toBeLessThanOrEqual(MAX_SECTION_TEXT);
+    }
   }
   expect(messageTextLength(message)).toBeLessThanOrEqual(MESSAGE_TEXT_BUDGET);
   // Slack rejected messages near 13,000 characters (slackapi/bolt-js#2509): stay well under, JSON included.
@@ -219,6 +223,24 @@ describe('Slack limits', () => {
     expectWithinLimits(built.message);
     expect(built.detailed.length).toBeGreaterThan(0);
     expect(built.detailed.length + built.summarized.length).toBe(300);
+  });
+
+  it('keeps the summary and the footer within a context element when routes are many and the report link is huge', () => {
+    // 400 routes in trouble (a team per route), a signed report URL of 3,700 characters, a route name of 500.
+    const byRoute = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`team_route_${String(i).padStart(4, '0')}`, i === 7 ? 9 : 1]));
+    const built = build(resultOf([processor('p')]), {
+      warning: { processors: 408, byRoute },
+      route: `stats_${'r'.repeat(500)}`,
+      reportUrl: `https://storage.googleapis.com/pem-reports/health.html?X-Goog-Signature=${'ab12'.repeat(900)}`,
+      checkCommand: 'pem check --date 2025-10-07 --dry-run',
+    });
+    expectWithinLimits(built.message);
+    expect(built.detailed).toEqual(['p']);
+    const text = JSON.stringify(built.message.blocks);
+    // The route with the most processors comes first, then nine more, then the count of the rest.
+    expect(text).toContain('across all routes (team_route_0007: 9, team_route_0000: 1, ');
+    expect(text).toContain('+390 more routes).');
+    expect(text).toContain("Full report: `pem check --date 2025-10-07 --dry-run` · HTML report: a link too long for Slack, see the registry's report_url");
   });
 
   it('keeps what to do at the end of a section when a list or a link is huge: long lists end in +N more, a link too long is left out whole', () => {
