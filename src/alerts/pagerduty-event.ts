@@ -67,7 +67,7 @@ export const PAGERDUTY_CLIENT = 'Processor Execution Monitor (pem)';
 
 /** The display name's share of the summary: a long one must not push out what is wrong. */
 const MAX_SUMMARY_NAME = 200;
-/** Owners listed in `custom_details` (PagerDuty takes at most 512 KB an event): the rest are counted. */
+/** Owners and dependents listed in `custom_details` (PagerDuty takes at most 512 KB an event): the rest are counted. */
 const MAX_OWNERS = 50;
 
 function summaryFor(p: ProcessorReport, kind: IssueKind, asOf: string, threshold: number | null): string {
@@ -141,11 +141,17 @@ export function buildPagerDutyTrigger(
         high_volume_dates: p.high_volume_dates,
         slow_dates: p.slow_dates,
         // SPEC §12: downstream processors held because this one explains their dates.
-        also_affected: detail?.also_affected ?? [],
+        also_affected: namesWithin(detail?.also_affected ?? [], MAX_OWNERS),
+        // Both come from the run history as written, unbounded: a stack trace pasted as the error
+        // type made an event of 670 KB that PagerDuty refuses (400), and the page was lost.
         latest_error: detail?.latest_failure
-          ? { ...detail.latest_failure, error_message: clip(detail.latest_failure.error_message, MAX_DETAIL_TEXT) }
+          ? {
+              ...detail.latest_failure,
+              error_type: clip(detail.latest_failure.error_type, MAX_NAME_DETAIL),
+              error_message: clip(detail.latest_failure.error_message, MAX_DETAIL_TEXT),
+            }
           : null,
-        owners: ownersWithin(detail?.owners ?? [], MAX_OWNERS),
+        owners: namesWithin(detail?.owners ?? [], MAX_OWNERS),
         slack_channel: clip(detail?.slack_channel ?? null, MAX_NAME_DETAIL),
         runbook: RUNBOOK_HINT[kind],
         route: context.route ?? null,
@@ -168,10 +174,10 @@ export function buildPagerDutyTrigger(
 /** A registry value that names something (an owner, a channel) in `custom_details`, cut to this. */
 const MAX_NAME_DETAIL = 200;
 
-/** The first `max` owners (each cut to MAX_NAME_DETAIL), then `+N more`. */
-function ownersWithin(owners: readonly string[], max: number): string[] {
-  const shown = owners.slice(0, max).map((owner) => ellipsize(owner, MAX_NAME_DETAIL));
-  return owners.length > max ? [...shown, `+${owners.length - max} more`] : shown;
+/** The first `max` names (owners, dependents; each cut to MAX_NAME_DETAIL), then `+N more`. */
+function namesWithin(names: readonly string[], max: number): string[] {
+  const shown = names.slice(0, max).map((name) => ellipsize(name, MAX_NAME_DETAIL));
+  return names.length > max ? [...shown, `+${names.length - max} more`] : shown;
 }
 
 export function buildPagerDutyResolve(dedupKey: string): PagerDutyResolve {

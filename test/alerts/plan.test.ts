@@ -272,17 +272,24 @@ describe('issues and PagerDuty events', () => {
     expect(JSON.stringify(event)).not.toMatch(/\\ud[89a-f][0-9a-f]{2}/i);
   });
 
-  it("keeps an event well under PagerDuty's 512 KB whatever the registry holds: owners beyond 50 are counted, long names cut", () => {
+  it("keeps an event well under PagerDuty's 512 KB whatever the registry and the history hold: owners and dependents beyond 50 are counted, long names cut", () => {
     const result = report({});
     result.details['gamebook_processor'] = processorDetail('gamebook_processor', {
       owners: Array.from({ length: 8000 }, (_, i) => `owner.${i}.${'o'.repeat(60)}@example.com`),
       slack_channel: `#${'c'.repeat(100_000)}`,
+      // A root upstream of 3,000 processors, each name 200 characters.
+      also_affected: Array.from({ length: 3000 }, (_, i) => `dependent_${i}_${'d'.repeat(190)}`),
+      // A stack trace written as the error type (run history is written by any script).
+      latest_failure: { date: '2025-10-06', error_type: `java.lang.RuntimeException: ${'Caused by: com.example.Foo '.repeat(25_000)}`, error_message: 'boom' },
     });
     const event = buildPagerDutyTrigger(result, 'gamebook_processor', 'stale', 'k', 'nba_reference');
     expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(64 * 1024);
     const owners = event.payload.custom_details.owners as string[];
     expect([owners.length, owners.at(-1)]).toEqual([51, '+7950 more']);
+    const affected = event.payload.custom_details.also_affected as string[];
+    expect([affected.length, affected.at(-1)]).toEqual([51, '+2950 more']);
     expect((event.payload.custom_details.slack_channel as string).length).toBe(200);
+    expect((event.payload.custom_details.latest_error as { error_type: string }).error_type).toMatch(/^java\.lang\.RuntimeException: Caused by: .{100,}…$/);
   });
 
   it('pages a scheduler issue on its own when the processor is not stale', () => {
