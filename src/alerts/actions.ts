@@ -9,12 +9,16 @@ import { dateRuns } from '../check/date-runs.js';
 import { addDays, isoWeekday } from '../calendar.js';
 import { streakProblemDates, type ProcessorReport } from '../check/report.js';
 import { gapStatus, waitingOnUpstream } from '../report/gaps.js';
-import { ellipsize } from '../printable.js';
 import { fillTemplate, WEEKDAYS, type ProcessorConfig } from '../config/registry.js';
 
 /** Backfill commands shown per processor; the rest is one `pem gaps --format commands` away. */
 export const MAX_BACKFILL_COMMANDS = 3;
-const MAX_COMMAND_TEXT = 300;
+/**
+ * A backfill command is shown whole or not at all: one cut short (`--service…`) is no command, and
+ * whoever pastes it at night runs something else. Longer than this, the alert points to `pem gaps
+ * --format commands` instead (it stays within Slack's section and PagerDuty's event sizes).
+ */
+const MAX_COMMAND_TEXT = 1000;
 
 export interface ProcessorActions {
   /** `problem_since` (SPEC §11), null without a problem date. */
@@ -132,7 +136,9 @@ export function processorActions(p: ProcessorReport, config: ProcessorConfig | u
   // The window's dates to re-run, as `pem gaps --format commands` lists them, not only the streak's:
   // a date missing before the last success is as empty as one after it (a slow date is not re-run).
   const backfillDates = template === null ? [] : p.days.filter((d) => gapStatus(d) !== null).map((d) => d.date);
-  const shown = backfillDates.slice(0, MAX_BACKFILL_COMMANDS);
+  const fill = (date: string) => fillTemplate(template!, { processor: p.name, date });
+  const tooLong = backfillDates.slice(0, MAX_BACKFILL_COMMANDS).some((date) => fill(date).length > MAX_COMMAND_TEXT);
+  const shown = tooLong ? [] : backfillDates.slice(0, MAX_BACKFILL_COMMANDS);
   const waitingDates = new Set(p.blocked_by.flatMap((b) => b.dates));
   const windowStart = addDays(context.asOfDate, 1 - context.lookbackDays);
   // The streak starts at the window's first expected date (a weekend or a day without a game
@@ -159,7 +165,7 @@ export function processorActions(p: ProcessorReport, config: ProcessorConfig | u
     runbookUrl: config?.runbook_url ? fillTemplate(config.runbook_url, { processor: p.name, date: latest ?? context.asOfDate }) : null,
     // A date an upstream explains is re-run after the upstream's, as `pem gaps --format commands` says.
     backfillCommands: shown.map((date) => {
-      const command = ellipsize(fillTemplate(template!, { processor: p.name, date }), MAX_COMMAND_TEXT);
+      const command = fill(date);
       return waitingDates.has(date) ? waitingOnUpstream(command) : command;
     }),
     moreBackfillDates: backfillDates.length - shown.length,

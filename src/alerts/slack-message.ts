@@ -248,12 +248,17 @@ export function processorSection(
   if (actions && actions.backfillCommands.length > 0) {
     const more = actions.moreBackfillDates > 0 ? ` (first ${actions.backfillCommands.length}; ${actions.moreBackfillDates} more with \`pem gaps --format commands\`)` : '';
     lines.push(`*Backfill*${more}:\n${codeBlock(actions.backfillCommands)}`);
+  } else if (actions && actions.moreBackfillDates > 0) {
+    lines.push(BACKFILL_TOO_LONG);
   }
   if (actions) lines.push(`*Reproduce:* ${code(actions.checkCommand)}`);
   const owners = [...(detail?.owners ?? []), ...(detail?.slack_channel ? [detail.slack_channel] : [])];
   if (owners.length > 0) lines.push(`:busts_in_silhouette: ${ownersWithin(owners, MAX_OWNERS_TEXT)}`);
   return fitSection(lines, MAX_SECTION_TEXT);
 }
+
+/** Where the backfill commands are when they are too long to show whole. */
+const BACKFILL_TOO_LONG = '*Backfill:* `pem gaps --format commands` (too long for this message)';
 
 /** Names listed in a section line: more than this many end in `+N more`. */
 const MAX_LISTED = 10;
@@ -302,7 +307,7 @@ function fitSection(lines: string[], max: number): string {
     fitted[longest] = /<[a-z][a-z0-9+.-]*:[^|>]*\|/i.test(line)
       ? ':book: (a link too long for Slack: see the registry)'
       : line.includes('```')
-        ? '*Backfill:* `pem gaps --format commands` (too long for this message)'
+        ? BACKFILL_TOO_LONG
         : ellipsize(line, Math.max(40, line.length - excess));
     if (fitted[longest] === line) return ellipsize(fitted.join('\n'), max);
   }

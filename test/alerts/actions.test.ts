@@ -77,6 +77,20 @@ describe('processorActions', () => {
     ]);
   });
 
+  it('shows a backfill command whole or not at all: one cut short is no command', () => {
+    // A real gcloud line of 380 characters: it was cut at 300 (`--service…`) in Slack and PagerDuty.
+    const gcloud =
+      'gcloud run jobs execute nba-gamebook-backfill --region=us-west2 --project=nba-props-platform-prod --args=--processor={processor},--date={date},--mode=backfill,' +
+      '--source=gs://nba-scraped-data-prod/nba-com/gamebooks-data,--dest=nba_raw.nbac_gamebook_player_stats --wait --task-timeout=3600s ' +
+      '--service-account=backfill@nba-props-platform-prod.iam.gserviceaccount.com --update-env-vars=DRY=0';
+    const whole = processorActions(p, config({ backfill_command: gcloud }), { asOfDate: '2025-11-30', lookbackDays: 7 });
+    expect(whole.backfillCommands).toEqual(['2025-11-24', '2025-11-26', '2025-11-27'].map((date) => gcloud.replace('{processor}', 'p').replace('{date}', date)));
+    expect(whole.moreBackfillDates).toBe(1);
+    // Past 1,000 characters none is shown: every date is one `pem gaps --format commands` away.
+    const huge = processorActions(p, config({ backfill_command: `rerun {processor} {date} ${'--flag=value '.repeat(100)}` }), { asOfDate: '2025-11-30', lookbackDays: 7 });
+    expect([huge.backfillCommands, huge.moreBackfillDates]).toEqual([[], 4]);
+  });
+
   it('lists volume anomalies among the dates to re-run, not a slow date (the dates of pem gaps --format commands)', () => {
     const anomalous = (date: string, anomaly: DayReport['anomalies'][number]): DayReport => ({ ...day(date, 'success'), anomalies: [anomaly] });
     const q = { name: 'q', days: [anomalous('2025-11-28', 'slow'), anomalous('2025-11-29', 'low_volume'), day('2025-11-30', 'missing')], problem_since: '2025-11-28', last_success_date: '2025-11-29', blocked_by: [] as ProcessorReport['blocked_by'] } as ProcessorReport;

@@ -276,6 +276,10 @@ describe('Slack limits', () => {
     expect(withCommands).toContain('*Backfill:* `pem gaps --format commands` (too long for this message)');
     expect(withCommands).not.toContain('```');
     expect(withCommands).toContain('*Reproduce:*');
+    // Commands too long to be shown at all (processorActions gives none, and counts every date): the same pointer.
+    const noCommands = new Map([[name, { ...actions('https://wiki.example.com/root').get(name)!, backfillCommands: [], moreBackfillDates: 4 }]]);
+    const pointed = sectionOf(build(resultOf([processor(name)]), { actions: noCommands }));
+    expect(pointed).toContain('*Backfill:* `pem gaps --format commands` (too long for this message)\n*Reproduce:*');
   });
 
   it("notifies the owners written as Slack mentions, and shows any other owner as text", () => {
