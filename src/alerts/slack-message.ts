@@ -391,7 +391,9 @@ function fullReportLine(checkCommand: string, reportUrl: string | null): string 
 
 function overflowSection(names: readonly string[], byName: ReadonlyMap<string, ProcessorReport>): string {
   const head = `…and ${names.length} more: `;
-  const tail = '\nRun `pem check` for the full report.';
+  // Not "run `pem check`": pasted bare, that sends alerts, writes alert state and reads the default
+  // registry; the footer's line is the run's own, as a dry run.
+  const tail = '\nAll of them: the *Full report* line at the end of this message.';
   const parts: string[] = [];
   for (const name of names) {
     const level = byName.get(name)?.level ?? '';

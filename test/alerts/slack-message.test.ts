@@ -191,7 +191,10 @@ describe('Slack limits', () => {
     expect(built.detailed.length).toBeGreaterThanOrEqual(5);
     const text = JSON.stringify(built.message.blocks);
     expect(text).toContain(`…and ${built.summarized.length} more: `);
-    expect(text).toContain('Run `pem check` for the full report.');
+    // It points to the footer's dry-run line, never to a bare `pem check` (that one sends alerts).
+    expect(text).toContain('All of them: the *Full report* line at the end of this message.');
+    expect(text).not.toContain('Run `pem check`');
+    expect(text).toContain('Full report: `pem check --date 2025-10-07`');
     // The critical ones come first.
     expect(built.detailed.every((name) => Number(name.slice(10, 13)) % 5 === 0)).toBe(true);
   });
