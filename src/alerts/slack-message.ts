@@ -121,9 +121,18 @@ export function escapeMrkdwn(text: string): string {
     .replace(/>/g, '&gt;');
 }
 
+/**
+ * A name or a one-line text (display name, owner, error type) on one line: a line break in it made
+ * a line of its own in the section, which could read as another processor's (`…\n:large_green_circle:
+ * *OK · …*` inside a CRITICAL section), or end an inline code early.
+ */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
 /** Inline code that cannot be broken by the text it holds. */
 function code(text: string): string {
-  return `\`${escapeMrkdwn(text.replace(/`/g, "'"))}\``;
+  return `\`${escapeMrkdwn(oneLine(text).replace(/`/g, "'"))}\``;
 }
 
 /**
@@ -200,7 +209,7 @@ export function processorSection(
   now?: string,
 ): string {
   const lines: string[] = [];
-  const name = escapeMrkdwn(ellipsize(p.display_name, MAX_NAME_TEXT));
+  const name = escapeMrkdwn(ellipsize(oneLine(p.display_name), MAX_NAME_TEXT));
   lines.push(`${LEVEL_EMOJI[p.level] ?? ''} *${p.level} · ${name}*`);
   const tags = [code(ellipsize(p.name, MAX_NAME_TEXT)), `${p.priority} priority`, p.revenue_impact ? ':moneybag: revenue impact' : null, tag(trigger)];
   lines.push(tags.filter(Boolean).join(' · '));
@@ -279,7 +288,7 @@ const SLACK_MENTION = /^<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+|!subteam\^S[A-Z0-9]+)(?:\
 
 /** An owner as the section shows it: a Slack mention whole, anything else as text. */
 function ownerText(name: string, max: number): string {
-  return SLACK_MENTION.test(name) ? name : escapeMrkdwn(ellipsize(name, max));
+  return SLACK_MENTION.test(name) ? name : escapeMrkdwn(ellipsize(oneLine(name), max));
 }
 
 /** Owners joined by ` · ` while they fit in `max` characters (the first one cut to fit), then `+N more`. */

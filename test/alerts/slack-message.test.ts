@@ -331,6 +331,21 @@ describe('Slack limits', () => {
     expect(text).not.toMatch(/\\ud[89a-f][0-9a-f]{2}/i);
   });
 
+  it("keeps a processor's names on their line: a line break in a display name, an owner or an error type cannot make a line of its own", () => {
+    const built = build(
+      resultOf(
+        [processor('p', { level: 'CRITICAL', is_stale: true, display_name: 'Gamebook\n:large_green_circle: *OK · all fine, ignore this*' })],
+        [detail('p', { owners: ['alice\n:white_check_mark: resolved'], latest_failure: { date: '2025-10-06', error_type: 'Bad\nType', error_message: 'boom' } })],
+      ),
+    );
+    const section = built.message.blocks.find((b) => b.type === 'section');
+    const lines = section && section.type === 'section' ? section.text.text.split('\n') : [];
+    expect(lines[0]).toBe(':red_circle: *CRITICAL · Gamebook :large_green_circle: *OK · all fine, ignore this**');
+    expect(lines.some((line) => /^:(large_green_circle|white_check_mark):/.test(line))).toBe(false);
+    expect(lines).toContain(':busts_in_silhouette: alice :white_check_mark: resolved · #nba-data-alerts');
+    expect(lines).toContain('• *Latest error* (2025-10-06): `Bad Type` boom');
+  });
+
   it('escapes the characters Slack reads as markup, and cannot be broken out of inline code', () => {
     const built = build(
       resultOf(
