@@ -86,6 +86,9 @@ export function healthDailyDdl(name: string, healthAt: string, configTable: stri
  */
 export const MAX_CONFIG_QUERY_CHARS = 900_000;
 
+/** Registry rows rendered per call when `processor_config` is written in parts. */
+const CONFIG_ROWS_PER_RENDER = 100;
+
 /** The table holding part `index` (0-based) of a registry too long for one `processor_config` query. */
 export function processorConfigPartName(index: number): string {
   return `${OBJECTS.processorConfig}_part_${index + 1}`;
@@ -130,32 +133,46 @@ export function dataformProject(templates: TemplateBundle) {
 
   /**
    * The registry as `processor_config` SELECTs of at most `maxChars` each, processors in registry
-   * order: one (the table's own query) while the registry fits, else one per part table
-   * (processorConfigPartName), which the table then unions. Each processor's row is measured as
-   * rendered, so long filters or commands make smaller parts.
+   * order: one (the table's own query, `processorConfigQuery`'s text) while the registry fits, else
+   * one per part table (processorConfigPartName), which the table then unions. Rows are rendered
+   * once, a hundred at a time (rendering is most of a 10,000-processor compilation, and each call
+   * renders the column types again: rendered one by one, or the whole first, they came to
+   * Dataform's 60-second bound), and measured as rendered, so long filters make smaller parts.
    */
   function processorConfigParts(registry: Registry, maxChars = MAX_CONFIG_QUERY_CHARS): string[] {
     const rows = processorConfigRows(registry.processors);
     const render = (part: typeof rows) => bigquery.render('processor_config', { processors: part });
-    const whole = render(rows);
-    if (whole.length <= maxChars) return [whole];
-    // The literal around the rows, and each row with the separator the template puts between rows.
-    const frame = render([]).length;
-    const parts: (typeof rows)[] = [];
-    let part: typeof rows = [];
-    let size = frame;
-    for (const row of rows) {
-      const rowSize = render([row]).length - frame + 2;
-      if (part.length > 0 && size + rowSize > maxChars) {
+    // The literal around the rows, cut where they go (where a rendering with rows first differs
+    // from one without); the template puts `,\n` between rows.
+    const frame = render([]);
+    let cut = -1;
+    const rowsText = (batch: typeof rows) => {
+      const text = render(batch);
+      if (cut < 0) for (cut = 0; cut < frame.length && frame[cut] === text[cut]; cut++);
+      return text.slice(cut, text.length - (frame.length - cut));
+    };
+    // Batches of rows as text; one that would not fit a part alone (very long filters) row by row.
+    const pieces: string[] = [];
+    for (let i = 0; i < rows.length; i += CONFIG_ROWS_PER_RENDER) {
+      const batch = rows.slice(i, i + CONFIG_ROWS_PER_RENDER);
+      const text = rowsText(batch);
+      if (frame.length + text.length <= maxChars || batch.length === 1) pieces.push(text);
+      else pieces.push(...batch.map((row) => rowsText([row])));
+    }
+    const parts: string[][] = [];
+    let part: string[] = [];
+    let size = frame.length;
+    for (const piece of pieces) {
+      if (part.length > 0 && size + 2 + piece.length > maxChars) {
         parts.push(part);
         part = [];
-        size = frame;
+        size = frame.length;
       }
-      part.push(row);
-      size += rowSize;
+      size += piece.length + (part.length > 0 ? 2 : 0);
+      part.push(piece);
     }
     parts.push(part);
-    return parts.map(render);
+    return parts.map((p) => `${frame.slice(0, cut)}${p.join(',\n')}${frame.slice(cut)}`);
   }
 
   function resolvedHealthContext(

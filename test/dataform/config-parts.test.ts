@@ -53,6 +53,8 @@ describe('processorConfigParts', () => {
 
   it('is the table’s own query while the registry fits one', () => {
     expect(dataform.processorConfigParts(registry)).toEqual([dataform.processorConfigQuery(registry)]);
+    const empty = registryOf({ dataset: 'nba_reference', processors: {} });
+    expect(dataform.processorConfigParts(empty)).toEqual([dataform.processorConfigQuery(empty)]);
   });
 
   it('splits a longer registry into parts within the limit that hold every row once, in order', async () => {
