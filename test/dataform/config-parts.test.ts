@@ -69,6 +69,19 @@ describe('processorConfigParts', () => {
   });
 });
 
+describe('the table function of a registry with thousands of dependencies', () => {
+  it('reads the edges from the deployed config: its text does not grow with them', () => {
+    // One literal row per edge made 5,000 dependencies 663K characters of 1,024K, and 10,000 too many.
+    const chain = (n: number) => {
+      const processors: Record<string, unknown> = {};
+      for (let i = 0; i < n; i++) processors[`processor_${i}`] = i === 0 ? {} : { depends_on: [{ processor: `processor_${i - 1}`, offset_days: -1 }] };
+      return registryOf({ dataset: 'nba_reference', processors });
+    };
+    const body = (registry: Registry) => dataform.healthAtBody(registry, (name) => `p.${name}`, 'p.nba_reference.processor_last_success');
+    expect(body(chain(5_000)).length).toBe(body(chain(2)).length);
+  });
+});
+
 describe('dataform compile of a registry longer than one BigQuery query', () => {
   it('writes processor_config in part tables, every query within BigQuery’s limit, and the deployment replays on ZetaSQL', async () => {
     // 1,500 processors, some with settings of their own: about 1.2 M characters as one query.
