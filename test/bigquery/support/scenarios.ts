@@ -67,7 +67,7 @@ export const SCENARIOS: NamedScenario[] = [
         dataset: 'nba_reference',
         timezone: 'UTC',
         processors: {
-          alpha: { staleness_threshold_days: 2, max_runtime_minutes: 120, priority: 'high', revenue_impact: true },
+          alpha: { staleness_threshold_days: 2, max_runtime_minutes: 120, priority: 'high', revenue_impact: true, failure_statuses: ['failed', 'error'] },
           beta: { expected_frequency: 'none' },
           dormant: { enabled: false },
         },
@@ -76,9 +76,11 @@ export const SCENARIOS: NamedScenario[] = [
         ...run('a1', 'alpha', '2025-10-01', 'success', ts('2025-10-02', '06:00:00'), ts('2025-10-02', '06:10:00')),
         // A run that started, then failed: its state is its final row.
         ...run('a2', 'alpha', '2025-10-02', 'failed', ts('2025-10-03', '06:00:00'), ts('2025-10-03', '06:05:00'), ['Timeout', 'upstream API timed out']),
-        // A later failure whose error has a type and no message: the date's error is that run's
-        // alone, not its type beside the earlier run's message.
-        { run_id: 'a2b', processor_name: 'alpha', processing_date: '2025-10-02', status: 'failed', started_at: ts('2025-10-03', '07:00:00'), completed_at: ts('2025-10-03', '07:01:00'), errors: [{ error_type: 'Deadlock', error_message: null }] },
+        // A later run with two failed final rows (a foreign writer's retry under one run id), its newest
+        // error with a type and no message: the date's error is that row's alone, not its type
+        // beside the run's earlier message, nor beside the earlier run's.
+        { run_id: 'a2b', processor_name: 'alpha', processing_date: '2025-10-02', status: 'failed', started_at: ts('2025-10-03', '07:00:00'), completed_at: ts('2025-10-03', '07:01:00'), errors: [{ error_type: 'Deadlock', error_message: 'lock wait timeout' }] },
+        { run_id: 'a2b', processor_name: 'alpha', processing_date: '2025-10-02', status: 'error', started_at: ts('2025-10-03', '07:00:00'), completed_at: ts('2025-10-03', '07:02:00'), errors: [{ error_type: 'Killed', error_message: null }] },
         // A failure and a successful retry: success with one recovered failure.
         ...run('a3a', 'alpha', '2025-10-03', 'failed', ts('2025-10-04', '06:00:00'), ts('2025-10-04', '06:02:00'), ['KeyError', 'player_id']),
         ...run('a3b', 'alpha', '2025-10-03', 'success', ts('2025-10-04', '07:00:00'), ts('2025-10-04', '07:20:00')),
@@ -101,7 +103,7 @@ export const SCENARIOS: NamedScenario[] = [
         expect: [
           ['alpha', '2025-10-01', 'day_status', 'success'],
           ['alpha', '2025-10-02', 'day_status', 'failed'],
-          ['alpha', '2025-10-02', 'last_error_type', 'Deadlock'],
+          ['alpha', '2025-10-02', 'last_error_type', 'Killed'],
           ['alpha', '2025-10-02', 'last_error_message', null],
           ['alpha', '2025-10-02', 'failed_runs', 2],
           ['alpha', '2025-10-03', 'day_status', 'success'],
