@@ -130,9 +130,9 @@ function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-/** Inline code that cannot be broken by the text it holds. */
+/** Inline code that cannot be broken by the text it holds. A command keeps its spacing (a path with two spaces is another path): names are made one line where they are shown. */
 function code(text: string): string {
-  return `\`${escapeMrkdwn(oneLine(text).replace(/`/g, "'"))}\``;
+  return `\`${escapeMrkdwn(text.replace(/`/g, "'"))}\``;
 }
 
 /**
@@ -238,7 +238,7 @@ export function processorSection(
   }
   const failure = detail?.latest_failure;
   if (failure && (failure.error_type || failure.error_message)) {
-    const type = failure.error_type ? `${code(ellipsize(failure.error_type, MAX_NAME_TEXT))} ` : '';
+    const type = failure.error_type ? `${code(ellipsize(oneLine(failure.error_type), MAX_NAME_TEXT))} ` : '';
     const message = failure.error_message ? escapeMrkdwn(ellipsize(failure.error_message.replace(/\s+/g, ' ').trim(), MAX_ERROR_TEXT)) : '';
     lines.push(`• *Latest error* (${failure.date}): ${type}${message}`.trimEnd());
   }

@@ -346,6 +346,17 @@ describe('Slack limits', () => {
     expect(lines).toContain('• *Latest error* (2025-10-06): `Bad Type` boom');
   });
 
+  it('shows the reproduce command as run: a path with two spaces stays that path', () => {
+    const checkCommand = "pem check --date 2025-10-07 --processors p --config '/srv/pem/team  a/registry.json' --dry-run";
+    const built = build(resultOf([processor('p', { level: 'CRITICAL', is_stale: true })]), {
+      actions: new Map([['p', { since: '2025-10-06', problemDates: ['2025-10-06'], problemRanges: 'Oct 6 (1 date)', streakBeforeWindow: false, runbookUrl: null, backfillCommands: [], moreBackfillDates: 0, checkCommand }]]),
+      checkCommand,
+    });
+    const text = JSON.stringify(built.message.blocks);
+    expect(text).toContain(`*Reproduce:* \`${checkCommand}\``);
+    expect(text).toContain(`Full report: \`${checkCommand}\``);
+  });
+
   it('escapes the characters Slack reads as markup, and cannot be broken out of inline code', () => {
     const built = build(
       resultOf(
