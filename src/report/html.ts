@@ -66,6 +66,9 @@ interface ProcessorRow {
   actions: ProcessorActions | null;
 }
 
+
+/** The details' backfill line when the commands are too long to show (as Slack says). */
+const BACKFILL_ELSEWHERE = 'pem gaps --format commands   # each command is too long to show here';
 export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions): string {
   return [...htmlReportPieces(result, options)].join('');
 }
@@ -447,6 +450,8 @@ function* dataPieces(rows: readonly ProcessorRow[], dates: readonly string[], ti
       sl: detail?.slack_channel ?? null,
       ...(actions?.runbookUrl ? { rb: actions.runbookUrl } : {}),
       ...(actions && actions.backfillCommands.length > 0 ? { bf: actions.backfillCommands, bm: actions.moreBackfillDates } : {}),
+      // Commands too long for an alert are shown nowhere cut (`processorActions`): say where they are.
+      ...(actions && actions.backfillCommands.length === 0 && actions.moreBackfillDates > 0 ? { bf: [BACKFILL_ELSEWHERE] } : {}),
       c: [...days].reverse().map((day) => {
         const dayDetail = dayDetails.get(day.date);
         const dayError = [dayDetail?.last_error_type, dayDetail?.last_error_message].filter((e): e is string => Boolean(e)).join(': ');

@@ -189,6 +189,12 @@ describe('renderHtmlReport', () => {
     expect(entry(troubled!.name).rb).toMatch(/^https:\/\/runbooks\.example\.com\//);
     expect(entry(troubled!.name).bf[0]).toMatch(new RegExp(`^pem-backfill ${troubled!.name} \\d{4}-\\d{2}-\\d{2}$`));
     expect(entry(healthy!.name)).not.toHaveProperty('rb');
+    // Commands too long for an alert (over 1,000 characters) are not shown cut: the details say where they are.
+    const long = parseRegistry({ timezone: 'UTC', processors: Object.fromEntries(result.report.processors.map((p) => [p.name, { backfill_command: `pem-backfill {processor} {date} ${'--flag '.repeat(150)}` }])) });
+    if (!long.ok) throw new Error(long.problems.join('; '));
+    const longHtml = renderHtmlReport(result, { ...OPTIONS, configs: new Map(long.registry.processors.map((p) => [p.name, p])) });
+    const longData = JSON.parse(longHtml.slice(longHtml.indexOf('<script type="application/json"'), longHtml.indexOf('</script>')).replace(/^[^>]*>/, ''));
+    expect(longData.p.find((p: any) => p.n === troubled!.name).bf).toEqual(['pem gaps --format commands   # each command is too long to show here']);
     // Without the registry, the page is as before: no link, no commands.
     expect(renderHtmlReport(result, OPTIONS)).not.toContain('class="rb"');
   });
