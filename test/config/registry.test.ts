@@ -672,6 +672,11 @@ describe('routes and action templates (SPEC §11)', () => {
     expect(result.ok && result.registry.routes.default).toEqual({ slack_webhook_env: 'TEAM_SLACK', pagerduty_routing_key_env: 'PAGERDUTY_ROUTING_KEY' });
   });
 
+  it('keeps a tab in a backfill command (whitespace to a shell): a registry that has one still loads', () => {
+    const result = parseRegistry({ processors: { a: { backfill_command: 'rerun\t{processor} {date}' } } });
+    expect(result.ok && result.registry.processors[0]!.backfill_command).toBe('rerun\t{processor} {date}');
+  });
+
   it.each([
     ['a webhook URL', { routes: { stats: { slack_webhook_env: WEBHOOK } }, processors: {} }, 'routes.stats.slack_webhook_env: looks like a secret (a URL or a key)', WEBHOOK],
     ['a routing key', { routes: { stats: { pagerduty_routing_key_env: KEY } }, processors: {} }, 'routes.stats.pagerduty_routing_key_env: looks like a secret (a URL or a key)', KEY],
@@ -681,7 +686,8 @@ describe('routes and action templates (SPEC §11)', () => {
     ['a runbook that is not a URL', { processors: { a: { runbook_url: 'wiki/{processor}' } } }, 'processors.a.runbook_url: must be an http(s) URL', null],
     // pem gaps --format commands gives each date one line: a line break there broke the command.
     ['a backfill command of two lines', { processors: { a: { backfill_command: 'cd jobs\n./rerun {processor} {date}' } } }, 'processors.a.backfill_command: must be one line without control characters (join steps with &&)', null],
-    ['a backfill command with a control character', { processors: { a: { backfill_command: 'rerun {processor}\t{date}\u001b[2J' } } }, 'processors.a.backfill_command: must be one line without control characters', null],
+    ['a backfill command with a control character', { processors: { a: { backfill_command: 'rerun {processor} {date}\u001b[2J' } } }, 'processors.a.backfill_command: must be one line without control characters', null],
+    ['a backfill command with a line separator', { processors: { a: { backfill_command: 'rerun {processor}\u2028{date}' } } }, 'processors.a.backfill_command: must be one line without control characters', null],
     ['an unknown route key', { routes: { stats: { slack_webhok_env: 'X' } }, processors: {} }, 'routes.stats.slack_webhok_env: unknown key (did you mean "slack_webhook_env"?)', null],
     ['a route named __proto__', { routes: JSON.parse('{"__proto__": {"slack_webhook_env": "X_URL"}}'), processors: {} }, 'routes.__proto__: route names use letters, digits, "_", "-" and ".", and are not "__proto__"', null],
   ])('refuses %s in one line, exit 2, without echoing a secret', async (_name, registry, message, secret) => {
