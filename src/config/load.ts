@@ -200,7 +200,7 @@ export function duplicateKeys(text: string): string[] {
 export const REGISTRY_LOAD_TIMEOUT_MS = 10_000;
 
 export interface RegistryReadOptions {
-  /** Bound on loading a `.js` registry (default REGISTRY_LOAD_TIMEOUT_MS). */
+  /** Bound on loading a `.js` registry, or on reading one from a named pipe (default REGISTRY_LOAD_TIMEOUT_MS). */
   timeoutMs?: number;
   /** Where a `.js` registry's own output goes (default stderr: stdout is the command's). */
   output?: Writable;
@@ -256,7 +256,13 @@ async function readNamedPipe(absolute: string, timeoutMs: number): Promise<strin
       }
       if (read > 0) chunks.push(Buffer.from(buffer.subarray(0, read)));
       else if (read === 0 && chunks.length > 0) return Buffer.concat(chunks).toString('utf8');
-      else if (Date.now() > deadline) throw new Error(`nothing came through the named pipe within ${timeoutMs} ms`);
+      else if (Date.now() > deadline) {
+        throw new Error(
+          chunks.length === 0
+            ? `nothing came through the named pipe within ${timeoutMs} ms`
+            : `the named pipe's writer did not finish within ${timeoutMs} ms (it sent part of the registry and kept the pipe open)`,
+        );
+      }
       else await sleep(20);
     }
   } finally {

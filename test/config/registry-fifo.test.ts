@@ -64,3 +64,15 @@ it('a named pipe no one writes is given up at the registry bound, naming the fil
     `registry file ${fifo} cannot be read: nothing came through the named pipe within 300 ms`,
   );
 });
+
+it('a named pipe whose writer sends part of the registry and keeps it open is given up at the bound, saying so', async () => {
+  const fifo = join(scenario.dir, 'stalled.json');
+  execFileSync('mkfifo', [fifo]);
+  const writer = spawn('sh', ['-c', `exec 3>"$1"; printf '{"dataset": ' >&3; exec sleep 3`, 'sh', fifo]);
+  const ended = new Promise((done) => writer.on('close', done));
+  await expect(loadRegistry(fifo, undefined, { timeoutMs: 700 })).rejects.toThrow(
+    `registry file ${fifo} cannot be read: the named pipe's writer did not finish within 700 ms (it sent part of the registry and kept the pipe open)`,
+  );
+  writer.kill();
+  await ended;
+});
