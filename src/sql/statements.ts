@@ -53,5 +53,5 @@ export function renderTableProbeSql(dialect: Dialect | SqlRenderer, table: strin
 /** The statement `pem backtest` reads its change instants with: row starts and ends in a period (backtest_events.sql.hbs). */
 export function renderBacktestEventsSql(dialect: Dialect | SqlRenderer, registry: Registry, readsOf?: ReadonlySet<string>): string {
   const renderer = rendererFor(dialect);
-  return renderer.render('backtest_events', healthContext(registry, { selectProcessors: true, wholeHistory: true, readsOf }, renderer.templates));
+  return renderer.render('backtest_events', { ...healthContext(registry, { selectProcessors: true, wholeHistory: true, readsOf }, renderer.templates), dataset: registry.dataset });
 }

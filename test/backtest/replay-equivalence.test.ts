@@ -136,8 +136,14 @@ describe("the backtest's change instants statement", () => {
       if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
       const sql = renderBacktestEventsSql('bigquery', loaded.registry);
       const params = { processors: 'ARRAY<STRING>', window_from: 'TIMESTAMP', window_to: 'TIMESTAMP' };
-      const analyzed = await zeta.analyze(sql, { catalog: zetaCatalog({ 'nba_reference.processor_run_history': RUN_HISTORY_COLUMNS }), params });
+      // The status lists from the deployed registry: processor_last_success, its config columns (those read here).
+      const lastSuccess = { processor_name: 'STRING', success_statuses: 'ARRAY<STRING>', failure_statuses: 'ARRAY<STRING>', running_statuses: 'ARRAY<STRING>', last_success_date: 'DATE' };
+      const analyzed = await zeta.analyze(sql, { catalog: zetaCatalog({ 'nba_reference.processor_run_history': RUN_HISTORY_COLUMNS, 'nba_reference.processor_last_success': lastSuccess }), params });
       expect(analyzed).toMatchObject({ ok: true });
+      // Its text does not grow with the registry: 3,000 processors stay far from BigQuery's 1,024K characters.
+      const large = parseRegistry({ dataset: 'nba_reference', processors: Object.fromEntries(Array.from({ length: 3_000 }, (_, i) => [`p${i}`, {}])) });
+      if (!large.ok) throw new Error(large.problems.join('\n'));
+      expect(renderBacktestEventsSql('bigquery', large.registry).length).toBe(sql.length);
     } finally {
       zeta.close();
     }

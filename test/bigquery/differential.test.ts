@@ -192,7 +192,8 @@ describe.each(SCENARIOS)('$name', ({ fixture, checks }) => {
       } finally {
         await warehouse.close();
       }
-      const { catalog, content } = zetaFixture(fixture);
+      // On BigQuery the status lists come from the deployed registry (processor_last_success).
+      const { catalog, content } = await deployedFixture(zeta, fixture, registry);
       const result = await zeta.evaluate(renderBacktestEventsSql('bigquery', registry), {
         catalog,
         content,
