@@ -44,6 +44,8 @@ export interface ProcessorActions {
   moreBackfillDates: number;
   /** `pem check …` reproducing this processor's finding. */
   checkCommand: string;
+  /** `pem gaps --format commands …` for this processor over the check's window: every backfill command, whole. */
+  gapsCommand: string;
 }
 
 /** The flags of the check that ran, as they matter for reproducing it (SPEC §6). */
@@ -98,11 +100,24 @@ export function shellWord(text: string): string {
  * must show the finding, not send alerts, write alert state and record a monitor run of its own.
  */
 export function checkCommandLine(context: CheckCommandContext, processor?: string): string {
-  const words = ['pem', 'check', '--date', context.asOfDate];
+  return pemCommandLine(['pem', 'check'], context, processor, ['--dry-run']);
+}
+
+/**
+ * `pem gaps --format commands` for one processor over the check's window, with the flags that read
+ * the same registry and warehouse: where its backfill commands are, whole, when an alert or the
+ * report cannot show them (a bare `pem gaps` reads the default registry and today's window).
+ */
+export function gapsCommandLine(context: CheckCommandContext, processor: string): string {
+  return pemCommandLine(['pem', 'gaps', '--format', 'commands'], context, processor, []);
+}
+
+function pemCommandLine(command: string[], context: CheckCommandContext, processor: string | undefined, extra: string[]): string {
+  const words = [...command, '--date', context.asOfDate];
   if (context.lookbackDays !== 7) words.push('--lookback-days', String(context.lookbackDays));
   if (processor) words.push('--processors', processor);
   if (context.now) words.push('--now', context.now);
-  words.push('--dry-run');
+  words.push(...extra);
   if (context.config) words.push('--config', context.config);
   if (context.engine) words.push('--engine', context.engine);
   if (context.database) words.push('--database', context.database);
@@ -170,5 +185,6 @@ export function processorActions(p: ProcessorReport, config: ProcessorConfig | u
     }),
     moreBackfillDates: backfillDates.length - shown.length,
     checkCommand: checkCommandLine(context, p.name),
+    gapsCommand: gapsCommandLine(context, p.name),
   };
 }

@@ -163,6 +163,8 @@ export function buildPagerDutyTrigger(
         runbook_url: actions?.runbookUrl ?? null,
         backfill_commands: actions?.backfillCommands ?? [],
         more_backfill_dates: actions?.moreBackfillDates ?? 0,
+        // Where every one of them is, whole: the run's own `pem gaps` line for this processor.
+        gaps_command: actions?.gapsCommand ?? null,
         report_url: reportUrl ?? null,
         check_command: actions?.checkCommand ?? null,
       },

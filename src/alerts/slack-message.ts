@@ -255,19 +255,21 @@ export function processorSection(
   const links = [actions?.runbookUrl ? link(actions.runbookUrl, 'Runbook') : null, reportUrl ? link(reportUrl, 'Report') : null].filter(Boolean);
   if (links.length > 0) lines.push(`:book: ${links.join(' · ')}`);
   if (actions && actions.backfillCommands.length > 0) {
-    const more = actions.moreBackfillDates > 0 ? ` (first ${actions.backfillCommands.length}; ${actions.moreBackfillDates} more with \`pem gaps --format commands\`)` : '';
+    const more = actions.moreBackfillDates > 0 ? ` (first ${actions.backfillCommands.length}; ${actions.moreBackfillDates} more with ${code(actions.gapsCommand)})` : '';
     lines.push(`*Backfill*${more}:\n${codeBlock(actions.backfillCommands)}`);
   } else if (actions && actions.moreBackfillDates > 0) {
-    lines.push(BACKFILL_TOO_LONG);
+    lines.push(backfillElsewhere(actions.gapsCommand));
   }
   if (actions) lines.push(`*Reproduce:* ${code(actions.checkCommand)}`);
   const owners = [...(detail?.owners ?? []), ...(detail?.slack_channel ? [detail.slack_channel] : [])];
   if (owners.length > 0) lines.push(`:busts_in_silhouette: ${ownersWithin(owners, MAX_OWNERS_TEXT)}`);
-  return fitSection(lines, MAX_SECTION_TEXT);
+  return fitSection(lines, MAX_SECTION_TEXT, backfillElsewhere(actions?.gapsCommand ?? 'pem gaps --format commands'));
 }
 
-/** Where the backfill commands are when they are too long to show whole. */
-const BACKFILL_TOO_LONG = '*Backfill:* `pem gaps --format commands` (too long for this message)';
+/** Where the backfill commands are when they are too long to show whole: the run's own `pem gaps` line. */
+function backfillElsewhere(gapsCommand: string): string {
+  return `*Backfill:* ${code(gapsCommand)} (too long for this message)`;
+}
 
 /** Names listed in a section line: more than this many end in `+N more`. */
 const MAX_LISTED = 10;
@@ -308,7 +310,7 @@ function ownersWithin(names: readonly string[], max: number): string {
  * reproduce, owners) kept: the longest line gives way first, cut to fit. A line a cut would break
  * is left out instead, with a word saying so: a link, and the backfill commands' code block.
  */
-function fitSection(lines: string[], max: number): string {
+function fitSection(lines: string[], max: number, backfill: string): string {
   const fitted = [...lines];
   for (let excess = fitted.join('\n').length - max; excess > 0; excess = fitted.join('\n').length - max) {
     const longest = fitted.reduce((at, line, i) => (line.length > fitted[at]!.length ? i : at), 0);
@@ -316,7 +318,7 @@ function fitSection(lines: string[], max: number): string {
     fitted[longest] = /<[a-z][a-z0-9+.-]*:[^|>]*\|/i.test(line)
       ? ':book: (a link too long for Slack: see the registry)'
       : line.includes('```')
-        ? BACKFILL_TOO_LONG
+        ? backfill
         : ellipsize(line, Math.max(40, line.length - excess));
     if (fitted[longest] === line) return ellipsize(fitted.join('\n'), max);
   }

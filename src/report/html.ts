@@ -66,9 +66,6 @@ interface ProcessorRow {
   actions: ProcessorActions | null;
 }
 
-
-/** The details' backfill line when the commands are too long to show (as Slack says). */
-const BACKFILL_ELSEWHERE = 'pem gaps --format commands   # each command is too long to show here';
 export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions): string {
   return [...htmlReportPieces(result, options)].join('');
 }
@@ -451,7 +448,7 @@ function* dataPieces(rows: readonly ProcessorRow[], dates: readonly string[], ti
       ...(actions?.runbookUrl ? { rb: actions.runbookUrl } : {}),
       ...(actions && actions.backfillCommands.length > 0 ? { bf: actions.backfillCommands, bm: actions.moreBackfillDates } : {}),
       // Commands too long for an alert are shown nowhere cut (`processorActions`): say where they are.
-      ...(actions && actions.backfillCommands.length === 0 && actions.moreBackfillDates > 0 ? { bf: [BACKFILL_ELSEWHERE] } : {}),
+      ...(actions && actions.backfillCommands.length === 0 && actions.moreBackfillDates > 0 ? { bf: [`${actions.gapsCommand}   # each command is too long to show here`] } : {}),
       c: [...days].reverse().map((day) => {
         const dayDetail = dayDetails.get(day.date);
         const dayError = [dayDetail?.last_error_type, dayDetail?.last_error_message].filter((e): e is string => Boolean(e)).join(': ');

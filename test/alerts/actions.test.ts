@@ -64,6 +64,7 @@ describe('processorActions', () => {
       backfillCommands: ['rerun p 2025-11-24', 'rerun p 2025-11-26', 'rerun p 2025-11-27'],
       moreBackfillDates: 1,
       checkCommand: 'pem check --date 2025-11-30 --processors p --dry-run',
+      gapsCommand: 'pem gaps --format commands --date 2025-11-30 --processors p',
     });
   });
 

@@ -281,6 +281,7 @@ describe('what a page and a section let a person do (SPEC §11)', () => {
         'gcloud run jobs execute props --args=--date=2025-10-06',
       ],
       more_backfill_dates: 1,
+      gaps_command: `pem gaps --format commands --date 2025-10-07 --processors bettingpros_props_processor --now 2025-10-08T12:00:00.000Z --config ${scenario.registryPath} --database ${scenario.databasePath}`,
       evaluated_at: '2025-10-08 08:00 EDT (UTC-04:00)',
       check_command: `pem check --date 2025-10-07 --processors bettingpros_props_processor --now 2025-10-08T12:00:00.000Z --dry-run --config ${scenario.registryPath} --database ${scenario.databasePath}`,
     });

@@ -213,6 +213,7 @@ describe('Slack limits', () => {
           backfillCommands: ['2025-10-01', '2025-10-02', '2025-10-03'].map((d) => `gcloud run jobs execute ${p.name} --region=us-west2 --args=--date=${d},${'a'.repeat(240)}`),
           moreBackfillDates: 1,
           checkCommand: `pem check --date 2025-10-07 --processors ${p.name} --config /very/long/${'d'.repeat(200)}/processors.json`,
+          gapsCommand: `pem gaps --format commands --date 2025-10-07 --processors ${p.name} --config /very/long/${'d'.repeat(200)}/processors.json`,
         },
       ]),
     );
@@ -253,7 +254,7 @@ describe('Slack limits', () => {
       return section && section.type === 'section' ? section.text.text : '';
     };
     const actions = (runbookUrl: string | null) =>
-      new Map([[name, { since: '2025-10-06', problemDates: ['2025-10-06'], problemRanges: 'Oct 6 (1 date)', streakBeforeWindow: false, runbookUrl, backfillCommands: [], moreBackfillDates: 0, checkCommand: 'pem check --date 2025-10-07 --processors root' }]]);
+      new Map([[name, { since: '2025-10-06', problemDates: ['2025-10-06'], problemRanges: 'Oct 6 (1 date)', streakBeforeWindow: false, runbookUrl, backfillCommands: [], moreBackfillDates: 0, checkCommand: 'pem check --date 2025-10-07 --processors root', gapsCommand: 'pem gaps --format commands --date 2025-10-07 --processors root' }]]);
     // 400 dependents and 120 owners.
     const crowded = build(
       resultOf([processor(name)], [detail(name, { also_affected: Array.from({ length: 400 }, (_, i) => `dependent_processor_${i}`), owners: Array.from({ length: 120 }, (_, i) => `owner.${i}@example.com`) })]),
@@ -276,13 +277,13 @@ describe('Slack limits', () => {
     const commanded = build(resultOf([processor(name)]), { actions: longCommands });
     expectWithinLimits(commanded.message);
     const withCommands = sectionOf(commanded);
-    expect(withCommands).toContain('*Backfill:* `pem gaps --format commands` (too long for this message)');
+    expect(withCommands).toContain('*Backfill:* `pem gaps --format commands --date 2025-10-07 --processors root` (too long for this message)');
     expect(withCommands).not.toContain('```');
     expect(withCommands).toContain('*Reproduce:*');
     // Commands too long to be shown at all (processorActions gives none, and counts every date): the same pointer.
     const noCommands = new Map([[name, { ...actions('https://wiki.example.com/root').get(name)!, backfillCommands: [], moreBackfillDates: 4 }]]);
     const pointed = sectionOf(build(resultOf([processor(name)]), { actions: noCommands }));
-    expect(pointed).toContain('*Backfill:* `pem gaps --format commands` (too long for this message)\n*Reproduce:*');
+    expect(pointed).toContain('*Backfill:* `pem gaps --format commands --date 2025-10-07 --processors root` (too long for this message)\n*Reproduce:*');
   });
 
   it("notifies the owners written as Slack mentions, and shows any other owner as text", () => {
@@ -349,7 +350,7 @@ describe('Slack limits', () => {
   it('shows the reproduce command as run: a path with two spaces stays that path', () => {
     const checkCommand = "pem check --date 2025-10-07 --processors p --config '/srv/pem/team  a/registry.json' --dry-run";
     const built = build(resultOf([processor('p', { level: 'CRITICAL', is_stale: true })]), {
-      actions: new Map([['p', { since: '2025-10-06', problemDates: ['2025-10-06'], problemRanges: 'Oct 6 (1 date)', streakBeforeWindow: false, runbookUrl: null, backfillCommands: [], moreBackfillDates: 0, checkCommand }]]),
+      actions: new Map([['p', { since: '2025-10-06', problemDates: ['2025-10-06'], problemRanges: 'Oct 6 (1 date)', streakBeforeWindow: false, runbookUrl: null, backfillCommands: [], moreBackfillDates: 0, checkCommand, gapsCommand: 'pem gaps --format commands --date 2025-10-07 --processors p' }]]),
       checkCommand,
     });
     const text = JSON.stringify(built.message.blocks);

@@ -194,7 +194,9 @@ describe('renderHtmlReport', () => {
     if (!long.ok) throw new Error(long.problems.join('; '));
     const longHtml = renderHtmlReport(result, { ...OPTIONS, configs: new Map(long.registry.processors.map((p) => [p.name, p])) });
     const longData = JSON.parse(longHtml.slice(longHtml.indexOf('<script type="application/json"'), longHtml.indexOf('</script>')).replace(/^[^>]*>/, ''));
-    expect(longData.p.find((p: any) => p.n === troubled!.name).bf).toEqual(['pem gaps --format commands   # each command is too long to show here']);
+    expect(longData.p.find((p: any) => p.n === troubled!.name).bf).toEqual([
+      `pem gaps --format commands --date ${result.report.as_of_date} --processors ${troubled!.name}   # each command is too long to show here`,
+    ]);
     // Without the registry, the page is as before: no link, no commands.
     expect(renderHtmlReport(result, OPTIONS)).not.toContain('class="rb"');
   });
