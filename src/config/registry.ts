@@ -401,9 +401,9 @@ const template = (example: string, { url }: { url: boolean }) =>
     }
     if (url && !/^https?:\/\/[^\s]+$/.test(value)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an http(s) URL, for example ${example}` });
     // A command is one line of `pem gaps --format commands` and of each alert: a line break (also
-    // U+2028, U+2029) or an escape there broke it (shown as `?`), where the registry could have said
-    // so. A tab is whitespace to a shell: kept, so that a registry that has one still loads.
-    if (!url && /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) {
+    // U+2028, U+2029), an escape or an invisible bidirectional control there broke it (shown as
+    // `?`), where the registry could have said so. A tab is whitespace to a shell: kept (and shown).
+    if (!url && /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(value)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be one line without control characters (join steps with &&), for example ${example}` });
     }
   });

@@ -137,7 +137,8 @@ export function renderGapsCommands(gaps: readonly Gap[], registry: Pick<Registry
   const lines = gaps.map((g) => {
     const template = commands.get(g.processor_name) ?? null;
     if (template === null) return `# ${printable(g.processor_name)} ${g.processing_date} (${g.status}): no backfill_command in the registry`;
-    const command = printable(fillTemplate(template, { processor: g.processor_name, date: g.processing_date }));
+    // Shown as printable text, its tabs kept: whitespace to a shell, where a `?` would be a glob.
+    const command = fillTemplate(template, { processor: g.processor_name, date: g.processing_date }).split('\t').map(printable).join('\t');
     return g.blocked_by !== null ? waitingOnUpstream(command) : command;
   });
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;

@@ -688,6 +688,7 @@ describe('routes and action templates (SPEC §11)', () => {
     ['a backfill command of two lines', { processors: { a: { backfill_command: 'cd jobs\n./rerun {processor} {date}' } } }, 'processors.a.backfill_command: must be one line without control characters (join steps with &&)', null],
     ['a backfill command with a control character', { processors: { a: { backfill_command: 'rerun {processor} {date}\u001b[2J' } } }, 'processors.a.backfill_command: must be one line without control characters', null],
     ['a backfill command with a line separator', { processors: { a: { backfill_command: 'rerun {processor}\u2028{date}' } } }, 'processors.a.backfill_command: must be one line without control characters', null],
+    ['a backfill command with a bidirectional control', { processors: { a: { backfill_command: 'rerun {processor} \u202e{date}' } } }, 'processors.a.backfill_command: must be one line without control characters', null],
     ['an unknown route key', { routes: { stats: { slack_webhok_env: 'X' } }, processors: {} }, 'routes.stats.slack_webhok_env: unknown key (did you mean "slack_webhook_env"?)', null],
     ['a route named __proto__', { routes: JSON.parse('{"__proto__": {"slack_webhook_env": "X_URL"}}'), processors: {} }, 'routes.__proto__: route names use letters, digits, "_", "-" and ".", and are not "__proto__"', null],
   ])('refuses %s in one line, exit 2, without echoing a secret', async (_name, registry, message, secret) => {

@@ -390,7 +390,8 @@ describe('pem gaps --format commands (SPEC §11)', () => {
   beforeAll(async () => {
     const registry = structuredClone(STATUS_REGISTRY) as { processors: Record<string, Record<string, unknown>> };
     registry.processors.alpha_high!.backfill_command = 'gcloud run jobs execute alpha --region=us-west2 --args=--date={date}';
-    registry.processors.beta_medium!.backfill_command = "pem-rerun {processor} --date '{date}'";
+    // A tab between words (the registry keeps it: whitespace to a shell) stays a tab, not a `?` that a shell would glob.
+    registry.processors.beta_medium!.backfill_command = "pem-rerun\t{processor} --date '{date}'";
     commands = await createScenario(registry, STATUS_ROWS);
   });
   afterAll(() => commands.cleanup());
@@ -404,8 +405,8 @@ describe('pem gaps --format commands (SPEC §11)', () => {
       '# delta_pending 2025-10-03 (missing): no backfill_command in the registry',
       'gcloud run jobs execute alpha --region=us-west2 --args=--date=2025-10-04',
       '# xss_processor 2025-10-05 (failed): no backfill_command in the registry',
-      "pem-rerun beta_medium --date '2025-10-06'",
-      "pem-rerun beta_medium --date '2025-10-07'",
+      "pem-rerun\tbeta_medium --date '2025-10-06'",
+      "pem-rerun\tbeta_medium --date '2025-10-07'",
       '# gamma_low 2025-10-06 (failed): no backfill_command in the registry',
       '',
     ]);
