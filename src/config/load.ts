@@ -244,6 +244,7 @@ async function readNamedPipe(absolute: string, timeoutMs: number): Promise<strin
   const fd = openSync(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const chunks: Buffer[] = [];
+    let bytes = 0;
     const buffer = Buffer.alloc(64 * 1024);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -254,21 +255,30 @@ async function readNamedPipe(absolute: string, timeoutMs: number): Promise<strin
         // Nothing to read yet from a writer that has it open.
         if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
       }
-      if (read > 0) chunks.push(Buffer.from(buffer.subarray(0, read)));
-      else if (read === 0 && chunks.length > 0) return Buffer.concat(chunks).toString('utf8');
-      else if (Date.now() > deadline) {
+      if (read === 0 && chunks.length > 0) return Buffer.concat(chunks).toString('utf8');
+      if (read > 0) {
+        chunks.push(Buffer.from(buffer.subarray(0, read)));
+        bytes += read;
+        // A writer that never stops (`cat /dev/zero > r.json`) would fill the memory first.
+        if (bytes > MAX_PIPED_REGISTRY_BYTES) throw new Error(`more than ${MAX_PIPED_REGISTRY_BYTES / 1024 / 1024} MiB came through the named pipe, more than any registry`);
+      }
+      // Bounded whether or not anything comes: a writer that trickles forever is stopped too.
+      if (Date.now() > deadline) {
         throw new Error(
           chunks.length === 0
             ? `nothing came through the named pipe within ${timeoutMs} ms`
             : `the named pipe's writer did not finish within ${timeoutMs} ms (it sent part of the registry and kept the pipe open)`,
         );
       }
-      else await sleep(20);
+      if (read <= 0) await sleep(20);
     }
   } finally {
     closeSync(fd);
   }
 }
+
+/** The most a registry read from a named pipe may hold: 10,000 processors with every key set are about 15 MiB. */
+const MAX_PIPED_REGISTRY_BYTES = 64 * 1024 * 1024;
 
 /**
  * A `.js` registry is code, and runs in a worker thread so that nothing it does can break the

@@ -76,3 +76,13 @@ it('a named pipe whose writer sends part of the registry and keeps it open is gi
   writer.kill();
   await ended;
 });
+
+it('a named pipe whose writer never stops is given up before it fills the memory', async () => {
+  const fifo = join(scenario.dir, 'endless.json');
+  execFileSync('mkfifo', [fifo]);
+  const writer = spawn('sh', ['-c', 'exec cat /dev/zero > "$1"', 'sh', fifo]);
+  const ended = new Promise((done) => writer.on('close', done));
+  await expect(loadRegistry(fifo)).rejects.toThrow(`registry file ${fifo} cannot be read: more than 64 MiB came through the named pipe, more than any registry`);
+  writer.kill();
+  await ended;
+});
