@@ -69,6 +69,28 @@ describe('processorConfigParts', () => {
   });
 });
 
+describe('processorConfigParts across its batches of rows', () => {
+  it('gives, at every limit, parts that are each the table query of their rows, all rows once and in order', () => {
+    // 250 processors: two whole batches and a half; some with long filters, so rows differ in length.
+    const processors: Record<string, unknown> = {};
+    for (let i = 0; i < 250; i++) processors[`p${String(i).padStart(3, '0')}`] = i % 7 === 0 ? { processor_filter: `processor_name = 'p${i}' AND region IN (${"'x', ".repeat(i % 40)}'y')` } : {};
+    const registry = registryOf({ dataset: 'nba_reference', processors });
+    const whole = dataform.processorConfigQuery(registry);
+    expect(dataform.processorConfigParts(registry, whole.length)).toEqual([whole]);
+    for (const limit of [Math.floor(whole.length / 2), Math.floor(whole.length / 3) + 17, 60_000, 20_000]) {
+      const parts = dataform.processorConfigParts(registry, limit);
+      let next = 0;
+      for (const part of parts) {
+        expect(part.length).toBeLessThanOrEqual(limit);
+        const rows = part.split('\n  (').length - 1;
+        expect(part).toBe(dataform.processorConfigQuery({ ...registry, processors: registry.processors.slice(next, next + rows) }));
+        next += rows;
+      }
+      expect(next).toBe(registry.processors.length);
+    }
+  });
+});
+
 describe('the table function of a registry with thousands of dependencies', () => {
   it('reads the edges from the deployed config: its text does not grow with them', () => {
     // One literal row per edge made 5,000 dependencies 663K characters of 1,024K, and 10,000 too many.
