@@ -1,7 +1,8 @@
 /**
  * `pem gaps`: the backfill queue — every missing, failed or hung (processor, processing date)
  * of the window, and every success with a volume anomaly (SPEC §10): the dates no upstream explains
- * first (SPEC §12), then high priority first, then by date and processor. `--format csv|json` print exactly the rows and nothing else on stdout;
+ * first (SPEC §12), then high priority first, then by date and processor. `--format csv|json` print
+ * the rows and nothing else on stdout (CSV with a leading `'` on text that starts like a formula);
  * `--format commands` prints each processor's `backfill_command` filled in (a `#` line where it
  * has none), for piping into a shell.
  */
