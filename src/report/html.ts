@@ -397,10 +397,11 @@ interface ReportData {
     rv: boolean;
     o: string;
     sl: string | null;
-    /** Runbook URL, backfill commands and how many dates more (`pem gaps --format commands`); absent without them. */
+    /** Runbook URL, backfill commands, how many dates more, and the `pem gaps` line that lists them all; absent without them. */
     rb?: string;
     bf?: string[];
     bm?: number;
+    bg?: string;
     c: (0 | (number | null)[])[];
   }[];
 }
@@ -446,7 +447,9 @@ function* dataPieces(rows: readonly ProcessorRow[], dates: readonly string[], ti
       o: (detail?.owners ?? []).join(', '),
       sl: detail?.slack_channel ?? null,
       ...(actions?.runbookUrl ? { rb: actions.runbookUrl } : {}),
-      ...(actions && actions.backfillCommands.length > 0 ? { bf: actions.backfillCommands, bm: actions.moreBackfillDates } : {}),
+      ...(actions && actions.backfillCommands.length > 0
+        ? { bf: actions.backfillCommands, bm: actions.moreBackfillDates, ...(actions.moreBackfillDates > 0 ? { bg: actions.gapsCommand } : {}) }
+        : {}),
       // Commands too long for an alert are shown nowhere cut (`processorActions`): say where they are.
       ...(actions && actions.backfillCommands.length === 0 && actions.moreBackfillDates > 0 ? { bf: [`${actions.gapsCommand}   # each command is too long to show here`] } : {}),
       c: [...days].reverse().map((day) => {

@@ -199,7 +199,7 @@ export const PAGE_SCRIPT = `
     if (p.o) lines.push('owners: ' + p.o);
     if (p.sl) lines.push('slack: ' + p.sl);
     if (p.rb) lines.push('runbook: ' + p.rb);
-    if (p.bf) lines.push('backfill' + (p.bm ? ' (first ' + p.bf.length + '; ' + p.bm + ' more with pem gaps --format commands)' : '') + ':\\n  ' + p.bf.join('\\n  '));
+    if (p.bf) lines.push('backfill' + (p.bm ? ' (first ' + p.bf.length + '; ' + p.bm + ' more with ' + (p.bg || 'pem gaps --format commands') + ')' : '') + ':\\n  ' + p.bf.join('\\n  '));
     return lines;
   }
 

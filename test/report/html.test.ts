@@ -37,9 +37,10 @@ describe('renderHtmlReport', () => {
     // upstream in its aria-label and the legend's count of blocked dates; then the runbook and
     // backfill lines of a processor's details, in the script; then darker weekend headers and
     // "N recovered failures"; then a 40-day header's month repeated over Mondays; then the latest
-    // error column narrowed to 14vw between 160 and 300 px, so that 14 days fit at 1366 px): run times not in
+    // error column narrowed to 14vw between 160 and 300 px, so that 14 days fit at 1366 px; then the
+    // run's own pem gaps line for the backfill commands not shown, in the script): run times not in
     // toISOString's form, error text escaped in the data block, a blocked date, anomalies.
-    const RECORDED = '4050ed01950dbd4a83c7a3e10d1b77fffcda67f228c3a080923b34adcbb96389';
+    const RECORDED = '09087f0a2cd404132921097968ea0017e0bd33cec60ff8f2faa8bcb40acc9499';
     const digest = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
     expect(digest(renderHtmlReport(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
     expect(digest(htmlReportBuffer(pageGoldenResult(), OPTIONS))).toBe(RECORDED);
@@ -170,7 +171,7 @@ describe('renderHtmlReport', () => {
   });
 
   it("links a troubled processor's runbook and carries its backfill commands into its details, from the registry (SPEC §11)", () => {
-    const result = syntheticResult(3, 7);
+    const result = syntheticResult(3, 21);
     const [troubled, healthy] = [...result.report.processors].sort(byUrgency);
     const parsed = parseRegistry({
       timezone: 'UTC',
@@ -188,6 +189,9 @@ describe('renderHtmlReport', () => {
     const entry = (name: string) => data.p.find((p: any) => p.n === name);
     expect(entry(troubled!.name).rb).toMatch(/^https:\/\/runbooks\.example\.com\//);
     expect(entry(troubled!.name).bf[0]).toMatch(new RegExp(`^pem-backfill ${troubled!.name} \\d{4}-\\d{2}-\\d{2}$`));
+    // The dates beyond those shown: the pem gaps line of this processor and window, not a bare one.
+    expect(entry(troubled!.name).bm).toBeGreaterThan(0);
+    expect(entry(troubled!.name).bg).toBe(`pem gaps --format commands --date ${result.report.as_of_date} --lookback-days 21 --processors ${troubled!.name}`);
     expect(entry(healthy!.name)).not.toHaveProperty('rb');
     // Commands too long for an alert (over 1,000 characters) are not shown cut: the details say where they are.
     const long = parseRegistry({ timezone: 'UTC', processors: Object.fromEntries(result.report.processors.map((p) => [p.name, { backfill_command: `pem-backfill {processor} {date} ${'--flag '.repeat(150)}` }])) });
@@ -195,7 +199,7 @@ describe('renderHtmlReport', () => {
     const longHtml = renderHtmlReport(result, { ...OPTIONS, configs: new Map(long.registry.processors.map((p) => [p.name, p])) });
     const longData = JSON.parse(longHtml.slice(longHtml.indexOf('<script type="application/json"'), longHtml.indexOf('</script>')).replace(/^[^>]*>/, ''));
     expect(longData.p.find((p: any) => p.n === troubled!.name).bf).toEqual([
-      `pem gaps --format commands --date ${result.report.as_of_date} --processors ${troubled!.name}   # each command is too long to show here`,
+      `pem gaps --format commands --date ${result.report.as_of_date} --lookback-days 21 --processors ${troubled!.name}   # each command is too long to show here`,
     ]);
     // Without the registry, the page is as before: no link, no commands.
     expect(renderHtmlReport(result, OPTIONS)).not.toContain('class="rb"');
