@@ -68,7 +68,7 @@ export const PAGERDUTY_CLIENT = 'Processor Execution Monitor (pem)';
 /** The display name's share of the summary: a long one must not push out what is wrong. */
 const MAX_SUMMARY_NAME = 200;
 /** Owners and dependents listed in `custom_details` (PagerDuty takes at most 512 KB an event): the rest are counted. */
-const MAX_OWNERS = 50;
+const MAX_NAMES_LISTED = 50;
 
 function summaryFor(p: ProcessorReport, kind: IssueKind, asOf: string, threshold: number | null): string {
   const name = ellipsize(p.name, MAX_SUMMARY_NAME);
@@ -141,7 +141,7 @@ export function buildPagerDutyTrigger(
         high_volume_dates: p.high_volume_dates,
         slow_dates: p.slow_dates,
         // SPEC §12: downstream processors held because this one explains their dates.
-        also_affected: namesWithin(detail?.also_affected ?? [], MAX_OWNERS),
+        also_affected: namesWithin(detail?.also_affected ?? [], MAX_NAMES_LISTED),
         // Both come from the run history as written, unbounded: a stack trace pasted as the error
         // type made an event of 670 KB that PagerDuty refuses (400), and the page was lost.
         latest_error: detail?.latest_failure
@@ -151,7 +151,7 @@ export function buildPagerDutyTrigger(
               error_message: clip(detail.latest_failure.error_message, MAX_DETAIL_TEXT),
             }
           : null,
-        owners: namesWithin(detail?.owners ?? [], MAX_OWNERS),
+        owners: namesWithin(detail?.owners ?? [], MAX_NAMES_LISTED),
         slack_channel: clip(detail?.slack_channel ?? null, MAX_NAME_DETAIL),
         runbook: RUNBOOK_HINT[kind],
         route: context.route ?? null,

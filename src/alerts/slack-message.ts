@@ -239,7 +239,7 @@ export function processorSection(
   const failure = detail?.latest_failure;
   if (failure && (failure.error_type || failure.error_message)) {
     const type = failure.error_type ? `${code(ellipsize(oneLine(failure.error_type), MAX_NAME_TEXT))} ` : '';
-    const message = failure.error_message ? escapeMrkdwn(ellipsize(failure.error_message.replace(/\s+/g, ' ').trim(), MAX_ERROR_TEXT)) : '';
+    const message = failure.error_message ? escapeMrkdwn(ellipsize(oneLine(failure.error_message), MAX_ERROR_TEXT)) : '';
     lines.push(`• *Latest error* (${failure.date}): ${type}${message}`.trimEnd());
   }
   if (p.blocked_by.length > 0) {
