@@ -517,6 +517,7 @@ const __pem_modules = {
      * that Dataform deploys from the same file.
      */
     const suggest_js_1 = __pem_require("src/suggest.ts");
+    const printable_js_1 = __pem_require("src/printable.ts");
     const luxon_1 = require("luxon");
     const zod_1 = require("zod");
     const names_js_1 = __pem_require("src/config/names.ts");
@@ -793,10 +794,12 @@ const __pem_modules = {
         // A command is one line of `pem gaps --format commands` and of each alert: a line break (also
         // U+2028, U+2029), an escape or an invisible bidirectional control there broke it (shown as
         // `?`), where the registry could have said so. A tab is whitespace to a shell: kept (and shown).
-        if (!url && /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(value)) {
+        if (!url && COMMAND_BREAKER.test(value)) {
             ctx.addIssue({ code: zod_1.z.ZodIssueCode.custom, message: `must be one line without control characters (join steps with &&), for example ${example}` });
         }
     });
+    /** What breaks a one-line command: controls but the tab, line separators, and the invisible bidirectional controls. */
+    const COMMAND_BREAKER = new RegExp(`[\\u0000-\\u0008\\u000a-\\u001f\\u007f-\\u009f\\u2028\\u2029${printable_js_1.BIDI_CONTROLS}]`);
     const DISPLAY_NAME_EXAMPLE = '"Gamebook registry processor"';
     const RUNBOOK_EXAMPLE = '"https://runbooks.example.com/{processor}?date={date}"';
     const BACKFILL_EXAMPLE = '"gcloud run jobs execute {processor} --region=us-west2 --args=--date={date}"';
@@ -1424,6 +1427,55 @@ const __pem_modules = {
             return `${meant}${subject} has no processors`;
         const rest = known.length > LISTED_NAMES ? `, and ${known.length - LISTED_NAMES} more` : '';
         return `${meant}${subject} has ${known.slice(0, LISTED_NAMES).join(', ')}${rest}`;
+    }
+  },
+  "src/printable.ts": function (exports, module, __pem_require) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.plural = exports.withoutBidiControls = exports.BIDI_CONTROLS = exports.withLayoutOnly = exports.printable = void 0;
+    exports.ellipsize = ellipsize;
+    /**
+     * Text shown to people, made safe to show.
+     *
+     * `printable`: text from the warehouse (error messages of the run history, silence reasons and authors) as a
+     * terminal may show it: control characters (line breaks that break a table's layout, escape
+     * sequences that clear the screen or rewrite what was printed before) and the invisible bidirectional
+     * controls (U+202E shows `reversed` as `desrever`, and can make a line read as another: "Trojan
+     * Source", CVE-2021-42574) become `?`. Tables and reports for people use it; JSON and CSV keep the
+     * text as it is, escaped by their own rules.
+     */
+    // eslint-disable-next-line no-control-regex
+    const printable = (text) => (0, exports.withoutBidiControls)(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+    exports.printable = printable;
+    /**
+     * Control characters and the invisible bidirectional controls as `?`, line breaks and tabs kept
+     * (a CRLF read as one line break): for text with a layout of its own, such as a Slack message.
+     */
+    // eslint-disable-next-line no-control-regex
+    const withLayoutOnly = (text) => (0, exports.withoutBidiControls)(text.replace(/\r\n/g, '\n')).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+    exports.withLayoutOnly = withLayoutOnly;
+    /** The invisible bidirectional controls, as a character class's contents: one list for every check of them. */
+    exports.BIDI_CONTROLS = '\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+    const BIDI_CONTROL = new RegExp(`[${exports.BIDI_CONTROLS}]`, 'g');
+    /** The invisible bidirectional controls as `?`: what the HTML report shows, where line breaks and tabs are its own to lay out. */
+    const withoutBidiControls = (text) => text.replace(BIDI_CONTROL, '?');
+    exports.withoutBidiControls = withoutBidiControls;
+    /** `n` and the noun, plural unless one: `1 processor`, `3 processors` (every noun pem counts takes an s). */
+    const plural = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+    exports.plural = plural;
+    /**
+     * `text` cut to at most `max` UTF-16 units, ending in `…` when cut. Never inside a surrogate pair:
+     * half an emoji is a lone surrogate, which Slack and PagerDuty receive as invalid JSON text
+     * (`jq`: "Invalid \\uXXXX\\uXXXX surrogate pair escape") and a terminal shows as garbage.
+     */
+    function ellipsize(text, max) {
+        if (text.length <= max)
+            return text;
+        let end = Math.max(0, max - 1);
+        const last = text.charCodeAt(end - 1);
+        if (end > 0 && last >= 0xd800 && last <= 0xdbff)
+            end -= 1;
+        return `${text.slice(0, end)}…`;
     }
   },
   "src/report/queue.ts": function (exports, module, __pem_require) {

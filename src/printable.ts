@@ -18,8 +18,12 @@ export const printable = (text: string): string => withoutBidiControls(text).rep
 // eslint-disable-next-line no-control-regex
 export const withLayoutOnly = (text: string): string => withoutBidiControls(text.replace(/\r\n/g, '\n')).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
 
+/** The invisible bidirectional controls, as a character class's contents: one list for every check of them. */
+export const BIDI_CONTROLS = '\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+const BIDI_CONTROL = new RegExp(`[${BIDI_CONTROLS}]`, 'g');
+
 /** The invisible bidirectional controls as `?`: what the HTML report shows, where line breaks and tabs are its own to lay out. */
-export const withoutBidiControls = (text: string): string => text.replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
+export const withoutBidiControls = (text: string): string => text.replace(BIDI_CONTROL, '?');
 
 /** `n` and the noun, plural unless one: `1 processor`, `3 processors` (every noun pem counts takes an s). */
 export const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;

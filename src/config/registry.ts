@@ -6,6 +6,7 @@
  * that Dataform deploys from the same file.
  */
 import { nearestWithin } from '../suggest.js';
+import { BIDI_CONTROLS } from '../printable.js';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { TABLES } from './names.js';
@@ -403,10 +404,13 @@ const template = (example: string, { url }: { url: boolean }) =>
     // A command is one line of `pem gaps --format commands` and of each alert: a line break (also
     // U+2028, U+2029), an escape or an invisible bidirectional control there broke it (shown as
     // `?`), where the registry could have said so. A tab is whitespace to a shell: kept (and shown).
-    if (!url && /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(value)) {
+    if (!url && COMMAND_BREAKER.test(value)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be one line without control characters (join steps with &&), for example ${example}` });
     }
   });
+
+/** What breaks a one-line command: controls but the tab, line separators, and the invisible bidirectional controls. */
+const COMMAND_BREAKER = new RegExp(`[\\u0000-\\u0008\\u000a-\\u001f\\u007f-\\u009f\\u2028\\u2029${BIDI_CONTROLS}]`);
 
 const DISPLAY_NAME_EXAMPLE = '"Gamebook registry processor"';
 const RUNBOOK_EXAMPLE = '"https://runbooks.example.com/{processor}?date={date}"';
