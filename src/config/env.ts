@@ -127,6 +127,8 @@ export function environmentOf(env?: Environment): Environment {
 
 const NO_BIGQUERY_SETTINGS: Settings['bigQuery'] = { project: undefined, location: undefined, apiEndpoint: undefined, timeoutMs: undefined };
 const DEFAULT_DUCKDB_SETTINGS: Settings['duckDb'] = { lockTimeoutMs: DEFAULT_DUCKDB_LOCK_TIMEOUT_MS, memoryLimit: DEFAULT_DUCKDB_MEMORY_LIMIT };
+const NO_DESTINATIONS: Settings['destinations'] = { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL };
+const NO_REPORT_PUBLISH: Settings['reportPublish'] = { uri: null, apiEndpoint: undefined };
 
 /**
  * Every setting, validated together. Throws one usage error (exit 2): its message is the only
@@ -145,16 +147,15 @@ export function readSettings(env: Environment = environmentOf(), { eager = true 
       return fallback;
     }
   };
+  // Without `eager`, the fallback is a placeholder until `lazily` below puts the reader in place.
+  const eagerly = <T>(read: () => T, fallback: T): T => (eager ? attempt(read, fallback) : fallback);
   const settings: Settings = {
     engine: attempt(() => engineFrom(env), null),
-    bigQuery: eager ? attempt(() => bigQueryFrom(env), NO_BIGQUERY_SETTINGS) : NO_BIGQUERY_SETTINGS,
-    duckDb: eager ? attempt(() => duckDbFrom(env), DEFAULT_DUCKDB_SETTINGS) : DEFAULT_DUCKDB_SETTINGS,
-    // Without `eager`, placeholders until `lazily` below puts their readers in place.
-    alertRetry: eager ? attempt(() => alertRetryFrom(env), {}) : {},
-    destinations: eager
-      ? attempt(() => destinationsFrom(env), { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL })
-      : { slackWebhookUrl: null, pagerDutyRoutingKey: null, pagerDutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL },
-    reportPublish: eager ? attempt(() => reportPublishFrom(env), { uri: null, apiEndpoint: undefined }) : { uri: null, apiEndpoint: undefined },
+    bigQuery: eagerly(() => bigQueryFrom(env), NO_BIGQUERY_SETTINGS),
+    duckDb: eagerly(() => duckDbFrom(env), DEFAULT_DUCKDB_SETTINGS),
+    alertRetry: eagerly(() => alertRetryFrom(env), {}),
+    destinations: eagerly(() => destinationsFrom(env), NO_DESTINATIONS),
+    reportPublish: eagerly(() => reportPublishFrom(env), NO_REPORT_PUBLISH),
     selfRecord: attempt(() => selfRecordFrom(env, eager), { enabled: false, timeoutMs: DEFAULT_RECORD_TIMEOUT_MS, triggerSource: 'manual', cloudRunExecution: null }),
     cloudRun: isCloudRun(env),
     color: colorModeFrom(env),
