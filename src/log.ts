@@ -7,6 +7,7 @@
  * and `message` keys: https://cloud.google.com/run/docs/logging#special-fields
  */
 import { withLayoutOnly } from './printable.js';
+import { secretMasker } from './secrets.js';
 
 export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
 
@@ -32,8 +33,6 @@ export interface LoggerOptions {
   redact?: readonly (string | undefined)[];
 }
 
-const MIN_REDACTED_LENGTH = 6;
-const REDACTED = '[redacted]';
 
 /** Alert levels (SPEC §4/§5) as Cloud Logging severities, so a CRITICAL issue logs as CRITICAL. */
 export function severityForLevel(level: 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO' | 'OK'): Severity {
@@ -41,8 +40,7 @@ export function severityForLevel(level: 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO
 }
 
 export function createLogger(stream: Writable, options: LoggerOptions): Logger {
-  const secrets = (options.redact ?? []).filter((value): value is string => typeof value === 'string' && value.length >= MIN_REDACTED_LENGTH);
-  const scrub = (text: string): string => secrets.reduce((out, secret) => out.split(secret).join(REDACTED), text);
+  const scrub = secretMasker(options.redact ?? []);
 
   const log = (severity: Severity, message: string, fields: Record<string, unknown> = {}) => {
     stream.write(scrub(options.json ? jsonLine(severity, message, fields) : textLines(severity, message, fields)));

@@ -24,7 +24,7 @@
  * (SPEC §11): dry_run, no_destination, silenced, failed, already_open.
  */
 import { randomUUID } from 'node:crypto';
-import { httpUrl, routeDestinationsFrom, type RouteDestinationSettings, type Settings } from '../config/env.js';
+import { destinationSecrets, routeDestinationsFrom, type RouteDestinationSettings, type Settings } from '../config/env.js';
 import { ALERT_STATE_ADDED_COLUMNS, alertSilencesTable, alertStateTable } from '../config/names.js';
 import { DEFAULT_ROUTE, type Registry } from '../config/registry.js';
 import type { HoldReason } from '../check/noise.js';
@@ -216,23 +216,10 @@ export async function transportsFor(routes: readonly RouteDestinationSettings[],
   };
 }
 
-/**
- * What must never be printed: every route's webhook URL, its path (the token part, which an error
- * may quote on its own), and its routing key.
- */
-function secretsOf(routes: readonly RouteDestinationSettings[]): string[] {
-  return routes.flatMap(({ slackWebhookUrl, pagerDutyRoutingKey }) => {
-    const slackPath = slackWebhookUrl ? httpUrl(slackWebhookUrl)?.pathname : undefined;
-    return [slackWebhookUrl, slackPath && slackPath.length >= 8 ? slackPath : undefined, pagerDutyRoutingKey].filter(
-      (value): value is string => Boolean(value),
-    );
-  });
-}
-
 export async function deliverAlerts(result: CheckResult, options: DeliverOptions): Promise<DeliveryResult> {
   const { registry, warehouse, settings, log } = options;
   const routeSettings = routeDestinationsFrom(settings.environment, registry.routes);
-  const secrets = secretsOf(routeSettings);
+  const secrets = destinationSecrets(settings.environment, registry.routes);
   const policy = options.policy ?? retryPolicyWith(settings.alertRetry);
   const transports = options.transports ?? (await transportsFor(routeSettings, settings.destinations.pagerDutyEventsUrl, log, policy));
   const report = result.report;

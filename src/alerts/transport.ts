@@ -8,6 +8,8 @@
  * copied from the HTTP client's errors: those carry the request URL, and a Slack webhook URL is a
  * secret.
  */
+import { secretMasker } from '../secrets.js';
+
 export type AlertDestination = 'slack' | 'pagerduty' | 'console';
 
 export interface Transport<M> {
@@ -42,11 +44,7 @@ export class TransportError extends Error {
 
 /** Replaces every secret with `***`: the last guard before any text reaches a log or stdout. */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join('***');
-  }
-  return out;
+  return secretMasker(secrets, '***')(text);
 }
 
 /**

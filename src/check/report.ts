@@ -10,6 +10,7 @@ import { holdReasons, type HoldReason } from './noise.js';
 import { ALERT_ROUTING, type AlertLevel, type Destination } from '../config/names.js';
 import { DEFAULT_ROUTE, type Priority, type ProcessorConfig, type Registry } from '../config/registry.js';
 import type { PlainValue, Row } from '../warehouse/types.js';
+import { secretMasker } from '../secrets.js';
 
 export const DAY_STATUSES = ['success', 'failed', 'hung', 'running', 'missing', 'pending', 'not_expected'] as const;
 export type DayStatus = (typeof DAY_STATUSES)[number];
@@ -396,6 +397,12 @@ export interface BuildOptions {
    * of a large check (over LARGE_CHECK_PROCESSOR_DAYS), where they would be most of its memory.
    */
   packDayDetails?: boolean;
+  /**
+   * Secrets to mask in the run history's free text (error types and messages, an unrecognised
+   * status), which every output of the result shows: a failing processor's error may quote the
+   * webhook it posted to (SPEC §5). `destinationSecrets` of the environment.
+   */
+  redact?: readonly string[];
 }
 
 /**
@@ -466,7 +473,12 @@ export class CheckResultBuilder {
     private readonly options: BuildOptions = { dayDetails: true },
   ) {
     this.configByName = new Map(registry.processors.map((p) => [p.name, p]));
+    const mask = secretMasker(options.redact ?? []);
+    this.text = (value) => (value === null || value === undefined ? null : mask(String(value)));
   }
+
+  /** A free-text value of the run history as shown (`str`, its secrets masked). */
+  private readonly text: (value: unknown) => string | null;
 
   /** One row of the check statement. A processor's rows come together, its first date first. */
   addCheckRow(row: Row): void {
@@ -553,15 +565,15 @@ export class CheckResultBuilder {
       enabled: config?.enabled ?? true,
       unusable: {
         unrecognized_status_rows: num(verdict.unrecognized_status_rows),
-        unrecognized_status_example: str(verdict.unrecognized_status_example ?? null),
+        unrecognized_status_example: this.text(verdict.unrecognized_status_example),
         running_runs_without_start: num(verdict.running_runs_without_start),
         has_started_at: (config?.started_at_field ?? null) !== null,
       },
       latest_failure: newestFailure
         ? {
             date: String(newestFailure.processing_date),
-            error_type: str(newestFailure.last_error_type ?? null),
-            error_message: str(newestFailure.last_error_message ?? null),
+            error_type: this.text(newestFailure.last_error_type),
+            error_message: this.text(newestFailure.last_error_message),
           }
         : null,
       latest_hung: newestHung ? { date: String(newestHung.processing_date), started_at: isoInstant(newestHung.first_started_at) } : null,
@@ -574,8 +586,8 @@ export class CheckResultBuilder {
             is_problem_date: r.is_problem_date === true,
             first_started_at: str(r.first_started_at ?? null),
             last_completed_at: str(r.last_completed_at ?? null),
-            last_error_type: str(r.last_error_type ?? null),
-            last_error_message: str(r.last_error_message ?? null),
+            last_error_type: this.text(r.last_error_type),
+            last_error_message: this.text(r.last_error_message),
           }))
         : [],
       threshold_problem_dates: verdict.threshold_problem_dates === null || verdict.threshold_problem_dates === undefined ? null : num(verdict.threshold_problem_dates),

@@ -8,7 +8,7 @@ import { deployedConfigDrift } from '../check/deployed.js';
 import type { CheckResult, RunLevel } from '../check/report.js';
 import { runCheck, undeployedText } from '../check/run.js';
 import { plural } from '../printable.js';
-import { readSettings, routeDestinationsFrom } from '../config/env.js';
+import { destinationSecrets, readSettings, routeDestinationsFrom } from '../config/env.js';
 import { DEFAULT_REGISTRY_PATH } from '../config/load.js';
 import type { Registry } from '../config/registry.js';
 import { PemError, describeError, runtimeError, thresholdError } from '../errors.js';
@@ -107,7 +107,12 @@ export async function checkAction(
       // Per-day run details are for the HTML report (and gaps): a check that publishes no report leaves
       // them out (memory, SPEC §14).
       // Processors Dataform has not deployed yet do not stop the others' alerts: named after them (exit 1).
-      const found = await runCheck(warehouse, registry, inputs, { dayDetails: publishTo !== null, onStatement: sliceProgress(checking, progress), allowUndeployed: true });
+      const found = await runCheck(warehouse, registry, inputs, {
+        dayDetails: publishTo !== null,
+        onStatement: sliceProgress(checking, progress),
+        allowUndeployed: true,
+        redact: destinationSecrets(context.settings.environment, registry.routes),
+      });
       for (const note of unusableRowNotes(found)) context.log.warn(note);
       const drift = deployedConfigDrift(registry, found, flags.config);
       if (drift) context.log.warn(drift);

@@ -9,6 +9,7 @@ import { runCheck } from '../check/run.js';
 import { jsonDocumentPieces } from '../check/json-document.js';
 import { renderTerminalReport } from '../check/terminal.js';
 import { projectQualifiedKeys, type Registry } from '../config/registry.js';
+import { destinationSecrets } from '../config/env.js';
 import { csvLines, type CsvValue } from '../report/csv.js';
 import { describeError, withoutSource } from '../errors.js';
 import { openWarehouse } from '../warehouse/open.js';
@@ -230,7 +231,11 @@ export async function checkFromFlags(
   return withCheckSession(flags, context, clock, async ({ registry, inputs, warehouse }) => {
     const checking = checkingText({ registry, inputs }, warehouse);
     const result = await withProgress(context, checking, (progress) =>
-      runCheck(warehouse, registry, inputs, { dayDetails: true, onStatement: sliceProgress(checking, progress) }),
+      runCheck(warehouse, registry, inputs, {
+        dayDetails: true,
+        onStatement: sliceProgress(checking, progress),
+        redact: destinationSecrets(context.settings.environment, registry.routes),
+      }),
     );
     const drift = deployedConfigDrift(registry, result, flags.config);
     if (drift) context.log.warn(drift);

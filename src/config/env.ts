@@ -218,10 +218,27 @@ export function isCloudRun(env: Environment): boolean {
   return Boolean(env.CLOUD_RUN_JOB || env.K_SERVICE);
 }
 
-/** The secret values present in an environment, for `LoggerOptions.redact`. */
+/** The secret values present in an environment before the registry names its routes' variables, for `LoggerOptions.redact`. */
 export function secretValues(env: Environment): string[] {
-  // As set and as used (trimmed): a value pasted with a trailing line break is redacted either way.
-  return [...new Set(SECRET_ENV_VARS.flatMap((name) => [env[name], env[name]?.trim()]))].filter((value): value is string => Boolean(value));
+  return destinationSecrets(env, {});
+}
+
+/**
+ * Every secret this environment gives pem's destinations (SPEC §5, §11): the values of
+ * SECRET_ENV_VARS and of the variables each route names, as set and as used (trimmed), and each
+ * webhook's path (its token part, which a message may quote on its own). Read without judging the
+ * values, so that a command which sends nothing masks them too.
+ */
+export function destinationSecrets(env: Environment, routes: Readonly<Record<string, RouteVariables>>): string[] {
+  const names = new Set<string>(SECRET_ENV_VARS);
+  for (const variables of Object.values(routes)) {
+    if (variables.slack_webhook_env) names.add(variables.slack_webhook_env);
+    if (variables.pagerduty_routing_key_env) names.add(variables.pagerduty_routing_key_env);
+  }
+  // As set and as used (trimmed): a value pasted with a trailing line break is masked either way.
+  const values = [...names].flatMap((name) => [env[name], env[name]?.trim()]).filter((value): value is string => Boolean(value));
+  const paths = values.map((value) => httpUrl(value)?.pathname).filter((path): path is string => path !== undefined && path.length >= 8);
+  return [...new Set([...values, ...paths])];
 }
 
 /** The URL when `raw` is an http(s) URL, else null. */

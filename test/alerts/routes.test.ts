@@ -261,6 +261,40 @@ describe('routes (SPEC §11)', () => {
     expect(result.code).toBe(1);
     for (const secret of [STATS_KEY, PROPS_KEY, ROUTING_KEY, 'st4tsW3bh00kT0k3n', 'pr0psW3bh00kT0k3n', 's3cr3tW3bh00kT0k3n']) expect(text).not.toContain(secret);
   });
+  it("masks every route's secrets that a run's error quotes, in the terminal, Slack, PagerDuty, the report and gaps (SPEC §5)", async () => {
+    // A processor's HTTP client quoted the webhook it posted to and the keys it tried, as clients do.
+    const quoting = `POST ${stats.url} failed: 500; retried with ${STATS_KEY}, then ${ROUTING_KEY} for ${SLACK_PATH}`;
+    const { registry, rows } = routedMorning();
+    const quoted = await createScenario(
+      registry,
+      rows.map((row) => (row.processor_name === 'gamebook_processor' && row.errors ? { ...row, errors: [{ error_type: `HTTPError ${PROPS_KEY}`, error_message: quoting }] } : row)),
+    );
+    try {
+      const args = ['--config', quoted.registryPath, '--database', quoted.databasePath, '--date', AS_OF];
+      const options = { env: env(), now: new Date(NOW) };
+      const checked = await runCli(['check', ...args], options);
+      const report = await runCli(['report', ...args, '--html', '-'], options);
+      const gaps = await runCli(['gaps', ...args, '--format', 'csv'], options);
+      expect([checked.code, report.code, gaps.code]).toEqual([0, 0, 0]);
+      const page = pagerduty.requests.find((r) => r.body.payload?.component === 'gamebook_processor')!;
+      const { routing_key: _key, ...event } = page.body;
+      const shown = {
+        terminal: checked.stdout + checked.stderr,
+        slack: slack.requests.map((r) => r.raw).join('\n'),
+        pagerduty: JSON.stringify(event),
+        report: report.stdout,
+        gaps: gaps.stdout,
+      };
+      for (const [where, text] of Object.entries(shown)) {
+        for (const secret of [STATS_KEY, PROPS_KEY, ROUTING_KEY, 'st4tsW3bh00kT0k3n', 's3cr3tW3bh00kT0k3n']) expect(text, `${where} shows ${secret}`).not.toContain(secret);
+        expect(text, where).toContain('[redacted]');
+      }
+      // What is not a secret stays: the message still says what failed.
+      expect(shown.terminal).toContain('POST [redacted] failed: 500; retried with [redacted], then [redacted] for [redacted]');
+    } finally {
+      quoted.cleanup();
+    }
+  });
 });
 
 describe('what a page and a section let a person do (SPEC §11)', () => {

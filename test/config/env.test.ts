@@ -1,6 +1,6 @@
 /** Settings from the environment (README "Environment"): every bad value is named at once, in one error, exit 2. */
 import { describe, expect, it } from 'vitest';
-import { readSettings, secretValues } from '../../src/config/env.js';
+import { destinationSecrets, readSettings, secretValues } from '../../src/config/env.js';
 import { PemError } from '../../src/errors.js';
 
 function problemsOf(env: Record<string, string>): { message: string; details: readonly string[] } {
@@ -108,11 +108,36 @@ describe('readSettings', () => {
     expect(readSettings({ PEM_BIGQUERY_API_ENDPOINT: 'http://127.0.0.1:9050\n' }).bigQuery.apiEndpoint).toBe('http://127.0.0.1:9050');
   });
 
-  it('redacts a secret as set and as used (trimmed)', () => {
+  it('redacts a secret as set and as used (trimmed), and a webhook path on its own', () => {
     expect(secretValues({ SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/X\r\n' })).toEqual([
       'https://hooks.slack.com/services/T0/B0/X\r\n',
       'https://hooks.slack.com/services/T0/B0/X',
+      '/services/T0/B0/X',
     ]);
+  });
+
+  it("counts the variables every route names among the secrets, whatever their values look like", () => {
+    const routes = {
+      default: { slack_webhook_env: 'SLACK_WEBHOOK_URL', pagerduty_routing_key_env: 'PAGERDUTY_ROUTING_KEY' },
+      stats: { slack_webhook_env: 'SLACK_WEBHOOK_URL_STATS', pagerduty_routing_key_env: null },
+      props: { slack_webhook_env: null, pagerduty_routing_key_env: 'PAGERDUTY_ROUTING_KEY_PROPS' },
+    };
+    const env = {
+      SLACK_WEBHOOK_URL_STATS: 'https://hooks.slack.com/services/T1/B1/statsToken',
+      PAGERDUTY_ROUTING_KEY_PROPS: ' not-a-key-shape ',
+      PEM_HEARTBEAT_URL: 'https://hc-ping.com/0000-uuid',
+      OTHER: 'not-a-secret',
+    };
+    expect(destinationSecrets(env, routes).sort()).toEqual(
+      [
+        'https://hooks.slack.com/services/T1/B1/statsToken',
+        '/services/T1/B1/statsToken',
+        ' not-a-key-shape ',
+        'not-a-key-shape',
+        'https://hc-ping.com/0000-uuid',
+        '/0000-uuid',
+      ].sort(),
+    );
   });
 
   it('checks PEM_TRIGGER_SOURCE as pem record checks --trigger: no control character, at most 256 characters', () => {

@@ -91,7 +91,7 @@ describe('secrets in log lines', () => {
     const out = capture({ json: false, redact: ['a', '', undefined] });
     out.log.info('a banana');
     expect(out.text()).toBe('a banana\n');
-    expect(secretValues(env)).toEqual([env.SLACK_WEBHOOK_URL, env.PAGERDUTY_ROUTING_KEY]);
+    expect(secretValues(env)).toEqual([env.SLACK_WEBHOOK_URL, env.PAGERDUTY_ROUTING_KEY, '/services/T000/B000/XXXXXXXXXXXX']);
   });
 });
 
