@@ -68,6 +68,7 @@ const LAYER: Record<string, number> = {
   'errors.ts': 0,
   'log.ts': 0,
   'printable.ts': 0,
+  'secrets.ts': 0,
   'suggest.ts': 0,
   'calendar.ts': 0,
   'local-time.ts': 0,
