@@ -343,12 +343,24 @@ const KIND_ORDER: Record<IssueKind, number> = {
  * a processor is "all clear" for the window's dates, not "healthy again". So is a stale or
  * scheduler issue that cleared with no success in the window (the window came to hold no due date:
  * an off-season, a registry change). Dates still running are named: a missing date whose run has
- * only started is clear, not yet done.
+ * only started is clear, not yet done. A processor still open says which kinds of dates have none
+ * left in the window (`no failed, hung dates left in Oct 1–7; still CRITICAL`), and which stale or
+ * scheduler issue is no longer.
  */
 function recoveryLine(recovery: SlackRecovery, now: ProcessorReport | undefined, window: string): string {
-  const kinds = [...recovery.kinds].sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b]).map((k) => KIND_LABEL[k]).join(', ');
+  const sorted = [...recovery.kinds].sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b]);
+  const kinds = sorted.map((k) => KIND_LABEL[k]).join(', ');
   const name = code(ellipsize(recovery.processor, MAX_NAME_TEXT));
-  if (now && now.level !== 'OK') return `• ${name} no longer ${kinds}; still ${now.level}`;
+  if (now && now.level !== 'OK') {
+    // Still open: a kind of dates is said to be gone from the window, never to have recovered.
+    const paging = sorted.filter((k) => PAGING_KINDS.has(k)).map((k) => KIND_LABEL[k]);
+    const ofDates = sorted.filter((k) => !PAGING_KINDS.has(k)).map((k) => KIND_LABEL[k]);
+    const cleared = [
+      ...(paging.length > 0 ? [`no longer ${paging.join(', ')}`] : []),
+      ...(ofDates.length > 0 ? [`no ${ofDates.join(', ')} dates left in ${window}`] : []),
+    ];
+    return `• ${name} ${cleared.join('; ')}; still ${now.level}`;
+  }
   // Read once: a long window's days are unpacked on each read (PackedDays, check/report.ts).
   const days = now?.days ?? [];
   const running = days.filter((d) => d.status === 'running').map((d) => d.date);

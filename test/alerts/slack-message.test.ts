@@ -404,6 +404,23 @@ describe('Slack limits', () => {
     expect(built.message.text).toBe('pem: 1 recovered; still open: 1 error in nba_reference');
   });
 
+  it('never says a kind of dates recovered while its processor is still open: the dates may only have left the window', () => {
+    // Failed and hung on dates that left the window, never re-run; its scheduler is now the issue.
+    const result = resultOf([processor('left_behind', { level: 'CRITICAL', scheduler_issue: true })]);
+    const built = buildSlackMessage({
+      result,
+      dataset: 'nba_reference',
+      triggers: [],
+      recoveries: [{ processor: 'left_behind', kinds: ['hung', 'stale', 'failed'] }],
+      alsoOpen: ['left_behind'],
+      silenced: [],
+      renotifyHours: 24,
+    });
+    const text = JSON.stringify(built.message.blocks);
+    expect(text).toContain('`left_behind` no longer stale; no failed, hung dates left in Oct 1–7; still CRITICAL');
+    expect(text).not.toContain('no longer failed');
+  });
+
   it('gives the hint of the worst problem the section shows, not of the kind that is due', () => {
     // Stale and already paged; its failed dates are new this run.
     const result = resultOf([processor('stale_and_failing', { level: 'CRITICAL', is_stale: true, days_since_success: 5, last_success_date: '2025-10-02' })]);
