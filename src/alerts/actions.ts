@@ -38,7 +38,7 @@ export interface ProcessorActions {
    */
   streakBeforeWindow: boolean;
   runbookUrl: string | null;
-  /** Filled `backfill_command`s of the window's first dates to re-run (`gapStatus`), oldest first (at most MAX_BACKFILL_COMMANDS). */
+  /** Filled `backfill_command`s of the window's dates to re-run (`gapStatus`): those no upstream holds first, each part oldest first (at most MAX_BACKFILL_COMMANDS). */
   backfillCommands: string[];
   /** Dates to re-run beyond those shown. */
   moreBackfillDates: number;
@@ -57,7 +57,7 @@ export interface CheckCommandContext {
   engine?: string | null;
   database?: string | null;
   project?: string | null;
-  /** The evaluation instant, when the run was given one (`--now`). */
+  /** The evaluation instant (`--now`): `pem check` always gives its run's own, so that the line finds what the run found; null leaves it out. */
   now?: string | null;
 }
 
@@ -150,11 +150,14 @@ export function processorActions(p: ProcessorReport, config: ProcessorConfig | u
   const template = config?.backfill_command ?? null;
   // The window's dates to re-run, as `pem gaps --format commands` lists them, not only the streak's:
   // a date missing before the last success is as empty as one after it (a slow date is not re-run).
-  const backfillDates = template === null ? [] : p.days.filter((d) => gapStatus(d) !== null).map((d) => d.date);
+  // Those that can run now first, then those waiting on an upstream's date, each oldest first: the
+  // order `pem gaps` gives them, so the dates shown are the ones to run first.
+  const waitingDates = new Set(p.blocked_by.flatMap((b) => b.dates));
+  const gapDates = template === null ? [] : p.days.filter((d) => gapStatus(d) !== null).map((d) => d.date);
+  const backfillDates = [...gapDates.filter((date) => !waitingDates.has(date)), ...gapDates.filter((date) => waitingDates.has(date))];
   const fill = (date: string) => fillTemplate(template!, { processor: p.name, date });
   const tooLong = backfillDates.slice(0, MAX_BACKFILL_COMMANDS).some((date) => fill(date).length > MAX_COMMAND_TEXT);
   const shown = tooLong ? [] : backfillDates.slice(0, MAX_BACKFILL_COMMANDS);
-  const waitingDates = new Set(p.blocked_by.flatMap((b) => b.dates));
   const windowStart = addDays(context.asOfDate, 1 - context.lookbackDays);
   // The streak starts at the window's first expected date (a weekend or a day without a game
   // before it is no date of it), after a success older than the window, or none.

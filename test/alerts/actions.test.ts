@@ -68,14 +68,18 @@ describe('processorActions', () => {
     });
   });
 
-  it('comments out the command of a date an upstream explains, as pem gaps --format commands does: it fails again until the upstream is re-run', () => {
+  it('comments out the command of a date an upstream explains and lists it after the dates that can run now, as pem gaps --format commands does', () => {
     const held = { ...p, blocked_by: [{ processor: 'up', dates: ['2025-11-26', '2025-11-29'] }] } as ProcessorReport;
     const actions = processorActions(held, config({ backfill_command: 'rerun {processor} {date}' }), { asOfDate: '2025-11-30', lookbackDays: 7 });
     expect(actions.backfillCommands).toEqual([
       'rerun p 2025-11-24',
-      "# waits on an upstream's date, run it after that one: rerun p 2025-11-26",
       'rerun p 2025-11-27',
+      "# waits on an upstream's date, run it after that one: rerun p 2025-11-26",
     ]);
+    expect(actions.moreBackfillDates).toBe(1);
+    // Every date waiting but the latest: the one that can run is shown, not left among the "more".
+    const waiting = { ...p, blocked_by: [{ processor: 'up', dates: ['2025-11-24', '2025-11-26', '2025-11-27'] }] } as ProcessorReport;
+    expect(processorActions(waiting, config({ backfill_command: 'rerun {processor} {date}' }), { asOfDate: '2025-11-30', lookbackDays: 7 }).backfillCommands[0]).toBe('rerun p 2025-11-29');
   });
 
   it('shows a backfill command whole or not at all: one cut short is no command', () => {
