@@ -144,7 +144,7 @@ export async function openDuckDb(options: DuckDbOptions): Promise<Warehouse> {
     if (!existsSync(path)) {
       if (!options.create) {
         throw runtimeError(
-          `DuckDB database ${path} does not exist: create it with \`pem schema apply --database ${path}\`, or try \`pem demo\``,
+          `DuckDB database ${path} does not exist: create it with \`pem schema apply --config <registry> --database ${path}\` (the registry names its dataset), or try \`pem demo\``,
         );
       }
       mkdirSync(dirname(resolve(path)), { recursive: true });

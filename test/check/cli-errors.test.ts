@@ -82,7 +82,7 @@ describe('pem check runtime failures exit 1 with one line', () => {
     const run = await runCli(['check', '--config', scenario.registryPath, '--database', path]);
     expect(run.code).toBe(1);
     expect(oneLine(run.stderr)).toEqual([
-      `error: DuckDB database ${path} does not exist: create it with \`pem schema apply --database ${path}\`, or try \`pem demo\``,
+      `error: DuckDB database ${path} does not exist: create it with \`pem schema apply --config <registry> --database ${path}\` (the registry names its dataset), or try \`pem demo\``,
     ]);
   });
 
