@@ -57,7 +57,7 @@ Environment (default in brackets):
   PEM_ARGS                        arguments appended to `pem check` in the job, whitespace-separated,
                                   e.g. "--lookback-days=14 --processors=a,b"; not --engine, --database,
                                   --config, --project, --location, --publish-report,
-                                  --now or --date [none]
+                                  --now, --date or --fail-on [none]
   SCHEDULE                        Cloud Scheduler cron for the job [0 8 * * *]
   TIME_ZONE                       time zone of SCHEDULE and the Dataform schedules [America/New_York]
   SCHEDULER_JOB_NAME              Cloud Scheduler job [JOB_NAME-trigger]
@@ -267,6 +267,9 @@ for arg in "${job_args[@]}"; do
     # Either would make every scheduled run look at one fixed moment. (--dry-run is let through: a
     # trial deployment that sends nothing.)
     --now | --now=* | --date | --date=*) die "PEM_ARGS: ${arg%%=*} would pin every scheduled run to one moment: leave it out (a scheduled check reads the clock)" ;;
+    # Exit 3 is a failed execution to Cloud Run, which runs it again (MAX_RETRIES): the same check,
+    # and its self-record, twice, and a red execution for a monitor that worked.
+    --fail-on | --fail-on=*) die "PEM_ARGS: --fail-on would mark every execution that finds a problem failed, and Cloud Run would run it again: leave it out (the alerts are the job's findings)" ;;
   esac
 done
 # Only with this checkout's pem, built (npm ci), and Node: the pem the image runs.

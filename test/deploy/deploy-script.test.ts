@@ -757,6 +757,8 @@ describe('deploy.sh input checks', () => {
     [{ PROJECT_ID: PROJECT, PEM_ARGS: '--location=EU' }, 'PEM_ARGS: --location=EU: the job\'s BigQuery location is BQ_LOCATION (US)'],
     [{ PROJECT_ID: PROJECT, PEM_ARGS: '--publish-report=gs://elsewhere/r.html' }, 'PEM_ARGS: --publish-report=gs://elsewhere/r.html: the job publishes to REPORT_BUCKET/REPORT_OBJECT'],
     [{ PROJECT_ID: PROJECT, PEM_ARGS: '--now=2026-01-01T00:00:00Z' }, 'PEM_ARGS: --now would pin every scheduled run to one moment'],
+    [{ PROJECT_ID: PROJECT, PEM_ARGS: '--lookback-days=14 --fail-on=critical' }, 'PEM_ARGS: --fail-on would mark every execution that finds a problem failed'],
+    [{ PROJECT_ID: PROJECT, PEM_ARGS: '--fail-on error' }, 'PEM_ARGS: --fail-on would mark every execution that finds a problem failed'],
   ])('refuses %j with one clear line and exit 2', (env, message) => {
     // Node on PATH (nothing else from it is used here): PEM_ARGS are read by pem check itself.
     const run = deploy(['--dry-run'], env, `${dirname(process.execPath)}:${EMPTY_PATH}`);
