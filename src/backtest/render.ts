@@ -86,20 +86,27 @@ function historyNote(report: BacktestReport): string | null {
     return 'No check in this period saw a run or a success of these processors: the period is before their history, or the history is elsewhere (--database, --config); every expected date read as missing.';
   }
   const firstCheck = DateTime.fromISO(report.from, { zone: report.timezone }).startOf('day');
-  if (Date.parse(seen) <= firstCheck.toMillis()) return null;
+  const sawFromTheStart = Date.parse(seen) <= firstCheck.toMillis();
   // A check dated D reads [D - L + 1, D]: the first whose window lies in the history is dated the
   // history's first date + L - 1 (as far as the first check that saw it could tell).
-  const firstDate = run.first_date_with_history ?? DateTime.fromISO(seen, { zone: 'UTC' }).setZone(report.timezone).toISODate()!;
+  const firstDate = run.first_date_with_history ?? (sawFromTheStart ? null : DateTime.fromISO(seen, { zone: 'UTC' }).setZone(report.timezone).toISODate()!);
+  if (firstDate === null) return null;
   const within = addDays(firstDate, report.lookback_days - 1);
+  const advice =
+    within <= report.to
+      ? `--from ${within} replays checks whose ${report.lookback_days}-day windows lie within the history.`
+      : `no check of this period has its ${report.lookback_days}-day window within the history, which begins on ${firstDate}: replay up to ${within} or later, or use a shorter --lookback-days.`;
+  if (sawFromTheStart) {
+    // The first check saw the history, and its window may still reach back before it: the dates
+    // there read as missing as surely as in a check that saw nothing.
+    if (within <= report.from) return null;
+    return `The first checks' ${report.lookback_days}-day windows reach back before the earliest run or success they saw, on ${firstDate}: if the history begins there, the dates before it read as missing; ${advice}`;
+  }
   // Rows written after their dates (a late backfill) can put that check before --from itself:
   // then no earlier --from would help, and there is nothing to advise.
   if (within <= report.from) {
     return `The history begins after this period does: the checks before ${localTime(seen, report.timezone)} saw no run and read every expected date as missing.`;
   }
-  const advice =
-    within <= report.to
-      ? `--from ${within} replays checks whose ${report.lookback_days}-day windows lie within the history.`
-      : `no check of this period has its ${report.lookback_days}-day window within the history, which begins on ${firstDate}: replay up to ${within} or later, or use a shorter --lookback-days.`;
   return `The history begins after this period does: the checks before ${localTime(seen, report.timezone)} saw no run and read every expected date as missing; ${advice}`;
 }
 

@@ -479,8 +479,15 @@ describe('pem backtest over a period that begins before the history', () => {
       'The history begins after this period does: the checks before 2025-10-05 01:00 UTC saw no run and read every expected date as missing; ' +
         'no check of this period has its 7-day window within the history, which begins on 2025-10-04: replay up to 2025-10-10 or later, or use a shorter --lookback-days.',
     );
-    // A period whose first check already sees the history says nothing of it.
-    const later = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-06', '--to', '2025-10-06'], { now: NOW });
+    // A period whose first check sees the history with a window reaching back before it: the
+    // dates before 10-04 read as missing all the same (10-06's window is 09-30 .. 10-06).
+    const reaching = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-06', '--to', '2025-10-12'], { now: NOW });
+    expect(reaching.stdout.split('\n')[1]).toBe(
+      "The first checks' 7-day windows reach back before the earliest run or success they saw, on 2025-10-04: if the history begins there, the dates before it read as missing; " +
+        '--from 2025-10-10 replays checks whose 7-day windows lie within the history.',
+    );
+    // A period whose checks' windows all lie within the history says nothing of it.
+    const later = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-10', '--to', '2025-10-10'], { now: NOW });
     expect(later.stdout.split('\n')[1]).toBe('');
   });
 
