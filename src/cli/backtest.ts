@@ -105,14 +105,14 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
   const lookbackDays = flags.lookbackDays === undefined ? DEFAULT_LOOKBACK_DAYS : parseLookbackDays(flags.lookbackDays);
   // What pem check warns of in a registry (a dependency on a disabled processor, ignored) shapes the
   // replay as much: said the same way, naming the registry when there are two.
-  const noteOf = (flag: string, path: string) => (note: string) => context.log.warn(flags.compare ? `${flag} ${path}: ${note}` : note);
+  const noteOf = (flag: string, path: string) => (note: string) => context.log.warn(flags.compare !== undefined ? `${flag} ${path}: ${note}` : note);
   const loaded = [{ path: flags.config, registry: await loadCheckedRegistry(flags.config, { onNote: noteOf('--config', flags.config) }) }];
-  if (flags.compare) loaded.push({ path: flags.compare, registry: await loadCheckedRegistry(flags.compare, { flag: '--compare', onNote: noteOf('--compare', flags.compare) }) });
+  if (flags.compare !== undefined) loaded.push({ path: flags.compare, registry: await loadCheckedRegistry(flags.compare, { flag: '--compare', onNote: noteOf('--compare', flags.compare) }) });
   const timezone = loaded[0]!.registry.timezone;
   const registries = loaded.map(({ path, registry }, i) => {
     if (registry.timezone !== timezone) throw usageError(`--compare ${path}: its time zone ${registry.timezone} differs from ${timezone}; the two replays would not check at the same instants`);
     // With two registries, an error says which one it is about.
-    const named = (error: unknown) => (flags.compare ? fromRegistry(error, `${i === 0 ? '--config' : '--compare'} ${path}`) : error);
+    const named = (error: unknown) => (flags.compare !== undefined ? fromRegistry(error, `${i === 0 ? '--config' : '--compare'} ${path}`) : error);
     let processors: string[];
     try {
       processors = selectProcessors(registry, flags.processors);
@@ -137,7 +137,7 @@ export async function backtestReport(flags: BacktestFlags, context: CliContext):
     projectKeys: registries.flatMap(({ registry, processors }) => projectQualifiedKeys(registry, withUpstreams(registry, processors))),
   });
   try {
-    if (flags.compare && warehouse.detectsWithDeployedRegistry) {
+    if (flags.compare !== undefined && warehouse.detectsWithDeployedRegistry) {
       const differences = detectionDifferences(registries[0]!.registry, registries[1]!.registry);
       if (differences.length > 0) {
         throw usageError(

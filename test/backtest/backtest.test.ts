@@ -176,6 +176,10 @@ describe('pem backtest, computed by hand', () => {
     const run = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-06', '--compare', 'nope.json']);
     expect(run).toMatchObject({ code: 2, stdout: '' });
     expect(run.stderr).toBe('error: registry file nope.json does not exist (pass --compare PATH to a .js or .json registry)\n');
+    // An empty one (a script's unset variable) is refused too, not replayed as no comparison.
+    const empty = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-05', '--to', '2025-10-06', '--compare', '']);
+    expect(empty).toMatchObject({ code: 2, stdout: '' });
+    expect(empty.stderr).toBe('error: --compare is empty: pass the registry file, for example --compare includes/processors.js\n');
   });
 
   it('names the processors and keys that misread their tables, as pem check does, and which registry with --compare, before replaying either', async () => {
