@@ -113,7 +113,13 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
       flags,
       context,
       registry,
-      (warehouse, table) => listSilences(warehouse, table, now, { activeOnly: !flags.all }),
+      // A monitor never `pem schema apply`'d has no silences: a read says so, as check --dry-run reads it.
+      (warehouse, table) =>
+        listSilences(warehouse, table, now, { activeOnly: !flags.all }).catch((error: unknown) => {
+          if (!MISSING_TABLE.test(describeError(error))) throw error;
+          context.log.warn(`${table} does not exist yet (\`pem schema apply\` creates it): no silences`);
+          return [];
+        }),
       true,
     );
     if (format === 'json') context.stdout.write(`${JSON.stringify(silences, null, 2)}\n`);

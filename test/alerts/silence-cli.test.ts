@@ -7,6 +7,7 @@ import { renderSilences } from '../../src/cli/silence.js';
 import { parseDurationMs } from '../../src/check/inputs.js';
 import { runCli } from '../support/cli.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
+import { openDuckDb } from '../../src/warehouse/duckdb.js';
 
 const NOW = new Date('2025-10-08T12:00:00Z');
 let scenario: Scenario;
@@ -207,6 +208,20 @@ describe('pem silence list', () => {
 
   it('says so when there is nothing to list', async () => {
     expect((await silence(['list'])).stdout).toBe('No active silences.\n');
+  });
+
+  it('lists none, with a note, where the silences table was never made: a read, as pem check --dry-run reads it', async () => {
+    const warehouse = await openDuckDb({ path: scenario.databasePath, create: false });
+    await warehouse.execute('DROP TABLE nba_reference.pem_alert_silences');
+    await warehouse.close();
+    const listed = await silence(['list']);
+    expect(listed).toMatchObject({ code: 0, stdout: 'No active silences.\n' });
+    expect(listed.stderr).toBe('warning: nba_reference.pem_alert_silences does not exist yet (`pem schema apply` creates it): no silences\n');
+    expect((await silence(['list', '--all', '--format', 'json'])).stdout).toBe('[]\n');
+    // Adding one still needs the table: that is a failed write, said as before.
+    const added = await silence(['add', '--processor', 'gamebook_processor', '--until', '2h', '--reason', 'x']);
+    expect(added.code).toBe(1);
+    expect(added.stderr).toContain('does not exist yet: `pem schema apply` creates it');
   });
 });
 
