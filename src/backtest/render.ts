@@ -75,8 +75,9 @@ function breakdown<K extends 'week' | 'processor'>(report: BacktestReport, key: 
 
 /**
  * What to know when the period begins before the history: its checks saw no run and read every
- * expected date as missing, so their pages and messages are about the history's absence. Null when
- * the first check already saw history (the same history for both registries: A's is read).
+ * expected date as missing, or saw it with windows reaching back before it, reading the dates there
+ * as missing; their pages and messages are about the history's absence. Null when the first check's
+ * window read no date as missing before the history (the same history for both registries: A's is read).
  */
 function historyNote(report: BacktestReport): string | null {
   const run = report.runs[0];
@@ -99,7 +100,7 @@ function historyNote(report: BacktestReport): string | null {
   if (sawFromTheStart) {
     // The first check saw the history, and its window may still reach back before it: the dates
     // there read as missing as surely as in a check that saw nothing.
-    if (within <= report.from) return null;
+    if (within <= report.from || run.missing_before_history === 0) return null;
     return `The first checks' ${report.lookback_days}-day windows reach back before the earliest run or success they saw, on ${firstDate}: if the history begins there, the dates before it read as missing; ${advice}`;
   }
   // Rows written after their dates (a late backfill) can put that check before --from itself:

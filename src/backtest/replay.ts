@@ -59,6 +59,12 @@ export interface BacktestRun extends BacktestFigures {
    * see it, from which the first window within the history is told. Null with the check.
    */
   first_date_with_history: string | null;
+  /**
+   * The dates that check read as missing before `first_date_with_history`, every processor's
+   * counted: its window reaching back before the history as far as it could see. 0 when none (a
+   * long history's window, whose first days were weekends or off days, reaches back before no one).
+   */
+  missing_before_history: number;
   /** Detection queries actually run (the rest of the checks carried results forward). */
   queries: number;
   /** Where the time went: waiting on the warehouse (detection, events, silences; checks run ahead) and the simulation. */
@@ -102,7 +108,7 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   const instants = cadenceInstants(options.from, options.to, registry.timezone, options.everyMs).filter((at) => at.getTime() <= until);
   const simulation = new AlertSimulation({ dataset: registry.dataset, renotifyHours: registry.renotify_hours, timezone: registry.timezone, registry });
   if (instants.length === 0 || options.processors.length === 0) {
-    return { ...simulation.figures(), first_check_with_history: null, first_date_with_history: null, queries: 0, query_ms: 0, simulate_ms: 0 };
+    return { ...simulation.figures(), first_check_with_history: null, first_date_with_history: null, missing_before_history: 0, queries: 0, query_ms: 0, simulate_ms: 0 };
   }
   let queryMs = 0;
   let simulateMs = 0;
@@ -177,6 +183,7 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
   let replayed = 0;
   let firstCheckWithHistory: string | null = null;
   let firstDateWithHistory: string | null = null;
+  let missingBeforeHistory = 0;
   try {
     for (const step of steps) {
       if (step.wanted.length > 0) {
@@ -196,7 +203,9 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
           const seen = result.report.processors.flatMap((p) => [...(p.last_success_date === null ? [] : [p.last_success_date]), ...p.days.filter((d) => d.runs > 0).map((d) => d.date)]);
           if (seen.length > 0) {
             firstCheckWithHistory = step.window.now.toISOString();
-            firstDateWithHistory = seen.reduce((a, b) => (b < a ? b : a));
+            const earliest = seen.reduce((a, b) => (b < a ? b : a));
+            firstDateWithHistory = earliest;
+            missingBeforeHistory = result.report.processors.reduce((n, p) => n + p.days.filter((d) => d.status === 'missing' && d.date < earliest).length, 0);
           }
         }
       }
@@ -223,6 +232,7 @@ export async function runBacktest(warehouse: Warehouse, registry: Registry, opti
     ...figures,
     first_check_with_history: firstCheckWithHistory,
     first_date_with_history: firstDateWithHistory,
+    missing_before_history: missingBeforeHistory,
     queries: asked.length,
     query_ms: Math.round(queryMs),
     simulate_ms: Math.round(simulateMs + performance.now() - started),

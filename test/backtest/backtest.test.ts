@@ -495,6 +495,17 @@ describe('pem backtest over a period that begins before the history', () => {
     expect(later.stdout.split('\n')[1]).toBe('');
   });
 
+  it('says nothing of a long history whose first window begins on days that expected no run (a weekend)', async () => {
+    // Weekdays since August: 10-10's window (10-04 .. 10-10) holds a weekend before its first run.
+    const weekdays = { ...registry, processors: { w: { expected_frequency: 'weekdays', grace_hours: 2.5 } } };
+    const ran = datesBetween('2025-08-01', '2025-10-12').filter((d) => ![0, 6].includes(new Date(`${d}T00:00:00Z`).getUTCDay()));
+    scenario = await createScenario(weekdays, nightly('w', ran));
+    const json = await backtest(['--from', '2025-10-10', '--to', '2025-10-12']);
+    expect(json.runs[0]).toMatchObject({ first_date_with_history: '2025-10-06', missing_before_history: 0 });
+    const text = await runCli(['backtest', '--config', scenario.registryPath, '--database', scenario.databasePath, '--from', '2025-10-10', '--to', '2025-10-12'], { now: NOW });
+    expect(text.stdout.split('\n')[1]).toBe('');
+  });
+
   it('advises no --from when the history was written after its dates (a late backfill): an earlier --from would not help', async () => {
     // Dates 10-01 .. 10-03, all written on 10-20: the checks before then saw nothing.
     const late = datesBetween('2025-10-01', '2025-10-03').flatMap((d) => runRows(`p-${d}`, 'p', d, 'success', '2025-10-20T00:30:00Z'));
