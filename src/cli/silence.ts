@@ -11,7 +11,7 @@ import { addSilence, listSilences, removeSilences, type Silence } from '../alert
 import { alertSilencesTable } from '../config/names.js';
 import { projectQualifiedKeys, type Registry } from '../config/registry.js';
 import { localTime } from '../local-time.js';
-import { MISSING_TABLE, type Warehouse } from '../warehouse/types.js';
+import { MISSING_TABLE, MISSING_TABLE_ONLY, type Warehouse } from '../warehouse/types.js';
 import { openWarehouse } from '../warehouse/open.js';
 import { renderCsv } from '../report/csv.js';
 import { addExamples, addWarehouseOptions, configOption, type CliContext } from './context.js';
@@ -116,7 +116,7 @@ export function registerSilenceCommand(program: Command, context: CliContext): v
       // A monitor never `pem schema apply`'d has no silences: a read says so, as check --dry-run reads it.
       (warehouse, table) =>
         listSilences(warehouse, table, now, { activeOnly: !flags.all }).catch((error: unknown) => {
-          if (!MISSING_TABLE.test(describeError(error))) throw error;
+          if (!MISSING_TABLE_ONLY.test(describeError(error))) throw error;
           context.log.warn(`${table} does not exist yet (\`pem schema apply\` creates it): no silences`);
           return [];
         }),

@@ -110,3 +110,9 @@ export interface Warehouse {
  * Only then is `pem schema apply` the fix to suggest; a permission or a held file is not.
  */
 export const MISSING_TABLE = /Catalog Error: Table with name|Not found: (?:Table|Dataset)/;
+
+/**
+ * The table alone is missing, its dataset found: what a monitor never `pem schema apply`'d reads
+ * as none (BigQuery's "Not found: Dataset … in location EU" is a wrong project or location instead).
+ */
+export const MISSING_TABLE_ONLY = /Catalog Error: Table with name|Not found: Table/;
