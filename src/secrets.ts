@@ -11,14 +11,27 @@ export const REDACTED = '[redacted]';
 const MIN_SECRET_LENGTH = 6;
 
 /**
- * A function that replaces every occurrence of each secret in a text by `mask`. The longest secret
- * is masked first, so that a webhook URL becomes one mask rather than its host and a mask for its
- * path.
+ * Secrets known by their shape, whoever's they are and whatever the environment holds: a Slack
+ * webhook or workflow URL, a Slack token, the password of a URL (`scheme://user:password@`, the
+ * user kept). Not a PagerDuty routing key: 32 letters and digits are as often a hash or an id.
  */
-export function secretMasker(secrets: readonly (string | null | undefined)[], mask: string = REDACTED): (text: string) => string {
+const SECRET_SHAPES: readonly [RegExp, string][] = [
+  [/\bhttps?:\/\/hooks\.slack\.com\/[^\s'"<>`]+/gi, REDACTED],
+  [/\bxox[a-z]-[A-Za-z0-9-]+/g, REDACTED],
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^/\s:@'"<>]+):[^/\s@'"<>]+@/gi, `$1:${REDACTED}@`],
+];
+
+/**
+ * A function that replaces every occurrence of each secret in a text by REDACTED. The longest
+ * secret is masked first, so that a webhook URL becomes one mask rather than its host and a mask
+ * for its path. `byShape`: also every secret SECRET_SHAPES knows (for text from elsewhere: a run's
+ * error message).
+ */
+export function secretMasker(secrets: readonly (string | null | undefined)[], options: { byShape?: boolean } = {}): (text: string) => string {
   const masked = [...new Set(secrets)]
     .filter((secret): secret is string => typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH)
     .sort((a, b) => b.length - a.length);
-  if (masked.length === 0) return (text) => text;
-  return (text) => masked.reduce((out, secret) => (out.includes(secret) ? out.split(secret).join(mask) : out), text);
+  const byValue = (text: string) => masked.reduce((out, secret) => (out.includes(secret) ? out.split(secret).join(REDACTED) : out), text);
+  if (!options.byShape) return masked.length === 0 ? (text) => text : byValue;
+  return (text) => SECRET_SHAPES.reduce((out, [shape, replacement]) => out.replace(shape, replacement), byValue(text));
 }

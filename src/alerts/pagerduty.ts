@@ -89,7 +89,8 @@ function describeBody(text: string, routingKey: string): string | null {
       .filter((part): part is string => typeof part === 'string' && part.length > 0);
     if (parts.length === 0) return null;
     const detail = parts.join(': ');
-    return redact(ellipsize(detail, 200), [routingKey]);
+    // Masked before it is cut: a key cut in half would no longer be found, its first part shown.
+    return ellipsize(redact(detail, [routingKey]), 200);
   } catch {
     return null;
   }

@@ -353,8 +353,8 @@ function recoveryLine(recovery: SlackRecovery, now: ProcessorReport | undefined,
   const name = code(ellipsize(recovery.processor, MAX_NAME_TEXT));
   if (now && now.level !== 'OK') {
     // Still open: a kind of dates is said to be gone from the window, never to have recovered.
-    const paging = sorted.filter((k) => PAGING_KINDS.has(k)).map((k) => KIND_LABEL[k]);
-    const ofDates = sorted.filter((k) => !PAGING_KINDS.has(k)).map((k) => KIND_LABEL[k]);
+    const paging = sorted.filter((k) => PAGING_KINDS.has(k)).map((k) => (k === 'scheduler_issue' ? 'a scheduler issue' : KIND_LABEL[k]));
+    const ofDates = sorted.filter((k) => !PAGING_KINDS.has(k)).map((k) => (k === 'recovered_failures' ? 'recovered-failure' : KIND_LABEL[k]));
     const cleared = [
       ...(paging.length > 0 ? [`no longer ${paging.join(', ')}`] : []),
       ...(ofDates.length > 0 ? [`no ${ofDates.join(', ')} dates left in ${window}`] : []),

@@ -42,9 +42,9 @@ export class TransportError extends Error {
   }
 }
 
-/** Replaces every secret with `***`: the last guard before any text reaches a log or stdout. */
+/** Replaces every secret with `[redacted]`: the last guard before any text reaches a log or stdout. */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  return secretMasker(secrets, '***')(text);
+  return secretMasker(secrets)(text);
 }
 
 /**

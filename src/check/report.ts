@@ -473,7 +473,7 @@ export class CheckResultBuilder {
     private readonly options: BuildOptions = { dayDetails: true },
   ) {
     this.configByName = new Map(registry.processors.map((p) => [p.name, p]));
-    const mask = secretMasker(options.redact ?? []);
+    const mask = secretMasker(options.redact ?? [], { byShape: true });
     this.text = (value) => (value === null || value === undefined ? null : mask(String(value)));
   }
 

@@ -225,7 +225,7 @@ export function secretValues(env: Environment): string[] {
 
 /**
  * Every secret this environment gives pem's destinations (SPEC §5, §11): the values of
- * SECRET_ENV_VARS and of the variables each route names, as set and as used (trimmed), and each
+ * SECRET_ENV_VARS and of the variables each route names (trimmed), and each
  * webhook's path (its token part, which a message may quote on its own). Read without judging the
  * values, so that a command which sends nothing masks them too.
  */
@@ -235,8 +235,9 @@ export function destinationSecrets(env: Environment, routes: Readonly<Record<str
     if (variables.slack_webhook_env) names.add(variables.slack_webhook_env);
     if (variables.pagerduty_routing_key_env) names.add(variables.pagerduty_routing_key_env);
   }
-  // As set and as used (trimmed): a value pasted with a trailing line break is masked either way.
-  const values = [...names].flatMap((name) => [env[name], env[name]?.trim()]).filter((value): value is string => Boolean(value));
+  // As used (trimmed): a value pasted with a line break around it holds the trimmed one, which is
+  // masked there too, the line break kept.
+  const values = [...names].map((name) => env[name]?.trim()).filter((value): value is string => Boolean(value));
   const paths = values.map((value) => httpUrl(value)?.pathname).filter((path): path is string => path !== undefined && path.length >= 8);
   return [...new Set([...values, ...paths])];
 }

@@ -283,7 +283,7 @@ describe('pem check with Slack and PagerDuty configured', () => {
     // the 14-day window sees nbac_player_list_processor's runs of 09-20..09-28, so its scheduler issue
     // (raised by the 7-day check, before the column) is declared recovered, not held.
     expect(upgraded.stderr).not.toContain('a 7-day check raised');
-    expect(slackSections(slack, slack.requests.length - 1).join('\n')).toMatch(/`nbac_player_list_processor` no longer scheduler issue/);
+    expect(slackSections(slack, slack.requests.length - 1).join('\n')).toMatch(/`nbac_player_list_processor` no longer a scheduler issue; still /);
     const after = await openDuckDb({ path: scenario.databasePath, create: false });
     try {
       const rows = await after.query("SELECT lookback_days, count(*) AS n FROM nba_reference.pem_alert_state WHERE event = 'notified' GROUP BY 1 ORDER BY 1 NULLS FIRST");

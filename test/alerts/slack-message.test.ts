@@ -419,6 +419,16 @@ describe('Slack limits', () => {
     const text = JSON.stringify(built.message.blocks);
     expect(text).toContain('`left_behind` no longer stale; no failed, hung dates left in Oct 1–7; still CRITICAL');
     expect(text).not.toContain('no longer failed');
+    const reworded = buildSlackMessage({
+      result: resultOf([processor('still_open', { level: 'ERROR' })]),
+      dataset: 'nba_reference',
+      triggers: [],
+      recoveries: [{ processor: 'still_open', kinds: ['recovered_failures', 'scheduler_issue'] }],
+      alsoOpen: ['still_open'],
+      silenced: [],
+      renotifyHours: 24,
+    });
+    expect(JSON.stringify(reworded.message.blocks)).toContain('`still_open` no longer a scheduler issue; no recovered-failure dates left in Oct 1–7; still ERROR');
   });
 
   it('gives the hint of the worst problem the section shows, not of the kind that is due', () => {

@@ -188,7 +188,7 @@ describe('the PagerDuty transport', () => {
     const error = await failure(createPagerDutyTransport(target(pd.url), fastPolicy()).send(buildPagerDutyResolve('k')));
     expect(pd.requests).toHaveLength(1);
     expect(error.status).toBe(400);
-    expect(error.message).toBe('HTTP 400 (Event object is invalid: routing_key *** is not valid)');
+    expect(error.message).toBe('HTTP 400 (Event object is invalid: routing_key [redacted] is not valid)');
     expect(error.message).not.toContain(ROUTING_KEY);
   });
 
