@@ -269,7 +269,7 @@ for arg in "${job_args[@]}"; do
     --now | --now=* | --date | --date=*) die "PEM_ARGS: ${arg%%=*} would pin every scheduled run to one moment: leave it out (a scheduled check reads the clock)" ;;
     # Exit 3 is a failed execution to Cloud Run, which runs it again (MAX_RETRIES): the same check,
     # and its self-record, twice, and a red execution for a monitor that worked.
-    --fail-on | --fail-on=*) die "PEM_ARGS: --fail-on would mark every execution that finds a problem failed, and Cloud Run would run it again: leave it out (the alerts are the job's findings)" ;;
+    --fail-on | --fail-on=*) die "PEM_ARGS: --fail-on would mark every execution that finds a problem failed (Cloud Run runs a failed one again, up to MAX_RETRIES): leave it out (the alerts are the job's findings)" ;;
   esac
 done
 # Only with this checkout's pem, built (npm ci), and Node: the pem the image runs.

@@ -28,7 +28,8 @@ export interface LoggerOptions {
   /**
    * Values that must never reach a log line (webhook URLs, routing keys): every occurrence in
    * the message or the fields is replaced by `[redacted]`. Short values are ignored, so that
-   * a one-character "secret" cannot blank out ordinary words.
+   * a one-character "secret" cannot blank out ordinary words. Secrets of a known shape (a Slack
+   * webhook URL, a route's among them, which these values may not hold) are masked whatever is given.
    */
   redact?: readonly (string | undefined)[];
 }
@@ -40,7 +41,7 @@ export function severityForLevel(level: 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO
 }
 
 export function createLogger(stream: Writable, options: LoggerOptions): Logger {
-  const scrub = secretMasker(options.redact ?? []);
+  const scrub = secretMasker(options.redact ?? [], { byShape: true });
 
   const log = (severity: Severity, message: string, fields: Record<string, unknown> = {}) => {
     stream.write(scrub(options.json ? jsonLine(severity, message, fields) : textLines(severity, message, fields)));

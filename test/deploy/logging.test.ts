@@ -87,6 +87,12 @@ describe('secrets in log lines', () => {
     }
   });
 
+  it("masks a Slack webhook URL it was not given (a route's): known by its shape", () => {
+    const out = capture({ json: false, redact: [] });
+    out.log.warn('slack: POST https://hooks.slack.com/services/T1/B1/routeToken failed');
+    expect(out.text()).toBe('warning: slack: POST [redacted] failed\n');
+  });
+
   it('ignores unset and very short values, so ordinary words survive', () => {
     const out = capture({ json: false, redact: ['a', '', undefined] });
     out.log.info('a banana');
