@@ -10,7 +10,7 @@ import { extname, resolve } from 'node:path';
 import { configError, describeError } from '../errors.js';
 import { defaultProcessorFilter, filterShapeProblem, parseRegistry, type ParseResult, type Registry } from './registry.js';
 
-export const DEFAULT_REGISTRY_PATH = 'includes/processors.js';
+export { DEFAULT_REGISTRY_PATH } from './names.js';
 
 /**
  * Checks filter expressions, all in one pass: for each, why it is not an allowed expression over

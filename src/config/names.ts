@@ -4,6 +4,9 @@
  */
 
 /** The monitor's own tables, each in the registry's dataset. */
+/** Where `pem` reads the registry without `--config`: the Dataform project's include. */
+export const DEFAULT_REGISTRY_PATH = 'includes/processors.js';
+
 export const TABLES = {
   /** The append-only run history of SPEC §2. */
   runHistory: 'processor_run_history',

@@ -26,6 +26,7 @@ import {
   timestampValue,
 } from './duckdb-api.js';
 import { duckDbMemoryBytes } from '../config/env.js';
+import { DEFAULT_REGISTRY_PATH } from '../config/names.js';
 import { describeError, runtimeError, withoutSource, type PemError } from '../errors.js';
 import { DAY_MS, isCalendarDate, utcMidnight } from '../calendar.js';
 import { damagedSpoolFiles, forgetSpooled, readSpool, setAsideDamaged, setAsideRepeated, type DamagedSpoolFile, type SpooledRow } from './duckdb-spool.js';
@@ -37,6 +38,8 @@ export const DEFAULT_DUCKDB_PATH = '.pem/monitoring.duckdb';
 export interface DuckDbOptions {
   /** File path, or ':memory:'. */
   path: string;
+  /** The registry the command read, for a missing file's hint (`pem schema apply --config …`); unknown to `pem record --table`. */
+  registryPath?: string | undefined;
   /** Create the file (and its folder) when absent; otherwise a missing file is an error. */
   create: boolean;
   /**
@@ -143,9 +146,12 @@ export async function openDuckDb(options: DuckDbOptions): Promise<Warehouse> {
   if (!inMemory) {
     if (!existsSync(path)) {
       if (!options.create) {
-        throw runtimeError(
-          `DuckDB database ${path} does not exist: create it with \`pem schema apply --config <registry> --database ${path}\` (the registry names its dataset), or try \`pem demo\``,
-        );
+        const registry = options.registryPath;
+        const apply =
+          registry === undefined ? `\`pem schema apply --config REGISTRY --database ${path}\` (REGISTRY: the registry file, which names the dataset)`
+          : registry === DEFAULT_REGISTRY_PATH ? `\`pem schema apply --database ${path}\``
+          : `\`pem schema apply --config ${registry} --database ${path}\``;
+        throw runtimeError(`DuckDB database ${path} does not exist: create it with ${apply}, or try \`pem demo\``);
       }
       mkdirSync(dirname(resolve(path)), { recursive: true });
     }

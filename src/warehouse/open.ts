@@ -16,6 +16,8 @@ export interface WarehouseOptions {
   database?: string | undefined;
   project?: string | undefined;
   location?: string | undefined;
+  /** The registry the command read (`--config`): a missing DuckDB file's hint names it. */
+  config?: string | undefined;
 }
 
 /** The settings the opener reads; `readSettings()` gives all of them. */
@@ -50,6 +52,7 @@ const OPENERS: Record<Engine, (options: WarehouseOptions, settings: WarehouseSet
     return openDuckDb({
       path,
       create: mode.create,
+      registryPath: options.config,
       lockWaitMs: settings.duckDb?.lockTimeoutMs ?? DEFAULT_DUCKDB_LOCK_TIMEOUT_MS,
       memoryLimit: settings.duckDb?.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT,
       onSpoolKept: (table, rows, reason) => {

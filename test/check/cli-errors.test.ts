@@ -82,8 +82,19 @@ describe('pem check runtime failures exit 1 with one line', () => {
     const run = await runCli(['check', '--config', scenario.registryPath, '--database', path]);
     expect(run.code).toBe(1);
     expect(oneLine(run.stderr)).toEqual([
-      `error: DuckDB database ${path} does not exist: create it with \`pem schema apply --config <registry> --database ${path}\` (the registry names its dataset), or try \`pem demo\``,
+      `error: DuckDB database ${path} does not exist: create it with \`pem schema apply --config ${scenario.registryPath} --database ${path}\`, or try \`pem demo\``,
     ]);
+  });
+
+  it('names the registry in the hint only when it is not the default, and says what to pass when the command read none', async () => {
+    const path = join(scenario.dir, 'absent.duckdb');
+    const defaulted = await openDuckDb({ path, create: false, registryPath: 'includes/processors.js' }).catch((error: Error) => error.message);
+    expect(defaulted).toBe(`DuckDB database ${path} does not exist: create it with \`pem schema apply --database ${path}\`, or try \`pem demo\``);
+    // pem record --table, away from the registry: a placeholder a shell would not take for a redirect.
+    const unknown = await openDuckDb({ path, create: false }).catch((error: Error) => error.message);
+    expect(unknown).toBe(
+      `DuckDB database ${path} does not exist: create it with \`pem schema apply --config REGISTRY --database ${path}\` (REGISTRY: the registry file, which names the dataset), or try \`pem demo\``,
+    );
   });
 
   it('of a damaged file is its error alone, run after run: not also the spooled rows of its own record', { timeout: 60_000 }, async () => {
