@@ -159,6 +159,11 @@ describe('every compiled action, analyzed by ZetaSQL (BigQuery’s front end)', 
     expect(new Set(statements.map((s) => s.action)).size).toBe(actions);
   });
 
+  it('leaves no template placeholder unfilled: Dataform fills no ${…} in a SQL comment, and the deployed SQL would show it', () => {
+    const unfilled = statements.filter((s) => s.sql.includes('${')).map((s) => `${s.action}: ${/.*\$\{.*/.exec(s.sql)![0].trim()}`);
+    expect(unfilled).toEqual([]);
+  });
+
   it('gives processor_health_daily_at the columns the runner reads', async () => {
     const inline = await zeta.analyze(renderHealthSql('bigquery', registry), {
       catalog: { tables: { [`${DATASET}.processor_run_history`]: (await import('../bigquery/support/fixtures.js')).RUN_HISTORY_COLUMNS } },
