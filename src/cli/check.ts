@@ -23,6 +23,7 @@ import {
   CHECK_FORMATS,
   addCheckSelectionOptions,
   checkingText,
+  commandContext,
   sliceProgress,
   prepareCheck,
   withCheckSession,
@@ -44,8 +45,6 @@ export interface CheckFlags extends CheckSelectionFlags {
   failOn?: FailOn;
   publishReport?: string;
 }
-
-const DEFAULT_DATABASE = '.pem/monitoring.duckdb';
 
 export function registerCheckCommand(program: Command, context: CliContext): void {
   const command = program
@@ -122,7 +121,7 @@ export async function checkAction(
       const sent = await context.stop.whileStoppable(() =>
         deliverAlerts(found, {
           registry, warehouse, settings: context.settings, log: context.log, dryRun: Boolean(flags.dryRun),
-          checkCommand: reproduction(flags, context, prepared), stop: context.stop.signal,
+          checkCommand: commandContext(flags, context.settings, { asOfDate: prepared.inputs.endDate, lookbackDays: prepared.inputs.lookbackDays, now: prepared.inputs.now }), stop: context.stop.signal,
         }),
       );
       return { ...sent, undeployed: found.undeployed ?? [] };
@@ -153,7 +152,13 @@ async function publish(result: CheckResult, registry: Registry, to: ReportLocati
     context.log.info(`dry run: would publish the HTML report to ${to.uri}; nothing uploaded`);
     return null;
   }
-  const html = htmlReportBuffer(result, { timezone: registry.timezone, generatedAt: context.now(), configs: new Map(registry.processors.map((p) => [p.name, p])) });
+  const window = { asOfDate: result.report.as_of_date, lookbackDays: result.report.lookback_days, now: new Date(result.report.now) };
+  const html = htmlReportBuffer(result, {
+    timezone: registry.timezone,
+    generatedAt: context.now(),
+    configs: new Map(registry.processors.map((p) => [p.name, p])),
+    command: commandContext(flags, context.settings, window),
+  });
   const policy = retryPolicyWith(context.settings.alertRetry);
   try {
     await publishReport(html, to, {
@@ -169,21 +174,3 @@ async function publish(result: CheckResult, registry: Registry, to: ReportLocati
   return null;
 }
 
-/**
- * The flags of this run that a person needs to see the same finding again (defaults left out).
- * The instant is always pinned (SPEC §11: the line reproduces the finding): a scheduled check gives
- * none, and pasted an hour later without it, a re-run date would read fixed and a pending one
- * missing. Run history is read as of `--now` (SPEC §13); dropping it shows the dates as they are now.
- */
-function reproduction(flags: CheckFlags, context: CliContext, { inputs }: PreparedCheck): CheckCommandContext {
-  const engine = resolveEngine(flags.engine, context.settings);
-  return {
-    asOfDate: inputs.endDate,
-    lookbackDays: inputs.lookbackDays,
-    now: inputs.now.toISOString(),
-    config: flags.config && flags.config !== DEFAULT_REGISTRY_PATH ? flags.config : null,
-    engine: engine === 'duckdb' ? null : engine,
-    database: engine === 'duckdb' && flags.database && flags.database !== DEFAULT_DATABASE ? flags.database : null,
-    project: engine === 'bigquery' ? (flags.project ?? null) : null,
-  };
-}

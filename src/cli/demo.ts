@@ -21,7 +21,7 @@ import { openDuckDb } from '../warehouse/duckdb.js';
 import { addExamples, type CliContext } from './context.js';
 import { chosenFormat, formatOption } from './format.js';
 import { startProgress, type Progress } from './progress.js';
-import { CHECK_FORMATS, prepareCheck, writeCheckResult, type CheckFormat, type PreparedCheck } from './selection.js';
+import { CHECK_FORMATS, commandContext, prepareCheck, writeCheckResult, type CheckFormat, type PreparedCheck } from './selection.js';
 import { writeHtmlReport } from './report.js';
 import { plural } from '../printable.js';
 import { MONITOR_PROCESSOR } from './self-record.js';
@@ -124,7 +124,8 @@ async function buildAndCheck(
     const reportPath = join(dirname(flags.database), 'demo-report.html');
     progress.step(`writing ${reportPath}`);
     // Generated now, evaluated at --now (as `pem report` says both).
-    writeHtmlReport(reportPath, result, registry, context.now());
+    const window = { asOfDate: inputs.endDate, lookbackDays: inputs.lookbackDays, now: inputs.now };
+    writeHtmlReport(reportPath, result, registry, context.now(), commandContext({ config: relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY, database: flags.database }, context.settings, window));
     progress.done();
     await writeCheckResult(result, context, format, registry.timezone);
     if (format !== 'table') {

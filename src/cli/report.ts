@@ -6,12 +6,13 @@ import { closeSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readS
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import type { CheckResult } from '../check/report.js';
+import type { CheckCommandContext } from '../alerts/actions.js';
 import type { Registry } from '../config/registry.js';
 import { runtimeError, usageError } from '../errors.js';
 import { plural, printable } from '../printable.js';
 import { htmlReportPieces } from '../report/html.js';
 import { addExamples, type CliContext } from './context.js';
-import { addCheckSelectionOptions, checkFromFlags, writePieces, type CheckSelectionFlags } from './selection.js';
+import { addCheckSelectionOptions, checkFromFlags, commandContext, writePieces, type CheckSelectionFlags } from './selection.js';
 
 /**
  * Writes the report, creating its folder; a write failure is the monitor failing (exit 1). Written
@@ -19,7 +20,7 @@ import { addCheckSelectionOptions, checkFromFlags, writePieces, type CheckSelect
  * the target renamed over it once whole: a run that fails half-way leaves the last page whole (one
  * killed half-way, by SIGKILL or out of memory, leaves a `.pem-report-*.partial` beside it too).
  */
-export function writeHtmlReport(path: string, result: CheckResult, registry: Registry, generatedAt: Date): void {
+export function writeHtmlReport(path: string, result: CheckResult, registry: Registry, generatedAt: Date, command?: CheckCommandContext): void {
   const failure = (error: unknown) => runtimeError(`cannot write the HTML report to ${path}: ${fileErrorReason(error)}`);
   let plan: WritePlan;
   try {
@@ -32,7 +33,7 @@ export function writeHtmlReport(path: string, result: CheckResult, registry: Reg
   try {
     fd = openSync(plan.partial ?? plan.target, 'w');
     if (plan.partial !== null && plan.mode !== null) fchmodSync(fd, plan.mode);
-    for (const piece of htmlReportPieces(result, { timezone: registry.timezone, generatedAt, configs: new Map(registry.processors.map((p) => [p.name, p])) })) {
+    for (const piece of htmlReportPieces(result, { timezone: registry.timezone, generatedAt, configs: new Map(registry.processors.map((p) => [p.name, p])), command })) {
       const bytes = Buffer.from(piece, 'utf8');
       for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
     }
@@ -196,8 +197,11 @@ export function registerReportCommand(program: Command, context: CliContext): vo
     if (!toStdout) refuseHtmlTarget(flags.html);
     const clock = context.now();
     const { registry, result } = await checkFromFlags(flags, context, clock);
-    if (toStdout) await writePieces(context, htmlReportPieces(result, { timezone: registry.timezone, generatedAt: clock, configs: new Map(registry.processors.map((p) => [p.name, p])) }));
-    else writeHtmlReport(flags.html, result, registry, clock);
+    // The page's `pem gaps` lines read what this did: its registry, warehouse and instant.
+    const window = { asOfDate: result.report.as_of_date, lookbackDays: result.report.lookback_days, now: new Date(result.report.now) };
+    const command = commandContext(flags, context.settings, window);
+    if (toStdout) await writePieces(context, htmlReportPieces(result, { timezone: registry.timezone, generatedAt: clock, configs: new Map(registry.processors.map((p) => [p.name, p])), command }));
+    else writeHtmlReport(flags.html, result, registry, clock, command);
     const { report } = result;
     (toStdout ? context.stderr : context.stdout).write(
       `wrote ${flags.html === '-' ? 'the page to stdout' : printable(flags.html)}: ${plural(report.processors.length, 'processor')} x ` +

@@ -9,10 +9,13 @@ import { runCheck } from '../check/run.js';
 import { jsonDocumentPieces } from '../check/json-document.js';
 import { renderTerminalReport } from '../check/terminal.js';
 import { projectQualifiedKeys, type Registry } from '../config/registry.js';
-import { destinationSecrets } from '../config/env.js';
+import { destinationSecrets, type Settings } from '../config/env.js';
+import { DEFAULT_REGISTRY_PATH } from '../config/names.js';
+import type { CheckCommandContext } from '../alerts/actions.js';
+import { DEFAULT_DUCKDB_PATH } from '../warehouse/duckdb.js';
 import { csvLines, type CsvValue } from '../report/csv.js';
 import { describeError, withoutSource } from '../errors.js';
-import { openWarehouse } from '../warehouse/open.js';
+import { openWarehouse, resolveEngine } from '../warehouse/open.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { addWarehouseOptions, colorFor, configOption, joinRepeated, type CliContext } from './context.js';
 import { withProgress, type Progress } from './progress.js';
@@ -241,4 +244,27 @@ export async function checkFromFlags(
     if (drift) context.log.warn(drift);
     return { registry, result };
   }, true);
+}
+
+/**
+ * The flags of this run that a person needs to see the same finding again (defaults left out).
+ * The instant is always pinned (SPEC §11: the line reproduces the finding): a scheduled check gives
+ * none, and pasted an hour later without it, a re-run date would read fixed and a pending one
+ * missing. Run history is read as of `--now` (SPEC §13); dropping it shows the dates as they are now.
+ */
+export function commandContext(
+  flags: Pick<CheckSelectionFlags, 'config' | 'engine' | 'database' | 'project'>,
+  settings: Pick<Settings, 'engine'>,
+  window: { asOfDate: string; lookbackDays: number; now: Date },
+): CheckCommandContext {
+  const engine = resolveEngine(flags.engine, settings);
+  return {
+    asOfDate: window.asOfDate,
+    lookbackDays: window.lookbackDays,
+    now: window.now.toISOString(),
+    config: flags.config && flags.config !== DEFAULT_REGISTRY_PATH ? flags.config : null,
+    engine: engine === 'duckdb' ? null : engine,
+    database: engine === 'duckdb' && flags.database && flags.database !== DEFAULT_DUCKDB_PATH ? flags.database : null,
+    project: engine === 'bigquery' ? (flags.project ?? null) : null,
+  };
 }

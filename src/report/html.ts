@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { dayStartMs, instantMs } from '../check/instants.js';
-import { processorActions, type ProcessorActions } from '../alerts/actions.js';
+import { processorActions, type CheckCommandContext, type ProcessorActions } from '../alerts/actions.js';
 import { byUrgency, PRIORITY_ORDER, type CheckResult, type ProcessorDetail, type ProcessorReport, type UrgencyKey } from '../check/report.js';
 import type { ProcessorConfig } from '../config/registry.js';
 import { ellipsize, plural, withLayoutOnly, withoutBidiControls } from '../printable.js';
@@ -38,6 +38,11 @@ export interface HtmlReportOptions {
    * and backfill commands, as its alerts show them. Without it the page has none.
    */
   configs?: ReadonlyMap<string, ProcessorConfig>;
+  /**
+   * The run's flags for the `pem gaps` line a processor's details give (its `--now`, `--config`,
+   * `--engine`, `--database`, `--project`: `commandContext`); without them, the window's alone.
+   */
+  command?: CheckCommandContext;
 }
 
 /** Columns before the first date cell (level, processor, since, error, success, days, priority, revenue). */
@@ -87,7 +92,7 @@ export function htmlReportBuffer(result: CheckResult, options: HtmlReportOptions
  */
 export function* htmlReportPieces(result: CheckResult, options: HtmlReportOptions): Generator<string> {
   const { report, details } = result;
-  const command = { asOfDate: report.as_of_date, lookbackDays: report.lookback_days };
+  const command = options.command ?? { asOfDate: report.as_of_date, lookbackDays: report.lookback_days };
   const actionsOf = (p: ProcessorReport) => (options.configs && p.level !== 'OK' ? processorActions(p, options.configs.get(p.name), command) : null);
   const rows = [...report.processors].sort(byUrgency).map((p) => toRow(p, details[p.name], actionsOf(p)));
   const ascending = rows[0]?.p.days.map((d) => d.date) ?? datesOf(report.window_start, report.window_end);

@@ -321,6 +321,24 @@ describe('what a page and a section let a person do (SPEC §11)', () => {
     });
   });
 
+  it("gives the report's pem gaps line the run's own flags, as the alerts do: pasted, it reads the same registry, file and instant", async () => {
+    const page = await runCli(['report', '--html', '-', '--config', scenario.registryPath, '--database', scenario.databasePath, '--date', AS_OF, '--lookback-days', '14'], {
+      env: env(),
+      now: new Date(NOW),
+    });
+    expect(page.code, page.stderr).toBe(0);
+    const data = JSON.parse(page.stdout.slice(page.stdout.indexOf('<script type="application/json"'), page.stdout.indexOf('</script>')).replace(/^[^>]*>/, ''));
+    const entry = data.p.find((p: any) => p.n === 'gamebook_processor');
+    const line = entry.bg;
+    expect(line).toBe(
+      `pem gaps --format commands --date ${AS_OF} --lookback-days 14 --processors gamebook_processor --now 2025-10-08T12:00:00.000Z --config ${scenario.registryPath} --database ${scenario.databasePath}`,
+    );
+    // Pasted, it runs: the same dates, the commands the page could not all show.
+    const pasted = await runCli(line.split(' ').slice(1), { env: env() });
+    expect(pasted.code, pasted.stderr).toBe(0);
+    expect(pasted.stdout.trim().split('\n')).toHaveLength(entry.bf.length + entry.bm);
+  });
+
   it('says since when and what to run in the Slack section, with times in the registry zone', async () => {
     await check();
     const section = sectionsOf(stats).find((t) => t.includes('bdl_boxscores_processor'))!;
