@@ -82,7 +82,7 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
   if (report.processors.length === 0) lines.push('No processors to check (none enabled in the registry).');
 
   const dayNumbers = report.processors[0]?.days.map((d) => d.date.slice(8, 10)).join(' ') ?? '';
-  const nameWidth = Math.min(40, Math.max(9, ...report.processors.map((p) => p.name.length)));
+  const nameWidth = Math.min(MAX_NAME_WIDTH, Math.max(9, ...report.processors.map((p) => p.name.length)));
   if (report.processors.length > 0) {
     lines.push('');
     const months = monthLabels(report.processors[0]!.days.map((d) => d.date));
@@ -191,6 +191,8 @@ function dateListLines(prefix: string, dates: readonly string[]): string[] {
 const MAX_TERMINAL_ERROR = 500;
 
 /** A label longer than this (`blocked by <a long key>: `) has its list continue under the report's indent. */
+/** The widest PROCESSOR column of a terminal table (this one, `pem gaps`'): a longer key gets a line of its own. */
+export const MAX_NAME_WIDTH = 40;
 const MAX_HANGING_INDENT = 40;
 /** Where such a list continues: the report's indent of a processor's lines (9), and four more. */
 const LONG_LABEL_INDENT = 9 + 4;

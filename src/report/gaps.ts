@@ -9,6 +9,7 @@
  */
 import { fillTemplate, type Priority, type Registry } from '../config/registry.js';
 import type { Anomaly, CheckResult, DayReport, DayStatus, ProcessorReport } from '../check/report.js';
+import { MAX_NAME_WIDTH } from '../check/terminal.js';
 import { renderCsv } from './csv.js';
 import { ellipsize, printable } from '../printable.js';
 
@@ -153,6 +154,8 @@ export function waitingOnUpstream(command: string): string {
 }
 
 const TABLE_MESSAGE_WIDTH = 60;
+/** The PROCESSOR column, at most MAX_NAME_WIDTH wide, as `pem check`'s. */
+const NAME_COLUMN = 2;
 
 /**
  * A table for people. Error text comes from the run history, so control characters (terminal
@@ -174,15 +177,22 @@ export function renderGapsTable(gaps: readonly Gap[], window: { start: string; e
   ]);
   // A loop, not Math.max(...rows): spread arguments overflow the stack at ~150,000 gaps.
   const widths = header.map((h, i) => rows.reduce((width, r) => Math.max(width, r[i]!.length), h.length));
+  widths[NAME_COLUMN] = Math.min(widths[NAME_COLUMN]!, MAX_NAME_WIDTH);
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
+  // A key longer than its column is whole on a line of its own (it is what --processors takes), the
+  // rest of its row under the header's columns, as pem check shows it: one long key widened every row.
+  const rowLines = (cells: string[]) =>
+    cells[NAME_COLUMN]!.length <= widths[NAME_COLUMN]!
+      ? [line(cells)]
+      : [line(cells.slice(0, NAME_COLUMN + 1)), line(cells.map((cell, i) => (i <= NAME_COLUMN ? '' : cell)))];
   const processors = new Set(gaps.map((g) => g.processor_name)).size;
   return [
     line(header),
-    ...rows.map(line),
+    ...rows.flatMap(rowLines),
     '',
     `${gaps.length} date${gaps.length === 1 ? '' : 's'} to backfill across ${processors} processor${processors === 1 ? '' : 's'} ` +
       `in ${window.start} .. ${window.end} ($ = revenue impact). Machine-readable: --format csv or --format json; runnable: --format commands.`,

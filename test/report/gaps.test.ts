@@ -383,6 +383,21 @@ describe('the gaps table', () => {
     expect(text).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
     expect(text).toContain('E: x ?desrever?, ?isolated?, ?mark');
   });
+
+  it('keeps its columns at 40 characters of processor: a longer key is whole on a line of its own, its row under the header', () => {
+    const gap = { processing_date: '2025-10-01', status: 'failed', priority: 'low', revenue_impact: false, runs: 1, failed_runs: 1, last_error_type: 'E', last_error_message: 'boom', blocked_by: null } as const;
+    const long = `${'very_long_processor_name_'.repeat(4)}x`;
+    const text = renderGapsTable([{ ...gap, processor_name: 'short' }, { ...gap, processor_name: long }], { start: '2025-10-01', end: '2025-10-01' });
+    const lines = text.split('\n');
+    expect(lines.slice(0, 4)).toEqual([
+      `PRIORITY  DATE        ${'PROCESSOR'.padEnd(40)}  STATUS  RUNS  FAILED  LAST ERROR`,
+      `low       2025-10-01  ${'short'.padEnd(40)}  failed  1     1       E: boom`,
+      `low       2025-10-01  ${long}`,
+      `${' '.repeat(64)}failed  1     1       E: boom`,
+    ]);
+    // Short keys only: the column is as wide as they need.
+    expect(renderGapsTable([{ ...gap, processor_name: 'short' }], { start: '2025-10-01', end: '2025-10-01' }).split('\n')[0]).toBe('PRIORITY  DATE        PROCESSOR  STATUS  RUNS  FAILED  LAST ERROR');
+  });
 });
 
 describe('pem gaps --format commands (SPEC §11)', () => {
