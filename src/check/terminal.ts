@@ -7,7 +7,7 @@ import { ANOMALY_LABEL, anomalyDates } from './anomalies.js';
 import { isoDateRanges } from './date-runs.js';
 import { ANOMALIES, byUrgency, type AlertReason, type CheckResult, type DayStatus } from './report.js';
 import { localTime } from '../local-time.js';
-import { ellipsize, printable } from '../printable.js';
+import { ellipsize, plural, printable } from '../printable.js';
 
 /** SPEC §11 `reason`, in words: why an alert was not sent. */
 export const REASON_WORDS: Record<AlertReason, string> = {
@@ -80,6 +80,15 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
       `${counts.CRITICAL} critical, ${counts.ERROR} error, ${counts.OK} ok`,
   );
   if (report.processors.length === 0) lines.push('No processors to check (none enabled in the registry).');
+  // Where to start when processors wait on others (SPEC §12): the roots, the most waited on first.
+  // The table's worst-first order may put thirty high-priority dependents before their root.
+  const waitedOn = (name: string) => details[name]?.also_affected.length ?? 0;
+  const roots = report.processors.filter((p) => p.level !== 'OK' && waitedOn(p.name) > 0).sort((a, b) => waitedOn(b.name) - waitedOn(a.name) || byUrgency(a, b));
+  if (roots.length > 0) {
+    const named = roots.slice(0, MAX_ROOTS_NAMED).map((p) => `${p.name} (${plural(waitedOn(p.name), 'processor')} wait${waitedOn(p.name) === 1 ? 's' : ''} on it)`);
+    const more = roots.length - named.length;
+    lines.push(`Fix first: ${named.join(', ')}${more > 0 ? `, and ${plural(more, 'more root')}` : ''}`);
+  }
 
   const dayNumbers = report.processors[0]?.days.map((d) => d.date.slice(8, 10)).join(' ') ?? '';
   const nameWidth = Math.min(MAX_NAME_WIDTH, Math.max(9, ...report.processors.map((p) => p.name.length)));
@@ -191,6 +200,8 @@ function dateListLines(prefix: string, dates: readonly string[]): string[] {
 const MAX_TERMINAL_ERROR = 500;
 
 /** A label longer than this (`blocked by <a long key>: `) has its list continue under the report's indent. */
+/** How many root upstreams the `Fix first:` line names before `and N more roots`. */
+const MAX_ROOTS_NAMED = 3;
 /** The widest PROCESSOR column of a terminal table (this one, `pem gaps`'): a longer key gets a line of its own. */
 export const MAX_NAME_WIDTH = 40;
 const MAX_HANGING_INDENT = 40;

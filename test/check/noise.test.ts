@@ -311,6 +311,8 @@ describe('dependencies: depends_on', () => {
     const text = await runCli(['check', '--config', scenario!.registryPath, '--database', scenario!.databasePath, '--date', E, '--now', NOW]);
     expect(text.stdout).toContain('also affected: b, c');
     expect(text.stdout).toContain('blocked by a: 2025-10-07');
+    // Before the table, whatever its order: where to start (the waiting ones may outrank their root).
+    expect(text.stdout.split('\n')[2]).toBe('Fix first: a (2 processors wait on it)');
   });
 
   it('holds a stale downstream only when every expected, due date since its last success is explained', async () => {
