@@ -106,7 +106,7 @@ export interface Settings {
   /** K_SERVICE or CLOUD_RUN_JOB set: logs are JSON lines for Cloud Logging. */
   cloudRun: boolean;
   /**
-   * Colours on a terminal: `never` when NO_COLOR is set and not empty (https://no-color.org),
+   * Colours on a terminal: `never` when NO_COLOR is set and not empty (https://no-color.org) or TERM is `dumb`,
    * `always`/`never` when FORCE_COLOR says so, else `auto` (only when the stream is a terminal).
    * FORCE_COLOR wins over NO_COLOR, as in Node itself
    * (https://nodejs.org/api/cli.html#force_color1-2-3): it is the more deliberate setting.
@@ -207,11 +207,12 @@ function throwProblems(problems: readonly string[]): void {
   if (problems.length > 1) throw new PemError('usage', `${problems.length} environment variables are not valid`, problems);
 }
 
-/** FORCE_COLOR: 0 or false turn colours off; 1, 2, 3, true or empty turn them on. Else NO_COLOR. */
+/** FORCE_COLOR: 0 or false turn colours off; 1, 2, 3, true or empty turn them on. Else NO_COLOR, or TERM=dumb, turn them off. */
 export function colorModeFrom(env: Environment): ColorMode {
   const force = env.FORCE_COLOR;
   if (force !== undefined) return ['0', 'false'].includes(force.trim().toLowerCase()) ? 'never' : 'always';
-  return env.NO_COLOR ? 'never' : 'auto';
+  // A dumb terminal draws no colour (Node's own getColorDepth says so): escapes would show as text.
+  return env.NO_COLOR || env.TERM === 'dumb' ? 'never' : 'auto';
 }
 
 export function isCloudRun(env: Environment): boolean {

@@ -167,6 +167,8 @@ describe('colours', () => {
     ['a pipe with FORCE_COLOR=1', true, { FORCE_COLOR: '1' }, false],
     ['a terminal with FORCE_COLOR=0', false, { FORCE_COLOR: '0' }, true],
     ['a pipe with FORCE_COLOR=1 and NO_COLOR=1 (FORCE_COLOR wins, as in Node)', true, { FORCE_COLOR: '1', NO_COLOR: '1' }, false],
+    ['a terminal with TERM=dumb (it draws no colour; Node says so too)', false, { TERM: 'dumb' }, true],
+    ['a TERM=dumb terminal with FORCE_COLOR=1', true, { TERM: 'dumb', FORCE_COLOR: '1' }, true],
   ])('the report on %s is coloured: %s', async (_what, coloured, env, tty) => {
     const run = await erroring.check(WINDOW, { env, tty });
     expect(run.code).toBe(0);
