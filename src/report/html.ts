@@ -226,7 +226,7 @@ function renderSummary(rows: readonly ProcessorRow[], start: string, end: string
     const { p } = r;
     const affected = r.detail?.also_affected ?? [];
     const alsoAffected = affected.length > 0 ? `; <span title="${esc(affected.join(', '))}">${plural(affected.length, 'processor')} waiting on it</span>` : '';
-    const since = r.since ? `<span class="lbl">since </span><b>${esc(r.since)}</b> <small>(${plural(r.streak.length, 'problem date')})</small>` : '';
+    const since = r.since ? `<span class="lbl">problem since </span><b>${esc(r.since)}</b> <small>(${plural(r.streak.length, 'problem date')})</small>` : '';
     const error = r.error ? `<td class="err" title="${esc(r.error.text)}"><small>${esc(r.error.date)}</small> ${esc(r.error.text)}</td>` : '<td class="err"></td>';
     return (
       `<tr><td><span class="badge lv-${esc(p.level)}">${esc(p.level)}</span></td>` +

@@ -105,6 +105,7 @@ dl{gap:0 12px}
 .sum tr{padding:4px 0;border-top:1px solid #ddd}
 .sum td{display:inline;padding:0 6px 0 0;white-space:normal;overflow-wrap:anywhere}
 .sum td.err{display:block;width:auto;max-width:none;white-space:nowrap}
+.sum td.since{display:block}
 .sum .lbl{display:inline}
 .legend small{display:none}
 #filter{min-width:0;flex:1 1 160px}
