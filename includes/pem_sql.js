@@ -424,9 +424,9 @@ const __pem_modules = {
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.MAX_TRIGGER_CHARS = exports.ALERT_ROUTING = exports.FINAL_STATUSES = exports.RUN_STATUSES = exports.ENGINES = exports.alertSilencesTable = exports.alertStateTable = exports.runHistoryTable = exports.tableIn = exports.DATAFORM_OBJECTS = exports.DATAFORM_ONLY_OBJECTS = exports.ALERT_STATE_ADDED_COLUMNS = exports.TABLES = exports.DEFAULT_REGISTRY_PATH = void 0;
     exports.triggerSourceProblem = triggerSourceProblem;
-    /** The monitor's own tables, each in the registry's dataset. */
     /** Where `pem` reads the registry without `--config`: the Dataform project's include. */
     exports.DEFAULT_REGISTRY_PATH = 'includes/processors.js';
+    /** The monitor's own tables, each in the registry's dataset. */
     exports.TABLES = {
         /** The append-only run history of SPEC §2. */
         runHistory: 'processor_run_history',

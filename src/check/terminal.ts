@@ -5,7 +5,7 @@
 import pc from 'picocolors';
 import { ANOMALY_LABEL, anomalyDates } from './anomalies.js';
 import { isoDateRanges } from './date-runs.js';
-import { ANOMALIES, byUrgency, type AlertReason, type CheckResult, type DayStatus } from './report.js';
+import { ANOMALIES, byUrgency, type AlertReason, type CheckResult, type DayStatus, type ProcessorReport } from './report.js';
 import { localTime } from '../local-time.js';
 import { ellipsize, plural, printable } from '../printable.js';
 
@@ -80,15 +80,8 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
       `${counts.CRITICAL} critical, ${counts.ERROR} error, ${counts.OK} ok`,
   );
   if (report.processors.length === 0) lines.push('No processors to check (none enabled in the registry).');
-  // Where to start when processors wait on others (SPEC §12): the roots, the most waited on first.
-  // The table's worst-first order may put thirty high-priority dependents before their root.
-  const waitedOn = (name: string) => details[name]?.also_affected.length ?? 0;
-  const roots = report.processors.filter((p) => p.level !== 'OK' && waitedOn(p.name) > 0).sort((a, b) => waitedOn(b.name) - waitedOn(a.name) || byUrgency(a, b));
-  if (roots.length > 0) {
-    const named = roots.slice(0, MAX_ROOTS_NAMED).map((p) => `${p.name} (${plural(waitedOn(p.name), 'processor')} wait${waitedOn(p.name) === 1 ? 's' : ''} on it)`);
-    const more = roots.length - named.length;
-    lines.push(`Fix first: ${named.join(', ')}${more > 0 ? `, and ${plural(more, 'more root')}` : ''}`);
-  }
+  const fixFirst = fixFirstLine(report.processors);
+  if (fixFirst !== null) lines.push(fixFirst);
 
   const dayNumbers = report.processors[0]?.days.map((d) => d.date.slice(8, 10)).join(' ') ?? '';
   const nameWidth = Math.min(MAX_NAME_WIDTH, Math.max(9, ...report.processors.map((p) => p.name.length)));
@@ -199,11 +192,46 @@ function dateListLines(prefix: string, dates: readonly string[]): string[] {
 /** A latest error's characters on the terminal: a few lines' worth, wrapped; the JSON document keeps every one. */
 const MAX_TERMINAL_ERROR = 500;
 
-/** A label longer than this (`blocked by <a long key>: `) has its list continue under the report's indent. */
+/**
+ * Where to start when processors wait on others (SPEC §12 `blocked_by`): the roots, the most waited
+ * on first. A root is a processor with issues that waits on no processor of this check; a processor
+ * waits on every root its `blocked_by` leads to, through the processors between (a -> b -> c: c
+ * waits on a). The table's worst-first order may put thirty high-priority dependents before their
+ * low-priority root. Null when no processor waits on one with issues.
+ */
+export function fixFirstLine(processors: readonly ProcessorReport[]): string | null {
+  const byName = new Map(processors.map((p) => [p.name, p]));
+  const upstreams = (p: ProcessorReport) => p.blocked_by.map((b) => b.processor).filter((name) => byName.has(name));
+  const rootsOf = new Map<string, ReadonlySet<string>>();
+  const rootsFrom = (p: ProcessorReport, path: ReadonlySet<string>): ReadonlySet<string> => {
+    const known = rootsOf.get(p.name);
+    if (known) return known;
+    const ups = upstreams(p).filter((name) => !path.has(name));
+    const next = new Set([...path, p.name]);
+    const found = ups.length === 0 ? new Set([p.name]) : new Set(ups.flatMap((name) => [...rootsFrom(byName.get(name)!, next)]));
+    rootsOf.set(p.name, found);
+    return found;
+  };
+  const waiting = new Map<string, number>();
+  for (const p of processors) {
+    if (upstreams(p).length === 0) continue;
+    for (const root of rootsFrom(p, new Set())) if (byName.get(root)!.level !== 'OK') waiting.set(root, (waiting.get(root) ?? 0) + 1);
+  }
+  if (waiting.size === 0) return null;
+  const roots = [...waiting.keys()].map((name) => byName.get(name)!).sort((a, b) => waiting.get(b.name)! - waiting.get(a.name)! || byUrgency(a, b));
+  const named = roots.slice(0, MAX_ROOTS_NAMED).map((p) => {
+    const n = waiting.get(p.name)!;
+    return `${p.name} (${plural(n, 'processor')} wait${n === 1 ? 's' : ''} on it)`;
+  });
+  const more = roots.length - named.length;
+  return `Fix first: ${named.join(', ')}${more > 0 ? `, and ${plural(more, 'more root')}` : ''}`;
+}
+
 /** How many root upstreams the `Fix first:` line names before `and N more roots`. */
 const MAX_ROOTS_NAMED = 3;
 /** The widest PROCESSOR column of a terminal table (this one, `pem gaps`'): a longer key gets a line of its own. */
 export const MAX_NAME_WIDTH = 40;
+/** A label longer than this (`blocked by <a long key>: `) has its list continue under the report's indent. */
 const MAX_HANGING_INDENT = 40;
 /** Where such a list continues: the report's indent of a processor's lines (9), and four more. */
 const LONG_LABEL_INDENT = 9 + 4;

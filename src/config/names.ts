@@ -3,10 +3,10 @@
  * routing table of SPEC §5. Everything else imports them from here instead of spelling them.
  */
 
-/** The monitor's own tables, each in the registry's dataset. */
 /** Where `pem` reads the registry without `--config`: the Dataform project's include. */
 export const DEFAULT_REGISTRY_PATH = 'includes/processors.js';
 
+/** The monitor's own tables, each in the registry's dataset. */
 export const TABLES = {
   /** The append-only run history of SPEC §2. */
   runHistory: 'processor_run_history',

@@ -315,6 +315,24 @@ describe('dependencies: depends_on', () => {
     expect(text.stdout.split('\n')[2]).toBe('Fix first: a (2 processors wait on it)');
   });
 
+  it("names the root that processors wait on through others, counting every one that waits on it, in the terminal's Fix first line", async () => {
+    // up fails (ERROR); b and y wait on it, c and d on b (so on up): four wait on up. b is stale
+    // (CRITICAL), so its alert is not held behind an ERROR root, and c and d are held behind b.
+    await check({ up: { priority: 'low' }, b: { depends_on: ['up'], priority: 'high', staleness_threshold_days: 0 }, c: { depends_on: ['b'] }, d: { depends_on: ['b'] }, y: { depends_on: ['up'] } }, [
+      ...successesExcept('up', ['2025-10-07']),
+      ...runsOn('up', ['2025-10-07'], 'failed'),
+      ...['b', 'c', 'd', 'y'].flatMap((name) => successesExcept(name, ['2025-10-07'])),
+    ]);
+    const text = await runCli(['check', '--config', scenario!.registryPath, '--database', scenario!.databasePath, '--date', E, '--now', NOW]);
+    expect(text.stdout.split('\n')[2]).toBe('Fix first: up (4 processors wait on it)');
+  });
+
+  it('has no Fix first line when no processor waits on another', async () => {
+    await check({ a: {}, b: {} }, [...successesExcept('a', ['2025-10-07']), ...successesExcept('b', [])]);
+    const text = await runCli(['check', '--config', scenario!.registryPath, '--database', scenario!.databasePath, '--date', E, '--now', NOW]);
+    expect(text.stdout).not.toContain('Fix first');
+  });
+
   it('holds a stale downstream only when every expected, due date since its last success is explained', async () => {
     // down last succeeded 09-28; up failed every day since 09-29, so down's streak is all explained.
     const upFailing = [...runsOn('up', datesBetween('2025-09-20', '2025-09-28')), ...runsOn('up', datesBetween('2025-09-29', E), 'failed')];
