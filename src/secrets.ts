@@ -15,10 +15,12 @@ const MIN_SECRET_LENGTH = 6;
  * webhook or workflow URL, a Slack token, the password of a URL (`scheme://user:password@`, the
  * user kept). Not a PagerDuty routing key: 32 letters and digits are as often a hash or an id.
  */
-const SECRET_SHAPES: readonly [RegExp, string][] = [
-  [/\bhttps?:\/\/hooks\.slack\.com\/[^\s'"<>`]+/gi, REDACTED],
-  [/\bxox[a-z]-[A-Za-z0-9-]+/g, REDACTED],
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^/\s:@'"<>]+):[^/\s@'"<>]+@/gi, `$1:${REDACTED}@`],
+const SECRET_SHAPES: readonly { shape: RegExp; replacement: string; needs: string }[] = [
+  // Each starts where a word starts (a lookbehind, not \b: \b restarts inside a.b.c… at every dot,
+  // quadratic over a long message), and stops at a backslash, so that a JSON line's escapes survive.
+  { shape: /(?<![A-Za-z0-9+.-])https?:\/\/hooks\.slack\.com\/[^\s'"<>`\\]+/gi, replacement: REDACTED, needs: '://' },
+  { shape: /(?<![A-Za-z0-9_-])xox[a-z]-[A-Za-z0-9-]+/g, replacement: REDACTED, needs: 'xox' },
+  { shape: /(?<![A-Za-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^/\s:@'"<>`\\]*):[^/\s@'"<>`\\]+@/gi, replacement: `$1:${REDACTED}@`, needs: '://' },
 ];
 
 /**
@@ -33,5 +35,5 @@ export function secretMasker(secrets: readonly (string | null | undefined)[], op
     .sort((a, b) => b.length - a.length);
   const byValue = (text: string) => masked.reduce((out, secret) => (out.includes(secret) ? out.split(secret).join(REDACTED) : out), text);
   if (!options.byShape) return masked.length === 0 ? (text) => text : byValue;
-  return (text) => SECRET_SHAPES.reduce((out, [shape, replacement]) => out.replace(shape, replacement), byValue(text));
+  return (text) => SECRET_SHAPES.reduce((out, { shape, replacement, needs }) => (out.includes(needs) ? out.replace(shape, replacement) : out), byValue(text));
 }

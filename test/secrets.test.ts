@@ -21,7 +21,15 @@ describe('secretMasker', () => {
       "POST [redacted] failed; token [redacted]; db postgres://etl:[redacted]@db.internal:5432/nba; '[redacted]'",
     );
     // Ordinary URLs and words stay.
-    const plain = 'GET https://nba.example.com/gamebook/1.pdf timed out; see http://user@host/x and a:b@c';
+    const plain = 'GET https://nba.example.com/gamebook/1.pdf timed out; see http://user@host/x and a:b@c, git@github.com:org/repo, ssh://git@host:22/x, ops@example.com';
     expect(secretMasker([], { byShape: true })(plain)).toBe(plain);
+    // A password without a user (redis://:password@host) is one too.
+    expect(secretMasker([], { byShape: true })('redis://:hunter2@cache:6379 refused')).toBe('redis://:[redacted]@cache:6379 refused');
+  });
+
+  it("stops at a backslash, so that a JSON line's escapes survive the mask", () => {
+    const line = JSON.stringify({ message: 'slack: POST "https://hooks.slack.com/services/T1/B1/x" failed\nretrying' });
+    const masked = secretMasker([], { byShape: true })(line);
+    expect(JSON.parse(masked)).toEqual({ message: 'slack: POST "[redacted]" failed\nretrying' });
   });
 });
