@@ -1436,6 +1436,7 @@ const __pem_modules = {
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.plural = exports.withoutBidiControls = exports.BIDI_CONTROLS = exports.withLayoutOnly = exports.printable = void 0;
     exports.ellipsize = ellipsize;
+    exports.shellWord = shellWord;
     /**
      * Text shown to people, made safe to show.
      *
@@ -1478,6 +1479,10 @@ const __pem_modules = {
         if (end > 0 && last >= 0xd800 && last <= 0xdbff)
             end -= 1;
         return `${text.slice(0, end)}…`;
+    }
+    /** Shell-safe as one argument: plain words stay bare, anything else is single-quoted. */
+    function shellWord(text) {
+        return /^[A-Za-z0-9_./:=,@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
     }
   },
   "src/report/queue.ts": function (exports, module, __pem_require) {

@@ -40,3 +40,8 @@ export function ellipsize(text: string, max: number): string {
   if (end > 0 && last >= 0xd800 && last <= 0xdbff) end -= 1;
   return `${text.slice(0, end)}…`;
 }
+
+/** Shell-safe as one argument: plain words stay bare, anything else is single-quoted. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:=,@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

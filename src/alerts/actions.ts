@@ -10,6 +10,7 @@ import { addDays, isoWeekday } from '../calendar.js';
 import { streakProblemDates, type ProcessorReport } from '../check/report.js';
 import { gapStatus, waitingOnUpstream } from '../report/gaps.js';
 import { fillTemplate, WEEKDAYS, type ProcessorConfig } from '../config/registry.js';
+import { shellWord } from '../printable.js';
 
 /** Backfill commands shown per processor; the rest is one `pem gaps --format commands` away. */
 export const MAX_BACKFILL_COMMANDS = 3;
@@ -57,6 +58,8 @@ export interface CheckCommandContext {
   engine?: string | null;
   database?: string | null;
   project?: string | null;
+  /** A BigQuery location other than US (the default): an EU dataset is found in no other. */
+  location?: string | null;
   /** The evaluation instant (`--now`): `pem check` always gives its run's own, so that the line finds what the run found; null leaves it out. */
   now?: string | null;
 }
@@ -89,10 +92,6 @@ function rangeText(from: DateTime, to: DateTime, oneYear: boolean): string {
   return `${label(from)}–${end}`;
 }
 
-/** Shell-safe as one argument: plain words stay bare, anything else is single-quoted. */
-export function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./:=,@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * `pem check` (for one processor, or the whole run) with the flags that made this finding (defaults
@@ -122,6 +121,7 @@ function pemCommandLine(command: string[], context: CheckCommandContext, process
   if (context.engine) words.push('--engine', context.engine);
   if (context.database) words.push('--database', context.database);
   if (context.project) words.push('--project', context.project);
+  if (context.location) words.push('--location', context.location);
   return words.map(shellWord).join(' ');
 }
 

@@ -6,7 +6,6 @@ import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { shellWord } from '../alerts/actions.js';
 import { sendingNothing } from '../alerts/deliver.js';
 import { runBacktest } from '../backtest/replay.js';
 import { addDays } from '../calendar.js';
@@ -23,7 +22,7 @@ import { chosenFormat, formatOption } from './format.js';
 import { startProgress, type Progress } from './progress.js';
 import { CHECK_FORMATS, commandContext, prepareCheck, writeCheckResult, type CheckFormat, type PreparedCheck } from './selection.js';
 import { writeHtmlReport } from './report.js';
-import { plural } from '../printable.js';
+import { plural, shellWord } from '../printable.js';
 import { MONITOR_PROCESSOR } from './self-record.js';
 
 export const DEMO_DATABASE = '.pem/demo.duckdb';
@@ -125,7 +124,7 @@ async function buildAndCheck(
     progress.step(`writing ${reportPath}`);
     // Generated now, evaluated at --now (as `pem report` says both).
     const window = { asOfDate: inputs.endDate, lookbackDays: inputs.lookbackDays, now: inputs.now };
-    writeHtmlReport(reportPath, result, registry, context.now(), commandContext({ config: relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY, database: flags.database }, context.settings, window));
+    writeHtmlReport(reportPath, result, registry, context.now(), commandContext({ config: relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY, engine: 'duckdb', database: flags.database }, context.settings, window));
     progress.done();
     await writeCheckResult(result, context, format, registry.timezone);
     if (format !== 'table') {

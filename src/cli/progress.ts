@@ -31,7 +31,7 @@ export function clearProgress(): void {
 }
 
 export function startProgress(context: CliContext, text: string): Progress {
-  if (!context.stderr.isTTY) return SILENT;
+  if (!context.stderr.isTTY || context.settings.dumbTerminal) return SILENT;
   // A terminal's stderr is process.stderr (a tty.WriteStream): what the spinner draws on. Signals
   // are pem's to handle (cli/process.ts: exit codes, alerts to settle), not the spinner's.
   const spinner = yoctoSpinner({ text, stream: context.stderr as unknown as Writable, handleSignals: false }).start();

@@ -15,7 +15,7 @@ import type { CheckCommandContext } from '../alerts/actions.js';
 import { DEFAULT_DUCKDB_PATH } from '../warehouse/duckdb.js';
 import { csvLines, type CsvValue } from '../report/csv.js';
 import { describeError, withoutSource } from '../errors.js';
-import { openWarehouse, resolveEngine } from '../warehouse/open.js';
+import { bigQueryOptionsFrom, openWarehouse, resolveEngine } from '../warehouse/open.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { addWarehouseOptions, colorFor, configOption, joinRepeated, type CliContext } from './context.js';
 import { withProgress, type Progress } from './progress.js';
@@ -253,18 +253,23 @@ export async function checkFromFlags(
  * missing. Run history is read as of `--now` (SPEC §13); dropping it shows the dates as they are now.
  */
 export function commandContext(
-  flags: Pick<CheckSelectionFlags, 'config' | 'engine' | 'database' | 'project'>,
-  settings: Pick<Settings, 'engine'>,
+  flags: Pick<CheckSelectionFlags, 'config' | 'engine' | 'database' | 'project' | 'location'>,
+  settings: Pick<Settings, 'engine' | 'bigQuery'>,
   window: { asOfDate: string; lookbackDays: number; now: Date },
 ): CheckCommandContext {
   const engine = resolveEngine(flags.engine, settings);
+  const bigQuery = engine === 'bigquery' ? bigQueryOptionsFrom(flags, settings) : null;
   return {
     asOfDate: window.asOfDate,
     lookbackDays: window.lookbackDays,
     now: window.now.toISOString(),
     config: flags.config && flags.config !== DEFAULT_REGISTRY_PATH ? flags.config : null,
-    engine: engine === 'duckdb' ? null : engine,
+    // Said whenever the line, pasted where PEM_ENGINE is what this run's was, could read another engine.
+    engine: engine === 'duckdb' && resolveEngine(undefined, settings) === 'duckdb' ? null : engine,
     database: engine === 'duckdb' && flags.database && flags.database !== DEFAULT_DUCKDB_PATH ? flags.database : null,
-    project: engine === 'bigquery' ? (flags.project ?? null) : null,
+    // The job's project and location come from its environment (GOOGLE_CLOUD_PROJECT,
+    // PEM_BIGQUERY_LOCATION): a laptop's differ, so the line carries what the run used.
+    project: bigQuery?.projectId ?? null,
+    location: bigQuery && bigQuery.location !== 'US' ? bigQuery.location : null,
   };
 }

@@ -112,6 +112,8 @@ export interface Settings {
    * (https://nodejs.org/api/cli.html#force_color1-2-3): it is the more deliberate setting.
    */
   color: ColorMode;
+  /** TERM=dumb: a terminal that cannot move its cursor, so progress is not drawn on it (it would print a line per step). */
+  dumbTerminal: boolean;
   /** USER, else LOGNAME: who adds a silence when `--by` is not given (the CLI falls back to the OS user). */
   user: string | null;
   /** Values that must never reach output (`LoggerOptions.redact`). */
@@ -159,6 +161,7 @@ export function readSettings(env: Environment = environmentOf(), { eager = true 
     selfRecord: attempt(() => selfRecordFrom(env, eager), { enabled: false, timeoutMs: DEFAULT_RECORD_TIMEOUT_MS, triggerSource: 'manual', cloudRunExecution: null }),
     cloudRun: isCloudRun(env),
     color: colorModeFrom(env),
+    dumbTerminal: env.TERM === 'dumb',
     user: env.USER || env.LOGNAME || null,
     secrets: secretValues(env),
     environment: env,

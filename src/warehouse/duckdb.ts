@@ -28,6 +28,7 @@ import {
 import { duckDbMemoryBytes } from '../config/env.js';
 import { DEFAULT_REGISTRY_PATH } from '../config/names.js';
 import { describeError, runtimeError, withoutSource, type PemError } from '../errors.js';
+import { shellWord } from '../printable.js';
 import { DAY_MS, isCalendarDate, utcMidnight } from '../calendar.js';
 import { damagedSpoolFiles, forgetSpooled, readSpool, setAsideDamaged, setAsideRepeated, type DamagedSpoolFile, type SpooledRow } from './duckdb-spool.js';
 import { repeatDifferences, type RepeatedRunRow, type RunError, type RunRow, type StoredRunValues } from './run-row.js';
@@ -147,10 +148,11 @@ export async function openDuckDb(options: DuckDbOptions): Promise<Warehouse> {
     if (!existsSync(path)) {
       if (!options.create) {
         const registry = options.registryPath;
+        const database = shellWord(path);
         const apply =
-          registry === undefined ? `\`pem schema apply --config REGISTRY --database ${path}\` (REGISTRY: the registry file, which names the dataset)`
-          : registry === DEFAULT_REGISTRY_PATH ? `\`pem schema apply --database ${path}\``
-          : `\`pem schema apply --config ${registry} --database ${path}\``;
+          registry === undefined ? `\`pem schema apply --config REGISTRY --database ${database}\` (REGISTRY: the registry file, which names the dataset)`
+          : registry === DEFAULT_REGISTRY_PATH ? `\`pem schema apply --database ${database}\``
+          : `\`pem schema apply --config ${shellWord(registry)} --database ${database}\``;
         throw runtimeError(`DuckDB database ${path} does not exist: create it with ${apply}, or try \`pem demo\``);
       }
       mkdirSync(dirname(resolve(path)), { recursive: true });

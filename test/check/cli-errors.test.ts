@@ -91,6 +91,10 @@ describe('pem check runtime failures exit 1 with one line', () => {
     const defaulted = await openDuckDb({ path, create: false, registryPath: 'includes/processors.js' }).catch((error: Error) => error.message);
     expect(defaulted).toBe(`DuckDB database ${path} does not exist: create it with \`pem schema apply --database ${path}\`, or try \`pem demo\``);
     // pem record --table, away from the registry: a placeholder a shell would not take for a redirect.
+    // Paths as shell words: pasted, the line runs whatever the folders are called.
+    const spaced = join(scenario.dir, 'my monitor.duckdb');
+    const quoted = await openDuckDb({ path: spaced, create: false, registryPath: 'my registry.json' }).catch((error: Error) => error.message);
+    expect(quoted).toContain(`create it with \`pem schema apply --config 'my registry.json' --database '${spaced}'\``);
     const unknown = await openDuckDb({ path, create: false }).catch((error: Error) => error.message);
     expect(unknown).toBe(
       `DuckDB database ${path} does not exist: create it with \`pem schema apply --config REGISTRY --database ${path}\` (REGISTRY: the registry file, which names the dataset), or try \`pem demo\``,

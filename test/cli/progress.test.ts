@@ -10,9 +10,9 @@ import type { CliContext } from '../../src/cli/context.js';
 const SHOW_CURSOR = '\u001B[?25h';
 const HIDE_CURSOR = '\u001B[?25l';
 
-function terminalContext(written: string[]): CliContext {
+function terminalContext(written: string[], dumbTerminal = false): CliContext {
   const stderr = { write: (chunk: string) => (written.push(chunk), true), isTTY: true, columns: 100, cursorTo: () => true, moveCursor: () => true, clearLine: () => true };
-  return { stderr } as unknown as CliContext;
+  return { stderr, settings: { dumbTerminal } } as unknown as CliContext;
 }
 
 // The spinner draws (and hides the cursor) only on what it takes for an interactive terminal: a
@@ -53,6 +53,17 @@ describe('clearProgress', () => {
     progress.done();
     written.length = 0;
     clearProgress();
+    expect(written).toEqual([]);
+  });
+});
+
+describe('startProgress', () => {
+  it('draws nothing on a TERM=dumb terminal: it cannot redraw a line, so each step would stay as a line of its own', () => {
+    const written: string[] = [];
+    const progress = startProgress(terminalContext(written, true), 'checking');
+    progress.step('checking: 1,000 of 10,000 processors done');
+    progress.step('checking: 2,000 of 10,000 processors done');
+    progress.done();
     expect(written).toEqual([]);
   });
 });
