@@ -1,6 +1,5 @@
 /** `pem check`: the job. Detects, lists alerts, prints the report or the JSON document, publishes the HTML report. */
 import { Option, type Command } from 'commander';
-import type { CheckCommandContext } from '../alerts/actions.js';
 import { deliverAlerts } from '../alerts/deliver.js';
 import { retryPolicyWith } from '../alerts/retry.js';
 import { unusableRowNotes } from '../check/notes.js';
@@ -9,12 +8,10 @@ import type { CheckResult, RunLevel } from '../check/report.js';
 import { runCheck, undeployedText } from '../check/run.js';
 import { plural } from '../printable.js';
 import { destinationSecrets, readSettings, routeDestinationsFrom } from '../config/env.js';
-import { DEFAULT_REGISTRY_PATH } from '../config/load.js';
 import type { Registry } from '../config/registry.js';
 import { PemError, describeError, runtimeError, thresholdError } from '../errors.js';
 import { htmlReportBuffer } from '../report/html.js';
 import { describeStorageError, parseReportUri, publishReport, type ReportLocation } from '../report/publish.js';
-import { resolveEngine } from '../warehouse/open.js';
 import { runMonitoredCheck } from './self-record.js';
 import { addExamples, type CliContext } from './context.js';
 import { chosenFormat, formatOption } from './format.js';
