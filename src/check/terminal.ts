@@ -38,7 +38,16 @@ export interface TerminalOptions {
   color: boolean;
   /** The registry's time zone: the evaluation instant is shown in it, with its offset (SPEC §11). */
   timezone: string;
+  /**
+   * The terminal's width in columns, when stdout is one: a window whose grid would be wider shows
+   * its newest days, as many as fit (never fewer than MIN_GRID_DAYS), and says so. Null or absent
+   * (a pipe, a file): every day.
+   */
+  width?: number | null;
 }
+
+/** The fewest days a grid cut to the terminal's width shows: a week, the default window, whole. */
+const MIN_GRID_DAYS = 7;
 
 type Paint = (text: string) => string;
 
@@ -83,11 +92,21 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
   const fixFirst = fixFirstLine(report.processors);
   if (fixFirst !== null) lines.push(fixFirst);
 
-  const dayNumbers = report.processors[0]?.days.map((d) => d.date.slice(8, 10)).join(' ') ?? '';
   const nameWidth = Math.min(MAX_NAME_WIDTH, Math.max(9, ...report.processors.map((p) => p.name.length)));
+  // A day is three columns after the level and the name: a window wider than the terminal would
+  // wrap every line, its newest days (the ones that matter) at the far end. It shows what fits.
+  const windowDays = report.processors[0]?.days.length ?? 0;
+  const fitting = options.width ? Math.floor((options.width - (9 + nameWidth + 2) + 1) / 3) : windowDays;
+  const shownDays = Math.min(windowDays, Math.max(MIN_GRID_DAYS, fitting));
+  const cut = windowDays - shownDays;
+  if (cut > 0) {
+    lines.push(`Grid: the last ${shownDays} of ${windowDays} days, to fit ${options.width} columns; all: --format csv`);
+  }
+  const gridDays = report.processors[0]?.days.slice(cut) ?? [];
+  const dayNumbers = gridDays.map((d) => d.date.slice(8, 10)).join(' ');
   if (report.processors.length > 0) {
     lines.push('');
-    const months = monthLabels(report.processors[0]!.days.map((d) => d.date));
+    const months = monthLabels(gridDays.map((d) => d.date));
     if (months !== null) lines.push(`${' '.repeat(9 + nameWidth + 2)}${months}`);
     lines.push(`${'LEVEL'.padEnd(9)}${'PROCESSOR'.padEnd(nameWidth + 2)}${dayNumbers}`);
   }
@@ -97,6 +116,7 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
     const days = p.days;
     anyAnomalous ||= days.some((d) => d.anomalies.length > 0);
     const grid = days
+      .slice(cut)
       .map((d) => {
         const anomalous = d.anomalies.length > 0;
         const symbol = anomalous ? ANOMALOUS_SYMBOL : d.status === 'success' && d.failed_runs > 0 ? 's' : DAY_SYMBOL[d.status];

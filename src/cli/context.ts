@@ -9,8 +9,8 @@ import { ENGINES } from '../config/names.js';
 import type { Logger, Writable } from '../log.js';
 import type { StopControl } from './stop.js';
 
-/** A stream the CLI writes to; `isTTY` as Node sets it on process.stdout / process.stderr. */
-export type CliStream = Writable & { isTTY?: boolean };
+/** A stream the CLI writes to; `isTTY` and a terminal's width, `columns`, as Node sets them on process.stdout / process.stderr. */
+export type CliStream = Writable & { isTTY?: boolean; columns?: number };
 
 export interface CliIo {
   stdout: CliStream;

@@ -134,7 +134,11 @@ const WRITE_BATCH_CHARS = 1 << 20;
 export async function writeCheckResult(result: CheckResult, context: CliContext, format: CheckFormat, timezone: string): Promise<void> {
   if (format === 'json') await writePieces(context, jsonDocumentLines(result));
   else if (format === 'csv') await writePieces(context, checkCsvLines(result));
-  else context.stdout.write(renderTerminalReport(result, { color: colorFor(context, context.stdout), timezone }));
+  else {
+    // A terminal's width cuts the grid to the days that fit; a pipe or a file gets every day.
+    const width = context.stdout.isTTY && context.stdout.columns ? context.stdout.columns : null;
+    context.stdout.write(renderTerminalReport(result, { color: colorFor(context, context.stdout), timezone, width }));
+  }
 }
 
 /** The JSON document and its line end, in pieces. */

@@ -182,6 +182,26 @@ describe('colours', () => {
     expect(colorModeFrom({ FORCE_COLOR: '' })).toBe('always');
   });
 
+  it("cuts a wide window's grid to a terminal's width, its newest days, and says so; a pipe gets every day", async () => {
+    const month = [...WINDOW, '--lookback-days', '30'];
+    const narrow = await erroring.check(month, { tty: true, columns: 60, env: { NO_COLOR: '1' } });
+    expect(narrow.code).toBe(0);
+    const lines = narrow.stdout.split('\n');
+    // 9 columns of level, 11 of name: 40 left, 13 days of three.
+    expect(lines).toContain('Grid: the last 13 of 30 days, to fit 60 columns; all: --format csv');
+    const header = lines.find((line) => line.startsWith('LEVEL'))!;
+    expect(header).toBe('LEVEL    PROCESSOR  25 26 27 28 29 30 01 02 03 04 05 06 07');
+    expect(Math.max(...lines.filter((line) => line.startsWith('ERROR') || line.startsWith('LEVEL')).map((line) => line.length))).toBeLessThanOrEqual(60);
+    // Never fewer than a week, however narrow; and a pipe (no width) gets all 30.
+    const tiny = await erroring.check(month, { tty: true, columns: 20, env: { NO_COLOR: '1' } });
+    expect(tiny.stdout).toContain('Grid: the last 7 of 30 days');
+    const piped = await erroring.check(month, { env: { NO_COLOR: '1' } });
+    expect(piped.stdout).not.toContain('Grid: the last');
+    expect(piped.stdout.split('\n').find((line) => line.startsWith('LEVEL'))!.split(' ').filter(Boolean)).toHaveLength(2 + 30);
+    // A week at 80 columns is whole, as before.
+    expect((await erroring.check(WINDOW, { tty: true, columns: 80, env: { NO_COLOR: '1' } })).stdout).not.toContain('Grid: the last');
+  });
+
   it('never colours the JSON document or CSV', async () => {
     for (const format of ['json', 'csv']) {
       const run = await erroring.check([...WINDOW, '--format', format], { env: { FORCE_COLOR: '1' }, tty: true });

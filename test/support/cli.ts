@@ -14,6 +14,8 @@ export interface CliRunOptions {
   now?: Date;
   /** stdout is a terminal. */
   tty?: boolean;
+  /** That terminal's width in columns (with `tty`). */
+  columns?: number;
   /** stderr is a terminal (what progress is drawn on): it gets the cursor methods of a tty.WriteStream, as no-ops. */
   stderrTty?: boolean;
   /** The stop request the command runs under (what SIGTERM requests in a process). */
@@ -26,7 +28,7 @@ export async function runCli(args: string[], options: CliRunOptions = {}): Promi
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
-    stdout: { write: (chunk: string) => (stdout += chunk), isTTY: options.tty ?? false },
+    stdout: { write: (chunk: string) => (stdout += chunk), isTTY: options.tty ?? false, ...(options.columns ? { columns: options.columns } : {}) },
     stderr: options.stderrTty ? terminal((chunk) => (stderr += chunk)) : { write: (chunk: string) => ((stderr += chunk), options.onStderr?.(chunk), true) },
     env: options.env ?? {},
     now: () => options.now ?? new Date('2025-10-08T12:00:00Z'),
