@@ -941,7 +941,8 @@ const __pem_modules = {
             }
             const processor = withDefaults(name, parsed.data, dataset, registryTimezone);
             if (!faultyKeys.has('route') && !Object.hasOwn(routes, processor.route)) {
-                problems.push(`${where.join('.')}.route: unknown route "${processor.route}"; the registry defines ${Object.keys(routes).sort().join(', ')}`);
+                const hint = (0, suggest_js_1.nearestWithin)(processor.route, Object.keys(routes));
+                problems.push(`${where.join('.')}.route: unknown route "${processor.route}"${hint ? ` (did you mean "${hint}"?)` : ''}; the registry defines ${Object.keys(routes).sort().join(', ')}`);
             }
             const crossProblems = crossFieldProblems(processor, parsed.data).filter((p) => !faultyKeys.has(p.slice(0, p.indexOf(':'))));
             problems.push(...crossProblems.map((p) => `${where.join('.')}.${p}`));

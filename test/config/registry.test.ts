@@ -680,7 +680,9 @@ describe('routes and action templates (SPEC §11)', () => {
   it.each([
     ['a webhook URL', { routes: { stats: { slack_webhook_env: WEBHOOK } }, processors: {} }, 'routes.stats.slack_webhook_env: looks like a secret (a URL or a key)', WEBHOOK],
     ['a routing key', { routes: { stats: { pagerduty_routing_key_env: KEY } }, processors: {} }, 'routes.stats.pagerduty_routing_key_env: looks like a secret (a URL or a key)', KEY],
-    ['an unknown route', { routes: { stats: {} }, processors: { a: { route: 'stast' } } }, 'processors.a.route: unknown route "stast"; the registry defines default, stats', null],
+    ['an unknown route', { routes: { stats: {} }, processors: { a: { route: 'stast' } } }, 'processors.a.route: unknown route "stast" (did you mean "stats"?); the registry defines default, stats', null],
+    ['a route in another case', { routes: { stats: {} }, processors: { a: { route: 'Stats' } } }, 'processors.a.route: unknown route "Stats" (did you mean "stats"?); the registry defines default, stats', null],
+    ['a route far from any', { routes: { stats: {} }, processors: { a: { route: 'props' } } }, 'processors.a.route: unknown route "props"; the registry defines default, stats', null],
     ['an unknown placeholder', { processors: { a: { backfill_command: 'run {proc} {date}' } } }, 'processors.a.backfill_command: unknown placeholder {proc}: use {processor} and {date}', null],
     ['every unknown placeholder at once', { processors: { a: { backfill_command: 'run {proc} {date} {DATE} {proc}' } } }, 'processors.a.backfill_command: unknown placeholders {proc}, {DATE}: use {processor} and {date}', null],
     ['a runbook that is not a URL', { processors: { a: { runbook_url: 'wiki/{processor}' } } }, 'processors.a.runbook_url: must be an http(s) URL', null],
