@@ -43,10 +43,14 @@ export function registerCompletionCommand(program: Command, context: CliContext)
 /** Every visible command of the tree, depth first. */
 export function completionNodes(root: Command): CompletionNode[] {
   const nodes: CompletionNode[] = [];
-  const visit = (command: Command, path: string) => {
+  const visit = (command: Command, path: string, siblings: readonly Command[]) => {
     const help = command.createHelp();
     const subcommands = help.visibleCommands(command);
     const words: [string, string][] = subcommands.map((sub) => [sub.name(), sub.description()]);
+    // `help [command]` (commander's own) takes the name of a command beside it.
+    if (command.name() === 'help' && subcommands.length === 0) {
+      for (const sibling of siblings) if (sibling.name() !== 'help') words.push([sibling.name(), sibling.description()]);
+    }
     for (const argument of command.registeredArguments) {
       for (const choice of argument.argChoices ?? []) words.push([choice, argument.description]);
     }
@@ -57,9 +61,9 @@ export function completionNodes(root: Command): CompletionNode[] {
       for (const flag of flagsOf(option)) values.set(flag, valueCompletion(option));
     }
     nodes.push({ path, words, values });
-    for (const sub of subcommands) visit(sub, path ? `${path} ${sub.name()}` : sub.name());
+    for (const sub of subcommands) visit(sub, path ? `${path} ${sub.name()}` : sub.name(), subcommands);
   };
-  visit(root, '');
+  visit(root, '', []);
   return nodes;
 }
 

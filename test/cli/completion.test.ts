@@ -67,6 +67,12 @@ describe.skipIf(shellMissing('bash'))('pem completion bash', () => {
     expect(await bashComplete(['pem', 'check', '--f'])).toEqual(['--fail-on', '--format']);
   });
 
+  it('offers the commands after help, at every level: help takes a command name', async () => {
+    expect(await bashComplete(['pem', 'help', 'ba'])).toEqual(['backtest']);
+    expect(await bashComplete(['pem', 'silence', 'help', ''])).toEqual(expect.arrayContaining(['add', 'list', 'remove']));
+    expect(await bashComplete(['pem', 'silence', 'help', ''])).not.toContain('help');
+  });
+
   it('offers the choices of a flag, and files where a flag takes a path', async () => {
     expect(await bashComplete(['pem', 'check', '--format', ''])).toEqual(['csv', 'json', 'table']);
     expect(await bashComplete(['pem', 'gaps', '--engine', 'b'])).toEqual(['bigquery']);
