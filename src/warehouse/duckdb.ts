@@ -324,11 +324,14 @@ class DuckDbWarehouse implements Warehouse {
       instance?.closeSync();
       this.letGoOfFile();
       // Said where a read would have worked: the commands that only read open such a file read-only.
+      // A file not there yet (pem schema apply making it) has nothing to read: its folder is the fault.
+      const creating = !inMemory && !existsSync(this.path);
       const readersHint =
-        !this.options.readsOnly && isNotWritable(error)
-          ? ' (this command writes to it; pem check --dry-run, pem gaps, pem report, pem backtest and pem silence list can read a file this user may not write)'
-          : '';
-      throw duckDbFailure(`cannot open DuckDB database ${this.path}`, error, readersHint);
+        !isNotWritable(error) ? ''
+        : creating ? ` (its folder ${dirname(resolve(this.path))} is not writable by this user)`
+        : !this.options.readsOnly ? ' (this command writes to it; pem check --dry-run, pem gaps, pem report, pem backtest and pem silence list can read a file this user may not write)'
+        : '';
+      throw duckDbFailure(`cannot ${creating ? 'create' : 'open'} DuckDB database ${this.path}`, error, readersHint);
     }
     const opened = this.open;
     try {

@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,17 @@ describe.runIf(otherUserCanRunPem)('a DuckDB file this user may not write', () =
     );
     expect(fileHash()).toBe(before);
     expect(readdirSync(spoolDirOf(scenario.databasePath))).toHaveLength(1);
+  });
+
+  it('names the folder, not the reading commands, when the file to make cannot be made there', async () => {
+    const locked = join(scenario.dir, 'locked');
+    mkdirSync(locked, { mode: 0o555 });
+    chmodSync(locked, 0o555);
+    const target = join(locked, 'new.duckdb');
+    const run = await cli.run(['schema', 'apply', '--config', scenario.registryPath, '--database', target], {}, undefined, runAs);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^error: cannot create DuckDB database ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*\\(its folder ${locked.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not writable by this user\\)$`))]);
+    expect(existsSync(target)).toBe(false);
   });
 });
 
