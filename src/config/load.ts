@@ -19,9 +19,10 @@ export { DEFAULT_REGISTRY_PATH } from './names.js';
 export type FilterParser = (filters: readonly string[]) => Promise<(string | null)[]>;
 
 export async function loadRegistry(path: string, parseFilter?: FilterParser, options: RegistryReadOptions = {}): Promise<Registry> {
-  const document = await readRegistryDocument(path, options);
+  const { document, problems: readProblems } = await readRegistryDocument(path, options);
   const result = parseRegistry(document);
-  const problems = result.ok ? [] : [...result.problems];
+  // A key given twice is reported with the rest (the document keeps its last value), all at once.
+  const problems = [...readProblems, ...(result.ok ? [] : result.problems)];
   if (parseFilter) {
     // Checked even when other keys are wrong, so `pem config validate` reports everything at once.
     // A default filter is generated from a validated name: only the registry's own are parsed.
@@ -49,11 +50,11 @@ export async function loadRegistry(path: string, parseFilter?: FilterParser, opt
 
 /**
  * A JSON registry's document. Beyond `JSON.parse`: a byte-order mark (editors on Windows write one)
- * is skipped; a syntax error says its line and column; and a key given twice in one object is an
- * error, where JSON.parse keeps the last silently (two merged registries lost a processor's route
- * or owners without a word).
+ * is skipped; a syntax error says its line and column; and a key given twice in one object is a
+ * problem, where JSON.parse keeps the last silently (two merged registries lost a processor's route
+ * or owners without a word), reported with the document's other problems.
  */
-export async function parseRegistryJson(raw: string, path: string): Promise<unknown> {
+export async function parseRegistryJson(raw: string, path: string): Promise<RegistryDocument> {
   const text = raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
   let value: unknown;
   try {
@@ -66,9 +67,7 @@ export async function parseRegistryJson(raw: string, path: string): Promise<unkn
   // Counting is cheap; finding where is not (at 10,000 processors): only a document with fewer
   // keys than its text spells has a key given twice.
   const duplicates = countKeys(value) === countKeyTokens(text) ? [] : duplicateKeys(text);
-  if (duplicates.length === 1) throw configError(`invalid registry ${path}: ${duplicates[0]}`);
-  if (duplicates.length > 1) throw configError(`invalid registry ${path}: ${duplicates.length} problems`, duplicates);
-  return value;
+  return { document: value, problems: duplicates };
 }
 
 /**
@@ -212,7 +211,13 @@ export interface RegistryReadOptions {
   onNote?: (note: string) => void;
 }
 
-export async function readRegistryDocument(path: string, options: RegistryReadOptions = {}): Promise<unknown> {
+/** A registry file's document, and what is wrong with its text that the document no longer shows (a JSON key given twice). */
+export interface RegistryDocument {
+  document: unknown;
+  problems: string[];
+}
+
+export async function readRegistryDocument(path: string, options: RegistryReadOptions = {}): Promise<RegistryDocument> {
   // An empty variable expanded (--config "$REGISTRY"): it would read as the current folder.
   if (path.trim() === '') throw configError(`${options.flag ?? '--config'} is empty: pass the registry file, for example ${options.flag ?? '--config'} includes/processors.js`);
   const absolute = resolve(path);
@@ -230,7 +235,7 @@ export async function readRegistryDocument(path: string, options: RegistryReadOp
     }
     return parseRegistryJson(text, path);
   }
-  if (extension === '.js' || extension === '.cjs') return loadModuleIsolated(path, absolute, options);
+  if (extension === '.js' || extension === '.cjs') return { document: await loadModuleIsolated(path, absolute, options), problems: [] };
   throw configError(`registry file ${path} must be a .js or .cjs (CommonJS) or .json file`);
 }
 

@@ -506,6 +506,17 @@ describe('pem config validate', () => {
     );
   });
 
+  it('reports a key given twice with the registry\'s other problems, all at once', async () => {
+    const path = writeRegistry('dup-and-more.json', '{"processors": {"a": {"priority": "high", "priority": "low", "enabled": "yes"}}}');
+    const run = await runCli(['config', 'validate', '--config', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      `error: invalid registry ${path}: 2 problems\n` +
+        '  - processors.a.priority: given 2 times (line 1, column 23; line 1, column 43); JSON keeps only the last, so give it once\n' +
+        '  - processors.a.enabled: must be true or false, for example "enabled": true\n',
+    );
+  });
+
   it('finds repeated keys in one pass: escaped spellings, inside lists, at any depth, in path order', () => {
     expect(duplicateKeys('{"a": 1, "\\u0061": 2, "b": [{"x": 1}, {"x": 2, "x": 3}], "c": {"a": {"a": 1}}}')).toEqual([
       'a: given 2 times (line 1, column 2; line 1, column 10); JSON keeps only the last, so give it once',
