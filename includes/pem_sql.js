@@ -643,6 +643,10 @@ const __pem_modules = {
             return null;
         if (name.split('/').every((part) => /^[A-Z]/.test(part)))
             return null;
+        // A legacy zone of one word (EST, GMT, EST5EDT) is spelled in capitals: that, not the zone ICU
+        // resolves it to ("est" is not America/Panama to whoever typed it).
+        if (!name.includes('/') && isTimeZone(name.toUpperCase()))
+            return name.toUpperCase();
         return resolvedZone(name);
     }
     const timezone = zod_1.z

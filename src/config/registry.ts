@@ -225,6 +225,9 @@ function aliasMisspelling(name: string): string | null {
   const lower = name.toLowerCase();
   if (listedZones().has(lower) || resolvedZone(name).toLowerCase() === lower) return null;
   if (name.split('/').every((part) => /^[A-Z]/.test(part))) return null;
+  // A legacy zone of one word (EST, GMT, EST5EDT) is spelled in capitals: that, not the zone ICU
+  // resolves it to ("est" is not America/Panama to whoever typed it).
+  if (!name.includes('/') && isTimeZone(name.toUpperCase())) return name.toUpperCase();
   return resolvedZone(name);
 }
 

@@ -323,6 +323,9 @@ describe('registry problems', () => {
     // in its spelling instead: 'time zone spellings' below).
     [{ a: { timezone: 'us/eastern' } }, 'processors.a.timezone: "us/eastern" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "America/New_York"'],
     [{ a: { timezone: 'asia/kolkata' } }, 'processors.a.timezone: "asia/kolkata" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "Asia/Calcutta"'],
+    // A legacy zone of one word is itself in capitals, not the zone ICU resolves it to ("est" is not Panama's).
+    [{ a: { timezone: 'est' } }, 'processors.a.timezone: "est" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "EST"'],
+    [{ a: { timezone: 'est5edt' } }, 'processors.a.timezone: "est5edt" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "EST5EDT"'],
     [{ a: { staleness_threshold_days: -1 } }, 'processors.a.staleness_threshold_days: must be at least 0'],
     [{ a: { staleness_threshold_days: '2' } }, 'processors.a.staleness_threshold_days: must be a number'],
     [{ a: { enabled: 'yes' } }, 'processors.a.enabled: must be true or false'],
