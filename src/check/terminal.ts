@@ -60,7 +60,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
  * day or two at the window's start) is left unnamed. Null within one month, which the title's
  * dates name.
  */
-function monthLabels(dates: readonly string[]): string | null {
+function monthLabels(dates: readonly string[], fitGrid = false): string | null {
   const starts = dates.flatMap((date, i) => (i === 0 || date.slice(0, 7) !== dates[i - 1]!.slice(0, 7) ? [i] : []));
   if (starts.length < 2) return null;
   let line = '';
@@ -68,6 +68,8 @@ function monthLabels(dates: readonly string[]): string | null {
     const label = `${MONTHS[Number(dates[i]!.slice(5, 7)) - 1]}${dates[i]!.slice(5, 7) === '01' ? ` ${dates[i]!.slice(0, 4)}` : ''}`;
     const next = starts[n + 1];
     if (next !== undefined && i * 3 + label.length + 1 > next * 3) continue;
+    // A grid cut to the terminal: a label past its last day would wrap the line.
+    if (fitGrid && i * 3 + label.length > dates.length * 3) continue;
     line = line.padEnd(i * 3) + label;
   }
   return line;
@@ -100,13 +102,15 @@ export function renderTerminalReport({ report, details }: CheckResult, options: 
   const shownDays = Math.min(windowDays, Math.max(MIN_GRID_DAYS, fitting));
   const cut = windowDays - shownDays;
   if (cut > 0) {
-    lines.push(`Grid: the last ${shownDays} of ${windowDays} days, to fit ${options.width} columns; all: --format csv`);
+    // A terminal narrower than a week's grid still gets the week (it wraps): not said to fit.
+    const fit = fitting >= MIN_GRID_DAYS ? `, to fit ${options.width} columns` : '';
+    lines.push(`Grid: the last ${shownDays} of ${windowDays} days${fit}; all: --format csv`);
   }
   const gridDays = report.processors[0]?.days.slice(cut) ?? [];
   const dayNumbers = gridDays.map((d) => d.date.slice(8, 10)).join(' ');
   if (report.processors.length > 0) {
     lines.push('');
-    const months = monthLabels(gridDays.map((d) => d.date));
+    const months = monthLabels(gridDays.map((d) => d.date), cut > 0);
     if (months !== null) lines.push(`${' '.repeat(9 + nameWidth + 2)}${months}`);
     lines.push(`${'LEVEL'.padEnd(9)}${'PROCESSOR'.padEnd(nameWidth + 2)}${dayNumbers}`);
   }

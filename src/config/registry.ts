@@ -225,11 +225,18 @@ function aliasMisspelling(name: string): string | null {
   const lower = name.toLowerCase();
   if (listedZones().has(lower) || resolvedZone(name).toLowerCase() === lower) return null;
   if (name.split('/').every((part) => /^[A-Z]/.test(part))) return null;
-  // A legacy zone of one word (EST, GMT, EST5EDT) is spelled in capitals: that, not the zone ICU
-  // resolves it to ("est" is not America/Panama to whoever typed it).
-  if (!name.includes('/') && isTimeZone(name.toUpperCase())) return name.toUpperCase();
+  // A legacy zone the database spells in capitals (EST, EST5EDT): that, not the zone ICU resolves
+  // it to ("est" is not America/Panama to whoever typed it). Only those: "japan" is Japan, whose
+  // capitals BigQuery would refuse, so it keeps ICU's Asia/Tokyo.
+  if (CAPITALS_ZONES.has(name.toUpperCase())) return name.toUpperCase();
   return resolvedZone(name);
 }
+
+/** The IANA time zone database's names spelled in capitals alone (its `backward` and `northamerica` files). */
+const CAPITALS_ZONES: ReadonlySet<string> = new Set([
+  'CET', 'CST6CDT', 'EET', 'EST', 'EST5EDT', 'GB', 'GMT', 'GMT+0', 'GMT-0', 'GMT0', 'HST', 'MET', 'MST', 'MST7MDT',
+  'NZ', 'NZ-CHAT', 'PRC', 'PST8PDT', 'ROC', 'ROK', 'UCT', 'UTC', 'W-SU', 'WET',
+]);
 
 const timezone = z
   .string({ invalid_type_error: 'must be an IANA time zone name, for example "America/New_York"' })

@@ -155,7 +155,12 @@ export async function openDuckDb(options: DuckDbOptions): Promise<Warehouse> {
           : `\`pem schema apply --config ${shellWord(registry)} --database ${database}\``;
         throw runtimeError(`DuckDB database ${path} does not exist: create it with ${apply}, or try \`pem demo\``);
       }
-      mkdirSync(dirname(resolve(path)), { recursive: true });
+      try {
+        mkdirSync(dirname(resolve(path)), { recursive: true });
+      } catch (error) {
+        // Said as a file that cannot be made in its folder is (openFile): the folder is the fault.
+        throw runtimeError(`cannot create DuckDB database ${path}: its folder ${dirname(resolve(path))} cannot be made (${describeError(error)})`);
+      }
     }
   }
   const warehouse = new DuckDbWarehouse(path, options, inMemory ? 'DuckDB (in memory)' : `DuckDB ${path}`);

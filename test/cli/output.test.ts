@@ -194,7 +194,12 @@ describe('colours', () => {
     expect(Math.max(...lines.filter((line) => line.startsWith('ERROR') || line.startsWith('LEVEL')).map((line) => line.length))).toBeLessThanOrEqual(60);
     // Never fewer than a week, however narrow; and a pipe (no width) gets all 30.
     const tiny = await erroring.check(month, { tty: true, columns: 20, env: { NO_COLOR: '1' } });
-    expect(tiny.stdout).toContain('Grid: the last 7 of 30 days');
+    expect(tiny.stdout.split('\n')).toContain('Grid: the last 7 of 30 days; all: --format csv');
+    // A month's label over the last day shown stays within the grid: `Jan 2026` over 01 would pass it.
+    const newYear = await erroring.check(['--date', '2026-01-01', '--now', '2026-01-02T12:00:00Z', '--dry-run', '--lookback-days', '30'], { tty: true, columns: 49, env: { NO_COLOR: '1' } });
+    const newYearLines = newYear.stdout.split('\n');
+    const newYearHeader = newYearLines.findIndex((line) => line.startsWith('LEVEL'));
+    expect(newYearLines[newYearHeader - 1]!.length).toBeLessThanOrEqual(newYearLines[newYearHeader]!.length);
     const piped = await erroring.check(month, { env: { NO_COLOR: '1' } });
     expect(piped.stdout).not.toContain('Grid: the last');
     expect(piped.stdout.split('\n').find((line) => line.startsWith('LEVEL'))!.split(' ').filter(Boolean)).toHaveLength(2 + 30);

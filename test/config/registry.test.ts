@@ -326,6 +326,8 @@ describe('registry problems', () => {
     // A legacy zone of one word is itself in capitals, not the zone ICU resolves it to ("est" is not Panama's).
     [{ a: { timezone: 'est' } }, 'processors.a.timezone: "est" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "EST"'],
     [{ a: { timezone: 'est5edt' } }, 'processors.a.timezone: "est5edt" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "EST5EDT"'],
+    // Only those the database spells in capitals: a country's is not, and keeps ICU's zone.
+    [{ a: { timezone: 'japan' } }, 'processors.a.timezone: "japan" is not spelled as the IANA time zone database spells it, which BigQuery requires: write "Asia/Tokyo"'],
     [{ a: { staleness_threshold_days: -1 } }, 'processors.a.staleness_threshold_days: must be at least 0'],
     [{ a: { staleness_threshold_days: '2' } }, 'processors.a.staleness_threshold_days: must be a number'],
     [{ a: { enabled: 'yes' } }, 'processors.a.enabled: must be true or false'],

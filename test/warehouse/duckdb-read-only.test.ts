@@ -113,6 +113,11 @@ describe.runIf(otherUserCanRunPem)('a DuckDB file this user may not write', () =
     expect(run.code).toBe(1);
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^error: cannot create DuckDB database ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*\\(its folder ${locked.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not writable by this user\\)$`))]);
     expect(existsSync(target)).toBe(false);
+    // A folder to make inside it: the same, in one line, not Node's mkdir error alone.
+    const deeper = join(locked, 'sub', 'new.duckdb');
+    const nested = await cli.run(['schema', 'apply', '--config', scenario.registryPath, '--database', deeper], {}, undefined, runAs);
+    expect(nested.code).toBe(1);
+    expect(nested.stderr.trim().split('\n')).toEqual([`error: cannot create DuckDB database ${deeper}: its folder ${join(locked, 'sub')} cannot be made (EACCES: permission denied, mkdir '${join(locked, 'sub')}')`]);
   });
 });
 
