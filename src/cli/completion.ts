@@ -62,6 +62,17 @@ export function completionNodes(root: Command): CompletionNode[] {
     }
     nodes.push({ path, words, values });
     for (const sub of subcommands) visit(sub, path ? `${path} ${sub.name()}` : sub.name(), subcommands);
+    // `help` walks down as the commands do (`pem help silence add`): each sibling's sub-commands, no flags.
+    const helpPath = path ? `${path} help` : 'help';
+    const mirror = (commands: readonly Command[], under: string) => {
+      for (const command of commands) {
+        if (command.name() === 'help') continue;
+        const subs = command.createHelp().visibleCommands(command).filter((sub) => sub.name() !== 'help');
+        nodes.push({ path: `${under} ${command.name()}`, words: subs.map((sub) => [sub.name(), sub.description()]), values: new Map() });
+        mirror(subs, `${under} ${command.name()}`);
+      }
+    };
+    if (subcommands.some((sub) => sub.name() === 'help')) mirror(subcommands, helpPath);
   };
   visit(root, '', []);
   return nodes;

@@ -71,6 +71,10 @@ describe.skipIf(shellMissing('bash'))('pem completion bash', () => {
     expect(await bashComplete(['pem', 'help', 'ba'])).toEqual(['backtest']);
     expect(await bashComplete(['pem', 'silence', 'help', ''])).toEqual(expect.arrayContaining(['add', 'list', 'remove']));
     expect(await bashComplete(['pem', 'silence', 'help', ''])).not.toContain('help');
+    // And down, as pem help silence add reads: the sub-commands of the command named, nothing after a leaf.
+    expect(await bashComplete(['pem', 'help', 'silence', ''])).toEqual(['add', 'list', 'remove']);
+    expect(await bashComplete(['pem', 'help', 'config', 'va'])).toEqual(['validate']);
+    expect(await bashComplete(['pem', 'help', 'check', ''])).toEqual([]);
   });
 
   it('offers the choices of a flag, and files where a flag takes a path', async () => {
