@@ -962,7 +962,10 @@ const __pem_modules = {
         }
         // Every processor the file names is known to its dependents, also one whose own keys are faulty.
         const names = Object.keys(processorsInput);
-        problems.push(...dependencyProblems(processors, names));
+        // A cycle through a list with a faulty item is a cycle all the same: said now, with the item.
+        const wellFormed = new Map(partlyFaultyDependencies);
+        const graph = processors.map((p) => ({ name: p.name, depends_on: wellFormed.get(p.name)?.map(([, d]) => d) ?? p.depends_on }));
+        problems.push(...dependencyProblems(processors, names, graph));
         const known = new Set(names);
         for (const [name, items] of partlyFaultyDependencies)
             problems.push(...dependencyItemProblems(name, items, known));
@@ -1109,12 +1112,12 @@ const __pem_modules = {
      * (explanation follows edges upstream, so a cycle would let two processors explain each other away).
      * One line per problem; each cycle once, named by its processors in order.
      */
-    function dependencyProblems(processors, names = processors.map((p) => p.name)) {
+    function dependencyProblems(processors, names = processors.map((p) => p.name), graph = processors) {
         const problems = [];
         const known = new Set(names);
         for (const p of processors)
             problems.push(...dependencyItemProblems(p.name, p.depends_on.map((d, i) => [i, d]), known));
-        for (const cycle of dependencyCycles(processors))
+        for (const cycle of dependencyCycles(graph))
             problems.push(`processors.${cycle[0]}.depends_on: dependency cycle ${[...cycle, cycle[0]].join(' -> ')}`);
         return problems;
     }

@@ -590,7 +590,10 @@ export function parseRegistry(document: unknown): ParseResult {
 
   // Every processor the file names is known to its dependents, also one whose own keys are faulty.
   const names = Object.keys(processorsInput);
-  problems.push(...dependencyProblems(processors, names));
+  // A cycle through a list with a faulty item is a cycle all the same: said now, with the item.
+  const wellFormed = new Map(partlyFaultyDependencies);
+  const graph = processors.map((p) => ({ name: p.name, depends_on: wellFormed.get(p.name)?.map(([, d]) => d) ?? p.depends_on }));
+  problems.push(...dependencyProblems(processors, names, graph));
   const known = new Set(names);
   for (const [name, items] of partlyFaultyDependencies) problems.push(...dependencyItemProblems(name, items, known));
   if (problems.length > 0) return { ok: false, problems, processors };
@@ -736,11 +739,15 @@ function withDefaults(name: string, input: ProcessorInput, dataset: string, regi
  * (explanation follows edges upstream, so a cycle would let two processors explain each other away).
  * One line per problem; each cycle once, named by its processors in order.
  */
-export function dependencyProblems(processors: readonly ProcessorConfig[], names: readonly string[] = processors.map((p) => p.name)): RegistryProblems {
+export function dependencyProblems(
+  processors: readonly ProcessorConfig[],
+  names: readonly string[] = processors.map((p) => p.name),
+  graph: readonly Pick<ProcessorConfig, 'name' | 'depends_on'>[] = processors,
+): RegistryProblems {
   const problems: RegistryProblems = [];
   const known = new Set(names);
   for (const p of processors) problems.push(...dependencyItemProblems(p.name, p.depends_on.map((d, i) => [i, d]), known));
-  for (const cycle of dependencyCycles(processors)) problems.push(`processors.${cycle[0]}.depends_on: dependency cycle ${[...cycle, cycle[0]].join(' -> ')}`);
+  for (const cycle of dependencyCycles(graph)) problems.push(`processors.${cycle[0]}.depends_on: dependency cycle ${[...cycle, cycle[0]].join(' -> ')}`);
   return problems;
 }
 
@@ -787,7 +794,7 @@ function dependencyItemProblems(name: string, items: readonly (readonly [number,
 }
 
 /** Each cycle of the dependency graph once (self-loops excluded: reported on their own), starting at its smallest name. */
-function dependencyCycles(processors: readonly ProcessorConfig[]): string[][] {
+function dependencyCycles(processors: readonly Pick<ProcessorConfig, 'name' | 'depends_on'>[]): string[][] {
   const edges = new Map(processors.map((p) => [p.name, [...new Set(p.depends_on.map((d) => d.processor))].filter((u) => u !== p.name).sort()]));
   const cycles = new Map<string, string[]>();
   const state = new Map<string, 'visiting' | 'done'>();

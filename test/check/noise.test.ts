@@ -445,6 +445,13 @@ describe('registry validation (exit 2, one line each)', () => {
     expect(result.stderr).toContain('processors.a.depends_on: dependency cycle a -> c -> b -> a');
   });
 
+  it('names a cycle through a depends_on list that has a faulty item too, with the item: all at once', async () => {
+    const result = await validate({ a: { depends_on: ['b'] }, b: { depends_on: ['a', { processor: 'a', ofset_days: 0 }] } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('processors.b.depends_on.1.ofset_days: unknown key');
+    expect(result.stderr).toContain('processors.a.depends_on: dependency cycle a -> b -> a');
+  });
+
   it('refuses a positive offset and an alert_within_dates below alert_after_dates', async () => {
     const result = await validate({ a: {}, b: { depends_on: [{ processor: 'a', offset_days: 1 }], alert_after_dates: 3, alert_within_dates: 2 } });
     expect(result.code).toBe(2);
