@@ -118,7 +118,7 @@ export async function checkAction(
       const sent = await context.stop.whileStoppable(() =>
         deliverAlerts(found, {
           registry, warehouse, settings: context.settings, log: context.log, dryRun: Boolean(flags.dryRun),
-          checkCommand: commandContext(flags, context.settings, { asOfDate: prepared.inputs.endDate, lookbackDays: prepared.inputs.lookbackDays, now: prepared.inputs.now }), stop: context.stop.signal,
+          checkCommand: commandContext(flags, context.settings, found.report), stop: context.stop.signal,
         }),
       );
       return { ...sent, undeployed: found.undeployed ?? [] };
@@ -149,12 +149,11 @@ async function publish(result: CheckResult, registry: Registry, to: ReportLocati
     context.log.info(`dry run: would publish the HTML report to ${to.uri}; nothing uploaded`);
     return null;
   }
-  const window = { asOfDate: result.report.as_of_date, lookbackDays: result.report.lookback_days, now: new Date(result.report.now) };
   const html = htmlReportBuffer(result, {
     timezone: registry.timezone,
     generatedAt: context.now(),
     configs: new Map(registry.processors.map((p) => [p.name, p])),
-    command: commandContext(flags, context.settings, window),
+    command: commandContext(flags, context.settings, result.report),
   });
   const policy = retryPolicyWith(context.settings.alertRetry);
   try {

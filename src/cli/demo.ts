@@ -123,8 +123,8 @@ async function buildAndCheck(
     const reportPath = join(dirname(flags.database), 'demo-report.html');
     progress.step(`writing ${reportPath}`);
     // Generated now, evaluated at --now (as `pem report` says both).
-    const window = { asOfDate: inputs.endDate, lookbackDays: inputs.lookbackDays, now: inputs.now };
-    writeHtmlReport(reportPath, result, registry, context.now(), commandContext({ config: relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY, engine: 'duckdb', database: flags.database }, context.settings, window));
+    const command = commandContext({ config: relative(process.cwd(), DEMO_REGISTRY) || DEMO_REGISTRY, engine: 'duckdb', database: flags.database }, context.settings, result.report);
+    writeHtmlReport(reportPath, result, registry, context.now(), command);
     progress.done();
     await writeCheckResult(result, context, format, registry.timezone);
     if (format !== 'table') {

@@ -198,8 +198,7 @@ export function registerReportCommand(program: Command, context: CliContext): vo
     const clock = context.now();
     const { registry, result } = await checkFromFlags(flags, context, clock);
     // The page's `pem gaps` lines read what this did: its registry, warehouse and instant.
-    const window = { asOfDate: result.report.as_of_date, lookbackDays: result.report.lookback_days, now: new Date(result.report.now) };
-    const command = commandContext(flags, context.settings, window);
+    const command = commandContext(flags, context.settings, result.report);
     if (toStdout) await writePieces(context, htmlReportPieces(result, { timezone: registry.timezone, generatedAt: clock, configs: new Map(registry.processors.map((p) => [p.name, p])), command }));
     else writeHtmlReport(flags.html, result, registry, clock, command);
     const { report } = result;

@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { resolveCheckInputs, todayIn, withUpstreams, type CheckInputs } from '../check/inputs.js';
-import type { CheckResult, ProcessorReport } from '../check/report.js';
+import type { CheckReport, CheckResult, ProcessorReport } from '../check/report.js';
 import { runCheck } from '../check/run.js';
 import { jsonDocumentPieces } from '../check/json-document.js';
 import { renderTerminalReport } from '../check/terminal.js';
@@ -259,14 +259,14 @@ export async function checkFromFlags(
 export function commandContext(
   flags: Pick<CheckSelectionFlags, 'config' | 'engine' | 'database' | 'project' | 'location'>,
   settings: Pick<Settings, 'engine' | 'bigQuery'>,
-  window: { asOfDate: string; lookbackDays: number; now: Date },
+  report: Pick<CheckReport, 'as_of_date' | 'lookback_days' | 'now'>,
 ): CheckCommandContext {
   const engine = resolveEngine(flags.engine, settings);
   const bigQuery = engine === 'bigquery' ? bigQueryOptionsFrom(flags, settings) : null;
   return {
-    asOfDate: window.asOfDate,
-    lookbackDays: window.lookbackDays,
-    now: window.now.toISOString(),
+    asOfDate: report.as_of_date,
+    lookbackDays: report.lookback_days,
+    now: report.now,
     config: flags.config && flags.config !== DEFAULT_REGISTRY_PATH ? flags.config : null,
     // Said whenever the line, pasted where PEM_ENGINE is what this run's was, could read another engine.
     engine: engine === 'duckdb' && resolveEngine(undefined, settings) === 'duckdb' ? null : engine,

@@ -4,7 +4,7 @@ import { checkCommandLine, gapsCommandLine } from '../../src/alerts/actions.js';
 import { readSettings } from '../../src/config/env.js';
 import { commandContext } from '../../src/cli/selection.js';
 
-const WINDOW = { asOfDate: '2025-10-07', lookbackDays: 7, now: new Date('2025-10-08T12:00:00Z') };
+const WINDOW = { as_of_date: '2025-10-07', lookback_days: 7, now: '2025-10-08T12:00:00.000Z' };
 
 describe('commandContext', () => {
   it("carries a BigQuery run's project and location from its environment, as the Cloud Run job has them", () => {
