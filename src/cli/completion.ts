@@ -43,14 +43,10 @@ export function registerCompletionCommand(program: Command, context: CliContext)
 /** Every visible command of the tree, depth first. */
 export function completionNodes(root: Command): CompletionNode[] {
   const nodes: CompletionNode[] = [];
-  const visit = (command: Command, path: string, siblings: readonly Command[]) => {
+  const visit = (command: Command, path: string) => {
     const help = command.createHelp();
     const subcommands = help.visibleCommands(command);
     const words: [string, string][] = subcommands.map((sub) => [sub.name(), sub.description()]);
-    // `help [command]` (commander's own) takes the name of a command beside it.
-    if (command.name() === 'help' && subcommands.length === 0) {
-      for (const sibling of siblings) if (sibling.name() !== 'help') words.push([sibling.name(), sibling.description()]);
-    }
     for (const argument of command.registeredArguments) {
       for (const choice of argument.argChoices ?? []) words.push([choice, argument.description]);
     }
@@ -61,20 +57,22 @@ export function completionNodes(root: Command): CompletionNode[] {
       for (const flag of flagsOf(option)) values.set(flag, valueCompletion(option));
     }
     nodes.push({ path, words, values });
-    for (const sub of subcommands) visit(sub, path ? `${path} ${sub.name()}` : sub.name(), subcommands);
-    // `help` walks down as the commands do (`pem help silence add`): each sibling's sub-commands, no flags.
-    const helpPath = path ? `${path} help` : 'help';
-    const mirror = (commands: readonly Command[], under: string) => {
-      for (const command of commands) {
-        if (command.name() === 'help') continue;
-        const subs = command.createHelp().visibleCommands(command).filter((sub) => sub.name() !== 'help');
-        nodes.push({ path: `${under} ${command.name()}`, words: subs.map((sub) => [sub.name(), sub.description()]), values: new Map() });
-        mirror(subs, `${under} ${command.name()}`);
+    for (const sub of subcommands) visit(sub, path ? `${path} ${sub.name()}` : sub.name());
+    // `help [command]` (commander's own) takes the name of a command beside it, and walks down as the
+    // commands do (`pem help silence add`): each one's sub-commands, no flags.
+    const helpNode = nodes.find((node) => node.path === (path ? `${path} help` : 'help'));
+    const commandsOf = (commands: readonly Command[]) => commands.filter((sub) => sub.name() !== 'help');
+    const mirror = (commands: readonly Command[], under: CompletionNode) => {
+      under.words.unshift(...commandsOf(commands).map((sub): [string, string] => [sub.name(), sub.description()]));
+      for (const command of commandsOf(commands)) {
+        const node: CompletionNode = { path: `${under.path} ${command.name()}`, words: [], values: new Map() };
+        nodes.push(node);
+        mirror(command.createHelp().visibleCommands(command), node);
       }
     };
-    if (subcommands.some((sub) => sub.name() === 'help')) mirror(subcommands, helpPath);
+    if (helpNode) mirror(subcommands, helpNode);
   };
-  visit(root, '', []);
+  visit(root, '');
   return nodes;
 }
 
