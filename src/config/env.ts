@@ -161,7 +161,7 @@ export function readSettings(env: Environment = environmentOf(), { eager = true 
     selfRecord: attempt(() => selfRecordFrom(env, eager), { enabled: false, timeoutMs: DEFAULT_RECORD_TIMEOUT_MS, triggerSource: 'manual', cloudRunExecution: null }),
     cloudRun: isCloudRun(env),
     color: colorModeFrom(env),
-    dumbTerminal: env.TERM === 'dumb',
+    dumbTerminal: isDumbTerminal(env),
     user: env.USER || env.LOGNAME || null,
     secrets: secretValues(env),
     environment: env,
@@ -215,8 +215,11 @@ export function colorModeFrom(env: Environment): ColorMode {
   const force = env.FORCE_COLOR;
   if (force !== undefined) return ['0', 'false'].includes(force.trim().toLowerCase()) ? 'never' : 'always';
   // A dumb terminal draws no colour (Node's own getColorDepth says so): escapes would show as text.
-  return env.NO_COLOR || env.TERM === 'dumb' ? 'never' : 'auto';
+  return env.NO_COLOR || isDumbTerminal(env) ? 'never' : 'auto';
 }
+
+/** TERM=dumb: a terminal that cannot move its cursor or draw colours. */
+const isDumbTerminal = (env: Environment): boolean => env.TERM === 'dumb';
 
 export function isCloudRun(env: Environment): boolean {
   return Boolean(env.CLOUD_RUN_JOB || env.K_SERVICE);
