@@ -500,26 +500,30 @@ describe('pem config validate', () => {
     expect(run.stderr).toContain(message);
   });
 
-  it('refuses a key given twice in one object, which JSON.parse would drop silently, naming where each is', async () => {
-    const path = writeRegistry('dup.json', '{\n  "processors": {\n    "a": {"priority": "high"},\n    "a": {"priority": "low", "owners": "x", "owners": "y"}\n  }\n}');
+  it.each([
+    [
+      'refuses a key given twice in one object, which JSON.parse would drop silently, naming where each is',
+      'dup.json',
+      '{\n  "processors": {\n    "a": {"priority": "high"},\n    "a": {"priority": "low", "owners": "x", "owners": "y"}\n  }\n}',
+      [
+        'processors.a: given 2 times (line 3, column 5; line 4, column 5); JSON keeps only the last, so give it once',
+        'processors.a.owners: given 2 times (line 4, column 30; line 4, column 45); JSON keeps only the last, so give it once',
+      ],
+    ],
+    [
+      "reports a key given twice with the registry's other problems, all at once",
+      'dup-and-more.json',
+      '{"processors": {"a": {"priority": "high", "priority": "low", "enabled": "yes"}}}',
+      [
+        'processors.a.priority: given 2 times (line 1, column 23; line 1, column 43); JSON keeps only the last, so give it once',
+        'processors.a.enabled: must be true or false, for example "enabled": true',
+      ],
+    ],
+  ])('%s', async (_what, file, text, problems) => {
+    const path = writeRegistry(file, text);
     const run = await runCli(['config', 'validate', '--config', path]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(
-      `error: invalid registry ${path}: 2 problems\n` +
-        '  - processors.a: given 2 times (line 3, column 5; line 4, column 5); JSON keeps only the last, so give it once\n' +
-        '  - processors.a.owners: given 2 times (line 4, column 30; line 4, column 45); JSON keeps only the last, so give it once\n',
-    );
-  });
-
-  it('reports a key given twice with the registry\'s other problems, all at once', async () => {
-    const path = writeRegistry('dup-and-more.json', '{"processors": {"a": {"priority": "high", "priority": "low", "enabled": "yes"}}}');
-    const run = await runCli(['config', 'validate', '--config', path]);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toBe(
-      `error: invalid registry ${path}: 2 problems\n` +
-        '  - processors.a.priority: given 2 times (line 1, column 23; line 1, column 43); JSON keeps only the last, so give it once\n' +
-        '  - processors.a.enabled: must be true or false, for example "enabled": true\n',
-    );
+    expect(run.stderr).toBe(`error: invalid registry ${path}: ${problems.length} problems\n${problems.map((problem) => `  - ${problem}\n`).join('')}`);
   });
 
   it('finds repeated keys in one pass: escaped spellings, inside lists, at any depth, in path order', () => {
